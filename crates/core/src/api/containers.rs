@@ -1,0 +1,205 @@
+//! The Kubernetes Service / OpenShift containers API: the cluster API key and cluster lists.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use url::Url;
+
+use crate::error::{Error, Result, Service};
+use crate::http::{Client, Request};
+use crate::types::{IamId, Region, ResourceGroupId};
+
+/// The owner of a region/resource group's API key, as `clusterkeyowner` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyOwner {
+    /// Name.
+    pub name: String,
+    /// Email.
+    pub email: String,
+    /// The owner's IAM ID, when the `id` field holds one.
+    pub iam_id: Option<IamId>,
+    /// The raw `id` field when it does not look like an IAM ID (then probably an API key ID).
+    pub id: Option<String>,
+}
+
+impl KeyOwner {
+    /// Decodes the body of `GET /v1/logging/{idOrName}/clusterkeyowner`.
+    ///
+    /// OPEN QUESTION (ibm-cloud-apis.md §3, §12.1): no public fixture shows this body. bluemix-go
+    /// decodes `{ID, Name, Email}` with Go's case-insensitive matching, so the real casing is
+    /// unknown, and whether `id` is the owner's IAM ID or the API key's ID is unconfirmed. So
+    /// keys are matched case-insensitively here, and `id` counts as an IAM ID only when it
+    /// looks like one; this is the only place that makes that call.
+    ///
+    /// # Errors
+    /// [`Error::BadResponse`] when the body is not a JSON object.
+    pub fn decode(body: &[u8]) -> Result<Self> {
+        let bad = |detail: &str| Error::BadResponse { service: Service::Containers, detail: detail.to_owned() };
+        let Value::Object(map) = serde_json::from_slice::<Value>(body).map_err(|e| bad(&e.to_string()))? else {
+            return Err(bad("expected a JSON object"));
+        };
+        let get = |name: &str| {
+            map.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .and_then(|(_, v)| v.as_str())
+                .map(str::to_owned)
+                .filter(|s| !s.is_empty())
+        };
+        let raw_id = get("id").or_else(|| get("iamId")).or_else(|| get("iam_id"));
+        let (iam_id, id) = match raw_id {
+            Some(v) if crate::types::IdentityKind::from_iam_id(&v).is_some() => (Some(IamId::new(v)), None),
+            Some(v) => (None, Some(v)),
+            None => (None, None),
+        };
+        Ok(Self { name: get("name").unwrap_or_default(), email: get("email").unwrap_or_default(), iam_id, id })
+    }
+}
+
+/// A cluster, from any of the list calls (v1 and v2 share these keys).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cluster {
+    /// Cluster ID.
+    #[serde(default)]
+    pub id: String,
+    /// Name.
+    #[serde(default)]
+    pub name: String,
+    /// Region.
+    #[serde(default)]
+    pub region: String,
+    /// Resource group ID.
+    #[serde(default)]
+    pub resource_group: String,
+    /// Resource group name.
+    #[serde(default)]
+    pub resource_group_name: String,
+    /// `classic`, `vpc-gen2`, `satellite`, ...
+    #[serde(default)]
+    pub provider: String,
+    /// `kubernetes` or `openshift`.
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    /// `normal`, `deploying`, ...
+    #[serde(default)]
+    pub state: String,
+}
+
+/// The containers API for one region.
+#[derive(Debug, Clone)]
+pub struct Containers<'a> {
+    client: &'a Client,
+    base: Url,
+    region: Option<Region>,
+}
+
+impl<'a> Containers<'a> {
+    /// A client for `region` at `base` (from [`crate::endpoints::Endpoints::containers`]).
+    /// Without a region, no `X-Region` is sent (a cluster ID is global).
+    #[must_use]
+    pub fn new(client: &'a Client, base: Url, region: Option<Region>) -> Self {
+        Self { client, base, region }
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str, group: Option<&ResourceGroupId>) -> Request {
+        let mut req = Request::new(method, super::url(&self.base, path));
+        if let Some(r) = &self.region {
+            req = req.header("X-Region", r.as_str());
+        }
+        if let Some(g) = group {
+            req = req.header("X-Auth-Resource-Group", g.as_str());
+        }
+        req
+    }
+
+    /// `POST /v1/keys`: replaces the API key of the region and resource group with one of the
+    /// caller. Not idempotent: it is never retried here.
+    ///
+    /// # Errors
+    /// API and transport errors; check [`Error::outcome_unknown`] before trying again.
+    pub async fn reset_key(&self, group: Option<&ResourceGroupId>) -> Result<()> {
+        let req = self.request(reqwest::Method::POST, "/v1/keys", group).idempotent(false);
+        // 204 is documented; 200 has been seen too. Any 2xx body is ignored, as bluemix-go does.
+        self.client.send(Service::Containers, req).await.map(|_| ())
+    }
+
+    /// `GET /v1/logging/{idOrName}/clusterkeyowner`.
+    ///
+    /// # Errors
+    /// API errors (`G0004` for an unknown cluster), transport errors, an unreadable body.
+    pub async fn key_owner(&self, cluster: &str, group: Option<&ResourceGroupId>) -> Result<KeyOwner> {
+        let path = format!("/v1/logging/{}/clusterkeyowner", super::segment(cluster));
+        let resp = self.client.send(Service::Containers, self.request(reqwest::Method::GET, &path, group)).await?;
+        KeyOwner::decode(&resp.body)
+    }
+
+    /// Every cluster of the region visible in the resource group (or all groups when `None`),
+    /// from the v2 lists of each provider. Classic clusters come from `/v2/classic/getClusters`
+    /// and VPC from `/v2/vpc/getClusters`, Satellite from `/v2/satellite/getClusters`; results
+    /// are merged by cluster ID.
+    ///
+    /// # Errors
+    /// API and transport errors.
+    pub async fn clusters(&self, group: Option<&ResourceGroupId>) -> Result<Vec<Cluster>> {
+        let mut all: Vec<Cluster> = Vec::new();
+        for path in ["/v2/classic/getClusters", "/v2/vpc/getClusters", "/v2/satellite/getClusters"] {
+            let resp = self.client.send(Service::Containers, self.request(reqwest::Method::GET, path, group)).await?;
+            let list: Vec<Cluster> = resp.json(Service::Containers)?;
+            for c in list {
+                if !all.iter().any(|x| x.id == c.id) {
+                    all.push(c);
+                }
+            }
+        }
+        // The v2 lists answer for the account; keep the region and group asked for.
+        all.retain(|c| {
+            (c.region.is_empty() || self.region.as_ref().is_none_or(|r| c.region == r.as_str()))
+                && group.is_none_or(|g| c.resource_group.is_empty() || c.resource_group == g.as_str())
+        });
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(all)
+    }
+
+    /// `GET /v1/clusters` (classic clusters, v1 shape).
+    ///
+    /// # Errors
+    /// API and transport errors.
+    pub async fn clusters_v1(&self, group: Option<&ResourceGroupId>) -> Result<Vec<Cluster>> {
+        let resp = self.client.send(Service::Containers, self.request(reqwest::Method::GET, "/v1/clusters", group)).await?;
+        resp.json(Service::Containers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_owner_is_decoded_case_insensitively() {
+        for body in [
+            r#"{"id":"IBMid-1","name":"A B","email":"a@b.c"}"#,
+            r#"{"ID":"IBMid-1","Name":"A B","Email":"a@b.c","extra":1}"#,
+            r#"{"Id":"IBMid-1","NAME":"A B","eMail":"a@b.c"}"#,
+        ] {
+            let o = KeyOwner::decode(body.as_bytes()).unwrap();
+            assert_eq!(o.name, "A B");
+            assert_eq!(o.email, "a@b.c");
+            assert_eq!(o.iam_id, Some(IamId::new("IBMid-1")));
+        }
+        let o = KeyOwner::decode(br#"{"id":"ApiKey-123","name":"x","email":"y"}"#).unwrap();
+        assert_eq!(o.iam_id, None);
+        assert_eq!(o.id.as_deref(), Some("ApiKey-123"));
+        assert!(KeyOwner::decode(b"[]").is_err());
+        assert!(KeyOwner::decode(b"<html>").is_err());
+    }
+
+    #[test]
+    fn clusters_ignore_unknown_fields() {
+        let c: Vec<Cluster> = serde_json::from_str(
+            r#"[{"id":"c1","name":"n","region":"us-south","resourceGroup":"g","resourceGroupName":"Default","provider":"vpc-gen2","type":"openshift","state":"normal","workerCount":3,"ingress":{"hostname":"x"}}]"#,
+        )
+        .unwrap();
+        assert_eq!(c[0].kind, "openshift");
+        assert_eq!(c[0].resource_group, "g");
+    }
+}

@@ -1,0 +1,122 @@
+//! IAM Policy Management and Access Groups: enough to tell whether an identity may reset the
+//! cluster API key (`GET /v1/policies`, `GET /v2/groups`).
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::error::{Result, Service};
+use crate::http::{Client, Request};
+use crate::types::{AccountId, IamId};
+
+/// A policy's subject/resource attribute.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Attribute {
+    /// Name (`serviceName`, `region`, `resourceGroupId`, `iam_id`, `access_group_id`...).
+    pub name: String,
+    /// Value.
+    #[serde(default)]
+    pub value: serde_json::Value,
+}
+
+/// Attributes wrapper.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Attributes {
+    /// The attributes.
+    #[serde(default)]
+    pub attributes: Vec<Attribute>,
+}
+
+/// A role reference.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Role {
+    /// `crn:v1:bluemix:public:iam::::role:Administrator` and the like.
+    pub role_id: String,
+}
+
+/// An access policy.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Policy {
+    /// ID.
+    #[serde(default)]
+    pub id: String,
+    /// `access`.
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    /// Subjects.
+    #[serde(default)]
+    pub subjects: Vec<Attributes>,
+    /// Roles.
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    /// Resources.
+    #[serde(default)]
+    pub resources: Vec<Attributes>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PolicyList {
+    #[serde(default)]
+    policies: Vec<Policy>,
+}
+
+/// An access group.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AccessGroup {
+    /// ID.
+    pub id: String,
+    /// Name.
+    #[serde(default)]
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct GroupList {
+    #[serde(default)]
+    groups: Vec<AccessGroup>,
+}
+
+/// The access client.
+#[derive(Debug, Clone)]
+pub struct IamAccess<'a> {
+    client: &'a Client,
+    base: Url,
+}
+
+impl<'a> IamAccess<'a> {
+    /// A client at `base`.
+    #[must_use]
+    pub fn new(client: &'a Client, base: Url) -> Self {
+        Self { client, base }
+    }
+
+    /// `GET /v1/policies?account_id=&iam_id=` or `&access_group_id=`.
+    ///
+    /// # Errors
+    /// API and transport errors.
+    pub async fn policies(&self, account: &AccountId, iam_id: Option<&IamId>, access_group_id: Option<&str>) -> Result<Vec<Policy>> {
+        let mut url = super::url(&self.base, "/v1/policies");
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("account_id", account.as_str());
+            if let Some(i) = iam_id {
+                q.append_pair("iam_id", i.as_str());
+            }
+            if let Some(g) = access_group_id {
+                q.append_pair("access_group_id", g);
+            }
+        }
+        let list: PolicyList = self.client.send(Service::IamAccess, Request::get(url)).await?.json(Service::IamAccess)?;
+        Ok(list.policies)
+    }
+
+    /// `GET /v2/groups?account_id=&iam_id=`: the access groups an identity belongs to.
+    ///
+    /// # Errors
+    /// API and transport errors.
+    pub async fn groups_of(&self, account: &AccountId, iam_id: &IamId) -> Result<Vec<AccessGroup>> {
+        let mut url = super::url(&self.base, "/v2/groups");
+        url.query_pairs_mut().append_pair("account_id", account.as_str()).append_pair("iam_id", iam_id.as_str());
+        let list: GroupList = self.client.send(Service::IamAccess, Request::get(url)).await?.json(Service::IamAccess)?;
+        Ok(list.groups)
+    }
+}

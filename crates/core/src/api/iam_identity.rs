@@ -1,0 +1,198 @@
+//! IAM Identity: API keys (`/v1/apikeys`). Key values are never read or kept: the list and get
+//! calls do not return them for user keys, and we never ask.
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::error::{Result, Service};
+use crate::http::{Client, Request};
+use crate::types::{AccountId, ApiKeyId, IamId};
+
+/// Longest page IAM Identity serves.
+pub const MAX_PAGE_SIZE: u32 = 100;
+/// A guard against a server whose `next` never ends.
+const MAX_PAGES: usize = 1000;
+
+/// When a key was last used to log in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    /// RFC 3339 time of the last authentication.
+    #[serde(default)]
+    pub last_authn: Option<String>,
+    /// Number of authentications.
+    #[serde(default)]
+    pub authn_count: Option<u64>,
+}
+
+/// An API key's metadata (never its value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    /// ID.
+    pub id: ApiKeyId,
+    /// Name (not unique).
+    #[serde(default)]
+    pub name: String,
+    /// Description (absent when none was set).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Owner's IAM ID.
+    pub iam_id: IamId,
+    /// Account.
+    #[serde(default)]
+    pub account_id: Option<AccountId>,
+    /// RFC 3339 creation time.
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// Creator's IAM ID.
+    #[serde(default)]
+    pub created_by: Option<String>,
+    /// Locked keys cannot be deleted.
+    #[serde(default)]
+    pub locked: bool,
+    /// Disabled keys cannot log in.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Entity tag for updates.
+    #[serde(default)]
+    pub entity_tag: Option<String>,
+    /// Present with `include_activity=true`.
+    #[serde(default)]
+    pub activity: Option<Activity>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ApiKeyList {
+    #[serde(default)]
+    apikeys: Vec<ApiKey>,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// Which keys to list.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// Account (required by IAM for `scope=account`).
+    pub account_id: Option<AccountId>,
+    /// Only this identity's keys.
+    pub iam_id: Option<IamId>,
+    /// `entity` (default) or `account`.
+    pub scope_account: bool,
+    /// `user` or `serviceid`; `None` for both.
+    pub key_type: Option<&'static str>,
+}
+
+/// The IAM Identity client.
+#[derive(Debug, Clone)]
+pub struct IamIdentity<'a> {
+    client: &'a Client,
+    base: Url,
+}
+
+impl<'a> IamIdentity<'a> {
+    /// A client at `base`.
+    #[must_use]
+    pub fn new(client: &'a Client, base: Url) -> Self {
+        Self { client, base }
+    }
+
+    /// Lists every key matching `q`, following `next` across pages.
+    ///
+    /// # Errors
+    /// API and transport errors.
+    pub async fn list(&self, q: &ListQuery) -> Result<Vec<ApiKey>> {
+        let mut url = super::url(&self.base, "/v1/apikeys");
+        {
+            let mut qp = url.query_pairs_mut();
+            if let Some(a) = &q.account_id {
+                qp.append_pair("account_id", a.as_str());
+            }
+            if let Some(i) = &q.iam_id {
+                qp.append_pair("iam_id", i.as_str());
+            }
+            if q.scope_account {
+                qp.append_pair("scope", "account");
+            }
+            if let Some(t) = q.key_type {
+                qp.append_pair("type", t);
+            }
+            qp.append_pair("pagesize", &MAX_PAGE_SIZE.to_string());
+            qp.append_pair("sort", "created_at");
+        }
+        let mut out = Vec::new();
+        let mut next = Some(url);
+        let mut pages = 0;
+        while let Some(u) = next.take() {
+            pages += 1;
+            let page: ApiKeyList = self.client.send(Service::IamIdentity, Request::get(u.clone())).await?.json(Service::IamIdentity)?;
+            out.extend(page.apikeys);
+            // `next` is a full URL; only follow it on the same origin, so a confused or hostile
+            // answer cannot send our token elsewhere.
+            next = page
+                .next
+                .filter(|n| !n.is_empty())
+                .and_then(|n| u.join(&n).ok())
+                .filter(|n| n.origin() == u.origin());
+            if pages >= MAX_PAGES {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// `GET /v1/apikeys/{id}?include_activity=true`.
+    ///
+    /// # Errors
+    /// API and transport errors.
+    pub async fn get(&self, id: &ApiKeyId) -> Result<ApiKey> {
+        let mut url = super::url(&self.base, &format!("/v1/apikeys/{}", super::segment(id.as_str())));
+        url.query_pairs_mut().append_pair("include_activity", "true");
+        self.client.send(Service::IamIdentity, Request::get(url)).await?.json(Service::IamIdentity)
+    }
+
+    async fn call(&self, method: reqwest::Method, path: String) -> Result<()> {
+        // Disable/enable/lock/unlock/delete are idempotent in effect; a retry after a lost
+        // answer does no harm.
+        let req = Request::new(method, super::url(&self.base, &path)).idempotent(true);
+        self.client.send(Service::IamIdentity, req).await.map(|_| ())
+    }
+
+    /// `POST /v1/apikeys/{id}/disable`.
+    ///
+    /// # Errors
+    /// API and transport errors.
+    pub async fn disable(&self, id: &ApiKeyId) -> Result<()> {
+        self.call(reqwest::Method::POST, format!("/v1/apikeys/{}/disable", super::segment(id.as_str()))).await
+    }
+
+    /// `DELETE /v1/apikeys/{id}/disable`.
+    ///
+    /// # Errors
+    /// API and transport errors.
+    pub async fn enable(&self, id: &ApiKeyId) -> Result<()> {
+        self.call(reqwest::Method::DELETE, format!("/v1/apikeys/{}/disable", super::segment(id.as_str()))).await
+    }
+
+    /// `POST /v1/apikeys/{id}/lock`.
+    ///
+    /// # Errors
+    /// API and transport errors.
+    pub async fn lock(&self, id: &ApiKeyId) -> Result<()> {
+        self.call(reqwest::Method::POST, format!("/v1/apikeys/{}/lock", super::segment(id.as_str()))).await
+    }
+
+    /// `DELETE /v1/apikeys/{id}/lock`.
+    ///
+    /// # Errors
+    /// API and transport errors.
+    pub async fn unlock(&self, id: &ApiKeyId) -> Result<()> {
+        self.call(reqwest::Method::DELETE, format!("/v1/apikeys/{}/lock", super::segment(id.as_str()))).await
+    }
+
+    /// `DELETE /v1/apikeys/{id}`.
+    ///
+    /// # Errors
+    /// API and transport errors (a locked key cannot be deleted).
+    pub async fn delete(&self, id: &ApiKeyId) -> Result<()> {
+        self.call(reqwest::Method::DELETE, format!("/v1/apikeys/{}", super::segment(id.as_str()))).await
+    }
+}

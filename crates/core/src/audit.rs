@@ -1,0 +1,99 @@
+//! The local audit log: one JSON line per mutating operation (reset, disable, delete), in the
+//! plugin's own directory. It records who did what to which target and key IDs, never a value.
+
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// The audit file name inside the plugin directory.
+pub const FILE_NAME: &str = "audit.jsonl";
+
+/// One audit record.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Record {
+    /// RFC 3339 time.
+    pub time: String,
+    /// `reset`, `disable`, `delete`.
+    pub action: String,
+    /// `succeeded`, `failed`, `unknown`.
+    pub outcome: String,
+    /// Caller's IAM ID.
+    pub actor: Option<String>,
+    /// Account.
+    pub account: Option<String>,
+    /// Region.
+    pub region: Option<String>,
+    /// Resource group ID.
+    pub resource_group_id: Option<String>,
+    /// Keys created or changed.
+    pub key_ids: Vec<String>,
+    /// Free text: what changed, or the error.
+    pub detail: String,
+}
+
+impl Record {
+    /// A record stamped now.
+    #[must_use]
+    pub fn now(action: &str, outcome: &str) -> Self {
+        Self {
+            time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            action: action.to_owned(),
+            outcome: outcome.to_owned(),
+            actor: None,
+            account: None,
+            region: None,
+            resource_group_id: None,
+            key_ids: Vec::new(),
+            detail: String::new(),
+        }
+    }
+}
+
+/// The audit log.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    path: PathBuf,
+}
+
+impl AuditLog {
+    /// The log in `dir`.
+    #[must_use]
+    pub fn in_dir(dir: &Path) -> Self {
+        Self { path: dir.join(FILE_NAME) }
+    }
+
+    /// Its path.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one line (creating the directory 0700 and the file 0600).
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn append(&self, record: &Record) -> Result<()> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_owned(), source })?;
+        }
+        let mut line = serde_json::to_string(record).unwrap_or_default();
+        line = crate::trace::redact(&line);
+        line.push('\n');
+        let mut opts = OpenOptions::new();
+        opts.create(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&self.path).map_err(|source| Error::Io { path: self.path.clone(), source })?;
+        // One write of one line: appends from concurrent processes do not interleave.
+        f.write_all(line.as_bytes()).map_err(|source| Error::Io { path: self.path.clone(), source })
+    }
+}

@@ -1,0 +1,206 @@
+//! The one token source of the process.
+//!
+//! It hands out a valid bearer token, refreshing at most once however many requests ask at the
+//! same time (an async mutex serialises the check), and at most once more after a service
+//! answers 401 with a token we believed valid. For the CLI session, the refresh happens under
+//! the Go SDK's lock on `config.json`, after re-reading the file: if another process (another
+//! plugin, the CLI itself, a parallel run of this tool) refreshed meanwhile, its token is
+//! adopted instead of spending the refresh token again, which IAM would reject because refresh
+//! tokens rotate. The new tokens are written back exactly as the SDK writes them.
+//! With `IBMCLOUD_API_KEY`, tokens come from the API-key grant and stay in memory.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use tokio::sync::Mutex;
+use url::Url;
+
+use crate::api::iam_token::{self, TokenResponse};
+use crate::config_file::ConfigFile;
+use crate::context::{CliConfig, SessionSource};
+use crate::error::{Error, Result, Service};
+use crate::http::Http;
+use crate::jwt::{self, Identity};
+use crate::secret::Secret;
+
+#[derive(Debug, Default)]
+struct State {
+    /// `Bearer <jwt>`.
+    token: Option<Secret>,
+    identity: Option<Identity>,
+    generation: u64,
+}
+
+#[derive(Debug)]
+enum Source {
+    Cli(ConfigFile),
+    ApiKey(Secret),
+}
+
+/// The token source.
+#[derive(Debug)]
+pub struct Auth {
+    source: Source,
+    http: Arc<Http>,
+    iam: Url,
+    state: Mutex<State>,
+    refreshes: AtomicU32,
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)).unwrap_or(0)
+}
+
+fn usable(token: &str) -> Option<Identity> {
+    if token.trim().is_empty() {
+        return None;
+    }
+    jwt::decode(token).ok().filter(|id| !id.is_expired_at(now()))
+}
+
+impl Auth {
+    /// A token source for a session; `initial` is the config already read by the context.
+    #[must_use]
+    pub fn new(session: &SessionSource, initial: Option<&CliConfig>, http: Arc<Http>, iam: Url) -> Self {
+        let mut state = State::default();
+        let source = match session {
+            SessionSource::CliConfig(path) => {
+                if let Some(c) = initial.filter(|c| !c.iam_token.is_empty()) {
+                    state.token = Some(Secret::new(c.iam_token.clone()));
+                    crate::secret::register(&c.iam_refresh_token);
+                }
+                Source::Cli(ConfigFile::new(path))
+            }
+            SessionSource::ApiKey(k) => Source::ApiKey(k.clone()),
+        };
+        Self { source, http, iam, state: Mutex::new(state), refreshes: AtomicU32::new(0) }
+    }
+
+    /// How many times this process obtained a new token from IAM.
+    #[must_use]
+    pub fn refresh_count(&self) -> u32 {
+        self.refreshes.load(Ordering::SeqCst)
+    }
+
+    /// A valid `Bearer ...` value and its generation (for [`Auth::after_unauthorized`]).
+    ///
+    /// # Errors
+    /// [`Error::SessionExpired`], [`Error::InvalidApiKey`], [`Error::CannotRefresh`], ...
+    pub async fn bearer(&self) -> Result<(Secret, u64)> {
+        let mut st = self.state.lock().await;
+        if let Some(tok) = st.token.clone() {
+            if let Some(id) = usable(tok.expose()) {
+                st.identity = Some(id);
+                return Ok((tok, st.generation));
+            }
+        }
+        let rejected = st.token.clone();
+        self.renew(&mut st, rejected.as_ref()).await?;
+        let tok = st.token.clone().ok_or(Error::NotLoggedIn)?;
+        Ok((tok, st.generation))
+    }
+
+    /// Called when a service answered 401 to the token of `generation`: renews it once (unless
+    /// another request already did) and returns the token to replay with.
+    ///
+    /// # Errors
+    /// As [`Auth::bearer`].
+    pub async fn after_unauthorized(&self, generation: u64) -> Result<Secret> {
+        let mut st = self.state.lock().await;
+        if st.generation == generation {
+            let rejected = st.token.clone();
+            self.renew(&mut st, rejected.as_ref()).await?;
+        }
+        st.token.clone().ok_or(Error::NotLoggedIn)
+    }
+
+    /// Who the caller is (from the current token's claims).
+    ///
+    /// # Errors
+    /// As [`Auth::bearer`].
+    pub async fn identity(&self) -> Result<Identity> {
+        let (tok, _) = self.bearer().await?;
+        Ok(jwt::decode(tok.expose())?)
+    }
+
+    async fn renew(&self, st: &mut State, rejected: Option<&Secret>) -> Result<()> {
+        match &self.source {
+            Source::ApiKey(key) => {
+                let resp = iam_token::api_key_grant(&self.http, &self.iam, key).await.map_err(map_api_key_error)?;
+                self.refreshes.fetch_add(1, Ordering::SeqCst);
+                self.adopt(st, &resp)?;
+            }
+            Source::Cli(file) => {
+                let mut locked = file.lock().await?;
+                let mut map = locked.read()?;
+                let cfg = CliConfig::from_map(&map);
+                let on_disk = cfg.iam_token.clone();
+                let rejected = rejected.map(Secret::expose);
+                if rejected != Some(on_disk.as_str()) {
+                    if let Some(id) = usable(&on_disk) {
+                        // Someone else refreshed since we read the file: use theirs.
+                        st.token = Some(Secret::new(on_disk));
+                        st.identity = Some(id);
+                        st.generation += 1;
+                        return Ok(());
+                    }
+                }
+                if cfg.iam_refresh_token.is_empty() {
+                    return Err(if cfg.is_logged_in_as_cri || !on_disk.is_empty() {
+                        Error::CannotRefresh
+                    } else {
+                        Error::NotLoggedIn
+                    });
+                }
+                let refresh = Secret::new(cfg.iam_refresh_token.clone());
+                let resp = iam_token::refresh(&self.http, &self.iam, &refresh).await.map_err(map_refresh_error)?;
+                self.refreshes.fetch_add(1, Ordering::SeqCst);
+                let bearer = format!("{} {}", resp.token_type_or_bearer(), resp.access_token.expose());
+                map.insert("IAMToken".into(), Value::from(bearer));
+                if let Some(rt) = resp.refresh_token.as_ref().filter(|r| r.expose() != "not_supported") {
+                    map.insert("IAMRefreshToken".into(), Value::from(rt.expose()));
+                }
+                map.insert("LastSessionUpdateTime".into(), Value::from(now()));
+                locked.write(&map)?;
+                drop(locked);
+                self.adopt(st, &resp)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn adopt(&self, st: &mut State, resp: &TokenResponse) -> Result<()> {
+        let bearer = Secret::new(format!("{} {}", resp.token_type_or_bearer(), resp.access_token.expose()));
+        let id = jwt::decode(bearer.expose())?;
+        st.token = Some(bearer);
+        st.identity = Some(id);
+        st.generation += 1;
+        Ok(())
+    }
+}
+
+fn map_refresh_error(e: Error) -> Error {
+    match e {
+        Error::Api(api) if api.service == Service::IamToken && (400..500).contains(&api.status) => {
+            // BXNIM0407E (invalid), BXNIM0408E (expired), BXNIM0439E (session inactive) and any
+            // other 4xx: the session cannot be renewed; only a new login helps.
+            Error::SessionExpired { code: api.code }
+        }
+        other => other,
+    }
+}
+
+fn map_api_key_error(e: Error) -> Error {
+    match e {
+        Error::Api(api) if api.service == Service::IamToken && (400..500).contains(&api.status) => {
+            let what = match api.code {
+                Some(c) => format!("{} ({c})", api.description),
+                None => api.description,
+            };
+            Error::InvalidApiKey(what)
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,448 @@
+//! The core's error type, and the one parser for IBM Cloud error bodies.
+//!
+//! Every error knows the recovery hint the user needs (`'ibmcloud login'`, ...), so the binary
+//! only has to print `FAILED`, the message and the hints. Messages never contain secrets: bodies
+//! are shortened and scrubbed before they are kept.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::jwt::JwtError;
+
+/// Result alias for the core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which IBM Cloud API answered (it decides how an error body is read and what to suggest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// The IAM token endpoint.
+    IamToken,
+    /// IAM Identity (API keys).
+    IamIdentity,
+    /// IAM Policy Management and Access Groups.
+    IamAccess,
+    /// Resource Manager (resource groups).
+    ResourceManager,
+    /// The Kubernetes Service / OpenShift containers API.
+    Containers,
+}
+
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::IamToken => "IAM",
+            Self::IamIdentity => "IAM Identity",
+            Self::IamAccess => "IAM Access Management",
+            Self::ResourceManager => "Resource Manager",
+            Self::Containers => "Kubernetes Service",
+        })
+    }
+}
+
+/// A non-success answer from an IBM Cloud API, in whichever of its shapes it came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// Which API answered.
+    pub service: Service,
+    /// IBM's error code (`G0004`, `BXNIM0415E`, `not_found`, ...), when the body had one.
+    pub code: Option<String>,
+    /// What went wrong, in IBM's words, or a short safe excerpt of a body that was not JSON.
+    pub description: String,
+    /// The containers API's `recoveryCLI`, when present.
+    pub recovery: Option<String>,
+    /// The containers API's `incidentID`, IAM's `requestId` or IAM Identity's `trace`.
+    pub incident_id: Option<String>,
+    /// Whether the body was one of IBM's JSON error shapes (false: HTML, empty, truncated...).
+    pub structured: bool,
+}
+
+/// Longest excerpt of an unstructured body kept in an error.
+const EXCERPT_CHARS: usize = 200;
+
+impl ApiError {
+    /// Reads an error body: containers `{incidentID, code, description, type, recoveryCLI}`,
+    /// IAM token `{errorCode, errorMessage, context}`, IAM Identity `{errors[], status_code,
+    /// trace}`, the generic `{error | message}`; anything else keeps the status and a short,
+    /// scrubbed excerpt.
+    #[must_use]
+    pub fn parse(service: Service, status: u16, body: &[u8]) -> Self {
+        let mut err = Self {
+            status,
+            service,
+            code: None,
+            description: String::new(),
+            recovery: None,
+            incident_id: None,
+            structured: false,
+        };
+        if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) {
+            let s = |k: &str| map.get(k).and_then(Value::as_str).map(str::to_owned);
+            if let Some(desc) = s("description") {
+                err.code = s("code");
+                err.description = desc;
+                err.recovery = s("recoveryCLI").filter(|r| !r.is_empty());
+                err.incident_id = s("incidentID");
+                err.structured = true;
+            } else if let Some(msg) = s("errorMessage") {
+                err.code = s("errorCode");
+                err.description = msg;
+                err.incident_id = map
+                    .get("context")
+                    .and_then(|c| c.get("requestId"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                err.structured = true;
+            } else if let Some(first) = map.get("errors").and_then(Value::as_array).and_then(|a| a.first()) {
+                let f = |k: &str| first.get(k).and_then(Value::as_str).map(str::to_owned);
+                err.code = f("message_code").or_else(|| f("code"));
+                err.description = match (f("message"), f("details")) {
+                    (Some(m), Some(d)) if d != m => format!("{m} {d}"),
+                    (Some(m), _) => m,
+                    (None, Some(d)) => d,
+                    (None, None) => String::from("(no message)"),
+                };
+                err.incident_id = s("trace");
+                err.structured = true;
+            } else if let Some(msg) = s("message").or_else(|| s("error")) {
+                err.code = s("code").or_else(|| s("errorCode"));
+                err.description = msg;
+                err.structured = true;
+            }
+        }
+        if !err.structured {
+            err.description = excerpt(body);
+        }
+        err.description = crate::secret::scrub(&err.description);
+        err.recovery = err.recovery.map(|r| crate::secret::scrub(&r));
+        err
+    }
+
+    /// Whether this is the containers API's "cluster not found".
+    #[must_use]
+    pub fn is_cluster_not_found(&self) -> bool {
+        self.service == Service::Containers
+            && (self.code.as_deref() == Some("G0004") || self.code.as_deref() == Some("E0008"))
+    }
+}
+
+/// A short, single-line, scrubbed excerpt of an unstructured body.
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = if text.trim_start().starts_with('<') { strip_tags(&text) } else { text.into_owned() };
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.is_empty() {
+        return String::from("(empty response body)");
+    }
+    let mut out: String = one_line.chars().take(EXCERPT_CHARS).collect();
+    if one_line.chars().count() > EXCERPT_CHARS {
+        out.push_str("...");
+    }
+    out
+}
+
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                out.push(' ');
+            }
+            '>' => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.structured {
+            match &self.code {
+                Some(code) => write!(f, "{} ({code})", self.description),
+                None => write!(f, "{}", self.description),
+            }
+        } else {
+            write!(f, "{} answered with HTTP {}: {}", self.service, self.status, self.description)
+        }
+    }
+}
+
+/// Everything that can go wrong in the core.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No `config.json` where the host keeps it.
+    #[error("No IBM Cloud CLI configuration was found at '{}'.", path.display())]
+    NoConfig {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// The CLI config is not a JSON object.
+    #[error("The IBM Cloud CLI configuration at '{}' could not be read: {detail}", path.display())]
+    MalformedConfig {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        detail: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("Could not access '{}': {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Another process held the config lock for too long.
+    #[error("Timed out waiting for the lock on '{}'.", path.display())]
+    LockTimeout {
+        /// The file.
+        path: PathBuf,
+    },
+    /// No session in the config and no `IBMCLOUD_API_KEY`.
+    #[error("Not logged in.")]
+    NotLoggedIn,
+    /// The stored access token is not a readable JWT.
+    #[error("The stored IAM access token is not valid: {0}")]
+    BadToken(#[from] JwtError),
+    /// IAM rejected the refresh token (`BXNIM0407E`, `BXNIM0408E`, ...): the session is over.
+    #[error("Your IBM Cloud session has expired or is no longer valid{}.", code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    SessionExpired {
+        /// IAM's error code.
+        code: Option<String>,
+    },
+    /// The session has no refresh token (for example a compute-resource login) and has expired.
+    #[error("The IAM access token has expired and the session cannot be refreshed.")]
+    CannotRefresh,
+    /// IAM rejected the API key (`BXNIM0415E`).
+    #[error("The API key is not valid: {0}")]
+    InvalidApiKey(String),
+    /// `IBMCLOUD_API_KEY=@file` names a file that cannot be read.
+    #[error("Could not read the API key file '{}': {source}", path.display())]
+    ApiKeyFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// No account is targeted and the token names none.
+    #[error("No account targeted.")]
+    NoAccount,
+    /// No region from the flags or the target.
+    #[error("No region specified or targeted.")]
+    NoRegion,
+    /// A region name that cannot be one.
+    #[error("'{0}' is not a valid region name.")]
+    BadRegion(String),
+    /// A cluster name or ID that cannot be one.
+    #[error("'{0}' is not a valid cluster name or ID.")]
+    InvalidCluster(String),
+    /// A resource group name or ID that the account does not have.
+    #[error("Resource group '{0}' was not found in the targeted account.")]
+    ResourceGroupNotFound(String),
+    /// Several groups match a name (Resource Manager allows this across accounts only, but be safe).
+    #[error("Resource group name '{0}' is ambiguous; pass its ID with -g.")]
+    ResourceGroupAmbiguous(String),
+    /// No default resource group could be found.
+    #[error("The account has no default resource group.")]
+    NoDefaultResourceGroup,
+    /// An endpoint override that is not a URL.
+    #[error("The endpoint '{value}' given in {name} is not a valid http(s) URL.")]
+    BadEndpoint {
+        /// The variable or config key.
+        name: String,
+        /// Its value.
+        value: String,
+    },
+    /// A bearer token would have gone over plain HTTP to a non-loopback host.
+    #[error("Refusing to send credentials over plain HTTP to '{0}'. Use an https:// endpoint.")]
+    InsecureEndpoint(String),
+    /// The API answered with an error.
+    #[error("{0}")]
+    Api(ApiError),
+    /// The request never got an answer (DNS, connect, TLS, timeout, truncated body).
+    #[error("{message}")]
+    Transport {
+        /// What happened, scrubbed.
+        message: String,
+        /// Whether it was a timeout.
+        timeout: bool,
+    },
+    /// A successful response whose body could not be read.
+    #[error("{service} returned a response that could not be read: {detail}")]
+    BadResponse {
+        /// Which API.
+        service: Service,
+        /// Why.
+        detail: String,
+    },
+    /// A reset whose outcome could not be established (the request failed in a way that leaves
+    /// open whether the key was replaced, and the check afterwards failed too).
+    #[error("The API key reset for region '{region}' and resource group '{group}' may or may not have happened: {detail}")]
+    ResetOutcomeUnknown {
+        /// Region.
+        region: String,
+        /// Resource group name.
+        group: String,
+        /// What failed.
+        detail: String,
+    },
+}
+
+impl Error {
+    /// The recovery lines to print after the message, with `cli` as the host's name.
+    #[must_use]
+    pub fn hints(&self, cli: &str) -> Vec<String> {
+        match self {
+            Self::NoConfig { .. } | Self::NotLoggedIn | Self::CannotRefresh => vec![format!(
+                "Log in with '{cli} login', or set IBMCLOUD_API_KEY to log in with an API key."
+            )],
+            Self::SessionExpired { .. } => vec![format!("Log in again with '{cli} login'.")],
+            Self::BadToken(_) => vec![format!("Log in again with '{cli} login'.")],
+            Self::InvalidApiKey(_) => vec![String::from(
+                "Check the API key in IBMCLOUD_API_KEY; create one with 'ibmcloud iam api-key-create'.",
+            )],
+            Self::MalformedConfig { .. } => {
+                vec![format!("Fix the file or log in again with '{cli} login' to rewrite it.")]
+            }
+            Self::NoAccount => vec![format!("Target an account with '{cli} target -c ACCOUNT_ID'.")],
+            Self::NoRegion => vec![format!(
+                "Specify one with --region, or target one with '{cli} target -r REGION'."
+            )],
+            Self::ResourceGroupNotFound(_) | Self::ResourceGroupAmbiguous(_) => {
+                vec![format!("List the resource groups with '{cli} resource groups'.")]
+            }
+            Self::LockTimeout { .. } => {
+                vec![String::from("Another ibmcloud process may be stuck; try again when it ends.")]
+            }
+            Self::Api(api) => {
+                let mut hints = Vec::new();
+                if let Some(r) = &api.recovery {
+                    hints.push(r.clone());
+                } else if api.status == 401 {
+                    hints.push(format!("Log in again with '{cli} login'."));
+                } else if api.status == 403 {
+                    hints.push(format!(
+                        "Check your access with '{cli} cluster-api-key check' or ask an account administrator."
+                    ));
+                }
+                hints
+            }
+            Self::Transport { timeout, .. } => {
+                if *timeout {
+                    vec![String::from(
+                        "The request timed out. Raise IBMCLOUD_HTTP_TIMEOUT or try again later.",
+                    )]
+                } else {
+                    vec![String::from("Check your network connection and try again.")]
+                }
+            }
+            Self::ResetOutcomeUnknown { .. } => vec![format!(
+                "Check the key owner with '{cli} cluster-api-key info --region REGION' before resetting again."
+            )],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The incident ID to print, when IBM gave one.
+    #[must_use]
+    pub fn incident_id(&self) -> Option<&str> {
+        match self {
+            Self::Api(api) => api.incident_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether the request may have reached the server and been processed (a timeout, a reset
+    /// connection after sending, a 5xx): for a non-idempotent call, its outcome is unknown.
+    #[must_use]
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            Self::Transport { .. } => true,
+            Self::Api(api) => api.status >= 500,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The real bodies of ibm-cloud-apis.md §11.
+    const G0004: &str = r#"{"incidentID":"9b8fd6b3-bd93-4449-90df-1f28ef7ff303","code":"G0004","description":"The specified cluster could not be found. If applicable, make sure that you target the correct account and resource group.","type":"General","recoveryCLI":"To list the clusters you have access to, run 'ibmcloud ks cluster ls'. To list the resource groups that you have access to, run 'ibmcloud resource groups'. To target the resource group, run 'ibmcloud target -g \u003cresource_group\u003e'."}"#;
+    const P0005: &str = r#"{"incidentID":"ae7d3cb3-2ace-48c2-81d7-6de32f8a3080","code":"P0005","description":"The IAM token exchange request failed with the message: Provided API key could not be found","type":"Authorization","recoveryCLI":"Try again later. Contact support if the problem persists."}"#;
+    const A03E9B: &str = r#"{"incidentID":"83498d57-69a3-4d59-bd9b-f67d58c891d5","code":"A03e9b","description":"Failed to create an API key with IAM. Revise your request and try again.","type":"Authentication"}"#;
+    const A0003: &str = r#"{"incidentID":"00426a14-c976-46d7-934e-c766156e073e","code":"A0003","description":"Your IAM token could not be verified. To retrieve your access tokens, run 'ibmcloud iam oauth-tokens'. Then use the IAM token for the Authorization header.","type":"Authentication","recoveryCLI":"To log in to IBM Cloud, run 'ibmcloud login'."}"#;
+    const E0008: &str = r#"{"incidentID":"<id-number>","code":"E0008","description":"The specified cluster could not be found.","recoveryCLI":"Run 'ibmcloud cs clusters' to list all clusters you have access to.","type":"Provisioning"}"#;
+    const BXNIM0415E: &str = r#"{"context":{"requestId":"38a0e9c226d94764820d92aa623eb0f6","requestType":"incoming.Identity_Token","userAgent":"ibm-python-sdk-core-1.0.0","url":"https://iam.cloud.ibm.com","instanceId":"iamid-4.5-6788-90b137c-75f48695b5-kl4wx","threadId":"169de5","host":"iamid-4.5-6788-90b137c-75f48695b5-kl4wx","startTime":"29.10.2019 12:31:00:300 GMT","endTime":"29.10.2019 12:31:00:381 GMT","elapsedTime":"81","locale":"en_US","clusterName":"iam-id-prdal12-8brn"},"errorCode":"BXNIM0415E","errorMessage":"Provided API key could not be found"}"#;
+    const F7: &str = r#"{"errors":[{"code":"invalid_state","details":"Unable to process this request as Template with ID 'ProfileTemplate-8b16cb82-b9b4-434a-b678-12c82033e9a7' and version '1' is in a committed state.","message":"Template in committed state.","message_code":"BXNIM0908E"}],"status_code":422,"trace":"OXRxZ2M-8c573b755d4f4a28bb60756766ea1c64"}"#;
+
+    #[test]
+    fn containers_bodies() {
+        let e = ApiError::parse(Service::Containers, 404, G0004.as_bytes());
+        assert_eq!(e.code.as_deref(), Some("G0004"));
+        assert!(e.is_cluster_not_found());
+        assert_eq!(e.incident_id.as_deref(), Some("9b8fd6b3-bd93-4449-90df-1f28ef7ff303"));
+        assert!(e.recovery.as_deref().unwrap().contains("'ibmcloud target -g <resource_group>'"));
+        assert!(e.to_string().ends_with("resource group. (G0004)"));
+
+        let e = ApiError::parse(Service::Containers, 401, P0005.as_bytes());
+        assert_eq!(e.code.as_deref(), Some("P0005"));
+        assert_eq!(e.recovery.as_deref(), Some("Try again later. Contact support if the problem persists."));
+
+        let e = ApiError::parse(Service::Containers, 400, A03E9B.as_bytes());
+        assert_eq!(e.code.as_deref(), Some("A03e9b"));
+        assert_eq!(e.recovery, None);
+
+        let e = ApiError::parse(Service::Containers, 401, A0003.as_bytes());
+        assert_eq!(e.code.as_deref(), Some("A0003"));
+
+        let e = ApiError::parse(Service::Containers, 404, E0008.as_bytes());
+        assert!(e.is_cluster_not_found());
+    }
+
+    #[test]
+    fn iam_token_and_identity_bodies() {
+        let e = ApiError::parse(Service::IamToken, 400, BXNIM0415E.as_bytes());
+        assert_eq!(e.code.as_deref(), Some("BXNIM0415E"));
+        assert_eq!(e.description, "Provided API key could not be found");
+        assert_eq!(e.incident_id.as_deref(), Some("38a0e9c226d94764820d92aa623eb0f6"));
+
+        let e = ApiError::parse(Service::IamIdentity, 422, F7.as_bytes());
+        assert_eq!(e.code.as_deref(), Some("BXNIM0908E"));
+        assert!(e.description.starts_with("Template in committed state. Unable"));
+        assert_eq!(e.incident_id.as_deref(), Some("OXRxZ2M-8c573b755d4f4a28bb60756766ea1c64"));
+    }
+
+    #[test]
+    fn unstructured_bodies_keep_status_and_a_short_excerpt() {
+        let html = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>";
+        let e = ApiError::parse(Service::Containers, 502, html);
+        assert!(!e.structured);
+        assert_eq!(e.description, "502 Bad Gateway 502 Bad Gateway");
+        assert_eq!(e.to_string(), "Kubernetes Service answered with HTTP 502: 502 Bad Gateway 502 Bad Gateway");
+
+        let e = ApiError::parse(Service::IamIdentity, 500, b"");
+        assert_eq!(e.description, "(empty response body)");
+
+        let e = ApiError::parse(Service::Containers, 500, br#"{"incidentID":"x","code":"#);
+        assert!(!e.structured);
+
+        let long = "x".repeat(5000);
+        let e = ApiError::parse(Service::Containers, 500, long.as_bytes());
+        assert!(e.description.len() < 220);
+    }
+
+    #[test]
+    fn error_text_is_scrubbed() {
+        let _s = crate::secret::Secret::new("leaked-refresh-token-value");
+        let e = ApiError::parse(Service::IamToken, 400, br#"{"errorCode":"X","errorMessage":"bad token leaked-refresh-token-value"}"#);
+        assert!(!e.description.contains("leaked-refresh-token-value"));
+    }
+}

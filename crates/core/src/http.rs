@@ -1,0 +1,425 @@
+//! HTTP transport: one reqwest client (rustls, no OpenSSL), tracing, retries and the
+//! bearer-token rules.
+//!
+//! [`Http`] sends a [`Request`] and retries only what is safe to retry: idempotent requests on
+//! 429 and 5xx except 501, and on connection failures, honouring `Retry-After` (seconds or an
+//! HTTP date) and otherwise backing off exponentially with jitter, within bounds. A request
+//! marked non-idempotent (`POST /v1/keys` mints a key each time) is never retried here; its
+//! caller decides after checking what happened. [`Client`] adds the bearer token, refuses to
+//! send it over plain HTTP to anything but loopback, and answers a 401 with one refresh and one
+//! replay.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::Method;
+use serde_json::Value;
+use url::Url;
+
+use crate::auth::Auth;
+use crate::context::HttpSettings;
+use crate::endpoints::may_carry_credentials;
+use crate::error::{ApiError, Error, Result, Service};
+use crate::trace::Tracer;
+
+/// The `User-Agent` we send.
+pub const USER_AGENT: &str = concat!("cluster-api-key/", env!("CARGO_PKG_VERSION"));
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// No body.
+    None,
+    /// `application/x-www-form-urlencoded` pairs.
+    Form(Vec<(String, String)>),
+    /// A JSON document.
+    Json(Value),
+}
+
+/// One request, described independently of reqwest so it can be traced and replayed.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Method.
+    pub method: Method,
+    /// Full URL.
+    pub url: Url,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Body,
+    /// Whether the transport may retry it.
+    pub idempotent: bool,
+}
+
+impl Request {
+    /// A GET (idempotent).
+    #[must_use]
+    pub fn get(url: Url) -> Self {
+        Self { method: Method::GET, url, headers: Vec::new(), body: Body::None, idempotent: true }
+    }
+
+    /// A request with any method; idempotency follows HTTP semantics (POST is not).
+    #[must_use]
+    pub fn new(method: Method, url: Url) -> Self {
+        let idempotent = method != Method::POST && method != Method::PATCH;
+        Self { method, url, headers: Vec::new(), body: Body::None, idempotent }
+    }
+
+    /// Adds a header.
+    #[must_use]
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// Sets the body.
+    #[must_use]
+    pub fn body(mut self, body: Body) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// Marks the request as (not) idempotent.
+    #[must_use]
+    pub fn idempotent(mut self, yes: bool) -> Self {
+        self.idempotent = yes;
+        self
+    }
+}
+
+/// A response with its body read.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// Decodes the body as JSON.
+    ///
+    /// # Errors
+    /// [`Error::BadResponse`] when it is not the expected JSON.
+    pub fn json<T: serde::de::DeserializeOwned>(&self, service: Service) -> Result<T> {
+        serde_json::from_slice(&self.body).map_err(|e| Error::BadResponse { service, detail: e.to_string() })
+    }
+}
+
+/// Retry bounds.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// First backoff delay.
+    pub base: Duration,
+    /// Longest single delay, `Retry-After` included.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self { max_retries: 3, base: Duration::from_millis(250), max_delay: Duration::from_secs(30) }
+    }
+}
+
+/// What went wrong with one attempt, for the retry decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The server answered with this status.
+    Status(u16),
+    /// No usable answer (connect failure, timeout, reset, truncated body).
+    Transport,
+}
+
+impl RetryPolicy {
+    /// How long to wait before retry number `retry` (0-based), or `None` for no retry.
+    /// `jitter` is a number in `[0, 1)`.
+    #[must_use]
+    pub fn delay(&self, idempotent: bool, retry: u32, outcome: Outcome, retry_after: Option<&str>, jitter: f64) -> Option<Duration> {
+        if !idempotent || retry >= self.max_retries {
+            return None;
+        }
+        let retryable = match outcome {
+            Outcome::Status(s) => s == 429 || (s >= 500 && s != 501 && s <= 599),
+            Outcome::Transport => true,
+        };
+        if !retryable {
+            return None;
+        }
+        if let Some(d) = retry_after.and_then(parse_retry_after) {
+            return Some(d.min(self.max_delay));
+        }
+        let exp = self.base.saturating_mul(2u32.saturating_pow(retry));
+        let capped = exp.min(self.max_delay);
+        // "Equal jitter": half fixed, half random, so retries from many clients spread out
+        // without ever collapsing to zero.
+        Some(capped.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0)))
+    }
+}
+
+/// `Retry-After` as delta-seconds or an HTTP date.
+#[must_use]
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+/// The transport.
+#[derive(Debug)]
+pub struct Http {
+    client: reqwest::Client,
+    tracer: Option<Tracer>,
+    retry: RetryPolicy,
+}
+
+impl Http {
+    /// Builds the transport from the context's settings. The second value is a warning to show
+    /// (the trace file could not be opened).
+    ///
+    /// # Errors
+    /// [`Error::Transport`] when the TLS stack cannot be initialised.
+    pub fn new(settings: &HttpSettings) -> Result<(Self, Option<String>)> {
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(30)))
+            .tls_danger_accept_invalid_certs(settings.ssl_disabled)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::Transport { message: format!("could not initialise HTTP: {e}"), timeout: false })?;
+        let (tracer, warning) = match &settings.trace {
+            Some(t) => {
+                let (tr, w) = Tracer::from_setting(t);
+                (Some(tr), w)
+            }
+            None => (None, None),
+        };
+        let retry = RetryPolicy { base: settings.retry_base, ..RetryPolicy::default() };
+        Ok((Self { client, tracer, retry }, warning))
+    }
+
+    /// Sends a request, retrying as the policy allows. Non-2xx answers become [`Error::Api`].
+    ///
+    /// # Errors
+    /// [`Error::Api`] for error statuses, [`Error::Transport`] when no answer came.
+    pub async fn send(&self, service: Service, req: &Request) -> Result<Response> {
+        let mut retry = 0;
+        loop {
+            let result = self.attempt(req).await;
+            let (outcome, retry_after) = match &result {
+                Ok(r) if (200..300).contains(&r.status) => return Ok(result?),
+                Ok(r) => (
+                    Outcome::Status(r.status),
+                    r.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("retry-after")).map(|(_, v)| v.clone()),
+                ),
+                Err(_) => (Outcome::Transport, None),
+            };
+            match self.retry.delay(req.idempotent, retry, outcome, retry_after.as_deref(), fastrand::f64()) {
+                Some(d) => {
+                    retry += 1;
+                    tokio::time::sleep(d).await;
+                }
+                None => {
+                    return match result {
+                        Ok(r) => Err(Error::Api(ApiError::parse(service, r.status, &r.body))),
+                        Err(e) => Err(e),
+                    };
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, req: &Request) -> Result<Response> {
+        let mut builder = self.client.request(req.method.clone(), req.url.clone());
+        let mut traced_headers: Vec<(String, String)> = Vec::new();
+        let mut has_accept = false;
+        for (k, v) in &req.headers {
+            has_accept |= k.eq_ignore_ascii_case("accept");
+            builder = builder.header(k.as_str(), v.as_str());
+            traced_headers.push((k.clone(), v.clone()));
+        }
+        if !has_accept {
+            builder = builder.header("Accept", "application/json");
+            traced_headers.push(("Accept".into(), "application/json".into()));
+        }
+        let body_text = match &req.body {
+            Body::None => {
+                if req.method == Method::POST {
+                    // Some proxies insist on a length for POST; an empty body is what curl sends.
+                    builder = builder.header("Content-Length", "0");
+                }
+                String::new()
+            }
+            Body::Form(pairs) => {
+                let text: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+                builder = builder.header("Content-Type", "application/x-www-form-urlencoded").body(text.clone());
+                traced_headers.push(("Content-Type".into(), "application/x-www-form-urlencoded".into()));
+                text
+            }
+            Body::Json(v) => {
+                let text = v.to_string();
+                builder = builder.header("Content-Type", "application/json").body(text.clone());
+                traced_headers.push(("Content-Type".into(), "application/json".into()));
+                text
+            }
+        };
+        if let Some(t) = &self.tracer {
+            t.request(req.method.as_str(), &req.url, &traced_headers, &body_text);
+        }
+        let start = Instant::now();
+        let resp = match builder.send().await {
+            Ok(r) => r,
+            Err(e) => return Err(self.transport_error(&req.url, &e, start)),
+        };
+        let status = resp.status();
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let body = match resp.bytes().await {
+            Ok(b) => b.to_vec(),
+            Err(e) => return Err(self.transport_error(&req.url, &e, start)),
+        };
+        if let Some(t) = &self.tracer {
+            t.response(status.as_u16(), status.canonical_reason().unwrap_or(""), start.elapsed(), &headers, &body);
+        }
+        Ok(Response { status: status.as_u16(), headers, body })
+    }
+
+    fn transport_error(&self, url: &Url, e: &reqwest::Error, start: Instant) -> Error {
+        let timeout = e.is_timeout();
+        let what = if timeout {
+            "the request timed out"
+        } else if e.is_connect() {
+            "could not connect"
+        } else if e.is_body() || e.is_decode() {
+            "the response was cut off or unreadable"
+        } else {
+            "the request failed"
+        };
+        // Only scheme, host and path: a query string could carry anything.
+        let place = format!("{}://{}{}", url.scheme(), url.host_str().unwrap_or(""), url.path());
+        let mut source = String::new();
+        let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
+        while let Some(s) = cur {
+            source = s.to_string();
+            cur = s.source();
+        }
+        let message = crate::trace::redact(&if source.is_empty() {
+            format!("{place}: {what}.")
+        } else {
+            format!("{place}: {what} ({source}).")
+        });
+        if let Some(t) = &self.tracer {
+            t.failure(start.elapsed(), &message);
+        }
+        Error::Transport { message, timeout }
+    }
+}
+
+/// An authenticated client: the transport plus the token source.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: Arc<Http>,
+    auth: Arc<Auth>,
+}
+
+impl Client {
+    /// A client over a transport and a token source.
+    #[must_use]
+    pub fn new(http: Arc<Http>, auth: Arc<Auth>) -> Self {
+        Self { http, auth }
+    }
+
+    /// The token source.
+    #[must_use]
+    pub fn auth(&self) -> &Arc<Auth> {
+        &self.auth
+    }
+
+    /// Sends with `Authorization: Bearer ...`; a 401 leads to one refresh and one replay.
+    ///
+    /// # Errors
+    /// [`Error::InsecureEndpoint`] for plain HTTP to a non-loopback host, and as [`Http::send`].
+    pub async fn send(&self, service: Service, req: Request) -> Result<Response> {
+        if !may_carry_credentials(&req.url) {
+            return Err(Error::InsecureEndpoint(format!(
+                "{}://{}",
+                req.url.scheme(),
+                req.url.host_str().unwrap_or_default()
+            )));
+        }
+        let (token, generation) = self.auth.bearer().await?;
+        let first = self.http.send(service, &with_auth(&req, token.expose())).await;
+        match first {
+            Err(Error::Api(e)) if e.status == 401 => {
+                let token = self.auth.after_unauthorized(generation).await?;
+                self.http.send(service, &with_auth(&req, token.expose())).await
+            }
+            other => other,
+        }
+    }
+}
+
+fn with_auth(req: &Request, token: &str) -> Request {
+    let mut r = req.clone();
+    r.headers.retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+    r.headers.insert(0, ("Authorization".into(), token.to_owned()));
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p() -> RetryPolicy {
+        RetryPolicy { max_retries: 3, base: Duration::from_millis(100), max_delay: Duration::from_secs(10) }
+    }
+
+    #[test]
+    fn retries_only_idempotent_requests_on_429_and_5xx_except_501() {
+        let p = p();
+        for s in [429, 500, 502, 503, 504, 599] {
+            assert!(p.delay(true, 0, Outcome::Status(s), None, 0.0).is_some(), "{s}");
+            assert!(p.delay(false, 0, Outcome::Status(s), None, 0.0).is_none(), "{s} non-idempotent");
+        }
+        for s in [400, 401, 403, 404, 409, 422, 501] {
+            assert!(p.delay(true, 0, Outcome::Status(s), None, 0.0).is_none(), "{s}");
+        }
+        assert!(p.delay(true, 0, Outcome::Transport, None, 0.0).is_some());
+        assert!(p.delay(false, 0, Outcome::Transport, None, 0.0).is_none());
+    }
+
+    #[test]
+    fn backoff_is_exponential_jittered_and_bounded() {
+        let p = p();
+        assert_eq!(p.delay(true, 0, Outcome::Status(503), None, 0.0), Some(Duration::from_millis(50)));
+        assert_eq!(p.delay(true, 0, Outcome::Status(503), None, 0.999_999).map(|d| d.as_millis()), Some(99));
+        assert_eq!(p.delay(true, 2, Outcome::Status(503), None, 0.0), Some(Duration::from_millis(200)));
+        assert_eq!(p.delay(true, 3, Outcome::Status(503), None, 0.0), None, "bounded count");
+        let big = RetryPolicy { max_retries: 50, ..p };
+        assert!(big.delay(true, 40, Outcome::Status(503), None, 1.0).unwrap() <= Duration::from_secs(10));
+    }
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let p = p();
+        assert_eq!(p.delay(true, 0, Outcome::Status(429), Some("2"), 0.5), Some(Duration::from_secs(2)));
+        assert_eq!(p.delay(true, 0, Outcome::Status(429), Some("3600"), 0.5), Some(Duration::from_secs(10)), "capped");
+        let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(60));
+        assert_eq!(p.delay(true, 0, Outcome::Status(503), Some(&past), 0.5), Some(Duration::ZERO));
+        let future = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(5));
+        let d = p.delay(true, 0, Outcome::Status(503), Some(&future), 0.5).unwrap();
+        assert!(d <= Duration::from_secs(5) && d >= Duration::from_secs(3));
+        // Garbage falls back to backoff.
+        assert_eq!(p.delay(true, 0, Outcome::Status(503), Some("soon"), 0.0), Some(Duration::from_millis(50)));
+    }
+}

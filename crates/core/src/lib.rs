@@ -1,0 +1,26 @@
+//! The core of `cluster-api-key`: everything except the user interface.
+//!
+//! It finds and reuses the `ibmcloud` CLI session ([`context`], [`config_file`], [`auth`]),
+//! talks to IBM Cloud over HTTP with tracing, redaction and retries ([`http`], [`trace`]),
+//! wraps the few IBM Cloud REST APIs the tool needs in typed clients ([`api`]) and implements
+//! the commands as plan/execute pairs ([`ops`]).
+//!
+//! The core never prints and never prompts: it returns typed plans, reports and errors, and the
+//! binary decides how to show them.
+
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod config_file;
+pub mod context;
+pub mod endpoints;
+pub mod env;
+pub mod error;
+pub mod http;
+pub mod jwt;
+pub mod ops;
+pub mod secret;
+pub mod trace;
+pub mod types;
+
+pub use error::{Error, Result};

@@ -1,0 +1,173 @@
+//! `reset`: replace the cluster API key of a region and resource group with one of the caller.
+//!
+//! `POST /v1/keys` mints a new key every time, so it is never retried blindly. When the call
+//! fails in a way that leaves its outcome open (a timeout, a dropped connection, a 5xx), we look
+//! at the caller's `containers-kubernetes-key` keys: a key for this target that was not there
+//! before means the reset happened; none means it did not; if even that cannot be read, we say
+//! the outcome is unknown and how to check it, rather than guess.
+
+use serde::Serialize;
+
+use super::{Caller, KEY_NAME, Session, Target, is_key_for};
+use crate::api::containers::{Cluster, KeyOwner};
+use crate::api::iam_identity::{ApiKey, ListQuery};
+use crate::audit::{AuditLog, Record};
+use crate::error::{Error, Result};
+use crate::types::ApiKeyId;
+
+/// Everything known before the reset.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResetPlan {
+    /// Region and resource group.
+    pub target: Target,
+    /// Who will own the new key.
+    pub caller: Caller,
+    /// Clusters in the target (every one of them uses the key).
+    pub clusters: Vec<Cluster>,
+    /// The current owner, when a cluster exists to ask about.
+    pub current_owner: Option<KeyOwner>,
+    /// Why the current owner is unknown, if it is.
+    pub owner_unknown_reason: Option<String>,
+    /// The caller's existing keys for this target, when they could be listed.
+    #[serde(skip)]
+    pub existing_keys: Option<Vec<ApiKey>>,
+}
+
+/// What a reset did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResetReport {
+    /// Region.
+    pub region: String,
+    /// Resource group ID.
+    pub resource_group_id: String,
+    /// Resource group name.
+    pub resource_group_name: String,
+    /// The new owner (the caller).
+    pub new_owner: Caller,
+    /// The owner before the reset, when known.
+    pub previous_owner: Option<KeyOwner>,
+    /// Names of the clusters that use the key.
+    pub clusters: Vec<String>,
+    /// The new key's ID, when it could be found.
+    pub new_key_id: Option<ApiKeyId>,
+    /// True when the request itself failed but the check afterwards showed the new key.
+    pub confirmed_after_error: bool,
+}
+
+/// Reads what the reset will touch.
+///
+/// # Errors
+/// Auth, target resolution and API errors. Failing to read the current owner is not an error:
+/// the official tools treat that lookup as best effort too.
+pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) -> Result<ResetPlan> {
+    let caller = session.caller().await?;
+    let target = session.target(&caller, region, group).await?;
+    let containers = session.containers(Some(&target.region))?;
+    let clusters = containers.clusters(Some(&target.resource_group.id)).await?;
+    let (current_owner, owner_unknown_reason) = match clusters.first() {
+        None => (None, Some(String::from("no clusters in this region and resource group"))),
+        Some(c) => match containers.key_owner(&c.id, Some(&target.resource_group.id)).await {
+            Ok(o) => (Some(o), None),
+            Err(e) => (None, Some(e.to_string())),
+        },
+    };
+    let existing_keys = caller_keys(session, &caller, &target).await.ok();
+    Ok(ResetPlan { target, caller, clusters, current_owner, owner_unknown_reason, existing_keys })
+}
+
+async fn caller_keys(session: &Session, caller: &Caller, target: &Target) -> Result<Vec<ApiKey>> {
+    let q = ListQuery {
+        account_id: Some(caller.account.clone()),
+        iam_id: caller.iam_id.clone(),
+        scope_account: false,
+        key_type: None,
+    };
+    let keys = session.iam_identity().list(&q).await?;
+    Ok(keys.into_iter().filter(|k| is_key_for(k, target)).collect())
+}
+
+fn new_keys<'a>(before: &[ApiKey], after: &'a [ApiKey]) -> Vec<&'a ApiKey> {
+    after.iter().filter(|k| !before.iter().any(|b| b.id == k.id)).collect()
+}
+
+/// Runs the reset, then records it in the audit log (when `audit` is given).
+///
+/// # Errors
+/// The API error when the reset certainly did not happen; [`Error::ResetOutcomeUnknown`] when
+/// it may have.
+pub async fn execute(session: &Session, plan: &ResetPlan, audit: Option<&AuditLog>) -> Result<ResetReport> {
+    let t = &plan.target;
+    let result = session.containers(Some(&t.region))?.reset_key(Some(&t.resource_group.id)).await;
+    let mut confirmed_after_error = false;
+    let mut new_key_id = None;
+    match result {
+        Ok(()) => {
+            if let (Some(before), Ok(after)) = (&plan.existing_keys, caller_keys(session, &plan.caller, t).await) {
+                new_key_id = new_keys(before, &after).last().map(|k| k.id.clone());
+            }
+        }
+        Err(e) if e.outcome_unknown() => {
+            let check = match &plan.existing_keys {
+                Some(before) => caller_keys(session, &plan.caller, t).await.map(|after| {
+                    new_keys(before, &after).last().map(|k| k.id.clone())
+                }),
+                None => Err(Error::Transport { message: String::from("the key list could not be read before the reset"), timeout: false }),
+            };
+            match check {
+                Ok(Some(id)) => {
+                    confirmed_after_error = true;
+                    new_key_id = Some(id);
+                }
+                Ok(None) => {
+                    record(audit, plan, "failed", Vec::new(), &format!("reset did not happen: {e}"));
+                    return Err(e);
+                }
+                Err(check_err) => {
+                    let detail = format!("{e}; checking afterwards failed too: {check_err}");
+                    record(audit, plan, "unknown", Vec::new(), &detail);
+                    return Err(Error::ResetOutcomeUnknown {
+                        region: t.region.to_string(),
+                        group: t.resource_group.name.clone(),
+                        detail,
+                    });
+                }
+            }
+        }
+        Err(e) => {
+            record(audit, plan, "failed", Vec::new(), &e.to_string());
+            return Err(e);
+        }
+    }
+    let ids: Vec<String> = new_key_id.iter().map(ToString::to_string).collect();
+    let detail = match &plan.current_owner {
+        Some(o) => format!("{KEY_NAME} replaced; previous owner {} <{}>", o.name, o.email),
+        None => format!("{KEY_NAME} replaced"),
+    };
+    record(audit, plan, "succeeded", ids, &detail);
+    Ok(ResetReport {
+        region: t.region.to_string(),
+        resource_group_id: t.resource_group.id.to_string(),
+        resource_group_name: t.resource_group.name.clone(),
+        new_owner: plan.caller.clone(),
+        previous_owner: plan.current_owner.clone(),
+        clusters: plan.clusters.iter().map(|c| c.name.clone()).collect(),
+        new_key_id,
+        confirmed_after_error,
+    })
+}
+
+fn record(audit: Option<&AuditLog>, plan: &ResetPlan, outcome: &str, key_ids: Vec<String>, detail: &str) {
+    let Some(log) = audit else { return };
+    let mut r = Record::now("reset", outcome);
+    r.actor = plan.caller.iam_id.as_ref().map(ToString::to_string);
+    r.account = Some(plan.caller.account.to_string());
+    r.region = Some(plan.target.region.to_string());
+    r.resource_group_id = Some(plan.target.resource_group.id.to_string());
+    r.key_ids = key_ids;
+    r.detail = detail.to_owned();
+    // The audit log must not turn a done reset into a reported failure; a write error is
+    // swallowed here and the binary warns from the log's absence is not worth a failure.
+    let _ = log.append(&r);
+}

@@ -1,0 +1,243 @@
+//! `IBMCLOUD_TRACE`: the SDK's `REQUEST:`/`RESPONSE:` trace, with its redaction rules and
+//! stricter ones.
+//!
+//! The SDK hides `Authorization:`/`X-Auth*:` header values, `password|token|apikey|passcode`
+//! form pairs and JSON members whose key contains `password|token|apikey`. We do all of that
+//! (case-insensitively), hide every JWT-looking string and every registered secret value
+//! anywhere (URLs, bodies, HTML error pages), so no token, refresh token or API key survives.
+
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
+
+use regex::Regex;
+
+/// The SDK's placeholder.
+pub const HIDDEN: &str = "[PRIVATE DATA HIDDEN]";
+
+struct Rules {
+    header: Regex,
+    form: Regex,
+    json: Regex,
+    jwt: Regex,
+}
+
+fn rules() -> &'static Rules {
+    static RULES: OnceLock<Rules> = OnceLock::new();
+    RULES.get_or_init(|| Rules {
+        // Header lines: Authorization, X-Auth*, IAM-ApiKey, Cookie, anything with token/apikey.
+        header: Regex::new(r"(?im)^((?:authorization|proxy-authorization|x-auth[A-Za-z0-9_-]*|iam-apikey|cookie|set-cookie|[A-Za-z0-9_-]*(?:token|apikey|api-key|secret|password)[A-Za-z0-9_-]*):[ \t]*)[^\r\n]*")
+            .expect("static regex"),
+        // Form and query pairs (the SDK's rule, plus secret/api_key).
+        form: Regex::new(r"(?i)((?:password|token|apikey|api_key|passcode|secret|client_secret)=)[^&\s]*")
+            .expect("static regex"),
+        // JSON string members whose key names a secret; `token_type` and `token_expiration`-like
+        // descriptive keys are kept only when they end in `_type`.
+        json: Regex::new(r#"(?i)("[^"]*(?:password|token|apikey|passcode|secret)[^"]*"\s*:\s*)"(?:[^"\\]|\\.)*""#)
+            .expect("static regex"),
+        // Any JWT: three base64url segments, the first starting with `eyJ` (`{"`).
+        jwt: Regex::new(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*").expect("static regex"),
+    })
+}
+
+/// Redacts every secret form from `text`.
+#[must_use]
+pub fn redact(text: &str) -> String {
+    let r = rules();
+    let out = r.header.replace_all(text, format!("${{1}}{HIDDEN}").as_str());
+    let out = r.form.replace_all(&out, format!("${{1}}{HIDDEN}").as_str());
+    let out = r.json.replace_all(&out, |caps: &regex::Captures<'_>| {
+        let key = &caps[1];
+        // The SDK keeps `token_type` (it says "Bearer"); so do we.
+        if key.to_ascii_lowercase().contains("token_type") {
+            caps[0].to_owned()
+        } else {
+            format!("{key}\"{HIDDEN}\"")
+        }
+    });
+    let out = r.jwt.replace_all(&out, HIDDEN);
+    crate::secret::scrub(&out)
+}
+
+/// Where trace output goes.
+#[derive(Debug)]
+enum Sink {
+    Stderr,
+    File(std::fs::File),
+}
+
+/// A trace writer, shared by every request of the process.
+#[derive(Debug)]
+pub struct Tracer {
+    sink: Mutex<Sink>,
+}
+
+impl Tracer {
+    /// From the `Trace` setting: `true` → stderr; a path → append to it (0600). When the file
+    /// cannot be opened, the SDK's message is returned with a stderr tracer.
+    #[must_use]
+    pub fn from_setting(setting: &str) -> (Self, Option<String>) {
+        if setting.eq_ignore_ascii_case("true") {
+            return (Self { sink: Mutex::new(Sink::Stderr) }, None);
+        }
+        let mut opts = OpenOptions::new();
+        opts.create(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            opts.mode(0o600);
+        }
+        match opts.open(setting) {
+            Ok(f) => (Self { sink: Mutex::new(Sink::File(f)) }, None),
+            Err(e) => (
+                Self { sink: Mutex::new(Sink::Stderr) },
+                Some(format!("An error occurred when creating log file '{setting}':\n{e}\n\n")),
+            ),
+        }
+    }
+
+    /// Writes one block, redacted.
+    pub fn write(&self, block: &str) {
+        let text = redact(block);
+        let mut sink = self.sink.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match &mut *sink {
+            Sink::Stderr => {
+                let _ = std::io::stderr().write_all(text.as_bytes());
+            }
+            Sink::File(f) => {
+                let _ = f.write_all(text.as_bytes());
+            }
+        }
+    }
+
+    /// The `REQUEST:` block.
+    pub fn request(&self, method: &str, url: &url::Url, headers: &[(String, String)], body: &str) {
+        let mut path = url.path().to_owned();
+        if let Some(q) = url.query() {
+            path.push('?');
+            path.push_str(q);
+        }
+        let mut block = format!("\nREQUEST: [{}]\n{method} {path} HTTP/1.1\r\nHost: {}\r\n", now(), host(url));
+        for (k, v) in headers {
+            block.push_str(&format!("{k}: {v}\r\n"));
+        }
+        block.push_str("\r\n");
+        block.push_str(body);
+        block.push('\n');
+        self.write(&block);
+    }
+
+    /// The `RESPONSE:` block.
+    pub fn response(&self, status: u16, reason: &str, elapsed: Duration, headers: &[(String, String)], body: &[u8]) {
+        let mut block = format!(
+            "\nRESPONSE: [{}] Elapsed: {}ms\nHTTP/1.1 {status} {reason}\r\n",
+            now(),
+            elapsed.as_millis()
+        );
+        for (k, v) in headers {
+            block.push_str(&format!("{k}: {v}\r\n"));
+        }
+        block.push_str("\r\n");
+        let is_binary = headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v.contains("octet-stream"));
+        if is_binary {
+            block.push_str("[SKIP BINARY OCTET-STREAM CONTENT]");
+        } else {
+            block.push_str(&String::from_utf8_lossy(body));
+        }
+        block.push('\n');
+        self.write(&block);
+    }
+
+    /// A line about a request that got no response.
+    pub fn failure(&self, elapsed: Duration, message: &str) {
+        self.write(&format!("\nRESPONSE: [{}] Elapsed: {}ms\n{message}\n", now(), elapsed.as_millis()));
+    }
+}
+
+fn host(url: &url::Url) -> String {
+    match url.port() {
+        Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_owned(),
+    }
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_hidden_case_insensitively() {
+        let t = "Authorization: Bearer abc.def\r\nx-auth-refresh-token: rt\r\nX-Auth-Resource-Group: g\r\nIAM-ApiKey: k\r\nAccept: application/json\r\n";
+        let r = redact(t);
+        assert!(r.contains("Authorization: [PRIVATE DATA HIDDEN]\r\n"));
+        assert!(r.contains("x-auth-refresh-token: [PRIVATE DATA HIDDEN]\r\n"));
+        assert!(r.contains("IAM-ApiKey: [PRIVATE DATA HIDDEN]"));
+        assert!(r.contains("Accept: application/json"));
+        assert!(!r.contains("abc.def") && !r.contains(": rt") && !r.contains(": k\r"));
+    }
+
+    #[test]
+    fn form_and_query_pairs_are_hidden() {
+        let t = "grant_type=refresh_token&refresh_token=OPAQUE123&response_type=cloud_iam";
+        assert_eq!(redact(t), "grant_type=refresh_token&refresh_token=[PRIVATE DATA HIDDEN]&response_type=cloud_iam");
+        let t = "grant_type=urn%3Aibm%3Aparams%3Aoauth%3Agrant-type%3Aapikey&apikey=KEYVALUE";
+        assert!(!redact(t).contains("KEYVALUE"));
+        let t = "GET /x?access_token=SECRETT&a=1 HTTP/1.1";
+        assert!(!redact(t).contains("SECRETT"));
+    }
+
+    #[test]
+    fn json_members_are_hidden_but_token_type_kept() {
+        let t = r#"{"access_token":"AAA","refresh_token": "BBB","token_type":"Bearer","apikey":"CCC","expires_in":3600,"IAMToken":"DDD","name":"x"}"#;
+        let r = redact(t);
+        for s in ["AAA", "BBB", "CCC", "DDD"] {
+            assert!(!r.contains(s), "{s} survived: {r}");
+        }
+        assert!(r.contains(r#""token_type":"Bearer""#));
+        assert!(r.contains(r#""name":"x""#));
+        // Escaped quotes inside the value do not end the redaction early.
+        let r = redact(r#"{"apikey":"a\"SECRETTAIL"}"#);
+        assert!(!r.contains("SECRETTAIL"), "{r}");
+    }
+
+    #[test]
+    fn jwts_anywhere_are_hidden() {
+        let t = "<html>echo eyJhbGciOiJSUzI1NiJ9.eyJpYW1faWQiOiJ4In0.c2lnbmF0dXJl</html> and /path?x=eyJabcd.efghij.klm";
+        let r = redact(t);
+        assert!(!r.contains("eyJ"), "{r}");
+    }
+
+    #[test]
+    fn registered_secrets_are_hidden_in_urls_and_text() {
+        let _k = crate::secret::Secret::new("my-plain-api-key-0001");
+        let r = redact("error: key my-plain-api-key-0001 rejected; url http://x/?k=my-plain-api-key-0001");
+        assert!(!r.contains("my-plain-api-key-0001"));
+    }
+
+    #[test]
+    fn trace_file_is_private_and_appended() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trace.log");
+        let (t, warn) = Tracer::from_setting(path.to_str().unwrap());
+        assert!(warn.is_none());
+        let url = url::Url::parse("http://127.0.0.1:1/identity/token").unwrap();
+        t.request("POST", &url, &[("Authorization".into(), "Basic Yng6Yng=".into())], "refresh_token=RRRRRR");
+        t.response(200, "OK", Duration::from_millis(3), &[], br#"{"access_token":"eyJa.eyJb.c"}"#);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("REQUEST: [") && text.contains("POST /identity/token HTTP/1.1"));
+        assert!(text.contains("RESPONSE: [") && text.contains("Elapsed: 3ms"));
+        assert!(!text.contains("RRRRRR") && !text.contains("Yng6Yng="));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+    }
+}

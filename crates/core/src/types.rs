@@ -1,0 +1,142 @@
+//! Small domain types that keep different kinds of identifiers apart.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! id_type {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps a raw value.
+            #[must_use]
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
+
+            /// The raw value.
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A region name such as `us-south`.
+    Region
+);
+id_type!(
+    /// A resource group ID (what `X-Auth-Resource-Group` carries), never its name.
+    ResourceGroupId
+);
+id_type!(
+    /// A BSS account ID (`account.bss` in a token, `Account.GUID` in the CLI config).
+    AccountId
+);
+id_type!(
+    /// An IAM ID (`IBMid-...`, `iam-ServiceId-...`, `iam-Profile-...`).
+    IamId
+);
+id_type!(
+    /// An IAM API key's ID (`ApiKey-...`), never its value.
+    ApiKeyId
+);
+
+impl Region {
+    /// Checks that a region name is plausible: lowercase letters, digits and hyphens. The list
+    /// of regions changes over time, so unknown-but-plausible names are passed to the API, which
+    /// has the last word.
+    #[must_use]
+    pub fn is_plausible(name: &str) -> bool {
+        !name.is_empty()
+            && name.len() <= 32
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !name.starts_with('-')
+            && !name.ends_with('-')
+    }
+}
+
+/// A resource group as the tool uses it: the ID for the API, the name for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceGroup {
+    /// Its ID.
+    pub id: ResourceGroupId,
+    /// Its name.
+    pub name: String,
+    /// Whether it is the account's default group.
+    pub default: bool,
+}
+
+/// What kind of identity a token or an API key belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum IdentityKind {
+    /// A person (`IBMid-...`).
+    User,
+    /// A service ID (`iam-ServiceId-...`).
+    ServiceId,
+    /// A trusted profile (`iam-Profile-...`).
+    TrustedProfile,
+}
+
+impl IdentityKind {
+    /// Guesses the kind from an IAM ID's prefix.
+    #[must_use]
+    pub fn from_iam_id(iam_id: &str) -> Option<Self> {
+        if iam_id.starts_with("iam-ServiceId-") {
+            Some(Self::ServiceId)
+        } else if iam_id.starts_with("iam-Profile-") {
+            Some(Self::TrustedProfile)
+        } else if iam_id.starts_with("IBMid-") || iam_id.starts_with("iam-") {
+            Some(Self::User)
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for IdentityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::User => "user",
+            Self::ServiceId => "service ID",
+            Self::TrustedProfile => "trusted profile",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_plausibility() {
+        assert!(Region::is_plausible("us-south"));
+        assert!(Region::is_plausible("eu-de"));
+        assert!(!Region::is_plausible(""));
+        assert!(!Region::is_plausible("US-South"));
+        assert!(!Region::is_plausible("us south"));
+        assert!(!Region::is_plausible("../etc"));
+        assert!(!Region::is_plausible("-us"));
+    }
+
+    #[test]
+    fn kind_from_iam_id() {
+        assert_eq!(IdentityKind::from_iam_id("IBMid-123"), Some(IdentityKind::User));
+        assert_eq!(IdentityKind::from_iam_id("iam-ServiceId-1"), Some(IdentityKind::ServiceId));
+        assert_eq!(IdentityKind::from_iam_id("iam-Profile-1"), Some(IdentityKind::TrustedProfile));
+        assert_eq!(IdentityKind::from_iam_id("ApiKey-1"), None);
+    }
+}
