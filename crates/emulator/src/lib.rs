@@ -1,1 +1,22 @@
+//! An offline, stateful emulator of the IBM Cloud APIs that `cluster-api-key` uses: the IAM
+//! token endpoint, IAM Identity API keys, Resource Manager, IAM access policies and access
+//! groups, and the containers API's cluster API key and cluster calls.
+//!
+//! It is written from IBM's published API descriptions (`shared/docs/ibm-cloud-apis.md`), not
+//! from the client: it shares no request-building code with `cluster-api-key-core`, so a bug in
+//! the client cannot hide behind the same bug here. Start it with [`Emulator::start`] on
+//! `127.0.0.1:0`; the returned value gives its base URL and an [`Handle`] on its state and
+//! knobs. Everything the handle can do is also reachable over HTTP under `/_emulator/`.
 
+mod access;
+mod containers;
+mod iam;
+pub mod knobs;
+mod rm;
+mod server;
+mod util;
+pub mod world;
+
+pub use knobs::{Fault, FaultKind, Knobs, ReplicationMode};
+pub use server::{Emulator, Handle, Stats};
+pub use world::World;

@@ -1,0 +1,278 @@
+//! The containers API (Kubernetes Service and OpenShift share it): the cluster API key and the
+//! cluster lists. Served both under `/global` (the public global host, where `X-Region` picks
+//! the region) and without it (the private and VPE hosts).
+//!
+//! Error codes that IBM has not published for a case (a missing region, a refused reset) are
+//! this emulator's own choice; they say so in their `type`-compatible bodies and in the README.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use crate::knobs::ReplicationMode;
+use crate::server::Shared;
+use crate::util::{self, Api, Caller};
+use crate::world::{ApiKey, Cluster, ClusterKey, IdentityKind, World, cluster_key_description};
+
+/// Regions the containers API accepts (ibm-cloud-apis.md §8.5, plus the legacy names).
+const REGIONS: &[&str] = &[
+    "au-syd", "in-che", "in-mum", "jp-osa", "jp-tok", "eu-de", "eu-es", "eu-gb", "ca-mon", "ca-tor", "us-south", "us-east",
+    "br-sao", "ap-north", "ap-south", "eu-central", "uk-south",
+];
+
+const VIEW_ROLES: &[&str] = &["Viewer", "Operator", "Editor", "Administrator"];
+
+fn auth(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Response> {
+    util::bearer(shared, headers).ok_or_else(|| util::unauthorized(Api::Containers))
+}
+
+fn not_found() -> Response {
+    util::containers_error(
+        404,
+        "G0004",
+        "The specified cluster could not be found. If applicable, make sure that you target the correct account and resource group.",
+        "General",
+        Some("To list the clusters you have access to, run 'ibmcloud ks cluster ls'. To list the resource groups that you have access to, run 'ibmcloud resource groups'. To target the resource group, run 'ibmcloud target -g <resource_group>'."),
+    )
+}
+
+fn default_group(world: &World, account: &str) -> Option<String> {
+    world.resource_groups.iter().find(|g| g.account_id == account && g.default).map(|g| g.id.clone())
+}
+
+/// `POST /v1/keys`.
+pub async fn reset_key(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let caller = match auth(&shared, &headers) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let Some(region) = util::header(&headers, "x-region").map(str::to_owned) else {
+        return util::containers_error(400, "E0009", "The region is missing. Specify a region in the X-Region header.", "General", Some("To list the available regions, run 'ibmcloud ks locations'."));
+    };
+    if !REGIONS.contains(&region.as_str()) {
+        return util::containers_error(400, "E0013", &format!("The region '{region}' is not valid."), "General", Some("To list the available regions, run 'ibmcloud ks locations'."));
+    }
+    let mut world = shared.world();
+    let rg = match util::header(&headers, "x-auth-resource-group") {
+        Some(g) => g.to_owned(),
+        None => match default_group(&world, &caller.account_id) {
+            Some(g) => g,
+            None => return util::containers_error(400, "E0014", "The account has no default resource group.", "General", None),
+        },
+    };
+    if !world.resource_groups.iter().any(|g| g.id == rg && g.account_id == caller.account_id) {
+        return util::containers_error(404, "E0014", &format!("The resource group '{rg}' could not be found."), "General", Some("To list the resource groups that you have access to, run 'ibmcloud resource groups'."));
+    }
+    if !world.has_role(&caller.account_id, &caller.iam_id, "containers-kubernetes", &["Administrator"], Some(&region), Some(&rg)) {
+        return util::containers_error(
+            403,
+            "A0009",
+            "You do not have the required permissions to reset the API key. The Administrator platform access role for IBM Cloud Kubernetes Service in this region and resource group is required.",
+            "Authorization",
+            Some("Ask your account administrator for the Administrator platform access role."),
+        );
+    }
+    let kind = world.identities.iter().find(|i| i.iam_id == caller.iam_id).map(|i| i.kind);
+    if kind == Some(IdentityKind::ServiceId)
+        && !world.has_role(&caller.account_id, &caller.iam_id, "iam-identity", &["Operator", "Administrator"], None, None)
+    {
+        return util::containers_error(
+            403,
+            "A0656",
+            "The service ID cannot create the API key: the Operator platform access role on the IAM Identity Service is required.",
+            "Authorization",
+            Some("Assign the service ID the Operator role on the IAM Identity Service."),
+        );
+    }
+    let now = shared.now_secs(&world);
+    let id = world.new_id("ApiKey-");
+    let value: String = (0..44).map(|_| fastrand::alphanumeric()).collect();
+    world.api_keys.push(ApiKey {
+        id: id.clone(),
+        name: "containers-kubernetes-key".into(),
+        description: Some(cluster_key_description(&region, &rg)),
+        iam_id: caller.iam_id.clone(),
+        account_id: caller.account_id.clone(),
+        apikey: value,
+        created_at: util::rfc3339(now),
+        created_by: caller.iam_id.clone(),
+        modified_at: util::rfc3339(now),
+        locked: false,
+        disabled: false,
+        last_authn: None,
+        authn_count: 0,
+        entity_tag: 1,
+    });
+    let previous = world
+        .cluster_keys
+        .iter()
+        .find(|ck| ck.account_id == caller.account_id && ck.region == region && ck.resource_group_id == rg)
+        .map(|ck| ck.api_key_id.clone());
+    world.cluster_keys.retain(|ck| !(ck.account_id == caller.account_id && ck.region == region && ck.resource_group_id == rg));
+    world.cluster_keys.push(ClusterKey { account_id: caller.account_id.clone(), region: region.clone(), resource_group_id: rg.clone(), api_key_id: id });
+    drop(world);
+    if let Some(prev) = previous {
+        shared
+            .replication
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert((caller.account_id, region, rg), (Instant::now(), prev));
+    }
+    util::no_content()
+}
+
+fn find_cluster<'a>(world: &'a World, account: &str, id_or_name: &str, rg: Option<&str>) -> Option<&'a Cluster> {
+    world
+        .clusters
+        .iter()
+        .filter(|c| c.account_id == account && rg.is_none_or(|g| c.resource_group_id == g))
+        .find(|c| c.id == id_or_name)
+        .or_else(|| {
+            world
+                .clusters
+                .iter()
+                .filter(|c| c.account_id == account && rg.is_none_or(|g| c.resource_group_id == g))
+                .find(|c| c.name == id_or_name)
+        })
+}
+
+fn may_view(world: &World, caller: &Caller, c: &Cluster) -> bool {
+    world.has_role(&caller.account_id, &caller.iam_id, "containers-kubernetes", VIEW_ROLES, Some(&c.region), Some(&c.resource_group_id))
+}
+
+/// `GET /v1/logging/{idOrName}/clusterkeyowner`.
+pub async fn key_owner(State(shared): State<Arc<Shared>>, headers: HeaderMap, Path(id_or_name): Path<String>) -> Response {
+    let caller = match auth(&shared, &headers) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let world = shared.world();
+    let rg = util::header(&headers, "x-auth-resource-group");
+    let Some(cluster) = find_cluster(&world, &caller.account_id, &id_or_name, rg) else {
+        return not_found();
+    };
+    if !may_view(&world, &caller, cluster) {
+        return not_found();
+    }
+    let target = (caller.account_id.clone(), cluster.region.clone(), cluster.resource_group_id.clone());
+    let mut key_id = world
+        .cluster_keys
+        .iter()
+        .find(|ck| ck.account_id == target.0 && ck.region == target.1 && ck.resource_group_id == target.2)
+        .map(|ck| ck.api_key_id.clone());
+    let (delay, mode) = {
+        let k = shared.knobs();
+        (Duration::from_millis(k.replication_delay_ms), k.replication_mode)
+    };
+    let replicating: HashMap<_, _> = shared.replication.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    if let Some((at, prev)) = replicating.get(&target) {
+        if at.elapsed() < delay {
+            match mode {
+                ReplicationMode::Stale => key_id = Some(prev.clone()),
+                ReplicationMode::NotFound => {
+                    return util::containers_error(404, "A0055", "The API key for this region and resource group could not be found. It might still be replicating; try again in a few seconds.", "Authentication", None);
+                }
+            }
+        }
+    }
+    let owner = key_id
+        .and_then(|id| world.api_keys.iter().find(|k| k.id == id))
+        .and_then(|k| world.identities.iter().find(|i| i.iam_id == k.iam_id));
+    match owner {
+        Some(o) => util::ok(&json!({"id": o.iam_id, "name": o.name, "email": o.email})),
+        None => util::containers_error(404, "E0051", "The user credentials could not be found.", "General", None),
+    }
+}
+
+fn cluster_json(c: &Cluster, world: &World) -> Value {
+    let rg_name = world.resource_groups.iter().find(|g| g.id == c.resource_group_id).map(|g| g.name.clone()).unwrap_or_default();
+    json!({
+        "id": c.id,
+        "name": c.name,
+        "region": c.region,
+        "resourceGroup": c.resource_group_id,
+        "resourceGroupName": rg_name,
+        "state": c.state,
+        "type": c.kind,
+        "provider": c.provider,
+        "crn": format!("crn:v1:bluemix:public:containers-kubernetes:{}:a/{}:{}::", c.region, c.account_id, c.id),
+        "location": c.location,
+        "dataCenter": if c.provider == "classic" { c.location.as_str() } else { "" },
+        "masterKubeVersion": if c.kind == "openshift" { "4.17.10_openshift" } else { "1.31.4_1536" },
+        "targetVersion": if c.kind == "openshift" { "4.17.10_openshift" } else { "1.31.4" },
+        "createdDate": c.created,
+        "workerCount": 3,
+        "workerZones": [c.location],
+        "masterStatus": "Ready",
+        "masterHealth": "normal",
+        "isPaid": true,
+        "ingress": {"hostname": format!("{}.{}.containers.appdomain.cloud", c.name, c.region), "secretName": c.name},
+        "serviceEndpoints": {"privateServiceEndpointEnabled": true, "publicServiceEndpointEnabled": c.provider != "satellite"},
+    })
+}
+
+fn list(shared: &Shared, headers: &HeaderMap, providers: &[&str], v1_region_filter: bool) -> Response {
+    let caller = match auth(shared, headers) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let world = shared.world();
+    let rg = util::header(headers, "x-auth-resource-group");
+    let region = if v1_region_filter { util::header(headers, "x-region") } else { None };
+    let out: Vec<Value> = world
+        .clusters
+        .iter()
+        .filter(|c| c.account_id == caller.account_id)
+        .filter(|c| providers.contains(&c.provider.as_str()))
+        .filter(|c| rg.is_none_or(|g| c.resource_group_id == g))
+        .filter(|c| region.is_none_or(|r| c.region == r))
+        .filter(|c| may_view(&world, &caller, c))
+        .map(|c| cluster_json(c, &world))
+        .collect();
+    util::ok(&Value::Array(out))
+}
+
+/// `GET /v1/clusters` (classic clusters of the `X-Region` region).
+pub async fn clusters_v1(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    list(&shared, &headers, &["classic"], true)
+}
+
+/// `GET /v2/vpc/getClusters`.
+pub async fn clusters_vpc(State(shared): State<Arc<Shared>>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    match q.get("provider").map(String::as_str) {
+        Some("vpc-classic") => list(&shared, &headers, &["vpc-classic"], false),
+        Some("vpc-gen2") => list(&shared, &headers, &["vpc-gen2"], false),
+        _ => list(&shared, &headers, &["vpc-gen2", "vpc-classic"], false),
+    }
+}
+
+/// `GET /v2/classic/getClusters`.
+pub async fn clusters_classic(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    list(&shared, &headers, &["classic"], false)
+}
+
+/// `GET /v2/satellite/getClusters`.
+pub async fn clusters_satellite(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    list(&shared, &headers, &["satellite"], false)
+}
+
+/// `GET /v2/getCluster?cluster=`.
+pub async fn get_cluster(State(shared): State<Arc<Shared>>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    let caller = match auth(&shared, &headers) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let Some(name) = q.get("cluster") else {
+        return util::containers_error(400, "E0010", "The cluster query parameter is required.", "General", None);
+    };
+    let world = shared.world();
+    match find_cluster(&world, &caller.account_id, name, util::header(&headers, "x-auth-resource-group")) {
+        Some(c) if may_view(&world, &caller, c) => util::ok(&cluster_json(c, &world)),
+        _ => not_found(),
+    }
+}

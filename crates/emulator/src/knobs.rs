@@ -1,0 +1,109 @@
+//! Behaviour knobs: latency, IBM's rate limit, fault injection and IAM replication delay.
+
+use serde::{Deserialize, Serialize};
+
+/// What a fault does to a matching request.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Answer with this status and an IBM-shaped error body for the route's service.
+    Status {
+        /// HTTP status.
+        status: u16,
+    },
+    /// Send the status line and headers, then drop the connection.
+    Reset,
+    /// Announce a longer body than is sent, then close.
+    Truncate,
+    /// Answer with an HTML error page, as a gateway in front of IBM Cloud does.
+    Html {
+        /// HTTP status.
+        status: u16,
+    },
+    /// Hold the request this long before handling it normally.
+    Delay {
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// Send the body slowly: a first chunk, then the rest after this long.
+    SlowBody {
+        /// Milliseconds.
+        ms: u64,
+    },
+}
+
+/// A fault rule.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Fault {
+    /// Only requests with this method (any when absent).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Only requests whose path contains this (any when absent).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// What to do.
+    #[serde(flatten)]
+    pub kind: FaultKind,
+    /// How many requests it applies to (forever when absent).
+    #[serde(default)]
+    pub times: Option<u32>,
+}
+
+/// What the key owner looks like while IAM replicates a new key.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplicationMode {
+    /// The previous owner is still reported.
+    #[default]
+    Stale,
+    /// `clusterkeyowner` answers 404.
+    NotFound,
+}
+
+/// All knobs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Knobs {
+    /// Added to every request, milliseconds.
+    #[serde(default)]
+    pub latency_ms: u64,
+    /// Enforce IBM's documented limit (200 requests / 10 s per client) with 429 + Retry-After.
+    #[serde(default)]
+    pub rate_limit: bool,
+    /// Requests allowed per window.
+    #[serde(default = "default_limit")]
+    pub rate_limit_max: u32,
+    /// Window, milliseconds.
+    #[serde(default = "default_window")]
+    pub rate_limit_window_ms: u64,
+    /// Fault rules, first match wins.
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+    /// After a reset, for this long the key owner reads as before (or 404s).
+    #[serde(default)]
+    pub replication_delay_ms: u64,
+    /// How the key owner behaves during replication.
+    #[serde(default)]
+    pub replication_mode: ReplicationMode,
+}
+
+fn default_limit() -> u32 {
+    200
+}
+
+fn default_window() -> u64 {
+    10_000
+}
+
+impl Default for Knobs {
+    fn default() -> Self {
+        Self {
+            latency_ms: 0,
+            rate_limit: false,
+            rate_limit_max: default_limit(),
+            rate_limit_window_ms: default_window(),
+            faults: Vec::new(),
+            replication_delay_ms: 0,
+            replication_mode: ReplicationMode::Stale,
+        }
+    }
+}

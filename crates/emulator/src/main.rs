@@ -1,0 +1,87 @@
+//! `cluster-api-key-emulator`: the emulator as a standalone server, for manual checks and for
+//! clients other than ours.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use cluster_api_key_emulator::{Emulator, Knobs, World};
+
+const USAGE: &str = "Usage: cluster-api-key-emulator [--listen 127.0.0.1:PORT] [--world FILE] [--latency MS] [--rate-limit]";
+
+fn main() -> ExitCode {
+    let mut listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
+    let mut world_file = None;
+    let mut knobs = Knobs::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+        let r: Result<(), String> = match arg.as_str() {
+            "--listen" => value("--listen").and_then(|v| v.parse().map(|a| listen = a).map_err(|e| format!("--listen: {e}"))),
+            "--world" => value("--world").map(|v| world_file = Some(v)),
+            "--latency" => value("--latency").and_then(|v| v.parse().map(|ms| knobs.latency_ms = ms).map_err(|e| format!("--latency: {e}"))),
+            "--rate-limit" => {
+                knobs.rate_limit = true;
+                Ok(())
+            }
+            "-h" | "--help" => {
+                #[allow(clippy::print_stdout)]
+                {
+                    println!("{USAGE}");
+                }
+                return ExitCode::SUCCESS;
+            }
+            other => Err(format!("unknown argument '{other}'")),
+        };
+        if let Err(e) = r {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("FAILED\n{e}\n{USAGE}");
+            }
+            return ExitCode::from(2);
+        }
+    }
+    let world = match world_file {
+        None => World::default_world(),
+        Some(f) => match std::fs::read(&f).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())) {
+            Ok(w) => w,
+            Err(e) => {
+                #[allow(clippy::print_stderr)]
+                {
+                    eprintln!("FAILED\nCould not load the world '{f}': {e}");
+                }
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("FAILED\n{e}");
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(async move {
+        match Emulator::start_on(listen, world, knobs).await {
+            Ok(emu) => {
+                #[allow(clippy::print_stdout)]
+                {
+                    use std::io::Write as _;
+                    println!("listening on {}", emu.base_url);
+                    let _ = std::io::stdout().flush();
+                }
+                let _ = tokio::signal::ctrl_c().await;
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                #[allow(clippy::print_stderr)]
+                {
+                    eprintln!("FAILED\nCould not listen on {listen}: {e}");
+                }
+                ExitCode::FAILURE
+            }
+        }
+    })
+}

@@ -1,0 +1,447 @@
+//! The HTTP server: routing, the knob middleware, the admin API and the in-process handle.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::knobs::{FaultKind, Knobs};
+use crate::util;
+use crate::world::World;
+
+/// Request counters by route, for tests and benchmarks.
+pub type Stats = BTreeMap<String, u64>;
+
+/// State shared by all requests.
+#[derive(Debug)]
+pub struct Shared {
+    world: Mutex<World>,
+    knobs: Mutex<Knobs>,
+    stats: Mutex<Stats>,
+    rate: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    /// When the last reset per target happened, and who owned the key before it.
+    pub(crate) replication: Mutex<HashMap<(String, String, String), (Instant, String)>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Shared {
+    /// The world, locked. Never hold it across an `.await`.
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        lock(&self.world)
+    }
+
+    /// The knobs.
+    pub fn knobs(&self) -> MutexGuard<'_, Knobs> {
+        lock(&self.knobs)
+    }
+
+    /// The emulator's clock (system time plus the world's offset), Unix seconds.
+    pub fn now_secs(&self, world: &World) -> i64 {
+        let sys = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_secs()).unwrap_or(0)).unwrap_or(0);
+        sys + world.clock_offset_secs
+    }
+
+    /// Counts a request under `key`.
+    pub fn count(&self, key: &str) {
+        *lock(&self.stats).entry(key.to_owned()).or_default() += 1;
+    }
+}
+
+/// A handle on a running emulator's state and knobs.
+#[derive(Debug, Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Handle {
+    /// The world, locked: read or change it directly. Do not hold it across an `.await`.
+    #[must_use]
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.shared.world()
+    }
+
+    /// A copy of the world (the state dump).
+    #[must_use]
+    pub fn dump(&self) -> World {
+        self.shared.world().clone()
+    }
+
+    /// Replaces the world.
+    pub fn restore(&self, world: World) {
+        *self.shared.world() = world;
+    }
+
+    /// Changes the knobs.
+    pub fn set_knobs(&self, f: impl FnOnce(&mut Knobs)) {
+        f(&mut self.shared.knobs());
+    }
+
+    /// The knobs.
+    #[must_use]
+    pub fn knobs(&self) -> Knobs {
+        self.shared.knobs().clone()
+    }
+
+    /// Request counters.
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        lock(&self.shared.stats).clone()
+    }
+
+    /// One counter (0 when never hit).
+    #[must_use]
+    pub fn stat(&self, key: &str) -> u64 {
+        lock(&self.shared.stats).get(key).copied().unwrap_or(0)
+    }
+
+    /// Moves the emulator's clock.
+    pub fn advance_clock(&self, secs: i64) {
+        self.shared.world().clock_offset_secs += secs;
+    }
+
+    /// Logs in with an API key value as `ibmcloud login --apikey` would, returning
+    /// `(access_token, refresh_token)`; `None` when the key does not log in.
+    #[must_use]
+    pub fn login(&self, api_key: &str) -> Option<(String, String)> {
+        crate::iam::login_with_api_key(&self.shared, api_key).ok().map(|t| (t.access_token, t.refresh_token))
+    }
+}
+
+/// A running emulator.
+#[derive(Debug)]
+pub struct Emulator {
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// State and knobs.
+    pub handle: Handle,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Emulator {
+    /// Starts on `127.0.0.1:0` with `world`, in the current tokio runtime.
+    ///
+    /// # Errors
+    /// When the socket cannot be bound.
+    pub async fn start(world: World) -> std::io::Result<Self> {
+        Self::start_on("127.0.0.1:0".parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0))), world, Knobs::default()).await
+    }
+
+    /// Starts on `addr` with `world` and `knobs`.
+    ///
+    /// # Errors
+    /// When the socket cannot be bound.
+    pub async fn start_on(addr: SocketAddr, world: World, knobs: Knobs) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared {
+            world: Mutex::new(world),
+            knobs: Mutex::new(knobs),
+            stats: Mutex::new(Stats::new()),
+            rate: Mutex::new(HashMap::new()),
+            replication: Mutex::new(HashMap::new()),
+        });
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let app = router(Arc::clone(&shared));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
+        });
+        Ok(Self { base_url: format!("http://{addr}"), addr, handle: Handle { shared }, task })
+    }
+
+    /// Stops serving.
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn containers_routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/v1/keys", post(crate::containers::reset_key))
+        .route("/v1/logging/{id_or_name}/clusterkeyowner", get(crate::containers::key_owner))
+        .route("/v1/clusters", get(crate::containers::clusters_v1))
+        .route("/v2/vpc/getClusters", get(crate::containers::clusters_vpc))
+        .route("/v2/classic/getClusters", get(crate::containers::clusters_classic))
+        .route("/v2/satellite/getClusters", get(crate::containers::clusters_satellite))
+        .route("/v2/getCluster", get(crate::containers::get_cluster))
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    let api = Router::new()
+        .route("/identity/token", post(crate::iam::token))
+        .route("/v1/apikeys", get(crate::iam::list_keys).post(crate::iam::create_key))
+        .route("/v1/apikeys/{id}", get(crate::iam::get_key).delete(crate::iam::delete_key))
+        .route("/v1/apikeys/{id}/lock", post(crate::iam::lock_key).delete(crate::iam::unlock_key))
+        .route("/v1/apikeys/{id}/disable", post(crate::iam::disable_key).delete(crate::iam::enable_key))
+        .route("/v2/resource_groups", get(crate::rm::list_groups))
+        .route("/v2/resource_groups/{id}", get(crate::rm::get_group))
+        .route("/v1/policies", get(crate::access::policies))
+        .route("/v2/groups", get(crate::access::groups))
+        .merge(containers_routes())
+        .nest("/global", containers_routes())
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(Arc::clone(&shared), knobs_layer));
+    let admin = Router::new()
+        .route("/_emulator/state", get(admin_state).put(admin_restore))
+        .route("/_emulator/knobs", get(admin_knobs).put(admin_set_knobs))
+        .route("/_emulator/clock", post(admin_clock))
+        .route("/_emulator/stats", get(admin_stats));
+    admin.merge(api).with_state(shared)
+}
+
+async fn not_found(req: Request) -> Response {
+    util::error_for(req.uri().path(), 404)
+}
+
+/// Latency, rate limit and faults, in that order, for every API route.
+async fn knobs_layer(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let method = req.method().as_str().to_owned();
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let knobs = shared.knobs().clone();
+    shared.count(&format!("{method} {}", route_key(&path)));
+    if knobs.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(knobs.latency_ms)).await;
+    }
+    if knobs.rate_limit {
+        let ip = peer.unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let window = Duration::from_millis(knobs.rate_limit_window_ms.max(1));
+        let retry_after = {
+            let mut rate = lock(&shared.rate);
+            let q = rate.entry(ip).or_default();
+            let now = Instant::now();
+            while q.front().is_some_and(|t| now.duration_since(*t) >= window) {
+                q.pop_front();
+            }
+            if q.len() >= knobs.rate_limit_max as usize {
+                let oldest = q.front().copied().unwrap_or(now);
+                Some((window.saturating_sub(now.duration_since(oldest))).as_secs().max(1))
+            } else {
+                q.push_back(now);
+                None
+            }
+        };
+        if let Some(secs) = retry_after {
+            shared.count("rate_limited");
+            let mut resp = util::error_for(&path, 429);
+            if let Ok(v) = secs.to_string().parse() {
+                resp.headers_mut().insert("retry-after", v);
+            }
+            return resp;
+        }
+    }
+    let fault = {
+        let mut k = shared.knobs();
+        let idx = k.faults.iter().position(|f| {
+            f.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(&method))
+                && f.path.as_deref().is_none_or(|p| path.contains(p))
+        });
+        idx.map(|i| {
+            let f = k.faults[i].clone();
+            if let Some(t) = k.faults[i].times.as_mut() {
+                *t = t.saturating_sub(1);
+                if *t == 0 {
+                    k.faults.remove(i);
+                }
+            }
+            f.kind
+        })
+    };
+    match fault {
+        None => next.run(req).await,
+        Some(kind) => {
+            shared.count("fault");
+            apply_fault(kind, &path, req, next).await
+        }
+    }
+}
+
+async fn apply_fault(kind: FaultKind, path: &str, req: Request, next: Next) -> Response {
+    match kind {
+        FaultKind::Status { status } => util::error_for(path, status),
+        FaultKind::Html { status } => {
+            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+            let reason = code.canonical_reason().unwrap_or("Error");
+            let html = format!("<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n");
+            (code, [("content-type", "text/html")], html).into_response()
+        }
+        FaultKind::Delay { ms } => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            next.run(req).await
+        }
+        FaultKind::Reset => {
+            let stream = futures_lite_stream(vec![Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset"))], 0);
+            Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .header("content-length", "64")
+                .body(Body::from_stream(stream))
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+        FaultKind::Truncate => {
+            let resp = next.run(req).await;
+            let (parts, body) = resp.into_parts();
+            let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+            let half = bytes.slice(..bytes.len() / 2);
+            let stream = futures_lite_stream(
+                vec![Ok(half), Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "truncated"))],
+                0,
+            );
+            let mut resp = Response::from_parts(parts, Body::from_stream(stream));
+            if let Ok(v) = (bytes.len() + 1).to_string().parse() {
+                resp.headers_mut().insert("content-length", v);
+            }
+            resp
+        }
+        FaultKind::SlowBody { ms } => {
+            let resp = next.run(req).await;
+            let (parts, body) = resp.into_parts();
+            let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+            let cut = bytes.len().min(1);
+            let stream = futures_lite_stream(vec![Ok(bytes.slice(..cut)), Ok(bytes.slice(cut..))], ms);
+            Response::from_parts(parts, Body::from_stream(stream))
+        }
+    }
+}
+
+/// A body stream from chunks, waiting `gap_ms` before each chunk after the first.
+fn futures_lite_stream(
+    chunks: Vec<Result<Bytes, std::io::Error>>,
+    gap_ms: u64,
+) -> impl futures_core_stream::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+    futures_core_stream::ChunkStream::new(chunks, gap_ms)
+}
+
+/// A tiny stream implementation (no extra dependency for one use).
+mod futures_core_stream {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    use std::time::Duration;
+
+    use axum::body::Bytes;
+    pub use futures_core::Stream;
+
+    pub struct ChunkStream {
+        chunks: std::collections::VecDeque<Result<Bytes, std::io::Error>>,
+        gap: Duration,
+        first: bool,
+        sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    }
+
+    impl ChunkStream {
+        pub fn new(chunks: Vec<Result<Bytes, std::io::Error>>, gap_ms: u64) -> Self {
+            Self { chunks: chunks.into(), gap: Duration::from_millis(gap_ms), first: true, sleep: None }
+        }
+    }
+
+    impl Stream for ChunkStream {
+        type Item = Result<Bytes, std::io::Error>;
+
+        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            if !self.first && !self.gap.is_zero() {
+                if self.sleep.is_none() {
+                    let gap = self.gap;
+                    self.sleep = Some(Box::pin(tokio::time::sleep(gap)));
+                }
+                if let Some(s) = self.sleep.as_mut() {
+                    if s.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                }
+                self.sleep = None;
+            }
+            self.first = false;
+            Poll::Ready(self.chunks.pop_front())
+        }
+    }
+
+    use std::future::Future as _;
+}
+
+/// A stable key for a path: IDs replaced, so counters group by route.
+fn route_key(path: &str) -> String {
+    let p = path.strip_prefix("/global").unwrap_or(path);
+    let segs: Vec<&str> = p.split('/').collect();
+    match segs.as_slice() {
+        ["", "v1", "apikeys", _, rest @ ..] => format!("/v1/apikeys/{{id}}{}", rest.iter().map(|s| format!("/{s}")).collect::<String>()),
+        ["", "v1", "logging", _, "clusterkeyowner"] => String::from("/v1/logging/{id}/clusterkeyowner"),
+        ["", "v2", "resource_groups", _] => String::from("/v2/resource_groups/{id}"),
+        _ => p.to_owned(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct StateDump<'a> {
+    world: &'a World,
+    knobs: &'a Knobs,
+}
+
+async fn admin_state(State(shared): State<Arc<Shared>>) -> Response {
+    let world = shared.world().clone();
+    let knobs = shared.knobs().clone();
+    util::ok(&serde_json::to_value(StateDump { world: &world, knobs: &knobs }).unwrap_or(Value::Null))
+}
+
+async fn admin_restore(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<World>(&body) {
+        Ok(w) => {
+            *shared.world() = w;
+            util::no_content()
+        }
+        Err(e) => util::with_status(400, &json!({"error": format!("not a world: {e}")})),
+    }
+}
+
+async fn admin_knobs(State(shared): State<Arc<Shared>>) -> Response {
+    util::ok(&serde_json::to_value(shared.knobs().clone()).unwrap_or(Value::Null))
+}
+
+async fn admin_set_knobs(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<Knobs>(&body) {
+        Ok(k) => {
+            *shared.knobs() = k;
+            util::no_content()
+        }
+        Err(e) => util::with_status(400, &json!({"error": format!("not knobs: {e}")})),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ClockBody {
+    advance_secs: i64,
+}
+
+async fn admin_clock(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<ClockBody>(&body) {
+        Ok(c) => {
+            let mut w = shared.world();
+            w.clock_offset_secs += c.advance_secs;
+            let now = shared.now_secs(&w);
+            util::ok(&json!({"clock_offset_secs": w.clock_offset_secs, "now": now}))
+        }
+        Err(e) => util::with_status(400, &json!({"error": format!("expected {{\"advance_secs\": N}}: {e}")})),
+    }
+}
+
+async fn admin_stats(State(shared): State<Arc<Shared>>) -> Response {
+    util::ok(&serde_json::to_value(lock(&shared.stats).clone()).unwrap_or(Value::Null))
+}
