@@ -1,0 +1,229 @@
+//! The only module that prints or prompts, following the `ibmcloud` terminal conventions:
+//! progress lines ending in `...` and `OK` on stdout (both hidden by `-q`), `FAILED` and the
+//! error on stderr, borderless tables with ≥3 spaces between columns, `[y/N]` prompts, colour
+//! only when the settings and the terminal allow it. In JSON mode stdout carries exactly one
+//! JSON document and nothing else.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+
+use cluster_api_key_core::env::{self, Env};
+
+use crate::error::CommandError;
+
+const BOLD: &str = "\x1b[1m";
+const RED_BOLD: &str = "\x1b[31;1m";
+const GREEN_BOLD: &str = "\x1b[32;1m";
+const YELLOW_BOLD: &str = "\x1b[33;1m";
+const MAGENTA_BOLD: &str = "\x1b[35;1m";
+const CYAN_BOLD: &str = "\x1b[36;1m";
+const RESET: &str = "\x1b[0m";
+
+/// Output settings for one run.
+#[derive(Debug, Clone)]
+pub struct Ui {
+    /// Colour on.
+    pub color: bool,
+    /// `-q`.
+    pub quiet: bool,
+    /// `--output json`.
+    pub json: bool,
+}
+
+/// Whether to colour: `IBMCLOUD_COLOR` (or `BLUEMIX_COLOR`) wins, then `NO_COLOR`, then the
+/// config's `ColorEnabled`, then whether stdout is a terminal (the SDK's rule plus NO_COLOR).
+#[must_use]
+pub fn color_enabled(env: &Env, config_setting: Option<&str>) -> bool {
+    match env.first(&[env::IBMCLOUD_COLOR, env::BLUEMIX_COLOR]).map(str::to_ascii_lowercase).as_deref() {
+        Some("true") => return true,
+        Some("false") => return false,
+        _ => {}
+    }
+    if env.get(env::NO_COLOR).is_some() {
+        return false;
+    }
+    match config_setting.map(str::to_ascii_lowercase).as_deref() {
+        Some("false") => false,
+        Some("true") => true,
+        _ => std::io::stdout().is_terminal(),
+    }
+}
+
+impl Ui {
+    fn paint(&self, style: &str, text: &str) -> String {
+        if self.color && !text.is_empty() { format!("{style}{text}{RESET}") } else { text.to_owned() }
+    }
+
+    /// Highlights a `'ibmcloud ...'` command as the SDK does (yellow bold).
+    #[must_use]
+    pub fn command(&self, text: &str) -> String {
+        self.paint(YELLOW_BOLD, text)
+    }
+
+    /// An entity name (cyan bold).
+    #[must_use]
+    pub fn entity(&self, text: &str) -> String {
+        self.paint(CYAN_BOLD, text)
+    }
+
+    /// A line on stdout (text mode only).
+    pub fn say(&self, text: &str) {
+        if !self.json {
+            println!("{text}");
+        }
+    }
+
+    /// A progress line on stdout, hidden by `-q` and in JSON mode.
+    pub fn progress(&self, text: &str) {
+        if !self.quiet && !self.json {
+            println!("{text}");
+        }
+    }
+
+    /// `OK`, hidden by `-q` and in JSON mode.
+    pub fn ok(&self) {
+        if !self.quiet && !self.json {
+            println!("{}", self.paint(GREEN_BOLD, "OK"));
+        }
+    }
+
+    /// A warning on stderr (magenta bold), hidden by `-q`.
+    pub fn warn(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{}", self.paint(MAGENTA_BOLD, text));
+        }
+    }
+
+    /// The one JSON document of JSON mode.
+    pub fn json_doc(&self, value: &serde_json::Value) {
+        let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| String::from("null"));
+        println!("{text}");
+    }
+
+    /// `FAILED`, the message, hints and incident ID, on stderr. `-q` hides the `FAILED` line
+    /// but never the message.
+    pub fn failed(&self, e: &CommandError) {
+        let mut out = String::new();
+        if !self.quiet {
+            out.push_str(&self.paint(RED_BOLD, "FAILED"));
+            out.push('\n');
+        }
+        out.push_str(&e.message);
+        out.push('\n');
+        for h in &e.hints {
+            out.push('\n');
+            out.push_str(&self.highlight_commands(h));
+            out.push('\n');
+        }
+        if let Some(id) = &e.incident_id {
+            out.push_str(&format!("\nIncident ID: {id}\n"));
+        }
+        if !self.quiet {
+            out.push('\n');
+        }
+        let _ = std::io::stderr().write_all(cluster_api_key_core::trace::redact(&out).as_bytes());
+    }
+
+    fn highlight_commands(&self, text: &str) -> String {
+        if !self.color {
+            return text.to_owned();
+        }
+        // Colour every '...' span that starts with a command word.
+        let mut out = String::new();
+        let mut parts = text.split('\'');
+        if let Some(first) = parts.next() {
+            out.push_str(first);
+        }
+        let rest: Vec<&str> = parts.collect();
+        for (i, p) in rest.iter().enumerate() {
+            if i % 2 == 0 && i + 1 < rest.len() {
+                out.push('\'');
+                out.push_str(&self.command(p));
+                out.push('\'');
+            } else {
+                out.push_str(p);
+            }
+        }
+        out
+    }
+
+    /// A borderless table: header bold, first column cyan bold, ≥3 spaces between columns,
+    /// trailing spaces trimmed.
+    pub fn table(&self, headers: &[&str], rows: &[Vec<String>]) {
+        let cols = headers.len();
+        let mut width = vec![0usize; cols];
+        for (i, h) in headers.iter().enumerate() {
+            width[i] = h.chars().count();
+        }
+        for r in rows {
+            for (i, c) in r.iter().enumerate().take(cols) {
+                width[i] = width[i].max(c.chars().count());
+            }
+        }
+        let line = |cells: Vec<(String, &str)>| {
+            let mut s = String::new();
+            let n = cells.len();
+            for (i, (text, style)) in cells.into_iter().enumerate() {
+                let pad = if i + 1 == n { 0 } else { width[i] - text.chars().count() + 3 };
+                s.push_str(&self.paint(style, &text));
+                s.push_str(&" ".repeat(pad));
+            }
+            s.trim_end().to_owned()
+        };
+        println!("{}", line(headers.iter().map(|h| ((*h).to_owned(), BOLD)).collect()));
+        for r in rows {
+            println!(
+                "{}",
+                line(r.iter().enumerate().map(|(i, c)| (c.clone(), if i == 0 { CYAN_BOLD } else { "" })).collect())
+            );
+        }
+    }
+
+    /// Asks a yes/no question on the terminal; `[y/N]`, default no. Refuses to ask when stdin
+    /// is not a terminal, so scripts never hang: they must pass `-f`.
+    ///
+    /// # Errors
+    /// When stdin is not a terminal, or cannot be read.
+    pub fn confirm(&self, question: &str) -> Result<bool, CommandError> {
+        if !std::io::stdin().is_terminal() {
+            return Err(CommandError::failed("Confirmation is required, but no terminal is attached to read the answer.")
+                .with_hint("Run the command again with -f to confirm without a prompt."));
+        }
+        let stdin = std::io::stdin();
+        loop {
+            // In JSON mode stdout carries only the document, so the prompt goes to stderr.
+            let prompt = format!("{question} [y/N]{} ", self.paint(CYAN_BOLD, ">"));
+            if self.json {
+                eprint!("{prompt}");
+                let _ = std::io::stderr().flush();
+            } else {
+                print!("{prompt}");
+                let _ = std::io::stdout().flush();
+            }
+            let mut line = String::new();
+            match stdin.lock().read_line(&mut line) {
+                Ok(0) => return Err(CommandError::failed("Could not read from input: EOF")),
+                Ok(_) => {}
+                Err(e) => return Err(CommandError::failed(format!("Could not read from input: {e}"))),
+            }
+            match line.trim().to_ascii_lowercase().as_str() {
+                "y" | "yes" => return Ok(true),
+                "n" | "no" | "" => return Ok(false),
+                _ => {
+                    let msg = "Enter 'y', 'n', 'yes' or 'no'.";
+                    if self.json { eprintln!("{msg}") } else { println!("{msg}") }
+                }
+            }
+        }
+    }
+}
+
+/// Writes help or other free text to stdout.
+pub fn print_text(text: &str) {
+    print!("{text}");
+}
+
+/// Writes free text to stderr.
+pub fn eprint_text(text: &str) {
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
