@@ -95,10 +95,18 @@ async fn run(env: Env, args: Vec<String>) -> u8 {
     let cli = match Cli::try_parse_from(std::iter::once(metadata::PLUGIN_NAME.to_owned()).chain(args.iter().cloned())) {
         Ok(c) => c,
         Err(e) => {
+            let cmd = args.iter().find(|a| !a.starts_with('-')).map(String::as_str);
+            // `info --help` must show help even though --cluster is missing.
+            if args.iter().any(|a| a == "-h" || a == "--help")
+                && let Some(h) = cmd.and_then(|c| metadata::command_help(c, &prefix(&env)))
+            {
+                ui::print_text(&h);
+                return 0;
+            }
             let detail = e.to_string();
             let first = detail.lines().next().unwrap_or_default().trim_start_matches("error: ").trim();
-            let cmd = args.iter().find(|a| !a.starts_with('-')).map(String::as_str);
-            let msg = if first.is_empty() { String::from("Incorrect Usage.") } else { format!("Incorrect Usage: {first}") };
+            let msg =
+                if first.is_empty() { String::from("Incorrect Usage.") } else { format!("Incorrect Usage: {first}") };
             return usage_failure(&plain, &env, &CommandError::usage(msg, cmd));
         }
     };
@@ -121,7 +129,11 @@ async fn run(env: Env, args: Vec<String>) -> u8 {
                     ui::print_text(&h);
                     0
                 }
-                None => usage_failure(&plain, &env, &CommandError::usage(format!("Incorrect Usage: '{n}' is not a command."), None)),
+                None => usage_failure(
+                    &plain,
+                    &env,
+                    &CommandError::usage(format!("Incorrect Usage: '{n}' is not a command."), None),
+                ),
             },
         };
     }
@@ -151,11 +163,11 @@ async fn run(env: Env, args: Vec<String>) -> u8 {
         (None, env)
     };
     let code = execute(&env, command, quiet, json).await;
-    if let Some(s) = sandbox {
-        if let Err(e) = s.save() {
-            early.failed(&e);
-            return 1;
-        }
+    if let Some(s) = sandbox
+        && let Err(e) = s.save()
+    {
+        early.failed(&e);
+        return 1;
     }
     code
 }

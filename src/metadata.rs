@@ -256,7 +256,8 @@ pub fn root_help(prefix: &str) -> String {
         .map(|c| (c.get_name().to_owned(), first_line(&c.get_about().map(ToString::to_string).unwrap_or_default())))
         .collect();
     let width = cmds.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
-    let mut out = format!("NAME:\n  {PLUGIN_NAME} - {DESCRIPTION}\n\nUSAGE:\n  {prefix} COMMAND [OPTIONS]\n\nCOMMANDS:\n");
+    let mut out =
+        format!("NAME:\n  {PLUGIN_NAME} - {DESCRIPTION}\n\nUSAGE:\n  {prefix} COMMAND [OPTIONS]\n\nCOMMANDS:\n");
     for (n, d) in cmds {
         out.push_str(&format!("  {n:width$}   {d}\n"));
     }
@@ -272,14 +273,26 @@ mod tests {
     fn metadata_has_the_sdk_shape() {
         let v: serde_json::Value = serde_json::from_str(&metadata_json()).unwrap();
         for key in [
-            "Name", "Aliases", "Version", "MinCliVersion", "Namespaces", "Commands", "SDKVersion",
-            "DelegateBashCompletion", "PrivateEndpointSupported", "IsAccessFromVPC", "IsCobraPlugin",
+            "Name",
+            "Aliases",
+            "Version",
+            "MinCliVersion",
+            "Namespaces",
+            "Commands",
+            "SDKVersion",
+            "DelegateBashCompletion",
+            "PrivateEndpointSupported",
+            "IsAccessFromVPC",
+            "IsCobraPlugin",
         ] {
             assert!(v.get(key).is_some(), "missing {key}");
         }
         assert_eq!(v["SDKVersion"], serde_json::json!({"Major": 1, "Minor": 12, "Build": 1}));
         let reset = v["Commands"].as_array().unwrap().iter().find(|c| c["Name"] == "reset").unwrap();
-        assert_eq!(reset["Usage"], "${COMMAND_NAME} cluster-api-key reset [--region REGION] [--resource-group RESOURCE_GROUP] [-f] [--output json] [-q]");
+        assert_eq!(
+            reset["Usage"],
+            "${COMMAND_NAME} cluster-api-key reset [--region REGION] [--resource-group RESOURCE_GROUP] [-f] [--output json] [-q]"
+        );
         let flags: Vec<&str> = reset["Flags"].as_array().unwrap().iter().map(|f| f["Name"].as_str().unwrap()).collect();
         assert_eq!(flags, ["r,region", "g,resource-group", "f,force", "output", "q,quiet"]);
         assert!(!metadata_json().contains("sandbox"));

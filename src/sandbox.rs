@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use cluster_api_key_core::context::{Context, config_dir};
 use cluster_api_key_core::env::{self, Env};
-use cluster_api_key_emulator::world::{self, World};
 use cluster_api_key_emulator::Emulator;
+use cluster_api_key_emulator::world::{self, World};
 use serde_json::json;
 
 use crate::error::CommandError;
@@ -44,11 +44,17 @@ impl Sandbox {
     /// When the sandbox folder cannot be used.
     pub async fn start(env: &Env) -> Result<(Self, Env), CommandError> {
         let dir = dir(env).ok_or_else(|| {
-            CommandError::failed("Cannot find a home directory for the sandbox.").with_hint("Set HOME or CLUSTER_API_KEY_HOME.")
+            CommandError::failed("Cannot find a home directory for the sandbox.")
+                .with_hint("Set HOME or CLUSTER_API_KEY_HOME.")
         })?;
         fs::create_dir_all(&dir).map_err(|e| io_fail("create", &dir, &e))?;
         let lock_path = dir.join("sandbox.lock");
-        let lock = File::options().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| io_fail("open", &lock_path, &e))?;
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| io_fail("open", &lock_path, &e))?;
         // One sandbox command at a time: two would each load the world and the last save wins.
         let deadline = Instant::now() + Duration::from_secs(30);
         while lock.try_lock().is_err() {
@@ -66,7 +72,9 @@ impl Sandbox {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => World::default_world(),
             Err(e) => return Err(io_fail("read", &world_path, &e)),
         };
-        let emulator = Emulator::start(world).await.map_err(|e| CommandError::failed(format!("Could not start the sandbox: {e}")))?;
+        let emulator = Emulator::start(world)
+            .await
+            .map_err(|e| CommandError::failed(format!("Could not start the sandbox: {e}")))?;
         let home = dir.join("home").join(".bluemix");
         fs::create_dir_all(&home).map_err(|e| io_fail("create", &home, &e))?;
         let config = home.join("config.json");
@@ -124,10 +132,9 @@ fn session_valid(config: &Path, emu: &Emulator) -> bool {
 }
 
 fn write_config(path: &Path, emu: &Emulator) -> Result<(), CommandError> {
-    let (access, refresh) = emu
-        .handle
-        .login(world::keys::FUNCTIONAL)
-        .ok_or_else(|| CommandError::failed("The sandbox could not log in; delete the sandbox folder to start over."))?;
+    let (access, refresh) = emu.handle.login(world::keys::FUNCTIONAL).ok_or_else(|| {
+        CommandError::failed("The sandbox could not log in; delete the sandbox folder to start over.")
+    })?;
     let config = json!({
         "APIEndpoint": "https://cloud.ibm.com",
         "IsPrivate": false,

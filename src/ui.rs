@@ -186,8 +186,10 @@ impl Ui {
     /// When stdin is not a terminal, or cannot be read.
     pub fn confirm(&self, question: &str) -> Result<bool, CommandError> {
         if !std::io::stdin().is_terminal() {
-            return Err(CommandError::failed("Confirmation is required, but no terminal is attached to read the answer.")
-                .with_hint("Run the command again with -f to confirm without a prompt."));
+            return Err(CommandError::failed(
+                "Confirmation is required, but no terminal is attached to read the answer.",
+            )
+            .with_hint("Run the command again with -f to confirm without a prompt."));
         }
         let stdin = std::io::stdin();
         loop {

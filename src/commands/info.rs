@@ -14,7 +14,8 @@ use crate::ui::Ui;
 pub async fn run(session: &Session, ui: &Ui, args: &InfoArgs) -> Result<(), CommandError> {
     let cluster = args.cluster.as_deref().unwrap_or_default();
     ui.progress(&format!("Getting information about the API key owner for cluster {}...", ui.entity(cluster)));
-    let report = info::by_cluster(session, cluster, None, args.resource_group.as_deref()).await.map_err(core_err(session))?;
+    let report =
+        info::by_cluster(session, cluster, None, args.resource_group.as_deref()).await.map_err(core_err(session))?;
     if ui.json {
         ui.json_doc(&serde_json::to_value(&report).unwrap_or_default());
         return Ok(());

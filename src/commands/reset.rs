@@ -24,13 +24,19 @@ fn owner_text(o: &cluster_api_key_core::api::containers::KeyOwner) -> String {
 /// Any failure, ready to print.
 pub async fn run(session: &Session, ui: &Ui, args: &ResetArgs, audit: Option<&AuditLog>) -> Result<(), CommandError> {
     ui.progress("Collecting the clusters and the current API key owner...");
-    let plan = reset::plan(session, args.region.as_deref(), args.resource_group.as_deref()).await.map_err(core_err(session))?;
+    let plan = reset::plan(session, args.region.as_deref(), args.resource_group.as_deref())
+        .await
+        .map_err(core_err(session))?;
     let t = &plan.target;
     if !ui.json && !ui.quiet {
         let clusters = if plan.clusters.is_empty() {
             String::from("none")
         } else {
-            format!("{} ({})", plan.clusters.len(), plan.clusters.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "))
+            format!(
+                "{} ({})",
+                plan.clusters.len(),
+                plan.clusters.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+            )
         };
         let current = match (&plan.current_owner, &plan.owner_unknown_reason) {
             (Some(o), _) => owner_text(o),
@@ -93,7 +99,8 @@ pub async fn run(session: &Session, ui: &Ui, args: &ResetArgs, audit: Option<&Au
         ui.say(&format!("New key ID: {id}"));
     }
     if !ui.quiet {
-        let vpc: Vec<&str> = plan.clusters.iter().filter(|c| c.provider.starts_with("vpc")).map(|c| c.name.as_str()).collect();
+        let vpc: Vec<&str> =
+            plan.clusters.iter().filter(|c| c.provider.starts_with("vpc")).map(|c| c.name.as_str()).collect();
         if !vpc.is_empty() {
             ui.say("");
             ui.say("Next: re-create the add-on pods that cache the old key, in each of these clusters:");
@@ -102,7 +109,9 @@ pub async fn run(session: &Session, ui: &Ui, args: &ResetArgs, audit: Option<&Au
             }
             ui.say(&format!(
                 "  Find them with {} and delete them with {}.",
-                ui.command("'kubectl get pods -n kube-system | grep -e ibm-vpc-block-csi-controller -e cluster-autoscaler'"),
+                ui.command(
+                    "'kubectl get pods -n kube-system | grep -e ibm-vpc-block-csi-controller -e cluster-autoscaler'"
+                ),
                 ui.command("'kubectl delete pod -n kube-system POD'")
             ));
         }

@@ -90,11 +90,11 @@ impl Auth {
     /// [`Error::SessionExpired`], [`Error::InvalidApiKey`], [`Error::CannotRefresh`], ...
     pub async fn bearer(&self) -> Result<(Secret, u64)> {
         let mut st = self.state.lock().await;
-        if let Some(tok) = st.token.clone() {
-            if let Some(id) = usable(tok.expose()) {
-                st.identity = Some(id);
-                return Ok((tok, st.generation));
-            }
+        if let Some(tok) = st.token.clone()
+            && let Some(id) = usable(tok.expose())
+        {
+            st.identity = Some(id);
+            return Ok((tok, st.generation));
         }
         let rejected = st.token.clone();
         self.renew(&mut st, rejected.as_ref()).await?;
@@ -138,14 +138,14 @@ impl Auth {
                 let cfg = CliConfig::from_map(&map);
                 let on_disk = cfg.iam_token.clone();
                 let rejected = rejected.map(Secret::expose);
-                if rejected != Some(on_disk.as_str()) {
-                    if let Some(id) = usable(&on_disk) {
-                        // Someone else refreshed since we read the file: use theirs.
-                        st.token = Some(Secret::new(on_disk));
-                        st.identity = Some(id);
-                        st.generation += 1;
-                        return Ok(());
-                    }
+                if rejected != Some(on_disk.as_str())
+                    && let Some(id) = usable(&on_disk)
+                {
+                    // Someone else refreshed since we read the file: use theirs.
+                    st.token = Some(Secret::new(on_disk));
+                    st.identity = Some(id);
+                    st.generation += 1;
+                    return Ok(());
                 }
                 if cfg.iam_refresh_token.is_empty() {
                     return Err(if cfg.is_logged_in_as_cri || !on_disk.is_empty() {

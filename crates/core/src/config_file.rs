@@ -317,7 +317,8 @@ mod tests {
     #[tokio::test]
     async fn a_stale_journal_never_overwrites_a_newer_write() {
         let (_d, cfg) = tmp_config(SAMPLE);
-        let entry = serde_json::json!({"replaces_sha256": "0000", "content": SAMPLE.replace("Bearer old", "Bearer journal")});
+        let entry =
+            serde_json::json!({"replaces_sha256": "0000", "content": SAMPLE.replace("Bearer old", "Bearer journal")});
         fs::write(cfg.journal_path(), entry.to_string()).unwrap();
         assert_eq!(cfg.read().await.unwrap()["IAMToken"], "Bearer old");
         assert!(!cfg.journal_path().exists());

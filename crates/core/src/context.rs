@@ -23,16 +23,9 @@ pub fn config_dir(env: &Env) -> Option<PathBuf> {
     if let Some(dir) = env.get(env::IBMCLOUD_CONFIG_HOME) {
         return Some(PathBuf::from(dir));
     }
-    let home = env
-        .first(&[env::IBMCLOUD_HOME, env::BLUEMIX_HOME])
-        .map(PathBuf::from)
-        .or_else(|| os_home(env))?;
+    let home = env.first(&[env::IBMCLOUD_HOME, env::BLUEMIX_HOME]).map(PathBuf::from).or_else(|| os_home(env))?;
     let ibmcloud = home.join(".ibmcloud");
-    if ibmcloud.is_dir() {
-        Some(ibmcloud)
-    } else {
-        Some(home.join(".bluemix"))
-    }
+    if ibmcloud.is_dir() { Some(ibmcloud) } else { Some(home.join(".bluemix")) }
 }
 
 fn os_home(env: &Env) -> Option<PathBuf> {
@@ -205,9 +198,7 @@ impl Context {
         let config_dir = config_dir(env);
         let config_path = config_dir.as_ref().map(|d| d.join("config.json"));
         let config = match &config_path {
-            Some(p) if p.exists() => {
-                Some(CliConfig::from_map(&crate::config_file::ConfigFile::new(p).read().await?))
-            }
+            Some(p) if p.exists() => Some(CliConfig::from_map(&crate::config_file::ConfigFile::new(p).read().await?)),
             _ => None,
         };
         let session = if let Some(v) = env.first(&[env::IBMCLOUD_API_KEY, env::BLUEMIX_API_KEY]) {
@@ -247,9 +238,8 @@ impl Context {
             .map(str::to_owned)
             .or_else(|| Some(c.trace.clone()).filter(|t| !t.is_empty()))
             .filter(|t| !t.eq_ignore_ascii_case("false"));
-        let retry_base = Duration::from_millis(
-            env.get(env::CAK_RETRY_BASE_MS).and_then(|v| v.parse().ok()).unwrap_or(250),
-        );
+        let retry_base =
+            Duration::from_millis(env.get(env::CAK_RETRY_BASE_MS).and_then(|v| v.parse().ok()).unwrap_or(250));
         let region = c.region.clone().map(Region::new);
         let resource_group = c.resource_group.clone().map(|(id, name)| ResourceGroup {
             id: ResourceGroupId::new(id),

@@ -62,8 +62,7 @@ pub struct Endpoints {
 
 fn parse(name: &str, value: &str) -> Result<Url> {
     let trimmed = value.trim().trim_end_matches('/');
-    let url = Url::parse(trimmed)
-        .map_err(|_| Error::BadEndpoint { name: name.to_owned(), value: value.to_owned() })?;
+    let url = Url::parse(trimmed).map_err(|_| Error::BadEndpoint { name: name.to_owned(), value: value.to_owned() })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(Error::BadEndpoint { name: name.to_owned(), value: value.to_owned() });
     }
@@ -300,7 +299,10 @@ mod tests {
             Network::Public,
             "bluemix",
             &cfg,
-            &[("IBMCLOUD_CS_API_ENDPOINT", "http://127.0.0.1:4"), ("CLUSTER_API_KEY_CONTAINERS_ENDPOINT", "http://127.0.0.1:8")],
+            &[
+                ("IBMCLOUD_CS_API_ENDPOINT", "http://127.0.0.1:4"),
+                ("CLUSTER_API_KEY_CONTAINERS_ENDPOINT", "http://127.0.0.1:8"),
+            ],
         );
         assert_eq!(e.containers(Some(&Region::new("eu-de"))).unwrap().port(), Some(8));
     }

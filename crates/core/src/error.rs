@@ -89,11 +89,8 @@ impl ApiError {
             } else if let Some(msg) = s("errorMessage") {
                 err.code = s("errorCode");
                 err.description = msg;
-                err.incident_id = map
-                    .get("context")
-                    .and_then(|c| c.get("requestId"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
+                err.incident_id =
+                    map.get("context").and_then(|c| c.get("requestId")).and_then(Value::as_str).map(str::to_owned);
                 err.structured = true;
             } else if let Some(first) = map.get("errors").and_then(Value::as_array).and_then(|a| a.first()) {
                 let f = |k: &str| first.get(k).and_then(Value::as_str).map(str::to_owned);
@@ -283,7 +280,9 @@ pub enum Error {
     },
     /// A reset whose outcome could not be established (the request failed in a way that leaves
     /// open whether the key was replaced, and the check afterwards failed too).
-    #[error("The API key reset for region '{region}' and resource group '{group}' may or may not have happened: {detail}")]
+    #[error(
+        "The API key reset for region '{region}' and resource group '{group}' may or may not have happened: {detail}"
+    )]
     ResetOutcomeUnknown {
         /// Region.
         region: String,
@@ -299,9 +298,9 @@ impl Error {
     #[must_use]
     pub fn hints(&self, cli: &str) -> Vec<String> {
         match self {
-            Self::NoConfig { .. } | Self::NotLoggedIn | Self::CannotRefresh => vec![format!(
-                "Log in with '{cli} login', or set IBMCLOUD_API_KEY to log in with an API key."
-            )],
+            Self::NoConfig { .. } | Self::NotLoggedIn | Self::CannotRefresh => {
+                vec![format!("Log in with '{cli} login', or set IBMCLOUD_API_KEY to log in with an API key.")]
+            }
             Self::SessionExpired { .. } => vec![format!("Log in again with '{cli} login'.")],
             Self::BadToken(_) => vec![format!("Log in again with '{cli} login'.")],
             Self::InvalidApiKey(_) => vec![String::from(
@@ -311,9 +310,7 @@ impl Error {
                 vec![format!("Fix the file or log in again with '{cli} login' to rewrite it.")]
             }
             Self::NoAccount => vec![format!("Target an account with '{cli} target -c ACCOUNT_ID'.")],
-            Self::NoRegion => vec![format!(
-                "Specify one with --region, or target one with '{cli} target -r REGION'."
-            )],
+            Self::NoRegion => vec![format!("Specify one with --region, or target one with '{cli} target -r REGION'.")],
             Self::ResourceGroupNotFound(_) | Self::ResourceGroupAmbiguous(_) => {
                 vec![format!("List the resource groups with '{cli} resource groups'.")]
             }
@@ -335,15 +332,13 @@ impl Error {
             }
             Self::Transport { timeout, .. } => {
                 if *timeout {
-                    vec![String::from(
-                        "The request timed out. Raise IBMCLOUD_HTTP_TIMEOUT or try again later.",
-                    )]
+                    vec![String::from("The request timed out. Raise IBMCLOUD_HTTP_TIMEOUT or try again later.")]
                 } else {
                     vec![String::from("Check your network connection and try again.")]
                 }
             }
             Self::ResetOutcomeUnknown { .. } => vec![format!(
-                "Check the key owner with '{cli} cluster-api-key info --region REGION' before resetting again."
+                "Check the key owner with '{cli} cluster-api-key info --cluster CLUSTER' and your keys with '{cli} iam api-keys' before resetting again."
             )],
             _ => Vec::new(),
         }
@@ -442,7 +437,11 @@ mod tests {
     #[test]
     fn error_text_is_scrubbed() {
         let _s = crate::secret::Secret::new("leaked-refresh-token-value");
-        let e = ApiError::parse(Service::IamToken, 400, br#"{"errorCode":"X","errorMessage":"bad token leaked-refresh-token-value"}"#);
+        let e = ApiError::parse(
+            Service::IamToken,
+            400,
+            br#"{"errorCode":"X","errorMessage":"bad token leaked-refresh-token-value"}"#,
+        );
         assert!(!e.description.contains("leaked-refresh-token-value"));
     }
 }

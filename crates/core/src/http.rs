@@ -138,7 +138,14 @@ impl RetryPolicy {
     /// How long to wait before retry number `retry` (0-based), or `None` for no retry.
     /// `jitter` is a number in `[0, 1)`.
     #[must_use]
-    pub fn delay(&self, idempotent: bool, retry: u32, outcome: Outcome, retry_after: Option<&str>, jitter: f64) -> Option<Duration> {
+    pub fn delay(
+        &self,
+        idempotent: bool,
+        retry: u32,
+        outcome: Outcome,
+        retry_after: Option<&str>,
+        jitter: f64,
+    ) -> Option<Duration> {
         if !idempotent || retry >= self.max_retries {
             return None;
         }
@@ -214,7 +221,7 @@ impl Http {
         loop {
             let result = self.attempt(req).await;
             let (outcome, retry_after) = match &result {
-                Ok(r) if (200..300).contains(&r.status) => return Ok(result?),
+                Ok(r) if (200..300).contains(&r.status) => return result,
                 Ok(r) => (
                     Outcome::Status(r.status),
                     r.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("retry-after")).map(|(_, v)| v.clone()),

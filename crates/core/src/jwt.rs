@@ -97,22 +97,15 @@ impl Identity {
 /// [`JwtError`] when the token is not a JWT with a JSON object payload.
 pub fn decode(token: &str) -> Result<Identity, JwtError> {
     let token = token.trim();
-    let token = token
-        .strip_prefix("Bearer ")
-        .or_else(|| token.strip_prefix("bearer "))
-        .unwrap_or(token)
-        .trim();
+    let token = token.strip_prefix("Bearer ").or_else(|| token.strip_prefix("bearer ")).unwrap_or(token).trim();
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() < 3 {
         return Err(JwtError::NotAJwt);
     }
     // The SDK uses RawURLEncoding; accept padded input too, since some writers pad.
     let payload = parts[1].trim_end_matches('=');
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .map_err(|_| JwtError::BadBase64)?;
-    let raw: RawClaims =
-        serde_json::from_slice(&bytes).map_err(|e| JwtError::BadJson(e.to_string()))?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).map_err(|_| JwtError::BadBase64)?;
+    let raw: RawClaims = serde_json::from_slice(&bytes).map_err(|e| JwtError::BadJson(e.to_string()))?;
     let kind = match raw.sub_type.as_deref() {
         Some("ServiceId") => IdentityKind::ServiceId,
         Some("Profile") => IdentityKind::TrustedProfile,
@@ -181,7 +174,8 @@ mod tests {
 
     #[test]
     fn service_id_and_profile_kinds() {
-        let s = decode(&token(r#"{"id":"x","iam_id":"iam-ServiceId-1","sub_type":"ServiceId","sub":"ServiceId-1"}"#)).unwrap();
+        let s = decode(&token(r#"{"id":"x","iam_id":"iam-ServiceId-1","sub_type":"ServiceId","sub":"ServiceId-1"}"#))
+            .unwrap();
         assert_eq!(s.kind, IdentityKind::ServiceId);
         assert_eq!(s.display.as_deref(), Some("ServiceId-1"));
         let p = decode(&token(r#"{"id":"x","iam_id":"iam-Profile-1","sub_type":"Profile"}"#)).unwrap();

@@ -59,10 +59,10 @@ pub fn register(value: &str) {
     reg.insert(value.to_owned());
     // A `Bearer <jwt>` value is also registered without its scheme, and a JWT's signature-less
     // prefix too, so partial echoes are caught.
-    if let Some(rest) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) {
-        if rest.len() >= 8 {
-            reg.insert(rest.to_owned());
-        }
+    if let Some(rest) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))
+        && rest.len() >= 8
+    {
+        reg.insert(rest.to_owned());
     }
 }
 

@@ -50,11 +50,7 @@ pub fn redact(text: &str) -> String {
     let out = r.json.replace_all(&out, |caps: &regex::Captures<'_>| {
         let key = &caps[1];
         // The SDK keeps `token_type` (it says "Bearer"); so do we.
-        if key.to_ascii_lowercase().contains("token_type") {
-            caps[0].to_owned()
-        } else {
-            format!("{key}\"{HIDDEN}\"")
-        }
+        if key.to_ascii_lowercase().contains("token_type") { caps[0].to_owned() } else { format!("{key}\"{HIDDEN}\"") }
     });
     let out = r.jwt.replace_all(&out, HIDDEN);
     crate::secret::scrub(&out)
@@ -130,18 +126,14 @@ impl Tracer {
 
     /// The `RESPONSE:` block.
     pub fn response(&self, status: u16, reason: &str, elapsed: Duration, headers: &[(String, String)], body: &[u8]) {
-        let mut block = format!(
-            "\nRESPONSE: [{}] Elapsed: {}ms\nHTTP/1.1 {status} {reason}\r\n",
-            now(),
-            elapsed.as_millis()
-        );
+        let mut block =
+            format!("\nRESPONSE: [{}] Elapsed: {}ms\nHTTP/1.1 {status} {reason}\r\n", now(), elapsed.as_millis());
         for (k, v) in headers {
             block.push_str(&format!("{k}: {v}\r\n"));
         }
         block.push_str("\r\n");
-        let is_binary = headers
-            .iter()
-            .any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v.contains("octet-stream"));
+        let is_binary =
+            headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v.contains("octet-stream"));
         if is_binary {
             block.push_str("[SKIP BINARY OCTET-STREAM CONTENT]");
         } else {
@@ -209,7 +201,8 @@ mod tests {
 
     #[test]
     fn jwts_anywhere_are_hidden() {
-        let t = "<html>echo eyJhbGciOiJSUzI1NiJ9.eyJpYW1faWQiOiJ4In0.c2lnbmF0dXJl</html> and /path?x=eyJabcd.efghij.klm";
+        let t =
+            "<html>echo eyJhbGciOiJSUzI1NiJ9.eyJpYW1faWQiOiJ4In0.c2lnbmF0dXJl</html> and /path?x=eyJabcd.efghij.klm";
         let r = redact(t);
         assert!(!r.contains("eyJ"), "{r}");
     }

@@ -55,7 +55,11 @@ pub struct PolicyParams {
 }
 
 /// `GET /v1/policies`.
-pub async fn policies(State(shared): State<Arc<Shared>>, headers: HeaderMap, Query(p): Query<PolicyParams>) -> Response {
+pub async fn policies(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(p): Query<PolicyParams>,
+) -> Response {
     let Some(caller) = util::bearer(&shared, &headers) else {
         return util::unauthorized(Api::Identity);
     };
@@ -63,7 +67,12 @@ pub async fn policies(State(shared): State<Arc<Shared>>, headers: HeaderMap, Que
         return util::identity_error(400, "invalid_parameter", "BXNIM0502E", "account_id is required.");
     };
     if account != caller.account_id {
-        return util::identity_error(403, "forbidden", "BXNIM0513E", "You are not authorized to list policies of this account.");
+        return util::identity_error(
+            403,
+            "forbidden",
+            "BXNIM0513E",
+            "You are not authorized to list policies of this account.",
+        );
     }
     let world = shared.world();
     let list: Vec<Value> = world
@@ -92,7 +101,12 @@ pub async fn groups(State(shared): State<Arc<Shared>>, headers: HeaderMap, Query
         return util::identity_error(400, "invalid_parameter", "BXNIM0502E", "account_id is required.");
     };
     if account != caller.account_id {
-        return util::identity_error(403, "forbidden", "BXNIM0513E", "You are not authorized to list access groups of this account.");
+        return util::identity_error(
+            403,
+            "forbidden",
+            "BXNIM0513E",
+            "You are not authorized to list access groups of this account.",
+        );
     }
     let world = shared.world();
     let list: Vec<Value> = world

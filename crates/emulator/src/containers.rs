@@ -21,8 +21,23 @@ use crate::world::{ApiKey, Cluster, ClusterKey, IdentityKind, World, cluster_key
 
 /// Regions the containers API accepts (ibm-cloud-apis.md §8.5, plus the legacy names).
 const REGIONS: &[&str] = &[
-    "au-syd", "in-che", "in-mum", "jp-osa", "jp-tok", "eu-de", "eu-es", "eu-gb", "ca-mon", "ca-tor", "us-south", "us-east",
-    "br-sao", "ap-north", "ap-south", "eu-central", "uk-south",
+    "au-syd",
+    "in-che",
+    "in-mum",
+    "jp-osa",
+    "jp-tok",
+    "eu-de",
+    "eu-es",
+    "eu-gb",
+    "ca-mon",
+    "ca-tor",
+    "us-south",
+    "us-east",
+    "br-sao",
+    "ap-north",
+    "ap-south",
+    "eu-central",
+    "uk-south",
 ];
 
 const VIEW_ROLES: &[&str] = &["Viewer", "Operator", "Editor", "Administrator"];
@@ -37,7 +52,9 @@ fn not_found() -> Response {
         "G0004",
         "The specified cluster could not be found. If applicable, make sure that you target the correct account and resource group.",
         "General",
-        Some("To list the clusters you have access to, run 'ibmcloud ks cluster ls'. To list the resource groups that you have access to, run 'ibmcloud resource groups'. To target the resource group, run 'ibmcloud target -g <resource_group>'."),
+        Some(
+            "To list the clusters you have access to, run 'ibmcloud ks cluster ls'. To list the resource groups that you have access to, run 'ibmcloud resource groups'. To target the resource group, run 'ibmcloud target -g <resource_group>'.",
+        ),
     )
 }
 
@@ -52,23 +69,56 @@ pub async fn reset_key(State(shared): State<Arc<Shared>>, headers: HeaderMap) ->
         Err(r) => return r,
     };
     let Some(region) = util::header(&headers, "x-region").map(str::to_owned) else {
-        return util::containers_error(400, "E0009", "The region is missing. Specify a region in the X-Region header.", "General", Some("To list the available regions, run 'ibmcloud ks locations'."));
+        return util::containers_error(
+            400,
+            "E0009",
+            "The region is missing. Specify a region in the X-Region header.",
+            "General",
+            Some("To list the available regions, run 'ibmcloud ks locations'."),
+        );
     };
     if !REGIONS.contains(&region.as_str()) {
-        return util::containers_error(400, "E0013", &format!("The region '{region}' is not valid."), "General", Some("To list the available regions, run 'ibmcloud ks locations'."));
+        return util::containers_error(
+            400,
+            "E0013",
+            &format!("The region '{region}' is not valid."),
+            "General",
+            Some("To list the available regions, run 'ibmcloud ks locations'."),
+        );
     }
     let mut world = shared.world();
     let rg = match util::header(&headers, "x-auth-resource-group") {
         Some(g) => g.to_owned(),
         None => match default_group(&world, &caller.account_id) {
             Some(g) => g,
-            None => return util::containers_error(400, "E0014", "The account has no default resource group.", "General", None),
+            None => {
+                return util::containers_error(
+                    400,
+                    "E0014",
+                    "The account has no default resource group.",
+                    "General",
+                    None,
+                );
+            }
         },
     };
     if !world.resource_groups.iter().any(|g| g.id == rg && g.account_id == caller.account_id) {
-        return util::containers_error(404, "E0014", &format!("The resource group '{rg}' could not be found."), "General", Some("To list the resource groups that you have access to, run 'ibmcloud resource groups'."));
+        return util::containers_error(
+            404,
+            "E0014",
+            &format!("The resource group '{rg}' could not be found."),
+            "General",
+            Some("To list the resource groups that you have access to, run 'ibmcloud resource groups'."),
+        );
     }
-    if !world.has_role(&caller.account_id, &caller.iam_id, "containers-kubernetes", &["Administrator"], Some(&region), Some(&rg)) {
+    if !world.has_role(
+        &caller.account_id,
+        &caller.iam_id,
+        "containers-kubernetes",
+        &["Administrator"],
+        Some(&region),
+        Some(&rg),
+    ) {
         return util::containers_error(
             403,
             "A0009",
@@ -79,7 +129,14 @@ pub async fn reset_key(State(shared): State<Arc<Shared>>, headers: HeaderMap) ->
     }
     let kind = world.identities.iter().find(|i| i.iam_id == caller.iam_id).map(|i| i.kind);
     if kind == Some(IdentityKind::ServiceId)
-        && !world.has_role(&caller.account_id, &caller.iam_id, "iam-identity", &["Operator", "Administrator"], None, None)
+        && !world.has_role(
+            &caller.account_id,
+            &caller.iam_id,
+            "iam-identity",
+            &["Operator", "Administrator"],
+            None,
+            None,
+        )
     {
         return util::containers_error(
             403,
@@ -113,8 +170,15 @@ pub async fn reset_key(State(shared): State<Arc<Shared>>, headers: HeaderMap) ->
         .iter()
         .find(|ck| ck.account_id == caller.account_id && ck.region == region && ck.resource_group_id == rg)
         .map(|ck| ck.api_key_id.clone());
-    world.cluster_keys.retain(|ck| !(ck.account_id == caller.account_id && ck.region == region && ck.resource_group_id == rg));
-    world.cluster_keys.push(ClusterKey { account_id: caller.account_id.clone(), region: region.clone(), resource_group_id: rg.clone(), api_key_id: id });
+    world
+        .cluster_keys
+        .retain(|ck| !(ck.account_id == caller.account_id && ck.region == region && ck.resource_group_id == rg));
+    world.cluster_keys.push(ClusterKey {
+        account_id: caller.account_id.clone(),
+        region: region.clone(),
+        resource_group_id: rg.clone(),
+        api_key_id: id,
+    });
     drop(world);
     if let Some(prev) = previous {
         shared
@@ -142,11 +206,22 @@ fn find_cluster<'a>(world: &'a World, account: &str, id_or_name: &str, rg: Optio
 }
 
 fn may_view(world: &World, caller: &Caller, c: &Cluster) -> bool {
-    world.has_role(&caller.account_id, &caller.iam_id, "containers-kubernetes", VIEW_ROLES, Some(&c.region), Some(&c.resource_group_id))
+    world.has_role(
+        &caller.account_id,
+        &caller.iam_id,
+        "containers-kubernetes",
+        VIEW_ROLES,
+        Some(&c.region),
+        Some(&c.resource_group_id),
+    )
 }
 
 /// `GET /v1/logging/{idOrName}/clusterkeyowner`.
-pub async fn key_owner(State(shared): State<Arc<Shared>>, headers: HeaderMap, Path(id_or_name): Path<String>) -> Response {
+pub async fn key_owner(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id_or_name): Path<String>,
+) -> Response {
     let caller = match auth(&shared, &headers) {
         Ok(c) => c,
         Err(r) => return r,
@@ -169,14 +244,21 @@ pub async fn key_owner(State(shared): State<Arc<Shared>>, headers: HeaderMap, Pa
         let k = shared.knobs();
         (Duration::from_millis(k.replication_delay_ms), k.replication_mode)
     };
-    let replicating: HashMap<_, _> = shared.replication.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-    if let Some((at, prev)) = replicating.get(&target) {
-        if at.elapsed() < delay {
-            match mode {
-                ReplicationMode::Stale => key_id = Some(prev.clone()),
-                ReplicationMode::NotFound => {
-                    return util::containers_error(404, "A0055", "The API key for this region and resource group could not be found. It might still be replicating; try again in a few seconds.", "Authentication", None);
-                }
+    let replicating: HashMap<_, _> =
+        shared.replication.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    if let Some((at, prev)) = replicating.get(&target)
+        && at.elapsed() < delay
+    {
+        match mode {
+            ReplicationMode::Stale => key_id = Some(prev.clone()),
+            ReplicationMode::NotFound => {
+                return util::containers_error(
+                    404,
+                    "A0055",
+                    "The API key for this region and resource group could not be found. It might still be replicating; try again in a few seconds.",
+                    "Authentication",
+                    None,
+                );
             }
         }
     }
@@ -190,7 +272,8 @@ pub async fn key_owner(State(shared): State<Arc<Shared>>, headers: HeaderMap, Pa
 }
 
 fn cluster_json(c: &Cluster, world: &World) -> Value {
-    let rg_name = world.resource_groups.iter().find(|g| g.id == c.resource_group_id).map(|g| g.name.clone()).unwrap_or_default();
+    let rg_name =
+        world.resource_groups.iter().find(|g| g.id == c.resource_group_id).map(|g| g.name.clone()).unwrap_or_default();
     json!({
         "id": c.id,
         "name": c.name,
@@ -243,7 +326,11 @@ pub async fn clusters_v1(State(shared): State<Arc<Shared>>, headers: HeaderMap) 
 }
 
 /// `GET /v2/vpc/getClusters`.
-pub async fn clusters_vpc(State(shared): State<Arc<Shared>>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn clusters_vpc(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     match q.get("provider").map(String::as_str) {
         Some("vpc-classic") => list(&shared, &headers, &["vpc-classic"], false),
         Some("vpc-gen2") => list(&shared, &headers, &["vpc-gen2"], false),
@@ -262,7 +349,11 @@ pub async fn clusters_satellite(State(shared): State<Arc<Shared>>, headers: Head
 }
 
 /// `GET /v2/getCluster?cluster=`.
-pub async fn get_cluster(State(shared): State<Arc<Shared>>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn get_cluster(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let caller = match auth(&shared, &headers) {
         Ok(c) => c,
         Err(r) => return r,

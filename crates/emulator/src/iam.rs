@@ -71,12 +71,23 @@ fn mint(shared: &Shared, world: &mut World, iam_id: &str) -> Option<Tokens> {
     }
     let header = json!({"kid": "emulator-20261128", "alg": "RS256"});
     let signature = random_b64(64);
-    let access_token = format!("{}.{}.{signature}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
+    let access_token =
+        format!("{}.{}.{signature}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
     let refresh_token = format!("emulator-rt-{}", random_b64(48));
     // Forget long-expired tokens so a persisted sandbox does not grow without bound.
     world.issued_tokens.retain(|t| t.exp > now - 86_400);
-    world.issued_tokens.push(IssuedToken { signature, iam_id: ident.iam_id.clone(), account_id: account.id.clone(), exp });
-    world.refresh_tokens.push(RefreshToken { token: refresh_token.clone(), iam_id: ident.iam_id.clone(), account_id: account.id, spent: false });
+    world.issued_tokens.push(IssuedToken {
+        signature,
+        iam_id: ident.iam_id.clone(),
+        account_id: account.id.clone(),
+        exp,
+    });
+    world.refresh_tokens.push(RefreshToken {
+        token: refresh_token.clone(),
+        iam_id: ident.iam_id.clone(),
+        account_id: account.id,
+        spent: false,
+    });
     Some(Tokens {
         access_token,
         refresh_token,
@@ -122,9 +133,14 @@ fn token_body(t: &Tokens) -> Value {
 
 /// `POST /identity/token`.
 pub async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let is_form = util::header(&headers, "content-type").is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    let is_form =
+        util::header(&headers, "content-type").is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
     if !is_form {
-        return util::token_error(400, "BXNIM0109E", "Invalid content type, expected application/x-www-form-urlencoded.");
+        return util::token_error(
+            400,
+            "BXNIM0109E",
+            "Invalid content type, expected application/x-www-form-urlencoded.",
+        );
     }
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     match form.get("grant_type").map(String::as_str) {
@@ -147,23 +163,36 @@ pub async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: 
                 let scheme = it.next().unwrap_or_default();
                 let cred = it.next().unwrap_or_default().trim();
                 scheme.eq_ignore_ascii_case("basic")
-                    && base64::engine::general_purpose::STANDARD.decode(cred).ok().as_deref() == Some(b"bx:bx".as_slice())
+                    && base64::engine::general_purpose::STANDARD.decode(cred).ok().as_deref()
+                        == Some(b"bx:bx".as_slice())
             });
             if !basic_ok {
-                return util::token_error(400, "BXNIM0109E", "Client authentication failed: the refresh_token grant needs the client credentials.");
+                return util::token_error(
+                    400,
+                    "BXNIM0109E",
+                    "Client authentication failed: the refresh_token grant needs the client credentials.",
+                );
             }
             let Some(rt) = form.get("refresh_token") else {
                 return util::token_error(400, "BXNIM0106E", "Property missing or empty. Property: refresh_token");
             };
             let mut world = shared.world();
             let Some(idx) = world.refresh_tokens.iter().position(|r| &r.token == rt && !r.spent) else {
-                return util::token_error(400, "BXNIM0407E", "Invalid token: the refresh token is unknown or was already used.");
+                return util::token_error(
+                    400,
+                    "BXNIM0407E",
+                    "Invalid token: the refresh token is unknown or was already used.",
+                );
             };
             world.refresh_tokens[idx].spent = true;
             let iam_id = world.refresh_tokens[idx].iam_id.clone();
             match mint(&shared, &mut world, &iam_id) {
                 Some(t) => util::ok(&token_body(&t)),
-                None => util::token_error(400, "BXNIM0408E", "The refresh token has expired; the session is no longer valid."),
+                None => util::token_error(
+                    400,
+                    "BXNIM0408E",
+                    "The refresh token has expired; the session is no longer valid.",
+                ),
             }
         }
         Some(other) => util::token_error(400, "BXNIM0106E", &format!("Unsupported grant_type: {other}")),
@@ -250,7 +279,9 @@ pub async fn list_keys(State(shared): State<Arc<Shared>>, headers: HeaderMap, Qu
     let pagesize: usize = match p.pagesize.as_deref().map(str::parse::<usize>) {
         None => 20,
         Some(Ok(n)) if (1..=100).contains(&n) => n,
-        Some(_) => return util::identity_error(400, "invalid_parameter", "BXNIM0502E", "pagesize must be between 1 and 100."),
+        Some(_) => {
+            return util::identity_error(400, "invalid_parameter", "BXNIM0502E", "pagesize must be between 1 and 100.");
+        }
     };
     let offset: usize = match p.pagetoken.as_deref().map(str::parse::<usize>) {
         None => 0,
@@ -260,7 +291,14 @@ pub async fn list_keys(State(shared): State<Arc<Shared>>, headers: HeaderMap, Qu
     let scope_account = match p.scope.as_deref() {
         None | Some("entity") => false,
         Some("account") => true,
-        Some(_) => return util::identity_error(400, "invalid_parameter", "BXNIM0502E", "scope must be 'entity' or 'account'."),
+        Some(_) => {
+            return util::identity_error(
+                400,
+                "invalid_parameter",
+                "BXNIM0502E",
+                "scope must be 'entity' or 'account'.",
+            );
+        }
     };
     let admin = is_key_admin(&world, &caller);
     let subject = p.iam_id.clone().unwrap_or_else(|| caller.iam_id.clone());
@@ -304,7 +342,8 @@ pub async fn list_keys(State(shared): State<Arc<Shared>>, headers: HeaderMap, Qu
         })
         .collect();
     let host = util::header(&headers, "host").unwrap_or("127.0.0.1").to_owned();
-    let mut base = url::Url::parse(&format!("http://{host}/v1/apikeys")).unwrap_or_else(|_| url::Url::parse("http://127.0.0.1/v1/apikeys").unwrap_or_else(|_| unreachable!()));
+    let mut base = url::Url::parse(&format!("http://{host}/v1/apikeys"))
+        .unwrap_or_else(|_| url::Url::parse("http://127.0.0.1/v1/apikeys").unwrap_or_else(|_| unreachable!()));
     let mut body = json!({
         "context": context("list_apikeys"),
         "offset": offset,
@@ -356,11 +395,9 @@ pub struct GetParams {
 }
 
 fn find_key<'a>(world: &'a World, caller: &Caller, id: &str) -> Result<&'a ApiKey, Response> {
-    let key = world
-        .api_keys
-        .iter()
-        .find(|k| k.id == id && k.account_id == caller.account_id)
-        .ok_or_else(|| util::identity_error(404, "not_found", "BXNIM0511E", &format!("API key with ID {id} not found.")))?;
+    let key = world.api_keys.iter().find(|k| k.id == id && k.account_id == caller.account_id).ok_or_else(|| {
+        util::identity_error(404, "not_found", "BXNIM0511E", &format!("API key with ID {id} not found."))
+    })?;
     if key.iam_id != caller.iam_id && !is_key_admin(world, caller) {
         return Err(forbidden());
     }
@@ -368,7 +405,12 @@ fn find_key<'a>(world: &'a World, caller: &Caller, id: &str) -> Result<&'a ApiKe
 }
 
 /// `GET /v1/apikeys/{id}`.
-pub async fn get_key(State(shared): State<Arc<Shared>>, headers: HeaderMap, Path(id): Path<String>, Query(p): Query<GetParams>) -> Response {
+pub async fn get_key(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(p): Query<GetParams>,
+) -> Response {
     let caller = match auth(&shared, &headers) {
         Ok(c) => c,
         Err(r) => return r,
@@ -430,7 +472,12 @@ pub async fn create_key(State(shared): State<Arc<Shared>>, headers: HeaderMap, b
     util::with_status(201, &v)
 }
 
-fn modify(shared: &Shared, headers: &HeaderMap, id: &str, f: impl FnOnce(&mut World, usize) -> Result<(), Response>) -> Response {
+fn modify(
+    shared: &Shared,
+    headers: &HeaderMap,
+    id: &str,
+    f: impl FnOnce(&mut World, usize) -> Result<(), Response>,
+) -> Response {
     let caller = match auth(shared, headers) {
         Ok(c) => c,
         Err(r) => return r,
@@ -449,7 +496,12 @@ fn modify(shared: &Shared, headers: &HeaderMap, id: &str, f: impl FnOnce(&mut Wo
 }
 
 fn locked_error(id: &str) -> Response {
-    util::identity_error(409, "entity_locked", "BXNIM0513E", &format!("API key {id} is locked and cannot be changed or deleted."))
+    util::identity_error(
+        409,
+        "entity_locked",
+        "BXNIM0513E",
+        &format!("API key {id} is locked and cannot be changed or deleted."),
+    )
 }
 
 fn touch(world: &mut World, idx: usize, now: String) {

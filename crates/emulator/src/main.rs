@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use cluster_api_key_emulator::{Emulator, Knobs, World};
 
-const USAGE: &str = "Usage: cluster-api-key-emulator [--listen 127.0.0.1:PORT] [--world FILE] [--latency MS] [--rate-limit]";
+const USAGE: &str =
+    "Usage: cluster-api-key-emulator [--listen 127.0.0.1:PORT] [--world FILE] [--latency MS] [--rate-limit]";
 
 fn main() -> ExitCode {
     let mut listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
@@ -16,9 +17,12 @@ fn main() -> ExitCode {
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         let r: Result<(), String> = match arg.as_str() {
-            "--listen" => value("--listen").and_then(|v| v.parse().map(|a| listen = a).map_err(|e| format!("--listen: {e}"))),
+            "--listen" => {
+                value("--listen").and_then(|v| v.parse().map(|a| listen = a).map_err(|e| format!("--listen: {e}")))
+            }
             "--world" => value("--world").map(|v| world_file = Some(v)),
-            "--latency" => value("--latency").and_then(|v| v.parse().map(|ms| knobs.latency_ms = ms).map_err(|e| format!("--latency: {e}"))),
+            "--latency" => value("--latency")
+                .and_then(|v| v.parse().map(|ms| knobs.latency_ms = ms).map_err(|e| format!("--latency: {e}"))),
             "--rate-limit" => {
                 knobs.rate_limit = true;
                 Ok(())
@@ -42,7 +46,10 @@ fn main() -> ExitCode {
     }
     let world = match world_file {
         None => World::default_world(),
-        Some(f) => match std::fs::read(&f).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())) {
+        Some(f) => match std::fs::read(&f)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+        {
             Ok(w) => w,
             Err(e) => {
                 #[allow(clippy::print_stderr)]

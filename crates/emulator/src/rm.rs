@@ -38,7 +38,11 @@ pub struct ListParams {
 }
 
 /// `GET /v2/resource_groups`.
-pub async fn list_groups(State(shared): State<Arc<Shared>>, headers: HeaderMap, Query(p): Query<ListParams>) -> Response {
+pub async fn list_groups(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(p): Query<ListParams>,
+) -> Response {
     let Some(caller) = util::bearer(&shared, &headers) else {
         return util::unauthorized(Api::ResourceManager);
     };

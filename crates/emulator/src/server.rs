@@ -19,6 +19,9 @@ use crate::knobs::{FaultKind, Knobs};
 use crate::util;
 use crate::world::World;
 
+/// (account, region, resource group ID).
+pub(crate) type Target = (String, String, String);
+
 /// Request counters by route, for tests and benchmarks.
 pub type Stats = BTreeMap<String, u64>;
 
@@ -30,7 +33,7 @@ pub struct Shared {
     stats: Mutex<Stats>,
     rate: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
     /// When the last reset per target happened, and who owned the key before it.
-    pub(crate) replication: Mutex<HashMap<(String, String, String), (Instant, String)>>,
+    pub(crate) replication: Mutex<HashMap<Target, (Instant, String)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -50,7 +53,8 @@ impl Shared {
 
     /// The emulator's clock (system time plus the world's offset), Unix seconds.
     pub fn now_secs(&self, world: &World) -> i64 {
-        let sys = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_secs()).unwrap_or(0)).unwrap_or(0);
+        let sys =
+            SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_secs()).unwrap_or(0)).unwrap_or(0);
         sys + world.clock_offset_secs
     }
 
@@ -68,7 +72,6 @@ pub struct Handle {
 
 impl Handle {
     /// The world, locked: read or change it directly. Do not hold it across an `.await`.
-    #[must_use]
     pub fn world(&self) -> MutexGuard<'_, World> {
         self.shared.world()
     }
@@ -138,7 +141,12 @@ impl Emulator {
     /// # Errors
     /// When the socket cannot be bound.
     pub async fn start(world: World) -> std::io::Result<Self> {
-        Self::start_on("127.0.0.1:0".parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0))), world, Knobs::default()).await
+        Self::start_on(
+            "127.0.0.1:0".parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0))),
+            world,
+            Knobs::default(),
+        )
+        .await
     }
 
     /// Starts on `addr` with `world` and `knobs`.
@@ -281,7 +289,9 @@ async fn apply_fault(kind: FaultKind, path: &str, req: Request, next: Next) -> R
         FaultKind::Html { status } => {
             let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
             let reason = code.canonical_reason().unwrap_or("Error");
-            let html = format!("<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n");
+            let html = format!(
+                "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"
+            );
             (code, [("content-type", "text/html")], html).into_response()
         }
         FaultKind::Delay { ms } => {
@@ -289,7 +299,8 @@ async fn apply_fault(kind: FaultKind, path: &str, req: Request, next: Next) -> R
             next.run(req).await
         }
         FaultKind::Reset => {
-            let stream = futures_lite_stream(vec![Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset"))], 0);
+            let stream =
+                futures_lite_stream(vec![Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset"))], 0);
             Response::builder()
                 .status(200)
                 .header("content-type", "application/json")
@@ -299,7 +310,11 @@ async fn apply_fault(kind: FaultKind, path: &str, req: Request, next: Next) -> R
         }
         FaultKind::Truncate => {
             let resp = next.run(req).await;
-            let (parts, body) = resp.into_parts();
+            let (mut parts, body) = resp.into_parts();
+            // A 204 cannot announce a body; answer 200 so the cut is visible to the client.
+            if parts.status == StatusCode::NO_CONTENT {
+                parts.status = StatusCode::OK;
+            }
             let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
             let half = bytes.slice(..bytes.len() / 2);
             let stream = futures_lite_stream(
@@ -362,10 +377,10 @@ mod futures_core_stream {
                     let gap = self.gap;
                     self.sleep = Some(Box::pin(tokio::time::sleep(gap)));
                 }
-                if let Some(s) = self.sleep.as_mut() {
-                    if s.as_mut().poll(cx).is_pending() {
-                        return Poll::Pending;
-                    }
+                if let Some(s) = self.sleep.as_mut()
+                    && s.as_mut().poll(cx).is_pending()
+                {
+                    return Poll::Pending;
                 }
                 self.sleep = None;
             }
@@ -382,7 +397,9 @@ fn route_key(path: &str) -> String {
     let p = path.strip_prefix("/global").unwrap_or(path);
     let segs: Vec<&str> = p.split('/').collect();
     match segs.as_slice() {
-        ["", "v1", "apikeys", _, rest @ ..] => format!("/v1/apikeys/{{id}}{}", rest.iter().map(|s| format!("/{s}")).collect::<String>()),
+        ["", "v1", "apikeys", _, rest @ ..] => {
+            format!("/v1/apikeys/{{id}}{}", rest.iter().map(|s| format!("/{s}")).collect::<String>())
+        }
         ["", "v1", "logging", _, "clusterkeyowner"] => String::from("/v1/logging/{id}/clusterkeyowner"),
         ["", "v2", "resource_groups", _] => String::from("/v2/resource_groups/{id}"),
         _ => p.to_owned(),

@@ -97,7 +97,13 @@ pub fn error_for(path: &str, status: u16) -> Response {
         Api::Token => token_error(status, "BXNIM0400E", reason),
         Api::Identity => identity_error(status, "internal_server_error", "BXNIM0001E", reason),
         Api::ResourceManager => rm_error(status, "RG-INTERNAL", reason),
-        Api::Containers => containers_error(status, "E0000", reason, "General", Some("Try again later. Contact support if the problem persists.")),
+        Api::Containers => containers_error(
+            status,
+            "E0000",
+            reason,
+            "General",
+            Some("Try again later. Contact support if the problem persists."),
+        ),
     }
 }
 
@@ -154,7 +160,9 @@ pub fn unauthorized(api: Api) -> Response {
             "Authentication",
             Some("To log in to IBM Cloud, run 'ibmcloud login'."),
         ),
-        Api::Identity => identity_error(401, "invalid_token", "BXNIM0308E", "The provided token is not valid or has expired."),
+        Api::Identity => {
+            identity_error(401, "invalid_token", "BXNIM0308E", "The provided token is not valid or has expired.")
+        }
         Api::ResourceManager => rm_error(401, "RG-UNAUTHORIZED", "The provided token is not valid or has expired."),
         Api::Token => token_error(401, "BXNIM0109E", "Authorization failed."),
     }

@@ -315,48 +315,61 @@ impl World {
             account_id: a.clone(),
             active,
         };
-        let rg = |id: &str, name: &str, default| ResourceGroup { id: id.into(), name: name.into(), account_id: a.clone(), default };
-        let cluster = |id: &str, name: &str, region: &str, rg: &str, provider: &str, kind: &str, location: &str| Cluster {
+        let rg = |id: &str, name: &str, default| ResourceGroup {
             id: id.into(),
             name: name.into(),
             account_id: a.clone(),
-            region: region.into(),
-            resource_group_id: rg.into(),
-            provider: provider.into(),
-            kind: kind.into(),
-            state: "normal".into(),
-            location: location.into(),
-            created: "2025-03-01T10:00:00Z".into(),
+            default,
         };
-        let key = |id: &str, name: &str, desc: Option<String>, iam_id: &str, value: &str, created: &str, locked| ApiKey {
-            id: id.into(),
-            name: name.into(),
-            description: desc,
-            iam_id: iam_id.into(),
-            account_id: a.clone(),
-            apikey: value.into(),
-            created_at: created.into(),
-            created_by: iam_id.into(),
-            modified_at: created.into(),
-            locked,
-            disabled: false,
-            last_authn: None,
-            authn_count: 0,
-            entity_tag: 1,
-        };
+        let cluster =
+            |id: &str, name: &str, region: &str, rg: &str, provider: &str, kind: &str, location: &str| Cluster {
+                id: id.into(),
+                name: name.into(),
+                account_id: a.clone(),
+                region: region.into(),
+                resource_group_id: rg.into(),
+                provider: provider.into(),
+                kind: kind.into(),
+                state: "normal".into(),
+                location: location.into(),
+                created: "2025-03-01T10:00:00Z".into(),
+            };
+        let key =
+            |id: &str, name: &str, desc: Option<String>, iam_id: &str, value: &str, created: &str, locked| ApiKey {
+                id: id.into(),
+                name: name.into(),
+                description: desc,
+                iam_id: iam_id.into(),
+                account_id: a.clone(),
+                apikey: value.into(),
+                created_at: created.into(),
+                created_by: iam_id.into(),
+                modified_at: created.into(),
+                locked,
+                disabled: false,
+                last_authn: None,
+                authn_count: 0,
+                entity_tag: 1,
+            };
         let ck_desc = |region: &str, rg: &str| Some(cluster_key_description(region, rg));
-        let policy = |id: &str, subject: &str, service: &str, roles: &[&str], region: Option<&str>, rg: Option<&str>| Policy {
-            id: id.into(),
-            account_id: a.clone(),
-            iam_id: Some(subject.into()),
-            access_group_id: None,
-            service: Some(service.into()),
-            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-            region: region.map(Into::into),
-            resource_group_id: rg.map(Into::into),
-        };
+        let policy =
+            |id: &str, subject: &str, service: &str, roles: &[&str], region: Option<&str>, rg: Option<&str>| Policy {
+                id: id.into(),
+                account_id: a.clone(),
+                iam_id: Some(subject.into()),
+                access_group_id: None,
+                service: Some(service.into()),
+                roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+                region: region.map(Into::into),
+                resource_group_id: rg.map(Into::into),
+            };
         Self {
-            accounts: vec![Account { id: a.clone(), name: "Example Corp".into(), owner_iam_id: OWNER.into(), ims: "2412345".into() }],
+            accounts: vec![Account {
+                id: a.clone(),
+                name: "Example Corp".into(),
+                owner_iam_id: OWNER.into(),
+                ims: "2412345".into(),
+            }],
             identities: vec![
                 ident(OWNER, IdentityKind::User, "Olivia Owner", "olivia.owner@example.com", true),
                 ident(FUNCTIONAL, IdentityKind::User, "Kubernetes Functional ID", "k8s-functional@example.com", true),
@@ -370,40 +383,194 @@ impl World {
                 rg(RG_STAGING, "staging", false),
             ],
             clusters: vec![
-                cluster("c0us1vpc00000000000a", "shop-vpc", "us-south", RG_DEFAULT, "vpc-gen2", "openshift", "us-south-1"),
-                cluster("c0us2cls00000000000b", "legacy-classic", "us-south", RG_DEFAULT, "classic", "kubernetes", "dal10"),
-                cluster("c0us3vpc00000000000c", "payments", "us-south", RG_PRODUCTION, "vpc-gen2", "kubernetes", "us-south-2"),
-                cluster("c0eu1vpc00000000000d", "eu-analytics", "eu-de", RG_DEFAULT, "vpc-gen2", "kubernetes", "eu-de-1"),
-                cluster("c0jp1sat00000000000e", "edge-tokyo", "jp-tok", RG_STAGING, "satellite", "openshift", "tokyo-factory"),
+                cluster(
+                    "c0us1vpc00000000000a",
+                    "shop-vpc",
+                    "us-south",
+                    RG_DEFAULT,
+                    "vpc-gen2",
+                    "openshift",
+                    "us-south-1",
+                ),
+                cluster(
+                    "c0us2cls00000000000b",
+                    "legacy-classic",
+                    "us-south",
+                    RG_DEFAULT,
+                    "classic",
+                    "kubernetes",
+                    "dal10",
+                ),
+                cluster(
+                    "c0us3vpc00000000000c",
+                    "payments",
+                    "us-south",
+                    RG_PRODUCTION,
+                    "vpc-gen2",
+                    "kubernetes",
+                    "us-south-2",
+                ),
+                cluster(
+                    "c0eu1vpc00000000000d",
+                    "eu-analytics",
+                    "eu-de",
+                    RG_DEFAULT,
+                    "vpc-gen2",
+                    "kubernetes",
+                    "eu-de-1",
+                ),
+                cluster(
+                    "c0jp1sat00000000000e",
+                    "edge-tokyo",
+                    "jp-tok",
+                    RG_STAGING,
+                    "satellite",
+                    "openshift",
+                    "tokyo-factory",
+                ),
             ],
             api_keys: vec![
                 key("ApiKey-0000-owner-login", "olivia-cli", None, OWNER, keys::OWNER, "2024-01-10T08:00:00Z", false),
-                key("ApiKey-0000-func-login", "functional-cli", None, FUNCTIONAL, keys::FUNCTIONAL, "2024-01-11T08:00:00Z", false),
-                key("ApiKey-0000-dep-login", "dave-laptop", None, DEPARTED, keys::DEPARTED, "2024-02-01T08:00:00Z", false),
+                key(
+                    "ApiKey-0000-func-login",
+                    "functional-cli",
+                    None,
+                    FUNCTIONAL,
+                    keys::FUNCTIONAL,
+                    "2024-01-11T08:00:00Z",
+                    false,
+                ),
+                key(
+                    "ApiKey-0000-dep-login",
+                    "dave-laptop",
+                    None,
+                    DEPARTED,
+                    keys::DEPARTED,
+                    "2024-02-01T08:00:00Z",
+                    false,
+                ),
                 key("ApiKey-0000-viewer-login", "vera-cli", None, VIEWER, keys::VIEWER, "2024-03-01T08:00:00Z", false),
-                key("ApiKey-0000-svc-login", "ci-automation-key", None, SERVICE_ID, keys::SERVICE_ID, "2024-03-05T08:00:00Z", false),
+                key(
+                    "ApiKey-0000-svc-login",
+                    "ci-automation-key",
+                    None,
+                    SERVICE_ID,
+                    keys::SERVICE_ID,
+                    "2024-03-05T08:00:00Z",
+                    false,
+                ),
                 // us-south / Default: first Olivia's key (now obsolete), then Dave reset it.
-                key("ApiKey-1111-us-default-old", "containers-kubernetes-key", ck_desc("us-south", RG_DEFAULT), OWNER, "emulator-ck-value-01-obsolete-us-default-xxxx", "2024-04-01T09:00:00Z", false),
-                key("ApiKey-1111-us-default-cur", "containers-kubernetes-key", ck_desc("us-south", RG_DEFAULT), DEPARTED, "emulator-ck-value-02-current-us-default-xxxx", "2025-01-15T09:00:00Z", false),
+                key(
+                    "ApiKey-1111-us-default-old",
+                    "containers-kubernetes-key",
+                    ck_desc("us-south", RG_DEFAULT),
+                    OWNER,
+                    "emulator-ck-value-01-obsolete-us-default-xxxx",
+                    "2024-04-01T09:00:00Z",
+                    false,
+                ),
+                key(
+                    "ApiKey-1111-us-default-cur",
+                    "containers-kubernetes-key",
+                    ck_desc("us-south", RG_DEFAULT),
+                    DEPARTED,
+                    "emulator-ck-value-02-current-us-default-xxxx",
+                    "2025-01-15T09:00:00Z",
+                    false,
+                ),
                 // us-south / production: the functional ID, as it should be.
-                key("ApiKey-2222-us-prod-cur", "containers-kubernetes-key", ck_desc("us-south", RG_PRODUCTION), FUNCTIONAL, "emulator-ck-value-03-current-us-prod-xxxxxx", "2025-06-01T09:00:00Z", false),
+                key(
+                    "ApiKey-2222-us-prod-cur",
+                    "containers-kubernetes-key",
+                    ck_desc("us-south", RG_PRODUCTION),
+                    FUNCTIONAL,
+                    "emulator-ck-value-03-current-us-prod-xxxxxx",
+                    "2025-06-01T09:00:00Z",
+                    false,
+                ),
                 // eu-de / Default: Olivia's key, locked; an older one of Dave's is obsolete.
-                key("ApiKey-3333-eu-default-old", "containers-kubernetes-key", ck_desc("eu-de", RG_DEFAULT), DEPARTED, "emulator-ck-value-04-obsolete-eu-default-xxx", "2023-11-20T09:00:00Z", false),
-                key("ApiKey-3333-eu-default-cur", "containers-kubernetes-key", ck_desc("eu-de", RG_DEFAULT), OWNER, "emulator-ck-value-05-current-eu-default-xxxx", "2024-09-09T09:00:00Z", true),
+                key(
+                    "ApiKey-3333-eu-default-old",
+                    "containers-kubernetes-key",
+                    ck_desc("eu-de", RG_DEFAULT),
+                    DEPARTED,
+                    "emulator-ck-value-04-obsolete-eu-default-xxx",
+                    "2023-11-20T09:00:00Z",
+                    false,
+                ),
+                key(
+                    "ApiKey-3333-eu-default-cur",
+                    "containers-kubernetes-key",
+                    ck_desc("eu-de", RG_DEFAULT),
+                    OWNER,
+                    "emulator-ck-value-05-current-eu-default-xxxx",
+                    "2024-09-09T09:00:00Z",
+                    true,
+                ),
                 // jp-tok / staging: the functional ID.
-                key("ApiKey-4444-jp-staging-cur", "containers-kubernetes-key", ck_desc("jp-tok", RG_STAGING), FUNCTIONAL, "emulator-ck-value-06-current-jp-staging-xxxx", "2025-08-01T09:00:00Z", false),
+                key(
+                    "ApiKey-4444-jp-staging-cur",
+                    "containers-kubernetes-key",
+                    ck_desc("jp-tok", RG_STAGING),
+                    FUNCTIONAL,
+                    "emulator-ck-value-06-current-jp-staging-xxxx",
+                    "2025-08-01T09:00:00Z",
+                    false,
+                ),
                 // A key for a target whose clusters are all gone.
-                key("ApiKey-5555-eu-staging-orphan", "containers-kubernetes-key", ck_desc("eu-de", RG_STAGING), OWNER, "emulator-ck-value-07-orphan-eu-staging-xxxxx", "2023-05-05T09:00:00Z", false),
+                key(
+                    "ApiKey-5555-eu-staging-orphan",
+                    "containers-kubernetes-key",
+                    ck_desc("eu-de", RG_STAGING),
+                    OWNER,
+                    "emulator-ck-value-07-orphan-eu-staging-xxxxx",
+                    "2023-05-05T09:00:00Z",
+                    false,
+                ),
             ],
             cluster_keys: vec![
-                ClusterKey { account_id: a.clone(), region: "us-south".into(), resource_group_id: RG_DEFAULT.into(), api_key_id: "ApiKey-1111-us-default-cur".into() },
-                ClusterKey { account_id: a.clone(), region: "us-south".into(), resource_group_id: RG_PRODUCTION.into(), api_key_id: "ApiKey-2222-us-prod-cur".into() },
-                ClusterKey { account_id: a.clone(), region: "eu-de".into(), resource_group_id: RG_DEFAULT.into(), api_key_id: "ApiKey-3333-eu-default-cur".into() },
-                ClusterKey { account_id: a.clone(), region: "jp-tok".into(), resource_group_id: RG_STAGING.into(), api_key_id: "ApiKey-4444-jp-staging-cur".into() },
+                ClusterKey {
+                    account_id: a.clone(),
+                    region: "us-south".into(),
+                    resource_group_id: RG_DEFAULT.into(),
+                    api_key_id: "ApiKey-1111-us-default-cur".into(),
+                },
+                ClusterKey {
+                    account_id: a.clone(),
+                    region: "us-south".into(),
+                    resource_group_id: RG_PRODUCTION.into(),
+                    api_key_id: "ApiKey-2222-us-prod-cur".into(),
+                },
+                ClusterKey {
+                    account_id: a.clone(),
+                    region: "eu-de".into(),
+                    resource_group_id: RG_DEFAULT.into(),
+                    api_key_id: "ApiKey-3333-eu-default-cur".into(),
+                },
+                ClusterKey {
+                    account_id: a.clone(),
+                    region: "jp-tok".into(),
+                    resource_group_id: RG_STAGING.into(),
+                    api_key_id: "ApiKey-4444-jp-staging-cur".into(),
+                },
             ],
             policies: vec![
-                policy("policy-func-ks-admin", FUNCTIONAL, "containers-kubernetes", &["Administrator", "Manager"], None, None),
-                policy("policy-func-iam-identity", FUNCTIONAL, "iam-identity", &["Operator", "UserApiKeyCreator"], None, None),
+                policy(
+                    "policy-func-ks-admin",
+                    FUNCTIONAL,
+                    "containers-kubernetes",
+                    &["Administrator", "Manager"],
+                    None,
+                    None,
+                ),
+                policy(
+                    "policy-func-iam-identity",
+                    FUNCTIONAL,
+                    "iam-identity",
+                    &["Operator", "UserApiKeyCreator"],
+                    None,
+                    None,
+                ),
                 policy("policy-viewer-ks", VIEWER, "containers-kubernetes", &["Viewer"], None, None),
                 policy("policy-svc-ks-admin", SERVICE_ID, "containers-kubernetes", &["Administrator"], None, None),
                 Policy {
@@ -446,7 +613,15 @@ impl World {
 
     /// Whether `iam_id` holds `role` on `service` for the region and group (or account-wide).
     #[must_use]
-    pub fn has_role(&self, account: &str, iam_id: &str, service: &str, roles: &[&str], region: Option<&str>, rg: Option<&str>) -> bool {
+    pub fn has_role(
+        &self,
+        account: &str,
+        iam_id: &str,
+        service: &str,
+        roles: &[&str],
+        region: Option<&str>,
+        rg: Option<&str>,
+    ) -> bool {
         let subjects = self.subjects_of(iam_id);
         self.policies.iter().any(|p| {
             p.account_id == account
@@ -471,5 +646,7 @@ impl World {
 /// (ibm-cloud-apis.md §6); it is known to contain the region and the resource group ID.
 #[must_use]
 pub fn cluster_key_description(region: &str, rg_id: &str) -> String {
-    format!("API key for the IBM Cloud Kubernetes Service in region {region} and resource group {rg_id}. Do not delete.")
+    format!(
+        "API key for the IBM Cloud Kubernetes Service in region {region} and resource group {rg_id}. Do not delete."
+    )
 }

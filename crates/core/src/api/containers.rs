@@ -165,7 +165,8 @@ impl<'a> Containers<'a> {
     /// # Errors
     /// API and transport errors.
     pub async fn clusters_v1(&self, group: Option<&ResourceGroupId>) -> Result<Vec<Cluster>> {
-        let resp = self.client.send(Service::Containers, self.request(reqwest::Method::GET, "/v1/clusters", group)).await?;
+        let resp =
+            self.client.send(Service::Containers, self.request(reqwest::Method::GET, "/v1/clusters", group)).await?;
         resp.json(Service::Containers)
     }
 }

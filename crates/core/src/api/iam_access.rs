@@ -93,7 +93,12 @@ impl<'a> IamAccess<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn policies(&self, account: &AccountId, iam_id: Option<&IamId>, access_group_id: Option<&str>) -> Result<Vec<Policy>> {
+    pub async fn policies(
+        &self,
+        account: &AccountId,
+        iam_id: Option<&IamId>,
+        access_group_id: Option<&str>,
+    ) -> Result<Vec<Policy>> {
         let mut url = super::url(&self.base, "/v1/policies");
         {
             let mut q = url.query_pairs_mut();
@@ -105,7 +110,8 @@ impl<'a> IamAccess<'a> {
                 q.append_pair("access_group_id", g);
             }
         }
-        let list: PolicyList = self.client.send(Service::IamAccess, Request::get(url)).await?.json(Service::IamAccess)?;
+        let list: PolicyList =
+            self.client.send(Service::IamAccess, Request::get(url)).await?.json(Service::IamAccess)?;
         Ok(list.policies)
     }
 
@@ -116,7 +122,8 @@ impl<'a> IamAccess<'a> {
     pub async fn groups_of(&self, account: &AccountId, iam_id: &IamId) -> Result<Vec<AccessGroup>> {
         let mut url = super::url(&self.base, "/v2/groups");
         url.query_pairs_mut().append_pair("account_id", account.as_str()).append_pair("iam_id", iam_id.as_str());
-        let list: GroupList = self.client.send(Service::IamAccess, Request::get(url)).await?.json(Service::IamAccess)?;
+        let list: GroupList =
+            self.client.send(Service::IamAccess, Request::get(url)).await?.json(Service::IamAccess)?;
         Ok(list.groups)
     }
 }

@@ -123,15 +123,13 @@ impl<'a> IamIdentity<'a> {
         let mut pages = 0;
         while let Some(u) = next.take() {
             pages += 1;
-            let page: ApiKeyList = self.client.send(Service::IamIdentity, Request::get(u.clone())).await?.json(Service::IamIdentity)?;
+            let page: ApiKeyList =
+                self.client.send(Service::IamIdentity, Request::get(u.clone())).await?.json(Service::IamIdentity)?;
             out.extend(page.apikeys);
             // `next` is a full URL; only follow it on the same origin, so a confused or hostile
             // answer cannot send our token elsewhere.
-            next = page
-                .next
-                .filter(|n| !n.is_empty())
-                .and_then(|n| u.join(&n).ok())
-                .filter(|n| n.origin() == u.origin());
+            next =
+                page.next.filter(|n| !n.is_empty()).and_then(|n| u.join(&n).ok()).filter(|n| n.origin() == u.origin());
             if pages >= MAX_PAGES {
                 break;
             }

@@ -49,7 +49,8 @@ impl<'a> ResourceManager<'a> {
     pub async fn list(&self, account: &AccountId) -> Result<Vec<ResourceGroup>> {
         let mut url = super::url(&self.base, "/v2/resource_groups");
         url.query_pairs_mut().append_pair("account_id", account.as_str());
-        let list: RawList = self.client.send(Service::ResourceManager, Request::get(url)).await?.json(Service::ResourceManager)?;
+        let list: RawList =
+            self.client.send(Service::ResourceManager, Request::get(url)).await?.json(Service::ResourceManager)?;
         Ok(list.resources.into_iter().map(Into::into).collect())
     }
 
@@ -59,7 +60,8 @@ impl<'a> ResourceManager<'a> {
     /// API and transport errors.
     pub async fn get(&self, id: &str) -> Result<ResourceGroup> {
         let url = super::url(&self.base, &format!("/v2/resource_groups/{}", super::segment(id)));
-        let g: RawGroup = self.client.send(Service::ResourceManager, Request::get(url)).await?.json(Service::ResourceManager)?;
+        let g: RawGroup =
+            self.client.send(Service::ResourceManager, Request::get(url)).await?.json(Service::ResourceManager)?;
         Ok(g.into())
     }
 

@@ -24,7 +24,12 @@ pub struct InfoReport {
 ///
 /// # Errors
 /// [`Error::Api`] with `G0004` when the cluster is unknown in the targeted account and group.
-pub async fn by_cluster(session: &Session, cluster: &str, region: Option<&str>, group: Option<&str>) -> Result<InfoReport> {
+pub async fn by_cluster(
+    session: &Session,
+    cluster: &str,
+    region: Option<&str>,
+    group: Option<&str>,
+) -> Result<InfoReport> {
     let cluster = cluster.trim();
     if cluster.is_empty() || cluster.bytes().all(|b| b == b'.') || cluster.len() > 256 {
         return Err(Error::InvalidCluster(cluster.to_owned()));

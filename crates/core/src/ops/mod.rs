@@ -62,7 +62,8 @@ impl Session {
     pub fn new(ctx: Context) -> Result<Self> {
         let (http, warning) = Http::new(&ctx.http)?;
         let http = Arc::new(http);
-        let auth = Arc::new(Auth::new(&ctx.session, ctx.config.as_ref(), Arc::clone(&http), ctx.endpoints.iam().clone()));
+        let auth =
+            Arc::new(Auth::new(&ctx.session, ctx.config.as_ref(), Arc::clone(&http), ctx.endpoints.iam().clone()));
         Ok(Self { client: Client::new(http, auth), ctx, warnings: warning.into_iter().collect() })
     }
 
@@ -75,7 +76,10 @@ impl Session {
         let account = self.ctx.account.clone().or(id.account.clone()).ok_or(Error::NoAccount)?;
         Ok(Caller {
             kind: id.kind,
-            display: id.display.clone().unwrap_or_else(|| id.iam_id.as_ref().map(ToString::to_string).unwrap_or_default()),
+            display: id
+                .display
+                .clone()
+                .unwrap_or_else(|| id.iam_id.as_ref().map(ToString::to_string).unwrap_or_default()),
             iam_id: id.iam_id,
             account,
         })
@@ -153,7 +157,8 @@ pub const KEY_NAME: &str = "containers-kubernetes-key";
 #[must_use]
 pub fn is_key_for(key: &crate::api::iam_identity::ApiKey, target: &Target) -> bool {
     key.name == KEY_NAME
-        && key.description.as_deref().is_some_and(|d| {
-            d.contains(target.region.as_str()) && d.contains(target.resource_group.id.as_str())
-        })
+        && key
+            .description
+            .as_deref()
+            .is_some_and(|d| d.contains(target.region.as_str()) && d.contains(target.resource_group.id.as_str()))
 }

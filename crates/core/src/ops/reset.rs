@@ -109,20 +109,46 @@ pub async fn execute(session: &Session, plan: &ResetPlan, audit: Option<&AuditLo
             }
         }
         Err(e) if e.outcome_unknown() => {
-            let check = match &plan.existing_keys {
-                Some(before) => caller_keys(session, &plan.caller, t).await.map(|after| {
-                    new_keys(before, &after).last().map(|k| k.id.clone())
-                }),
-                None => Err(Error::Transport { message: String::from("the key list could not be read before the reset"), timeout: false }),
-            };
+            // A 5xx means the server finished with the request: if no new key exists, the reset
+            // did not happen. A timeout or a dropped connection means the request may still be
+            // in flight, so look a few times before concluding anything, and even then only
+            // say "unknown".
+            let in_flight = matches!(e, Error::Transport { .. });
+            let looks = if in_flight { 3 } else { 1 };
+            let mut check = Err(Error::Transport {
+                message: String::from("the key list could not be read before the reset"),
+                timeout: false,
+            });
+            if let Some(before) = &plan.existing_keys {
+                for i in 0..looks {
+                    if i > 0 {
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                    check = caller_keys(session, &plan.caller, t)
+                        .await
+                        .map(|after| new_keys(before, &after).last().map(|k| k.id.clone()));
+                    if matches!(check, Ok(Some(_))) {
+                        break;
+                    }
+                }
+            }
             match check {
                 Ok(Some(id)) => {
                     confirmed_after_error = true;
                     new_key_id = Some(id);
                 }
-                Ok(None) => {
+                Ok(None) if !in_flight => {
                     record(audit, plan, "failed", Vec::new(), &format!("reset did not happen: {e}"));
                     return Err(e);
+                }
+                Ok(None) => {
+                    let detail = format!("{e}; no new key has appeared so far, but the request may still be processed");
+                    record(audit, plan, "unknown", Vec::new(), &detail);
+                    return Err(Error::ResetOutcomeUnknown {
+                        region: t.region.to_string(),
+                        group: t.resource_group.name.clone(),
+                        detail,
+                    });
                 }
                 Err(check_err) => {
                     let detail = format!("{e}; checking afterwards failed too: {check_err}");

@@ -1,0 +1,187 @@
+//! `TestEnv`: an emulator, a temp home with a logged-in CLI config, and a way to run the
+//! binary with a cleared environment (jj's TestEnvironment, in miniature).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use cluster_api_key_emulator::world::{self, World};
+use cluster_api_key_emulator::{Emulator, Handle};
+use serde_json::{Value, json};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_cluster-api-key");
+
+pub struct TestEnv {
+    pub emu: Emulator,
+    pub home: tempfile::TempDir,
+    pub extra_env: BTreeMap<String, String>,
+    // Last, so the emulator's task is dropped before its runtime.
+    _rt: tokio::runtime::Runtime,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(o: &Output) -> Self {
+        Self {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+impl TestEnv {
+    /// An emulator with the default world and an empty home (not logged in).
+    pub fn new() -> Self {
+        Self::with_world(World::default_world())
+    }
+
+    pub fn with_world(world: World) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let emu = rt.block_on(Emulator::start(world)).unwrap();
+        let home = tempfile::tempdir().unwrap();
+        Self { emu, home, extra_env: BTreeMap::new(), _rt: rt }
+    }
+
+    pub fn handle(&self) -> &Handle {
+        &self.emu.handle
+    }
+
+    pub fn config_dir(&self) -> PathBuf {
+        self.home.path().join(".bluemix")
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.config_dir().join("config.json")
+    }
+
+    pub fn trace_path(&self) -> PathBuf {
+        self.home.path().join("trace.log")
+    }
+
+    pub fn plugin_dir(&self) -> PathBuf {
+        self.config_dir().join("plugins").join("cluster-api-key")
+    }
+
+    /// Logs in with an API key of the world, as `ibmcloud login --apikey` would, and writes a
+    /// CLI config (shaped like protocol doc §11.1) targeting `region`.
+    pub fn login(&self, api_key: &str, region: Option<&str>) {
+        let (access, refresh) = self.handle().login(api_key).expect("login");
+        let cfg = json!({
+            "APIEndpoint": "https://cloud.ibm.com",
+            "IsPrivate": false,
+            "IsAccessFromVPC": false,
+            "ConsoleEndpoint": "https://cloud.ibm.com",
+            "CloudType": "public",
+            "CloudName": "bluemix",
+            "Region": region.unwrap_or(""),
+            "IAMEndpoint": "https://iam.cloud.ibm.com",
+            "IAMToken": format!("Bearer {access}"),
+            "IAMRefreshToken": refresh,
+            "Account": {"GUID": world::ACCOUNT_ID, "Name": "Example Corp", "Owner": "olivia.owner@example.com"},
+            "ResourceGroup": {"GUID": "", "Name": "", "State": "", "Default": false, "QuotaID": ""},
+            "LoginAt": "2026-11-28T09:00:00Z",
+            "PluginRepos": [{"Name": "IBM Cloud", "URL": "https://plugins.cloud.ibm.com"}],
+            "SSLDisabled": false,
+            "Locale": "",
+            "Trace": "",
+            "ColorEnabled": "",
+            "HTTPTimeout": 0,
+            "ZFutureKey": {"kept": [1, 2, 3]},
+            "SDKVersion": "1.12.1",
+            "UpdateCheckInterval": 0
+        });
+        self.write_config(&cfg);
+    }
+
+    pub fn write_config(&self, cfg: &Value) {
+        std::fs::create_dir_all(self.config_dir()).unwrap();
+        std::fs::write(self.config_path(), serde_json::to_string_pretty(cfg).unwrap()).unwrap();
+    }
+
+    pub fn read_config(&self) -> Value {
+        serde_json::from_slice(&std::fs::read(self.config_path()).unwrap()).unwrap()
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args).env_clear();
+        let base = &self.emu.base_url;
+        cmd.env("HOME", self.home.path())
+            .env("IBMCLOUD_HOME", self.home.path())
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("NO_COLOR", "1")
+            .env("IBMCLOUD_TRACE", self.trace_path())
+            .env("CLUSTER_API_KEY_RETRY_BASE_MS", "1")
+            // The documented host overrides for IAM and the containers API...
+            .env("IAM_ENDPOINT", base)
+            .env("IBMCLOUD_CS_API_ENDPOINT", format!("{base}/global"))
+            // ...and ours for the rest.
+            .env("CLUSTER_API_KEY_RESOURCE_MANAGER_ENDPOINT", base);
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Runs the binary and checks that no secret reached stdout, stderr or the trace.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = self.command(args).output().unwrap();
+        let run = Run::from(&out);
+        self.assert_no_secrets(&run);
+        run
+    }
+
+    /// Every secret the emulator knows: API-key values, refresh tokens, access-token
+    /// signatures, plus the tokens in the CLI config.
+    pub fn secrets(&self) -> Vec<String> {
+        let w = self.handle().dump();
+        let mut s: Vec<String> = w.api_keys.iter().map(|k| k.apikey.clone()).collect();
+        s.extend(w.refresh_tokens.iter().map(|r| r.token.clone()));
+        s.extend(w.issued_tokens.iter().map(|t| t.signature.clone()));
+        if let Ok(bytes) = std::fs::read(self.config_path())
+            && let Ok(v) = serde_json::from_slice::<Value>(&bytes)
+        {
+            for k in ["IAMToken", "IAMRefreshToken"] {
+                if let Some(t) = v.get(k).and_then(Value::as_str).filter(|t| !t.is_empty()) {
+                    s.push(t.trim_start_matches("Bearer ").to_owned());
+                }
+            }
+        }
+        s.retain(|x| x.len() >= 8);
+        s
+    }
+
+    pub fn assert_no_secrets(&self, run: &Run) {
+        let trace = std::fs::read_to_string(self.trace_path()).unwrap_or_default();
+        for secret in self.secrets() {
+            assert!(!run.stdout.contains(&secret), "secret in stdout: {run:?}");
+            assert!(!run.stderr.contains(&secret), "secret in stderr: {run:?}");
+            assert!(!trace.contains(&secret), "secret in the trace");
+        }
+        // The payload of any JWT (and so its claims) must not appear either.
+        assert!(!trace.contains("eyJ"), "a JWT in the trace");
+        assert!(!run.stdout.contains("eyJ") && !run.stderr.contains("eyJ"), "a JWT in the output: {run:?}");
+    }
+
+    /// The containers-kubernetes-key keys in the emulator.
+    pub fn cluster_keys(&self) -> Vec<world::ApiKey> {
+        self.handle().dump().api_keys.into_iter().filter(|k| k.name == "containers-kubernetes-key").collect()
+    }
+}
+
+/// Reads a path's text or empty.
+pub fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}

@@ -1,0 +1,46 @@
+//! `--sandbox`: the embedded emulator, persisted between invocations, isolated from the user's
+//! real CLI config.
+
+use std::process::Command;
+
+use crate::common::BIN;
+
+fn sandbox(home: &std::path::Path, args: &[&str]) -> crate::common::Run {
+    let out = Command::new(BIN)
+        .arg("--sandbox")
+        .args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("NO_COLOR", "1")
+        // A real-looking session and key in the environment must be ignored.
+        .env("IBMCLOUD_API_KEY", "a-real-key-that-must-not-be-used")
+        .env("IAM_ENDPOINT", "https://iam.cloud.ibm.com")
+        .output()
+        .unwrap();
+    crate::common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn reset_then_info_shows_the_new_owner_and_persists() {
+    let home = tempfile::tempdir().unwrap();
+    // The user's real config: must stay byte for byte as it is.
+    let real = home.path().join(".bluemix");
+    std::fs::create_dir_all(&real).unwrap();
+    std::fs::write(real.join("config.json"), "{\"IAMToken\":\"\"}").unwrap();
+    let r = sandbox(home.path(), &["info", "--cluster", "shop-vpc"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("Dave Departed"), "{r:?}");
+    let r = sandbox(home.path(), &["reset", "--region", "us-south", "-f"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = sandbox(home.path(), &["info", "--cluster", "shop-vpc"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("Kubernetes Functional ID"), "{r:?}");
+    assert_eq!(std::fs::read_to_string(real.join("config.json")).unwrap(), "{\"IAMToken\":\"\"}");
+    let dir = real.join("plugins/cluster-api-key/sandbox");
+    assert!(dir.join("world.json").exists());
+    assert!(dir.join("audit.jsonl").exists());
+}
