@@ -1,0 +1,492 @@
+//! The emulator's own tests: every route's success and error shapes, pagination, refresh-token
+//! rotation, authorization of `POST /v1/keys`, each knob and the admin API. The requests are
+//! written here from IBM's API descriptions with a plain HTTP client, not with the tool's core.
+
+use std::time::{Duration, Instant};
+
+use cluster_api_key_emulator::world::{self, keys};
+use cluster_api_key_emulator::{Emulator, Fault, FaultKind, ReplicationMode, World};
+use serde_json::{Value, json};
+
+struct T {
+    emu: Emulator,
+    http: reqwest::Client,
+}
+
+async fn start() -> T {
+    let emu = Emulator::start(World::default_world()).await.unwrap();
+    T { emu, http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap() }
+}
+
+impl T {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.emu.base_url)
+    }
+
+    async fn token_raw(&self, form: &[(&str, &str)], basic: bool) -> (u16, Value) {
+        let mut req = self.http.post(self.url("/identity/token")).form(form);
+        if basic {
+            req = req.basic_auth("bx", Some("bx"));
+        }
+        let r = req.send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn login(&self, key: &str) -> (String, String) {
+        let (s, v) = self.token_raw(&[("grant_type", "urn:ibm:params:oauth:grant-type:apikey"), ("apikey", key)], false).await;
+        assert_eq!(s, 200, "{v}");
+        (v["access_token"].as_str().unwrap().to_owned(), v["refresh_token"].as_str().unwrap().to_owned())
+    }
+
+    async fn get(&self, token: &str, path: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+        let mut req = self.http.get(self.url(path)).bearer_auth(token);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let r = req.send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn send(&self, method: reqwest::Method, token: &str, path: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(token);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
+    }
+}
+
+fn claims(jwt: &str) -> Value {
+    use base64::Engine as _;
+    let part = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn token_endpoint_api_key_grant_and_errors() {
+    let t = start().await;
+    let (s, v) = t.token_raw(&[("grant_type", "urn:ibm:params:oauth:grant-type:apikey"), ("apikey", keys::OWNER)], false).await;
+    assert_eq!(s, 200);
+    for k in ["access_token", "refresh_token", "token_type", "expires_in", "expiration", "scope"] {
+        assert!(v.get(k).is_some(), "{k} missing: {v}");
+    }
+    assert_eq!(v["token_type"], "Bearer");
+    let c = claims(v["access_token"].as_str().unwrap());
+    assert_eq!(c["iam_id"], world::OWNER);
+    assert_eq!(c["id"], world::OWNER);
+    assert_eq!(c["email"], "olivia.owner@example.com");
+    assert_eq!(c["sub_type"], "User");
+    assert_eq!(c["account"]["bss"], world::ACCOUNT_ID);
+    assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 3600);
+
+    let (s, v) = t.token_raw(&[("grant_type", "urn:ibm:params:oauth:grant-type:apikey"), ("apikey", "nope")], false).await;
+    assert_eq!(s, 400);
+    assert_eq!(v["errorCode"], "BXNIM0415E");
+    assert_eq!(v["errorMessage"], "Provided API key could not be found.");
+    assert!(v["context"]["requestId"].is_string());
+    // The departed user's key no longer logs in.
+    let (s, _) = t.token_raw(&[("grant_type", "urn:ibm:params:oauth:grant-type:apikey"), ("apikey", keys::DEPARTED)], false).await;
+    assert_eq!(s, 400);
+    let (s, v) = t.token_raw(&[("grant_type", "password")], false).await;
+    assert_eq!((s, v["errorCode"].as_str()), (400, Some("BXNIM0106E")));
+    // A service ID's token says so.
+    let (at, _) = t.login(keys::SERVICE_ID).await;
+    assert_eq!(claims(&at)["sub_type"], "ServiceId");
+    // The key's last use is recorded.
+    let w = t.emu.handle.dump();
+    let k = w.api_keys.iter().find(|k| k.apikey == keys::OWNER).unwrap();
+    assert_eq!(k.authn_count, 1);
+    assert!(k.last_authn.is_some());
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_need_the_cli_client() {
+    let t = start().await;
+    let (_, rt) = t.login(keys::VIEWER).await;
+    let (s, v) = t.token_raw(&[("grant_type", "refresh_token"), ("refresh_token", &rt)], false).await;
+    assert_eq!(s, 400, "no bx:bx: {v}");
+    let (s, v) = t.token_raw(&[("grant_type", "refresh_token"), ("refresh_token", &rt), ("response_type", "cloud_iam")], true).await;
+    assert_eq!(s, 200, "{v}");
+    let rt2 = v["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(rt2, rt);
+    // The spent one is refused; the new one works once.
+    let (s, v) = t.token_raw(&[("grant_type", "refresh_token"), ("refresh_token", &rt)], true).await;
+    assert_eq!((s, v["errorCode"].as_str()), (400, Some("BXNIM0407E")));
+    let (s, _) = t.token_raw(&[("grant_type", "refresh_token"), ("refresh_token", &rt2)], true).await;
+    assert_eq!(s, 200);
+    let (s, v) = t.token_raw(&[("grant_type", "refresh_token"), ("refresh_token", "unknown")], true).await;
+    assert_eq!((s, v["errorCode"].as_str()), (400, Some("BXNIM0407E")));
+}
+
+#[tokio::test]
+async fn every_endpoint_checks_the_bearer_token_in_its_own_shape() {
+    let t = start().await;
+    let (s, v) = t.get("garbage", "/global/v1/logging/shop-vpc/clusterkeyowner", &[]).await;
+    assert_eq!((s, v["code"].as_str()), (401, Some("A0003")));
+    assert!(v["incidentID"].is_string() && v["recoveryCLI"].is_string());
+    let (s, v) = t.get("garbage", "/v1/apikeys", &[]).await;
+    assert_eq!(s, 401);
+    assert!(v["errors"][0]["code"].is_string() && v["status_code"] == 401 && v["trace"].is_string());
+    let (s, v) = t.get("garbage", "/v2/resource_groups", &[]).await;
+    assert_eq!(s, 401);
+    assert!(v["message"].is_string());
+    let (s, _) = t.get("garbage", "/v1/policies?account_id=x", &[]).await;
+    assert_eq!(s, 401);
+    // Expired tokens too: move the clock past the lifetime.
+    let (at, _) = t.login(keys::OWNER).await;
+    assert_eq!(t.get(&at, "/v2/resource_groups", &[]).await.0, 200);
+    t.emu.handle.advance_clock(3601);
+    assert_eq!(t.get(&at, "/v2/resource_groups", &[]).await.0, 401);
+    // The scheme is case-insensitive.
+    let (at, _) = t.login(keys::OWNER).await;
+    let r = t.http.get(t.url("/v2/resource_groups")).header("Authorization", format!("bearer {at}")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn api_keys_list_paginates_with_full_next_urls() {
+    let t = start().await;
+    let (at, _) = t.login(keys::OWNER).await;
+    let mut url = format!("/v1/apikeys?account_id={}&scope=account&pagesize=4&sort=name", world::ACCOUNT_ID);
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        let (s, v) = t.get(&at, &url, &[]).await;
+        assert_eq!(s, 200, "{v}");
+        pages += 1;
+        assert!(v["context"]["transaction_id"].is_string());
+        for k in v["apikeys"].as_array().unwrap() {
+            assert_eq!(k["apikey"], "", "values are never listed");
+            for f in ["id", "name", "iam_id", "account_id", "created_at", "created_by", "locked", "disabled", "crn", "entity_tag"] {
+                assert!(k.get(f).is_some(), "{f}");
+            }
+            seen.push(k["name"].as_str().unwrap().to_owned());
+        }
+        match v.get("next").and_then(Value::as_str) {
+            Some(next) => {
+                assert!(next.starts_with("http://127.0.0.1:"), "a full URL: {next}");
+                url = next.trim_start_matches(&t.emu.base_url).to_owned();
+            }
+            None => break,
+        }
+    }
+    let total = t.emu.handle.dump().api_keys.len();
+    assert_eq!(seen.len(), total);
+    assert_eq!(pages, total.div_ceil(4));
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(seen, sorted, "sort=name");
+    // Bad page sizes and other people's keys.
+    assert_eq!(t.get(&at, "/v1/apikeys?pagesize=500", &[]).await.0, 400);
+    let (vt, _) = t.login(keys::VIEWER).await;
+    assert_eq!(t.get(&vt, "/v1/apikeys?scope=account", &[]).await.0, 403);
+    assert_eq!(t.get(&vt, &format!("/v1/apikeys?iam_id={}", world::OWNER), &[]).await.0, 403);
+    let (s, v) = t.get(&vt, "/v1/apikeys", &[]).await;
+    assert_eq!(s, 200);
+    assert_eq!(v["apikeys"].as_array().unwrap().len(), 1, "only the caller's own key");
+    // type filter
+    let (_, v) = t.get(&at, "/v1/apikeys?scope=account&type=serviceid", &[]).await;
+    assert!(v["apikeys"].as_array().unwrap().iter().all(|k| k["iam_id"].as_str().unwrap().starts_with("iam-ServiceId-")));
+}
+
+#[tokio::test]
+async fn api_key_get_create_lock_disable_delete() {
+    let t = start().await;
+    let (at, _) = t.login(keys::OWNER).await;
+    let (s, v) = t.get(&at, "/v1/apikeys/ApiKey-0000-owner-login?include_activity=true", &[]).await;
+    assert_eq!(s, 200);
+    assert!(v["activity"]["authn_count"].as_u64().unwrap() >= 1);
+    let (s, v) = t.get(&at, "/v1/apikeys/ApiKey-nope", &[]).await;
+    assert_eq!(s, 404);
+    assert!(v["errors"][0]["message_code"].is_string());
+    // Create returns the value once.
+    let r = t
+        .http
+        .post(t.url("/v1/apikeys"))
+        .bearer_auth(&at)
+        .json(&json!({"name": "tmp", "iam_id": world::OWNER, "account_id": world::ACCOUNT_ID}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(!created["apikey"].as_str().unwrap().is_empty());
+    // Lock → cannot delete or disable; unlock → disable → enable → delete.
+    let p = |s: &str| format!("/v1/apikeys/{id}{s}");
+    use reqwest::Method as M;
+    assert_eq!(t.send(M::POST, &at, &p("/lock"), &[]).await.0, 204);
+    assert_eq!(t.send(M::DELETE, &at, &p(""), &[]).await.0, 409);
+    assert_eq!(t.send(M::POST, &at, &p("/disable"), &[]).await.0, 409);
+    assert_eq!(t.send(M::DELETE, &at, &p("/lock"), &[]).await.0, 204);
+    assert_eq!(t.send(M::POST, &at, &p("/disable"), &[]).await.0, 204);
+    assert!(t.emu.handle.dump().api_keys.iter().find(|k| k.id == id).unwrap().disabled);
+    assert_eq!(t.send(M::DELETE, &at, &p("/disable"), &[]).await.0, 204);
+    assert_eq!(t.send(M::DELETE, &at, &p(""), &[]).await.0, 204);
+    assert_eq!(t.get(&at, &p(""), &[]).await.0, 404);
+    // A disabled key cannot log in.
+    let (vt, _) = t.login(keys::VIEWER).await;
+    assert_eq!(t.send(M::POST, &vt, "/v1/apikeys/ApiKey-0000-viewer-login/disable", &[]).await.0, 204);
+    let (s, _) = t.token_raw(&[("grant_type", "urn:ibm:params:oauth:grant-type:apikey"), ("apikey", keys::VIEWER)], false).await;
+    assert_eq!(s, 400);
+    // Someone else's key: forbidden.
+    let (ft, _) = t.login(keys::FUNCTIONAL).await;
+    assert_eq!(t.send(M::DELETE, &ft, "/v1/apikeys/ApiKey-0000-owner-login", &[]).await.0, 403);
+}
+
+#[tokio::test]
+async fn resource_groups() {
+    let t = start().await;
+    let (at, _) = t.login(keys::VIEWER).await;
+    let (s, v) = t.get(&at, &format!("/v2/resource_groups?account_id={}", world::ACCOUNT_ID), &[]).await;
+    assert_eq!(s, 200);
+    assert_eq!(v["resources"].as_array().unwrap().len(), 3);
+    let (_, v) = t.get(&at, "/v2/resource_groups?default=true", &[]).await;
+    assert_eq!(v["resources"][0]["name"], "Default");
+    let (_, v) = t.get(&at, "/v2/resource_groups?name=production", &[]).await;
+    assert_eq!(v["resources"][0]["id"], world::RG_PRODUCTION);
+    let (_, v) = t.get(&at, "/v2/resource_groups?name=absent", &[]).await;
+    assert_eq!(v, json!({"resources": []}));
+    assert_eq!(t.get(&at, "/v2/resource_groups?account_id=other", &[]).await.0, 403);
+    let (s, v) = t.get(&at, &format!("/v2/resource_groups/{}", world::RG_STAGING), &[]).await;
+    assert_eq!((s, v["name"].as_str()), (200, Some("staging")));
+    assert_eq!(t.get(&at, "/v2/resource_groups/nope", &[]).await.0, 404);
+}
+
+#[tokio::test]
+async fn policies_and_access_groups() {
+    let t = start().await;
+    let (at, _) = t.login(keys::OWNER).await;
+    let (s, v) = t.get(&at, &format!("/v1/policies?account_id={}&iam_id={}", world::ACCOUNT_ID, world::FUNCTIONAL), &[]).await;
+    assert_eq!(s, 200);
+    let roles: Vec<&str> =
+        v["policies"].as_array().unwrap().iter().flat_map(|p| p["roles"].as_array().unwrap()).map(|r| r["role_id"].as_str().unwrap()).collect();
+    assert!(roles.contains(&"crn:v1:bluemix:public:iam::::role:Administrator"));
+    assert!(roles.contains(&"crn:v1:bluemix:public:iam-identity::::serviceRole:UserApiKeyCreator"));
+    let (_, v) = t.get(&at, &format!("/v2/groups?account_id={}&iam_id={}", world::ACCOUNT_ID, world::OWNER), &[]).await;
+    assert_eq!(v["groups"][0]["name"], "account-admins");
+    let (_, v) = t.get(&at, &format!("/v1/policies?account_id={}&access_group_id=AccessGroupId-admins", world::ACCOUNT_ID), &[]).await;
+    assert_eq!(v["policies"].as_array().unwrap().len(), 1);
+    assert_eq!(t.get(&at, "/v1/policies", &[]).await.0, 400);
+}
+
+#[tokio::test]
+async fn reset_is_authorized_like_ibm_and_mints_a_key() {
+    let t = start().await;
+    use reqwest::Method as M;
+    let count = |t: &T| t.emu.handle.dump().api_keys.iter().filter(|k| k.name == "containers-kubernetes-key").count();
+    let n0 = count(&t);
+    // Viewer: 403 in the containers shape; service ID without IAM Identity Operator: A0656.
+    let (vt, _) = t.login(keys::VIEWER).await;
+    let (s, v) = t.send(M::POST, &vt, "/global/v1/keys", &[("X-Region", "us-south")]).await;
+    assert_eq!((s, v["code"].as_str()), (403, Some("A0009")));
+    assert!(v["incidentID"].is_string());
+    let (st, _) = t.login(keys::SERVICE_ID).await;
+    let (s, v) = t.send(M::POST, &st, "/global/v1/keys", &[("X-Region", "us-south")]).await;
+    assert_eq!((s, v["code"].as_str()), (403, Some("A0656")));
+    assert_eq!(count(&t), n0);
+    // Region required on the global host; unknown regions and groups refused.
+    let (ft, _) = t.login(keys::FUNCTIONAL).await;
+    assert_eq!(t.send(M::POST, &ft, "/global/v1/keys", &[]).await.0, 400);
+    assert_eq!(t.send(M::POST, &ft, "/global/v1/keys", &[("X-Region", "")]).await.0, 400, "empty counts as absent");
+    assert_eq!(t.send(M::POST, &ft, "/global/v1/keys", &[("X-Region", "mars-1")]).await.0, 400);
+    assert_eq!(t.send(M::POST, &ft, "/global/v1/keys", &[("X-Region", "us-south"), ("X-Auth-Resource-Group", "nope")]).await.0, 404);
+    assert_eq!(count(&t), n0);
+    // Success: 204, a new key for the caller in the default group; the old key stays.
+    let (s, v) = t.send(M::POST, &ft, "/global/v1/keys", &[("X-Region", "us-south"), ("X-Auth-Resource-Group", "")]).await;
+    assert_eq!((s, v), (204, Value::Null));
+    assert_eq!(count(&t), n0 + 1);
+    let w = t.emu.handle.dump();
+    let new = w.api_keys.iter().filter(|k| k.name == "containers-kubernetes-key").max_by_key(|k| k.created_at.clone()).unwrap();
+    assert_eq!(new.iam_id, world::FUNCTIONAL);
+    assert!(new.description.as_deref().unwrap().contains("us-south"));
+    assert!(new.description.as_deref().unwrap().contains(world::RG_DEFAULT));
+    assert!(w.api_keys.iter().any(|k| k.id == "ApiKey-1111-us-default-cur"), "old key left in place");
+    let (_, v) = t.get(&ft, "/global/v1/logging/shop-vpc/clusterkeyowner", &[]).await;
+    assert_eq!(v["id"], world::FUNCTIONAL);
+    // Without /global (private/VPE hosts) with a group header.
+    let (s, _) = t.send(M::POST, &ft, "/v1/keys", &[("X-Region", "us-south"), ("X-Auth-Resource-Group", world::RG_PRODUCTION)]).await;
+    assert_eq!(s, 204);
+    // The account owner may too (access group policy).
+    let (ot, _) = t.login(keys::OWNER).await;
+    assert_eq!(t.send(M::POST, &ot, "/v1/keys", &[("X-Region", "eu-de")]).await.0, 204);
+}
+
+#[tokio::test]
+async fn key_owner_and_cluster_lists() {
+    let t = start().await;
+    let (at, _) = t.login(keys::VIEWER).await;
+    let (s, v) = t.get(&at, "/global/v1/logging/c0us1vpc00000000000a/clusterkeyowner", &[]).await;
+    assert_eq!(s, 200);
+    assert_eq!(v, json!({"id": world::DEPARTED, "name": "Dave Departed", "email": "dave.departed@example.com"}));
+    let (s, v) = t.get(&at, "/v1/logging/shop-vpc/clusterkeyowner", &[("X-Auth-Resource-Group", world::RG_PRODUCTION)]).await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("G0004")), "name lookup is per resource group");
+    let (s, v) = t.get(&at, "/global/v1/logging/nope/clusterkeyowner", &[]).await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("G0004")));
+    assert!(v["recoveryCLI"].as_str().unwrap().contains("ibmcloud ks cluster ls"));
+    let (_, v) = t.get(&at, "/global/v2/vpc/getClusters", &[]).await;
+    assert_eq!(v.as_array().unwrap().len(), 3);
+    for f in ["id", "name", "region", "resourceGroup", "resourceGroupName", "state", "type", "provider", "crn"] {
+        assert!(v[0].get(f).is_some(), "{f}");
+    }
+    let (_, v) = t.get(&at, "/global/v2/classic/getClusters", &[]).await;
+    assert_eq!(v[0]["name"], "legacy-classic");
+    let (_, v) = t.get(&at, "/global/v2/satellite/getClusters", &[]).await;
+    assert_eq!(v[0]["name"], "edge-tokyo");
+    let (_, v) = t.get(&at, "/global/v2/vpc/getClusters", &[("X-Auth-Resource-Group", world::RG_PRODUCTION)]).await;
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    let (_, v) = t.get(&at, "/global/v1/clusters", &[("X-Region", "eu-de")]).await;
+    assert_eq!(v, json!([]));
+    let (s, v) = t.get(&at, "/global/v2/getCluster?cluster=payments", &[]).await;
+    assert_eq!((s, v["id"].as_str()), (200, Some("c0us3vpc00000000000c")));
+    assert_eq!(t.get(&at, "/global/v2/getCluster?cluster=nope", &[]).await.0, 404);
+    assert_eq!(t.get(&at, "/global/v2/getCluster", &[]).await.0, 400);
+    // An unknown route answers in the containers shape.
+    let (s, v) = t.get(&at, "/global/v9/nothing", &[]).await;
+    assert_eq!(s, 404);
+    assert!(v["incidentID"].is_string());
+}
+
+#[tokio::test]
+async fn knob_latency() {
+    let t = start().await;
+    t.emu.handle.set_knobs(|k| k.latency_ms = 300);
+    let start = Instant::now();
+    let _ = t.token_raw(&[("grant_type", "x")], false).await;
+    assert!(start.elapsed() >= Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn knob_rate_limit() {
+    let t = start().await;
+    t.emu.handle.set_knobs(|k| {
+        k.rate_limit = true;
+        k.rate_limit_max = 5;
+        k.rate_limit_window_ms = 60_000;
+    });
+    let (at, _) = t.login(keys::VIEWER).await; // request 1
+    for _ in 0..4 {
+        assert_eq!(t.get(&at, "/v2/resource_groups", &[]).await.0, 200);
+    }
+    let r = t.http.get(t.url("/global/v1/clusters")).bearer_auth(&at).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    let retry_after: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after));
+    let v: Value = r.json().await.unwrap();
+    assert!(v["incidentID"].is_string(), "the containers shape");
+    // Off by default.
+    assert!(!World::default_world().clusters.is_empty());
+    assert!(!cluster_api_key_emulator::Knobs::default().rate_limit);
+}
+
+#[tokio::test]
+async fn knob_faults() {
+    let t = start().await;
+    let (at, _) = t.login(keys::VIEWER).await;
+    let f = |kind, times| Fault { method: Some("GET".into()), path: Some("/v2/resource_groups".into()), kind, times };
+    t.emu.handle.set_knobs(|k| {
+        k.faults = vec![
+            f(FaultKind::Status { status: 503 }, Some(1)),
+            f(FaultKind::Html { status: 502 }, Some(1)),
+            f(FaultKind::Truncate, Some(1)),
+            f(FaultKind::Reset, Some(1)),
+            f(FaultKind::SlowBody { ms: 300 }, Some(1)),
+            f(FaultKind::Delay { ms: 300 }, Some(1)),
+        ];
+    });
+    let (s, v) = t.get(&at, "/v2/resource_groups", &[]).await;
+    assert_eq!(s, 503);
+    assert!(v["message"].is_string(), "the Resource Manager shape");
+    let r = t.http.get(t.url("/v2/resource_groups")).bearer_auth(&at).send().await.unwrap();
+    assert_eq!(r.status(), 502);
+    assert!(r.text().await.unwrap().starts_with("<html>"));
+    // A cut connection surfaces either when the headers are read or when the body is; a fresh
+    // client each time keeps a broken pooled connection from spilling into the next check.
+    let r = reqwest::Client::new().get(t.url("/v2/resource_groups")).bearer_auth(&at).send().await;
+    assert!(r.is_err() || r.unwrap().bytes().await.is_err(), "truncated body");
+    let r = reqwest::Client::new().get(t.url("/v2/resource_groups")).bearer_auth(&at).send().await;
+    assert!(r.is_err() || r.unwrap().bytes().await.is_err(), "connection reset");
+    let start = Instant::now();
+    let r = reqwest::Client::new().get(t.url("/v2/resource_groups")).bearer_auth(&at).send().await.unwrap();
+    let body = r.bytes().await.unwrap();
+    assert!(start.elapsed() >= Duration::from_millis(300) && body.starts_with(b"{"), "slow body");
+    let start = Instant::now();
+    let r = reqwest::Client::new().get(t.url("/v2/resource_groups")).bearer_auth(&at).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(start.elapsed() >= Duration::from_millis(300), "delay");
+    // All used up.
+    assert!(t.emu.handle.knobs().faults.is_empty());
+    assert_eq!(t.get(&at, "/v2/resource_groups", &[]).await.0, 200);
+}
+
+#[tokio::test]
+async fn knob_replication_delay() {
+    let t = start().await;
+    let (ft, _) = t.login(keys::FUNCTIONAL).await;
+    t.emu.handle.set_knobs(|k| {
+        k.replication_delay_ms = 60_000;
+        k.replication_mode = ReplicationMode::NotFound;
+    });
+    assert_eq!(t.send(reqwest::Method::POST, &ft, "/v1/keys", &[("X-Region", "us-south")]).await.0, 204);
+    let (s, v) = t.get(&ft, "/v1/logging/shop-vpc/clusterkeyowner", &[]).await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("A0055")));
+    t.emu.handle.set_knobs(|k| k.replication_mode = ReplicationMode::Stale);
+    let (_, v) = t.get(&ft, "/v1/logging/shop-vpc/clusterkeyowner", &[]).await;
+    assert_eq!(v["id"], world::DEPARTED);
+    t.emu.handle.set_knobs(|k| k.replication_delay_ms = 0);
+    let (_, v) = t.get(&ft, "/v1/logging/shop-vpc/clusterkeyowner", &[]).await;
+    assert_eq!(v["id"], world::FUNCTIONAL);
+}
+
+#[tokio::test]
+async fn admin_api_dump_restore_knobs_clock_stats() {
+    let t = start().await;
+    let http = &t.http;
+    let state: Value = http.get(t.url("/_emulator/state")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(state["world"]["accounts"][0]["id"], world::ACCOUNT_ID);
+    assert!(state["world"]["api_keys"].as_array().unwrap().iter().any(|k| k["apikey"] == keys::OWNER), "values included");
+    assert_eq!(state["knobs"]["rate_limit"], false);
+    // Restore an edited world: drop every cluster.
+    let mut w = state["world"].clone();
+    w["clusters"] = json!([]);
+    assert_eq!(http.put(t.url("/_emulator/state")).json(&w).send().await.unwrap().status(), 204);
+    assert!(t.emu.handle.dump().clusters.is_empty());
+    assert_eq!(http.put(t.url("/_emulator/state")).body("nope").send().await.unwrap().status(), 400);
+    // Knobs over HTTP.
+    let r = http.put(t.url("/_emulator/knobs")).json(&json!({"latency_ms": 5, "faults": [{"path": "/x", "kind": "status", "status": 500, "times": 2}]})).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let k: Value = http.get(t.url("/_emulator/knobs")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(k["latency_ms"], 5);
+    assert_eq!(k["faults"][0]["status"], 500);
+    // Clock.
+    let c: Value = http.post(t.url("/_emulator/clock")).json(&json!({"advance_secs": 7200})).send().await.unwrap().json().await.unwrap();
+    assert_eq!(c["clock_offset_secs"], 7200);
+    // Stats count API requests by route.
+    let _ = t.token_raw(&[("grant_type", "x")], false).await;
+    let s: Value = http.get(t.url("/_emulator/stats")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(s["POST /identity/token"], 1);
+}
+
+#[tokio::test]
+async fn the_binary_prints_its_address_first() {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cluster-api-key-emulator"))
+        .args(["--listen", "127.0.0.1:0", "--latency", "1"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.starts_with("listening on http://127.0.0.1:"), "{line}");
+    let url = line.trim().trim_start_matches("listening on ").to_owned();
+    let r = reqwest::get(format!("{url}/_emulator/knobs")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    child.kill().unwrap();
+    let _ = child.wait();
+    // Bad arguments: exit 2.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cluster-api-key-emulator")).arg("--bogus").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
