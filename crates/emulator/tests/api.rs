@@ -33,7 +33,8 @@ impl T {
     }
 
     async fn login(&self, key: &str) -> (String, String) {
-        let (s, v) = self.token_raw(&[("grant_type", "urn:ibm:params:oauth:grant-type:apikey"), ("apikey", key)], false).await;
+        let (s, v) =
+            self.token_raw(&[("grant_type", "urn:ibm:params:oauth:grant-type:apikey"), ("apikey", key)], false).await;
         assert_eq!(s, 200, "{v}");
         (v["access_token"].as_str().unwrap().to_owned(), v["refresh_token"].as_str().unwrap().to_owned())
     }
@@ -68,7 +69,8 @@ fn claims(jwt: &str) -> Value {
 #[tokio::test]
 async fn token_endpoint_api_key_grant_and_errors() {
     let t = start().await;
-    let (s, v) = t.token_raw(&[("grant_type", "urn:ibm:params:oauth:grant-type:apikey"), ("apikey", keys::OWNER)], false).await;
+    let (s, v) =
+        t.token_raw(&[("grant_type", "urn:ibm:params:oauth:grant-type:apikey"), ("apikey", keys::OWNER)], false).await;
     assert_eq!(s, 200);
     for k in ["access_token", "refresh_token", "token_type", "expires_in", "expiration", "scope"] {
         assert!(v.get(k).is_some(), "{k} missing: {v}");
@@ -82,13 +84,16 @@ async fn token_endpoint_api_key_grant_and_errors() {
     assert_eq!(c["account"]["bss"], world::ACCOUNT_ID);
     assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 3600);
 
-    let (s, v) = t.token_raw(&[("grant_type", "urn:ibm:params:oauth:grant-type:apikey"), ("apikey", "nope")], false).await;
+    let (s, v) =
+        t.token_raw(&[("grant_type", "urn:ibm:params:oauth:grant-type:apikey"), ("apikey", "nope")], false).await;
     assert_eq!(s, 400);
     assert_eq!(v["errorCode"], "BXNIM0415E");
     assert_eq!(v["errorMessage"], "Provided API key could not be found.");
     assert!(v["context"]["requestId"].is_string());
     // The departed user's key no longer logs in.
-    let (s, _) = t.token_raw(&[("grant_type", "urn:ibm:params:oauth:grant-type:apikey"), ("apikey", keys::DEPARTED)], false).await;
+    let (s, _) = t
+        .token_raw(&[("grant_type", "urn:ibm:params:oauth:grant-type:apikey"), ("apikey", keys::DEPARTED)], false)
+        .await;
     assert_eq!(s, 400);
     let (s, v) = t.token_raw(&[("grant_type", "password")], false).await;
     assert_eq!((s, v["errorCode"].as_str()), (400, Some("BXNIM0106E")));
@@ -108,7 +113,9 @@ async fn refresh_tokens_rotate_and_need_the_cli_client() {
     let (_, rt) = t.login(keys::VIEWER).await;
     let (s, v) = t.token_raw(&[("grant_type", "refresh_token"), ("refresh_token", &rt)], false).await;
     assert_eq!(s, 400, "no bx:bx: {v}");
-    let (s, v) = t.token_raw(&[("grant_type", "refresh_token"), ("refresh_token", &rt), ("response_type", "cloud_iam")], true).await;
+    let (s, v) = t
+        .token_raw(&[("grant_type", "refresh_token"), ("refresh_token", &rt), ("response_type", "cloud_iam")], true)
+        .await;
     assert_eq!(s, 200, "{v}");
     let rt2 = v["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(rt2, rt);
@@ -142,7 +149,8 @@ async fn every_endpoint_checks_the_bearer_token_in_its_own_shape() {
     assert_eq!(t.get(&at, "/v2/resource_groups", &[]).await.0, 401);
     // The scheme is case-insensitive.
     let (at, _) = t.login(keys::OWNER).await;
-    let r = t.http.get(t.url("/v2/resource_groups")).header("Authorization", format!("bearer {at}")).send().await.unwrap();
+    let r =
+        t.http.get(t.url("/v2/resource_groups")).header("Authorization", format!("bearer {at}")).send().await.unwrap();
     assert_eq!(r.status(), 200);
 }
 
@@ -160,7 +168,18 @@ async fn api_keys_list_paginates_with_full_next_urls() {
         assert!(v["context"]["transaction_id"].is_string());
         for k in v["apikeys"].as_array().unwrap() {
             assert_eq!(k["apikey"], "", "values are never listed");
-            for f in ["id", "name", "iam_id", "account_id", "created_at", "created_by", "locked", "disabled", "crn", "entity_tag"] {
+            for f in [
+                "id",
+                "name",
+                "iam_id",
+                "account_id",
+                "created_at",
+                "created_by",
+                "locked",
+                "disabled",
+                "crn",
+                "entity_tag",
+            ] {
                 assert!(k.get(f).is_some(), "{f}");
             }
             seen.push(k["name"].as_str().unwrap().to_owned());
@@ -189,7 +208,9 @@ async fn api_keys_list_paginates_with_full_next_urls() {
     assert_eq!(v["apikeys"].as_array().unwrap().len(), 1, "only the caller's own key");
     // type filter
     let (_, v) = t.get(&at, "/v1/apikeys?scope=account&type=serviceid", &[]).await;
-    assert!(v["apikeys"].as_array().unwrap().iter().all(|k| k["iam_id"].as_str().unwrap().starts_with("iam-ServiceId-")));
+    assert!(
+        v["apikeys"].as_array().unwrap().iter().all(|k| k["iam_id"].as_str().unwrap().starts_with("iam-ServiceId-"))
+    );
 }
 
 #[tokio::test]
@@ -230,7 +251,8 @@ async fn api_key_get_create_lock_disable_delete() {
     // A disabled key cannot log in.
     let (vt, _) = t.login(keys::VIEWER).await;
     assert_eq!(t.send(M::POST, &vt, "/v1/apikeys/ApiKey-0000-viewer-login/disable", &[]).await.0, 204);
-    let (s, _) = t.token_raw(&[("grant_type", "urn:ibm:params:oauth:grant-type:apikey"), ("apikey", keys::VIEWER)], false).await;
+    let (s, _) =
+        t.token_raw(&[("grant_type", "urn:ibm:params:oauth:grant-type:apikey"), ("apikey", keys::VIEWER)], false).await;
     assert_eq!(s, 400);
     // Someone else's key: forbidden.
     let (ft, _) = t.login(keys::FUNCTIONAL).await;
@@ -260,15 +282,23 @@ async fn resource_groups() {
 async fn policies_and_access_groups() {
     let t = start().await;
     let (at, _) = t.login(keys::OWNER).await;
-    let (s, v) = t.get(&at, &format!("/v1/policies?account_id={}&iam_id={}", world::ACCOUNT_ID, world::FUNCTIONAL), &[]).await;
+    let (s, v) =
+        t.get(&at, &format!("/v1/policies?account_id={}&iam_id={}", world::ACCOUNT_ID, world::FUNCTIONAL), &[]).await;
     assert_eq!(s, 200);
-    let roles: Vec<&str> =
-        v["policies"].as_array().unwrap().iter().flat_map(|p| p["roles"].as_array().unwrap()).map(|r| r["role_id"].as_str().unwrap()).collect();
+    let roles: Vec<&str> = v["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["roles"].as_array().unwrap())
+        .map(|r| r["role_id"].as_str().unwrap())
+        .collect();
     assert!(roles.contains(&"crn:v1:bluemix:public:iam::::role:Administrator"));
     assert!(roles.contains(&"crn:v1:bluemix:public:iam-identity::::serviceRole:UserApiKeyCreator"));
     let (_, v) = t.get(&at, &format!("/v2/groups?account_id={}&iam_id={}", world::ACCOUNT_ID, world::OWNER), &[]).await;
     assert_eq!(v["groups"][0]["name"], "account-admins");
-    let (_, v) = t.get(&at, &format!("/v1/policies?account_id={}&access_group_id=AccessGroupId-admins", world::ACCOUNT_ID), &[]).await;
+    let (_, v) = t
+        .get(&at, &format!("/v1/policies?account_id={}&access_group_id=AccessGroupId-admins", world::ACCOUNT_ID), &[])
+        .await;
     assert_eq!(v["policies"].as_array().unwrap().len(), 1);
     assert_eq!(t.get(&at, "/v1/policies", &[]).await.0, 400);
 }
@@ -293,14 +323,23 @@ async fn reset_is_authorized_like_ibm_and_mints_a_key() {
     assert_eq!(t.send(M::POST, &ft, "/global/v1/keys", &[]).await.0, 400);
     assert_eq!(t.send(M::POST, &ft, "/global/v1/keys", &[("X-Region", "")]).await.0, 400, "empty counts as absent");
     assert_eq!(t.send(M::POST, &ft, "/global/v1/keys", &[("X-Region", "mars-1")]).await.0, 400);
-    assert_eq!(t.send(M::POST, &ft, "/global/v1/keys", &[("X-Region", "us-south"), ("X-Auth-Resource-Group", "nope")]).await.0, 404);
+    assert_eq!(
+        t.send(M::POST, &ft, "/global/v1/keys", &[("X-Region", "us-south"), ("X-Auth-Resource-Group", "nope")]).await.0,
+        404
+    );
     assert_eq!(count(&t), n0);
     // Success: 204, a new key for the caller in the default group; the old key stays.
-    let (s, v) = t.send(M::POST, &ft, "/global/v1/keys", &[("X-Region", "us-south"), ("X-Auth-Resource-Group", "")]).await;
+    let (s, v) =
+        t.send(M::POST, &ft, "/global/v1/keys", &[("X-Region", "us-south"), ("X-Auth-Resource-Group", "")]).await;
     assert_eq!((s, v), (204, Value::Null));
     assert_eq!(count(&t), n0 + 1);
     let w = t.emu.handle.dump();
-    let new = w.api_keys.iter().filter(|k| k.name == "containers-kubernetes-key").max_by_key(|k| k.created_at.clone()).unwrap();
+    let new = w
+        .api_keys
+        .iter()
+        .filter(|k| k.name == "containers-kubernetes-key")
+        .max_by_key(|k| k.created_at.clone())
+        .unwrap();
     assert_eq!(new.iam_id, world::FUNCTIONAL);
     assert!(new.description.as_deref().unwrap().contains("us-south"));
     assert!(new.description.as_deref().unwrap().contains(world::RG_DEFAULT));
@@ -308,7 +347,9 @@ async fn reset_is_authorized_like_ibm_and_mints_a_key() {
     let (_, v) = t.get(&ft, "/global/v1/logging/shop-vpc/clusterkeyowner", &[]).await;
     assert_eq!(v["id"], world::FUNCTIONAL);
     // Without /global (private/VPE hosts) with a group header.
-    let (s, _) = t.send(M::POST, &ft, "/v1/keys", &[("X-Region", "us-south"), ("X-Auth-Resource-Group", world::RG_PRODUCTION)]).await;
+    let (s, _) = t
+        .send(M::POST, &ft, "/v1/keys", &[("X-Region", "us-south"), ("X-Auth-Resource-Group", world::RG_PRODUCTION)])
+        .await;
     assert_eq!(s, 204);
     // The account owner may too (access group policy).
     let (ot, _) = t.login(keys::OWNER).await;
@@ -322,7 +363,8 @@ async fn key_owner_and_cluster_lists() {
     let (s, v) = t.get(&at, "/global/v1/logging/c0us1vpc00000000000a/clusterkeyowner", &[]).await;
     assert_eq!(s, 200);
     assert_eq!(v, json!({"id": world::DEPARTED, "name": "Dave Departed", "email": "dave.departed@example.com"}));
-    let (s, v) = t.get(&at, "/v1/logging/shop-vpc/clusterkeyowner", &[("X-Auth-Resource-Group", world::RG_PRODUCTION)]).await;
+    let (s, v) =
+        t.get(&at, "/v1/logging/shop-vpc/clusterkeyowner", &[("X-Auth-Resource-Group", world::RG_PRODUCTION)]).await;
     assert_eq!((s, v["code"].as_str()), (404, Some("G0004")), "name lookup is per resource group");
     let (s, v) = t.get(&at, "/global/v1/logging/nope/clusterkeyowner", &[]).await;
     assert_eq!((s, v["code"].as_str()), (404, Some("G0004")));
@@ -447,7 +489,10 @@ async fn admin_api_dump_restore_knobs_clock_stats() {
     let http = &t.http;
     let state: Value = http.get(t.url("/_emulator/state")).send().await.unwrap().json().await.unwrap();
     assert_eq!(state["world"]["accounts"][0]["id"], world::ACCOUNT_ID);
-    assert!(state["world"]["api_keys"].as_array().unwrap().iter().any(|k| k["apikey"] == keys::OWNER), "values included");
+    assert!(
+        state["world"]["api_keys"].as_array().unwrap().iter().any(|k| k["apikey"] == keys::OWNER),
+        "values included"
+    );
     assert_eq!(state["knobs"]["rate_limit"], false);
     // Restore an edited world: drop every cluster.
     let mut w = state["world"].clone();
@@ -456,13 +501,26 @@ async fn admin_api_dump_restore_knobs_clock_stats() {
     assert!(t.emu.handle.dump().clusters.is_empty());
     assert_eq!(http.put(t.url("/_emulator/state")).body("nope").send().await.unwrap().status(), 400);
     // Knobs over HTTP.
-    let r = http.put(t.url("/_emulator/knobs")).json(&json!({"latency_ms": 5, "faults": [{"path": "/x", "kind": "status", "status": 500, "times": 2}]})).send().await.unwrap();
+    let r = http
+        .put(t.url("/_emulator/knobs"))
+        .json(&json!({"latency_ms": 5, "faults": [{"path": "/x", "kind": "status", "status": 500, "times": 2}]}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
     let k: Value = http.get(t.url("/_emulator/knobs")).send().await.unwrap().json().await.unwrap();
     assert_eq!(k["latency_ms"], 5);
     assert_eq!(k["faults"][0]["status"], 500);
     // Clock.
-    let c: Value = http.post(t.url("/_emulator/clock")).json(&json!({"advance_secs": 7200})).send().await.unwrap().json().await.unwrap();
+    let c: Value = http
+        .post(t.url("/_emulator/clock"))
+        .json(&json!({"advance_secs": 7200}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(c["clock_offset_secs"], 7200);
     // Stats count API requests by route.
     let _ = t.token_raw(&[("grant_type", "x")], false).await;
@@ -487,6 +545,7 @@ async fn the_binary_prints_its_address_first() {
     child.kill().unwrap();
     let _ = child.wait();
     // Bad arguments: exit 2.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cluster-api-key-emulator")).arg("--bogus").output().unwrap();
+    let out =
+        std::process::Command::new(env!("CARGO_BIN_EXE_cluster-api-key-emulator")).arg("--bogus").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }

@@ -1,0 +1,235 @@
+//! The core's HTTP-level behaviour against the emulator on 127.0.0.1: one refresh however many
+//! requests run at once, one refresh and one replay on 401 (never a loop), `Retry-After`,
+//! pagination through `next`, resource group resolution, the key owner.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use cluster_api_key_core::api::iam_identity::ListQuery;
+use cluster_api_key_core::context::{CliConfig, Context, SessionSource};
+use cluster_api_key_core::env::Env;
+use cluster_api_key_core::ops::Session;
+use cluster_api_key_core::types::{AccountId, IamId, Region};
+use cluster_api_key_core::{Error, ops};
+use cluster_api_key_emulator::world::{self, ApiKey, keys};
+use cluster_api_key_emulator::{Emulator, Fault, FaultKind, World};
+use serde_json::json;
+
+struct Fixture {
+    emu: Emulator,
+    _dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+/// An emulator and a CLI config logged in as `key`, with a token that is already expired for
+/// the client when `expired` is set.
+async fn fixture(key: &str, expired: bool) -> Fixture {
+    let emu = Emulator::start(World::default_world()).await.unwrap();
+    if expired {
+        emu.handle.world().token_lifetime_secs = 5;
+    }
+    let (at, rt) = emu.handle.login(key).unwrap();
+    emu.handle.world().token_lifetime_secs = 3600;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    let cfg = json!({
+        "IAMToken": format!("Bearer {at}"),
+        "IAMRefreshToken": rt,
+        "Region": "us-south",
+        "Account": {"GUID": world::ACCOUNT_ID, "Name": "Example Corp"},
+        "Other": "kept",
+    });
+    std::fs::write(&config, serde_json::to_vec_pretty(&cfg).unwrap()).unwrap();
+    Fixture { emu, _dir: dir, config }
+}
+
+impl Fixture {
+    async fn session(&self) -> Session {
+        let env = Env::from_pairs([
+            ("CLUSTER_API_KEY_IAM_ENDPOINT", self.emu.base_url.as_str()),
+            ("CLUSTER_API_KEY_RESOURCE_MANAGER_ENDPOINT", self.emu.base_url.as_str()),
+            ("CLUSTER_API_KEY_CONTAINERS_ENDPOINT", self.emu.base_url.as_str()),
+            ("CLUSTER_API_KEY_RETRY_BASE_MS", "1"),
+        ]);
+        let map = cluster_api_key_core::config_file::ConfigFile::new(&self.config).read().await.unwrap();
+        let cfg = CliConfig::from_map(&map);
+        let ctx = Context::from_parts(&env, None, Some(cfg), SessionSource::CliConfig(self.config.clone())).unwrap();
+        Session::new(ctx).unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_concurrent_requests_refresh_once() {
+    let f = fixture(keys::VIEWER, true).await;
+    let s = Arc::new(f.session().await);
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let s = Arc::clone(&s);
+        tasks.push(tokio::spawn(async move {
+            s.containers(Some(&Region::new("us-south"))).unwrap().key_owner("shop-vpc", None).await.map(|o| o.name)
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), "Dave Departed");
+    }
+    assert_eq!(s.client.auth().refresh_count(), 1);
+    assert_eq!(f.emu.handle.stat("grant refresh_token"), 1);
+    let cfg: serde_json::Value = serde_json::from_slice(&std::fs::read(&f.config).unwrap()).unwrap();
+    assert_eq!(cfg["Other"], "kept");
+}
+
+#[tokio::test]
+async fn a_401_leads_to_one_refresh_and_one_replay_not_a_loop() {
+    let f = fixture(keys::VIEWER, false).await;
+    let s = f.session().await;
+    f.emu.handle.set_knobs(|k| {
+        k.faults.push(Fault {
+            method: None,
+            path: Some("clusterkeyowner".into()),
+            kind: FaultKind::Status { status: 401 },
+            times: None,
+        })
+    });
+    let e = s.containers(Some(&Region::new("us-south"))).unwrap().key_owner("shop-vpc", None).await.unwrap_err();
+    assert!(matches!(&e, Error::Api(a) if a.status == 401), "{e:?}");
+    assert_eq!(f.emu.handle.stat("GET /v1/logging/{id}/clusterkeyowner"), 2, "one replay");
+    assert_eq!(f.emu.handle.stat("grant refresh_token"), 1, "one refresh");
+}
+
+#[tokio::test]
+async fn retryable_statuses_on_reads_are_retried() {
+    let f = fixture(keys::VIEWER, false).await;
+    let s = f.session().await;
+    f.emu.handle.set_knobs(|k| {
+        k.faults.push(Fault {
+            method: None,
+            path: Some("resource_groups".into()),
+            kind: FaultKind::Status { status: 429 },
+            times: Some(1),
+        });
+        k.faults.push(Fault {
+            method: None,
+            path: Some("resource_groups".into()),
+            kind: FaultKind::Status { status: 502 },
+            times: Some(1),
+        });
+    });
+    let groups = s.resource_manager().list(&AccountId::new(world::ACCOUNT_ID)).await.unwrap();
+    assert_eq!(groups.len(), 3);
+    assert_eq!(f.emu.handle.stat("GET /v2/resource_groups"), 3);
+    // 501 is not retried.
+    f.emu.handle.set_knobs(|k| {
+        k.faults.push(Fault {
+            method: None,
+            path: Some("resource_groups".into()),
+            kind: FaultKind::Status { status: 501 },
+            times: None,
+        });
+    });
+    assert!(s.resource_manager().list(&AccountId::new(world::ACCOUNT_ID)).await.is_err());
+    assert_eq!(f.emu.handle.stat("GET /v2/resource_groups"), 4);
+}
+
+#[tokio::test]
+async fn retry_after_from_the_rate_limit_is_honoured() {
+    let f = fixture(keys::VIEWER, false).await;
+    let s = f.session().await;
+    f.emu.handle.set_knobs(|k| {
+        k.rate_limit = true;
+        k.rate_limit_max = 2;
+        k.rate_limit_window_ms = 1000;
+    });
+    let acc = AccountId::new(world::ACCOUNT_ID);
+    let start = std::time::Instant::now();
+    for _ in 0..3 {
+        s.resource_manager().list(&acc).await.unwrap();
+    }
+    assert_eq!(f.emu.handle.stat("rate_limited"), 1);
+    // The 429 said `Retry-After: 1`; the retry waited for it rather than the 1 ms backoff.
+    assert!(start.elapsed() >= std::time::Duration::from_millis(900));
+}
+
+#[tokio::test]
+async fn a_post_is_never_retried_by_the_transport() {
+    let f = fixture(keys::FUNCTIONAL, false).await;
+    let s = f.session().await;
+    f.emu.handle.set_knobs(|k| {
+        k.faults.push(Fault {
+            method: Some("POST".into()),
+            path: Some("/v1/keys".into()),
+            kind: FaultKind::Status { status: 503 },
+            times: Some(1),
+        })
+    });
+    let e = s.containers(Some(&Region::new("us-south"))).unwrap().reset_key(None).await.unwrap_err();
+    assert!(e.outcome_unknown());
+    assert_eq!(f.emu.handle.stat("POST /v1/keys"), 1);
+}
+
+#[tokio::test]
+async fn api_key_listing_follows_next_across_pages() {
+    let f = fixture(keys::OWNER, false).await;
+    {
+        let mut w = f.emu.handle.world();
+        for i in 0..230 {
+            w.api_keys.push(ApiKey {
+                id: format!("ApiKey-bulk-{i:04}"),
+                name: "bulk".into(),
+                description: None,
+                iam_id: world::OWNER.into(),
+                account_id: world::ACCOUNT_ID.into(),
+                apikey: format!("bulk-value-{i:04}-xxxxxxxx"),
+                created_at: "2026-01-01T00:00:00Z".into(),
+                created_by: world::OWNER.into(),
+                modified_at: String::new(),
+                locked: false,
+                disabled: false,
+                last_authn: None,
+                authn_count: 0,
+                entity_tag: 1,
+            });
+        }
+    }
+    let s = f.session().await;
+    let q = ListQuery {
+        account_id: Some(AccountId::new(world::ACCOUNT_ID)),
+        iam_id: Some(IamId::new(world::OWNER)),
+        ..Default::default()
+    };
+    let keys = s.iam_identity().list(&q).await.unwrap();
+    let own = f.emu.handle.dump().api_keys.iter().filter(|k| k.iam_id == world::OWNER).count();
+    assert_eq!(keys.len(), own);
+    assert!(own > 200);
+    assert_eq!(f.emu.handle.stat("GET /v1/apikeys"), 3, "pages of 100");
+}
+
+#[tokio::test]
+async fn resource_groups_resolve_by_id_name_and_default() {
+    let f = fixture(keys::VIEWER, false).await;
+    let s = f.session().await;
+    let rm = s.resource_manager();
+    let acc = AccountId::new(world::ACCOUNT_ID);
+    assert_eq!(rm.resolve(&acc, world::RG_STAGING).await.unwrap().name, "staging");
+    assert_eq!(rm.resolve(&acc, "production").await.unwrap().id.as_str(), world::RG_PRODUCTION);
+    assert_eq!(rm.resolve(&acc, "PRODUCTION").await.unwrap().id.as_str(), world::RG_PRODUCTION);
+    assert!(matches!(rm.resolve(&acc, "nope").await, Err(Error::ResourceGroupNotFound(_))));
+    assert!(rm.default_group(&acc).await.unwrap().default);
+    assert_eq!(rm.get(world::RG_DEFAULT).await.unwrap().name, "Default");
+}
+
+#[tokio::test]
+async fn reset_plan_and_execute() {
+    let f = fixture(keys::FUNCTIONAL, false).await;
+    let s = f.session().await;
+    let plan = ops::reset::plan(&s, Some("us-south"), Some("Default")).await.unwrap();
+    assert_eq!(plan.clusters.len(), 2);
+    assert_eq!(plan.current_owner.as_ref().unwrap().name, "Dave Departed");
+    assert_eq!(plan.caller.iam_id.as_ref().unwrap().as_str(), world::FUNCTIONAL);
+    let report = ops::reset::execute(&s, &plan, None).await.unwrap();
+    assert!(report.new_key_id.is_some());
+    assert!(!report.confirmed_after_error);
+    let info = ops::info::by_cluster(&s, "shop-vpc", None, None).await.unwrap();
+    assert_eq!(info.iam_id.unwrap().as_str(), world::FUNCTIONAL);
+    // Dots-only cluster names cannot be expressed in a URL path: refused before any request.
+    assert!(matches!(ops::info::by_cluster(&s, "..", None, None).await, Err(Error::InvalidCluster(_))));
+}
