@@ -10,5 +10,7 @@ mod commands;
 mod config;
 /// `SendMetadata` and a fake `ibmcloud` host that validates and dispatches.
 mod host;
+/// Packaging: golden metadata, plugin repository, versions, cargo-dist configuration.
+mod release;
 /// `--sandbox`.
 mod sandbox;
