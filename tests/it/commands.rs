@@ -370,3 +370,21 @@ fn replication_delay_is_visible_in_the_owner_right_after_a_reset() {
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
     assert!(r.stdout.contains("Kubernetes Functional ID"), "{r:?}");
 }
+
+#[test]
+fn colour_follows_ibmcloud_color_and_no_color() {
+    let mut env = TestEnv::new();
+    env.login(keys::VIEWER, Some("us-south"));
+    // NO_COLOR is set by TestEnv and stdout is a pipe: no colour.
+    let r = env.run(&["info", "--cluster", "shop-vpc"]);
+    assert!(!r.stdout.contains('\x1b'), "{r:?}");
+    // IBMCLOUD_COLOR=true wins over both, as in the SDK.
+    env.extra_env.insert("IBMCLOUD_COLOR".into(), "true".into());
+    let r = env.run(&["info", "--cluster", "shop-vpc"]);
+    assert!(r.stdout.contains("\x1b[32;1mOK\x1b[0m"), "{r:?}");
+    assert!(r.stdout.contains("\x1b[36;1mDave Departed\x1b[0m"), "first column cyan bold: {r:?}");
+    // IBMCLOUD_COLOR=false forces it off.
+    env.extra_env.insert("IBMCLOUD_COLOR".into(), "false".into());
+    let r = env.run(&["info", "--cluster", "shop-vpc"]);
+    assert!(!r.stdout.contains('\x1b'), "{r:?}");
+}

@@ -114,7 +114,13 @@ impl ConfigFile {
             Err(e) => return Err(io_err(&self.path)(e)),
         };
         let deadline = Instant::now() + LOCK_TIMEOUT;
+        // The Go SDK takes no lock on Windows, and a Windows lock is mandatory: holding one would
+        // make the Go CLI's read fail, after which it rewrites the file from a zero-valued
+        // config. So on Windows we do as Go does and rely on the journal alone.
         loop {
+            if cfg!(windows) {
+                break;
+            }
             match file.try_lock() {
                 Ok(()) => break,
                 Err(fs::TryLockError::WouldBlock) => {
@@ -238,7 +244,9 @@ fn parse_object(bytes: &[u8]) -> std::result::Result<Map<String, Value>, String>
 
 impl Drop for LockedConfig {
     fn drop(&mut self) {
-        let _ = self.file.unlock();
+        if !cfg!(windows) {
+            let _ = self.file.unlock();
+        }
     }
 }
 

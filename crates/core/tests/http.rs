@@ -233,3 +233,20 @@ async fn reset_plan_and_execute() {
     // Dots-only cluster names cannot be expressed in a URL path: refused before any request.
     assert!(matches!(ops::info::by_cluster(&s, "..", None, None).await, Err(Error::InvalidCluster(_))));
 }
+
+#[tokio::test]
+async fn refresh_tokens_never_go_over_plain_http_to_a_remote_host() {
+    let f = fixture(keys::VIEWER, true).await;
+    let env = Env::from_pairs([
+        ("CLUSTER_API_KEY_IAM_ENDPOINT", "http://192.0.2.1:9"),
+        ("CLUSTER_API_KEY_CONTAINERS_ENDPOINT", f.emu.base_url.as_str()),
+    ]);
+    let map = cluster_api_key_core::config_file::ConfigFile::new(&f.config).read().await.unwrap();
+    let ctx =
+        Context::from_parts(&env, None, Some(CliConfig::from_map(&map)), SessionSource::CliConfig(f.config.clone()))
+            .unwrap();
+    let s = Session::new(ctx).unwrap();
+    let e = s.containers(Some(&Region::new("us-south"))).unwrap().key_owner("shop-vpc", None).await.unwrap_err();
+    assert!(matches!(e, Error::InsecureEndpoint(_)), "{e:?}");
+    assert_eq!(f.emu.handle.stat("grant refresh_token"), 0);
+}

@@ -46,8 +46,18 @@ fn opt_secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret>, 
     Ok(Option::<String>::deserialize(d)?.map(Secret::new))
 }
 
-fn token_url(iam: &Url) -> Url {
-    crate::endpoints::join(iam, "/identity/token")
+/// The token URL, refusing plain HTTP to a remote host: the form carries a refresh token or an
+/// API key, which deserve the same protection as a bearer token.
+fn token_url(iam: &Url) -> Result<Url> {
+    let url = crate::endpoints::join(iam, "/identity/token");
+    if !crate::endpoints::may_carry_credentials(&url) {
+        return Err(crate::Error::InsecureEndpoint(format!(
+            "{}://{}",
+            url.scheme(),
+            url.host_str().unwrap_or_default()
+        )));
+    }
+    Ok(url)
 }
 
 /// The refresh grant with the CLI's client, as `ibmcloud` does it.
@@ -55,7 +65,7 @@ fn token_url(iam: &Url) -> Url {
 /// # Errors
 /// [`crate::Error::Api`] with IAM's error body (`BXNIM0407E`, ...), transport errors.
 pub async fn refresh(http: &Http, iam: &Url, refresh_token: &Secret) -> Result<TokenResponse> {
-    let req = Request::new(reqwest::Method::POST, token_url(iam))
+    let req = Request::new(reqwest::Method::POST, token_url(iam)?)
         .header("Authorization", CLI_CLIENT_BASIC)
         .header("X-Request-ID", uuid::Uuid::new_v4().to_string())
         .body(Body::Form(vec![
@@ -73,7 +83,7 @@ pub async fn refresh(http: &Http, iam: &Url, refresh_token: &Secret) -> Result<T
 /// # Errors
 /// [`crate::Error::Api`] (`BXNIM0415E` for an unknown key), transport errors.
 pub async fn api_key_grant(http: &Http, iam: &Url, api_key: &Secret) -> Result<TokenResponse> {
-    let req = Request::new(reqwest::Method::POST, token_url(iam))
+    let req = Request::new(reqwest::Method::POST, token_url(iam)?)
         .header("X-Request-ID", uuid::Uuid::new_v4().to_string())
         .body(Body::Form(vec![
             ("grant_type".into(), "urn:ibm:params:oauth:grant-type:apikey".into()),
