@@ -29,7 +29,9 @@ pub async fn run(session: &Session, ui: &Ui, args: &ResetArgs, audit: Option<&Au
         .map_err(core_err(session))?;
     let t = &plan.target;
     if !ui.json && !ui.quiet {
-        let clusters = if plan.clusters.is_empty() {
+        let clusters = if let Some(why) = &plan.clusters_unknown_reason {
+            format!("unknown ({why})")
+        } else if plan.clusters.is_empty() {
             String::from("none")
         } else {
             format!(

@@ -388,3 +388,15 @@ fn colour_follows_ibmcloud_color_and_no_color() {
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
     assert!(!r.stdout.contains('\x1b'), "{r:?}");
 }
+
+#[test]
+fn a_failing_cluster_list_does_not_block_a_reset() {
+    let env = TestEnv::new();
+    env.login(keys::FUNCTIONAL, Some("us-south"));
+    env.handle().set_knobs(|k| k.faults.push(fault("GET", "satellite", FaultKind::Status { status: 404 }, None)));
+    let before = env.cluster_keys().len();
+    let r = env.run(&["reset", "--region", "us-south", "-f"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("Clusters:         unknown ("), "{r:?}");
+    assert_eq!(env.cluster_keys().len(), before + 1);
+}

@@ -104,7 +104,15 @@ impl ConfigFile {
     /// # Errors
     /// [`Error::NoConfig`] when the file does not exist, [`Error::LockTimeout`], I/O errors.
     pub async fn lock(&self) -> Result<LockedConfig> {
-        let file = match OpenOptions::new().read(true).write(true).open(&self.path) {
+        let opened = match OpenOptions::new().read(true).write(true).open(&self.path) {
+            // A read-only config can still be read (and locked: flock works on any descriptor),
+            // as the Go SDK does with O_RDONLY; only a write would fail, with a clear error.
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                OpenOptions::new().read(true).open(&self.path)
+            }
+            other => other,
+        };
+        let file = match opened {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 // A crash can leave only the journal if the file was deleted meanwhile; that
@@ -344,6 +352,23 @@ mod tests {
         assert!(matches!(cfg.read().await, Err(Error::MalformedConfig { .. })));
         let (_d, cfg) = tmp_config("");
         assert!(matches!(cfg.read().await, Err(Error::MalformedConfig { .. })));
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_read_only_config_can_be_read() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let (_d, cfg) = tmp_config(SAMPLE);
+        fs::set_permissions(cfg.path(), fs::Permissions::from_mode(0o400)).unwrap();
+        // Root ignores file modes; the check is only meaningful for other users.
+        let mut l = cfg.lock().await.unwrap();
+        let mut map = l.read().unwrap();
+        assert_eq!(map["Region"], "eu-de");
+        map.insert("IAMToken".into(), Value::from("Bearer new"));
+        let is_root = fs::OpenOptions::new().write(true).open(cfg.path()).is_ok();
+        if !is_root {
+            assert!(matches!(l.write(&map), Err(Error::Io { .. })));
+        }
     }
 
     #[tokio::test]

@@ -25,6 +25,8 @@ pub struct ResetPlan {
     pub caller: Caller,
     /// Clusters in the target (every one of them uses the key).
     pub clusters: Vec<Cluster>,
+    /// Why the clusters could not be listed, if they could not (the reset does not need them).
+    pub clusters_unknown_reason: Option<String>,
     /// The current owner, when a cluster exists to ask about.
     pub current_owner: Option<KeyOwner>,
     /// Why the current owner is unknown, if it is.
@@ -65,8 +67,13 @@ pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) 
     let caller = session.caller().await?;
     let target = session.target(&caller, region, group).await?;
     let containers = session.containers(Some(&target.region))?;
-    let clusters = containers.clusters(Some(&target.resource_group.id)).await?;
+    // The cluster list only informs the user; a failing provider list must not block a reset.
+    let (clusters, clusters_unknown_reason) = match containers.clusters(Some(&target.resource_group.id)).await {
+        Ok(c) => (c, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
     let (current_owner, owner_unknown_reason) = match clusters.first() {
+        None if clusters_unknown_reason.is_some() => (None, Some(String::from("the clusters could not be listed"))),
         None => (None, Some(String::from("no clusters in this region and resource group"))),
         Some(c) => match containers.key_owner(&c.id, Some(&target.resource_group.id)).await {
             Ok(o) => (Some(o), None),
@@ -74,7 +81,15 @@ pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) 
         },
     };
     let existing_keys = caller_keys(session, &caller, &target).await.ok();
-    Ok(ResetPlan { target, caller, clusters, current_owner, owner_unknown_reason, existing_keys })
+    Ok(ResetPlan {
+        target,
+        caller,
+        clusters,
+        clusters_unknown_reason,
+        current_owner,
+        owner_unknown_reason,
+        existing_keys,
+    })
 }
 
 async fn caller_keys(session: &Session, caller: &Caller, target: &Target) -> Result<Vec<ApiKey>> {
