@@ -108,6 +108,14 @@ pub struct ResetArgs {
     #[arg(short = 'f', long)]
     pub force: bool,
 
+    /// Show what would change, without resetting anything.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Do not wait for the new key owner to show after the reset.
+    #[arg(long)]
+    pub no_verify: bool,
+
     /// Shared options.
     #[command(flatten)]
     pub common: Common,

@@ -10,6 +10,11 @@ use crate::cli::ResetArgs;
 use crate::error::CommandError;
 use crate::ui::Ui;
 
+/// Verification timing from the environment the context was loaded with.
+fn verify_timing(ctx: &cluster_api_key_core::context::Context) -> (std::time::Duration, std::time::Duration) {
+    (std::time::Duration::from_secs(ctx.verify_timeout_secs), std::time::Duration::from_millis(ctx.verify_interval_ms))
+}
+
 fn owner_text(o: &cluster_api_key_core::api::containers::KeyOwner) -> String {
     let mut s = format!("{} <{}>", o.name, o.email);
     if let Some(id) = &o.iam_id {
@@ -57,6 +62,16 @@ pub async fn run(session: &Session, ui: &Ui, args: &ResetArgs, audit: Option<&Au
         ui.say(&format!("New owner:        {new_owner}"));
         ui.say("");
     }
+    if args.dry_run {
+        if ui.json {
+            let mut v = serde_json::to_value(&plan).unwrap_or_default();
+            v["dryRun"] = serde_json::Value::Bool(true);
+            ui.json_doc(&v);
+        } else {
+            ui.say("Dry run: nothing was changed.");
+        }
+        return Ok(());
+    }
     if !args.force {
         let question = format!(
             "Reset the API key for every cluster in region {} and resource group {}?",
@@ -76,7 +91,7 @@ pub async fn run(session: &Session, ui: &Ui, args: &ResetArgs, audit: Option<&Au
         ui.entity(t.region.as_str()),
         ui.entity(&t.resource_group.name)
     ));
-    let report = reset::execute(session, &plan, audit).await.map_err(|e| {
+    let mut report = reset::execute(session, &plan, audit).await.map_err(|e| {
         let unknown = matches!(e, cluster_api_key_core::Error::ResetOutcomeUnknown { .. });
         let mut err = core_err(session)(e);
         if !unknown {
@@ -85,11 +100,30 @@ pub async fn run(session: &Session, ui: &Ui, args: &ResetArgs, audit: Option<&Au
         }
         err
     })?;
+    let verification = if args.no_verify || plan.clusters.is_empty() {
+        None
+    } else {
+        ui.progress("Waiting for the new owner to show (IAM replicates new keys)...");
+        let (timeout, interval) = verify_timing(&session.ctx);
+        Some(reset::verify(session, &plan, timeout, interval).await)
+    };
+    report.verified = match &verification {
+        Some(reset::Verification::Verified) => Some(true),
+        Some(reset::Verification::TimedOut(_)) => Some(false),
+        Some(reset::Verification::NoClusters) | None => None,
+    };
     if ui.json {
         ui.json_doc(&serde_json::to_value(&report).unwrap_or_default());
         return Ok(());
     }
     ui.ok();
+    if let Some(reset::Verification::TimedOut(seen)) = &verification {
+        let cluster = plan.clusters.first().map_or("CLUSTER", |c| c.name.as_str());
+        ui.warn(&format!(
+            "The reset was accepted, but the new owner does not show yet ({seen}). IAM can take a while to replicate a new key; check again with '{} cluster-api-key info --cluster {cluster}'.",
+            session.ctx.cli_name
+        ));
+    }
     if report.confirmed_after_error {
         ui.warn("The request reported an error, but the new key exists: the reset happened.");
     }
@@ -99,6 +133,9 @@ pub async fn run(session: &Session, ui: &Ui, args: &ResetArgs, audit: Option<&Au
     ));
     if let Some(id) = &report.new_key_id {
         ui.say(&format!("New key ID: {id}"));
+    }
+    if report.verified == Some(true) {
+        ui.say("Verified: the clusters now report the new owner.");
     }
     if !ui.quiet {
         let vpc: Vec<&str> =

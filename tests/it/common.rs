@@ -124,6 +124,8 @@ impl TestEnv {
             .env("NO_COLOR", "1")
             .env("IBMCLOUD_TRACE", self.trace_path())
             .env("CLUSTER_API_KEY_RETRY_BASE_MS", "1")
+            .env("CLUSTER_API_KEY_VERIFY_TIMEOUT_SECS", "2")
+            .env("CLUSTER_API_KEY_VERIFY_INTERVAL_MS", "50")
             // The documented host overrides for IAM and the containers API...
             .env("IAM_ENDPOINT", base)
             .env("IBMCLOUD_CS_API_ENDPOINT", format!("{base}/global"))

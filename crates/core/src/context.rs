@@ -182,6 +182,10 @@ pub struct Context {
     pub resource_group: Option<ResourceGroup>,
     /// The targeted account.
     pub account: Option<AccountId>,
+    /// How long `reset` waits for the new owner to show.
+    pub verify_timeout_secs: u64,
+    /// How often it looks.
+    pub verify_interval_ms: u64,
 }
 
 /// Default HTTP timeout when neither the env nor the config sets one.
@@ -256,6 +260,12 @@ impl Context {
             cli_name: env.cli_name(),
             region,
             resource_group,
+            verify_timeout_secs: env.get(env::CAK_VERIFY_TIMEOUT_SECS).and_then(|v| v.parse().ok()).unwrap_or(60),
+            verify_interval_ms: env
+                .get(env::CAK_VERIFY_INTERVAL_MS)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(2000)
+                .max(10),
         })
     }
 

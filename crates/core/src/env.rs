@@ -67,6 +67,10 @@ pub const CAK_CONTAINERS_ENDPOINT: &str = "CLUSTER_API_KEY_CONTAINERS_ENDPOINT";
 pub const CAK_FAILPOINT: &str = "CLUSTER_API_KEY_FAILPOINT";
 /// Base delay of the retry backoff in milliseconds (default 250); tests lower it.
 pub const CAK_RETRY_BASE_MS: &str = "CLUSTER_API_KEY_RETRY_BASE_MS";
+/// How long `reset` waits for the new owner to show, in seconds (default 60).
+pub const CAK_VERIFY_TIMEOUT_SECS: &str = "CLUSTER_API_KEY_VERIFY_TIMEOUT_SECS";
+/// How often `reset` looks at the owner while verifying, in milliseconds (default 2000).
+pub const CAK_VERIFY_INTERVAL_MS: &str = "CLUSTER_API_KEY_VERIFY_INTERVAL_MS";
 /// Overrides the plugin's own directory (audit log, sandbox state).
 pub const CAK_HOME: &str = "CLUSTER_API_KEY_HOME";
 

@@ -56,6 +56,50 @@ pub struct ResetReport {
     pub new_key_id: Option<ApiKeyId>,
     /// True when the request itself failed but the check afterwards showed the new key.
     pub confirmed_after_error: bool,
+    /// Whether the key owner was seen to be the caller after the reset; `None` when not checked
+    /// (no clusters to ask about, or verification turned off).
+    pub verified: Option<bool>,
+}
+
+/// What verification saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    /// The owner is the caller.
+    Verified,
+    /// There is no cluster to ask the owner of.
+    NoClusters,
+    /// The owner did not turn into the caller in time; the last thing seen.
+    TimedOut(String),
+}
+
+/// Waits until the key owner of the target is the caller, riding out IAM's replication delay
+/// (404s, or the previous owner still reported, right after a reset).
+pub async fn verify(
+    session: &Session,
+    plan: &ResetPlan,
+    timeout: std::time::Duration,
+    interval: std::time::Duration,
+) -> Verification {
+    let Some(cluster) = plan.clusters.first() else { return Verification::NoClusters };
+    let Ok(containers) = session.containers(Some(&plan.target.region)) else {
+        return Verification::TimedOut(String::from("no containers endpoint"));
+    };
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let seen = match containers.key_owner(&cluster.id, Some(&plan.target.resource_group.id)).await {
+            Ok(o) if o.iam_id.is_some() && o.iam_id == plan.caller.iam_id => return Verification::Verified,
+            // Without an IAM ID in the answer, the email is the next best identity.
+            Ok(o) if o.iam_id.is_none() && !o.email.is_empty() && o.email == plan.caller.display => {
+                return Verification::Verified;
+            }
+            Ok(o) => format!("the owner still shows as {} <{}>", o.name, o.email),
+            Err(e) => e.to_string(),
+        };
+        if tokio::time::Instant::now() + interval > deadline {
+            return Verification::TimedOut(seen);
+        }
+        tokio::time::sleep(interval).await;
+    }
 }
 
 /// Reads what the reset will touch.
@@ -196,6 +240,7 @@ pub async fn execute(session: &Session, plan: &ResetPlan, audit: Option<&AuditLo
         clusters: plan.clusters.iter().map(|c| c.name.clone()).collect(),
         new_key_id,
         confirmed_after_error,
+        verified: None,
     })
 }
 
