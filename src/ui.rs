@@ -11,6 +11,12 @@ use cluster_api_key_core::env::{self, Env};
 
 use crate::error::CommandError;
 
+/// Writes to stdout, ignoring errors: a closed pipe (`| head`) must not turn into a panic, and
+/// there is nowhere left to report it anyway.
+fn out(text: &str) {
+    let _ = std::io::stdout().write_all(text.as_bytes());
+}
+
 const BOLD: &str = "\x1b[1m";
 const RED_BOLD: &str = "\x1b[31;1m";
 const GREEN_BOLD: &str = "\x1b[32;1m";
@@ -69,35 +75,35 @@ impl Ui {
     /// A line on stdout (text mode only).
     pub fn say(&self, text: &str) {
         if !self.json {
-            println!("{text}");
+            out(&format!("{text}\n"));
         }
     }
 
     /// A progress line on stdout, hidden by `-q` and in JSON mode.
     pub fn progress(&self, text: &str) {
         if !self.quiet && !self.json {
-            println!("{text}");
+            out(&format!("{text}\n"));
         }
     }
 
     /// `OK`, hidden by `-q` and in JSON mode.
     pub fn ok(&self) {
         if !self.quiet && !self.json {
-            println!("{}", self.paint(GREEN_BOLD, "OK"));
+            out(&format!("{}\n", self.paint(GREEN_BOLD, "OK")));
         }
     }
 
     /// A warning on stderr (magenta bold), hidden by `-q`.
     pub fn warn(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{}", self.paint(MAGENTA_BOLD, text));
+            eprint_text(&format!("{}\n", self.paint(MAGENTA_BOLD, text)));
         }
     }
 
     /// The one JSON document of JSON mode.
     pub fn json_doc(&self, value: &serde_json::Value) {
         let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| String::from("null"));
-        println!("{text}");
+        out(&format!("{text}\n"));
     }
 
     /// `FAILED`, the message, hints and incident ID, on stderr. `-q` hides the `FAILED` line
@@ -170,12 +176,10 @@ impl Ui {
             }
             s.trim_end().to_owned()
         };
-        println!("{}", line(headers.iter().map(|h| ((*h).to_owned(), BOLD)).collect()));
+        out(&format!("{}\n", line(headers.iter().map(|h| ((*h).to_owned(), BOLD)).collect())));
         for r in rows {
-            println!(
-                "{}",
-                line(r.iter().enumerate().map(|(i, c)| (c.clone(), if i == 0 { CYAN_BOLD } else { "" })).collect())
-            );
+            let cells = r.iter().enumerate().map(|(i, c)| (c.clone(), if i == 0 { CYAN_BOLD } else { "" })).collect();
+            out(&format!("{}\n", line(cells)));
         }
     }
 
@@ -199,7 +203,7 @@ impl Ui {
                 eprint!("{prompt}");
                 let _ = std::io::stderr().flush();
             } else {
-                print!("{prompt}");
+                out(&prompt);
                 let _ = std::io::stdout().flush();
             }
             let mut line = String::new();
@@ -213,7 +217,11 @@ impl Ui {
                 "n" | "no" | "" => return Ok(false),
                 _ => {
                     let msg = "Enter 'y', 'n', 'yes' or 'no'.";
-                    if self.json { eprintln!("{msg}") } else { println!("{msg}") }
+                    if self.json {
+                        eprint_text(&format!("{msg}\n"));
+                    } else {
+                        out(&format!("{msg}\n"));
+                    }
                 }
             }
         }
@@ -222,7 +230,7 @@ impl Ui {
 
 /// Writes help or other free text to stdout.
 pub fn print_text(text: &str) {
-    print!("{text}");
+    out(text);
 }
 
 /// Writes free text to stderr.

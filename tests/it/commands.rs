@@ -439,3 +439,22 @@ fn dry_run_shows_the_plan_and_changes_nothing() {
     assert_eq!(env.cluster_keys().len(), before);
     assert!(!env.plugin_dir().join("audit.jsonl").exists(), "nothing to audit");
 }
+
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let env = TestEnv::new();
+    env.login(keys::VIEWER, Some("us-south"));
+    // The answer comes 300 ms late, so the table is written after the reader has gone.
+    env.handle().set_knobs(|k| k.latency_ms = 300);
+    let mut child = env
+        .command(&["info", "--cluster", "shop-vpc"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
