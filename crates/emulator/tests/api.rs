@@ -544,6 +544,26 @@ async fn the_binary_prints_its_address_first() {
     assert_eq!(r.status(), 200);
     child.kill().unwrap();
     let _ = child.wait();
+    // A seed file: the default world minus its clusters.
+    let mut w = World::default_world();
+    w.clusters.clear();
+    let dir = std::env::temp_dir().join(format!("emu-world-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let seed = dir.join("world.json");
+    std::fs::write(&seed, serde_json::to_vec(&w).unwrap()).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cluster-api-key-emulator"))
+        .args(["--world", seed.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().trim_start_matches("listening on ").to_owned();
+    let state: Value = reqwest::get(format!("{url}/_emulator/state")).await.unwrap().json().await.unwrap();
+    assert_eq!(state["world"]["clusters"], json!([]));
+    child.kill().unwrap();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
     // Bad arguments: exit 2.
     let out =
         std::process::Command::new(env!("CARGO_BIN_EXE_cluster-api-key-emulator")).arg("--bogus").output().unwrap();

@@ -111,7 +111,8 @@ impl Session {
     /// [`Error::NoRegion`], [`Error::BadRegion`].
     pub fn region(&self, flag: Option<&str>) -> Result<Region> {
         let r = match flag {
-            Some(f) => Region::new(f.trim()),
+            // Region names are lowercase; `US-South` is a typing slip, not another region.
+            Some(f) => Region::new(f.trim().to_ascii_lowercase()),
             None => self.ctx.region.clone().ok_or(Error::NoRegion)?,
         };
         if !Region::is_plausible(r.as_str()) {
