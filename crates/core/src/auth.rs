@@ -154,6 +154,17 @@ impl Auth {
                         Error::NotLoggedIn
                     });
                 }
+                if !locked.writable() {
+                    // Refreshing spends the refresh token; if the new one cannot be saved, the
+                    // session would be lost for every later command. Refuse instead.
+                    return Err(Error::Io {
+                        path: locked.path().to_owned(),
+                        source: std::io::Error::new(
+                            std::io::ErrorKind::PermissionDenied,
+                            "the expired session cannot be refreshed because the file is read-only",
+                        ),
+                    });
+                }
                 let refresh = Secret::new(cfg.iam_refresh_token.clone());
                 let resp = iam_token::refresh(&self.http, &self.iam, &refresh).await.map_err(map_refresh_error)?;
                 self.refreshes.fetch_add(1, Ordering::SeqCst);

@@ -46,6 +46,7 @@ pub struct ConfigFile {
 pub struct LockedConfig {
     path: PathBuf,
     file: File,
+    writable: bool,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -104,10 +105,12 @@ impl ConfigFile {
     /// # Errors
     /// [`Error::NoConfig`] when the file does not exist, [`Error::LockTimeout`], I/O errors.
     pub async fn lock(&self) -> Result<LockedConfig> {
+        let mut writable = true;
         let opened = match OpenOptions::new().read(true).write(true).open(&self.path) {
             // A read-only config can still be read (and locked: flock works on any descriptor),
             // as the Go SDK does with O_RDONLY; only a write would fail, with a clear error.
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                writable = false;
                 OpenOptions::new().read(true).open(&self.path)
             }
             other => other,
@@ -140,7 +143,7 @@ impl ConfigFile {
                 Err(fs::TryLockError::Error(e)) => return Err(io_err(&self.path)(e)),
             }
         }
-        let mut locked = LockedConfig { path: self.path.clone(), file };
+        let mut locked = LockedConfig { path: self.path.clone(), file, writable };
         locked.recover(&self.journal_path())?;
         Ok(locked)
     }
@@ -155,6 +158,18 @@ impl ConfigFile {
 }
 
 impl LockedConfig {
+    /// Whether the file could be opened for writing.
+    #[must_use]
+    pub fn writable(&self) -> bool {
+        self.writable
+    }
+
+    /// Its path.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     fn read_bytes(&mut self) -> Result<Vec<u8>> {
         let mut buf = Vec::new();
         self.file.seek(SeekFrom::Start(0)).map_err(io_err(&self.path))?;

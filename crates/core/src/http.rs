@@ -259,8 +259,9 @@ impl Http {
         let body_text = match &req.body {
             Body::None => {
                 if req.method == Method::POST {
-                    // Some proxies insist on a length for POST; an empty body is what curl sends.
-                    builder = builder.header("Content-Length", "0");
+                    // An explicit empty body makes the client send `Content-Length: 0`, which
+                    // some proxies insist on for POST; it is what curl's `-d ''` sends.
+                    builder = builder.body(Vec::<u8>::new());
                 }
                 String::new()
             }

@@ -110,13 +110,16 @@ impl Session {
     /// # Errors
     /// [`Error::NoRegion`], [`Error::BadRegion`].
     pub fn region(&self, flag: Option<&str>) -> Result<Region> {
-        let r = match flag {
+        let (raw, r) = match flag {
             // Region names are lowercase; `US-South` is a typing slip, not another region.
-            Some(f) => Region::new(f.trim().to_ascii_lowercase()),
-            None => self.ctx.region.clone().ok_or(Error::NoRegion)?,
+            Some(f) => (f.trim().to_owned(), Region::new(f.trim().to_ascii_lowercase())),
+            None => {
+                let r = self.ctx.region.clone().ok_or(Error::NoRegion)?;
+                (r.to_string(), r)
+            }
         };
         if !Region::is_plausible(r.as_str()) {
-            return Err(Error::BadRegion(r.to_string()));
+            return Err(Error::BadRegion(raw));
         }
         Ok(r)
     }
