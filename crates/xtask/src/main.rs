@@ -72,10 +72,10 @@ fn plugin_repo(args: &[String]) -> ExitCode {
             }
         }
         let host = target.join("release").join(BINARY);
-        if let (Some(t), true) = (host_triple(), host.exists()) {
-            if !built.iter().any(|b| b.triple == t) {
-                built.push(Built { triple: t.to_owned(), path: host });
-            }
+        if let (Some(t), true) = (host_triple(), host.exists())
+            && !built.iter().any(|b| b.triple == t)
+        {
+            built.push(Built { triple: t.to_owned(), path: host });
         }
     }
     if built.is_empty() {
