@@ -140,6 +140,11 @@ fn a_refused_reset_is_403_and_creates_nothing() {
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("(A0656)"), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("'ibmcloud iam service-policy-create SERVICE_ID --roles Operator --service-name iam-identity'"),
+        "{r:?}"
+    );
     assert_eq!(env.cluster_keys().len(), before);
 }
 

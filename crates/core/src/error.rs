@@ -293,6 +293,21 @@ pub enum Error {
     },
 }
 
+/// The fix for IBM error codes whose own text does not say what to do (user-needs.md §3: the
+/// missing role behind `A0656` is the most asked-about).
+fn known_code_hint(code: Option<&str>, cli: &str) -> Option<String> {
+    Some(match code? {
+        "A0656" => format!(
+            "A service ID also needs the Operator role on IAM Identity: '{cli} iam service-policy-create SERVICE_ID --roles Operator --service-name iam-identity'."
+        ),
+        "A03e9b" | "BXNIM0151E" => format!(
+            "The account may have reached its API key limit. List old containers-kubernetes-key keys with '{cli} iam api-keys --all' and delete the obsolete ones."
+        ),
+        "BXNIM0407E" | "BXNIM0408E" | "BXNIM0439E" => format!("Log in again with '{cli} login'."),
+        _ => return None,
+    })
+}
+
 impl Error {
     /// The recovery lines to print after the message, with `cli` as the host's name.
     #[must_use]
@@ -318,14 +333,14 @@ impl Error {
                 vec![String::from("Another ibmcloud process may be stuck; try again when it ends.")]
             }
             Self::Api(api) => {
-                let mut hints = Vec::new();
-                if let Some(r) = &api.recovery {
-                    hints.push(r.clone());
-                } else if api.status == 401 {
+                let mut hints: Vec<String> = api.recovery.iter().cloned().collect();
+                if let Some(h) = known_code_hint(api.code.as_deref(), cli) {
+                    hints.push(h);
+                } else if api.recovery.is_none() && api.status == 401 {
                     hints.push(format!("Log in again with '{cli} login'."));
-                } else if api.status == 403 {
+                } else if api.recovery.is_none() && api.status == 403 {
                     hints.push(format!(
-                        "Check your access with '{cli} cluster-api-key check' or ask an account administrator."
+                        "Check your access in the IBM Cloud console, or ask an account administrator for the Administrator role on the Kubernetes Service ('{cli} iam user-policy-create USER --roles Administrator --service-name containers-kubernetes')."
                     ));
                 }
                 hints
