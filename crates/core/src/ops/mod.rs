@@ -73,7 +73,9 @@ impl Session {
     /// Auth errors; [`Error::NoAccount`] when neither the target nor the token names one.
     pub async fn caller(&self) -> Result<Caller> {
         let id = self.client.auth().identity().await?;
-        let account = self.ctx.account.clone().or(id.account.clone()).ok_or(Error::NoAccount)?;
+        // The token's account wins: with IBMCLOUD_API_KEY the key may belong to another account
+        // than the one the CLI config targets; with the CLI session the two are the same.
+        let account = id.account.clone().or(self.ctx.account.clone()).ok_or(Error::NoAccount)?;
         Ok(Caller {
             kind: id.kind,
             display: id
