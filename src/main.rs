@@ -76,7 +76,7 @@ fn prefix(env: &Env) -> String {
     }
 }
 
-fn usage_failure(ui: &Ui, env: &Env, e: &CommandError) -> u8 {
+fn usage_failure(env: &Env, e: &CommandError) -> u8 {
     let mut text = String::new();
     text.push_str("FAILED\n");
     text.push_str(&e.message);
@@ -85,7 +85,6 @@ fn usage_failure(ui: &Ui, env: &Env, e: &CommandError) -> u8 {
         Some(h) => text.push_str(&h),
         None => text.push_str(&metadata::root_help(&prefix(env))),
     }
-    let _ = ui;
     ui::eprint_text(&text);
     2
 }
@@ -107,7 +106,7 @@ async fn run(env: Env, args: Vec<String>) -> u8 {
             let first = detail.lines().next().unwrap_or_default().trim_start_matches("error: ").trim();
             let msg =
                 if first.is_empty() { String::from("Incorrect Usage.") } else { format!("Incorrect Usage: {first}") };
-            return usage_failure(&plain, &env, &CommandError::usage(msg, cmd));
+            return usage_failure(&env, &CommandError::usage(msg, cmd));
         }
     };
     if cli.version {
@@ -129,11 +128,9 @@ async fn run(env: Env, args: Vec<String>) -> u8 {
                     ui::print_text(&h);
                     0
                 }
-                None => usage_failure(
-                    &plain,
-                    &env,
-                    &CommandError::usage(format!("Incorrect Usage: '{n}' is not a command."), None),
-                ),
+                None => {
+                    usage_failure(&env, &CommandError::usage(format!("Incorrect Usage: '{n}' is not a command."), None))
+                }
             },
         };
     }

@@ -182,12 +182,7 @@ fn host_run(env: &TestEnv, words: &[&str]) -> crate::common::Run {
     assert!(cmds.iter().any(|c| c["Namespace"] == ns && c["Name"] == name), "unknown command {name}");
     let mut cmd = env.command(&words[1..]);
     cmd.env("IBMCLOUD_PLUGIN_NAMESPACE", ns).env("IBMCLOUD_CLI", "ibmcloud");
-    let out = cmd.output().unwrap();
-    let run = crate::common::Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let run = crate::common::Run::from(&cmd.output().unwrap());
     env.assert_no_secrets(&run);
     run
 }

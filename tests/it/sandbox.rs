@@ -17,11 +17,7 @@ fn sandbox(home: &std::path::Path, args: &[&str]) -> crate::common::Run {
         .env("IAM_ENDPOINT", "https://iam.cloud.ibm.com")
         .output()
         .unwrap();
-    crate::common::Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    crate::common::Run::from(&out)
 }
 
 #[test]

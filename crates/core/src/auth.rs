@@ -29,7 +29,6 @@ use crate::secret::Secret;
 struct State {
     /// `Bearer <jwt>`.
     token: Option<Secret>,
-    identity: Option<Identity>,
     generation: u64,
 }
 
@@ -53,11 +52,9 @@ fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)).unwrap_or(0)
 }
 
-fn usable(token: &str) -> Option<Identity> {
-    if token.trim().is_empty() {
-        return None;
-    }
-    jwt::decode(token).ok().filter(|id| !id.is_expired_at(now()))
+/// Whether a stored token can still be sent (a readable JWT, not expired with the SDK margin).
+fn usable(token: &str) -> bool {
+    !token.trim().is_empty() && jwt::decode(token).is_ok_and(|id| !id.is_expired_at(now()))
 }
 
 impl Auth {
@@ -91,9 +88,8 @@ impl Auth {
     pub async fn bearer(&self) -> Result<(Secret, u64)> {
         let mut st = self.state.lock().await;
         if let Some(tok) = st.token.clone()
-            && let Some(id) = usable(tok.expose())
+            && usable(tok.expose())
         {
-            st.identity = Some(id);
             return Ok((tok, st.generation));
         }
         let rejected = st.token.clone();
@@ -138,12 +134,9 @@ impl Auth {
                 let cfg = CliConfig::from_map(&map);
                 let on_disk = cfg.iam_token.clone();
                 let rejected = rejected.map(Secret::expose);
-                if rejected != Some(on_disk.as_str())
-                    && let Some(id) = usable(&on_disk)
-                {
+                if rejected != Some(on_disk.as_str()) && usable(&on_disk) {
                     // Someone else refreshed since we read the file: use theirs.
                     st.token = Some(Secret::new(on_disk));
-                    st.identity = Some(id);
                     st.generation += 1;
                     return Ok(());
                 }
@@ -184,9 +177,9 @@ impl Auth {
 
     fn adopt(&self, st: &mut State, resp: &TokenResponse) -> Result<()> {
         let bearer = Secret::new(format!("{} {}", resp.token_type_or_bearer(), resp.access_token.expose()));
-        let id = jwt::decode(bearer.expose())?;
+        // A new token that is not a readable JWT is an error now, not at its first use.
+        jwt::decode(bearer.expose())?;
         st.token = Some(bearer);
-        st.identity = Some(id);
         st.generation += 1;
         Ok(())
     }

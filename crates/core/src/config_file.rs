@@ -53,6 +53,13 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io { path: path.to_owned(), source }
 }
 
+/// The journal beside a config file.
+fn journal_path(config: &Path) -> PathBuf {
+    let mut p = config.as_os_str().to_owned();
+    p.push(JOURNAL_SUFFIX);
+    PathBuf::from(p)
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -94,9 +101,7 @@ impl ConfigFile {
     }
 
     fn journal_path(&self) -> PathBuf {
-        let mut p = self.path.clone().into_os_string();
-        p.push(JOURNAL_SUFFIX);
-        PathBuf::from(p)
+        journal_path(&self.path)
     }
 
     /// Opens and locks the file, waiting like the Go SDK, then finishes or discards a journal
@@ -233,11 +238,7 @@ impl LockedConfig {
             return Ok(false);
         }
         let new = render(map);
-        let journal = {
-            let mut p = self.path.clone().into_os_string();
-            p.push(JOURNAL_SUFFIX);
-            PathBuf::from(p)
-        };
+        let journal = journal_path(&self.path);
         let dir = self.path.parent().unwrap_or_else(|| Path::new("."));
         let entry = serde_json::json!({
             "replaces_sha256": sha256_hex(&current),

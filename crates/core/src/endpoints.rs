@@ -198,6 +198,18 @@ pub fn join(base: &Url, path: &str) -> Url {
     url
 }
 
+/// Refuses a URL that must not carry credentials (see [`may_carry_credentials`]).
+///
+/// # Errors
+/// [`Error::InsecureEndpoint`] naming the scheme and host (never the path or query).
+pub fn require_secure(url: &Url) -> Result<()> {
+    if may_carry_credentials(url) {
+        Ok(())
+    } else {
+        Err(Error::InsecureEndpoint(format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default())))
+    }
+}
+
 /// Whether a bearer token may be sent to `url`: https anywhere, http only to loopback.
 #[must_use]
 pub fn may_carry_credentials(url: &Url) -> bool {

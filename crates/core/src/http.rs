@@ -18,7 +18,6 @@ use url::Url;
 
 use crate::auth::Auth;
 use crate::context::HttpSettings;
-use crate::endpoints::may_carry_credentials;
 use crate::error::{ApiError, Error, Result, Service};
 use crate::trace::Tracer;
 
@@ -358,13 +357,7 @@ impl Client {
     /// # Errors
     /// [`Error::InsecureEndpoint`] for plain HTTP to a non-loopback host, and as [`Http::send`].
     pub async fn send(&self, service: Service, req: Request) -> Result<Response> {
-        if !may_carry_credentials(&req.url) {
-            return Err(Error::InsecureEndpoint(format!(
-                "{}://{}",
-                req.url.scheme(),
-                req.url.host_str().unwrap_or_default()
-            )));
-        }
+        crate::endpoints::require_secure(&req.url)?;
         let (token, generation) = self.auth.bearer().await?;
         let first = self.http.send(service, &with_auth(&req, token.expose())).await;
         match first {

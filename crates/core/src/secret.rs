@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::{Mutex, OnceLock};
 
-pub use secrecy::ExposeSecret;
+use secrecy::ExposeSecret as _;
 
 /// A secret string: redacted in `Debug`, zeroed on drop, registered for scrubbing.
 #[derive(Clone)]

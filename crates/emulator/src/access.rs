@@ -47,6 +47,27 @@ fn policy_json(p: &Policy) -> Value {
     })
 }
 
+/// The account a listing asks about: it is required and must be the caller's own.
+fn own_account(
+    shared: &Shared,
+    headers: &HeaderMap,
+    account_id: Option<String>,
+    what: &str,
+) -> Result<String, Response> {
+    let caller = util::bearer(shared, headers).ok_or_else(|| util::unauthorized(Api::Identity))?;
+    let account = account_id
+        .ok_or_else(|| util::identity_error(400, "invalid_parameter", "BXNIM0502E", "account_id is required."))?;
+    if account != caller.account_id {
+        return Err(util::identity_error(
+            403,
+            "forbidden",
+            "BXNIM0513E",
+            &format!("You are not authorized to list {what} of this account."),
+        ));
+    }
+    Ok(account)
+}
+
 #[derive(Debug, Deserialize)]
 pub struct PolicyParams {
     account_id: Option<String>,
@@ -60,20 +81,10 @@ pub async fn policies(
     headers: HeaderMap,
     Query(p): Query<PolicyParams>,
 ) -> Response {
-    let Some(caller) = util::bearer(&shared, &headers) else {
-        return util::unauthorized(Api::Identity);
+    let account = match own_account(&shared, &headers, p.account_id.clone(), "policies") {
+        Ok(a) => a,
+        Err(r) => return r,
     };
-    let Some(account) = p.account_id else {
-        return util::identity_error(400, "invalid_parameter", "BXNIM0502E", "account_id is required.");
-    };
-    if account != caller.account_id {
-        return util::identity_error(
-            403,
-            "forbidden",
-            "BXNIM0513E",
-            "You are not authorized to list policies of this account.",
-        );
-    }
     let world = shared.world();
     let list: Vec<Value> = world
         .policies
@@ -94,20 +105,10 @@ pub struct GroupParams {
 
 /// `GET /v2/groups`.
 pub async fn groups(State(shared): State<Arc<Shared>>, headers: HeaderMap, Query(p): Query<GroupParams>) -> Response {
-    let Some(caller) = util::bearer(&shared, &headers) else {
-        return util::unauthorized(Api::Identity);
+    let account = match own_account(&shared, &headers, p.account_id.clone(), "access groups") {
+        Ok(a) => a,
+        Err(r) => return r,
     };
-    let Some(account) = p.account_id else {
-        return util::identity_error(400, "invalid_parameter", "BXNIM0502E", "account_id is required.");
-    };
-    if account != caller.account_id {
-        return util::identity_error(
-            403,
-            "forbidden",
-            "BXNIM0513E",
-            "You are not authorized to list access groups of this account.",
-        );
-    }
     let world = shared.world();
     let list: Vec<Value> = world
         .access_groups

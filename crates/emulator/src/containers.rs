@@ -149,22 +149,15 @@ pub async fn reset_key(State(shared): State<Arc<Shared>>, headers: HeaderMap) ->
     let now = shared.now_secs(&world);
     let id = world.new_id("ApiKey-");
     let value: String = (0..44).map(|_| fastrand::alphanumeric()).collect();
-    world.api_keys.push(ApiKey {
-        id: id.clone(),
-        name: "containers-kubernetes-key".into(),
-        description: Some(cluster_key_description(&region, &rg)),
-        iam_id: caller.iam_id.clone(),
-        account_id: caller.account_id.clone(),
-        apikey: value,
-        created_at: util::rfc3339(now),
-        created_by: caller.iam_id.clone(),
-        modified_at: util::rfc3339(now),
-        locked: false,
-        disabled: false,
-        last_authn: None,
-        authn_count: 0,
-        entity_tag: 1,
-    });
+    world.api_keys.push(ApiKey::new(
+        id.clone(),
+        "containers-kubernetes-key".into(),
+        Some(cluster_key_description(&region, &rg)),
+        caller.iam_id.clone(),
+        caller.account_id.clone(),
+        value,
+        util::rfc3339(now),
+    ));
     let previous = world
         .cluster_keys
         .iter()

@@ -342,8 +342,13 @@ pub async fn list_keys(State(shared): State<Arc<Shared>>, headers: HeaderMap, Qu
         })
         .collect();
     let host = util::header(&headers, "host").unwrap_or("127.0.0.1").to_owned();
-    let mut base = url::Url::parse(&format!("http://{host}/v1/apikeys"))
-        .unwrap_or_else(|_| url::Url::parse("http://127.0.0.1/v1/apikeys").unwrap_or_else(|_| unreachable!()));
+    // `next` is a full URL on the host the client called; a Host header that is not one falls
+    // back to loopback.
+    let Ok(mut base) = url::Url::parse(&format!("http://{host}/v1/apikeys"))
+        .or_else(|_| url::Url::parse("http://127.0.0.1/v1/apikeys"))
+    else {
+        return util::error_for("/v1/apikeys", 500);
+    };
     let mut body = json!({
         "context": context("list_apikeys"),
         "offset": offset,
@@ -452,20 +457,17 @@ pub async fn create_key(State(shared): State<Arc<Shared>>, headers: HeaderMap, b
     let now = shared.now_secs(&world);
     let id = world.new_id("ApiKey-");
     let key = ApiKey {
-        id,
-        name: b.name,
-        description: b.description,
-        iam_id: b.iam_id,
-        account_id: b.account_id.unwrap_or(caller.account_id.clone()),
-        apikey: format!("emulator-{}", random_b64(30)),
-        created_at: util::rfc3339(now),
-        created_by: caller.iam_id,
-        modified_at: util::rfc3339(now),
-        locked: false,
-        disabled: false,
-        last_authn: None,
-        authn_count: 0,
-        entity_tag: 1,
+        // An administrator may create a key for someone else.
+        created_by: caller.iam_id.clone(),
+        ..ApiKey::new(
+            id,
+            b.name,
+            b.description,
+            b.iam_id,
+            b.account_id.unwrap_or(caller.account_id),
+            format!("emulator-{}", random_b64(30)),
+            util::rfc3339(now),
+        )
     };
     let v = key_json(&key, false, true);
     world.api_keys.push(key);

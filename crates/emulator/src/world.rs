@@ -145,6 +145,37 @@ pub struct ApiKey {
     pub entity_tag: u64,
 }
 
+impl ApiKey {
+    /// A fresh, unlocked, enabled, never-used key created by its owner at `created_at`.
+    #[must_use]
+    pub fn new(
+        id: String,
+        name: String,
+        description: Option<String>,
+        iam_id: String,
+        account_id: String,
+        apikey: String,
+        created_at: String,
+    ) -> Self {
+        Self {
+            id,
+            name,
+            description,
+            created_by: iam_id.clone(),
+            iam_id,
+            account_id,
+            apikey,
+            modified_at: created_at.clone(),
+            created_at,
+            locked: false,
+            disabled: false,
+            last_authn: None,
+            authn_count: 0,
+            entity_tag: 1,
+        }
+    }
+}
+
 /// The current cluster API key of a (region, resource group).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ClusterKey {
@@ -336,20 +367,8 @@ impl World {
             };
         let key =
             |id: &str, name: &str, desc: Option<String>, iam_id: &str, value: &str, created: &str, locked| ApiKey {
-                id: id.into(),
-                name: name.into(),
-                description: desc,
-                iam_id: iam_id.into(),
-                account_id: a.clone(),
-                apikey: value.into(),
-                created_at: created.into(),
-                created_by: iam_id.into(),
-                modified_at: created.into(),
                 locked,
-                disabled: false,
-                last_authn: None,
-                authn_count: 0,
-                entity_tag: 1,
+                ..ApiKey::new(id.into(), name.into(), desc, iam_id.into(), a.clone(), value.into(), created.into())
             };
         let ck_desc = |region: &str, rg: &str| Some(cluster_key_description(region, rg));
         let policy =

@@ -50,13 +50,7 @@ fn opt_secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret>, 
 /// API key, which deserve the same protection as a bearer token.
 fn token_url(iam: &Url) -> Result<Url> {
     let url = crate::endpoints::join(iam, "/identity/token");
-    if !crate::endpoints::may_carry_credentials(&url) {
-        return Err(crate::Error::InsecureEndpoint(format!(
-            "{}://{}",
-            url.scheme(),
-            url.host_str().unwrap_or_default()
-        )));
-    }
+    crate::endpoints::require_secure(&url)?;
     Ok(url)
 }
 

@@ -200,17 +200,11 @@ pub async fn execute(session: &Session, plan: &ResetPlan, audit: Option<&AuditLo
                     record(audit, plan, "failed", Vec::new(), &format!("reset did not happen: {e}"));
                     return Err(e);
                 }
-                Ok(None) => {
-                    let detail = format!("{e}; no new key has appeared so far, but the request may still be processed");
-                    record(audit, plan, "unknown", Vec::new(), &detail);
-                    return Err(Error::ResetOutcomeUnknown {
-                        region: t.region.to_string(),
-                        group: t.resource_group.name.clone(),
-                        detail,
-                    });
-                }
-                Err(check_err) => {
-                    let detail = format!("{e}; checking afterwards failed too: {check_err}");
+                unknown => {
+                    let detail = match unknown {
+                        Err(check_err) => format!("{e}; checking afterwards failed too: {check_err}"),
+                        Ok(_) => format!("{e}; no new key has appeared so far, but the request may still be processed"),
+                    };
                     record(audit, plan, "unknown", Vec::new(), &detail);
                     return Err(Error::ResetOutcomeUnknown {
                         region: t.region.to_string(),
