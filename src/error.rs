@@ -10,6 +10,8 @@ pub enum Kind {
     Failed,
     /// 2: incorrect usage.
     Usage,
+    /// 5: the outcome of a reset is unknown: it may have happened; do not retry blindly.
+    Unknown,
 }
 
 impl Kind {
@@ -19,6 +21,7 @@ impl Kind {
         match self {
             Self::Failed => 1,
             Self::Usage => 2,
+            Self::Unknown => 5,
         }
     }
 }
@@ -63,8 +66,13 @@ impl CommandError {
 
     /// From a core error, with hints naming the host's CLI.
     pub fn from_core(e: &CoreError, cli: &str) -> Self {
+        let kind = match e {
+            CoreError::ResetOutcomeUnknown { .. } => Kind::Unknown,
+            CoreError::BadSetting { .. } => Kind::Usage,
+            _ => Kind::Failed,
+        };
         Self {
-            kind: Kind::Failed,
+            kind,
             message: e.to_string(),
             hints: e.hints(cli),
             incident_id: e.incident_id().map(str::to_owned),

@@ -9,6 +9,7 @@ mod commands;
 mod error;
 mod metadata;
 mod sandbox;
+mod signals;
 mod ui;
 
 use std::ffi::OsString;
@@ -181,7 +182,8 @@ async fn execute(env: &Env, command: &Command, quiet: bool, json: bool) -> u8 {
         }
     };
     let ui = Ui { color: ui::color_enabled(env, ctx.config.as_ref().map(|c| c.color_enabled.as_str())), quiet, json };
-    let audit = Context::plugin_dir(env, ctx.config_dir.as_deref()).map(|d| AuditLog::in_dir(&d));
+    let plugin_dir = Context::plugin_dir(env, ctx.config_dir.as_deref());
+    let audit = plugin_dir.as_deref().map(AuditLog::in_dir);
     let session = match Session::new(ctx) {
         Ok(s) => s,
         Err(e) => {
@@ -194,10 +196,14 @@ async fn execute(env: &Env, command: &Command, quiet: bool, json: bool) -> u8 {
         ui.warn(w);
     }
     let result = match command {
-        Command::Reset(a) => commands::reset::run(&session, &ui, a, audit.as_ref()).await,
+        Command::Reset(a) => commands::reset::run(&session, &ui, a, plugin_dir.as_deref(), audit.as_ref()).await,
         Command::Info(a) => commands::info::run(&session, &ui, a).await,
         Command::Help { .. } => Ok(()),
     };
+    // Not chatter: whatever -q says, a change that the audit log misses must be known.
+    for failure in audit.iter().flat_map(AuditLog::failures) {
+        ui.alert(&failure);
+    }
     match result {
         Ok(()) => 0,
         Err(e) => {

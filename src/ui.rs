@@ -14,7 +14,82 @@ use crate::error::CommandError;
 /// Writes to stdout, ignoring errors: a closed pipe (`| head`) must not turn into a panic, and
 /// there is nowhere left to report it anyway.
 fn out(text: &str) {
-    let _ = std::io::stdout().write_all(text.as_bytes());
+    let _ = std::io::stdout().write_all(terminal_safe(text).as_bytes());
+}
+
+/// The styles this module paints with: the only escape sequences that may reach a terminal.
+const PALETTE: [&str; 7] = [BOLD, RED_BOLD, GREEN_BOLD, YELLOW_BOLD, MAGENTA_BOLD, CYAN_BOLD, RESET];
+
+/// Text made safe for a terminal. Owner names, emails, cluster names and IBM's error texts come
+/// from servers and other users: an OSC title change or a screen clear hidden in a display name
+/// reached the terminal once (issue #8). Every escape sequence except this module's own colour
+/// codes is removed, and so is every other control character but newline and tab. Our colour
+/// codes are kept even if a server sent them: they can only colour text, in our palette.
+#[must_use]
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\x1b' {
+            if let Some(code) = PALETTE.iter().find(|p| rest.starts_with(**p)) {
+                out.push_str(code);
+                rest = &rest[code.len()..];
+                continue;
+            }
+            rest = skip_escape(rest);
+            continue;
+        }
+        if !unsafe_char(c) {
+            out.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Skips one escape sequence at the start of `s` (which starts with ESC): CSI up to its final
+/// byte, OSC/DCS/APC/PM/SOS up to BEL or ST, anything else up to its final character.
+fn skip_escape(s: &str) -> &str {
+    let body = &s[1..];
+    let mut chars = body.char_indices();
+    match chars.next() {
+        Some((_, '[')) => {
+            for (i, c) in chars {
+                if ('\u{40}'..='\u{7e}').contains(&c) {
+                    return &body[i + c.len_utf8()..];
+                }
+            }
+            ""
+        }
+        Some((_, ']' | 'P' | '_' | '^' | 'X')) => {
+            let mut prev_esc = false;
+            for (i, c) in chars {
+                if c == '\x07' || (prev_esc && c == '\\') {
+                    return &body[i + c.len_utf8()..];
+                }
+                prev_esc = c == '\x1b';
+            }
+            ""
+        }
+        // Other sequences: intermediate bytes (0x20-0x2f, as in `ESC ( B`), then one final.
+        Some((i, c)) => {
+            let mut end = i + c.len_utf8();
+            if (' '..='/').contains(&c) {
+                for (j, d) in chars {
+                    end = j + d.len_utf8();
+                    if !(' '..='/').contains(&d) {
+                        break;
+                    }
+                }
+            }
+            &body[end..]
+        }
+        None => "",
+    }
 }
 
 const BOLD: &str = "\x1b[1m";
@@ -100,6 +175,11 @@ impl Ui {
         }
     }
 
+    /// A warning that `-q` does not hide (something the user must know, not chatter).
+    pub fn alert(&self, text: &str) {
+        eprint_text(&format!("{}\n", self.paint(MAGENTA_BOLD, text)));
+    }
+
     /// The one JSON document of JSON mode.
     pub fn json_doc(&self, value: &serde_json::Value) {
         let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| String::from("null"));
@@ -127,7 +207,7 @@ impl Ui {
         if !self.quiet {
             out.push('\n');
         }
-        let _ = std::io::stderr().write_all(cluster_api_key_core::trace::redact(&out).as_bytes());
+        eprint_text(&cluster_api_key_core::trace::redact(&out));
     }
 
     fn highlight_commands(&self, text: &str) -> String {
@@ -200,7 +280,7 @@ impl Ui {
             // In JSON mode stdout carries only the document, so the prompt goes to stderr.
             let prompt = format!("{question} [y/N]{} ", self.paint(CYAN_BOLD, ">"));
             if self.json {
-                eprint!("{prompt}");
+                eprint_text(&prompt);
                 let _ = std::io::stderr().flush();
             } else {
                 out(&prompt);
@@ -235,5 +315,22 @@ pub fn print_text(text: &str) {
 
 /// Writes free text to stderr.
 pub fn eprint_text(text: &str) {
-    let _ = std::io::stderr().write_all(text.as_bytes());
+    let _ = std::io::stderr().write_all(terminal_safe(text).as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_text_cannot_drive_the_terminal() {
+        let evil = "Mallory\x1b]0;TITLE\x07\x1b[2J\x1b[1;1H\rOK\x08\u{9b}31m\x1b(B end";
+        assert_eq!(terminal_safe(evil), "MalloryOK31m end");
+        // Our own colours survive; a newline and a tab too.
+        let ours = format!("{GREEN_BOLD}OK{RESET}\n\tnext");
+        assert_eq!(terminal_safe(&ours), ours);
+        // An unterminated sequence eats the rest rather than reaching the terminal.
+        assert_eq!(terminal_safe("a\x1b]0;never ends"), "a");
+        assert_eq!(terminal_safe("plain text"), "plain text");
+    }
 }

@@ -2,12 +2,16 @@
 //! retries blindly, says exactly what happened, records it in the audit log and lists the
 //! follow-ups.
 
+use std::path::Path;
+use std::time::Duration;
+
 use cluster_api_key_core::audit::AuditLog;
 use cluster_api_key_core::ops::{Session, reset};
 
 use super::core_err;
 use crate::cli::ResetArgs;
 use crate::error::CommandError;
+use crate::signals::Interrupts;
 use crate::ui::Ui;
 
 /// Verification timing from the environment the context was loaded with.
@@ -27,7 +31,13 @@ fn owner_text(o: &cluster_api_key_core::api::containers::KeyOwner) -> String {
 ///
 /// # Errors
 /// Any failure, ready to print.
-pub async fn run(session: &Session, ui: &Ui, args: &ResetArgs, audit: Option<&AuditLog>) -> Result<(), CommandError> {
+pub async fn run(
+    session: &Session,
+    ui: &Ui,
+    args: &ResetArgs,
+    plugin_dir: Option<&Path>,
+    audit: Option<&AuditLog>,
+) -> Result<(), CommandError> {
     ui.progress("Collecting the clusters and the current API key owner...");
     let plan = reset::plan(session, args.region.as_deref(), args.resource_group.as_deref())
         .await
@@ -91,22 +101,41 @@ pub async fn run(session: &Session, ui: &Ui, args: &ResetArgs, audit: Option<&Au
         ui.entity(t.region.as_str()),
         ui.entity(&t.resource_group.name)
     ));
-    let mut report = reset::execute(session, &plan, audit).await.map_err(|e| {
+    let ctx = &session.ctx;
+    let opts = reset::ExecuteOptions {
+        audit: audit.cloned(),
+        lock_dir: plugin_dir.map(|d| d.join("locks")),
+        lock_timeout: Duration::from_secs(ctx.lock_timeout_secs),
+        grace: Duration::from_secs(ctx.reset_grace_secs),
+        interval: Duration::from_millis(ctx.verify_interval_ms),
+        ..reset::ExecuteOptions::default()
+    };
+    // From here on a signal must not end the process silently: the POST may be under way.
+    let interrupts = Interrupts::listen();
+    let mut report = reset::execute(session, &plan, &opts, interrupts.first()).await.map_err(|e| {
         let unknown = matches!(e, cluster_api_key_core::Error::ResetOutcomeUnknown { .. });
         let mut err = core_err(session)(e);
         if !unknown {
-            // execute() only returns other errors when it made sure no new key exists.
+            // execute() returns other errors only for IBM's own refusal or a request never sent.
             err.hints.push(String::from("Nothing was changed: the API key was not reset."));
         }
         err
     })?;
-    let verification = if args.no_verify || plan.clusters.is_empty() {
+    let verification = if args.no_verify || plan.clusters.is_empty() || interrupts.seen() {
         None
     } else {
         ui.progress("Waiting for the new owner to show (IAM replicates new keys)...");
         let (timeout, interval) = verify_timing(&session.ctx);
-        Some(reset::verify(session, &plan, timeout, interval).await)
+        tokio::select! {
+            v = reset::verify(session, &plan, timeout, interval) => Some(v),
+            () = interrupts.first() => None,
+        }
     };
+    if interrupts.seen() {
+        report.warnings.push(String::from(
+            "Interrupted: the reset happened, but the new owner was not verified. Press Ctrl-C again to exit at once.",
+        ));
+    }
     report.verified = match &verification {
         Some(reset::Verification::Verified) => Some(true),
         Some(reset::Verification::TimedOut(_)) => Some(false),
@@ -124,8 +153,8 @@ pub async fn run(session: &Session, ui: &Ui, args: &ResetArgs, audit: Option<&Au
             session.ctx.cli_name
         ));
     }
-    if report.confirmed_after_error {
-        ui.warn("The request reported an error, but the new key exists: the reset happened.");
+    for w in &report.warnings {
+        ui.warn(w);
     }
     ui.say(&format!(
         "The API key for region {} and resource group {} now belongs to {}.",

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::common::{TestEnv, read};
 
 fn fault(method: &str, path: &str, kind: FaultKind, times: Option<u32>) -> Fault {
-    Fault { method: Some(method.into()), path: Some(path.into()), kind, times }
+    Fault { method: Some(method.into()), path: Some(path.into()), region: None, resource_group: None, kind, times }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -59,13 +60,31 @@ impl Record {
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     path: PathBuf,
+    /// Why records could not be written. A failed audit write must not turn a done reset into a
+    /// failure, but it must not be silent either: the binary shows these (issue #8).
+    failures: Arc<Mutex<Vec<String>>>,
 }
 
 impl AuditLog {
     /// The log in `dir`.
     #[must_use]
     pub fn in_dir(dir: &Path) -> Self {
-        Self { path: dir.join(FILE_NAME) }
+        Self { path: dir.join(FILE_NAME), failures: Arc::default() }
+    }
+
+    /// Appends `record`; on failure, remembers why (see [`AuditLog::failures`]) and returns
+    /// the message, so that the operation's own outcome stays what it was.
+    pub fn record(&self, record: &Record) -> Option<String> {
+        let e = self.append(record).err()?;
+        let msg = format!("The audit log could not be written ({e}); this {} is not recorded.", record.action);
+        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(msg.clone());
+        Some(msg)
+    }
+
+    /// Every failed write so far, as messages to show.
+    #[must_use]
+    pub fn failures(&self) -> Vec<String> {
+        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     /// Its path.
@@ -80,7 +99,7 @@ impl AuditLog {
     /// I/O errors.
     pub fn append(&self, record: &Record) -> Result<()> {
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_owned(), source })?;
+            crate::fsutil::create_private_dir(dir)?;
         }
         let mut line = serde_json::to_string(record).unwrap_or_default();
         line = crate::trace::redact(&line);

@@ -186,6 +186,29 @@ pub struct Context {
     pub verify_timeout_secs: u64,
     /// How often it looks.
     pub verify_interval_ms: u64,
+    /// How long `reset` looks for the new key when the answer left the outcome open.
+    pub reset_grace_secs: u64,
+    /// How long `reset` waits for another reset of the same target.
+    pub lock_timeout_secs: u64,
+}
+
+/// A numeric setting from the environment (`name`, else `alias` when not empty), within
+/// `range`; unset is `default`. Every number is bounded: an absurd value once overflowed a
+/// deadline and panicked after a completed reset (issue #8).
+fn number(env: &Env, name: &str, alias: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64> {
+    let (var, raw) = match (env.get(name), (!alias.is_empty()).then(|| env.get(alias)).flatten()) {
+        (Some(v), _) => (name, v),
+        (None, Some(v)) => (alias, v),
+        (None, None) => return Ok(default),
+    };
+    match raw.trim().parse::<u64>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(Error::BadSetting {
+            name: var.to_owned(),
+            value: raw.chars().take(40).collect(),
+            expected: format!("a whole number from {} to {}", range.start(), range.end()),
+        }),
+    }
 }
 
 /// Default HTTP timeout when neither the env nor the config sets one.
@@ -231,19 +254,17 @@ impl Context {
         let c = config.clone().unwrap_or_default();
         let network = Network::from_flags(c.is_private, c.is_access_from_vpc);
         let endpoints = Endpoints::new(network, &c.cloud_name, &c.iam_urls, env)?;
-        let timeout_secs = env
-            .first(&[env::IBMCLOUD_HTTP_TIMEOUT, env::BLUEMIX_HTTP_TIMEOUT])
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .filter(|s| *s > 0)
-            .unwrap_or(c.http_timeout);
+        let timeout_secs = match env.first(&[env::IBMCLOUD_HTTP_TIMEOUT, env::BLUEMIX_HTTP_TIMEOUT]) {
+            Some(_) => number(env, env::IBMCLOUD_HTTP_TIMEOUT, env::BLUEMIX_HTTP_TIMEOUT, 0, 0..=3600)?,
+            None => c.http_timeout.min(3600),
+        };
         let timeout = if timeout_secs > 0 { Duration::from_secs(timeout_secs) } else { DEFAULT_HTTP_TIMEOUT };
         let trace = env
             .first(&[env::IBMCLOUD_TRACE, env::BLUEMIX_TRACE])
             .map(str::to_owned)
             .or_else(|| Some(c.trace.clone()).filter(|t| !t.is_empty()))
             .filter(|t| !t.eq_ignore_ascii_case("false"));
-        let retry_base =
-            Duration::from_millis(env.get(env::CAK_RETRY_BASE_MS).and_then(|v| v.parse().ok()).unwrap_or(250));
+        let retry_base = Duration::from_millis(number(env, env::CAK_RETRY_BASE_MS, "", 250, 1..=60_000)?);
         let region = c.region.clone().map(Region::new);
         let resource_group = c.resource_group.clone().map(|(id, name)| ResourceGroup {
             id: ResourceGroupId::new(id),
@@ -260,12 +281,10 @@ impl Context {
             cli_name: env.cli_name(),
             region,
             resource_group,
-            verify_timeout_secs: env.get(env::CAK_VERIFY_TIMEOUT_SECS).and_then(|v| v.parse().ok()).unwrap_or(60),
-            verify_interval_ms: env
-                .get(env::CAK_VERIFY_INTERVAL_MS)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(2000)
-                .max(10),
+            verify_timeout_secs: number(env, env::CAK_VERIFY_TIMEOUT_SECS, "", 60, 0..=3600)?,
+            verify_interval_ms: number(env, env::CAK_VERIFY_INTERVAL_MS, "", 2000, 10..=60_000)?,
+            reset_grace_secs: number(env, env::CAK_RESET_GRACE_SECS, "", 30, 0..=600)?,
+            lock_timeout_secs: number(env, env::CAK_LOCK_TIMEOUT_SECS, "", 180, 0..=3600)?,
         })
     }
 

@@ -71,7 +71,11 @@ pub const CAK_RETRY_BASE_MS: &str = "CLUSTER_API_KEY_RETRY_BASE_MS";
 pub const CAK_VERIFY_TIMEOUT_SECS: &str = "CLUSTER_API_KEY_VERIFY_TIMEOUT_SECS";
 /// How often `reset` looks at the owner while verifying, in milliseconds (default 2000).
 pub const CAK_VERIFY_INTERVAL_MS: &str = "CLUSTER_API_KEY_VERIFY_INTERVAL_MS";
-/// Overrides the plugin's own directory (audit log, sandbox state).
+/// How long `reset` looks for the new key when the answer left the outcome open (seconds).
+pub const CAK_RESET_GRACE_SECS: &str = "CLUSTER_API_KEY_RESET_GRACE_SECS";
+/// How long `reset` waits for another reset of the same target to finish (seconds).
+pub const CAK_LOCK_TIMEOUT_SECS: &str = "CLUSTER_API_KEY_LOCK_TIMEOUT_SECS";
+/// Overrides the plugin's own folder (audit log, sandbox, locks).
 pub const CAK_HOME: &str = "CLUSTER_API_KEY_HOME";
 
 /// A snapshot of the environment. Empty values count as unset, as in the Go SDK.

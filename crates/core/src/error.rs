@@ -117,6 +117,21 @@ impl ApiError {
         err
     }
 
+    /// Whether this answer is demonstrably IBM's own: the containers API's error body with both
+    /// its code and its incident ID. Only such an answer says the request was processed and
+    /// refused; a gateway's 502/503/504, an HTML page or an empty body says nothing about what
+    /// the backend did (issue #8: a 504 came back while the key was still being minted).
+    ///
+    /// INFERRED (ibm-cloud-apis.md §11): every published containers error body carries
+    /// `incidentID` and `code`; gateways in front of the API are not known to forge them.
+    #[must_use]
+    pub fn is_ibm_refusal(&self) -> bool {
+        self.service == Service::Containers
+            && self.structured
+            && self.code.as_deref().is_some_and(|c| !c.is_empty())
+            && self.incident_id.as_deref().is_some_and(|i| !i.is_empty())
+    }
+
     /// Whether this is the containers API's "cluster not found".
     #[must_use]
     pub fn is_cluster_not_found(&self) -> bool {
@@ -248,6 +263,16 @@ pub enum Error {
     /// No default resource group could be found.
     #[error("The account has no default resource group.")]
     NoDefaultResourceGroup,
+    /// A setting in the environment that is out of range or not a number.
+    #[error("{name}='{value}' is not valid: expected {expected}.")]
+    BadSetting {
+        /// The variable.
+        name: String,
+        /// Its value (shortened).
+        value: String,
+        /// What it must be.
+        expected: String,
+    },
     /// An endpoint override that is not a URL.
     #[error("The endpoint '{value}' given in {name} is not a valid http(s) URL.")]
     BadEndpoint {
@@ -269,6 +294,9 @@ pub enum Error {
         message: String,
         /// Whether it was a timeout.
         timeout: bool,
+        /// Whether the connection was never made (DNS, refused, TLS handshake), so the request
+        /// certainly did not reach the server.
+        not_sent: bool,
     },
     /// A successful response whose body could not be read.
     #[error("{service} returned a response that could not be read: {detail}")]
@@ -352,6 +380,7 @@ impl Error {
                     vec![String::from("Check your network connection and try again.")]
                 }
             }
+            Self::BadSetting { name, .. } => vec![format!("Unset {name} or give it a value in range.")],
             Self::ResetOutcomeUnknown { .. } => vec![format!(
                 "Check the key owner with '{cli} cluster-api-key info --cluster CLUSTER' and your keys with '{cli} iam api-keys' before resetting again."
             )],
@@ -368,13 +397,16 @@ impl Error {
         }
     }
 
-    /// Whether the request may have reached the server and been processed (a timeout, a reset
-    /// connection after sending, a 5xx): for a non-idempotent call, its outcome is unknown.
+    /// Whether a non-idempotent call that ended in this error may have been processed, so its
+    /// outcome is unknown until someone looks. Only two answers say "not processed": IBM's own
+    /// refusal ([`ApiError::is_ibm_refusal`]) and a connection that was never made. Errors
+    /// raised before anything was sent (config, endpoints, auth) are not processed either.
     #[must_use]
     pub fn outcome_unknown(&self) -> bool {
         match self {
-            Self::Transport { .. } => true,
-            Self::Api(api) => api.status >= 500,
+            Self::Transport { not_sent, .. } => !not_sent,
+            Self::Api(api) => !api.is_ibm_refusal(),
+            Self::BadResponse { .. } => true,
             _ => false,
         }
     }

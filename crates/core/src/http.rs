@@ -199,7 +199,11 @@ impl Http {
             .tls_danger_accept_invalid_certs(settings.ssl_disabled)
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| Error::Transport { message: format!("could not initialise HTTP: {e}"), timeout: false })?;
+            .map_err(|e| Error::Transport {
+                message: format!("could not initialise HTTP: {e}"),
+                timeout: false,
+                not_sent: true,
+            })?;
         let (tracer, warning) = match &settings.trace {
             Some(t) => {
                 let (tr, w) = Tracer::from_setting(t);
@@ -312,8 +316,9 @@ impl Http {
         } else {
             "the request failed"
         };
-        // Only scheme, host and path: a query string could carry anything.
-        let place = format!("{}://{}{}", url.scheme(), url.host_str().unwrap_or(""), url.path());
+        // Only scheme, host, port and path: a query string (or user info) could carry anything.
+        let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+        let place = format!("{}://{}{port}{}", url.scheme(), url.host_str().unwrap_or(""), url.path());
         let mut source = String::new();
         let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
         while let Some(s) = cur {
@@ -328,7 +333,9 @@ impl Http {
         if let Some(t) = &self.tracer {
             t.failure(start.elapsed(), &message);
         }
-        Error::Transport { message, timeout }
+        // reqwest's `is_connect` covers DNS, refused connections, connect timeouts and TLS
+        // handshakes: the request itself was never written, so even a POST did not happen.
+        Error::Transport { message, timeout, not_sent: e.is_connect() }
     }
 }
 

@@ -16,6 +16,7 @@ pub mod context;
 pub mod endpoints;
 pub mod env;
 pub mod error;
+pub mod fsutil;
 pub mod http;
 pub mod jwt;
 pub mod ops;

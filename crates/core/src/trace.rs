@@ -85,7 +85,13 @@ impl Tracer {
             opts.mode(0o600);
         }
         match opts.open(setting) {
-            Ok(f) => (Self { sink: Mutex::new(Sink::File(f)) }, None),
+            Ok(f) => {
+                // `mode` applies only to a file we create; an existing trace file (made by the
+                // Go CLI with its umask, or by hand) is made private too: it holds request URLs
+                // and account details, if never a secret.
+                let _ = crate::fsutil::make_private(std::path::Path::new(setting));
+                (Self { sink: Mutex::new(Sink::File(f)) }, None)
+            }
             Err(e) => (
                 Self { sink: Mutex::new(Sink::Stderr) },
                 Some(format!("An error occurred when creating log file '{setting}':\n{e}\n\n")),

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use cluster_api_key_core::api::iam_identity::ListQuery;
 use cluster_api_key_core::context::{CliConfig, Context, SessionSource};
@@ -84,6 +85,8 @@ async fn a_401_leads_to_one_refresh_and_one_replay_not_a_loop() {
     let s = f.session().await;
     f.emu.handle.set_knobs(|k| {
         k.faults.push(Fault {
+            region: None,
+            resource_group: None,
             method: None,
             path: Some("clusterkeyowner".into()),
             kind: FaultKind::Status { status: 401 },
@@ -102,12 +105,16 @@ async fn retryable_statuses_on_reads_are_retried() {
     let s = f.session().await;
     f.emu.handle.set_knobs(|k| {
         k.faults.push(Fault {
+            region: None,
+            resource_group: None,
             method: None,
             path: Some("resource_groups".into()),
             kind: FaultKind::Status { status: 429 },
             times: Some(1),
         });
         k.faults.push(Fault {
+            region: None,
+            resource_group: None,
             method: None,
             path: Some("resource_groups".into()),
             kind: FaultKind::Status { status: 502 },
@@ -120,6 +127,8 @@ async fn retryable_statuses_on_reads_are_retried() {
     // 501 is not retried.
     f.emu.handle.set_knobs(|k| {
         k.faults.push(Fault {
+            region: None,
+            resource_group: None,
             method: None,
             path: Some("resource_groups".into()),
             kind: FaultKind::Status { status: 501 },
@@ -155,6 +164,8 @@ async fn a_post_is_never_retried_by_the_transport() {
     let s = f.session().await;
     f.emu.handle.set_knobs(|k| {
         k.faults.push(Fault {
+            region: None,
+            resource_group: None,
             method: Some("POST".into()),
             path: Some("/v1/keys".into()),
             kind: FaultKind::Status { status: 503 },
@@ -162,8 +173,14 @@ async fn a_post_is_never_retried_by_the_transport() {
         })
     });
     let e = s.containers(Some(&Region::new("us-south"))).unwrap().reset_key(None).await.unwrap_err();
-    assert!(e.outcome_unknown());
+    // IBM's own error body says the request was processed and refused...
+    assert!(!e.outcome_unknown());
     assert_eq!(f.emu.handle.stat("POST /v1/keys"), 1);
+    // ...a gateway's page says nothing of the kind; neither is retried.
+    f.emu.handle.set_knobs(|k| k.faults.push(post_fault(FaultKind::Html { status: 503 })));
+    let e = s.containers(Some(&Region::new("us-south"))).unwrap().reset_key(None).await.unwrap_err();
+    assert!(e.outcome_unknown());
+    assert_eq!(f.emu.handle.stat("POST /v1/keys"), 2);
 }
 
 #[tokio::test]
@@ -225,7 +242,7 @@ async fn reset_plan_and_execute() {
     assert_eq!(plan.clusters.len(), 2);
     assert_eq!(plan.current_owner.as_ref().unwrap().name, "Dave Departed");
     assert_eq!(plan.caller.iam_id.as_ref().unwrap().as_str(), world::FUNCTIONAL);
-    let report = ops::reset::execute(&s, &plan, None).await.unwrap();
+    let report = ops::reset::execute(&s, &plan, &quick(None), std::future::pending()).await.unwrap();
     assert!(report.new_key_id.is_some());
     assert!(!report.confirmed_after_error);
     let info = ops::info::by_cluster(&s, "shop-vpc", None, None).await.unwrap();
@@ -249,4 +266,166 @@ async fn refresh_tokens_never_go_over_plain_http_to_a_remote_host() {
     let e = s.containers(Some(&Region::new("us-south"))).unwrap().key_owner("shop-vpc", None).await.unwrap_err();
     assert!(matches!(e, Error::InsecureEndpoint(_)), "{e:?}");
     assert_eq!(f.emu.handle.stat("grant refresh_token"), 0);
+}
+
+/// Execute options that keep tests short: a 2 s grace, 50 ms between looks.
+fn quick(lock_dir: Option<PathBuf>) -> ops::reset::ExecuteOptions {
+    ops::reset::ExecuteOptions {
+        lock_dir,
+        grace: Duration::from_secs(2),
+        interrupted_grace: Duration::from_millis(300),
+        interval: Duration::from_millis(50),
+        ..Default::default()
+    }
+}
+
+fn post_fault(kind: FaultKind) -> Fault {
+    Fault {
+        method: Some("POST".into()),
+        path: Some("/v1/keys".into()),
+        region: None,
+        resource_group: None,
+        kind,
+        times: Some(1),
+    }
+}
+
+fn functional_keys(f: &Fixture) -> usize {
+    f.emu.handle.dump().api_keys.iter().filter(|k| k.name == ops::KEY_NAME && k.iam_id == world::FUNCTIONAL).count()
+}
+
+#[tokio::test]
+async fn a_gateway_504_while_the_backend_mints_the_key_is_found_not_called_nothing() {
+    let f = fixture(keys::FUNCTIONAL, false).await;
+    let s = f.session().await;
+    let plan = ops::reset::plan(&s, Some("us-south"), Some("Default")).await.unwrap();
+    f.emu.handle.set_knobs(|k| {
+        k.faults.push(post_fault(FaultKind::Gateway { status: 504, html: true, backend_delay_ms: 400 }));
+    });
+    let report = ops::reset::execute(&s, &plan, &quick(None), std::future::pending()).await.unwrap();
+    assert!(report.confirmed_after_error, "{report:?}");
+    let id = report.new_key_id.expect("the key minted after the 504");
+    assert!(f.emu.handle.dump().api_keys.iter().any(|k| k.id == id.as_str()));
+    assert!(report.warnings.iter().any(|w| w.contains("HTTP 504")), "{:?}", report.warnings);
+}
+
+#[tokio::test]
+async fn a_gateway_error_with_no_key_afterwards_is_unknown_never_nothing_changed() {
+    for kind in
+        [FaultKind::Html { status: 502 }, FaultKind::Gateway { status: 503, html: false, backend_delay_ms: 60_000 }]
+    {
+        let f = fixture(keys::FUNCTIONAL, false).await;
+        let s = f.session().await;
+        let plan = ops::reset::plan(&s, Some("us-south"), Some("Default")).await.unwrap();
+        f.emu.handle.set_knobs(|k| k.faults.push(post_fault(kind.clone())));
+        let e = ops::reset::execute(&s, &plan, &quick(None), std::future::pending()).await.unwrap_err();
+        assert!(matches!(e, Error::ResetOutcomeUnknown { .. }), "{kind:?}: {e}");
+        assert!(e.to_string().contains("may still be processed"), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn ibm_own_refusal_is_nothing_changed_at_once() {
+    let f = fixture(keys::FUNCTIONAL, false).await;
+    let s = f.session().await;
+    let plan = ops::reset::plan(&s, Some("us-south"), Some("Default")).await.unwrap();
+    f.emu.handle.set_knobs(|k| k.faults.push(post_fault(FaultKind::Status { status: 500 })));
+    let start = std::time::Instant::now();
+    let e = ops::reset::execute(&s, &plan, &quick(None), std::future::pending()).await.unwrap_err();
+    assert!(matches!(&e, Error::Api(api) if api.is_ibm_refusal()), "{e:?}");
+    // No grace period: IBM's own answer is final (the one look after a 5xx does not wait).
+    assert!(start.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn a_200_html_page_is_not_success() {
+    let f = fixture(keys::FUNCTIONAL, false).await;
+    let s = f.session().await;
+    let plan = ops::reset::plan(&s, Some("us-south"), Some("Default")).await.unwrap();
+    let before = functional_keys(&f);
+    f.emu.handle.set_knobs(|k| k.faults.push(post_fault(FaultKind::Html { status: 200 })));
+    let e = ops::reset::execute(&s, &plan, &quick(None), std::future::pending()).await.unwrap_err();
+    assert!(matches!(e, Error::ResetOutcomeUnknown { .. }), "{e}");
+    assert!(e.to_string().contains("not IBM's answer"), "{e}");
+    assert_eq!(functional_keys(&f), before);
+}
+
+#[tokio::test]
+async fn a_captive_200_while_the_backend_mints_the_key_is_found() {
+    let f = fixture(keys::FUNCTIONAL, false).await;
+    let s = f.session().await;
+    let plan = ops::reset::plan(&s, Some("us-south"), Some("Default")).await.unwrap();
+    f.emu.handle.set_knobs(|k| {
+        k.faults.push(post_fault(FaultKind::Gateway { status: 200, html: true, backend_delay_ms: 300 }));
+    });
+    let report = ops::reset::execute(&s, &plan, &quick(None), std::future::pending()).await.unwrap();
+    assert!(report.confirmed_after_error && report.new_key_id.is_some(), "{report:?}");
+}
+
+#[tokio::test]
+async fn a_connection_never_made_is_nothing_changed() {
+    let f = fixture(keys::FUNCTIONAL, false).await;
+    let s = f.session().await;
+    let plan = ops::reset::plan(&s, Some("us-south"), Some("Default")).await.unwrap();
+    // A port that was just free: connecting is refused, nothing is sent. (A listening server
+    // cannot refuse one route, so this fault needs no emulator knob.)
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let env = Env::from_pairs([
+        ("CLUSTER_API_KEY_IAM_ENDPOINT", f.emu.base_url.as_str()),
+        ("CLUSTER_API_KEY_RESOURCE_MANAGER_ENDPOINT", f.emu.base_url.as_str()),
+        ("CLUSTER_API_KEY_CONTAINERS_ENDPOINT", &format!("http://{closed}")),
+        ("CLUSTER_API_KEY_RETRY_BASE_MS", "1"),
+    ]);
+    let map = cluster_api_key_core::config_file::ConfigFile::new(&f.config).read().await.unwrap();
+    let ctx =
+        Context::from_parts(&env, None, Some(CliConfig::from_map(&map)), SessionSource::CliConfig(f.config.clone()))
+            .unwrap();
+    let dead = Session::new(ctx).unwrap();
+    let e = ops::reset::execute(&dead, &plan, &quick(None), std::future::pending()).await.unwrap_err();
+    assert!(matches!(e, Error::Transport { not_sent: true, .. }), "{e:?}");
+    assert!(!e.outcome_unknown());
+    // The message keeps the port, so the user can see which endpoint was refused.
+    assert!(e.to_string().contains(&closed.port().to_string()), "{e}");
+}
+
+#[tokio::test]
+async fn an_interruption_during_the_post_ends_in_unknown_after_a_short_look() {
+    let f = fixture(keys::FUNCTIONAL, false).await;
+    let s = f.session().await;
+    let plan = ops::reset::plan(&s, Some("us-south"), Some("Default")).await.unwrap();
+    f.emu.handle.set_knobs(|k| k.faults.push(post_fault(FaultKind::Delay { ms: 30_000 })));
+    let emu = f.emu.handle.clone();
+    // The interruption comes once the POST has reached the server.
+    let interrupted = async move {
+        while emu.stat("POST /v1/keys") == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let e = ops::reset::execute(&s, &plan, &quick(None), interrupted).await.unwrap_err();
+    assert!(matches!(e, Error::ResetOutcomeUnknown { .. }), "{e}");
+    assert!(e.to_string().contains("interrupted"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_resets_of_one_target_each_report_their_own_key() {
+    let f = fixture(keys::FUNCTIONAL, false).await;
+    let locks = tempfile::tempdir().unwrap();
+    // Slow POSTs make the three overlap without the lock.
+    f.emu.handle.set_knobs(|k| k.latency_ms = 30);
+    let mut tasks = Vec::new();
+    for _ in 0..3 {
+        let s = f.session().await;
+        let opts = quick(Some(locks.path().to_owned()));
+        tasks.push(tokio::spawn(async move {
+            let plan = ops::reset::plan(&s, Some("us-south"), Some("Default")).await.unwrap();
+            ops::reset::execute(&s, &plan, &opts, std::future::pending()).await.unwrap()
+        }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.unwrap().new_key_id.expect("each finds its key").to_string());
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "three resets, three different keys: {ids:?}");
 }

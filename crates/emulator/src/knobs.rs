@@ -25,6 +25,20 @@ pub enum FaultKind {
         /// Milliseconds.
         ms: u64,
     },
+    /// A gateway in front of the API gives up: the client gets this status at once (with an
+    /// HTML page, or an empty body), while the request still reaches the backend after
+    /// `backend_delay_ms` and is carried out there, as when a 504 comes back while the key is
+    /// still being minted.
+    Gateway {
+        /// HTTP status the client gets (504, 502, 503, or 200 for a captive portal).
+        status: u16,
+        /// Whether the answer is an HTML page (else an empty body).
+        #[serde(default)]
+        html: bool,
+        /// When the backend carries out the request, in milliseconds after the answer.
+        #[serde(default)]
+        backend_delay_ms: u64,
+    },
     /// Send the body slowly: a first chunk, then the rest after this long.
     SlowBody {
         /// Milliseconds.
@@ -41,6 +55,13 @@ pub struct Fault {
     /// Only requests whose path contains this (any when absent).
     #[serde(default)]
     pub path: Option<String>,
+    /// Only requests for this region (`X-Region`; any when absent), so that a batch can fail on
+    /// some targets only.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Only requests for this resource group ID (`X-Auth-Resource-Group`; any when absent).
+    #[serde(default)]
+    pub resource_group: Option<String>,
     /// What to do.
     #[serde(flatten)]
     pub kind: FaultKind,

@@ -224,6 +224,10 @@ async fn not_found(req: Request) -> Response {
 async fn knobs_layer(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let method = req.method().as_str().to_owned();
+    let (region, group) = {
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        (header("x-region"), header("x-auth-resource-group"))
+    };
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let knobs = shared.knobs().clone();
     shared.count(&format!("{method} {}", route_key(&path)));
@@ -262,6 +266,8 @@ async fn knobs_layer(State(shared): State<Arc<Shared>>, req: Request, next: Next
         let idx = k.faults.iter().position(|f| {
             f.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(&method))
                 && f.path.as_deref().is_none_or(|p| path.contains(p))
+                && f.region.as_deref().is_none_or(|r| region.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(r)))
+                && f.resource_group.as_deref().is_none_or(|g| group.as_deref() == Some(g))
         });
         idx.map(|i| {
             let f = k.faults[i].clone();
@@ -283,16 +289,31 @@ async fn knobs_layer(State(shared): State<Arc<Shared>>, req: Request, next: Next
     }
 }
 
+/// The HTML page a gateway (here: Cloudflare's wording) answers with.
+fn gateway_page(status: u16) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let reason = code.canonical_reason().unwrap_or("Error");
+    let html = format!(
+        "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"
+    );
+    (code, [("content-type", "text/html")], html).into_response()
+}
+
 async fn apply_fault(kind: FaultKind, path: &str, req: Request, next: Next) -> Response {
     match kind {
         FaultKind::Status { status } => util::error_for(path, status),
-        FaultKind::Html { status } => {
-            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-            let reason = code.canonical_reason().unwrap_or("Error");
-            let html = format!(
-                "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"
-            );
-            (code, [("content-type", "text/html")], html).into_response()
+        FaultKind::Html { status } => gateway_page(status),
+        FaultKind::Gateway { status, html, backend_delay_ms } => {
+            // The backend goes on without the client: it carries the request out later.
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(backend_delay_ms)).await;
+                let _ = next.run(req).await;
+            });
+            if html {
+                gateway_page(status)
+            } else {
+                StatusCode::from_u16(status).unwrap_or(StatusCode::GATEWAY_TIMEOUT).into_response()
+            }
         }
         FaultKind::Delay { ms } => {
             tokio::time::sleep(Duration::from_millis(ms)).await;

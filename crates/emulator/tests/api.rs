@@ -428,7 +428,14 @@ async fn knob_rate_limit() {
 async fn knob_faults() {
     let t = start().await;
     let (at, _) = t.login(keys::VIEWER).await;
-    let f = |kind, times| Fault { method: Some("GET".into()), path: Some("/v2/resource_groups".into()), kind, times };
+    let f = |kind, times| Fault {
+        method: Some("GET".into()),
+        path: Some("/v2/resource_groups".into()),
+        region: None,
+        resource_group: None,
+        kind,
+        times,
+    };
     t.emu.handle.set_knobs(|k| {
         k.faults = vec![
             f(FaultKind::Status { status: 503 }, Some(1)),

@@ -55,6 +55,30 @@ impl KeyOwner {
     }
 }
 
+/// What a 2xx answer to `POST /v1/keys` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResetAnswer {
+    /// IBM's answer: 204, or 200 with an empty or JSON body (ibm-cloud-apis.md §4: 204 is
+    /// documented, 200 has been seen; bluemix-go ignores the body).
+    Accepted,
+    /// A 2xx that is not IBM's (an HTML page from a proxy or captive portal, ...): it says
+    /// nothing about whether the reset happened. The text says what came back.
+    NotIbm(String),
+}
+
+impl ResetAnswer {
+    /// Classifies a 2xx answer.
+    #[must_use]
+    pub fn from_success(status: u16, body: &[u8]) -> Self {
+        let trimmed = body.iter().all(u8::is_ascii_whitespace);
+        if status == 204 || (status == 200 && (trimmed || serde_json::from_slice::<Value>(body).is_ok())) {
+            return Self::Accepted;
+        }
+        let what = crate::error::ApiError::parse(Service::Containers, status, body).description;
+        Self::NotIbm(format!("HTTP {status} that is not IBM's answer: {what}"))
+    }
+}
+
 /// A cluster, from any of the list calls (v1 and v2 share these keys).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -117,10 +141,10 @@ impl<'a> Containers<'a> {
     ///
     /// # Errors
     /// API and transport errors; check [`Error::outcome_unknown`] before trying again.
-    pub async fn reset_key(&self, group: Option<&ResourceGroupId>) -> Result<()> {
+    pub async fn reset_key(&self, group: Option<&ResourceGroupId>) -> Result<ResetAnswer> {
         let req = self.request(reqwest::Method::POST, "/v1/keys", group).idempotent(false);
-        // 204 is documented; 200 has been seen too. Any 2xx body is ignored, as bluemix-go does.
-        self.client.send(Service::Containers, req).await.map(|_| ())
+        let resp = self.client.send(Service::Containers, req).await?;
+        Ok(ResetAnswer::from_success(resp.status, &resp.body))
     }
 
     /// `GET /v1/logging/{idOrName}/clusterkeyowner`.
@@ -192,6 +216,17 @@ mod tests {
         assert_eq!(o.id.as_deref(), Some("ApiKey-123"));
         assert!(KeyOwner::decode(b"[]").is_err());
         assert!(KeyOwner::decode(b"<html>").is_err());
+    }
+
+    #[test]
+    fn only_ibm_shaped_success_answers_accept_a_reset() {
+        assert_eq!(ResetAnswer::from_success(204, b""), ResetAnswer::Accepted);
+        assert_eq!(ResetAnswer::from_success(200, b""), ResetAnswer::Accepted);
+        assert_eq!(ResetAnswer::from_success(200, b" \n"), ResetAnswer::Accepted);
+        assert_eq!(ResetAnswer::from_success(200, b"{}"), ResetAnswer::Accepted);
+        let html = ResetAnswer::from_success(200, b"<html><body><h1>Sign in to the Wi-Fi</h1></body></html>");
+        assert!(matches!(&html, ResetAnswer::NotIbm(t) if t.contains("Sign in to the Wi-Fi")), "{html:?}");
+        assert!(matches!(ResetAnswer::from_success(202, b""), ResetAnswer::NotIbm(_)));
     }
 
     #[test]

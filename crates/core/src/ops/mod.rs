@@ -4,6 +4,7 @@
 //! binary shows the plan, asks for confirmation, then executes: the core never prints.
 
 pub mod info;
+pub mod lock;
 pub mod reset;
 
 use std::sync::Arc;

@@ -1,15 +1,21 @@
 //! `reset`: replace the cluster API key of a region and resource group with one of the caller.
 //!
-//! `POST /v1/keys` mints a new key every time, so it is never retried blindly. When the call
-//! fails in a way that leaves its outcome open (a timeout, a dropped connection, a 5xx), we look
-//! at the caller's `containers-kubernetes-key` keys: a key for this target that was not there
-//! before means the reset happened; none means it did not; if even that cannot be read, we say
-//! the outcome is unknown and how to check it, rather than guess.
+//! `POST /v1/keys` mints a new key every time, so it is never retried blindly. Only two answers
+//! say the reset did not happen: IBM's own refusal (its error body with code and incident ID)
+//! and a connection that was never made. Any other answer (a gateway's 504, an HTML page, a
+//! timeout, a dropped connection) leaves the outcome open, and so does a 2xx that is not IBM's:
+//! then we look at the caller's `containers-kubernetes-key` keys for a while. A key for this
+//! target that was not there before means the reset happened; none means the outcome is still
+//! unknown, and we say how to check it rather than guess.
+
+use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::Serialize;
 
+use super::lock::TargetLock;
 use super::{Caller, KEY_NAME, Session, Target, is_key_for};
-use crate::api::containers::{Cluster, KeyOwner};
+use crate::api::containers::{Cluster, KeyOwner, ResetAnswer};
 use crate::api::iam_identity::{ApiKey, ListQuery};
 use crate::audit::{AuditLog, Record};
 use crate::error::{Error, Result};
@@ -31,7 +37,7 @@ pub struct ResetPlan {
     pub current_owner: Option<KeyOwner>,
     /// Why the current owner is unknown, if it is.
     pub owner_unknown_reason: Option<String>,
-    /// The caller's existing keys for this target, when they could be listed.
+    /// The caller's `containers-kubernetes-key` keys, when they could be listed.
     #[serde(skip)]
     pub existing_keys: Option<Vec<ApiKey>>,
 }
@@ -59,6 +65,10 @@ pub struct ResetReport {
     /// Whether the key owner was seen to be the caller after the reset; `None` when not checked
     /// (no clusters to ask about, or verification turned off).
     pub verified: Option<bool>,
+    /// Things the user should know that do not change the outcome.
+    pub warnings: Vec<String>,
+    /// Why the audit log could not be written, when it could not.
+    pub audit_error: Option<String>,
 }
 
 /// What verification saw.
@@ -124,7 +134,7 @@ pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) 
             Err(e) => (None, Some(e.to_string())),
         },
     };
-    let existing_keys = caller_keys(session, &caller, &target).await.ok();
+    let existing_keys = caller_keys(session, &caller).await.ok();
     Ok(ResetPlan {
         target,
         caller,
@@ -136,7 +146,8 @@ pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) 
     })
 }
 
-async fn caller_keys(session: &Session, caller: &Caller, target: &Target) -> Result<Vec<ApiKey>> {
+/// Every `containers-kubernetes-key` key of the caller (for any target: see [`new_key`]).
+async fn caller_keys(session: &Session, caller: &Caller) -> Result<Vec<ApiKey>> {
     let q = ListQuery {
         account_id: Some(caller.account.clone()),
         iam_id: caller.iam_id.clone(),
@@ -144,87 +155,255 @@ async fn caller_keys(session: &Session, caller: &Caller, target: &Target) -> Res
         key_type: None,
     };
     let keys = session.iam_identity().list(&q).await?;
-    Ok(keys.into_iter().filter(|k| is_key_for(k, target)).collect())
+    Ok(keys.into_iter().filter(|k| k.name == KEY_NAME).collect())
 }
 
-fn new_keys<'a>(before: &[ApiKey], after: &'a [ApiKey]) -> Vec<&'a ApiKey> {
-    after.iter().filter(|k| !before.iter().any(|b| b.id == k.id)).collect()
+/// The key a reset of `target` minted: a key in `after` that is not in `before`.
+///
+/// INFERRED (ibm-cloud-apis.md §6, §12.2): the key's description names the region and the
+/// resource group ID ([`is_key_for`]). Should IBM word it otherwise, a reset that IBM accepted
+/// must not read as "no new key", so a single new `containers-kubernetes-key` is taken as ours
+/// when none matches the description rule; this is the only place that makes that call.
+fn new_key(target: &Target, before: &[ApiKey], after: &[ApiKey]) -> Option<ApiKey> {
+    let fresh: Vec<&ApiKey> = after.iter().filter(|k| !before.iter().any(|b| b.id == k.id)).collect();
+    if let Some(k) = fresh.iter().rev().find(|k| is_key_for(k, target)) {
+        return Some((*k).clone());
+    }
+    match fresh.as_slice() {
+        [only] if only.description.as_deref().is_none_or(|d| !d.contains(target.region.as_str())) => {
+            Some((*only).clone())
+        }
+        _ => None,
+    }
 }
 
-/// Runs the reset, then records it in the audit log (when `audit` is given).
+/// How `execute` works around the POST.
+#[derive(Debug, Clone)]
+pub struct ExecuteOptions {
+    /// Where the audit log is, if anywhere.
+    pub audit: Option<AuditLog>,
+    /// Where the per-target lock files go (the plugin folder), if anywhere.
+    pub lock_dir: Option<PathBuf>,
+    /// How long to wait for another reset of the same target to finish.
+    pub lock_timeout: Duration,
+    /// How long to look for the new key when the answer leaves the outcome open.
+    pub grace: Duration,
+    /// How long to look after an interruption (short: the user wants to stop).
+    pub interrupted_grace: Duration,
+    /// How often to look.
+    pub interval: Duration,
+}
+
+impl Default for ExecuteOptions {
+    fn default() -> Self {
+        Self {
+            audit: None,
+            lock_dir: None,
+            lock_timeout: Duration::from_secs(180),
+            grace: Duration::from_secs(30),
+            interrupted_grace: Duration::from_secs(3),
+            interval: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What the POST's answer says on its own.
+enum Answer {
+    /// IBM accepted it.
+    Accepted,
+    /// IBM refused it, or it was never sent: the reset did not happen (unless the key list
+    /// says otherwise, which is checked for IBM's 5xx).
+    Refused(Error),
+    /// Anything else: the outcome is open; why.
+    Open(String),
+}
+
+/// Looks for the new key until `grace` has passed. `Ok(None)`: the list was read and no new
+/// key is there; `Err`: it could not be read at all.
+async fn look_for_new_key(
+    session: &Session,
+    plan: &ResetPlan,
+    before: &[ApiKey],
+    grace: Duration,
+    interval: Duration,
+) -> Result<Option<ApiKey>> {
+    let deadline = tokio::time::Instant::now() + grace;
+    let mut last = None;
+    loop {
+        match caller_keys(session, &plan.caller).await {
+            Ok(after) => {
+                if let Some(k) = new_key(&plan.target, before, &after) {
+                    return Ok(Some(k));
+                }
+                last = Some(Ok(None));
+            }
+            // One good read that showed nothing beats a later read that failed.
+            Err(e) => {
+                if !matches!(last, Some(Ok(None))) {
+                    last = Some(Err(e));
+                }
+            }
+        }
+        if tokio::time::Instant::now() + interval > deadline {
+            return last.unwrap_or(Ok(None));
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+/// Runs the reset, then records it in the audit log.
+///
+/// Around the POST it holds the target's lock (when `opts.lock_dir` is given), so that the key
+/// list taken just before and the one read just after differ by exactly the key this process
+/// minted. If `interrupted` completes while the POST is in flight, the answer is abandoned and
+/// a short look at the key list decides between "it happened" and "unknown".
+///
+/// Success is IBM's answer *and*, when the key list can be read, a new key (issue #8: a 200 HTML
+/// page from a proxy once read as success). IBM's own refusal, or a connection never made,
+/// means nothing changed. Everything else (a gateway's 5xx, an HTML page, an empty body, a
+/// timeout, a cut connection, an interruption) leads to a look for the new key over the grace
+/// period, and ends in "it happened" or [`Error::ResetOutcomeUnknown`], never "nothing changed".
 ///
 /// # Errors
 /// The API error when the reset certainly did not happen; [`Error::ResetOutcomeUnknown`] when
 /// it may have.
-pub async fn execute(session: &Session, plan: &ResetPlan, audit: Option<&AuditLog>) -> Result<ResetReport> {
+pub async fn execute(
+    session: &Session,
+    plan: &ResetPlan,
+    opts: &ExecuteOptions,
+    interrupted: impl std::future::Future<Output = ()>,
+) -> Result<ResetReport> {
     let t = &plan.target;
-    let result = session.containers(Some(&t.region))?.reset_key(Some(&t.resource_group.id)).await;
+    let audit = opts.audit.as_ref();
+    let mut warnings = Vec::new();
+    let _lock = match &opts.lock_dir {
+        Some(dir) => match TargetLock::acquire(dir, "reset", t, opts.lock_timeout).await {
+            Ok(l) => Some(l),
+            Err(e @ Error::LockTimeout { .. }) => {
+                record(audit, plan, "failed", Vec::new(), &format!("another reset of this target kept running: {e}"));
+                return Err(e);
+            }
+            Err(e) => {
+                warnings.push(format!(
+                    "Could not take the lock that keeps two resets of this target apart ({e}); the new key is found without it."
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    // The snapshot that decides which key is ours, taken under the lock; the plan's copy is the
+    // fallback, and comparing the two shows a reset that finished since the plan was made.
+    let before = match caller_keys(session, &plan.caller).await {
+        Ok(now) => {
+            if let Some(planned) = &plan.existing_keys {
+                for k in now.iter().filter(|k| is_key_for(k, t) && !planned.iter().any(|p| p.id == k.id)) {
+                    warnings.push(format!(
+                        "Another reset of this target finished moments ago (key {}, created {}); this one replaces that key again.",
+                        k.id,
+                        k.created_at.as_deref().unwrap_or("just now")
+                    ));
+                }
+            }
+            Some(now)
+        }
+        Err(_) => plan.existing_keys.clone(),
+    };
+
+    let containers = session.containers(Some(&t.region))?;
+    let post = containers.reset_key(Some(&t.resource_group.id));
+    tokio::pin!(post);
+    tokio::pin!(interrupted);
+    let (answer, grace) = tokio::select! {
+        r = &mut post => match r {
+            Ok(ResetAnswer::Accepted) => (Answer::Accepted, opts.grace),
+            Ok(ResetAnswer::NotIbm(what)) => (Answer::Open(what), opts.grace),
+            Err(e) if e.outcome_unknown() => (Answer::Open(e.to_string()), opts.grace),
+            Err(e) => (Answer::Refused(e), opts.grace),
+        },
+        () = &mut interrupted => (
+            Answer::Open(String::from("interrupted after the request was sent, before its answer came")),
+            opts.interrupted_grace,
+        ),
+    };
+
     let mut confirmed_after_error = false;
-    let mut new_key_id = None;
-    match result {
-        Ok(()) => {
-            if let (Some(before), Ok(after)) = (&plan.existing_keys, caller_keys(session, &plan.caller, t).await) {
-                new_key_id = new_keys(before, &after).last().map(|k| k.id.clone());
+    let new_key_id = match answer {
+        Answer::Accepted => match &before {
+            // Without a snapshot there is nothing to compare with: IBM's answer is all we have.
+            None => None,
+            Some(before) => match look_for_new_key(session, plan, before, grace, opts.interval).await {
+                Ok(Some(k)) => Some(k.id),
+                // The list was unreadable after the reset: IBM's answer stands.
+                Err(_) => None,
+                Ok(None) => {
+                    let detail = format!(
+                        "IBM accepted the request, but no new {KEY_NAME} has appeared among your keys in {} s",
+                        grace.as_secs()
+                    );
+                    return Err(unknown(audit, plan, detail, &warnings));
+                }
+            },
+        },
+        Answer::Refused(e) => {
+            // IBM's own 5xx says the request was processed and failed; a key that appeared
+            // anyway overrules it (one look, no waiting).
+            let server_side = matches!(&e, Error::Api(api) if api.status >= 500);
+            if server_side
+                && let Some(before) = &before
+                && let Ok(Some(k)) = look_for_new_key(session, plan, before, Duration::ZERO, opts.interval).await
+            {
+                confirmed_after_error = true;
+                warnings
+                    .push(format!("The request reported an error ({e}), but the new key exists: the reset happened."));
+                Some(k.id)
+            } else {
+                record(audit, plan, "failed", Vec::new(), &format!("reset did not happen: {e}"));
+                return Err(e);
             }
         }
-        Err(e) if e.outcome_unknown() => {
-            // A 5xx means the server finished with the request: if no new key exists, the reset
-            // did not happen. A timeout or a dropped connection means the request may still be
-            // in flight, so look a few times before concluding anything, and even then only
-            // say "unknown".
-            let in_flight = matches!(e, Error::Transport { .. });
-            let looks = if in_flight { 3 } else { 1 };
-            let mut check = Err(Error::Transport {
-                message: String::from("the key list could not be read before the reset"),
-                timeout: false,
-            });
-            if let Some(before) = &plan.existing_keys {
-                for i in 0..looks {
-                    if i > 0 {
-                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                    }
-                    check = caller_keys(session, &plan.caller, t)
-                        .await
-                        .map(|after| new_keys(before, &after).last().map(|k| k.id.clone()));
-                    if matches!(check, Ok(Some(_))) {
-                        break;
-                    }
-                }
-            }
-            match check {
-                Ok(Some(id)) => {
+        Answer::Open(why) => {
+            let found = match &before {
+                Some(before) => look_for_new_key(session, plan, before, grace, opts.interval).await,
+                None => Err(Error::Transport {
+                    message: String::from("the key list could not be read before the reset"),
+                    timeout: false,
+                    not_sent: true,
+                }),
+            };
+            match found {
+                Ok(Some(k)) => {
                     confirmed_after_error = true;
-                    new_key_id = Some(id);
+                    warnings.push(format!(
+                        "The answer left the outcome open ({why}), but the new key exists: the reset happened."
+                    ));
+                    Some(k.id)
                 }
-                Ok(None) if !in_flight => {
-                    record(audit, plan, "failed", Vec::new(), &format!("reset did not happen: {e}"));
-                    return Err(e);
+                Ok(None) => {
+                    let detail = format!(
+                        "{why}; no new key has appeared in {} s, but the request may still be processed",
+                        grace.as_secs()
+                    );
+                    return Err(unknown(audit, plan, detail, &warnings));
                 }
-                unknown => {
-                    let detail = match unknown {
-                        Err(check_err) => format!("{e}; checking afterwards failed too: {check_err}"),
-                        Ok(_) => format!("{e}; no new key has appeared so far, but the request may still be processed"),
-                    };
-                    record(audit, plan, "unknown", Vec::new(), &detail);
-                    return Err(Error::ResetOutcomeUnknown {
-                        region: t.region.to_string(),
-                        group: t.resource_group.name.clone(),
-                        detail,
-                    });
+                Err(check) => {
+                    return Err(unknown(
+                        audit,
+                        plan,
+                        format!("{why}; checking afterwards failed too: {check}"),
+                        &warnings,
+                    ));
                 }
             }
         }
-        Err(e) => {
-            record(audit, plan, "failed", Vec::new(), &e.to_string());
-            return Err(e);
-        }
-    }
+    };
+
     let ids: Vec<String> = new_key_id.iter().map(ToString::to_string).collect();
     let detail = match &plan.current_owner {
         Some(o) => format!("{KEY_NAME} replaced; previous owner {} <{}>", o.name, o.email),
         None => format!("{KEY_NAME} replaced"),
     };
-    record(audit, plan, "succeeded", ids, &detail);
+    let audit_error = record(audit, plan, "succeeded", ids, &detail);
     Ok(ResetReport {
         region: t.region.to_string(),
         resource_group_id: t.resource_group.id.to_string(),
@@ -235,11 +414,34 @@ pub async fn execute(session: &Session, plan: &ResetPlan, audit: Option<&AuditLo
         new_key_id,
         confirmed_after_error,
         verified: None,
+        warnings,
+        audit_error,
     })
 }
 
-fn record(audit: Option<&AuditLog>, plan: &ResetPlan, outcome: &str, key_ids: Vec<String>, detail: &str) {
-    let Some(log) = audit else { return };
+fn unknown(audit: Option<&AuditLog>, plan: &ResetPlan, detail: String, warnings: &[String]) -> Error {
+    record(audit, plan, "unknown", Vec::new(), &detail);
+    let mut detail = detail;
+    for w in warnings {
+        detail.push_str(". ");
+        detail.push_str(w.trim_end_matches('.'));
+    }
+    Error::ResetOutcomeUnknown {
+        region: plan.target.region.to_string(),
+        group: plan.target.resource_group.name.clone(),
+        detail,
+    }
+}
+
+/// Appends the audit record; returns why it could not be written, if it could not.
+fn record(
+    audit: Option<&AuditLog>,
+    plan: &ResetPlan,
+    outcome: &str,
+    key_ids: Vec<String>,
+    detail: &str,
+) -> Option<String> {
+    let log = audit?;
     let mut r = Record::now("reset", outcome);
     r.actor = plan.caller.iam_id.as_ref().map(ToString::to_string);
     r.account = Some(plan.caller.account.to_string());
@@ -247,7 +449,7 @@ fn record(audit: Option<&AuditLog>, plan: &ResetPlan, outcome: &str, key_ids: Ve
     r.resource_group_id = Some(plan.target.resource_group.id.to_string());
     r.key_ids = key_ids;
     r.detail = detail.to_owned();
-    // The audit log must not turn a done reset into a reported failure; a write error is
-    // swallowed here and the binary warns from the log's absence is not worth a failure.
-    let _ = log.append(&r);
+    // A failed write does not change the reset's outcome; the log remembers it for the binary
+    // to show, and the report carries it for JSON.
+    log.record(&r)
 }

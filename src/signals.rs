@@ -1,0 +1,82 @@
+//! Ctrl-C and SIGTERM once a reset has been sent.
+//!
+//! Before the POST, the default behaviour is right: the process ends and nothing has changed.
+//! After it, a silent death would hide a reset that happened (issue #8), so from
+//! [`Interrupts::listen`] on the first signal only asks the command to stop waiting and say what
+//! it knows; a second one ends the process at once with 130, as a shell expects.
+
+use tokio::sync::watch;
+
+/// Signals seen since [`Interrupts::listen`].
+#[derive(Debug, Clone)]
+pub struct Interrupts {
+    rx: watch::Receiver<bool>,
+}
+
+impl Interrupts {
+    /// Starts listening for SIGINT and SIGTERM (Ctrl-C on Windows). When the handlers cannot be
+    /// installed, the default behaviour stays, and [`Interrupts::first`] never completes.
+    pub fn listen() -> Self {
+        let (tx, rx) = watch::channel(false);
+        tokio::spawn(async move {
+            let Some(mut next) = Signals::new() else { return };
+            next.recv().await;
+            let _ = tx.send(true);
+            next.recv().await;
+            crate::ui::eprint_text("\nInterrupted again: exiting now. The outcome above is not final.\n");
+            std::process::exit(130);
+        });
+        Self { rx }
+    }
+
+    /// Completes at the first signal (at once if one was already seen).
+    pub async fn first(&self) {
+        let mut rx = self.rx.clone();
+        if rx.wait_for(|seen| *seen).await.is_err() {
+            // The listener is gone (no handlers): never complete.
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// Whether a signal has been seen.
+    pub fn seen(&self) -> bool {
+        *self.rx.borrow()
+    }
+}
+
+#[cfg(unix)]
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn new() -> Option<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Some(Self { int: signal(SignalKind::interrupt()).ok()?, term: signal(SignalKind::terminate()).ok()? })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+    }
+}
+
+#[cfg(not(unix))]
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn new() -> Option<Self> {
+        Some(Self)
+    }
+
+    async fn recv(&mut self) {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
