@@ -93,3 +93,28 @@ fn a_writer_killed_mid_write_leaves_a_recoverable_session() {
     assert_eq!(others(&after), others(&before));
     assert_ne!(after["IAMRefreshToken"], before["IAMRefreshToken"]);
 }
+
+#[test]
+fn a_read_only_config_folder_does_not_lose_the_session() {
+    let env = TestEnv::new();
+    env.handle().world().token_lifetime_secs = 5;
+    env.login(keys::VIEWER, Some("us-south"));
+    env.handle().world().token_lifetime_secs = 3600;
+    let before = env.read_config();
+    // The journal cannot be created beside config.json (a read-only folder; the failpoint
+    // stands in for the permission, which root would ignore), the file itself is writable.
+    let out = env
+        .command(&["info", "--cluster", "shop-vpc"])
+        .env("CLUSTER_API_KEY_FAILPOINT", "journal-unwritable")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(env.handle().stat("grant refresh_token"), 1);
+    let after = env.read_config();
+    assert_ne!(after["IAMRefreshToken"], before["IAMRefreshToken"], "the new refresh token was saved");
+    assert_eq!(others(&after), others(&before));
+    // The next run uses the saved session: no "log in again", no second refresh.
+    let r = env.run(&["info", "--cluster", "shop-vpc"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(env.handle().stat("grant refresh_token"), 1);
+}

@@ -12,5 +12,7 @@ mod config;
 mod host;
 /// Packaging: golden metadata, plugin repository, versions, cargo-dist configuration.
 mod release;
+/// Issue #8: never misreport a reset; signals, locks, audit failures, terminal safety.
+mod reliability;
 /// `--sandbox`.
 mod sandbox;

@@ -185,13 +185,28 @@ impl Auth {
     }
 }
 
+/// IAM's codes for a refresh token that can never work again (invalid, expired, session
+/// inactive): only these, or a 401, mean "log in again".
+const SESSION_OVER: [&str; 3] = ["BXNIM0407E", "BXNIM0408E", "BXNIM0439E"];
+
 fn map_refresh_error(e: Error) -> Error {
     match e {
         Error::Api(api) if api.service == Service::IamToken && (400..500).contains(&api.status) => {
-            // BXNIM0407E (invalid), BXNIM0408E (expired), BXNIM0439E (session inactive) and any
-            // other 4xx: the session cannot be renewed; only a new login helps.
-            Error::SessionExpired { code: api.code }
+            let over = api.status == 401 || api.code.as_deref().is_some_and(|c| SESSION_OVER.contains(&c));
+            if over {
+                Error::SessionExpired { code: api.code }
+            } else {
+                // A 429, or a 400 that does not say the token is dead: the next run may well
+                // work, so "your session has expired" would be wrong (issue #8).
+                Error::RefreshFailed { detail: format!("IAM did not refresh the session: {api}"), spent: false }
+            }
         }
+        // The request went out and its answer was lost: IAM may have rotated the refresh
+        // token, in which case the stored one is spent.
+        Error::Transport { message, not_sent: false, .. } => Error::RefreshFailed {
+            detail: format!("The answer to the session refresh was lost: {message}"),
+            spent: true,
+        },
         other => other,
     }
 }

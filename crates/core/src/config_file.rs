@@ -244,11 +244,25 @@ impl LockedConfig {
             "replaces_sha256": sha256_hex(&current),
             "content": String::from_utf8_lossy(&new),
         });
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err(dir))?;
-        // NamedTempFile is created 0600 on Unix; the journal holds tokens, so keep it that way.
-        tmp.write_all(&serde_json::to_vec(&entry).unwrap_or_default()).map_err(io_err(dir))?;
-        tmp.as_file().sync_all().map_err(io_err(dir))?;
-        tmp.persist(&journal).map_err(|e| io_err(&journal)(e.error))?;
+        let journaled = (|| -> std::io::Result<()> {
+            if failpoint("journal-unwritable") {
+                return Err(std::io::Error::new(std::io::ErrorKind::PermissionDenied, "failpoint"));
+            }
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+            // NamedTempFile is created 0600 on Unix; the journal holds tokens, so keep it so.
+            tmp.write_all(&serde_json::to_vec(&entry).unwrap_or_default())?;
+            tmp.as_file().sync_all()?;
+            tmp.persist(&journal).map_err(|e| e.error)?;
+            Ok(())
+        })()
+        .is_ok();
+        if !journaled {
+            // The folder is read-only while the file is not (issue #8): the refresh token is
+            // already spent, so the new one must be saved or the session is lost. Write in
+            // place, as the Go CLI always does, without the crash protection of the journal.
+            self.write_bytes(&new)?;
+            return Ok(true);
+        }
         if failpoint("config-after-journal") {
             std::process::abort();
         }

@@ -228,6 +228,14 @@ pub enum Error {
         /// IAM's error code.
         code: Option<String>,
     },
+    /// Refreshing the session failed in a way that does not prove it is over.
+    #[error("{detail}")]
+    RefreshFailed {
+        /// What happened.
+        detail: String,
+        /// Whether IAM may have spent the refresh token (the answer was lost).
+        spent: bool,
+    },
     /// The session has no refresh token (for example a compute-resource login) and has expired.
     #[error("The IAM access token has expired and the session cannot be refreshed.")]
     CannotRefresh,
@@ -345,6 +353,12 @@ impl Error {
                 vec![format!("Log in with '{cli} login', or set IBMCLOUD_API_KEY to log in with an API key.")]
             }
             Self::SessionExpired { .. } => vec![format!("Log in again with '{cli} login'.")],
+            Self::RefreshFailed { spent: false, .. } => vec![format!(
+                "The stored session was not changed: try again in a moment. If this keeps failing, log in again with '{cli} login'."
+            )],
+            Self::RefreshFailed { spent: true, .. } => vec![format!(
+                "IAM may already have replaced the refresh token, so the stored session may no longer work: run the command again, and if it says the session has expired, log in again with '{cli} login'."
+            )],
             Self::BadToken(_) => vec![format!("Log in again with '{cli} login'.")],
             Self::InvalidApiKey(_) => vec![String::from(
                 "Check the API key in IBMCLOUD_API_KEY; create one with 'ibmcloud iam api-key-create'.",

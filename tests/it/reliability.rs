@@ -1,0 +1,234 @@
+//! Issue #8 end to end: the binary never misreports a reset (gateway answers, pages that are not
+//! IBM's, interruptions, concurrent runs), says when the audit log misses a change, keeps the
+//! terminal safe from server text and rejects absurd settings before doing anything.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use cluster_api_key_emulator::world::{self, keys};
+use cluster_api_key_emulator::{Fault, FaultKind};
+use serde_json::Value;
+
+use crate::common::{Run, TestEnv, read};
+
+fn post_fault(kind: FaultKind) -> Fault {
+    Fault {
+        method: Some("POST".into()),
+        path: Some("/v1/keys".into()),
+        region: None,
+        resource_group: None,
+        kind,
+        times: Some(1),
+    }
+}
+
+/// A logged-in functional ID with a short grace period for the look after an open answer.
+fn env() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.login(keys::FUNCTIONAL, Some("us-south"));
+    env.extra_env.insert("CLUSTER_API_KEY_RESET_GRACE_SECS".into(), "2".into());
+    env
+}
+
+fn audit_lines(env: &TestEnv) -> Vec<Value> {
+    read(&env.plugin_dir().join("audit.jsonl")).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn a_gateway_504_while_the_key_is_minted_is_reported_as_done_with_its_key() {
+    let env = env();
+    let before = env.cluster_keys();
+    env.handle().set_knobs(|k| {
+        k.faults.push(post_fault(FaultKind::Gateway { status: 504, html: true, backend_delay_ms: 500 }));
+    });
+    let r = env.run(&["reset", "--region", "us-south", "-f"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stderr.contains("Nothing was changed"), "{r:?}");
+    assert!(r.stderr.contains("HTTP 504") && r.stderr.contains("the reset happened"), "{r:?}");
+    let after = env.cluster_keys();
+    assert_eq!(after.len(), before.len() + 1, "exactly one key");
+    let new = after.iter().find(|k| !before.iter().any(|b| b.id == k.id)).unwrap();
+    assert!(r.stdout.contains(&format!("New key ID: {}", new.id)), "{r:?}");
+    let audit = audit_lines(&env);
+    assert_eq!(audit.last().unwrap()["outcome"], "succeeded");
+    assert_eq!(audit.last().unwrap()["keyIds"][0], new.id.as_str());
+}
+
+#[test]
+fn a_gateway_error_without_a_new_key_is_unknown_exit_5_never_nothing_changed() {
+    for kind in
+        [FaultKind::Html { status: 504 }, FaultKind::Gateway { status: 502, html: false, backend_delay_ms: 60_000 }]
+    {
+        let env = env();
+        env.handle().set_knobs(|k| k.faults.push(post_fault(kind.clone())));
+        let r = env.run(&["reset", "--region", "us-south", "-f"]);
+        assert_eq!(r.code, 5, "{kind:?}: {r:?}");
+        assert!(!r.stderr.contains("Nothing was changed"), "{r:?}");
+        assert!(r.stderr.contains("may or may not have happened"), "{r:?}");
+        assert!(r.stderr.contains("before resetting again"), "{r:?}");
+        assert_eq!(audit_lines(&env).last().unwrap()["outcome"], "unknown");
+    }
+}
+
+#[test]
+fn a_200_html_page_is_not_ok() {
+    let env = env();
+    let before = env.cluster_keys().len();
+    env.handle().set_knobs(|k| k.faults.push(post_fault(FaultKind::Html { status: 200 })));
+    let r = env.run(&["reset", "--region", "us-south", "-f"]);
+    assert_eq!(r.code, 5, "{r:?}");
+    assert!(!r.stdout.contains("OK") && !r.stdout.contains("now belongs to"), "{r:?}");
+    assert!(!r.stdout.contains("is now obsolete"), "{r:?}");
+    assert!(r.stderr.contains("not IBM's answer"), "{r:?}");
+    assert_eq!(env.cluster_keys().len(), before);
+    assert_eq!(audit_lines(&env).last().unwrap()["outcome"], "unknown");
+}
+
+#[test]
+fn ibm_own_5xx_is_still_nothing_changed() {
+    let env = env();
+    env.handle().set_knobs(|k| k.faults.push(post_fault(FaultKind::Status { status: 500 })));
+    let r = env.run(&["reset", "--region", "us-south", "-f"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("Nothing was changed") && r.stderr.contains("Incident ID: "), "{r:?}");
+}
+
+#[test]
+fn sigint_or_sigterm_during_the_post_checks_reports_and_audits() {
+    for signal in ["-INT", "-TERM"] {
+        let env = env();
+        // The POST hangs on the server: the answer never comes in time.
+        env.handle().set_knobs(|k| k.faults.push(post_fault(FaultKind::Delay { ms: 60_000 })));
+        let child = env
+            .command(&["reset", "--region", "us-south", "-f"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while env.handle().stat("POST /global/v1/keys") + env.handle().stat("POST /v1/keys") == 0 {
+            assert!(Instant::now() < deadline, "the POST never came");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // The request has reached the server; give the client a moment to be waiting on it.
+        std::thread::sleep(Duration::from_millis(100));
+        let status = std::process::Command::new("kill").arg(signal).arg(child.id().to_string()).status().unwrap();
+        assert!(status.success());
+        let r = Run::from(&child.wait_with_output().unwrap());
+        env.assert_no_secrets(&r);
+        assert_eq!(r.code, 5, "{signal}: {r:?}");
+        assert!(r.stderr.contains("interrupted after the request was sent"), "{r:?}");
+        let audit = audit_lines(&env);
+        assert_eq!(audit.len(), 1, "one audit line");
+        assert_eq!(audit[0]["outcome"], "unknown");
+    }
+}
+
+#[test]
+fn concurrent_resets_of_one_target_each_report_their_own_key() {
+    let env = env();
+    env.handle().set_knobs(|k| k.latency_ms = 40);
+    let before = env.cluster_keys();
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            env.command(&["reset", "--region", "us-south", "-f", "--no-verify", "--output", "json"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut ids: Vec<String> = Vec::new();
+    for c in children {
+        let r = Run::from(&c.wait_with_output().unwrap());
+        assert_eq!(r.code, 0, "{r:?}");
+        let v: Value = serde_json::from_str(&r.stdout).unwrap();
+        ids.push(v["newKeyId"].as_str().expect("its own key").to_owned());
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert_eq!(env.cluster_keys().len(), before.len() + 3);
+    // Every key that was minted is in the audit log.
+    let audited: Vec<String> =
+        audit_lines(&env).iter().map(|a| a["keyIds"][0].as_str().unwrap_or_default().to_owned()).collect();
+    for id in &ids {
+        assert!(audited.contains(id), "{id} not audited: {audited:?}");
+    }
+}
+
+#[test]
+fn a_failed_audit_write_is_said_even_with_q_and_in_json() {
+    let env = env();
+    // A folder where the audit file should be: no write can succeed, even as root.
+    std::fs::create_dir_all(env.plugin_dir().join("audit.jsonl")).unwrap();
+    let r = env.run(&["reset", "--region", "us-south", "-f", "-q"]);
+    assert_eq!(r.code, 0, "the reset's own outcome is unchanged: {r:?}");
+    assert!(r.stderr.contains("The audit log could not be written"), "{r:?}");
+    let r = env.run(&["reset", "--region", "us-south", "-f", "--output", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(v["auditError"].as_str().unwrap().contains("could not be written"), "{v}");
+    assert!(r.stderr.contains("The audit log could not be written"), "{r:?}");
+}
+
+#[test]
+fn server_text_cannot_drive_the_terminal() {
+    let env = env();
+    {
+        let mut w = env.handle().world();
+        let dave = w.identities.iter_mut().find(|i| i.iam_id == world::DEPARTED).unwrap();
+        dave.name = "Dave\x1b]0;TITLE\x07\x1b[2J Departed".into();
+    }
+    let r = env.run(&["info", "--cluster", "shop-vpc"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("Dave Departed"), "{r:?}");
+    assert!(!r.stdout.contains('\x1b') && !r.stdout.contains('\x07'), "{r:?}");
+    let r = env.run(&["reset", "--region", "us-south", "--dry-run"]);
+    assert!(!r.stdout.contains('\x1b'), "{r:?}");
+}
+
+#[test]
+fn absurd_settings_are_usage_errors_before_any_request() {
+    let mut env = env();
+    env.extra_env.insert("CLUSTER_API_KEY_VERIFY_TIMEOUT_SECS".into(), "18446744073709551615".into());
+    let before = env.cluster_keys().len();
+    let r = env.run(&["reset", "--region", "us-south", "-f"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("CLUSTER_API_KEY_VERIFY_TIMEOUT_SECS") && r.stderr.contains("0 to 3600"), "{r:?}");
+    assert!(!r.stderr.contains("panicked"), "{r:?}");
+    assert_eq!(env.cluster_keys().len(), before);
+    env.extra_env.insert("CLUSTER_API_KEY_VERIFY_TIMEOUT_SECS".into(), "2".into());
+    env.extra_env.insert("IBMCLOUD_HTTP_TIMEOUT".into(), "soon".into());
+    let r = env.run(&["info", "--cluster", "shop-vpc"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("IBMCLOUD_HTTP_TIMEOUT='soon'"), "{r:?}");
+}
+
+#[test]
+fn a_refresh_that_iam_did_not_do_is_not_an_expired_session() {
+    for (kind, expect, not_expect) in [
+        (FaultKind::Status { status: 429 }, "try again in a moment", "has expired or is no longer valid"),
+        (FaultKind::Status { status: 400 }, "try again in a moment", "has expired or is no longer valid"),
+        // IAM rotated the token, then the answer was cut off.
+        (FaultKind::Truncate, "may already have replaced the refresh token", "try again in a moment"),
+    ] {
+        let env = TestEnv::new();
+        env.handle().world().token_lifetime_secs = 5;
+        env.login(keys::VIEWER, Some("us-south"));
+        env.handle().world().token_lifetime_secs = 3600;
+        env.handle().set_knobs(|k| {
+            k.faults.push(Fault {
+                method: Some("POST".into()),
+                path: Some("/identity/token".into()),
+                region: None,
+                resource_group: None,
+                kind: kind.clone(),
+                times: Some(1),
+            });
+        });
+        let r = env.run(&["info", "--cluster", "shop-vpc"]);
+        assert_eq!(r.code, 1, "{kind:?}: {r:?}");
+        assert!(r.stderr.contains(expect) && !r.stderr.contains(not_expect), "{kind:?}: {r:?}");
+    }
+}
