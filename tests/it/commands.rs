@@ -355,7 +355,7 @@ fn credentials_never_go_over_plain_http_to_a_remote_host() {
     env.extra_env.insert("IBMCLOUD_CS_API_ENDPOINT".into(), "http://192.0.2.1:9/global".into());
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("Refusing to send credentials over plain HTTP to 'http://192.0.2.1'"), "{r:?}");
+    assert!(r.stderr.contains("Refusing to send credentials over plain HTTP to 'http://192.0.2.1:9'"), "{r:?}");
 }
 
 #[test]

@@ -232,3 +232,51 @@ fn a_refresh_that_iam_did_not_do_is_not_an_expired_session() {
         assert!(r.stderr.contains(expect) && !r.stderr.contains(not_expect), "{kind:?}: {r:?}");
     }
 }
+
+fn get_fault(path: &str, kind: FaultKind) -> Fault {
+    Fault { method: Some("GET".into()), path: Some(path.into()), region: None, resource_group: None, kind, times: None }
+}
+
+#[test]
+fn an_owner_answer_that_names_nobody_is_an_error() {
+    let env = env();
+    env.handle().set_knobs(|k| {
+        k.faults.push(get_fault("clusterkeyowner", FaultKind::Body { status: 200, body: "{}".into() }));
+    });
+    let r = env.run(&["info", "--cluster", "shop-vpc"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("names no owner"), "{r:?}");
+}
+
+#[test]
+fn a_runaway_answer_is_cut_off_not_read_whole() {
+    let env = env();
+    env.handle().set_knobs(|k| {
+        k.faults.push(get_fault("clusterkeyowner", FaultKind::Oversize { bytes: 40 << 20 }));
+    });
+    let r = env.run(&["info", "--cluster", "shop-vpc"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("larger than 32 MiB"), "{r:?}");
+}
+
+#[test]
+fn a_line_break_in_a_config_guid_is_a_config_error_before_any_request() {
+    let env = env();
+    let mut cfg = env.read_config();
+    cfg["ResourceGroup"] = serde_json::json!({"GUID": "abc\r\nX-Injected: 1", "Name": "Default"});
+    env.write_config(&cfg);
+    let r = env.run(&["reset", "--region", "us-south", "-f"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("ResourceGroup.GUID contains a control character"), "{r:?}");
+    assert_eq!(env.handle().stat("POST /global/v1/keys") + env.handle().stat("POST /v1/keys"), 0);
+}
+
+#[test]
+fn an_insecure_override_of_one_service_fails_the_reset_with_the_reason() {
+    let mut env = env();
+    env.extra_env.insert("CLUSTER_API_KEY_IAM_IDENTITY_ENDPOINT".into(), "http://192.0.2.1:9".into());
+    let r = env.run(&["reset", "--region", "us-south", "-f"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("Refusing to send credentials over plain HTTP to 'http://192.0.2.1:9'"), "{r:?}");
+    assert_eq!(env.handle().stat("POST /global/v1/keys") + env.handle().stat("POST /v1/keys"), 0, "no reset");
+}

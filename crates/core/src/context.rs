@@ -192,6 +192,27 @@ pub struct Context {
     pub lock_timeout_secs: u64,
 }
 
+/// Values from the config that go into HTTP headers (`X-Region`, `X-Auth-Resource-Group`,
+/// `Authorization`) must be header-safe: a CR or LF in a GUID is a broken config, said before
+/// any request rather than as a transport failure in the middle of a reset (issue #8).
+fn check_header_safe(config_dir: Option<&Path>, c: &CliConfig) -> Result<()> {
+    let fields = [
+        ("Region", c.region.as_deref()),
+        ("Account.GUID", c.account_id.as_deref()),
+        ("ResourceGroup.GUID", c.resource_group.as_ref().map(|(id, _)| id.as_str())),
+        ("IAMToken", Some(c.iam_token.as_str())),
+    ];
+    for (name, value) in fields {
+        if value.is_some_and(|v| v.chars().any(char::is_control)) {
+            return Err(Error::MalformedConfig {
+                path: config_dir.map(|d| d.join("config.json")).unwrap_or_default(),
+                detail: format!("{name} contains a control character"),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// A numeric setting from the environment (`name`, else `alias` when not empty), within
 /// `range`; unset is `default`. Every number is bounded: an absurd value once overflowed a
 /// deadline and panicked after a completed reset (issue #8).
@@ -252,6 +273,7 @@ impl Context {
         session: SessionSource,
     ) -> Result<Self> {
         let c = config.clone().unwrap_or_default();
+        check_header_safe(config_dir.as_deref(), &c)?;
         let network = Network::from_flags(c.is_private, c.is_access_from_vpc);
         let endpoints = Endpoints::new(network, &c.cloud_name, &c.iam_urls, env)?;
         let timeout_secs = match env.first(&[env::IBMCLOUD_HTTP_TIMEOUT, env::BLUEMIX_HTTP_TIMEOUT]) {

@@ -201,12 +201,13 @@ pub fn join(base: &Url, path: &str) -> Url {
 /// Refuses a URL that must not carry credentials (see [`may_carry_credentials`]).
 ///
 /// # Errors
-/// [`Error::InsecureEndpoint`] naming the scheme and host (never the path or query).
+/// [`Error::InsecureEndpoint`] naming the scheme, host and port (never the path or query).
 pub fn require_secure(url: &Url) -> Result<()> {
     if may_carry_credentials(url) {
         Ok(())
     } else {
-        Err(Error::InsecureEndpoint(format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default())))
+        let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+        Err(Error::InsecureEndpoint(format!("{}://{}{port}", url.scheme(), url.host_str().unwrap_or_default())))
     }
 }
 

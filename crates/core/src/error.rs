@@ -411,6 +411,19 @@ impl Error {
         }
     }
 
+    /// Whether this is a mistake in the user's setup (an endpoint override, a setting, the
+    /// config) rather than something the service did: best-effort reads must not swallow it.
+    #[must_use]
+    pub fn is_setup(&self) -> bool {
+        matches!(
+            self,
+            Self::InsecureEndpoint(_)
+                | Self::BadEndpoint { .. }
+                | Self::BadSetting { .. }
+                | Self::MalformedConfig { .. }
+        )
+    }
+
     /// Whether a non-idempotent call that ended in this error may have been processed, so its
     /// outcome is unknown until someone looks. Only two answers say "not processed": IBM's own
     /// refusal ([`ApiError::is_ibm_refusal`]) and a connection that was never made. Errors

@@ -295,14 +295,36 @@ impl Http {
             .iter()
             .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let body = match resp.bytes().await {
-            Ok(b) => b.to_vec(),
-            Err(e) => return Err(self.transport_error(&req.url, &e, start)),
-        };
+        let body = self.read_capped(resp, &req.url, start).await?;
         if let Some(t) = &self.tracer {
             t.response(status.as_u16(), status.canonical_reason().unwrap_or(""), start.elapsed(), &headers, &body);
         }
         Ok(Response { status: status.as_u16(), headers, body })
+    }
+
+    /// Reads a body of at most [`MAX_BODY`] bytes: a 400 MB answer once took 827 MB of memory.
+    async fn read_capped(&self, mut resp: reqwest::Response, url: &Url, start: Instant) -> Result<Vec<u8>> {
+        let mut body = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > MAX_BODY {
+                        let message = format!(
+                            "{}: the response was larger than {} MiB and was not read.",
+                            place(url),
+                            MAX_BODY >> 20
+                        );
+                        if let Some(t) = &self.tracer {
+                            t.failure(start.elapsed(), &message);
+                        }
+                        return Err(Error::Transport { message, timeout: false, not_sent: false });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => return Ok(body),
+                Err(e) => return Err(self.transport_error(url, &e, start)),
+            }
+        }
     }
 
     fn transport_error(&self, url: &Url, e: &reqwest::Error, start: Instant) -> Error {
@@ -316,9 +338,7 @@ impl Http {
         } else {
             "the request failed"
         };
-        // Only scheme, host, port and path: a query string (or user info) could carry anything.
-        let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
-        let place = format!("{}://{}{port}{}", url.scheme(), url.host_str().unwrap_or(""), url.path());
+        let place = place(url);
         let mut source = String::new();
         let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
         while let Some(s) = cur {
@@ -335,8 +355,20 @@ impl Http {
         }
         // reqwest's `is_connect` covers DNS, refused connections, connect timeouts and TLS
         // handshakes: the request itself was never written, so even a POST did not happen.
-        Error::Transport { message, timeout, not_sent: e.is_connect() }
+        // A request that could not even be built (a header value with a line break) was not
+        // sent either.
+        Error::Transport { message, timeout, not_sent: e.is_connect() || e.is_builder() }
     }
+}
+
+/// The largest response body read (the biggest real answers, 100-key pages, are far smaller).
+pub const MAX_BODY: usize = 32 << 20;
+
+/// Where a request went, for messages: scheme, host, port and path only, since a query string
+/// (or user info) could carry anything.
+fn place(url: &Url) -> String {
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    format!("{}://{}{port}{}", url.scheme(), url.host_str().unwrap_or(""), url.path())
 }
 
 /// An authenticated client: the transport plus the token source.

@@ -39,6 +39,19 @@ pub enum FaultKind {
         #[serde(default)]
         backend_delay_ms: u64,
     },
+    /// Answer with exactly this status and body (JSON content type), whatever the route.
+    Body {
+        /// HTTP status.
+        status: u16,
+        /// The body, verbatim.
+        body: String,
+    },
+    /// Answer 200 with a JSON body of this many bytes (`[` and spaces, never closed): a
+    /// runaway answer that a client must not read whole into memory.
+    Oversize {
+        /// Body size in bytes.
+        bytes: u64,
+    },
     /// Send the body slowly: a first chunk, then the rest after this long.
     SlowBody {
         /// Milliseconds.

@@ -315,6 +315,26 @@ async fn apply_fault(kind: FaultKind, path: &str, req: Request, next: Next) -> R
                 StatusCode::from_u16(status).unwrap_or(StatusCode::GATEWAY_TIMEOUT).into_response()
             }
         }
+        FaultKind::Body { status, body } => {
+            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            (code, [("content-type", "application/json")], body).into_response()
+        }
+        FaultKind::Oversize { bytes } => {
+            const CHUNK: usize = 1 << 20;
+            let block = Bytes::from(vec![b' '; CHUNK]);
+            let mut chunks = vec![Ok(Bytes::from_static(b"["))];
+            let mut left = bytes.saturating_sub(1);
+            while left > 0 {
+                let n = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
+                chunks.push(Ok(block.slice(..n)));
+                left -= n as u64;
+            }
+            Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .body(Body::from_stream(futures_lite_stream(chunks, 0)))
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
         FaultKind::Delay { ms } => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             next.run(req).await

@@ -51,7 +51,12 @@ impl KeyOwner {
             Some(v) => (None, Some(v)),
             None => (None, None),
         };
-        Ok(Self { name: get("name").unwrap_or_default(), email: get("email").unwrap_or_default(), iam_id, id })
+        let (name, email) = (get("name"), get("email"));
+        if name.is_none() && email.is_none() && iam_id.is_none() && id.is_none() {
+            // `{}` is not "an owner with an empty name": it names nobody (issue #8).
+            return Err(bad("the answer names no owner"));
+        }
+        Ok(Self { name: name.unwrap_or_default(), email: email.unwrap_or_default(), iam_id, id })
     }
 }
 
@@ -215,6 +220,8 @@ mod tests {
         assert_eq!(o.iam_id, None);
         assert_eq!(o.id.as_deref(), Some("ApiKey-123"));
         assert!(KeyOwner::decode(b"[]").is_err());
+        assert!(KeyOwner::decode(b"{}").is_err());
+        assert!(KeyOwner::decode(br#"{"name":"","email":"","extra":1}"#).is_err());
         assert!(KeyOwner::decode(b"<html>").is_err());
     }
 

@@ -124,6 +124,7 @@ pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) 
     // The cluster list only informs the user; a failing provider list must not block a reset.
     let (clusters, clusters_unknown_reason) = match containers.clusters(Some(&target.resource_group.id)).await {
         Ok(c) => (c, None),
+        Err(e) if e.is_setup() => return Err(e),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
     let (current_owner, owner_unknown_reason) = match clusters.first() {
@@ -131,10 +132,17 @@ pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) 
         None => (None, Some(String::from("no clusters in this region and resource group"))),
         Some(c) => match containers.key_owner(&c.id, Some(&target.resource_group.id)).await {
             Ok(o) => (Some(o), None),
+            Err(e) if e.is_setup() => return Err(e),
             Err(e) => (None, Some(e.to_string())),
         },
     };
-    let existing_keys = caller_keys(session, &caller).await.ok();
+    // Best effort, but a setup error (an insecure endpoint override) is the user's to fix: it
+    // must not silently turn off the lost-answer check that needs this list (issue #8).
+    let existing_keys = match caller_keys(session, &caller).await {
+        Ok(k) => Some(k),
+        Err(e) if e.is_setup() => return Err(e),
+        Err(_) => None,
+    };
     Ok(ResetPlan {
         target,
         caller,
