@@ -195,6 +195,8 @@ async fn execute(env: &Env, command: &Command, quiet: bool, json: bool) -> u8 {
     for w in &session.warnings {
         ui.warn(w);
     }
+    let notice_ui = ui.clone();
+    session.on_notice(move |text| notice_ui.warn(text));
     let result = match command {
         Command::Reset(a) => commands::reset::run(&session, &ui, a, plugin_dir.as_deref(), audit.as_ref()).await,
         Command::Info(a) => commands::info::run(&session, &ui, a).await,

@@ -96,6 +96,7 @@ pub async fn run(
             return Ok(());
         }
     }
+    session.client.http().restart_budget();
     ui.progress(&format!(
         "Resetting the API key for region {} and resource group {}...",
         ui.entity(t.region.as_str()),

@@ -280,3 +280,39 @@ fn an_insecure_override_of_one_service_fails_the_reset_with_the_reason() {
     assert!(r.stderr.contains("Refusing to send credentials over plain HTTP to 'http://192.0.2.1:9'"), "{r:?}");
     assert_eq!(env.handle().stat("POST /global/v1/keys") + env.handle().stat("POST /v1/keys"), 0, "no reset");
 }
+
+#[test]
+fn a_black_holed_endpoint_meets_the_command_deadline() {
+    let mut env = env();
+    env.extra_env.insert("IBMCLOUD_HTTP_TIMEOUT".into(), "1".into());
+    env.extra_env.insert("CLUSTER_API_KEY_DEADLINE_SECS".into(), "2".into());
+    env.handle().set_knobs(|k| k.faults.push(get_fault("clusterkeyowner", FaultKind::Delay { ms: 30_000 })));
+    let r = env.run(&["info", "--cluster", "shop-vpc"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("time limit for requests (2 s, CLUSTER_API_KEY_DEADLINE_SECS)"), "{r:?}");
+    // Two attempts fit in the budget, not the four the retry policy allows.
+    assert!((1..=3).contains(&env.handle().stat("GET /v1/logging/{id}/clusterkeyowner")), "{:?}", env.handle().stats());
+}
+
+#[test]
+fn a_long_retry_after_wait_is_announced() {
+    let env = env();
+    env.handle().set_knobs(|k| {
+        k.rate_limit = true;
+        k.rate_limit_max = 5;
+        k.rate_limit_window_ms = 4_000;
+    });
+    // A dry run needs more than five requests: the sixth meets the limit.
+    let r = env.run(&["reset", "--region", "us-south", "--dry-run"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("asked to wait (HTTP 429): trying again in 3 s..."), "{r:?}");
+}
+
+#[test]
+fn unknown_outcome_messages_read_as_sentences() {
+    let env = env();
+    env.handle().set_knobs(|k| k.faults.push(post_fault(FaultKind::Html { status: 504 })));
+    let r = env.run(&["reset", "--region", "us-south", "-f"]);
+    assert_eq!(r.code, 5, "{r:?}");
+    assert!(!r.stderr.contains(".;") && !r.stderr.contains("..") && !r.stderr.contains(".)."), "{r:?}");
+}

@@ -159,6 +159,9 @@ pub struct HttpSettings {
     pub ssl_disabled: bool,
     /// First retry delay.
     pub retry_base: Duration,
+    /// The whole command's time budget for requests: reads stop retrying, and are cut short,
+    /// when it runs out, so a black-holed endpoint cannot stretch a command to many minutes.
+    pub deadline: Duration,
 }
 
 /// Everything a command needs to know before it calls anything.
@@ -299,7 +302,13 @@ impl Context {
             config,
             session,
             endpoints,
-            http: HttpSettings { timeout, trace, ssl_disabled: c.ssl_disabled, retry_base },
+            http: HttpSettings {
+                timeout,
+                trace,
+                ssl_disabled: c.ssl_disabled,
+                retry_base,
+                deadline: Duration::from_secs(number(env, env::CAK_DEADLINE_SECS, "", 300, 1..=86_400)?),
+            },
             cli_name: env.cli_name(),
             region,
             resource_group,

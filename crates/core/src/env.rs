@@ -75,6 +75,8 @@ pub const CAK_VERIFY_INTERVAL_MS: &str = "CLUSTER_API_KEY_VERIFY_INTERVAL_MS";
 pub const CAK_RESET_GRACE_SECS: &str = "CLUSTER_API_KEY_RESET_GRACE_SECS";
 /// How long `reset` waits for another reset of the same target to finish (seconds).
 pub const CAK_LOCK_TIMEOUT_SECS: &str = "CLUSTER_API_KEY_LOCK_TIMEOUT_SECS";
+/// The time budget of one command's requests, in seconds (default 300).
+pub const CAK_DEADLINE_SECS: &str = "CLUSTER_API_KEY_DEADLINE_SECS";
 /// Overrides the plugin's own folder (audit log, sandbox, locks).
 pub const CAK_HOME: &str = "CLUSTER_API_KEY_HOME";
 

@@ -317,7 +317,7 @@ pub enum Error {
     /// A reset whose outcome could not be established (the request failed in a way that leaves
     /// open whether the key was replaced, and the check afterwards failed too).
     #[error(
-        "The API key reset for region '{region}' and resource group '{group}' may or may not have happened: {detail}"
+        "The API key reset for region '{region}' and resource group '{group}' may or may not have happened: {detail}."
     )]
     ResetOutcomeUnknown {
         /// Region.

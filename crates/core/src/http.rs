@@ -177,12 +177,28 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
 }
 
+/// Where the transport tells the user about a long wait (the core never prints itself).
+type Notice = Box<dyn Fn(&str) + Send + Sync>;
+
+/// Waits at least this long are announced through the notice hook.
+const ANNOUNCE_WAIT: Duration = Duration::from_secs(3);
+
 /// The transport.
-#[derive(Debug)]
 pub struct Http {
     client: reqwest::Client,
     tracer: Option<Tracer>,
     retry: RetryPolicy,
+    timeout: Duration,
+    /// When the command's request budget runs out.
+    deadline: std::sync::Mutex<Instant>,
+    budget: Duration,
+    notice: std::sync::OnceLock<Notice>,
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http").field("retry", &self.retry).field("budget", &self.budget).finish_non_exhaustive()
+    }
 }
 
 impl Http {
@@ -212,7 +228,44 @@ impl Http {
             None => (None, None),
         };
         let retry = RetryPolicy { base: settings.retry_base, ..RetryPolicy::default() };
-        Ok((Self { client, tracer, retry }, warning))
+        let http = Self {
+            client,
+            tracer,
+            retry,
+            timeout: settings.timeout,
+            deadline: std::sync::Mutex::new(Instant::now() + settings.deadline),
+            budget: settings.deadline,
+            notice: std::sync::OnceLock::new(),
+        };
+        Ok((http, warning))
+    }
+
+    /// Sets where long waits are announced (the binary prints them on stderr). Only the first
+    /// call takes effect.
+    pub fn on_notice(&self, f: impl Fn(&str) + Send + Sync + 'static) {
+        let _ = self.notice.set(Box::new(f));
+    }
+
+    /// Starts the request budget again (after a prompt: time spent reading the user's answer
+    /// is not time spent on requests).
+    pub fn restart_budget(&self) {
+        *self.deadline.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Instant::now() + self.budget;
+    }
+
+    fn deadline(&self) -> Instant {
+        *self.deadline.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn out_of_time(&self) -> Error {
+        Error::Transport {
+            message: format!(
+                "the command's time limit for requests ({} s, {}) was reached.",
+                self.budget.as_secs(),
+                crate::env::CAK_DEADLINE_SECS
+            ),
+            timeout: true,
+            not_sent: true,
+        }
     }
 
     /// Sends a request, retrying as the policy allows. Non-2xx answers become [`Error::Api`].
@@ -222,7 +275,15 @@ impl Http {
     pub async fn send(&self, service: Service, req: &Request) -> Result<Response> {
         let mut retry = 0;
         loop {
-            let result = self.attempt(req).await;
+            // A read gets what is left of the budget; a reset, once started, gets its full
+            // timeout (cutting it short would only turn a result into an unknown), but none is
+            // started after the budget is spent.
+            let left = self.deadline().saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(self.out_of_time());
+            }
+            let timeout = if req.idempotent { self.timeout.min(left) } else { self.timeout };
+            let result = self.attempt(req, timeout).await;
             let (outcome, retry_after) = match &result {
                 Ok(r) if (200..300).contains(&r.status) => return result,
                 Ok(r) => (
@@ -231,9 +292,27 @@ impl Http {
                 ),
                 Err(_) => (Outcome::Transport, None),
             };
-            match self.retry.delay(req.idempotent, retry, outcome, retry_after.as_deref(), fastrand::f64()) {
+            let wanted = self.retry.delay(req.idempotent, retry, outcome, retry_after.as_deref(), fastrand::f64());
+            let delay = wanted.filter(|d| Instant::now() + *d < self.deadline());
+            if wanted.is_some()
+                && delay.is_none()
+                && let Err(Error::Transport { message, timeout, not_sent }) = result
+            {
+                let limit = self.out_of_time();
+                return Err(Error::Transport { message: format!("{message} And {limit}"), timeout, not_sent });
+            }
+            match delay {
                 Some(d) => {
                     retry += 1;
+                    if d >= ANNOUNCE_WAIT
+                        && let Some(notice) = self.notice.get()
+                    {
+                        let why = match outcome {
+                            Outcome::Status(s) => format!("HTTP {s}"),
+                            Outcome::Transport => String::from("no answer"),
+                        };
+                        notice(&format!("{service} asked to wait ({why}): trying again in {} s...", d.as_secs()));
+                    }
                     tokio::time::sleep(d).await;
                 }
                 None => {
@@ -246,8 +325,8 @@ impl Http {
         }
     }
 
-    async fn attempt(&self, req: &Request) -> Result<Response> {
-        let mut builder = self.client.request(req.method.clone(), req.url.clone());
+    async fn attempt(&self, req: &Request, timeout: Duration) -> Result<Response> {
+        let mut builder = self.client.request(req.method.clone(), req.url.clone()).timeout(timeout);
         let mut traced_headers: Vec<(String, String)> = Vec::new();
         let mut has_accept = false;
         for (k, v) in &req.headers {
@@ -383,6 +462,12 @@ impl Client {
     #[must_use]
     pub fn new(http: Arc<Http>, auth: Arc<Auth>) -> Self {
         Self { http, auth }
+    }
+
+    /// The transport.
+    #[must_use]
+    pub fn http(&self) -> &Arc<Http> {
+        &self.http
     }
 
     /// The token source.

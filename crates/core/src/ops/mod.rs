@@ -68,6 +68,11 @@ impl Session {
         Ok(Self { client: Client::new(http, auth), ctx, warnings: warning.into_iter().collect() })
     }
 
+    /// Sets where the transport announces long waits (a `Retry-After` of many seconds).
+    pub fn on_notice(&self, f: impl Fn(&str) + Send + Sync + 'static) {
+        self.client.http().on_notice(f);
+    }
+
     /// The caller, from the token (refreshing it if needed).
     ///
     /// # Errors

@@ -383,13 +383,15 @@ pub async fn execute(
                 Ok(Some(k)) => {
                     confirmed_after_error = true;
                     warnings.push(format!(
-                        "The answer left the outcome open ({why}), but the new key exists: the reset happened."
+                        "The answer left the outcome open ({}), but the new key exists: the reset happened.",
+                        clause(&why)
                     ));
                     Some(k.id)
                 }
                 Ok(None) => {
                     let detail = format!(
-                        "{why}; no new key has appeared in {} s, but the request may still be processed",
+                        "{}; no new key has appeared in {} s, but the request may still be processed",
+                        clause(&why),
                         grace.as_secs()
                     );
                     return Err(unknown(audit, plan, detail, &warnings));
@@ -398,7 +400,7 @@ pub async fn execute(
                     return Err(unknown(
                         audit,
                         plan,
-                        format!("{why}; checking afterwards failed too: {check}"),
+                        format!("{}; checking afterwards failed too: {}", clause(&why), clause(&check.to_string())),
                         &warnings,
                     ));
                 }
@@ -425,6 +427,12 @@ pub async fn execute(
         warnings,
         audit_error,
     })
+}
+
+/// A message as a clause inside a sentence: without its final full stop, so that joining two
+/// never gives `.;` (issue #8).
+fn clause(message: &str) -> &str {
+    message.trim_end().trim_end_matches('.')
 }
 
 fn unknown(audit: Option<&AuditLog>, plan: &ResetPlan, detail: String, warnings: &[String]) -> Error {
