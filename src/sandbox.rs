@@ -47,7 +47,7 @@ impl Sandbox {
             CommandError::failed("Cannot find a home directory for the sandbox.")
                 .with_hint("Set HOME or CLUSTER_API_KEY_HOME.")
         })?;
-        fs::create_dir_all(&dir).map_err(|e| io_fail("create", &dir, &e))?;
+        cluster_api_key_core::fsutil::create_private_dir(&dir).map_err(|e| CommandError::failed(e.to_string()))?;
         let lock_path = dir.join("sandbox.lock");
         let lock = File::options()
             .create(true)
@@ -76,7 +76,7 @@ impl Sandbox {
             .await
             .map_err(|e| CommandError::failed(format!("Could not start the sandbox: {e}")))?;
         let home = dir.join("home").join(".bluemix");
-        fs::create_dir_all(&home).map_err(|e| io_fail("create", &home, &e))?;
+        cluster_api_key_core::fsutil::create_private_dir(&home).map_err(|e| CommandError::failed(e.to_string()))?;
         let config = home.join("config.json");
         if !session_valid(&config, &emulator) {
             write_config(&config, &emulator)?;

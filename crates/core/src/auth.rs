@@ -131,7 +131,7 @@ impl Auth {
             Source::Cli(file) => {
                 let mut locked = file.lock().await?;
                 let mut map = locked.read()?;
-                let cfg = CliConfig::from_map(&map);
+                let cfg = CliConfig::from_map(&map.view());
                 let on_disk = cfg.iam_token.clone();
                 let rejected = rejected.map(Secret::expose);
                 if rejected != Some(on_disk.as_str()) && usable(&on_disk) {
@@ -162,11 +162,11 @@ impl Auth {
                 let resp = iam_token::refresh(&self.http, &self.iam, &refresh).await.map_err(map_refresh_error)?;
                 self.refreshes.fetch_add(1, Ordering::SeqCst);
                 let bearer = format!("{} {}", resp.token_type_or_bearer(), resp.access_token.expose());
-                map.insert("IAMToken".into(), Value::from(bearer));
+                map.set("IAMToken", &Value::from(bearer));
                 if let Some(rt) = resp.refresh_token.as_ref().filter(|r| r.expose() != "not_supported") {
-                    map.insert("IAMRefreshToken".into(), Value::from(rt.expose()));
+                    map.set("IAMRefreshToken", &Value::from(rt.expose()));
                 }
-                map.insert("LastSessionUpdateTime".into(), Value::from(now()));
+                map.set("LastSessionUpdateTime", &Value::from(now()));
                 locked.write(&map)?;
                 drop(locked);
                 self.adopt(st, &resp)?;

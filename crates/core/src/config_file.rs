@@ -21,6 +21,7 @@ use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
@@ -65,10 +66,99 @@ fn sha256_hex(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Serializes a config the way the SDK does: 2-space indentation.
-fn render(map: &Map<String, Value>) -> Vec<u8> {
-    // Serializing a `Map` of `Value`s cannot fail.
-    serde_json::to_vec_pretty(map).unwrap_or_default()
+/// The config as its top-level keys, in file order, with each value kept as the exact text it
+/// had. Only the values we change are re-serialized: an integer beyond `u64`, a float's exact
+/// spelling, or a value nested deeper than a JSON parser's recursion limit survive a write
+/// unchanged, and never make a valid config "unreadable" (issue #8).
+#[derive(Debug, Clone, Default)]
+pub struct RawConfig {
+    entries: Vec<(String, Box<RawValue>)>,
+}
+
+impl RawConfig {
+    /// Parses a JSON object's top level (values are checked, not interpreted).
+    ///
+    /// # Errors
+    /// Why it is not a JSON object.
+    pub fn parse(bytes: &[u8]) -> std::result::Result<Self, String> {
+        struct Entries(Vec<(String, Box<RawValue>)>);
+        impl<'de> serde::Deserialize<'de> for Entries {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = Entries;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a JSON object")
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut m: A,
+                    ) -> std::result::Result<Entries, A::Error> {
+                        let mut out: Vec<(String, Box<RawValue>)> = Vec::new();
+                        while let Some((k, v)) = m.next_entry::<String, Box<RawValue>>()? {
+                            // A repeated key: the last one wins, as in Go and serde_json.
+                            out.retain(|(x, _)| *x != k);
+                            out.push((k, v));
+                        }
+                        Ok(Entries(out))
+                    }
+                }
+                d.deserialize_map(V)
+            }
+        }
+        serde_json::from_slice::<Entries>(bytes)
+            .map(|e| Self { entries: e.0 })
+            .map_err(|e| if e.is_data() { String::from("the file is not a JSON object") } else { e.to_string() })
+    }
+
+    /// The values as a map, for reading; a value too deep to interpret is left out (none of
+    /// the keys the tool reads is ever nested).
+    #[must_use]
+    pub fn view(&self) -> Map<String, Value> {
+        self.entries.iter().filter_map(|(k, v)| Some((k.clone(), serde_json::from_str(v.get()).ok()?))).collect()
+    }
+
+    /// Sets one key, in place if present, else at the end.
+    pub fn set(&mut self, key: &str, value: &Value) {
+        // Serializing a `Value` cannot fail, nor can its text fail to be a RawValue.
+        let Ok(raw) = serde_json::value::to_raw_value(value) else { return };
+        match self.entries.iter_mut().find(|(k, _)| k == key) {
+            Some((_, v)) => *v = raw,
+            None => self.entries.push((key.to_owned(), raw)),
+        }
+    }
+
+    /// Serializes the way the SDK does (2-space indentation), every untouched value verbatim.
+    #[must_use]
+    pub fn render(&self) -> Vec<u8> {
+        if self.entries.is_empty() {
+            return b"{}".to_vec();
+        }
+        let mut out = String::from("{\n");
+        for (i, (k, v)) in self.entries.iter().enumerate() {
+            if i > 0 {
+                out.push_str(",\n");
+            }
+            out.push_str("  ");
+            out.push_str(&Value::from(k.as_str()).to_string());
+            out.push_str(": ");
+            out.push_str(v.get());
+        }
+        out.push_str("\n}");
+        out.into_bytes()
+    }
+
+    /// Whether both hold the same keys with the same values.
+    fn same_as(&self, other: &Self) -> bool {
+        self.entries.len() == other.entries.len()
+            && self.entries.iter().zip(&other.entries).all(|((k1, v1), (k2, v2))| {
+                k1 == k2
+                    && (v1.get() == v2.get()
+                        || serde_json::from_str::<Value>(v1.get())
+                            .ok()
+                            .is_some_and(|a| serde_json::from_str::<Value>(v2.get()).ok().is_some_and(|b| a == b)))
+            })
+    }
 }
 
 #[cfg(unix)]
@@ -158,7 +248,7 @@ impl ConfigFile {
     /// # Errors
     /// As [`ConfigFile::lock`] and [`LockedConfig::read`].
     pub async fn read(&self) -> Result<Map<String, Value>> {
-        self.lock().await?.read()
+        Ok(self.lock().await?.read()?.view())
     }
 }
 
@@ -186,7 +276,7 @@ impl LockedConfig {
     ///
     /// # Errors
     /// [`Error::MalformedConfig`] when it is not a JSON object.
-    pub fn read(&mut self) -> Result<Map<String, Value>> {
+    pub fn read(&mut self) -> Result<RawConfig> {
         let bytes = self.read_bytes()?;
         parse_object(&bytes).map_err(|detail| Error::MalformedConfig { path: self.path.clone(), detail })
     }
@@ -227,17 +317,17 @@ impl LockedConfig {
         Ok(())
     }
 
-    /// Writes `map` in place if it differs from what is on disk, journaled so a kill at any
+    /// Writes `config` in place if it differs from what is on disk, journaled so a kill at any
     /// point leaves a recoverable session. Returns whether anything was written.
     ///
     /// # Errors
     /// I/O errors; the journal then stays for the next reader to recover from.
-    pub fn write(&mut self, map: &Map<String, Value>) -> Result<bool> {
+    pub fn write(&mut self, config: &RawConfig) -> Result<bool> {
         let current = self.read_bytes()?;
-        if parse_object(&current).ok().as_ref() == Some(map) {
+        if parse_object(&current).is_ok_and(|c| c.same_as(config)) {
             return Ok(false);
         }
-        let new = render(map);
+        let new = config.render();
         let journal = journal_path(&self.path);
         let dir = self.path.parent().unwrap_or_else(|| Path::new("."));
         let entry = serde_json::json!({
@@ -272,12 +362,8 @@ impl LockedConfig {
     }
 }
 
-fn parse_object(bytes: &[u8]) -> std::result::Result<Map<String, Value>, String> {
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(String::from("the file is not a JSON object")),
-        Err(e) => Err(e.to_string()),
-    }
+fn parse_object(bytes: &[u8]) -> std::result::Result<RawConfig, String> {
+    RawConfig::parse(bytes)
 }
 
 impl Drop for LockedConfig {
@@ -312,11 +398,11 @@ mod tests {
         let (_d, cfg) = tmp_config(SAMPLE);
         let mut l = cfg.lock().await.unwrap();
         let mut map = l.read().unwrap();
-        map.insert("IAMToken".into(), Value::from("Bearer new"));
+        map.set("IAMToken", &Value::from("Bearer new"));
         assert!(l.write(&map).unwrap());
         drop(l);
         let text = fs::read_to_string(cfg.path()).unwrap();
-        let keys: Vec<String> = parse_object(text.as_bytes()).unwrap().keys().cloned().collect();
+        let keys: Vec<String> = parse_object(text.as_bytes()).unwrap().view().keys().cloned().collect();
         assert_eq!(keys, ["APIEndpoint", "ZNewerKey", "IAMToken", "AOlderKey", "Region"]);
         assert!(text.contains("\"IAMToken\": \"Bearer new\""));
         assert!(text.contains("\n  \"Region\""), "2-space indentation");
@@ -326,6 +412,24 @@ mod tests {
             assert_eq!(fs::metadata(cfg.path()).unwrap().permissions().mode() & 0o777, 0o600);
         }
         assert!(!cfg.journal_path().exists());
+    }
+
+    #[tokio::test]
+    async fn huge_integers_and_deep_nesting_survive_a_write_verbatim() {
+        let deep = format!("{}1{}", "[".repeat(1000), "]".repeat(1000));
+        let content = format!(
+            "{{\n  \"Big\": 18446744073709551616123,\n  \"Float\": 1.10,\n  \"Deep\": {deep},\n  \"IAMToken\": \"Bearer old\",\n  \"Region\": \"eu-de\"\n}}"
+        );
+        let (_d, cfg) = tmp_config(&content);
+        // Readable, although a `Value` parser gives up at depth 128.
+        assert_eq!(cfg.read().await.unwrap()["Region"], "eu-de");
+        let mut l = cfg.lock().await.unwrap();
+        let mut map = l.read().unwrap();
+        map.set("IAMToken", &Value::from("Bearer new"));
+        assert!(l.write(&map).unwrap());
+        drop(l);
+        let text = fs::read_to_string(cfg.path()).unwrap();
+        assert_eq!(text, content.replace("Bearer old", "Bearer new"), "everything else byte for byte");
     }
 
     #[tokio::test]
@@ -393,8 +497,8 @@ mod tests {
         // Root ignores file modes; the check is only meaningful for other users.
         let mut l = cfg.lock().await.unwrap();
         let mut map = l.read().unwrap();
-        assert_eq!(map["Region"], "eu-de");
-        map.insert("IAMToken".into(), Value::from("Bearer new"));
+        assert_eq!(map.view()["Region"], "eu-de");
+        map.set("IAMToken", &Value::from("Bearer new"));
         let is_root = fs::OpenOptions::new().write(true).open(cfg.path()).is_ok();
         if !is_root {
             assert!(matches!(l.write(&map), Err(Error::Io { .. })));

@@ -64,7 +64,7 @@ proptest! {
             let cfg = ConfigFile::new(&path);
             let mut locked = cfg.lock().await.unwrap();
             let mut map = locked.read().unwrap();
-            map.insert("IAMToken".into(), Value::from(format!("Bearer {token}")));
+            map.set("IAMToken", &Value::from(format!("Bearer {token}")));
             locked.write(&map).unwrap();
             drop(locked);
             let back: Map<String, Value> = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
