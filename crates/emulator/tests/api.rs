@@ -576,3 +576,57 @@ async fn the_binary_prints_its_address_first() {
         std::process::Command::new(env!("CARGO_BIN_EXE_cluster-api-key-emulator")).arg("--bogus").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn knob_gateway_answers_first_and_the_backend_acts_later_and_faults_scope_to_targets() {
+    use reqwest::Method as M;
+    let t = start().await;
+    let (ft, _) = t.login(keys::FUNCTIONAL).await;
+    let count = |t: &T| t.emu.handle.dump().api_keys.iter().filter(|k| k.name == "containers-kubernetes-key").count();
+    let n0 = count(&t);
+    let post = |region: Option<&str>, group: Option<&str>, kind| Fault {
+        method: Some("POST".into()),
+        path: Some("/v1/keys".into()),
+        region: region.map(str::to_owned),
+        resource_group: group.map(str::to_owned),
+        kind,
+        times: Some(1),
+    };
+    t.emu.handle.set_knobs(|k| {
+        k.faults = vec![
+            // Scoped to eu-de: a us-south reset passes untouched.
+            post(Some("eu-de"), None, FaultKind::Status { status: 500 }),
+            // Scoped to a group: only the production reset meets it.
+            post(
+                None,
+                Some(world::RG_PRODUCTION),
+                FaultKind::Gateway { status: 504, html: true, backend_delay_ms: 200 },
+            ),
+        ];
+    });
+    let (s, _) = t.send(M::POST, &ft, "/global/v1/keys", &[("X-Region", "us-south")]).await;
+    assert_eq!(s, 204, "not in scope of either fault");
+    assert_eq!(count(&t), n0 + 1);
+    let r = t
+        .http
+        .post(t.url("/global/v1/keys"))
+        .bearer_auth(&ft)
+        .header("X-Region", "us-south")
+        .header("X-Auth-Resource-Group", world::RG_PRODUCTION)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 504);
+    assert!(r.text().await.unwrap().contains("504 Gateway Timeout"));
+    assert_eq!(count(&t), n0 + 1, "the gateway answered before the backend acted");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while count(&t) == n0 + 1 {
+        assert!(Instant::now() < deadline, "the backend never minted the key");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(count(&t), n0 + 2);
+    let (s, v) = t.send(M::POST, &ft, "/global/v1/keys", &[("X-Region", "eu-de")]).await;
+    assert_eq!(s, 500);
+    assert!(v["incidentID"].is_string() && v["code"].is_string(), "IBM's own shape");
+    assert!(t.emu.handle.knobs().faults.is_empty());
+}
