@@ -1,34 +1,67 @@
 //! The whole command-line interface, in one place. Doc comments are the help text and the
 //! `ibmcloud` metadata (descriptions, flags, usage) is generated from these definitions, so
 //! the two cannot drift apart.
+//!
+//! [`parse`] builds the `clap::Command` once, with the `ibmcloud`-style help of every
+//! (sub)command attached to it, and routes clap's outcomes by [`clap::error::ErrorKind`]: help
+//! requests print that help, every other error is an incorrect usage naming the command.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};
 
-/// Inspect, reset and verify the IBM Cloud Kubernetes Service cluster API key.
+use crate::error::CommandError;
+
+/// The plugin: its one description is the package's (`Cargo.toml`), which is also the
+/// namespace description the host shows.
 #[derive(Debug, Parser)]
 #[command(
     name = "cluster-api-key",
+    about = env!("CARGO_PKG_DESCRIPTION"),
     disable_help_flag = true,
     disable_help_subcommand = true,
     disable_version_flag = true,
     subcommand_required = false
 )]
 pub struct Cli {
-    /// Run against the embedded emulator instead of IBM Cloud.
-    #[arg(long, global = true, hide = true)]
-    pub sandbox: bool,
+    /// Options of every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
 
     /// Print the version.
     #[arg(short = 'v', long)]
     pub version: bool,
 
-    /// Show help.
-    #[arg(short = 'h', long)]
-    pub help: bool,
-
     /// The command.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Options every command accepts, wherever they appear on the line (uv's `GlobalArgs`).
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Prints the command output in JSON format.
+    #[arg(long, value_name = "json", ignore_case = true, global = true)]
+    pub output: Option<OutputFormat>,
+
+    /// Do not show progress or OK lines.
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
+
+    /// Run against the embedded emulator instead of IBM Cloud.
+    #[arg(long, global = true, hide = true)]
+    pub sandbox: bool,
+
+    /// Show help for this command.
+    #[arg(short = 'h', long, global = true, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+}
+
+impl GlobalArgs {
+    /// Whether JSON output was asked for.
+    #[must_use]
+    pub fn json(&self) -> bool {
+        self.output == Some(OutputFormat::Json)
+    }
 }
 
 /// The commands.
@@ -51,13 +84,20 @@ pub enum Command {
 }
 
 impl Command {
-    /// The options shared by every command.
-    #[must_use]
-    pub fn common(&self) -> Option<&Common> {
+    /// Runs the command: the one place that maps a command to its module.
+    ///
+    /// # Errors
+    /// The command's error.
+    pub async fn run(
+        &self,
+        here: &crate::commands::Here,
+        ui: &crate::ui::Ui,
+    ) -> Result<Box<dyn crate::commands::Render>, CommandError> {
         match self {
-            Self::Reset(a) => Some(&a.common),
-            Self::Info(a) => Some(&a.common),
-            Self::Help { .. } => None,
+            Self::Reset(a) => crate::commands::reset::run(here, ui, a).await,
+            Self::Info(a) => crate::commands::info::run(here, ui, a).await,
+            // `parse` answers `help` itself.
+            Self::Help { .. } => Err(CommandError::internal("the help command reached the dispatcher")),
         }
     }
 }
@@ -67,30 +107,6 @@ impl Command {
 pub enum OutputFormat {
     /// JSON.
     Json,
-}
-
-/// Options every command accepts.
-#[derive(Debug, Args)]
-pub struct Common {
-    /// Prints the command output in JSON format.
-    #[arg(long, value_name = "json", ignore_case = true)]
-    pub output: Option<OutputFormat>,
-
-    /// Do not show the message of the day, progress or OK lines.
-    #[arg(short = 'q', long)]
-    pub quiet: bool,
-
-    /// Show help for this command.
-    #[arg(short = 'h', long)]
-    pub help: bool,
-}
-
-impl Common {
-    /// Whether JSON output was asked for.
-    #[must_use]
-    pub fn json(&self) -> bool {
-        self.output == Some(OutputFormat::Json)
-    }
 }
 
 /// `reset`.
@@ -115,24 +131,103 @@ pub struct ResetArgs {
     /// Do not wait for the new key owner to show after the reset.
     #[arg(long)]
     pub no_verify: bool,
-
-    /// Shared options.
-    #[command(flatten)]
-    pub common: Common,
 }
 
 /// `info`.
 #[derive(Debug, Args)]
 pub struct InfoArgs {
     /// The name or ID of the cluster.
-    #[arg(short = 'c', long, value_name = "CLUSTER", required = true)]
-    pub cluster: Option<String>,
+    #[arg(short = 'c', long, value_name = "CLUSTER")]
+    pub cluster: String,
 
     /// The resource group name or ID to look the cluster up in (default: the targeted group).
     #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP")]
     pub resource_group: Option<String>,
+}
 
-    /// Shared options.
-    #[command(flatten)]
-    pub common: Common,
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Parsed {
+    /// A command (or none: then the root help).
+    Run(Cli),
+    /// Help text to print on stdout.
+    Help(String),
+}
+
+/// The clap tree with the `ibmcloud`-style help of every command attached; `prefix` is how
+/// commands are spelled in it (`ibmcloud cluster-api-key` under the host).
+#[must_use]
+pub fn command(prefix: &str) -> clap::Command {
+    let mut built = Cli::command();
+    // Argument settings such as value counts (and propagated globals) are only final after a
+    // build; the help is rendered from that copy and attached to a fresh tree.
+    built.build();
+    let root = Cli::command().override_help(crate::help::root_help(&built, prefix));
+    attach_help(root, &built, prefix)
+}
+
+/// Attaches the help of every subcommand of `built` to the same subcommand of `fresh`, at any
+/// depth (a namespace's commands are spelled `prefix namespace command`).
+fn attach_help(mut fresh: clap::Command, built: &clap::Command, prefix: &str) -> clap::Command {
+    for sub in built.get_subcommands() {
+        let Some(text) = crate::help::command_help(sub, prefix) else { continue };
+        let inner = format!("{prefix} {}", sub.get_name());
+        fresh = fresh.mut_subcommand(sub.get_name(), |c| attach_help(c.override_help(text), sub, &inner));
+    }
+    fresh
+}
+
+/// Parses `args` (without the program name).
+///
+/// # Errors
+/// An incorrect-usage [`CommandError`] that names the command whose help to show.
+pub fn parse(args: &[String], prefix: &str) -> Result<Parsed, CommandError> {
+    let root = command(prefix);
+    let argv = std::iter::once(crate::metadata::PLUGIN_NAME.to_owned()).chain(args.iter().cloned());
+    match root.clone().try_get_matches_from(argv) {
+        Ok(m) => {
+            let cli = Cli::from_arg_matches(&m).map_err(|e| usage_error(&root, args, &e))?;
+            if let Some(Command::Help { command }) = &cli.command {
+                return match command {
+                    None => Ok(Parsed::Help(crate::help::root_help(&root, prefix))),
+                    Some(name) => {
+                        crate::help::find(&root, name).map(crate::help::attached).map(Parsed::Help).ok_or_else(|| {
+                            CommandError::usage(format!("Incorrect Usage: '{name}' is not a command."), None)
+                        })
+                    }
+                };
+            }
+            if cli.command.is_none() && !cli.version {
+                return Ok(Parsed::Help(crate::help::root_help(&root, prefix)));
+            }
+            Ok(Parsed::Run(cli))
+        }
+        // `-h` anywhere, even with a required flag missing: the help of the command it follows.
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) => {
+            Ok(Parsed::Help(e.render().to_string()))
+        }
+        Err(e) => Err(usage_error(&root, args, &e)),
+    }
+}
+
+/// `Incorrect Usage: <clap's own sentence>` for the command the line names, if any.
+fn usage_error(root: &clap::Command, args: &[String], e: &clap::Error) -> CommandError {
+    let detail = e.kind().as_str().map(str::to_owned).unwrap_or_default();
+    let rendered = e.render().to_string();
+    // clap's first line is its sentence for this error ("unexpected argument '--x' found"); a
+    // sentence ending in ':' lists what it means on the lines after it (missing flags).
+    let mut lines = rendered.lines().map(str::trim);
+    let first = lines.next().unwrap_or_default().trim_start_matches("error: ");
+    let sentence = match first.strip_suffix(':') {
+        Some(head) => {
+            let items: Vec<&str> = lines.take_while(|l| !l.is_empty()).collect();
+            format!("{head}: {}", items.join(", "))
+        }
+        None if first.is_empty() => detail,
+        None => first.to_owned(),
+    };
+    let msg =
+        if sentence.is_empty() { String::from("Incorrect Usage.") } else { format!("Incorrect Usage: {sentence}") };
+    let named = args.iter().find_map(|a| crate::help::find(root, a)).map(|c| c.get_name().to_owned());
+    CommandError::usage(msg, named.as_deref())
 }

@@ -1,53 +1,80 @@
-//! The binary's error: a kind that picks the exit code, a message and recovery hints, in the
-//! jj style. Core errors convert into it with their hints and IBM incident IDs.
+//! The binary's error, in the jj style: a kind that picks the exit code, the cause (a core
+//! error is kept whole, never flattened to a string) and extra recovery hints. Hints are
+//! rendered when the error is printed, with the host's name, by [`crate::hints`].
 
 use cluster_api_key_core::Error as CoreError;
 
-/// Exit codes (product.md §2.3).
+/// What kind of failure (the exit code is [`crate::commands::exit_code`]'s business).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// 1: the operation failed.
+    /// The operation failed.
     Failed,
-    /// 2: incorrect usage.
+    /// Incorrect usage.
     Usage,
-    /// 5: the outcome of a reset is unknown: it may have happened; do not retry blindly.
-    Unknown,
-}
-
-impl Kind {
-    /// The process exit code.
-    #[must_use]
-    pub fn code(self) -> u8 {
-        match self {
-            Self::Failed => 1,
-            Self::Usage => 2,
-            Self::Unknown => 5,
-        }
-    }
+    /// Something that cannot happen did: a bug to report.
+    Internal,
 }
 
 /// A failure to report.
 #[derive(Debug)]
 pub struct CommandError {
-    /// Exit code.
+    /// The kind.
     pub kind: Kind,
-    /// The message (first line after `FAILED`).
-    pub message: String,
-    /// Recovery lines.
-    pub hints: Vec<String>,
-    /// IBM's incident ID, when there is one.
-    pub incident_id: Option<String>,
+    /// The message when there is no core cause (usage errors, the binary's own failures).
+    message: String,
+    /// The core error behind it.
+    source: Option<Box<CoreError>>,
+    /// Extra recovery lines; `{cli}` and `{me}` are replaced when printed.
+    hints: Vec<String>,
     /// For usage errors: the command whose help to print.
     pub help_for: Option<String>,
+}
+
+impl std::fmt::Display for CommandError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.source {
+            Some(e) => write!(f, "{e}"),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for CommandError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<CoreError> for CommandError {
+    fn from(e: CoreError) -> Self {
+        let kind = match e {
+            // A setting out of range is the user's typing, like a bad flag.
+            CoreError::BadSetting { .. } => Kind::Usage,
+            _ => Kind::Failed,
+        };
+        Self { kind, message: String::new(), source: Some(Box::new(e)), hints: Vec::new(), help_for: None }
+    }
 }
 
 impl CommandError {
     /// A plain failure.
     pub fn failed(message: impl Into<String>) -> Self {
-        Self { kind: Kind::Failed, message: message.into(), hints: Vec::new(), incident_id: None, help_for: None }
+        Self { kind: Kind::Failed, message: message.into(), source: None, hints: Vec::new(), help_for: None }
     }
 
-    /// A failure with a hint.
+    /// A "cannot happen" path that happened.
+    pub fn internal(what: impl std::fmt::Display) -> Self {
+        Self::failed(format!("Internal error: {what}."))
+            .with_hint("This is a bug in cluster-api-key; please report it with the command you ran.")
+            .kind(Kind::Internal)
+    }
+
+    fn kind(mut self, kind: Kind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// Adds a recovery line (`{cli}` and `{me}` are replaced when printed).
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hints.push(hint.into());
         self
@@ -58,25 +85,34 @@ impl CommandError {
         Self {
             kind: Kind::Usage,
             message: detail.into(),
+            source: None,
             hints: Vec::new(),
-            incident_id: None,
             help_for: command.map(str::to_owned),
         }
     }
 
-    /// From a core error, with hints naming the host's CLI.
-    pub fn from_core(e: &CoreError, cli: &str) -> Self {
-        let kind = match e {
-            CoreError::ResetOutcomeUnknown { .. } => Kind::Unknown,
-            CoreError::BadSetting { .. } => Kind::Usage,
-            _ => Kind::Failed,
-        };
-        Self {
-            kind,
-            message: e.to_string(),
-            hints: e.hints(cli),
-            incident_id: e.incident_id().map(str::to_owned),
-            help_for: None,
-        }
+    /// The core error behind it, if any.
+    pub fn core(&self) -> Option<&CoreError> {
+        self.source.as_deref()
     }
+
+    /// The recovery lines, with `cli` as the host's name and `me` as this tool's command path.
+    pub fn hints(&self, cli: &str, me: &str) -> Vec<String> {
+        let mut out = self.source.as_deref().map(|e| crate::hints::for_core(e, cli, me)).unwrap_or_default();
+        out.extend(self.hints.iter().map(|h| h.replace("{cli}", cli).replace("{me}", me)));
+        out
+    }
+
+    /// IBM's incident ID, when there is one.
+    pub fn incident_id(&self) -> Option<&str> {
+        self.source.as_deref().and_then(CoreError::incident_id)
+    }
+}
+
+/// `serde_json::to_value` of a report: failing is a bug, never an empty document.
+///
+/// # Errors
+/// [`Kind::Internal`].
+pub fn to_json(value: &impl serde::Serialize) -> Result<serde_json::Value, CommandError> {
+    serde_json::to_value(value).map_err(CommandError::internal)
 }

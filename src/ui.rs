@@ -109,6 +109,10 @@ pub struct Ui {
     pub quiet: bool,
     /// `--output json`.
     pub json: bool,
+    /// The host's name for hints (`ibmcloud`).
+    pub cli: String,
+    /// How this tool's commands are spelled (`ibmcloud cluster-api-key` or `cluster-api-key`).
+    pub me: String,
 }
 
 /// Whether to colour: `IBMCLOUD_COLOR` (or `BLUEMIX_COLOR`) wins, then `NO_COLOR`, then the
@@ -131,6 +135,19 @@ pub fn color_enabled(env: &Env, config_setting: Option<&str>) -> bool {
 }
 
 impl Ui {
+    /// The one `Ui` of a run: colour from the environment until the config is read.
+    #[must_use]
+    pub fn new(env: &Env) -> Self {
+        let under_host = env.first(&[env::IBMCLOUD_PLUGIN_NAMESPACE, env::BLUEMIX_PLUGIN_NAMESPACE]).is_some();
+        let cli = env.cli_name();
+        let me = if under_host {
+            format!("{cli} {}", crate::metadata::PLUGIN_NAME)
+        } else {
+            crate::metadata::PLUGIN_NAME.to_owned()
+        };
+        Self { color: color_enabled(env, None), quiet: false, json: false, cli, me }
+    }
+
     fn paint(&self, style: &str, text: &str) -> String {
         if self.color && !text.is_empty() { format!("{style}{text}{RESET}") } else { text.to_owned() }
     }
@@ -194,14 +211,14 @@ impl Ui {
             out.push_str(&self.paint(RED_BOLD, "FAILED"));
             out.push('\n');
         }
-        out.push_str(&e.message);
+        out.push_str(&e.to_string());
         out.push('\n');
-        for h in &e.hints {
+        for h in &e.hints(&self.cli, &self.me) {
             out.push('\n');
             out.push_str(&self.highlight_commands(h));
             out.push('\n');
         }
-        if let Some(id) = &e.incident_id {
+        if let Some(id) = e.incident_id() {
             out.push_str(&format!("\nIncident ID: {id}\n"));
         }
         if !self.quiet {

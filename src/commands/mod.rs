@@ -1,14 +1,106 @@
-//! One module per command: each turns a core plan/report into output, and core errors into
-//! [`CommandError`]s. New commands (status, check, prune) plug in here the same way.
+//! One module per command, and what they share: the outcome of a run ([`ExitStatus`]), the one
+//! function that turns a run into an exit code, and the [`Render`] contract that lets the
+//! dispatcher decide once between JSON and text (uv's `ExitStatus` and printer).
+//!
+//! A command returns a report that can render itself; the dispatcher prints it as one JSON
+//! document or as text and takes the exit status from it. Adding a command means its args in
+//! [`crate::cli`], a module here, and an `ops` module in core.
 
 pub mod info;
 pub mod reset;
 
+use std::path::PathBuf;
+
+use cluster_api_key_core::audit::AuditLog;
+use cluster_api_key_core::context::Context;
+use cluster_api_key_core::env::Env;
 use cluster_api_key_core::ops::Session;
 
-use crate::error::CommandError;
+use crate::cli::Command;
+use crate::error::{CommandError, Kind};
+use crate::ui::{self, Ui};
 
-/// Maps a core error with the session's CLI name.
-pub fn core_err(session: &Session) -> impl Fn(cluster_api_key_core::Error) -> CommandError + '_ {
-    move |e| CommandError::from_core(&e, &session.ctx.cli_name)
+/// How a command that ran ended (product.md's exit codes 0, 3, 4, 5; errors are 1 and 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code, reason = "status and check report findings (3), fleet reset a partial batch (4)")]
+pub enum ExitStatus {
+    /// Everything asked for was done, or nothing needed doing.
+    Success,
+    /// The command worked and found problems (`status`, `check`).
+    Findings,
+    /// A batch partly failed; each target is reported.
+    Partial,
+    /// A reset may or may not have happened: do not retry blindly.
+    Unknown,
+}
+
+/// The process exit code of a run: the only place that knows the numbers.
+#[must_use]
+pub fn exit_code(result: &Result<ExitStatus, CommandError>) -> u8 {
+    match result {
+        Ok(ExitStatus::Success) => 0,
+        Ok(ExitStatus::Findings) => 3,
+        Ok(ExitStatus::Partial) => 4,
+        Ok(ExitStatus::Unknown) => 5,
+        Err(e) => match e.kind {
+            Kind::Failed | Kind::Internal => 1,
+            Kind::Usage => 2,
+        },
+    }
+}
+
+/// A command's result, printable as JSON or text.
+pub trait Render {
+    /// The JSON document.
+    ///
+    /// # Errors
+    /// Only a bug ([`Kind::Internal`]).
+    fn json(&self) -> Result<serde_json::Value, CommandError>;
+    /// The text form.
+    fn text(&self, ui: &Ui);
+    /// The exit status it stands for.
+    fn status(&self) -> ExitStatus {
+        ExitStatus::Success
+    }
+}
+
+/// What every command gets: the session and the plugin's own folder.
+pub struct Here {
+    /// The authenticated session.
+    pub session: Session,
+    /// The plugin's own folder (audit log, locks), when there is a home.
+    pub plugin_dir: Option<PathBuf>,
+    /// The audit log in it.
+    pub audit: Option<AuditLog>,
+}
+
+/// Loads the context, runs `command` and prints its report once, as JSON or text.
+///
+/// # Errors
+/// The command's error, ready to print.
+pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitStatus, CommandError> {
+    let ctx = Context::load(env).await?;
+    ui.color = ui::color_enabled(env, ctx.config.as_ref().map(|c| c.color_enabled.as_str()));
+    let plugin_dir = Context::plugin_dir(env, ctx.config_dir.as_deref());
+    let audit = plugin_dir.as_deref().map(AuditLog::in_dir);
+    let session = Session::new(ctx)?;
+    for w in &session.warnings {
+        ui.warn(w);
+    }
+    let notice_ui = ui.clone();
+    session.on_notice(move |text| notice_ui.warn(text));
+    let here = Here { session, plugin_dir, audit };
+    let ui: &Ui = ui;
+    let result = command.run(&here, ui).await;
+    // Not chatter: whatever -q says, a change that the audit log misses must be known.
+    for failure in here.audit.iter().flat_map(AuditLog::failures) {
+        ui.alert(&failure);
+    }
+    let report = result?;
+    if ui.json {
+        ui.json_doc(&report.json()?);
+    } else {
+        report.text(ui);
+    }
+    Ok(report.status())
 }

@@ -316,3 +316,15 @@ fn unknown_outcome_messages_read_as_sentences() {
     assert_eq!(r.code, 5, "{r:?}");
     assert!(!r.stderr.contains(".;") && !r.stderr.contains("..") && !r.stderr.contains(".)."), "{r:?}");
 }
+
+#[test]
+fn an_unknown_outcome_in_json_mode_is_one_document() {
+    let env = env();
+    env.handle().set_knobs(|k| k.faults.push(post_fault(FaultKind::Html { status: 502 })));
+    let r = env.run(&["reset", "--region", "us-south", "-f", "--output", "json"]);
+    assert_eq!(r.code, 5, "{r:?}");
+    let v: Value = serde_json::from_str(&r.stdout).expect("one JSON document");
+    assert_eq!(v["outcome"], "unknown");
+    assert_eq!(v["region"], "us-south");
+    assert!(v["detail"].as_str().unwrap().contains("HTTP 502"), "{v}");
+}

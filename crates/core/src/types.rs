@@ -140,3 +140,33 @@ mod tests {
         assert_eq!(IdentityKind::from_iam_id("ApiKey-1"), None);
     }
 }
+
+/// A value that was looked up: either known, or unknown for a reason worth showing. One type
+/// instead of a value and a reason side by side, so "both set" cannot exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Known<T> {
+    /// The value.
+    Known(T),
+    /// Why it is not known.
+    Unknown(String),
+}
+
+impl<T> Known<T> {
+    /// The value, when known.
+    #[must_use]
+    pub fn known(&self) -> Option<&T> {
+        match self {
+            Self::Known(v) => Some(v),
+            Self::Unknown(_) => None,
+        }
+    }
+
+    /// Why it is unknown, when it is.
+    #[must_use]
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::Known(_) => None,
+            Self::Unknown(r) => Some(r),
+        }
+    }
+}

@@ -239,8 +239,8 @@ async fn reset_plan_and_execute() {
     let f = fixture(keys::FUNCTIONAL, false).await;
     let s = f.session().await;
     let plan = ops::reset::plan(&s, Some("us-south"), Some("Default")).await.unwrap();
-    assert_eq!(plan.clusters.len(), 2);
-    assert_eq!(plan.current_owner.as_ref().unwrap().name, "Dave Departed");
+    assert_eq!(plan.clusters().len(), 2);
+    assert_eq!(plan.current_owner.known().unwrap().name, "Dave Departed");
     assert_eq!(plan.caller.iam_id.as_ref().unwrap().as_str(), world::FUNCTIONAL);
     let report = ops::reset::execute(&s, &plan, &quick(None), std::future::pending()).await.unwrap();
     assert!(report.new_key_id.is_some());

@@ -19,27 +19,56 @@ use crate::api::containers::{Cluster, KeyOwner, ResetAnswer};
 use crate::api::iam_identity::{ApiKey, ListQuery};
 use crate::audit::{AuditLog, Record};
 use crate::error::{Error, Result};
-use crate::types::ApiKeyId;
+use crate::types::{ApiKeyId, Known};
 
 /// Everything known before the reset.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct ResetPlan {
     /// Region and resource group.
     pub target: Target,
     /// Who will own the new key.
     pub caller: Caller,
-    /// Clusters in the target (every one of them uses the key).
-    pub clusters: Vec<Cluster>,
-    /// Why the clusters could not be listed, if they could not (the reset does not need them).
-    pub clusters_unknown_reason: Option<String>,
+    /// Clusters in the target (every one of them uses the key); unknown when they could not be
+    /// listed (the reset does not need them).
+    pub clusters: Known<Vec<Cluster>>,
     /// The current owner, when a cluster exists to ask about.
-    pub current_owner: Option<KeyOwner>,
-    /// Why the current owner is unknown, if it is.
-    pub owner_unknown_reason: Option<String>,
+    pub current_owner: Known<KeyOwner>,
     /// The caller's `containers-kubernetes-key` keys, when they could be listed.
-    #[serde(skip)]
     pub existing_keys: Option<Vec<ApiKey>>,
+}
+
+impl ResetPlan {
+    /// The clusters, none when they are unknown.
+    #[must_use]
+    pub fn clusters(&self) -> &[Cluster] {
+        self.clusters.known().map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The JSON of a plan (the `--dry-run` document): a known value and the reason it is unknown
+/// as two fields, as the schema has always had them.
+impl Serialize for ResetPlan {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct View<'a> {
+            target: &'a Target,
+            caller: &'a Caller,
+            clusters: &'a [Cluster],
+            clusters_unknown_reason: Option<&'a str>,
+            current_owner: Option<&'a KeyOwner>,
+            owner_unknown_reason: Option<&'a str>,
+        }
+        View {
+            target: &self.target,
+            caller: &self.caller,
+            clusters: self.clusters(),
+            clusters_unknown_reason: self.clusters.reason(),
+            current_owner: self.current_owner.known(),
+            owner_unknown_reason: self.current_owner.reason(),
+        }
+        .serialize(s)
+    }
 }
 
 /// What a reset did.
@@ -90,7 +119,7 @@ pub async fn verify(
     timeout: std::time::Duration,
     interval: std::time::Duration,
 ) -> Verification {
-    let Some(cluster) = plan.clusters.first() else { return Verification::NoClusters };
+    let Some(cluster) = plan.clusters().first() else { return Verification::NoClusters };
     let Ok(containers) = session.containers(Some(&plan.target.region)) else {
         return Verification::TimedOut(String::from("no containers endpoint"));
     };
@@ -122,18 +151,20 @@ pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) 
     let target = session.target(&caller, region, group).await?;
     let containers = session.containers(Some(&target.region))?;
     // The cluster list only informs the user; a failing provider list must not block a reset.
-    let (clusters, clusters_unknown_reason) = match containers.clusters(Some(&target.resource_group.id)).await {
-        Ok(c) => (c, None),
+    let clusters = match containers.clusters(Some(&target.resource_group.id)).await {
+        Ok(c) => Known::Known(c),
         Err(e) if e.is_setup() => return Err(e),
-        Err(e) => (Vec::new(), Some(e.to_string())),
+        Err(e) => Known::Unknown(e.to_string()),
     };
-    let (current_owner, owner_unknown_reason) = match clusters.first() {
-        None if clusters_unknown_reason.is_some() => (None, Some(String::from("the clusters could not be listed"))),
-        None => (None, Some(String::from("no clusters in this region and resource group"))),
-        Some(c) => match containers.key_owner(&c.id, Some(&target.resource_group.id)).await {
-            Ok(o) => (Some(o), None),
-            Err(e) if e.is_setup() => return Err(e),
-            Err(e) => (None, Some(e.to_string())),
+    let current_owner = match &clusters {
+        Known::Unknown(_) => Known::Unknown(String::from("the clusters could not be listed")),
+        Known::Known(c) => match c.first() {
+            None => Known::Unknown(String::from("no clusters in this region and resource group")),
+            Some(c) => match containers.key_owner(&c.id, Some(&target.resource_group.id)).await {
+                Ok(o) => Known::Known(o),
+                Err(e) if e.is_setup() => return Err(e),
+                Err(e) => Known::Unknown(e.to_string()),
+            },
         },
     };
     // Best effort, but a setup error (an insecure endpoint override) is the user's to fix: it
@@ -143,15 +174,7 @@ pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) 
         Err(e) if e.is_setup() => return Err(e),
         Err(_) => None,
     };
-    Ok(ResetPlan {
-        target,
-        caller,
-        clusters,
-        clusters_unknown_reason,
-        current_owner,
-        owner_unknown_reason,
-        existing_keys,
-    })
+    Ok(ResetPlan { target, caller, clusters, current_owner, existing_keys })
 }
 
 /// Every `containers-kubernetes-key` key of the caller (for any target: see [`new_key`]).
@@ -409,7 +432,7 @@ pub async fn execute(
     };
 
     let ids: Vec<String> = new_key_id.iter().map(ToString::to_string).collect();
-    let detail = match &plan.current_owner {
+    let detail = match plan.current_owner.known() {
         Some(o) => format!("{KEY_NAME} replaced; previous owner {} <{}>", o.name, o.email),
         None => format!("{KEY_NAME} replaced"),
     };
@@ -419,8 +442,8 @@ pub async fn execute(
         resource_group_id: t.resource_group.id.to_string(),
         resource_group_name: t.resource_group.name.clone(),
         new_owner: plan.caller.clone(),
-        previous_owner: plan.current_owner.clone(),
-        clusters: plan.clusters.iter().map(|c| c.name.clone()).collect(),
+        previous_owner: plan.current_owner.known().cloned(),
+        clusters: plan.clusters().iter().map(|c| c.name.clone()).collect(),
         new_key_id,
         confirmed_after_error,
         verified: None,

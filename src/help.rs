@@ -1,0 +1,136 @@
+//! `ibmcloud`-style help (`NAME:` / `USAGE:` / `OPTIONS:`), rendered from the clap tree of
+//! [`crate::cli`] and attached to it, so clap itself prints it for `-h` anywhere.
+
+/// The description of a command: the first line of its about text.
+#[must_use]
+pub fn about(cmd: &clap::Command) -> String {
+    first_line(&cmd.get_about().map(ToString::to_string).unwrap_or_default())
+}
+
+/// The first line of a text, trimmed.
+#[must_use]
+pub fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().trim().to_owned()
+}
+
+/// Whether an argument takes a value.
+#[must_use]
+pub fn takes_value(arg: &clap::Arg) -> bool {
+    arg.get_num_args().is_some_and(|n| n.takes_values())
+}
+
+/// The visible, user-facing flags of a (built) command: its own, then the global ones, without
+/// `--help` and hidden ones.
+#[must_use]
+pub fn visible_args(cmd: &clap::Command) -> Vec<&clap::Arg> {
+    let shown = |a: &&clap::Arg| !a.is_hide_set() && a.get_long() != Some("help") && !a.is_positional();
+    let own = cmd.get_arguments().filter(|a| !a.is_global_set()).filter(shown);
+    let global = cmd.get_arguments().filter(|a| a.is_global_set()).filter(shown);
+    own.chain(global).collect()
+}
+
+/// The visible subcommands of a command.
+pub fn visible_subcommands(cmd: &clap::Command) -> impl Iterator<Item = &clap::Command> {
+    cmd.get_subcommands().filter(|c| !c.is_hide_set())
+}
+
+/// A visible subcommand of `root` by name; a path of words reaches nested ones.
+#[must_use]
+pub fn find<'a>(root: &'a clap::Command, name: &str) -> Option<&'a clap::Command> {
+    name.split_whitespace()
+        .try_fold(root, |cmd, word| visible_subcommands(cmd).find(|c| c.get_name() == word))
+        .filter(|c| !std::ptr::eq(*c, root))
+}
+
+/// The help attached to a command of the tree [`crate::cli::command`] built.
+#[must_use]
+pub fn attached(cmd: &clap::Command) -> String {
+    cmd.clone().render_help().to_string()
+}
+
+/// The usage line, with `prefix` as the command path (`${COMMAND_NAME} cluster-api-key`).
+#[must_use]
+pub fn usage(cmd: &clap::Command, prefix: &str) -> String {
+    let mut s = format!("{prefix} {}", cmd.get_name());
+    if cmd.has_subcommands() {
+        s.push_str(" COMMAND [OPTIONS]");
+        return s;
+    }
+    for a in visible_args(cmd) {
+        let value = a.get_value_names().and_then(|v| v.first()).map(ToString::to_string).unwrap_or_default();
+        let part = match (takes_value(a), a.get_long(), a.get_short()) {
+            (true, Some(l), _) => format!("--{l} {value}"),
+            (true, None, Some(sh)) => format!("-{sh} {value}"),
+            (false, _, Some(sh)) => format!("-{sh}"),
+            (false, Some(l), None) => format!("--{l}"),
+            _ => continue,
+        };
+        if a.is_required_set() {
+            s.push(' ');
+            s.push_str(&part);
+        } else {
+            s.push_str(&format!(" [{part}]"));
+        }
+    }
+    s
+}
+
+fn commands_table(cmd: &clap::Command) -> String {
+    let rows: Vec<(String, String)> = visible_subcommands(cmd).map(|c| (c.get_name().to_owned(), about(c))).collect();
+    let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    rows.iter().map(|(n, d)| format!("  {n:width$}   {d}\n")).collect()
+}
+
+/// Help for one (built) command.
+#[must_use]
+pub fn command_help(cmd: &clap::Command, prefix: &str) -> Option<String> {
+    if cmd.is_hide_set() {
+        return None;
+    }
+    let mut out = format!("NAME:\n  {} - {}\n\nUSAGE:\n  {}\n", cmd.get_name(), about(cmd), usage(cmd, prefix));
+    if let Some(long) = cmd.get_long_about().map(ToString::to_string) {
+        let rest = long.lines().skip(1).collect::<Vec<_>>().join("\n");
+        if !rest.trim().is_empty() {
+            out.push_str(&format!("\n  {}\n", rest.trim().replace('\n', "\n  ")));
+        }
+    }
+    if cmd.has_subcommands() {
+        out.push_str("\nCOMMANDS:\n");
+        out.push_str(&commands_table(cmd));
+        return Some(out);
+    }
+    out.push_str("\nOPTIONS:\n");
+    let rows: Vec<(String, String)> = visible_args(cmd)
+        .into_iter()
+        .map(|a| {
+            let names = match (a.get_short(), a.get_long()) {
+                (Some(s), Some(l)) => format!("-{s}, --{l}"),
+                (None, Some(l)) => format!("--{l}"),
+                (Some(s), None) => format!("-{s}"),
+                (None, None) => String::new(),
+            };
+            let value = if takes_value(a) {
+                format!(" {}", a.get_value_names().and_then(|v| v.first()).map(ToString::to_string).unwrap_or_default())
+            } else {
+                String::new()
+            };
+            (format!("{names}{value}"), first_line(&a.get_help().map(ToString::to_string).unwrap_or_default()))
+        })
+        .collect();
+    let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    for (n, d) in rows {
+        out.push_str(&format!("  {n:width$}   {d}\n"));
+    }
+    Some(out)
+}
+
+/// Help for the whole plugin.
+#[must_use]
+pub fn root_help(root: &clap::Command, prefix: &str) -> String {
+    format!(
+        "NAME:\n  {} - {}\n\nUSAGE:\n  {prefix} COMMAND [OPTIONS]\n\nCOMMANDS:\n{}\nEnter '{prefix} help COMMAND' for more information about a command.\n",
+        crate::metadata::PLUGIN_NAME,
+        about(root),
+        commands_table(root)
+    )
+}
