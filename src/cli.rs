@@ -39,7 +39,7 @@ pub struct Cli {
 /// Options every command accepts, wherever they appear on the line (uv's `GlobalArgs`).
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Prints the command output in JSON format.
+    /// Prints the command output in JSON format (status also takes csv).
     #[arg(long, value_name = "json", ignore_case = true, global = true)]
     pub output: Option<OutputFormat>,
 
@@ -62,11 +62,23 @@ impl GlobalArgs {
     pub fn json(&self) -> bool {
         self.output == Some(OutputFormat::Json)
     }
+
+    /// Whether CSV output was asked for.
+    #[must_use]
+    pub fn csv(&self) -> bool {
+        self.output == Some(OutputFormat::Csv)
+    }
 }
 
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Show every region and resource group, its key, its owner, and what to fix.
+    ///
+    /// Without --region or -g, the whole account: every region and resource group that has
+    /// clusters or a containers-kubernetes-key key. Exits 3 when a finding at or above --fail-on
+    /// exists, so a CI job can gate on it.
+    Status(StatusArgs),
     /// Replace the API key for all clusters in a region and resource group.
     ///
     /// The new key carries the credentials of the identity that runs the command. The region
@@ -75,6 +87,7 @@ pub enum Command {
     Reset(ResetArgs),
     /// View the owner of the API key that a cluster uses.
     Info(InfoArgs),
+
     /// Show help for a command.
     #[command(hide = true)]
     Help {
@@ -84,6 +97,23 @@ pub enum Command {
 }
 
 impl Command {
+    /// Its name on the command line.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Reset(_) => "reset",
+            Self::Info(_) => "info",
+            Self::Status(_) => "status",
+            Self::Help { .. } => "help",
+        }
+    }
+
+    /// Whether it can print CSV.
+    #[must_use]
+    pub fn has_csv(&self) -> bool {
+        matches!(self, Self::Status(_))
+    }
+
     /// Runs the command: the one place that maps a command to its module.
     ///
     /// # Errors
@@ -96,17 +126,55 @@ impl Command {
         match self {
             Self::Reset(a) => crate::commands::reset::run(here, ui, a).await,
             Self::Info(a) => crate::commands::info::run(here, ui, a).await,
+            Self::Status(a) => crate::commands::status::run(here, ui, a).await,
             // `parse` answers `help` itself.
             Self::Help { .. } => Err(CommandError::internal("the help command reached the dispatcher")),
         }
     }
 }
 
-/// `--output`'s only format.
+/// `--output` formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// JSON.
     Json,
+    /// CSV (`status` only).
+    Csv,
+}
+
+/// `status --fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Only critical findings fail.
+    Critical,
+    /// Warnings and critical findings fail.
+    Warning,
+    /// Never fail on findings.
+    Never,
+}
+
+/// `status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Only these regions (repeatable, or a comma list).
+    #[arg(short = 'r', long, value_name = "REGION")]
+    pub region: Vec<String>,
+
+    /// Only these resource groups, by name or ID (repeatable, or a comma list).
+    #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP")]
+    pub resource_group: Vec<String>,
+
+    /// Flag keys older than this (for example 90d, 12w; default 90d).
+    #[arg(long, value_name = "DURATION", default_value = "90d", value_parser = humantime::parse_duration)]
+    pub max_age: std::time::Duration,
+
+    /// IAM ID of a functional ID that may own keys (repeatable).
+    #[arg(long = "functional-id", value_name = "IAM_ID")]
+    pub functional_id: Vec<String>,
+
+    /// Exit 3 when a finding of this severity or worse exists (critical, warning, never; default warning).
+    #[arg(long, value_name = "SEVERITY", default_value = "warning", ignore_case = true)]
+    pub fail_on: FailOn,
 }
 
 /// `reset`.

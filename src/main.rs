@@ -76,9 +76,13 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
         ui::print_text(&format!("{} {}\n", metadata::PLUGIN_NAME, env!("CARGO_PKG_VERSION")));
         return Ok(ExitStatus::Success);
     }
-    ui.json = cli.global.json();
+    ui.json = cli.global.json() || cli.global.csv();
+    ui.csv = cli.global.csv();
     ui.quiet = cli.global.quiet;
     let Some(command) = &cli.command else { return Err(CommandError::internal("no command after parsing")) };
+    if ui.csv && !command.has_csv() {
+        return Err(CommandError::usage("Incorrect Usage: --output csv is only for status.", Some(command.name())));
+    }
     if !cli.global.sandbox {
         return commands::dispatch(env, command, ui).await;
     }

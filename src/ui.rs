@@ -107,8 +107,10 @@ pub struct Ui {
     pub color: bool,
     /// `-q`.
     pub quiet: bool,
-    /// `--output json`.
+    /// `--output json` or `csv`: stdout carries only the document.
     pub json: bool,
+    /// `--output csv`.
+    pub csv: bool,
     /// The host's name for hints (`ibmcloud`).
     pub cli: String,
     /// How this tool's commands are spelled (`ibmcloud cluster-api-key` or `cluster-api-key`).
@@ -145,7 +147,7 @@ impl Ui {
         } else {
             crate::metadata::PLUGIN_NAME.to_owned()
         };
-        Self { color: color_enabled(env, None), quiet: false, json: false, cli, me }
+        Self { color: color_enabled(env, None), quiet: false, json: false, csv: false, cli, me }
     }
 
     fn paint(&self, style: &str, text: &str) -> String {
@@ -225,6 +227,12 @@ impl Ui {
             out.push('\n');
         }
         eprint_text(&cluster_api_key_core::trace::redact(&out));
+    }
+
+    /// `text` with its quoted commands in the command colour.
+    #[must_use]
+    pub fn highlight(&self, text: &str) -> String {
+        self.highlight_commands(text)
     }
 
     fn highlight_commands(&self, text: &str) -> String {

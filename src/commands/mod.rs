@@ -8,6 +8,7 @@
 
 pub mod info;
 pub mod reset;
+pub mod status;
 
 use std::path::PathBuf;
 
@@ -58,6 +59,10 @@ pub trait Render {
     fn json(&self) -> Result<serde_json::Value, CommandError>;
     /// The text form.
     fn text(&self, ui: &Ui);
+    /// The CSV form, for commands that have one.
+    fn csv(&self) -> Option<String> {
+        None
+    }
     /// The exit status it stands for.
     fn status(&self) -> ExitStatus {
         ExitStatus::Success
@@ -97,7 +102,10 @@ pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitS
         ui.alert(&failure);
     }
     let report = result?;
-    if ui.json {
+    if ui.csv {
+        let text = report.csv().ok_or_else(|| CommandError::internal("a command without CSV was asked for CSV"))?;
+        ui::print_text(&text);
+    } else if ui.json {
         ui.json_doc(&report.json()?);
     } else {
         report.text(ui);

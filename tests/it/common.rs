@@ -130,7 +130,8 @@ impl TestEnv {
             .env("IAM_ENDPOINT", base)
             .env("IBMCLOUD_CS_API_ENDPOINT", format!("{base}/global"))
             // ...and ours for the rest.
-            .env("CLUSTER_API_KEY_RESOURCE_MANAGER_ENDPOINT", base);
+            .env("CLUSTER_API_KEY_RESOURCE_MANAGER_ENDPOINT", base)
+            .env("CLUSTER_API_KEY_USER_MANAGEMENT_ENDPOINT", base);
         for (k, v) in &self.extra_env {
             cmd.env(k, v);
         }

@@ -159,6 +159,8 @@ pub struct HttpSettings {
     pub ssl_disabled: bool,
     /// First retry delay.
     pub retry_base: Duration,
+    /// Requests in flight at once.
+    pub concurrency: usize,
     /// The whole command's time budget for requests: reads stop retrying, and are cut short,
     /// when it runs out, so a black-holed endpoint cannot stretch a command to many minutes.
     pub deadline: Duration,
@@ -308,6 +310,7 @@ impl Context {
                 ssl_disabled: c.ssl_disabled,
                 retry_base,
                 deadline: Duration::from_secs(number(env, env::CAK_DEADLINE_SECS, "", 300, 1..=86_400)?),
+                concurrency: usize::try_from(number(env, env::CAK_CONCURRENCY, "", 16, 1..=64)?).unwrap_or(16),
             },
             cli_name: env.cli_name(),
             region,

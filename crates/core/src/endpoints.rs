@@ -56,6 +56,7 @@ pub struct Endpoints {
     iam_identity: Url,
     iam_access: Url,
     resource_manager: Url,
+    user_management: Url,
     /// A fixed containers base (from an override), else one is derived per region.
     containers_override: Option<Url>,
 }
@@ -123,12 +124,33 @@ impl Endpoints {
                 },
             )?,
         };
+        // User Management: `user-management.cloud.ibm.com`; the private host follows IBM's
+        // `private.` naming for platform services (INFERRED: not in the SDK's constants).
+        let user_management = match first_override(env, &[env::CAK_USER_MANAGEMENT_ENDPOINT]) {
+            Some((n, v)) => parse(n, v)?,
+            None => parse(
+                "default",
+                &match network {
+                    Network::Public => format!("https://user-management.{domain}"),
+                    Network::Private | Network::Vpc => format!("https://private.user-management.{domain}"),
+                },
+            )?,
+        };
         let containers_override =
             match first_override(env, &[env::CAK_CONTAINERS_ENDPOINT, env::IBMCLOUD_CS_API_ENDPOINT]) {
                 Some((n, v)) => Some(parse(n, v)?),
                 None => None,
             };
-        Ok(Self { network, staging, iam, iam_identity, iam_access, resource_manager, containers_override })
+        Ok(Self {
+            network,
+            staging,
+            iam,
+            iam_identity,
+            iam_access,
+            resource_manager,
+            user_management,
+            containers_override,
+        })
     }
 
     /// The network in use.
@@ -159,6 +181,12 @@ impl Endpoints {
     #[must_use]
     pub fn resource_manager(&self) -> &Url {
         &self.resource_manager
+    }
+
+    /// User Management base (`/v2/accounts/{account}/users`).
+    #[must_use]
+    pub fn user_management(&self) -> &Url {
+        &self.user_management
     }
 
     /// Containers API base for a region. Public: the global endpoint (region in `X-Region`);

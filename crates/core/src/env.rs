@@ -63,6 +63,10 @@ pub const CAK_IAM_ACCESS_ENDPOINT: &str = "CLUSTER_API_KEY_IAM_ACCESS_ENDPOINT";
 pub const CAK_RESOURCE_MANAGER_ENDPOINT: &str = "CLUSTER_API_KEY_RESOURCE_MANAGER_ENDPOINT";
 /// Our override of the containers API base URL.
 pub const CAK_CONTAINERS_ENDPOINT: &str = "CLUSTER_API_KEY_CONTAINERS_ENDPOINT";
+/// Requests in flight at once, process-wide (default 16).
+pub const CAK_CONCURRENCY: &str = "CLUSTER_API_KEY_CONCURRENCY";
+/// Overrides the User Management base URL.
+pub const CAK_USER_MANAGEMENT_ENDPOINT: &str = "CLUSTER_API_KEY_USER_MANAGEMENT_ENDPOINT";
 /// Testing hook: makes the config writer abort at a chosen point (see `config_file`).
 pub const CAK_FAILPOINT: &str = "CLUSTER_API_KEY_FAILPOINT";
 /// Base delay of the retry backoff in milliseconds (default 250); tests lower it.

@@ -10,6 +10,13 @@ use serde_json::Value;
 
 use crate::jwt::JwtError;
 
+/// A message as a clause inside a sentence: without its final full stop, so that composing two
+/// never gives `.;` or `..`.
+#[must_use]
+pub fn clause(message: &str) -> &str {
+    message.trim_end().trim_end_matches('.')
+}
+
 /// Result alias for the core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -26,6 +33,8 @@ pub enum Service {
     ResourceManager,
     /// The Kubernetes Service / OpenShift containers API.
     Containers,
+    /// User Management.
+    UserManagement,
 }
 
 impl std::fmt::Display for Service {
@@ -36,6 +45,7 @@ impl std::fmt::Display for Service {
             Self::IamAccess => "IAM Access Management",
             Self::ResourceManager => "Resource Manager",
             Self::Containers => "Kubernetes Service",
+            Self::UserManagement => "User Management",
         })
     }
 }
@@ -262,6 +272,22 @@ pub enum Error {
     /// A cluster name or ID that cannot be one.
     #[error("'{0}' is not a valid cluster name or ID.")]
     InvalidCluster(String),
+    /// `--region` values that are not regions of the Kubernetes Service.
+    #[error("Unknown region{}: {}. Valid regions: {}.", if given.len() == 1 { "" } else { "s" }, given.join(", "), valid.join(", "))]
+    UnknownRegions {
+        /// What was given.
+        given: Vec<String>,
+        /// The valid ones.
+        valid: Vec<String>,
+    },
+    /// `-g` values that are not resource groups of the account.
+    #[error("Unknown resource group{}: {}. The account has: {}.", if given.len() == 1 { "" } else { "s" }, given.join(", "), valid.join(", "))]
+    UnknownGroups {
+        /// What was given.
+        given: Vec<String>,
+        /// The valid ones (names).
+        valid: Vec<String>,
+    },
     /// A resource group name or ID that the account does not have.
     #[error("Resource group '{0}' was not found in the targeted account.")]
     ResourceGroupNotFound(String),

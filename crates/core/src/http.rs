@@ -177,6 +177,39 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
 }
 
+/// IBM's documented limit is 200 requests per 10 s per source address; we stay below it so
+/// that no command causes a 429 by itself, however concurrent.
+pub const RATE_LIMIT: (usize, Duration) = (180, Duration::from_secs(10));
+
+/// A sliding-window limiter shared by every request of the process.
+#[derive(Debug)]
+struct RateLimiter {
+    max: usize,
+    window: Duration,
+    sent: std::sync::Mutex<std::collections::VecDeque<Instant>>,
+}
+
+impl RateLimiter {
+    /// Waits until one more request fits in the window, and counts it.
+    async fn acquire(&self) {
+        loop {
+            let wait = {
+                let mut sent = self.sent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let now = Instant::now();
+                while sent.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
+                    sent.pop_front();
+                }
+                if sent.len() < self.max {
+                    sent.push_back(now);
+                    return;
+                }
+                sent.front().map_or(Duration::ZERO, |t| self.window.saturating_sub(now.duration_since(*t)))
+            };
+            tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
+        }
+    }
+}
+
 /// Where the transport tells the user about a long wait (the core never prints itself).
 type Notice = Box<dyn Fn(&str) + Send + Sync>;
 
@@ -193,6 +226,9 @@ pub struct Http {
     deadline: std::sync::Mutex<Instant>,
     budget: Duration,
     notice: std::sync::OnceLock<Notice>,
+    limiter: RateLimiter,
+    /// Requests in flight at once, process-wide (the pool every command shares).
+    pool: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for Http {
@@ -236,6 +272,12 @@ impl Http {
             deadline: std::sync::Mutex::new(Instant::now() + settings.deadline),
             budget: settings.deadline,
             notice: std::sync::OnceLock::new(),
+            limiter: RateLimiter {
+                max: RATE_LIMIT.0,
+                window: RATE_LIMIT.1,
+                sent: std::sync::Mutex::new(std::collections::VecDeque::new()),
+            },
+            pool: tokio::sync::Semaphore::new(settings.concurrency.max(1)),
         };
         Ok((http, warning))
     }
@@ -283,7 +325,12 @@ impl Http {
                 return Err(self.out_of_time());
             }
             let timeout = if req.idempotent { self.timeout.min(left) } else { self.timeout };
-            let result = self.attempt(req, timeout).await;
+            let result = {
+                // The semaphore is never closed, so acquiring cannot fail.
+                let _slot = self.pool.acquire().await.ok();
+                self.limiter.acquire().await;
+                self.attempt(req, timeout).await
+            };
             let (outcome, retry_after) = match &result {
                 Ok(r) if (200..300).contains(&r.status) => return result,
                 Ok(r) => (

@@ -54,6 +54,30 @@ id_type!(
     ApiKeyId
 );
 
+/// The Kubernetes Service's regions: the multizone regions of 2026, then the legacy names that
+/// classic single-zone locations still report (`ap-north`, `eu-central`, `uk-south`,
+/// `ap-south`). Used to validate `--region` in account-wide commands, and to tell which region a
+/// key's description names; a new region only needs adding here.
+pub const KNOWN_REGIONS: [&str; 17] = [
+    "au-syd",
+    "br-sao",
+    "ca-mon",
+    "ca-tor",
+    "eu-de",
+    "eu-es",
+    "eu-gb",
+    "in-che",
+    "in-mum",
+    "jp-osa",
+    "jp-tok",
+    "us-east",
+    "us-south",
+    "ap-north",
+    "ap-south",
+    "eu-central",
+    "uk-south",
+];
+
 impl Region {
     /// Checks that a region name is plausible: lowercase letters, digits and hyphens. The list
     /// of regions changes over time, so unknown-but-plausible names are passed to the API, which

@@ -17,6 +17,7 @@ mod iam;
 pub mod knobs;
 mod rm;
 mod server;
+mod users;
 mod util;
 pub mod world;
 

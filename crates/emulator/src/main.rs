@@ -6,12 +6,13 @@ use std::process::ExitCode;
 
 use cluster_api_key_emulator::{Emulator, Knobs, World};
 
-const USAGE: &str =
-    "Usage: cluster-api-key-emulator [--listen 127.0.0.1:PORT] [--world FILE] [--latency MS] [--rate-limit]";
+const USAGE: &str = "Usage: cluster-api-key-emulator [--listen 127.0.0.1:PORT] [--world FILE | --world-scale REGIONSxGROUPS [--seed N]] [--latency MS] [--rate-limit]";
 
 fn main() -> ExitCode {
     let mut listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
     let mut world_file = None;
+    let mut scale: Option<(usize, usize)> = None;
+    let mut seed: u64 = 1;
     let mut knobs = Knobs::default();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -21,6 +22,17 @@ fn main() -> ExitCode {
                 value("--listen").and_then(|v| v.parse().map(|a| listen = a).map_err(|e| format!("--listen: {e}")))
             }
             "--world" => value("--world").map(|v| world_file = Some(v)),
+            "--world-scale" => value("--world-scale").and_then(|v| {
+                let parsed = v.split_once('x').and_then(|(r, g)| Some((r.parse().ok()?, g.parse().ok()?)));
+                match parsed {
+                    Some((r, g)) if (1..=13).contains(&r) && (1..=100).contains(&g) => {
+                        scale = Some((r, g));
+                        Ok(())
+                    }
+                    _ => Err(format!("--world-scale: '{v}' is not REGIONSxGROUPS (1-13 regions, 1-100 groups)")),
+                }
+            }),
+            "--seed" => value("--seed").and_then(|v| v.parse().map(|n| seed = n).map_err(|e| format!("--seed: {e}"))),
             "--latency" => value("--latency")
                 .and_then(|v| v.parse().map(|ms| knobs.latency_ms = ms).map_err(|e| format!("--latency: {e}"))),
             "--rate-limit" => {
@@ -45,7 +57,10 @@ fn main() -> ExitCode {
         }
     }
     let world = match world_file {
-        None => World::default_world(),
+        None => match scale {
+            Some((r, g)) => World::scaled(r, g, seed),
+            None => World::default_world(),
+        },
         Some(f) => match std::fs::read(&f)
             .map_err(|e| e.to_string())
             .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))

@@ -204,6 +204,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v2/resource_groups/{id}", get(crate::rm::get_group))
         .route("/v1/policies", get(crate::access::policies))
         .route("/v2/groups", get(crate::access::groups))
+        .route("/v2/accounts/{account}/users", get(crate::users::list))
+        .route("/v2/accounts/{account}/users/{iam_id}", get(crate::users::get))
         .merge(containers_routes())
         .nest("/global", containers_routes())
         .fallback(not_found)
@@ -443,6 +445,8 @@ fn route_key(path: &str) -> String {
         }
         ["", "v1", "logging", _, "clusterkeyowner"] => String::from("/v1/logging/{id}/clusterkeyowner"),
         ["", "v2", "resource_groups", _] => String::from("/v2/resource_groups/{id}"),
+        ["", "v2", "accounts", _, "users"] => String::from("/v2/accounts/{id}/users"),
+        ["", "v2", "accounts", _, "users", _] => String::from("/v2/accounts/{id}/users/{id}"),
         _ => p.to_owned(),
     }
 }

@@ -12,7 +12,7 @@ use crate::world::IssuedToken;
 pub enum Api {
     /// IAM token endpoint: `{errorCode, errorMessage, context}`.
     Token,
-    /// IAM Identity / policies / groups: `{errors[], status_code, trace}`.
+    /// IAM Identity / policies / groups / User Management: `{errors[], status_code, trace}`.
     Identity,
     /// Resource Manager: `{message, status_code, error_code, transaction_id}`.
     ResourceManager,
@@ -24,7 +24,11 @@ pub enum Api {
 pub fn api_of(path: &str) -> Api {
     if path.starts_with("/identity/") {
         Api::Token
-    } else if path.starts_with("/v1/apikeys") || path.starts_with("/v1/policies") || path.starts_with("/v2/groups") {
+    } else if path.starts_with("/v1/apikeys")
+        || path.starts_with("/v1/policies")
+        || path.starts_with("/v2/groups")
+        || path.starts_with("/v2/accounts")
+    {
         Api::Identity
     } else if path.starts_with("/v2/resource_groups") {
         Api::ResourceManager

@@ -49,9 +49,25 @@ pub struct Identity {
     pub email: String,
     /// Account.
     pub account_id: String,
-    /// False once the user has left the account: their keys remain, logins fail.
+    /// False once the user has left the company: their keys remain, logins fail.
     #[serde(default = "yes")]
     pub active: bool,
+    /// The user's state in the account as User Management reports it (`ACTIVE`, `PENDING`,
+    /// ...); when absent, `ACTIVE` for an active identity and `IAMID_INVALID` otherwise.
+    #[serde(default)]
+    pub state: Option<String>,
+    /// False once the user was removed from the account (User Management answers 404; IBM
+    /// deletes the user's API keys with it).
+    #[serde(default = "yes")]
+    pub member: bool,
+}
+
+impl Identity {
+    /// The state User Management reports.
+    #[must_use]
+    pub fn user_state(&self) -> String {
+        self.state.clone().unwrap_or_else(|| String::from(if self.active { "ACTIVE" } else { "IAMID_INVALID" }))
+    }
 }
 
 fn yes() -> bool {
@@ -313,6 +329,10 @@ pub const FUNCTIONAL: &str = "IBMid-2700000FUN";
 pub const DEPARTED: &str = "IBMid-2700000DEP";
 /// A user with only Viewer access.
 pub const VIEWER: &str = "IBMid-2700000VIE";
+/// Rita Removed: removed from the account; her API keys were deleted with her.
+pub const REMOVED: &str = "IBMid-2700000REM";
+/// Paul Pending: invited, not yet accepted.
+pub const PENDING: &str = "IBMid-2700000PEN";
 /// A service ID (Administrator on the Kubernetes Service, but not Operator on IAM Identity).
 pub const SERVICE_ID: &str = "iam-ServiceId-5e7a1c00-0000-4000-8000-00000000c1a0";
 
@@ -345,6 +365,8 @@ impl World {
             email: email.into(),
             account_id: a.clone(),
             active,
+            state: None,
+            member: true,
         };
         let rg = |id: &str, name: &str, default| ResourceGroup {
             id: id.into(),
@@ -395,6 +417,17 @@ impl World {
                 ident(DEPARTED, IdentityKind::User, "Dave Departed", "dave.departed@example.com", false),
                 ident(VIEWER, IdentityKind::User, "Vera Viewer", "vera.viewer@example.com", true),
                 ident(SERVICE_ID, IdentityKind::ServiceId, "ci-automation", "", true),
+                // Removed from the account: IBM deleted her keys with her, so the target whose
+                // key she owned (jp-tok / Default) has clusters and no key.
+                Identity {
+                    member: false,
+                    ..ident(REMOVED, IdentityKind::User, "Rita Removed", "rita.removed@example.com", false)
+                },
+                // Invited, not yet accepted.
+                Identity {
+                    state: Some("PENDING".into()),
+                    ..ident(PENDING, IdentityKind::User, "Paul Pending", "paul.pending@example.com", true)
+                },
             ],
             resource_groups: vec![
                 rg(RG_DEFAULT, "Default", true),
@@ -437,6 +470,15 @@ impl World {
                     "vpc-gen2",
                     "kubernetes",
                     "eu-de-1",
+                ),
+                cluster(
+                    "c0jp2vpc00000000000f",
+                    "tok-batch",
+                    "jp-tok",
+                    RG_DEFAULT,
+                    "vpc-gen2",
+                    "kubernetes",
+                    "jp-tok-1",
                 ),
                 cluster(
                     "c0jp1sat00000000000e",
@@ -572,6 +614,13 @@ impl World {
                     resource_group_id: RG_STAGING.into(),
                     api_key_id: "ApiKey-4444-jp-staging-cur".into(),
                 },
+                // Rita's key, deleted when she was removed from the account.
+                ClusterKey {
+                    account_id: a.clone(),
+                    region: "jp-tok".into(),
+                    resource_group_id: RG_DEFAULT.into(),
+                    api_key_id: "ApiKey-6666-jp-default-deleted".into(),
+                },
             ],
             policies: vec![
                 policy(
@@ -586,10 +635,11 @@ impl World {
                     "policy-func-iam-identity",
                     FUNCTIONAL,
                     "iam-identity",
-                    &["Operator", "UserApiKeyCreator"],
+                    &["Administrator", "Operator", "UserApiKeyCreator"],
                     None,
                     None,
                 ),
+                policy("policy-func-users", FUNCTIONAL, "user-management", &["Viewer"], None, None),
                 policy("policy-viewer-ks", VIEWER, "containers-kubernetes", &["Viewer"], None, None),
                 policy("policy-svc-ks-admin", SERVICE_ID, "containers-kubernetes", &["Administrator"], None, None),
                 Policy {
@@ -615,6 +665,84 @@ impl World {
             clock_offset_secs: 0,
             next_id: 1,
         }
+    }
+
+    /// A generated world of `regions` x `groups` targets for benchmarks, deterministic from
+    /// `seed`: the default world's people, access and login keys, then resource groups, uneven
+    /// cluster counts (some targets have none), a current key per target with clusters (owned
+    /// by the functional ID, the departed user or the owner), superseded keys and orphans.
+    #[must_use]
+    pub fn scaled(regions: usize, groups: usize, seed: u64) -> Self {
+        let mut w = Self::default_world();
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let a = ACCOUNT_ID.to_owned();
+        w.resource_groups.retain(|g| g.default);
+        for g in 1..groups {
+            w.resource_groups.push(ResourceGroup {
+                id: format!("{:032x}", 0xaa00_0000_u64 + g as u64),
+                name: format!("group-{g:02}"),
+                account_id: a.clone(),
+                default: false,
+            });
+        }
+        w.clusters.clear();
+        w.cluster_keys.clear();
+        w.api_keys.retain(|k| k.name != "containers-kubernetes-key");
+        let owners = [FUNCTIONAL, FUNCTIONAL, DEPARTED, OWNER];
+        let providers = ["vpc-gen2", "classic", "vpc-gen2", "satellite"];
+        let mut n = 0_u32;
+        for region in SCALED_REGIONS.iter().cycle().take(regions) {
+            for g in w.resource_groups.clone() {
+                // 0 to 3 clusters; about one target in four has none.
+                let clusters = rng.usize(0..4);
+                for c in 0..clusters {
+                    n += 1;
+                    w.clusters.push(Cluster {
+                        id: format!("c{n:019x}"),
+                        name: format!("{region}-{}-{c}", g.name.to_ascii_lowercase()),
+                        account_id: a.clone(),
+                        region: (*region).into(),
+                        resource_group_id: g.id.clone(),
+                        provider: providers[rng.usize(0..providers.len())].into(),
+                        kind: if rng.bool() { "kubernetes" } else { "openshift" }.into(),
+                        state: "normal".into(),
+                        location: format!("{region}-1"),
+                        created: "2025-03-01T10:00:00Z".into(),
+                    });
+                }
+                let superseded = if clusters > 0 { rng.usize(0..3) } else { usize::from(rng.usize(0..5) == 0) };
+                let add_key = |w: &mut Self, n: &mut u32, owner: &str, year: u32| {
+                    *n += 1;
+                    let n = *n;
+                    let id = format!("ApiKey-scaled-{n:08}");
+                    w.api_keys.push(ApiKey::new(
+                        id.clone(),
+                        "containers-kubernetes-key".into(),
+                        Some(cluster_key_description(region, &g.id)),
+                        owner.into(),
+                        a.clone(),
+                        format!("emulator-scaled-value-{n:08}-xxxxxxxxxxxx"),
+                        format!("{year}-0{}-01T09:00:00Z", 1 + n % 9),
+                    ));
+                    id
+                };
+                for i in 0..superseded {
+                    let owner = owners[(n as usize + i) % owners.len()];
+                    add_key(&mut w, &mut n, owner, 2023);
+                }
+                if clusters > 0 {
+                    let owner = owners[rng.usize(0..owners.len())];
+                    let id = add_key(&mut w, &mut n, owner, 2025);
+                    w.cluster_keys.push(ClusterKey {
+                        account_id: a.clone(),
+                        region: (*region).into(),
+                        resource_group_id: g.id.clone(),
+                        api_key_id: id,
+                    });
+                }
+            }
+        }
+        w
     }
 
     /// Every IAM ID that `iam_id` acts as for access decisions: itself and its access groups.
@@ -660,6 +788,12 @@ impl World {
         format!("{prefix}{:08x}-{:016x}", self.next_id, rand)
     }
 }
+
+/// Regions of the generated worlds: the Kubernetes Service's multizone regions.
+pub const SCALED_REGIONS: [&str; 13] = [
+    "us-south", "us-east", "ca-tor", "ca-mon", "br-sao", "eu-gb", "eu-de", "eu-es", "jp-tok", "jp-osa", "au-syd",
+    "in-che", "in-mum",
+];
 
 /// The description IBM gives a cluster API key. INFERRED: IBM's exact wording is not public
 /// (ibm-cloud-apis.md §6); it is known to contain the region and the resource group ID.

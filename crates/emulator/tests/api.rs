@@ -254,9 +254,8 @@ async fn api_key_get_create_lock_disable_delete() {
     let (s, _) =
         t.token_raw(&[("grant_type", "urn:ibm:params:oauth:grant-type:apikey"), ("apikey", keys::VIEWER)], false).await;
     assert_eq!(s, 400);
-    // Someone else's key: forbidden.
-    let (ft, _) = t.login(keys::FUNCTIONAL).await;
-    assert_eq!(t.send(M::DELETE, &ft, "/v1/apikeys/ApiKey-0000-owner-login", &[]).await.0, 403);
+    // Someone else's key, without the Administrator role on IAM Identity: forbidden.
+    assert_eq!(t.send(M::DELETE, &vt, "/v1/apikeys/ApiKey-0000-owner-login", &[]).await.0, 403);
 }
 
 #[tokio::test]
@@ -370,7 +369,7 @@ async fn key_owner_and_cluster_lists() {
     assert_eq!((s, v["code"].as_str()), (404, Some("G0004")));
     assert!(v["recoveryCLI"].as_str().unwrap().contains("ibmcloud ks cluster ls"));
     let (_, v) = t.get(&at, "/global/v2/vpc/getClusters", &[]).await;
-    assert_eq!(v.as_array().unwrap().len(), 3);
+    assert_eq!(v.as_array().unwrap().len(), 4);
     for f in ["id", "name", "region", "resourceGroup", "resourceGroupName", "state", "type", "provider", "crn"] {
         assert!(v[0].get(f).is_some(), "{f}");
     }
@@ -629,4 +628,51 @@ async fn knob_gateway_answers_first_and_the_backend_acts_later_and_faults_scope_
     assert_eq!(s, 500);
     assert!(v["incidentID"].is_string() && v["code"].is_string(), "IBM's own shape");
     assert!(t.emu.handle.knobs().faults.is_empty());
+}
+
+#[tokio::test]
+async fn user_management_states_pages_and_visibility() {
+    let t = start().await;
+    let base = format!("/v2/accounts/{}/users", world::ACCOUNT_ID);
+    let (ot, _) = t.login(keys::OWNER).await;
+    // Every member, in pages; the removed user is not one.
+    let (s, v) = t.get(&ot, &format!("{base}?limit=2"), &[]).await;
+    assert_eq!(s, 200);
+    assert_eq!(v["resources"].as_array().unwrap().len(), 2);
+    let mut seen: Vec<String> = Vec::new();
+    let mut next = Some(format!("{base}?limit=2"));
+    while let Some(url) = next {
+        let (_, v) = t.get(&ot, &url, &[]).await;
+        seen.extend(v["resources"].as_array().unwrap().iter().map(|u| u["iam_id"].as_str().unwrap().to_owned()));
+        next = v["next_url"].as_str().map(str::to_owned);
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    assert!(!seen.contains(&world::REMOVED.to_owned()));
+    let (_, v) = t.get(&ot, &format!("{base}/{}", world::DEPARTED), &[]).await;
+    assert_eq!(v["state"], "IAMID_INVALID");
+    let (_, v) = t.get(&ot, &format!("{base}/{}", world::PENDING), &[]).await;
+    assert_eq!(v["state"], "PENDING");
+    let (s, v) = t.get(&ot, &format!("{base}/{}", world::REMOVED), &[]).await;
+    assert_eq!(s, 404);
+    assert!(v["errors"].is_array(), "the platform error shape");
+    // Without a User Management role: only yourself.
+    let (vt, _) = t.login(keys::VIEWER).await;
+    let (_, v) = t.get(&vt, &base, &[]).await;
+    let only: Vec<&str> = v["resources"].as_array().unwrap().iter().map(|u| u["iam_id"].as_str().unwrap()).collect();
+    assert_eq!(only, [world::VIEWER]);
+    assert_eq!(t.get(&vt, &format!("{base}/{}", world::DEPARTED), &[]).await.0, 403);
+    assert_eq!(t.get(&vt, &format!("{base}/{}", world::VIEWER), &[]).await.0, 200);
+}
+
+#[test]
+fn scaled_worlds_are_deterministic_and_uneven() {
+    let a = World::scaled(12, 10, 7);
+    let b = World::scaled(12, 10, 7);
+    assert_eq!(a, b);
+    assert_eq!(a.resource_groups.len(), 10);
+    let targets_with_clusters: std::collections::BTreeSet<(String, String)> =
+        a.clusters.iter().map(|c| (c.region.clone(), c.resource_group_id.clone())).collect();
+    assert!(targets_with_clusters.len() > 60 && targets_with_clusters.len() < 120, "{}", targets_with_clusters.len());
+    assert_eq!(a.cluster_keys.len(), targets_with_clusters.len(), "a current key per target with clusters");
+    assert_ne!(World::scaled(12, 10, 8), a, "another seed, another world");
 }

@@ -1,5 +1,5 @@
 //! Typed clients for the IBM Cloud REST APIs the tool uses, written from IBM's published
-//! definitions (see `shared/docs/ibm-cloud-apis.md`). Unknown fields are ignored everywhere;
+//! definitions (IBM's API docs and platform-services SDKs). Unknown fields are ignored everywhere;
 //! fields whose presence is not guaranteed are optional.
 
 pub mod containers;
@@ -7,6 +7,7 @@ pub mod iam_access;
 pub mod iam_identity;
 pub mod iam_token;
 pub mod resource_manager;
+pub mod user_management;
 
 /// Percent-encodes one path segment: a cluster name can hold characters that mean something
 /// in a URL, and `.`/`..` would be resolved away by URL normalisation, so dots-only segments

@@ -3,9 +3,11 @@
 //! A plan only reads (IAM, Resource Manager, the containers API); executing it writes. The
 //! binary shows the plan, asks for confirmation, then executes: the core never prints.
 
+pub mod discovery;
 pub mod info;
 pub mod lock;
 pub mod reset;
+pub mod status;
 
 use std::sync::Arc;
 
@@ -14,6 +16,7 @@ use serde::Serialize;
 use crate::api::containers::Containers;
 use crate::api::iam_identity::IamIdentity;
 use crate::api::resource_manager::ResourceManager;
+use crate::api::user_management::UserManagement;
 use crate::auth::Auth;
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -105,6 +108,12 @@ impl Session {
     #[must_use]
     pub fn iam_identity(&self) -> IamIdentity<'_> {
         IamIdentity::new(&self.client, self.ctx.endpoints.iam_identity().clone())
+    }
+
+    /// User Management.
+    #[must_use]
+    pub fn user_management(&self) -> UserManagement<'_> {
+        UserManagement::new(&self.client, self.ctx.endpoints.user_management().clone())
     }
 
     /// Resource Manager.

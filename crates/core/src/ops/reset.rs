@@ -18,7 +18,7 @@ use super::{Caller, KEY_NAME, Session, Target, is_key_for};
 use crate::api::containers::{Cluster, KeyOwner, ResetAnswer};
 use crate::api::iam_identity::{ApiKey, ListQuery};
 use crate::audit::{AuditLog, Record};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, clause};
 use crate::types::{ApiKeyId, Known};
 
 /// Everything known before the reset.
@@ -450,12 +450,6 @@ pub async fn execute(
         warnings,
         audit_error,
     })
-}
-
-/// A message as a clause inside a sentence: without its final full stop, so that joining two
-/// never gives `.;` (issue #8).
-fn clause(message: &str) -> &str {
-    message.trim_end().trim_end_matches('.')
 }
 
 fn unknown(audit: Option<&AuditLog>, plan: &ResetPlan, detail: String, warnings: &[String]) -> Error {

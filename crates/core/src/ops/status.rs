@@ -1,0 +1,562 @@
+//! `status`: for every target of the account, who owns the cluster API key, whether that person
+//! is still in the account, how old the key is, and what needs fixing.
+//!
+//! One discovery ([`super::discovery`]), then, in a bounded pool, one owner lookup per target
+//! with clusters and one User Management lookup per distinct owner. A target whose own lookups
+//! fail is still reported, with the reason, and never hides the others; only an account that
+//! cannot be read at all is an error.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use futures_util::stream::{self, StreamExt as _};
+use serde::Serialize;
+
+use super::discovery::{self, Found, KeyScope, Scope};
+use super::{Caller, Session, Target};
+use crate::api::containers::KeyOwner;
+use crate::api::iam_identity::ApiKey;
+use crate::api::user_management::Membership;
+use crate::error::{Error, Result, clause};
+use crate::types::{AccountId, ApiKeyId, IamId, IdentityKind};
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Should be fixed.
+    Warning,
+    /// Clusters are or will be broken.
+    Critical,
+}
+
+/// What is wrong, as a stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Code {
+    /// Clusters exist and there is no key.
+    NoKey,
+    /// The owner is no longer in the account.
+    OwnerNotInAccount,
+    /// The owner is in the account but not active.
+    OwnerInactive,
+    /// The owner (or their state) could not be established.
+    OwnerUnknown,
+    /// The key is older than `--max-age`.
+    KeyTooOld,
+    /// A person owns the key rather than a service ID or a functional ID.
+    PersonalOwner,
+    /// The key is locked.
+    KeyLocked,
+    /// The key is disabled.
+    KeyDisabled,
+    /// Older keys of the target are still there.
+    SupersededKeys,
+    /// A key for a target with no clusters.
+    OrphanKey,
+}
+
+impl Code {
+    /// Its severity.
+    #[must_use]
+    pub fn severity(self) -> Severity {
+        match self {
+            Self::NoKey | Self::OwnerNotInAccount | Self::OwnerInactive => Severity::Critical,
+            Self::OwnerUnknown | Self::KeyTooOld | Self::PersonalOwner | Self::KeyLocked | Self::KeyDisabled => {
+                Severity::Warning
+            }
+            Self::SupersededKeys | Self::OrphanKey => Severity::Info,
+        }
+    }
+
+    /// Every code, for documentation and tests.
+    pub const ALL: [Self; 10] = [
+        Self::NoKey,
+        Self::OwnerNotInAccount,
+        Self::OwnerInactive,
+        Self::OwnerUnknown,
+        Self::KeyTooOld,
+        Self::PersonalOwner,
+        Self::KeyLocked,
+        Self::KeyDisabled,
+        Self::SupersededKeys,
+        Self::OrphanKey,
+    ];
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    /// Stable code.
+    pub code: Code,
+    /// Severity.
+    pub severity: Severity,
+    /// The facts behind it.
+    pub detail: String,
+}
+
+impl Finding {
+    fn new(code: Code, detail: impl Into<String>) -> Self {
+        Self { code, severity: code.severity(), detail: detail.into() }
+    }
+}
+
+/// The owner's standing in the account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum OwnerState {
+    /// A member, in this User Management state (`ACTIVE`, `PENDING`, ...).
+    Member {
+        /// As IBM spells it.
+        state: String,
+    },
+    /// Not in the account.
+    NotInAccount,
+    /// A service ID: not a member of the account's users.
+    ServiceId,
+    /// Could not be established.
+    Unknown {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Who owns a target's key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Owner {
+    /// Name, when known.
+    pub name: String,
+    /// Email, when known.
+    pub email: String,
+    /// IAM ID, when known.
+    pub iam_id: Option<IamId>,
+    /// User, service ID, trusted profile (from the IAM ID).
+    pub kind: Option<IdentityKind>,
+    /// Standing in the account.
+    pub state: OwnerState,
+}
+
+/// A target's current key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyInfo {
+    /// Its ID.
+    pub id: ApiKeyId,
+    /// When it was created.
+    pub created: Option<String>,
+    /// Its age in whole days.
+    pub age_days: Option<u64>,
+    /// Locked against deletion.
+    pub locked: bool,
+    /// Disabled.
+    pub disabled: bool,
+    /// Last use, when IAM reports it.
+    pub last_used: Option<String>,
+    /// Owner's IAM ID.
+    pub iam_id: IamId,
+}
+
+/// A superseded key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OldKey {
+    /// Its ID.
+    pub id: ApiKeyId,
+    /// When it was created.
+    pub created: Option<String>,
+}
+
+/// A cluster of a target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterBrief {
+    /// Name.
+    pub name: String,
+    /// ID.
+    pub id: String,
+    /// Provider.
+    pub provider: String,
+    /// State.
+    pub state: String,
+}
+
+/// One target's status.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetStatus {
+    /// Region.
+    pub region: String,
+    /// Resource group ID.
+    pub resource_group_id: String,
+    /// Resource group name.
+    pub resource_group_name: String,
+    /// Its clusters.
+    pub clusters: Vec<ClusterBrief>,
+    /// The current key, when one is visible.
+    pub key: Option<KeyInfo>,
+    /// The owner, when known; `ownerUnknownReason` says why not.
+    pub owner: Option<Owner>,
+    /// Why the owner is not known.
+    pub owner_unknown_reason: Option<String>,
+    /// Older keys still present.
+    pub superseded_keys: Vec<OldKey>,
+    /// What is wrong.
+    pub findings: Vec<Finding>,
+}
+
+/// Counts by severity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Targets reported.
+    pub targets: usize,
+    /// Critical findings.
+    pub critical: usize,
+    /// Warnings.
+    pub warnings: usize,
+    /// Info findings.
+    pub info: usize,
+}
+
+/// The account's status.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusReport {
+    /// The account.
+    pub account: AccountId,
+    /// Who asked.
+    pub caller: Caller,
+    /// Every target, by region then group.
+    pub targets: Vec<TargetStatus>,
+    /// Counts.
+    pub summary: Summary,
+    /// What the report could not cover (keys of other users not visible, ...).
+    pub notes: Vec<String>,
+}
+
+impl StatusReport {
+    /// The worst severity found, if any.
+    #[must_use]
+    pub fn worst(&self) -> Option<Severity> {
+        self.targets.iter().flat_map(|t| t.findings.iter().map(|f| f.severity)).max()
+    }
+}
+
+/// What `status` looks at and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `--region` values (validated before any request).
+    pub regions: Vec<String>,
+    /// `-g` values.
+    pub groups: Vec<String>,
+    /// Keys older than this are flagged.
+    pub max_age: Duration,
+    /// IAM IDs of functional IDs: users that may own keys.
+    pub functional_ids: Vec<IamId>,
+    /// Lookups in flight at once.
+    pub concurrency: usize,
+}
+
+/// Told about progress, per target (the core never prints).
+pub trait Reporter: Sync {
+    /// `n` targets will be checked.
+    fn targets(&self, _n: usize) {}
+    /// One target is done.
+    fn checked(&self, _target: &Target) {}
+}
+
+/// A reporter that says nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl Reporter for Silent {}
+
+fn age_days(created: Option<&str>, now: SystemTime) -> Option<u64> {
+    let t = humantime::parse_rfc3339_weak(created?.trim_end_matches('Z').split('.').next()?).ok()?;
+    now.duration_since(t).ok().map(|d| d.as_secs() / 86_400)
+}
+
+/// Looks at the account.
+///
+/// # Errors
+/// [`Error::UnknownRegions`] / [`Error::UnknownGroups`] before any request that is not needed
+/// to check them; errors reading the account as a whole (groups, clusters, keys).
+pub async fn status(session: &Session, opts: &Options, reporter: &dyn Reporter) -> Result<StatusReport> {
+    let regions = discovery::regions(&opts.regions)?;
+    let caller = session.caller().await?;
+    let all_groups = session.resource_manager().list(&caller.account).await?;
+    let groups = discovery::groups(&opts.groups, &all_groups)?;
+    let account = discovery::discover(session, &caller, all_groups).await?;
+    let found = account.targets(&Scope { regions, groups });
+    reporter.targets(found.len());
+
+    // One owner lookup per target with clusters, in the pool.
+    let owners: Vec<std::result::Result<KeyOwner, Error>> = stream::iter(found.iter())
+        .map(|f| async move {
+            let r = match f.clusters.first() {
+                None => Err(Error::InvalidCluster(String::new())),
+                Some(c) => match session.containers(Some(&f.target.region)) {
+                    Ok(api) => api.key_owner(&c.id, Some(&f.target.resource_group.id)).await,
+                    Err(e) => Err(e),
+                },
+            };
+            reporter.checked(&f.target);
+            r
+        })
+        .buffered(opts.concurrency.max(1))
+        .collect()
+        .await;
+
+    // One membership lookup per distinct user that owns a key.
+    let mut owner_ids: Vec<IamId> = Vec::new();
+    for (f, o) in found.iter().zip(&owners) {
+        let id = match o {
+            Ok(o) => o.iam_id.clone(),
+            Err(_) => f.current.as_ref().map(|k| k.iam_id.clone()),
+        };
+        if let Some(id) = id.filter(|i| IdentityKind::from_iam_id(i.as_str()) == Some(IdentityKind::User))
+            && !owner_ids.contains(&id)
+        {
+            owner_ids.push(id);
+        }
+    }
+    let account_id = &caller.account;
+    let memberships: BTreeMap<IamId, std::result::Result<Membership, Error>> = stream::iter(owner_ids)
+        .map(|id| async move {
+            let m = session.user_management().membership(account_id, &id).await;
+            (id, m)
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect()
+        .await;
+
+    let now = SystemTime::now();
+    let mut targets = Vec::with_capacity(found.len());
+    for (f, o) in found.into_iter().zip(owners) {
+        targets.push(judge(f, o, &memberships, &account.key_scope, opts, now));
+    }
+    let mut summary = Summary { targets: targets.len(), ..Summary::default() };
+    for f in targets.iter().flat_map(|t| &t.findings) {
+        match f.severity {
+            Severity::Critical => summary.critical += 1,
+            Severity::Warning => summary.warnings += 1,
+            Severity::Info => summary.info += 1,
+        }
+    }
+    let mut notes = Vec::new();
+    if let KeyScope::CallerOnly(why) = &account.key_scope {
+        notes.push(format!("Only your own keys could be listed ({why}): keys of other owners are not shown."));
+    }
+    let unattributed = account.unattributed();
+    if !unattributed.is_empty() {
+        notes.push(format!(
+            "{} containers-kubernetes-key key(s) name no known region and resource group: {}.",
+            unattributed.len(),
+            unattributed.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Ok(StatusReport { account: caller.account.clone(), caller, targets, summary, notes })
+}
+
+/// Turns what was read about one target into its status and findings.
+fn judge(
+    f: Found,
+    owner: std::result::Result<KeyOwner, Error>,
+    memberships: &BTreeMap<IamId, std::result::Result<Membership, Error>>,
+    scope: &KeyScope,
+    opts: &Options,
+    now: SystemTime,
+) -> TargetStatus {
+    let mut findings = Vec::new();
+    let has_clusters = !f.clusters.is_empty();
+    // The owner: from the containers API when there is a cluster to ask, else from the key.
+    let (reported, lookup_error) = match owner {
+        Ok(o) => (Some(o), None),
+        Err(Error::InvalidCluster(_)) => (None, None),
+        Err(e) => (None, Some(e)),
+    };
+    // The containers API says "no credentials" (E0051) when the target's key is gone.
+    let key_gone = lookup_error
+        .as_ref()
+        .is_some_and(|e| matches!(e, Error::Api(a) if a.status == 404 && a.code.as_deref() == Some("E0051")));
+    // The current key: the newest of the target, unless the owner the clusters report owns an
+    // older one (then that one is what the clusters use).
+    let (mut current, mut superseded) = (f.current, f.superseded);
+    if let (Some(o), Some(cur)) = (&reported, &current)
+        && let Some(owner_id) = &o.iam_id
+        && &cur.iam_id != owner_id
+        && let Some(pos) = superseded.iter().rposition(|k| &k.iam_id == owner_id)
+    {
+        let used = superseded.remove(pos);
+        if let Some(newer) = current.replace(used) {
+            superseded.push(newer);
+        }
+    }
+    let key = current.as_ref().map(|k| KeyInfo {
+        id: k.id.clone(),
+        created: k.created_at.clone(),
+        age_days: age_days(k.created_at.as_deref(), now),
+        locked: k.locked,
+        disabled: k.disabled,
+        last_used: k.activity.as_ref().and_then(|a| a.last_authn.clone()),
+        iam_id: k.iam_id.clone(),
+    });
+    let owner_id =
+        reported.as_ref().and_then(|o| o.iam_id.clone()).or_else(|| current.as_ref().map(|k| k.iam_id.clone()));
+    let state = owner_id.as_ref().map(|id| match IdentityKind::from_iam_id(id.as_str()) {
+        Some(IdentityKind::ServiceId) => OwnerState::ServiceId,
+        _ => match memberships.get(id) {
+            Some(Ok(Membership::Member { state, .. })) => OwnerState::Member { state: state.clone() },
+            Some(Ok(Membership::NotInAccount)) => OwnerState::NotInAccount,
+            Some(Ok(Membership::Hidden(why))) => OwnerState::Unknown { reason: why.clone() },
+            Some(Err(e)) => OwnerState::Unknown { reason: clause(&e.to_string()).to_owned() },
+            None => OwnerState::Unknown { reason: String::from("not a user of the account") },
+        },
+    });
+    let (name_from_users, email_from_users) = match owner_id.as_ref().and_then(|id| memberships.get(id)) {
+        Some(Ok(Membership::Member { email, name, .. })) => (Some(name.clone()), Some(email.clone())),
+        _ => (None, None),
+    };
+    let owner = match (&reported, owner_id, state) {
+        (_, Some(id), Some(state)) => Some(Owner {
+            name: reported
+                .as_ref()
+                .map(|o| o.name.clone())
+                .filter(|n| !n.is_empty())
+                .or(name_from_users)
+                .unwrap_or_default(),
+            email: reported
+                .as_ref()
+                .map(|o| o.email.clone())
+                .filter(|e| !e.is_empty())
+                .or(email_from_users)
+                .unwrap_or_default(),
+            kind: IdentityKind::from_iam_id(id.as_str()),
+            iam_id: Some(id),
+            state,
+        }),
+        (Some(o), None, _) => Some(Owner {
+            name: o.name.clone(),
+            email: o.email.clone(),
+            iam_id: None,
+            kind: None,
+            state: OwnerState::Unknown { reason: String::from("the owner's IAM ID is not reported") },
+        }),
+        _ => None,
+    };
+    let owner_unknown_reason = match (&owner, &lookup_error) {
+        (None, Some(e)) if !key_gone => Some(clause(&e.to_string()).to_owned()),
+        (None, _) if has_clusters && !key_gone => Some(String::from("no key is visible for this target")),
+        _ => None,
+    };
+
+    // Findings, most severe first.
+    let no_visible_key = current.is_none() && matches!(scope, KeyScope::Account);
+    if has_clusters && (key_gone || (no_visible_key && reported.is_none())) {
+        findings.push(Finding::new(
+            Code::NoKey,
+            format!("{} cluster(s) and no API key: they cannot order infrastructure", f.clusters.len()),
+        ));
+    }
+    if let Some(o) = &owner {
+        let who = if o.name.is_empty() {
+            o.iam_id.as_ref().map(ToString::to_string).unwrap_or_default()
+        } else {
+            o.name.clone()
+        };
+        match &o.state {
+            OwnerState::NotInAccount => findings.push(Finding::new(
+                Code::OwnerNotInAccount,
+                format!("{who} is no longer in the account; IBM deletes a removed user's API keys"),
+            )),
+            OwnerState::Member { state } if state != "ACTIVE" => {
+                findings.push(Finding::new(Code::OwnerInactive, format!("{who} is {state} in the account")));
+            }
+            OwnerState::Unknown { reason } => {
+                findings.push(Finding::new(Code::OwnerUnknown, format!("the state of {who} is unknown: {reason}")));
+            }
+            _ => {}
+        }
+        if o.kind == Some(IdentityKind::User) && o.iam_id.as_ref().is_some_and(|id| !opts.functional_ids.contains(id)) {
+            findings.push(Finding::new(
+                Code::PersonalOwner,
+                format!("{who} is a person, not a functional ID or service ID"),
+            ));
+        }
+    } else if let Some(why) = &owner_unknown_reason {
+        findings.push(Finding::new(Code::OwnerUnknown, format!("the owner could not be read: {why}")));
+    }
+    if let Some(k) = &key {
+        let max_days = opts.max_age.as_secs() / 86_400;
+        if k.age_days.is_some_and(|d| d > max_days) {
+            findings.push(Finding::new(
+                Code::KeyTooOld,
+                format!("the key is {} days old (more than {max_days})", k.age_days.unwrap_or_default()),
+            ));
+        }
+        if k.locked {
+            findings.push(Finding::new(Code::KeyLocked, format!("key {} is locked", k.id)));
+        }
+        if k.disabled {
+            findings
+                .push(Finding::new(Code::KeyDisabled, format!("key {} is disabled: the clusters cannot use it", k.id)));
+        }
+    }
+    if !superseded.is_empty() {
+        findings.push(Finding::new(Code::SupersededKeys, format!("{} older key(s) still present", superseded.len())));
+    }
+    if !has_clusters && key.is_some() {
+        findings.push(Finding::new(Code::OrphanKey, "a key for a region and resource group with no clusters"));
+    }
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    TargetStatus {
+        region: f.target.region.to_string(),
+        resource_group_id: f.target.resource_group.id.to_string(),
+        resource_group_name: f.target.resource_group.name.clone(),
+        clusters: f
+            .clusters
+            .iter()
+            .map(|c| ClusterBrief {
+                name: c.name.clone(),
+                id: c.id.clone(),
+                provider: c.provider.clone(),
+                state: c.state.clone(),
+            })
+            .collect(),
+        key,
+        owner,
+        owner_unknown_reason,
+        superseded_keys: superseded
+            .iter()
+            .map(|k: &ApiKey| OldKey { id: k.id.clone(), created: k.created_at.clone() })
+            .collect(),
+        findings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severities_are_stable() {
+        assert_eq!(Code::NoKey.severity(), Severity::Critical);
+        assert_eq!(Code::OwnerUnknown.severity(), Severity::Warning);
+        assert_eq!(Code::OrphanKey.severity(), Severity::Info);
+        assert!(Severity::Critical > Severity::Warning && Severity::Warning > Severity::Info);
+        assert_eq!(serde_json::to_value(Code::OwnerNotInAccount).unwrap(), "owner-not-in-account");
+    }
+
+    #[test]
+    fn key_age_in_days() {
+        let now = humantime::parse_rfc3339("2026-11-29T00:00:00Z").unwrap();
+        assert_eq!(age_days(Some("2026-11-19T00:00:00Z"), now), Some(10));
+        assert_eq!(age_days(Some("2026-11-19T00:00:00.123Z"), now), Some(10));
+        assert_eq!(age_days(Some("garbage"), now), None);
+        assert_eq!(age_days(None, now), None);
+    }
+}
