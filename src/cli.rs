@@ -85,7 +85,7 @@ pub enum Command {
     /// and resource group default to the current target; without a targeted resource group the
     /// default resource group is used.
     Reset(ResetArgs),
-    /// View the owner of the API key that a cluster uses.
+    /// View the API key owner of a cluster, or of a region and resource group.
     Info(InfoArgs),
 
     /// Show help for a command.
@@ -203,12 +203,17 @@ pub struct ResetArgs {
 
 /// `info`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["cluster", "region"])))]
 pub struct InfoArgs {
     /// The name or ID of the cluster.
     #[arg(short = 'c', long, value_name = "CLUSTER")]
-    pub cluster: String,
+    pub cluster: Option<String>,
 
-    /// The resource group name or ID to look the cluster up in (default: the targeted group).
+    /// Instead of a cluster: the region whose key owner to show (with -g, default: the target).
+    #[arg(short = 'r', long, value_name = "REGION", conflicts_with = "cluster")]
+    pub region: Option<String>,
+
+    /// The resource group name or ID (default: the targeted group).
     #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP")]
     pub resource_group: Option<String>,
 }

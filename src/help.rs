@@ -56,20 +56,36 @@ pub fn usage(cmd: &clap::Command, prefix: &str) -> String {
         s.push_str(" COMMAND [OPTIONS]");
         return s;
     }
-    for a in visible_args(cmd) {
+    let part = |a: &clap::Arg| {
         let value = a.get_value_names().and_then(|v| v.first()).map(ToString::to_string).unwrap_or_default();
-        let part = match (takes_value(a), a.get_long(), a.get_short()) {
-            (true, Some(l), _) => format!("--{l} {value}"),
-            (true, None, Some(sh)) => format!("-{sh} {value}"),
-            (false, _, Some(sh)) => format!("-{sh}"),
-            (false, Some(l), None) => format!("--{l}"),
-            _ => continue,
-        };
+        match (takes_value(a), a.get_long(), a.get_short()) {
+            (true, Some(l), _) => Some(format!("--{l} {value}")),
+            (true, None, Some(sh)) => Some(format!("-{sh} {value}")),
+            (false, _, Some(sh)) => Some(format!("-{sh}")),
+            (false, Some(l), None) => Some(format!("--{l}")),
+            _ => None,
+        }
+    };
+    // A required group of alternatives is one `(A | B)` part, where its first member stands.
+    let required_group = cmd.get_groups().find(|g| g.is_required_set());
+    let in_group = |a: &clap::Arg| required_group.is_some_and(|g| g.get_args().any(|id| id == a.get_id()));
+    let mut group_done = false;
+    for a in visible_args(cmd) {
+        if in_group(a) {
+            if !group_done {
+                let alternatives: Vec<String> =
+                    visible_args(cmd).into_iter().filter(|x| in_group(x)).filter_map(part).collect();
+                s.push_str(&format!(" ({})", alternatives.join(" | ")));
+                group_done = true;
+            }
+            continue;
+        }
+        let Some(p) = part(a) else { continue };
         if a.is_required_set() {
             s.push(' ');
-            s.push_str(&part);
+            s.push_str(&p);
         } else {
-            s.push_str(&format!(" [{part}]"));
+            s.push_str(&format!(" [{p}]"));
         }
     }
     s

@@ -70,6 +70,9 @@ pub fn for_core(e: &CoreError, cli: &str, me: &str) -> Vec<String> {
                 vec![String::from("Check your network connection and try again.")]
             }
         }
+        CoreError::NoKeyForTarget { region, group } => vec![format!(
+            "Create one with '{me} reset --region {region} -g {group}', or see the whole account with '{me} status'."
+        )],
         CoreError::BadSetting { name, .. } => vec![format!("Unset {name} or give it a value in range.")],
         CoreError::ResetOutcomeUnknown { .. } => vec![format!(
             "Check the key owner with '{me} info --cluster CLUSTER' and your keys with '{cli} iam api-keys' before resetting again."

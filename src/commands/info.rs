@@ -1,11 +1,18 @@
-//! `info --cluster C`: the official `api-key info`, plus the owner's IAM ID.
+//! `info --cluster C`: the official `api-key info`, plus the owner's IAM ID; `info --region R
+//! [-g RG]` answers the same question for a region and resource group, without a cluster.
 
-use cluster_api_key_core::ops::info::{self, InfoReport};
+use cluster_api_key_core::ops::info::{self, InfoReport, TargetOwnerReport};
 
 use super::{Here, Render};
 use crate::cli::InfoArgs;
 use crate::error::{CommandError, to_json};
 use crate::ui::Ui;
+
+fn owner_table(ui: &Ui, name: &str, email: &str, iam: Option<&cluster_api_key_core::types::IamId>) {
+    let iam = iam.map_or_else(|| String::from("-"), ToString::to_string);
+    let or_dash = |s: &str| if s.is_empty() { String::from("-") } else { s.to_owned() };
+    ui.table(&["Name", "Email", "IAM ID"], &[vec![or_dash(name), or_dash(email), iam]]);
+}
 
 impl Render for InfoReport {
     fn json(&self) -> Result<serde_json::Value, CommandError> {
@@ -14,8 +21,22 @@ impl Render for InfoReport {
 
     fn text(&self, ui: &Ui) {
         ui.ok();
-        let iam = self.iam_id.as_ref().map_or_else(|| String::from("-"), ToString::to_string);
-        ui.table(&["Name", "Email", "IAM ID"], &[vec![self.name.clone(), self.email.clone(), iam]]);
+        owner_table(ui, &self.name, &self.email, self.iam_id.as_ref());
+    }
+}
+
+impl Render for TargetOwnerReport {
+    fn json(&self) -> Result<serde_json::Value, CommandError> {
+        to_json(self)
+    }
+
+    fn text(&self, ui: &Ui) {
+        ui.ok();
+        owner_table(ui, &self.name, &self.email, self.iam_id.as_ref());
+        if let Some(id) = &self.key_id {
+            ui.say("");
+            ui.say(&format!("Key ID: {id}"));
+        }
     }
 }
 
@@ -24,7 +45,15 @@ impl Render for InfoReport {
 /// # Errors
 /// Any failure, ready to print.
 pub async fn run(here: &Here, ui: &Ui, args: &InfoArgs) -> Result<Box<dyn Render>, CommandError> {
-    ui.progress(&format!("Getting information about the API key owner for cluster {}...", ui.entity(&args.cluster)));
-    let report = info::by_cluster(&here.session, &args.cluster, None, args.resource_group.as_deref()).await?;
-    Ok(Box::new(report))
+    let group = args.resource_group.as_deref();
+    match &args.cluster {
+        Some(cluster) => {
+            ui.progress(&format!("Getting information about the API key owner for cluster {}...", ui.entity(cluster)));
+            Ok(Box::new(info::by_cluster(&here.session, cluster, None, group).await?))
+        }
+        None => {
+            ui.progress("Getting information about the API key owner for the region and resource group...");
+            Ok(Box::new(info::by_target(&here.session, args.region.as_deref(), group).await?))
+        }
+    }
 }

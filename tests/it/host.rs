@@ -200,5 +200,5 @@ fn the_host_dispatches_reset_and_info() {
     assert!(r.stdout.contains("Kubernetes Functional ID"), "{r:?}");
     // Hints name the host's CLI; help shows the host's command path.
     let r = host_run(&env, &["cluster-api-key", "info", "--help"]);
-    assert!(r.stdout.contains("ibmcloud cluster-api-key info --cluster CLUSTER"), "{r:?}");
+    assert!(r.stdout.contains("ibmcloud cluster-api-key info (--cluster CLUSTER | --region REGION)"), "{r:?}");
 }

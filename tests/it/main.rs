@@ -16,3 +16,5 @@ mod release;
 mod reliability;
 /// `--sandbox`.
 mod sandbox;
+/// `status`: the account-wide picture.
+mod status;

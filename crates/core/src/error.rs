@@ -288,6 +288,16 @@ pub enum Error {
         /// The valid ones (names).
         valid: Vec<String>,
     },
+    /// Neither clusters nor a key for a region and resource group.
+    #[error(
+        "No API key owner is known for region '{region}' and resource group '{group}': no key is visible and no cluster reports one."
+    )]
+    NoKeyForTarget {
+        /// Region.
+        region: String,
+        /// Resource group name.
+        group: String,
+    },
     /// A resource group name or ID that the account does not have.
     #[error("Resource group '{0}' was not found in the targeted account.")]
     ResourceGroupNotFound(String),

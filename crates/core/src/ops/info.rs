@@ -48,3 +48,57 @@ pub async fn by_cluster(
     let owner = session.containers(region.as_ref())?.key_owner(cluster, group_id.as_ref()).await?;
     Ok(InfoReport { cluster: cluster.to_owned(), name: owner.name, email: owner.email, iam_id: owner.iam_id })
 }
+
+/// The owner of a region and resource group's key, found without naming a cluster.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetOwnerReport {
+    /// Region.
+    pub region: String,
+    /// Resource group ID.
+    pub resource_group_id: String,
+    /// Resource group name.
+    pub resource_group_name: String,
+    /// Owner's name (empty when unknown).
+    pub name: String,
+    /// Owner's email (empty when unknown).
+    pub email: String,
+    /// Owner's IAM ID.
+    pub iam_id: Option<IamId>,
+    /// The current key's ID, when visible.
+    pub key_id: Option<crate::types::ApiKeyId>,
+    /// The owner's standing in the account.
+    pub state: Option<super::status::OwnerState>,
+}
+
+/// Looks up the key owner of a region and resource group (defaults: the target), with the
+/// machinery of `status`: the owner the clusters report, else the newest key's owner.
+///
+/// # Errors
+/// As `status`; [`Error::NoKeyForTarget`] when the target has neither clusters nor a key.
+pub async fn by_target(session: &Session, region: Option<&str>, group: Option<&str>) -> Result<TargetOwnerReport> {
+    let caller = session.caller().await?;
+    let target = session.target(&caller, region, group).await?;
+    let opts = super::status::Options {
+        regions: vec![target.region.to_string()],
+        groups: vec![target.resource_group.id.to_string()],
+        max_age: std::time::Duration::MAX,
+        functional_ids: Vec::new(),
+        concurrency: 1,
+    };
+    let report = super::status::status(session, &opts, &super::status::Silent).await?;
+    let no_key =
+        || Error::NoKeyForTarget { region: target.region.to_string(), group: target.resource_group.name.clone() };
+    let t = report.targets.into_iter().next().ok_or_else(no_key)?;
+    let owner = t.owner.ok_or_else(no_key)?;
+    Ok(TargetOwnerReport {
+        region: t.region,
+        resource_group_id: t.resource_group_id,
+        resource_group_name: t.resource_group_name,
+        name: owner.name,
+        email: owner.email,
+        iam_id: owner.iam_id,
+        key_id: t.key.map(|k| k.id),
+        state: Some(owner.state),
+    })
+}

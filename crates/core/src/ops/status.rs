@@ -487,6 +487,20 @@ fn judge(
                 format!("{who} is a person, not a functional ID or service ID"),
             ));
         }
+        // The clusters could not say who owns their key: the newest key's owner is shown, an
+        // inference worth a warning.
+        if reported.is_none()
+            && has_clusters
+            && let Some(e) = lookup_error.as_ref().filter(|_| !key_gone)
+        {
+            findings.push(Finding::new(
+                Code::OwnerUnknown,
+                format!(
+                    "the clusters' key owner could not be read ({}); the newest key's owner is shown",
+                    clause(&e.to_string())
+                ),
+            ));
+        }
     } else if let Some(why) = &owner_unknown_reason {
         findings.push(Finding::new(Code::OwnerUnknown, format!("the owner could not be read: {why}")));
     }
