@@ -145,6 +145,7 @@ fn bad_regions_and_groups_are_usage_errors_naming_the_valid_ones() {
     assert!(r.stderr.contains("Unknown resource group: nope. The account has: Default, production, staging."), "{r:?}");
     assert_eq!(env.handle().stat("GET /v2/resource_groups"), 1);
     assert_eq!(env.handle().stat("GET /v1/apikeys"), 0, "nothing else was read");
+    assert_eq!(env.handle().stat("GET /v2/vpc/getClusters"), 0, "nothing else was read");
 }
 
 #[test]

@@ -310,7 +310,7 @@ impl Context {
                 ssl_disabled: c.ssl_disabled,
                 retry_base,
                 deadline: Duration::from_secs(number(env, env::CAK_DEADLINE_SECS, "", 300, 1..=86_400)?),
-                concurrency: usize::try_from(number(env, env::CAK_CONCURRENCY, "", 16, 1..=64)?).unwrap_or(16),
+                concurrency: usize::try_from(number(env, env::CAK_CONCURRENCY, "", 32, 1..=64)?).unwrap_or(32),
             },
             cli_name: env.cli_name(),
             region,

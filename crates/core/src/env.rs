@@ -63,7 +63,8 @@ pub const CAK_IAM_ACCESS_ENDPOINT: &str = "CLUSTER_API_KEY_IAM_ACCESS_ENDPOINT";
 pub const CAK_RESOURCE_MANAGER_ENDPOINT: &str = "CLUSTER_API_KEY_RESOURCE_MANAGER_ENDPOINT";
 /// Our override of the containers API base URL.
 pub const CAK_CONTAINERS_ENDPOINT: &str = "CLUSTER_API_KEY_CONTAINERS_ENDPOINT";
-/// Requests in flight at once, process-wide (default 16).
+/// Requests in flight at once, process-wide (default 32; the rate limiter still holds the
+/// rate below IBM's limit).
 pub const CAK_CONCURRENCY: &str = "CLUSTER_API_KEY_CONCURRENCY";
 /// Overrides the User Management base URL.
 pub const CAK_USER_MANAGEMENT_ENDPOINT: &str = "CLUSTER_API_KEY_USER_MANAGEMENT_ENDPOINT";

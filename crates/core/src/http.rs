@@ -182,28 +182,54 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
 pub const RATE_LIMIT: (usize, Duration) = (180, Duration::from_secs(10));
 
 /// A sliding-window limiter shared by every request of the process.
+///
+/// A request occupies the window from the moment it is allowed until `window` after it
+/// *completed*: the server counts it when it arrives, which can be well after we decided to
+/// send it (connections are opened, the runtime is busy), so stamping the start would let a
+/// burst at the window's edge overlap the previous one on the server's clock.
 #[derive(Debug)]
 struct RateLimiter {
     max: usize,
     window: Duration,
-    sent: std::sync::Mutex<std::collections::VecDeque<Instant>>,
+    state: std::sync::Mutex<Window>,
+}
+
+#[derive(Debug, Default)]
+struct Window {
+    /// Completion times of finished requests, oldest first.
+    done: std::collections::VecDeque<Instant>,
+    /// Requests allowed and not finished yet.
+    in_flight: usize,
+}
+
+/// A request's place in the window; dropping it records the completion.
+struct Slot<'a>(&'a RateLimiter);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut w = self.0.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        w.in_flight = w.in_flight.saturating_sub(1);
+        w.done.push_back(Instant::now());
+    }
 }
 
 impl RateLimiter {
-    /// Waits until one more request fits in the window, and counts it.
-    async fn acquire(&self) {
+    /// Waits until one more request fits in the window.
+    async fn acquire(&self) -> Slot<'_> {
         loop {
             let wait = {
-                let mut sent = self.sent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut w = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 let now = Instant::now();
-                while sent.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
-                    sent.pop_front();
+                while w.done.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
+                    w.done.pop_front();
                 }
-                if sent.len() < self.max {
-                    sent.push_back(now);
-                    return;
+                if w.done.len() + w.in_flight < self.max {
+                    w.in_flight += 1;
+                    return Slot(self);
                 }
-                sent.front().map_or(Duration::ZERO, |t| self.window.saturating_sub(now.duration_since(*t)))
+                // The oldest finished request leaves the window first; if all are in flight,
+                // look again shortly.
+                w.done.front().map_or(Duration::from_millis(10), |t| self.window.saturating_sub(now.duration_since(*t)))
             };
             tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
         }
@@ -272,11 +298,7 @@ impl Http {
             deadline: std::sync::Mutex::new(Instant::now() + settings.deadline),
             budget: settings.deadline,
             notice: std::sync::OnceLock::new(),
-            limiter: RateLimiter {
-                max: RATE_LIMIT.0,
-                window: RATE_LIMIT.1,
-                sent: std::sync::Mutex::new(std::collections::VecDeque::new()),
-            },
+            limiter: RateLimiter { max: RATE_LIMIT.0, window: RATE_LIMIT.1, state: std::sync::Mutex::default() },
             pool: tokio::sync::Semaphore::new(settings.concurrency.max(1)),
         };
         Ok((http, warning))
@@ -328,7 +350,7 @@ impl Http {
             let result = {
                 // The semaphore is never closed, so acquiring cannot fail.
                 let _slot = self.pool.acquire().await.ok();
-                self.limiter.acquire().await;
+                let _window = self.limiter.acquire().await;
                 self.attempt(req, timeout).await
             };
             let (outcome, retry_after) = match &result {

@@ -170,10 +170,18 @@ impl<'a> Containers<'a> {
     /// # Errors
     /// API and transport errors.
     pub async fn clusters(&self, group: Option<&ResourceGroupId>) -> Result<Vec<Cluster>> {
-        let mut all: Vec<Cluster> = Vec::new();
-        for path in ["/v2/classic/getClusters", "/v2/vpc/getClusters", "/v2/satellite/getClusters"] {
+        let list = |path: &'static str| async move {
             let resp = self.client.send(Service::Containers, self.request(reqwest::Method::GET, path, group)).await?;
-            let list: Vec<Cluster> = resp.json(Service::Containers)?;
+            resp.json::<Vec<Cluster>>(Service::Containers)
+        };
+        // The three lists are independent: ask for them together.
+        let (classic, vpc, satellite) = tokio::join!(
+            list("/v2/classic/getClusters"),
+            list("/v2/vpc/getClusters"),
+            list("/v2/satellite/getClusters")
+        );
+        let mut all: Vec<Cluster> = Vec::new();
+        for list in [classic?, vpc?, satellite?] {
             for c in list {
                 if !all.iter().any(|x| x.id == c.id) {
                     all.push(c);

@@ -104,59 +104,83 @@ pub fn groups(raw: &[String], all: &[ResourceGroup]) -> Result<Vec<ResourceGroup
     }
 }
 
-/// Reads the account: groups first (the caller's `-g` is checked against them by the caller of
-/// this function), then keys and clusters in parallel.
+/// The account's `containers-kubernetes-key` keys, every page. A caller who may not list
+/// other users' keys gets their own, and the scope says so.
 ///
 /// # Errors
-/// When the groups or the clusters cannot be read: then the account cannot be described. A key
-/// list the caller may not read in full falls back to the caller's own keys.
+/// When not even the caller's own keys can be listed.
+pub async fn keys(session: &Session, caller: &Caller) -> Result<(Vec<ApiKey>, KeyScope)> {
+    let all = ListQuery { account_id: Some(caller.account.clone()), iam_id: None, scope_account: true, key_type: None };
+    let (keys, scope) = match session.iam_identity().list(&all).await {
+        Ok(k) => (k, KeyScope::Account),
+        Err(Error::Api(e)) if e.status == 403 => {
+            let own = ListQuery {
+                account_id: Some(caller.account.clone()),
+                iam_id: caller.iam_id.clone(),
+                scope_account: false,
+                key_type: None,
+            };
+            let k = session.iam_identity().list(&own).await?;
+            (
+                k,
+                KeyScope::CallerOnly(String::from(
+                    "listing other users' keys needs the Administrator role on IAM Identity",
+                )),
+            )
+        }
+        Err(e) => return Err(e),
+    };
+    Ok((keys.into_iter().filter(|k| k.name == KEY_NAME).collect(), scope))
+}
+
+/// Every cluster the caller can see, in every region.
+///
+/// # Errors
+/// When the cluster lists cannot be read.
+pub async fn clusters(session: &Session) -> Result<Vec<Cluster>> {
+    match session.containers(None) {
+        Ok(c) => c.clusters(None).await,
+        // Private and VPC endpoints are regional: ask every region.
+        Err(Error::NoRegion) => {
+            let mut all = Vec::new();
+            for r in KNOWN_REGIONS {
+                let region = Region::new(r);
+                all.extend(session.containers(Some(&region))?.clusters(None).await?);
+            }
+            Ok(all)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads the account's keys and clusters in parallel (the groups are read first by the caller
+/// of this function, so that a `-g` filter is checked before anything else is read).
+///
+/// # Errors
+/// As [`keys`] and [`clusters`]: then the account cannot be described.
 pub async fn discover(session: &Session, caller: &Caller, groups: Vec<ResourceGroup>) -> Result<Account> {
-    let keys = async {
-        let all =
-            ListQuery { account_id: Some(caller.account.clone()), iam_id: None, scope_account: true, key_type: None };
-        match session.iam_identity().list(&all).await {
-            Ok(k) => Ok((k, KeyScope::Account)),
-            Err(Error::Api(e)) if e.status == 403 => {
-                let own = ListQuery {
-                    account_id: Some(caller.account.clone()),
-                    iam_id: caller.iam_id.clone(),
-                    scope_account: false,
-                    key_type: None,
-                };
-                let k = session.iam_identity().list(&own).await?;
-                Ok((
-                    k,
-                    KeyScope::CallerOnly(String::from(
-                        "listing other users' keys needs the Administrator role on IAM Identity",
-                    )),
-                ))
-            }
-            Err(e) => Err(e),
-        }
-    };
-    let clusters = async {
-        match session.containers(None) {
-            Ok(c) => c.clusters(None).await,
-            // Private and VPC endpoints are regional: ask every region.
-            Err(Error::NoRegion) => {
-                let mut all = Vec::new();
-                for r in KNOWN_REGIONS {
-                    let region = Region::new(r);
-                    all.extend(session.containers(Some(&region))?.clusters(None).await?);
-                }
-                Ok(all)
-            }
-            Err(e) => Err(e),
-        }
-    };
-    let (keys, clusters) = tokio::join!(keys, clusters);
+    let (keys, clusters) = tokio::join!(keys(session, caller), clusters(session));
     let (keys, key_scope) = keys?;
-    Ok(Account {
-        groups,
-        clusters: clusters?,
-        keys: keys.into_iter().filter(|k| k.name == KEY_NAME).collect(),
-        key_scope,
-    })
+    Ok(Account { groups, clusters: clusters?, keys, key_scope })
+}
+
+/// The (region, resource group ID) of every cluster in `scope`, with the first cluster (by
+/// name) to ask the key owner of: one owner lookup per target with clusters.
+#[must_use]
+pub fn cluster_targets<'a>(clusters: &'a [Cluster], scope: &Scope) -> BTreeMap<(String, String), &'a Cluster> {
+    let mut out: BTreeMap<(String, String), &Cluster> = BTreeMap::new();
+    for c in clusters {
+        let in_scope = (scope.regions.is_empty() || scope.regions.iter().any(|r| r.as_str() == c.region))
+            && (scope.groups.is_empty() || scope.groups.iter().any(|g| g.id.as_str() == c.resource_group));
+        if !in_scope {
+            continue;
+        }
+        let e = out.entry((c.region.clone(), c.resource_group.clone())).or_insert(c);
+        if c.name < e.name {
+            *e = c;
+        }
+    }
+    out
 }
 
 /// The target a key belongs to: the one region (of the known ones, or of a cluster) and the one

@@ -288,28 +288,51 @@ fn age_days(created: Option<&str>, now: SystemTime) -> Option<u64> {
 pub async fn status(session: &Session, opts: &Options, reporter: &dyn Reporter) -> Result<StatusReport> {
     let regions = discovery::regions(&opts.regions)?;
     let caller = session.caller().await?;
-    let all_groups = session.resource_manager().list(&caller.account).await?;
-    let groups = discovery::groups(&opts.groups, &all_groups)?;
-    let account = discovery::discover(session, &caller, all_groups).await?;
-    let found = account.targets(&Scope { regions, groups });
-    reporter.targets(found.len());
+    // The groups, and the clusters that the owner lookups need. A `-g` filter is checked
+    // against the groups before anything else is read; without one, both are read together.
+    let rm = session.resource_manager();
+    let (all_groups, clusters) = if opts.groups.is_empty() {
+        let (g, c) = tokio::join!(rm.list(&caller.account), discovery::clusters(session));
+        (g?, c)
+    } else {
+        let g = rm.list(&caller.account).await?;
+        discovery::groups(&opts.groups, &g)?;
+        (g, discovery::clusters(session).await)
+    };
+    let scope = Scope { regions, groups: discovery::groups(&opts.groups, &all_groups)? };
+    let clusters = clusters?;
+    let to_ask = discovery::cluster_targets(&clusters, &scope);
+    reporter.targets(to_ask.len());
 
-    // One owner lookup per target with clusters, in the pool.
-    let owners: Vec<std::result::Result<KeyOwner, Error>> = stream::iter(found.iter())
-        .map(|f| async move {
-            let r = match f.clusters.first() {
-                None => Err(Error::InvalidCluster(String::new())),
-                Some(c) => match session.containers(Some(&f.target.region)) {
-                    Ok(api) => api.key_owner(&c.id, Some(&f.target.resource_group.id)).await,
-                    Err(e) => Err(e),
-                },
+    // The key pages and one owner lookup per target with clusters, in parallel, in the pool.
+    let owner_lookups = stream::iter(to_ask.iter())
+        .map(|((region, group), cluster)| async move {
+            let region = crate::types::Region::new(region.clone());
+            let group = crate::types::ResourceGroupId::new(group.clone());
+            let r = match session.containers(Some(&region)) {
+                Ok(api) => api.key_owner(&cluster.id, Some(&group)).await,
+                Err(e) => Err(e),
             };
-            reporter.checked(&f.target);
-            r
+            reporter.checked(&Target {
+                region: region.clone(),
+                resource_group: crate::types::ResourceGroup { id: group.clone(), name: String::new(), default: false },
+            });
+            ((region.to_string(), group.to_string()), r)
         })
-        .buffered(opts.concurrency.max(1))
-        .collect()
-        .await;
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect::<BTreeMap<(String, String), std::result::Result<KeyOwner, Error>>>();
+    let (keys, mut owners) = tokio::join!(discovery::keys(session, &caller), owner_lookups);
+    let (keys, key_scope) = keys?;
+    let account = discovery::Account { groups: all_groups, clusters, keys, key_scope };
+    let found = account.targets(&scope);
+    let owners: Vec<std::result::Result<KeyOwner, Error>> = found
+        .iter()
+        .map(|f| {
+            owners
+                .remove(&(f.target.region.to_string(), f.target.resource_group.id.to_string()))
+                .unwrap_or(Err(Error::InvalidCluster(String::new())))
+        })
+        .collect();
 
     // One membership lookup per distinct user that owns a key.
     let mut owner_ids: Vec<IamId> = Vec::new();
