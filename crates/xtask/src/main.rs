@@ -6,6 +6,9 @@
 //!   `target/release/cluster-api-key` for the host.
 //! - `golden-metadata [--check] [--binary PATH]` writes (or checks)
 //!   `plugin-manifest/metadata.json` from the binary's `SendMetadata` output.
+//! - `bench` builds the release binaries and prints the benchmark table (see `bench.rs`).
+
+mod bench;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -29,8 +32,18 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("plugin-repo") => plugin_repo(&args[1..]),
         Some("golden-metadata") => golden(&args[1..]),
+        Some("bench") => match bench::bench(&root()) {
+            Ok(table) => {
+                #[allow(clippy::print_stdout)]
+                {
+                    println!("{table}");
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        },
         _ => fail(
-            "usage: cargo xtask plugin-repo --out DIR --base-url URL [--binary TRIPLE=PATH]... | cargo xtask golden-metadata [--check]",
+            "usage: cargo xtask plugin-repo --out DIR --base-url URL [--binary TRIPLE=PATH]... | cargo xtask golden-metadata [--check] | cargo xtask bench",
         ),
     }
 }

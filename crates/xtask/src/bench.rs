@@ -1,0 +1,216 @@
+//! `cargo xtask bench`: measures the product against the emulator, side by side in one run, and
+//! prints one table. Nothing here is a pass/fail test: machines are noisy, so the figures are
+//! ratios and counts from the same run, reported, never asserted.
+//!
+//! `status` on a generated 12x10 world (`--world-scale 12x10`, 50 ms added to every request,
+//! IBM's rate limit enforced): wall time (median of several runs) at the default concurrency
+//! and at concurrency 1, requests and 429s per run (from the emulator's counters), peak RSS
+//! (GNU time's `%M`, when `/usr/bin/time` exists).
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The functional ID's API key in every emulated world (a test double's value).
+const FUNCTIONAL_KEY: &str = "emulator-functional-apikey-000000000000000002";
+
+/// One plain HTTP/1.1 request to the emulator on loopback; returns the body.
+fn http(base: &str, method: &str, path: &str, form: Option<&str>) -> Result<Vec<u8>, String> {
+    let host = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = TcpStream::connect(host).map_err(|e| format!("{host}: {e}"))?;
+    let body = form.unwrap_or_default();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    if form.is_some() {
+        req.push_str(&format!("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n", body.len()));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).map_err(|e| e.to_string())?;
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or("no HTTP header end")?;
+    Ok(raw[split + 4..].to_vec())
+}
+
+fn stats(base: &str) -> Result<(u64, u64), String> {
+    let v: Value = serde_json::from_slice(&http(base, "GET", "/_emulator/stats", None)?).map_err(|e| e.to_string())?;
+    let map = v.as_object().ok_or("stats are not an object")?;
+    let limited = map.get("rate_limited").and_then(Value::as_u64).unwrap_or(0);
+    let requests = map
+        .iter()
+        .filter(|(k, _)| k.starts_with(|c: char| c.is_ascii_uppercase()))
+        .filter_map(|(_, v)| v.as_u64())
+        .sum();
+    Ok((requests, limited))
+}
+
+struct Emulator {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_emulator(bin: &Path, args: &[&str]) -> Result<Emulator, String> {
+    let mut child = Command::new(bin)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", bin.display()))?;
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        BufReader::new(out).read_line(&mut line).map_err(|e| e.to_string())?;
+    }
+    let base = line.trim().strip_prefix("listening on ").ok_or_else(|| format!("unexpected first line '{line}'"))?;
+    Ok(Emulator { child, base: base.to_owned() })
+}
+
+/// A CLI config logged in as the functional ID, as `ibmcloud login --apikey` leaves it.
+fn login(base: &str, home: &Path) -> Result<(), String> {
+    let form = format!("grant_type=urn%3Aibm%3Aparams%3Aoauth%3Agrant-type%3Aapikey&apikey={FUNCTIONAL_KEY}");
+    let v: Value =
+        serde_json::from_slice(&http(base, "POST", "/identity/token", Some(&form))?).map_err(|e| e.to_string())?;
+    let (at, rt) =
+        (v["access_token"].as_str().ok_or("no access token")?, v["refresh_token"].as_str().unwrap_or_default());
+    let cfg = serde_json::json!({
+        "IAMToken": format!("Bearer {at}"),
+        "IAMRefreshToken": rt,
+        "Region": "us-south",
+        "Account": {"GUID": "a1b2c3d4e5f60718293a4b5c6d7e8f90", "Name": "Example Corp"},
+    });
+    let dir = home.join(".bluemix");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("config.json"), cfg.to_string()).map_err(|e| e.to_string())
+}
+
+/// One measured run.
+struct Run {
+    wall: Duration,
+    requests: u64,
+    limited: u64,
+    rss_kib: Option<u64>,
+    targets: usize,
+}
+
+fn run_status(bin: &Path, base: &str, home: &Path, concurrency: u32) -> Result<Run, String> {
+    let time = Path::new("/usr/bin/time");
+    let rss_file = home.join("rss.txt");
+    let mut cmd = if time.exists() {
+        let mut c = Command::new(time);
+        c.arg("-f").arg("%M").arg("-o").arg(&rss_file).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    };
+    cmd.args(["status", "--output", "json", "--fail-on", "never"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("IBMCLOUD_HOME", home)
+        .env("IAM_ENDPOINT", base)
+        .env("IBMCLOUD_CS_API_ENDPOINT", format!("{base}/global"))
+        .env("CLUSTER_API_KEY_RESOURCE_MANAGER_ENDPOINT", base)
+        .env("CLUSTER_API_KEY_USER_MANAGEMENT_ENDPOINT", base)
+        .env("CLUSTER_API_KEY_CONCURRENCY", concurrency.to_string());
+    let (before, limited_before) = stats(base)?;
+    let start = Instant::now();
+    let out = cmd.output().map_err(|e| e.to_string())?;
+    let wall = start.elapsed();
+    let (after, limited_after) = stats(base)?;
+    if !out.status.success() {
+        return Err(format!("status failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let v: Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("status did not print JSON: {e}"))?;
+    let rss_kib = std::fs::read_to_string(&rss_file).ok().and_then(|t| t.trim().lines().last()?.trim().parse().ok());
+    Ok(Run {
+        wall,
+        requests: after - before,
+        limited: limited_after - limited_before,
+        rss_kib,
+        targets: v["targets"].as_array().map_or(0, Vec::len),
+    })
+}
+
+fn median(mut runs: Vec<Run>) -> Run {
+    runs.sort_by_key(|r| r.wall);
+    let mid = runs.len() / 2;
+    runs.swap_remove(mid)
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or_else(|| String::from("n/a"), |k| format!("{:.1} MiB", k as f64 / 1024.0))
+}
+
+/// Runs the benchmarks and prints the table.
+///
+/// # Errors
+/// When building, starting the emulator or a run fails.
+pub fn bench(root: &Path) -> Result<String, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| String::from("cargo"));
+    let built = Command::new(&cargo)
+        .current_dir(root)
+        .args(["build", "--release", "-p", "cluster-api-key", "-p", "cluster-api-key-emulator"])
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !built.success() {
+        return Err(String::from("cargo build --release failed"));
+    }
+    let release = root.join("target/release");
+    let (bin, emu_bin) = (release.join("cluster-api-key"), release.join("cluster-api-key-emulator"));
+    let world = ["--world-scale", "12x10", "--latency", "50"];
+    let home = std::env::temp_dir().join(format!("cak-bench-{}", std::process::id()));
+    let _cleanup = Cleanup(home.clone());
+    // Timing: IBM's limit is per source address and 10 s wide, so back-to-back runs of separate
+    // processes would throttle each other; the timed runs go to an emulator without the limit,
+    // and one run per column goes to a fresh emulator that enforces it, to count 429s.
+    let emu = start_emulator(&emu_bin, &world)?;
+    login(&emu.base, &home)?;
+    // A warm-up run, so that both columns start from the same state.
+    run_status(&bin, &emu.base, &home, 32)?;
+    let fast = median((0..5).map(|_| run_status(&bin, &emu.base, &home, 32)).collect::<Result<_, _>>()?);
+    let slow = median((0..3).map(|_| run_status(&bin, &emu.base, &home, 1)).collect::<Result<_, _>>()?);
+    drop(emu);
+    let limited = |concurrency| -> Result<Run, String> {
+        let emu = start_emulator(&emu_bin, &[&world[..], &["--rate-limit"]].concat())?;
+        login(&emu.base, &home)?;
+        run_status(&bin, &emu.base, &home, concurrency)
+    };
+    let (fast_limited, slow_limited) = (limited(32)?, limited(1)?);
+    let ratio = slow.wall.as_secs_f64() / fast.wall.as_secs_f64().max(1e-9);
+    let mut out = String::new();
+    out.push_str(&format!(
+        "status, 12x10 world ({} targets), 50 ms per request; wall time: medians of 5 and 3 runs; 429s: one run against an emulator enforcing IBM's 200 requests / 10 s\n\n",
+        fast.targets
+    ));
+    out.push_str("| measure | concurrency 32 (default) | concurrency 1 | ratio |\n|---|---|---|---|\n");
+    out.push_str(&format!(
+        "| wall time | {:.3} s | {:.3} s | {ratio:.1}x faster |\n",
+        fast.wall.as_secs_f64(),
+        slow.wall.as_secs_f64()
+    ));
+    out.push_str(&format!("| requests per run | {} | {} | |\n", fast.requests, slow.requests));
+    out.push_str(&format!(
+        "| 429s (rate limit on) | {} of {} requests | {} of {} requests | |\n",
+        fast_limited.limited, fast_limited.requests, slow_limited.limited, slow_limited.requests
+    ));
+    out.push_str(&format!("| peak RSS | {} | {} | |\n", mib(fast.rss_kib), mib(slow.rss_kib)));
+    Ok(out)
+}
+
+struct Cleanup(PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
