@@ -431,6 +431,26 @@ pub async fn get_key(
     }
 }
 
+/// `GET /v1/apikeys/details`: the key whose value is in the `IAM-ApiKey` header (any caller
+/// with a valid token may ask about a key they hold; the value is never echoed).
+pub async fn key_details(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if let Err(r) = auth(&shared, &headers) {
+        return r;
+    }
+    let Some(value) = util::header(&headers, "iam-apikey") else {
+        return util::identity_error(400, "bad_request", "BXNIM0502E", "The IAM-ApiKey header is missing.");
+    };
+    let world = shared.world();
+    match world.api_keys.iter().find(|k| k.apikey == value) {
+        Some(k) => {
+            let mut v = key_json(k, false, false);
+            v["context"] = context("get_apikey_details");
+            util::ok(&v)
+        }
+        None => util::identity_error(404, "not_found", "BXNIM0511E", "API key not found."),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct CreateBody {
     name: String,

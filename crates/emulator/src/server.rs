@@ -197,6 +197,7 @@ fn router(shared: Arc<Shared>) -> Router {
     let api = Router::new()
         .route("/identity/token", post(crate::iam::token))
         .route("/v1/apikeys", get(crate::iam::list_keys).post(crate::iam::create_key))
+        .route("/v1/apikeys/details", get(crate::iam::key_details))
         .route("/v1/apikeys/{id}", get(crate::iam::get_key).delete(crate::iam::delete_key))
         .route("/v1/apikeys/{id}/lock", post(crate::iam::lock_key).delete(crate::iam::unlock_key))
         .route("/v1/apikeys/{id}/disable", post(crate::iam::disable_key).delete(crate::iam::enable_key))

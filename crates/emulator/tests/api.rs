@@ -676,3 +676,21 @@ fn scaled_worlds_are_deterministic_and_uneven() {
     assert_eq!(a.cluster_keys.len(), targets_with_clusters.len(), "a current key per target with clusters");
     assert_ne!(World::scaled(12, 10, 8), a, "another seed, another world");
 }
+
+#[tokio::test]
+async fn api_key_details_and_activity() {
+    let t = start().await;
+    let (ft, _) = t.login(keys::FUNCTIONAL).await;
+    let (s, v) = t.get(&ft, "/v1/apikeys/details", &[("IAM-ApiKey", keys::FUNCTIONAL)]).await;
+    assert_eq!(s, 200);
+    assert_eq!(v["id"], "ApiKey-0000-func-login");
+    assert_eq!(v["apikey"], "", "the value is never echoed");
+    assert_eq!(t.get(&ft, "/v1/apikeys/details", &[("IAM-ApiKey", "nope")]).await.0, 404);
+    assert_eq!(t.get(&ft, "/v1/apikeys/details", &[]).await.0, 400);
+    // The login above used the key: its activity shows it.
+    let (_, v) = t.get(&ft, "/v1/apikeys/ApiKey-0000-func-login?include_activity=true", &[]).await;
+    assert!(v["activity"]["authn_count"].as_u64().unwrap() >= 1, "{v}");
+    assert!(v["activity"]["last_authn"].is_string(), "{v}");
+    let (_, v) = t.get(&ft, "/v1/apikeys/ApiKey-0000-func-login", &[]).await;
+    assert!(v.get("activity").is_none(), "only when asked for");
+}
