@@ -1,7 +1,9 @@
 //! `SendMetadata`, generated from the clap definitions in [`crate::cli`].
 //!
 //! The metadata mirrors the Go SDK's `PluginMetadata` field for field (no `omitempty`, Go
-//! field names as keys) and obeys the SDK's metadata validator rules (protocol doc §1.3).
+//! field names as keys) and obeys the rules of the SDK's metadata validator (`plugin/metadata_validator.go`:
+//! lowercase names, descriptions starting with a capital and at most 15 words, balanced usage,
+//! upper-case positionals, no command named like a global flag).
 
 use clap::CommandFactory as _;
 use serde::Serialize;

@@ -1,7 +1,7 @@
 //! Ctrl-C and SIGTERM once a reset has been sent.
 //!
 //! Before the POST, the default behaviour is right: the process ends and nothing has changed.
-//! After it, a silent death would hide a reset that happened (issue #8), so from
+//! After it, a silent death would hide a reset that happened, so from
 //! [`Interrupts::listen`] on the first signal only asks the command to stop waiting and say what
 //! it knows; a second one ends the process at once with 130, as a shell expects.
 

@@ -22,7 +22,7 @@ const PALETTE: [&str; 7] = [BOLD, RED_BOLD, GREEN_BOLD, YELLOW_BOLD, MAGENTA_BOL
 
 /// Text made safe for a terminal. Owner names, emails, cluster names and IBM's error texts come
 /// from servers and other users: an OSC title change or a screen clear hidden in a display name
-/// reached the terminal once (issue #8). Every escape sequence except this module's own colour
+/// reached the terminal once. Every escape sequence except this module's own colour
 /// codes is removed, and so is every other control character but newline and tab. Our colour
 /// codes are kept even if a server sent them: they can only colour text, in our palette.
 #[must_use]

@@ -21,7 +21,7 @@ use crate::cli::Command;
 use crate::error::{CommandError, Kind};
 use crate::ui::{self, Ui};
 
-/// How a command that ran ended (product.md's exit codes 0, 3, 4, 5; errors are 1 and 2).
+/// How a command that ran ended: exit codes 0, 3, 4 and 5 (errors are 1 and 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(dead_code, reason = "status and check report findings (3), fleet reset a partial batch (4)")]
 pub enum ExitStatus {

@@ -1,5 +1,5 @@
 //! `info` and `reset` end to end against the emulator: success paths and each failure path of
-//! product.md §2.4, asserting the message, the exit code and the emulator's state. Every run
+//! the product promises (IBM errors, HTML pages, timeouts, lost answers, sessions), asserting the message, the exit code and the emulator's state. Every run
 //! also checks that no secret reached stdout, stderr or the trace (`TestEnv::run`).
 
 use cluster_api_key_emulator::world::{self, keys};

@@ -75,7 +75,7 @@ impl TestEnv {
     }
 
     /// Logs in with an API key of the world, as `ibmcloud login --apikey` would, and writes a
-    /// CLI config (shaped like protocol doc §11.1) targeting `region`.
+    /// CLI config (shaped like the Go CLI's `config.json`) targeting `region`.
     pub fn login(&self, api_key: &str, region: Option<&str>) {
         let (access, refresh) = self.handle().login(api_key).expect("login");
         let cfg = json!({

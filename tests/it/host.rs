@@ -1,5 +1,5 @@
 //! A fake `ibmcloud` host: it asks for the metadata, validates it with the rules of the SDK's
-//! metadata validator (protocol doc §1.3), then dispatches `ibmcloud <namespace> <command> ...`
+//! metadata validator (`plugin/metadata_validator.go` in the IBM Cloud CLI SDK), then dispatches `ibmcloud <namespace> <command> ...`
 //! as the real host does: argv without the namespace words, the namespace in the environment.
 
 use std::process::Command;

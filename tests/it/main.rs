@@ -4,7 +4,7 @@
 
 mod common;
 
-/// `info` and `reset` end to end, success and every failure path of product.md §2.4.
+/// `info` and `reset` end to end, success and every failure path the product promises to handle.
 mod commands;
 /// The CLI config under concurrency and crashes.
 mod config;

@@ -61,7 +61,7 @@ impl Record {
 pub struct AuditLog {
     path: PathBuf,
     /// Why records could not be written. A failed audit write must not turn a done reset into a
-    /// failure, but it must not be silent either: the binary shows these (issue #8).
+    /// failure, but it must not be silent either: the binary shows these.
     failures: Arc<Mutex<Vec<String>>>,
 }
 

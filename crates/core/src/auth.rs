@@ -197,7 +197,7 @@ fn map_refresh_error(e: Error) -> Error {
                 Error::SessionExpired { code: api.code }
             } else {
                 // A 429, or a 400 that does not say the token is dead: the next run may well
-                // work, so "your session has expired" would be wrong (issue #8).
+                // work, so "your session has expired" would be wrong.
                 Error::RefreshFailed { detail: format!("IAM did not refresh the session: {api}"), spent: false }
             }
         }

@@ -69,7 +69,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// The config as its top-level keys, in file order, with each value kept as the exact text it
 /// had. Only the values we change are re-serialized: an integer beyond `u64`, a float's exact
 /// spelling, or a value nested deeper than a JSON parser's recursion limit survive a write
-/// unchanged, and never make a valid config "unreadable" (issue #8).
+/// unchanged, and never make a valid config "unreadable".
 #[derive(Debug, Clone, Default)]
 pub struct RawConfig {
     entries: Vec<(String, Box<RawValue>)>,
@@ -347,7 +347,7 @@ impl LockedConfig {
         })()
         .is_ok();
         if !journaled {
-            // The folder is read-only while the file is not (issue #8): the refresh token is
+            // The folder is read-only while the file is not: the refresh token is
             // already spent, so the new one must be saved or the session is lost. Write in
             // place, as the Go CLI always does, without the crash protection of the journal.
             self.write_bytes(&new)?;

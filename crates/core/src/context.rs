@@ -199,7 +199,7 @@ pub struct Context {
 
 /// Values from the config that go into HTTP headers (`X-Region`, `X-Auth-Resource-Group`,
 /// `Authorization`) must be header-safe: a CR or LF in a GUID is a broken config, said before
-/// any request rather than as a transport failure in the middle of a reset (issue #8).
+/// any request rather than as a transport failure in the middle of a reset.
 fn check_header_safe(config_dir: Option<&Path>, c: &CliConfig) -> Result<()> {
     let fields = [
         ("Region", c.region.as_deref()),
@@ -220,7 +220,7 @@ fn check_header_safe(config_dir: Option<&Path>, c: &CliConfig) -> Result<()> {
 
 /// A numeric setting from the environment (`name`, else `alias` when not empty), within
 /// `range`; unset is `default`. Every number is bounded: an absurd value once overflowed a
-/// deadline and panicked after a completed reset (issue #8).
+/// deadline and panicked after a completed reset.
 fn number(env: &Env, name: &str, alias: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64> {
     let (var, raw) = match (env.get(name), (!alias.is_empty()).then(|| env.get(alias)).flatten()) {
         (Some(v), _) => (name, v),

@@ -130,9 +130,9 @@ impl ApiError {
     /// Whether this answer is demonstrably IBM's own: the containers API's error body with both
     /// its code and its incident ID. Only such an answer says the request was processed and
     /// refused; a gateway's 502/503/504, an HTML page or an empty body says nothing about what
-    /// the backend did (issue #8: a 504 came back while the key was still being minted).
+    /// the backend did (a 504 came back while the key was still being minted).
     ///
-    /// INFERRED (ibm-cloud-apis.md §11): every published containers error body carries
+    /// INFERRED (from IBM's published error samples and public issue threads): every containers error body carries
     /// `incidentID` and `code`; gateways in front of the API are not known to forge them.
     #[must_use]
     pub fn is_ibm_refusal(&self) -> bool {
@@ -407,7 +407,7 @@ impl Error {
 mod tests {
     use super::*;
 
-    // The real bodies of ibm-cloud-apis.md §11.
+    // Real bodies, from IBM's docs, SDK tests and public issue threads.
     const G0004: &str = r#"{"incidentID":"9b8fd6b3-bd93-4449-90df-1f28ef7ff303","code":"G0004","description":"The specified cluster could not be found. If applicable, make sure that you target the correct account and resource group.","type":"General","recoveryCLI":"To list the clusters you have access to, run 'ibmcloud ks cluster ls'. To list the resource groups that you have access to, run 'ibmcloud resource groups'. To target the resource group, run 'ibmcloud target -g \u003cresource_group\u003e'."}"#;
     const P0005: &str = r#"{"incidentID":"ae7d3cb3-2ace-48c2-81d7-6de32f8a3080","code":"P0005","description":"The IAM token exchange request failed with the message: Provided API key could not be found","type":"Authorization","recoveryCLI":"Try again later. Contact support if the problem persists."}"#;
     const A03E9B: &str = r#"{"incidentID":"83498d57-69a3-4d59-bd9b-f67d58c891d5","code":"A03e9b","description":"Failed to create an API key with IAM. Revise your request and try again.","type":"Authentication"}"#;

@@ -19,7 +19,8 @@ use crate::server::Shared;
 use crate::util::{self, Api, Caller};
 use crate::world::{ApiKey, Cluster, ClusterKey, IdentityKind, World, cluster_key_description};
 
-/// Regions the containers API accepts (ibm-cloud-apis.md §8.5, plus the legacy names).
+/// Regions the containers API accepts: IBM's `locations.md` (2026) multizone regions, plus the
+/// legacy names classic locations still report.
 const REGIONS: &[&str] = &[
     "au-syd",
     "in-che",

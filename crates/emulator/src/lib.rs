@@ -2,7 +2,8 @@
 //! token endpoint, IAM Identity API keys, Resource Manager, IAM access policies and access
 //! groups, and the containers API's cluster API key and cluster calls.
 //!
-//! It is written from IBM's published API descriptions (`shared/docs/ibm-cloud-apis.md`), not
+//! It is written from IBM's published API descriptions and SDK sources (platform-services-go-sdk,
+//! bluemix-go, the Kubernetes Service API docs), not
 //! from the client: it shares no request-building code with `cluster-api-key-core`, so a bug in
 //! the client cannot hide behind the same bug here. Start it with [`Emulator::start`] on
 //! `127.0.0.1:0`; the returned value gives its base URL and an [`Handle`] on its state and

@@ -796,7 +796,8 @@ pub const SCALED_REGIONS: [&str; 13] = [
 ];
 
 /// The description IBM gives a cluster API key. INFERRED: IBM's exact wording is not public
-/// (ibm-cloud-apis.md §6); it is known to contain the region and the resource group ID.
+/// (no public copy was found); IBM's own cleanup script finds a key by the region and the resource
+/// group ID in it, so it contains both.
 #[must_use]
 pub fn cluster_key_description(region: &str, rg_id: &str) -> String {
     format!(

@@ -18,7 +18,7 @@ pub const BINARY: &str = "cluster-api-key";
 /// Maps a Rust target triple to the platform name of the `ibmcloud` plugin repository index.
 ///
 /// Names for x86 and the IBM Z / POWER builds are documented (SDK README, publish requests).
-/// OPEN QUESTION (protocol doc §5.1, §10): the names for Apple-silicon and Linux arm64 binaries
+/// OPEN QUESTION (no public multi-arch repository index was found): the names for Apple-silicon and Linux arm64 binaries
 /// could not be confirmed from public material; `osx_arm64` and `linux_arm64` are our guess,
 /// isolated here. Check them against `ibmcloud plugin repo-plugin` output of a published
 /// multi-arch plugin before publishing to the official repository.
@@ -147,7 +147,7 @@ pub fn write_repository(
                 "updated": updated,
                 "doc_url": manifest.doc_url,
                 "min_cli_version": manifest.min_cli_version,
-                // OPEN QUESTION (protocol doc §5.1): whether this sits per version or per plugin
+                // OPEN QUESTION (the repository format is not publicly specified): whether this sits per version or per plugin
                 // is undocumented; per version, next to min_cli_version, is our guess.
                 "private_endpoint_supported": manifest.private_endpoint_supported,
                 "binaries": binaries,

@@ -25,7 +25,7 @@ pub struct KeyOwner {
 impl KeyOwner {
     /// Decodes the body of `GET /v1/logging/{idOrName}/clusterkeyowner`.
     ///
-    /// OPEN QUESTION (ibm-cloud-apis.md §3, §12.1): no public fixture shows this body. bluemix-go
+    /// OPEN QUESTION (to settle on a live account): no public fixture shows this body. bluemix-go
     /// decodes `{ID, Name, Email}` with Go's case-insensitive matching, so the real casing is
     /// unknown, and whether `id` is the owner's IAM ID or the API key's ID is unconfirmed. So
     /// keys are matched case-insensitively here, and `id` counts as an IAM ID only when it
@@ -53,7 +53,7 @@ impl KeyOwner {
         };
         let (name, email) = (get("name"), get("email"));
         if name.is_none() && email.is_none() && iam_id.is_none() && id.is_none() {
-            // `{}` is not "an owner with an empty name": it names nobody (issue #8).
+            // `{}` is not "an owner with an empty name": it names nobody.
             return Err(bad("the answer names no owner"));
         }
         Ok(Self { name: name.unwrap_or_default(), email: email.unwrap_or_default(), iam_id, id })
@@ -63,8 +63,8 @@ impl KeyOwner {
 /// What a 2xx answer to `POST /v1/keys` says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResetAnswer {
-    /// IBM's answer: 204, or 200 with an empty or JSON body (ibm-cloud-apis.md §4: 204 is
-    /// documented, 200 has been seen; bluemix-go ignores the body).
+    /// IBM's answer: 204, or 200 with an empty or JSON body (IBM's API docs give 204, 200 has
+    /// been seen in public scripts, and bluemix-go ignores the body).
     Accepted,
     /// A 2xx that is not IBM's (an HTML page from a proxy or captive portal, ...): it says
     /// nothing about whether the reset happened. The text says what came back.

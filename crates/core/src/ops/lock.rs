@@ -2,7 +2,7 @@
 //!
 //! Without it, three concurrent `reset -f` of one target each took the key list, each sent a
 //! `POST /v1/keys`, and each then saw three new keys: all reported the same "new" key and two
-//! keys were never recorded (issue #8). Held around snapshot → POST → find the new key, the lock
+//! keys were never recorded. Held around snapshot → POST → find the new key, the lock
 //! makes every process see exactly the key it minted. It is an advisory `flock` on a file in the
 //! plugin's own folder, the same kind of lock the Go CLI takes on `config.json`; the file is
 //! never deleted, because deleting a lock file races with the next process opening it.

@@ -173,7 +173,7 @@ pub const KEY_NAME: &str = "containers-kubernetes-key";
 /// Whether an IAM API key is the cluster API key of `target`: its name, and a description that
 /// contains both the region and the resource group ID.
 ///
-/// INFERRED (ibm-cloud-apis.md §6, §12.2): the exact description wording is not public; IBM's
+/// INFERRED (no public copy of the wording exists): the exact description wording is not public; IBM's
 /// own Terraform module matches on region and group ID being present, and so do we.
 #[must_use]
 pub fn is_key_for(key: &crate::api::iam_identity::ApiKey, target: &Target) -> bool {

@@ -168,7 +168,7 @@ pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) 
         },
     };
     // Best effort, but a setup error (an insecure endpoint override) is the user's to fix: it
-    // must not silently turn off the lost-answer check that needs this list (issue #8).
+    // must not silently turn off the lost-answer check that needs this list.
     let existing_keys = match caller_keys(session, &caller).await {
         Ok(k) => Some(k),
         Err(e) if e.is_setup() => return Err(e),
@@ -191,7 +191,7 @@ async fn caller_keys(session: &Session, caller: &Caller) -> Result<Vec<ApiKey>> 
 
 /// The key a reset of `target` minted: a key in `after` that is not in `before`.
 ///
-/// INFERRED (ibm-cloud-apis.md §6, §12.2): the key's description names the region and the
+/// INFERRED (no public copy of IBM's wording): the key's description names the region and the
 /// resource group ID ([`is_key_for`]). Should IBM word it otherwise, a reset that IBM accepted
 /// must not read as "no new key", so a single new `containers-kubernetes-key` is taken as ours
 /// when none matches the description rule; this is the only place that makes that call.
@@ -289,7 +289,7 @@ async fn look_for_new_key(
 /// minted. If `interrupted` completes while the POST is in flight, the answer is abandoned and
 /// a short look at the key list decides between "it happened" and "unknown".
 ///
-/// Success is IBM's answer *and*, when the key list can be read, a new key (issue #8: a 200 HTML
+/// Success is IBM's answer *and*, when the key list can be read, a new key (a 200 HTML
 /// page from a proxy once read as success). IBM's own refusal, or a connection never made,
 /// means nothing changed. Everything else (a gateway's 5xx, an HTML page, an empty body, a
 /// timeout, a cut connection, an interruption) leads to a look for the new key over the grace
