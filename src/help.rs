@@ -94,7 +94,10 @@ pub fn usage(cmd: &clap::Command, prefix: &str) -> String {
 fn commands_table(cmd: &clap::Command) -> String {
     let rows: Vec<(String, String)> = visible_subcommands(cmd).map(|c| (c.get_name().to_owned(), about(c))).collect();
     let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
-    rows.iter().map(|(n, d)| format!("  {n:width$}   {d}\n")).collect()
+    rows.iter().fold(String::new(), |mut out, (n, d)| {
+        out.push_str(&format!("  {n:width$}   {d}\n"));
+        out
+    })
 }
 
 /// Help for one (built) command.

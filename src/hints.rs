@@ -28,14 +28,13 @@ pub fn for_core(e: &CoreError, cli: &str, me: &str) -> Vec<String> {
         CoreError::NoConfig { .. } | CoreError::NotLoggedIn | CoreError::CannotRefresh => {
             vec![format!("Log in with '{cli} login', or set IBMCLOUD_API_KEY to log in with an API key.")]
         }
-        CoreError::SessionExpired { .. } => vec![format!("Log in again with '{cli} login'.")],
+        CoreError::SessionExpired { .. } | CoreError::BadToken(_) => vec![format!("Log in again with '{cli} login'.")],
         CoreError::RefreshFailed { spent: false, .. } => vec![format!(
             "The stored session was not changed: try again in a moment. If this keeps failing, log in again with '{cli} login'."
         )],
         CoreError::RefreshFailed { spent: true, .. } => vec![format!(
             "IAM may already have replaced the refresh token, so the stored session may no longer work: run the command again, and if it says the session has expired, log in again with '{cli} login'."
         )],
-        CoreError::BadToken(_) => vec![format!("Log in again with '{cli} login'.")],
         CoreError::InvalidApiKey(_) => {
             vec![String::from("Check the API key in IBMCLOUD_API_KEY; create one with 'ibmcloud iam api-key-create'.")]
         }

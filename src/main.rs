@@ -54,8 +54,7 @@ fn report(ui: &Ui, e: &CommandError) {
         .help_for
         .as_deref()
         .and_then(|name| help::find(&root, name))
-        .map(crate::help::attached)
-        .unwrap_or_else(|| help::root_help(&root, &ui.me));
+        .map_or_else(|| help::root_help(&root, &ui.me), crate::help::attached);
     ui::eprint_text(&format!("FAILED\n{e}\n\n{help}"));
 }
 

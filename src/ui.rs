@@ -118,7 +118,7 @@ pub struct Ui {
 }
 
 /// Whether to colour: `IBMCLOUD_COLOR` (or `BLUEMIX_COLOR`) wins, then `NO_COLOR`, then the
-/// config's `ColorEnabled`, then whether stdout is a terminal (the SDK's rule plus NO_COLOR).
+/// config's `ColorEnabled`, then whether stdout is a terminal (the SDK's rule plus `NO_COLOR`).
 #[must_use]
 pub fn color_enabled(env: &Env, config_setting: Option<&str>) -> bool {
     match env.first(&[env::IBMCLOUD_COLOR, env::BLUEMIX_COLOR]).map(str::to_ascii_lowercase).as_deref() {
@@ -200,6 +200,7 @@ impl Ui {
     }
 
     /// The one JSON document of JSON mode.
+    #[allow(clippy::unused_self, reason = "all output goes through the Ui")]
     pub fn json_doc(&self, value: &serde_json::Value) {
         let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| String::from("null"));
         out(&format!("{text}\n"));

@@ -46,14 +46,11 @@ impl Render for TargetOwnerReport {
 /// Any failure, ready to print.
 pub async fn run(here: &Here, ui: &Ui, args: &InfoArgs) -> Result<Box<dyn Render>, CommandError> {
     let group = args.resource_group.as_deref();
-    match &args.cluster {
-        Some(cluster) => {
-            ui.progress(&format!("Getting information about the API key owner for cluster {}...", ui.entity(cluster)));
-            Ok(Box::new(info::by_cluster(&here.session, cluster, None, group).await?))
-        }
-        None => {
-            ui.progress("Getting information about the API key owner for the region and resource group...");
-            Ok(Box::new(info::by_target(&here.session, args.region.as_deref(), group).await?))
-        }
+    if let Some(cluster) = &args.cluster {
+        ui.progress(&format!("Getting information about the API key owner for cluster {}...", ui.entity(cluster)));
+        Ok(Box::new(info::by_cluster(&here.session, cluster, None, group).await?))
+    } else {
+        ui.progress("Getting information about the API key owner for the region and resource group...");
+        Ok(Box::new(info::by_target(&here.session, args.region.as_deref(), group).await?))
     }
 }

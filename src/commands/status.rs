@@ -42,7 +42,7 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> String {
 
 /// The report with the actions, and how to end.
 struct Report {
-    report: StatusReport,
+    status: StatusReport,
     fail_on: FailOn,
     /// Actions per target, per finding, in the report's order.
     actions: Vec<Vec<String>>,
@@ -72,7 +72,7 @@ fn csv_field(s: &str) -> String {
 
 impl Render for Report {
     fn json(&self) -> Result<serde_json::Value, CommandError> {
-        let mut v = to_json(&self.report)?;
+        let mut v = to_json(&self.status)?;
         if let Some(targets) = v.get_mut("targets").and_then(serde_json::Value::as_array_mut) {
             for (t, actions) in targets.iter_mut().zip(&self.actions) {
                 if let Some(findings) = t.get_mut("findings").and_then(serde_json::Value::as_array_mut) {
@@ -86,7 +86,7 @@ impl Render for Report {
     }
 
     fn text(&self, ui: &Ui) {
-        let r = &self.report;
+        let r = &self.status;
         ui.ok();
         if r.targets.is_empty() {
             ui.say("No region and resource group has clusters or a containers-kubernetes-key key.");
@@ -152,7 +152,7 @@ impl Render for Report {
         let mut out = String::from(
             "region,resourceGroup,resourceGroupId,clusters,ownerName,ownerEmail,ownerIamId,ownerState,keyId,keyCreated,keyAgeDays,supersededKeys,findings,worstSeverity\n",
         );
-        for t in &self.report.targets {
+        for t in &self.status.targets {
             let o = t.owner.as_ref();
             let k = t.key.as_ref();
             let fields = [
@@ -183,7 +183,7 @@ impl Render for Report {
             FailOn::Warning => Some(Severity::Warning),
             FailOn::Never => None,
         };
-        match (threshold, self.report.worst()) {
+        match (threshold, self.status.worst()) {
             (Some(t), Some(w)) if w >= t => ExitStatus::Findings,
             _ => ExitStatus::Success,
         }
@@ -242,5 +242,5 @@ pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Rend
     bar.0.finish_and_clear();
     let report = report?;
     let actions = report.targets.iter().map(|t| t.findings.iter().map(|f| action(f.code, t, ui)).collect()).collect();
-    Ok(Box::new(Report { report, fail_on: args.fail_on, actions }))
+    Ok(Box::new(Report { status: report, fail_on: args.fail_on, actions }))
 }

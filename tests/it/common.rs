@@ -1,5 +1,5 @@
 //! `TestEnv`: an emulator, a temp home with a logged-in CLI config, and a way to run the
-//! binary with a cleared environment (jj's TestEnvironment, in miniature).
+//! binary with a cleared environment (jj's `TestEnvironment`, in miniature).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -206,7 +206,7 @@ fn a_large_account_stays_under_the_rate_limit() {
         v["targets"].as_array().unwrap().iter().filter(|t| !t["clusters"].as_array().unwrap().is_empty()).count();
     assert!(with_clusters > 180, "{with_clusters}");
     assert_eq!(
-        env.handle().stat("GET /v1/logging/{id}/clusterkeyowner") as usize,
+        usize::try_from(env.handle().stat("GET /v1/logging/{id}/clusterkeyowner")).unwrap(),
         with_clusters,
         "one owner lookup per target with clusters"
     );

@@ -49,7 +49,7 @@ pub struct Auth {
 }
 
 fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)).unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// Whether a stored token can still be sent (a readable JWT, not expired with the SDK margin).
@@ -175,6 +175,7 @@ impl Auth {
         Ok(())
     }
 
+    #[allow(clippy::unused_self, reason = "adopting a token is the token source's business")]
     fn adopt(&self, st: &mut State, resp: &TokenResponse) -> Result<()> {
         let bearer = Secret::new(format!("{} {}", resp.token_type_or_bearer(), resp.access_token.expose()));
         // A new token that is not a readable JWT is an error now, not at its first use.

@@ -63,7 +63,10 @@ fn journal_path(config: &Path) -> PathBuf {
 
 fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    digest.iter().fold(String::with_capacity(64), |mut s, b| {
+        s.push_str(&format!("{b:02x}"));
+        s
+    })
 }
 
 /// The config as its top-level keys, in file order, with each value kept as the exact text it

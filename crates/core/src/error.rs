@@ -31,7 +31,7 @@ pub enum Service {
     IamAccess,
     /// Resource Manager (resource groups).
     ResourceManager,
-    /// The Kubernetes Service / OpenShift containers API.
+    /// The Kubernetes Service / `OpenShift` containers API.
     Containers,
     /// User Management.
     UserManagement,

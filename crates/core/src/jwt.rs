@@ -144,7 +144,7 @@ mod tests {
         format!("Bearer {}.{}.sig", b64(r#"{"alg":"RS256"}"#), b64(payload))
     }
 
-    /// A fake token shaped like the CLI's: an IBMid user's claims, unsigned.
+    /// A fake token shaped like the CLI's: an `IBMid` user's claims, unsigned.
     const DOC_TOKEN: &str = "Bearer eyJraWQiOiIyMDI2MDcwMSIsImFsZyI6IlJTMjU2In0.eyJpYW1faWQiOiJJQk1pZC0wMDAwMDAwMDAwIiwiaWQiOiJJQk1pZC0wMDAwMDAwMDAwIiwiZW1haWwiOiJ1c2VyQGV4YW1wbGUuY29tIiwic3ViIjoidXNlckBleGFtcGxlLmNvbSIsInN1Yl90eXBlIjoiVXNlciIsImFjY291bnQiOnsiYnNzIjoiMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYiLCJpbXMiOiIxMjM0NTY3IiwidmFsaWQiOnRydWV9LCJpYXQiOjE3ODMwMDAwMDAsImV4cCI6MTc4MzAwMzYwMH0.ZmFrZS1zaWduYXR1cmU";
 
     #[test]

@@ -91,7 +91,7 @@ async fn a_401_leads_to_one_refresh_and_one_replay_not_a_loop() {
             path: Some("clusterkeyowner".into()),
             kind: FaultKind::Status { status: 401 },
             times: None,
-        })
+        });
     });
     let e = s.containers(Some(&Region::new("us-south"))).unwrap().key_owner("shop-vpc", None).await.unwrap_err();
     assert!(matches!(&e, Error::Api(a) if a.status == 401), "{e:?}");
@@ -170,7 +170,7 @@ async fn a_post_is_never_retried_by_the_transport() {
             path: Some("/v1/keys".into()),
             kind: FaultKind::Status { status: 503 },
             times: Some(1),
-        })
+        });
     });
     let e = s.containers(Some(&Region::new("us-south"))).unwrap().reset_key(None).await.unwrap_err();
     // IBM's own error body says the request was processed and refused...

@@ -69,6 +69,7 @@ fn own_account(
 }
 
 #[derive(Debug, Deserialize)]
+#[allow(clippy::struct_field_names, reason = "IBM's query parameter names")]
 pub struct PolicyParams {
     account_id: Option<String>,
     iam_id: Option<String>,

@@ -1,4 +1,4 @@
-//! The containers API (Kubernetes Service and OpenShift share it): the cluster API key and the
+//! The containers API (Kubernetes Service and `OpenShift` share it): the cluster API key and the
 //! cluster lists. Served both under `/global` (the public global host, where `X-Region` picks
 //! the region) and without it (the private and VPE hosts).
 //!

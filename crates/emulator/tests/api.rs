@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use cluster_api_key_emulator::world::{self, keys};
 use cluster_api_key_emulator::{Emulator, Fault, FaultKind, ReplicationMode, World};
+use reqwest::Method as M;
 use serde_json::{Value, json};
 
 struct T {
@@ -238,7 +239,6 @@ async fn api_key_get_create_lock_disable_delete() {
     assert!(!created["apikey"].as_str().unwrap().is_empty());
     // Lock → cannot delete or disable; unlock → disable → enable → delete.
     let p = |s: &str| format!("/v1/apikeys/{id}{s}");
-    use reqwest::Method as M;
     assert_eq!(t.send(M::POST, &at, &p("/lock"), &[]).await.0, 204);
     assert_eq!(t.send(M::DELETE, &at, &p(""), &[]).await.0, 409);
     assert_eq!(t.send(M::POST, &at, &p("/disable"), &[]).await.0, 409);
@@ -305,7 +305,6 @@ async fn policies_and_access_groups() {
 #[tokio::test]
 async fn reset_is_authorized_like_ibm_and_mints_a_key() {
     let t = start().await;
-    use reqwest::Method as M;
     let count = |t: &T| t.emu.handle.dump().api_keys.iter().filter(|k| k.name == "containers-kubernetes-key").count();
     let n0 = count(&t);
     // Viewer: 403 in the containers shape; service ID without IAM Identity Operator: A0656.
@@ -578,7 +577,6 @@ async fn the_binary_prints_its_address_first() {
 
 #[tokio::test]
 async fn knob_gateway_answers_first_and_the_backend_acts_later_and_faults_scope_to_targets() {
-    use reqwest::Method as M;
     let t = start().await;
     let (ft, _) = t.login(keys::FUNCTIONAL).await;
     let count = |t: &T| t.emu.handle.dump().api_keys.iter().filter(|k| k.name == "containers-kubernetes-key").count();

@@ -148,7 +148,7 @@ fn median(mut runs: Vec<Run>) -> Run {
 }
 
 fn mib(kib: Option<u64>) -> String {
-    kib.map_or_else(|| String::from("n/a"), |k| format!("{:.1} MiB", k as f64 / 1024.0))
+    kib.map_or_else(|| String::from("n/a"), |k| format!("{}.{} MiB", k / 1024, (k % 1024) * 10 / 1024))
 }
 
 /// Runs the benchmarks and prints the table.

@@ -58,7 +58,10 @@ pub fn host_triple() -> Option<&'static str> {
 /// When the file cannot be read.
 pub fn sha1_hex(path: &Path) -> std::io::Result<String> {
     let bytes = std::fs::read(path)?;
-    Ok(Sha1::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+    Ok(Sha1::digest(&bytes).iter().fold(String::with_capacity(40), |mut s, b| {
+        s.push_str(&format!("{b:02x}"));
+        s
+    }))
 }
 
 /// `plugin-manifest/repository.json`.

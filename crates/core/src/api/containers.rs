@@ -1,4 +1,4 @@
-//! The Kubernetes Service / OpenShift containers API: the cluster API key and cluster lists.
+//! The Kubernetes Service / `OpenShift` containers API: the cluster API key and cluster lists.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -127,13 +127,12 @@ impl Session {
     /// # Errors
     /// [`Error::NoRegion`], [`Error::BadRegion`].
     pub fn region(&self, flag: Option<&str>) -> Result<Region> {
-        let (raw, r) = match flag {
-            // Region names are lowercase; `US-South` is a typing slip, not another region.
-            Some(f) => (f.trim().to_owned(), Region::new(f.trim().to_ascii_lowercase())),
-            None => {
-                let r = self.ctx.region.clone().ok_or(Error::NoRegion)?;
-                (r.to_string(), r)
-            }
+        // Region names are lowercase; `US-South` is a typing slip, not another region.
+        let (raw, r) = if let Some(f) = flag {
+            (f.trim().to_owned(), Region::new(f.trim().to_ascii_lowercase()))
+        } else {
+            let r = self.ctx.region.clone().ok_or(Error::NoRegion)?;
+            (r.to_string(), r)
         };
         if !Region::is_plausible(r.as_str()) {
             return Err(Error::BadRegion(raw));

@@ -481,7 +481,7 @@ fn record(
     r.region = Some(plan.target.region.to_string());
     r.resource_group_id = Some(plan.target.resource_group.id.to_string());
     r.key_ids = key_ids;
-    r.detail = detail.to_owned();
+    detail.clone_into(&mut r.detail);
     // A failed write does not change the reset's outcome; the log remembers it for the binary
     // to show, and the report carries it for JSON.
     log.record(&r)
