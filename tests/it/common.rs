@@ -1,12 +1,13 @@
 //! `TestEnv`: an emulator, a temp home with a logged-in CLI config, and a way to run the
 //! binary with a cleared environment (jj's `TestEnvironment`, in miniature).
 
+use cluster_api_key_core::env as var;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use cluster_api_key_emulator::world::{self, World};
-use cluster_api_key_emulator::{Emulator, Handle};
+use cluster_api_key_emulator::{Emulator, Fault, FaultKind, Handle};
 use serde_json::{Value, json};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_cluster-api-key");
@@ -32,6 +33,23 @@ impl Run {
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
         }
+    }
+}
+
+impl Run {
+    /// Asserts exit 0, showing the whole run otherwise; reads as a specification:
+    /// `env.run(&[...]).success()`.
+    #[track_caller]
+    pub fn success(&self) -> &Self {
+        assert_eq!(self.code, 0, "expected success: {self:?}");
+        self
+    }
+
+    /// Asserts an exit code.
+    #[track_caller]
+    pub fn exits(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "expected exit {code}: {self:?}");
+        self
     }
 }
 
@@ -118,20 +136,20 @@ impl TestEnv {
         let mut cmd = Command::new(BIN);
         cmd.args(args).env_clear();
         let base = &self.emu.base_url;
-        cmd.env("HOME", self.home.path())
-            .env("IBMCLOUD_HOME", self.home.path())
+        cmd.env(var::HOME, self.home.path())
+            .env(var::IBMCLOUD_HOME, self.home.path())
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("NO_COLOR", "1")
-            .env("IBMCLOUD_TRACE", self.trace_path())
-            .env("CLUSTER_API_KEY_RETRY_BASE_MS", "1")
-            .env("CLUSTER_API_KEY_VERIFY_TIMEOUT_SECS", "2")
-            .env("CLUSTER_API_KEY_VERIFY_INTERVAL_MS", "50")
+            .env(var::NO_COLOR, "1")
+            .env(var::IBMCLOUD_TRACE, self.trace_path())
+            .env(var::CAK_RETRY_BASE_MS, "1")
+            .env(var::CAK_VERIFY_TIMEOUT_SECS, "2")
+            .env(var::CAK_VERIFY_INTERVAL_MS, "50")
             // The documented host overrides for IAM and the containers API...
-            .env("IAM_ENDPOINT", base)
-            .env("IBMCLOUD_CS_API_ENDPOINT", format!("{base}/global"))
+            .env(var::IAM_ENDPOINT, base)
+            .env(var::IBMCLOUD_CS_API_ENDPOINT, format!("{base}/global"))
             // ...and ours for the rest.
-            .env("CLUSTER_API_KEY_RESOURCE_MANAGER_ENDPOINT", base)
-            .env("CLUSTER_API_KEY_USER_MANAGEMENT_ENDPOINT", base);
+            .env(var::CAK_RESOURCE_MANAGER_ENDPOINT, base)
+            .env(var::CAK_USER_MANAGEMENT_ENDPOINT, base);
         for (k, v) in &self.extra_env {
             cmd.env(k, v);
         }
@@ -182,6 +200,43 @@ impl TestEnv {
     pub fn cluster_keys(&self) -> Vec<world::ApiKey> {
         self.handle().dump().api_keys.into_iter().filter(|k| k.name == "containers-kubernetes-key").collect()
     }
+}
+
+impl TestEnv {
+    /// The filters that make output comparable between runs: the emulator's port, this run's
+    /// home, incident IDs, minted key IDs, times and key ages (which grow every day).
+    pub fn filters(&self) -> Vec<(String, String)> {
+        vec![
+            (regex::escape(&self.home.path().to_string_lossy()), String::from("[HOME]")),
+            (String::from(r"127\.0\.0\.1:\d+"), String::from("[EMULATOR]")),
+            (String::from(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), String::from("[UUID]")),
+            (String::from(r"ApiKey-[0-9a-f]{8}-[0-9a-f]{16}"), String::from("[NEW_KEY_ID]")),
+            (String::from(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"), String::from("[TIME]")),
+            // Ages grow, and so can their column: normalise the padding after one too.
+            (String::from(r"\b\d+d {2,}"), String::from("[N]d   ")),
+            (String::from(r"\b\d+d\b"), String::from("[N]d")),
+            (String::from(r"is \d+ days old"), String::from("is [N] days old")),
+        ]
+    }
+}
+
+/// Compares `text` with the named snapshot in `tests/it/snapshots/`, after the environment's
+/// filters; a wording change then shows up in review.
+#[macro_export]
+macro_rules! assert_output {
+    ($env:expr, $name:expr, $text:expr) => {{
+        let mut settings = insta::Settings::clone_current();
+        settings.set_prepend_module_to_snapshot(false);
+        for (re, with) in $env.filters() {
+            settings.add_filter(&re, with);
+        }
+        settings.bind(|| insta::assert_snapshot!($name, $text));
+    }};
+}
+
+/// A fault on `method` requests whose path contains `path`.
+pub fn fault(method: &str, path: &str, kind: FaultKind, times: Option<u32>) -> Fault {
+    Fault { method: Some(method.into()), path: Some(path.into()), region: None, resource_group: None, kind, times }
 }
 
 /// Reads a path's text or empty.

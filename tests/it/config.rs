@@ -1,6 +1,7 @@
 //! The CLI config under concurrency and crashes: eight processes that all find an expired
 //! token while a Go-style writer holds the lock, and a writer killed mid-write.
 
+use cluster_api_key_core::env as var;
 use std::fs::File;
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::time::Duration;
@@ -76,7 +77,7 @@ fn a_writer_killed_mid_write_leaves_a_recoverable_session() {
     // The writer aborts after truncating config.json and writing half of it.
     let out = env
         .command(&["info", "--cluster", "shop-vpc"])
-        .env("CLUSTER_API_KEY_FAILPOINT", "config-partial-write")
+        .env(var::CAK_FAILPOINT, "config-partial-write")
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -103,11 +104,8 @@ fn a_read_only_config_folder_does_not_lose_the_session() {
     let before = env.read_config();
     // The journal cannot be created beside config.json (a read-only folder; the failpoint
     // stands in for the permission, which root would ignore), the file itself is writable.
-    let out = env
-        .command(&["info", "--cluster", "shop-vpc"])
-        .env("CLUSTER_API_KEY_FAILPOINT", "journal-unwritable")
-        .output()
-        .unwrap();
+    let out =
+        env.command(&["info", "--cluster", "shop-vpc"]).env(var::CAK_FAILPOINT, "journal-unwritable").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(env.handle().stat("grant refresh_token"), 1);
     let after = env.read_config();

@@ -2,6 +2,7 @@
 //! metadata validator (`plugin/metadata_validator.go` in the IBM Cloud CLI SDK), then dispatches `ibmcloud <namespace> <command> ...`
 //! as the real host does: argv without the namespace words, the namespace in the environment.
 
+use cluster_api_key_core::env as var;
 use std::process::Command;
 
 use serde_json::Value;
@@ -151,9 +152,9 @@ fn metadata_is_compact_static_and_valid() {
     // Static: the same bytes with a hostile environment (no config reads, no network).
     let out = Command::new(BIN)
         .arg("SendMetadata")
-        .env("IBMCLOUD_CONFIG_HOME", "/nonexistent")
-        .env("IBMCLOUD_TRACE", "true")
-        .env("IBMCLOUD_API_KEY", "whatever-key-value")
+        .env(var::IBMCLOUD_CONFIG_HOME, "/nonexistent")
+        .env(var::IBMCLOUD_TRACE, "true")
+        .env(var::IBMCLOUD_API_KEY, "whatever-key-value")
         .output()
         .unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
@@ -181,7 +182,7 @@ fn host_run(env: &TestEnv, words: &[&str]) -> crate::common::Run {
     let name = words[1];
     assert!(cmds.iter().any(|c| c["Namespace"] == ns && c["Name"] == name), "unknown command {name}");
     let mut cmd = env.command(&words[1..]);
-    cmd.env("IBMCLOUD_PLUGIN_NAMESPACE", ns).env("IBMCLOUD_CLI", "ibmcloud");
+    cmd.env(var::IBMCLOUD_PLUGIN_NAMESPACE, ns).env(var::IBMCLOUD_CLI, "ibmcloud");
     let run = crate::common::Run::from(&cmd.output().unwrap());
     env.assert_no_secrets(&run);
     run

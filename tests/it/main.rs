@@ -4,17 +4,23 @@
 
 mod common;
 
-/// `info` and `reset` end to end, success and every failure path the product promises to handle.
-mod commands;
+/// The command line: usage, help, colour.
+mod cli;
 /// The CLI config under concurrency and crashes.
 mod config;
 /// `SendMetadata` and a fake `ibmcloud` host that validates and dispatches.
 mod host;
+/// `info` end to end.
+mod info;
 /// Packaging: golden metadata, plugin repository, versions, cargo-dist configuration.
 mod release;
 /// Issue #8: never misreport a reset; signals, locks, audit failures, terminal safety.
 mod reliability;
+/// `reset` end to end.
+mod reset;
 /// `--sandbox`.
 mod sandbox;
+/// Sessions: reuse, refresh, login, broken configs.
+mod session;
 /// `status`: the account-wide picture.
 mod status;

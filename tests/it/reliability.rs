@@ -2,6 +2,7 @@
 //! IBM's, interruptions, concurrent runs), says when the audit log misses a change, keeps the
 //! terminal safe from server text and rejects absurd settings before doing anything.
 
+use cluster_api_key_core::env as var;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -26,7 +27,7 @@ fn post_fault(kind: FaultKind) -> Fault {
 fn env() -> TestEnv {
     let mut env = TestEnv::new();
     env.login(keys::FUNCTIONAL, Some("us-south"));
-    env.extra_env.insert("CLUSTER_API_KEY_RESET_GRACE_SECS".into(), "2".into());
+    env.extra_env.insert(var::CAK_RESET_GRACE_SECS.into(), "2".into());
     env
 }
 
@@ -191,15 +192,15 @@ fn server_text_cannot_drive_the_terminal() {
 #[test]
 fn absurd_settings_are_usage_errors_before_any_request() {
     let mut env = env();
-    env.extra_env.insert("CLUSTER_API_KEY_VERIFY_TIMEOUT_SECS".into(), "18446744073709551615".into());
+    env.extra_env.insert(var::CAK_VERIFY_TIMEOUT_SECS.into(), "18446744073709551615".into());
     let before = env.cluster_keys().len();
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("CLUSTER_API_KEY_VERIFY_TIMEOUT_SECS") && r.stderr.contains("0 to 3600"), "{r:?}");
+    assert!(r.stderr.contains(var::CAK_VERIFY_TIMEOUT_SECS) && r.stderr.contains("0 to 3600"), "{r:?}");
     assert!(!r.stderr.contains("panicked"), "{r:?}");
     assert_eq!(env.cluster_keys().len(), before);
-    env.extra_env.insert("CLUSTER_API_KEY_VERIFY_TIMEOUT_SECS".into(), "2".into());
-    env.extra_env.insert("IBMCLOUD_HTTP_TIMEOUT".into(), "soon".into());
+    env.extra_env.insert(var::CAK_VERIFY_TIMEOUT_SECS.into(), "2".into());
+    env.extra_env.insert(var::IBMCLOUD_HTTP_TIMEOUT.into(), "soon".into());
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("IBMCLOUD_HTTP_TIMEOUT='soon'"), "{r:?}");
@@ -274,7 +275,7 @@ fn a_line_break_in_a_config_guid_is_a_config_error_before_any_request() {
 #[test]
 fn an_insecure_override_of_one_service_fails_the_reset_with_the_reason() {
     let mut env = env();
-    env.extra_env.insert("CLUSTER_API_KEY_IAM_IDENTITY_ENDPOINT".into(), "http://192.0.2.1:9".into());
+    env.extra_env.insert(var::CAK_IAM_IDENTITY_ENDPOINT.into(), "http://192.0.2.1:9".into());
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("Refusing to send credentials over plain HTTP to 'http://192.0.2.1:9'"), "{r:?}");
@@ -284,8 +285,8 @@ fn an_insecure_override_of_one_service_fails_the_reset_with_the_reason() {
 #[test]
 fn a_black_holed_endpoint_meets_the_command_deadline() {
     let mut env = env();
-    env.extra_env.insert("IBMCLOUD_HTTP_TIMEOUT".into(), "1".into());
-    env.extra_env.insert("CLUSTER_API_KEY_DEADLINE_SECS".into(), "2".into());
+    env.extra_env.insert(var::IBMCLOUD_HTTP_TIMEOUT.into(), "1".into());
+    env.extra_env.insert(var::CAK_DEADLINE_SECS.into(), "2".into());
     env.handle().set_knobs(|k| k.faults.push(get_fault("clusterkeyowner", FaultKind::Delay { ms: 30_000 })));
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
     assert_eq!(r.code, 1, "{r:?}");

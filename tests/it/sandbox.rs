@@ -1,6 +1,7 @@
 //! `--sandbox`: the embedded emulator, persisted between invocations, isolated from the user's
 //! real CLI config.
 
+use cluster_api_key_core::env as var;
 use std::process::Command;
 
 use crate::common::BIN;
@@ -10,11 +11,11 @@ fn sandbox(home: &std::path::Path, args: &[&str]) -> crate::common::Run {
         .arg("--sandbox")
         .args(args)
         .env_clear()
-        .env("HOME", home)
-        .env("NO_COLOR", "1")
+        .env(var::HOME, home)
+        .env(var::NO_COLOR, "1")
         // A real-looking session and key in the environment must be ignored.
-        .env("IBMCLOUD_API_KEY", "a-real-key-that-must-not-be-used")
-        .env("IAM_ENDPOINT", "https://iam.cloud.ibm.com")
+        .env(var::IBMCLOUD_API_KEY, "a-real-key-that-must-not-be-used")
+        .env(var::IAM_ENDPOINT, "https://iam.cloud.ibm.com")
         .output()
         .unwrap();
     crate::common::Run::from(&out)

@@ -260,3 +260,11 @@ fn info_answers_for_a_region_and_group_without_a_cluster() {
     let r = env.run(&["info"]);
     assert_eq!(r.code, 2, "either --cluster or --region: {r:?}");
 }
+
+#[test]
+fn the_text_report_is_reviewed_as_a_snapshot() {
+    let env = logged_in(keys::FUNCTIONAL);
+    let r = env.run(&["status"]);
+    r.exits(3);
+    crate::assert_output!(env, "status-default-world", &r.stdout);
+}

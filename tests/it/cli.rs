@@ -1,0 +1,79 @@
+//! The command line itself: usage errors with the command's help, help texts (snapshots),
+//! colour, a closed stdout.
+
+use cluster_api_key_core::env as var;
+use cluster_api_key_emulator::world::keys;
+
+use crate::common::TestEnv;
+
+#[test]
+fn usage_errors_exit_2_with_the_command_help() {
+    let env = TestEnv::new();
+    let r = env.run(&["info"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.starts_with("FAILED\nIncorrect Usage"), "{r:?}");
+    assert!(r.stderr.contains("NAME:\n  info - "), "{r:?}");
+    assert!(r.stderr.contains("OPTIONS:\n"), "{r:?}");
+    let r = env.run(&["info", "-c", "x", "--output", "yaml"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let r = env.run(&["frobnicate"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let r = env.run(&["help", "reset"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.starts_with("NAME:\n  reset - Replace the API key"), "{r:?}");
+    assert!(r.stdout.contains("USAGE:\n  cluster-api-key reset [--region REGION]"), "{r:?}");
+    let r = env.run(&["--version"]);
+    assert_eq!(r.stdout, format!("cluster-api-key {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn colour_follows_ibmcloud_color_and_no_color() {
+    let mut env = TestEnv::new();
+    env.login(keys::VIEWER, Some("us-south"));
+    // NO_COLOR is set by TestEnv and stdout is a pipe: no colour.
+    let r = env.run(&["info", "--cluster", "shop-vpc"]);
+    assert!(!r.stdout.contains('\x1b'), "{r:?}");
+    // IBMCLOUD_COLOR=true wins over both, as in the SDK.
+    env.extra_env.insert(var::IBMCLOUD_COLOR.into(), "true".into());
+    let r = env.run(&["info", "--cluster", "shop-vpc"]);
+    assert!(r.stdout.contains("\x1b[32;1mOK\x1b[0m"), "{r:?}");
+    assert!(r.stdout.contains("\x1b[36;1mDave Departed\x1b[0m"), "first column cyan bold: {r:?}");
+    // IBMCLOUD_COLOR=false forces it off.
+    env.extra_env.insert(var::IBMCLOUD_COLOR.into(), "false".into());
+    let r = env.run(&["info", "--cluster", "shop-vpc"]);
+    assert!(!r.stdout.contains('\x1b'), "{r:?}");
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let env = TestEnv::new();
+    env.login(keys::VIEWER, Some("us-south"));
+    // The answer comes 300 ms late, so the table is written after the reader has gone.
+    env.handle().set_knobs(|k| k.latency_ms = 300);
+    let mut child = env
+        .command(&["info", "--cluster", "shop-vpc"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
+#[test]
+fn help_texts_are_reviewed_as_snapshots() {
+    let env = TestEnv::new();
+    for (name, args) in [
+        ("help-root", &["help"][..]),
+        ("help-status", &["status", "-h"]),
+        ("help-reset", &["reset", "--help"]),
+        ("help-info", &["help", "info"]),
+    ] {
+        let r = env.run(args);
+        r.success();
+        crate::assert_output!(env, name, &r.stdout);
+    }
+}

@@ -1,0 +1,205 @@
+//! `reset` end to end: exactly one key, groups by name, confirmation, refusals, lost answers,
+//! replication, verification, dry runs. Every run is checked for leaked secrets.
+
+use cluster_api_key_emulator::world::{self, keys};
+use cluster_api_key_emulator::{FaultKind, ReplicationMode};
+use serde_json::Value;
+
+use crate::common::{TestEnv, fault, read};
+
+#[test]
+fn reset_creates_exactly_one_key_and_info_shows_the_new_owner() {
+    let env = TestEnv::new();
+    env.login(keys::FUNCTIONAL, Some("us-south"));
+    let before = env.cluster_keys();
+    let r = env.run(&["reset", "--region", "us-south", "-f"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("Current owner:    Dave Departed <dave.departed@example.com> (IBMid-2700000DEP)"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("Clusters:         2 (legacy-classic, shop-vpc)"), "{r:?}");
+    assert!(r.stdout.contains("\nOK\n"), "{r:?}");
+    let after = env.cluster_keys();
+    assert_eq!(after.len(), before.len() + 1, "exactly one new key");
+    let new = after.iter().find(|k| !before.iter().any(|b| b.id == k.id)).unwrap();
+    assert_eq!(new.iam_id, world::FUNCTIONAL);
+    assert!(new.description.as_deref().unwrap().contains(world::RG_DEFAULT), "default group when none is targeted");
+    assert!(r.stdout.contains(&format!("New key ID: {}", new.id)), "{r:?}");
+    let r = env.run(&["info", "--cluster", "shop-vpc"]);
+    assert!(r.stdout.contains("Kubernetes Functional ID"), "{r:?}");
+    // The audit log has one line, with IDs and no values.
+    let audit = read(&env.plugin_dir().join("audit.jsonl"));
+    assert_eq!(audit.lines().count(), 1, "{audit}");
+    let rec: Value = serde_json::from_str(audit.lines().next().unwrap()).unwrap();
+    assert_eq!(rec["action"], "reset");
+    assert_eq!(rec["outcome"], "succeeded");
+    assert_eq!(rec["keyIds"][0], new.id.as_str());
+    assert_eq!(rec["region"], "us-south");
+    assert!(!audit.contains(&new.apikey));
+}
+
+#[test]
+fn reset_takes_a_group_name_without_retargeting_and_json_output() {
+    let env = TestEnv::new();
+    env.login(keys::FUNCTIONAL, Some("eu-de"));
+    let r = env.run(&["reset", "-g", "production", "--region", "us-south", "-f", "--output", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: Value = serde_json::from_str(&r.stdout).expect("one JSON document");
+    assert_eq!(v["region"], "us-south");
+    assert_eq!(v["resourceGroupName"], "production");
+    assert_eq!(v["resourceGroupId"], world::RG_PRODUCTION);
+    assert_eq!(v["newOwner"]["iamId"], world::FUNCTIONAL);
+    assert_eq!(v["previousOwner"]["iamId"], world::FUNCTIONAL);
+    assert_eq!(v["clusters"], serde_json::json!(["payments"]));
+    assert!(v["newKeyId"].as_str().unwrap().starts_with("ApiKey-"));
+    // An unknown group name is a clear failure and nothing is created.
+    let before = env.cluster_keys().len();
+    let r = env.run(&["reset", "-g", "nope", "--region", "us-south", "-f"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("Resource group 'nope' was not found"), "{r:?}");
+    assert_eq!(env.cluster_keys().len(), before);
+}
+
+#[test]
+fn reset_without_a_terminal_or_force_refuses_and_changes_nothing() {
+    let env = TestEnv::new();
+    env.login(keys::FUNCTIONAL, Some("us-south"));
+    let before = env.cluster_keys().len();
+    let r = env.run(&["reset", "--region", "us-south"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("no terminal is attached"), "{r:?}");
+    assert!(r.stderr.contains("-f"), "{r:?}");
+    assert_eq!(env.cluster_keys().len(), before);
+}
+
+#[test]
+fn a_refused_reset_is_403_and_creates_nothing() {
+    let env = TestEnv::new();
+    env.login(keys::VIEWER, Some("us-south"));
+    let before = env.cluster_keys().len();
+    let r = env.run(&["reset", "--region", "us-south", "-f"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("(A0009)"), "{r:?}");
+    assert!(r.stderr.contains("Nothing was changed"), "{r:?}");
+    assert!(r.stderr.contains("Incident ID: "), "{r:?}");
+    assert_eq!(env.cluster_keys().len(), before);
+    // A service ID without Operator on IAM Identity is refused the way IBM refuses it.
+    env.login(keys::SERVICE_ID, Some("us-south"));
+    let r = env.run(&["reset", "--region", "us-south", "-f"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("(A0656)"), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("'ibmcloud iam service-policy-create SERVICE_ID --roles Operator --service-name iam-identity'"),
+        "{r:?}"
+    );
+    assert_eq!(env.cluster_keys().len(), before);
+}
+
+#[test]
+fn a_5xx_on_reset_is_not_retried_and_nothing_was_created() {
+    let env = TestEnv::new();
+    env.login(keys::FUNCTIONAL, Some("us-south"));
+    env.handle().set_knobs(|k| k.faults.push(fault("POST", "/v1/keys", FaultKind::Status { status: 503 }, None)));
+    let before = env.cluster_keys().len();
+    let r = env.run(&["reset", "--region", "us-south", "-f"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("Nothing was changed"), "{r:?}");
+    assert_eq!(env.handle().stat("POST /global/v1/keys") + env.handle().stat("POST /v1/keys"), 1, "never retried");
+    assert_eq!(env.cluster_keys().len(), before);
+}
+
+#[test]
+fn a_lost_answer_after_a_successful_reset_is_recognised() {
+    let env = TestEnv::new();
+    env.login(keys::FUNCTIONAL, Some("us-south"));
+    // The server creates the key, then the answer is cut off.
+    env.handle().set_knobs(|k| k.faults.push(fault("POST", "/v1/keys", FaultKind::Truncate, Some(1))));
+    let before = env.cluster_keys().len();
+    let r = env.run(&["reset", "--region", "us-south", "-f"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("the reset happened"), "{r:?}");
+    assert_eq!(env.cluster_keys().len(), before + 1, "one key, no blind retry");
+}
+
+#[test]
+fn replication_delay_is_visible_in_the_owner_right_after_a_reset() {
+    let env = TestEnv::new();
+    env.login(keys::FUNCTIONAL, Some("us-south"));
+    env.handle().set_knobs(|k| {
+        k.replication_delay_ms = 60_000;
+        k.replication_mode = ReplicationMode::Stale;
+    });
+    let r = env.run(&["reset", "--region", "us-south", "-f"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // Verification gave up (2 s in tests) and said so, without failing the accepted reset.
+    assert!(r.stderr.contains("the new owner does not show yet (the owner still shows as Dave Departed"), "{r:?}");
+    // While IAM replicates, the owner still reads as before.
+    let r = env.run(&["info", "--cluster", "shop-vpc"]);
+    assert!(r.stdout.contains("Dave Departed"), "{r:?}");
+    env.handle().set_knobs(|k| k.replication_delay_ms = 0);
+    let r = env.run(&["info", "--cluster", "shop-vpc"]);
+    assert!(r.stdout.contains("Kubernetes Functional ID"), "{r:?}");
+}
+
+#[test]
+fn a_failing_cluster_list_does_not_block_a_reset() {
+    let env = TestEnv::new();
+    env.login(keys::FUNCTIONAL, Some("us-south"));
+    env.handle().set_knobs(|k| k.faults.push(fault("GET", "satellite", FaultKind::Status { status: 404 }, None)));
+    let before = env.cluster_keys().len();
+    let r = env.run(&["reset", "--region", "us-south", "-f"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("Clusters:         unknown ("), "{r:?}");
+    assert_eq!(env.cluster_keys().len(), before + 1);
+}
+
+#[test]
+fn verification_rides_out_the_replication_404s() {
+    let env = TestEnv::new();
+    env.login(keys::FUNCTIONAL, Some("us-south"));
+    env.handle().set_knobs(|k| {
+        k.replication_delay_ms = 500;
+        k.replication_mode = ReplicationMode::NotFound;
+    });
+    let r = env.run(&["reset", "--region", "us-south", "-f", "--output", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["verified"], true, "{r:?}");
+    assert!(env.handle().stat("GET /v1/logging/{id}/clusterkeyowner") >= 3, "it looked again after the 404s");
+    // --no-verify skips it.
+    let r = env.run(&["reset", "--region", "us-south", "-f", "--no-verify", "--output", "json"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["verified"], Value::Null);
+}
+
+#[test]
+fn dry_run_shows_the_plan_and_changes_nothing() {
+    let env = TestEnv::new();
+    env.login(keys::FUNCTIONAL, Some("us-south"));
+    let before = env.cluster_keys().len();
+    let r = env.run(&["reset", "--region", "us-south", "--dry-run"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("Current owner:    Dave Departed"), "{r:?}");
+    assert!(r.stdout.ends_with("Dry run: nothing was changed.\n"), "{r:?}");
+    let r = env.run(&["reset", "--region", "us-south", "--dry-run", "--output", "json"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["dryRun"], true);
+    assert_eq!(v["currentOwner"]["iamId"], world::DEPARTED);
+    assert_eq!(v["target"]["resourceGroup"]["name"], "Default");
+    assert_eq!(env.cluster_keys().len(), before);
+    assert!(!env.plugin_dir().join("audit.jsonl").exists(), "nothing to audit");
+}
+
+#[test]
+fn the_dry_run_and_the_report_are_reviewed_as_snapshots() {
+    let env = TestEnv::new();
+    env.login(keys::FUNCTIONAL, Some("us-south"));
+    let r = env.run(&["reset", "--region", "us-south", "--dry-run"]);
+    r.success();
+    crate::assert_output!(env, "reset-dry-run", &r.stdout);
+    let r = env.run(&["reset", "--region", "us-south", "-f"]);
+    r.success();
+    crate::assert_output!(env, "reset-done", &r.stdout);
+}
