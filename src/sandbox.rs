@@ -115,7 +115,8 @@ impl Sandbox {
     /// I/O errors.
     pub fn save(&self) -> Result<(), CommandError> {
         let world = self.emulator.handle.dump();
-        let bytes = serde_json::to_vec_pretty(&world).unwrap_or_default();
+        // An empty world.json would lose the emulated account: a failure here is a bug, said.
+        let bytes = serde_json::to_vec_pretty(&world).map_err(CommandError::internal)?;
         let mut tmp = tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| io_fail("write in", &self.dir, &e))?;
         tmp.write_all(&bytes).map_err(|e| io_fail("write in", &self.dir, &e))?;
         let path = self.dir.join("world.json");
@@ -155,7 +156,7 @@ fn write_config(path: &Path, emu: &Emulator) -> Result<(), CommandError> {
         "HTTPTimeout": 0,
         "SDKVersion": "1.12.1",
     });
-    let text = serde_json::to_vec_pretty(&config).unwrap_or_default();
+    let text = serde_json::to_vec_pretty(&config).map_err(CommandError::internal)?;
     let mut opts = File::options();
     opts.create(true).write(true).truncate(true);
     #[cfg(unix)]
