@@ -40,16 +40,29 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Prints the command output in JSON format (status also takes csv).
-    #[arg(long, value_name = "json", ignore_case = true, global = true)]
+    #[arg(short = 'o', long, value_name = "json", ignore_case = true, global = true)]
     pub output: Option<OutputFormat>,
 
     /// Do not show progress or OK lines.
     #[arg(short = 'q', long, global = true)]
     pub quiet: bool,
 
-    /// Run against the embedded emulator instead of IBM Cloud.
-    #[arg(long, global = true, hide = true)]
-    pub sandbox: bool,
+    /// Run against the embedded emulated account instead of IBM Cloud, as IDENTITY.
+    #[arg(
+        long,
+        global = true,
+        hide = true,
+        value_name = "IDENTITY",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "functional",
+        value_parser = ["functional", "owner", "viewer", "service-id", "departed"]
+    )]
+    pub sandbox: Option<String>,
+
+    /// With --sandbox: start over from the default emulated account.
+    #[arg(long, global = true, hide = true, requires = "sandbox")]
+    pub sandbox_reset: bool,
 
     /// Show help for this command.
     #[arg(short = 'h', long, global = true, action = clap::ArgAction::Help)]
@@ -88,6 +101,14 @@ pub enum Command {
     /// View the API key owner of a cluster, or of a region and resource group.
     Info(InfoArgs),
 
+    /// Print a shell completion script for the standalone binary.
+    ///
+    /// For example: cluster-api-key completion bash > ~/.local/share/bash-completion/completions/cluster-api-key
+    Completion {
+        /// bash, zsh, fish or powershell.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
     /// Show help for a command.
     #[command(hide = true)]
     Help {
@@ -104,6 +125,7 @@ impl Command {
             Self::Reset(_) => "reset",
             Self::Info(_) => "info",
             Self::Status(_) => "status",
+            Self::Completion { .. } => "completion",
             Self::Help { .. } => "help",
         }
     }
@@ -127,8 +149,10 @@ impl Command {
             Self::Reset(a) => crate::commands::reset::run(here, ui, a).await,
             Self::Info(a) => crate::commands::info::run(here, ui, a).await,
             Self::Status(a) => crate::commands::status::run(here, ui, a).await,
-            // `parse` answers `help` itself.
-            Self::Help { .. } => Err(CommandError::internal("the help command reached the dispatcher")),
+            // `parse` answers `help` and the binary's shell answers `completion` itself.
+            Self::Help { .. } | Self::Completion { .. } => {
+                Err(CommandError::internal("a local command reached the dispatcher"))
+            }
         }
     }
 }
@@ -157,11 +181,11 @@ pub enum FailOn {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Only these regions (repeatable, or a comma list).
-    #[arg(short = 'r', long, value_name = "REGION")]
+    #[arg(short = 'r', long, value_name = "REGION", value_parser = non_empty)]
     pub region: Vec<String>,
 
     /// Only these resource groups, by name or ID (repeatable, or a comma list).
-    #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP")]
+    #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP", value_parser = non_empty)]
     pub resource_group: Vec<String>,
 
     /// Flag keys older than this (for example 90d, 12w; default 90d).
@@ -169,7 +193,7 @@ pub struct StatusArgs {
     pub max_age: std::time::Duration,
 
     /// IAM ID of a functional ID that may own keys (repeatable).
-    #[arg(long = "functional-id", value_name = "IAM_ID")]
+    #[arg(long = "functional-id", value_name = "IAM_ID", value_parser = non_empty)]
     pub functional_id: Vec<String>,
 
     /// Exit 3 when a finding of this severity or worse exists (critical, warning, never; default warning).
@@ -181,11 +205,11 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct ResetArgs {
     /// The region whose API key to reset (default: the targeted region).
-    #[arg(short = 'r', long, value_name = "REGION")]
+    #[arg(short = 'r', long, value_name = "REGION", value_parser = non_empty)]
     pub region: Option<String>,
 
     /// The resource group name or ID (default: the targeted group, else the default group).
-    #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP")]
+    #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP", value_parser = non_empty)]
     pub resource_group: Option<String>,
 
     /// Force the command to run without user prompts.
@@ -206,16 +230,21 @@ pub struct ResetArgs {
 #[command(group(clap::ArgGroup::new("what").required(true).args(["cluster", "region"])))]
 pub struct InfoArgs {
     /// The name or ID of the cluster.
-    #[arg(short = 'c', long, value_name = "CLUSTER")]
+    #[arg(short = 'c', long, value_name = "CLUSTER", value_parser = non_empty)]
     pub cluster: Option<String>,
 
     /// Instead of a cluster: the region whose key owner to show (with -g, default: the target).
-    #[arg(short = 'r', long, value_name = "REGION", conflicts_with = "cluster")]
+    #[arg(short = 'r', long, value_name = "REGION", conflicts_with = "cluster", value_parser = non_empty)]
     pub region: Option<String>,
 
     /// The resource group name or ID (default: the targeted group).
-    #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP")]
+    #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP", value_parser = non_empty)]
     pub resource_group: Option<String>,
+}
+
+/// A value that is not empty once trimmed (`-c ""` is a typing slip, said before any request).
+fn non_empty(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() { Err(String::from("a value is required, not an empty string")) } else { Ok(s.to_owned()) }
 }
 
 /// What the command line asks for.
@@ -291,14 +320,26 @@ fn usage_error(root: &clap::Command, args: &[String], e: &clap::Error) -> Comman
     // sentence ending in ':' lists what it means on the lines after it (missing flags).
     let mut lines = rendered.lines().map(str::trim);
     let first = lines.next().unwrap_or_default().trim_start_matches("error: ");
-    let sentence = match first.strip_suffix(':') {
+    let mut sentence = match first.strip_suffix(':') {
         Some(head) => {
-            let items: Vec<&str> = lines.take_while(|l| !l.is_empty()).collect();
+            let items: Vec<&str> = lines.by_ref().take_while(|l| !l.is_empty()).collect();
             format!("{head}: {}", items.join(", "))
         }
         None if first.is_empty() => detail,
         None => first.to_owned(),
     };
+    // Keep what helps: the valid values, and clap's "did you mean" for typos.
+    for line in lines {
+        if let Some(values) = line.strip_prefix("[possible values: ") {
+            sentence.push_str(&format!(" (possible values: {values}"));
+            if sentence.ends_with(']') {
+                sentence.pop();
+                sentence.push(')');
+            }
+        } else if let Some(tip) = line.strip_prefix("tip: ") {
+            sentence.push_str(&format!(". {}{}", tip[..1].to_uppercase(), &tip[1..]));
+        }
+    }
     let msg =
         if sentence.is_empty() { String::from("Incorrect Usage.") } else { format!("Incorrect Usage: {sentence}") };
     let named = args.iter().find_map(|a| crate::help::find(root, a)).map(|c| c.get_name().to_owned());

@@ -105,6 +105,29 @@ impl CommandError {
         out
     }
 
+    /// The error as the JSON document of JSON mode:
+    /// `{"error": {"code", "message", "hint", "incidentId", "exitCode"}}`; `code` is IBM's when
+    /// it gave one, else the kind of failure.
+    pub fn to_json(&self, cli: &str, me: &str, exit_code: u8) -> serde_json::Value {
+        let ibm = match self.core() {
+            Some(CoreError::Api(api)) => api.code.clone(),
+            _ => None,
+        };
+        let kind = match self.kind {
+            Kind::Failed => "failed",
+            Kind::Usage => "usage",
+            Kind::Internal => "internal",
+        };
+        let hints = self.hints(cli, me);
+        serde_json::json!({"error": {
+            "code": ibm.unwrap_or_else(|| kind.to_owned()),
+            "message": cluster_api_key_core::trace::redact(&self.to_string()),
+            "hint": if hints.is_empty() { serde_json::Value::Null } else { serde_json::Value::from(hints.join(" ")) },
+            "incidentId": self.incident_id(),
+            "exitCode": exit_code,
+        }})
+    }
+
     /// IBM's incident ID, when there is one.
     pub fn incident_id(&self) -> Option<&str> {
         self.source.as_deref().and_then(CoreError::incident_id)

@@ -91,8 +91,16 @@ pub fn usage(cmd: &clap::Command, prefix: &str) -> String {
     s
 }
 
-fn commands_table(cmd: &clap::Command) -> String {
-    let rows: Vec<(String, String)> = visible_subcommands(cmd).map(|c| (c.get_name().to_owned(), about(c))).collect();
+/// Whether help is for the standalone binary (not under the `ibmcloud` host).
+fn standalone(prefix: &str) -> bool {
+    prefix == crate::metadata::PLUGIN_NAME
+}
+
+fn commands_table(cmd: &clap::Command, prefix: &str) -> String {
+    let rows: Vec<(String, String)> = visible_subcommands(cmd)
+        .filter(|c| standalone(prefix) || !crate::metadata::STANDALONE_ONLY.contains(&c.get_name()))
+        .map(|c| (c.get_name().to_owned(), about(c)))
+        .collect();
     let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     rows.iter().fold(String::new(), |mut out, (n, d)| {
         out.push_str(&format!("  {n:width$}   {d}\n"));
@@ -115,7 +123,7 @@ pub fn command_help(cmd: &clap::Command, prefix: &str) -> Option<String> {
     }
     if cmd.has_subcommands() {
         out.push_str("\nCOMMANDS:\n");
-        out.push_str(&commands_table(cmd));
+        out.push_str(&commands_table(cmd, prefix));
         return Some(out);
     }
     out.push_str("\nOPTIONS:\n");
@@ -136,6 +144,13 @@ pub fn command_help(cmd: &clap::Command, prefix: &str) -> Option<String> {
             (format!("{names}{value}"), first_line(&a.get_help().map(ToString::to_string).unwrap_or_default()))
         })
         .collect();
+    let mut rows = rows;
+    if standalone(prefix) {
+        rows.push((
+            String::from("--sandbox[=IDENTITY]"),
+            String::from("Run against the embedded emulated account instead of IBM Cloud"),
+        ));
+    }
     let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     for (n, d) in rows {
         out.push_str(&format!("  {n:width$}   {d}\n"));
@@ -150,6 +165,10 @@ pub fn root_help(root: &clap::Command, prefix: &str) -> String {
         "NAME:\n  {} - {}\n\nUSAGE:\n  {prefix} COMMAND [OPTIONS]\n\nCOMMANDS:\n{}\nEnter '{prefix} help COMMAND' for more information about a command.\n",
         crate::metadata::PLUGIN_NAME,
         about(root),
-        commands_table(root)
-    )
+        commands_table(root, prefix)
+    ) + if standalone(prefix) {
+        "\nTry it without an account: '--sandbox[=IDENTITY]' runs any command against an emulated account\n(IDENTITY: functional, owner, viewer, service-id, departed); '--sandbox --sandbox-reset' starts it over.\n"
+    } else {
+        ""
+    }
 }

@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod completion;
 mod error;
 mod help;
 mod hints;
@@ -31,6 +32,12 @@ fn main() -> ExitCode {
         ui::print_text(&metadata::metadata_json());
         return ExitCode::SUCCESS;
     }
+    // The host's delegated completion: candidates, one per line.
+    if raw.first().is_some_and(|a| a == "SendCompletion") {
+        let words: Vec<String> = raw[1..].iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        ui::print_text(&completion::candidates(&words));
+        return ExitCode::SUCCESS;
+    }
     let env = Env::from_process();
     let mut ui = Ui::new(&env);
     let result = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -43,8 +50,12 @@ fn main() -> ExitCode {
     ExitCode::from(commands::exit_code(&result))
 }
 
-/// Prints an error: a usage error with the help of its command, anything else as `FAILED`.
+/// Prints an error: a usage error with the help of its command, anything else as `FAILED`;
+/// in JSON mode also as a document on stdout, for scripts.
 fn report(ui: &Ui, e: &CommandError) {
+    if ui.json {
+        ui.json_doc(&e.to_json(&ui.cli, &ui.me, commands::error_code(e)));
+    }
     if e.kind != Kind::Usage || e.help_for.is_none() && e.core().is_some() {
         ui.failed(e);
         return;
@@ -55,7 +66,7 @@ fn report(ui: &Ui, e: &CommandError) {
         .as_deref()
         .and_then(|name| help::find(&root, name))
         .map_or_else(|| help::root_help(&root, &ui.me), crate::help::attached);
-    ui::eprint_text(&format!("FAILED\n{e}\n\n{help}"));
+    ui.usage_failed(e, &help);
 }
 
 async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, CommandError> {
@@ -79,13 +90,17 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
     ui.csv = cli.global.csv();
     ui.quiet = cli.global.quiet;
     let Some(command) = &cli.command else { return Err(CommandError::internal("no command after parsing")) };
+    if let cli::Command::Completion { shell } = command {
+        ui::print_text(&completion::script(*shell));
+        return Ok(ExitStatus::Success);
+    }
     if ui.csv && !command.has_csv() {
         return Err(CommandError::usage("Incorrect Usage: --output csv is only for status.", Some(command.name())));
     }
-    if !cli.global.sandbox {
+    let Some(identity) = cli.global.sandbox.as_deref() else {
         return commands::dispatch(env, command, ui).await;
-    }
-    let (sandbox, env) = sandbox::Sandbox::start(env).await?;
+    };
+    let (sandbox, env) = sandbox::Sandbox::start(env, identity, cli.global.sandbox_reset).await?;
     let result = commands::dispatch(&env, command, ui).await;
     // The emulated account is saved whatever the command did (a failed reset changes it too).
     sandbox.save()?;

@@ -94,6 +94,10 @@ pub struct PluginMetadata {
     is_cobra_plugin: bool,
 }
 
+/// Commands of the standalone binary only: under the host, `ibmcloud` does completion itself
+/// (it asks us through `SendCompletion`).
+pub const STANDALONE_ONLY: [&str; 1] = ["completion"];
+
 /// The flag name in the SDK's form: `f,force`, `output`, `q`.
 fn flag_name(arg: &clap::Arg) -> Option<String> {
     match (arg.get_short(), arg.get_long()) {
@@ -107,7 +111,7 @@ fn flag_name(arg: &clap::Arg) -> Option<String> {
 /// Every visible command under `cmd`, at any depth: a command with subcommands becomes a
 /// namespace (`ParentName` + `Name`, as the host expects) and its commands name it.
 fn walk(cmd: &clap::Command, namespace: &str, namespaces: &mut Vec<Namespace>, commands: &mut Vec<Command>) {
-    for c in help::visible_subcommands(cmd) {
+    for c in help::visible_subcommands(cmd).filter(|c| !STANDALONE_ONLY.contains(&c.get_name())) {
         if c.has_subcommands() {
             namespaces.push(Namespace {
                 parent_name: namespace.to_owned(),
@@ -169,7 +173,7 @@ pub fn metadata() -> PluginMetadata {
         namespaces,
         commands,
         sdk_version: SDK_VERSION,
-        delegate_bash_completion: false,
+        delegate_bash_completion: true,
         private_endpoint_supported: true,
         is_access_from_vpc: true,
         is_cobra_plugin: false,
@@ -212,7 +216,7 @@ mod tests {
             "${COMMAND_NAME} cluster-api-key reset [--region REGION] [--resource-group RESOURCE_GROUP] [-f] [--dry-run] [--no-verify] [--output json] [-q]"
         );
         let flags: Vec<&str> = reset["Flags"].as_array().unwrap().iter().map(|f| f["Name"].as_str().unwrap()).collect();
-        assert_eq!(flags, ["r,region", "g,resource-group", "f,force", "dry-run", "no-verify", "output", "q,quiet"]);
+        assert_eq!(flags, ["r,region", "g,resource-group", "f,force", "dry-run", "no-verify", "o,output", "q,quiet"]);
         assert!(!metadata_json().contains("sandbox"));
     }
 }

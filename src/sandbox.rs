@@ -42,7 +42,7 @@ impl Sandbox {
     ///
     /// # Errors
     /// When the sandbox folder cannot be used.
-    pub async fn start(env: &Env) -> Result<(Self, Env), CommandError> {
+    pub async fn start(env: &Env, identity: &str, fresh: bool) -> Result<(Self, Env), CommandError> {
         let dir = dir(env).ok_or_else(|| {
             CommandError::failed("Cannot find a home directory for the sandbox.")
                 .with_hint("Set HOME or CLUSTER_API_KEY_HOME.")
@@ -64,6 +64,16 @@ impl Sandbox {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let world_path = dir.join("world.json");
+        if fresh {
+            // Start over: the default account, and new sessions for every identity.
+            for stale in [world_path.clone(), dir.join("home")] {
+                let gone = if stale.is_dir() { fs::remove_dir_all(&stale) } else { fs::remove_file(&stale) };
+                match gone {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_fail("remove", &stale, &e)),
+                    _ => {}
+                }
+            }
+        }
         let world = match fs::read(&world_path) {
             Ok(bytes) => serde_json::from_slice::<World>(&bytes).map_err(|e| {
                 CommandError::failed(format!("The sandbox state '{}' is not readable: {e}", world_path.display()))
@@ -75,11 +85,12 @@ impl Sandbox {
         let emulator = Emulator::start(world)
             .await
             .map_err(|e| CommandError::failed(format!("Could not start the sandbox: {e}")))?;
-        let home = dir.join("home").join(".bluemix");
+        // One CLI config home per identity, so switching identities keeps every session.
+        let home = dir.join("home").join(identity).join(".bluemix");
         cluster_api_key_core::fsutil::create_private_dir(&home).map_err(|e| CommandError::failed(e.to_string()))?;
         let config = home.join("config.json");
         if !session_valid(&config, &emulator) {
-            write_config(&config, &emulator)?;
+            write_config(&config, &emulator, identity)?;
         }
         let mut env = env.clone();
         for name in [
@@ -133,9 +144,26 @@ fn session_valid(config: &Path, emu: &Emulator) -> bool {
     emu.handle.world().refresh_tokens.iter().any(|t| t.token == rt && !t.spent)
 }
 
-fn write_config(path: &Path, emu: &Emulator) -> Result<(), CommandError> {
-    let (access, refresh) = emu.handle.login(world::keys::FUNCTIONAL).ok_or_else(|| {
-        CommandError::failed("The sandbox could not log in; delete the sandbox folder to start over.")
+/// The API key each sandbox identity logs in with.
+fn key_of(identity: &str) -> &'static str {
+    match identity {
+        "owner" => world::keys::OWNER,
+        "viewer" => world::keys::VIEWER,
+        "service-id" => world::keys::SERVICE_ID,
+        "departed" => world::keys::DEPARTED,
+        _ => world::keys::FUNCTIONAL,
+    }
+}
+
+fn write_config(path: &Path, emu: &Emulator, identity: &str) -> Result<(), CommandError> {
+    let (access, refresh) = emu.handle.login(key_of(identity)).ok_or_else(|| {
+        CommandError::failed(format!("The sandbox could not log in as '{identity}'.")).with_hint(
+            if identity == "departed" {
+                "Dave Departed left the company: his logins fail, as they would on IBM Cloud."
+            } else {
+                "Start over with '--sandbox --sandbox-reset'."
+            },
+        )
     })?;
     let config = json!({
         "APIEndpoint": "https://cloud.ibm.com",

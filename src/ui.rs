@@ -169,8 +169,15 @@ impl Ui {
     /// A line on stdout (text mode only).
     pub fn say(&self, text: &str) {
         if !self.json {
-            out(&format!("{text}\n"));
+            out(&format!("{}\n", wrap(text)));
         }
+    }
+
+    /// A line of the plan or a note on stderr, whatever the mode (in JSON mode the plan goes
+    /// there before a question, as stdout carries only the document).
+    #[allow(clippy::unused_self, reason = "all output goes through the Ui")]
+    pub fn note(&self, text: &str) {
+        eprint_text(&format!("{text}\n"));
     }
 
     /// A progress line on stdout, hidden by `-q` and in JSON mode.
@@ -236,6 +243,11 @@ impl Ui {
         self.highlight_commands(text)
     }
 
+    /// An incorrect usage: `FAILED` in red, the message, then the command's help.
+    pub fn usage_failed(&self, e: &CommandError, help: &str) {
+        eprint_text(&format!("{}\n{e}\n\n{help}", self.paint(RED_BOLD, "FAILED")));
+    }
+
     fn highlight_commands(&self, text: &str) -> String {
         if !self.color {
             return text.to_owned();
@@ -262,31 +274,43 @@ impl Ui {
     /// A borderless table: header bold, first column cyan bold, ≥3 spaces between columns,
     /// trailing spaces trimmed.
     pub fn table(&self, headers: &[&str], rows: &[Vec<String>]) {
+        for l in self.table_lines(headers, rows) {
+            out(&format!("{l}\n"));
+        }
+    }
+
+    /// The lines of [`Ui::table`]. Columns are aligned by display width, so that wide characters
+    /// (`山田太郎`) and combining accents line up; tables are never wrapped.
+    #[must_use]
+    pub fn table_lines(&self, headers: &[&str], rows: &[Vec<String>]) -> Vec<String> {
+        use unicode_width::UnicodeWidthStr as _;
         let cols = headers.len();
         let mut width = vec![0usize; cols];
         for (i, h) in headers.iter().enumerate() {
-            width[i] = h.chars().count();
+            width[i] = h.width();
         }
         for r in rows {
             for (i, c) in r.iter().enumerate().take(cols) {
-                width[i] = width[i].max(c.chars().count());
+                width[i] = width[i].max(c.width());
             }
         }
         let line = |cells: Vec<(String, &str)>| {
             let mut s = String::new();
             let n = cells.len();
             for (i, (text, style)) in cells.into_iter().enumerate() {
-                let pad = if i + 1 == n { 0 } else { width[i] - text.chars().count() + 3 };
+                let pad = if i + 1 == n { 0 } else { width[i].saturating_sub(text.width()) + 3 };
                 s.push_str(&self.paint(style, &text));
                 s.push_str(&" ".repeat(pad));
             }
             s.trim_end().to_owned()
         };
-        out(&format!("{}\n", line(headers.iter().map(|h| ((*h).to_owned(), BOLD)).collect())));
+        let mut out = vec![line(headers.iter().map(|h| ((*h).to_owned(), BOLD)).collect())];
         for r in rows {
-            let cells = r.iter().enumerate().map(|(i, c)| (c.clone(), if i == 0 { CYAN_BOLD } else { "" })).collect();
-            out(&format!("{}\n", line(cells)));
+            out.push(line(
+                r.iter().enumerate().map(|(i, c)| (c.clone(), if i == 0 { CYAN_BOLD } else { "" })).collect(),
+            ));
         }
+        out
     }
 
     /// Asks a yes/no question on the terminal; `[y/N]`, default no. Refuses to ask when stdin
@@ -314,7 +338,15 @@ impl Ui {
             }
             let mut line = String::new();
             match stdin.lock().read_line(&mut line) {
-                Ok(0) => return Err(CommandError::failed("Could not read from input: EOF")),
+                // Ctrl-D: the same as an empty answer, on a fresh line.
+                Ok(0) => {
+                    if self.json {
+                        eprint_text("\n");
+                    } else {
+                        out("\n");
+                    }
+                    return Ok(false);
+                }
                 Ok(_) => {}
                 Err(e) => return Err(CommandError::failed(format!("Could not read from input: {e}"))),
             }
@@ -335,6 +367,76 @@ impl Ui {
 }
 
 /// Writes help or other free text to stdout.
+/// The terminal's width when stdout is one (`COLUMNS` wins, as in most tools).
+fn terminal_width() -> Option<usize> {
+    if let Some(c) = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<usize>().ok()).filter(|c| *c >= 20) {
+        return Some(c);
+    }
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)).filter(|w| *w >= 20)
+}
+
+/// Wraps text to the terminal's width, keeping each line's indentation for its continuation
+/// lines; off a terminal, text is left alone (pipes and files get whole lines).
+fn wrap(text: &str) -> String {
+    let Some(width) = terminal_width() else { return text.to_owned() };
+    text.split('\n')
+        .map(|line| {
+            if textwrap::core::display_width(line) <= width {
+                return line.to_owned();
+            }
+            let indent: String = line.chars().take_while(|c| *c == ' ').collect();
+            let rest = format!("{indent}  ");
+            // Names, emails and commands are never broken inside: only at spaces.
+            let opts = textwrap::Options::new(width)
+                .initial_indent(&indent)
+                .subsequent_indent(&rest)
+                .break_words(false)
+                .word_splitter(textwrap::WordSplitter::NoHyphenation);
+            textwrap::fill(line.trim_start(), opts)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Orders names as people expect: `node-2` before `node-10`.
+#[must_use]
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut x, mut y) = (a.chars().peekable(), b.chars().peekable());
+    loop {
+        match (x.peek().copied(), y.peek().copied()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let mut n = String::new();
+                while let Some(c) = x.next_if(char::is_ascii_digit) {
+                    n.push(c);
+                }
+                let mut m = String::new();
+                while let Some(d) = y.next_if(char::is_ascii_digit) {
+                    m.push(d);
+                }
+                let (n, m) = (n.trim_start_matches('0'), m.trim_start_matches('0'));
+                let o = n.len().cmp(&m.len()).then_with(|| n.cmp(m));
+                if o != std::cmp::Ordering::Equal {
+                    return o;
+                }
+            }
+            (Some(c), Some(d)) => {
+                let o = c.to_lowercase().cmp(d.to_lowercase());
+                if o != std::cmp::Ordering::Equal {
+                    return o;
+                }
+                x.next();
+                y.next();
+            }
+        }
+    }
+}
+
 pub fn print_text(text: &str) {
     out(text);
 }
@@ -347,6 +449,19 @@ pub fn eprint_text(text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_sort_naturally_and_tables_align_by_display_width() {
+        let mut v = vec!["node-10", "node-2", "Node-1", "a"];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(v, ["a", "Node-1", "node-2", "node-10"]);
+        let ui = Ui { color: false, quiet: false, json: false, csv: false, cli: "ibmcloud".into(), me: "x".into() };
+        let lines = ui.table_lines(
+            &["Name", "Email"],
+            &[vec!["山田太郎".into(), "t@x".into()], vec!["José".into(), "j@x".into()]],
+        );
+        assert_eq!(lines, ["Name       Email", "山田太郎   t@x", "José       j@x"]);
+    }
 
     #[test]
     fn server_text_cannot_drive_the_terminal() {

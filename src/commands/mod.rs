@@ -43,10 +43,16 @@ pub fn exit_code(result: &Result<ExitStatus, CommandError>) -> u8 {
         Ok(ExitStatus::Findings) => 3,
         Ok(ExitStatus::Partial) => 4,
         Ok(ExitStatus::Unknown) => 5,
-        Err(e) => match e.kind {
-            Kind::Failed | Kind::Internal => 1,
-            Kind::Usage => 2,
-        },
+        Err(e) => error_code(e),
+    }
+}
+
+/// The exit code of an error.
+#[must_use]
+pub fn error_code(e: &CommandError) -> u8 {
+    match e.kind {
+        Kind::Failed | Kind::Internal => 1,
+        Kind::Usage => 2,
     }
 }
 

@@ -1,13 +1,19 @@
 //! `reset`: the official `api-key reset`, made safe: it shows what will change, confirms, never
 //! retries blindly, says exactly what happened, records it in the audit log and lists the
 //! follow-ups.
+//!
+//! The dry run and the real reset print one document shape (JSON) and one set of words (text):
+//! the target, the new owner, the previous owner and key, the clusters, then what happened and
+//! what to do next. A value that is not known comes with the reason.
 
 use std::time::Duration;
 
 use cluster_api_key_core::Error as CoreError;
 use cluster_api_key_core::api::containers::KeyOwner;
+use cluster_api_key_core::api::user_management::Membership;
 use cluster_api_key_core::ops::reset::{self, ResetPlan, ResetReport, Verification};
-use serde_json::json;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::{Value, json};
 
 use super::{ExitStatus, Here, Render};
 use crate::cli::ResetArgs;
@@ -15,12 +21,16 @@ use crate::error::{CommandError, to_json};
 use crate::signals::Interrupts;
 use crate::ui::Ui;
 
-fn owner_text(o: &KeyOwner) -> String {
-    let mut s = format!("{} <{}>", o.name, o.email);
+/// An owner, the same way everywhere: name, email, IAM ID (a service ID by its name).
+pub fn owner_text(o: &KeyOwner) -> String {
+    let mut s = o.name.clone();
+    if !o.email.is_empty() {
+        s.push_str(&format!(" <{}>", o.email));
+    }
     if let Some(id) = &o.iam_id {
         s.push_str(&format!(" ({id})"));
     }
-    s
+    if s.is_empty() { o.id.clone().unwrap_or_else(|| String::from("unknown")) } else { s }
 }
 
 /// How a reset run ended.
@@ -28,65 +38,197 @@ enum Outcome {
     /// `--dry-run`: the plan.
     DryRun(Box<ResetPlan>),
     /// The confirmation was declined.
-    Cancelled,
+    Cancelled(Box<ResetPlan>),
     /// The reset happened.
     Done { plan: Box<ResetPlan>, report: Box<ResetReport>, verification: Option<Verification> },
     /// It may or may not have happened ([`CoreError::ResetOutcomeUnknown`]).
-    Unknown(CommandError),
+    Unknown(Box<ResetPlan>, CommandError),
 }
 
-impl Render for Outcome {
-    fn json(&self) -> Result<serde_json::Value, CommandError> {
-        match self {
-            Self::DryRun(plan) => {
-                let mut v = to_json(plan)?;
-                v["dryRun"] = serde_json::Value::Bool(true);
+/// Things to know before a reset, from the plan.
+fn plan_warnings(plan: &ResetPlan) -> Vec<String> {
+    let mut w = Vec::new();
+    if plan.clusters.known().is_some_and(Vec::is_empty) {
+        w.push(String::from(
+            "No cluster is in this region and resource group: the new key is used only once a cluster is created here.",
+        ));
+    }
+    if plan.replicating {
+        w.push(String::from(
+            "A previous reset of this target is still replicating in IAM (A0055); wait a minute and check the owner before resetting again.",
+        ));
+    }
+    if let (Some(o), Some(m)) = (plan.current_owner.known(), plan.owner_state.known()) {
+        match m {
+            Membership::NotInAccount => w.push(format!(
+                "The current owner, {}, is no longer in the account: IBM deletes a removed user's API keys.",
+                o.name
+            )),
+            Membership::Member { state, .. } if state != "ACTIVE" => {
+                w.push(format!("The current owner, {}, is {state} in the account.", o.name));
+            }
+            _ => {}
+        }
+    }
+    w
+}
+
+/// The next steps after a reset, each a sentence and, where there is one, the command.
+fn follow_ups(ui: &Ui, plan: &ResetPlan) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    for c in plan.clusters().iter().filter(|c| c.provider.starts_with("vpc") || c.provider == "satellite") {
+        out.push((
+            format!("Re-create the add-on pods that cache the old key in {}:", c.name),
+            Some(format!(
+                "{cli} ks cluster config --cluster {name} --admin && kubectl -n kube-system get pods -o name | grep -e /ibm-vpc-block-csi-controller -e /ibm-iks-cluster-autoscaler | xargs -r kubectl -n kube-system delete",
+                cli = ui.cli,
+                name = c.name
+            )),
+        ));
+        if c.provider == "satellite" {
+            out.push((
+                format!(
+                    "{} is a Satellite cluster: its autoscaler reads a hand-made kube-system/storage-secret-store secret that a reset does not update; put the new key there.",
+                    c.name
+                ),
+                None,
+            ));
+        }
+    }
+    match (plan.current_key.known(), plan.current_owner.known()) {
+        (Some(k), owner) => {
+            let by = owner.map(|o| format!(", owned by {},", owner_text(o))).unwrap_or_default();
+            let delete = format!("{} iam api-key-delete {} -f", ui.cli, k.id);
+            let command =
+                if k.locked { format!("{} iam api-key-unlock {} -f && {delete}", ui.cli, k.id) } else { delete };
+            out.push((
+                format!(
+                    "The previous key {}{by}{} is now obsolete. Delete it once nothing else uses it:",
+                    k.id,
+                    if k.locked { " (locked)" } else { "" }
+                ),
+                Some(command),
+            ));
+        }
+        (None, Some(o)) => out.push((
+            format!("The previous key, owned by {}, is now obsolete. Find and delete it:", owner_text(o)),
+            Some(format!("{} iam api-keys --all", ui.cli)),
+        )),
+        (None, None) => {}
+    }
+    out
+}
+
+/// The one document of a reset, dry run or not.
+fn document(
+    plan: &ResetPlan,
+    done: Option<(&ResetReport, Option<&Verification>)>,
+    ui: &Ui,
+) -> Result<Value, CommandError> {
+    let t = &plan.target;
+    let reason = |r: Option<&str>| r.map(str::to_owned);
+    let mut v = json!({
+        "dryRun": done.is_none(),
+        "target": {"region": t.region, "resourceGroup": to_json(&t.resource_group)?},
+        "newOwner": to_json(&plan.caller)?,
+        "previousOwner": to_json(&plan.current_owner.known())?,
+        "previousOwnerUnknownReason": reason(plan.current_owner.reason()),
+        "previousKey": plan.current_key.known().map(|k| json!({"id": k.id, "created": k.created_at, "locked": k.locked, "iamId": k.iam_id})),
+        "previousKeyUnknownReason": reason(plan.current_key.reason()),
+        "clusters": to_json(&plan.clusters())?,
+        "clustersUnknownReason": reason(plan.clusters.reason()),
+        "warnings": plan_warnings(plan),
+    });
+    if let Some((r, verification)) = done {
+        let (verified, how) = match verification {
+            Some(Verification::Verified) => (Some(true), "the clusters report the new owner"),
+            Some(Verification::AlreadyOwner) => {
+                (None, "the owner was already you, so only the new key's existence in IAM was checked")
+            }
+            Some(Verification::TimedOut(_)) => (Some(false), "the new owner did not show in time"),
+            Some(Verification::NoClusters) => (None, "there is no cluster to ask"),
+            None => (None, "not checked (--no-verify, or interrupted)"),
+        };
+        v["newKeyId"] = to_json(&r.new_key_id)?;
+        v["newKeyIdUnknownReason"] =
+            if r.new_key_id.is_none() { Value::from("the key list could not be read") } else { Value::Null };
+        v["confirmedAfterError"] = Value::Bool(r.confirmed_after_error);
+        v["verified"] = to_json(&verified)?;
+        v["verification"] = Value::from(how);
+        if let Some(w) = v["warnings"].as_array_mut() {
+            w.extend(r.warnings.iter().map(|x| Value::from(x.as_str())));
+        }
+        v["auditError"] = to_json(&r.audit_error)?;
+        v["followUps"] =
+            follow_ups(ui, plan).into_iter().map(|(text, command)| json!({"text": text, "command": command})).collect();
+    }
+    Ok(v)
+}
+
+/// Renders with the `Ui` the command ran with (hints name its CLI).
+struct Rendered {
+    outcome: Outcome,
+    ui: Ui,
+}
+
+impl Render for Rendered {
+    fn json(&self) -> Result<Value, CommandError> {
+        let ui = &self.ui;
+        match &self.outcome {
+            Self_::DryRun(plan) => document(plan, None, ui),
+            Self_::Cancelled(plan) => {
+                let mut v = document(plan, None, ui)?;
+                v["dryRun"] = Value::Bool(false);
+                v["cancelled"] = Value::Bool(true);
                 Ok(v)
             }
-            Self::Cancelled => Ok(json!({"cancelled": true})),
-            Self::Done { report, .. } => to_json(report),
-            Self::Unknown(e) => {
-                let (region, group, detail) = match e.core() {
-                    Some(CoreError::ResetOutcomeUnknown { region, group, detail }) => {
-                        (region.as_str(), group.as_str(), detail.as_str())
-                    }
-                    _ => ("", "", ""),
+            Self_::Done { plan, report, verification } => document(plan, Some((report, verification.as_ref())), ui),
+            Self_::Unknown(plan, e) => {
+                let detail = match e.core() {
+                    Some(CoreError::ResetOutcomeUnknown { detail, .. }) => detail.as_str(),
+                    _ => "",
                 };
-                Ok(json!({"outcome": "unknown", "region": region, "resourceGroupName": group, "detail": detail}))
+                let mut v = document(plan, None, ui)?;
+                v["dryRun"] = Value::Bool(false);
+                v["outcome"] = Value::from("unknown");
+                v["detail"] = Value::from(detail);
+                v["hint"] = Value::from(e.hints(&ui.cli, &ui.me).join(" "));
+                Ok(v)
             }
         }
     }
 
     fn text(&self, ui: &Ui) {
-        match self {
-            Self::DryRun(_) => ui.say("Dry run: nothing was changed."),
-            Self::Cancelled => ui.say("The API key was not reset."),
-            Self::Done { plan, report, verification } => done_text(ui, plan, report, verification.as_ref()),
-            Self::Unknown(e) => ui.failed(e),
+        match &self.outcome {
+            Self_::DryRun(_) => ui.say("Dry run: nothing was changed."),
+            Self_::Cancelled(_) => ui.say("The API key was not reset."),
+            Self_::Done { plan, report, verification } => done_text(ui, plan, report, verification.as_ref()),
+            Self_::Unknown(_, e) => ui.failed(e),
         }
     }
 
     fn status(&self) -> ExitStatus {
-        match self {
-            Self::Unknown(_) => ExitStatus::Unknown,
+        match self.outcome {
+            Self_::Unknown(..) => ExitStatus::Unknown,
             _ => ExitStatus::Success,
         }
     }
 }
 
-fn plan_text(ui: &Ui, plan: &ResetPlan) {
+use Outcome as Self_;
+
+fn plan_text(ui: &Ui, plan: &ResetPlan, to_stderr: bool) {
+    let line = |t: &str| if to_stderr { ui.note(t) } else { ui.say(t) };
     let t = &plan.target;
-    let clusters = match plan.clusters.reason() {
-        Some(why) => format!("unknown ({why})"),
-        None if plan.clusters().is_empty() => String::from("none"),
-        None => format!(
-            "{} ({})",
-            plan.clusters().len(),
-            plan.clusters().iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
-        ),
-    };
     let current = match (plan.current_owner.known(), plan.current_owner.reason()) {
-        (Some(o), _) => owner_text(o),
+        (Some(o), _) => {
+            let state = match plan.owner_state.known() {
+                Some(Membership::NotInAccount) => String::from(" - not in the account"),
+                Some(Membership::Member { state, .. }) if state != "ACTIVE" => format!(" - {state}"),
+                _ => String::new(),
+            };
+            format!("{}{state}", owner_text(o))
+        }
         (None, Some(why)) => format!("unknown ({why})"),
         (None, None) => String::from("unknown"),
     };
@@ -94,13 +236,38 @@ fn plan_text(ui: &Ui, plan: &ResetPlan) {
         Some(id) => format!("{} ({id})", plan.caller.display),
         None => plan.caller.display.clone(),
     };
-    ui.say("");
-    ui.say(&format!("Region:           {}", ui.entity(t.region.as_str())));
-    ui.say(&format!("Resource group:   {} ({})", ui.entity(&t.resource_group.name), t.resource_group.id));
-    ui.say(&format!("Clusters:         {clusters}"));
-    ui.say(&format!("Current owner:    {current}"));
-    ui.say(&format!("New owner:        {new_owner}"));
-    ui.say("");
+    let key = match (plan.current_key.known(), plan.current_key.reason()) {
+        (Some(k), _) => format!("{}{}", k.id, if k.locked { " (locked)" } else { "" }),
+        (None, Some(why)) => format!("unknown ({why})"),
+        (None, None) => String::from("unknown"),
+    };
+    line("");
+    line(&format!("Region:           {}", ui.entity(t.region.as_str())));
+    line(&format!("Resource group:   {} ({})", ui.entity(&t.resource_group.name), t.resource_group.id));
+    line(&format!("Current owner:    {current}"));
+    line(&format!("Current key:      {key}"));
+    line(&format!("New owner:        {new_owner}"));
+    match plan.clusters.reason() {
+        Some(why) => line(&format!("Clusters:         unknown ({why})")),
+        None if plan.clusters().is_empty() => line("Clusters:         none"),
+        None => {
+            line(&format!("Clusters:         {}", plan.clusters().len()));
+            let mut clusters: Vec<_> = plan.clusters().iter().collect();
+            clusters.sort_by(|a, b| crate::ui::natural_cmp(&a.name, &b.name));
+            let rows: Vec<Vec<String>> = clusters
+                .iter()
+                .map(|c| vec![c.name.clone(), c.provider.clone(), c.kind.clone(), c.state.clone()])
+                .collect();
+            line("");
+            for l in ui.table_lines(&["Name", "Provider", "Type", "State"], &rows) {
+                line(&format!("  {l}"));
+            }
+        }
+    }
+    line("");
+    for w in plan_warnings(plan) {
+        ui.warn(&w);
+    }
 }
 
 fn done_text(ui: &Ui, plan: &ResetPlan, report: &ResetReport, verification: Option<&Verification>) {
@@ -122,36 +289,46 @@ fn done_text(ui: &Ui, plan: &ResetPlan, report: &ResetReport, verification: Opti
     if let Some(id) = &report.new_key_id {
         ui.say(&format!("New key ID: {id}"));
     }
-    if report.verified == Some(true) {
-        ui.say("Verified: the clusters now report the new owner.");
+    match verification {
+        Some(Verification::Verified) => ui.say("Verified: the clusters now report the new owner."),
+        Some(Verification::AlreadyOwner) => ui.say(&format!(
+            "You already owned the key, so the owner cannot show the change; {}.",
+            if report.new_key_id.is_some() {
+                "the new key exists in IAM"
+            } else {
+                "the new key could not be found in IAM's list"
+            }
+        )),
+        _ => {}
     }
-    if ui.quiet {
+    let steps = follow_ups(ui, plan);
+    if steps.is_empty() {
         return;
     }
-    let vpc: Vec<&str> =
-        plan.clusters().iter().filter(|c| c.provider.starts_with("vpc")).map(|c| c.name.as_str()).collect();
-    if !vpc.is_empty() {
-        ui.say("");
-        ui.say("Next: re-create the add-on pods that cache the old key, in each of these clusters:");
-        for c in &vpc {
-            ui.say(&format!("  {}", ui.entity(c)));
+    ui.say("");
+    ui.say("Next:");
+    for (text, command) in steps {
+        ui.say(&format!("  {text}"));
+        if let Some(c) = command {
+            ui.say(&format!("    {}", ui.command(&format!("'{c}'"))));
         }
-        ui.say(&format!(
-            "  Find them with {} and delete them with {}.",
-            ui.command(
-                "'kubectl get pods -n kube-system | grep -e ibm-vpc-block-csi-controller -e cluster-autoscaler'"
-            ),
-            ui.command("'kubectl delete pod -n kube-system POD'")
-        ));
     }
-    if let Some(prev) = &report.previous_owner {
-        ui.say("");
-        ui.say(&format!(
-            "The previous key, owned by {}, is now obsolete. Delete it once nothing else uses it: {}",
-            owner_text(prev),
-            ui.command("'ibmcloud iam api-keys --all'")
-        ));
+}
+
+/// A spinner with the elapsed time on stderr while the new owner is awaited (hidden off a
+/// terminal, with -q and in JSON mode).
+fn spinner(ui: &Ui, text: &str) -> ProgressBar {
+    let bar = if ui.quiet || ui.json {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+    };
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
+        bar.set_style(style);
     }
+    bar.set_message(text.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
 }
 
 /// Runs `reset`.
@@ -162,11 +339,17 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
     let session = &here.session;
     ui.progress("Collecting the clusters and the current API key owner...");
     let plan = reset::plan(session, args.region.as_deref(), args.resource_group.as_deref()).await?;
-    if !ui.json && !ui.quiet {
-        plan_text(ui, &plan);
+    // The plan is what the user decides on: shown even with -q; in JSON mode on stderr when a
+    // question follows (stdout carries only the document).
+    if !ui.json {
+        plan_text(ui, &plan, false);
+    } else if !args.force && !args.dry_run {
+        plan_text(ui, &plan, true);
     }
+    let rendered =
+        |outcome| -> Result<Box<dyn Render>, CommandError> { Ok(Box::new(Rendered { outcome, ui: ui.clone() })) };
     if args.dry_run {
-        return Ok(Box::new(Outcome::DryRun(Box::new(plan))));
+        return rendered(Outcome::DryRun(Box::new(plan)));
     }
     let t = &plan.target;
     if !args.force {
@@ -175,7 +358,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
             t.region, t.resource_group.name
         );
         if !ui.confirm(&question)? {
-            return Ok(Box::new(Outcome::Cancelled));
+            return rendered(Outcome::Cancelled(Box::new(plan)));
         }
     }
     session.client.http().restart_budget();
@@ -197,7 +380,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
     let interrupts = Interrupts::listen();
     let mut report = match reset::execute(session, &plan, &opts, interrupts.first()).await {
         Ok(r) => r,
-        Err(e @ CoreError::ResetOutcomeUnknown { .. }) => return Ok(Box::new(Outcome::Unknown(e.into()))),
+        Err(e @ CoreError::ResetOutcomeUnknown { .. }) => return rendered(Outcome::Unknown(Box::new(plan), e.into())),
         // execute() returns other errors only for IBM's own refusal or a request never sent.
         Err(e) => return Err(CommandError::from(e).with_hint("Nothing was changed: the API key was not reset.")),
     };
@@ -205,12 +388,15 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
         None
     } else {
         ui.progress("Waiting for the new owner to show (IAM replicates new keys)...");
+        let bar = spinner(ui, "Waiting for the new owner (Ctrl-C stops waiting)");
         let timeout = Duration::from_secs(ctx.verify_timeout_secs);
         let interval = Duration::from_millis(ctx.verify_interval_ms);
-        tokio::select! {
+        let v = tokio::select! {
             v = reset::verify(session, &plan, timeout, interval) => Some(v),
             () = interrupts.first() => None,
-        }
+        };
+        bar.finish_and_clear();
+        v
     };
     if interrupts.seen() {
         report.warnings.push(String::from(
@@ -220,7 +406,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
     report.verified = match &verification {
         Some(Verification::Verified) => Some(true),
         Some(Verification::TimedOut(_)) => Some(false),
-        Some(Verification::NoClusters) | None => None,
+        Some(Verification::AlreadyOwner | Verification::NoClusters) | None => None,
     };
-    Ok(Box::new(Outcome::Done { plan: Box::new(plan), report: Box::new(report), verification }))
+    rendered(Outcome::Done { plan: Box::new(plan), report: Box::new(report), verification })
 }

@@ -326,6 +326,7 @@ fn an_unknown_outcome_in_json_mode_is_one_document() {
     assert_eq!(r.code, 5, "{r:?}");
     let v: Value = serde_json::from_str(&r.stdout).expect("one JSON document");
     assert_eq!(v["outcome"], "unknown");
-    assert_eq!(v["region"], "us-south");
+    assert_eq!(v["target"]["region"], "us-south");
     assert!(v["detail"].as_str().unwrap().contains("HTTP 502"), "{v}");
+    assert!(v["hint"].as_str().unwrap().contains("before resetting again"), "{v}");
 }

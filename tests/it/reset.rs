@@ -18,7 +18,8 @@ fn reset_creates_exactly_one_key_and_info_shows_the_new_owner() {
         r.stdout.contains("Current owner:    Dave Departed <dave.departed@example.com> (IBMid-2700000DEP)"),
         "{r:?}"
     );
-    assert!(r.stdout.contains("Clusters:         2 (legacy-classic, shop-vpc)"), "{r:?}");
+    assert!(r.stdout.contains("Clusters:         2\n"), "{r:?}");
+    assert!(r.stdout.contains("  legacy-classic   classic    kubernetes   normal\n"), "a table of clusters: {r:?}");
     assert!(r.stdout.contains("\nOK\n"), "{r:?}");
     let after = env.cluster_keys();
     assert_eq!(after.len(), before.len() + 1, "exactly one new key");
@@ -46,13 +47,22 @@ fn reset_takes_a_group_name_without_retargeting_and_json_output() {
     let r = env.run(&["reset", "-g", "production", "--region", "us-south", "-f", "--output", "json"]);
     assert_eq!(r.code, 0, "{r:?}");
     let v: Value = serde_json::from_str(&r.stdout).expect("one JSON document");
-    assert_eq!(v["region"], "us-south");
-    assert_eq!(v["resourceGroupName"], "production");
-    assert_eq!(v["resourceGroupId"], world::RG_PRODUCTION);
+    assert_eq!(v["dryRun"], false);
+    assert_eq!(v["target"]["region"], "us-south");
+    assert_eq!(v["target"]["resourceGroup"]["name"], "production");
+    assert_eq!(v["target"]["resourceGroup"]["id"], world::RG_PRODUCTION);
     assert_eq!(v["newOwner"]["iamId"], world::FUNCTIONAL);
     assert_eq!(v["previousOwner"]["iamId"], world::FUNCTIONAL);
-    assert_eq!(v["clusters"], serde_json::json!(["payments"]));
+    assert_eq!(v["clusters"][0]["name"], "payments", "clusters as objects");
     assert!(v["newKeyId"].as_str().unwrap().starts_with("ApiKey-"));
+    assert_eq!(v["previousKey"]["id"], "ApiKey-2222-us-prod-cur");
+    // The functional ID already owned it: the owner proves nothing, and JSON does not say
+    // "verified".
+    assert_eq!(v["verified"], Value::Null);
+    assert!(v["verification"].as_str().unwrap().contains("already you"), "{v}");
+    let follow: Vec<&str> = v["followUps"].as_array().unwrap().iter().filter_map(|f| f["command"].as_str()).collect();
+    assert!(follow.iter().any(|c| c.contains("iam api-key-delete ApiKey-2222-us-prod-cur")), "{follow:?}");
+    assert!(follow.iter().any(|c| c.contains("cluster config --cluster payments --admin")), "{follow:?}");
     // An unknown group name is a clear failure and nothing is created.
     let before = env.cluster_keys().len();
     let r = env.run(&["reset", "-g", "nope", "--region", "us-south", "-f"]);
@@ -186,8 +196,10 @@ fn dry_run_shows_the_plan_and_changes_nothing() {
     let r = env.run(&["reset", "--region", "us-south", "--dry-run", "--output", "json"]);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["dryRun"], true);
-    assert_eq!(v["currentOwner"]["iamId"], world::DEPARTED);
+    assert_eq!(v["previousOwner"]["iamId"], world::DEPARTED, "the same names as the real reset");
     assert_eq!(v["target"]["resourceGroup"]["name"], "Default");
+    assert_eq!(v["clusters"].as_array().unwrap().len(), 2);
+    assert!(v["warnings"][0].as_str().unwrap().contains("IAMID_INVALID"), "{v}");
     assert_eq!(env.cluster_keys().len(), before);
     assert!(!env.plugin_dir().join("audit.jsonl").exists(), "nothing to audit");
 }

@@ -17,6 +17,7 @@ use super::lock::TargetLock;
 use super::{Caller, KEY_NAME, Session, Target, is_key_for};
 use crate::api::containers::{Cluster, KeyOwner, ResetAnswer};
 use crate::api::iam_identity::{ApiKey, ListQuery};
+use crate::api::user_management::Membership;
 use crate::audit::{AuditLog, Record};
 use crate::error::{Error, Result, clause};
 use crate::types::{ApiKeyId, Known};
@@ -33,6 +34,12 @@ pub struct ResetPlan {
     pub clusters: Known<Vec<Cluster>>,
     /// The current owner, when a cluster exists to ask about.
     pub current_owner: Known<KeyOwner>,
+    /// The current owner's state in the account (User Management), when it can be read.
+    pub owner_state: Known<Membership>,
+    /// The key the clusters use now (it becomes obsolete), when the key list shows it.
+    pub current_key: Known<ApiKey>,
+    /// Whether the key owner answered that a previous reset is still replicating (`A0055`).
+    pub replicating: bool,
     /// The caller's `containers-kubernetes-key` keys, when they could be listed.
     pub existing_keys: Option<Vec<ApiKey>>,
 }
@@ -42,32 +49,6 @@ impl ResetPlan {
     #[must_use]
     pub fn clusters(&self) -> &[Cluster] {
         self.clusters.known().map_or(&[], Vec::as_slice)
-    }
-}
-
-/// The JSON of a plan (the `--dry-run` document): a known value and the reason it is unknown
-/// as two fields, as the schema has always had them.
-impl Serialize for ResetPlan {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct View<'a> {
-            target: &'a Target,
-            caller: &'a Caller,
-            clusters: &'a [Cluster],
-            clusters_unknown_reason: Option<&'a str>,
-            current_owner: Option<&'a KeyOwner>,
-            owner_unknown_reason: Option<&'a str>,
-        }
-        View {
-            target: &self.target,
-            caller: &self.caller,
-            clusters: self.clusters(),
-            clusters_unknown_reason: self.clusters.reason(),
-            current_owner: self.current_owner.known(),
-            owner_unknown_reason: self.current_owner.reason(),
-        }
-        .serialize(s)
     }
 }
 
@@ -105,6 +86,9 @@ pub struct ResetReport {
 pub enum Verification {
     /// The owner is the caller.
     Verified,
+    /// The caller owned the key before the reset, so the owner proves nothing; only the new
+    /// key's existence in IAM can be checked.
+    AlreadyOwner,
     /// There is no cluster to ask the owner of.
     NoClusters,
     /// The owner did not turn into the caller in time; the last thing seen.
@@ -120,6 +104,9 @@ pub async fn verify(
     interval: std::time::Duration,
 ) -> Verification {
     let Some(cluster) = plan.clusters().first() else { return Verification::NoClusters };
+    if plan.current_owner.known().is_some_and(|o| o.iam_id.is_some() && o.iam_id == plan.caller.iam_id) {
+        return Verification::AlreadyOwner;
+    }
     let Ok(containers) = session.containers(Some(&plan.target.region)) else {
         return Verification::TimedOut(String::from("no containers endpoint"));
     };
@@ -156,6 +143,7 @@ pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) 
         Err(e) if e.is_setup() => return Err(e),
         Err(e) => Known::Unknown(e.to_string()),
     };
+    let mut replicating = false;
     let current_owner = match &clusters {
         Known::Unknown(_) => Known::Unknown(String::from("the clusters could not be listed")),
         Known::Known(c) => match c.first() {
@@ -163,9 +151,43 @@ pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) 
             Some(c) => match containers.key_owner(&c.id, Some(&target.resource_group.id)).await {
                 Ok(o) => Known::Known(o),
                 Err(e) if e.is_setup() => return Err(e),
-                Err(e) => Known::Unknown(e.to_string()),
+                Err(e) => {
+                    replicating = matches!(&e, Error::Api(a) if a.code.as_deref() == Some("A0055"));
+                    Known::Unknown(clause(&e.to_string()).to_owned())
+                }
             },
         },
+    };
+    let owner_state = match current_owner.known().and_then(|o| o.iam_id.as_ref()) {
+        Some(id) if crate::types::IdentityKind::from_iam_id(id.as_str()) == Some(crate::types::IdentityKind::User) => {
+            match session.user_management().membership(&caller.account, id).await {
+                Ok(m) => Known::Known(m),
+                Err(e) => Known::Unknown(clause(&e.to_string()).to_owned()),
+            }
+        }
+        Some(_) => Known::Unknown(String::from("the owner is not a user of the account")),
+        None => Known::Unknown(String::from("the owner is not known")),
+    };
+    // The key that becomes obsolete: the target's newest key, or the newest of the owner the
+    // clusters report (that is the one they use).
+    let current_key = match super::discovery::keys(session, &caller).await {
+        Ok((keys, scope)) => {
+            let mut mine: Vec<ApiKey> = keys.into_iter().filter(|k| is_key_for(k, &target)).collect();
+            if let Some(owner) = current_owner.known().and_then(|o| o.iam_id.as_ref())
+                && mine.iter().any(|k| &k.iam_id == owner)
+            {
+                mine.retain(|k| &k.iam_id == owner);
+            }
+            match (super::discovery::split_keys(mine).0, scope) {
+                (Some(k), _) => Known::Known(k),
+                (None, super::discovery::KeyScope::CallerOnly(why)) => Known::Unknown(why),
+                (None, super::discovery::KeyScope::Account) => {
+                    Known::Unknown(String::from("no key for this target is listed"))
+                }
+            }
+        }
+        Err(e) if e.is_setup() => return Err(e),
+        Err(e) => Known::Unknown(clause(&e.to_string()).to_owned()),
     };
     // Best effort, but a setup error (an insecure endpoint override) is the user's to fix: it
     // must not silently turn off the lost-answer check that needs this list.
@@ -174,7 +196,7 @@ pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) 
         Err(e) if e.is_setup() => return Err(e),
         Err(_) => None,
     };
-    Ok(ResetPlan { target, caller, clusters, current_owner, existing_keys })
+    Ok(ResetPlan { target, caller, clusters, current_owner, owner_state, current_key, replicating, existing_keys })
 }
 
 /// Every `containers-kubernetes-key` key of the caller (for any target: see [`new_key`]).
