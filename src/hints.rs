@@ -73,8 +73,8 @@ pub fn for_core(e: &CoreError, cli: &str, me: &str) -> Vec<String> {
             "Create one with '{me} reset --region {region} -g {group}', or see the whole account with '{me} status'."
         )],
         CoreError::BadSetting { name, .. } => vec![format!("Unset {name} or give it a value in range.")],
-        CoreError::ResetOutcomeUnknown { .. } => vec![format!(
-            "Check the key owner with '{me} info --cluster CLUSTER' and your keys with '{cli} iam api-keys' before resetting again."
+        CoreError::ResetOutcomeUnknown { region, group, .. } => vec![format!(
+            "Check the key owner with '{me} info --region {region} -g {group}' and your keys with '{cli} iam api-keys' before resetting again."
         )],
         _ => Vec::new(),
     }

@@ -183,7 +183,7 @@ impl Ui {
     /// A progress line on stdout, hidden by `-q` and in JSON mode.
     pub fn progress(&self, text: &str) {
         if !self.quiet && !self.json {
-            out(&format!("{text}\n"));
+            out(&format!("{}\n", wrap(text)));
         }
     }
 

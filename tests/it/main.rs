@@ -24,3 +24,5 @@ mod sandbox;
 mod session;
 /// `status`: the account-wide picture.
 mod status;
+/// Prompts, Ctrl-C/Ctrl-D and width through a pseudo-terminal; usage at a terminal.
+mod terminal;

@@ -215,3 +215,24 @@ fn the_dry_run_and_the_report_are_reviewed_as_snapshots() {
     r.success();
     crate::assert_output!(env, "reset-done", &r.stdout);
 }
+
+#[test]
+fn warnings_before_a_reset_that_may_not_be_what_you_want() {
+    let env = TestEnv::new();
+    env.login(keys::FUNCTIONAL, Some("us-south"));
+    // No cluster in eu-de / staging: the key would not be used.
+    let r = env.run(&["reset", "--region", "eu-de", "-g", "staging", "--dry-run"]);
+    r.success();
+    assert!(r.stderr.contains("No cluster is in this region and resource group"), "{r:?}");
+    // A reset whose new key is still replicating: the owner answers A0055.
+    env.handle().set_knobs(|k| {
+        k.replication_delay_ms = 60_000;
+        k.replication_mode = ReplicationMode::NotFound;
+    });
+    env.run(&["reset", "--region", "us-south", "-f", "--no-verify", "-q"]).success();
+    let r = env.run(&["reset", "--region", "us-south", "--dry-run", "--output", "json"]);
+    r.success();
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(v["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("still replicating")), "{v}");
+    assert!(v["previousOwnerUnknownReason"].as_str().unwrap().contains("A0055"), "a reason for the null: {v}");
+}
