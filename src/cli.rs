@@ -100,6 +100,12 @@ pub enum Command {
     Reset(ResetArgs),
     /// View the API key owner of a cluster, or of a region and resource group.
     Info(InfoArgs),
+    /// Check that an identity may reset the key and own it for the clusters.
+    ///
+    /// For the caller (default) or another identity, and each region and resource group:
+    /// every requirement is met, missing (with the command that grants it) or unknown. Exits 3
+    /// when something is missing. --grant creates the missing policies (account administrators).
+    Check(CheckArgs),
 
     /// Print a shell completion script for the standalone binary.
     ///
@@ -125,6 +131,7 @@ impl Command {
             Self::Reset(_) => "reset",
             Self::Info(_) => "info",
             Self::Status(_) => "status",
+            Self::Check(_) => "check",
             Self::Completion { .. } => "completion",
             Self::Help { .. } => "help",
         }
@@ -149,6 +156,7 @@ impl Command {
             Self::Reset(a) => crate::commands::reset::run(here, ui, a).await,
             Self::Info(a) => crate::commands::info::run(here, ui, a).await,
             Self::Status(a) => crate::commands::status::run(here, ui, a).await,
+            Self::Check(a) => crate::commands::check::run(here, ui, a).await,
             // `parse` answers `help` and the binary's shell answers `completion` itself.
             Self::Help { .. } | Self::Completion { .. } => {
                 Err(CommandError::internal("a local command reached the dispatcher"))
@@ -223,6 +231,47 @@ pub struct ResetArgs {
     /// Do not wait for the new key owner to show after the reset.
     #[arg(long)]
     pub no_verify: bool,
+
+    /// Do not check permissions first (for the day the check is wrong).
+    #[arg(long)]
+    pub skip_preflight: bool,
+}
+
+/// `check`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("who").args(["iam_id", "user", "service_id"])))]
+pub struct CheckArgs {
+    /// Regions to check (repeatable, or a comma list; default: the targeted region).
+    #[arg(short = 'r', long, value_name = "REGION", value_parser = non_empty)]
+    pub region: Vec<String>,
+
+    /// Resource groups, by name or ID (repeatable, or a comma list; default: the targeted group).
+    #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP", value_parser = non_empty)]
+    pub resource_group: Vec<String>,
+
+    /// Check this IAM ID instead of yourself.
+    #[arg(long, value_name = "IAM_ID", value_parser = non_empty)]
+    pub iam_id: Option<String>,
+
+    /// Check this user (by email) instead of yourself.
+    #[arg(long, value_name = "EMAIL", value_parser = non_empty)]
+    pub user: Option<String>,
+
+    /// Check this service ID instead of yourself.
+    #[arg(long, value_name = "SERVICE_ID", value_parser = non_empty)]
+    pub service_id: Option<String>,
+
+    /// Create the missing policies (needs the Administrator role on IAM Access Management).
+    #[arg(long)]
+    pub grant: bool,
+
+    /// With --grant: create them without asking.
+    #[arg(short = 'f', long, requires = "grant")]
+    pub force: bool,
+
+    /// With --grant: show the policies that would be created, and create nothing.
+    #[arg(long, requires = "grant")]
+    pub dry_run: bool,
 }
 
 /// `info`.

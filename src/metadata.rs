@@ -213,10 +213,22 @@ mod tests {
         let reset = v["Commands"].as_array().unwrap().iter().find(|c| c["Name"] == "reset").unwrap();
         assert_eq!(
             reset["Usage"],
-            "${COMMAND_NAME} cluster-api-key reset [--region REGION] [--resource-group RESOURCE_GROUP] [-f] [--dry-run] [--no-verify] [--output json] [-q]"
+            "${COMMAND_NAME} cluster-api-key reset [--region REGION] [--resource-group RESOURCE_GROUP] [-f] [--dry-run] [--no-verify] [--skip-preflight] [--output json] [-q]"
         );
         let flags: Vec<&str> = reset["Flags"].as_array().unwrap().iter().map(|f| f["Name"].as_str().unwrap()).collect();
-        assert_eq!(flags, ["r,region", "g,resource-group", "f,force", "dry-run", "no-verify", "o,output", "q,quiet"]);
+        assert_eq!(
+            flags,
+            [
+                "r,region",
+                "g,resource-group",
+                "f,force",
+                "dry-run",
+                "no-verify",
+                "skip-preflight",
+                "o,output",
+                "q,quiet"
+            ]
+        );
         assert!(!metadata_json().contains("sandbox"));
     }
 }

@@ -331,12 +331,70 @@ fn spinner(ui: &Ui, text: &str) -> ProgressBar {
     bar
 }
 
+/// Before anything else: a trusted profile is refused, the region name is checked, and the
+/// caller's permissions are checked (unless `--skip-preflight`): what is missing fails the
+/// command with the fix; what cannot be read is a warning.
+async fn preflight(
+    session: &cluster_api_key_core::ops::Session,
+    ui: &Ui,
+    args: &ResetArgs,
+) -> Result<(), CommandError> {
+    use cluster_api_key_core::ops::check::{self, State, Subject};
+    let caller = session.caller().await?;
+    if caller.kind == cluster_api_key_core::types::IdentityKind::TrustedProfile {
+        return Err(CommandError::failed(
+            "A trusted profile cannot own the cluster API key: the key is an API key of the identity that resets it, and trusted profiles have none.",
+        )
+        .with_hint("Log in as a functional ID (a user) or with a service ID's API key ('{cli} login --apikey @KEY_FILE'), then reset again."));
+    }
+    let regions: Vec<String> = args.region.iter().cloned().collect();
+    cluster_api_key_core::ops::discovery::regions(&regions)?;
+    if args.skip_preflight {
+        return Ok(());
+    }
+    let groups: Vec<String> = args.resource_group.iter().cloned().collect();
+    let report = check::check(session, &Subject::Caller, &regions, &groups).await?;
+    let Some(t) = report.targets.first() else { return Ok(()) };
+    let mut missing = Vec::new();
+    for r in &t.requirements {
+        match &r.state {
+            State::Missing { .. } => {
+                let (_, detail) = crate::commands::check::state_text(ui, &report, &r.state);
+                missing.push(format!("{}: {detail}", r.what));
+            }
+            State::Unknown { reason } => ui.warn(&format!("Could not check '{}': {reason}.", r.what)),
+            _ => {}
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let (region, group) = (t.target.region.as_str(), t.target.resource_group.name.as_str());
+    let who = if caller.display.contains('@') {
+        format!("--user {}", caller.display)
+    } else {
+        format!("--iam-id {}", report.identity.iam_id)
+    };
+    let mut e = CommandError::failed(format!(
+        "You cannot safely reset the API key of region {region} and resource group {group}: {} requirement{} missing. Nothing was changed.",
+        missing.len(),
+        if missing.len() == 1 { " is" } else { "s are" }
+    ));
+    for m in missing {
+        e = e.with_hint(m);
+    }
+    Err(e.with_hint(format!(
+        "An account administrator can create them with '{{me}} check --region {region} -g {group} {who} --grant'; '--skip-preflight' skips this check."
+    )))
+}
+
 /// Runs `reset`.
 ///
 /// # Errors
 /// Any failure, ready to print.
 pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Render>, CommandError> {
     let session = &here.session;
+    preflight(session, ui, args).await?;
     ui.progress("Collecting the clusters and the current API key owner...");
     let plan = reset::plan(session, args.region.as_deref(), args.resource_group.as_deref()).await?;
     // The plan is what the user decides on: shown even with -q; in JSON mode on stderr when a

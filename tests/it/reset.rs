@@ -66,8 +66,8 @@ fn reset_takes_a_group_name_without_retargeting_and_json_output() {
     // An unknown group name is a clear failure and nothing is created.
     let before = env.cluster_keys().len();
     let r = env.run(&["reset", "-g", "nope", "--region", "us-south", "-f"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("Resource group 'nope' was not found"), "{r:?}");
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("Unknown resource group: nope. The account has: Default, production, staging."), "{r:?}");
     assert_eq!(env.cluster_keys().len(), before);
 }
 
@@ -88,7 +88,15 @@ fn a_refused_reset_is_403_and_creates_nothing() {
     let env = TestEnv::new();
     env.login(keys::VIEWER, Some("us-south"));
     let before = env.cluster_keys().len();
+    // The pre-flight says so first, with the fixes, and sends nothing.
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("requirements are missing. Nothing was changed."), "{r:?}");
+    assert!(r.stderr.contains("'ibmcloud iam user-policy-create vera.viewer@example.com --roles Administrator --service-name containers-kubernetes --region us-south --resource-group-name Default'"), "{r:?}");
+    assert!(r.stderr.contains("--user vera.viewer@example.com --grant"), "{r:?}");
+    assert_eq!(env.handle().stat("POST /v1/keys"), 0);
+    // Past the pre-flight, IBM refuses it the same way.
+    let r = env.run(&["reset", "--region", "us-south", "-f", "--skip-preflight"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("(A0009)"), "{r:?}");
     assert!(r.stderr.contains("Nothing was changed"), "{r:?}");
@@ -97,6 +105,9 @@ fn a_refused_reset_is_403_and_creates_nothing() {
     // A service ID without Operator on IAM Identity is refused the way IBM refuses it.
     env.login(keys::SERVICE_ID, Some("us-south"));
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("'ibmcloud iam service-policy-create ServiceId-5e7a1c00-0000-4000-8000-00000000c1a0 --roles Operator --service-name iam-identity'"), "{r:?}");
+    let r = env.run(&["reset", "--region", "us-south", "-f", "--skip-preflight"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("(A0656)"), "{r:?}");
     assert!(

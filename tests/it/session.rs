@@ -83,8 +83,8 @@ fn not_logged_in_and_no_region_say_what_to_run() {
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("No region specified or targeted.\n\nSpecify one with --region, or target one with 'ibmcloud target -r REGION'."), "{r:?}");
     let r = env.run(&["reset", "-f", "--region", "Not A Region"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("'Not A Region' is not a valid region name."), "{r:?}");
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("Unknown region: Not A Region. Valid regions: "), "{r:?}");
 }
 
 #[test]

@@ -288,6 +288,9 @@ pub enum Error {
         /// The valid ones (names).
         valid: Vec<String>,
     },
+    /// `--user EMAIL` names nobody visible in the account.
+    #[error("No user with the email '{0}' is visible in the account.")]
+    UnknownUser(String),
     /// Neither clusters nor a key for a region and resource group.
     #[error(
         "No API key owner is known for region '{region}' and resource group '{group}': no key is visible and no cluster reports one."

@@ -4,13 +4,14 @@ use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::server::Shared;
+use crate::util::Caller;
 use crate::util::{self, Api};
-use crate::world::Policy;
+use crate::world::{ACCOUNT_MANAGEMENT, Policy, World};
 
 fn role_crn(service: Option<&str>, role: &str) -> String {
     match role {
@@ -34,6 +35,16 @@ fn policy_json(p: &Policy) -> Value {
     }
     if let Some(g) = &p.resource_group_id {
         resource.push(json!({"name": "resourceGroupId", "value": g, "operator": "stringEquals"}));
+    }
+    for (name, value) in [
+        ("serviceInstance", &p.service_instance),
+        ("serviceType", &p.service_type),
+        ("resourceType", &p.resource_type),
+        ("resource", &p.resource),
+    ] {
+        if let Some(v) = value {
+            resource.push(json!({"name": name, "value": v, "operator": "stringEquals"}));
+        }
     }
     json!({
         "id": p.id,
@@ -74,6 +85,42 @@ pub struct PolicyParams {
     account_id: Option<String>,
     iam_id: Option<String>,
     access_group_id: Option<String>,
+    #[serde(rename = "type")]
+    policy_type: Option<String>,
+    service_type: Option<String>,
+}
+
+/// Whether `caller` may read and write every policy of the account (the account owner, or a
+/// role on IAM Access Management); anyone else reads only the policies that apply to them.
+fn policy_admin(world: &World, caller: &Caller, write: bool) -> bool {
+    let roles: &[&str] = if write { &["Administrator"] } else { &["Viewer", "Operator", "Editor", "Administrator"] };
+    world.accounts.iter().any(|a| a.id == caller.account_id && a.owner_iam_id == caller.iam_id)
+        || world.has_role(&caller.account_id, &caller.iam_id, "iam-access-management", roles, None, None)
+}
+
+fn visible_policies<'a>(world: &'a World, caller: &Caller, account: &str, p: &PolicyParams) -> Vec<&'a Policy> {
+    let admin = policy_admin(world, caller, false);
+    let mine = world.subjects_of(&caller.iam_id);
+    world
+        .policies
+        .iter()
+        .filter(|x| x.account_id == account)
+        // "Only policies that the caller has read access to are returned": an empty list is not
+        // proof of anything.
+        .filter(|x| {
+            admin
+                || x.iam_id.as_ref().is_some_and(|i| mine.contains(i))
+                || x.access_group_id.as_ref().is_some_and(|g| mine.contains(g))
+        })
+        .filter(|x| p.iam_id.as_ref().is_none_or(|i| x.iam_id.as_ref() == Some(i)))
+        .filter(|x| p.access_group_id.as_ref().is_none_or(|g| x.access_group_id.as_ref() == Some(g)))
+        .filter(|_| p.policy_type.as_deref().is_none_or(|t| t == "access"))
+        .filter(|x| match p.service_type.as_deref() {
+            Some("service") => x.service.as_deref().is_none_or(|s| !ACCOUNT_MANAGEMENT.contains(&s)),
+            Some("platform_service") => x.service.as_deref().is_some_and(|s| ACCOUNT_MANAGEMENT.contains(&s)),
+            _ => true,
+        })
+        .collect()
 }
 
 /// `GET /v1/policies`.
@@ -86,16 +133,94 @@ pub async fn policies(
         Ok(a) => a,
         Err(r) => return r,
     };
+    let Some(caller) = util::bearer(&shared, &headers) else { return util::unauthorized(Api::Identity) };
     let world = shared.world();
-    let list: Vec<Value> = world
-        .policies
-        .iter()
-        .filter(|x| x.account_id == account)
-        .filter(|x| p.iam_id.as_ref().is_none_or(|i| x.iam_id.as_ref() == Some(i)))
-        .filter(|x| p.access_group_id.as_ref().is_none_or(|g| x.access_group_id.as_ref() == Some(g)))
-        .map(policy_json)
+    let list: Vec<Value> = visible_policies(&world, &caller, &account, &p).into_iter().map(policy_json).collect();
+    util::ok(&json!({"limit": 50, "policies": list}))
+}
+
+/// `GET /v2/policies`: the same policies in the v2 shape (`subject`, `resource`, `control`).
+pub async fn policies_v2(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(p): Query<PolicyParams>,
+) -> Response {
+    let account = match own_account(&shared, &headers, p.account_id.clone(), "policies") {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(caller) = util::bearer(&shared, &headers) else { return util::unauthorized(Api::Identity) };
+    let world = shared.world();
+    let list: Vec<Value> = visible_policies(&world, &caller, &account, &p)
+        .into_iter()
+        .map(|x| {
+            let v1 = policy_json(x);
+            let attrs = |list: &Value| -> Vec<Value> {
+                list.as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|at| json!({"key": at["name"], "operator": "stringEquals", "value": at["value"]}))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            json!({
+                "id": x.id,
+                "type": "access",
+                "subject": {"attributes": attrs(&v1["subjects"][0]["attributes"])},
+                "resource": {"attributes": attrs(&v1["resources"][0]["attributes"])},
+                "control": {"grant": {"roles": v1["roles"].as_array().map(|r| r.iter().map(|r| json!({"role_id": r["role_id"]})).collect::<Vec<_>>()).unwrap_or_default()}},
+                "state": "active",
+            })
+        })
         .collect();
-    util::ok(&json!({"policies": list}))
+    util::ok(&json!({"limit": 50, "policies": list}))
+}
+
+/// `POST /v1/policies`: creates an access policy (account owner or Administrator on IAM Access
+/// Management only).
+pub async fn create_policy(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let Some(caller) = util::bearer(&shared, &headers) else { return util::unauthorized(Api::Identity) };
+    let bad = |m: &str| util::identity_error(400, "invalid_body", "BXNIM0502E", m);
+    let Ok(v) = serde_json::from_slice::<Value>(&body) else { return bad("The body is not JSON.") };
+    let attr = |list: &Value, name: &str| -> Option<String> {
+        list.as_array()?.iter().find(|a| a["name"] == name).and_then(|a| a["value"].as_str()).map(str::to_owned)
+    };
+    let subjects = &v["subjects"][0]["attributes"];
+    let resources = &v["resources"][0]["attributes"];
+    let roles: Vec<String> = v["roles"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|r| r["role_id"].as_str()?.rsplit(':').next().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    if roles.is_empty() {
+        return bad("At least one role is required.");
+    }
+    let Some(account) = attr(resources, "accountId") else { return bad("resources need accountId.") };
+    let mut world = shared.world();
+    if account != caller.account_id || !policy_admin(&world, &caller, true) {
+        return util::identity_error(403, "forbidden", "BXNIM0513E", "You are not authorized to create this policy.");
+    }
+    let id = world.new_id("policy-");
+    let policy = Policy {
+        id: id.clone(),
+        account_id: account,
+        iam_id: attr(subjects, "iam_id"),
+        access_group_id: attr(subjects, "access_group_id"),
+        service: attr(resources, "serviceName"),
+        roles,
+        region: attr(resources, "region"),
+        resource_group_id: attr(resources, "resourceGroupId"),
+        service_instance: attr(resources, "serviceInstance"),
+        service_type: attr(resources, "serviceType"),
+        resource_type: attr(resources, "resourceType"),
+        resource: attr(resources, "resource"),
+    };
+    if policy.iam_id.is_none() && policy.access_group_id.is_none() {
+        return bad("subjects need iam_id or access_group_id.");
+    }
+    let out = policy_json(&policy);
+    world.policies.push(policy);
+    util::with_status(201, &out)
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,4 +245,90 @@ pub async fn groups(State(shared): State<Arc<Shared>>, headers: HeaderMap, Query
         .collect();
     let total = list.len();
     util::ok(&json!({"limit": 50, "offset": 0, "total_count": total, "groups": list}))
+}
+
+/// `GET /v2/groups/{id}/members`.
+pub async fn members(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    axum::extract::Path(group): axum::extract::Path<String>,
+) -> Response {
+    let Some(caller) = util::bearer(&shared, &headers) else { return util::unauthorized(Api::Identity) };
+    let world = shared.world();
+    let Some(g) = world.access_groups.iter().find(|g| g.id == group && g.account_id == caller.account_id) else {
+        return util::identity_error(404, "not_found", "AGGRP0404E", "The access group was not found.");
+    };
+    let members: Vec<Value> = g
+        .members
+        .iter()
+        .map(|m| {
+            let kind = if m.starts_with("iam-ServiceId-") { "service" } else if m.starts_with("iam-Profile-") { "profile" } else { "user" };
+            let who = world.identities.iter().find(|i| &i.iam_id == m);
+            json!({"iam_id": m, "type": kind, "membership_type": "static", "name": who.map(|i| i.name.clone()), "email": who.map(|i| i.email.clone())})
+        })
+        .collect();
+    util::ok(&json!({"limit": 50, "offset": 0, "total_count": members.len(), "members": members}))
+}
+
+/// `HEAD /v2/groups/{id}/members/{iam_id}`: 204 when a member, 404 otherwise.
+pub async fn is_member(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    axum::extract::Path((group, iam_id)): axum::extract::Path<(String, String)>,
+) -> Response {
+    let Some(caller) = util::bearer(&shared, &headers) else { return util::unauthorized(Api::Identity) };
+    let world = shared.world();
+    let member = world
+        .access_groups
+        .iter()
+        .any(|g| g.id == group && g.account_id == caller.account_id && g.members.contains(&iam_id));
+    if member { util::no_content() } else { axum::http::StatusCode::NOT_FOUND.into_response() }
+}
+
+/// `GET /v1/accounts/{account}/settings/identity`.
+pub async fn settings(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    axum::extract::Path(account): axum::extract::Path<String>,
+) -> Response {
+    let Some(caller) = util::bearer(&shared, &headers) else { return util::unauthorized(Api::Identity) };
+    if account != caller.account_id {
+        return util::identity_error(403, "forbidden", "BXNIM0513E", "You are not authorized to read these settings.");
+    }
+    let world = shared.world();
+    util::ok(&json!({
+        "account_id": account,
+        "restrict_create_platform_apikey": world.settings.restrict_create_platform_apikey,
+        "restrict_create_service_id": world.settings.restrict_create_service_id,
+        "restrict_user_list_visibility": "NOT_RESTRICTED",
+        "entity_tag": "1-settings",
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LimitParams {
+    apikeys_per_identity: Option<String>,
+}
+
+/// `GET /v1/accounts/{account}/limits/identity?apikeys_per_identity=IAM_ID[,IAM_ID...]`.
+pub async fn limits(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    axum::extract::Path(account): axum::extract::Path<String>,
+    Query(p): Query<LimitParams>,
+) -> Response {
+    let Some(caller) = util::bearer(&shared, &headers) else { return util::unauthorized(Api::Identity) };
+    if account != caller.account_id {
+        return util::identity_error(403, "forbidden", "BXNIM0513E", "You are not authorized to read these limits.");
+    }
+    let world = shared.world();
+    let ids: Vec<Value> = p
+        .apikeys_per_identity
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .filter(|i| !i.is_empty())
+        .map(|i| json!({"iam_id": i, "count": world.api_keys.iter().filter(|k| k.iam_id == i && k.account_id == account).count()}))
+        .collect();
+    util::ok(&json!({"apikeys_per_identity": {"limit": world.apikeys_per_identity, "identities": ids}}))
 }

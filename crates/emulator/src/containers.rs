@@ -147,6 +147,22 @@ pub async fn reset_key(State(shared): State<Arc<Shared>>, headers: HeaderMap) ->
             Some("Assign the service ID the Operator role on the IAM Identity Service."),
         );
     }
+    // IAM's own rules for creating the key, as IBM reports a failure of that step: `A03e9b`.
+    let owner = world.accounts.iter().any(|a| a.id == caller.account_id && a.owner_iam_id == caller.iam_id);
+    let restricted = world.settings.restrict_create_platform_apikey == "RESTRICTED"
+        && !owner
+        && !world.has_role(&caller.account_id, &caller.iam_id, "iam-identity", &["UserApiKeyCreator"], None, None);
+    let at_limit = world.apikeys_per_identity > 0
+        && world.api_keys.iter().filter(|k| k.iam_id == caller.iam_id).count() as u64 >= world.apikeys_per_identity;
+    if restricted || at_limit {
+        return util::containers_error(
+            400,
+            "A03e9b",
+            "Failed to create an API key with IAM. Revise your request and try again.",
+            "Authentication",
+            None,
+        );
+    }
     let now = shared.now_secs(&world);
     let id = world.new_id("ApiKey-");
     let value: String = (0..44).map(|_| fastrand::alphanumeric()).collect();

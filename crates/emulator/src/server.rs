@@ -203,8 +203,13 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/apikeys/{id}/disable", post(crate::iam::disable_key).delete(crate::iam::enable_key))
         .route("/v2/resource_groups", get(crate::rm::list_groups))
         .route("/v2/resource_groups/{id}", get(crate::rm::get_group))
-        .route("/v1/policies", get(crate::access::policies))
+        .route("/v1/policies", get(crate::access::policies).post(crate::access::create_policy))
+        .route("/v2/policies", get(crate::access::policies_v2))
         .route("/v2/groups", get(crate::access::groups))
+        .route("/v2/groups/{id}/members", get(crate::access::members))
+        .route("/v2/groups/{id}/members/{iam_id}", axum::routing::head(crate::access::is_member))
+        .route("/v1/accounts/{account}/settings/identity", get(crate::access::settings))
+        .route("/v1/accounts/{account}/limits/identity", get(crate::access::limits))
         .route("/v2/accounts/{account}/users", get(crate::users::list))
         .route("/v2/accounts/{account}/users/{iam_id}", get(crate::users::get))
         .merge(containers_routes())
@@ -449,6 +454,9 @@ fn route_key(path: &str) -> String {
         ["", "v1", "logging", _, "clusterkeyowner"] => String::from("/v1/logging/{id}/clusterkeyowner"),
         ["", "v2", "resource_groups", _] => String::from("/v2/resource_groups/{id}"),
         ["", "v2", "accounts", _, "users"] => String::from("/v2/accounts/{id}/users"),
+        ["", "v1", "accounts", _, "settings", "identity"] => String::from("/v1/accounts/{id}/settings/identity"),
+        ["", "v1", "accounts", _, "limits", "identity"] => String::from("/v1/accounts/{id}/limits/identity"),
+        ["", "v2", "groups", _, "members", ..] => String::from("/v2/groups/{id}/members"),
         ["", "v2", "accounts", _, "users", _] => String::from("/v2/accounts/{id}/users/{id}"),
         _ => p.to_owned(),
     }

@@ -28,6 +28,8 @@ pub fn api_of(path: &str) -> Api {
         || path.starts_with("/v1/policies")
         || path.starts_with("/v2/groups")
         || path.starts_with("/v2/accounts")
+        || path.starts_with("/v1/accounts")
+        || path.starts_with("/v2/policies")
     {
         Api::Identity
     } else if path.starts_with("/v2/resource_groups") {

@@ -70,6 +70,10 @@ impl Identity {
     }
 }
 
+fn twenty() -> u64 {
+    20
+}
+
 fn yes() -> bool {
     true
 }
@@ -207,7 +211,7 @@ pub struct ClusterKey {
 
 /// An access policy: `roles` on `service` for a subject, optionally narrowed to a region and
 /// resource group.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
 pub struct Policy {
     /// ID.
     pub id: String,
@@ -231,6 +235,59 @@ pub struct Policy {
     /// Resource group scope.
     #[serde(default)]
     pub resource_group_id: Option<String>,
+    /// One service instance (a cluster ID): such a policy covers that cluster only.
+    #[serde(default)]
+    pub service_instance: Option<String>,
+    /// `service` ("All Identity and Access enabled services": not the account-management
+    /// services such as IAM Identity) or `platform_service` (only those), when no `service`.
+    #[serde(default)]
+    pub service_type: Option<String>,
+    /// `resource-group`: access to a resource group itself (`resource` is its ID; absent: all).
+    #[serde(default)]
+    pub resource_type: Option<String>,
+    /// The resource of `resource_type`.
+    #[serde(default)]
+    pub resource: Option<String>,
+}
+
+/// The account-management services: not covered by a policy for "all services"
+/// (`serviceType=service`), only by `serviceType=platform_service` or by name.
+pub const ACCOUNT_MANAGEMENT: [&str; 5] =
+    ["iam-identity", "iam-access-management", "iam-groups", "user-management", "billing"];
+
+impl Policy {
+    /// Whether this policy grants one of `roles` on `service` for the region and group (a
+    /// service-wide action, so a policy on one instance does not count).
+    #[must_use]
+    pub fn grants(&self, service: &str, roles: &[&str], region: Option<&str>, rg: Option<&str>) -> bool {
+        let service_ok = match (&self.service, self.service_type.as_deref()) {
+            (Some(s), _) => s == service,
+            (None, Some("service")) => !ACCOUNT_MANAGEMENT.contains(&service),
+            (None, Some("platform_service")) => ACCOUNT_MANAGEMENT.contains(&service),
+            (None, _) => true,
+        };
+        service_ok
+            && self.service_instance.is_none()
+            && self.resource_type.is_none()
+            && self.region.as_deref().is_none_or(|r| Some(r) == region)
+            && self.resource_group_id.as_deref().is_none_or(|g| Some(g) == rg)
+            && self.roles.iter().any(|r| roles.contains(&r.as_str()))
+    }
+}
+
+/// Identity account settings (`/v1/accounts/{account}/settings/identity`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AccountSettings {
+    /// `RESTRICTED`, `NOT_RESTRICTED` or `NOT_SET`.
+    pub restrict_create_platform_apikey: String,
+    /// Likewise for service IDs.
+    pub restrict_create_service_id: String,
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        Self { restrict_create_platform_apikey: "NOT_SET".into(), restrict_create_service_id: "NOT_SET".into() }
+    }
 }
 
 /// An access group.
@@ -292,6 +349,12 @@ pub struct World {
     pub policies: Vec<Policy>,
     /// Access groups.
     pub access_groups: Vec<AccessGroup>,
+    /// Identity account settings.
+    #[serde(default)]
+    pub settings: AccountSettings,
+    /// API keys allowed per identity.
+    #[serde(default = "twenty")]
+    pub apikeys_per_identity: u64,
     /// Refresh tokens.
     #[serde(default)]
     pub refresh_tokens: Vec<RefreshToken>,
@@ -331,6 +394,10 @@ pub const DEPARTED: &str = "IBMid-2700000DEP";
 pub const VIEWER: &str = "IBMid-2700000VIE";
 /// Rita Removed: removed from the account; her API keys were deleted with her.
 pub const REMOVED: &str = "IBMid-2700000REM";
+/// Gina Group: access only through the access group `k8s-us-admins`.
+pub const GROUP_MEMBER: &str = "IBMid-2700000GRP";
+/// A trusted profile.
+pub const PROFILE: &str = "iam-Profile-5e7a1c00-0000-4000-8000-0000000000pf";
 /// Paul Pending: invited, not yet accepted.
 pub const PENDING: &str = "IBMid-2700000PEN";
 /// A service ID (Administrator on the Kubernetes Service, but not Operator on IAM Identity).
@@ -348,6 +415,8 @@ pub mod keys {
     pub const VIEWER: &str = "emulator-viewer-apikey-0000000000000000000004";
     /// Logs in as the service ID.
     pub const SERVICE_ID: &str = "emulator-serviceid-apikey-0000000000000000005";
+    /// Logs in as Gina Group.
+    pub const GROUP_MEMBER: &str = "emulator-group-apikey-00000000000000000000006";
 }
 
 impl World {
@@ -403,7 +472,19 @@ impl World {
                 roles: roles.iter().map(|r| (*r).to_owned()).collect(),
                 region: region.map(Into::into),
                 resource_group_id: rg.map(Into::into),
+                ..Policy::default()
             };
+        // Viewer on every resource group: what a key owner needs besides the service roles.
+        let rg_viewer = |id: &str, subject: Option<&str>, group: Option<&str>, rg: Option<&str>| Policy {
+            id: id.into(),
+            account_id: a.clone(),
+            iam_id: subject.map(Into::into),
+            access_group_id: group.map(Into::into),
+            roles: vec!["Viewer".into()],
+            resource_type: Some("resource-group".into()),
+            resource: rg.map(Into::into),
+            ..Policy::default()
+        };
         Self {
             accounts: vec![Account {
                 id: a.clone(),
@@ -423,6 +504,10 @@ impl World {
                     member: false,
                     ..ident(REMOVED, IdentityKind::User, "Rita Removed", "rita.removed@example.com", false)
                 },
+                // Gets her access only through the access group `k8s-us-admins` (us-south).
+                ident(GROUP_MEMBER, IdentityKind::User, "Gina Group", "gina.group@example.com", true),
+                // A trusted profile: it can act, but it cannot own the cluster API key.
+                ident(PROFILE, IdentityKind::Profile, "ci-runner-profile", "", true),
                 // Invited, not yet accepted.
                 Identity {
                     state: Some("PENDING".into()),
@@ -511,6 +596,15 @@ impl World {
                     false,
                 ),
                 key("ApiKey-0000-viewer-login", "vera-cli", None, VIEWER, keys::VIEWER, "2024-03-01T08:00:00Z", false),
+                key(
+                    "ApiKey-0000-group-login",
+                    "gina-cli",
+                    None,
+                    GROUP_MEMBER,
+                    keys::GROUP_MEMBER,
+                    "2024-03-02T08:00:00Z",
+                    false,
+                ),
                 key(
                     "ApiKey-0000-svc-login",
                     "ci-automation-key",
@@ -640,7 +734,35 @@ impl World {
                     None,
                 ),
                 policy("policy-func-users", FUNCTIONAL, "user-management", &["Viewer"], None, None),
+                policy("policy-func-vpc", FUNCTIONAL, "is", &["Administrator"], None, None),
+                rg_viewer("policy-func-rg", Some(FUNCTIONAL), None, None),
                 policy("policy-viewer-ks", VIEWER, "containers-kubernetes", &["Viewer"], None, None),
+                // Administrator on one cluster only: it does not cover a reset of the target.
+                Policy {
+                    service_instance: Some("c0us1vpc00000000000a".into()),
+                    ..policy(
+                        "policy-viewer-one-cluster",
+                        VIEWER,
+                        "containers-kubernetes",
+                        &["Administrator"],
+                        None,
+                        None,
+                    )
+                },
+                // Through the access group `k8s-us-admins`: us-south only.
+                Policy {
+                    iam_id: None,
+                    access_group_id: Some("AccessGroupId-k8s-us".into()),
+                    ..policy(
+                        "policy-group-us",
+                        "",
+                        "containers-kubernetes",
+                        &["Administrator", "Writer"],
+                        Some("us-south"),
+                        None,
+                    )
+                },
+                rg_viewer("policy-group-rg", None, Some("AccessGroupId-k8s-us"), Some(RG_DEFAULT)),
                 policy("policy-svc-ks-admin", SERVICE_ID, "containers-kubernetes", &["Administrator"], None, None),
                 Policy {
                     id: "policy-admins-all".into(),
@@ -651,14 +773,25 @@ impl World {
                     roles: vec!["Administrator".into(), "Manager".into()],
                     region: None,
                     resource_group_id: None,
+                    ..Policy::default()
                 },
             ],
-            access_groups: vec![AccessGroup {
-                id: "AccessGroupId-admins".into(),
-                name: "account-admins".into(),
-                account_id: a.clone(),
-                members: vec![OWNER.into()],
-            }],
+            access_groups: vec![
+                AccessGroup {
+                    id: "AccessGroupId-admins".into(),
+                    name: "account-admins".into(),
+                    account_id: a.clone(),
+                    members: vec![OWNER.into()],
+                },
+                AccessGroup {
+                    id: "AccessGroupId-k8s-us".into(),
+                    name: "k8s-us-admins".into(),
+                    account_id: a.clone(),
+                    members: vec![GROUP_MEMBER.into()],
+                },
+            ],
+            settings: AccountSettings::default(),
+            apikeys_per_identity: 20,
             refresh_tokens: Vec::new(),
             issued_tokens: Vec::new(),
             token_lifetime_secs: 3600,
@@ -774,10 +907,7 @@ impl World {
             p.account_id == account
                 && (p.iam_id.as_ref().is_some_and(|i| subjects.contains(i))
                     || p.access_group_id.as_ref().is_some_and(|g| subjects.contains(g)))
-                && p.service.as_deref().is_none_or(|s| s == service)
-                && p.region.as_deref().is_none_or(|r| Some(r) == region)
-                && p.resource_group_id.as_deref().is_none_or(|g| Some(g) == rg)
-                && p.roles.iter().any(|r| roles.contains(&r.as_str()))
+                && p.grants(service, roles, region, rg)
         })
     }
 

@@ -126,4 +126,46 @@ impl<'a> IamAccess<'a> {
             self.client.send(Service::IamAccess, Request::get(url)).await?.json(Service::IamAccess)?;
         Ok(list.groups)
     }
+
+    /// `POST /v1/policies`: an access policy for `subject` (an IAM ID or an access group ID)
+    /// with `roles` (role CRNs) on `resource` attributes (name, value). Returns its ID.
+    ///
+    /// # Errors
+    /// API and transport errors. Not idempotent: never retried.
+    pub async fn create_policy(
+        &self,
+        subject: (&str, &str),
+        roles: &[String],
+        resource: &[(String, String)],
+    ) -> Result<String> {
+        let body = serde_json::json!({
+            "type": "access",
+            "subjects": [{"attributes": [{"name": subject.0, "value": subject.1}]}],
+            "roles": roles.iter().map(|r| serde_json::json!({"role_id": r})).collect::<Vec<_>>(),
+            "resources": [{"attributes": resource.iter().map(|(n, v)| serde_json::json!({"name": n, "value": v, "operator": "stringEquals"})).collect::<Vec<_>>()}],
+        });
+        let req = Request::new(reqwest::Method::POST, super::url(&self.base, "/v1/policies"))
+            .body(crate::http::Body::Json(body))
+            .idempotent(false);
+        let p: Policy = self.client.send(Service::IamAccess, req).await?.json(Service::IamAccess)?;
+        Ok(p.id)
+    }
+}
+
+impl Policy {
+    /// The value of a resource attribute, when the policy has it.
+    #[must_use]
+    pub fn resource(&self, name: &str) -> Option<String> {
+        self.resources.iter().flat_map(|r| &r.attributes).find(|a| a.name == name).and_then(|a| match &a.value {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Null => None,
+            other => Some(other.to_string()),
+        })
+    }
+
+    /// The role names it grants (the last part of each role CRN: `Administrator`, `Writer`).
+    #[must_use]
+    pub fn role_names(&self) -> Vec<&str> {
+        self.roles.iter().filter_map(|r| r.role_id.rsplit(':').next()).collect()
+    }
 }

@@ -193,4 +193,46 @@ impl<'a> IamIdentity<'a> {
     pub async fn delete(&self, id: &ApiKeyId) -> Result<()> {
         self.call(reqwest::Method::DELETE, format!("/v1/apikeys/{}", super::segment(id.as_str()))).await
     }
+
+    /// `GET /v1/accounts/{account}/settings/identity`: whether creating user API keys is
+    /// restricted (`restrict_create_platform_apikey`: `RESTRICTED`, `NOT_RESTRICTED`,
+    /// `NOT_SET`).
+    ///
+    /// # Errors
+    /// API and transport errors.
+    pub async fn api_key_creation_restricted(&self, account: &AccountId) -> Result<bool> {
+        let path = format!("/v1/accounts/{}/settings/identity", super::segment(account.as_str()));
+        let v: serde_json::Value = self
+            .client
+            .send(Service::IamIdentity, Request::get(super::url(&self.base, &path)))
+            .await?
+            .json(Service::IamIdentity)?;
+        Ok(v.get("restrict_create_platform_apikey").and_then(serde_json::Value::as_str) == Some("RESTRICTED"))
+    }
+
+    /// `GET /v1/accounts/{account}/limits/identity?apikeys_per_identity=IAM_ID`: (limit, count)
+    /// of API keys for one identity.
+    ///
+    /// # Errors
+    /// API and transport errors; a body without the numbers.
+    pub async fn api_key_quota(&self, account: &AccountId, iam_id: &IamId) -> Result<(u64, u64)> {
+        let mut url =
+            super::url(&self.base, &format!("/v1/accounts/{}/limits/identity", super::segment(account.as_str())));
+        url.query_pairs_mut().append_pair("apikeys_per_identity", iam_id.as_str());
+        let v: serde_json::Value =
+            self.client.send(Service::IamIdentity, Request::get(url)).await?.json(Service::IamIdentity)?;
+        let per = &v["apikeys_per_identity"];
+        let limit = per["limit"].as_u64();
+        let count = per["identities"]
+            .as_array()
+            .and_then(|a| a.iter().find(|i| i["iam_id"] == iam_id.as_str()))
+            .and_then(|i| i["count"].as_u64());
+        match (limit, count) {
+            (Some(l), Some(c)) => Ok((l, c)),
+            _ => Err(crate::error::Error::BadResponse {
+                service: Service::IamIdentity,
+                detail: String::from("no API key limit for the identity"),
+            }),
+        }
+    }
 }

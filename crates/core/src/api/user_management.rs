@@ -80,4 +80,42 @@ impl<'a> UserManagement<'a> {
             Err(e) => Err(e),
         }
     }
+
+    /// The IAM ID of the member whose email is `email` (any case), reading the user list page
+    /// by page (`next_url` carries `_start`).
+    ///
+    /// # Errors
+    /// API and transport errors; `Ok(None)` when no visible member has that email.
+    pub async fn find_by_email(&self, account: &AccountId, email: &str) -> Result<Option<IamId>> {
+        let mut start: Option<String> = None;
+        for _ in 0..1000 {
+            let mut url = super::url(&self.base, &format!("/v2/accounts/{}/users", super::segment(account.as_str())));
+            {
+                let mut q = url.query_pairs_mut();
+                q.append_pair("limit", "100");
+                if let Some(s) = &start {
+                    q.append_pair("_start", s);
+                }
+            }
+            let v: serde_json::Value =
+                self.client.send(Service::UserManagement, Request::get(url)).await?.json(Service::UserManagement)?;
+            let found = v["resources"].as_array().and_then(|users| {
+                users.iter().find(|u| u["email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email.trim())))
+            });
+            if let Some(id) = found.and_then(|u| u["iam_id"].as_str()) {
+                return Ok(Some(IamId::new(id)));
+            }
+            start = v["next_url"].as_str().and_then(|n| {
+                url::Url::parse(&format!("http://x{n}"))
+                    .ok()?
+                    .query_pairs()
+                    .find(|(k, _)| k == "_start")
+                    .map(|(_, v)| v.into_owned())
+            });
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(None)
+    }
 }

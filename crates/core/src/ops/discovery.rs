@@ -67,13 +67,15 @@ pub struct Scope {
 pub fn regions(raw: &[String]) -> Result<Vec<Region>> {
     let mut out: Vec<Region> = Vec::new();
     let mut bad = Vec::new();
-    for r in raw.iter().flat_map(|r| r.split(',')).map(|r| r.trim().to_ascii_lowercase()).filter(|r| !r.is_empty()) {
+    for given in raw.iter().flat_map(|r| r.split(',')).map(str::trim).filter(|r| !r.is_empty()) {
+        // Region names are lowercase; `US-South` is a typing slip. Errors keep the spelling.
+        let r = given.to_ascii_lowercase();
         if KNOWN_REGIONS.contains(&r.as_str()) {
             if !out.iter().any(|x| x.as_str() == r) {
                 out.push(Region::new(r));
             }
         } else {
-            bad.push(r);
+            bad.push(given.to_owned());
         }
     }
     if bad.is_empty() {

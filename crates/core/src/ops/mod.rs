@@ -3,6 +3,7 @@
 //! A plan only reads (IAM, Resource Manager, the containers API); executing it writes. The
 //! binary shows the plan, asks for confirmation, then executes: the core never prints.
 
+pub mod check;
 pub mod discovery;
 pub mod info;
 pub mod lock;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::api::containers::Containers;
+use crate::api::iam_access::IamAccess;
 use crate::api::iam_identity::IamIdentity;
 use crate::api::resource_manager::ResourceManager;
 use crate::api::user_management::UserManagement;
@@ -108,6 +110,12 @@ impl Session {
     #[must_use]
     pub fn iam_identity(&self) -> IamIdentity<'_> {
         IamIdentity::new(&self.client, self.ctx.endpoints.iam_identity().clone())
+    }
+
+    /// IAM Policy Management and Access Groups.
+    #[must_use]
+    pub fn iam_access(&self) -> IamAccess<'_> {
+        IamAccess::new(&self.client, self.ctx.endpoints.iam_access().clone())
     }
 
     /// User Management.

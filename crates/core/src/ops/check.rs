@@ -1,0 +1,542 @@
+//! `check`: may an identity reset the cluster API key of a target, and does it have what the
+//! clusters need from the key's owner? Evaluated client-side from the identity's IAM policies
+//! (direct and through access groups), the account's API-key settings and the identity's key
+//! quota; IBM's authorization service for providers is not open to ordinary tokens.
+//!
+//! The policy model, as IBM documents it (IAM policy management, platform-services-go-sdk):
+//! a policy grants roles (role CRNs ending in `role:NAME` or `serviceRole:NAME`) on resources
+//! described by attributes. Empty attributes widen the scope: no `region` is every region, no
+//! `resourceGroupId` every group; no `serviceName` is every service, narrowed by `serviceType`
+//! (`service`: not the account-management services such as IAM Identity; `platform_service`:
+//! only those). A policy on one `serviceInstance` (one cluster) does not cover a region-wide
+//! action. `resourceType=resource-group` grants access to resource groups themselves.
+//! All of this is decided in [`grants`] and nowhere else.
+//!
+//! INFERRED: `GET /v1/policies?iam_id=` returns only policies whose subject is that IAM ID, so
+//! access-group policies are read per group. "Only policies the caller may read are returned":
+//! an empty list for someone else is "unknown", never "missing".
+
+use serde::Serialize;
+
+use super::{Session, Target};
+use crate::api::iam_access::Policy;
+use crate::error::{Error, Result, clause};
+use crate::types::{AccountId, IamId, IdentityKind, Region, ResourceGroup};
+
+/// Services whose policies "all services" (`serviceType=service`) does not cover.
+const ACCOUNT_MANAGEMENT: [&str; 5] =
+    ["iam-identity", "iam-access-management", "iam-groups", "user-management", "billing"];
+
+/// Platform roles (the rest are service roles).
+const PLATFORM_ROLES: [&str; 4] = ["Administrator", "Operator", "Editor", "Viewer"];
+
+/// The role CRN of a role name on a service.
+#[must_use]
+pub fn role_crn(service: Option<&str>, role: &str) -> String {
+    if PLATFORM_ROLES.contains(&role) {
+        format!("crn:v1:bluemix:public:iam::::role:{role}")
+    } else {
+        format!("crn:v1:bluemix:public:{}::::serviceRole:{role}", service.unwrap_or("iam"))
+    }
+}
+
+/// What a requirement is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Purpose {
+    /// Running the reset.
+    Reset,
+    /// Owning the key (what the clusters need from it).
+    Own,
+}
+
+/// The access a missing requirement needs: roles on a service in a region and group, or on a
+/// resource group itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Grant {
+    /// Role names.
+    pub roles: Vec<String>,
+    /// Service name, for service access.
+    pub service: Option<String>,
+    /// Region scope.
+    pub region: Option<String>,
+    /// Resource group scope (ID).
+    pub resource_group_id: Option<String>,
+    /// Resource group scope (name, for commands).
+    pub resource_group_name: Option<String>,
+    /// `resource-group` for access to a group itself.
+    pub resource_type: Option<String>,
+}
+
+/// Where a requirement stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "state")]
+pub enum State {
+    /// Met, and by what (a policy ID, the quota figures).
+    Met {
+        /// What satisfies it.
+        by: String,
+    },
+    /// Missing; what would satisfy it.
+    Missing {
+        /// What to do, when access would fix it.
+        grant: Option<Grant>,
+        /// Why, in words.
+        detail: String,
+    },
+    /// Could not be established.
+    Unknown {
+        /// Why.
+        reason: String,
+    },
+    /// Cannot be read through IAM at all; how to check it by hand.
+    NotCheckable {
+        /// How.
+        how: String,
+    },
+}
+
+/// One requirement.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Requirement {
+    /// Stable code.
+    pub code: &'static str,
+    /// Reset or own.
+    pub purpose: Purpose,
+    /// What is required, in words.
+    pub what: String,
+    /// Where it stands.
+    #[serde(flatten)]
+    pub state: State,
+}
+
+/// One target's requirements.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetCheck {
+    /// Region and group.
+    pub target: Target,
+    /// The requirements.
+    pub requirements: Vec<Requirement>,
+}
+
+/// The identity checked.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Identity {
+    /// IAM ID.
+    pub iam_id: IamId,
+    /// User, service ID, trusted profile.
+    pub kind: Option<IdentityKind>,
+    /// How it was named (email, ID).
+    pub display: String,
+    /// Whether it is the caller.
+    pub is_caller: bool,
+}
+
+/// The report.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckReport {
+    /// The account.
+    pub account: AccountId,
+    /// Who was checked.
+    pub identity: Identity,
+    /// Per target.
+    pub targets: Vec<TargetCheck>,
+}
+
+impl CheckReport {
+    /// Whether anything is missing.
+    #[must_use]
+    pub fn missing(&self) -> bool {
+        self.targets.iter().flat_map(|t| &t.requirements).any(|r| matches!(r.state, State::Missing { .. }))
+    }
+
+    /// Whether a requirement to reset is missing for any target.
+    #[must_use]
+    pub fn reset_blocked(&self) -> bool {
+        self.targets
+            .iter()
+            .flat_map(|t| &t.requirements)
+            .any(|r| r.purpose == Purpose::Reset && matches!(r.state, State::Missing { .. }))
+    }
+}
+
+/// Which identity to check.
+#[derive(Debug, Clone)]
+pub enum Subject {
+    /// The caller.
+    Caller,
+    /// An IAM ID.
+    IamId(String),
+    /// A user, by email.
+    User(String),
+    /// A service ID (`ServiceId-...` or `iam-ServiceId-...`).
+    ServiceId(String),
+}
+
+/// Whether `p` grants one of `roles` on `service` in `region` / `group` (service access), the
+/// one place that reads the policy model.
+#[must_use]
+pub fn grants(p: &Policy, service: &str, roles: &[&str], region: &Region, group: &ResourceGroup) -> bool {
+    let attr = |n: &str| p.resource(n);
+    let service_ok = match (attr("serviceName"), attr("serviceType").as_deref()) {
+        (Some(s), _) => s == service,
+        (None, Some("service")) => !ACCOUNT_MANAGEMENT.contains(&service),
+        (None, Some("platform_service")) => ACCOUNT_MANAGEMENT.contains(&service),
+        (None, _) => true,
+    };
+    service_ok
+        && attr("serviceInstance").is_none()
+        && attr("resourceType").is_none()
+        && attr("region").is_none_or(|r| r == region.as_str())
+        && attr("resourceGroupId").is_none_or(|g| g == group.id.as_str())
+        && p.role_names().iter().any(|r| roles.contains(r))
+}
+
+/// Whether `p` grants one of `roles` on the resource group itself.
+#[must_use]
+pub fn grants_on_group(p: &Policy, roles: &[&str], group: &ResourceGroup) -> bool {
+    let attr = |n: &str| p.resource(n);
+    let unscoped = attr("serviceName").is_none()
+        && attr("serviceType").is_none()
+        && attr("serviceInstance").is_none()
+        && attr("resourceType").is_none();
+    let on_groups = attr("resourceType").as_deref() == Some("resource-group")
+        && attr("resource").is_none_or(|r| r == group.id.as_str());
+    (unscoped || on_groups) && p.role_names().iter().any(|r| roles.contains(r))
+}
+
+/// What was read about the identity, once for all targets.
+struct Access {
+    policies: Option<Vec<Policy>>,
+    unknown: Option<String>,
+    restricted: std::result::Result<bool, String>,
+    quota: std::result::Result<(u64, u64), String>,
+}
+
+async fn read_access(session: &Session, account: &AccountId, id: &IamId, is_caller: bool) -> Access {
+    let access = session.iam_access();
+    let mut unknown = None;
+    let policies = match access.policies(account, Some(id), None).await {
+        Ok(mut direct) => {
+            match access.groups_of(account, id).await {
+                Ok(groups) => {
+                    for g in groups {
+                        match access.policies(account, None, Some(&g.id)).await {
+                            Ok(p) => direct.extend(p),
+                            Err(e) => {
+                                unknown = Some(format!(
+                                    "the policies of access group {} could not be read: {}",
+                                    g.name,
+                                    clause(&e.to_string())
+                                ));
+                            }
+                        }
+                    }
+                }
+                Err(e) => unknown = Some(format!("the access groups could not be read: {}", clause(&e.to_string()))),
+            }
+            if direct.is_empty() && !is_caller {
+                unknown = Some(String::from(
+                    "no policy of this identity is visible to you; you may not be allowed to read them",
+                ));
+            }
+            Some(direct)
+        }
+        Err(e) => {
+            unknown = Some(format!("the policies could not be read: {}", clause(&e.to_string())));
+            None
+        }
+    };
+    let identity = session.iam_identity();
+    let restricted = identity.api_key_creation_restricted(account).await.map_err(|e| clause(&e.to_string()).to_owned());
+    let quota = identity.api_key_quota(account, id).await.map_err(|e| clause(&e.to_string()).to_owned());
+    Access { policies, unknown, restricted, quota }
+}
+
+fn service_requirement(
+    access: &Access,
+    code: &'static str,
+    purpose: Purpose,
+    what: String,
+    grant: Grant,
+    target: &Target,
+) -> Requirement {
+    let service = grant.service.clone().unwrap_or_default();
+    let roles: Vec<&str> = grant.roles.iter().map(String::as_str).collect();
+    let on_group = grant.resource_type.is_some();
+    let state = match &access.policies {
+        Some(ps) => {
+            let by = ps.iter().find(|p| {
+                if on_group {
+                    grants_on_group(p, &roles, &target.resource_group)
+                } else {
+                    grants(p, &service, &roles, &target.region, &target.resource_group)
+                }
+            });
+            match (by, &access.unknown) {
+                (Some(p), _) => State::Met { by: format!("policy {}", p.id) },
+                (None, Some(why)) => State::Unknown { reason: why.clone() },
+                (None, None) => State::Missing { grant: Some(grant), detail: String::from("no policy grants it") },
+            }
+        }
+        None => State::Unknown { reason: access.unknown.clone().unwrap_or_default() },
+    };
+    Requirement { code, purpose, what, state }
+}
+
+/// Checks `subject` against every target.
+///
+/// # Errors
+/// Unknown regions or groups (before any other request), an identity that cannot be found,
+/// errors reading the targets' clusters.
+pub async fn check(session: &Session, subject: &Subject, regions: &[String], groups: &[String]) -> Result<CheckReport> {
+    let valid_regions = super::discovery::regions(regions)?;
+    let caller = session.caller().await?;
+    let account = caller.account.clone();
+    let targets: Vec<Target> = if regions.is_empty() && groups.is_empty() {
+        vec![session.target(&caller, None, None).await?]
+    } else {
+        let all = session.resource_manager().list(&account).await?;
+        let gs = if groups.is_empty() {
+            vec![session.resource_group(&account, None).await?]
+        } else {
+            super::discovery::groups(groups, &all)?
+        };
+        let rs = if valid_regions.is_empty() { vec![session.region(None)?] } else { valid_regions };
+        rs.iter().flat_map(|r| gs.iter().map(|g| Target { region: r.clone(), resource_group: g.clone() })).collect()
+    };
+    let (iam_id, display) = match subject {
+        Subject::Caller => (caller.iam_id.clone().ok_or(Error::NoAccount)?, caller.display.clone()),
+        Subject::IamId(i) => (IamId::new(i.trim()), i.trim().to_owned()),
+        Subject::ServiceId(s) => {
+            let s = s.trim();
+            let id = if s.starts_with("iam-") { s.to_owned() } else { format!("iam-{s}") };
+            (IamId::new(id), s.to_owned())
+        }
+        Subject::User(email) => match session.user_management().find_by_email(&account, email).await? {
+            Some(id) => (id, email.trim().to_owned()),
+            None => return Err(Error::UnknownUser(email.trim().to_owned())),
+        },
+    };
+    let kind = IdentityKind::from_iam_id(iam_id.as_str());
+    let is_caller = caller.iam_id.as_ref() == Some(&iam_id);
+    let access = read_access(session, &account, &iam_id, is_caller).await;
+    let mut out = Vec::new();
+    for target in targets {
+        let clusters = session.containers(Some(&target.region))?.clusters(Some(&target.resource_group.id)).await;
+        let svc = |roles: &[&str], service: &str, scoped: bool| Grant {
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            service: Some(service.to_owned()),
+            region: scoped.then(|| target.region.to_string()),
+            resource_group_id: scoped.then(|| target.resource_group.id.to_string()),
+            resource_group_name: scoped.then(|| target.resource_group.name.clone()),
+            resource_type: None,
+        };
+        let mut reqs = vec![service_requirement(
+            &access,
+            "reset-administrator",
+            Purpose::Reset,
+            String::from("Administrator platform role on Kubernetes Service in the region and resource group"),
+            svc(&["Administrator"], "containers-kubernetes", true),
+            &target,
+        )];
+        if kind == Some(IdentityKind::ServiceId) {
+            reqs.push(service_requirement(
+                &access,
+                "iam-identity-operator",
+                Purpose::Reset,
+                String::from("Operator platform role on IAM Identity (a service ID creates the key)"),
+                Grant { roles: vec![String::from("Operator")], ..svc(&["Operator"], "iam-identity", false) },
+                &target,
+            ));
+        }
+        match &access.restricted {
+            Ok(true) => reqs.push(service_requirement(
+                &access,
+                "api-key-creator",
+                Purpose::Reset,
+                String::from("User API key creator role on IAM Identity (the account restricts API key creation)"),
+                svc(&["UserApiKeyCreator"], "iam-identity", false),
+                &target,
+            )),
+            Ok(false) => {}
+            Err(why) => reqs.push(Requirement {
+                code: "api-key-creator",
+                purpose: Purpose::Reset,
+                what: String::from("User API key creator role, if the account restricts API key creation"),
+                state: State::Unknown { reason: format!("the account settings could not be read: {why}") },
+            }),
+        }
+        reqs.push(Requirement {
+            code: "api-key-quota",
+            purpose: Purpose::Reset,
+            what: String::from("Room for one more API key under the identity's limit"),
+            state: match &access.quota {
+                Ok((limit, count)) if count < limit => State::Met { by: format!("{count} of {limit} keys") },
+                Ok((limit, count)) => State::Missing {
+                    grant: None,
+                    detail: format!("{count} of {limit} keys: delete an obsolete key first"),
+                },
+                Err(why) => State::Unknown { reason: format!("the key quota could not be read: {why}") },
+            },
+        });
+        reqs.push(service_requirement(
+            &access,
+            "service-writer",
+            Purpose::Own,
+            String::from("Writer or Manager service role on Kubernetes Service in the region and resource group"),
+            svc(&["Writer", "Manager"], "containers-kubernetes", true),
+            &target,
+        ));
+        reqs.push(service_requirement(
+            &access,
+            "resource-group-viewer",
+            Purpose::Own,
+            format!("Viewer role on the resource group {}", target.resource_group.name),
+            Grant {
+                roles: vec![
+                    String::from("Viewer"),
+                    String::from("Operator"),
+                    String::from("Editor"),
+                    String::from("Administrator"),
+                ],
+                service: None,
+                region: None,
+                resource_group_id: Some(target.resource_group.id.to_string()),
+                resource_group_name: Some(target.resource_group.name.clone()),
+                resource_type: Some(String::from("resource-group")),
+            },
+            &target,
+        ));
+        match &clusters {
+            Ok(cs) => {
+                if cs.iter().any(|c| c.provider.starts_with("vpc")) {
+                    reqs.push(service_requirement(
+                        &access,
+                        "vpc-infrastructure",
+                        Purpose::Own,
+                        String::from("Administrator role on VPC Infrastructure Services (VPC clusters)"),
+                        svc(&["Administrator"], "is", false),
+                        &target,
+                    ));
+                }
+                if cs.iter().any(|c| c.provider == "classic") {
+                    reqs.push(Requirement {
+                        code: "classic-infrastructure",
+                        purpose: Purpose::Own,
+                        what: String::from("Classic infrastructure permissions (classic clusters)"),
+                        state: State::NotCheckable {
+                            how: format!(
+                                "classic infrastructure permissions are not in IAM; check them with 'ibmcloud ks infra-permissions get --region {}'",
+                                target.region
+                            ),
+                        },
+                    });
+                }
+            }
+            Err(e) => reqs.push(Requirement {
+                code: "cluster-infrastructure",
+                purpose: Purpose::Own,
+                what: String::from("Infrastructure roles for the target's clusters"),
+                state: State::Unknown {
+                    reason: format!("the clusters could not be listed: {}", clause(&e.to_string())),
+                },
+            }),
+        }
+        out.push(TargetCheck { target, requirements: reqs });
+    }
+    Ok(CheckReport { account, identity: Identity { iam_id, kind, display, is_caller }, targets: out })
+}
+
+/// One policy to create.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedGrant {
+    /// The requirement it fixes.
+    pub code: &'static str,
+    /// The target.
+    pub target: Target,
+    /// The access.
+    pub grant: Grant,
+}
+
+/// The policies that would fix what is missing (one per missing requirement with a grant).
+#[must_use]
+pub fn grant_plan(report: &CheckReport) -> Vec<PlannedGrant> {
+    let mut out: Vec<PlannedGrant> = Vec::new();
+    for t in &report.targets {
+        for r in &t.requirements {
+            if let State::Missing { grant: Some(g), .. } = &r.state
+                && !out.iter().any(|p| &p.grant == g)
+            {
+                out.push(PlannedGrant { code: r.code, target: t.target.clone(), grant: g.clone() });
+            }
+        }
+    }
+    out
+}
+
+/// Creates the planned policies for `identity`, recording each in the audit log. Returns the
+/// created policy IDs, in order; stops at the first failure (the ones before it stay created,
+/// and are in the audit log).
+///
+/// # Errors
+/// The failing creation.
+pub async fn grant(
+    session: &Session,
+    account: &AccountId,
+    identity: &IamId,
+    plan: &[PlannedGrant],
+    audit: Option<&crate::audit::AuditLog>,
+) -> Result<Vec<String>> {
+    let mut created = Vec::new();
+    for p in plan {
+        let g = &p.grant;
+        // The first role is the one to grant (for "Writer or Manager", Writer is enough).
+        let role = g.roles.first().cloned().unwrap_or_default();
+        let mut resource = vec![(String::from("accountId"), account.to_string())];
+        if let Some(s) = &g.service {
+            resource.push((String::from("serviceName"), s.clone()));
+        }
+        if let Some(r) = &g.region {
+            resource.push((String::from("region"), r.clone()));
+        }
+        match &g.resource_type {
+            Some(t) => {
+                resource.push((String::from("resourceType"), t.clone()));
+                if let Some(id) = &g.resource_group_id {
+                    resource.push((String::from("resource"), id.clone()));
+                }
+            }
+            None => {
+                if let Some(id) = &g.resource_group_id {
+                    resource.push((String::from("resourceGroupId"), id.clone()));
+                }
+            }
+        }
+        let result = session
+            .iam_access()
+            .create_policy(("iam_id", identity.as_str()), &[role_crn(g.service.as_deref(), &role)], &resource)
+            .await;
+        let mut r = crate::audit::Record::now("grant", if result.is_ok() { "succeeded" } else { "failed" });
+        r.account = Some(account.to_string());
+        r.region = Some(p.target.region.to_string());
+        r.resource_group_id = Some(p.target.resource_group.id.to_string());
+        r.detail = format!(
+            "{role} on {} for {identity} ({}){}",
+            g.service.as_deref().unwrap_or("the resource group"),
+            p.code,
+            result.as_ref().map(|id| format!(": policy {id}")).unwrap_or_default()
+        );
+        if let Some(log) = audit {
+            log.record(&r);
+        }
+        created.push(result?);
+    }
+    Ok(created)
+}

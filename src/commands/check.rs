@@ -1,0 +1,192 @@
+//! `check`: the permission pre-flight, for the caller or another identity, and `--grant` to
+//! create what is missing. Core evaluates ([`check::check`]); this module renders each
+//! requirement with the exact `ibmcloud iam ...-policy-create` command that would satisfy it.
+
+use cluster_api_key_core::ops::check::{self, CheckReport, Grant, PlannedGrant, State, Subject};
+use cluster_api_key_core::types::IdentityKind;
+use serde_json::Value;
+
+use super::{ExitStatus, Here, Render};
+use crate::cli::CheckArgs;
+use crate::error::{CommandError, to_json};
+use crate::ui::Ui;
+
+/// The `ibmcloud iam` command that grants `g` to the identity.
+pub fn grant_command(ui: &Ui, report: &CheckReport, g: &Grant) -> String {
+    let who = &report.identity;
+    let (verb, name) = match who.kind {
+        Some(IdentityKind::ServiceId) => {
+            ("service-policy-create", who.iam_id.as_str().trim_start_matches("iam-").to_owned())
+        }
+        Some(IdentityKind::TrustedProfile) => ("trusted-profile-policy-create", who.iam_id.to_string()),
+        _ => ("user-policy-create", who.display.clone()),
+    };
+    let mut c = format!("{} iam {verb} {name} --roles {}", ui.cli, g.roles.first().cloned().unwrap_or_default());
+    if let Some(t) = &g.resource_type {
+        c.push_str(&format!(" --resource-type {t}"));
+        if let Some(id) = &g.resource_group_id {
+            c.push_str(&format!(" --resource {id}"));
+        }
+    } else {
+        if let Some(s) = &g.service {
+            c.push_str(&format!(" --service-name {s}"));
+        }
+        if let Some(r) = &g.region {
+            c.push_str(&format!(" --region {r}"));
+        }
+        if let Some(n) = &g.resource_group_name {
+            c.push_str(&format!(" --resource-group-name {n}"));
+        }
+    }
+    c
+}
+
+/// The state of a requirement in a few words, and its detail line.
+pub fn state_text(ui: &Ui, report: &CheckReport, s: &State) -> (&'static str, String) {
+    match s {
+        State::Met { by } => ("met", by.clone()),
+        State::Missing { grant: Some(g), .. } => ("missing", format!("'{}'", grant_command(ui, report, g))),
+        State::Missing { grant: None, detail } => ("missing", detail.clone()),
+        State::Unknown { reason } => ("unknown", reason.clone()),
+        State::NotCheckable { how } => ("not checkable", how.clone()),
+    }
+}
+
+/// Prints the requirements, per target.
+pub fn report_text(ui: &Ui, report: &CheckReport) {
+    for t in &report.targets {
+        ui.say("");
+        ui.say(&format!("{} / {}", ui.entity(t.target.region.as_str()), ui.entity(&t.target.resource_group.name)));
+        let rows: Vec<Vec<String>> = t
+            .requirements
+            .iter()
+            .map(|r| {
+                let (state, _) = state_text(ui, report, &r.state);
+                let purpose = match r.purpose {
+                    check::Purpose::Reset => "to reset",
+                    check::Purpose::Own => "to own the key",
+                };
+                vec![r.what.clone(), purpose.to_owned(), state.to_owned()]
+            })
+            .collect();
+        for l in ui.table_lines(&["Requirement", "For", "State"], &rows) {
+            ui.say(&format!("  {l}"));
+        }
+        for r in &t.requirements {
+            let (state, detail) = state_text(ui, report, &r.state);
+            if state != "met" {
+                ui.say(&format!("  {} ({state}): {}", r.code, ui.highlight(&detail)));
+            }
+        }
+    }
+}
+
+fn with_commands(ui: &Ui, report: &CheckReport) -> Result<Value, CommandError> {
+    let mut v = to_json(report)?;
+    if let Some(targets) = v["targets"].as_array_mut() {
+        for (t, tc) in targets.iter_mut().zip(&report.targets) {
+            if let Some(reqs) = t["requirements"].as_array_mut() {
+                for (r, rc) in reqs.iter_mut().zip(&tc.requirements) {
+                    if let State::Missing { grant: Some(g), .. } = &rc.state {
+                        r["command"] = Value::from(grant_command(ui, report, g));
+                    }
+                }
+            }
+        }
+    }
+    Ok(v)
+}
+
+struct Outcome {
+    ui: Ui,
+    report: CheckReport,
+    /// With --grant: the plan, what was created, and the check after.
+    granted: Option<(Vec<PlannedGrant>, Vec<String>, bool)>,
+}
+
+impl Render for Outcome {
+    fn json(&self) -> Result<Value, CommandError> {
+        let mut v = with_commands(&self.ui, &self.report)?;
+        if let Some((plan, created, dry)) = &self.granted {
+            v["grant"] = serde_json::json!({"dryRun": dry, "planned": to_json(plan)?, "createdPolicyIds": created});
+        }
+        Ok(v)
+    }
+
+    fn text(&self, ui: &Ui) {
+        ui.ok();
+        let who = &self.report.identity;
+        ui.say(&format!(
+            "Identity: {}{}",
+            who.display,
+            if who.display == who.iam_id.as_str() { String::new() } else { format!(" ({})", who.iam_id) }
+        ));
+        report_text(ui, &self.report);
+        if let Some((plan, created, dry)) = &self.granted {
+            ui.say("");
+            if *dry {
+                ui.say(&format!("Dry run: {} policies would be created; nothing was changed.", plan.len()));
+            } else {
+                ui.say(&format!(
+                    "Created {} policies: {}. The check above is the one after.",
+                    created.len(),
+                    created.join(", ")
+                ));
+            }
+        }
+        ui.say("");
+        ui.say(if self.report.missing() { "Something is missing." } else { "Nothing is missing." });
+    }
+
+    fn status(&self) -> ExitStatus {
+        if self.report.missing() { ExitStatus::Findings } else { ExitStatus::Success }
+    }
+}
+
+/// Runs `check`.
+///
+/// # Errors
+/// Usage errors for unknown regions, groups and users; errors reading the account; a failed
+/// policy creation.
+pub async fn run(here: &Here, ui: &Ui, args: &CheckArgs) -> Result<Box<dyn Render>, CommandError> {
+    let subject = match (&args.iam_id, &args.user, &args.service_id) {
+        (Some(i), _, _) => Subject::IamId(i.clone()),
+        (_, Some(u), _) => Subject::User(u.clone()),
+        (_, _, Some(s)) => Subject::ServiceId(s.clone()),
+        _ => Subject::Caller,
+    };
+    ui.progress("Reading the identity's policies, access groups and API key settings...");
+    let report = check::check(&here.session, &subject, &args.region, &args.resource_group).await?;
+    if !args.grant {
+        return Ok(Box::new(Outcome { ui: ui.clone(), report, granted: None }));
+    }
+    let plan = check::grant_plan(&report);
+    if plan.is_empty() || args.dry_run {
+        if !ui.json {
+            for p in &plan {
+                ui.say(&format!(
+                    "Would create: {}",
+                    ui.command(&format!("'{}'", grant_command(ui, &report, &p.grant)))
+                ));
+            }
+        }
+        return Ok(Box::new(Outcome { ui: ui.clone(), report, granted: Some((plan, Vec::new(), true)) }));
+    }
+    if !ui.json {
+        ui.say("");
+        ui.say("The policies to create:");
+        for p in &plan {
+            ui.say(&format!("  {}", ui.command(&format!("'{}'", grant_command(ui, &report, &p.grant)))));
+        }
+        ui.say("");
+    }
+    if !args.force && !ui.confirm(&format!("Create {} policies for {}?", plan.len(), report.identity.display))? {
+        return Ok(Box::new(Outcome { ui: ui.clone(), report, granted: Some((plan, Vec::new(), true)) }));
+    }
+    ui.progress("Creating the policies...");
+    let created =
+        check::grant(&here.session, &report.account, &report.identity.iam_id, &plan, here.audit.as_ref()).await?;
+    ui.progress("Checking again...");
+    let after = check::check(&here.session, &subject, &args.region, &args.resource_group).await?;
+    Ok(Box::new(Outcome { ui: ui.clone(), report: after, granted: Some((plan, created, false)) }))
+}
