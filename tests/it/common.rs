@@ -95,7 +95,17 @@ impl TestEnv {
     /// Logs in with an API key of the world, as `ibmcloud login --apikey` would, and writes a
     /// CLI config (shaped like the Go CLI's `config.json`) targeting `region`.
     pub fn login(&self, api_key: &str, region: Option<&str>) {
-        let (access, refresh) = self.handle().login(api_key).expect("login");
+        let tokens = self.handle().login(api_key).expect("login");
+        self.login_with(tokens, region);
+    }
+
+    /// Logs in as an identity without an API key (a trusted profile).
+    pub fn login_as(&self, iam_id: &str, region: Option<&str>) {
+        let tokens = self.handle().login_as(iam_id).expect("login");
+        self.login_with(tokens, region);
+    }
+
+    fn login_with(&self, (access, refresh): (String, String), region: Option<&str>) {
         let cfg = json!({
             "APIEndpoint": "https://cloud.ibm.com",
             "IsPrivate": false,

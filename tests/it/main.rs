@@ -4,6 +4,8 @@
 
 mod common;
 
+/// `check`: the permission pre-flight.
+mod check;
 /// The command line: usage, help, colour.
 mod cli;
 /// The CLI config under concurrency and crashes.

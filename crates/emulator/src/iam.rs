@@ -116,6 +116,13 @@ pub fn login_with_api_key(shared: &Shared, api_key: &str) -> Result<Tokens, Resp
     Ok(tokens)
 }
 
+/// Tokens for an identity that logs in without an API key of its own (a trusted profile, as
+/// `ibmcloud login --profile` gives one).
+pub fn login_as(shared: &Shared, iam_id: &str) -> Option<Tokens> {
+    let mut world = shared.world();
+    mint(shared, &mut world, iam_id)
+}
+
 fn token_body(t: &Tokens) -> Value {
     let mut v = json!({
         "access_token": t.access_token,

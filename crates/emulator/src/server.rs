@@ -110,6 +110,13 @@ impl Handle {
         lock(&self.shared.stats).get(key).copied().unwrap_or(0)
     }
 
+    /// Logs in as `iam_id` without an API key (a trusted profile), returning
+    /// `(access_token, refresh_token)`; `None` for an unknown or inactive identity.
+    #[must_use]
+    pub fn login_as(&self, iam_id: &str) -> Option<(String, String)> {
+        crate::iam::login_as(&self.shared, iam_id).map(|t| (t.access_token, t.refresh_token))
+    }
+
     /// Moves the emulator's clock.
     pub fn advance_clock(&self, secs: i64) {
         self.shared.world().clock_offset_secs += secs;
