@@ -21,6 +21,17 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> String {
         Code::OwnerNotInAccount | Code::OwnerInactive => {
             format!("Reset the key now, as a functional ID, before the clusters break: {reset}.")
         }
+        Code::OwnerLacksRoles => {
+            let id = t
+                .owner
+                .as_ref()
+                .and_then(|o| o.iam_id.as_ref())
+                .map_or_else(|| String::from("IAM_ID"), ToString::to_string);
+            format!(
+                "Grant them ('{me} check --region {} -g {} --iam-id {id} --grant') or reset as an identity that has them: {reset}.",
+                t.region, t.resource_group_name
+            )
+        }
         Code::OwnerUnknown => String::from(
             "Run status as a user with a User Management role (Viewer is enough) to see the owner's state, or ask an account administrator.",
         ),

@@ -268,3 +268,21 @@ fn the_text_report_is_reviewed_as_a_snapshot() {
     r.exits(3);
     crate::assert_output!(env, "status-default-world", &r.stdout);
 }
+
+#[test]
+fn an_owner_without_the_roles_the_clusters_need_is_critical_when_it_can_be_read() {
+    // The account owner reads every policy: Dave Departed has none.
+    let env = logged_in(keys::OWNER);
+    let (_, v) = json(&env, &["--region", "us-south"]);
+    let dave = target(&v, "us-south", "Default");
+    let lacks =
+        dave["findings"].as_array().unwrap().iter().find(|f| f["code"] == "owner-lacks-roles").expect("a finding");
+    assert_eq!(lacks["severity"], "critical");
+    assert!(lacks["detail"].as_str().unwrap().contains("Writer or Manager on Kubernetes Service"), "{lacks}");
+    assert!(lacks["action"].as_str().unwrap().contains(&format!("--iam-id {} --grant", world::DEPARTED)), "{lacks}");
+    assert!(!codes(target(&v, "us-south", "production")).contains(&"owner-lacks-roles"), "the functional ID has them");
+    // The functional ID cannot read Dave's policies: no finding rather than a false one.
+    let env = logged_in(keys::FUNCTIONAL);
+    let (_, v) = json(&env, &["--region", "us-south"]);
+    assert!(!codes(target(&v, "us-south", "Default")).contains(&"owner-lacks-roles"));
+}

@@ -644,7 +644,7 @@ async fn user_management_states_pages_and_visibility() {
         seen.extend(v["resources"].as_array().unwrap().iter().map(|u| u["iam_id"].as_str().unwrap().to_owned()));
         next = v["next_url"].as_str().map(str::to_owned);
     }
-    assert_eq!(seen.len(), 5, "{seen:?}");
+    assert_eq!(seen.len(), 6, "{seen:?}");
     assert!(!seen.contains(&world::REMOVED.to_owned()));
     let (_, v) = t.get(&ot, &format!("{base}/{}", world::DEPARTED), &[]).await;
     assert_eq!(v["state"], "IAMID_INVALID");

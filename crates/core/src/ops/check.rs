@@ -218,7 +218,18 @@ struct Access {
     quota: std::result::Result<(u64, u64), String>,
 }
 
-async fn read_access(session: &Session, account: &AccountId, id: &IamId, is_caller: bool) -> Access {
+/// An identity's policies, direct and through its access groups, as far as they can be read.
+#[derive(Debug, Clone)]
+pub struct Policies {
+    /// The policies, when they could be listed.
+    pub list: Option<Vec<Policy>>,
+    /// Why the list may be incomplete or empty for lack of visibility.
+    pub unknown: Option<String>,
+}
+
+/// Reads an identity's policies (direct and through its access groups).
+pub async fn read_policies(session: &Session, account: &AccountId, id: &IamId, caller: Option<&IamId>) -> Policies {
+    let is_caller = caller == Some(id);
     let access = session.iam_access();
     let mut unknown = None;
     let policies = match access.policies(account, Some(id), None).await {
@@ -240,7 +251,9 @@ async fn read_access(session: &Session, account: &AccountId, id: &IamId, is_call
                 }
                 Err(e) => unknown = Some(format!("the access groups could not be read: {}", clause(&e.to_string()))),
             }
-            if direct.is_empty() && !is_caller {
+            // An empty list proves nothing unless the caller demonstrably reads other
+            // identities' policies (the account's list shows a policy that is not theirs).
+            if direct.is_empty() && !is_caller && !reads_others(session, account, caller).await {
                 unknown = Some(String::from(
                     "no policy of this identity is visible to you; you may not be allowed to read them",
                 ));
@@ -252,6 +265,49 @@ async fn read_access(session: &Session, account: &AccountId, id: &IamId, is_call
             None
         }
     };
+    Policies { list: policies, unknown }
+}
+
+/// Whether the caller can read policies of identities other than themself.
+async fn reads_others(session: &Session, account: &AccountId, caller: Option<&IamId>) -> bool {
+    let Ok(all) = session.iam_access().policies(account, None, None).await else { return false };
+    all.iter().any(|p| {
+        p.subjects
+            .iter()
+            .flat_map(|s| &s.attributes)
+            .any(|a| a.name == "iam_id" && a.value.as_str().is_some_and(|v| Some(v) != caller.map(IamId::as_str)))
+    })
+}
+
+/// What the clusters of `target` need from the key's owner that `policies` do not grant:
+/// `None` when that cannot be told (the policies could not be read).
+#[must_use]
+pub fn owner_lacks(policies: &Policies, target: &Target, vpc: bool) -> Option<Vec<String>> {
+    let list = policies.list.as_ref()?;
+    if policies.unknown.is_some() {
+        return None;
+    }
+    let mut lacks = Vec::new();
+    if !list
+        .iter()
+        .any(|p| grants(p, "containers-kubernetes", &["Writer", "Manager"], &target.region, &target.resource_group))
+    {
+        lacks.push(String::from("Writer or Manager on Kubernetes Service"));
+    }
+    if !list
+        .iter()
+        .any(|p| grants_on_group(p, &["Viewer", "Operator", "Editor", "Administrator"], &target.resource_group))
+    {
+        lacks.push(format!("Viewer on the resource group {}", target.resource_group.name));
+    }
+    if vpc && !list.iter().any(|p| grants(p, "is", &["Administrator"], &target.region, &target.resource_group)) {
+        lacks.push(String::from("Administrator on VPC Infrastructure Services"));
+    }
+    Some(lacks)
+}
+
+async fn read_access(session: &Session, account: &AccountId, id: &IamId, caller: Option<&IamId>) -> Access {
+    let Policies { list: policies, unknown } = read_policies(session, account, id, caller).await;
     let identity = session.iam_identity();
     let restricted = identity.api_key_creation_restricted(account).await.map_err(|e| clause(&e.to_string()).to_owned());
     let quota = identity.api_key_quota(account, id).await.map_err(|e| clause(&e.to_string()).to_owned());
@@ -325,7 +381,7 @@ pub async fn check(session: &Session, subject: &Subject, regions: &[String], gro
     };
     let kind = IdentityKind::from_iam_id(iam_id.as_str());
     let is_caller = caller.iam_id.as_ref() == Some(&iam_id);
-    let access = read_access(session, &account, &iam_id, is_caller).await;
+    let access = read_access(session, &account, &iam_id, caller.iam_id.as_ref()).await;
     let mut out = Vec::new();
     for target in targets {
         let clusters = session.containers(Some(&target.region))?.clusters(Some(&target.resource_group.id)).await;

@@ -42,6 +42,9 @@ pub enum Code {
     OwnerNotInAccount,
     /// The owner is in the account but not active.
     OwnerInactive,
+    /// The owner lacks roles the clusters need from the key (when the owner's policies can be
+    /// read).
+    OwnerLacksRoles,
     /// The owner (or their state) could not be established.
     OwnerUnknown,
     /// The key is older than `--max-age`.
@@ -63,7 +66,7 @@ impl Code {
     #[must_use]
     pub fn severity(self) -> Severity {
         match self {
-            Self::NoKey | Self::OwnerNotInAccount | Self::OwnerInactive => Severity::Critical,
+            Self::NoKey | Self::OwnerNotInAccount | Self::OwnerInactive | Self::OwnerLacksRoles => Severity::Critical,
             Self::OwnerUnknown | Self::KeyTooOld | Self::PersonalOwner | Self::KeyLocked | Self::KeyDisabled => {
                 Severity::Warning
             }
@@ -72,10 +75,11 @@ impl Code {
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::NoKey,
         Self::OwnerNotInAccount,
         Self::OwnerInactive,
+        Self::OwnerLacksRoles,
         Self::OwnerUnknown,
         Self::KeyTooOld,
         Self::PersonalOwner,
@@ -357,10 +361,44 @@ pub async fn status(session: &Session, opts: &Options, reporter: &dyn Reporter) 
         .collect()
         .await;
 
+    // What each owner of clusters' key may do: one policy read per distinct owner.
+    let mut key_owners: Vec<IamId> = Vec::new();
+    for o in owners.iter().flatten() {
+        if let Some(id) = &o.iam_id
+            && !key_owners.contains(id)
+        {
+            key_owners.push(id.clone());
+        }
+    }
+    let caller_id = caller.iam_id.clone();
+    let owner_policies: BTreeMap<IamId, super::check::Policies> = stream::iter(key_owners)
+        .map(|id| {
+            let caller_id = caller_id.clone();
+            async move {
+                let p = super::check::read_policies(session, account_id, &id, caller_id.as_ref()).await;
+                (id, p)
+            }
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect()
+        .await;
+
     let now = SystemTime::now();
     let mut targets = Vec::with_capacity(found.len());
     for (f, o) in found.into_iter().zip(owners) {
-        targets.push(judge(f, o, &memberships, &account.key_scope, opts, now));
+        let lacks = match (&o, f.clusters.is_empty()) {
+            (Ok(owner), false) => owner.iam_id.as_ref().and_then(|id| owner_policies.get(id)).and_then(|p| {
+                super::check::owner_lacks(p, &f.target, f.clusters.iter().any(|c| c.provider.starts_with("vpc")))
+            }),
+            _ => None,
+        };
+        let mut t = judge(f, o, &memberships, &account.key_scope, opts, now);
+        if let Some(lacks) = lacks.filter(|l| !l.is_empty()) {
+            let who = t.owner.as_ref().map(|o| o.name.clone()).unwrap_or_default();
+            t.findings.push(Finding::new(Code::OwnerLacksRoles, format!("{who} lacks {}", lacks.join(", "))));
+            t.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        }
+        targets.push(t);
     }
     let mut summary = Summary { targets: targets.len(), ..Summary::default() };
     for f in targets.iter().flat_map(|t| &t.findings) {
