@@ -100,6 +100,11 @@ pub enum Command {
     Reset(ResetArgs),
     /// View the API key owner of a cluster, or of a region and resource group.
     Info(InfoArgs),
+    /// Remove superseded containers-kubernetes-key keys, never the current one.
+    ///
+    /// For each region and resource group, every key older than the current one. Locked keys
+    /// only with --unlock; keys of targets without clusters only with --include-orphans.
+    Prune(PruneArgs),
     /// Check that an identity may reset the key and own it for the clusters.
     ///
     /// For the caller (default) or another identity, and each region and resource group:
@@ -132,6 +137,7 @@ impl Command {
             Self::Info(_) => "info",
             Self::Status(_) => "status",
             Self::Check(_) => "check",
+            Self::Prune(_) => "prune",
             Self::Completion { .. } => "completion",
             Self::Help { .. } => "help",
         }
@@ -157,6 +163,7 @@ impl Command {
             Self::Info(a) => crate::commands::info::run(here, ui, a).await,
             Self::Status(a) => crate::commands::status::run(here, ui, a).await,
             Self::Check(a) => crate::commands::check::run(here, ui, a).await,
+            Self::Prune(a) => crate::commands::prune::run(here, ui, a).await,
             // `parse` answers `help` and the binary's shell answers `completion` itself.
             Self::Help { .. } | Self::Completion { .. } => {
                 Err(CommandError::internal("a local command reached the dispatcher"))
@@ -235,6 +242,42 @@ pub struct ResetArgs {
     /// Do not check permissions first (for the day the check is wrong).
     #[arg(long)]
     pub skip_preflight: bool,
+}
+
+/// `prune`.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Only these regions (repeatable, or a comma list).
+    #[arg(short = 'r', long, value_name = "REGION", value_parser = non_empty)]
+    pub region: Vec<String>,
+
+    /// Only these resource groups, by name or ID (repeatable, or a comma list).
+    #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP", value_parser = non_empty)]
+    pub resource_group: Vec<String>,
+
+    /// Only keys older than this (for example 30d).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub older_than: Option<std::time::Duration>,
+
+    /// Also remove the keys of regions and resource groups that have no clusters left.
+    #[arg(long)]
+    pub include_orphans: bool,
+
+    /// Disable the keys instead of deleting them (a later prune deletes them).
+    #[arg(long)]
+    pub disable_only: bool,
+
+    /// Unlock locked keys, then remove them.
+    #[arg(long)]
+    pub unlock: bool,
+
+    /// Show what would be removed, and remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Remove without asking.
+    #[arg(short = 'f', long)]
+    pub force: bool,
 }
 
 /// `check`.

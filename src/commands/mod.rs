@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod info;
+pub mod prune;
 pub mod reset;
 pub mod status;
 
@@ -24,7 +25,6 @@ use crate::ui::{self, Ui};
 
 /// How a command that ran ended: exit codes 0, 3, 4 and 5 (errors are 1 and 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code, reason = "status and check report findings (3), fleet reset a partial batch (4)")]
 pub enum ExitStatus {
     /// Everything asked for was done, or nothing needed doing.
     Success,
@@ -34,6 +34,8 @@ pub enum ExitStatus {
     Partial,
     /// A reset may or may not have happened: do not retry blindly.
     Unknown,
+    /// A batch in which nothing succeeded (each target is reported).
+    Failed,
 }
 
 /// The process exit code of a run: the only place that knows the numbers.
@@ -44,6 +46,7 @@ pub fn exit_code(result: &Result<ExitStatus, CommandError>) -> u8 {
         Ok(ExitStatus::Findings) => 3,
         Ok(ExitStatus::Partial) => 4,
         Ok(ExitStatus::Unknown) => 5,
+        Ok(ExitStatus::Failed) => 1,
         Err(e) => error_code(e),
     }
 }

@@ -7,6 +7,7 @@ pub mod check;
 pub mod discovery;
 pub mod info;
 pub mod lock;
+pub mod prune;
 pub mod reset;
 pub mod status;
 

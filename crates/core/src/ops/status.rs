@@ -172,6 +172,12 @@ pub struct OldKey {
     pub id: ApiKeyId,
     /// When it was created.
     pub created: Option<String>,
+    /// Locked against deletion.
+    pub locked: bool,
+    /// Disabled.
+    pub disabled: bool,
+    /// Owner's IAM ID.
+    pub iam_id: IamId,
 }
 
 /// A cluster of a target.
@@ -607,7 +613,13 @@ fn judge(
         owner_unknown_reason,
         superseded_keys: superseded
             .iter()
-            .map(|k: &ApiKey| OldKey { id: k.id.clone(), created: k.created_at.clone() })
+            .map(|k: &ApiKey| OldKey {
+                id: k.id.clone(),
+                created: k.created_at.clone(),
+                locked: k.locked,
+                disabled: k.disabled,
+                iam_id: k.iam_id.clone(),
+            })
             .collect(),
         findings,
     }
