@@ -150,10 +150,10 @@ pub async fn plan(session: &Session, opts: &Options) -> Result<Plan> {
             let mut skip = None;
             if orphan && !opts.include_orphans {
                 skip = Some(String::from("no clusters left: pruned only with --include-orphans"));
-            } else if let (Some(min), Some(days)) = (opts.older_than, age_days(k.created.as_deref())) {
-                if days.saturating_mul(86_400) < min.as_secs() {
-                    skip = Some(format!("{days} days old, younger than --older-than"));
-                }
+            } else if let (Some(min), Some(days)) = (opts.older_than, age_days(k.created.as_deref()))
+                && days.saturating_mul(86_400) < min.as_secs()
+            {
+                skip = Some(format!("{days} days old, younger than --older-than"));
             }
             if skip.is_none() && k.locked && !opts.unlock {
                 skip = Some(String::from("locked: pruned only with --unlock"));
