@@ -69,6 +69,37 @@ pub struct GlobalArgs {
     pub help: Option<bool>,
 }
 
+impl ResetArgs {
+    /// The regions named (comma lists split).
+    #[must_use]
+    pub fn regions(&self) -> Vec<String> {
+        self.region.iter().flat_map(|r| r.split(',')).map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()).collect()
+    }
+
+    /// The resource groups named (comma lists split).
+    #[must_use]
+    pub fn groups(&self) -> Vec<String> {
+        self.resource_group
+            .iter()
+            .flat_map(|g| g.split(','))
+            .map(|g| g.trim().to_owned())
+            .filter(|g| !g.is_empty())
+            .collect()
+    }
+
+    /// Whether this is a batch: several targets, every target, or a filter for automation.
+    #[must_use]
+    pub fn is_fleet(&self) -> bool {
+        self.regions().len() > 1
+            || self.groups().len() > 1
+            || self.all_regions
+            || self.all_resource_groups
+            || self.if_missing
+            || self.if_older_than.is_some()
+            || self.unless_owner.is_some()
+    }
+}
+
 impl GlobalArgs {
     /// Whether JSON output was asked for.
     #[must_use]
@@ -219,13 +250,37 @@ pub struct StatusArgs {
 /// `reset`.
 #[derive(Debug, Args)]
 pub struct ResetArgs {
-    /// The region whose API key to reset (default: the targeted region).
+    /// The region whose API key to reset (default: the targeted region; repeatable, or a comma list).
     #[arg(short = 'r', long, value_name = "REGION", value_parser = non_empty)]
-    pub region: Option<String>,
+    pub region: Vec<String>,
 
-    /// The resource group name or ID (default: the targeted group, else the default group).
+    /// The resource group name or ID (default: the targeted group, else the default group; repeatable).
     #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP", value_parser = non_empty)]
-    pub resource_group: Option<String>,
+    pub resource_group: Vec<String>,
+
+    /// Every region that has clusters or a key.
+    #[arg(long)]
+    pub all_regions: bool,
+
+    /// Every resource group that has clusters or a key.
+    #[arg(long)]
+    pub all_resource_groups: bool,
+
+    /// Only where the key is missing or its owner is not active.
+    #[arg(long)]
+    pub if_missing: bool,
+
+    /// Only where the key is older than this (for example 90d).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub if_older_than: Option<std::time::Duration>,
+
+    /// Skip targets whose key is already owned by this identity (me, or an IAM ID).
+    #[arg(long, value_name = "me|IAM_ID", value_parser = non_empty)]
+    pub unless_owner: Option<String>,
+
+    /// Targets reset at once in a batch (default 8; the rate limiter keeps requests under IBM's limit).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
 
     /// Force the command to run without user prompts.
     #[arg(short = 'f', long)]

@@ -7,6 +7,7 @@
 //! [`crate::cli`], a module here, and an `ops` module in core.
 
 pub mod check;
+pub mod fleet;
 pub mod info;
 pub mod prune;
 pub mod reset;

@@ -46,7 +46,7 @@ enum Outcome {
 }
 
 /// Things to know before a reset, from the plan.
-fn plan_warnings(plan: &ResetPlan) -> Vec<String> {
+pub fn plan_warnings(plan: &ResetPlan) -> Vec<String> {
     let mut w = Vec::new();
     if plan.clusters.known().is_some_and(Vec::is_empty) {
         w.push(String::from(
@@ -74,7 +74,7 @@ fn plan_warnings(plan: &ResetPlan) -> Vec<String> {
 }
 
 /// The next steps after a reset, each a sentence and, where there is one, the command.
-fn follow_ups(ui: &Ui, plan: &ResetPlan) -> Vec<(String, Option<String>)> {
+pub fn follow_ups(ui: &Ui, plan: &ResetPlan) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
     for c in plan.clusters().iter().filter(|c| c.provider.starts_with("vpc") || c.provider == "satellite") {
         out.push((
@@ -95,24 +95,26 @@ fn follow_ups(ui: &Ui, plan: &ResetPlan) -> Vec<(String, Option<String>)> {
             ));
         }
     }
+    let t = &plan.target;
     match (plan.current_key.known(), plan.current_owner.known()) {
         (Some(k), owner) => {
             let by = owner.map(|o| format!(", owned by {},", owner_text(o))).unwrap_or_default();
-            let delete = format!("{} iam api-key-delete {} -f", ui.cli, k.id);
-            let command =
-                if k.locked { format!("{} iam api-key-unlock {} -f && {delete}", ui.cli, k.id) } else { delete };
+            let unlock = if k.locked { " --unlock" } else { "" };
             out.push((
                 format!(
-                    "The previous key {}{by}{} is now obsolete. Delete it once nothing else uses it:",
+                    "The previous key {}{by}{} is now superseded. Remove it (and any older one) once nothing else uses it:",
                     k.id,
                     if k.locked { " (locked)" } else { "" }
                 ),
-                Some(command),
+                Some(format!("{} prune --region {} -g {}{unlock}", ui.me, t.region, t.resource_group.name)),
             ));
         }
         (None, Some(o)) => out.push((
-            format!("The previous key, owned by {}, is now obsolete. Find and delete it:", owner_text(o)),
-            Some(format!("{} iam api-keys --all", ui.cli)),
+            format!(
+                "The previous key, owned by {}, is now superseded. Remove it once nothing else uses it:",
+                owner_text(o)
+            ),
+            Some(format!("{} prune --region {} -g {}", ui.me, t.region, t.resource_group.name)),
         )),
         (None, None) => {}
     }
@@ -120,7 +122,7 @@ fn follow_ups(ui: &Ui, plan: &ResetPlan) -> Vec<(String, Option<String>)> {
 }
 
 /// The one document of a reset, dry run or not.
-fn document(
+pub fn document(
     plan: &ResetPlan,
     done: Option<(&ResetReport, Option<&Verification>)>,
     ui: &Ui,
@@ -347,12 +349,12 @@ async fn preflight(
         )
         .with_hint("Log in as a functional ID (a user) or with a service ID's API key ('{cli} login --apikey @KEY_FILE'), then reset again."));
     }
-    let regions: Vec<String> = args.region.iter().cloned().collect();
+    let regions: Vec<String> = args.regions();
     cluster_api_key_core::ops::discovery::regions(&regions)?;
     if args.skip_preflight {
         return Ok(());
     }
-    let groups: Vec<String> = args.resource_group.iter().cloned().collect();
+    let groups: Vec<String> = args.groups();
     let report = check::check(session, &Subject::Caller, &regions, &groups).await?;
     let Some(t) = report.targets.first() else { return Ok(()) };
     let mut missing = Vec::new();
@@ -394,9 +396,13 @@ async fn preflight(
 /// Any failure, ready to print.
 pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Render>, CommandError> {
     let session = &here.session;
+    if args.is_fleet() {
+        return crate::commands::fleet::run(here, ui, args).await;
+    }
     preflight(session, ui, args).await?;
     ui.progress("Collecting the clusters and the current API key owner...");
-    let plan = reset::plan(session, args.region.as_deref(), args.resource_group.as_deref()).await?;
+    let (regions, groups) = (args.regions(), args.groups());
+    let plan = reset::plan(session, regions.first().map(String::as_str), groups.first().map(String::as_str)).await?;
     // The plan is what the user decides on: shown even with -q; in JSON mode on stderr when a
     // question follows (stdout carries only the document).
     if !ui.json {

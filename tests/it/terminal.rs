@@ -96,7 +96,8 @@ fn quiet_removes_chatter_only() {
     assert!(!r.stdout.contains("Collecting") && !r.stdout.contains("\nOK\n"), "{r:?}");
     assert!(r.stdout.contains("Current owner:    Dave Departed"), "the plan stays: {r:?}");
     assert!(r.stdout.contains("New key ID:"), "the result stays: {r:?}");
-    assert!(r.stdout.contains("iam api-key-delete ApiKey-1111-us-default-cur"), "the follow-ups stay: {r:?}");
+    assert!(r.stdout.contains("ApiKey-1111-us-default-cur"), "the follow-ups stay: {r:?}");
+    assert!(r.stdout.contains("'cluster-api-key prune --region us-south -g Default'"), "{r:?}");
     let r = env.run(&["reset", "-h"]);
     assert!(!r.stdout.contains("message of the day"), "{r:?}");
 }

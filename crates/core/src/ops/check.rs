@@ -509,6 +509,74 @@ pub async fn check(session: &Session, subject: &Subject, regions: &[String], gro
     Ok(CheckReport { account, identity: Identity { iam_id, kind, display, is_caller }, targets: out })
 }
 
+/// The caller's requirements to reset `targets` (one read of their access for all): per target,
+/// the requirements that are not met. The key quota counts one new key per target.
+///
+/// # Errors
+/// When the caller is not known.
+pub async fn reset_preflight(session: &Session, targets: &[Target]) -> Result<Vec<(Target, Vec<Requirement>)>> {
+    let caller = session.caller().await?;
+    let id = caller.iam_id.clone().ok_or(Error::NoAccount)?;
+    let kind = IdentityKind::from_iam_id(id.as_str());
+    let access = read_access(session, &caller.account, &id, Some(&id)).await;
+    let mut out = Vec::new();
+    for target in targets {
+        let svc = |roles: &[&str], service: &str, scoped: bool| Grant {
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            service: Some(service.to_owned()),
+            region: scoped.then(|| target.region.to_string()),
+            resource_group_id: scoped.then(|| target.resource_group.id.to_string()),
+            resource_group_name: scoped.then(|| target.resource_group.name.clone()),
+            resource_type: None,
+        };
+        let mut reqs = vec![service_requirement(
+            &access,
+            "reset-administrator",
+            Purpose::Reset,
+            String::from("Administrator platform role on Kubernetes Service in the region and resource group"),
+            svc(&["Administrator"], "containers-kubernetes", true),
+            target,
+        )];
+        if kind == Some(IdentityKind::ServiceId) {
+            reqs.push(service_requirement(
+                &access,
+                "iam-identity-operator",
+                Purpose::Reset,
+                String::from("Operator platform role on IAM Identity (a service ID creates the key)"),
+                svc(&["Operator"], "iam-identity", false),
+                target,
+            ));
+        }
+        if access.restricted == Ok(true) {
+            reqs.push(service_requirement(
+                &access,
+                "api-key-creator",
+                Purpose::Reset,
+                String::from("User API key creator role on IAM Identity (the account restricts API key creation)"),
+                svc(&["UserApiKeyCreator"], "iam-identity", false),
+                target,
+            ));
+        }
+        reqs.retain(|r| !matches!(r.state, State::Met { .. }));
+        out.push((target.clone(), reqs));
+    }
+    if let (Ok((limit, count)), Some((_, first))) = (&access.quota, out.first_mut()) {
+        let needed = targets.len() as u64;
+        if count + needed > *limit {
+            first.push(Requirement {
+                code: "api-key-quota",
+                purpose: Purpose::Reset,
+                what: format!("Room for {needed} more API keys under the identity's limit"),
+                state: State::Missing {
+                    grant: None,
+                    detail: format!("{count} of {limit} keys: prune obsolete keys first"),
+                },
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// One policy to create.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod discovery;
+pub mod fleet;
 pub mod info;
 pub mod lock;
 pub mod prune;

@@ -1,0 +1,229 @@
+//! Fleet `reset`: many targets in one run, selected by filters for automation, planned once,
+//! confirmed once, executed in the pool with the single-target rules for each (the per-target
+//! lock, never a blind retry, a look for the new key after a lost answer), verified
+//! concurrently.
+//!
+//! The targets come from `status` (one discovery for all); each selected target's
+//! [`ResetPlan`] is built from it, so that a reset costs the lock's key snapshot, the POST and
+//! the look for the new key, and nothing more.
+
+use std::time::Duration;
+
+use futures_util::stream::{self, StreamExt as _};
+
+use super::reset::{self, ExecuteOptions, ResetPlan, ResetReport, Verification};
+use super::status::{self, OwnerState, Silent, TargetStatus};
+use super::{Caller, KEY_NAME, Session, Target};
+use crate::api::containers::{Cluster, KeyOwner};
+use crate::api::iam_identity::ApiKey;
+use crate::api::user_management::Membership;
+use crate::error::{Error, Result};
+use crate::types::{IamId, Known, Region, ResourceGroup, ResourceGroupId};
+
+/// Which targets, and which of them to reset.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// `--region` values (empty: the targeted region, unless `all_regions`).
+    pub regions: Vec<String>,
+    /// `-g` values (empty: the targeted group, unless `all_groups`).
+    pub groups: Vec<String>,
+    /// Every region.
+    pub all_regions: bool,
+    /// Every resource group.
+    pub all_groups: bool,
+    /// Only targets whose key is missing or whose owner is not active.
+    pub if_missing: bool,
+    /// Only targets whose key is older than this (or missing).
+    pub if_older_than: Option<Duration>,
+    /// Skip targets already owned by this IAM ID.
+    pub unless_owner: Option<IamId>,
+}
+
+/// One target of the plan.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// What a reset of it would change.
+    pub plan: ResetPlan,
+    /// The key's age in days, when known.
+    pub key_age_days: Option<u64>,
+    /// Why it is not selected, when it is not.
+    pub skip: Option<String>,
+}
+
+/// What happened to a target.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Reset, with the verification when one ran.
+    Reset(Box<ResetReport>, Option<Verification>),
+    /// Not reset: the error says why (IBM's refusal, a request never sent).
+    Failed(Error),
+    /// May or may not have been reset.
+    Unknown(Error),
+    /// Not selected (the reason), or not started (interrupted).
+    Skipped(String),
+}
+
+fn to_plan(caller: &Caller, t: &TargetStatus) -> ResetPlan {
+    let target = Target {
+        region: Region::new(t.region.clone()),
+        resource_group: ResourceGroup {
+            id: ResourceGroupId::new(t.resource_group_id.clone()),
+            name: t.resource_group_name.clone(),
+            default: false,
+        },
+    };
+    let clusters = t
+        .clusters
+        .iter()
+        .map(|c| Cluster {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            region: t.region.clone(),
+            resource_group: t.resource_group_id.clone(),
+            resource_group_name: t.resource_group_name.clone(),
+            provider: c.provider.clone(),
+            kind: String::new(),
+            state: c.state.clone(),
+        })
+        .collect();
+    let current_owner = match &t.owner {
+        Some(o) => {
+            Known::Known(KeyOwner { name: o.name.clone(), email: o.email.clone(), iam_id: o.iam_id.clone(), id: None })
+        }
+        None => Known::Unknown(t.owner_unknown_reason.clone().unwrap_or_else(|| String::from("no key"))),
+    };
+    let owner_state = match t.owner.as_ref().map(|o| &o.state) {
+        Some(OwnerState::Member { state }) => {
+            Known::Known(Membership::Member { state: state.clone(), email: String::new(), name: String::new() })
+        }
+        Some(OwnerState::NotInAccount) => Known::Known(Membership::NotInAccount),
+        Some(OwnerState::Unknown { reason }) => Known::Unknown(reason.clone()),
+        Some(OwnerState::ServiceId) => Known::Unknown(String::from("the owner is a service ID")),
+        None => Known::Unknown(String::from("the owner is not known")),
+    };
+    let current_key = match &t.key {
+        Some(k) => Known::Known(ApiKey {
+            id: k.id.clone(),
+            name: KEY_NAME.to_owned(),
+            description: None,
+            iam_id: k.iam_id.clone(),
+            account_id: None,
+            created_at: k.created.clone(),
+            created_by: None,
+            locked: k.locked,
+            disabled: k.disabled,
+            entity_tag: None,
+            activity: None,
+        }),
+        None => Known::Unknown(String::from("no key is visible for this target")),
+    };
+    ResetPlan {
+        target,
+        caller: caller.clone(),
+        clusters: Known::Known(clusters),
+        current_owner,
+        owner_state,
+        current_key,
+        replicating: false,
+        existing_keys: None,
+    }
+}
+
+/// Reads every target in scope and decides which to reset.
+///
+/// # Errors
+/// As `status` (unknown regions and groups before anything else).
+pub async fn plan(session: &Session, sel: &Selection, concurrency: usize) -> Result<Vec<Candidate>> {
+    let caller = session.caller().await?;
+    let regions = if sel.all_regions {
+        Vec::new()
+    } else if sel.regions.is_empty() {
+        vec![session.region(None)?.to_string()]
+    } else {
+        sel.regions.clone()
+    };
+    let groups = if sel.all_groups {
+        Vec::new()
+    } else if sel.groups.is_empty() {
+        vec![session.resource_group(&caller.account, None).await?.id.to_string()]
+    } else {
+        sel.groups.clone()
+    };
+    let opts = status::Options { regions, groups, max_age: Duration::MAX, functional_ids: Vec::new(), concurrency };
+    let report = status::status(session, &opts, &Silent).await?;
+    let unless = match &sel.unless_owner {
+        Some(id) if id.as_str() == "me" => caller.iam_id.clone(),
+        other => other.clone(),
+    };
+    let mut out = Vec::new();
+    for t in &report.targets {
+        let plan = to_plan(&caller, t);
+        let age = t.key.as_ref().and_then(|k| k.age_days);
+        let owner_id = t.owner.as_ref().and_then(|o| o.iam_id.clone());
+        let active = matches!(t.owner.as_ref().map(|o| &o.state), Some(OwnerState::Member { state }) if state == "ACTIVE")
+            || matches!(t.owner.as_ref().map(|o| &o.state), Some(OwnerState::ServiceId));
+        let mut skip = None;
+        if t.clusters.is_empty() {
+            skip = Some(String::from("no clusters: the key would not be used"));
+        } else if sel.if_missing && t.key.is_some() && active {
+            skip = Some(String::from("a key exists and its owner is active (--if-missing)"));
+        } else if let (Some(max), Some(days)) = (sel.if_older_than, age)
+            && days.saturating_mul(86_400) <= max.as_secs()
+        {
+            skip = Some(format!("the key is {days} days old (--if-older-than)"));
+        } else if let (Some(u), Some(o)) = (&unless, &owner_id)
+            && u == o
+        {
+            skip = Some(String::from("already owned by that identity (--unless-owner)"));
+        }
+        out.push(Candidate { plan, key_age_days: age, skip });
+    }
+    Ok(out)
+}
+
+/// Resets the selected candidates in the pool, each with the single-target rules, and verifies
+/// each reset concurrently. `stop` says when to stop starting targets (Ctrl-C); those in flight
+/// finish. `done` is told as each target ends (progress).
+pub async fn execute(
+    session: &Session,
+    candidates: &[Candidate],
+    opts: &ExecuteOptions,
+    verify: Option<(Duration, Duration)>,
+    concurrency: usize,
+    stop: &(dyn Fn() -> bool + Sync),
+    done: &(dyn Fn(&Target) + Sync),
+) -> Vec<Outcome> {
+    stream::iter(candidates.iter())
+        .map(|c| async move {
+            if let Some(why) = &c.skip {
+                return Outcome::Skipped(why.clone());
+            }
+            if stop() {
+                return Outcome::Skipped(String::from("interrupted before it started"));
+            }
+            let out = match reset::execute(session, &c.plan, opts, std::future::pending()).await {
+                Ok(report) => {
+                    let v = match verify {
+                        Some((timeout, interval)) if !c.plan.clusters().is_empty() => {
+                            Some(reset::verify(session, &c.plan, timeout, interval).await)
+                        }
+                        _ => None,
+                    };
+                    let mut report = report;
+                    report.verified = match &v {
+                        Some(Verification::Verified) => Some(true),
+                        Some(Verification::TimedOut(_)) => Some(false),
+                        _ => None,
+                    };
+                    Outcome::Reset(Box::new(report), v)
+                }
+                Err(e @ Error::ResetOutcomeUnknown { .. }) => Outcome::Unknown(e),
+                Err(e) => Outcome::Failed(e),
+            };
+            done(&c.plan.target);
+            out
+        })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await
+}
