@@ -10,6 +10,8 @@ mod check;
 mod cli;
 /// The CLI config under concurrency and crashes.
 mod config;
+/// Fleet `reset` and `prune`.
+mod fleet;
 /// `SendMetadata` and a fake `ibmcloud` host that validates and dispatches.
 mod host;
 /// `info` end to end.
