@@ -241,6 +241,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
         lock_timeout: Duration::from_secs(ctx.lock_timeout_secs),
         grace: Duration::from_secs(ctx.reset_grace_secs),
         interval: Duration::from_millis(ctx.verify_interval_ms),
+        fresh_snapshot: false,
         ..reset::ExecuteOptions::default()
     };
     let verify = (!args.no_verify)

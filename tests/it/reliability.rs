@@ -300,13 +300,14 @@ fn a_long_retry_after_wait_is_announced() {
     let env = env();
     env.handle().set_knobs(|k| {
         k.rate_limit = true;
+        // A burst of 5, then one request per 4 s.
         k.rate_limit_max = 5;
-        k.rate_limit_window_ms = 4_000;
+        k.rate_limit_window_ms = 20_000;
     });
     // A dry run needs more than five requests: the sixth meets the limit.
     let r = env.run(&["reset", "--region", "us-south", "--dry-run"]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stderr.contains("asked to wait (HTTP 429): trying again in 3 s..."), "{r:?}");
+    assert!(r.stderr.contains("asked to wait (HTTP 429): trying again in 4 s..."), "{r:?}");
 }
 
 #[test]

@@ -177,59 +177,39 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
 }
 
-/// IBM's documented limit is 200 requests per 10 s per source address; we stay below it so
-/// that no command causes a 429 by itself, however concurrent.
-pub const RATE_LIMIT: (usize, Duration) = (180, Duration::from_secs(10));
+/// IBM's documented limit is 200 requests per 10 s per source address: a burst of 200, then 20
+/// per second. We stay below it (a burst of 190, then 19 per second), so that no command causes
+/// a 429 by itself, however concurrent.
+pub const RATE_LIMIT: (f64, f64) = (190.0, 19.0);
 
-/// A sliding-window limiter shared by every request of the process.
-///
-/// A request occupies the window from the moment it is allowed until `window` after it
-/// *completed*: the server counts it when it arrives, which can be well after we decided to
-/// send it (connections are opened, the runtime is busy), so stamping the start would let a
-/// burst at the window's edge overlap the previous one on the server's clock.
+/// A token bucket shared by every request of the process.
 #[derive(Debug)]
 struct RateLimiter {
-    max: usize,
-    window: Duration,
-    state: std::sync::Mutex<Window>,
-}
-
-#[derive(Debug, Default)]
-struct Window {
-    /// Completion times of finished requests, oldest first.
-    done: std::collections::VecDeque<Instant>,
-    /// Requests allowed and not finished yet.
-    in_flight: usize,
-}
-
-/// A request's place in the window; dropping it records the completion.
-struct Slot<'a>(&'a RateLimiter);
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        let mut w = self.0.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        w.in_flight = w.in_flight.saturating_sub(1);
-        w.done.push_back(Instant::now());
-    }
+    burst: f64,
+    per_sec: f64,
+    /// Tokens left, and when they were counted.
+    state: std::sync::Mutex<(f64, Instant)>,
 }
 
 impl RateLimiter {
-    /// Waits until one more request fits in the window.
-    async fn acquire(&self) -> Slot<'_> {
+    fn new((burst, per_sec): (f64, f64)) -> Self {
+        Self { burst, per_sec, state: std::sync::Mutex::new((burst, Instant::now())) }
+    }
+
+    /// Waits until a token is there, and takes it.
+    async fn acquire(&self) {
         loop {
             let wait = {
-                let mut w = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut st = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 let now = Instant::now();
-                while w.done.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
-                    w.done.pop_front();
+                let (tokens, last) = *st;
+                let tokens = (tokens + now.duration_since(last).as_secs_f64() * self.per_sec).min(self.burst);
+                if tokens >= 1.0 {
+                    *st = (tokens - 1.0, now);
+                    return;
                 }
-                if w.done.len() + w.in_flight < self.max {
-                    w.in_flight += 1;
-                    return Slot(self);
-                }
-                // The oldest finished request leaves the window first; if all are in flight,
-                // look again shortly.
-                w.done.front().map_or(Duration::from_millis(10), |t| self.window.saturating_sub(now.duration_since(*t)))
+                *st = (tokens, now);
+                Duration::from_secs_f64((1.0 - tokens) / self.per_sec)
             };
             tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
         }
@@ -298,7 +278,7 @@ impl Http {
             deadline: std::sync::Mutex::new(Instant::now() + settings.deadline),
             budget: settings.deadline,
             notice: std::sync::OnceLock::new(),
-            limiter: RateLimiter { max: RATE_LIMIT.0, window: RATE_LIMIT.1, state: std::sync::Mutex::default() },
+            limiter: RateLimiter::new(RATE_LIMIT),
             pool: tokio::sync::Semaphore::new(settings.concurrency.max(1)),
         };
         Ok((http, warning))
@@ -350,7 +330,7 @@ impl Http {
             let result = {
                 // The semaphore is never closed, so acquiring cannot fail.
                 let _slot = self.pool.acquire().await.ok();
-                let _window = self.limiter.acquire().await;
+                self.limiter.acquire().await;
                 self.attempt(req, timeout).await
             };
             let (outcome, retry_after) = match &result {

@@ -100,7 +100,8 @@ pub struct Knobs {
     /// Added to every request, milliseconds.
     #[serde(default)]
     pub latency_ms: u64,
-    /// Enforce IBM's documented limit (200 requests / 10 s per client) with 429 + Retry-After.
+    /// Enforce IBM's documented limit (200 requests / 10 s per client: a burst of 200, then 20
+    /// per second) with 429 + Retry-After.
     #[serde(default)]
     pub rate_limit: bool,
     /// Requests allowed per window.

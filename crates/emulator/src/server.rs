@@ -1,6 +1,6 @@
 //! The HTTP server: routing, the knob middleware, the admin API and the in-process handle.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -31,7 +31,8 @@ pub struct Shared {
     world: Mutex<World>,
     knobs: Mutex<Knobs>,
     stats: Mutex<Stats>,
-    rate: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    /// Per client address: the tokens left and when they were counted.
+    rate: Mutex<HashMap<IpAddr, (f64, Instant)>>,
     /// When the last reset per target happened, and who owned the key before it.
     pub(crate) replication: Mutex<HashMap<Target, (Instant, String)>>,
 }
@@ -252,19 +253,21 @@ async fn knobs_layer(State(shared): State<Arc<Shared>>, req: Request, next: Next
     if knobs.rate_limit {
         let ip = peer.unwrap_or(IpAddr::from([127, 0, 0, 1]));
         let window = Duration::from_millis(knobs.rate_limit_window_ms.max(1));
+        // IBM's limit as a token bucket: a burst of `rate_limit_max`, refilled at
+        // `rate_limit_max` per window (200 per 10 s: a burst of 200, then 20 per second).
         let retry_after = {
             let mut rate = lock(&shared.rate);
-            let q = rate.entry(ip).or_default();
             let now = Instant::now();
-            while q.front().is_some_and(|t| now.duration_since(*t) >= window) {
-                q.pop_front();
-            }
-            if q.len() >= knobs.rate_limit_max as usize {
-                let oldest = q.front().copied().unwrap_or(now);
-                Some((window.saturating_sub(now.duration_since(oldest))).as_secs().max(1))
-            } else {
-                q.push_back(now);
+            let max = f64::from(knobs.rate_limit_max.max(1));
+            let per_sec = max / window.as_secs_f64();
+            let (tokens, last) = rate.entry(ip).or_insert((max, now));
+            *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * per_sec).min(max);
+            *last = now;
+            if *tokens >= 1.0 {
+                *tokens -= 1.0;
                 None
+            } else {
+                Some(Duration::from_secs_f64(((1.0 - *tokens) / per_sec).ceil().max(1.0)).as_secs())
             }
         };
         if let Some(secs) = retry_after {

@@ -7,6 +7,8 @@
 //! and at concurrency 1, requests and 429s per run (from the emulator's counters), peak RSS
 //! (GNU time's `%M`, when `/usr/bin/time` exists).
 
+#![allow(clippy::cast_precision_loss, reason = "request counts and seconds are far below 2^52")]
+
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -103,6 +105,11 @@ struct Run {
 }
 
 fn run_status(bin: &Path, base: &str, home: &Path, concurrency: u32) -> Result<Run, String> {
+    run_cli(bin, base, home, &["status", "--output", "json", "--fail-on", "never"], concurrency).map(|(r, _)| r)
+}
+
+/// Runs the binary with `args` against the emulator; returns the measures and the JSON.
+fn run_cli(bin: &Path, base: &str, home: &Path, args: &[&str], concurrency: u32) -> Result<(Run, Value), String> {
     let time = Path::new("/usr/bin/time");
     let rss_file = home.join("rss.txt");
     let mut cmd = if time.exists() {
@@ -112,7 +119,7 @@ fn run_status(bin: &Path, base: &str, home: &Path, concurrency: u32) -> Result<R
     } else {
         Command::new(bin)
     };
-    cmd.args(["status", "--output", "json", "--fail-on", "never"])
+    cmd.args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", home)
@@ -127,18 +134,25 @@ fn run_status(bin: &Path, base: &str, home: &Path, concurrency: u32) -> Result<R
     let out = cmd.output().map_err(|e| e.to_string())?;
     let wall = start.elapsed();
     let (after, limited_after) = stats(base)?;
-    if !out.status.success() {
-        return Err(format!("status failed: {}", String::from_utf8_lossy(&out.stderr)));
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("{} did not print JSON ({e}): {}", args[0], String::from_utf8_lossy(&out.stderr)))?;
+    if v.get("error").is_some() {
+        return Err(format!("{} failed: {v}", args[0]));
     }
-    let v: Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("status did not print JSON: {e}"))?;
     let rss_kib = std::fs::read_to_string(&rss_file).ok().and_then(|t| t.trim().lines().last()?.trim().parse().ok());
-    Ok(Run {
+    let run = Run {
         wall,
         requests: after - before,
         limited: limited_after - limited_before,
         rss_kib,
         targets: v["targets"].as_array().map_or(0, Vec::len),
-    })
+    };
+    Ok((run, v))
+}
+
+/// IBM's documented limit as a physical floor: a burst of 200, then 20 requests per second.
+fn floor_secs(requests: u64) -> f64 {
+    requests.saturating_sub(200) as f64 / 20.0
 }
 
 fn median(mut runs: Vec<Run>) -> Run {
@@ -187,6 +201,24 @@ pub fn bench(root: &Path) -> Result<String, String> {
     };
     let (fast_limited, slow_limited) = (limited(32)?, limited(1)?);
     let ratio = slow.wall.as_secs_f64() / fast.wall.as_secs_f64().max(1e-9);
+    // The batch commands change the account: each run gets a fresh emulator that enforces
+    // IBM's limit (a fresh window), on the same generated world.
+    let batch = |args: &[&str], concurrency: u32| -> Result<(Run, Value), String> {
+        let emu = start_emulator(&emu_bin, &[&world[..], &["--rate-limit"]].concat())?;
+        login(&emu.base, &home)?;
+        run_cli(&bin, &emu.base, &home, args, concurrency)
+    };
+    let fleet_args = ["reset", "--all-regions", "--all-resource-groups", "-f", "--no-verify", "--output", "json"];
+    let (fleet_fast, fleet_v) = batch(&fleet_args, 32)?;
+    let (fleet_slow, _) = batch(&[&fleet_args[..], &["--concurrency", "1"]].concat(), 1)?;
+    let prune_args = ["prune", "-f", "--include-orphans", "--output", "json"];
+    let (prune_fast, prune_v) = batch(&prune_args, 32)?;
+    let (prune_slow, _) = batch(&prune_args, 1)?;
+    let resets = fleet_v["summary"]["reset"].as_u64().unwrap_or(0);
+    let pruned = prune_v["summary"]["done"].as_u64().unwrap_or(0);
+    // Discovery and the pre-flight are the status run's requests plus a constant; the rest is
+    // what each reset costs.
+    let per_reset = (fleet_fast.requests.saturating_sub(fast.requests) as f64) / resets.max(1) as f64;
     let mut out = String::new();
     out.push_str(&format!(
         "status, 12x10 world ({} targets), 50 ms per request; wall time: medians of 5 and 3 runs; 429s: one run against an emulator enforcing IBM's 200 requests / 10 s\n\n",
@@ -204,6 +236,43 @@ pub fn bench(root: &Path) -> Result<String, String> {
         fast_limited.limited, fast_limited.requests, slow_limited.limited, slow_limited.requests
     ));
     out.push_str(&format!("| peak RSS | {} | {} | |\n", mib(fast.rss_kib), mib(slow.rss_kib)));
+    out.push_str(&format!(
+        "\nbatch commands on the same world, 50 ms per request, IBM's rate limit enforced (one run each, fresh account): `reset --all-regions --all-resource-groups -f --no-verify` ({resets} targets reset) and `prune -f --include-orphans` ({pruned} keys removed)\n\n"
+    ));
+    out.push_str("| measure | reset, concurrency 8 (default) | reset, concurrency 1 | prune, default | prune, concurrency 1 |\n|---|---|---|---|---|\n");
+    out.push_str(&format!(
+        "| wall time | {:.2} s | {:.2} s | {:.2} s | {:.2} s |\n",
+        fleet_fast.wall.as_secs_f64(),
+        fleet_slow.wall.as_secs_f64(),
+        prune_fast.wall.as_secs_f64(),
+        prune_slow.wall.as_secs_f64()
+    ));
+    out.push_str(&format!(
+        "| ratio to concurrency 1 | {:.1}x faster | | {:.1}x faster | |\n",
+        fleet_slow.wall.as_secs_f64() / fleet_fast.wall.as_secs_f64().max(1e-9),
+        prune_slow.wall.as_secs_f64() / prune_fast.wall.as_secs_f64().max(1e-9)
+    ));
+    out.push_str(&format!(
+        "| requests | {} | {} | {} | {} |\n",
+        fleet_fast.requests, fleet_slow.requests, prune_fast.requests, prune_slow.requests
+    ));
+    out.push_str(&format!(
+        "| IBM's floor for those requests (200 burst, then 20/s) | {:.2} s | | {:.2} s | |\n",
+        floor_secs(fleet_fast.requests),
+        floor_secs(prune_fast.requests)
+    ));
+    out.push_str(&format!(
+        "| 429s | {} | {} | {} | {} |\n",
+        fleet_fast.limited, fleet_slow.limited, prune_fast.limited, prune_slow.limited
+    ));
+    out.push_str(&format!("| requests per reset target, besides discovery | {per_reset:.1} | | | |\n"));
+    out.push_str(&format!(
+        "| peak RSS | {} | {} | {} | {} |\n",
+        mib(fleet_fast.rss_kib),
+        mib(fleet_slow.rss_kib),
+        mib(prune_fast.rss_kib),
+        mib(prune_slow.rss_kib)
+    ));
     Ok(out)
 }
 

@@ -232,9 +232,11 @@ pub async fn read_policies(session: &Session, account: &AccountId, id: &IamId, c
     let is_caller = caller == Some(id);
     let access = session.iam_access();
     let mut unknown = None;
-    let policies = match access.policies(account, Some(id), None).await {
+    // The direct policies and the access groups are independent: read them together.
+    let (direct, groups) = tokio::join!(access.policies(account, Some(id), None), access.groups_of(account, id));
+    let policies = match direct {
         Ok(mut direct) => {
-            match access.groups_of(account, id).await {
+            match groups {
                 Ok(groups) => {
                     for g in groups {
                         match access.policies(account, None, Some(&g.id)).await {

@@ -155,9 +155,19 @@ pub async fn plan(session: &Session, sel: &Selection, concurrency: usize) -> Res
         Some(id) if id.as_str() == "me" => caller.iam_id.clone(),
         other => other.clone(),
     };
+    // One snapshot of the caller's newest keys for every target: each target's new key is the
+    // one that appears for it (see `reset::execute`).
+    let q = crate::api::iam_identity::ListQuery {
+        account_id: Some(caller.account.clone()),
+        iam_id: caller.iam_id.clone(),
+        scope_account: false,
+        key_type: None,
+    };
+    let snapshot = session.iam_identity().newest(&q).await.ok();
     let mut out = Vec::new();
     for t in &report.targets {
-        let plan = to_plan(&caller, t);
+        let mut plan = to_plan(&caller, t);
+        plan.existing_keys.clone_from(&snapshot);
         let age = t.key.as_ref().and_then(|k| k.age_days);
         let owner_id = t.owner.as_ref().and_then(|o| o.iam_id.clone());
         let active = matches!(t.owner.as_ref().map(|o| &o.state), Some(OwnerState::Member { state }) if state == "ACTIVE")

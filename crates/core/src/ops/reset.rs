@@ -199,7 +199,8 @@ pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) 
     Ok(ResetPlan { target, caller, clusters, current_owner, owner_state, current_key, replicating, existing_keys })
 }
 
-/// Every `containers-kubernetes-key` key of the caller (for any target: see [`new_key`]).
+/// The caller's newest `containers-kubernetes-key` keys (one page, newest first: see
+/// [`new_key`]).
 async fn caller_keys(session: &Session, caller: &Caller) -> Result<Vec<ApiKey>> {
     let q = ListQuery {
         account_id: Some(caller.account.clone()),
@@ -207,7 +208,7 @@ async fn caller_keys(session: &Session, caller: &Caller) -> Result<Vec<ApiKey>> 
         scope_account: false,
         key_type: None,
     };
-    let keys = session.iam_identity().list(&q).await?;
+    let keys = session.iam_identity().newest(&q).await?;
     Ok(keys.into_iter().filter(|k| k.name == KEY_NAME).collect())
 }
 
@@ -218,7 +219,14 @@ async fn caller_keys(session: &Session, caller: &Caller) -> Result<Vec<ApiKey>> 
 /// must not read as "no new key", so a single new `containers-kubernetes-key` is taken as ours
 /// when none matches the description rule; this is the only place that makes that call.
 fn new_key(target: &Target, before: &[ApiKey], after: &[ApiKey]) -> Option<ApiKey> {
-    let fresh: Vec<&ApiKey> = after.iter().filter(|k| !before.iter().any(|b| b.id == k.id)).collect();
+    // Both lists are newest pages: a key older than the oldest one seen before is not new, it
+    // just did not fit on the page then.
+    let oldest_before = before.iter().filter_map(|k| k.created_at.as_deref()).min();
+    let fresh: Vec<&ApiKey> = after
+        .iter()
+        .filter(|k| !before.iter().any(|b| b.id == k.id))
+        .filter(|k| oldest_before.is_none_or(|o| k.created_at.as_deref().is_some_and(|c| c >= o)))
+        .collect();
     if let Some(k) = fresh.iter().rev().find(|k| is_key_for(k, target)) {
         return Some((*k).clone());
     }
@@ -245,6 +253,10 @@ pub struct ExecuteOptions {
     pub interrupted_grace: Duration,
     /// How often to look.
     pub interval: Duration,
+    /// Whether to take the key snapshot again under the lock (a single reset: another process
+    /// may have reset the target since the plan). A batch plans from one snapshot taken just
+    /// before and saves the request: its own resets are of other targets.
+    pub fresh_snapshot: bool,
 }
 
 impl Default for ExecuteOptions {
@@ -256,6 +268,7 @@ impl Default for ExecuteOptions {
             grace: Duration::from_secs(30),
             interrupted_grace: Duration::from_secs(3),
             interval: Duration::from_secs(2),
+            fresh_snapshot: true,
         }
     }
 }
@@ -347,8 +360,13 @@ pub async fn execute(
     };
     // The snapshot that decides which key is ours, taken under the lock; the plan's copy is the
     // fallback, and comparing the two shows a reset that finished since the plan was made.
-    let before = match caller_keys(session, &plan.caller).await {
-        Ok(now) => {
+    let fresh = if opts.fresh_snapshot || plan.existing_keys.is_none() {
+        Some(caller_keys(session, &plan.caller).await)
+    } else {
+        None
+    };
+    let before = match fresh {
+        Some(Ok(now)) => {
             if let Some(planned) = &plan.existing_keys {
                 for k in now.iter().filter(|k| is_key_for(k, t) && !planned.iter().any(|p| p.id == k.id)) {
                     warnings.push(format!(
@@ -360,7 +378,8 @@ pub async fn execute(
             }
             Some(now)
         }
-        Err(_) => plan.existing_keys.clone(),
+        // No fresh snapshot (a batch), or it could not be read: the plan's.
+        None | Some(Err(_)) => plan.existing_keys.clone(),
     };
 
     let containers = session.containers(Some(&t.region))?;

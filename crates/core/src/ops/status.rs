@@ -358,16 +358,8 @@ pub async fn status(session: &Session, opts: &Options, reporter: &dyn Reporter) 
         }
     }
     let account_id = &caller.account;
-    let memberships: BTreeMap<IamId, std::result::Result<Membership, Error>> = stream::iter(owner_ids)
-        .map(|id| async move {
-            let m = session.user_management().membership(account_id, &id).await;
-            (id, m)
-        })
-        .buffer_unordered(opts.concurrency.max(1))
-        .collect()
-        .await;
-
-    // What each owner of clusters' key may do: one policy read per distinct owner.
+    // What each owner of clusters' key may do: one policy read per distinct owner, alongside
+    // the membership lookups (both need only the owners).
     let mut key_owners: Vec<IamId> = Vec::new();
     for o in owners.iter().flatten() {
         if let Some(id) = &o.iam_id
@@ -377,7 +369,14 @@ pub async fn status(session: &Session, opts: &Options, reporter: &dyn Reporter) 
         }
     }
     let caller_id = caller.iam_id.clone();
-    let owner_policies: BTreeMap<IamId, super::check::Policies> = stream::iter(key_owners)
+    let memberships = stream::iter(owner_ids)
+        .map(|id| async move {
+            let m = session.user_management().membership(account_id, &id).await;
+            (id, m)
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect::<BTreeMap<IamId, std::result::Result<Membership, Error>>>();
+    let owner_policies = stream::iter(key_owners)
         .map(|id| {
             let caller_id = caller_id.clone();
             async move {
@@ -386,8 +385,8 @@ pub async fn status(session: &Session, opts: &Options, reporter: &dyn Reporter) 
             }
         })
         .buffer_unordered(opts.concurrency.max(1))
-        .collect()
-        .await;
+        .collect::<BTreeMap<IamId, super::check::Policies>>();
+    let (memberships, owner_policies) = tokio::join!(memberships, owner_policies);
 
     let now = SystemTime::now();
     let mut targets = Vec::with_capacity(found.len());
