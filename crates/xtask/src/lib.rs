@@ -87,14 +87,20 @@ pub struct Manifest {
     pub private_endpoint_supported: bool,
 }
 
+/// The project's repository URL (`[workspace.package] repository`).
+pub const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
+
 impl Manifest {
     /// Reads the manifest.
     ///
     /// # Errors
     /// When it cannot be read or parsed.
     pub fn load(path: &Path) -> Result<Self, String> {
-        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // The repository URL has one home, `[workspace.package] repository` in Cargo.toml;
+        // the manifest names it as `${REPOSITORY}`.
+        let text = text.replace("${REPOSITORY}", REPOSITORY);
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 }
 
