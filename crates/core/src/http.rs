@@ -250,6 +250,9 @@ impl Http {
     /// # Errors
     /// [`Error::Transport`] when the TLS stack cannot be initialised.
     pub fn new(settings: &HttpSettings) -> Result<(Self, Option<String>)> {
+        // One crypto provider for the process, installed before any TLS client is built; a
+        // second call (another Session in the same process) finds it installed, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .timeout(settings.timeout)

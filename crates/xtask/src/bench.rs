@@ -78,7 +78,8 @@ fn start_emulator(bin: &Path, args: &[&str]) -> Result<Emulator, String> {
 }
 
 /// A CLI config logged in as the functional ID, as `ibmcloud login --apikey` leaves it.
-fn login(base: &str, home: &Path) -> Result<(), String> {
+/// Returns the access token (for the `curl` comparison).
+fn login(base: &str, home: &Path) -> Result<String, String> {
     let form = format!("grant_type=urn%3Aibm%3Aparams%3Aoauth%3Agrant-type%3Aapikey&apikey={FUNCTIONAL_KEY}");
     let v: Value =
         serde_json::from_slice(&http(base, "POST", "/identity/token", Some(&form))?).map_err(|e| e.to_string())?;
@@ -92,7 +93,29 @@ fn login(base: &str, home: &Path) -> Result<(), String> {
     });
     let dir = home.join(".bluemix");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    std::fs::write(dir.join("config.json"), cfg.to_string()).map_err(|e| e.to_string())
+    std::fs::write(dir.join("config.json"), cfg.to_string()).map_err(|e| e.to_string())?;
+    Ok(at.to_owned())
+}
+
+/// The median wall time of `n` runs of a command.
+fn median_wall(n: usize, mut make: impl FnMut() -> Command) -> Result<Duration, String> {
+    let mut walls = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut cmd = make();
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        let start = Instant::now();
+        let status = cmd.status().map_err(|e| e.to_string())?;
+        walls.push(start.elapsed());
+        if !status.success() {
+            return Err(format!("{cmd:?} failed"));
+        }
+    }
+    walls.sort();
+    Ok(walls[n / 2])
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
 /// One measured run.
@@ -188,9 +211,51 @@ pub fn bench(root: &Path) -> Result<String, String> {
     // processes would throttle each other; the timed runs go to an emulator without the limit,
     // and one run per column goes to a fresh emulator that enforces it, to count 429s.
     let emu = start_emulator(&emu_bin, &world)?;
-    login(&emu.base, &home)?;
+    let token = login(&emu.base, &home)?;
     // A warm-up run, so that both columns start from the same state.
-    run_status(&bin, &emu.base, &home, 32)?;
+    let (_, warm) = run_cli(&bin, &emu.base, &home, &["status", "--output", "json", "--fail-on", "never"], 32)?;
+    // Startup: the host's metadata request against a process that does nothing.
+    let startup = median_wall(20, || {
+        let mut c = Command::new(&bin);
+        c.arg("SendMetadata");
+        c
+    })?;
+    let true_cmd = median_wall(20, || Command::new("true"))?;
+    // `info` against curl sending the same request (curl is not always installed).
+    let (cluster, group) = warm["targets"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| !t["clusters"].as_array().is_none_or(Vec::is_empty)))
+        .map(|t| {
+            (
+                t["clusters"][0]["name"].as_str().unwrap_or_default().to_owned(),
+                t["resourceGroupId"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .ok_or("no cluster in the world")?;
+    let info = median_wall(9, || {
+        let mut c = Command::new(&bin);
+        c.args(["info", "--cluster", &cluster, "-g", &group, "-q"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &home)
+            .env("IBMCLOUD_HOME", &home)
+            .env("IAM_ENDPOINT", &emu.base)
+            .env("IBMCLOUD_CS_API_ENDPOINT", format!("{}/global", emu.base))
+            .env("CLUSTER_API_KEY_RESOURCE_MANAGER_ENDPOINT", &emu.base);
+        c
+    });
+    let curl = median_wall(9, || {
+        let mut c = Command::new("curl");
+        c.args([
+            "-sf",
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+            "-H",
+            &format!("X-Auth-Resource-Group: {group}"),
+        ])
+        .arg(format!("{}/global/v1/logging/{cluster}/clusterkeyowner", emu.base));
+        c
+    });
     let fast = median((0..5).map(|_| run_status(&bin, &emu.base, &home, 32)).collect::<Result<_, _>>()?);
     let slow = median((0..3).map(|_| run_status(&bin, &emu.base, &home, 1)).collect::<Result<_, _>>()?);
     drop(emu);
@@ -220,6 +285,29 @@ pub fn bench(root: &Path) -> Result<String, String> {
     // what each reset costs.
     let per_reset = (fleet_fast.requests.saturating_sub(fast.requests) as f64) / resets.max(1) as f64;
     let mut out = String::new();
+    let dist = root.join("target/dist/cluster-api-key");
+    let size = std::fs::metadata(&dist).map_or_else(
+        |_| String::from("not built (cargo build --profile dist -p cluster-api-key)"),
+        |m| format!("{}.{} MiB", m.len() >> 20, ((m.len() & 0xF_FFFF) * 10) >> 20),
+    );
+    out.push_str("| measure | cluster-api-key | reference | ratio |\n|---|---|---|---|\n");
+    out.push_str(&format!(
+        "| startup (`SendMetadata`, median of 20) | {} | {} (`true`) | {:.1}x |\n",
+        ms(startup),
+        ms(true_cmd),
+        startup.as_secs_f64() / true_cmd.as_secs_f64().max(1e-9)
+    ));
+    match (&info, &curl) {
+        (Ok(i), Ok(c)) => out.push_str(&format!(
+            "| `info --cluster` at 50 ms latency (median of 9) | {} | {} (`curl`, same request) | {:.2}x |\n",
+            ms(*i),
+            ms(*c),
+            i.as_secs_f64() / c.as_secs_f64().max(1e-9)
+        )),
+        (Ok(i), Err(e)) => out.push_str(&format!("| `info --cluster` at 50 ms latency | {} | curl: {e} | |\n", ms(*i))),
+        (Err(e), _) => return Err(e.clone()),
+    }
+    out.push_str(&format!("| dist binary (stripped, thin LTO, sandbox inside) | {size} | | |\n\n"));
     out.push_str(&format!(
         "status, 12x10 world ({} targets), 50 ms per request; wall time: medians of 5 and 3 runs; 429s: one run against an emulator enforcing IBM's 200 requests / 10 s\n\n",
         fast.targets
