@@ -103,3 +103,16 @@ fn outputs_are_reviewed_as_snapshots() {
     r.exits(1);
     crate::assert_output!(env, "info-unknown-cluster", &r.stderr);
 }
+
+#[test]
+fn a_resource_group_id_needs_no_lookup() {
+    let env = TestEnv::new();
+    env.login(keys::VIEWER, Some("us-south"));
+    let r = env.run(&["info", "--cluster", "payments", "-g", world::RG_PRODUCTION]);
+    r.success();
+    assert!(r.stdout.contains("Kubernetes Functional ID"), "{r:?}");
+    assert_eq!(env.handle().stat("GET /v2/resource_groups"), 0, "one round trip, as the official CLI");
+    // A name is looked up.
+    env.run(&["info", "--cluster", "payments", "-g", "production"]).success();
+    assert_eq!(env.handle().stat("GET /v2/resource_groups"), 1);
+}

@@ -39,6 +39,11 @@ pub async fn by_cluster(
         None => session.ctx.region.clone().filter(|r| crate::types::Region::is_plausible(r.as_str())),
     };
     let group_id = match group {
+        // A resource group ID goes to the API as it is (the API checks it): one round trip, as
+        // the official CLI makes. A name needs Resource Manager to become an ID.
+        Some(g) if g.len() == 32 && g.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Some(crate::types::ResourceGroupId::new(g.to_ascii_lowercase()))
+        }
         Some(g) => {
             let caller = session.caller().await?;
             Some(session.resource_group(&caller.account, Some(g)).await?.id)
