@@ -38,6 +38,17 @@ impl Interrupts {
         }
     }
 
+    /// A flag that turns true at the first signal, for batches that stop starting work then.
+    pub fn stop_flag(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (set, watcher) = (std::sync::Arc::clone(&flag), self.clone());
+        tokio::spawn(async move {
+            watcher.first().await;
+            set.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        flag
+    }
+
     /// Whether a signal has been seen.
     pub fn seen(&self) -> bool {
         *self.rx.borrow()

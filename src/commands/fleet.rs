@@ -2,13 +2,12 @@
 //! target. Selected by `--region`/`-g` lists, `--all-regions`, `--all-resource-groups` and the
 //! automation filters `--if-missing`, `--if-older-than`, `--unless-owner`.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use cluster_api_key_core::ops::check::{self, State};
 use cluster_api_key_core::ops::fleet::{self, Candidate, Outcome, Selection};
-use cluster_api_key_core::ops::reset::{self, Verification};
+use cluster_api_key_core::ops::reset::Verification;
 use cluster_api_key_core::types::IamId;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
@@ -235,26 +234,12 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
     }
     session.client.http().restart_budget();
     let ctx = &session.ctx;
-    let opts = reset::ExecuteOptions {
-        audit: here.audit.clone(),
-        lock_dir: here.plugin_dir.as_ref().map(|d| d.join("locks")),
-        lock_timeout: Duration::from_secs(ctx.lock_timeout_secs),
-        grace: Duration::from_secs(ctx.reset_grace_secs),
-        interval: Duration::from_millis(ctx.verify_interval_ms),
-        fresh_snapshot: false,
-        ..reset::ExecuteOptions::default()
-    };
+    let opts = super::reset::execute_options(here, false);
     let verify = (!args.no_verify)
         .then(|| (Duration::from_secs(ctx.verify_timeout_secs), Duration::from_millis(ctx.verify_interval_ms)));
     // Ctrl-C stops starting targets; those in flight finish and are reported.
     let interrupts = Interrupts::listen();
-    let stopped = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stopped);
-    let watcher = interrupts.clone();
-    tokio::spawn(async move {
-        watcher.first().await;
-        flag.store(true, Ordering::SeqCst);
-    });
+    let stopped = interrupts.stop_flag();
     let bar = if ui.quiet || ui.json {
         ProgressBar::hidden()
     } else {

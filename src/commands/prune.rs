@@ -1,7 +1,6 @@
 //! `prune`: plan, confirm, remove superseded keys in the pool, report every key.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use cluster_api_key_core::ops::prune::{self, Action, Done, Plan};
 use serde_json::{Value, json};
@@ -152,13 +151,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &PruneArgs) -> Result<Box<dyn Rende
     ui.progress(&format!("Removing {planned} key(s)..."));
     // Ctrl-C stops starting keys; those in flight finish.
     let interrupts = Interrupts::listen();
-    let stopped = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stopped);
-    let watcher = interrupts.clone();
-    tokio::spawn(async move {
-        watcher.first().await;
-        flag.store(true, Ordering::SeqCst);
-    });
+    let stopped = interrupts.stop_flag();
     let done =
         prune::execute(&here.session, &plan, concurrency, here.audit.as_ref(), &|| stopped.load(Ordering::SeqCst))
             .await;

@@ -390,6 +390,20 @@ async fn preflight(
     )))
 }
 
+/// How resets run, from the context: the audit log, the lock folder, the timings.
+pub fn execute_options(here: &Here, fresh_snapshot: bool) -> reset::ExecuteOptions {
+    let ctx = &here.session.ctx;
+    reset::ExecuteOptions {
+        audit: here.audit.clone(),
+        lock_dir: here.plugin_dir.as_ref().map(|d| d.join("locks")),
+        lock_timeout: Duration::from_secs(ctx.lock_timeout_secs),
+        grace: Duration::from_secs(ctx.reset_grace_secs),
+        interval: Duration::from_millis(ctx.verify_interval_ms),
+        fresh_snapshot,
+        ..reset::ExecuteOptions::default()
+    }
+}
+
 /// Runs `reset`.
 ///
 /// # Errors
@@ -432,14 +446,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
         ui.entity(&t.resource_group.name)
     ));
     let ctx = &session.ctx;
-    let opts = reset::ExecuteOptions {
-        audit: here.audit.clone(),
-        lock_dir: here.plugin_dir.as_ref().map(|d| d.join("locks")),
-        lock_timeout: Duration::from_secs(ctx.lock_timeout_secs),
-        grace: Duration::from_secs(ctx.reset_grace_secs),
-        interval: Duration::from_millis(ctx.verify_interval_ms),
-        ..reset::ExecuteOptions::default()
-    };
+    let opts = execute_options(here, true);
     // From here on a signal must not end the process silently: the POST may be under way.
     let interrupts = Interrupts::listen();
     let mut report = match reset::execute(session, &plan, &opts, interrupts.first()).await {

@@ -347,6 +347,60 @@ fn service_requirement(
     Requirement { code, purpose, what, state }
 }
 
+/// Access on `service`, for the target's region and group when `scoped`.
+fn grant_for(target: &Target, roles: &[&str], service: &str, scoped: bool) -> Grant {
+    Grant {
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        service: Some(service.to_owned()),
+        region: scoped.then(|| target.region.to_string()),
+        resource_group_id: scoped.then(|| target.resource_group.id.to_string()),
+        resource_group_name: scoped.then(|| target.resource_group.name.clone()),
+        resource_type: None,
+    }
+}
+
+/// The roles an identity of `kind` needs to reset `target`: Administrator on Kubernetes
+/// Service; Operator on IAM Identity for a service ID; User API key creator where the account
+/// restricts API key creation (unknown when the settings cannot be read).
+fn reset_roles(access: &Access, kind: Option<IdentityKind>, target: &Target) -> Vec<Requirement> {
+    let mut reqs = vec![service_requirement(
+        access,
+        "reset-administrator",
+        Purpose::Reset,
+        String::from("Administrator platform role on Kubernetes Service in the region and resource group"),
+        grant_for(target, &["Administrator"], "containers-kubernetes", true),
+        target,
+    )];
+    if kind == Some(IdentityKind::ServiceId) {
+        reqs.push(service_requirement(
+            access,
+            "iam-identity-operator",
+            Purpose::Reset,
+            String::from("Operator platform role on IAM Identity (a service ID creates the key)"),
+            grant_for(target, &["Operator"], "iam-identity", false),
+            target,
+        ));
+    }
+    match &access.restricted {
+        Ok(true) => reqs.push(service_requirement(
+            access,
+            "api-key-creator",
+            Purpose::Reset,
+            String::from("User API key creator role on IAM Identity (the account restricts API key creation)"),
+            grant_for(target, &["UserApiKeyCreator"], "iam-identity", false),
+            target,
+        )),
+        Ok(false) => {}
+        Err(why) => reqs.push(Requirement {
+            code: "api-key-creator",
+            purpose: Purpose::Reset,
+            what: String::from("User API key creator role, if the account restricts API key creation"),
+            state: State::Unknown { reason: format!("the account settings could not be read: {why}") },
+        }),
+    }
+    reqs
+}
+
 /// Checks `subject` against every target.
 ///
 /// # Errors
@@ -387,49 +441,8 @@ pub async fn check(session: &Session, subject: &Subject, regions: &[String], gro
     let mut out = Vec::new();
     for target in targets {
         let clusters = session.containers(Some(&target.region))?.clusters(Some(&target.resource_group.id)).await;
-        let svc = |roles: &[&str], service: &str, scoped: bool| Grant {
-            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-            service: Some(service.to_owned()),
-            region: scoped.then(|| target.region.to_string()),
-            resource_group_id: scoped.then(|| target.resource_group.id.to_string()),
-            resource_group_name: scoped.then(|| target.resource_group.name.clone()),
-            resource_type: None,
-        };
-        let mut reqs = vec![service_requirement(
-            &access,
-            "reset-administrator",
-            Purpose::Reset,
-            String::from("Administrator platform role on Kubernetes Service in the region and resource group"),
-            svc(&["Administrator"], "containers-kubernetes", true),
-            &target,
-        )];
-        if kind == Some(IdentityKind::ServiceId) {
-            reqs.push(service_requirement(
-                &access,
-                "iam-identity-operator",
-                Purpose::Reset,
-                String::from("Operator platform role on IAM Identity (a service ID creates the key)"),
-                Grant { roles: vec![String::from("Operator")], ..svc(&["Operator"], "iam-identity", false) },
-                &target,
-            ));
-        }
-        match &access.restricted {
-            Ok(true) => reqs.push(service_requirement(
-                &access,
-                "api-key-creator",
-                Purpose::Reset,
-                String::from("User API key creator role on IAM Identity (the account restricts API key creation)"),
-                svc(&["UserApiKeyCreator"], "iam-identity", false),
-                &target,
-            )),
-            Ok(false) => {}
-            Err(why) => reqs.push(Requirement {
-                code: "api-key-creator",
-                purpose: Purpose::Reset,
-                what: String::from("User API key creator role, if the account restricts API key creation"),
-                state: State::Unknown { reason: format!("the account settings could not be read: {why}") },
-            }),
-        }
+        let svc = |roles: &[&str], service: &str, scoped: bool| grant_for(&target, roles, service, scoped);
+        let mut reqs = reset_roles(&access, kind, &target);
         reqs.push(Requirement {
             code: "api-key-quota",
             purpose: Purpose::Reset,
@@ -523,42 +536,7 @@ pub async fn reset_preflight(session: &Session, targets: &[Target]) -> Result<Ve
     let access = read_access(session, &caller.account, &id, Some(&id)).await;
     let mut out = Vec::new();
     for target in targets {
-        let svc = |roles: &[&str], service: &str, scoped: bool| Grant {
-            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-            service: Some(service.to_owned()),
-            region: scoped.then(|| target.region.to_string()),
-            resource_group_id: scoped.then(|| target.resource_group.id.to_string()),
-            resource_group_name: scoped.then(|| target.resource_group.name.clone()),
-            resource_type: None,
-        };
-        let mut reqs = vec![service_requirement(
-            &access,
-            "reset-administrator",
-            Purpose::Reset,
-            String::from("Administrator platform role on Kubernetes Service in the region and resource group"),
-            svc(&["Administrator"], "containers-kubernetes", true),
-            target,
-        )];
-        if kind == Some(IdentityKind::ServiceId) {
-            reqs.push(service_requirement(
-                &access,
-                "iam-identity-operator",
-                Purpose::Reset,
-                String::from("Operator platform role on IAM Identity (a service ID creates the key)"),
-                svc(&["Operator"], "iam-identity", false),
-                target,
-            ));
-        }
-        if access.restricted == Ok(true) {
-            reqs.push(service_requirement(
-                &access,
-                "api-key-creator",
-                Purpose::Reset,
-                String::from("User API key creator role on IAM Identity (the account restricts API key creation)"),
-                svc(&["UserApiKeyCreator"], "iam-identity", false),
-                target,
-            ));
-        }
+        let mut reqs = reset_roles(&access, kind, target);
         reqs.retain(|r| !matches!(r.state, State::Met { .. }));
         out.push((target.clone(), reqs));
     }

@@ -18,7 +18,7 @@ use crate::api::containers::{Cluster, KeyOwner};
 use crate::api::iam_identity::ApiKey;
 use crate::api::user_management::Membership;
 use crate::error::{Error, Result};
-use crate::types::{IamId, Known, Region, ResourceGroup, ResourceGroupId};
+use crate::types::{IamId, Known};
 
 /// Which targets, and which of them to reset.
 #[derive(Debug, Clone, Default)]
@@ -64,14 +64,7 @@ pub enum Outcome {
 }
 
 fn to_plan(caller: &Caller, t: &TargetStatus) -> ResetPlan {
-    let target = Target {
-        region: Region::new(t.region.clone()),
-        resource_group: ResourceGroup {
-            id: ResourceGroupId::new(t.resource_group_id.clone()),
-            name: t.resource_group_name.clone(),
-            default: false,
-        },
-    };
+    let target = t.target();
     let clusters = t
         .clusters
         .iter()

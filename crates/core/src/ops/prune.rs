@@ -16,7 +16,7 @@ use super::status::{self, KeyInfo, OldKey, Silent};
 use super::{Session, Target};
 use crate::audit::{AuditLog, Record};
 use crate::error::{Result, clause};
-use crate::types::{ApiKeyId, IamId, Region, ResourceGroup, ResourceGroupId};
+use crate::types::{ApiKeyId, IamId};
 
 /// What prune looks at and does.
 #[derive(Debug, Clone, Default)]
@@ -115,14 +115,7 @@ pub async fn plan(session: &Session, opts: &Options) -> Result<Plan> {
     let report = status::status(session, &sopts, &Silent).await?;
     let mut candidates = Vec::new();
     for t in &report.targets {
-        let target = Target {
-            region: Region::new(t.region.clone()),
-            resource_group: ResourceGroup {
-                id: ResourceGroupId::new(t.resource_group_id.clone()),
-                name: t.resource_group_name.clone(),
-                default: false,
-            },
-        };
+        let target = t.target();
         let orphan = t.clusters.is_empty();
         let current = t.key.as_ref();
         let mut keys: Vec<(OldKey, String)> = t

@@ -218,6 +218,21 @@ pub struct TargetStatus {
     pub findings: Vec<Finding>,
 }
 
+impl TargetStatus {
+    /// Its region and resource group.
+    #[must_use]
+    pub fn target(&self) -> Target {
+        Target {
+            region: crate::types::Region::new(self.region.clone()),
+            resource_group: crate::types::ResourceGroup {
+                id: crate::types::ResourceGroupId::new(self.resource_group_id.clone()),
+                name: self.resource_group_name.clone(),
+                default: false,
+            },
+        }
+    }
+}
+
 /// Counts by severity.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
