@@ -201,6 +201,22 @@ impl Ui {
         }
     }
 
+    /// A progress bar (with `len`) or a spinner (without) on stderr, drawn with `template`
+    /// (indicatif's); hidden with `-q` and in JSON or CSV mode, and by indicatif itself when
+    /// stderr is not a terminal.
+    #[must_use]
+    pub fn progress_bar(&self, len: Option<u64>, template: &str) -> indicatif::ProgressBar {
+        let bar = if self.quiet || self.json {
+            indicatif::ProgressBar::hidden()
+        } else {
+            indicatif::ProgressBar::with_draw_target(len, indicatif::ProgressDrawTarget::stderr())
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            bar.set_style(style);
+        }
+        bar
+    }
+
     /// A warning that `-q` does not hide (something the user must know, not chatter).
     pub fn alert(&self, text: &str) {
         eprint_text(&format!("{}\n", self.paint(MAGENTA_BOLD, text)));

@@ -9,7 +9,6 @@ use cluster_api_key_core::ops::check::{self, State};
 use cluster_api_key_core::ops::fleet::{self, Candidate, Outcome, Selection};
 use cluster_api_key_core::ops::reset::Verification;
 use cluster_api_key_core::types::IamId;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
 use super::reset::{document, owner_text};
@@ -240,14 +239,8 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
     // Ctrl-C stops starting targets; those in flight finish and are reported.
     let interrupts = Interrupts::listen();
     let stopped = interrupts.stop_flag();
-    let bar = if ui.quiet || ui.json {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::with_draw_target(Some(selected.len() as u64), ProgressDrawTarget::stderr())
-    };
-    if let Ok(style) = ProgressStyle::with_template("{spinner} Resetting {pos}/{len} targets {wide_bar} {elapsed}") {
-        bar.set_style(style);
-    }
+    let bar =
+        ui.progress_bar(Some(selected.len() as u64), "{spinner} Resetting {pos}/{len} targets {wide_bar} {elapsed}");
     let outcomes =
         fleet::execute(session, &candidates, &opts, verify, concurrency, &|| stopped.load(Ordering::SeqCst), &|_| {
             bar.inc(1);

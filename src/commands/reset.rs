@@ -12,7 +12,6 @@ use cluster_api_key_core::Error as CoreError;
 use cluster_api_key_core::api::containers::KeyOwner;
 use cluster_api_key_core::api::user_management::Membership;
 use cluster_api_key_core::ops::reset::{self, ResetPlan, ResetReport, Verification};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
 use super::{ExitStatus, Here, Render};
@@ -317,17 +316,9 @@ fn done_text(ui: &Ui, plan: &ResetPlan, report: &ResetReport, verification: Opti
     }
 }
 
-/// A spinner with the elapsed time on stderr while the new owner is awaited (hidden off a
-/// terminal, with -q and in JSON mode).
-fn spinner(ui: &Ui, text: &str) -> ProgressBar {
-    let bar = if ui.quiet || ui.json {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
-    };
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
-        bar.set_style(style);
-    }
+/// A spinner with the elapsed time while the new owner is awaited.
+fn spinner(ui: &Ui, text: &str) -> indicatif::ProgressBar {
+    let bar = ui.progress_bar(None, "{spinner} {msg} {elapsed}");
     bar.set_message(text.to_owned());
     bar.enable_steady_tick(Duration::from_millis(120));
     bar

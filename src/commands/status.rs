@@ -4,7 +4,7 @@
 use cluster_api_key_core::ops::Target;
 use cluster_api_key_core::ops::status::{self, Code, OwnerState, Severity, StatusReport, TargetStatus};
 use cluster_api_key_core::types::IamId;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 
 use super::{ExitStatus, Here, Render};
 use crate::cli::{FailOn, StatusArgs};
@@ -212,16 +212,7 @@ struct Bar(ProgressBar);
 
 impl Bar {
     fn new(ui: &Ui) -> Self {
-        let bar = if ui.quiet || ui.json {
-            ProgressBar::hidden()
-        } else {
-            // indicatif draws nothing when stderr is not a terminal.
-            ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
-        };
-        if let Ok(style) = ProgressStyle::with_template("{spinner} Checking {pos}/{len} targets {wide_bar} {elapsed}") {
-            bar.set_style(style);
-        }
-        Self(bar)
+        Self(ui.progress_bar(Some(0), "{spinner} Checking {pos}/{len} targets {wide_bar} {elapsed}"))
     }
 }
 

@@ -1,15 +1,15 @@
 //! Discovery: every target of the account, once, for every account-wide command (`status`
 //! today; fleet `reset`, `prune` and `check` build on the same).
 //!
-//! Three reads run in parallel: the account's `containers-kubernetes-key` keys (every page),
-//! and the clusters of every provider; the resource groups come first, because a `-g` filter
-//! is checked against them before anything else is read. A target is a (region, resource group)
+//! The reads: the resource groups (a `-g` filter is checked against them before anything else
+//! is read), the clusters of every provider ([`clusters`]) and the account's
+//! `containers-kubernetes-key` keys, every page ([`keys`]); `status` runs them side by side. A target is a (region, resource group)
 //! that has clusters or a key. Which key belongs to which target, and which of a target's keys
 //! is the current one, is decided in [`attribute`] and [`split_keys`] and nowhere else.
 
 use std::collections::BTreeMap;
 
-use super::{Caller, KEY_NAME, Session, Target};
+use super::{Caller, KEY_NAME, Session, Target, is_key_for};
 use crate::api::containers::Cluster;
 use crate::api::iam_identity::{ApiKey, ListQuery};
 use crate::error::{Error, Result};
@@ -155,17 +155,6 @@ pub async fn clusters(session: &Session) -> Result<Vec<Cluster>> {
     }
 }
 
-/// Reads the account's keys and clusters in parallel (the groups are read first by the caller
-/// of this function, so that a `-g` filter is checked before anything else is read).
-///
-/// # Errors
-/// As [`keys`] and [`clusters`]: then the account cannot be described.
-pub async fn discover(session: &Session, caller: &Caller, groups: Vec<ResourceGroup>) -> Result<Account> {
-    let (keys, clusters) = tokio::join!(keys(session, caller), clusters(session));
-    let (keys, key_scope) = keys?;
-    Ok(Account { groups, clusters: clusters?, keys, key_scope })
-}
-
 /// The (region, resource group ID) of every cluster in `scope`, with the first cluster (by
 /// name) to ask the key owner of: one owner lookup per target with clusters.
 #[must_use]
@@ -193,14 +182,15 @@ pub fn cluster_targets<'a>(clusters: &'a [Cluster], scope: &Scope) -> BTreeMap<(
 /// region or group, or more than one, is not attributed.
 #[must_use]
 pub fn attribute(key: &ApiKey, regions: &[&str], groups: &[ResourceGroup]) -> Option<(Region, ResourceGroupId)> {
-    let d = key.description.as_deref()?;
-    let mut rs: Vec<&str> = regions.iter().copied().filter(|r| d.contains(r)).collect();
-    rs.dedup();
-    let gs: Vec<&ResourceGroup> = groups.iter().filter(|g| d.contains(g.id.as_str())).collect();
-    match (rs.as_slice(), gs.as_slice()) {
-        ([r], [g]) => Some((Region::new(*r), g.id.clone())),
-        _ => None,
-    }
+    // The rule itself is `is_key_for`; here it must fit exactly one (region, group).
+    let mut fits = regions.iter().flat_map(|r| {
+        groups.iter().filter_map(move |g| {
+            let target = Target { region: Region::new(*r), resource_group: g.clone() };
+            is_key_for(key, &target).then(|| (target.region, g.id.clone()))
+        })
+    });
+    let first = fits.next()?;
+    fits.all(|other| other == first).then_some(first)
 }
 
 /// A target's keys, newest last → (current, superseded). INFERRED: IBM does not say which key

@@ -150,13 +150,7 @@ pub async fn plan(session: &Session, sel: &Selection, concurrency: usize) -> Res
     };
     // One snapshot of the caller's newest keys for every target: each target's new key is the
     // one that appears for it (see `reset::execute`).
-    let q = crate::api::iam_identity::ListQuery {
-        account_id: Some(caller.account.clone()),
-        iam_id: caller.iam_id.clone(),
-        scope_account: false,
-        key_type: None,
-    };
-    let snapshot = session.iam_identity().newest(&q).await.ok();
+    let snapshot = reset::caller_keys(session, &caller).await.ok();
     let mut out = Vec::new();
     for t in &report.targets {
         let mut plan = to_plan(&caller, t);

@@ -95,11 +95,6 @@ pub struct Done {
     pub detail: Option<String>,
 }
 
-fn age_days(created: Option<&str>) -> Option<u64> {
-    let t = humantime::parse_rfc3339_weak(created?.trim_end_matches('Z').split('.').next()?).ok()?;
-    SystemTime::now().duration_since(t).ok().map(|d| d.as_secs() / 86_400)
-}
-
 /// Plans the prune (reads only).
 ///
 /// # Errors
@@ -143,7 +138,8 @@ pub async fn plan(session: &Session, opts: &Options) -> Result<Plan> {
             let mut skip = None;
             if orphan && !opts.include_orphans {
                 skip = Some(String::from("no clusters left: pruned only with --include-orphans"));
-            } else if let (Some(min), Some(days)) = (opts.older_than, age_days(k.created.as_deref()))
+            } else if let (Some(min), Some(days)) =
+                (opts.older_than, status::age_days(k.created.as_deref(), SystemTime::now()))
                 && days.saturating_mul(86_400) < min.as_secs()
             {
                 skip = Some(format!("{days} days old, younger than --older-than"));

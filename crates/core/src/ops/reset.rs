@@ -201,7 +201,7 @@ pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) 
 
 /// The caller's newest `containers-kubernetes-key` keys (one page, newest first: see
 /// [`new_key`]).
-async fn caller_keys(session: &Session, caller: &Caller) -> Result<Vec<ApiKey>> {
+pub(crate) async fn caller_keys(session: &Session, caller: &Caller) -> Result<Vec<ApiKey>> {
     let q = ListQuery {
         account_id: Some(caller.account.clone()),
         iam_id: caller.iam_id.clone(),
@@ -217,7 +217,9 @@ async fn caller_keys(session: &Session, caller: &Caller) -> Result<Vec<ApiKey>> 
 /// INFERRED (no public copy of IBM's wording): the key's description names the region and the
 /// resource group ID ([`is_key_for`]). Should IBM word it otherwise, a reset that IBM accepted
 /// must not read as "no new key", so a single new `containers-kubernetes-key` is taken as ours
-/// when none matches the description rule; this is the only place that makes that call.
+/// when none matches the description rule and its description names no region at all (a
+/// description that names a region belongs where it says: in a batch, that is another target's
+/// key). This is the only place that makes that call.
 fn new_key(target: &Target, before: &[ApiKey], after: &[ApiKey]) -> Option<ApiKey> {
     // Both lists are newest pages: a key older than the oldest one seen before is not new, it
     // just did not fit on the page then.
@@ -231,7 +233,12 @@ fn new_key(target: &Target, before: &[ApiKey], after: &[ApiKey]) -> Option<ApiKe
         return Some((*k).clone());
     }
     match fresh.as_slice() {
-        [only] if only.description.as_deref().is_none_or(|d| !d.contains(target.region.as_str())) => {
+        [only]
+            if only
+                .description
+                .as_deref()
+                .is_none_or(|d| !crate::types::KNOWN_REGIONS.iter().any(|r| d.contains(r))) =>
+        {
             Some((*only).clone())
         }
         _ => None,
@@ -526,4 +533,43 @@ fn record(
     // A failed write does not change the reset's outcome; the log remembers it for the binary
     // to show, and the report carries it for JSON.
     log.record(&r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{IamId, Region, ResourceGroup, ResourceGroupId};
+
+    fn key(id: &str, desc: Option<&str>) -> ApiKey {
+        ApiKey {
+            id: ApiKeyId::new(id),
+            name: KEY_NAME.into(),
+            description: desc.map(str::to_owned),
+            iam_id: IamId::new("IBMid-1"),
+            account_id: None,
+            created_at: Some(String::from("2026-11-29T10:00:00Z")),
+            created_by: None,
+            locked: false,
+            disabled: false,
+            entity_tag: None,
+            activity: None,
+        }
+    }
+
+    #[test]
+    fn a_new_key_of_another_target_is_never_taken_for_ours() {
+        let eu = Target {
+            region: Region::new("eu-de"),
+            resource_group: ResourceGroup { id: ResourceGroupId::new("g1"), name: "Default".into(), default: true },
+        };
+        let before = [key("old", Some("eu-de g1"))];
+        // A batch minted a key for us-south meanwhile: it names its region, so it is not ours.
+        assert_eq!(new_key(&eu, &before, &[key("old", Some("eu-de g1")), key("other", Some("us-south g1"))]), None);
+        // Ours, by the rule.
+        let ours = new_key(&eu, &before, &[key("other", Some("us-south g1")), key("ours", Some("for eu-de and g1"))]);
+        assert_eq!(ours.map(|k| k.id.to_string()).as_deref(), Some("ours"));
+        // A wording that names no region at all: the single new key is ours.
+        let ours = new_key(&eu, &before, &[key("ours", Some("Kubernetes Service key"))]);
+        assert_eq!(ours.map(|k| k.id.to_string()).as_deref(), Some("ours"));
+    }
 }

@@ -300,7 +300,8 @@ pub struct Silent;
 
 impl Reporter for Silent {}
 
-fn age_days(created: Option<&str>, now: SystemTime) -> Option<u64> {
+/// Whole days since an RFC 3339 time (fractions of a second and the `Z` tolerated).
+pub(crate) fn age_days(created: Option<&str>, now: SystemTime) -> Option<u64> {
     let t = humantime::parse_rfc3339_weak(created?.trim_end_matches('Z').split('.').next()?).ok()?;
     now.duration_since(t).ok().map(|d| d.as_secs() / 86_400)
 }
@@ -350,21 +351,18 @@ pub async fn status(session: &Session, opts: &Options, reporter: &dyn Reporter) 
     let (keys, key_scope) = keys?;
     let account = discovery::Account { groups: all_groups, clusters, keys, key_scope };
     let found = account.targets(&scope);
-    let owners: Vec<std::result::Result<KeyOwner, Error>> = found
+    // `None`: no cluster to ask (the owner then comes from the key).
+    let owners: Vec<Option<std::result::Result<KeyOwner, Error>>> = found
         .iter()
-        .map(|f| {
-            owners
-                .remove(&(f.target.region.to_string(), f.target.resource_group.id.to_string()))
-                .unwrap_or(Err(Error::InvalidCluster(String::new())))
-        })
+        .map(|f| owners.remove(&(f.target.region.to_string(), f.target.resource_group.id.to_string())))
         .collect();
 
     // One membership lookup per distinct user that owns a key.
     let mut owner_ids: Vec<IamId> = Vec::new();
     for (f, o) in found.iter().zip(&owners) {
         let id = match o {
-            Ok(o) => o.iam_id.clone(),
-            Err(_) => f.current.as_ref().map(|k| k.iam_id.clone()),
+            Some(Ok(o)) => o.iam_id.clone(),
+            _ => f.current.as_ref().map(|k| k.iam_id.clone()),
         };
         if let Some(id) = id.filter(|i| IdentityKind::from_iam_id(i.as_str()) == Some(IdentityKind::User))
             && !owner_ids.contains(&id)
@@ -376,7 +374,7 @@ pub async fn status(session: &Session, opts: &Options, reporter: &dyn Reporter) 
     // What each owner of clusters' key may do: one policy read per distinct owner, alongside
     // the membership lookups (both need only the owners).
     let mut key_owners: Vec<IamId> = Vec::new();
-    for o in owners.iter().flatten() {
+    for o in owners.iter().flatten().flatten() {
         if let Some(id) = &o.iam_id
             && !key_owners.contains(id)
         {
@@ -407,7 +405,7 @@ pub async fn status(session: &Session, opts: &Options, reporter: &dyn Reporter) 
     let mut targets = Vec::with_capacity(found.len());
     for (f, o) in found.into_iter().zip(owners) {
         let lacks = match (&o, f.clusters.is_empty()) {
-            (Ok(owner), false) => owner.iam_id.as_ref().and_then(|id| owner_policies.get(id)).and_then(|p| {
+            (Some(Ok(owner)), false) => owner.iam_id.as_ref().and_then(|id| owner_policies.get(id)).and_then(|p| {
                 super::check::owner_lacks(p, &f.target, f.clusters.iter().any(|c| c.provider.starts_with("vpc")))
             }),
             _ => None,
@@ -446,7 +444,7 @@ pub async fn status(session: &Session, opts: &Options, reporter: &dyn Reporter) 
 /// Turns what was read about one target into its status and findings.
 fn judge(
     f: Found,
-    owner: std::result::Result<KeyOwner, Error>,
+    owner: Option<std::result::Result<KeyOwner, Error>>,
     memberships: &BTreeMap<IamId, std::result::Result<Membership, Error>>,
     scope: &KeyScope,
     opts: &Options,
@@ -456,9 +454,9 @@ fn judge(
     let has_clusters = !f.clusters.is_empty();
     // The owner: from the containers API when there is a cluster to ask, else from the key.
     let (reported, lookup_error) = match owner {
-        Ok(o) => (Some(o), None),
-        Err(Error::InvalidCluster(_)) => (None, None),
-        Err(e) => (None, Some(e)),
+        Some(Ok(o)) => (Some(o), None),
+        Some(Err(e)) => (None, Some(e)),
+        None => (None, None),
     };
     // The containers API says "no credentials" (E0051) when the target's key is gone.
     let key_gone = lookup_error
