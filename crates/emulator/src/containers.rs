@@ -187,9 +187,10 @@ pub async fn reset_key(State(shared): State<Arc<Shared>>, headers: HeaderMap) ->
         account_id: caller.account_id.clone(),
         region: region.clone(),
         resource_group_id: rg.clone(),
-        api_key_id: id,
+        api_key_id: id.clone(),
     });
     drop(world);
+    crate::k8s::key_changed(&shared, &caller.account_id, &region, &rg, previous.as_deref(), &id);
     if let Some(prev) = previous {
         shared
             .replication
@@ -376,4 +377,176 @@ pub async fn get_cluster(
         Some(c) if may_view(&world, &caller, c) => util::ok(&cluster_json(c, &world)),
         _ => not_found(),
     }
+}
+
+/// The containers API's record of an add-on, as `GET /v1/clusters/{id}/addons` lists it
+/// (bluemix-go `AddOn`).
+fn addon_json(name: &str) -> Value {
+    let version = match name {
+        crate::k8s::VPC_BLOCK_CSI => "5.2",
+        crate::k8s::AUTOSCALER => "1.2.3",
+        _ => "1.0",
+    };
+    json!({
+        "name": name,
+        "version": version,
+        "targetVersion": version,
+        "healthState": "normal",
+        "healthStatus": "Addon Ready. For more info: http://ibm.biz/addon-state (H1500)",
+        "allowed_upgrade_versions": [],
+        "deprecated": false,
+        "vlan_spanning_required": false,
+    })
+}
+
+/// `GET /v1/clusters/{idOrName}/addons`: a bare JSON array.
+pub async fn addons(State(shared): State<Arc<Shared>>, headers: HeaderMap, Path(id_or_name): Path<String>) -> Response {
+    let caller = match auth(&shared, &headers) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let world = shared.world();
+    match find_cluster(&world, &caller.account_id, &id_or_name, util::header(&headers, "x-auth-resource-group")) {
+        Some(c) if may_view(&world, &caller, c) => {
+            util::ok(&Value::Array(c.addons.iter().map(|a| addon_json(a)).collect()))
+        }
+        _ => not_found(),
+    }
+}
+
+/// The body of `POST /v2/applyRBACAndGetKubeconfig` (bluemix-go `GetClusterConfigDetail`).
+#[derive(Debug, serde::Deserialize)]
+struct KubeconfigRequest {
+    cluster: String,
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    admin: bool,
+    #[serde(default, rename = "endpointType")]
+    endpoint_type: Option<String>,
+}
+
+/// `POST /v2/applyRBACAndGetKubeconfig`: a flat ZIP with the kubeconfig (`.yaml`) and, for an
+/// admin kubeconfig, `admin.pem`, `admin-key.pem` and the CA's PEM, referenced by relative name.
+/// IBM checks `containers-kubernetes.cluster.create` (the Administrator role).
+pub async fn kubeconfig(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let caller = match auth(&shared, &headers) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let Ok(req) = serde_json::from_slice::<KubeconfigRequest>(&body) else {
+        return util::containers_error(400, "E0010", "The request body is not valid.", "General", None);
+    };
+    if req.format.as_deref().is_some_and(|f| f != "zip") {
+        return util::containers_error(400, "E0010", "The format must be 'zip'.", "General", None);
+    }
+    let endpoint = req.endpoint_type.clone().unwrap_or_else(|| "public".into());
+    let cluster = {
+        let world = shared.world();
+        match find_cluster(&world, &caller.account_id, &req.cluster, util::header(&headers, "x-auth-resource-group")) {
+            Some(c) if may_view(&world, &caller, c) => {
+                if !world.has_role(
+                    &caller.account_id,
+                    &caller.iam_id,
+                    "containers-kubernetes",
+                    &["Administrator"],
+                    Some(&c.region),
+                    Some(&c.resource_group_id),
+                ) {
+                    return util::containers_error(
+                        403,
+                        "A0006",
+                        "You do not have the required permissions to get the cluster configuration. The Administrator platform access role for IBM Cloud Kubernetes Service is required.",
+                        "Authorization",
+                        Some("Ask your account administrator for the Administrator platform access role."),
+                    );
+                }
+                c.clone()
+            }
+            _ => return not_found(),
+        }
+    };
+    let valid = match endpoint.as_str() {
+        "public" | "private" => true,
+        "vpe" => cluster.provider.starts_with("vpc"),
+        "link" => cluster.provider == "satellite",
+        _ => false,
+    };
+    if !valid {
+        return util::containers_error(
+            400,
+            "E0162",
+            &format!("The endpoint type '{endpoint}' is not available for cluster '{}'.", cluster.name),
+            "General",
+            None,
+        );
+    }
+    let unreachable = shared.knobs().kube.unreachable.iter().any(|n| *n == cluster.id || *n == cluster.name);
+    let base = if unreachable { crate::k8s::unreachable_server().to_owned() } else { shared.kube_url().to_owned() };
+    let server = format!("{base}/{endpoint}/{}", cluster.id);
+    let ca_file = format!("ca-{}-{}.pem", cluster.location, cluster.name);
+    let context = format!("{}/{}", cluster.name, cluster.id);
+    let mut files: Vec<(String, String)> = Vec::new();
+    let user = if req.admin {
+        let cert = match shared.issue_client_cert(&cluster.id) {
+            Ok(c) => c,
+            Err(e) => return util::with_status(500, &json!({"error": e})),
+        };
+        files.push(("admin.pem".into(), cert.cert_pem));
+        files.push(("admin-key.pem".into(), cert.key_pem));
+        "- name: admin\n  user:\n    client-certificate: admin.pem\n    client-key: admin-key.pem\n".to_owned()
+    } else {
+        // Without `admin`, an OpenShift kubeconfig has no user until `oc login`, and an IKS
+        // one carries an IAM ID token; neither is accepted by this emulator's masters.
+        String::new()
+    };
+    files.push((ca_file.clone(), shared.ca_pem()));
+    let users = if user.is_empty() { "users: null\n".to_owned() } else { format!("users:\n{user}") };
+    let user_name = if req.admin { "admin" } else { "" };
+    let yaml = format!(
+        "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority: {ca_file}\n    server: {server}\n  name: {context}\ncontexts:\n- context:\n    cluster: {context}\n    namespace: default\n    user: {user_name}\n  name: {context}/admin\ncurrent-context: {context}/admin\nkind: Config\npreferences: {{}}\n{users}"
+    );
+    files.insert(0, (format!("kube-config-{}-{}-admin.yaml", cluster.location, cluster.name), yaml));
+    shared.rbac_requested(&cluster.id);
+    match zip_files(&files) {
+        Ok(bytes) => axum::response::IntoResponse::into_response((
+            axum::http::StatusCode::OK,
+            [("content-type", "application/zip")],
+            bytes,
+        )),
+        Err(e) => util::with_status(500, &json!({"error": e.to_string()})),
+    }
+}
+
+fn zip_files(files: &[(String, String)]) -> zip::result::ZipResult<Vec<u8>> {
+    use std::io::Write as _;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, content) in files {
+        w.start_file(name.as_str(), zip::write::SimpleFileOptions::default())?;
+        w.write_all(content.as_bytes())?;
+    }
+    Ok(w.finish()?.into_inner())
+}
+
+/// `GET /v2/getRBACStatus?cluster=`: `{"synchronized": bool, "error": bool}`.
+pub async fn rbac_status(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let caller = match auth(&shared, &headers) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let Some(name) = q.get("cluster") else {
+        return util::containers_error(400, "E0010", "The cluster query parameter is required.", "General", None);
+    };
+    let id = {
+        let world = shared.world();
+        match find_cluster(&world, &caller.account_id, name, util::header(&headers, "x-auth-resource-group")) {
+            Some(c) if may_view(&world, &caller, c) => c.id.clone(),
+            _ => return not_found(),
+        }
+    };
+    util::ok(&json!({"synchronized": shared.rbac_synchronized(&id), "error": false}))
 }

@@ -119,6 +119,44 @@ pub struct Knobs {
     /// How the key owner behaves during replication.
     #[serde(default)]
     pub replication_mode: ReplicationMode,
+    /// The clusters' Kubernetes APIs.
+    #[serde(default)]
+    pub kube: KubeKnobs,
+}
+
+/// Knobs of the emulated clusters' Kubernetes APIs (see the `k8s` module).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct KubeKnobs {
+    /// After a pod is deleted, its replacement appears this much later (milliseconds).
+    pub replace_ms: u64,
+    /// A replacement is Pending this long, then Running and Ready (milliseconds).
+    pub ready_ms: u64,
+    /// After a reset, the clusters' `storage-secret-store` carries the new key this much later
+    /// (milliseconds; IBM says 10 to 15 minutes, its runbooks up to 30).
+    pub secret_update_ms: u64,
+    /// After an admin kubeconfig is asked for, `getRBACStatus` reads `synchronized` this much
+    /// later (milliseconds).
+    pub rbac_sync_ms: u64,
+    /// Clusters (name or ID) whose Kubernetes API cannot be reached: their kubeconfig names a
+    /// closed port.
+    pub unreachable: Vec<String>,
+    /// Clusters (name or ID) where a replacement pod never becomes Ready (`CrashLoopBackOff`).
+    pub never_ready: Vec<String>,
+}
+
+impl Default for KubeKnobs {
+    fn default() -> Self {
+        // Short, so that the sandbox shows the whole flow in seconds.
+        Self {
+            replace_ms: 800,
+            ready_ms: 1200,
+            secret_update_ms: 2500,
+            rbac_sync_ms: 0,
+            unreachable: Vec::new(),
+            never_ready: Vec::new(),
+        }
+    }
 }
 
 fn default_limit() -> u32 {
@@ -139,6 +177,7 @@ impl Default for Knobs {
             faults: Vec::new(),
             replication_delay_ms: 0,
             replication_mode: ReplicationMode::Stale,
+            kube: KubeKnobs::default(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! An offline, stateful emulator of the IBM Cloud APIs that `cluster-api-key` uses: the IAM
 //! token endpoint, IAM Identity API keys, Resource Manager, IAM access policies and access
-//! groups, and the containers API's cluster API key and cluster calls.
+//! groups, the containers API's cluster API key, cluster, add-on and kubeconfig calls, and a
+//! Kubernetes API (over HTTPS, with client certificates) for every emulated cluster.
 //!
 //! It is written from IBM's published API descriptions and SDK sources (platform-services-go-sdk,
 //! bluemix-go, the Kubernetes Service API docs), not
@@ -15,13 +16,15 @@
 mod access;
 mod containers;
 mod iam;
+mod k8s;
 pub mod knobs;
 mod rm;
 mod server;
+pub mod tls;
 mod users;
 mod util;
 pub mod world;
 
-pub use knobs::{Fault, FaultKind, Knobs, ReplicationMode};
+pub use knobs::{Fault, FaultKind, Knobs, KubeKnobs, ReplicationMode};
 pub use server::{Emulator, Handle, Stats};
 pub use world::World;

@@ -35,6 +35,16 @@ pub struct Shared {
     rate: Mutex<HashMap<IpAddr, (f64, Instant)>>,
     /// When the last reset per target happened, and who owned the key before it.
     pub(crate) replication: Mutex<HashMap<Target, (Instant, String)>>,
+    /// The CA behind the clusters' Kubernetes APIs and their admin kubeconfigs.
+    pki: crate::tls::Pki,
+    /// Base URL of the clusters' Kubernetes APIs (`https://127.0.0.1:PORT`).
+    kube_url: String,
+    /// Per cluster ID, its Kubernetes state.
+    kube: Mutex<HashMap<String, crate::k8s::KubeCluster>>,
+    /// Client certificates issued (fingerprint to cluster ID).
+    client_certs: Mutex<HashMap<String, String>>,
+    /// When an admin kubeconfig was last asked for, per cluster ID.
+    rbac: Mutex<HashMap<String, Instant>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -62,6 +72,44 @@ impl Shared {
     /// Counts a request under `key`.
     pub fn count(&self, key: &str) {
         *lock(&self.stats).entry(key.to_owned()).or_default() += 1;
+    }
+
+    /// The clusters' Kubernetes state.
+    pub(crate) fn kube(&self) -> MutexGuard<'_, HashMap<String, crate::k8s::KubeCluster>> {
+        lock(&self.kube)
+    }
+
+    /// Base URL of the clusters' Kubernetes APIs.
+    pub(crate) fn kube_url(&self) -> &str {
+        &self.kube_url
+    }
+
+    /// The CA's PEM.
+    pub(crate) fn ca_pem(&self) -> String {
+        self.pki.ca_pem()
+    }
+
+    /// Issues an admin client certificate for a cluster and remembers it.
+    pub(crate) fn issue_client_cert(&self, cluster_id: &str) -> Result<crate::tls::ClientCert, String> {
+        let cert = self.pki.issue_client("admin", "system:masters").map_err(|e| e.to_string())?;
+        lock(&self.client_certs).insert(cert.fingerprint.clone(), cluster_id.to_owned());
+        Ok(cert)
+    }
+
+    /// The cluster a client certificate was issued for.
+    pub(crate) fn client_cert_cluster(&self, fingerprint: &str) -> Option<String> {
+        lock(&self.client_certs).get(fingerprint).cloned()
+    }
+
+    /// Notes that an admin kubeconfig was asked for (RBAC is being applied).
+    pub(crate) fn rbac_requested(&self, cluster_id: &str) {
+        lock(&self.rbac).insert(cluster_id.to_owned(), Instant::now());
+    }
+
+    /// Whether RBAC has been applied for a cluster (`kube.rbac_sync_ms` after the request).
+    pub(crate) fn rbac_synchronized(&self, cluster_id: &str) -> bool {
+        let wait = Duration::from_millis(self.knobs().kube.rbac_sync_ms);
+        lock(&self.rbac).get(cluster_id).is_none_or(|at| at.elapsed() >= wait)
     }
 }
 
@@ -118,6 +166,18 @@ impl Handle {
         crate::iam::login_as(&self.shared, iam_id).map(|t| (t.access_token, t.refresh_token))
     }
 
+    /// The PEM of the CA that signs the emulator's server and client certificates.
+    #[must_use]
+    pub fn ca_pem(&self) -> String {
+        self.shared.ca_pem()
+    }
+
+    /// Base URL of the emulated clusters' Kubernetes APIs.
+    #[must_use]
+    pub fn kube_url(&self) -> String {
+        self.shared.kube_url.clone()
+    }
+
     /// Moves the emulator's clock.
     pub fn advance_clock(&self, secs: i64) {
         self.shared.world().clock_offset_secs += secs;
@@ -162,18 +222,34 @@ impl Emulator {
     /// # Errors
     /// When the socket cannot be bound.
     pub async fn start_on(addr: SocketAddr, world: World, knobs: Knobs) -> std::io::Result<Self> {
+        let pki = crate::tls::Pki::new().map_err(std::io::Error::other)?;
+        let kube_config = pki.server_config(true).map_err(std::io::Error::other)?;
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        // The clusters' Kubernetes APIs listen on a port of their own, on the same address.
+        let kube_listener = tokio::net::TcpListener::bind(SocketAddr::new(addr.ip(), 0)).await?;
+        let kube_addr = kube_listener.local_addr()?;
         let shared = Arc::new(Shared {
             world: Mutex::new(world),
             knobs: Mutex::new(knobs),
             stats: Mutex::new(Stats::new()),
             rate: Mutex::new(HashMap::new()),
             replication: Mutex::new(HashMap::new()),
+            pki,
+            kube_url: format!("https://{kube_addr}"),
+            kube: Mutex::new(HashMap::new()),
+            client_certs: Mutex::new(HashMap::new()),
+            rbac: Mutex::new(HashMap::new()),
         });
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
         let app = router(Arc::clone(&shared));
+        let kube_app = crate::k8s::router(Arc::clone(&shared));
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
+            let kube = crate::tls::serve(kube_listener, kube_config, kube_app);
+            let api = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>());
+            tokio::select! {
+                () = kube => {}
+                _ = api => {}
+            }
         });
         Ok(Self { base_url: format!("http://{addr}"), addr, handle: Handle { shared }, task })
     }
@@ -199,6 +275,9 @@ fn containers_routes() -> Router<Arc<Shared>> {
         .route("/v2/classic/getClusters", get(crate::containers::clusters_classic))
         .route("/v2/satellite/getClusters", get(crate::containers::clusters_satellite))
         .route("/v2/getCluster", get(crate::containers::get_cluster))
+        .route("/v1/clusters/{id_or_name}/addons", get(crate::containers::addons))
+        .route("/v2/applyRBACAndGetKubeconfig", post(crate::containers::kubeconfig))
+        .route("/v2/getRBACStatus", get(crate::containers::rbac_status))
 }
 
 fn router(shared: Arc<Shared>) -> Router {
@@ -228,7 +307,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/_emulator/state", get(admin_state).put(admin_restore))
         .route("/_emulator/knobs", get(admin_knobs).put(admin_set_knobs))
         .route("/_emulator/clock", post(admin_clock))
-        .route("/_emulator/stats", get(admin_stats));
+        .route("/_emulator/stats", get(admin_stats))
+        .route("/_emulator/ca.pem", get(admin_ca));
     admin.merge(api).with_state(shared)
 }
 
@@ -462,6 +542,7 @@ fn route_key(path: &str) -> String {
             acc
         }),
         ["", "v1", "logging", _, "clusterkeyowner"] => String::from("/v1/logging/{id}/clusterkeyowner"),
+        ["", "v1", "clusters", _, "addons"] => String::from("/v1/clusters/{id}/addons"),
         ["", "v2", "resource_groups", _] => String::from("/v2/resource_groups/{id}"),
         ["", "v2", "accounts", _, "users"] => String::from("/v2/accounts/{id}/users"),
         ["", "v1", "accounts", _, "settings", "identity"] => String::from("/v1/accounts/{id}/settings/identity"),
@@ -527,4 +608,9 @@ async fn admin_clock(State(shared): State<Arc<Shared>>, body: Bytes) -> Response
 
 async fn admin_stats(State(shared): State<Arc<Shared>>) -> Response {
     util::ok(&serde_json::to_value(lock(&shared.stats).clone()).unwrap_or(Value::Null))
+}
+
+/// The CA certificate (PEM) behind the emulator's HTTPS listeners.
+async fn admin_ca(State(shared): State<Arc<Shared>>) -> Response {
+    ([("content-type", "application/x-pem-file")], shared.ca_pem()).into_response()
 }

@@ -119,6 +119,9 @@ pub struct Cluster {
     /// Creation time (RFC 3339).
     #[serde(default)]
     pub created: String,
+    /// Enabled managed add-ons (`vpc-block-csi-driver`, `cluster-autoscaler`, ...).
+    #[serde(default)]
+    pub addons: Vec<String>,
 }
 
 fn normal() -> String {
@@ -455,6 +458,7 @@ impl World {
                 state: "normal".into(),
                 location: location.into(),
                 created: "2025-03-01T10:00:00Z".into(),
+                addons: default_addons(name, provider),
             };
         let key =
             |id: &str, name: &str, desc: Option<String>, iam_id: &str, value: &str, created: &str, locked| ApiKey {
@@ -844,7 +848,18 @@ impl World {
                         state: "normal".into(),
                         location: format!("{region}-1"),
                         created: "2025-03-01T10:00:00Z".into(),
+                        addons: Vec::new(),
                     });
+                    // Add-ons without drawing from `rng`, so that a seed keeps its world: the
+                    // CSI driver on VPC (IBM enables it by default), the autoscaler on some.
+                    if let Some(c) = w.clusters.last_mut() {
+                        if c.provider == "vpc-gen2" {
+                            c.addons.push(crate::k8s::VPC_BLOCK_CSI.into());
+                        }
+                        if n.is_multiple_of(3) {
+                            c.addons.push(crate::k8s::AUTOSCALER.into());
+                        }
+                    }
                 }
                 let superseded = if clusters > 0 { rng.usize(0..3) } else { usize::from(rng.usize(0..5) == 0) };
                 let add_key = |w: &mut Self, n: &mut u32, owner: &str, year: u32| {
@@ -936,4 +951,17 @@ pub fn cluster_key_description(region: &str, rg_id: &str) -> String {
     format!(
         "API key for the IBM Cloud Kubernetes Service in region {region} and resource group {rg_id}. Do not delete."
     )
+}
+
+/// The default world's add-ons: VPC clusters have the CSI driver (IBM enables it by default);
+/// `shop-vpc`, `legacy-classic` and the Satellite cluster run the autoscaler.
+fn default_addons(name: &str, provider: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if provider == "vpc-gen2" {
+        out.push(crate::k8s::VPC_BLOCK_CSI.to_owned());
+    }
+    if matches!(name, "shop-vpc" | "legacy-classic" | "edge-tokyo") {
+        out.push(crate::k8s::AUTOSCALER.to_owned());
+    }
+    out
 }
