@@ -21,6 +21,7 @@ struct Rules {
     form: Regex,
     json: Regex,
     jwt: Regex,
+    pem: Regex,
 }
 
 fn rules() -> &'static Rules {
@@ -38,6 +39,8 @@ fn rules() -> &'static Rules {
             .expect("static regex"),
         // Any JWT: three base64url segments, the first starting with `eyJ` (`{"`).
         jwt: Regex::new(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*").expect("static regex"),
+        // A PEM private key block, whatever its kind.
+        pem: Regex::new(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[^-]*-----END [A-Z ]*PRIVATE KEY-----").expect("static regex"),
     })
 }
 
@@ -53,6 +56,7 @@ pub fn redact(text: &str) -> String {
         if key.to_ascii_lowercase().contains("token_type") { caps[0].to_owned() } else { format!("{key}\"{HIDDEN}\"") }
     });
     let out = r.jwt.replace_all(&out, HIDDEN);
+    let out = r.pem.replace_all(&out, HIDDEN);
     crate::secret::scrub(&out)
 }
 
@@ -138,8 +142,13 @@ impl Tracer {
             block.push_str(&format!("{k}: {v}\r\n"));
         }
         block.push_str("\r\n");
-        let is_binary =
-            headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v.contains("octet-stream"));
+        // A kubeconfig ZIP holds a client key: binary bodies (by type, by the ZIP signature, or
+        // not UTF-8) are never written.
+        let is_binary = headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("content-type") && (v.contains("octet-stream") || v.contains("zip")))
+            || body.starts_with(b"PK")
+            || std::str::from_utf8(body).is_err();
         if is_binary {
             block.push_str("[SKIP BINARY OCTET-STREAM CONTENT]");
         } else {
@@ -211,6 +220,14 @@ mod tests {
             "<html>echo eyJhbGciOiJSUzI1NiJ9.eyJpYW1faWQiOiJ4In0.c2lnbmF0dXJl</html> and /path?x=eyJabcd.efghij.klm";
         let r = redact(t);
         assert!(!r.contains("eyJ"), "{r}");
+    }
+
+    #[test]
+    fn pem_private_keys_are_hidden() {
+        let t = "a\n-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\nb -----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----";
+        let r = redact(t);
+        assert!(!r.contains("MIGHAgEA") && !r.contains("MHcCAQEE"), "{r}");
+        assert!(r.starts_with("a\n") && r.contains("b "), "{r}");
     }
 
     #[test]

@@ -13,51 +13,10 @@ use cluster_api_key_core::ops::Session;
 use cluster_api_key_core::types::{AccountId, IamId, Region};
 use cluster_api_key_core::{Error, ops};
 use cluster_api_key_emulator::world::{self, ApiKey, keys};
-use cluster_api_key_emulator::{Emulator, Fault, FaultKind, World};
-use serde_json::json;
+use cluster_api_key_emulator::{Fault, FaultKind};
 
-struct Fixture {
-    emu: Emulator,
-    _dir: tempfile::TempDir,
-    config: PathBuf,
-}
-
-/// An emulator and a CLI config logged in as `key`, with a token that is already expired for
-/// the client when `expired` is set.
-async fn fixture(key: &str, expired: bool) -> Fixture {
-    let emu = Emulator::start(World::default_world()).await.unwrap();
-    if expired {
-        emu.handle.world().token_lifetime_secs = 5;
-    }
-    let (at, rt) = emu.handle.login(key).unwrap();
-    emu.handle.world().token_lifetime_secs = 3600;
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.json");
-    let cfg = json!({
-        "IAMToken": format!("Bearer {at}"),
-        "IAMRefreshToken": rt,
-        "Region": "us-south",
-        "Account": {"GUID": world::ACCOUNT_ID, "Name": "Example Corp"},
-        "Other": "kept",
-    });
-    std::fs::write(&config, serde_json::to_vec_pretty(&cfg).unwrap()).unwrap();
-    Fixture { emu, _dir: dir, config }
-}
-
-impl Fixture {
-    async fn session(&self) -> Session {
-        let env = Env::from_pairs([
-            ("CLUSTER_API_KEY_IAM_ENDPOINT", self.emu.base_url.as_str()),
-            ("CLUSTER_API_KEY_RESOURCE_MANAGER_ENDPOINT", self.emu.base_url.as_str()),
-            ("CLUSTER_API_KEY_CONTAINERS_ENDPOINT", self.emu.base_url.as_str()),
-            ("CLUSTER_API_KEY_RETRY_BASE_MS", "1"),
-        ]);
-        let map = cluster_api_key_core::config_file::ConfigFile::new(&self.config).read().await.unwrap();
-        let cfg = CliConfig::from_map(&map);
-        let ctx = Context::from_parts(&env, None, Some(cfg), SessionSource::CliConfig(self.config.clone())).unwrap();
-        Session::new(ctx).unwrap()
-    }
-}
+mod common;
+use common::{Fixture, fixture};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_concurrent_requests_refresh_once() {

@@ -1,4 +1,5 @@
-//! The Kubernetes Service / `OpenShift` containers API: the cluster API key and cluster lists.
+//! The Kubernetes Service / `OpenShift` containers API: the cluster API key, cluster lists,
+//! add-ons and admin kubeconfigs.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -114,6 +115,31 @@ pub struct Cluster {
     pub state: String,
 }
 
+/// A managed add-on, as `GET /v1/clusters/{idOrName}/addons` lists it (bluemix-go `AddOn`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Addon {
+    /// `vpc-block-csi-driver`, `cluster-autoscaler`, ...
+    #[serde(default)]
+    pub name: String,
+    /// Version.
+    #[serde(default)]
+    pub version: String,
+    /// `normal`, `warning`, `critical`, ...
+    #[serde(default)]
+    pub health_state: String,
+}
+
+/// The ZIP that `applyRBACAndGetKubeconfig` answers with. It holds a client key: it is kept in
+/// memory only, and its `Debug` shows its size, never its content.
+pub struct KubeconfigZip(pub Vec<u8>);
+
+impl std::fmt::Debug for KubeconfigZip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KubeconfigZip({} bytes)", self.0.len())
+    }
+}
+
 /// The containers API for one region.
 #[derive(Debug, Clone)]
 pub struct Containers<'a> {
@@ -195,6 +221,79 @@ impl<'a> Containers<'a> {
         });
         all.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(all)
+    }
+
+    /// `GET /v2/getCluster?cluster=`: one cluster by name or ID.
+    ///
+    /// # Errors
+    /// API errors (`G0004` for an unknown cluster) and transport errors.
+    pub async fn cluster(&self, id_or_name: &str, group: Option<&ResourceGroupId>) -> Result<Cluster> {
+        let mut url = super::url(&self.base, "/v2/getCluster");
+        url.query_pairs_mut().append_pair("cluster", id_or_name);
+        let mut req = self.request(reqwest::Method::GET, "/v2/getCluster", group);
+        req.url = url;
+        let resp = self.client.send(Service::Containers, req).await?;
+        resp.json(Service::Containers)
+    }
+
+    /// `GET /v1/clusters/{idOrName}/addons`: the cluster's enabled add-ons.
+    ///
+    /// # Errors
+    /// API and transport errors.
+    pub async fn addons(&self, cluster: &str, group: Option<&ResourceGroupId>) -> Result<Vec<Addon>> {
+        let path = format!("/v1/clusters/{}/addons", super::segment(cluster));
+        let resp = self.client.send(Service::Containers, self.request(reqwest::Method::GET, &path, group)).await?;
+        resp.json(Service::Containers)
+    }
+
+    /// `POST /v2/applyRBACAndGetKubeconfig` with `admin: true`: the admin kubeconfig as IBM's
+    /// ZIP (the kubeconfig plus `admin.pem`, `admin-key.pem` and the CA). `endpoint` is the
+    /// `endpointType` (`private`, `vpe`, `link`; `None` for the public endpoint). It only
+    /// applies RBAC and reads, so a retry is safe.
+    ///
+    /// # Errors
+    /// API errors (the Administrator role is needed) and transport errors.
+    pub async fn admin_kubeconfig(
+        &self,
+        cluster: &str,
+        endpoint: Option<&str>,
+        group: Option<&ResourceGroupId>,
+    ) -> Result<KubeconfigZip> {
+        let mut body = serde_json::json!({"cluster": cluster, "format": "zip", "admin": true});
+        if let Some(e) = endpoint {
+            body["endpointType"] = Value::String(e.to_owned());
+        }
+        let req = self
+            .request(reqwest::Method::POST, "/v2/applyRBACAndGetKubeconfig", group)
+            .body(crate::http::Body::Json(body))
+            .idempotent(true);
+        let resp = self.client.send(Service::Containers, req).await?;
+        Ok(KubeconfigZip(resp.body))
+    }
+
+    /// `GET /v2/getRBACStatus?cluster=`: whether the RBAC applied with a kubeconfig is in place.
+    ///
+    /// # Errors
+    /// API and transport errors.
+    pub async fn rbac_synchronized(&self, cluster: &str, group: Option<&ResourceGroupId>) -> Result<bool> {
+        #[derive(Deserialize)]
+        struct RbacStatus {
+            #[serde(default)]
+            synchronized: bool,
+            #[serde(default)]
+            error: bool,
+        }
+        let mut req = self.request(reqwest::Method::GET, "/v2/getRBACStatus", group);
+        req.url.query_pairs_mut().append_pair("cluster", cluster);
+        let resp = self.client.send(Service::Containers, req).await?;
+        let s: RbacStatus = resp.json(Service::Containers)?;
+        if s.error {
+            return Err(Error::BadResponse {
+                service: Service::Containers,
+                detail: format!("applying RBAC to cluster '{cluster}' failed"),
+            });
+        }
+        Ok(s.synchronized)
     }
 
     /// `GET /v1/clusters` (classic clusters, v1 shape).
