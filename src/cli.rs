@@ -142,6 +142,14 @@ pub enum Command {
     /// every requirement is met, missing (with the command that grants it) or unknown. Exits 3
     /// when something is missing. --grant creates the missing policies (account administrators).
     Check(CheckArgs),
+    /// Re-create the add-on pods that use the cluster API key, and wait for them.
+    ///
+    /// The VPC Block Storage CSI controller and the cluster autoscaler keep using the old key
+    /// after a reset until their pods are re-created. For each cluster that runs them, an admin
+    /// kubeconfig is fetched (kept in memory), their controller pods in kube-system are deleted
+    /// and their replacements awaited. Run it once the new key has reached the clusters
+    /// (10 to 30 minutes after a reset), or use 'reset --restart-addons', which waits for that.
+    RestartAddons(RestartAddonsArgs),
 
     /// Print a shell completion script for the standalone binary.
     ///
@@ -169,6 +177,7 @@ impl Command {
             Self::Status(_) => "status",
             Self::Check(_) => "check",
             Self::Prune(_) => "prune",
+            Self::RestartAddons(_) => "restart-addons",
             Self::Completion { .. } => "completion",
             Self::Help { .. } => "help",
         }
@@ -190,11 +199,13 @@ impl Command {
         ui: &crate::ui::Ui,
     ) -> Result<Box<dyn crate::commands::Render>, CommandError> {
         match self {
-            Self::Reset(a) => crate::commands::reset::run(here, ui, a).await,
+            // Boxed: a reset's future (plan, prompt, reset, verification, add-ons) is large.
+            Self::Reset(a) => Box::pin(crate::commands::reset::run(here, ui, a)).await,
             Self::Info(a) => crate::commands::info::run(here, ui, a).await,
             Self::Status(a) => crate::commands::status::run(here, ui, a).await,
             Self::Check(a) => crate::commands::check::run(here, ui, a).await,
             Self::Prune(a) => crate::commands::prune::run(here, ui, a).await,
+            Self::RestartAddons(a) => Box::pin(crate::commands::addons::run(here, ui, a)).await,
             // `parse` answers `help` and the binary's shell answers `completion` itself.
             Self::Help { .. } | Self::Completion { .. } => {
                 Err(CommandError::internal("a local command reached the dispatcher"))
@@ -297,6 +308,79 @@ pub struct ResetArgs {
     /// Do not check permissions first (for the day the check is wrong).
     #[arg(long)]
     pub skip_preflight: bool,
+
+    /// Then re-create the add-on pods of the clusters, once the new key has reached them.
+    #[arg(long)]
+    pub restart_addons: bool,
+
+    /// With --restart-addons: how long to wait for the new key to reach the clusters (default 30m).
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = humantime::parse_duration, requires = "restart_addons")]
+    pub wait: std::time::Duration,
+
+    /// With --restart-addons: the cluster endpoint to use (public, private, vpe; default public).
+    #[arg(long, value_name = "ENDPOINT", default_value = "public", ignore_case = true, requires = "restart_addons")]
+    pub endpoint: EndpointArg,
+}
+
+/// `--endpoint`: which cluster endpoint an admin kubeconfig points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EndpointArg {
+    /// The public service endpoint.
+    Public,
+    /// The private service endpoint.
+    Private,
+    /// The virtual private endpoint (VPC clusters; others use their private endpoint).
+    Vpe,
+}
+
+/// `--addon`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AddonArg {
+    /// The VPC Block Storage CSI driver's controller.
+    VpcBlockCsi,
+    /// The cluster autoscaler.
+    ClusterAutoscaler,
+}
+
+/// `restart-addons`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("where").required(true).args(["cluster", "region"])))]
+pub struct RestartAddonsArgs {
+    /// The name or ID of the cluster.
+    #[arg(short = 'c', long, value_name = "CLUSTER", value_parser = non_empty)]
+    pub cluster: Option<String>,
+
+    /// Instead of a cluster: every cluster of this region (with -g, default: the targeted group).
+    #[arg(short = 'r', long, value_name = "REGION", value_parser = non_empty)]
+    pub region: Option<String>,
+
+    /// The resource group name or ID (default: the targeted group).
+    #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP", value_parser = non_empty)]
+    pub resource_group: Option<String>,
+
+    /// Only this add-on (repeatable: vpc-block-csi, cluster-autoscaler; default: both).
+    #[arg(long, value_name = "ADDON", ignore_case = true)]
+    pub addon: Vec<AddonArg>,
+
+    /// The cluster endpoint to use (public, private, vpe; default public).
+    #[arg(long, value_name = "ENDPOINT", default_value = "public", ignore_case = true)]
+    pub endpoint: EndpointArg,
+
+    /// How long the new pods may take to be Ready (default 10m).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub wait: std::time::Duration,
+
+    /// Clusters handled at once (default 4).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub concurrency: u16,
+
+    /// Delete the pods without asking.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+
+    /// Show which pods would be re-created, and touch nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `prune`.

@@ -57,7 +57,8 @@ mod tests {
     fn the_host_gets_commands_then_flags() {
         let all = candidates(&words(&[PLUGIN_NAME]));
         assert!(all.contains("status\n") && all.contains("reset\n") && !all.contains("completion"), "{all}");
-        assert_eq!(candidates(&words(&[PLUGIN_NAME, "res"])), "reset\n");
+        assert_eq!(candidates(&words(&[PLUGIN_NAME, "res"])), "reset\nrestart-addons\n");
+        assert_eq!(candidates(&words(&[PLUGIN_NAME, "rese"])), "reset\n");
         let flags = candidates(&words(&[PLUGIN_NAME, "reset", "--re"]));
         assert!(
             flags.contains("--region\n") && flags.contains("--resource-group\n") && !flags.contains("--force"),

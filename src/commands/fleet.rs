@@ -61,8 +61,8 @@ impl Render for Report {
         for (i, c) in self.candidates.iter().enumerate() {
             let outcome = self.outcomes.as_ref().and_then(|o| o.get(i));
             let mut v = match outcome {
-                Some(Outcome::Reset(r, v)) => document(&c.plan, Some((r, v.as_ref())), ui)?,
-                _ => document(&c.plan, None, ui)?,
+                Some(Outcome::Reset(r, v)) => document(&c.plan, Some((r, v.as_ref())), ui, None)?,
+                _ => document(&c.plan, None, ui, None)?,
             };
             v["dryRun"] = Value::Bool(self.dry_run);
             v["selected"] = Value::Bool(c.skip.is_none());

@@ -11,6 +11,7 @@ use std::time::Duration;
 use cluster_api_key_core::Error as CoreError;
 use cluster_api_key_core::api::containers::KeyOwner;
 use cluster_api_key_core::api::user_management::Membership;
+use cluster_api_key_core::ops::addons::{self, ClusterResult, Outcome as AddonOutcome};
 use cluster_api_key_core::ops::reset::{self, ResetPlan, ResetReport, Verification};
 use serde_json::{Value, json};
 
@@ -72,29 +73,37 @@ pub fn plan_warnings(plan: &ResetPlan) -> Vec<String> {
     w
 }
 
-/// The next steps after a reset, each a sentence and, where there is one, the command.
-pub fn follow_ups(ui: &Ui, plan: &ResetPlan) -> Vec<(String, Option<String>)> {
+/// The next steps after a reset, each a sentence and, where there is one, the command. With
+/// `addons` (the reset ran `--restart-addons`), only the clusters that still need it.
+pub fn follow_ups(ui: &Ui, plan: &ResetPlan, addons: Option<&[ClusterResult]>) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
-    for c in plan.clusters().iter().filter(|c| c.provider.starts_with("vpc") || c.provider == "satellite") {
-        out.push((
-            format!("Re-create the add-on pods that cache the old key in {}:", c.name),
-            Some(format!(
-                "{cli} ks cluster config --cluster {name} --admin && kubectl -n kube-system get pods -o name | grep -e /ibm-vpc-block-csi-controller -e /ibm-iks-cluster-autoscaler | xargs -r kubectl -n kube-system delete",
-                cli = ui.cli,
-                name = c.name
-            )),
-        ));
-        if c.provider == "satellite" {
-            out.push((
-                format!(
-                    "{} is a Satellite cluster: its autoscaler reads a hand-made kube-system/storage-secret-store secret that a reset does not update; put the new key there.",
-                    c.name
-                ),
-                None,
-            ));
+    let t = &plan.target;
+    match addons {
+        None if !plan.clusters().is_empty() => out.push((
+            String::from(
+                "Once the new key has reached the clusters (IBM: 10 to 15 minutes, up to 30), re-create the add-on pods that still use the old one (VPC Block Storage CSI controller, cluster autoscaler):",
+            ),
+            Some(format!("{} restart-addons --region {} -g {}", ui.me, t.region, t.resource_group.name)),
+        )),
+        None => {}
+        Some(results) => {
+            for r in results.iter().filter(|r| matches!(r.outcome, AddonOutcome::Failed | AddonOutcome::Skipped)) {
+                out.push((
+                    format!("Re-create the add-on pods of {} once the new key has reached it:", r.cluster),
+                    Some(format!("{} restart-addons --cluster {}", ui.me, r.cluster)),
+                ));
+            }
         }
     }
-    let t = &plan.target;
+    for c in plan.clusters().iter().filter(|c| c.provider == "satellite") {
+        out.push((
+            format!(
+                "{} is a Satellite cluster: its autoscaler reads a hand-made kube-system/storage-secret-store secret that a reset does not update; put the new key there.",
+                c.name
+            ),
+            None,
+        ));
+    }
     match (plan.current_key.known(), plan.current_owner.known()) {
         (Some(k), owner) => {
             let by = owner.map(|o| format!(", owned by {},", owner_text(o))).unwrap_or_default();
@@ -125,6 +134,7 @@ pub fn document(
     plan: &ResetPlan,
     done: Option<(&ResetReport, Option<&Verification>)>,
     ui: &Ui,
+    addons: Option<&[ClusterResult]>,
 ) -> Result<Value, CommandError> {
     let t = &plan.target;
     let reason = |r: Option<&str>| r.map(str::to_owned);
@@ -160,8 +170,10 @@ pub fn document(
             w.extend(r.warnings.iter().map(|x| Value::from(x.as_str())));
         }
         v["auditError"] = to_json(&r.audit_error)?;
-        v["followUps"] =
-            follow_ups(ui, plan).into_iter().map(|(text, command)| json!({"text": text, "command": command})).collect();
+        v["followUps"] = follow_ups(ui, plan, addons)
+            .into_iter()
+            .map(|(text, command)| json!({"text": text, "command": command}))
+            .collect();
     }
     Ok(v)
 }
@@ -170,40 +182,63 @@ pub fn document(
 struct Rendered {
     outcome: Outcome,
     ui: Ui,
+    /// With `--restart-addons`: the clusters and their add-ons.
+    addon_plan: Option<addons::Plan>,
+    /// With `--restart-addons`, after the reset: each cluster; `None` when it did not get there.
+    addon_results: Option<Vec<ClusterResult>>,
+}
+
+impl Rendered {
+    fn results(&self) -> Option<&[ClusterResult]> {
+        self.addon_results.as_deref()
+    }
 }
 
 impl Render for Rendered {
     fn json(&self) -> Result<Value, CommandError> {
         let ui = &self.ui;
-        match &self.outcome {
-            Self_::DryRun(plan) => document(plan, None, ui),
+        let mut v = match &self.outcome {
+            Self_::DryRun(plan) => document(plan, None, ui, None)?,
             Self_::Cancelled(plan) => {
-                let mut v = document(plan, None, ui)?;
+                let mut v = document(plan, None, ui, None)?;
                 v["dryRun"] = Value::Bool(false);
                 v["cancelled"] = Value::Bool(true);
-                Ok(v)
+                v
             }
-            Self_::Done { plan, report, verification } => document(plan, Some((report, verification.as_ref())), ui),
+            Self_::Done { plan, report, verification } => {
+                document(plan, Some((report, verification.as_ref())), ui, self.results())?
+            }
             Self_::Unknown(plan, e) => {
                 let detail = match e.core() {
                     Some(CoreError::ResetOutcomeUnknown { detail, .. }) => detail.as_str(),
                     _ => "",
                 };
-                let mut v = document(plan, None, ui)?;
+                let mut v = document(plan, None, ui, None)?;
                 v["dryRun"] = Value::Bool(false);
                 v["outcome"] = Value::from("unknown");
                 v["detail"] = Value::from(detail);
                 v["hint"] = Value::from(e.hints(&ui.cli, &ui.me).join(" "));
-                Ok(v)
+                v
+            }
+        };
+        if let Some(p) = &self.addon_plan {
+            v["addons"] = json!({"plan": to_json(&p.clusters)?});
+            if let Some(r) = self.results() {
+                let done = crate::commands::addons::results_json(r)?;
+                v["addons"]["clusters"] = done["clusters"].clone();
+                v["addons"]["summary"] = done["summary"].clone();
             }
         }
+        Ok(v)
     }
 
     fn text(&self, ui: &Ui) {
         match &self.outcome {
             Self_::DryRun(_) => ui.say("Dry run: nothing was changed."),
             Self_::Cancelled(_) => ui.say("The API key was not reset."),
-            Self_::Done { plan, report, verification } => done_text(ui, plan, report, verification.as_ref()),
+            Self_::Done { plan, report, verification } => {
+                done_text(ui, plan, report, verification.as_ref(), self.results());
+            }
             Self_::Unknown(_, e) => ui.failed(e),
         }
     }
@@ -211,6 +246,10 @@ impl Render for Rendered {
     fn status(&self) -> ExitStatus {
         match self.outcome {
             Self_::Unknown(..) => ExitStatus::Unknown,
+            // The reset happened; an add-on restart that did not is a partial success.
+            _ if self.results().is_some_and(|r| r.iter().any(|c| c.outcome == AddonOutcome::Failed)) => {
+                ExitStatus::Partial
+            }
             _ => ExitStatus::Success,
         }
     }
@@ -271,7 +310,13 @@ fn plan_text(ui: &Ui, plan: &ResetPlan, to_stderr: bool) {
     }
 }
 
-fn done_text(ui: &Ui, plan: &ResetPlan, report: &ResetReport, verification: Option<&Verification>) {
+fn done_text(
+    ui: &Ui,
+    plan: &ResetPlan,
+    report: &ResetReport,
+    verification: Option<&Verification>,
+    addons: Option<&[ClusterResult]>,
+) {
     ui.ok();
     if let Some(Verification::TimedOut(seen)) = verification {
         let cluster = plan.clusters().first().map_or("CLUSTER", |c| c.name.as_str());
@@ -302,7 +347,11 @@ fn done_text(ui: &Ui, plan: &ResetPlan, report: &ResetReport, verification: Opti
         )),
         _ => {}
     }
-    let steps = follow_ups(ui, plan);
+    if let Some(results) = addons {
+        ui.say("");
+        crate::commands::addons::results_text(ui, results);
+    }
+    let steps = follow_ups(ui, plan, addons);
     if steps.is_empty() {
         return;
     }
@@ -402,6 +451,12 @@ pub fn execute_options(here: &Here, fresh_snapshot: bool) -> reset::ExecuteOptio
 pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Render>, CommandError> {
     let session = &here.session;
     if args.is_fleet() {
+        if args.restart_addons {
+            return Err(CommandError::usage(
+                "--restart-addons works with one region and resource group. After a batch, run restart-addons for each target once the new keys have reached the clusters.",
+                Some("reset"),
+            ));
+        }
         return crate::commands::fleet::run(here, ui, args).await;
     }
     preflight(session, ui, args).await?;
@@ -415,21 +470,48 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
     } else if !args.force && !args.dry_run {
         plan_text(ui, &plan, true);
     }
-    let rendered =
-        |outcome| -> Result<Box<dyn Render>, CommandError> { Ok(Box::new(Rendered { outcome, ui: ui.clone() })) };
+    // With --restart-addons: which clusters run the add-ons (their add-on lists; reads only).
+    let addon_opts = crate::commands::addons::options(here, &[], args.endpoint, 4);
+    let addon_plan = if args.restart_addons {
+        ui.progress("Finding the add-ons of the clusters...");
+        let group = Some(plan.target.resource_group.id.clone());
+        let p = addons::plan_clusters(session, plan.clusters().to_vec(), group, &addon_opts).await;
+        if !p.clusters.is_empty() {
+            let to_stderr = ui.json && !args.force && !args.dry_run;
+            if !ui.json || to_stderr {
+                crate::commands::addons::plan_text(ui, &p, to_stderr);
+            }
+        }
+        Some(p)
+    } else {
+        None
+    };
+    let rendered = |outcome, addon_plan, addon_results| -> Result<Box<dyn Render>, CommandError> {
+        Ok(Box::new(Rendered { outcome, ui: ui.clone(), addon_plan, addon_results }))
+    };
     if args.dry_run {
-        return rendered(Outcome::DryRun(Box::new(plan)));
+        return rendered(Outcome::DryRun(Box::new(plan)), addon_plan, None);
     }
     let t = &plan.target;
     if !args.force {
         let question = format!(
-            "Reset the API key for every cluster in region {} and resource group {}?",
-            t.region, t.resource_group.name
+            "Reset the API key for every cluster in region {} and resource group {}{}?",
+            t.region,
+            t.resource_group.name,
+            if addon_plan.as_ref().is_some_and(|p| p.affected() > 0) { ", then re-create the add-on pods" } else { "" }
         );
         if !ui.confirm(&question)? {
-            return rendered(Outcome::Cancelled(Box::new(plan)));
+            return rendered(Outcome::Cancelled(Box::new(plan)), addon_plan, None);
         }
     }
+    // Before the reset: each affected cluster's storage-secret-store, to see the new key arrive.
+    let prepared = match &addon_plan {
+        Some(p) if p.affected() > 0 => {
+            ui.progress("Noting the key in each cluster's storage-secret-store before the reset...");
+            Some(addons::prepare(session, p, &addon_opts, true).await)
+        }
+        _ => None,
+    };
     session.client.http().restart_budget();
     ui.progress(&format!(
         "Resetting the API key for region {} and resource group {}...",
@@ -442,7 +524,9 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
     let interrupts = Interrupts::listen();
     let mut report = match reset::execute(session, &plan, &opts, interrupts.first()).await {
         Ok(r) => r,
-        Err(e @ CoreError::ResetOutcomeUnknown { .. }) => return rendered(Outcome::Unknown(Box::new(plan), e.into())),
+        Err(e @ CoreError::ResetOutcomeUnknown { .. }) => {
+            return rendered(Outcome::Unknown(Box::new(plan), e.into()), addon_plan, None);
+        }
         // execute() returns other errors only for IBM's own refusal or a request never sent.
         Err(e) => return Err(CommandError::from(e).with_hint("Nothing was changed: the API key was not reset.")),
     };
@@ -470,5 +554,27 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
         Some(Verification::TimedOut(_)) => Some(false),
         Some(Verification::AlreadyOwner | Verification::NoClusters) | None => None,
     };
-    rendered(Outcome::Done { plan: Box::new(plan), report: Box::new(report), verification })
+    let addon_results = match prepared {
+        Some(prepared) if !interrupts.seen() => {
+            ui.progress(&format!(
+                "Waiting up to {} for the new key to reach each cluster's storage-secret-store, then re-creating the add-on pods...",
+                humantime::format_duration(args.wait)
+            ));
+            let progress = crate::commands::addons::Progress::new(ui, "Add-ons (Ctrl-C stops waiting):");
+            let results = tokio::select! {
+                r = addons::restart_after_reset(&prepared, &addon_opts, args.wait, &progress) => Some(r),
+                () = interrupts.first() => None,
+            };
+            progress.finish();
+            results
+        }
+        _ => None,
+    };
+    if addon_plan.as_ref().is_some_and(|p| p.affected() > 0) && addon_results.is_none() {
+        report.warnings.push(format!(
+            "Interrupted: no add-on pod was re-created. Once the new key has reached the clusters, run '{} restart-addons --region {} -g {}'.",
+            ui.me, plan.target.region, plan.target.resource_group.name
+        ));
+    }
+    rendered(Outcome::Done { plan: Box::new(plan), report: Box::new(report), verification }, addon_plan, addon_results)
 }

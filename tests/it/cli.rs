@@ -71,6 +71,9 @@ fn help_texts_are_reviewed_as_snapshots() {
         ("help-status", &["status", "-h"]),
         ("help-reset", &["reset", "--help"]),
         ("help-info", &["help", "info"]),
+        ("help-prune", &["prune", "-h"]),
+        ("help-check", &["help", "check"]),
+        ("help-restart-addons", &["restart-addons", "-h"]),
     ] {
         let r = env.run(args);
         r.success();

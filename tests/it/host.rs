@@ -148,7 +148,7 @@ fn metadata_is_compact_static_and_valid() {
     assert_eq!(m["IsAccessFromVPC"], true);
     assert!(!text.contains("sandbox"), "--sandbox is hidden from the host");
     let names: Vec<&str> = m["Commands"].as_array().unwrap().iter().map(|c| c["Name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["status", "reset", "info", "prune", "check"]);
+    assert_eq!(names, ["status", "reset", "info", "prune", "check", "restart-addons"]);
     // Static: the same bytes with a hostile environment (no config reads, no network).
     let out = Command::new(BIN)
         .arg("SendMetadata")

@@ -329,6 +329,16 @@ pub async fn plan(session: &Session, selection: &Selection, opts: &Options) -> R
             (list, Some(target.resource_group.id))
         }
     };
+    Ok(plan_clusters(session, clusters, group, opts).await)
+}
+
+/// The plan for clusters already listed (a reset's plan has them): their add-on lists.
+pub async fn plan_clusters(
+    session: &Session,
+    clusters: Vec<Cluster>,
+    group: Option<ResourceGroupId>,
+    opts: &Options,
+) -> Plan {
     let wanted: Vec<AddonKind> = if opts.addons.is_empty() { AddonKind::ALL.to_vec() } else { opts.addons.clone() };
     let planned = futures_util::stream::iter(clusters.into_iter().map(|c| {
         let wanted = &wanted;
@@ -338,7 +348,7 @@ pub async fn plan(session: &Session, selection: &Selection, opts: &Options) -> R
     .buffered(opts.concurrency.max(1))
     .collect::<Vec<_>>()
     .await;
-    Ok(Plan { clusters: planned })
+    Plan { clusters: planned }
 }
 
 async fn plan_cluster(

@@ -1,0 +1,288 @@
+//! `restart-addons`: find the clusters that run the add-ons, confirm, delete their controller
+//! pods through the Kubernetes API, wait for Ready replacements, report every cluster.
+//!
+//! `reset --restart-addons` uses the same rendering for its clusters ([`results_text`],
+//! [`results_json`]), so one cluster reads the same in both.
+
+use std::time::Duration;
+
+use cluster_api_key_core::ops::addons::{self, AddonKind, ClusterResult, Endpoint, Outcome, Plan, Selection};
+use serde_json::{Value, json};
+
+use super::{ExitStatus, Here, Render};
+use crate::cli::{AddonArg, EndpointArg, RestartAddonsArgs};
+use crate::error::{CommandError, to_json};
+use crate::ui::Ui;
+
+/// The core's endpoint for the flag's.
+#[must_use]
+pub fn endpoint(e: EndpointArg) -> Endpoint {
+    match e {
+        EndpointArg::Public => Endpoint::Public,
+        EndpointArg::Private => Endpoint::Private,
+        EndpointArg::Vpe => Endpoint::Vpe,
+    }
+}
+
+/// How add-on restarts run, from the command line and the context.
+#[must_use]
+pub fn options(here: &Here, addons: &[AddonArg], endpoint_arg: EndpointArg, concurrency: usize) -> addons::Options {
+    let mut kinds: Vec<AddonKind> = addons
+        .iter()
+        .map(|a| match a {
+            AddonArg::VpcBlockCsi => AddonKind::VpcBlockCsi,
+            AddonArg::ClusterAutoscaler => AddonKind::ClusterAutoscaler,
+        })
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    let ctx = &here.session.ctx;
+    addons::Options {
+        addons: kinds,
+        endpoint: endpoint(endpoint_arg),
+        concurrency,
+        // The same pace as the reset's own verification (CLUSTER_API_KEY_VERIFY_INTERVAL_MS).
+        interval: Duration::from_millis(ctx.verify_interval_ms),
+        request_timeout: ctx.http.timeout,
+        ..addons::Options::default()
+    }
+}
+
+/// The plan as table rows: cluster, provider, add-ons, pods.
+fn plan_rows(plan: &Plan) -> Vec<Vec<String>> {
+    let mut clusters: Vec<_> = plan.clusters.iter().collect();
+    clusters.sort_by(|a, b| crate::ui::natural_cmp(&a.name, &b.name));
+    clusters
+        .iter()
+        .map(|c| {
+            let what = match &c.error {
+                Some(e) => format!("unknown ({e})"),
+                None if c.addons.is_empty() => String::from("none"),
+                None => c.addons.iter().map(|a| a.cli_name()).collect::<Vec<_>>().join(", "),
+            };
+            vec![c.name.clone(), c.provider.clone(), what, c.pods.join(", ")]
+        })
+        .collect()
+}
+
+/// Shows the plan (on stderr when `to_stderr`: JSON mode with a question to ask).
+pub fn plan_text(ui: &Ui, plan: &Plan, to_stderr: bool) {
+    let line = |t: &str| if to_stderr { ui.note(t) } else { ui.say(t) };
+    if plan.clusters.is_empty() {
+        line("No cluster was found.");
+        return;
+    }
+    for l in ui.table_lines(&["Cluster", "Provider", "Add-ons", "Pods in kube-system"], &plan_rows(plan)) {
+        line(&l);
+    }
+    line("");
+    for c in &plan.clusters {
+        for w in &c.warnings {
+            ui.warn(&format!("{}: {w}", c.name));
+        }
+    }
+}
+
+fn outcome_text(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Restarted => "restarted",
+        Outcome::NotNeeded => "not needed",
+        Outcome::Skipped => "skipped",
+        Outcome::Failed => "failed",
+    }
+}
+
+/// One row per add-on of each cluster (one row for a cluster handled as a whole).
+#[must_use]
+pub fn result_rows(results: &[ClusterResult]) -> Vec<Vec<String>> {
+    let mut sorted: Vec<_> = results.iter().collect();
+    sorted.sort_by(|a, b| crate::ui::natural_cmp(&a.cluster, &b.cluster));
+    let mut rows = Vec::new();
+    for r in sorted {
+        if r.addons.is_empty() {
+            let detail = match (r.outcome, &r.reason) {
+                (_, Some(why)) => why.clone(),
+                (Outcome::NotNeeded, None) => String::from("runs neither add-on"),
+                _ => String::new(),
+            };
+            rows.push(vec![r.cluster.clone(), String::from("-"), outcome_text(r.outcome).to_owned(), detail]);
+            continue;
+        }
+        for a in &r.addons {
+            let detail = match (&a.reason, a.outcome) {
+                (Some(why), _) => why.clone(),
+                (None, Outcome::Restarted) => format!("Ready: {}", a.ready.join(", ")),
+                _ => String::new(),
+            };
+            rows.push(vec![
+                r.cluster.clone(),
+                a.addon.cli_name().to_owned(),
+                outcome_text(a.outcome).to_owned(),
+                detail,
+            ]);
+        }
+    }
+    rows
+}
+
+/// Counts by outcome: (restarted, not needed, skipped, failed).
+#[must_use]
+pub fn counts(results: &[ClusterResult]) -> (usize, usize, usize, usize) {
+    let n = |o| results.iter().filter(|r| r.outcome == o).count();
+    (n(Outcome::Restarted), n(Outcome::NotNeeded), n(Outcome::Skipped), n(Outcome::Failed))
+}
+
+/// The results as text: the table, the warnings, the count.
+pub fn results_text(ui: &Ui, results: &[ClusterResult]) {
+    if results.is_empty() {
+        return;
+    }
+    ui.table(&["Cluster", "Add-on", "Outcome", "Detail"], &result_rows(results));
+    for r in results {
+        for w in &r.warnings {
+            ui.warn(&format!("{}: {w}", r.cluster));
+        }
+    }
+    let (restarted, not_needed, skipped, failed) = counts(results);
+    ui.say("");
+    ui.say(&format!(
+        "{restarted} cluster(s) restarted, {failed} failed, {skipped} skipped, {not_needed} without the add-ons."
+    ));
+}
+
+/// The results as JSON: the clusters and a summary.
+///
+/// # Errors
+/// Only a bug.
+pub fn results_json(results: &[ClusterResult]) -> Result<Value, CommandError> {
+    let (restarted, not_needed, skipped, failed) = counts(results);
+    Ok(json!({
+        "clusters": to_json(&results)?,
+        "summary": {"restarted": restarted, "notNeeded": not_needed, "skipped": skipped, "failed": failed},
+    }))
+}
+
+/// The exit status of a set of results: some failed → 4, all failed → 1.
+#[must_use]
+pub fn results_status(results: &[ClusterResult]) -> ExitStatus {
+    let (restarted, not_needed, skipped, failed) = counts(results);
+    if failed == 0 {
+        ExitStatus::Success
+    } else if restarted + not_needed + skipped == 0 {
+        ExitStatus::Failed
+    } else {
+        ExitStatus::Partial
+    }
+}
+
+/// A progress bar over clusters, with the step each one is at.
+pub struct Progress(indicatif::ProgressBar);
+
+impl Progress {
+    /// A bar on stderr (hidden in JSON and quiet modes, and when stderr is not a terminal).
+    #[must_use]
+    pub fn new(ui: &Ui, what: &str) -> Self {
+        let bar =
+            ui.progress_bar(Some(0), &format!("{{spinner}} {what} {{pos}}/{{len}} clusters {{wide_msg}} {{elapsed}}"));
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Self(bar)
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl addons::Reporter for Progress {
+    fn clusters(&self, n: usize) {
+        self.0.set_length(n as u64);
+    }
+
+    fn step(&self, cluster: &str, step: &str) {
+        self.0.set_message(format!("{cluster}: {step}"));
+    }
+
+    fn done(&self, _cluster: &str) {
+        self.0.inc(1);
+    }
+}
+
+struct Report {
+    plan: Plan,
+    results: Option<Vec<ClusterResult>>,
+    dry_run: bool,
+}
+
+impl Render for Report {
+    fn json(&self) -> Result<Value, CommandError> {
+        let mut v = match &self.results {
+            Some(r) => results_json(r)?,
+            None => json!({"clusters": Value::Array(Vec::new())}),
+        };
+        v["dryRun"] = Value::Bool(self.dry_run);
+        v["plan"] = to_json(&self.plan.clusters)?;
+        if self.results.is_none() && !self.dry_run {
+            v["cancelled"] = Value::Bool(self.plan.affected() > 0);
+        }
+        Ok(v)
+    }
+
+    fn text(&self, ui: &Ui) {
+        match &self.results {
+            Some(r) => {
+                if counts(r).3 == 0 {
+                    ui.ok();
+                }
+                results_text(ui, r);
+            }
+            None if self.dry_run => ui.say(&format!(
+                "Dry run: the add-on pods of {} cluster(s) would be re-created; nothing was changed.",
+                self.plan.affected()
+            )),
+            None if self.plan.affected() == 0 => ui.say("No cluster runs the add-ons: nothing to restart."),
+            None => ui.say("Nothing was restarted."),
+        }
+    }
+
+    fn status(&self) -> ExitStatus {
+        self.results.as_deref().map_or(ExitStatus::Success, results_status)
+    }
+}
+
+/// Runs `restart-addons`.
+///
+/// # Errors
+/// When the cluster or the target cannot be resolved or listed.
+pub async fn run(here: &Here, ui: &Ui, args: &RestartAddonsArgs) -> Result<Box<dyn Render>, CommandError> {
+    let session = &here.session;
+    let selection = match &args.cluster {
+        Some(c) => Selection::Cluster { name: c.clone(), region: None, group: args.resource_group.clone() },
+        None => Selection::Target { region: args.region.clone(), group: args.resource_group.clone() },
+    };
+    let mut opts = options(here, &args.addon, args.endpoint, usize::from(args.concurrency));
+    opts.ready_wait = args.wait;
+    ui.progress("Finding the clusters and their add-ons...");
+    let plan = addons::plan(session, &selection, &opts).await?;
+    if !ui.json {
+        plan_text(ui, &plan, false);
+    } else if !args.force && !args.dry_run && plan.affected() > 0 {
+        plan_text(ui, &plan, true);
+    }
+    let affected = plan.affected();
+    let listing_failed = plan.clusters.iter().any(|c| c.error.is_some());
+    if args.dry_run || (affected == 0 && !listing_failed) {
+        return Ok(Box::new(Report { plan, results: None, dry_run: args.dry_run }));
+    }
+    if affected > 0 && !args.force {
+        let question = format!("Delete the add-on controller pods of {affected} cluster(s), to be re-created?");
+        if !ui.confirm(&question)? {
+            return Ok(Box::new(Report { plan, results: None, dry_run: false }));
+        }
+    }
+    session.client.http().restart_budget();
+    let progress = Progress::new(ui, "Restarting add-ons on");
+    let results = addons::restart(session, &plan, &opts, &progress).await;
+    progress.finish();
+    Ok(Box::new(Report { plan, results: Some(results), dry_run: false }))
+}
