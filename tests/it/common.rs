@@ -190,6 +190,13 @@ impl TestEnv {
                 }
             }
         }
+        // Admin kubeconfigs: each certificate and key, as PEM lines and as the base64 of the
+        // whole PEM (how a kubeconfig inlines them).
+        for pem in self.handle().issued_credentials() {
+            use base64::Engine as _;
+            s.push(base64::engine::general_purpose::STANDARD.encode(&pem));
+            s.extend(pem.lines().filter(|l| !l.starts_with("-----")).map(str::to_owned));
+        }
         s.retain(|x| x.len() >= 8);
         s
     }
@@ -200,6 +207,9 @@ impl TestEnv {
             assert!(!run.stdout.contains(&secret), "secret in stdout: {run:?}");
             assert!(!run.stderr.contains(&secret), "secret in stderr: {run:?}");
             assert!(!trace.contains(&secret), "secret in the trace");
+        }
+        for text in [&run.stdout, &run.stderr, &trace] {
+            assert!(!text.contains("-----BEGIN"), "a PEM block in the output or trace: {run:?}");
         }
         // The payload of any JWT (and so its claims) must not appear either.
         assert!(!trace.contains("eyJ"), "a JWT in the trace");

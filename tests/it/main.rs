@@ -4,6 +4,8 @@
 
 mod common;
 
+/// `restart-addons` and `reset --restart-addons`: add-on pods through the Kubernetes API.
+mod addons;
 /// `check`: the permission pre-flight.
 mod check;
 /// The command line: usage, help, colour.

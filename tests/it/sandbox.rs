@@ -41,3 +41,15 @@ fn reset_then_info_shows_the_new_owner_and_persists() {
     assert!(dir.join("world.json").exists());
     assert!(dir.join("audit.jsonl").exists());
 }
+
+#[test]
+fn the_sandbox_resets_and_restarts_add_ons_end_to_end() {
+    let home = tempfile::tempdir().unwrap();
+    let r = sandbox(home.path(), &["reset", "-r", "us-south", "-g", "production", "--restart-addons", "-f"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("payments   vpc-block-csi   restarted"), "{r:?}");
+    let r = sandbox(home.path(), &["restart-addons", "--cluster", "shop-vpc", "-f", "-o", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["summary"]["restarted"], 1, "{v}");
+}

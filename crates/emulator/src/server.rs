@@ -43,6 +43,8 @@ pub struct Shared {
     kube: Mutex<HashMap<String, crate::k8s::KubeCluster>>,
     /// Client certificates issued (fingerprint to cluster ID).
     client_certs: Mutex<HashMap<String, String>>,
+    /// The PEMs of every client certificate and key issued, for tests that check none leaks.
+    issued: Mutex<Vec<String>>,
     /// When an admin kubeconfig was last asked for, per cluster ID.
     rbac: Mutex<HashMap<String, Instant>>,
 }
@@ -93,6 +95,7 @@ impl Shared {
     pub(crate) fn issue_client_cert(&self, cluster_id: &str) -> Result<crate::tls::ClientCert, String> {
         let cert = self.pki.issue_client("admin", "system:masters").map_err(|e| e.to_string())?;
         lock(&self.client_certs).insert(cert.fingerprint.clone(), cluster_id.to_owned());
+        lock(&self.issued).extend([cert.cert_pem.clone(), cert.key_pem.clone()]);
         Ok(cert)
     }
 
@@ -172,6 +175,12 @@ impl Handle {
         self.shared.ca_pem()
     }
 
+    /// The PEMs of every admin client certificate and key handed out in a kubeconfig.
+    #[must_use]
+    pub fn issued_credentials(&self) -> Vec<String> {
+        lock(&self.shared.issued).clone()
+    }
+
     /// Base URL of the emulated clusters' Kubernetes APIs.
     #[must_use]
     pub fn kube_url(&self) -> String {
@@ -239,6 +248,7 @@ impl Emulator {
             kube_url: format!("https://{kube_addr}"),
             kube: Mutex::new(HashMap::new()),
             client_certs: Mutex::new(HashMap::new()),
+            issued: Mutex::new(Vec::new()),
             rbac: Mutex::new(HashMap::new()),
         });
         let app = router(Arc::clone(&shared));

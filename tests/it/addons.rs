@@ -1,0 +1,284 @@
+//! `restart-addons` and `reset --restart-addons` end to end: the binary, the containers API
+//! (add-ons, admin kubeconfig ZIP) and each cluster's Kubernetes API over HTTPS with a client
+//! certificate, all on 127.0.0.1.
+
+use cluster_api_key_emulator::world::keys;
+use serde_json::Value;
+
+use crate::common::TestEnv;
+
+/// Logged in as the functional ID, with short Kubernetes delays.
+fn env() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.login(keys::FUNCTIONAL, Some("us-south"));
+    env.handle().set_knobs(|k| {
+        k.kube.replace_ms = 100;
+        k.kube.ready_ms = 200;
+        k.kube.secret_update_ms = 400;
+    });
+    // The kubeconfig must never reach the disk: the temporary folder stays empty.
+    let tmp = env.home.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    env.extra_env.insert("TMPDIR".into(), tmp.to_string_lossy().into_owned());
+    env
+}
+
+fn json(r: &crate::common::Run) -> Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {r:?}"))
+}
+
+/// No file holding a certificate or key, nor a kubeconfig, anywhere under the home.
+#[track_caller]
+fn nothing_on_disk(env: &TestEnv) {
+    let mut stack = vec![env.home.path().to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap_or_default();
+            assert!(!text.contains("-----BEGIN"), "a PEM in {}", p.display());
+            assert!(!text.contains("client-certificate"), "a kubeconfig in {}", p.display());
+        }
+    }
+    let tmp = env.home.path().join("tmp");
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "TMPDIR was written to");
+}
+
+/// Rows (cluster, add-on, outcome) of a JSON report, sorted.
+fn outcomes(clusters: &Value) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for c in clusters.as_array().unwrap() {
+        let name = c["cluster"].as_str().unwrap().to_owned();
+        let addons = c["addons"].as_array().unwrap();
+        if addons.is_empty() {
+            out.push((name.clone(), "-".into(), c["outcome"].as_str().unwrap().to_owned()));
+        }
+        for a in addons {
+            out.push((name.clone(), a["addon"].as_str().unwrap().into(), a["outcome"].as_str().unwrap().into()));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn row(c: &str, a: &str, o: &str) -> (String, String, String) {
+    (c.into(), a.into(), o.into())
+}
+
+#[test]
+fn add_ons_are_found_per_provider_and_a_dry_run_touches_nothing() {
+    let env = env();
+    let plan = |region: &str, group: &str| {
+        let r = env.run(&["restart-addons", "-r", region, "-g", group, "--dry-run", "-o", "json"]);
+        r.success();
+        let v = json(&r);
+        assert_eq!(v["dryRun"], true);
+        v["plan"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let addons: Vec<&str> = c["addons"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+                (c["name"].as_str().unwrap().to_owned(), c["provider"].as_str().unwrap().to_owned(), addons.join(","))
+            })
+            .collect::<Vec<_>>()
+    };
+    // VPC: the CSI driver (on by default) and here the autoscaler; classic: no CSI driver.
+    assert_eq!(
+        plan("us-south", "Default"),
+        [
+            ("legacy-classic".into(), "classic".into(), "cluster-autoscaler".into()),
+            ("shop-vpc".into(), "vpc-gen2".into(), "vpc-block-csi,cluster-autoscaler".into())
+        ]
+    );
+    assert_eq!(plan("us-south", "production"), [("payments".into(), "vpc-gen2".into(), "vpc-block-csi".into())]);
+    assert_eq!(plan("jp-tok", "staging"), [("edge-tokyo".into(), "satellite".into(), "cluster-autoscaler".into())]);
+    // Satellite's hand-made secret is said, not ignored.
+    let r = env.run(&["restart-addons", "-r", "jp-tok", "-g", "staging", "--dry-run"]);
+    r.success();
+    assert!(
+        r.stderr.contains("edge-tokyo: On Satellite the autoscaler reads a storage-secret-store secret made by hand"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.contains("Dry run: the add-on pods of 1 cluster(s) would be re-created; nothing was changed."),
+        "{r:?}"
+    );
+    // --addon narrows; a cluster without it is not affected.
+    let r = env.run(&[
+        "restart-addons",
+        "-r",
+        "us-south",
+        "-g",
+        "production",
+        "--addon",
+        "cluster-autoscaler",
+        "--dry-run",
+    ]);
+    r.success();
+    assert!(r.stdout.contains("payments   vpc-gen2   none"), "{r:?}");
+    // Nothing was asked of a cluster: no kubeconfig, no Kubernetes request.
+    assert_eq!(env.handle().stat("POST /v2/applyRBACAndGetKubeconfig"), 0);
+    assert!(env.handle().stats().keys().all(|k| !k.starts_with("k8s ")), "{:?}", env.handle().stats());
+    nothing_on_disk(&env);
+}
+
+#[test]
+fn controller_pods_are_re_created_and_node_pods_left_alone() {
+    let env = env();
+    let r = env.run(&["restart-addons", "--cluster", "shop-vpc", "-f", "-o", "json"]);
+    r.success();
+    let v = json(&r);
+    assert_eq!(
+        outcomes(&v["clusters"]),
+        [row("shop-vpc", "cluster-autoscaler", "restarted"), row("shop-vpc", "vpc-block-csi", "restarted")]
+    );
+    let csi = &v["clusters"][0]["addons"][0];
+    assert_eq!(csi["addon"], "vpc-block-csi");
+    assert_eq!(csi["deleted"], serde_json::json!(["ibm-vpc-block-csi-controller-0"]));
+    assert_eq!(csi["ready"], serde_json::json!(["ibm-vpc-block-csi-controller-0"]));
+    let ca = &v["clusters"][0]["addons"][1];
+    assert_ne!(ca["deleted"], ca["ready"], "a Deployment's pod comes back with a new name");
+    assert_eq!(v["summary"]["restarted"], 1);
+    // Two deletions: the two controllers. The CSI node DaemonSet's pods (same app label) and
+    // every other kube-system pod were not touched.
+    assert_eq!(env.handle().stat("k8s public DELETE pods"), 2);
+    assert_eq!(env.handle().stat("POST /v2/applyRBACAndGetKubeconfig"), 1);
+    assert!(env.handle().stat("GET /v2/getRBACStatus") >= 1);
+    // The text form, and the trace, hold no certificate or key (run() checks the output).
+    let r = env.run(&["restart-addons", "--cluster", "payments", "-f"]);
+    r.success();
+    assert!(r.stdout.contains("payments   vpc-block-csi   restarted   Ready: ibm-vpc-block-csi-controller-0"), "{r:?}");
+    assert!(r.stdout.contains("1 cluster(s) restarted, 0 failed, 0 skipped, 0 without the add-ons."), "{r:?}");
+    let trace = crate::common::read(&env.trace_path());
+    assert!(trace.contains("applyRBACAndGetKubeconfig") && trace.contains("[SKIP BINARY"), "the ZIP is not traced");
+    nothing_on_disk(&env);
+}
+
+#[test]
+fn an_unreachable_cluster_among_healthy_ones_is_exit_4_and_each_is_reported() {
+    let env = env();
+    env.handle().set_knobs(|k| k.kube.unreachable = vec!["legacy-classic".into()]);
+    let r = env.run(&["restart-addons", "-r", "us-south", "-g", "Default", "-f", "-o", "json"]);
+    r.exits(4);
+    let v = json(&r);
+    assert_eq!(
+        outcomes(&v["clusters"]),
+        [
+            row("legacy-classic", "-", "failed"),
+            row("shop-vpc", "cluster-autoscaler", "restarted"),
+            row("shop-vpc", "vpc-block-csi", "restarted")
+        ]
+    );
+    let failed = v["clusters"].as_array().unwrap().iter().find(|c| c["cluster"] == "legacy-classic").unwrap();
+    let reason = failed["reason"].as_str().unwrap();
+    assert!(reason.contains("127.0.0.1:1") && reason.to_lowercase().contains("connect"), "{reason}");
+    assert_eq!(v["summary"]["failed"], 1);
+    // In text: a row per cluster, and the failure's reason.
+    let r = env.run(&["restart-addons", "-r", "us-south", "-g", "Default", "-f"]);
+    r.exits(4);
+    assert!(r.stdout.contains("legacy-classic   -") && r.stdout.contains("failed"), "{r:?}");
+    assert!(r.stdout.contains("1 cluster(s) restarted, 1 failed"), "{r:?}");
+}
+
+#[test]
+fn a_replacement_that_never_becomes_ready_fails_when_the_wait_ends() {
+    let env = env();
+    env.handle().set_knobs(|k| k.kube.never_ready = vec!["payments".into()]);
+    let r = env.run(&["restart-addons", "--cluster", "payments", "--wait", "1s", "-f", "-o", "json"]);
+    // The only cluster failed: nothing succeeded.
+    r.exits(1);
+    let a = &json(&r)["clusters"][0]["addons"][0];
+    assert_eq!(a["outcome"], "failed");
+    let reason = a["reason"].as_str().unwrap();
+    assert!(reason.contains("not Ready in time") && reason.contains("CrashLoopBackOff"), "{reason}");
+}
+
+#[test]
+fn private_and_vpe_endpoints_are_asked_for() {
+    let env = env();
+    env.run(&["restart-addons", "--cluster", "payments", "--endpoint", "private", "-f"]).success();
+    assert_eq!(env.handle().stat("k8s private DELETE pods"), 1);
+    let r = env.run(&["restart-addons", "-r", "us-south", "-g", "Default", "--endpoint", "VPE", "-f", "-o", "json"]);
+    r.success();
+    // VPE for the VPC cluster; a classic cluster has none, so its private endpoint, said.
+    assert_eq!(env.handle().stat("k8s vpe DELETE pods"), 2);
+    assert_eq!(env.handle().stat("k8s private DELETE pods"), 2);
+    assert_eq!(env.handle().stat("k8s public DELETE pods"), 0);
+    let v = json(&r);
+    let classic = v["clusters"].as_array().unwrap().iter().find(|c| c["cluster"] == "legacy-classic").unwrap();
+    assert_eq!(classic["endpoint"], "private");
+    assert!(classic["warnings"][0].as_str().unwrap().contains("has no VPE"), "{classic}");
+    // Satellite goes through its Link endpoint whatever is asked.
+    env.run(&["restart-addons", "-r", "jp-tok", "-g", "staging", "-f"]).success();
+    assert_eq!(env.handle().stat("k8s link DELETE pods"), 1);
+}
+
+#[test]
+fn reset_restarts_add_ons_once_the_new_key_reaches_the_secret() {
+    let env = env();
+    let r = env.run(&["reset", "-r", "us-south", "-g", "Default", "--restart-addons", "-f", "-o", "json"]);
+    r.success();
+    let v = json(&r);
+    assert_eq!(
+        outcomes(&v["addons"]["clusters"]),
+        [
+            row("legacy-classic", "cluster-autoscaler", "restarted"),
+            row("shop-vpc", "cluster-autoscaler", "restarted"),
+            row("shop-vpc", "vpc-block-csi", "restarted")
+        ]
+    );
+    for c in v["addons"]["clusters"].as_array().unwrap() {
+        assert_eq!(c["secretUpdated"], true, "{c}");
+    }
+    // The secret was read before the reset and again until it changed.
+    assert!(env.handle().stat("k8s public GET secrets") >= 4, "{:?}", env.handle().stats());
+    // Nothing left to do for the add-ons: the follow-ups name only the superseded key.
+    let follow = v["followUps"].to_string();
+    assert!(!follow.contains("restart-addons") && follow.contains("prune"), "{follow}");
+    nothing_on_disk(&env);
+}
+
+#[test]
+fn reset_does_not_restart_add_ons_before_the_new_key_arrives() {
+    let env = env();
+    env.handle().set_knobs(|k| k.kube.secret_update_ms = 3_600_000);
+    let r = env.run(&["reset", "-r", "us-south", "-g", "production", "--restart-addons", "--wait", "1s", "-f"]);
+    // The reset happened; the add-ons did not restart: a partial success.
+    r.exits(4);
+    assert!(r.stdout.contains("now belongs to k8s-functional@example.com"), "{r:?}");
+    assert!(r.stdout.contains("restarting the add-ons before it does is useless"), "{r:?}");
+    assert!(r.stdout.contains("cluster-api-key restart-addons --cluster payments"), "{r:?}");
+    assert_eq!(env.handle().stat("k8s public DELETE pods"), 0, "no pod deleted");
+}
+
+#[test]
+fn reset_leaves_satellite_autoscalers_to_the_user() {
+    let env = env();
+    let r = env.run(&["reset", "-r", "jp-tok", "-g", "staging", "--restart-addons", "-f", "-o", "json"]);
+    r.success();
+    let c = &json(&r)["addons"]["clusters"][0];
+    assert_eq!(c["outcome"], "skipped");
+    assert!(c["reason"].as_str().unwrap().contains("hand-made storage-secret-store"), "{c}");
+    assert_eq!(env.handle().stat("k8s link DELETE pods"), 0);
+}
+
+#[test]
+fn restart_addons_needs_a_cluster_or_a_region_and_batches_refuse_it() {
+    let env = env();
+    let r = env.run(&["restart-addons", "-f"]);
+    r.exits(2);
+    assert!(r.stderr.contains("--cluster") && r.stderr.contains("--region"), "{r:?}");
+    let r = env.run(&["reset", "--all-regions", "--restart-addons", "-f"]);
+    r.exits(2);
+    assert!(r.stderr.contains("--restart-addons works with one region and resource group"), "{r:?}");
+    let r = env.run(&["reset", "--wait", "5m", "-f"]);
+    r.exits(2);
+    assert!(r.stderr.contains("--restart-addons"), "{r:?}");
+    let r = env.run(&["restart-addons", "--cluster", "nope", "-f"]);
+    r.exits(1);
+    assert!(r.stderr.contains("G0004") || r.stdout.contains("G0004"), "{r:?}");
+}
