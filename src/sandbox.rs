@@ -101,6 +101,13 @@ impl Sandbox {
             env::IAM_ENDPOINT,
             env::IBMCLOUD_IAM_API_ENDPOINT,
             env::IBMCLOUD_CS_API_ENDPOINT,
+            // The emulator is in this process, on 127.0.0.1: no proxy stands in between.
+            env::HTTPS_PROXY,
+            env::HTTPS_PROXY_LOWER,
+            env::HTTP_PROXY,
+            env::HTTP_PROXY_LOWER,
+            env::ALL_PROXY,
+            env::ALL_PROXY_LOWER,
         ] {
             env.remove(name);
         }

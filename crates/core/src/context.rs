@@ -164,6 +164,12 @@ pub struct HttpSettings {
     /// The whole command's time budget for requests: reads stop retrying, and are cut short,
     /// when it runs out, so a black-holed endpoint cannot stretch a command to many minutes.
     pub deadline: Duration,
+    /// Proxies from the environment.
+    pub proxy: crate::net::ProxySettings,
+    /// Extra certificate authorities (DER), trusted besides the system's.
+    pub extra_roots: Vec<Vec<u8>>,
+    /// What could not be used of `SSL_CERT_FILE` / `SSL_CERT_DIR`.
+    pub warnings: Vec<String>,
 }
 
 /// Everything a command needs to know before it calls anything.
@@ -292,6 +298,8 @@ impl Context {
             .or_else(|| Some(c.trace.clone()).filter(|t| !t.is_empty()))
             .filter(|t| !t.eq_ignore_ascii_case("false"));
         let retry_base = Duration::from_millis(number(env, env::CAK_RETRY_BASE_MS, "", 250, 1..=60_000)?);
+        let proxy = crate::net::ProxySettings::from_env(env)?;
+        let (extra_roots, tls_warnings) = crate::net::extra_roots(env);
         let region = c.region.clone().map(Region::new);
         let resource_group = c.resource_group.clone().map(|(id, name)| ResourceGroup {
             id: ResourceGroupId::new(id),
@@ -311,6 +319,9 @@ impl Context {
                 retry_base,
                 deadline: Duration::from_secs(number(env, env::CAK_DEADLINE_SECS, "", 300, 1..=86_400)?),
                 concurrency: usize::try_from(number(env, env::CAK_CONCURRENCY, "", 32, 1..=64)?).unwrap_or(32),
+                proxy,
+                extra_roots,
+                warnings: tls_warnings,
             },
             cli_name: env.cli_name(),
             region,

@@ -85,6 +85,27 @@ pub const CAK_DEADLINE_SECS: &str = "CLUSTER_API_KEY_DEADLINE_SECS";
 /// Overrides the plugin's own folder (audit log, sandbox, locks).
 pub const CAK_HOME: &str = "CLUSTER_API_KEY_HOME";
 
+/// The proxy for `https://` URLs (also read in lower case, first).
+pub const HTTPS_PROXY: &str = "HTTPS_PROXY";
+/// Lower-case `HTTPS_PROXY`.
+pub const HTTPS_PROXY_LOWER: &str = "https_proxy";
+/// The proxy for `http://` URLs.
+pub const HTTP_PROXY: &str = "HTTP_PROXY";
+/// Lower-case `HTTP_PROXY`.
+pub const HTTP_PROXY_LOWER: &str = "http_proxy";
+/// The proxy for both, when the specific one is unset.
+pub const ALL_PROXY: &str = "ALL_PROXY";
+/// Lower-case `ALL_PROXY`.
+pub const ALL_PROXY_LOWER: &str = "all_proxy";
+/// Hosts, domains, addresses and CIDR blocks reached without a proxy.
+pub const NO_PROXY: &str = "NO_PROXY";
+/// Lower-case `NO_PROXY`.
+pub const NO_PROXY_LOWER: &str = "no_proxy";
+/// A PEM bundle of extra certificate authorities to trust.
+pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+/// Folders of PEM certificates of extra authorities to trust.
+pub const SSL_CERT_DIR: &str = "SSL_CERT_DIR";
+
 /// A snapshot of the environment. Empty values count as unset, as in the Go SDK.
 #[derive(Debug, Clone, Default)]
 pub struct Env {

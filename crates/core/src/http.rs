@@ -235,6 +235,8 @@ pub struct Http {
     limiter: RateLimiter,
     /// Requests in flight at once, process-wide (the pool every command shares).
     pool: tokio::sync::Semaphore,
+    /// The proxies, for the trace.
+    proxy: crate::net::ProxySettings,
 }
 
 impl std::fmt::Debug for Http {
@@ -244,27 +246,39 @@ impl std::fmt::Debug for Http {
 }
 
 impl Http {
-    /// Builds the transport from the context's settings. The second value is a warning to show
-    /// (the trace file could not be opened).
+    /// Builds the transport from the context's settings. The second value holds warnings to show
+    /// (the trace file could not be opened, an extra CA could not be read).
     ///
     /// # Errors
     /// [`Error::Transport`] when the TLS stack cannot be initialised.
-    pub fn new(settings: &HttpSettings) -> Result<(Self, Option<String>)> {
+    pub fn new(settings: &HttpSettings) -> Result<(Self, Vec<String>)> {
         // One crypto provider for the process, installed before any TLS client is built; a
         // second call (another Session in the same process) finds it installed, which is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let init_failed = |e: reqwest::Error| Error::Transport {
+            message: format!("could not initialise HTTP: {e}"),
+            timeout: false,
+            not_sent: true,
+        };
+        // Proxies: our own decision per URL (`net::ProxySettings`), the one the trace reports,
+        // instead of reqwest's reading of the environment.
+        let proxies = settings.proxy.clone();
+        let proxy = reqwest::Proxy::custom(move |url| proxies.proxy_for(url).map(|(p, _)| p.clone()));
+        let mut extra = Vec::new();
+        for der in &settings.extra_roots {
+            extra.push(reqwest::Certificate::from_der(der).map_err(init_failed)?);
+        }
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(30)))
             .tls_danger_accept_invalid_certs(settings.ssl_disabled)
+            // SSL_CERT_FILE / SSL_CERT_DIR: added to the system's trust store, not instead of it.
+            .tls_certs_merge(extra)
             .redirect(reqwest::redirect::Policy::none())
+            .proxy(proxy)
             .build()
-            .map_err(|e| Error::Transport {
-                message: format!("could not initialise HTTP: {e}"),
-                timeout: false,
-                not_sent: true,
-            })?;
+            .map_err(init_failed)?;
         let (tracer, warning) = match &settings.trace {
             Some(t) => {
                 let (tr, w) = Tracer::from_setting(t);
@@ -272,6 +286,8 @@ impl Http {
             }
             None => (None, None),
         };
+        let mut warnings: Vec<String> = settings.warnings.clone();
+        warnings.extend(warning);
         let retry = RetryPolicy { base: settings.retry_base, ..RetryPolicy::default() };
         let http = Self {
             client,
@@ -283,8 +299,9 @@ impl Http {
             notice: std::sync::OnceLock::new(),
             limiter: RateLimiter::new(RATE_LIMIT),
             pool: tokio::sync::Semaphore::new(settings.concurrency.max(1)),
+            proxy: settings.proxy.clone(),
         };
-        Ok((http, warning))
+        Ok((http, warnings))
     }
 
     /// Sets where long waits are announced (the binary prints them on stderr). Only the first
@@ -413,6 +430,9 @@ impl Http {
             }
         };
         if let Some(t) = &self.tracer {
+            if let Some((proxy, var)) = self.proxy.proxy_for(&req.url) {
+                t.write(&format!("\nPROXY: {} (from {var})", crate::net::redacted(proxy)));
+            }
             t.request(req.method.as_str(), &req.url, &traced_headers, &body_text);
         }
         let start = Instant::now();

@@ -2,6 +2,7 @@
 //!
 //! It finds and reuses the `ibmcloud` CLI session ([`context`], [`config_file`], [`auth`]),
 //! talks to IBM Cloud over HTTP with tracing, redaction and retries ([`http`], [`trace`]),
+//! through the proxies and with the extra CAs of the environment ([`net`]),
 //! wraps the few IBM Cloud REST APIs the tool needs in typed clients ([`api`]) and implements
 //! the commands as plan/execute pairs ([`ops`]).
 //!
@@ -19,6 +20,7 @@ pub mod error;
 pub mod fsutil;
 pub mod http;
 pub mod jwt;
+pub mod net;
 pub mod ops;
 pub mod secret;
 pub mod trace;

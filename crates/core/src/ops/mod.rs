@@ -69,11 +69,11 @@ impl Session {
     /// # Errors
     /// TLS initialisation errors.
     pub fn new(ctx: Context) -> Result<Self> {
-        let (http, warning) = Http::new(&ctx.http)?;
+        let (http, warnings) = Http::new(&ctx.http)?;
         let http = Arc::new(http);
         let auth =
             Arc::new(Auth::new(&ctx.session, ctx.config.as_ref(), Arc::clone(&http), ctx.endpoints.iam().clone()));
-        Ok(Self { client: Client::new(http, auth), ctx, warnings: warning.into_iter().collect() })
+        Ok(Self { client: Client::new(http, auth), ctx, warnings })
     }
 
     /// Sets where the transport announces long waits (a `Retry-After` of many seconds).

@@ -115,12 +115,25 @@ impl Conn {
     ///
     /// # Errors
     /// A message when the ZIP is not a usable kubeconfig or the client cannot be built.
-    pub fn from_zip(zip: &[u8], timeout: Duration) -> Result<Self, String> {
+    pub fn from_zip(zip: &[u8], net: &crate::context::HttpSettings) -> Result<Self, String> {
+        let timeout = net.timeout;
         let kc = super::kubeconfig::from_zip(zip).map_err(|e| e.to_string())?;
         let mut config = kube::Config::try_from(kc).map_err(|e| format!("the kubeconfig is not usable: {e}"))?;
         config.connect_timeout = Some(timeout.min(Duration::from_secs(30)));
         config.read_timeout = Some(timeout);
         config.write_timeout = Some(timeout);
+        // The same network rules as every other request: the proxy our settings pick for the
+        // API server (kube-rs would read HTTPS_PROXY itself, without NO_PROXY for the server),
+        // the extra CAs besides the cluster's own (TLS inspection), `SSLDisabled`.
+        let server_url = url::Url::parse(&config.cluster_url.to_string()).ok();
+        config.proxy_url = server_url
+            .as_ref()
+            .and_then(|u| net.proxy.proxy_for(u))
+            .and_then(|(p, _)| p.as_str().parse::<http::Uri>().ok());
+        if !net.extra_roots.is_empty() {
+            config.root_cert.get_or_insert_with(Vec::new).extend(net.extra_roots.iter().cloned());
+        }
+        config.accept_invalid_certs |= net.ssl_disabled;
         let server = {
             let u = &config.cluster_url;
             format!("{}://{}", u.scheme_str().unwrap_or("https"), u.authority().map_or("", |a| a.as_str()))

@@ -453,7 +453,9 @@ async fn connect(
         tokio::time::sleep(backoff.min(rbac_deadline.saturating_duration_since(Instant::now()))).await;
         backoff = (backoff * 2).min(Duration::from_secs(8));
     }
-    (k8s::Conn::from_zip(&zip.0, opts.request_timeout), shown, warnings)
+    let mut net = session.ctx.http.clone();
+    net.timeout = opts.request_timeout;
+    (k8s::Conn::from_zip(&zip.0, &net), shown, warnings)
 }
 
 /// Connects to every cluster that runs a selected add-on and, when `snapshot` is set, notes the
