@@ -65,9 +65,23 @@ impl TestEnv {
         Self::with_world(World::default_world())
     }
 
+    /// Over HTTPS, as users reach IBM Cloud: the emulator's CA is trusted through
+    /// `SSL_CERT_FILE`, the way a corporate CA is, so every test goes through rustls.
     pub fn with_world(world: World) -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let emu = rt.block_on(Emulator::start(world)).unwrap();
+        let emu = rt.block_on(Emulator::start_tls(world)).unwrap();
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join("corporate-ca.pem"), emu.handle.ca_pem()).unwrap();
+        let mut extra_env = BTreeMap::new();
+        extra_env
+            .insert(var::SSL_CERT_FILE.to_owned(), home.path().join("corporate-ca.pem").to_string_lossy().into_owned());
+        Self { emu, home, extra_env, _rt: rt }
+    }
+
+    /// The same over plain HTTP (loopback only), for what only plain HTTP can show.
+    pub fn plain() -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let emu = rt.block_on(Emulator::start(World::default_world())).unwrap();
         let home = tempfile::tempdir().unwrap();
         Self { emu, home, extra_env: BTreeMap::new(), _rt: rt }
     }

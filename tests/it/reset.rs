@@ -63,10 +63,7 @@ fn reset_takes_a_group_name_without_retargeting_and_json_output() {
     let follow: Vec<&str> = v["followUps"].as_array().unwrap().iter().filter_map(|f| f["command"].as_str()).collect();
     assert!(follow.iter().any(|c| c.contains("cluster-api-key prune --region us-south -g production")), "{follow:?}");
     assert!(v["followUps"].to_string().contains("ApiKey-2222-us-prod-cur"), "the superseded key is named");
-    assert!(
-        follow.contains(&"cluster-api-key restart-addons --region us-south -g production"),
-        "{follow:?}"
-    );
+    assert!(follow.contains(&"cluster-api-key restart-addons --region us-south -g production"), "{follow:?}");
     // An unknown group name is a clear failure and nothing is created.
     let before = env.cluster_keys().len();
     let r = env.run(&["reset", "-g", "nope", "--region", "us-south", "-f"]);

@@ -242,7 +242,9 @@ mod tests {
         ] {
             assert_eq!(via(&s, direct), None, "{direct}");
         }
-        for proxied in ["https://notcloud.ibm.com.evil/", "https://11.0.0.1/", "https://127.0.0.1:9444/", "https://ibm.com/"] {
+        for proxied in
+            ["https://notcloud.ibm.com.evil/", "https://11.0.0.1/", "https://127.0.0.1:9444/", "https://ibm.com/"]
+        {
             assert!(via(&s, proxied).is_some(), "{proxied}");
         }
         assert_eq!(via(&settings(&[("HTTPS_PROXY", "p:1"), ("no_proxy", "*")]), "https://x/"), None);
@@ -277,10 +279,8 @@ mod tests {
         std::fs::write(certs.join("b.0"), &b).unwrap();
         std::fs::write(certs.join("README"), "not a certificate").unwrap();
         let file = dir.path().join("bundle.pem");
-        let env = Env::from_pairs([
-            ("SSL_CERT_FILE", file.to_str().unwrap()),
-            ("SSL_CERT_DIR", certs.to_str().unwrap()),
-        ]);
+        let env =
+            Env::from_pairs([("SSL_CERT_FILE", file.to_str().unwrap()), ("SSL_CERT_DIR", certs.to_str().unwrap())]);
         let (roots, warnings) = extra_roots(&env);
         assert_eq!(roots, {
             let mut v = vec![a_der, b_der];

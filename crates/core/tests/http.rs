@@ -180,6 +180,32 @@ async fn api_key_listing_follows_next_across_pages() {
 }
 
 #[tokio::test]
+async fn a_next_page_on_another_host_is_read_from_ours_and_never_cuts_the_list() {
+    let f = fixture(keys::OWNER, false).await;
+    // The first page's `next` names another host (a private endpoint answered with the public
+    // name, or a hostile answer): the token must not go there, and the list must not stop.
+    f.emu.handle.set_knobs(|k| {
+        k.faults.push(Fault {
+            method: Some("GET".into()),
+            path: Some("/v1/apikeys".into()),
+            region: None,
+            resource_group: None,
+            kind: FaultKind::Body {
+                status: 200,
+                body: r#"{"offset":0,"limit":1,"apikeys":[],"next":"https://elsewhere.invalid/v1/apikeys?pagetoken=0&pagesize=100&iam_id=IBMid-2700000OWN"}"#.into(),
+            },
+            times: Some(1),
+        });
+    });
+    let s = f.session().await;
+    let q = ListQuery { iam_id: Some(IamId::new(world::OWNER)), ..Default::default() };
+    let keys = s.iam_identity().list(&q).await.unwrap();
+    let own = f.emu.handle.dump().api_keys.iter().filter(|k| k.iam_id == world::OWNER).count();
+    assert_eq!(keys.len(), own, "the second page came from our host");
+    assert_eq!(f.emu.handle.stat("GET /v1/apikeys"), 2);
+}
+
+#[tokio::test]
 async fn resource_groups_resolve_by_id_name_and_default() {
     let f = fixture(keys::VIEWER, false).await;
     let s = f.session().await;

@@ -351,7 +351,8 @@ pub async fn list_keys(State(shared): State<Arc<Shared>>, headers: HeaderMap, Qu
     let host = util::header(&headers, "host").unwrap_or("127.0.0.1").to_owned();
     // `next` is a full URL on the host the client called; a Host header that is not one falls
     // back to loopback.
-    let Ok(mut base) = url::Url::parse(&format!("http://{host}/v1/apikeys"))
+    let scheme = if shared.tls() { "https" } else { "http" };
+    let Ok(mut base) = url::Url::parse(&format!("{scheme}://{host}/v1/apikeys"))
         .or_else(|_| url::Url::parse("http://127.0.0.1/v1/apikeys"))
     else {
         return util::error_for("/v1/apikeys", 500);

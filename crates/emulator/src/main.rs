@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use cluster_api_key_emulator::{Emulator, Knobs, World};
 
-const USAGE: &str = "Usage: cluster-api-key-emulator [--listen 127.0.0.1:PORT] [--world FILE | --world-scale REGIONSxGROUPS [--seed N]] [--latency MS] [--rate-limit]";
+const USAGE: &str = "Usage: cluster-api-key-emulator [--listen 127.0.0.1:PORT] [--world FILE | --world-scale REGIONSxGROUPS [--seed N]] [--latency MS] [--rate-limit] [--tls [--write-ca]]";
 
 fn main() -> ExitCode {
     let mut listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
@@ -14,6 +14,8 @@ fn main() -> ExitCode {
     let mut scale: Option<(usize, usize)> = None;
     let mut seed: u64 = 1;
     let mut knobs = Knobs::default();
+    let mut tls = false;
+    let mut write_ca = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
@@ -39,6 +41,14 @@ fn main() -> ExitCode {
                 knobs.rate_limit = true;
                 Ok(())
             }
+            "--tls" => {
+                tls = true;
+                Ok(())
+            }
+            "--write-ca" => {
+                write_ca = true;
+                Ok(())
+            }
             "-h" | "--help" => {
                 #[allow(clippy::print_stdout)]
                 {
@@ -56,6 +66,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    if write_ca && !tls {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("FAILED\n--write-ca needs --tls\n{USAGE}");
+        }
+        return ExitCode::from(2);
+    }
+    // The CA goes next to the world file (`world.json` → `world.json.ca.pem`), else here.
+    let ca_path = world_file.as_ref().map_or_else(
+        || std::path::PathBuf::from("emulator-ca.pem"),
+        |w| std::path::PathBuf::from(format!("{w}.ca.pem")),
+    );
     let world = match world_file {
         None => match scale {
             Some((r, g)) => World::scaled(r, g, seed),
@@ -86,12 +108,22 @@ fn main() -> ExitCode {
         }
     };
     rt.block_on(async move {
-        match Emulator::start_on(listen, world, knobs).await {
+        match Emulator::start_with(listen, world, knobs, tls).await {
             Ok(emu) => {
+                if write_ca && let Err(e) = std::fs::write(&ca_path, emu.handle.ca_pem()) {
+                    #[allow(clippy::print_stderr)]
+                    {
+                        eprintln!("FAILED\nCould not write the CA to '{}': {e}", ca_path.display());
+                    }
+                    return ExitCode::FAILURE;
+                }
                 #[allow(clippy::print_stdout)]
                 {
                     use std::io::Write as _;
                     println!("listening on {}", emu.base_url);
+                    if write_ca {
+                        println!("CA certificate in {} (for SSL_CERT_FILE)", ca_path.display());
+                    }
                     let _ = std::io::stdout().flush();
                 }
                 let _ = tokio::signal::ctrl_c().await;

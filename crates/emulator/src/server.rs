@@ -47,6 +47,8 @@ pub struct Shared {
     issued: Mutex<Vec<String>>,
     /// When an admin kubeconfig was last asked for, per cluster ID.
     rbac: Mutex<HashMap<String, Instant>>,
+    /// Whether the API is served over HTTPS (for the URLs it writes, such as `next`).
+    tls: bool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -74,6 +76,11 @@ impl Shared {
     /// Counts a request under `key`.
     pub fn count(&self, key: &str) {
         *lock(&self.stats).entry(key.to_owned()).or_default() += 1;
+    }
+
+    /// Whether the API is served over HTTPS.
+    pub(crate) fn tls(&self) -> bool {
+        self.tls
     }
 
     /// The clusters' Kubernetes state.
@@ -203,7 +210,7 @@ impl Handle {
 /// A running emulator.
 #[derive(Debug)]
 pub struct Emulator {
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS).
     pub base_url: String,
     /// The bound address.
     pub addr: SocketAddr,
@@ -231,6 +238,23 @@ impl Emulator {
     /// # Errors
     /// When the socket cannot be bound.
     pub async fn start_on(addr: SocketAddr, world: World, knobs: Knobs) -> std::io::Result<Self> {
+        Self::start_with(addr, world, knobs, false).await
+    }
+
+    /// Starts on `127.0.0.1:0` serving HTTPS, with a certificate from the emulator's CA
+    /// ([`Handle::ca_pem`]): a client must trust that CA (`SSL_CERT_FILE`).
+    ///
+    /// # Errors
+    /// When the socket cannot be bound or the certificates cannot be made.
+    pub async fn start_tls(world: World) -> std::io::Result<Self> {
+        Self::start_with(SocketAddr::from(([127, 0, 0, 1], 0)), world, Knobs::default(), true).await
+    }
+
+    /// Starts on `addr` with `world` and `knobs`, over HTTPS when `tls` is set.
+    ///
+    /// # Errors
+    /// When the socket cannot be bound or the certificates cannot be made.
+    pub async fn start_with(addr: SocketAddr, world: World, knobs: Knobs, tls: bool) -> std::io::Result<Self> {
         let pki = crate::tls::Pki::new().map_err(std::io::Error::other)?;
         let kube_config = pki.server_config(true).map_err(std::io::Error::other)?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -250,18 +274,29 @@ impl Emulator {
             client_certs: Mutex::new(HashMap::new()),
             issued: Mutex::new(Vec::new()),
             rbac: Mutex::new(HashMap::new()),
+            tls,
         });
         let app = router(Arc::clone(&shared));
         let kube_app = crate::k8s::router(Arc::clone(&shared));
+        let api_tls = if tls { Some(shared.pki.server_config(false).map_err(std::io::Error::other)?) } else { None };
+        let scheme = if tls { "https" } else { "http" };
         let task = tokio::spawn(async move {
             let kube = crate::tls::serve(kube_listener, kube_config, kube_app);
-            let api = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>());
-            tokio::select! {
-                () = kube => {}
-                _ = api => {}
+            if let Some(config) = api_tls {
+                let api = crate::tls::serve(listener, config, app);
+                tokio::select! {
+                    () = kube => {}
+                    () = api => {}
+                }
+            } else {
+                let api = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>());
+                tokio::select! {
+                    () = kube => {}
+                    _ = api => {}
+                }
             }
         });
-        Ok(Self { base_url: format!("http://{addr}"), addr, handle: Handle { shared }, task })
+        Ok(Self { base_url: format!("{scheme}://{addr}"), addr, handle: Handle { shared }, task })
     }
 
     /// Stops serving.

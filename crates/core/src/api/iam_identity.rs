@@ -142,12 +142,34 @@ impl<'a> IamIdentity<'a> {
             let page: ApiKeyList =
                 self.client.send(Service::IamIdentity, Request::get(u.clone())).await?.json(Service::IamIdentity)?;
             out.extend(page.apikeys);
-            // `next` is a full URL; only follow it on the same origin, so a confused or hostile
-            // answer cannot send our token elsewhere.
-            next =
-                page.next.filter(|n| !n.is_empty()).and_then(|n| u.join(&n).ok()).filter(|n| n.origin() == u.origin());
-            if pages >= MAX_PAGES || newest_page_only {
+            if newest_page_only {
                 break;
+            }
+            // `next` is a full URL. Only its path and query are used, on the host we called: a
+            // confused or hostile answer cannot send our token elsewhere, and a `next` written
+            // for another name of the same service (a private endpoint answering with the public
+            // host, or http for https) does not cut the list short.
+            next = match page.next.filter(|n| !n.is_empty()) {
+                None => None,
+                Some(n) => {
+                    let Ok(theirs) = u.join(&n) else {
+                        return Err(crate::Error::BadResponse {
+                            service: Service::IamIdentity,
+                            detail: String::from("the key list's next page is not a URL"),
+                        });
+                    };
+                    let mut ours = u.clone();
+                    ours.set_path(theirs.path());
+                    ours.set_query(theirs.query());
+                    Some(ours)
+                }
+            };
+            if next.is_some() && pages >= MAX_PAGES {
+                // Silently stopping would report a partial list as the whole one.
+                return Err(crate::Error::BadResponse {
+                    service: Service::IamIdentity,
+                    detail: format!("the key list goes on past {MAX_PAGES} pages"),
+                });
             }
         }
         Ok(out)
