@@ -18,6 +18,8 @@ mod fleet;
 mod host;
 /// `info` end to end.
 mod info;
+/// HTTPS with a corporate CA, and proxies.
+mod network;
 /// Packaging: golden metadata, plugin repository, versions, cargo-dist configuration.
 mod release;
 /// Issue #8: never misreport a reset; signals, locks, audit failures, terminal safety.
