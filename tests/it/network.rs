@@ -2,18 +2,22 @@
 //! and proxies (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`) through a small CONNECT proxy on
 //! 127.0.0.1, for both the IBM Cloud APIs and the clusters' Kubernetes APIs.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
+use base64::Engine as _;
 use cluster_api_key_core::env as var;
 use cluster_api_key_emulator::world::keys;
 
 use crate::common::{TestEnv, read};
 
-/// What the proxy saw: one line per tunnel, `CONNECT host:port` and the auth it was given.
+/// One tunnel: `CONNECT host:port` and the `Proxy-Authorization` it came with.
+type Tunnel = (String, Option<String>);
+
+/// What the proxy saw.
 #[derive(Clone, Default)]
-struct Seen(Arc<Mutex<Vec<(String, Option<String>)>>>);
+struct Seen(Arc<Mutex<Vec<Tunnel>>>);
 
 /// A CONNECT proxy on 127.0.0.1 (threads; it lives as long as the test process).
 fn connect_proxy() -> (u16, Seen) {
@@ -74,7 +78,6 @@ fn tunnel(client: TcpStream, log: &Seen) {
     let _ = std::io::copy(&mut up_r, &mut client_w);
     let _ = client_w.shutdown(std::net::Shutdown::Write);
     let _ = a.join();
-    let _ = (&mut up_r).read(&mut [0; 1]);
 }
 
 fn emulator_port(env: &TestEnv) -> u16 {
@@ -128,7 +131,6 @@ fn every_request_goes_through_the_proxy_and_the_trace_names_it_without_credentia
     let kube = format!("CONNECT 127.0.0.1:{}", kube_port(&env));
     assert!(seen.iter().any(|(t, _)| *t == api), "{seen:?}");
     assert!(seen.iter().any(|(t, _)| *t == kube), "{seen:?}");
-    use base64::Engine as _;
     let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("alice:{secret}")));
     assert!(seen.iter().all(|(_, auth)| auth.as_deref() == Some(basic.as_str())), "{seen:?}");
     let trace = read(&env.trace_path());
