@@ -102,14 +102,8 @@ fn add_ons_are_found_per_provider_and_a_dry_run_touches_nothing() {
     // Satellite's hand-made secret is said, not ignored.
     let r = env.run(&["restart-addons", "-r", "jp-tok", "-g", "staging", "--dry-run"]);
     r.success();
-    assert!(
-        r.stderr.contains("edge-tokyo: On Satellite the autoscaler reads a storage-secret-store secret made by hand"),
-        "{r:?}"
-    );
-    assert!(
-        r.stdout.contains("Dry run: the add-on pods of 1 cluster(s) would be re-created; nothing was changed."),
-        "{r:?}"
-    );
+    r.stderr_has("edge-tokyo: On Satellite the autoscaler reads a storage-secret-store secret made by hand");
+    r.stdout_has("Dry run: the add-on pods of 1 cluster(s) would be re-created; nothing was changed.");
     // --addon narrows; a cluster without it is not affected.
     let r = env.run(&[
         "restart-addons",
@@ -122,7 +116,7 @@ fn add_ons_are_found_per_provider_and_a_dry_run_touches_nothing() {
         "--dry-run",
     ]);
     r.success();
-    assert!(r.stdout.contains("payments   vpc-gen2   none"), "{r:?}");
+    r.stdout_has("payments   vpc-gen2   none");
     // Nothing was asked of a cluster: no kubeconfig, no Kubernetes request.
     assert_eq!(env.handle().stat("POST /v2/applyRBACAndGetKubeconfig"), 0);
     assert!(env.handle().stats().keys().all(|k| !k.starts_with("k8s ")), "{:?}", env.handle().stats());
@@ -154,8 +148,8 @@ fn controller_pods_are_re_created_and_node_pods_left_alone() {
     // The text form, and the trace, hold no certificate or key (run() checks the output).
     let r = env.run(&["restart-addons", "--cluster", "payments", "-f"]);
     r.success();
-    assert!(r.stdout.contains("payments   vpc-block-csi   restarted   Ready: ibm-vpc-block-csi-controller-0"), "{r:?}");
-    assert!(r.stdout.contains("1 cluster(s) restarted, 0 failed, 0 skipped, 0 without the add-ons."), "{r:?}");
+    r.stdout_has("payments   vpc-block-csi   restarted   Ready: ibm-vpc-block-csi-controller-0");
+    r.stdout_has("1 cluster(s) restarted, 0 failed, 0 skipped, 0 without the add-ons.");
     let trace = crate::common::read(&env.trace_path());
     assert!(trace.contains("applyRBACAndGetKubeconfig") && trace.contains("[SKIP BINARY"), "the ZIP is not traced");
     nothing_on_disk(&env);
@@ -183,8 +177,9 @@ fn an_unreachable_cluster_among_healthy_ones_is_exit_4_and_each_is_reported() {
     // In text: a row per cluster, and the failure's reason.
     let r = env.run(&["restart-addons", "-r", "us-south", "-g", "Default", "-f"]);
     r.exits(4);
-    assert!(r.stdout.contains("legacy-classic   -") && r.stdout.contains("failed"), "{r:?}");
-    assert!(r.stdout.contains("1 cluster(s) restarted, 1 failed"), "{r:?}");
+    r.stdout_has("legacy-classic   -");
+    r.stdout_has("failed");
+    r.stdout_has("1 cluster(s) restarted, 1 failed");
 }
 
 #[test]
@@ -252,9 +247,9 @@ fn reset_does_not_restart_add_ons_before_the_new_key_arrives() {
     let r = env.run(&["reset", "-r", "us-south", "-g", "production", "--restart-addons", "--wait", "1s", "-f"]);
     // The reset happened; the add-ons did not restart: a partial success.
     r.exits(4);
-    assert!(r.stdout.contains("now belongs to k8s-functional@example.com"), "{r:?}");
-    assert!(r.stdout.contains("restarting the add-ons before it does is useless"), "{r:?}");
-    assert!(r.stdout.contains("cluster-api-key restart-addons --cluster payments"), "{r:?}");
+    r.stdout_has("now belongs to k8s-functional@example.com");
+    r.stdout_has("restarting the add-ons before it does is useless");
+    r.stdout_has("cluster-api-key restart-addons --cluster payments");
     assert_eq!(env.handle().stat("k8s public DELETE pods"), 0, "no pod deleted");
 }
 
@@ -274,13 +269,14 @@ fn restart_addons_needs_a_cluster_or_a_region_and_batches_refuse_it() {
     let env = env();
     let r = env.run(&["restart-addons", "-f"]);
     r.exits(2);
-    assert!(r.stderr.contains("--cluster") && r.stderr.contains("--region"), "{r:?}");
+    r.stderr_has("--cluster");
+    r.stderr_has("--region");
     let r = env.run(&["reset", "--all-regions", "--restart-addons", "-f"]);
     r.exits(2);
-    assert!(r.stderr.contains("--restart-addons works with one region and resource group"), "{r:?}");
+    r.stderr_has("--restart-addons works with one region and resource group");
     let r = env.run(&["reset", "--wait", "5m", "-f"]);
     r.exits(2);
-    assert!(r.stderr.contains("--restart-addons"), "{r:?}");
+    r.stderr_has("--restart-addons");
     let r = env.run(&["restart-addons", "--cluster", "nope", "-f"]);
     r.exits(1);
     assert!(r.stderr.contains("G0004") || r.stdout.contains("G0004"), "{r:?}");

@@ -62,7 +62,7 @@ fn the_viewer_misses_roles_and_a_one_cluster_policy_does_not_count() {
     );
     let r = env.run(&["check", "--region", "us-south"]);
     r.exits(3);
-    assert!(r.stdout.contains("Something is missing."), "{r:?}");
+    r.stdout_has("Something is missing.");
 }
 
 #[test]
@@ -125,7 +125,7 @@ fn policies_you_may_not_read_are_unknown_not_missing() {
     assert_eq!(v["identity"]["iamId"], world::GROUP_MEMBER);
     let r = env.run(&["check", "--user", "nobody@example.com"]);
     r.exits(1);
-    assert!(r.stderr.contains("No user with the email 'nobody@example.com'"), "{r:?}");
+    r.stderr_has("No user with the email 'nobody@example.com'");
 }
 
 #[test]
@@ -144,7 +144,7 @@ fn a_restricted_account_and_a_full_quota() {
     // The pre-flight stops the reset before IBM would refuse it.
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
     r.exits(1);
-    assert!(r.stderr.contains("Room for one more API key"), "{r:?}");
+    r.stderr_has("Room for one more API key");
     assert_eq!(env.handle().stat("POST /v1/keys"), 0);
 }
 
@@ -163,8 +163,8 @@ fn grant_creates_what_is_missing_then_the_reset_succeeds() {
     assert_eq!(env.handle().dump().policies.len(), before_policies);
     let r = env.run(&["check", "--region", "us-south", "--user", "vera.viewer@example.com", "--grant", "-f"]);
     r.success();
-    assert!(r.stdout.contains("Created 4 policies"), "{r:?}");
-    assert!(r.stdout.contains("Nothing is missing."), "the check after: {r:?}");
+    r.stdout_has("Created 4 policies");
+    r.stdout_has("Nothing is missing.");
     assert_eq!(env.handle().dump().policies.len(), before_policies + 4);
     let audit = crate::common::read(&env.plugin_dir().join("audit.jsonl"));
     assert_eq!(audit.lines().filter(|l| l.contains("\"action\":\"grant\"")).count(), 4, "{audit}");
@@ -183,12 +183,12 @@ fn a_trusted_profile_is_refused_up_front_and_dry_runs_fail_for_the_viewer_and_a_
     env.login_as(world::PROFILE, Some("us-south"));
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
     r.exits(1);
-    assert!(r.stderr.contains("A trusted profile cannot own the cluster API key"), "{r:?}");
+    r.stderr_has("A trusted profile cannot own the cluster API key");
     assert_eq!(env.handle().stat("POST /v1/keys"), 0);
     let env = as_identity(keys::VIEWER);
     env.run(&["reset", "--region", "us-south", "--dry-run"]).exits(1);
     let env = as_identity(keys::FUNCTIONAL);
     let r = env.run(&["reset", "--region", "us-sooth", "--dry-run"]);
     r.exits(2);
-    assert!(r.stderr.contains("Unknown region: us-sooth"), "{r:?}");
+    r.stderr_has("Unknown region: us-sooth");
 }

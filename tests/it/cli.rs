@@ -10,18 +10,18 @@ use crate::common::TestEnv;
 fn usage_errors_exit_2_with_the_command_help() {
     let env = TestEnv::new();
     let r = env.run(&["info"]);
-    assert_eq!(r.code, 2, "{r:?}");
+    r.exits(2);
     assert!(r.stderr.starts_with("FAILED\nIncorrect Usage"), "{r:?}");
-    assert!(r.stderr.contains("NAME:\n  info - "), "{r:?}");
-    assert!(r.stderr.contains("OPTIONS:\n"), "{r:?}");
+    r.stderr_has("NAME:\n  info - ");
+    r.stderr_has("OPTIONS:\n");
     let r = env.run(&["info", "-c", "x", "--output", "yaml"]);
-    assert_eq!(r.code, 2, "{r:?}");
+    r.exits(2);
     let r = env.run(&["frobnicate"]);
-    assert_eq!(r.code, 2, "{r:?}");
+    r.exits(2);
     let r = env.run(&["help", "reset"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     assert!(r.stdout.starts_with("NAME:\n  reset - Replace the API key"), "{r:?}");
-    assert!(r.stdout.contains("USAGE:\n  cluster-api-key reset [--region REGION]"), "{r:?}");
+    r.stdout_has("USAGE:\n  cluster-api-key reset [--region REGION]");
     let r = env.run(&["--version"]);
     assert_eq!(r.stdout, format!("cluster-api-key {}\n", env!("CARGO_PKG_VERSION")));
 }
@@ -32,16 +32,16 @@ fn colour_follows_ibmcloud_color_and_no_color() {
     env.login(keys::VIEWER, Some("us-south"));
     // NO_COLOR is set by TestEnv and stdout is a pipe: no colour.
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert!(!r.stdout.contains('\x1b'), "{r:?}");
+    r.stdout_lacks("\x1b");
     // IBMCLOUD_COLOR=true wins over both, as in the SDK.
     env.extra_env.insert(var::IBMCLOUD_COLOR.into(), "true".into());
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert!(r.stdout.contains("\x1b[32;1mOK\x1b[0m"), "{r:?}");
-    assert!(r.stdout.contains("\x1b[36;1mDave Departed\x1b[0m"), "first column cyan bold: {r:?}");
+    r.stdout_has("\x1b[32;1mOK\x1b[0m");
+    r.stdout_has("\x1b[36;1mDave Departed\x1b[0m");
     // IBMCLOUD_COLOR=false forces it off.
     env.extra_env.insert(var::IBMCLOUD_COLOR.into(), "false".into());
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert!(!r.stdout.contains('\x1b'), "{r:?}");
+    r.stdout_lacks("\x1b");
 }
 
 #[test]

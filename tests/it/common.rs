@@ -6,11 +6,25 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use assert_cmd::assert::Assert;
+use predicates::prelude::*;
+
 use cluster_api_key_emulator::world::{self, World};
 use cluster_api_key_emulator::{Emulator, Fault, FaultKind, Handle};
 use serde_json::{Value, json};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_cluster-api-key");
+/// The binary under test (`assert_cmd`'s `cargo_bin!`, which also works with a custom build
+/// directory).
+pub fn bin() -> &'static Path {
+    assert_cmd::cargo::cargo_bin!("cluster-api-key")
+}
+
+/// `assert_cmd`'s command for the binary, with nothing of this process's environment.
+pub fn cli() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("cluster-api-key");
+    cmd.env_clear();
+    cmd
+}
 
 pub struct TestEnv {
     pub emu: Emulator,
@@ -20,10 +34,12 @@ pub struct TestEnv {
     _rt: tokio::runtime::Runtime,
 }
 
+/// A finished run: its output, checked with `assert_cmd`'s [`Assert`] and `predicates`.
 pub struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+    output: Output,
 }
 
 impl Run {
@@ -32,23 +48,54 @@ impl Run {
             code: o.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            output: o.clone(),
         }
     }
-}
 
-impl Run {
-    /// Asserts exit 0, showing the whole run otherwise; reads as a specification:
-    /// `env.run(&[...]).success()`.
+    /// The `assert_cmd` assertion on this run (its failure messages show the whole output).
+    pub fn assert(&self) -> Assert {
+        Assert::new(self.output.clone())
+    }
+
+    /// Asserts exit 0; reads as a specification: `env.run(&[...]).success()`.
     #[track_caller]
     pub fn success(&self) -> &Self {
-        assert_eq!(self.code, 0, "expected success: {self:?}");
+        self.assert().success();
         self
     }
 
     /// Asserts an exit code.
     #[track_caller]
     pub fn exits(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "expected exit {code}: {self:?}");
+        self.assert().code(code);
+        self
+    }
+
+    /// Asserts that stdout contains `text`.
+    #[track_caller]
+    pub fn stdout_has(&self, text: &str) -> &Self {
+        self.assert().stdout(predicate::str::contains(text));
+        self
+    }
+
+    /// Asserts that stdout does not contain `text`.
+    #[track_caller]
+    pub fn stdout_lacks(&self, text: &str) -> &Self {
+        self.assert().stdout(predicate::str::contains(text).not());
+        self
+    }
+
+    /// Asserts that stderr contains `text`.
+    #[track_caller]
+    pub fn stderr_has(&self, text: &str) -> &Self {
+        self.assert().stderr(predicate::str::contains(text));
+        self
+    }
+
+    /// Asserts that stderr does not contain `text`.
+    #[track_caller]
+    pub fn stderr_lacks(&self, text: &str) -> &Self {
+        self.assert().stderr(predicate::str::contains(text).not());
         self
     }
 }
@@ -157,7 +204,7 @@ impl TestEnv {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = Command::new(bin());
         cmd.args(args).env_clear();
         let base = &self.emu.base_url;
         cmd.env(var::HOME, self.home.path())
@@ -180,9 +227,10 @@ impl TestEnv {
         cmd
     }
 
-    /// Runs the binary and checks that no secret reached stdout, stderr or the trace.
+    /// Runs the binary (through `assert_cmd`) and checks that no secret reached stdout, stderr
+    /// or the trace.
     pub fn run(&self, args: &[&str]) -> Run {
-        let out = self.command(args).output().unwrap();
+        let out = assert_cmd::Command::from_std(self.command(args)).output().unwrap();
         let run = Run::from(&out);
         self.assert_no_secrets(&run);
         run
@@ -218,8 +266,8 @@ impl TestEnv {
     pub fn assert_no_secrets(&self, run: &Run) {
         let trace = std::fs::read_to_string(self.trace_path()).unwrap_or_default();
         for secret in self.secrets() {
-            assert!(!run.stdout.contains(&secret), "secret in stdout: {run:?}");
-            assert!(!run.stderr.contains(&secret), "secret in stderr: {run:?}");
+            run.stdout_lacks(&secret);
+            run.stderr_lacks(&secret);
             assert!(!trace.contains(&secret), "secret in the trace");
         }
         for text in [&run.stdout, &run.stderr, &trace] {
@@ -227,7 +275,8 @@ impl TestEnv {
         }
         // The payload of any JWT (and so its claims) must not appear either.
         assert!(!trace.contains("eyJ"), "a JWT in the trace");
-        assert!(!run.stdout.contains("eyJ") && !run.stderr.contains("eyJ"), "a JWT in the output: {run:?}");
+        run.stdout_lacks("eyJ");
+        run.stderr_lacks("eyJ");
     }
 
     /// The containers-kubernetes-key keys in the emulator.

@@ -62,7 +62,7 @@ fn eight_processes_refresh_once_while_a_go_writer_holds_the_lock() {
     assert_ne!(after["IAMToken"], before["IAMToken"]);
     // The stored token works: a ninth run needs no refresh.
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     assert_eq!(env.handle().stat("grant refresh_token"), 1);
 }
 
@@ -88,7 +88,7 @@ fn a_writer_killed_mid_write_leaves_a_recoverable_session() {
     // The next run recovers the new session from the journal; without it, the spent refresh
     // token would force a new login.
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     assert_eq!(env.handle().stat("grant refresh_token"), 1, "no second refresh was needed");
     let after = env.read_config();
     assert_eq!(others(&after), others(&before));
@@ -113,6 +113,6 @@ fn a_read_only_config_folder_does_not_lose_the_session() {
     assert_eq!(others(&after), others(&before));
     // The next run uses the saved session: no "log in again", no second refresh.
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     assert_eq!(env.handle().stat("grant refresh_token"), 1);
 }

@@ -131,8 +131,8 @@ fn some_targets_failing_or_unknown_is_exit_4_and_each_is_reported() {
         k.faults.push(post_fault("jp-tok", FaultKind::Html { status: 502 }));
     });
     let r = env.run(&["reset", ALL[0], ALL[1], "-f"]);
-    assert_eq!(r.code, 4, "{r:?}");
-    assert!(r.stdout.contains("2 of 5 selected targets reset, 1 failed, 2 unknown."), "{r:?}");
+    r.exits(4);
+    r.stdout_has("2 of 5 selected targets reset, 1 failed, 2 unknown.");
     let (code, v) = json(&env, &["reset", "-r", "us-south,eu-de,jp-tok", ALL[1], "--unless-owner", "nobody", "-f"]);
     assert_eq!(code, 4);
     let outcomes: Vec<(String, String)> = by_target(&v).into_iter().filter(|t| t.1).map(|t| (t.0, t.3)).collect();
@@ -142,7 +142,7 @@ fn some_targets_failing_or_unknown_is_exit_4_and_each_is_reported() {
     // When none succeeds: exit 1.
     env.handle().set_knobs(|k| k.faults.push(post_fault("us-south", FaultKind::Status { status: 500 })));
     let r = env.run(&["reset", "-r", "us-south,eu-de", "-g", "Default", "-f"]);
-    assert_eq!(r.code, 1, "{r:?}");
+    r.exits(1);
 }
 
 #[test]

@@ -3,16 +3,14 @@
 //! as the real host does: argv without the namespace words, the namespace in the environment.
 
 use cluster_api_key_core::env as var;
-use std::process::Command;
-
 use serde_json::Value;
 
-use crate::common::{BIN, TestEnv};
+use predicates::prelude::*;
+
+use crate::common::{TestEnv, cli};
 
 fn send_metadata() -> (Value, String) {
-    let out = Command::new(BIN).arg("SendMetadata").env_clear().output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert!(out.stderr.is_empty(), "nothing on stderr");
+    let out = cli().arg("SendMetadata").assert().success().stderr(predicate::str::is_empty()).get_output().clone();
     let text = String::from_utf8(out.stdout).unwrap();
     (serde_json::from_str(&text).expect("stdout is exactly one JSON document"), text)
 }
@@ -150,15 +148,23 @@ fn metadata_is_compact_static_and_valid() {
     let names: Vec<&str> = m["Commands"].as_array().unwrap().iter().map(|c| c["Name"].as_str().unwrap()).collect();
     assert_eq!(names, ["status", "reset", "info", "prune", "check", "restart-addons"]);
     // Static: the same bytes with a hostile environment (no config reads, no network).
-    let out = Command::new(BIN)
+    cli()
         .arg("SendMetadata")
         .env(var::IBMCLOUD_CONFIG_HOME, "/nonexistent")
         .env(var::IBMCLOUD_TRACE, "true")
         .env(var::IBMCLOUD_API_KEY, "whatever-key-value")
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
-    assert!(out.stderr.is_empty());
+        .assert()
+        .success()
+        .stdout(predicate::eq(text.as_str()))
+        .stderr(predicate::str::is_empty());
+}
+
+#[test]
+fn the_metadata_is_reviewed_as_a_snapshot() {
+    let (_, text) = send_metadata();
+    let pretty = xtask::pretty_metadata(&text).unwrap();
+    let env = TestEnv::new();
+    crate::assert_output!(env, "metadata", &pretty);
 }
 
 #[test]
@@ -194,12 +200,12 @@ fn the_host_dispatches_reset_and_info() {
     env.login(cluster_api_key_emulator::world::keys::FUNCTIONAL, Some("us-south"));
     let before = env.cluster_keys().len();
     let r = host_run(&env, &["cluster-api-key", "reset", "--region", "us-south", "-f"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     assert_eq!(env.cluster_keys().len(), before + 1);
     let r = host_run(&env, &["cluster-api-key", "info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("Kubernetes Functional ID"), "{r:?}");
+    r.exits(0);
+    r.stdout_has("Kubernetes Functional ID");
     // Hints name the host's CLI; help shows the host's command path.
     let r = host_run(&env, &["cluster-api-key", "info", "--help"]);
-    assert!(r.stdout.contains("ibmcloud cluster-api-key info (--cluster CLUSTER | --region REGION)"), "{r:?}");
+    r.stdout_has("ibmcloud cluster-api-key info (--cluster CLUSTER | --region REGION)");
 }

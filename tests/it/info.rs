@@ -13,7 +13,7 @@ fn info_shows_the_owner_like_the_official_cli() {
     let env = TestEnv::new();
     env.login(keys::VIEWER, Some("us-south"));
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     assert_eq!(
         r.stdout,
         "Getting information about the API key owner for cluster shop-vpc...\nOK\n\
@@ -23,9 +23,9 @@ fn info_shows_the_owner_like_the_official_cli() {
     assert!(r.stderr.is_empty(), "{r:?}");
     // By ID too, and quiet mode keeps only the table.
     let r = env.run(&["info", "-c", "c0eu1vpc00000000000d", "-q"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     assert!(r.stdout.starts_with("Name "), "{r:?}");
-    assert!(r.stdout.contains("Olivia Owner"));
+    r.stdout_has("Olivia Owner");
 }
 
 #[test]
@@ -33,7 +33,7 @@ fn info_json_is_one_document_with_camel_case_fields() {
     let env = TestEnv::new();
     env.login(keys::VIEWER, None);
     let r = env.run(&["info", "--cluster", "payments", "--output", "Json"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     let v: Value = serde_json::from_str(&r.stdout).expect("only JSON on stdout");
     assert_eq!(v["cluster"], "payments");
     assert_eq!(v["name"], "Kubernetes Functional ID");
@@ -46,10 +46,10 @@ fn unknown_cluster_is_g0004_with_hint_and_incident() {
     let env = TestEnv::new();
     env.login(keys::VIEWER, Some("us-south"));
     let r = env.run(&["info", "--cluster", "no such/cluster?"]);
-    assert_eq!(r.code, 1, "{r:?}");
+    r.exits(1);
     assert!(r.stderr.starts_with("FAILED\nThe specified cluster could not be found."), "{r:?}");
-    assert!(r.stderr.contains("resource group. (G0004)\n\nTo list the clusters"), "{r:?}");
-    assert!(r.stderr.contains("\nIncident ID: "), "{r:?}");
+    r.stderr_has("resource group. (G0004)\n\nTo list the clusters");
+    r.stderr_has("\nIncident ID: ");
     // The odd name travelled as one encoded path segment.
     assert!(read(&env.trace_path()).contains("/v1/logging/no%20such%2Fcluster%3F/clusterkeyowner"));
 }
@@ -60,9 +60,9 @@ fn an_html_error_page_keeps_the_status_and_a_short_excerpt() {
     env.login(keys::VIEWER, Some("us-south"));
     env.handle().set_knobs(|k| k.faults.push(fault("GET", "clusterkeyowner", FaultKind::Html { status: 502 }, None)));
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("Kubernetes Service answered with HTTP 502: 502 Bad Gateway"), "{r:?}");
-    assert!(!r.stderr.contains("<html>"), "{r:?}");
+    r.exits(1);
+    r.stderr_has("Kubernetes Service answered with HTTP 502: 502 Bad Gateway");
+    r.stderr_lacks("<html>");
     // GETs are retried on 5xx: 1 + 3 retries.
     assert_eq!(env.handle().stat("GET /v1/logging/{id}/clusterkeyowner"), 4);
 }
@@ -76,7 +76,7 @@ fn transient_5xx_and_429_on_reads_are_retried_to_success() {
         k.faults.push(fault("GET", "clusterkeyowner", FaultKind::Status { status: 429 }, Some(1)));
     });
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     assert_eq!(env.handle().stat("GET /v1/logging/{id}/clusterkeyowner"), 3);
 }
 
@@ -87,9 +87,9 @@ fn a_timeout_is_reported_with_its_hint() {
     env.extra_env.insert(var::IBMCLOUD_HTTP_TIMEOUT.into(), "1".into());
     env.handle().set_knobs(|k| k.faults.push(fault("GET", "clusterkeyowner", FaultKind::Delay { ms: 3000 }, None)));
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("timed out"), "{r:?}");
-    assert!(r.stderr.contains(var::IBMCLOUD_HTTP_TIMEOUT), "{r:?}");
+    r.exits(1);
+    r.stderr_has("timed out");
+    r.stderr_has(var::IBMCLOUD_HTTP_TIMEOUT);
 }
 
 #[test]
@@ -110,7 +110,7 @@ fn a_resource_group_id_needs_no_lookup() {
     env.login(keys::VIEWER, Some("us-south"));
     let r = env.run(&["info", "--cluster", "payments", "-g", world::RG_PRODUCTION]);
     r.success();
-    assert!(r.stdout.contains("Kubernetes Functional ID"), "{r:?}");
+    r.stdout_has("Kubernetes Functional ID");
     assert_eq!(env.handle().stat("GET /v2/resource_groups"), 0, "one round trip, as the official CLI");
     // A name is looked up.
     env.run(&["info", "--cluster", "payments", "-g", "production"]).success();

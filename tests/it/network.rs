@@ -109,7 +109,7 @@ fn https_is_trusted_through_the_corporate_ca_only() {
     env.extra_env.insert(var::SSL_CERT_FILE.into(), "/nonexistent/corporate.pem".into());
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
     r.success();
-    assert!(r.stderr.contains("SSL_CERT_FILE (/nonexistent/corporate.pem) cannot be read"), "{r:?}");
+    r.stderr_has("SSL_CERT_FILE (/nonexistent/corporate.pem) cannot be read");
 }
 
 #[test]
@@ -163,5 +163,6 @@ fn no_proxy_goes_direct_and_http_proxy_covers_plain_http() {
     plain.extra_env.insert(var::HTTP_PROXY_LOWER.into(), "socks5://u:pw-not-shown@127.0.0.1:1080".into());
     let r = plain.run(&["info", "--cluster", "shop-vpc"]);
     r.exits(2);
-    assert!(r.stderr.contains("http_proxy") && !r.stderr.contains("pw-not-shown"), "{r:?}");
+    r.stderr_has("http_proxy");
+    r.stderr_lacks("pw-not-shown");
 }

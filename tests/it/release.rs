@@ -5,25 +5,25 @@
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::BIN;
+use predicates::prelude::*;
+
+use crate::common::{bin, cli};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn send_metadata(bin: &Path) -> Value {
-    let out = Command::new(bin).arg("SendMetadata").env_clear().output().unwrap();
-    assert!(out.status.success());
+    let out = assert_cmd::Command::new(bin).arg("SendMetadata").env_clear().assert().success().get_output().clone();
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]
 fn golden_metadata_matches_the_binary() {
-    let out = Command::new(BIN).arg("SendMetadata").output().unwrap();
+    let out = cli().arg("SendMetadata").assert().success().get_output().clone();
     let pretty = xtask::pretty_metadata(&String::from_utf8_lossy(&out.stdout)).unwrap();
     let golden = std::fs::read_to_string(root().join("plugin-manifest/metadata.json")).unwrap();
     assert!(
@@ -113,7 +113,7 @@ fn a_generated_repository_installs_like_ibmcloud_plugin_install() {
     let manifest = xtask::Manifest::load(&root().join("plugin-manifest/repository.json")).unwrap();
     // The server reads files when asked, so it can start before the repository is written.
     let served = serve(repo_dir.path().to_path_buf(), None);
-    let built = [xtask::Built { triple: triple.into(), path: PathBuf::from(BIN) }];
+    let built = [xtask::Built { triple: triple.into(), path: bin().to_path_buf() }];
     let index = xtask::write_repository(
         &manifest,
         env!("CARGO_PKG_VERSION"),
@@ -123,16 +123,16 @@ fn a_generated_repository_installs_like_ibmcloud_plugin_install() {
         "2026-11-28T00:00:00Z",
     )
     .unwrap();
-    let bin = &index["plugins"][0]["versions"][0]["binaries"][0];
-    assert_eq!(bin["checksum"].as_str().unwrap(), xtask::sha1_hex(Path::new(BIN)).unwrap());
-    assert!(bin["url"].as_str().unwrap().starts_with(&served));
+    let entry = &index["plugins"][0]["versions"][0]["binaries"][0];
+    assert_eq!(entry["checksum"].as_str().unwrap(), xtask::sha1_hex(bin()).unwrap());
+    assert!(entry["url"].as_str().unwrap().starts_with(&served));
     let into = tempfile::tempdir().unwrap();
     let meta = install(&served, "cluster-api-key", into.path()).unwrap();
     assert_eq!(meta["Name"], "cluster-api-key");
 
     // A tampered binary is refused.
     let rel = format!("/downloads/{}/{}/cluster-api-key", env!("CARGO_PKG_VERSION"), xtask::platform(triple).unwrap());
-    let mut evil = std::fs::read(BIN).unwrap();
+    let mut evil = std::fs::read(bin()).unwrap();
     evil[1000] ^= 0xff;
     let tampered = serve(repo_dir.path().to_path_buf(), Some((rel, evil)));
     let text = std::fs::read_to_string(repo_dir.path().join("bx/list")).unwrap().replace(&served, &tampered);
@@ -145,9 +145,8 @@ fn a_generated_repository_installs_like_ibmcloud_plugin_install() {
 #[test]
 fn versions_agree_everywhere() {
     let cargo = env!("CARGO_PKG_VERSION");
-    let out = Command::new(BIN).arg("--version").output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("cluster-api-key {cargo}\n"));
-    let meta = send_metadata(Path::new(BIN));
+    cli().arg("--version").assert().success().stdout(predicate::eq(format!("cluster-api-key {cargo}\n")));
+    let meta = send_metadata(bin());
     let v = &meta["Version"];
     assert_eq!(format!("{}.{}.{}", v["Major"], v["Minor"], v["Build"]), cargo);
     let golden: Value =

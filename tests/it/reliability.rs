@@ -43,13 +43,14 @@ fn a_gateway_504_while_the_key_is_minted_is_reported_as_done_with_its_key() {
         k.faults.push(post_fault(FaultKind::Gateway { status: 504, html: true, backend_delay_ms: 500 }));
     });
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert!(!r.stderr.contains("Nothing was changed"), "{r:?}");
-    assert!(r.stderr.contains("HTTP 504") && r.stderr.contains("the reset happened"), "{r:?}");
+    r.exits(0);
+    r.stderr_lacks("Nothing was changed");
+    r.stderr_has("HTTP 504");
+    r.stderr_has("the reset happened");
     let after = env.cluster_keys();
     assert_eq!(after.len(), before.len() + 1, "exactly one key");
     let new = after.iter().find(|k| !before.iter().any(|b| b.id == k.id)).unwrap();
-    assert!(r.stdout.contains(&format!("New key ID: {}", new.id)), "{r:?}");
+    r.stdout_has(&format!("New key ID: {}", new.id));
     let audit = audit_lines(&env);
     assert_eq!(audit.last().unwrap()["outcome"], "succeeded");
     assert_eq!(audit.last().unwrap()["keyIds"][0], new.id.as_str());
@@ -64,9 +65,9 @@ fn a_gateway_error_without_a_new_key_is_unknown_exit_5_never_nothing_changed() {
         env.handle().set_knobs(|k| k.faults.push(post_fault(kind.clone())));
         let r = env.run(&["reset", "--region", "us-south", "-f"]);
         assert_eq!(r.code, 5, "{kind:?}: {r:?}");
-        assert!(!r.stderr.contains("Nothing was changed"), "{r:?}");
-        assert!(r.stderr.contains("may or may not have happened"), "{r:?}");
-        assert!(r.stderr.contains("before resetting again"), "{r:?}");
+        r.stderr_lacks("Nothing was changed");
+        r.stderr_has("may or may not have happened");
+        r.stderr_has("before resetting again");
         assert_eq!(audit_lines(&env).last().unwrap()["outcome"], "unknown");
     }
 }
@@ -77,10 +78,11 @@ fn a_200_html_page_is_not_ok() {
     let before = env.cluster_keys().len();
     env.handle().set_knobs(|k| k.faults.push(post_fault(FaultKind::Html { status: 200 })));
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
-    assert_eq!(r.code, 5, "{r:?}");
-    assert!(!r.stdout.contains("OK") && !r.stdout.contains("now belongs to"), "{r:?}");
-    assert!(!r.stdout.contains("is now obsolete"), "{r:?}");
-    assert!(r.stderr.contains("not IBM's answer"), "{r:?}");
+    r.exits(5);
+    r.stdout_lacks("OK");
+    r.stdout_lacks("now belongs to");
+    r.stdout_lacks("is now obsolete");
+    r.stderr_has("not IBM's answer");
     assert_eq!(env.cluster_keys().len(), before);
     assert_eq!(audit_lines(&env).last().unwrap()["outcome"], "unknown");
 }
@@ -90,8 +92,9 @@ fn ibm_own_5xx_is_still_nothing_changed() {
     let env = env();
     env.handle().set_knobs(|k| k.faults.push(post_fault(FaultKind::Status { status: 500 })));
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("Nothing was changed") && r.stderr.contains("Incident ID: "), "{r:?}");
+    r.exits(1);
+    r.stderr_has("Nothing was changed");
+    r.stderr_has("Incident ID: ");
 }
 
 #[test]
@@ -118,7 +121,7 @@ fn sigint_or_sigterm_during_the_post_checks_reports_and_audits() {
         let r = Run::from(&child.wait_with_output().unwrap());
         env.assert_no_secrets(&r);
         assert_eq!(r.code, 5, "{signal}: {r:?}");
-        assert!(r.stderr.contains("interrupted after the request was sent"), "{r:?}");
+        r.stderr_has("interrupted after the request was sent");
         let audit = audit_lines(&env);
         assert_eq!(audit.len(), 1, "one audit line");
         assert_eq!(audit[0]["outcome"], "unknown");
@@ -142,7 +145,7 @@ fn concurrent_resets_of_one_target_each_report_their_own_key() {
     let mut ids: Vec<String> = Vec::new();
     for c in children {
         let r = Run::from(&c.wait_with_output().unwrap());
-        assert_eq!(r.code, 0, "{r:?}");
+        r.exits(0);
         let v: Value = serde_json::from_str(&r.stdout).unwrap();
         ids.push(v["newKeyId"].as_str().expect("its own key").to_owned());
     }
@@ -165,12 +168,12 @@ fn a_failed_audit_write_is_said_even_with_q_and_in_json() {
     std::fs::create_dir_all(env.plugin_dir().join("audit.jsonl")).unwrap();
     let r = env.run(&["reset", "--region", "us-south", "-f", "-q"]);
     assert_eq!(r.code, 0, "the reset's own outcome is unchanged: {r:?}");
-    assert!(r.stderr.contains("The audit log could not be written"), "{r:?}");
+    r.stderr_has("The audit log could not be written");
     let r = env.run(&["reset", "--region", "us-south", "-f", "--output", "json"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert!(v["auditError"].as_str().unwrap().contains("could not be written"), "{v}");
-    assert!(r.stderr.contains("The audit log could not be written"), "{r:?}");
+    r.stderr_has("The audit log could not be written");
 }
 
 #[test]
@@ -182,11 +185,12 @@ fn server_text_cannot_drive_the_terminal() {
         dave.name = "Dave\x1b]0;TITLE\x07\x1b[2J Departed".into();
     }
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("Dave Departed"), "{r:?}");
-    assert!(!r.stdout.contains('\x1b') && !r.stdout.contains('\x07'), "{r:?}");
+    r.exits(0);
+    r.stdout_has("Dave Departed");
+    r.stdout_lacks("\x1b");
+    r.stdout_lacks("\x07");
     let r = env.run(&["reset", "--region", "us-south", "--dry-run"]);
-    assert!(!r.stdout.contains('\x1b'), "{r:?}");
+    r.stdout_lacks("\x1b");
 }
 
 #[test]
@@ -195,15 +199,16 @@ fn absurd_settings_are_usage_errors_before_any_request() {
     env.extra_env.insert(var::CAK_VERIFY_TIMEOUT_SECS.into(), "18446744073709551615".into());
     let before = env.cluster_keys().len();
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains(var::CAK_VERIFY_TIMEOUT_SECS) && r.stderr.contains("0 to 3600"), "{r:?}");
-    assert!(!r.stderr.contains("panicked"), "{r:?}");
+    r.exits(2);
+    r.stderr_has(var::CAK_VERIFY_TIMEOUT_SECS);
+    r.stderr_has("0 to 3600");
+    r.stderr_lacks("panicked");
     assert_eq!(env.cluster_keys().len(), before);
     env.extra_env.insert(var::CAK_VERIFY_TIMEOUT_SECS.into(), "2".into());
     env.extra_env.insert(var::IBMCLOUD_HTTP_TIMEOUT.into(), "soon".into());
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("IBMCLOUD_HTTP_TIMEOUT='soon'"), "{r:?}");
+    r.exits(2);
+    r.stderr_has("IBMCLOUD_HTTP_TIMEOUT='soon'");
 }
 
 #[test]
@@ -230,7 +235,8 @@ fn a_refresh_that_iam_did_not_do_is_not_an_expired_session() {
         });
         let r = env.run(&["info", "--cluster", "shop-vpc"]);
         assert_eq!(r.code, 1, "{kind:?}: {r:?}");
-        assert!(r.stderr.contains(expect) && !r.stderr.contains(not_expect), "{kind:?}: {r:?}");
+        r.stderr_has(expect);
+        r.stderr_lacks(not_expect);
     }
 }
 
@@ -245,8 +251,8 @@ fn an_owner_answer_that_names_nobody_is_an_error() {
         k.faults.push(get_fault("clusterkeyowner", FaultKind::Body { status: 200, body: "{}".into() }));
     });
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("names no owner"), "{r:?}");
+    r.exits(1);
+    r.stderr_has("names no owner");
 }
 
 #[test]
@@ -256,8 +262,8 @@ fn a_runaway_answer_is_cut_off_not_read_whole() {
         k.faults.push(get_fault("clusterkeyowner", FaultKind::Oversize { bytes: 40 << 20 }));
     });
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("larger than 32 MiB"), "{r:?}");
+    r.exits(1);
+    r.stderr_has("larger than 32 MiB");
 }
 
 #[test]
@@ -267,8 +273,8 @@ fn a_line_break_in_a_config_guid_is_a_config_error_before_any_request() {
     cfg["ResourceGroup"] = serde_json::json!({"GUID": "abc\r\nX-Injected: 1", "Name": "Default"});
     env.write_config(&cfg);
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("ResourceGroup.GUID contains a control character"), "{r:?}");
+    r.exits(1);
+    r.stderr_has("ResourceGroup.GUID contains a control character");
     assert_eq!(env.handle().stat("POST /global/v1/keys") + env.handle().stat("POST /v1/keys"), 0);
 }
 
@@ -277,8 +283,8 @@ fn an_insecure_override_of_one_service_fails_the_reset_with_the_reason() {
     let mut env = env();
     env.extra_env.insert(var::CAK_IAM_IDENTITY_ENDPOINT.into(), "http://192.0.2.1:9".into());
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("Refusing to send credentials over plain HTTP to 'http://192.0.2.1:9'"), "{r:?}");
+    r.exits(1);
+    r.stderr_has("Refusing to send credentials over plain HTTP to 'http://192.0.2.1:9'");
     assert_eq!(env.handle().stat("POST /global/v1/keys") + env.handle().stat("POST /v1/keys"), 0, "no reset");
 }
 
@@ -289,8 +295,8 @@ fn a_black_holed_endpoint_meets_the_command_deadline() {
     env.extra_env.insert(var::CAK_DEADLINE_SECS.into(), "2".into());
     env.handle().set_knobs(|k| k.faults.push(get_fault("clusterkeyowner", FaultKind::Delay { ms: 30_000 })));
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("time limit for requests (2 s, CLUSTER_API_KEY_DEADLINE_SECS)"), "{r:?}");
+    r.exits(1);
+    r.stderr_has("time limit for requests (2 s, CLUSTER_API_KEY_DEADLINE_SECS)");
     // Two attempts fit in the budget, not the four the retry policy allows.
     assert!((1..=3).contains(&env.handle().stat("GET /v1/logging/{id}/clusterkeyowner")), "{:?}", env.handle().stats());
 }
@@ -306,8 +312,8 @@ fn a_long_retry_after_wait_is_announced() {
     });
     // A dry run needs more than five requests: the sixth meets the limit.
     let r = env.run(&["reset", "--region", "us-south", "--dry-run"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stderr.contains("asked to wait (HTTP 429): trying again in 4 s..."), "{r:?}");
+    r.exits(0);
+    r.stderr_has("asked to wait (HTTP 429): trying again in 4 s...");
 }
 
 #[test]
@@ -315,8 +321,10 @@ fn unknown_outcome_messages_read_as_sentences() {
     let env = env();
     env.handle().set_knobs(|k| k.faults.push(post_fault(FaultKind::Html { status: 504 })));
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
-    assert_eq!(r.code, 5, "{r:?}");
-    assert!(!r.stderr.contains(".;") && !r.stderr.contains("..") && !r.stderr.contains(".)."), "{r:?}");
+    r.exits(5);
+    r.stderr_lacks(".;");
+    r.stderr_lacks("..");
+    r.stderr_lacks(".).");
 }
 
 #[test]
@@ -324,7 +332,7 @@ fn an_unknown_outcome_in_json_mode_is_one_document() {
     let env = env();
     env.handle().set_knobs(|k| k.faults.push(post_fault(FaultKind::Html { status: 502 })));
     let r = env.run(&["reset", "--region", "us-south", "-f", "--output", "json"]);
-    assert_eq!(r.code, 5, "{r:?}");
+    r.exits(5);
     let v: Value = serde_json::from_str(&r.stdout).expect("one JSON document");
     assert_eq!(v["outcome"], "unknown");
     assert_eq!(v["target"]["region"], "us-south");

@@ -13,22 +13,19 @@ fn reset_creates_exactly_one_key_and_info_shows_the_new_owner() {
     env.login(keys::FUNCTIONAL, Some("us-south"));
     let before = env.cluster_keys();
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert!(
-        r.stdout.contains("Current owner:    Dave Departed <dave.departed@example.com> (IBMid-2700000DEP)"),
-        "{r:?}"
-    );
-    assert!(r.stdout.contains("Clusters:         2\n"), "{r:?}");
-    assert!(r.stdout.contains("  legacy-classic   classic    kubernetes   normal\n"), "a table of clusters: {r:?}");
-    assert!(r.stdout.contains("\nOK\n"), "{r:?}");
+    r.exits(0);
+    r.stdout_has("Current owner:    Dave Departed <dave.departed@example.com> (IBMid-2700000DEP)");
+    r.stdout_has("Clusters:         2\n");
+    r.stdout_has("  legacy-classic   classic    kubernetes   normal\n");
+    r.stdout_has("\nOK\n");
     let after = env.cluster_keys();
     assert_eq!(after.len(), before.len() + 1, "exactly one new key");
     let new = after.iter().find(|k| !before.iter().any(|b| b.id == k.id)).unwrap();
     assert_eq!(new.iam_id, world::FUNCTIONAL);
     assert!(new.description.as_deref().unwrap().contains(world::RG_DEFAULT), "default group when none is targeted");
-    assert!(r.stdout.contains(&format!("New key ID: {}", new.id)), "{r:?}");
+    r.stdout_has(&format!("New key ID: {}", new.id));
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert!(r.stdout.contains("Kubernetes Functional ID"), "{r:?}");
+    r.stdout_has("Kubernetes Functional ID");
     // The audit log has one line, with IDs and no values.
     let audit = read(&env.plugin_dir().join("audit.jsonl"));
     assert_eq!(audit.lines().count(), 1, "{audit}");
@@ -45,7 +42,7 @@ fn reset_takes_a_group_name_without_retargeting_and_json_output() {
     let env = TestEnv::new();
     env.login(keys::FUNCTIONAL, Some("eu-de"));
     let r = env.run(&["reset", "-g", "production", "--region", "us-south", "-f", "--output", "json"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     let v: Value = serde_json::from_str(&r.stdout).expect("one JSON document");
     assert_eq!(v["dryRun"], false);
     assert_eq!(v["target"]["region"], "us-south");
@@ -67,8 +64,8 @@ fn reset_takes_a_group_name_without_retargeting_and_json_output() {
     // An unknown group name is a clear failure and nothing is created.
     let before = env.cluster_keys().len();
     let r = env.run(&["reset", "-g", "nope", "--region", "us-south", "-f"]);
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("Unknown resource group: nope. The account has: Default, production, staging."), "{r:?}");
+    r.exits(2);
+    r.stderr_has("Unknown resource group: nope. The account has: Default, production, staging.");
     assert_eq!(env.cluster_keys().len(), before);
 }
 
@@ -78,9 +75,9 @@ fn reset_without_a_terminal_or_force_refuses_and_changes_nothing() {
     env.login(keys::FUNCTIONAL, Some("us-south"));
     let before = env.cluster_keys().len();
     let r = env.run(&["reset", "--region", "us-south"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("no terminal is attached"), "{r:?}");
-    assert!(r.stderr.contains("-f"), "{r:?}");
+    r.exits(1);
+    r.stderr_has("no terminal is attached");
+    r.stderr_has("-f");
     assert_eq!(env.cluster_keys().len(), before);
 }
 
@@ -91,26 +88,26 @@ fn a_refused_reset_is_403_and_creates_nothing() {
     let before = env.cluster_keys().len();
     // The pre-flight says so first, with the fixes, and sends nothing.
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("requirements are missing. Nothing was changed."), "{r:?}");
-    assert!(r.stderr.contains("'ibmcloud iam user-policy-create vera.viewer@example.com --roles Administrator --service-name containers-kubernetes --region us-south --resource-group-name Default'"), "{r:?}");
-    assert!(r.stderr.contains("--user vera.viewer@example.com --grant"), "{r:?}");
+    r.exits(1);
+    r.stderr_has("requirements are missing. Nothing was changed.");
+    r.stderr_has("'ibmcloud iam user-policy-create vera.viewer@example.com --roles Administrator --service-name containers-kubernetes --region us-south --resource-group-name Default'");
+    r.stderr_has("--user vera.viewer@example.com --grant");
     assert_eq!(env.handle().stat("POST /v1/keys"), 0);
     // Past the pre-flight, IBM refuses it the same way.
     let r = env.run(&["reset", "--region", "us-south", "-f", "--skip-preflight"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("(A0009)"), "{r:?}");
-    assert!(r.stderr.contains("Nothing was changed"), "{r:?}");
-    assert!(r.stderr.contains("Incident ID: "), "{r:?}");
+    r.exits(1);
+    r.stderr_has("(A0009)");
+    r.stderr_has("Nothing was changed");
+    r.stderr_has("Incident ID: ");
     assert_eq!(env.cluster_keys().len(), before);
     // A service ID without Operator on IAM Identity is refused the way IBM refuses it.
     env.login(keys::SERVICE_ID, Some("us-south"));
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("'ibmcloud iam service-policy-create ServiceId-5e7a1c00-0000-4000-8000-00000000c1a0 --roles Operator --service-name iam-identity'"), "{r:?}");
+    r.exits(1);
+    r.stderr_has("'ibmcloud iam service-policy-create ServiceId-5e7a1c00-0000-4000-8000-00000000c1a0 --roles Operator --service-name iam-identity'");
     let r = env.run(&["reset", "--region", "us-south", "-f", "--skip-preflight"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("(A0656)"), "{r:?}");
+    r.exits(1);
+    r.stderr_has("(A0656)");
     assert!(
         r.stderr
             .contains("'ibmcloud iam service-policy-create SERVICE_ID --roles Operator --service-name iam-identity'"),
@@ -126,8 +123,8 @@ fn a_5xx_on_reset_is_not_retried_and_nothing_was_created() {
     env.handle().set_knobs(|k| k.faults.push(fault("POST", "/v1/keys", FaultKind::Status { status: 503 }, None)));
     let before = env.cluster_keys().len();
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("Nothing was changed"), "{r:?}");
+    r.exits(1);
+    r.stderr_has("Nothing was changed");
     assert_eq!(env.handle().stat("POST /global/v1/keys") + env.handle().stat("POST /v1/keys"), 1, "never retried");
     assert_eq!(env.cluster_keys().len(), before);
 }
@@ -140,8 +137,8 @@ fn a_lost_answer_after_a_successful_reset_is_recognised() {
     env.handle().set_knobs(|k| k.faults.push(fault("POST", "/v1/keys", FaultKind::Truncate, Some(1))));
     let before = env.cluster_keys().len();
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stderr.contains("the reset happened"), "{r:?}");
+    r.exits(0);
+    r.stderr_has("the reset happened");
     assert_eq!(env.cluster_keys().len(), before + 1, "one key, no blind retry");
 }
 
@@ -154,15 +151,15 @@ fn replication_delay_is_visible_in_the_owner_right_after_a_reset() {
         k.replication_mode = ReplicationMode::Stale;
     });
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     // Verification gave up (2 s in tests) and said so, without failing the accepted reset.
-    assert!(r.stderr.contains("the new owner does not show yet (the owner still shows as Dave Departed"), "{r:?}");
+    r.stderr_has("the new owner does not show yet (the owner still shows as Dave Departed");
     // While IAM replicates, the owner still reads as before.
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert!(r.stdout.contains("Dave Departed"), "{r:?}");
+    r.stdout_has("Dave Departed");
     env.handle().set_knobs(|k| k.replication_delay_ms = 0);
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert!(r.stdout.contains("Kubernetes Functional ID"), "{r:?}");
+    r.stdout_has("Kubernetes Functional ID");
 }
 
 #[test]
@@ -172,8 +169,8 @@ fn a_failing_cluster_list_does_not_block_a_reset() {
     env.handle().set_knobs(|k| k.faults.push(fault("GET", "satellite", FaultKind::Status { status: 404 }, None)));
     let before = env.cluster_keys().len();
     let r = env.run(&["reset", "--region", "us-south", "-f"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("Clusters:         unknown ("), "{r:?}");
+    r.exits(0);
+    r.stdout_has("Clusters:         unknown (");
     assert_eq!(env.cluster_keys().len(), before + 1);
 }
 
@@ -186,7 +183,7 @@ fn verification_rides_out_the_replication_404s() {
         k.replication_mode = ReplicationMode::NotFound;
     });
     let r = env.run(&["reset", "--region", "us-south", "-f", "--output", "json"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["verified"], true, "{r:?}");
     assert!(env.handle().stat("GET /v1/logging/{id}/clusterkeyowner") >= 3, "it looked again after the 404s");
@@ -202,8 +199,8 @@ fn dry_run_shows_the_plan_and_changes_nothing() {
     env.login(keys::FUNCTIONAL, Some("us-south"));
     let before = env.cluster_keys().len();
     let r = env.run(&["reset", "--region", "us-south", "--dry-run"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("Current owner:    Dave Departed"), "{r:?}");
+    r.exits(0);
+    r.stdout_has("Current owner:    Dave Departed");
     assert!(r.stdout.ends_with("Dry run: nothing was changed.\n"), "{r:?}");
     let r = env.run(&["reset", "--region", "us-south", "--dry-run", "--output", "json"]);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
@@ -235,7 +232,7 @@ fn warnings_before_a_reset_that_may_not_be_what_you_want() {
     // No cluster in eu-de / staging: the key would not be used.
     let r = env.run(&["reset", "--region", "eu-de", "-g", "staging", "--dry-run"]);
     r.success();
-    assert!(r.stderr.contains("No cluster is in this region and resource group"), "{r:?}");
+    r.stderr_has("No cluster is in this region and resource group");
     // A reset whose new key is still replicating: the owner answers A0055.
     env.handle().set_knobs(|k| {
         k.replication_delay_ms = 60_000;

@@ -2,15 +2,13 @@
 //! real CLI config.
 
 use cluster_api_key_core::env as var;
-use std::process::Command;
 
-use crate::common::BIN;
+use crate::common::cli;
 
 fn sandbox(home: &std::path::Path, args: &[&str]) -> crate::common::Run {
-    let out = Command::new(BIN)
+    let out = cli()
         .arg("--sandbox")
         .args(args)
-        .env_clear()
         .env(var::HOME, home)
         .env(var::NO_COLOR, "1")
         // A real-looking session and key in the environment must be ignored.
@@ -29,13 +27,13 @@ fn reset_then_info_shows_the_new_owner_and_persists() {
     std::fs::create_dir_all(&real).unwrap();
     std::fs::write(real.join("config.json"), "{\"IAMToken\":\"\"}").unwrap();
     let r = sandbox(home.path(), &["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("Dave Departed"), "{r:?}");
+    r.exits(0);
+    r.stdout_has("Dave Departed");
     let r = sandbox(home.path(), &["reset", "--region", "us-south", "-f"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     let r = sandbox(home.path(), &["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("Kubernetes Functional ID"), "{r:?}");
+    r.exits(0);
+    r.stdout_has("Kubernetes Functional ID");
     assert_eq!(std::fs::read_to_string(real.join("config.json")).unwrap(), "{\"IAMToken\":\"\"}");
     let dir = real.join("plugins/cluster-api-key/sandbox");
     assert!(dir.join("world.json").exists());
@@ -46,10 +44,10 @@ fn reset_then_info_shows_the_new_owner_and_persists() {
 fn the_sandbox_resets_and_restarts_add_ons_end_to_end() {
     let home = tempfile::tempdir().unwrap();
     let r = sandbox(home.path(), &["reset", "-r", "us-south", "-g", "production", "--restart-addons", "-f"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("payments   vpc-block-csi   restarted"), "{r:?}");
+    r.exits(0);
+    r.stdout_has("payments   vpc-block-csi   restarted");
     let r = sandbox(home.path(), &["restart-addons", "--cluster", "shop-vpc", "-f", "-o", "json"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["summary"]["restarted"], 1, "{v}");
 }

@@ -15,7 +15,7 @@ fn an_expired_token_is_refreshed_once_and_written_back() {
     env.handle().world().token_lifetime_secs = 3600;
     let old = env.read_config();
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     assert_eq!(env.handle().stat("grant refresh_token"), 1);
     let new = env.read_config();
     assert_ne!(new["IAMToken"], old["IAMToken"]);
@@ -39,7 +39,7 @@ fn an_expired_token_is_refreshed_once_and_written_back() {
     }
     // The new token works: no second refresh.
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     assert_eq!(env.handle().stat("grant refresh_token"), 1);
 }
 
@@ -52,9 +52,9 @@ fn a_rejected_refresh_token_means_log_in_again() {
         t.spent = true;
     }
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("session has expired or is no longer valid (BXNIM0407E)"), "{r:?}");
-    assert!(r.stderr.contains("Log in again with 'ibmcloud login'."), "{r:?}");
+    r.exits(1);
+    r.stderr_has("session has expired or is no longer valid (BXNIM0407E)");
+    r.stderr_has("Log in again with 'ibmcloud login'.");
 }
 
 #[test]
@@ -64,7 +64,7 @@ fn a_token_the_service_rejects_leads_to_one_refresh_and_one_replay() {
     // The service forgets the token (as after a revocation); the client still thinks it valid.
     env.handle().world().issued_tokens.clear();
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     assert_eq!(env.handle().stat("grant refresh_token"), 1);
     assert_eq!(env.handle().stat("GET /v1/logging/{id}/clusterkeyowner"), 2);
 }
@@ -73,18 +73,18 @@ fn a_token_the_service_rejects_leads_to_one_refresh_and_one_replay() {
 fn not_logged_in_and_no_region_say_what_to_run() {
     let env = TestEnv::new();
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 1, "{r:?}");
+    r.exits(1);
     assert_eq!(
         r.stderr,
         "FAILED\nNot logged in.\n\nLog in with 'ibmcloud login', or set IBMCLOUD_API_KEY to log in with an API key.\n\n"
     );
     env.login(keys::FUNCTIONAL, None);
     let r = env.run(&["reset", "-f"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("No region specified or targeted.\n\nSpecify one with --region, or target one with 'ibmcloud target -r REGION'."), "{r:?}");
+    r.exits(1);
+    r.stderr_has("No region specified or targeted.\n\nSpecify one with --region, or target one with 'ibmcloud target -r REGION'.");
     let r = env.run(&["reset", "-f", "--region", "Not A Region"]);
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("Unknown region: Not A Region. Valid regions: "), "{r:?}");
+    r.exits(2);
+    r.stderr_has("Unknown region: Not A Region. Valid regions: ");
 }
 
 #[test]
@@ -93,14 +93,14 @@ fn a_malformed_config_is_a_clear_failure_not_a_panic() {
     std::fs::create_dir_all(env.config_dir()).unwrap();
     std::fs::write(env.config_path(), "{\"IAMToken\": \"Bearer x.y").unwrap();
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("could not be read"), "{r:?}");
-    assert!(!r.stderr.contains("panicked"), "{r:?}");
+    r.exits(1);
+    r.stderr_has("could not be read");
+    r.stderr_lacks("panicked");
     // A token that is not a JWT, with no refresh token to recover.
     std::fs::write(env.config_path(), r#"{"IAMToken":"Bearer not-a-jwt","IAMRefreshToken":""}"#).unwrap();
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("ibmcloud login"), "{r:?}");
+    r.exits(1);
+    r.stderr_has("ibmcloud login");
 }
 
 #[test]
@@ -108,7 +108,7 @@ fn standalone_login_with_an_api_key_keeps_tokens_in_memory() {
     let mut env = TestEnv::new();
     env.extra_env.insert(var::IBMCLOUD_API_KEY.into(), keys::VIEWER.into());
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     assert!(!env.config_path().exists(), "nothing written to a CLI config");
     assert_eq!(env.handle().stat("grant apikey"), 1);
     // The key's last use is recorded, as IAM does.
@@ -117,9 +117,9 @@ fn standalone_login_with_an_api_key_keeps_tokens_in_memory() {
     // An unknown key: BXNIM0415E, said plainly.
     env.extra_env.insert(var::IBMCLOUD_API_KEY.into(), "definitely-not-a-key-0000".into());
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("The API key is not valid: Provided API key could not be found. (BXNIM0415E)"), "{r:?}");
-    assert!(!r.stderr.contains("definitely-not-a-key-0000"), "{r:?}");
+    r.exits(1);
+    r.stderr_has("The API key is not valid: Provided API key could not be found. (BXNIM0415E)");
+    r.stderr_lacks("definitely-not-a-key-0000");
 }
 
 #[test]
@@ -129,6 +129,6 @@ fn credentials_never_go_over_plain_http_to_a_remote_host() {
     // 192.0.2.1 is TEST-NET-1: never routed, and we must refuse before connecting anyway.
     env.extra_env.insert(var::IBMCLOUD_CS_API_ENDPOINT.into(), "http://192.0.2.1:9/global".into());
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("Refusing to send credentials over plain HTTP to 'http://192.0.2.1:9'"), "{r:?}");
+    r.exits(1);
+    r.stderr_has("Refusing to send credentials over plain HTTP to 'http://192.0.2.1:9'");
 }

@@ -105,7 +105,7 @@ fn fail_on_decides_the_exit_code() {
     assert_eq!(json(&env, &["--fail-on", "critical"]).0, 3, "critical findings exist elsewhere");
     assert_eq!(json(&env, &["--fail-on", "never"]).0, 0);
     let r = env.run(&["status", "--fail-on", "sometimes"]);
-    assert_eq!(r.code, 2, "{r:?}");
+    r.exits(2);
 }
 
 #[test]
@@ -137,12 +137,13 @@ fn an_owner_removed_from_the_account_a_disabled_key_and_a_hidden_owner() {
 fn bad_regions_and_groups_are_usage_errors_naming_the_valid_ones() {
     let env = logged_in(keys::FUNCTIONAL);
     let r = env.run(&["status", "--region", "us-sooth"]);
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("us-sooth") && r.stderr.contains("us-south, "), "{r:?}");
+    r.exits(2);
+    r.stderr_has("us-sooth");
+    r.stderr_has("us-south, ");
     assert_eq!(env.handle().stats().values().sum::<u64>(), 0, "checked before any request");
     let r = env.run(&["status", "-g", "Default,nope"]);
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("Unknown resource group: nope. The account has: Default, production, staging."), "{r:?}");
+    r.exits(2);
+    r.stderr_has("Unknown resource group: nope. The account has: Default, production, staging.");
     assert_eq!(env.handle().stat("GET /v2/resource_groups"), 1);
     assert_eq!(env.handle().stat("GET /v1/apikeys"), 0, "nothing else was read");
     assert_eq!(env.handle().stat("GET /v2/vpc/getClusters"), 0, "nothing else was read");
@@ -218,14 +219,14 @@ fn a_large_account_stays_under_the_rate_limit() {
 fn text_and_csv() {
     let env = logged_in(keys::FUNCTIONAL);
     let r = env.run(&["status"]);
-    assert_eq!(r.code, 3, "{r:?}");
-    assert!(r.stdout.contains("Region     Resource group   Clusters   Owner"), "{r:?}");
-    assert!(r.stdout.contains("6 targets: 2 critical,"), "{r:?}");
-    assert!(r.stdout.contains("us-south / Default"), "{r:?}");
-    assert!(r.stdout.contains("owner-inactive (critical): Dave Departed is IAMID_INVALID in the account."), "{r:?}");
-    assert!(!r.stderr.contains("Checking"), "no progress bar off a terminal: {r:?}");
+    r.exits(3);
+    r.stdout_has("Region     Resource group   Clusters   Owner");
+    r.stdout_has("6 targets: 2 critical,");
+    r.stdout_has("us-south / Default");
+    r.stdout_has("owner-inactive (critical): Dave Departed is IAMID_INVALID in the account.");
+    r.stderr_lacks("Checking");
     let r = env.run(&["status", "--output", "csv"]);
-    assert_eq!(r.code, 3);
+    r.exits(3);
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(lines.len(), 7, "{r:?}");
     assert!(lines[0].starts_with("region,resourceGroup,resourceGroupId,clusters,ownerName"));
@@ -235,15 +236,15 @@ fn text_and_csv() {
     );
     assert!(r.stderr.is_empty() || !r.stderr.contains("OK"), "{r:?}");
     let r = env.run(&["info", "-c", "shop-vpc", "--output", "csv"]);
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("--output csv is only for status"), "{r:?}");
+    r.exits(2);
+    r.stderr_has("--output csv is only for status");
 }
 
 #[test]
 fn info_answers_for_a_region_and_group_without_a_cluster() {
     let env = logged_in(keys::FUNCTIONAL);
     let r = env.run(&["info", "--region", "us-south", "--output", "json"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    r.exits(0);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["name"], "Dave Departed");
     assert_eq!(v["iamId"], world::DEPARTED);
@@ -251,12 +252,13 @@ fn info_answers_for_a_region_and_group_without_a_cluster() {
     assert_eq!(v["resourceGroupName"], "Default", "the default group when none is targeted");
     // No cluster there: the key says who.
     let r = env.run(&["info", "--region", "eu-de", "-g", "staging"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.contains("Olivia Owner") && r.stdout.contains("ApiKey-5555-eu-staging-orphan"), "{r:?}");
+    r.exits(0);
+    r.stdout_has("Olivia Owner");
+    r.stdout_has("ApiKey-5555-eu-staging-orphan");
     // Clusters but no key: said, with the fix.
     let r = env.run(&["info", "--region", "jp-tok", "-g", "Default"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("'cluster-api-key reset --region jp-tok -g Default'"), "{r:?}");
+    r.exits(1);
+    r.stderr_has("'cluster-api-key reset --region jp-tok -g Default'");
     let r = env.run(&["info"]);
     assert_eq!(r.code, 2, "either --cluster or --region: {r:?}");
 }

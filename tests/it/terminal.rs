@@ -83,9 +83,9 @@ fn text_fits_the_width_and_tables_stay_whole() {
     for line in r.stdout.lines().filter(|l| !l.contains("   ")) {
         assert!(line.chars().count() <= 50, "too wide for 50 columns: {line:?}\n{}", r.stdout);
     }
-    assert!(r.stdout.contains("  legacy-classic   classic    kubernetes   normal"), "{r:?}");
+    r.stdout_has("  legacy-classic   classic    kubernetes   normal");
     // Emails and IAM IDs are never broken inside.
-    assert!(r.stdout.contains("dave.departed@example.com"), "{r:?}");
+    r.stdout_has("dave.departed@example.com");
 }
 
 #[test]
@@ -93,13 +93,14 @@ fn quiet_removes_chatter_only() {
     let env = logged_in();
     let r = env.run(&["reset", "--region", "us-south", "-f", "-q"]);
     r.success();
-    assert!(!r.stdout.contains("Collecting") && !r.stdout.contains("\nOK\n"), "{r:?}");
-    assert!(r.stdout.contains("Current owner:    Dave Departed"), "the plan stays: {r:?}");
-    assert!(r.stdout.contains("New key ID:"), "the result stays: {r:?}");
-    assert!(r.stdout.contains("ApiKey-1111-us-default-cur"), "the follow-ups stay: {r:?}");
-    assert!(r.stdout.contains("'cluster-api-key prune --region us-south -g Default'"), "{r:?}");
+    r.stdout_lacks("Collecting");
+    r.stdout_lacks("\nOK\n");
+    r.stdout_has("Current owner:    Dave Departed");
+    r.stdout_has("New key ID:");
+    r.stdout_has("ApiKey-1111-us-default-cur");
+    r.stdout_has("'cluster-api-key prune --region us-south -g Default'");
     let r = env.run(&["reset", "-h"]);
-    assert!(!r.stdout.contains("message of the day"), "{r:?}");
+    r.stdout_lacks("message of the day");
 }
 
 #[test]
@@ -112,7 +113,7 @@ fn errors_in_json_mode_are_documents_on_stdout() {
     assert_eq!(v["error"]["exitCode"], 1);
     assert!(v["error"]["incidentId"].is_string());
     assert!(v["error"]["hint"].as_str().unwrap().contains("ibmcloud ks cluster ls"));
-    assert!(r.stderr.contains("FAILED"), "the text stays on stderr: {r:?}");
+    r.stderr_has("FAILED");
     let r = env.run(&["status", "--region", "us-sooth", "--output", "json"]);
     r.exits(2);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
@@ -125,20 +126,20 @@ fn usage_errors_help_a_person_at_a_terminal() {
     let env = TestEnv::new();
     let r = env.run(&["rset"]);
     r.exits(2);
-    assert!(r.stderr.contains("A similar subcommand exists: 'reset'"), "{r:?}");
+    r.stderr_has("A similar subcommand exists: 'reset'");
     let r = env.run(&["reset", "--regoin", "us-south"]);
     r.exits(2);
-    assert!(r.stderr.contains("A similar argument exists: '--region'"), "{r:?}");
+    r.stderr_has("A similar argument exists: '--region'");
     for args in [&["info", "-c", ""][..], &["reset", "-r", " "], &["status", "-g", ""]] {
         let r = env.run(args);
         r.exits(2);
-        assert!(r.stderr.contains("not an empty string"), "{r:?}");
+        r.stderr_has("not an empty string");
     }
     let r = env.run(&["info", "-c", "x", "--output", "yaml"]);
     r.exits(2);
-    assert!(r.stderr.contains("(possible values: json, csv)"), "{r:?}");
+    r.stderr_has("(possible values: json, csv)");
     let r = env.run(&["info"]);
-    assert!(r.stderr.contains("--cluster <CLUSTER>|--region <REGION>"), "the missing flag is named: {r:?}");
+    r.stderr_has("--cluster <CLUSTER>|--region <REGION>");
     assert_eq!(env.handle().stats().values().sum::<u64>(), 0, "no request for a usage error");
 }
 
@@ -148,16 +149,16 @@ fn the_sandbox_acts_as_each_identity_and_starts_over() {
     env.extra_env.insert(var::CAK_HOME.into(), env.home.path().join("plugin").to_string_lossy().into_owned());
     let r = env.run(&["--sandbox=viewer", "reset", "--region", "us-south", "-f"]);
     r.exits(1);
-    assert!(r.stderr.contains("requirements are missing"), "the viewer is refused: {r:?}");
+    r.stderr_has("requirements are missing");
     let r = env.run(&["--sandbox=service-id", "reset", "--region", "us-south", "-f", "--skip-preflight"]);
-    assert!(r.stderr.contains("(A0656)"), "{r:?}");
+    r.stderr_has("(A0656)");
     env.run(&["--sandbox", "reset", "--region", "us-south", "-f", "-q"]).success();
     let r = env.run(&["--sandbox", "info", "-c", "shop-vpc"]);
-    assert!(r.stdout.contains("Kubernetes Functional ID"), "{r:?}");
+    r.stdout_has("Kubernetes Functional ID");
     let r = env.run(&["--sandbox", "--sandbox-reset", "info", "-c", "shop-vpc"]);
-    assert!(r.stdout.contains("Dave Departed"), "started over: {r:?}");
+    r.stdout_has("Dave Departed");
     let r = env.run(&["help"]);
-    assert!(r.stdout.contains("--sandbox[=IDENTITY]"), "standalone help shows it: {r:?}");
+    r.stdout_has("--sandbox[=IDENTITY]");
 }
 
 #[test]
@@ -165,7 +166,8 @@ fn completion_for_shells_and_for_the_host() {
     let env = TestEnv::new();
     let r = env.run(&["completion", "bash"]);
     r.success();
-    assert!(r.stdout.contains("cluster-api-key") && r.stdout.contains("status"), "{r:?}");
+    r.stdout_has("cluster-api-key");
+    r.stdout_has("status");
     let r = env.run(&["SendCompletion", "cluster-api-key", "st"]);
     assert_eq!(r.stdout, "status\n");
     let r = env.run(&["SendCompletion", "cluster-api-key", "status", "--f"]);
