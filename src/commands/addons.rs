@@ -44,6 +44,7 @@ pub fn options(here: &Here, addons: &[AddonArg], endpoint_arg: EndpointArg, conc
         // The same pace as the reset's own verification (CLUSTER_API_KEY_VERIFY_INTERVAL_MS).
         interval: Duration::from_millis(ctx.verify_interval_ms),
         request_timeout: ctx.http.timeout,
+        audit: here.audit.clone(),
         ..addons::Options::default()
     }
 }

@@ -152,6 +152,19 @@ fn controller_pods_are_re_created_and_node_pods_left_alone() {
     r.stdout_has("1 cluster(s) restarted, 0 failed, 0 skipped, 0 without the add-ons.");
     let trace = crate::common::read(&env.trace_path());
     assert!(trace.contains("applyRBACAndGetKubeconfig") && trace.contains("[SKIP BINARY"), "the ZIP is not traced");
+    // Each cluster's deletions are in the audit log.
+    let audit = crate::common::read(&env.plugin_dir().join("audit.jsonl"));
+    let lines: Vec<Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{audit}");
+    assert_eq!(lines[1]["action"], "restart-addons");
+    assert_eq!(lines[1]["outcome"], "succeeded");
+    assert!(
+        lines[1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("vpc-block-csi on payments: deleted [ibm-vpc-block-csi-controller-0]"),
+        "{audit}"
+    );
     nothing_on_disk(&env);
 }
 

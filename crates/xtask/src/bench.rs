@@ -286,9 +286,19 @@ pub fn bench(root: &Path) -> Result<String, String> {
     let per_reset = (fleet_fast.requests.saturating_sub(fast.requests) as f64) / resets.max(1) as f64;
     let mut out = String::new();
     let dist = root.join("target/dist/cluster-api-key");
+    // A dist binary older than the release binary just built measures old sources: say so.
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let stale = matches!((modified(&dist), modified(&bin)), (Some(d), Some(r)) if d < r);
     let size = std::fs::metadata(&dist).map_or_else(
         |_| String::from("not built (cargo build --profile dist -p cluster-api-key)"),
-        |m| format!("{}.{} MiB", m.len() >> 20, ((m.len() & 0xF_FFFF) * 10) >> 20),
+        |m| {
+            let size = format!("{}.{} MiB", m.len() >> 20, ((m.len() & 0xF_FFFF) * 10) >> 20);
+            if stale {
+                format!("{size} (stale: rebuild with cargo build --profile dist -p cluster-api-key)")
+            } else {
+                size
+            }
+        },
     );
     out.push_str("| measure | cluster-api-key | reference | ratio |\n|---|---|---|---|\n");
     out.push_str(&format!(

@@ -4,16 +4,112 @@
 //! `kube-system`, deletes them, waits for their replacements, and reads the digest of the key
 //! in `storage-secret-store`. Error messages name objects and servers, never credentials.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::{Pod, Secret};
+use k8s_openapi::ByteString;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, ListParams};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::AddonKind;
 
 const NS: &str = "kube-system";
 const SECRET: &str = "storage-secret-store";
+
+/// The part of a v1 Pod read here. k8s-openapi's whole `Pod` (spec, volumes, probes, ...)
+/// would add its decoder to the binary for fields never looked at.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Pod {
+    #[serde(default)]
+    metadata: ObjectMeta,
+    #[serde(default)]
+    status: Option<PodStatus>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PodStatus {
+    #[serde(default)]
+    phase: Option<String>,
+    #[serde(default)]
+    conditions: Option<Vec<PodCondition>>,
+    #[serde(default)]
+    container_statuses: Option<Vec<ContainerStatus>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct PodCondition {
+    #[serde(rename = "type")]
+    type_: String,
+    status: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct ContainerStatus {
+    #[serde(default)]
+    state: Option<ContainerState>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct ContainerState {
+    #[serde(default)]
+    waiting: Option<Waiting>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Waiting {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// The part of a v1 Secret read here.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Secret {
+    #[serde(default)]
+    metadata: ObjectMeta,
+    #[serde(default)]
+    data: Option<BTreeMap<String, ByteString>>,
+}
+
+/// A core (`v1`), namespaced kind, for kube-rs's typed `Api`.
+macro_rules! core_v1 {
+    ($ty:ty, $kind:literal, $plural:literal) => {
+        impl kube::Resource for $ty {
+            type DynamicType = ();
+            type Scope = k8s_openapi::NamespaceResourceScope;
+
+            fn kind((): &()) -> Cow<'_, str> {
+                Cow::Borrowed($kind)
+            }
+
+            fn group((): &()) -> Cow<'_, str> {
+                Cow::Borrowed("")
+            }
+
+            fn version((): &()) -> Cow<'_, str> {
+                Cow::Borrowed("v1")
+            }
+
+            fn plural((): &()) -> Cow<'_, str> {
+                Cow::Borrowed($plural)
+            }
+
+            fn meta(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+
+            fn meta_mut(&mut self) -> &mut ObjectMeta {
+                &mut self.metadata
+            }
+        }
+    };
+}
+
+core_v1!(Pod, "Pod", "pods");
+core_v1!(Secret, "Secret", "secrets");
 
 /// A connection to one cluster's Kubernetes API.
 #[derive(Clone)]

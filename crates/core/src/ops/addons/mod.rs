@@ -145,6 +145,8 @@ pub struct Options {
     pub interval: Duration,
     /// Timeout of one Kubernetes request.
     pub request_timeout: Duration,
+    /// Where pod deletions are recorded.
+    pub audit: Option<crate::audit::AuditLog>,
 }
 
 impl Default for Options {
@@ -156,6 +158,7 @@ impl Default for Options {
             concurrency: 4,
             interval: Duration::from_secs(2),
             request_timeout: Duration::from_secs(30),
+            audit: None,
         }
     }
 }
@@ -676,6 +679,32 @@ async fn restart_prepared(p: &Prepared, opts: &Options, reporter: &dyn Reporter)
     results.sort_by_key(|r| r.addon);
     let outcome =
         if results.iter().any(|r| r.outcome == Outcome::Failed) { Outcome::Failed } else { Outcome::Restarted };
+    // Deleting pods is a change: it goes to the audit log, with what came back.
+    if let Some(log) = &opts.audit
+        && results.iter().any(|r| !r.deleted.is_empty() || r.outcome == Outcome::Failed)
+    {
+        let mut rec = crate::audit::Record::now(
+            "restart-addons",
+            if outcome == Outcome::Failed { "failed" } else { "succeeded" },
+        );
+        rec.region = Some(c.region.clone());
+        rec.resource_group_id = Some(c.resource_group_id.clone());
+        rec.detail = results
+            .iter()
+            .map(|r| {
+                let mut t = format!("{} on {}: deleted [{}]", r.addon.cli_name(), c.name, r.deleted.join(", "));
+                if !r.ready.is_empty() {
+                    t.push_str(&format!(", Ready [{}]", r.ready.join(", ")));
+                }
+                if let Some(why) = &r.reason {
+                    t.push_str(&format!(", {why}"));
+                }
+                t
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        log.record(&rec);
+    }
     let mut r = ClusterResult::whole(c, outcome, None);
     r.addons = results;
     with_endpoint(r, p)
