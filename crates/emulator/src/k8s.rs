@@ -643,8 +643,7 @@ async fn get_secret(
     }
 }
 
-/// The answer to a request for a cluster whose API cannot be reached: none (for the
-/// kubeconfig, the server is a closed port).
+/// The server a kubeconfig names for a cluster whose API cannot be reached: a closed port.
 pub fn unreachable_server() -> &'static str {
     // Port 1 (tcpmux) is privileged and unused on any machine this runs on: connecting to it
     // on loopback is refused at once, which is what an unreachable master looks like.
