@@ -5,6 +5,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use cluster_api_key_core::ops::addons::{self, ClusterResult};
 use cluster_api_key_core::ops::check::{self, State};
 use cluster_api_key_core::ops::fleet::{self, Candidate, Outcome, Selection};
 use cluster_api_key_core::ops::reset::Verification;
@@ -25,6 +26,8 @@ struct Report {
     candidates: Vec<Candidate>,
     outcomes: Option<Vec<Outcome>>,
     dry_run: bool,
+    /// With `--restart-addons`: each cluster of the targets that were reset.
+    addons: Option<Vec<ClusterResult>>,
 }
 
 impl Report {
@@ -75,10 +78,14 @@ impl Render for Report {
             targets.push(v);
         }
         let (selected, reset, failed, unknown) = self.counts();
-        Ok(json!({
+        let mut v = json!({
             "targets": targets,
             "summary": {"targets": self.candidates.len(), "selected": selected, "reset": reset, "failed": failed, "unknown": unknown},
-        }))
+        });
+        if let Some(r) = &self.addons {
+            v["addons"] = super::addons::results_json(r)?;
+        }
+        Ok(v)
     }
 
     fn text(&self, ui: &Ui) {
@@ -115,6 +122,10 @@ impl Render for Report {
         if unknown > 0 {
             ui.warn("An unknown outcome may have happened: check those targets with 'info --region R -g G' before resetting them again.");
         }
+        if let Some(r) = &self.addons {
+            ui.say("");
+            super::addons::results_text(ui, r);
+        }
         if reset > 0 {
             ui.say("");
             ui.say("Next:");
@@ -122,15 +133,21 @@ impl Render for Report {
                 "  Remove the superseded keys: {}",
                 ui.command(&format!("'{} prune{}'", ui.me, self.scope))
             ));
-            ui.say("  Re-create the add-on pods of the VPC clusters (the JSON's followUps name the command for each).");
+            if self.addons.is_none() {
+                ui.say(&format!(
+                    "  Once the new keys have reached the clusters (10 to 30 minutes), re-create their add-on pods: '{} restart-addons --region R -g G' for each target reset (the JSON's followUps name each).",
+                    ui.me
+                ));
+            }
         }
     }
 
     fn status(&self) -> ExitStatus {
         let (selected, reset, failed, unknown) = self.counts();
+        let addons_failed = self.addons.as_deref().is_some_and(|r| super::addons::counts(r).3 > 0);
         match &self.outcomes {
             Some(_) if selected > 0 && reset == 0 => ExitStatus::Failed,
-            Some(_) if failed + unknown > 0 || reset < selected => ExitStatus::Partial,
+            Some(_) if failed + unknown > 0 || reset < selected || addons_failed => ExitStatus::Partial,
             _ => ExitStatus::Success,
         }
     }
@@ -222,15 +239,52 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
             scope.push_str(&format!(" -g {g}"));
         }
     }
-    let report = |outcomes, dry_run| -> Box<dyn Render> {
-        Box::new(Report { ui: ui.clone(), scope: scope.clone(), candidates: candidates.clone(), outcomes, dry_run })
+    let report = |outcomes, dry_run, addons| -> Box<dyn Render> {
+        Box::new(Report {
+            ui: ui.clone(),
+            scope: scope.clone(),
+            candidates: candidates.clone(),
+            outcomes,
+            dry_run,
+            addons,
+        })
+    };
+    // With --restart-addons: the add-ons of every selected target's clusters (reads only).
+    let addon_opts = super::addons::options(here, &[], args.endpoint, 4);
+    let addon_plan = if args.restart_addons && !selected.is_empty() {
+        ui.progress("Finding the add-ons of the clusters...");
+        let mut all = addons::Plan { clusters: Vec::new() };
+        for c in candidates.iter().filter(|c| c.skip.is_none()) {
+            let group = Some(c.plan.target.resource_group.id.clone());
+            let p = addons::plan_clusters(session, c.plan.clusters().to_vec(), group, &addon_opts).await;
+            all.clusters.extend(p.clusters);
+        }
+        if !all.clusters.is_empty() && (!ui.json || !args.force) {
+            super::addons::plan_text(ui, &all, ui.json);
+        }
+        Some(all)
+    } else {
+        None
     };
     if args.dry_run || selected.is_empty() {
-        return Ok(report(None, args.dry_run));
+        return Ok(report(None, args.dry_run, None));
     }
-    if !args.force && !ui.confirm(&format!("Reset the API key of {} targets?", selected.len()))? {
-        return Ok(report(None, false));
+    let then = if addon_plan.as_ref().is_some_and(|p| p.affected() > 0) {
+        ", then re-create the add-on pods of their clusters"
+    } else {
+        ""
+    };
+    if !args.force && !ui.confirm(&format!("Reset the API key of {} targets{then}?", selected.len()))? {
+        return Ok(report(None, false, None));
     }
+    // Before any reset: each affected cluster's storage-secret-store, to see its new key arrive.
+    let prepared = match &addon_plan {
+        Some(p) if p.affected() > 0 => {
+            ui.progress("Noting the key in each cluster's storage-secret-store before the resets...");
+            Some(addons::prepare(session, p, &addon_opts, true).await)
+        }
+        _ => None,
+    };
     session.client.http().restart_budget();
     let ctx = &session.ctx;
     let opts = super::reset::execute_options(here, false);
@@ -247,5 +301,35 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
         })
         .await;
     bar.finish_and_clear();
-    Ok(report(Some(outcomes), false))
+    let addon_results = match prepared {
+        Some(prepared) if !interrupts.seen() => {
+            // Only the clusters of targets that were reset: elsewhere no new key is coming.
+            let reset: Vec<(String, String)> = candidates
+                .iter()
+                .zip(&outcomes)
+                .filter(|(_, o)| matches!(o, Outcome::Reset(..)))
+                .map(|(c, _)| (c.plan.target.region.to_string(), c.plan.target.resource_group.id.to_string()))
+                .collect();
+            let prepared: Vec<addons::Prepared> = prepared
+                .into_iter()
+                .filter(|p| reset.contains(&(p.cluster.region.clone(), p.cluster.resource_group_id.clone())))
+                .collect();
+            ui.progress(&format!(
+                "Waiting up to {} for the new keys to reach each cluster's storage-secret-store, then re-creating the add-on pods...",
+                humantime::format_duration(args.wait)
+            ));
+            let progress = super::addons::Progress::new(ui, "Add-ons (Ctrl-C stops waiting):");
+            let results = tokio::select! {
+                r = addons::restart_after_reset(&prepared, &addon_opts, args.wait, &progress) => Some(r),
+                () = interrupts.first() => None,
+            };
+            progress.finish();
+            if results.is_none() {
+                ui.warn("Interrupted: no add-on pod was re-created. Run restart-addons for each target once the new keys have reached the clusters.");
+            }
+            results
+        }
+        _ => None,
+    };
+    Ok(report(Some(outcomes), false, addon_results))
 }

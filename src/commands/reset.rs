@@ -451,12 +451,6 @@ pub fn execute_options(here: &Here, fresh_snapshot: bool) -> reset::ExecuteOptio
 pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Render>, CommandError> {
     let session = &here.session;
     if args.is_fleet() {
-        if args.restart_addons {
-            return Err(CommandError::usage(
-                "--restart-addons works with one region and resource group. After a batch, run restart-addons for each target once the new keys have reached the clusters.",
-                Some("reset"),
-            ));
-        }
         return crate::commands::fleet::run(here, ui, args).await;
     }
     preflight(session, ui, args).await?;

@@ -278,15 +278,51 @@ fn reset_leaves_satellite_autoscalers_to_the_user() {
 }
 
 #[test]
-fn restart_addons_needs_a_cluster_or_a_region_and_batches_refuse_it() {
+fn a_batch_reset_restarts_the_add_ons_of_every_target_it_reset() {
+    let env = env();
+    let r = env.run(&["reset", "-r", "us-south", "-g", "Default,production", "--restart-addons", "-f", "-o", "json"]);
+    r.success();
+    let v = json(&r);
+    assert_eq!(v["summary"]["reset"], 2, "{v}");
+    assert_eq!(
+        outcomes(&v["addons"]["clusters"]),
+        [
+            row("legacy-classic", "cluster-autoscaler", "restarted"),
+            row("payments", "vpc-block-csi", "restarted"),
+            row("shop-vpc", "cluster-autoscaler", "restarted"),
+            row("shop-vpc", "vpc-block-csi", "restarted")
+        ]
+    );
+    for c in v["addons"]["clusters"].as_array().unwrap() {
+        assert_eq!(c["secretUpdated"], true, "{c}");
+    }
+    // A target whose reset fails gets no restart: no new key is coming there.
+    let env = self::env();
+    env.handle().set_knobs(|k| {
+        k.faults.push(cluster_api_key_emulator::Fault {
+            method: Some("POST".into()),
+            path: Some("/v1/keys".into()),
+            region: None,
+            resource_group: Some(cluster_api_key_emulator::world::RG_PRODUCTION.into()),
+            kind: cluster_api_key_emulator::FaultKind::Status { status: 403 },
+            times: None,
+        });
+    });
+    let r = env.run(&["reset", "-r", "us-south", "-g", "Default,production", "--restart-addons", "-f", "-o", "json"]);
+    r.exits(4);
+    let v = json(&r);
+    let names: Vec<&str> =
+        v["addons"]["clusters"].as_array().unwrap().iter().map(|c| c["cluster"].as_str().unwrap()).collect();
+    assert_eq!(names, ["legacy-classic", "shop-vpc"], "{v}");
+}
+
+#[test]
+fn restart_addons_needs_a_cluster_or_a_region() {
     let env = env();
     let r = env.run(&["restart-addons", "-f"]);
     r.exits(2);
     r.stderr_has("--cluster");
     r.stderr_has("--region");
-    let r = env.run(&["reset", "--all-regions", "--restart-addons", "-f"]);
-    r.exits(2);
-    r.stderr_has("--restart-addons works with one region and resource group");
     let r = env.run(&["reset", "--wait", "5m", "-f"]);
     r.exits(2);
     r.stderr_has("--restart-addons");
