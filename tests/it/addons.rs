@@ -152,6 +152,9 @@ fn controller_pods_are_re_created_and_node_pods_left_alone() {
     r.stdout_has("1 cluster(s) restarted, 0 failed, 0 skipped, 0 without the add-ons.");
     let trace = crate::common::read(&env.trace_path());
     assert!(trace.contains("applyRBACAndGetKubeconfig") && trace.contains("[SKIP BINARY"), "the ZIP is not traced");
+    // The Kubernetes calls are traced too: what, where and how they ended, nothing more.
+    assert!(trace.contains("KUBERNETES: DELETE pod ibm-vpc-block-csi-controller-0 on https://127.0.0.1:"), "{trace}");
+    assert!(trace.contains("KUBERNETES: GET pods on https://127.0.0.1:"), "{trace}");
     // Each cluster's deletions are in the audit log.
     let audit = crate::common::read(&env.plugin_dir().join("audit.jsonl"));
     let lines: Vec<Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();

@@ -138,6 +138,12 @@ fn every_request_goes_through_the_proxy_and_the_trace_names_it_without_credentia
         trace.contains(&format!("PROXY: http://[PRIVATE DATA HIDDEN]@127.0.0.1:{port} (from HTTPS_PROXY)")),
         "{trace}"
     );
+    assert!(
+        trace.contains(&format!(
+            "PROXY: http://[PRIVATE DATA HIDDEN]@127.0.0.1:{port} (from HTTPS_PROXY)\nKUBERNETES: GET pods"
+        )),
+        "the Kubernetes calls name the proxy too: {trace}"
+    );
     assert!(!trace.contains(secret), "the proxy's password is in the trace");
 }
 

@@ -310,6 +310,20 @@ impl Http {
         let _ = self.notice.set(Box::new(f));
     }
 
+    /// Writes a block to the trace, when tracing is on (redacted like every block): for calls
+    /// made by other clients, such as the Kubernetes API's.
+    pub fn trace(&self, block: &str) {
+        if let Some(t) = &self.tracer {
+            t.write(block);
+        }
+    }
+
+    /// The proxy that `url` goes through, without credentials, and the variable it came from.
+    #[must_use]
+    pub fn proxy_shown(&self, url: &Url) -> Option<String> {
+        self.proxy.proxy_for(url).map(|(p, var)| format!("{} (from {var})", crate::net::redacted(p)))
+    }
+
     /// Starts the request budget again (after a prompt: time spent reading the user's answer
     /// is not time spent on requests).
     pub fn restart_budget(&self) {

@@ -117,6 +117,9 @@ pub struct Conn {
     client: kube::Client,
     /// The API server (scheme, host and port), for messages.
     pub server: String,
+    /// Where each call is traced (the session's `IBMCLOUD_TRACE`), with the proxy it used.
+    http: std::sync::Arc<crate::http::Http>,
+    proxy: Option<String>,
 }
 
 impl std::fmt::Debug for Conn {
@@ -211,7 +214,11 @@ impl Conn {
     ///
     /// # Errors
     /// A message when the ZIP is not a usable kubeconfig or the client cannot be built.
-    pub fn from_zip(zip: &[u8], net: &crate::context::HttpSettings) -> Result<Self, String> {
+    pub fn from_zip(
+        zip: &[u8],
+        net: &crate::context::HttpSettings,
+        http: std::sync::Arc<crate::http::Http>,
+    ) -> Result<Self, String> {
         let timeout = net.timeout;
         let kc = super::kubeconfig::from_zip(zip).map_err(|e| e.to_string())?;
         let mut config = kube::Config::try_from(kc).map_err(|e| format!("the kubeconfig is not usable: {e}"))?;
@@ -234,9 +241,26 @@ impl Conn {
             let u = &config.cluster_url;
             format!("{}://{}", u.scheme_str().unwrap_or("https"), u.authority().map_or("", |a| a.as_str()))
         };
+        let proxy = server_url.as_ref().and_then(|u| http.proxy_shown(u));
         let client =
             kube::Client::try_from(config).map_err(|e| format!("cannot talk to {server}: {}", describe(&e)))?;
-        Ok(Self { client, server })
+        Ok(Self { client, server, http, proxy })
+    }
+
+    /// One line per Kubernetes call in the trace: what, where, how it ended, how long. Never
+    /// headers or bodies (the client certificate authenticates; secrets' data stays out).
+    fn traced<T>(&self, what: &str, start: Instant, result: &Result<T, kube::Error>) {
+        let outcome = match result {
+            Ok(_) => String::from("ok"),
+            Err(kube::Error::Api(s)) => format!("HTTP {} {}", s.code, s.reason),
+            Err(e) => describe(e),
+        };
+        let via = self.proxy.as_ref().map(|p| format!("\nPROXY: {p}")).unwrap_or_default();
+        self.http.trace(&format!(
+            "{via}\nKUBERNETES: {what} on {} (namespace {NS}): {outcome}, {}ms\n",
+            self.server,
+            start.elapsed().as_millis()
+        ));
     }
 
     fn pods(&self) -> Api<Pod> {
@@ -248,7 +272,10 @@ impl Conn {
     /// # Errors
     /// A message when the API cannot be reached or refuses.
     pub async fn list(&self) -> Result<Vec<PodInfo>, String> {
-        let list = self.pods().list(&ListParams::default()).await.map_err(|e| self.failed("list pods", &e))?;
+        let start = Instant::now();
+        let result = self.pods().list(&ListParams::default()).await;
+        self.traced("GET pods", start, &result);
+        let list = result.map_err(|e| self.failed("list pods", &e))?;
         Ok(list.items.iter().map(PodInfo::from_pod).collect())
     }
 
@@ -257,7 +284,10 @@ impl Conn {
     /// # Errors
     /// A message when the API refuses.
     pub async fn delete(&self, name: &str) -> Result<(), String> {
-        match self.pods().delete(name, &DeleteParams::default()).await {
+        let start = Instant::now();
+        let result = self.pods().delete(name, &DeleteParams::default()).await;
+        self.traced(&format!("DELETE pod {name}"), start, &result);
+        match result {
             Ok(_) => Ok(()),
             Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
             Err(e) => Err(self.failed(&format!("delete pod {name}"), &e)),
@@ -310,7 +340,10 @@ impl Conn {
     /// A message when the API cannot be reached or refuses.
     pub async fn secret_digest(&self) -> Result<Option<String>, String> {
         let api: Api<Secret> = Api::namespaced(self.client.clone(), NS);
-        let secret = match api.get_opt(SECRET).await {
+        let start = Instant::now();
+        let result = api.get_opt(SECRET).await;
+        self.traced(&format!("GET secret {SECRET}"), start, &result);
+        let secret = match result {
             Ok(Some(s)) => s,
             Ok(None) => return Ok(None),
             Err(e) => return Err(self.failed(&format!("read secret {SECRET}"), &e)),

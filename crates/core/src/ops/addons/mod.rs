@@ -458,7 +458,7 @@ async fn connect(
     }
     let mut net = session.ctx.http.clone();
     net.timeout = opts.request_timeout;
-    (k8s::Conn::from_zip(&zip.0, &net), shown, warnings)
+    (k8s::Conn::from_zip(&zip.0, &net, std::sync::Arc::clone(session.client.http())), shown, warnings)
 }
 
 /// Connects to every cluster that runs a selected add-on and, when `snapshot` is set, notes the
