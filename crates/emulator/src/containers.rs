@@ -359,23 +359,28 @@ pub async fn clusters_satellite(State(shared): State<Arc<Shared>>, headers: Head
     list(&shared, &headers, &["satellite"], false)
 }
 
+/// The cluster a `?cluster=` query names, when the caller may see it.
+fn queried_cluster(shared: &Shared, headers: &HeaderMap, q: &HashMap<String, String>) -> Result<Cluster, Response> {
+    let caller = auth(shared, headers)?;
+    let Some(name) = q.get("cluster") else {
+        return Err(util::containers_error(400, "E0010", "The cluster query parameter is required.", "General", None));
+    };
+    let world = shared.world();
+    match find_cluster(&world, &caller.account_id, name, util::header(headers, "x-auth-resource-group")) {
+        Some(c) if may_view(&world, &caller, c) => Ok(c.clone()),
+        _ => Err(not_found()),
+    }
+}
+
 /// `GET /v2/getCluster?cluster=`.
 pub async fn get_cluster(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let caller = match auth(&shared, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let Some(name) = q.get("cluster") else {
-        return util::containers_error(400, "E0010", "The cluster query parameter is required.", "General", None);
-    };
-    let world = shared.world();
-    match find_cluster(&world, &caller.account_id, name, util::header(&headers, "x-auth-resource-group")) {
-        Some(c) if may_view(&world, &caller, c) => util::ok(&cluster_json(c, &world)),
-        _ => not_found(),
+    match queried_cluster(&shared, &headers, &q) {
+        Ok(c) => util::ok(&cluster_json(&c, &shared.world())),
+        Err(r) => r,
     }
 }
 
@@ -534,19 +539,8 @@ pub async fn rbac_status(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let caller = match auth(&shared, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let Some(name) = q.get("cluster") else {
-        return util::containers_error(400, "E0010", "The cluster query parameter is required.", "General", None);
-    };
-    let id = {
-        let world = shared.world();
-        match find_cluster(&world, &caller.account_id, name, util::header(&headers, "x-auth-resource-group")) {
-            Some(c) if may_view(&world, &caller, c) => c.id.clone(),
-            _ => return not_found(),
-        }
-    };
-    util::ok(&json!({"synchronized": shared.rbac_synchronized(&id), "error": false}))
+    match queried_cluster(&shared, &headers, &q) {
+        Ok(c) => util::ok(&json!({"synchronized": shared.rbac_synchronized(&c.id), "error": false})),
+        Err(r) => r,
+    }
 }
