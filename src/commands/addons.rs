@@ -241,6 +241,8 @@ impl Render for Report {
                 "Dry run: the add-on pods of {} cluster(s) would be re-created; nothing was changed.",
                 self.plan.affected()
             )),
+            // An empty list was said with the plan ("No cluster was found.").
+            None if self.plan.clusters.is_empty() => {}
             None if self.plan.affected() == 0 => ui.say("No cluster runs the add-ons: nothing to restart."),
             None => ui.say("Nothing was restarted."),
         }
