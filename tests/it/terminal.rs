@@ -185,3 +185,28 @@ fn json_mode_at_a_prompt_shows_the_plan_on_stderr_and_one_document() {
     assert!(rest.contains("\"cancelled\": true"), "{rest}");
     assert_eq!(exit_code(&p), 0);
 }
+
+#[test]
+fn restart_addons_asks_first_and_no_deletes_nothing() {
+    let env = logged_in();
+    env.handle().set_knobs(|k| {
+        k.kube.replace_ms = 50;
+        k.kube.ready_ms = 50;
+    });
+    let mut p = spawn(&env, &["restart-addons", "--cluster", "payments"]);
+    p.exp_string("ibm-vpc-block-csi-controller-*").unwrap();
+    p.exp_string("Delete the add-on controller pods of 1 cluster(s), to be re-created? [y/N]").unwrap();
+    p.send_line("n").unwrap();
+    let rest = p.exp_eof().unwrap();
+    assert!(rest.contains("Nothing was restarted."), "{rest}");
+    assert_eq!(exit_code(&p), 0);
+    assert_eq!(env.handle().stat("k8s public DELETE pods"), 0);
+    // Yes: restarted.
+    let mut p = spawn(&env, &["restart-addons", "--cluster", "payments"]);
+    p.exp_string("[y/N]").unwrap();
+    p.send_line("y").unwrap();
+    p.exp_string("restarted").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(&p), 0);
+    assert_eq!(env.handle().stat("k8s public DELETE pods"), 1);
+}
