@@ -281,7 +281,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
     let prepared = match &addon_plan {
         Some(p) if p.affected() > 0 => {
             ui.progress("Noting the key in each cluster's storage-secret-store before the resets...");
-            Some(addons::prepare(session, p, &addon_opts, true).await)
+            Some(addons::prepare(session, p, &addon_opts).await)
         }
         _ => None,
     };

@@ -278,6 +278,8 @@ fn reset_leaves_satellite_autoscalers_to_the_user() {
     assert_eq!(c["outcome"], "skipped");
     assert!(c["reason"].as_str().unwrap().contains("hand-made storage-secret-store"), "{c}");
     assert_eq!(env.handle().stat("k8s link DELETE pods"), 0);
+    // Nothing to wait for there, so no admin kubeconfig is asked for.
+    assert_eq!(env.handle().stat("POST /v2/applyRBACAndGetKubeconfig"), 0);
 }
 
 #[test]

@@ -56,7 +56,7 @@ async fn the_secret_is_awaited_after_a_reset_then_pods_restart() {
     let plan = addons::plan(&s, &sel, &opts).await.unwrap();
     let names: Vec<_> = plan.clusters.iter().map(|c| (c.name.as_str(), c.addons.len())).collect();
     assert_eq!(names, [("legacy-classic", 1), ("shop-vpc", 2)]);
-    let prepared = addons::prepare(&s, &plan, &opts, true).await;
+    let prepared = addons::prepare(&s, &plan, &opts).await;
     let region = cluster_api_key_core::types::Region::new("us-south");
     let group = cluster_api_key_core::types::ResourceGroupId::new(cluster_api_key_emulator::world::RG_DEFAULT);
     s.containers(Some(&region)).unwrap().reset_key(Some(&group)).await.unwrap();

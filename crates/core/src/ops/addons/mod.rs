@@ -400,10 +400,35 @@ async fn plan_cluster(
 pub struct Prepared {
     /// The cluster.
     pub cluster: PlannedCluster,
-    conn: std::result::Result<k8s::Conn, String>,
+    /// `None` when there was nothing to connect for (see [`settled`], Satellite's secret).
+    conn: Option<std::result::Result<k8s::Conn, String>>,
     before: Option<std::result::Result<Option<String>, String>>,
     endpoint: Option<String>,
     warnings: Vec<String>,
+}
+
+/// The outcome of a cluster that needs no connection: its add-on list failed, or it runs none.
+fn settled(c: &PlannedCluster) -> Option<ClusterResult> {
+    match &c.error {
+        Some(e) => Some(ClusterResult::whole(c, Outcome::Failed, Some(e.clone()))),
+        None if c.addons.is_empty() => Some(ClusterResult::whole(c, Outcome::NotNeeded, None)),
+        None => None,
+    }
+}
+
+/// Connects to one cluster and, when `snapshot` is set (before a reset), notes its secret's
+/// digest. A cluster with nothing to restart, or (before a reset) a Satellite cluster whose
+/// secret no reset updates, is not asked for a kubeconfig at all.
+async fn prepare_one(session: &Session, c: &PlannedCluster, opts: &Options, snapshot: bool) -> Prepared {
+    if settled(c).is_some() || (snapshot && c.hand_made_secret()) {
+        return Prepared { cluster: c.clone(), conn: None, before: None, endpoint: None, warnings: Vec::new() };
+    }
+    let (conn, endpoint, warnings) = connect(session, c, opts).await;
+    let before = match (&conn, snapshot) {
+        (Ok(k), true) => Some(k.secret_digest().await),
+        _ => None,
+    };
+    Prepared { cluster: c.clone(), conn: Some(conn), before, endpoint, warnings }
 }
 
 /// Gets an admin kubeconfig and connects.
@@ -461,44 +486,24 @@ async fn connect(
     (k8s::Conn::from_zip(&zip.0, &net, std::sync::Arc::clone(session.client.http())), shown, warnings)
 }
 
-/// Connects to every cluster that runs a selected add-on and, when `snapshot` is set, notes the
-/// digest of its `storage-secret-store` (before a reset).
-pub async fn prepare(session: &Session, plan: &Plan, opts: &Options, snapshot: bool) -> Vec<Prepared> {
-    futures_util::stream::iter(plan.clusters.iter().map(|c| async move {
-        if c.addons.is_empty() || c.error.is_some() {
-            return Prepared {
-                cluster: c.clone(),
-                conn: Err(String::new()),
-                before: None,
-                endpoint: None,
-                warnings: Vec::new(),
-            };
-        }
-        let (conn, endpoint, warnings) = connect(session, c, opts).await;
-        let before = match (&conn, snapshot) {
-            (Ok(k), true) => Some(k.secret_digest().await),
-            _ => None,
-        };
-        Prepared { cluster: c.clone(), conn, before, endpoint, warnings }
-    }))
-    .buffered(opts.concurrency.max(1))
-    .collect()
-    .await
+/// Before a reset: connects to every cluster that runs a selected add-on and notes the digest
+/// of its `storage-secret-store`.
+pub async fn prepare(session: &Session, plan: &Plan, opts: &Options) -> Vec<Prepared> {
+    futures_util::stream::iter(plan.clusters.iter().map(|c| prepare_one(session, c, opts, true)))
+        .buffered(opts.concurrency.max(1))
+        .collect()
+        .await
 }
 
 /// Restarts the add-on pods of every planned cluster.
 pub async fn restart(session: &Session, plan: &Plan, opts: &Options, reporter: &dyn Reporter) -> Vec<ClusterResult> {
     reporter.clusters(plan.clusters.len());
     futures_util::stream::iter(plan.clusters.iter().map(|c| async move {
-        let result = if let Some(e) = &c.error {
-            ClusterResult::whole(c, Outcome::Failed, Some(e.clone()))
-        } else if c.addons.is_empty() {
-            ClusterResult::whole(c, Outcome::NotNeeded, None)
+        let result = if let Some(r) = settled(c) {
+            r
         } else {
             reporter.step(&c.name, "getting an admin kubeconfig");
-            let (conn, endpoint, warnings) = connect(session, c, opts).await;
-            let prepared = Prepared { cluster: c.clone(), conn, before: None, endpoint, warnings };
-            restart_prepared(&prepared, opts, reporter).await
+            restart_prepared(&prepare_one(session, c, opts, false).await, opts, reporter).await
         };
         reporter.done(&c.name);
         result
@@ -539,16 +544,9 @@ async fn after_reset_one(
     reporter: &dyn Reporter,
 ) -> ClusterResult {
     let c = &p.cluster;
-    if let Some(e) = &c.error {
-        return ClusterResult::whole(c, Outcome::Failed, Some(e.clone()));
+    if let Some(r) = settled(c) {
+        return r;
     }
-    if c.addons.is_empty() {
-        return ClusterResult::whole(c, Outcome::NotNeeded, None);
-    }
-    let conn = match &p.conn {
-        Ok(k) => k,
-        Err(e) => return with_endpoint(ClusterResult::whole(c, Outcome::Failed, Some(e.clone())), p),
-    };
     if c.hand_made_secret() {
         let mut r = ClusterResult::whole(
             c,
@@ -559,8 +557,12 @@ async fn after_reset_one(
             )),
         );
         r.secret_updated = Some(false);
-        return with_endpoint(r, p);
+        return r;
     }
+    let conn = match connection(p) {
+        Ok(k) => k,
+        Err(e) => return with_endpoint(ClusterResult::whole(&p.cluster, Outcome::Failed, Some(e)), p),
+    };
     let before = match &p.before {
         Some(Ok(Some(d))) => d.clone(),
         Some(Ok(None)) => {
@@ -583,7 +585,10 @@ async fn after_reset_one(
                 p,
             );
         }
-        None => String::new(),
+        None => {
+            let why = "its storage-secret-store was not read before the reset; not restarted";
+            return with_endpoint(ClusterResult::whole(c, Outcome::Failed, Some(why.into())), p);
+        }
     };
     reporter.step(&c.name, "waiting for the new key in storage-secret-store");
     loop {
@@ -611,6 +616,15 @@ async fn after_reset_one(
     r
 }
 
+/// The cluster's connection, or why there is none.
+fn connection(p: &Prepared) -> std::result::Result<&k8s::Conn, String> {
+    match &p.conn {
+        Some(Ok(k)) => Ok(k),
+        Some(Err(e)) => Err(e.clone()),
+        None => Err(String::from("no connection was made")),
+    }
+}
+
 fn with_endpoint(mut r: ClusterResult, p: &Prepared) -> ClusterResult {
     r.endpoint.clone_from(&p.endpoint);
     r.warnings.extend(p.warnings.iter().cloned());
@@ -621,9 +635,9 @@ fn with_endpoint(mut r: ClusterResult, p: &Prepared) -> ClusterResult {
 /// replacements.
 async fn restart_prepared(p: &Prepared, opts: &Options, reporter: &dyn Reporter) -> ClusterResult {
     let c = &p.cluster;
-    let conn = match &p.conn {
+    let conn = match connection(p) {
         Ok(k) => k,
-        Err(e) => return with_endpoint(ClusterResult::whole(c, Outcome::Failed, Some(e.clone())), p),
+        Err(e) => return with_endpoint(ClusterResult::whole(&p.cluster, Outcome::Failed, Some(e)), p),
     };
     reporter.step(&c.name, "deleting the add-on pods");
     let pods = match conn.list().await {
