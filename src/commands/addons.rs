@@ -209,6 +209,41 @@ impl addons::Reporter for Progress {
     }
 }
 
+/// `--restart-addons`, before a reset: each affected cluster's `storage-secret-store` noted, so
+/// the new key's arrival can be seen (`None` when no cluster runs the add-ons).
+pub async fn note_secrets(
+    ui: &Ui,
+    session: &cluster_api_key_core::ops::Session,
+    plan: Option<&Plan>,
+    opts: &addons::Options,
+) -> Option<Vec<addons::Prepared>> {
+    let plan = plan.filter(|p| p.affected() > 0)?;
+    ui.progress("Noting the key in each cluster's storage-secret-store before the reset...");
+    Some(addons::prepare(session, plan, opts).await)
+}
+
+/// `--restart-addons`, after a reset: waits (with progress) for the new key to reach each
+/// cluster, then restarts the add-on pods; `None` when Ctrl-C stopped the wait.
+pub async fn restart_after_reset(
+    ui: &Ui,
+    interrupts: &crate::signals::Interrupts,
+    prepared: &[addons::Prepared],
+    opts: &addons::Options,
+    wait: Duration,
+) -> Option<Vec<ClusterResult>> {
+    ui.progress(&format!(
+        "Waiting up to {} for the new key to reach each cluster's storage-secret-store, then re-creating the add-on pods...",
+        humantime::format_duration(wait)
+    ));
+    let progress = Progress::new(ui, "Add-ons (Ctrl-C stops waiting):");
+    let results = tokio::select! {
+        r = addons::restart_after_reset(prepared, opts, wait, &progress) => Some(r),
+        () = interrupts.first() => None,
+    };
+    progress.finish();
+    results
+}
+
 struct Report {
     plan: Plan,
     results: Option<Vec<ClusterResult>>,

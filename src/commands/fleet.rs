@@ -253,12 +253,10 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
     let addon_opts = super::addons::options(here, &[], args.endpoint, 4);
     let addon_plan = if args.restart_addons && !selected.is_empty() {
         ui.progress("Finding the add-ons of the clusters...");
-        let mut all = addons::Plan { clusters: Vec::new() };
-        for c in candidates.iter().filter(|c| c.skip.is_none()) {
-            let group = Some(c.plan.target.resource_group.id.clone());
-            let p = addons::plan_clusters(session, c.plan.clusters().to_vec(), group, &addon_opts).await;
-            all.clusters.extend(p.clusters);
-        }
+        // One concurrent pass over every selected target's clusters (each knows its group).
+        let clusters =
+            candidates.iter().filter(|c| c.skip.is_none()).flat_map(|c| c.plan.clusters().to_vec()).collect();
+        let all = addons::plan_clusters(session, clusters, None, &addon_opts).await;
         if !all.clusters.is_empty() && (!ui.json || !args.force) {
             super::addons::plan_text(ui, &all, ui.json);
         }
@@ -278,13 +276,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
         return Ok(report(None, false, None));
     }
     // Before any reset: each affected cluster's storage-secret-store, to see its new key arrive.
-    let prepared = match &addon_plan {
-        Some(p) if p.affected() > 0 => {
-            ui.progress("Noting the key in each cluster's storage-secret-store before the resets...");
-            Some(addons::prepare(session, p, &addon_opts).await)
-        }
-        _ => None,
-    };
+    let prepared = super::addons::note_secrets(ui, session, addon_plan.as_ref(), &addon_opts).await;
     session.client.http().restart_budget();
     let ctx = &session.ctx;
     let opts = super::reset::execute_options(here, false);
@@ -314,16 +306,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
                 .into_iter()
                 .filter(|p| reset.contains(&(p.cluster.region.clone(), p.cluster.resource_group_id.clone())))
                 .collect();
-            ui.progress(&format!(
-                "Waiting up to {} for the new keys to reach each cluster's storage-secret-store, then re-creating the add-on pods...",
-                humantime::format_duration(args.wait)
-            ));
-            let progress = super::addons::Progress::new(ui, "Add-ons (Ctrl-C stops waiting):");
-            let results = tokio::select! {
-                r = addons::restart_after_reset(&prepared, &addon_opts, args.wait, &progress) => Some(r),
-                () = interrupts.first() => None,
-            };
-            progress.finish();
+            let results = super::addons::restart_after_reset(ui, &interrupts, &prepared, &addon_opts, args.wait).await;
             if results.is_none() {
                 ui.warn("Interrupted: no add-on pod was re-created. Run restart-addons for each target once the new keys have reached the clusters.");
             }

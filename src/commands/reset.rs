@@ -499,13 +499,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
         }
     }
     // Before the reset: each affected cluster's storage-secret-store, to see the new key arrive.
-    let prepared = match &addon_plan {
-        Some(p) if p.affected() > 0 => {
-            ui.progress("Noting the key in each cluster's storage-secret-store before the reset...");
-            Some(addons::prepare(session, p, &addon_opts).await)
-        }
-        _ => None,
-    };
+    let prepared = crate::commands::addons::note_secrets(ui, session, addon_plan.as_ref(), &addon_opts).await;
     session.client.http().restart_budget();
     ui.progress(&format!(
         "Resetting the API key for region {} and resource group {}...",
@@ -550,17 +544,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
     };
     let addon_results = match prepared {
         Some(prepared) if !interrupts.seen() => {
-            ui.progress(&format!(
-                "Waiting up to {} for the new key to reach each cluster's storage-secret-store, then re-creating the add-on pods...",
-                humantime::format_duration(args.wait)
-            ));
-            let progress = crate::commands::addons::Progress::new(ui, "Add-ons (Ctrl-C stops waiting):");
-            let results = tokio::select! {
-                r = addons::restart_after_reset(&prepared, &addon_opts, args.wait, &progress) => Some(r),
-                () = interrupts.first() => None,
-            };
-            progress.finish();
-            results
+            crate::commands::addons::restart_after_reset(ui, &interrupts, &prepared, &addon_opts, args.wait).await
         }
         _ => None,
     };
