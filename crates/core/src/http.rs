@@ -444,8 +444,8 @@ impl Http {
             }
         };
         if let Some(t) = &self.tracer {
-            if let Some((proxy, var)) = self.proxy.proxy_for(&req.url) {
-                t.write(&format!("\nPROXY: {} (from {var})", crate::net::redacted(proxy)));
+            if let Some(proxy) = self.proxy_shown(&req.url) {
+                t.write(&format!("\nPROXY: {proxy}"));
             }
             t.request(req.method.as_str(), &req.url, &traced_headers, &body_text);
         }

@@ -43,20 +43,12 @@ fn parse_proxy(name: &'static str, value: &str) -> Result<Url> {
     }
     if let Some(p) = url.password() {
         crate::secret::register(p);
-        if let Ok(decoded) = urlencoding_decode(p) {
+        // As the client sends it: percent-decoded (a `+` stays a `+`).
+        if let Ok(decoded) = percent_encoding::percent_decode_str(p).decode_utf8() {
             crate::secret::register(&decoded);
         }
     }
     Ok(url)
-}
-
-/// Percent-decodes a URL component (a password may hold encoded characters).
-fn urlencoding_decode(s: &str) -> std::result::Result<String, std::string::FromUtf8Error> {
-    let bytes: Vec<u8> = url::form_urlencoded::parse(format!("x={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned().into_bytes())
-        .unwrap_or_default();
-    String::from_utf8(bytes)
 }
 
 impl ProxySettings {
