@@ -499,20 +499,19 @@ impl Shared {
 /// A reset of a target: its clusters' secrets get the new key after `secret_update_ms`
 /// (except on Satellite, where the secret is hand-made).
 pub fn key_changed(shared: &Shared, account: &str, region: &str, group: &str, previous: Option<&str>, new: &str) {
-    let clusters: Vec<Cluster> = shared
-        .world()
-        .clusters
-        .iter()
-        .filter(|c| c.account_id == account && c.region == region && c.resource_group_id == group)
-        .cloned()
-        .collect();
+    let (clusters, now) = {
+        let w = shared.world();
+        let clusters: Vec<Cluster> = w
+            .clusters
+            .iter()
+            .filter(|c| c.account_id == account && c.region == region && c.resource_group_id == group)
+            .cloned()
+            .collect();
+        (clusters, shared.now_secs(&w))
+    };
     let (delay, ready_ms) = {
         let k = shared.knobs();
         (Duration::from_millis(k.kube.secret_update_ms), k.kube.ready_ms)
-    };
-    let now = {
-        let w = shared.world();
-        shared.now_secs(&w)
     };
     let mut kube = shared.kube();
     for c in clusters {
