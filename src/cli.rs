@@ -410,6 +410,11 @@ pub struct PruneArgs {
     #[arg(long)]
     pub unlock: bool,
 
+    /// Also remove keys that logged in after the reset that superseded them (IAM's activity
+    /// says something still uses them).
+    #[arg(long)]
+    pub force_in_use: bool,
+
     /// Show what would be removed, and remove nothing.
     #[arg(long)]
     pub dry_run: bool,

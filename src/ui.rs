@@ -51,6 +51,26 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// The `-g` value of a printed command: the group's name when it can be typed as it is, else
+/// its ID (which `-g` takes too), so that a name with spaces, quotes or a line break cannot
+/// break the command or the line it is printed on.
+#[must_use]
+pub fn group_arg<'a>(name: &'a str, id: &'a str) -> &'a str {
+    let plain = !name.is_empty()
+        && !name.starts_with('-')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if plain { name } else { id }
+}
+
+/// Server text made to stay on its line: escape sequences and every control character
+/// removed ([`terminal_safe`]), and line breaks and tabs, which could forge a line of a table or
+/// of a report, shown as `\u{fffd}`.
+#[must_use]
+pub fn one_line(text: &str) -> String {
+    // `terminal_safe` leaves only newline, tab and this module's own colour codes.
+    terminal_safe(text).chars().map(|c| if matches!(c, '\n' | '\t' | '\r') { '\u{fffd}' } else { c }).collect()
+}
+
 /// Skips one escape sequence at the start of `s` (which starts with ESC): CSI up to its final
 /// byte, OSC/DCS/APC/PM/SOS up to BEL or ST, anything else up to its final character.
 fn skip_escape(s: &str) -> &str {
@@ -160,10 +180,10 @@ impl Ui {
         self.paint(YELLOW_BOLD, text)
     }
 
-    /// An entity name (cyan bold).
+    /// An entity name (cyan bold), on one line: names come from servers and other users.
     #[must_use]
     pub fn entity(&self, text: &str) -> String {
-        self.paint(CYAN_BOLD, text)
+        self.paint(CYAN_BOLD, &one_line(text))
     }
 
     /// A line on stdout (text mode only).
@@ -301,6 +321,9 @@ impl Ui {
     pub fn table_lines(&self, headers: &[&str], rows: &[Vec<String>]) -> Vec<String> {
         use unicode_width::UnicodeWidthStr as _;
         let cols = headers.len();
+        // Cells come from servers and other users: one line each, sized as shown.
+        let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| one_line(c)).collect()).collect();
+        let rows = rows.as_slice();
         let mut width = vec![0usize; cols];
         for (i, h) in headers.iter().enumerate() {
             width[i] = h.width();

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::Ordering;
 
-use cluster_api_key_core::ops::prune::{self, Action, Done, Plan};
+use cluster_api_key_core::ops::prune::{self, Action, Candidate, Done, Plan, SkipKind};
 use serde_json::{Value, json};
 
 use super::{ExitStatus, Here, Render};
@@ -15,6 +15,7 @@ struct Outcome {
     plan: Plan,
     done: Option<Vec<Done>>,
     dry_run: bool,
+    disable_only: bool,
 }
 
 fn action_text(a: Option<Action>, unlock: bool) -> &'static str {
@@ -27,13 +28,35 @@ fn action_text(a: Option<Action>, unlock: bool) -> &'static str {
     }
 }
 
+/// `1 key`, `2 keys`.
+fn keys(n: usize) -> String {
+    format!("{n} key{}", if n == 1 { "" } else { "s" })
+}
+
+/// The plan's "Why" cell: the skip reason, or why the key is obsolete and what its activity says.
+fn why(c: &Candidate) -> String {
+    match (&c.skip, &c.evidence) {
+        (Some(skip), _) => skip.clone(),
+        (None, Some(evidence)) => format!("{}; {evidence}", c.reason),
+        (None, None) => c.reason.clone(),
+    }
+}
+
 impl Outcome {
     fn counts(&self) -> (usize, usize, usize) {
         let done = self.done.as_deref().unwrap_or_default();
-        let ok = done.iter().filter(|d| d.outcome == "deleted" || d.outcome == "disabled").count();
-        let failed = done.iter().filter(|d| d.outcome == "failed").count();
+        let ok = done
+            .iter()
+            .filter(|d| matches!(d.outcome, prune::Outcome::Deleted | prune::Outcome::Disabled | prune::Outcome::Gone))
+            .count();
+        let failed = done.iter().filter(|d| d.outcome == prune::Outcome::Failed).count();
         let planned = self.plan.candidates.iter().filter(|c| c.action.is_some()).count();
         (planned, ok, failed)
+    }
+
+    /// The past tense of what was asked.
+    fn verb(&self) -> &'static str {
+        if self.disable_only { "disabled" } else { "deleted" }
     }
 }
 
@@ -43,8 +66,9 @@ impl Render for Outcome {
         for (i, c) in self.plan.candidates.iter().enumerate() {
             let mut v = to_json(c)?;
             if let Some(d) = self.done.as_ref().and_then(|d| d.get(i)) {
-                v["outcome"] = Value::from(d.outcome);
+                v["outcome"] = Value::from(d.outcome.as_str());
                 v["detail"] = to_json(&d.detail)?;
+                v["leftUnlocked"] = Value::from(d.left_unlocked);
             }
             keys.push(v);
         }
@@ -53,40 +77,54 @@ impl Render for Outcome {
             "dryRun": self.dry_run,
             "keys": keys,
             "notes": self.plan.notes,
-            "summary": {"planned": planned, "done": ok, "failed": failed, "skipped": self.plan.candidates.len() - ok - failed},
+            "summary": {
+                "planned": planned,
+                "done": ok,
+                "failed": failed,
+                "skipped": self.plan.candidates.len() - ok - failed,
+                "needAttention": self.plan.needing_attention(),
+            },
         }))
     }
 
     fn text(&self, ui: &Ui) {
         let (planned, ok, failed) = self.counts();
+        let attention = self.plan.needing_attention();
         if self.dry_run {
-            ui.say(&format!("Dry run: {planned} key(s) would be removed; nothing was changed."));
-            return;
+            ui.say(&format!("Dry run: {} would be {}; nothing was changed.", keys(planned), self.verb()));
+        } else if let Some(done) = &self.done {
+            if failed == 0 && attention == 0 && ok == planned {
+                ui.ok();
+            }
+            let rows: Vec<Vec<String>> = self
+                .plan
+                .candidates
+                .iter()
+                .zip(done)
+                .map(|(c, d)| {
+                    vec![
+                        c.key_id.to_string(),
+                        format!("{} / {}", c.target.region, c.target.resource_group.name),
+                        d.outcome.as_str().to_owned(),
+                        d.detail.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            if !rows.is_empty() {
+                ui.table(&["Key", "Target", "Outcome", "Detail"], &rows);
+                ui.say("");
+            }
+            ui.say(&format!("{ok} of {} {}, {failed} failed.", keys(planned), self.verb()));
+            for d in done.iter().filter(|d| d.left_unlocked) {
+                ui.warn(&format!(
+                    "Key {} is left unlocked: lock it again with 'ibmcloud iam api-key-lock {}'.",
+                    d.key_id, d.key_id
+                ));
+            }
+        } else if planned > 0 {
+            ui.say(&format!("Nothing was {}.", self.verb()));
         }
-        let Some(done) = &self.done else {
-            ui.say("Nothing was removed.");
-            return;
-        };
-        ui.ok();
-        let rows: Vec<Vec<String>> = self
-            .plan
-            .candidates
-            .iter()
-            .zip(done)
-            .map(|(c, d)| {
-                vec![
-                    c.key_id.to_string(),
-                    format!("{} / {}", c.target.region, c.target.resource_group.name),
-                    d.outcome.to_owned(),
-                    d.detail.clone().unwrap_or_default(),
-                ]
-            })
-            .collect();
-        if !rows.is_empty() {
-            ui.table(&["Key", "Target", "Outcome", "Detail"], &rows);
-            ui.say("");
-        }
-        ui.say(&format!("{ok} of {planned} key(s) removed, {failed} failed."));
+        self.attention_text(ui);
     }
 
     fn status(&self) -> ExitStatus {
@@ -94,7 +132,41 @@ impl Render for Outcome {
         match self.done {
             Some(_) if failed > 0 && ok == 0 && planned > 0 => ExitStatus::Failed,
             Some(_) if failed > 0 || ok < planned => ExitStatus::Partial,
+            // Keys left for the user (unsure, or in use) are unfinished work, dry run or not.
+            _ if self.plan.needing_attention() > 0 => ExitStatus::Partial,
             _ => ExitStatus::Success,
+        }
+    }
+}
+
+impl Outcome {
+    /// What the user has to do about the keys prune would not touch.
+    fn attention_text(&self, ui: &Ui) {
+        let unsure = self.plan.candidates.iter().filter(|c| c.skip_kind == Some(SkipKind::Unsure)).count();
+        if unsure > 0 {
+            ui.warn(&format!(
+                "{} kept: it cannot be told which key the clusters use. Check with '{} info --region R -g G', then remove the right one by hand.",
+                keys(unsure),
+                ui.me
+            ));
+        }
+        let mut in_use: Vec<&Candidate> =
+            self.plan.candidates.iter().filter(|c| c.skip_kind == Some(SkipKind::InUse)).collect();
+        if !in_use.is_empty() {
+            ui.warn(&format!(
+                "{} kept: still in use after the reset that superseded {}. Re-create the add-on pods, then prune again (or pass --force-in-use):",
+                keys(in_use.len()),
+                if in_use.len() == 1 { "it" } else { "them" }
+            ));
+            in_use.dedup_by(|a, b| a.target == b.target);
+            for c in in_use {
+                ui.say(&format!(
+                    "  {} restart-addons --region {} -g {}",
+                    ui.me,
+                    c.target.region,
+                    crate::ui::group_arg(&c.target.resource_group.name, c.target.resource_group.id.as_str())
+                ));
+            }
         }
     }
 }
@@ -112,6 +184,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &PruneArgs) -> Result<Box<dyn Rende
         include_orphans: args.include_orphans,
         disable_only: args.disable_only,
         unlock: args.unlock,
+        force_in_use: args.force_in_use,
         concurrency,
     };
     ui.progress("Finding superseded containers-kubernetes-key keys...");
@@ -130,7 +203,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &PruneArgs) -> Result<Box<dyn Rende
                         format!("{} / {}", c.target.region, c.target.resource_group.name),
                         c.created.clone().unwrap_or_default(),
                         action_text(c.action, c.unlock_first).to_owned(),
-                        c.skip.clone().unwrap_or_else(|| c.reason.clone()),
+                        why(c),
                     ]
                 })
                 .collect();
@@ -141,19 +214,20 @@ pub async fn run(here: &Here, ui: &Ui, args: &PruneArgs) -> Result<Box<dyn Rende
             ui.warn(n);
         }
     }
+    let disable_only = args.disable_only;
     if args.dry_run || planned == 0 {
-        return Ok(Box::new(Outcome { plan, done: None, dry_run: args.dry_run }));
+        return Ok(Box::new(Outcome { plan, done: None, dry_run: args.dry_run, disable_only }));
     }
-    let verb = if args.disable_only { "Disable" } else { "Delete" };
-    if !args.force && !ui.confirm(&format!("{verb} {planned} key(s)?"))? {
-        return Ok(Box::new(Outcome { plan, done: None, dry_run: false }));
+    let verb = if disable_only { "Disable" } else { "Delete" };
+    if !args.force && !ui.confirm(&format!("{verb} {}?", keys(planned)))? {
+        return Ok(Box::new(Outcome { plan, done: None, dry_run: false, disable_only }));
     }
-    ui.progress(&format!("Removing {planned} key(s)..."));
+    ui.progress(&format!("{}ing {}...", verb.trim_end_matches('e'), keys(planned)));
     // Ctrl-C stops starting keys; those in flight finish.
     let interrupts = Interrupts::listen();
     let stopped = interrupts.stop_flag();
     let done =
         prune::execute(&here.session, &plan, concurrency, here.audit.as_ref(), &|| stopped.load(Ordering::SeqCst))
             .await;
-    Ok(Box::new(Outcome { plan, done: Some(done), dry_run: false }))
+    Ok(Box::new(Outcome { plan, done: Some(done), dry_run: false, disable_only }))
 }

@@ -83,7 +83,7 @@ pub fn follow_ups(ui: &Ui, plan: &ResetPlan, addons: Option<&[ClusterResult]>) -
             String::from(
                 "Once the new key has reached the clusters (IBM: 10 to 15 minutes, up to 30), re-create the add-on pods that still use the old one (VPC Block Storage CSI controller, cluster autoscaler):",
             ),
-            Some(format!("{} restart-addons --region {} -g {}", ui.me, t.region, t.resource_group.name)),
+            Some(format!("{} restart-addons --region {} -g {}", ui.me, t.region, crate::ui::group_arg(&t.resource_group.name, t.resource_group.id.as_str()))),
         )),
         None => {}
         Some(results) => {
@@ -114,7 +114,7 @@ pub fn follow_ups(ui: &Ui, plan: &ResetPlan, addons: Option<&[ClusterResult]>) -
                     k.id,
                     if k.locked { " (locked)" } else { "" }
                 ),
-                Some(format!("{} prune --region {} -g {}{unlock}", ui.me, t.region, t.resource_group.name)),
+                Some(format!("{} prune --region {} -g {}{unlock}", ui.me, t.region, crate::ui::group_arg(&t.resource_group.name, t.resource_group.id.as_str()))),
             ));
         }
         (None, Some(o)) => out.push((
@@ -122,7 +122,12 @@ pub fn follow_ups(ui: &Ui, plan: &ResetPlan, addons: Option<&[ClusterResult]>) -
                 "The previous key, owned by {}, is now superseded. Remove it once nothing else uses it:",
                 owner_text(o)
             ),
-            Some(format!("{} prune --region {} -g {}", ui.me, t.region, t.resource_group.name)),
+            Some(format!(
+                "{} prune --region {} -g {}",
+                ui.me,
+                t.region,
+                crate::ui::group_arg(&t.resource_group.name, t.resource_group.id.as_str())
+            )),
         )),
         (None, None) => {}
     }
@@ -330,7 +335,9 @@ fn done_text(
     }
     ui.say(&format!(
         "The API key for region {} and resource group {} now belongs to {}.",
-        report.region, report.resource_group_name, report.new_owner.display
+        report.region,
+        crate::ui::one_line(&report.resource_group_name),
+        crate::ui::one_line(&report.new_owner.display)
     ));
     if let Some(id) = &report.new_key_id {
         ui.say(&format!("New key ID: {id}"));
@@ -411,7 +418,10 @@ async fn preflight(
     if missing.is_empty() {
         return Ok(());
     }
-    let (region, group) = (t.target.region.as_str(), t.target.resource_group.name.as_str());
+    let (region, group) = (
+        t.target.region.as_str(),
+        crate::ui::group_arg(&t.target.resource_group.name, t.target.resource_group.id.as_str()),
+    );
     let who = if caller.display.contains('@') {
         format!("--user {}", caller.display)
     } else {
@@ -491,7 +501,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
         let question = format!(
             "Reset the API key for every cluster in region {} and resource group {}{}?",
             t.region,
-            t.resource_group.name,
+            crate::ui::one_line(&t.resource_group.name),
             if addon_plan.as_ref().is_some_and(|p| p.affected() > 0) { ", then re-create the add-on pods" } else { "" }
         );
         if !ui.confirm(&question)? {
@@ -551,7 +561,9 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
     if addon_plan.as_ref().is_some_and(|p| p.affected() > 0) && addon_results.is_none() {
         report.warnings.push(format!(
             "Interrupted: no add-on pod was re-created. Once the new key has reached the clusters, run '{} restart-addons --region {} -g {}'.",
-            ui.me, plan.target.region, plan.target.resource_group.name
+            ui.me,
+            plan.target.region,
+            crate::ui::group_arg(&plan.target.resource_group.name, plan.target.resource_group.id.as_str())
         ));
     }
     rendered(Outcome::Done { plan: Box::new(plan), report: Box::new(report), verification }, addon_plan, addon_results)

@@ -14,7 +14,8 @@ use crate::ui::Ui;
 /// The line that says what to do about a finding.
 fn action(code: Code, t: &TargetStatus, ui: &Ui) -> String {
     let (me, cli) = (&ui.me, &ui.cli);
-    let reset = format!("'{me} reset --region {} -g {}'", t.region, t.resource_group_name);
+    let group = crate::ui::group_arg(&t.resource_group_name, &t.resource_group_id);
+    let reset = format!("'{me} reset --region {} -g {group}'", t.region);
     let key = t.key.as_ref().map_or_else(|| String::from("KEY_ID"), |k| k.id.to_string());
     match code {
         Code::NoKey => format!("Create the key as a functional ID: {reset}."),
@@ -28,8 +29,8 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> String {
                 .and_then(|o| o.iam_id.as_ref())
                 .map_or_else(|| String::from("IAM_ID"), ToString::to_string);
             format!(
-                "Grant them ('{me} check --region {} -g {} --iam-id {id} --grant') or reset as an identity that has them: {reset}.",
-                t.region, t.resource_group_name
+                "Grant them ('{me} check --region {} -g {group} --iam-id {id} --grant') or reset as an identity that has them: {reset}.",
+                t.region
             )
         }
         Code::OwnerUnknown => String::from(
@@ -77,8 +78,12 @@ fn owner_text(t: &TargetStatus) -> String {
 }
 
 /// RFC 4180: quote a field that holds a comma, a quote or a line break.
+/// One CSV cell. A cell that a spreadsheet would read as a formula (it begins with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return: OWASP's list) gets a leading `'`, so that a name chosen
+/// by someone else cannot run in the auditor's spreadsheet; then RFC 4180 quoting.
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }
 
 impl Render for Report {
@@ -153,7 +158,7 @@ impl Render for Report {
                     Severity::Warning => "warning",
                     Severity::Info => "info",
                 };
-                ui.say(&format!("  {} ({sev}): {}.", serde_plain(f.code), f.detail));
+                ui.say(&format!("  {} ({sev}): {}.", serde_plain(f.code), crate::ui::one_line(&f.detail)));
                 ui.say(&format!("    {}", ui.highlight(a)));
             }
         }

@@ -26,6 +26,8 @@ mod release;
 mod reliability;
 /// `reset` end to end.
 mod reset;
+/// Issue #19: destructive commands under ties, gateways, signals and hostile data.
+mod safety;
 /// `--sandbox`.
 mod sandbox;
 /// Sessions: reuse, refresh, login, broken configs.

@@ -10,7 +10,7 @@ use cluster_api_key_emulator::world::{self, keys};
 use cluster_api_key_emulator::{Fault, FaultKind};
 use serde_json::Value;
 
-use crate::common::{Run, TestEnv, read};
+use crate::common::{Run, TestEnv, fault, read};
 
 fn post_fault(kind: FaultKind) -> Fault {
     Fault {
@@ -214,7 +214,6 @@ fn absurd_settings_are_usage_errors_before_any_request() {
 #[test]
 fn a_refresh_that_iam_did_not_do_is_not_an_expired_session() {
     for (kind, expect, not_expect) in [
-        (FaultKind::Status { status: 429 }, "try again in a moment", "has expired or is no longer valid"),
         (FaultKind::Status { status: 400 }, "try again in a moment", "has expired or is no longer valid"),
         // IAM rotated the token, then the answer was cut off.
         (FaultKind::Truncate, "may already have replaced the refresh token", "try again in a moment"),
@@ -238,6 +237,20 @@ fn a_refresh_that_iam_did_not_do_is_not_an_expired_session() {
         r.stderr_has(expect);
         r.stderr_lacks(not_expect);
     }
+}
+
+#[test]
+fn a_refresh_refused_with_429_waits_and_is_sent_again() {
+    // IBM's rate limit is a refusal: nothing happened, so the refresh is sent again.
+    let env = TestEnv::new();
+    env.handle().world().token_lifetime_secs = 5;
+    env.login(keys::VIEWER, Some("us-south"));
+    env.handle().world().token_lifetime_secs = 3600;
+    let token_posts = env.handle().stat("POST /identity/token");
+    env.handle()
+        .set_knobs(|k| k.faults.push(fault("POST", "/identity/token", FaultKind::Status { status: 429 }, Some(1))));
+    env.run(&["info", "--cluster", "shop-vpc"]).success().stderr_lacks("has expired or is no longer valid");
+    assert_eq!(env.handle().stat("POST /identity/token") - token_posts, 2, "refused once, then refreshed");
 }
 
 fn get_fault(path: &str, kind: FaultKind) -> Fault {

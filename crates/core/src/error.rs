@@ -120,10 +120,13 @@ impl ApiError {
             }
         }
         if !err.structured {
-            err.description = excerpt(body);
+            // Redacted whole, before it is cut: a page that echoes the request's headers must
+            // not leave a token's prefix in the excerpt, where no pattern could tell it apart.
+            err.description = excerpt(&crate::trace::redact(&String::from_utf8_lossy(body)));
         }
-        err.description = crate::secret::scrub(&err.description);
-        err.recovery = err.recovery.map(|r| crate::secret::scrub(&r));
+        // Server text is shown and stored (the audit log): no credential of any shape survives.
+        err.description = crate::trace::redact(&err.description);
+        err.recovery = err.recovery.map(|r| crate::trace::redact(&r));
         err
     }
 
@@ -142,6 +145,16 @@ impl ApiError {
             && self.incident_id.as_deref().is_some_and(|i| !i.is_empty())
     }
 
+    /// Whether this answer is demonstrably the service's own, whichever service: one of IBM's
+    /// JSON error shapes with both a code and an incident ID (`incidentID`, IAM's `requestId`
+    /// or `trace`). A gateway's page, an empty body or a bare `{"message"}` is not.
+    #[must_use]
+    pub fn is_own_answer(&self) -> bool {
+        self.structured
+            && self.code.as_deref().is_some_and(|c| !c.is_empty())
+            && self.incident_id.as_deref().is_some_and(|i| !i.is_empty())
+    }
+
     /// Whether this is the containers API's "cluster not found".
     #[must_use]
     pub fn is_cluster_not_found(&self) -> bool {
@@ -151,9 +164,8 @@ impl ApiError {
 }
 
 /// A short, single-line, scrubbed excerpt of an unstructured body.
-fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = if text.trim_start().starts_with('<') { strip_tags(&text) } else { text.into_owned() };
+fn excerpt(text: &str) -> String {
+    let text = if text.trim_start().starts_with('<') { strip_tags(text) } else { text.to_owned() };
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if one_line.is_empty() {
         return String::from("(empty response body)");
@@ -399,7 +411,8 @@ impl Error {
     pub fn outcome_unknown(&self) -> bool {
         match self {
             Self::Transport { not_sent, .. } => !not_sent,
-            Self::Api(api) => !api.is_ibm_refusal(),
+            // 429 is a refusal whoever sends it: the request was not processed.
+            Self::Api(api) => api.status != 429 && !api.is_ibm_refusal(),
             Self::BadResponse { .. } => true,
             _ => false,
         }

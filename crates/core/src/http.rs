@@ -48,20 +48,24 @@ pub struct Request {
     pub body: Body,
     /// Whether the transport may retry it.
     pub idempotent: bool,
+    /// Its own deadline instead of the command's: the look for a new key after a reset's POST
+    /// has time set aside for it, so a POST that used the command's budget cannot leave the
+    /// key it minted unfound.
+    pub until: Option<Instant>,
 }
 
 impl Request {
     /// A GET (idempotent).
     #[must_use]
     pub fn get(url: Url) -> Self {
-        Self { method: Method::GET, url, headers: Vec::new(), body: Body::None, idempotent: true }
+        Self { method: Method::GET, url, headers: Vec::new(), body: Body::None, idempotent: true, until: None }
     }
 
     /// A request with any method; idempotency follows HTTP semantics (POST is not).
     #[must_use]
     pub fn new(method: Method, url: Url) -> Self {
         let idempotent = method != Method::POST && method != Method::PATCH;
-        Self { method, url, headers: Vec::new(), body: Body::None, idempotent }
+        Self { method, url, headers: Vec::new(), body: Body::None, idempotent, until: None }
     }
 
     /// Adds a header.
@@ -82,6 +86,13 @@ impl Request {
     #[must_use]
     pub fn idempotent(mut self, yes: bool) -> Self {
         self.idempotent = yes;
+        self
+    }
+
+    /// Gives the request its own deadline (see [`Request::until`]).
+    #[must_use]
+    pub fn until(mut self, when: Option<Instant>) -> Self {
+        self.until = when;
         self
     }
 }
@@ -145,7 +156,12 @@ impl RetryPolicy {
         retry_after: Option<&str>,
         jitter: f64,
     ) -> Option<Duration> {
-        if !idempotent || retry >= self.max_retries {
+        // A 429 is a refusal: nothing was done, so any request, a POST included, may be sent
+        // again once the limit allows; it gets more tries than a failure does, within the
+        // command's deadline (the caller's check).
+        let rate_limited = outcome == Outcome::Status(429);
+        let limit = if rate_limited { self.max_retries.max(RATE_LIMITED_RETRIES) } else { self.max_retries };
+        if (!idempotent && !rate_limited) || retry >= limit {
             return None;
         }
         let retryable = match outcome {
@@ -165,6 +181,10 @@ impl RetryPolicy {
         Some(capped.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0)))
     }
 }
+
+/// How many times a request refused with 429 is sent again (the deadline usually ends it
+/// first).
+pub const RATE_LIMITED_RETRIES: u32 = 12;
 
 /// `Retry-After` as delta-seconds or an HTTP date.
 #[must_use]
@@ -356,7 +376,8 @@ impl Http {
             // A read gets what is left of the budget; a reset, once started, gets its full
             // timeout (cutting it short would only turn a result into an unknown), but none is
             // started after the budget is spent.
-            let left = self.deadline().saturating_duration_since(Instant::now());
+            let deadline = req.until.unwrap_or_else(|| self.deadline());
+            let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(self.out_of_time());
             }
@@ -376,7 +397,7 @@ impl Http {
                 Err(_) => (Outcome::Transport, None),
             };
             let wanted = self.retry.delay(req.idempotent, retry, outcome, retry_after.as_deref(), fastrand::f64());
-            let delay = wanted.filter(|d| Instant::now() + *d < self.deadline());
+            let delay = wanted.filter(|d| Instant::now() + *d < deadline);
             if wanted.is_some()
                 && delay.is_none()
                 && let Err(Error::Transport { message, timeout, not_sent }) = result
@@ -562,7 +583,10 @@ impl Client {
         &self.auth
     }
 
-    /// Sends with `Authorization: Bearer ...`; a 401 leads to one refresh and one replay.
+    /// Sends with `Authorization: Bearer ...`; a 401 leads to one refresh and one replay. A
+    /// request that is not idempotent (a reset's POST mints a key) is replayed only after a 401
+    /// that is demonstrably the service's own refusal: a gateway's 401 (an HTML page, an empty
+    /// body) says nothing about whether the backend did it, and the caller must look first.
     ///
     /// # Errors
     /// [`Error::InsecureEndpoint`] for plain HTTP to a non-loopback host, and as [`Http::send`].
@@ -571,7 +595,7 @@ impl Client {
         let (token, generation) = self.auth.bearer().await?;
         let first = self.http.send(service, &with_auth(&req, token.expose())).await;
         match first {
-            Err(Error::Api(e)) if e.status == 401 => {
+            Err(Error::Api(e)) if e.status == 401 && (req.idempotent || e.is_own_answer()) => {
                 let token = self.auth.after_unauthorized(generation).await?;
                 self.http.send(service, &with_auth(&req, token.expose())).await
             }
@@ -600,8 +624,15 @@ mod tests {
         let p = p();
         for s in [429, 500, 502, 503, 504, 599] {
             assert!(p.delay(true, 0, Outcome::Status(s), None, 0.0).is_some(), "{s}");
+        }
+        for s in [500, 502, 503, 504, 599] {
             assert!(p.delay(false, 0, Outcome::Status(s), None, 0.0).is_none(), "{s} non-idempotent");
         }
+        // A 429 is a refusal: even a POST is sent again, more often than after a failure.
+        assert!(p.delay(false, 0, Outcome::Status(429), Some("1"), 0.0).is_some());
+        assert!(p.delay(false, RATE_LIMITED_RETRIES - 1, Outcome::Status(429), None, 0.0).is_some());
+        assert!(p.delay(false, RATE_LIMITED_RETRIES, Outcome::Status(429), None, 0.0).is_none());
+        assert!(p.delay(true, 3, Outcome::Status(503), None, 0.0).is_none());
         for s in [400, 401, 403, 404, 409, 422, 501] {
             assert!(p.delay(true, 0, Outcome::Status(s), None, 0.0).is_none(), "{s}");
         }

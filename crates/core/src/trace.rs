@@ -18,9 +18,12 @@ pub const HIDDEN: &str = "[PRIVATE DATA HIDDEN]";
 
 struct Rules {
     header: Regex,
+    inline_auth: Regex,
+    bearer: Regex,
     form: Regex,
     json: Regex,
     jwt: Regex,
+    jwt_part: Regex,
     pem: Regex,
 }
 
@@ -30,6 +33,12 @@ fn rules() -> &'static Rules {
         // Header lines: Authorization, X-Auth*, IAM-ApiKey, Cookie, anything with token/apikey.
         header: Regex::new(r"(?im)^((?:authorization|proxy-authorization|x-auth[A-Za-z0-9_-]*|iam-apikey|cookie|set-cookie|[A-Za-z0-9_-]*(?:token|apikey|api-key|secret|password)[A-Za-z0-9_-]*):[ \t]*)[^\r\n]*")
             .expect("static regex"),
+        // The same headers echoed inside a line (an error page that shows the request's
+        // headers in a table or a sentence): the value up to the end of the line or a tag.
+        inline_auth: Regex::new(r#"(?i)((?:proxy-)?authorization["']?\s*(?:[:=]|</t[dh]>\s*<t[dh][^>]*>)\s*)[^\r\n<"]*"#)
+            .expect("static regex"),
+        // A bearer credential anywhere, whatever its length (a page may show only a prefix).
+        bearer: Regex::new(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+").expect("static regex"),
         // Form and query pairs (the SDK's rule, plus secret/api_key).
         form: Regex::new(r"(?i)((?:password|token|apikey|api_key|passcode|secret|client_secret)=)[^&\s]*")
             .expect("static regex"),
@@ -39,6 +48,8 @@ fn rules() -> &'static Rules {
             .expect("static regex"),
         // Any JWT: three base64url segments, the first starting with `eyJ` (`{"`).
         jwt: Regex::new(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*").expect("static regex"),
+        // What is left of a JWT cut short (an excerpt, a truncated echo): `eyJ` and what follows.
+        jwt_part: Regex::new(r"eyJ[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*)*").expect("static regex"),
         // A PEM private key block, whatever its kind.
         pem: Regex::new(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[^-]*-----END [A-Z ]*PRIVATE KEY-----").expect("static regex"),
     })
@@ -49,6 +60,8 @@ fn rules() -> &'static Rules {
 pub fn redact(text: &str) -> String {
     let r = rules();
     let out = r.header.replace_all(text, format!("${{1}}{HIDDEN}").as_str());
+    let out = r.inline_auth.replace_all(&out, format!("${{1}}{HIDDEN}").as_str());
+    let out = r.bearer.replace_all(&out, format!("${{1}}{HIDDEN}").as_str());
     let out = r.form.replace_all(&out, format!("${{1}}{HIDDEN}").as_str());
     let out = r.json.replace_all(&out, |caps: &regex::Captures<'_>| {
         let key = &caps[1];
@@ -56,6 +69,7 @@ pub fn redact(text: &str) -> String {
         if key.to_ascii_lowercase().contains("token_type") { caps[0].to_owned() } else { format!("{key}\"{HIDDEN}\"") }
     });
     let out = r.jwt.replace_all(&out, HIDDEN);
+    let out = r.jwt_part.replace_all(&out, HIDDEN);
     let out = r.pem.replace_all(&out, HIDDEN);
     crate::secret::scrub(&out)
 }

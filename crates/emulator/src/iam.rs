@@ -431,7 +431,8 @@ pub async fn get_key(
     let world = shared.world();
     match find_key(&world, &caller, &id) {
         Ok(k) => {
-            let mut v = key_json(k, p.include_activity.as_deref() == Some("true"), false);
+            let activity = p.include_activity.as_deref() == Some("true") && !world.no_activity_reporting;
+            let mut v = key_json(k, activity, false);
             v["context"] = context("get_apikey");
             util::ok(&v)
         }

@@ -52,6 +52,12 @@ pub enum FaultKind {
         /// Body size in bytes.
         bytes: u64,
     },
+    /// Answer with an HTML error page that echoes the request's headers, `Authorization`
+    /// included, as some proxies and gateways do.
+    Echo {
+        /// HTTP status.
+        status: u16,
+    },
     /// Send the body slowly: a first chunk, then the rest after this long.
     SlowBody {
         /// Milliseconds.

@@ -446,6 +446,22 @@ async fn apply_fault(kind: FaultKind, path: &str, req: Request, next: Next) -> R
     match kind {
         FaultKind::Status { status } => util::error_for(path, status),
         FaultKind::Html { status } => gateway_page(status),
+        FaultKind::Echo { status } => {
+            // A debugging gateway's page: every request header, in a table and as raw text.
+            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+            let mut rows = String::new();
+            let mut raw = String::new();
+            for (k, v) in req.headers() {
+                let v = String::from_utf8_lossy(v.as_bytes());
+                rows.push_str(&format!("<tr><td>{k}</td><td>{v}</td></tr>\r\n"));
+                raw.push_str(&format!("{k}: {v}\r\n"));
+            }
+            let html = format!(
+                "<html><head><title>{status} Error</title></head><body><h1>Upstream error</h1><p>Your request: {} {path}</p><table>{rows}</table><pre>{raw}</pre></body></html>",
+                req.method()
+            );
+            (code, [("content-type", "text/html")], html).into_response()
+        }
         FaultKind::Gateway { status, html, backend_delay_ms } => {
             // The backend goes on without the client: it carries the request out later.
             tokio::spawn(async move {

@@ -373,6 +373,10 @@ pub struct World {
     /// Sequence for generated IDs (deterministic across runs of the same world).
     #[serde(default)]
     pub next_id: u64,
+    /// The account does not report API-key activity: `include_activity=true` answers carry no
+    /// `activity` member (IBM's scripts guard against its absence).
+    #[serde(default)]
+    pub no_activity_reporting: bool,
 }
 
 fn hour() -> i64 {
@@ -801,6 +805,7 @@ impl World {
             token_lifetime_secs: 3600,
             clock_offset_secs: 0,
             next_id: 1,
+            no_activity_reporting: false,
         }
     }
 

@@ -100,7 +100,7 @@ impl<'a> IamIdentity<'a> {
     /// # Errors
     /// API and transport errors.
     pub async fn list(&self, q: &ListQuery) -> Result<Vec<ApiKey>> {
-        self.pages(q, false).await
+        self.pages(q, false, None).await
     }
 
     /// The newest keys only: one page of [`MAX_PAGE_SIZE`], newest first. A key minted a moment
@@ -109,10 +109,24 @@ impl<'a> IamIdentity<'a> {
     /// # Errors
     /// API and transport errors.
     pub async fn newest(&self, q: &ListQuery) -> Result<Vec<ApiKey>> {
-        self.pages(q, true).await
+        self.pages(q, true, None).await
     }
 
-    async fn pages(&self, q: &ListQuery, newest_page_only: bool) -> Result<Vec<ApiKey>> {
+    /// [`IamIdentity::newest`] with its own deadline instead of the command's (see
+    /// [`Request::until`]).
+    ///
+    /// # Errors
+    /// API and transport errors.
+    pub async fn newest_until(&self, q: &ListQuery, until: std::time::Instant) -> Result<Vec<ApiKey>> {
+        self.pages(q, true, Some(until)).await
+    }
+
+    async fn pages(
+        &self,
+        q: &ListQuery,
+        newest_page_only: bool,
+        until: Option<std::time::Instant>,
+    ) -> Result<Vec<ApiKey>> {
         let mut url = super::url(&self.base, "/v1/apikeys");
         {
             let mut qp = url.query_pairs_mut();
@@ -139,8 +153,11 @@ impl<'a> IamIdentity<'a> {
         let mut pages = 0;
         while let Some(u) = next.take() {
             pages += 1;
-            let page: ApiKeyList =
-                self.client.send(Service::IamIdentity, Request::get(u.clone())).await?.json(Service::IamIdentity)?;
+            let page: ApiKeyList = self
+                .client
+                .send(Service::IamIdentity, Request::get(u.clone()).until(until))
+                .await?
+                .json(Service::IamIdentity)?;
             out.extend(page.apikeys);
             if newest_page_only {
                 break;

@@ -8,12 +8,13 @@
 //! is the current one, is decided in [`attribute`] and [`split_keys`] and nowhere else.
 
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 
 use super::{Caller, KEY_NAME, Session, Target, is_key_for};
 use crate::api::containers::Cluster;
 use crate::api::iam_identity::{ApiKey, ListQuery};
 use crate::error::{Error, Result};
-use crate::types::{KNOWN_REGIONS, Region, ResourceGroup, ResourceGroupId};
+use crate::types::{ApiKeyId, IamId, KNOWN_REGIONS, Region, ResourceGroup, ResourceGroupId};
 
 /// Which keys could be listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,13 +194,118 @@ pub fn attribute(key: &ApiKey, regions: &[&str], groups: &[ResourceGroup]) -> Op
     fits.all(|other| other == first).then_some(first)
 }
 
-/// A target's keys, newest last → (current, superseded). INFERRED: IBM does not say which key
-/// is current; the newest `created_at` is, as every reset mints a newer one.
+/// A target's keys, newest last → (newest, the others). The order only; which key the
+/// clusters use is [`key_in_use`]'s call.
 #[must_use]
 pub fn split_keys(mut keys: Vec<ApiKey>) -> (Option<ApiKey>, Vec<ApiKey>) {
     keys.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.as_str().cmp(b.id.as_str())));
     let current = keys.pop();
     (current, keys)
+}
+
+/// A key's creation time, when it has a readable one.
+#[must_use]
+pub fn created(key: &ApiKey) -> Option<SystemTime> {
+    parse_time(key.created_at.as_deref()?)
+}
+
+/// An RFC 3339 time as IBM writes it (fractions of a second and the `Z` tolerated).
+#[must_use]
+pub fn parse_time(text: &str) -> Option<SystemTime> {
+    humantime::parse_rfc3339_weak(text.trim_end_matches('Z').split('.').next()?).ok()
+}
+
+/// Which of a target's keys the clusters use, as far as it can be told.
+#[derive(Debug, Clone, Default)]
+pub struct InUse {
+    /// The key the clusters use; when [`InUse::unsure`] is set, only the best guess (shown,
+    /// never acted on).
+    pub current: Option<ApiKey>,
+    /// Every other key of the target, oldest first.
+    pub others: Vec<ApiKey>,
+    /// When it cannot be told for certain: the keys that could be the one in use, and why.
+    pub unsure: Option<Unsure>,
+}
+
+/// Keys that cannot be told apart from the one the clusters use.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Unsure {
+    /// The keys (the best guess among them).
+    pub keys: Vec<ApiKeyId>,
+    /// Why they cannot be told apart.
+    pub reason: String,
+}
+
+/// Decides which of a target's keys the clusters use. This is the one place that decides it;
+/// `status`, `reset`'s plan and `prune` all ask here.
+///
+/// The authority is the owner the clusters report (`clusterkeyowner`): the key in use is that
+/// owner's newest key. INFERRED (IBM does not say which key is current): every reset mints a
+/// newer key, so "newest" is right when the creation times can be trusted. They cannot be
+/// when two candidate keys share a creation time, when a key has none, or when a key is dated
+/// after `now` (clock skew, or a key made by hand): then every key that could be the one in
+/// use is [`Unsure`], and a destructive command must leave them alone. So must it leave a key
+/// newer than the one in use by another owner (a reset whose new owner has not replicated to
+/// the clusters yet), and every key of a target with clusters whose owner could not be read
+/// (`owner_read` false).
+#[must_use]
+pub fn key_in_use(keys: Vec<ApiKey>, owner: Option<&IamId>, owner_read: bool, now: SystemTime) -> InUse {
+    let (newest, mut all) = split_keys(keys);
+    all.extend(newest);
+    if all.is_empty() {
+        return InUse::default();
+    }
+    // The keys the clusters could be using: the reported owner's, when any is visible.
+    let of_owner = |k: &ApiKey| owner.is_some_and(|o| &k.iam_id == o);
+    let pool: Vec<usize> = if all.iter().any(of_owner) {
+        (0..all.len()).filter(|&i| of_owner(&all[i])).collect()
+    } else {
+        (0..all.len()).collect()
+    };
+    let future = |k: &ApiKey| created(k).is_some_and(|t| t > now);
+    // The newest key not dated in the future; the newest of all when every one is.
+    let pick = pool.iter().rev().copied().find(|&i| !future(&all[i])).unwrap_or(pool[pool.len() - 1]);
+    let mut unsure: Vec<usize> = Vec::new();
+    let mut why: Vec<&str> = Vec::new();
+    if pool.iter().any(|&i| future(&all[i])) {
+        unsure.extend(pool.iter().copied().filter(|&i| future(&all[i])));
+        why.push("a key is dated in the future");
+    }
+    if pool.iter().any(|&i| created(&all[i]).is_none()) {
+        unsure.extend(pool.iter().copied().filter(|&i| created(&all[i]).is_none()));
+        why.push("a key has no readable creation time");
+    }
+    let tied: Vec<usize> = pool
+        .iter()
+        .copied()
+        .filter(|&i| i != pick && created(&all[i]).is_some_and(|t| Some(t) == created(&all[pick])))
+        .collect();
+    if !tied.is_empty() {
+        unsure.extend(tied);
+        why.push("keys were created at the same time");
+    }
+    if owner.is_some() {
+        let newer: Vec<usize> = (pick + 1..all.len()).filter(|&i| !pool.contains(&i) && !future(&all[i])).collect();
+        if !newer.is_empty() {
+            unsure.extend(newer);
+            why.push("a key is newer than the one of the owner the clusters report (a reset may still be replicating)");
+        }
+    } else if !owner_read && all.len() > 1 {
+        unsure.extend(0..all.len());
+        why.push("the clusters' key owner could not be read");
+    }
+    let unsure = (!unsure.is_empty()).then(|| {
+        unsure.push(pick);
+        unsure.sort_unstable();
+        unsure.dedup();
+        Unsure {
+            keys: unsure.iter().map(|&i| all[i].id.clone()).collect(),
+            reason: format!("cannot tell which key the clusters use: {}", why.join("; ")),
+        }
+    });
+    let current = all.remove(pick);
+    InUse { current: Some(current), others: all, unsure }
 }
 
 impl Account {
@@ -271,7 +377,7 @@ impl Account {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{AccountId, ApiKeyId, IamId};
+    use crate::types::AccountId;
 
     fn key(id: &str, desc: &str, created: &str) -> ApiKey {
         ApiKey {
@@ -311,6 +417,66 @@ mod tests {
         let (cur, old) = split_keys(vec![key("b", "", "2025-02"), key("a", "", "2024-01"), key("c", "", "2023-05")]);
         assert_eq!(cur.unwrap().id.as_str(), "b");
         assert_eq!(old.iter().map(|k| k.id.as_str()).collect::<Vec<_>>(), ["c", "a"]);
+    }
+
+    fn owned(id: &str, owner: &str, created: &str) -> ApiKey {
+        ApiKey { iam_id: IamId::new(owner), ..key(id, "", created) }
+    }
+
+    fn ids(u: Option<&Unsure>) -> Vec<&str> {
+        let mut v: Vec<&str> = u.map(|u| u.keys.iter().map(ApiKeyId::as_str).collect()).unwrap_or_default();
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn the_key_in_use_is_the_reported_owners_newest_and_doubt_is_said() {
+        let now = humantime::parse_rfc3339("2026-12-01T00:00:00Z").unwrap();
+        let o = IamId::new("IBMid-O");
+        // Plain: the owner's newest; a newer key of someone else is a reset still replicating.
+        let u = key_in_use(
+            vec![owned("a", "IBMid-O", "2024-01-01T00:00:00Z"), owned("b", "IBMid-O", "2025-01-01T00:00:00Z")],
+            Some(&o),
+            true,
+            now,
+        );
+        assert_eq!((u.current.unwrap().id.as_str(), u.unsure), ("b", None));
+        let u = key_in_use(
+            vec![owned("a", "IBMid-O", "2024-01-01T00:00:00Z"), owned("b", "IBMid-N", "2025-01-01T00:00:00Z")],
+            Some(&o),
+            true,
+            now,
+        );
+        assert_eq!(u.current.as_ref().unwrap().id.as_str(), "a");
+        assert_eq!(ids(u.unsure.as_ref()), ["a", "b"]);
+        // A tie between the owner's two newest.
+        let u = key_in_use(
+            vec![owned("a", "IBMid-O", "2025-01-01T00:00:00Z"), owned("b", "IBMid-O", "2025-01-01T00:00:00.000Z")],
+            Some(&o),
+            true,
+            now,
+        );
+        assert_eq!(ids(u.unsure.as_ref()), ["a", "b"]);
+        // A key dated after now is never taken for the current one, and doubts the newest.
+        let u = key_in_use(
+            vec![owned("a", "IBMid-O", "2025-01-01T00:00:00Z"), owned("z", "IBMid-O", "2031-01-01T00:00:00Z")],
+            Some(&o),
+            true,
+            now,
+        );
+        assert_eq!(u.current.as_ref().unwrap().id.as_str(), "a");
+        assert!(u.unsure.as_ref().unwrap().reason.contains("future"), "{:?}", u.unsure);
+        // No owner could be read for clusters that exist: every key is in doubt.
+        let u = key_in_use(
+            vec![owned("a", "IBMid-O", "2024-01-01T00:00:00Z"), owned("b", "IBMid-O", "2025-01-01T00:00:00Z")],
+            None,
+            false,
+            now,
+        );
+        assert_eq!(ids(u.unsure.as_ref()), ["a", "b"]);
+        // No clusters to ask (an orphan target): the newest, without doubt.
+        let u = key_in_use(vec![owned("a", "IBMid-O", "2024-01-01T00:00:00Z")], None, true, now);
+        assert!(u.unsure.is_none() && u.others.is_empty());
     }
 
     #[test]

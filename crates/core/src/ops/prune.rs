@@ -1,21 +1,27 @@
 //! `prune`: removes superseded `containers-kubernetes-key` keys, safely.
 //!
 //! The targets and their keys come from `status` (one discovery, the owner the clusters
-//! report deciding which key they use). For each target, every key older than the current one
-//! is a candidate; the current key never is, nor a key that names no known target, and a
-//! target without clusters only with `--include-orphans`. Locked keys are skipped unless
-//! `--unlock`; `--disable-only` disables instead of deleting, and a later prune deletes what it
-//! disabled. Every unlock, disable and delete is recorded in the audit log.
+//! report deciding which key they use, in [`super::discovery::key_in_use`]). For each target,
+//! every key but the one in use is a candidate; the key in use never is, nor a key that could
+//! be it (ties, keys dated in the future, an owner that could not be read), nor a key that names
+//! no known target, and a target without clusters only with `--include-orphans`. Before a key
+//! is removed, IAM's activity for it is read: a key that logged in after the reset that
+//! superseded it is still used by something (an add-on pod not re-created yet) and is kept
+//! unless `--force-in-use`. Locked keys are skipped unless `--unlock` (and locked again when
+//! the removal then fails); `--disable-only` disables instead of deleting. An answer that
+//! leaves the outcome open (a gateway's 504) is followed by a look at the key. Every unlock,
+//! lock, disable and delete is recorded in the audit log.
 
 use std::time::{Duration, SystemTime};
 
 use futures_util::stream::{self, StreamExt as _};
 use serde::Serialize;
 
+use super::discovery;
 use super::status::{self, KeyInfo, OldKey, Silent};
 use super::{Session, Target};
 use crate::audit::{AuditLog, Record};
-use crate::error::{Result, clause};
+use crate::error::{Error, Result, clause};
 use crate::types::{ApiKeyId, IamId};
 
 /// What prune looks at and does.
@@ -33,6 +39,8 @@ pub struct Options {
     pub disable_only: bool,
     /// Unlock locked keys first.
     pub unlock: bool,
+    /// Remove keys that logged in after they were superseded.
+    pub force_in_use: bool,
     /// Requests in flight at once.
     pub concurrency: usize,
 }
@@ -47,6 +55,27 @@ pub enum Action {
     Disable,
 }
 
+/// Why a key is left alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SkipKind {
+    /// The user's choice (`--include-orphans`, `--older-than`, `--unlock` not given, already
+    /// disabled, already gone): nothing left to do.
+    NotAsked,
+    /// It cannot be told whether the clusters use it: left for a person to decide.
+    Unsure,
+    /// It logged in after it was superseded: something still uses it.
+    InUse,
+}
+
+impl SkipKind {
+    /// Whether the key is left for the user to deal with (the command's work is unfinished).
+    #[must_use]
+    pub fn needs_attention(self) -> bool {
+        matches!(self, Self::Unsure | Self::InUse)
+    }
+}
+
 /// A key prune looked at.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -59,18 +88,35 @@ pub struct Candidate {
     pub iam_id: IamId,
     /// When it was created.
     pub created: Option<String>,
+    /// When the reset that superseded it happened, when known.
+    pub superseded_at: Option<String>,
     /// Why it is obsolete (superseded by the current key, or no clusters left).
     pub reason: String,
     /// Locked.
     pub locked: bool,
     /// Disabled.
     pub disabled: bool,
+    /// Its last login, when IAM reports it.
+    pub last_used: Option<String>,
+    /// What IAM's activity says about its use (or that it says nothing), for keys to remove.
+    pub evidence: Option<String>,
     /// What will be done, if anything.
     pub action: Option<Action>,
     /// Whether it is unlocked first.
     pub unlock_first: bool,
     /// Why nothing is done, if nothing is.
     pub skip: Option<String>,
+    /// What kind of reason that is.
+    pub skip_kind: Option<SkipKind>,
+}
+
+impl Candidate {
+    fn skip(&mut self, kind: SkipKind, why: String) {
+        self.action = None;
+        self.unlock_first = false;
+        self.skip = Some(why);
+        self.skip_kind = Some(kind);
+    }
 }
 
 /// The plan.
@@ -83,19 +129,61 @@ pub struct Plan {
     pub notes: Vec<String>,
 }
 
+impl Plan {
+    /// Keys left for the user to deal with (unsure, or still in use).
+    #[must_use]
+    pub fn needing_attention(&self) -> usize {
+        self.candidates.iter().filter(|c| c.skip_kind.is_some_and(SkipKind::needs_attention)).count()
+    }
+}
+
+/// How a key ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Outcome {
+    /// Deleted.
+    Deleted,
+    /// Disabled.
+    Disabled,
+    /// Already gone when it was to be deleted (another prune, or a person, removed it).
+    Gone,
+    /// Left alone (the plan said so, or an interruption).
+    Skipped,
+    /// The removal failed.
+    Failed,
+}
+
+impl Outcome {
+    /// As JSON and the table say it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deleted => "deleted",
+            Self::Disabled => "disabled",
+            Self::Gone => "already gone",
+            Self::Skipped => "skipped",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 /// What happened to a key.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Done {
     /// The key.
     pub key_id: ApiKeyId,
-    /// `deleted`, `disabled`, `skipped`, `failed`.
-    pub outcome: &'static str,
-    /// Why (for skipped and failed).
+    /// What happened.
+    pub outcome: Outcome,
+    /// Why (for skipped and failed), or what else is worth knowing.
     pub detail: Option<String>,
+    /// The key was unlocked for the removal, the removal failed and it could not be locked
+    /// again: it is left unlocked.
+    pub left_unlocked: bool,
 }
 
-/// Plans the prune (reads only).
+/// Plans the prune (reads only): the account's keys as `status` sees them, then IAM's activity
+/// for each key that would be removed.
 ///
 /// # Errors
 /// As `status`.
@@ -108,6 +196,7 @@ pub async fn plan(session: &Session, opts: &Options) -> Result<Plan> {
         concurrency: opts.concurrency,
     };
     let report = status::status(session, &sopts, &Silent).await?;
+    let now = SystemTime::now();
     let mut candidates = Vec::new();
     for t in &report.targets {
         let target = t.target();
@@ -127,6 +216,7 @@ pub async fn plan(session: &Session, opts: &Options) -> Result<Plan> {
                 OldKey {
                     id: c.id.clone(),
                     created: c.created.clone(),
+                    superseded_at: None,
                     locked: c.locked,
                     disabled: c.disabled,
                     iam_id: c.iam_id.clone(),
@@ -135,41 +225,108 @@ pub async fn plan(session: &Session, opts: &Options) -> Result<Plan> {
             ));
         }
         for (k, reason) in keys {
-            let mut skip = None;
-            if orphan && !opts.include_orphans {
-                skip = Some(String::from("no clusters left: pruned only with --include-orphans"));
-            } else if let (Some(min), Some(days)) =
-                (opts.older_than, status::age_days(k.created.as_deref(), SystemTime::now()))
-                && days.saturating_mul(86_400) < min.as_secs()
-            {
-                skip = Some(format!("{days} days old, younger than --older-than"));
-            }
-            if skip.is_none() && k.locked && !opts.unlock {
-                skip = Some(String::from("locked: pruned only with --unlock"));
-            }
-            if skip.is_none() && opts.disable_only && k.disabled {
-                skip = Some(String::from("already disabled"));
-            }
-            let action = skip.is_none().then_some(if opts.disable_only { Action::Disable } else { Action::Delete });
-            candidates.push(Candidate {
+            let mut c = Candidate {
                 target: target.clone(),
                 key_id: k.id.clone(),
                 iam_id: k.iam_id.clone(),
                 created: k.created.clone(),
+                superseded_at: k.superseded_at.clone(),
                 reason,
                 locked: k.locked,
                 disabled: k.disabled,
-                action,
-                unlock_first: action.is_some() && k.locked,
-                skip,
-            });
+                last_used: None,
+                evidence: None,
+                action: Some(if opts.disable_only { Action::Disable } else { Action::Delete }),
+                unlock_first: k.locked,
+                skip: None,
+                skip_kind: None,
+            };
+            // Certainty first: a key that could be the one in use is never touched, whatever
+            // the flags say.
+            if let Some(u) = t.key_in_use_unknown.as_ref().filter(|u| !orphan && u.keys.contains(&k.id)) {
+                c.skip(SkipKind::Unsure, u.reason.clone());
+            } else if orphan && !opts.include_orphans {
+                c.skip(SkipKind::NotAsked, String::from("no clusters left: pruned only with --include-orphans"));
+            } else if let (Some(min), Some(days)) = (opts.older_than, status::age_days(k.created.as_deref(), now))
+                && days.saturating_mul(86_400) < min.as_secs()
+            {
+                c.skip(SkipKind::NotAsked, format!("{days} days old, younger than --older-than"));
+            } else if k.locked && !opts.unlock {
+                c.skip(SkipKind::NotAsked, String::from("locked: pruned only with --unlock"));
+            } else if opts.disable_only && k.disabled {
+                c.skip(SkipKind::NotAsked, String::from("already disabled"));
+            }
+            candidates.push(c);
         }
+    }
+    // The evidence of use, for the keys that would be removed: one read each, in the pool.
+    let ids = session.iam_identity();
+    let looks: Vec<(usize, Result<crate::api::iam_identity::ApiKey>)> = stream::iter(
+        candidates.iter().enumerate().filter(|(_, c)| c.action.is_some()).map(|(i, c)| (i, c.key_id.clone())),
+    )
+    .map(|(i, id)| {
+        let ids = &ids;
+        async move { (i, ids.get(&id).await) }
+    })
+    .buffer_unordered(opts.concurrency.max(1))
+    .collect()
+    .await;
+    for (i, look) in looks {
+        judge_use(&mut candidates[i], look, opts.force_in_use);
     }
     Ok(Plan { candidates, notes: report.notes })
 }
 
-/// Carries the plan out in the pool; each unlock, disable and delete is audited. Stops starting
-/// keys once `stop` says so (Ctrl-C); those are reported as skipped.
+/// What IAM's activity says about a key about to be removed; keeps a key still in use.
+fn judge_use(c: &mut Candidate, look: Result<crate::api::iam_identity::ApiKey>, force_in_use: bool) {
+    let key = match look {
+        Ok(k) => k,
+        Err(Error::Api(e)) if e.status == 404 => {
+            c.skip(SkipKind::NotAsked, String::from("already gone"));
+            return;
+        }
+        Err(e) => {
+            c.evidence =
+                Some(format!("its activity could not be read ({}): no evidence it is unused", clause(&e.to_string())));
+            return;
+        }
+    };
+    let Some(activity) = key.activity else {
+        // INFERRED from IBM's scripts: an account without activity reporting answers without
+        // `activity`; that is missing evidence, not evidence of disuse.
+        c.evidence = Some(String::from("IAM reports no activity for it: no evidence either way"));
+        return;
+    };
+    c.last_used.clone_from(&activity.last_authn);
+    let (Some(used), superseded) = (activity.last_authn.as_deref(), c.superseded_at.as_deref()) else {
+        c.evidence = Some(String::from("never used to log in"));
+        return;
+    };
+    let after = match (discovery::parse_time(used), superseded.and_then(discovery::parse_time)) {
+        (Some(u), Some(s)) => u > s,
+        _ => false,
+    };
+    if !after {
+        c.evidence = Some(match superseded {
+            Some(s) => format!("last used {used}, before it was superseded ({s})"),
+            None => format!("last used {used}"),
+        });
+        return;
+    }
+    let s = superseded.unwrap_or_default();
+    let why = format!(
+        "still in use: it logged in at {used}, after it was superseded ({s}); re-create the add-on pods (restart-addons) first"
+    );
+    if force_in_use {
+        c.evidence = Some(format!("{why}; removed anyway (--force-in-use)"));
+    } else {
+        c.skip(SkipKind::InUse, why);
+    }
+}
+
+/// Carries the plan out in the pool; each unlock, lock, disable and delete is audited. An
+/// error answer is followed by a look at the key (a gateway's 504 can come back while IAM did
+/// the work). Stops starting keys once `stop` says so (Ctrl-C); those are reported as skipped.
 pub async fn execute(
     session: &Session,
     plan: &Plan,
@@ -177,71 +334,163 @@ pub async fn execute(
     audit: Option<&AuditLog>,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Vec<Done> {
+    stream::iter(plan.candidates.iter())
+        .map(|c| async move {
+            let Some(action) = c.action else {
+                return Done {
+                    key_id: c.key_id.clone(),
+                    outcome: Outcome::Skipped,
+                    detail: c.skip.clone(),
+                    left_unlocked: false,
+                };
+            };
+            if stop() {
+                return Done {
+                    key_id: c.key_id.clone(),
+                    outcome: Outcome::Skipped,
+                    detail: Some(String::from("interrupted before it started")),
+                    left_unlocked: false,
+                };
+            }
+            remove(session, c, action, audit).await
+        })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await
+}
+
+/// What a key looks like after an error answer.
+enum Seen {
+    Gone,
+    Key(Box<crate::api::iam_identity::ApiKey>),
+    Unreadable,
+}
+
+async fn look(session: &Session, id: &ApiKeyId) -> Seen {
+    match session.iam_identity().get(id).await {
+        Ok(k) => Seen::Key(Box::new(k)),
+        Err(Error::Api(e)) if e.status == 404 => Seen::Gone,
+        Err(_) => Seen::Unreadable,
+    }
+}
+
+/// Unlocks (when planned), removes, and locks again when the removal failed after an unlock.
+async fn remove(session: &Session, c: &Candidate, action: Action, audit: Option<&AuditLog>) -> Done {
     let ids = session.iam_identity();
-    let record = |c: &Candidate, action: &str, ok: bool, detail: String| {
+    let record = |verb: &str, ok: bool, detail: String| {
         let Some(log) = audit else { return };
-        let mut r = Record::now(action, if ok { "succeeded" } else { "failed" });
+        let mut r = Record::now(verb, if ok { "succeeded" } else { "failed" });
         r.region = Some(c.target.region.to_string());
         r.resource_group_id = Some(c.target.resource_group.id.to_string());
         r.key_ids = vec![c.key_id.to_string()];
         r.detail = detail;
         log.record(&r);
     };
-    stream::iter(plan.candidates.iter())
-        .map(|c| {
-            let ids = &ids;
-            let record = &record;
-            async move {
-                let Some(action) = c.action else {
-                    return Done { key_id: c.key_id.clone(), outcome: "skipped", detail: c.skip.clone() };
-                };
-                if stop() {
-                    return Done {
-                        key_id: c.key_id.clone(),
-                        outcome: "skipped",
-                        detail: Some(String::from("interrupted before it started")),
-                    };
+    let failed = |detail: String, left_unlocked: bool| Done {
+        key_id: c.key_id.clone(),
+        outcome: Outcome::Failed,
+        detail: Some(detail),
+        left_unlocked,
+    };
+    if c.unlock_first {
+        let r = match ids.unlock(&c.key_id).await {
+            Ok(()) => Ok(()),
+            // The answer was an error; the key says whether the unlock happened.
+            Err(e) => match look(session, &c.key_id).await {
+                Seen::Key(k) if !k.locked => Ok(()),
+                _ => Err(e),
+            },
+        };
+        record(
+            "unlock",
+            r.is_ok(),
+            match &r {
+                Ok(()) => c.reason.clone(),
+                Err(e) => format!("{}: {}", c.reason, clause(&e.to_string())),
+            },
+        );
+        if let Err(e) = r {
+            return failed(format!("unlock failed: {}", clause(&e.to_string())), false);
+        }
+    }
+    let (verb, outcome) = match action {
+        Action::Delete => ("delete", Outcome::Deleted),
+        Action::Disable => ("disable", Outcome::Disabled),
+    };
+    let answer = match action {
+        Action::Delete => ids.delete(&c.key_id).await,
+        Action::Disable => ids.disable(&c.key_id).await,
+    };
+    let result: std::result::Result<(Outcome, Option<String>), Error> = match answer {
+        Ok(()) => Ok((outcome, None)),
+        // A 404 on DELETE: someone (a concurrent prune) removed it first.
+        Err(Error::Api(e)) if e.status == 404 && action == Action::Delete => {
+            Ok((Outcome::Gone, Some(String::from("already gone: removed by someone else meanwhile"))))
+        }
+        Err(e) => {
+            let did = match (action, look(session, &c.key_id).await) {
+                (Action::Delete, Seen::Gone) => true,
+                (Action::Disable, Seen::Key(k)) => k.disabled,
+                _ => false,
+            };
+            if did {
+                Ok((outcome, Some(format!("the answer was an error ({}), but IAM did it", clause(&e.to_string())))))
+            } else {
+                Err(e)
+            }
+        }
+    };
+    match result {
+        Ok((outcome, note)) => {
+            record(
+                verb,
+                true,
+                match &note {
+                    Some(n) => format!("{}; {n}", c.reason),
+                    None => c.reason.clone(),
+                },
+            );
+            Done { key_id: c.key_id.clone(), outcome, detail: note, left_unlocked: false }
+        }
+        Err(e) => {
+            let why = clause(&e.to_string()).to_owned();
+            if !c.unlock_first {
+                record(verb, false, format!("{}: {why}", c.reason));
+                return failed(why, false);
+            }
+            // It was unlocked for nothing: lock it again, or say that it is left unlocked.
+            let relock = ids.lock(&c.key_id).await;
+            let relock = match relock {
+                Ok(()) => Ok(()),
+                Err(e) => match look(session, &c.key_id).await {
+                    Seen::Key(k) if k.locked => Ok(()),
+                    _ => Err(e),
+                },
+            };
+            record(
+                "lock",
+                relock.is_ok(),
+                match &relock {
+                    Ok(()) => format!("locked again after the {verb} failed"),
+                    Err(e) => format!("could not lock it again after the {verb} failed: {}", clause(&e.to_string())),
+                },
+            );
+            match relock {
+                Ok(()) => {
+                    record(verb, false, format!("{}: {why}; locked again", c.reason));
+                    failed(format!("{why}; locked again"), false)
                 }
-                if c.unlock_first {
-                    let r = ids.unlock(&c.key_id).await;
-                    record(
-                        c,
-                        "unlock",
-                        r.is_ok(),
-                        format!("{}: {}", c.reason, r.as_ref().err().map_or_else(String::new, ToString::to_string)),
-                    );
-                    if let Err(e) = r {
-                        return Done {
-                            key_id: c.key_id.clone(),
-                            outcome: "failed",
-                            detail: Some(format!("unlock failed: {}", clause(&e.to_string()))),
-                        };
-                    }
-                }
-                let (r, verb, outcome) = match action {
-                    Action::Delete => (ids.delete(&c.key_id).await, "delete", "deleted"),
-                    Action::Disable => (ids.disable(&c.key_id).await, "disable", "disabled"),
-                };
-                record(
-                    c,
-                    verb,
-                    r.is_ok(),
-                    match &r {
-                        Ok(()) => c.reason.clone(),
-                        Err(e) => format!("{}: {}", c.reason, clause(&e.to_string())),
-                    },
-                );
-                match r {
-                    Ok(()) => Done { key_id: c.key_id.clone(), outcome, detail: None },
-                    Err(e) => Done {
-                        key_id: c.key_id.clone(),
-                        outcome: "failed",
-                        detail: Some(clause(&e.to_string()).to_owned()),
-                    },
+                Err(l) => {
+                    record(verb, false, format!("{}: {why}; LEFT UNLOCKED (locking again failed)", c.reason));
+                    failed(
+                        format!(
+                            "{why}; the key is left UNLOCKED (locking it again failed: {})",
+                            clause(&l.to_string())
+                        ),
+                        true,
+                    )
                 }
             }
-        })
-        .buffered(concurrency.max(1))
-        .collect()
-        .await
+        }
+    }
 }

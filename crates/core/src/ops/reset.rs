@@ -172,13 +172,11 @@ pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) 
     // clusters report (that is the one they use).
     let current_key = match super::discovery::keys(session, &caller).await {
         Ok((keys, scope)) => {
-            let mut mine: Vec<ApiKey> = keys.into_iter().filter(|k| is_key_for(k, &target)).collect();
-            if let Some(owner) = current_owner.known().and_then(|o| o.iam_id.as_ref())
-                && mine.iter().any(|k| &k.iam_id == owner)
-            {
-                mine.retain(|k| &k.iam_id == owner);
-            }
-            match (super::discovery::split_keys(mine).0, scope) {
+            let mine: Vec<ApiKey> = keys.into_iter().filter(|k| is_key_for(k, &target)).collect();
+            let owner = current_owner.known().and_then(|o| o.iam_id.as_ref());
+            // Shown, never acted on: the best guess is enough here.
+            let in_use = super::discovery::key_in_use(mine, owner, true, std::time::SystemTime::now());
+            match (in_use.current, scope) {
                 (Some(k), _) => Known::Known(k),
                 (None, super::discovery::KeyScope::CallerOnly(why)) => Known::Unknown(why),
                 (None, super::discovery::KeyScope::Account) => {
@@ -202,15 +200,32 @@ pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) 
 /// The caller's newest `containers-kubernetes-key` keys (one page, newest first: see
 /// [`new_key`]).
 pub(crate) async fn caller_keys(session: &Session, caller: &Caller) -> Result<Vec<ApiKey>> {
+    caller_keys_until(session, caller, None).await
+}
+
+/// [`caller_keys`], with a deadline of its own when `until` is given.
+async fn caller_keys_until(
+    session: &Session,
+    caller: &Caller,
+    until: Option<std::time::Instant>,
+) -> Result<Vec<ApiKey>> {
     let q = ListQuery {
         account_id: Some(caller.account.clone()),
         iam_id: caller.iam_id.clone(),
         scope_account: false,
         key_type: None,
     };
-    let keys = session.iam_identity().newest(&q).await?;
+    let ids = session.iam_identity();
+    let keys = match until {
+        Some(u) => ids.newest_until(&q, u).await?,
+        None => ids.newest(&q).await?,
+    };
     Ok(keys.into_iter().filter(|k| k.name == KEY_NAME).collect())
 }
+
+/// Time set aside for one read of the key list after the POST, beyond the grace period: the
+/// POST may have used the whole command budget, and the key it minted must still be found.
+const LOOK_RESERVE: Duration = Duration::from_secs(15);
 
 /// The key a reset of `target` minted: a key in `after` that is not in `before`.
 ///
@@ -301,9 +316,11 @@ async fn look_for_new_key(
     interval: Duration,
 ) -> Result<Option<ApiKey>> {
     let deadline = tokio::time::Instant::now() + grace;
+    // The look's own budget, apart from the command's (which the POST may have spent).
+    let until = std::time::Instant::now() + grace + LOOK_RESERVE;
     let mut last = None;
     loop {
-        match caller_keys(session, &plan.caller).await {
+        match caller_keys_until(session, &plan.caller, Some(until)).await {
             Ok(after) => {
                 if let Some(k) = new_key(&plan.target, before, &after) {
                     return Ok(Some(k));

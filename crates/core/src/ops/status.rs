@@ -172,6 +172,9 @@ pub struct OldKey {
     pub id: ApiKeyId,
     /// When it was created.
     pub created: Option<String>,
+    /// When the next newer key of the target was created (the reset that superseded it), when
+    /// there is one and the creation times can be read.
+    pub superseded_at: Option<String>,
     /// Locked against deletion.
     pub locked: bool,
     /// Disabled.
@@ -214,6 +217,9 @@ pub struct TargetStatus {
     pub owner_unknown_reason: Option<String>,
     /// Older keys still present.
     pub superseded_keys: Vec<OldKey>,
+    /// When it cannot be told which key the clusters use: the keys that could be it, and why.
+    /// Destructive commands leave those keys alone.
+    pub key_in_use_unknown: Option<discovery::Unsure>,
     /// What is wrong.
     pub findings: Vec<Finding>,
 }
@@ -302,7 +308,7 @@ impl Reporter for Silent {}
 
 /// Whole days since an RFC 3339 time (fractions of a second and the `Z` tolerated).
 pub(crate) fn age_days(created: Option<&str>, now: SystemTime) -> Option<u64> {
-    let t = humantime::parse_rfc3339_weak(created?.trim_end_matches('Z').split('.').next()?).ok()?;
+    let t = discovery::parse_time(created?)?;
     now.duration_since(t).ok().map(|d| d.as_secs() / 86_400)
 }
 
@@ -462,19 +468,19 @@ fn judge(
     let key_gone = lookup_error
         .as_ref()
         .is_some_and(|e| matches!(e, Error::Api(a) if a.status == 404 && a.code.as_deref() == Some("E0051")));
-    // The current key: the newest of the target, unless the owner the clusters report owns an
-    // older one (then that one is what the clusters use).
-    let (mut current, mut superseded) = (f.current, f.superseded);
-    if let (Some(o), Some(cur)) = (&reported, &current)
-        && let Some(owner_id) = &o.iam_id
-        && &cur.iam_id != owner_id
-        && let Some(pos) = superseded.iter().rposition(|k| &k.iam_id == owner_id)
-    {
-        let used = superseded.remove(pos);
-        if let Some(newer) = current.replace(used) {
-            superseded.push(newer);
-        }
-    }
+    // Which key the clusters use: decided in one place for every command.
+    let owner_read = reported.is_some() || !has_clusters;
+    let mut all = f.superseded;
+    all.extend(f.current);
+    let in_use = discovery::key_in_use(all, reported.as_ref().and_then(|o| o.iam_id.as_ref()), owner_read, now);
+    // When each key was superseded: the creation of the next newer key of the target.
+    let times: Vec<SystemTime> = in_use.others.iter().chain(&in_use.current).filter_map(discovery::created).collect();
+    let superseded_at = |k: &ApiKey| -> Option<String> {
+        let mine = discovery::created(k)?;
+        let next = times.iter().filter(|t| **t > mine).min()?;
+        Some(humantime::format_rfc3339_seconds(*next).to_string())
+    };
+    let (current, superseded, key_in_use_unknown) = (in_use.current, in_use.others, in_use.unsure);
     let key = current.as_ref().map(|k| KeyInfo {
         id: k.id.clone(),
         created: k.created_at.clone(),
@@ -600,7 +606,12 @@ fn judge(
         }
     }
     if !superseded.is_empty() {
-        findings.push(Finding::new(Code::SupersededKeys, format!("{} older key(s) still present", superseded.len())));
+        let mut detail = format!("{} older key(s) still present", superseded.len());
+        if let Some(u) = &key_in_use_unknown {
+            let ids: Vec<&str> = u.keys.iter().map(ApiKeyId::as_str).collect();
+            detail.push_str(&format!("; {} ({})", u.reason, ids.join(", ")));
+        }
+        findings.push(Finding::new(Code::SupersededKeys, detail));
     }
     if !has_clusters && key.is_some() {
         findings.push(Finding::new(Code::OrphanKey, "a key for a region and resource group with no clusters"));
@@ -628,11 +639,13 @@ fn judge(
             .map(|k: &ApiKey| OldKey {
                 id: k.id.clone(),
                 created: k.created_at.clone(),
+                superseded_at: superseded_at(k),
                 locked: k.locked,
                 disabled: k.disabled,
                 iam_id: k.iam_id.clone(),
             })
             .collect(),
+        key_in_use_unknown,
         findings,
     }
 }

@@ -1,0 +1,319 @@
+//! Issue #19: destructive commands never surprise. Each test drives the real binary against
+//! the emulator in the situation that once made it do what the user did not ask for (ties,
+//! keys dated in the future, keys still in use, gateways, echoing error pages, hostile names),
+//! and each failed on the code before the fix.
+
+use std::time::{Duration, SystemTime};
+
+use cluster_api_key_core::env as var;
+use cluster_api_key_emulator::world::{self, keys};
+use cluster_api_key_emulator::{Fault, FaultKind};
+use serde_json::Value;
+
+use crate::common::{TestEnv, fault, read};
+
+const OLD: &str = "ApiKey-1111-us-default-old";
+const CUR: &str = "ApiKey-1111-us-default-cur";
+
+fn functional() -> TestEnv {
+    let env = TestEnv::new();
+    env.login(keys::FUNCTIONAL, Some("us-south"));
+    env
+}
+
+fn json(env: &TestEnv, args: &[&str]) -> (i32, Value) {
+    let mut all = args.to_vec();
+    all.extend_from_slice(&["-o", "json"]);
+    let r = env.run(&all);
+    (r.code, serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("JSON ({e}): {r:?}")))
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+fn set_key(env: &TestEnv, id: &str, f: impl FnOnce(&mut world::ApiKey)) {
+    let mut w = env.handle().world();
+    f(w.api_keys.iter_mut().find(|k| k.id == id).unwrap());
+}
+
+fn key_ids(env: &TestEnv) -> Vec<String> {
+    env.cluster_keys().into_iter().map(|k| k.id).collect()
+}
+
+fn candidate<'a>(v: &'a Value, id: &str) -> &'a Value {
+    v["keys"].as_array().unwrap().iter().find(|k| k["keyId"] == id).unwrap_or_else(|| panic!("{id} in {v}"))
+}
+
+/// Today's prune of `us-south / Default` deletes the old key: the control for the tests below,
+/// which show the same command leaving keys alone only because of what they change.
+#[test]
+fn control_the_old_key_is_pruned_when_nothing_is_in_doubt() {
+    let env = functional();
+    let (code, v) = json(&env, &["prune", "-f", "-r", "us-south", "-g", "Default"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(candidate(&v, OLD)["outcome"], "deleted");
+    assert!(!key_ids(&env).contains(&OLD.to_owned()) && key_ids(&env).contains(&CUR.to_owned()));
+    // The text of a run that did all it was asked: OK, which the runs below must not print.
+    env.run(&["prune", "-f", "--include-orphans", "-r", "eu-de", "-g", "staging"]).success().stdout_has("OK\n");
+}
+
+#[test]
+fn keys_created_at_the_same_time_are_never_pruned() {
+    let env = functional();
+    set_key(&env, OLD, |k| {
+        k.iam_id = world::DEPARTED.into();
+        k.created_at = "2025-01-15T09:00:00Z".into();
+    });
+    let (code, v) = json(&env, &["prune", "-f", "-r", "us-south", "-g", "Default"]);
+    assert_eq!(code, 4, "keys left for the user: {v}");
+    let ids = key_ids(&env);
+    assert!(ids.contains(&CUR.to_owned()) && ids.contains(&OLD.to_owned()), "both kept: {ids:?}");
+    // Whichever of the two is taken for the current one, the other is not removed.
+    let keys = v["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1, "{v}");
+    assert_eq!(keys[0]["skipKind"], "unsure");
+    assert!(keys[0]["skip"].as_str().unwrap().contains("cannot tell which key the clusters use"), "{v}");
+    // The text says why, and names the command that shows the target.
+    let r = env.run(&["prune", "-f", "-r", "us-south", "-g", "Default"]);
+    r.exits(4).stdout_has("cannot tell which key the clusters use").stderr_has("1 key kept");
+    r.stdout_lacks("OK\n");
+    // status shows the doubt too.
+    let (_, s) = json(&env, &["status", "-r", "us-south", "-g", "Default"]);
+    let unsure = &s["targets"][0]["keyInUseUnknown"];
+    assert_eq!(unsure["keys"].as_array().unwrap().len(), 2, "{s}");
+}
+
+#[test]
+fn a_key_dated_in_the_future_is_never_pruned_nor_taken_for_the_current_one() {
+    let env = functional();
+    set_key(&env, OLD, |k| {
+        k.iam_id = world::DEPARTED.into();
+        k.created_at = "2031-03-01T09:00:00Z".into();
+    });
+    let (code, v) = json(&env, &["prune", "-f", "-r", "us-south", "-g", "Default"]);
+    assert_eq!(code, 4, "{v}");
+    let ids = key_ids(&env);
+    assert!(ids.contains(&CUR.to_owned()) && ids.contains(&OLD.to_owned()), "both kept: {ids:?}");
+    let c = candidate(&v, OLD);
+    assert!(c["skip"].as_str().unwrap().contains("dated in the future"), "{c}");
+    assert!(v["keys"].as_array().unwrap().iter().all(|k| k["outcome"] != "deleted"), "{v}");
+}
+
+#[test]
+fn a_key_newer_than_the_one_in_use_is_kept_a_reset_may_be_replicating() {
+    let env = functional();
+    // The functional ID's key is newer than Dave's, but the clusters still report Dave.
+    {
+        let mut w = env.handle().world();
+        let mut k = w.api_keys.iter().find(|k| k.id == CUR).unwrap().clone();
+        k.id = "ApiKey-1111-us-default-new".into();
+        k.iam_id = world::FUNCTIONAL.into();
+        k.apikey = "emulator-ck-value-new-us-default-xxxxxxxxxxx".into();
+        k.created_at = rfc3339(SystemTime::now() - Duration::from_secs(60));
+        w.api_keys.push(k);
+    }
+    let (code, v) = json(&env, &["prune", "-f", "-r", "us-south", "-g", "Default"]);
+    assert_eq!(code, 4, "{v}");
+    assert!(key_ids(&env).contains(&"ApiKey-1111-us-default-new".to_owned()));
+    assert!(key_ids(&env).contains(&CUR.to_owned()), "the key the clusters report survives");
+    assert!(candidate(&v, "ApiKey-1111-us-default-new")["skip"].as_str().unwrap().contains("replicating"));
+}
+
+#[test]
+fn a_superseded_key_that_logged_in_after_the_reset_is_kept_unless_forced() {
+    let env = functional();
+    // Superseded on 2025-01-15 (Dave's reset), and used yesterday: something still holds it.
+    let used = rfc3339(SystemTime::now() - Duration::from_secs(86_400));
+    set_key(&env, OLD, |k| {
+        k.last_authn = Some(used.clone());
+        k.authn_count = 7;
+    });
+    let (code, v) = json(&env, &["prune", "-f", "-r", "us-south", "-g", "Default"]);
+    assert_eq!(code, 4, "{v}");
+    let c = candidate(&v, OLD);
+    assert_eq!((c["skipKind"].as_str(), c["lastUsed"].as_str()), (Some("inUse"), Some(used.as_str())), "{c}");
+    assert!(key_ids(&env).contains(&OLD.to_owned()));
+    let r = env.run(&["prune", "-f", "-r", "us-south", "-g", "Default"]);
+    r.exits(4).stdout_has("cluster-api-key restart-addons --region us-south -g Default").stderr_has("--force-in-use");
+    // Forced: removed, and the evidence is in the report.
+    let (code, v) = json(&env, &["prune", "-f", "-r", "us-south", "-g", "Default", "--force-in-use"]);
+    assert_eq!(code, 0, "{v}");
+    let c = candidate(&v, OLD);
+    assert_eq!(c["outcome"], "deleted");
+    assert!(c["evidence"].as_str().unwrap().contains("--force-in-use"), "{c}");
+    assert!(!key_ids(&env).contains(&OLD.to_owned()));
+}
+
+#[test]
+fn activity_before_the_reset_or_none_reported_is_said_as_it_is() {
+    let env = functional();
+    set_key(&env, OLD, |k| k.last_authn = Some("2024-12-01T10:00:00Z".into()));
+    let (code, v) = json(&env, &["prune", "--dry-run", "-r", "us-south", "-g", "Default"]);
+    assert_eq!(code, 0);
+    let c = candidate(&v, OLD);
+    assert_eq!(c["action"], "delete");
+    assert!(c["evidence"].as_str().unwrap().contains("before it was superseded"), "{c}");
+    // An account without activity reporting: the evidence is missing, and the plan says so.
+    env.handle().world().no_activity_reporting = true;
+    let (_, v) = json(&env, &["prune", "--dry-run", "-r", "us-south", "-g", "Default"]);
+    let c = candidate(&v, OLD);
+    assert!(c["evidence"].as_str().unwrap().contains("no evidence either way"), "{c}");
+    assert!(c["lastUsed"].is_null());
+}
+
+#[test]
+fn disable_only_says_disabled_not_removed() {
+    let env = functional();
+    let r = env.run(&["prune", "-f", "--disable-only"]);
+    r.success().stdout_has("2 of 2 keys disabled, 0 failed.").stdout_lacks("removed");
+    let dry = env.run(&["prune", "--dry-run"]);
+    dry.success();
+    let audit = read(&env.plugin_dir().join("audit.jsonl"));
+    assert_eq!(audit.lines().filter(|l| l.contains("\"action\":\"disable\"")).count(), 2, "{audit}");
+}
+
+fn post_keys(kind: FaultKind, times: Option<u32>) -> Fault {
+    fault("POST", "/v1/keys", kind, times)
+}
+
+fn audit_lines(env: &TestEnv) -> Vec<Value> {
+    read(&env.plugin_dir().join("audit.jsonl")).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn minted(env: &TestEnv, before: &[world::ApiKey]) -> Vec<world::ApiKey> {
+    env.cluster_keys().into_iter().filter(|k| !before.iter().any(|b| b.id == k.id)).collect()
+}
+
+#[test]
+fn a_gateway_401_on_the_post_is_looked_into_never_posted_again() {
+    // The gateway answers 401 (an HTML page, or JSON with nothing of IBM's in it) while the
+    // backend mints the key: one key, found and reported, one POST.
+    for html in [true, false] {
+        let mut env = functional();
+        env.extra_env.insert(var::CAK_RESET_GRACE_SECS.into(), "3".into());
+        let before = env.cluster_keys();
+        env.handle().set_knobs(|k| {
+            k.faults.push(post_keys(FaultKind::Gateway { status: 401, html, backend_delay_ms: 200 }, Some(1)));
+        });
+        let (code, v) = json(&env, &["reset", "-r", "us-south", "-g", "Default", "-f"]);
+        let new = minted(&env, &before);
+        assert_eq!(new.len(), 1, "html={html}: exactly one key minted: {v}");
+        assert_eq!(env.handle().stat("POST /v1/keys"), 1, "html={html}: one POST");
+        assert_eq!(code, 0, "{v}");
+        assert_eq!(v["newKeyId"], new[0].id.as_str(), "{v}");
+        assert_eq!(audit_lines(&env).last().unwrap()["keyIds"][0], new[0].id.as_str());
+    }
+    // The same 401 with no key minted behind it: unknown (exit 5), still one POST.
+    let mut env = functional();
+    env.extra_env.insert(var::CAK_RESET_GRACE_SECS.into(), "1".into());
+    env.handle().set_knobs(|k| {
+        k.faults.push(post_keys(FaultKind::Body { status: 401, body: String::from("{}") }, Some(1)));
+    });
+    let r = env.run(&["reset", "-r", "us-south", "-g", "Default", "-f"]);
+    r.exits(5).stderr_has("may or may not have happened");
+    assert_eq!(env.handle().stat("POST /v1/keys"), 1);
+}
+
+#[test]
+fn ibm_own_401_on_the_post_refreshes_and_tries_once_more() {
+    // The control: IBM's own refusal (its body, code and incident ID) allows the replay.
+    let env = functional();
+    let before = env.cluster_keys();
+    env.handle().set_knobs(|k| k.faults.push(post_keys(FaultKind::Status { status: 401 }, Some(1))));
+    env.run(&["reset", "-r", "us-south", "-g", "Default", "-f"]).success();
+    assert_eq!(env.handle().stat("POST /v1/keys"), 2);
+    assert_eq!(minted(&env, &before).len(), 1);
+}
+
+#[test]
+fn a_429_on_the_post_is_waited_for_and_sent_again() {
+    let env = functional();
+    let before = env.cluster_keys();
+    env.handle().set_knobs(|k| k.faults.push(post_keys(FaultKind::Status { status: 429 }, Some(2))));
+    let (code, v) = json(&env, &["reset", "-r", "us-south", "-g", "Default", "-f"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(env.handle().stat("POST /v1/keys"), 3, "two refusals, then the reset");
+    assert_eq!(minted(&env, &before).len(), 1);
+    // DELETE too: prune meets the limit and waits.
+    env.handle().set_knobs(|k| {
+        k.faults.push(fault("DELETE", "/v1/apikeys/", FaultKind::Status { status: 429 }, Some(1)));
+    });
+    env.run(&["prune", "-f", "-r", "us-south", "-g", "Default"]).success();
+}
+
+#[test]
+fn a_post_that_outlives_the_deadline_still_finds_and_audits_its_key() {
+    let mut env = functional();
+    env.extra_env.insert(var::CAK_DEADLINE_SECS.into(), "2".into());
+    let before = env.cluster_keys();
+    // Sent within the budget, answered after it.
+    env.handle().set_knobs(|k| k.faults.push(post_keys(FaultKind::Delay { ms: 2500 }, Some(1))));
+    let (_, v) = json(&env, &["reset", "-r", "us-south", "-g", "Default", "-f", "--no-verify"]);
+    let new = minted(&env, &before);
+    assert_eq!(new.len(), 1);
+    assert_eq!(v["newKeyId"], new[0].id.as_str(), "{v}");
+    let audit = audit_lines(&env);
+    assert_eq!(audit.last().unwrap()["keyIds"][0], new[0].id.as_str(), "{audit:?}");
+}
+
+#[test]
+fn names_cannot_become_formulas_or_forge_lines() {
+    let env = functional();
+    {
+        let mut w = env.handle().world();
+        let dave = w.identities.iter_mut().find(|i| i.iam_id == world::DEPARTED).unwrap();
+        dave.name = String::from("=HYPERLINK(\"http://evil.example/\";\"Dave\")");
+        dave.email = String::from("+dave@example.com");
+        let g = w.resource_groups.iter_mut().find(|g| g.id == world::RG_PRODUCTION).unwrap();
+        g.name = String::from("prod\nus-south   fake   0   Nobody");
+    }
+    let csv = env.run(&["status", "-o", "csv"]);
+    csv.exits(3);
+    // The owner's name and email were a formula and a sum; now they are text.
+    csv.stdout_has("\"'=HYPERLINK(\"\"http://evil.example/\"\";\"\"Dave\"\")\"").stdout_has(",'+dave@example.com,");
+    for line in csv.stdout.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert!(!cells.iter().any(|c| c.starts_with(['=', '+', '@'])), "{line}");
+    }
+    // The table keeps one row per target: the group's line break does not make a second one.
+    let text = env.run(&["status"]);
+    text.exits(3);
+    assert!(!text.stdout.lines().any(|l| l.starts_with("us-south   fake")), "{}", text.stdout);
+    text.stdout_has("prod\u{fffd}us-south   fake");
+    assert!(!text.stdout.contains('\t'));
+}
+
+#[test]
+fn an_error_page_that_echoes_the_headers_leaves_no_token_anywhere() {
+    // Every command that writes meets a gateway that echoes the request, Authorization included.
+    let cases: [(&str, &str, &[&str]); 4] = [
+        ("POST", "/v1/keys", &["reset", "-r", "us-south", "-g", "Default", "-f"]),
+        ("DELETE", "/v1/apikeys/", &["prune", "-f", "-r", "us-south", "-g", "Default"]),
+        ("POST", "/disable", &["prune", "-f", "--disable-only", "-r", "us-south", "-g", "Default"]),
+        (
+            "POST",
+            "/v1/policies",
+            &["check", "--user", "vera.viewer@example.com", "-r", "us-south", "-g", "Default", "--grant", "-f"],
+        ),
+    ];
+    for (method, path, args) in cases {
+        let mut env = TestEnv::new();
+        env.login(keys::OWNER, Some("us-south"));
+        env.extra_env.insert(var::CAK_RESET_GRACE_SECS.into(), "1".into());
+        env.handle().set_knobs(|k| {
+            k.faults.push(fault(method, path, FaultKind::Echo { status: 502 }, None));
+        });
+        // `run` checks stdout, stderr and the trace for every secret, whole, and for `eyJ`.
+        let r = env.run(args);
+        assert_ne!(r.code, 0, "{args:?}: the fault was met: {r:?}");
+        assert!(env.handle().stat("fault") > 0, "{args:?}");
+        r.stderr_lacks("Bearer e");
+        let audit = read(&env.plugin_dir().join("audit.jsonl"));
+        assert!(!audit.is_empty(), "{args:?}: audited");
+        for secret in env.secrets() {
+            assert!(!audit.contains(&secret), "{args:?}: a secret in the audit log");
+        }
+        assert!(!audit.contains("eyJ") && !audit.contains("Bearer e"), "{args:?}: {audit}");
+    }
+}
