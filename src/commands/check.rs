@@ -135,11 +135,28 @@ impl Render for Outcome {
             }
         }
         ui.say("");
-        ui.say(if self.report.missing() { "Something is missing." } else { "Nothing is missing." });
+        let unknown = self.report.unknown();
+        match (self.report.missing(), unknown.is_empty()) {
+            (false, true) => ui.say("Nothing is missing."),
+            (true, true) => ui.say("Something is missing."),
+            (missing, false) => ui.say(&format!(
+                "{}{} requirement{} could not be checked, so {} not known to be met: {}.",
+                if missing { "Something is missing, and " } else { "" },
+                unknown.len(),
+                if unknown.len() == 1 { "" } else { "s" },
+                if unknown.len() == 1 { "it is" } else { "they are" },
+                unknown.join(", ")
+            )),
+        }
     }
 
+    /// 3 when anything is missing or could not be checked: an unknown is not a pass.
     fn status(&self) -> ExitStatus {
-        if self.report.missing() { ExitStatus::Findings } else { ExitStatus::Success }
+        if self.report.missing() || !self.report.unknown().is_empty() {
+            ExitStatus::Findings
+        } else {
+            ExitStatus::Success
+        }
     }
 }
 
@@ -159,6 +176,13 @@ pub async fn run(here: &Here, ui: &Ui, args: &CheckArgs) -> Result<Box<dyn Rende
     let report = check::check(&here.session, &subject, &args.region, &args.resource_group).await?;
     if !args.grant {
         return Ok(Box::new(Outcome { ui: ui.clone(), report, granted: None }));
+    }
+    if let Some(why) = &report.identity.unverified {
+        return Err(CommandError::failed(format!(
+            "Cannot confirm that {} is in the account ({why}); nothing was granted.",
+            report.identity.display
+        ))
+        .with_hint("Run the grant as a user with a User Management role, or name the user with --user EMAIL."));
     }
     let plan = check::grant_plan(&report);
     if plan.is_empty() || args.dry_run {

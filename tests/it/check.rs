@@ -117,7 +117,10 @@ fn policies_you_may_not_read_are_unknown_not_missing() {
     let (code, list, v) = states(&env, &["--region", "us-south", "--iam-id", world::GROUP_MEMBER]);
     assert_eq!(state_of(&list, "reset-administrator"), "unknown", "{v}");
     assert!(!list.iter().any(|(c, s)| s == "missing" && c != "api-key-quota"), "{v}");
-    assert_eq!(code, 0, "nothing proven missing");
+    // Nothing proven missing, but an unknown is not a pass.
+    assert_eq!(code, 3, "{v}");
+    let r = env.run(&["check", "--region", "us-south", "--iam-id", world::GROUP_MEMBER]);
+    r.exits(3).stdout_lacks("Nothing is missing.").stdout_has("could not be checked").stdout_has("reset-administrator");
     // The owner can read them: by email too.
     let env = as_identity(keys::OWNER);
     let (_, list, v) = states(&env, &["--region", "us-south", "--user", "gina.group@example.com"]);

@@ -317,3 +317,131 @@ fn an_error_page_that_echoes_the_headers_leaves_no_token_anywhere() {
         assert!(!audit.contains("eyJ") && !audit.contains("Bearer e"), "{args:?}: {audit}");
     }
 }
+
+fn owner() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.login(keys::OWNER, Some("us-south"));
+    env.extra_env.insert(var::CAK_RESET_GRACE_SECS.into(), "1".into());
+    env
+}
+
+fn policies_of(env: &TestEnv, iam_id: &str) -> usize {
+    env.handle().world().policies.iter().filter(|p| p.iam_id.as_deref() == Some(iam_id)).count()
+}
+
+#[test]
+fn grant_goes_to_the_service_id_named_and_never_to_nobody() {
+    let env = owner();
+    let before = env.handle().world().policies.len();
+    // A name that is no service ID: nothing is created, for nobody.
+    let r = env.run(&["check", "--service-id", "no-such-robot", "-r", "us-south", "-g", "Default", "--grant", "-f"]);
+    r.exits(1).stderr_has("No service ID named 'no-such-robot'");
+    assert_eq!(env.handle().world().policies.len(), before);
+    assert_eq!(policies_of(&env, "iam-no-such-robot"), 0);
+    // The real one, by name: its own IAM ID gets the policies.
+    let had = policies_of(&env, world::SERVICE_ID);
+    let (code, v) =
+        json(&env, &["check", "--service-id", "ci-automation", "-r", "us-south", "-g", "Default", "--grant", "-f"]);
+    assert_eq!(v["identity"]["iamId"], world::SERVICE_ID, "{v}");
+    assert!(policies_of(&env, world::SERVICE_ID) > had, "{v}");
+    assert_eq!(policies_of(&env, "iam-ci-automation"), 0);
+    assert_eq!(
+        v["targets"][0]["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["code"] == "iam-identity-operator")
+            .unwrap()["state"],
+        "met",
+        "{v}"
+    );
+    assert!(code == 0 || code == 3, "{v}");
+    // Two service IDs of that name: an error that lists them.
+    {
+        let mut w = env.handle().world();
+        let mut twin = w.identities.iter().find(|i| i.iam_id == world::SERVICE_ID).unwrap().clone();
+        twin.iam_id = "iam-ServiceId-5e7a1c00-0000-4000-8000-0000000000b2".into();
+        w.identities.push(twin);
+    }
+    let r = env.run(&["check", "--service-id", "ci-automation", "--grant", "-f"]);
+    r.exits(1)
+        .stderr_has("2 service IDs are named 'ci-automation'")
+        .stderr_has("ServiceId-5e7a1c00-0000-4000-8000-0000000000b2");
+}
+
+#[test]
+fn grant_refuses_identities_that_cannot_own_the_key() {
+    let env = owner();
+    let before = env.handle().world().policies.len();
+    for (args, says) in [
+        (vec!["--iam-id", "IBMid-NOPE"], "No user 'IBMid-NOPE' is in the account"),
+        (vec!["--iam-id", world::REMOVED], "is in the account (or was removed from it)"),
+        (vec!["--iam-id", world::PROFILE], "is a trusted profile"),
+        (vec!["--iam-id", "iam-ServiceId-00000000-0000-4000-8000-000000000000"], "No service ID"),
+        (vec!["--service-id", "ServiceId-00000000-0000-4000-8000-000000000000"], "No service ID"),
+    ] {
+        let mut all = vec!["check", "-r", "us-south", "-g", "Default", "--grant", "-f"];
+        all.extend_from_slice(&args);
+        env.run(&all).exits(1).stderr_has(says);
+    }
+    assert_eq!(env.handle().world().policies.len(), before, "nothing created");
+}
+
+#[test]
+fn a_policy_created_behind_a_gateway_504_is_reported_created() {
+    let env = owner();
+    env.handle().set_knobs(|k| {
+        k.faults.push(fault(
+            "POST",
+            "/v1/policies",
+            FaultKind::Gateway { status: 504, html: true, backend_delay_ms: 0 },
+            None,
+        ));
+    });
+    let had = policies_of(&env, world::VIEWER);
+    let (code, v) =
+        json(&env, &["check", "--user", "vera.viewer@example.com", "-r", "us-south", "-g", "Default", "--grant", "-f"]);
+    // Gateway's backend runs in the background: give it the moment it needs, then compare.
+    let created = v["grant"]["createdPolicyIds"].as_array().map(Vec::len).unwrap_or_default();
+    assert!(created > 0, "reported as created, not failed: {v}");
+    assert_eq!(policies_of(&env, world::VIEWER) - had, created, "{v}");
+    assert!(code == 0 || code == 3, "{v}");
+}
+
+#[test]
+fn every_page_of_policies_and_access_groups_is_read() {
+    let env = owner();
+    {
+        let mut w = env.handle().world();
+        // 150 policies of the functional ID on other services come before its real ones...
+        let fillers: Vec<world::Policy> = (0..150)
+            .map(|i| world::Policy {
+                id: format!("policy-filler-{i:03}"),
+                account_id: world::ACCOUNT_ID.into(),
+                iam_id: Some(world::FUNCTIONAL.into()),
+                service: Some(format!("cloud-object-storage-{i}")),
+                roles: vec!["Viewer".into()],
+                ..world::Policy::default()
+            })
+            .collect();
+        w.policies.splice(0..0, fillers);
+        // ...and Gina is in 120 access groups before the one that grants her the role.
+        let groups: Vec<world::AccessGroup> = (0..120)
+            .map(|i| world::AccessGroup {
+                id: format!("AccessGroupId-filler-{i:03}"),
+                name: format!("team-{i:03}"),
+                account_id: world::ACCOUNT_ID.into(),
+                members: vec![world::GROUP_MEMBER.into()],
+            })
+            .collect();
+        w.access_groups.splice(0..0, groups);
+    }
+    let (_, v) = json(&env, &["check", "--iam-id", world::FUNCTIONAL, "-r", "us-south", "-g", "Default"]);
+    let state = |v: &Value, code: &str| {
+        v["targets"][0]["requirements"].as_array().unwrap().iter().find(|r| r["code"] == code).unwrap()["state"].clone()
+    };
+    assert_eq!(state(&v, "reset-administrator"), "met", "{v}");
+    let (_, v) = json(&env, &["check", "--user", "gina.group@example.com", "-r", "us-south", "-g", "Default"]);
+    assert_eq!(state(&v, "reset-administrator"), "met", "{v}");
+    assert!(env.handle().stat("GET /v1/policies") >= 3, "more than one page was read");
+}

@@ -303,6 +303,10 @@ pub enum Error {
     /// `--user EMAIL` names nobody visible in the account.
     #[error("No user with the email '{0}' is visible in the account.")]
     UnknownUser(String),
+    /// An identity named on the command line that cannot be used: it does not exist, left the
+    /// account, is ambiguous, or cannot own the key (the message says which).
+    #[error("{0}")]
+    BadIdentity(String),
     /// Neither clusters nor a key for a region and resource group.
     #[error(
         "No API key owner is known for region '{region}' and resource group '{group}': no key is visible and no cluster reports one."

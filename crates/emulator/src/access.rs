@@ -88,6 +88,57 @@ pub struct PolicyParams {
     #[serde(rename = "type")]
     policy_type: Option<String>,
     service_type: Option<String>,
+    /// Page size (IBM: 1 to 100, default 50).
+    limit: Option<usize>,
+    /// Where the page starts: the token of the previous page's `next`.
+    start: Option<String>,
+}
+
+/// IBM's page sizes: `limit` between 1 and 100, 50 when not given.
+fn page_limit(limit: Option<usize>) -> usize {
+    limit.unwrap_or(50).clamp(1, 100)
+}
+
+/// One page of `items` from `offset`, and where the next one starts (if anywhere).
+fn page<T>(items: Vec<T>, offset: usize, limit: usize) -> (Vec<T>, Option<usize>) {
+    let total = items.len();
+    let page: Vec<T> = items.into_iter().skip(offset).take(limit).collect();
+    let next = (offset + limit < total).then_some(offset + limit);
+    (page, next)
+}
+
+/// The query of a policy list, for its page links (`first`, `next`).
+fn policy_query(account: &str, p: &PolicyParams, limit: usize) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("account_id", account);
+    for (k, v) in [
+        ("iam_id", &p.iam_id),
+        ("access_group_id", &p.access_group_id),
+        ("type", &p.policy_type),
+        ("service_type", &p.service_type),
+    ] {
+        if let Some(v) = v {
+            q.append_pair(k, v);
+        }
+    }
+    q.append_pair("limit", &limit.to_string());
+    q.finish()
+}
+
+/// A policy list page as IBM documents it: `limit`, `first`, and `next` with its `start` token
+/// when more follow. The token is opaque to clients; here it encodes the offset.
+fn policy_page(path: &str, account: &str, p: &PolicyParams, list: Vec<Value>) -> Value {
+    let limit = page_limit(p.limit);
+    let offset = p.start.as_deref().and_then(|s| s.strip_prefix("emu-")).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let (items, next) = page(list, offset, limit);
+    let q = policy_query(account, p, limit);
+    let mut body =
+        json!({"limit": limit, "first": {"href": format!("https://iam.cloud.ibm.com{path}?{q}")}, "policies": items});
+    if let Some(n) = next {
+        let start = format!("emu-{n}");
+        body["next"] = json!({"href": format!("https://iam.cloud.ibm.com{path}?{q}&start={start}"), "start": start});
+    }
+    body
 }
 
 /// Whether `caller` may read and write every policy of the account (the account owner, or a
@@ -136,7 +187,7 @@ pub async fn policies(
     let Some(caller) = util::bearer(&shared, &headers) else { return util::unauthorized(Api::Identity) };
     let world = shared.world();
     let list: Vec<Value> = visible_policies(&world, &caller, &account, &p).into_iter().map(policy_json).collect();
-    util::ok(&json!({"limit": 50, "policies": list}))
+    util::ok(&policy_page("/v1/policies", &account, &p, list))
 }
 
 /// `GET /v2/policies`: the same policies in the v2 shape (`subject`, `resource`, `control`).
@@ -174,7 +225,7 @@ pub async fn policies_v2(
             })
         })
         .collect();
-    util::ok(&json!({"limit": 50, "policies": list}))
+    util::ok(&policy_page("/v2/policies", &account, &p, list))
 }
 
 /// `POST /v1/policies`: creates an access policy (account owner or Administrator on IAM Access
@@ -227,6 +278,10 @@ pub async fn create_policy(State(shared): State<Arc<Shared>>, headers: HeaderMap
 pub struct GroupParams {
     account_id: Option<String>,
     iam_id: Option<String>,
+    /// Page size (IBM: 0 to 100, default 50).
+    limit: Option<usize>,
+    /// First item of the page.
+    offset: Option<usize>,
 }
 
 /// `GET /v2/groups`.
@@ -244,7 +299,23 @@ pub async fn groups(State(shared): State<Arc<Shared>>, headers: HeaderMap, Query
         .map(|g| json!({"id": g.id, "name": g.name, "description": "", "is_federated": false, "href": format!("/v2/groups/{}", g.id)}))
         .collect();
     let total = list.len();
-    util::ok(&json!({"limit": 50, "offset": 0, "total_count": total, "groups": list}))
+    let limit = page_limit(p.limit);
+    let offset = p.offset.unwrap_or(0);
+    let (items, next) = page(list, offset, limit);
+    let href = |offset: usize| {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("account_id", &account);
+        if let Some(i) = &p.iam_id {
+            q.append_pair("iam_id", i);
+        }
+        q.append_pair("limit", &limit.to_string()).append_pair("offset", &offset.to_string());
+        json!({"href": format!("https://iam.cloud.ibm.com/v2/groups?{}", q.finish())})
+    };
+    let mut body = json!({"limit": limit, "offset": offset, "total_count": total, "first": href(0), "groups": items});
+    if let Some(n) = next {
+        body["next"] = href(n);
+    }
+    util::ok(&body)
 }
 
 /// `GET /v2/groups/{id}/members`.

@@ -589,3 +589,65 @@ pub async fn disable_key(State(shared): State<Arc<Shared>>, headers: HeaderMap, 
 pub async fn enable_key(State(shared): State<Arc<Shared>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     set_flag(&shared, &headers, &id, None, Some(false))
 }
+
+#[derive(Debug, Deserialize)]
+pub struct ServiceIdParams {
+    account_id: Option<String>,
+    name: Option<String>,
+}
+
+fn service_id_json(i: &crate::world::Identity) -> Value {
+    let id = i.iam_id.trim_start_matches("iam-");
+    json!({
+        "id": id,
+        "iam_id": i.iam_id,
+        "entity_tag": format!("1-{id}"),
+        "crn": format!("crn:v1:bluemix:public:iam-identity::a/{}::serviceid:{id}", i.account_id),
+        "locked": false,
+        "account_id": i.account_id,
+        "name": i.name,
+        "description": "",
+    })
+}
+
+/// `GET /v1/serviceids/`: the account's service IDs, narrowed by `name`.
+pub async fn list_service_ids(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(p): Query<ServiceIdParams>,
+) -> Response {
+    let caller = match auth(&shared, &headers) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if p.account_id.as_deref() != Some(caller.account_id.as_str()) {
+        return forbidden();
+    }
+    let world = shared.world();
+    let list: Vec<Value> = world
+        .identities
+        .iter()
+        .filter(|i| i.kind == IdentityKind::ServiceId && i.account_id == caller.account_id)
+        .filter(|i| p.name.as_deref().is_none_or(|n| i.name == n))
+        .map(service_id_json)
+        .collect();
+    util::ok(&json!({"context": context("list_serviceids"), "offset": 0, "limit": 100, "serviceids": list}))
+}
+
+/// `GET /v1/serviceids/{id}`.
+pub async fn get_service_id(State(shared): State<Arc<Shared>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let caller = match auth(&shared, &headers) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let world = shared.world();
+    let iam_id = format!("iam-{}", id.trim_start_matches("iam-"));
+    match world
+        .identities
+        .iter()
+        .find(|i| i.kind == IdentityKind::ServiceId && i.iam_id == iam_id && i.account_id == caller.account_id)
+    {
+        Some(i) => util::ok(&service_id_json(i)),
+        None => util::identity_error(404, "not_found", "BXNIM0102E", &format!("Service ID {id} not found.")),
+    }
+}

@@ -53,11 +53,27 @@ pub struct Policy {
     pub resources: Vec<Attributes>,
 }
 
+/// A page link: `{"href": ..., "start": ...}` (`start` only on policy lists).
+#[derive(Debug, Default, Deserialize)]
+struct Link {
+    #[serde(default)]
+    href: Option<String>,
+    #[serde(default)]
+    start: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 struct PolicyList {
     #[serde(default)]
     policies: Vec<Policy>,
+    #[serde(default)]
+    next: Option<Link>,
 }
+
+/// Largest page both lists serve.
+const PAGE_SIZE: &str = "100";
+/// A guard against a server whose `next` never ends.
+const MAX_PAGES: usize = 1000;
 
 /// An access group.
 #[derive(Debug, Clone, Deserialize)]
@@ -73,6 +89,33 @@ pub struct AccessGroup {
 struct GroupList {
     #[serde(default)]
     groups: Vec<AccessGroup>,
+    #[serde(default)]
+    next: Option<Link>,
+}
+
+/// The next page's URL: only the query of `next` (a `start` token, or the `href`'s query) is
+/// used, on the host and path we called, so a confused or hostile answer cannot send the token
+/// elsewhere. `None` at the end.
+fn next_page(called: &Url, next: Option<Link>) -> Result<Option<Url>> {
+    let Some(next) = next else { return Ok(None) };
+    let mut ours = called.clone();
+    if let Some(start) = next.start.filter(|s| !s.is_empty()) {
+        let kept: Vec<(String, String)> =
+            called.query_pairs().filter(|(k, _)| k != "start").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        ours.query_pairs_mut().clear().extend_pairs(kept).append_pair("start", &start);
+        return Ok(Some(ours));
+    }
+    match next.href.filter(|h| !h.is_empty()) {
+        None => Ok(None),
+        Some(h) => {
+            let theirs = called.join(&h).map_err(|_| crate::Error::BadResponse {
+                service: Service::IamAccess,
+                detail: String::from("a list's next page is not a URL"),
+            })?;
+            ours.set_query(theirs.query());
+            Ok(Some(ours))
+        }
+    }
 }
 
 /// The access client.
@@ -109,10 +152,23 @@ impl<'a> IamAccess<'a> {
             if let Some(g) = access_group_id {
                 q.append_pair("access_group_id", g);
             }
+            q.append_pair("limit", PAGE_SIZE);
         }
-        let list: PolicyList =
-            self.client.send(Service::IamAccess, Request::get(url)).await?.json(Service::IamAccess)?;
-        Ok(list.policies)
+        // Every page: a role on page two is as real as one on page one.
+        let mut out = Vec::new();
+        let mut next = Some(url);
+        let mut pages = 0;
+        while let Some(u) = next.take() {
+            pages += 1;
+            let list: PolicyList =
+                self.client.send(Service::IamAccess, Request::get(u.clone())).await?.json(Service::IamAccess)?;
+            out.extend(list.policies);
+            next = next_page(&u, list.next)?;
+            if next.is_some() && pages >= MAX_PAGES {
+                return Err(too_long("policy"));
+            }
+        }
+        Ok(out)
     }
 
     /// `GET /v2/groups?account_id=&iam_id=`: the access groups an identity belongs to.
@@ -121,10 +177,26 @@ impl<'a> IamAccess<'a> {
     /// API and transport errors.
     pub async fn groups_of(&self, account: &AccountId, iam_id: &IamId) -> Result<Vec<AccessGroup>> {
         let mut url = super::url(&self.base, "/v2/groups");
-        url.query_pairs_mut().append_pair("account_id", account.as_str()).append_pair("iam_id", iam_id.as_str());
-        let list: GroupList =
-            self.client.send(Service::IamAccess, Request::get(url)).await?.json(Service::IamAccess)?;
-        Ok(list.groups)
+        url.query_pairs_mut()
+            .append_pair("account_id", account.as_str())
+            .append_pair("iam_id", iam_id.as_str())
+            .append_pair("limit", PAGE_SIZE);
+        let mut out = Vec::new();
+        let mut next = Some(url);
+        let mut pages = 0;
+        while let Some(u) = next.take() {
+            pages += 1;
+            let list: GroupList =
+                self.client.send(Service::IamAccess, Request::get(u.clone())).await?.json(Service::IamAccess)?;
+            let empty = list.groups.is_empty();
+            out.extend(list.groups);
+            // An empty page ends the list whatever `next` says.
+            next = if empty { None } else { next_page(&u, list.next)? };
+            if next.is_some() && pages >= MAX_PAGES {
+                return Err(too_long("access group"));
+            }
+        }
+        Ok(out)
     }
 
     /// `POST /v1/policies`: an access policy for `subject` (an IAM ID or an access group ID)
@@ -149,6 +221,15 @@ impl<'a> IamAccess<'a> {
             .idempotent(false);
         let p: Policy = self.client.send(Service::IamAccess, req).await?.json(Service::IamAccess)?;
         Ok(p.id)
+    }
+}
+
+/// A list that goes on past [`MAX_PAGES`]: silently stopping would report part of it as the
+/// whole.
+fn too_long(what: &str) -> crate::Error {
+    crate::Error::BadResponse {
+        service: Service::IamAccess,
+        detail: format!("the {what} list goes on past {MAX_PAGES} pages"),
     }
 }
 

@@ -68,6 +68,26 @@ struct ApiKeyList {
     next: Option<String>,
 }
 
+/// A service ID (`GET /v1/serviceids/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ServiceId {
+    /// `ServiceId-<uuid>`.
+    pub id: String,
+    /// `iam-ServiceId-<uuid>`.
+    pub iam_id: IamId,
+    /// Its name (not unique).
+    #[serde(default)]
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct ServiceIdList {
+    #[serde(default)]
+    serviceids: Vec<ServiceId>,
+    #[serde(default)]
+    next: Option<String>,
+}
+
 /// Which keys to list.
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
@@ -247,6 +267,54 @@ impl<'a> IamIdentity<'a> {
     /// API and transport errors (a locked key cannot be deleted).
     pub async fn delete(&self, id: &ApiKeyId) -> Result<()> {
         self.call(reqwest::Method::DELETE, format!("/v1/apikeys/{}", super::segment(id.as_str()))).await
+    }
+
+    /// `GET /v1/serviceids/{id}`: one service ID; `Ok(None)` when IAM answers 404 (it does not
+    /// exist, or was deleted with its keys).
+    ///
+    /// # Errors
+    /// API and transport errors.
+    pub async fn service_id(&self, id: &str) -> Result<Option<ServiceId>> {
+        let url = super::url(&self.base, &format!("/v1/serviceids/{}", super::segment(id)));
+        match self.client.send(Service::IamIdentity, Request::get(url)).await {
+            Ok(r) => Ok(Some(r.json(Service::IamIdentity)?)),
+            Err(crate::Error::Api(e)) if e.status == 404 => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /v1/serviceids/?account_id=&name=`: the account's service IDs with exactly this name
+    /// (names are not unique), every page.
+    ///
+    /// # Errors
+    /// API and transport errors.
+    pub async fn service_ids_named(&self, account: &AccountId, name: &str) -> Result<Vec<ServiceId>> {
+        let mut url = super::url(&self.base, "/v1/serviceids/");
+        url.query_pairs_mut()
+            .append_pair("account_id", account.as_str())
+            .append_pair("name", name)
+            .append_pair("pagesize", &MAX_PAGE_SIZE.to_string());
+        let mut out = Vec::new();
+        let mut next = Some(url);
+        let mut pages = 0;
+        while let Some(u) = next.take() {
+            pages += 1;
+            let page: ServiceIdList =
+                self.client.send(Service::IamIdentity, Request::get(u.clone())).await?.json(Service::IamIdentity)?;
+            out.extend(page.serviceids);
+            next = match page.next.filter(|n| !n.is_empty()).and_then(|n| u.join(&n).ok()) {
+                // Only the query, on the host and path we called.
+                Some(theirs) if pages < MAX_PAGES => {
+                    let mut ours = u.clone();
+                    ours.set_query(theirs.query());
+                    Some(ours)
+                }
+                _ => None,
+            };
+        }
+        // The filter is IBM's; the exact name is ours to check.
+        out.retain(|s| s.name == name);
+        Ok(out)
     }
 
     /// `GET /v1/accounts/{account}/settings/identity`: whether creating user API keys is

@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use super::{Session, Target};
 use crate::api::iam_access::Policy;
+use crate::api::user_management::Membership;
 use crate::error::{Error, Result, clause};
 use crate::types::{AccountId, IamId, IdentityKind, Region, ResourceGroup};
 
@@ -134,6 +135,9 @@ pub struct Identity {
     pub display: String,
     /// Whether it is the caller.
     pub is_caller: bool,
+    /// Why its existence in the account could not be confirmed, when it could not (nothing is
+    /// granted to it then).
+    pub unverified: Option<String>,
 }
 
 /// The report.
@@ -153,6 +157,20 @@ impl CheckReport {
     #[must_use]
     pub fn missing(&self) -> bool {
         self.targets.iter().flat_map(|t| &t.requirements).any(|r| matches!(r.state, State::Missing { .. }))
+    }
+
+    /// The requirements that could not be checked, as `region / group: what`.
+    #[must_use]
+    pub fn unknown(&self) -> Vec<String> {
+        self.targets
+            .iter()
+            .flat_map(|t| {
+                t.requirements
+                    .iter()
+                    .filter(|r| matches!(r.state, State::Unknown { .. }))
+                    .map(move |r| format!("{} / {}: {}", t.target.region, t.target.resource_group.name, r.code))
+            })
+            .collect()
     }
 
     /// Whether a requirement to reset is missing for any target.
@@ -401,6 +419,82 @@ fn reset_roles(access: &Access, kind: Option<IdentityKind>, target: &Target) -> 
     reqs
 }
 
+/// The identity `subject` names, as (IAM ID, how to show it), once it is known to exist and to
+/// be able to own the key: a service ID by name or ID through IAM Identity, a user by email or
+/// IAM ID through User Management. Nothing is checked, and nothing granted, for an identity that
+/// does not exist, left the account, is a trusted profile, or (a service ID's name) is ambiguous.
+///
+/// # Errors
+/// [`Error::UnknownUser`] and [`Error::BadIdentity`] naming what is wrong; API errors.
+async fn resolve(
+    session: &Session,
+    caller: &super::Caller,
+    subject: &Subject,
+) -> Result<(IamId, String, Option<String>)> {
+    let account = &caller.account;
+    let ids = session.iam_identity();
+    let ids = &ids;
+    let by_service_id = |given: String| async move {
+        let id = given.trim_start_matches("iam-");
+        match ids.service_id(id).await? {
+            Some(s) => Ok((s.iam_id, if s.name.is_empty() { given.clone() } else { s.name }, None)),
+            None => Err(Error::BadIdentity(format!("No service ID '{given}' exists in the account."))),
+        }
+    };
+    match subject {
+        Subject::Caller => Ok((caller.iam_id.clone().ok_or(Error::NoAccount)?, caller.display.clone(), None)),
+        Subject::User(email) => match session.user_management().find_by_email(account, email).await? {
+            Some(id) => Ok((id, email.trim().to_owned(), None)),
+            None => Err(Error::UnknownUser(email.trim().to_owned())),
+        },
+        Subject::ServiceId(s) => {
+            let s = s.trim();
+            if s.starts_with("ServiceId-") || s.starts_with("iam-ServiceId-") {
+                return by_service_id(s.to_owned()).await;
+            }
+            let found = ids.service_ids_named(account, s).await?;
+            match found.as_slice() {
+                [] => Err(Error::BadIdentity(format!("No service ID named '{s}' exists in the account."))),
+                [one] => Ok((one.iam_id.clone(), one.name.clone(), None)),
+                many => Err(Error::BadIdentity(format!(
+                    "{} service IDs are named '{s}': {}. Name one by its ID.",
+                    many.len(),
+                    many.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", ")
+                ))),
+            }
+        }
+        Subject::IamId(i) => {
+            let i = i.trim();
+            match IdentityKind::from_iam_id(i) {
+                Some(IdentityKind::ServiceId) => by_service_id(i.to_owned()).await,
+                Some(IdentityKind::TrustedProfile) => Err(Error::BadIdentity(format!(
+                    "'{i}' is a trusted profile: it cannot own the cluster API key (a user or a service ID must)."
+                ))),
+                Some(IdentityKind::User) => {
+                    let id = IamId::new(i);
+                    if caller.iam_id.as_ref() == Some(&id) {
+                        return Ok((id, caller.display.clone(), None));
+                    }
+                    match session.user_management().membership(account, &id).await? {
+                        Membership::Member { email, .. } => {
+                            Ok((id, if email.is_empty() { i.to_owned() } else { email }, None))
+                        }
+                        Membership::NotInAccount => Err(Error::BadIdentity(format!(
+                            "No user '{i}' is in the account (or was removed from it)."
+                        ))),
+                        // Cannot be told: the requirements still say what they can, and
+                        // `--grant` refuses ([`Identity::unverified`]).
+                        Membership::Hidden(why) => Ok((id, i.to_owned(), Some(why))),
+                    }
+                }
+                None => Err(Error::BadIdentity(format!(
+                    "'{i}' is not an IAM ID (IBMid-..., iam-ServiceId-... or a user's IAM ID)."
+                ))),
+            }
+        }
+    }
+}
+
 /// Checks `subject` against every target.
 ///
 /// # Errors
@@ -422,19 +516,7 @@ pub async fn check(session: &Session, subject: &Subject, regions: &[String], gro
         let rs = if valid_regions.is_empty() { vec![session.region(None)?] } else { valid_regions };
         rs.iter().flat_map(|r| gs.iter().map(|g| Target { region: r.clone(), resource_group: g.clone() })).collect()
     };
-    let (iam_id, display) = match subject {
-        Subject::Caller => (caller.iam_id.clone().ok_or(Error::NoAccount)?, caller.display.clone()),
-        Subject::IamId(i) => (IamId::new(i.trim()), i.trim().to_owned()),
-        Subject::ServiceId(s) => {
-            let s = s.trim();
-            let id = if s.starts_with("iam-") { s.to_owned() } else { format!("iam-{s}") };
-            (IamId::new(id), s.to_owned())
-        }
-        Subject::User(email) => match session.user_management().find_by_email(&account, email).await? {
-            Some(id) => (id, email.trim().to_owned()),
-            None => return Err(Error::UnknownUser(email.trim().to_owned())),
-        },
-    };
+    let (iam_id, display, unverified) = resolve(session, &caller, subject).await?;
     let kind = IdentityKind::from_iam_id(iam_id.as_str());
     let is_caller = caller.iam_id.as_ref() == Some(&iam_id);
     let access = read_access(session, &account, &iam_id, caller.iam_id.as_ref()).await;
@@ -521,7 +603,7 @@ pub async fn check(session: &Session, subject: &Subject, regions: &[String], gro
         }
         out.push(TargetCheck { target, requirements: reqs });
     }
-    Ok(CheckReport { account, identity: Identity { iam_id, kind, display, is_caller }, targets: out })
+    Ok(CheckReport { account, identity: Identity { iam_id, kind, display, is_caller, unverified }, targets: out })
 }
 
 /// The caller's requirements to reset `targets` (one read of their access for all): per target,
@@ -585,6 +667,21 @@ pub fn grant_plan(report: &CheckReport) -> Vec<PlannedGrant> {
     out
 }
 
+/// A policy of `identity` that grants `role` on exactly `resource`, when the list can be read.
+async fn existing_policy(
+    session: &Session,
+    account: &AccountId,
+    identity: &IamId,
+    role: &str,
+    resource: &[(String, String)],
+) -> Option<String> {
+    let policies = session.iam_access().policies(account, Some(identity), None).await.ok()?;
+    policies
+        .into_iter()
+        .find(|p| p.role_names().contains(&role) && resource.iter().all(|(n, v)| p.resource(n).as_deref() == Some(v)))
+        .map(|p| p.id)
+}
+
 /// Creates the planned policies for `identity`, recording each in the audit log. Returns the
 /// created policy IDs, in order; stops at the first failure (the ones before it stay created,
 /// and are in the audit log).
@@ -623,10 +720,22 @@ pub async fn grant(
                 }
             }
         }
-        let result = session
+        let result = match session
             .iam_access()
             .create_policy(("iam_id", identity.as_str()), &[role_crn(g.service.as_deref(), &role)], &resource)
-            .await;
+            .await
+        {
+            Ok(id) => Ok(id),
+            // A gateway's answer (a 504 while IAM created it) says nothing: look before
+            // reporting. Only IAM's own refusal is taken at its word.
+            Err(Error::Api(e)) if !e.is_own_answer() => {
+                match existing_policy(session, account, identity, &role, &resource).await {
+                    Some(id) => Ok(id),
+                    None => Err(Error::Api(e)),
+                }
+            }
+            Err(e) => Err(e),
+        };
         let mut r = crate::audit::Record::now("grant", if result.is_ok() { "succeeded" } else { "failed" });
         r.account = Some(account.to_string());
         r.region = Some(p.target.region.to_string());
