@@ -445,3 +445,15 @@ fn every_page_of_policies_and_access_groups_is_read() {
     assert_eq!(state(&v, "reset-administrator"), "met", "{v}");
     assert!(env.handle().stat("GET /v1/policies") >= 3, "more than one page was read");
 }
+
+#[test]
+fn a_body_announced_too_large_is_refused_from_its_header() {
+    let mut env = functional();
+    // Without the header check, the stalled body below would be read until this deadline.
+    env.extra_env.insert(var::CAK_DEADLINE_SECS.into(), "20".into());
+    env.handle().set_knobs(|k| {
+        k.faults.push(fault("GET", "clusterkeyowner", FaultKind::Announce { bytes: 1 << 30 }, None));
+    });
+    let r = env.run(&["info", "--cluster", "shop-vpc"]);
+    r.exits(1).stderr_has("announced 1024 MiB, more than the 32 MiB").stderr_lacks("timed out");
+}

@@ -490,6 +490,20 @@ impl Http {
 
     /// Reads a body of at most [`MAX_BODY`] bytes: a 400 MB answer once took 827 MB of memory.
     async fn read_capped(&self, mut resp: reqwest::Response, url: &Url, start: Instant) -> Result<Vec<u8>> {
+        // A body announced larger than the cap is refused from its header: reading it first
+        // would only spend the command's time (minutes, on a slow link) to reach the same end.
+        if let Some(len) = resp.content_length().filter(|n| *n > MAX_BODY as u64) {
+            let message = format!(
+                "{}: the response announced {} MiB, more than the {} MiB read at most, and was not read.",
+                place(url),
+                len >> 20,
+                MAX_BODY >> 20
+            );
+            if let Some(t) = &self.tracer {
+                t.failure(start.elapsed(), &message);
+            }
+            return Err(Error::Transport { message, timeout: false, not_sent: false });
+        }
         let mut body = Vec::new();
         loop {
             match resp.chunk().await {

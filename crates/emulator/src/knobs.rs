@@ -58,6 +58,12 @@ pub enum FaultKind {
         /// HTTP status.
         status: u16,
     },
+    /// Answer 200 announcing a body of this many bytes (`Content-Length`), then send one byte
+    /// and nothing more for ten minutes: a client must refuse it from the header alone.
+    Announce {
+        /// The announced size in bytes.
+        bytes: u64,
+    },
     /// Send the body slowly: a first chunk, then the rest after this long.
     SlowBody {
         /// Milliseconds.

@@ -481,6 +481,15 @@ async fn apply_fault(kind: FaultKind, path: &str, req: Request, next: Next) -> R
             let code = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             (code, [("content-type", "application/json")], body).into_response()
         }
+        FaultKind::Announce { bytes } => {
+            let chunks = vec![Ok(Bytes::from_static(b"[")), Ok(Bytes::from_static(b" "))];
+            Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .header("content-length", bytes.to_string())
+                .body(Body::from_stream(futures_lite_stream(chunks, 600_000)))
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
         FaultKind::Oversize { bytes } => {
             const CHUNK: usize = 1 << 20;
             let block = Bytes::from(vec![b' '; CHUNK]);
