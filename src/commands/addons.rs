@@ -90,6 +90,7 @@ fn outcome_text(o: Outcome) -> &'static str {
         Outcome::NotNeeded => "not needed",
         Outcome::Skipped => "skipped",
         Outcome::Failed => "failed",
+        Outcome::Interrupted => "interrupted",
     }
 }
 
@@ -126,11 +127,29 @@ pub fn result_rows(results: &[ClusterResult]) -> Vec<Vec<String>> {
     rows
 }
 
-/// Counts by outcome: (restarted, not needed, skipped, failed).
+/// Counts by outcome: (restarted, not needed, skipped, failed or interrupted).
 #[must_use]
 pub fn counts(results: &[ClusterResult]) -> (usize, usize, usize, usize) {
     let n = |o| results.iter().filter(|r| r.outcome == o).count();
-    (n(Outcome::Restarted), n(Outcome::NotNeeded), n(Outcome::Skipped), n(Outcome::Failed))
+    (n(Outcome::Restarted), n(Outcome::NotNeeded), n(Outcome::Skipped), n(Outcome::Failed) + n(Outcome::Interrupted))
+}
+
+/// The clusters a user stopped: what to run to finish the job, one command each.
+fn interrupted_text(ui: &Ui, results: &[ClusterResult]) {
+    let stopped: Vec<&ClusterResult> = results.iter().filter(|r| r.outcome == Outcome::Interrupted).collect();
+    if stopped.is_empty() {
+        return;
+    }
+    let deleted: Vec<String> =
+        stopped.iter().flat_map(|r| r.addons.iter().flat_map(|a| a.deleted.iter().cloned())).collect();
+    ui.warn(&format!(
+        "Interrupted: {} deleted ({}); their replacements were not seen Ready. To finish (the pods are deleted again and the replacements awaited):",
+        if deleted.len() == 1 { String::from("1 pod was") } else { format!("{} pods were", deleted.len()) },
+        if deleted.is_empty() { String::from("none") } else { deleted.join(", ") }
+    ));
+    for r in stopped {
+        ui.say(&format!("  {} restart-addons --cluster {}", ui.me, r.cluster));
+    }
 }
 
 /// The results as text: the table, the warnings, the count.
@@ -145,10 +164,14 @@ pub fn results_text(ui: &Ui, results: &[ClusterResult]) {
         }
     }
     let (restarted, not_needed, skipped, failed) = counts(results);
+    let interrupted = results.iter().filter(|r| r.outcome == Outcome::Interrupted).count();
     ui.say("");
+    let interrupted_note = if interrupted > 0 { format!(", {interrupted} interrupted") } else { String::new() };
     ui.say(&format!(
-        "{restarted} cluster(s) restarted, {failed} failed, {skipped} skipped, {not_needed} without the add-ons."
+        "{restarted} cluster(s) restarted, {} failed{interrupted_note}, {skipped} skipped, {not_needed} without the add-ons.",
+        failed - interrupted
     ));
+    interrupted_text(ui, results);
 }
 
 /// The results as JSON: the clusters and a summary.
@@ -157,9 +180,10 @@ pub fn results_text(ui: &Ui, results: &[ClusterResult]) {
 /// Only a bug.
 pub fn results_json(results: &[ClusterResult]) -> Result<Value, CommandError> {
     let (restarted, not_needed, skipped, failed) = counts(results);
+    let interrupted = results.iter().filter(|r| r.outcome == Outcome::Interrupted).count();
     Ok(json!({
         "clusters": to_json(&results)?,
-        "summary": {"restarted": restarted, "notNeeded": not_needed, "skipped": skipped, "failed": failed},
+        "summary": {"restarted": restarted, "notNeeded": not_needed, "skipped": skipped, "failed": failed - interrupted, "interrupted": interrupted},
     }))
 }
 
@@ -223,23 +247,25 @@ pub async fn note_secrets(
 }
 
 /// `--restart-addons`, after a reset: waits (with progress) for the new key to reach each
-/// cluster, then restarts the add-on pods; `None` when Ctrl-C stopped the wait.
+/// cluster, then restarts the add-on pods. Ctrl-C stops the waits; each cluster then reports
+/// what it did.
 pub async fn restart_after_reset(
     ui: &Ui,
     interrupts: &crate::signals::Interrupts,
     prepared: &[addons::Prepared],
     opts: &addons::Options,
     wait: Duration,
-) -> Option<Vec<ClusterResult>> {
+) -> Vec<ClusterResult> {
     ui.progress(&format!(
         "Waiting up to {} for the new key to reach each cluster's storage-secret-store, then re-creating the add-on pods...",
         humantime::format_duration(wait)
     ));
     let progress = Progress::new(ui, "Add-ons (Ctrl-C stops waiting):");
-    let results = tokio::select! {
-        r = addons::restart_after_reset(prepared, opts, wait, &progress) => Some(r),
-        () = interrupts.first() => None,
-    };
+    // The first signal stops the waits through the stop flag: each cluster then says what it
+    // did (pods deleted, or none), instead of the report being dropped.
+    let mut opts = opts.clone();
+    opts.stop = Some(interrupts.stop_flag());
+    let results = addons::restart_after_reset(prepared, &opts, wait, &progress).await;
     progress.finish();
     results
 }
@@ -319,7 +345,11 @@ pub async fn run(here: &Here, ui: &Ui, args: &RestartAddonsArgs) -> Result<Box<d
         }
     }
     session.client.http().restart_budget();
-    let progress = Progress::new(ui, "Restarting add-ons on");
+    // From here on pods get deleted: the first signal stops starting clusters and waiting, and
+    // the report says what was deleted; a second one exits at once.
+    let interrupts = crate::signals::Interrupts::listen();
+    opts.stop = Some(interrupts.stop_flag());
+    let progress = Progress::new(ui, "Restarting add-ons on (Ctrl-C stops waiting)");
     let results = addons::restart(session, &plan, &opts, &progress).await;
     progress.finish();
     Ok(Box::new(Report { plan, results: Some(results), dry_run: false }))

@@ -28,6 +28,8 @@ struct Report {
     dry_run: bool,
     /// With `--restart-addons`: each cluster of the targets that were reset.
     addons: Option<Vec<ClusterResult>>,
+    /// With `--restart-addons`: the user stopped the command before any add-on was restarted.
+    addons_not_started: bool,
 }
 
 impl Report {
@@ -147,7 +149,9 @@ impl Render for Report {
         let addons_failed = self.addons.as_deref().is_some_and(|r| super::addons::counts(r).3 > 0);
         match &self.outcomes {
             Some(_) if selected > 0 && reset == 0 => ExitStatus::Failed,
-            Some(_) if failed + unknown > 0 || reset < selected || addons_failed => ExitStatus::Partial,
+            Some(_) if failed + unknown > 0 || reset < selected || addons_failed || self.addons_not_started => {
+                ExitStatus::Partial
+            }
             _ => ExitStatus::Success,
         }
     }
@@ -239,7 +243,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
             scope.push_str(&format!(" -g {g}"));
         }
     }
-    let report = |outcomes, dry_run, addons| -> Box<dyn Render> {
+    let report = |outcomes, dry_run, addons, addons_not_started| -> Box<dyn Render> {
         Box::new(Report {
             ui: ui.clone(),
             scope: scope.clone(),
@@ -247,6 +251,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
             outcomes,
             dry_run,
             addons,
+            addons_not_started,
         })
     };
     // With --restart-addons: the add-ons of every selected target's clusters (reads only).
@@ -265,7 +270,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
         None
     };
     if args.dry_run || selected.is_empty() {
-        return Ok(report(None, args.dry_run, None));
+        return Ok(report(None, args.dry_run, None, false));
     }
     let then = if addon_plan.as_ref().is_some_and(|p| p.affected() > 0) {
         ", then re-create the add-on pods of their clusters"
@@ -273,7 +278,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
         ""
     };
     if !args.force && !ui.confirm(&format!("Reset the API key of {} targets{then}?", selected.len()))? {
-        return Ok(report(None, false, None));
+        return Ok(report(None, false, None, false));
     }
     // Before any reset: each affected cluster's storage-secret-store, to see its new key arrive.
     let prepared = super::addons::note_secrets(ui, session, addon_plan.as_ref(), &addon_opts).await;
@@ -293,26 +298,38 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
         })
         .await;
     bar.finish_and_clear();
+    // Only the clusters of targets that were reset: elsewhere no new key is coming.
+    let reset: Vec<&Candidate> =
+        candidates.iter().zip(&outcomes).filter(|(_, o)| matches!(o, Outcome::Reset(..))).map(|(c, _)| c).collect();
+    let mut not_started = false;
     let addon_results = match prepared {
         Some(prepared) if !interrupts.seen() => {
-            // Only the clusters of targets that were reset: elsewhere no new key is coming.
-            let reset: Vec<(String, String)> = candidates
-                .iter()
-                .zip(&outcomes)
-                .filter(|(_, o)| matches!(o, Outcome::Reset(..)))
-                .map(|(c, _)| (c.plan.target.region.to_string(), c.plan.target.resource_group.id.to_string()))
-                .collect();
             let prepared: Vec<addons::Prepared> = prepared
                 .into_iter()
-                .filter(|p| reset.contains(&(p.cluster.region.clone(), p.cluster.resource_group_id.clone())))
+                .filter(|p| {
+                    reset.iter().any(|c| {
+                        c.plan.target.region.as_str() == p.cluster.region
+                            && c.plan.target.resource_group.id.as_str() == p.cluster.resource_group_id
+                    })
+                })
                 .collect();
-            let results = super::addons::restart_after_reset(ui, &interrupts, &prepared, &addon_opts, args.wait).await;
-            if results.is_none() {
-                ui.warn("Interrupted: no add-on pod was re-created. Run restart-addons for each target once the new keys have reached the clusters.");
+            Some(super::addons::restart_after_reset(ui, &interrupts, &prepared, &addon_opts, args.wait).await)
+        }
+        Some(_) if !reset.is_empty() => {
+            not_started = true;
+            ui.warn("Interrupted: no add-on pod was re-created. Once the new keys have reached the clusters, run:");
+            for c in &reset {
+                let t = &c.plan.target;
+                ui.say(&format!(
+                    "  {} restart-addons --region {} -g {}",
+                    ui.me,
+                    t.region,
+                    crate::ui::group_arg(&t.resource_group.name, t.resource_group.id.as_str())
+                ));
             }
-            results
+            None
         }
         _ => None,
     };
-    Ok(report(Some(outcomes), false, addon_results))
+    Ok(report(Some(outcomes), false, addon_results, not_started))
 }

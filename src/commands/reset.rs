@@ -242,7 +242,9 @@ impl Render for Rendered {
             Self_::DryRun(_) => ui.say("Dry run: nothing was changed."),
             Self_::Cancelled(_) => ui.say("The API key was not reset."),
             Self_::Done { plan, report, verification } => {
-                done_text(ui, plan, report, verification.as_ref(), self.results());
+                // `OK` only when all that was asked is done (the add-ons too, when asked for).
+                let finished = self.status() == ExitStatus::Success;
+                done_text(ui, plan, report, verification.as_ref(), self.results(), finished);
             }
             Self_::Unknown(_, e) => ui.failed(e),
         }
@@ -251,8 +253,17 @@ impl Render for Rendered {
     fn status(&self) -> ExitStatus {
         match self.outcome {
             Self_::Unknown(..) => ExitStatus::Unknown,
-            // The reset happened; an add-on restart that did not is a partial success.
-            _ if self.results().is_some_and(|r| r.iter().any(|c| c.outcome == AddonOutcome::Failed)) => {
+            // The reset happened; an add-on restart that did not, or was interrupted, or never
+            // started because the user stopped the command, is unfinished work.
+            _ if self.results().is_some_and(|r| {
+                r.iter().any(|c| matches!(c.outcome, AddonOutcome::Failed | AddonOutcome::Interrupted))
+            }) =>
+            {
+                ExitStatus::Partial
+            }
+            Self_::Done { .. }
+                if self.addon_plan.as_ref().is_some_and(|p| p.affected() > 0) && self.results().is_none() =>
+            {
                 ExitStatus::Partial
             }
             _ => ExitStatus::Success,
@@ -321,8 +332,11 @@ fn done_text(
     report: &ResetReport,
     verification: Option<&Verification>,
     addons: Option<&[ClusterResult]>,
+    finished: bool,
 ) {
-    ui.ok();
+    if finished {
+        ui.ok();
+    }
     if let Some(Verification::TimedOut(seen)) = verification {
         let cluster = plan.clusters().first().map_or("CLUSTER", |c| c.name.as_str());
         ui.warn(&format!(
@@ -554,7 +568,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
     };
     let addon_results = match prepared {
         Some(prepared) if !interrupts.seen() => {
-            crate::commands::addons::restart_after_reset(ui, &interrupts, &prepared, &addon_opts, args.wait).await
+            Some(crate::commands::addons::restart_after_reset(ui, &interrupts, &prepared, &addon_opts, args.wait).await)
         }
         _ => None,
     };

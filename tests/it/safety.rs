@@ -3,7 +3,8 @@
 //! keys dated in the future, keys still in use, gateways, echoing error pages, hostile names),
 //! and each failed on the code before the fix.
 
-use std::time::{Duration, SystemTime};
+use std::process::Stdio;
+use std::time::{Duration, Instant, SystemTime};
 
 use cluster_api_key_core::env as var;
 use cluster_api_key_emulator::world::{self, keys};
@@ -456,4 +457,72 @@ fn a_body_announced_too_large_is_refused_from_its_header() {
     });
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
     r.exits(1).stderr_has("announced 1024 MiB, more than the 32 MiB").stderr_lacks("timed out");
+}
+
+/// Runs `args`, sends `signal` once `ready` says the moment has come, and returns the run.
+fn interrupt_when(env: &TestEnv, args: &[&str], signal: &str, ready: impl Fn() -> bool) -> crate::common::Run {
+    let child = env.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ready() {
+        assert!(Instant::now() < deadline, "the moment to interrupt never came");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(std::process::Command::new("kill").arg(signal).arg(child.id().to_string()).status().unwrap().success());
+    let r = crate::common::Run::from(&child.wait_with_output().unwrap());
+    env.assert_no_secrets(&r);
+    r
+}
+
+fn addons_env() -> TestEnv {
+    let env = functional();
+    env.handle().set_knobs(|k| {
+        k.kube.replace_ms = 100;
+        k.kube.ready_ms = 200;
+        k.kube.secret_update_ms = 400;
+    });
+    env
+}
+
+#[test]
+fn restart_addons_interrupted_reports_the_deleted_pods_and_how_to_finish() {
+    for signal in ["-INT", "-TERM"] {
+        let env = addons_env();
+        // The replacements never become Ready: the command waits for them until stopped.
+        env.handle().set_knobs(|k| k.kube.never_ready = vec!["payments".into()]);
+        let r =
+            interrupt_when(&env, &["restart-addons", "--cluster", "payments", "-f", "--wait", "5m"], signal, || {
+                env.handle().stat("k8s public DELETE pods") > 0
+            });
+        assert_eq!(r.code, 1, "{signal}: the only cluster did not finish: {r:?}");
+        r.stdout_has("interrupted").stdout_has("cluster-api-key restart-addons --cluster payments");
+        r.stderr_has("Interrupted: 1 pod was deleted (ibm-vpc-block-csi-controller-");
+        r.stdout_lacks("OK\n");
+        let audit = read(&env.plugin_dir().join("audit.jsonl"));
+        assert!(
+            audit.contains("\"action\":\"restart-addons\"") && audit.contains("\"outcome\":\"interrupted\""),
+            "{signal}: the deletion is audited: {audit}"
+        );
+    }
+}
+
+#[test]
+fn reset_restart_addons_interrupted_while_the_secret_waits_is_unfinished_work() {
+    let env = addons_env();
+    env.handle().set_knobs(|k| k.kube.secret_update_ms = 3_600_000);
+    let r = interrupt_when(
+        &env,
+        &["reset", "-r", "us-south", "-g", "production", "--restart-addons", "--wait", "5m", "-f"],
+        "-INT",
+        // Sent, and the secret read again after it (once before the reset, then while waiting).
+        || {
+            env.handle().stat("POST /global/v1/keys") + env.handle().stat("POST /v1/keys") > 0
+                && env.handle().stat("k8s public GET secrets") >= 3
+        },
+    );
+    // The reset happened; no pod was re-created: exit 4, and the command that finishes.
+    assert_eq!(r.code, 4, "{r:?}");
+    r.stdout_has("now belongs to").stdout_has("interrupted while waiting for the new key");
+    r.stdout_has("restart-addons --cluster payments").stdout_lacks("OK\n");
+    assert_eq!(env.handle().stat("k8s public DELETE pods"), 0);
 }

@@ -147,6 +147,25 @@ pub struct Options {
     pub request_timeout: Duration,
     /// Where pod deletions are recorded.
     pub audit: Option<crate::audit::AuditLog>,
+    /// Turns true when the user asks to stop: no cluster is started after it, and the waits for
+    /// Ready replacements end, each cluster reporting what it deleted.
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl Options {
+    fn stopped(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// Completes once [`Options::stop`] turns true (never without one).
+    async fn until_stopped(&self) {
+        if self.stop.is_none() {
+            std::future::pending::<()>().await;
+        }
+        while !self.stopped() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
 
 impl Default for Options {
@@ -159,6 +178,7 @@ impl Default for Options {
             interval: Duration::from_secs(2),
             request_timeout: Duration::from_secs(30),
             audit: None,
+            stop: None,
         }
     }
 }
@@ -226,6 +246,9 @@ pub enum Outcome {
     Skipped,
     /// Something failed; the reason says what.
     Failed,
+    /// Stopped by the user (Ctrl-C, SIGTERM): pods may be deleted and their replacements not
+    /// Ready yet, or nothing was started; the reason says which.
+    Interrupted,
 }
 
 /// One add-on on one cluster.
@@ -501,6 +524,8 @@ pub async fn restart(session: &Session, plan: &Plan, opts: &Options, reporter: &
     futures_util::stream::iter(plan.clusters.iter().map(|c| async move {
         let result = if let Some(r) = settled(c) {
             r
+        } else if opts.stopped() {
+            ClusterResult::whole(c, Outcome::Interrupted, Some(String::from("interrupted before it started")))
         } else {
             reporter.step(&c.name, "getting an admin kubeconfig");
             restart_prepared(&prepare_one(session, c, opts, false).await, opts, reporter).await
@@ -592,6 +617,18 @@ async fn after_reset_one(
     };
     reporter.step(&c.name, "waiting for the new key in storage-secret-store");
     loop {
+        if opts.stopped() {
+            let mut r = ClusterResult::whole(
+                c,
+                Outcome::Interrupted,
+                Some(format!(
+                    "interrupted while waiting for the new key in storage-secret-store: no pod was deleted. Run restart-addons --cluster {} once the key has arrived",
+                    c.name
+                )),
+            );
+            r.secret_updated = Some(false);
+            return with_endpoint(r, p);
+        }
         match conn.secret_digest().await {
             Ok(Some(now)) if now != before => break,
             _ if Instant::now() >= deadline => {
@@ -609,7 +646,10 @@ async fn after_reset_one(
             }
             _ => {}
         }
-        tokio::time::sleep(opts.interval.min(deadline.saturating_duration_since(Instant::now()))).await;
+        tokio::select! {
+            () = tokio::time::sleep(opts.interval.min(deadline.saturating_duration_since(Instant::now()))) => {}
+            () = opts.until_stopped() => {}
+        }
     }
     let mut r = restart_prepared(p, opts, reporter).await;
     r.secret_updated = Some(true);
@@ -665,6 +705,16 @@ async fn restart_prepared(p: &Prepared, opts: &Options, reporter: &dyn Reporter)
         let old: Vec<String> = found.iter().map(|p| p.uid.clone()).collect();
         let mut deleted = Vec::new();
         let mut error = None;
+        if opts.stopped() {
+            results.push(AddonResult {
+                addon,
+                outcome: Outcome::Interrupted,
+                deleted: Vec::new(),
+                ready: Vec::new(),
+                reason: Some(String::from("interrupted before its pods were deleted")),
+            });
+            continue;
+        }
         for pod in found.iter().filter(|p| !p.terminating) {
             match conn.delete(&pod.name).await {
                 Ok(()) => deleted.push(pod.name.clone()),
@@ -684,22 +734,45 @@ async fn restart_prepared(p: &Prepared, opts: &Options, reporter: &dyn Reporter)
     let deadline = Instant::now() + opts.ready_wait;
     let waits = started.into_iter().map(|(addon, old, deleted)| async move {
         let count = deleted.len().max(1);
-        match conn.wait_ready(addon, &old, count, deadline, opts.interval).await {
-            Ok(ready) => AddonResult { addon, outcome: Outcome::Restarted, deleted, ready, reason: None },
-            Err(e) => AddonResult { addon, outcome: Outcome::Failed, deleted, ready: Vec::new(), reason: Some(e) },
+        tokio::select! {
+            r = conn.wait_ready(addon, &old, count, deadline, opts.interval) => match r {
+                Ok(ready) => AddonResult { addon, outcome: Outcome::Restarted, deleted, ready, reason: None },
+                Err(e) => AddonResult { addon, outcome: Outcome::Failed, deleted, ready: Vec::new(), reason: Some(e) },
+            },
+            // The user stopped the wait: what was deleted is reported (and audited below); the
+            // controllers re-create the pods whether or not anyone waits.
+            () = opts.until_stopped() => AddonResult {
+                addon,
+                outcome: Outcome::Interrupted,
+                reason: Some(format!(
+                    "interrupted: {} deleted, replacements not seen Ready yet",
+                    if deleted.is_empty() { String::from("nothing") } else { deleted.join(", ") }
+                )),
+                deleted,
+                ready: Vec::new(),
+            },
         }
     });
     results.extend(futures_util::future::join_all(waits).await);
     results.sort_by_key(|r| r.addon);
-    let outcome =
-        if results.iter().any(|r| r.outcome == Outcome::Failed) { Outcome::Failed } else { Outcome::Restarted };
+    let outcome = if results.iter().any(|r| r.outcome == Outcome::Failed) {
+        Outcome::Failed
+    } else if results.iter().any(|r| r.outcome == Outcome::Interrupted) {
+        Outcome::Interrupted
+    } else {
+        Outcome::Restarted
+    };
     // Deleting pods is a change: it goes to the audit log, with what came back.
     if let Some(log) = &opts.audit
         && results.iter().any(|r| !r.deleted.is_empty() || r.outcome == Outcome::Failed)
     {
         let mut rec = crate::audit::Record::now(
             "restart-addons",
-            if outcome == Outcome::Failed { "failed" } else { "succeeded" },
+            match outcome {
+                Outcome::Failed => "failed",
+                Outcome::Interrupted => "interrupted",
+                _ => "succeeded",
+            },
         );
         rec.region = Some(c.region.clone());
         rec.resource_group_id = Some(c.resource_group_id.clone());
