@@ -256,6 +256,22 @@ fn a_post_that_outlives_the_deadline_still_finds_and_audits_its_key() {
     assert_eq!(v["newKeyId"], new[0].id.as_str(), "{v}");
     let audit = audit_lines(&env);
     assert_eq!(audit.last().unwrap()["keyIds"][0], new[0].id.as_str(), "{audit:?}");
+
+    // A batch: every target's POST answered after the budget; each key found and audited.
+    let mut env = functional();
+    env.extra_env.insert(var::CAK_DEADLINE_SECS.into(), "3".into());
+    let before = env.cluster_keys();
+    env.handle().set_knobs(|k| k.faults.push(post_keys(FaultKind::Delay { ms: 3500 }, None)));
+    let (_, v) = json(&env, &["reset", "-r", "us-south,eu-de", "-g", "Default", "-f", "--no-verify"]);
+    let new = minted(&env, &before);
+    assert_eq!(new.len(), 2, "{v}");
+    let reported: Vec<&str> = v["targets"].as_array().unwrap().iter().filter_map(|t| t["newKeyId"].as_str()).collect();
+    assert_eq!(reported.len(), 2, "no newKeyId is null: {v}");
+    let audited: Vec<String> =
+        audit_lines(&env).iter().filter_map(|l| l["keyIds"][0].as_str().map(str::to_owned)).collect();
+    for k in &new {
+        assert!(reported.contains(&k.id.as_str()) && audited.contains(&k.id), "{} reported and audited: {v}", k.id);
+    }
 }
 
 #[test]
@@ -525,4 +541,66 @@ fn reset_restart_addons_interrupted_while_the_secret_waits_is_unfinished_work() 
     r.stdout_has("now belongs to").stdout_has("interrupted while waiting for the new key");
     r.stdout_has("restart-addons --cluster payments").stdout_lacks("OK\n");
     assert_eq!(env.handle().stat("k8s public DELETE pods"), 0);
+}
+
+fn lock_old(env: &TestEnv) {
+    set_key(env, OLD, |k| k.locked = true);
+}
+
+#[test]
+fn a_key_unlocked_for_a_delete_that_fails_is_locked_again_or_said_to_be_unlocked() {
+    let env = functional();
+    lock_old(&env);
+    env.handle().set_knobs(|k| {
+        // The unlock (DELETE .../lock) goes through; the key's DELETE fails.
+        k.faults.push(fault("DELETE", "/lock", FaultKind::Delay { ms: 0 }, Some(1)));
+        k.faults.push(fault("DELETE", OLD, FaultKind::Status { status: 500 }, None));
+    });
+    let (code, v) = json(&env, &["prune", "-f", "--unlock", "-r", "us-south", "-g", "Default"]);
+    assert_eq!(code, 1, "{v}");
+    let c = candidate(&v, OLD);
+    assert_eq!((c["outcome"].as_str(), c["leftUnlocked"].as_bool()), (Some("failed"), Some(false)), "{c}");
+    assert!(c["detail"].as_str().unwrap().contains("locked again"), "{c}");
+    assert!(env.cluster_keys().iter().find(|k| k.id == OLD).unwrap().locked, "locked again");
+    // Now locking it again fails too: the report says it is left unlocked, everywhere.
+    env.handle().set_knobs(|k| {
+        k.faults.clear();
+        k.faults.push(fault("DELETE", "/lock", FaultKind::Delay { ms: 0 }, Some(1)));
+        k.faults.push(fault("DELETE", OLD, FaultKind::Status { status: 500 }, None));
+        k.faults.push(fault("POST", "/lock", FaultKind::Status { status: 500 }, None));
+    });
+    let r = env.run(&["prune", "-f", "--unlock", "-r", "us-south", "-g", "Default"]);
+    r.exits(1).stdout_has("left UNLOCKED").stderr_has(&format!("Key {OLD} is left unlocked"));
+    assert!(!env.cluster_keys().iter().find(|k| k.id == OLD).unwrap().locked);
+    let audit = read(&env.plugin_dir().join("audit.jsonl"));
+    assert!(
+        audit.lines().any(|l| l.contains("\"action\":\"lock\"") && l.contains("\"outcome\":\"failed\"")),
+        "{audit}"
+    );
+    assert!(audit.contains("LEFT UNLOCKED"), "{audit}");
+}
+
+#[test]
+fn a_gateway_error_while_iam_deletes_is_looked_into_and_a_404_is_already_gone() {
+    let env = functional();
+    env.handle().set_knobs(|k| {
+        k.faults.push(fault(
+            "DELETE",
+            OLD,
+            FaultKind::Gateway { status: 504, html: true, backend_delay_ms: 100 },
+            None,
+        ));
+    });
+    let (code, v) = json(&env, &["prune", "-f", "-r", "us-south", "-g", "Default"]);
+    assert_eq!(code, 0, "{v}");
+    let c = candidate(&v, OLD);
+    assert_eq!(c["outcome"], "deleted", "{c}");
+    assert!(c["detail"].as_str().unwrap().contains("but IAM did it"), "{c}");
+    assert!(!key_ids(&env).contains(&OLD.to_owned()));
+    // Another prune removed it between our plan and our DELETE.
+    let env = functional();
+    env.handle().set_knobs(|k| k.faults.push(fault("DELETE", "ApiKey-3333", FaultKind::Status { status: 404 }, None)));
+    let (code, v) = json(&env, &["prune", "-f", "-r", "eu-de", "-g", "Default"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(candidate(&v, "ApiKey-3333-eu-default-old")["outcome"], "already gone", "{v}");
 }

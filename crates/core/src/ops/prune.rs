@@ -374,6 +374,31 @@ async fn look(session: &Session, id: &ApiKeyId) -> Seen {
     }
 }
 
+/// How many times, and how far apart, a key is looked at after an error answer: a gateway's
+/// 504 can come back while IAM is still doing the work.
+const LOOKS: u32 = 4;
+const LOOK_GAP: Duration = Duration::from_millis(500);
+
+/// An answer as it stands after looking: an error answer becomes `Ok` when the key shows that
+/// IAM did the work after all (`done`), within a few looks.
+async fn after_looking(
+    session: &Session,
+    id: &ApiKeyId,
+    answer: Result<()>,
+    done: impl Fn(&Seen) -> bool,
+) -> std::result::Result<Option<Error>, Error> {
+    let Err(e) = answer else { return Ok(None) };
+    for i in 0..LOOKS {
+        if i > 0 {
+            tokio::time::sleep(LOOK_GAP).await;
+        }
+        if done(&look(session, id).await) {
+            return Ok(Some(e));
+        }
+    }
+    Err(e)
+}
+
 /// Unlocks (when planned), removes, and locks again when the removal failed after an unlock.
 async fn remove(session: &Session, c: &Candidate, action: Action, audit: Option<&AuditLog>) -> Done {
     let ids = session.iam_identity();
@@ -393,14 +418,11 @@ async fn remove(session: &Session, c: &Candidate, action: Action, audit: Option<
         left_unlocked,
     };
     if c.unlock_first {
-        let r = match ids.unlock(&c.key_id).await {
-            Ok(()) => Ok(()),
-            // The answer was an error; the key says whether the unlock happened.
-            Err(e) => match look(session, &c.key_id).await {
-                Seen::Key(k) if !k.locked => Ok(()),
-                _ => Err(e),
-            },
-        };
+        // After an error answer, the key says whether the unlock happened.
+        let r =
+            after_looking(session, &c.key_id, ids.unlock(&c.key_id).await, |s| matches!(s, Seen::Key(k) if !k.locked))
+                .await
+                .map(|_| ());
         record(
             "unlock",
             r.is_ok(),
@@ -427,18 +449,16 @@ async fn remove(session: &Session, c: &Candidate, action: Action, audit: Option<
         Err(Error::Api(e)) if e.status == 404 && action == Action::Delete => {
             Ok((Outcome::Gone, Some(String::from("already gone: removed by someone else meanwhile"))))
         }
-        Err(e) => {
-            let did = match (action, look(session, &c.key_id).await) {
-                (Action::Delete, Seen::Gone) => true,
-                (Action::Disable, Seen::Key(k)) => k.disabled,
-                _ => false,
-            };
-            if did {
-                Ok((outcome, Some(format!("the answer was an error ({}), but IAM did it", clause(&e.to_string())))))
-            } else {
-                Err(e)
-            }
-        }
+        Err(e) => after_looking(session, &c.key_id, Err(e), |s| match (action, s) {
+            (Action::Delete, Seen::Gone) => true,
+            (Action::Disable, Seen::Key(k)) => k.disabled,
+            _ => false,
+        })
+        .await
+        .map(|e| {
+            let why = e.map(|e| clause(&e.to_string()).to_owned()).unwrap_or_default();
+            (outcome, Some(format!("the answer was an error ({why}), but IAM did it")))
+        }),
     };
     match result {
         Ok((outcome, note)) => {
@@ -459,14 +479,10 @@ async fn remove(session: &Session, c: &Candidate, action: Action, audit: Option<
                 return failed(why, false);
             }
             // It was unlocked for nothing: lock it again, or say that it is left unlocked.
-            let relock = ids.lock(&c.key_id).await;
-            let relock = match relock {
-                Ok(()) => Ok(()),
-                Err(e) => match look(session, &c.key_id).await {
-                    Seen::Key(k) if k.locked => Ok(()),
-                    _ => Err(e),
-                },
-            };
+            let relock =
+                after_looking(session, &c.key_id, ids.lock(&c.key_id).await, |s| matches!(s, Seen::Key(k) if k.locked))
+                    .await
+                    .map(|_| ());
             record(
                 "lock",
                 relock.is_ok(),
