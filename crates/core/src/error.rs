@@ -474,6 +474,23 @@ mod tests {
     }
 
     #[test]
+    fn an_echoed_token_leaves_no_prefix_in_the_excerpt() {
+        // The token is longer than the excerpt: cut first, a prefix with no dots would survive.
+        let token = format!("eyJhbGciOiJSUzI1NiJ9.{}.{}", "a".repeat(400), "s".repeat(80));
+        for page in [
+            format!(
+                "<html><body><h1>502</h1><table><tr><td>authorization</td><td>Bearer {token}</td></tr></table></body></html>"
+            ),
+            format!("<pre>GET /v1/keys\r\nAuthorization: Bearer {token}\r\n</pre>"),
+            format!("upstream said: bearer {} and apikey=abc123secret", &token[..40]),
+        ] {
+            let e = ApiError::parse(Service::Containers, 502, page.as_bytes());
+            assert!(!e.description.contains("eyJ") && !e.description.to_lowercase().contains("bearer e"), "{e}");
+            assert!(!e.description.contains("abc123secret"), "{e}");
+        }
+    }
+
+    #[test]
     fn unstructured_bodies_keep_status_and_a_short_excerpt() {
         let html = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>";
         let e = ApiError::parse(Service::Containers, 502, html);
