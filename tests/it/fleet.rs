@@ -240,3 +240,27 @@ fn locked_keys_need_unlock_and_disable_only_comes_first() {
     }
     assert!(!audit.contains("emulator-ck-value"), "never a key value");
 }
+
+#[test]
+fn a_batch_dry_run_says_of_each_target_what_a_single_dry_run_says() {
+    let env = functional();
+    let (code, batch) = json(&env, &["reset", "--dry-run", "-r", "us-south,eu-de,jp-tok", "-g", "Default"]);
+    assert_eq!(code, 0, "{batch}");
+    let targets = batch["targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 3, "{batch}");
+    for t in targets {
+        let region = t["target"]["region"].as_str().unwrap();
+        let (_, single) = json(&env, &["reset", "--dry-run", "-r", region, "-g", "Default"]);
+        let mut t = t.clone();
+        let obj = t.as_object_mut().unwrap();
+        obj.remove("selected");
+        obj.remove("skipReason");
+        assert_eq!(t, single, "{region}: the batch's document and the single one differ");
+    }
+    // The seam that once showed: the group's `default` and each cluster's type.
+    assert_eq!(targets[0]["target"]["resourceGroup"]["default"], true, "{batch}");
+    assert!(
+        targets.iter().flat_map(|t| t["clusters"].as_array().unwrap()).all(|c| !c["type"].as_str().unwrap().is_empty()),
+        "{batch}"
+    );
+}

@@ -52,6 +52,40 @@ pub struct Found {
     pub superseded: Vec<ApiKey>,
 }
 
+/// Everything read about one target, before any judgement: the facts that `status` judges and
+/// that a reset plans from, whether one target was read (`reset`) or the whole account
+/// (`status`, a batch reset), so that both see a target the same way.
+#[derive(Debug, Clone)]
+pub struct TargetFacts {
+    /// Region and resource group (the group as Resource Manager gives it, `default` included).
+    pub target: Target,
+    /// Its clusters, by name; unknown when they could not be listed.
+    pub clusters: crate::types::Known<Vec<Cluster>>,
+    /// Its visible `containers-kubernetes-key` keys, oldest first.
+    pub keys: Vec<ApiKey>,
+    /// Whose keys could be listed.
+    pub key_scope: KeyScope,
+    /// The key owner the clusters report (`clusterkeyowner`), or why it is not known.
+    pub owner: crate::types::Known<crate::api::containers::KeyOwner>,
+    /// Whether the owner lookup answered that a previous reset is still replicating (`A0055`).
+    pub replicating: bool,
+    /// The reported owner's membership in the account, when the owner is a user and it was read.
+    pub membership: crate::types::Known<crate::api::user_management::Membership>,
+}
+
+impl TargetFacts {
+    /// The key the clusters use (as [`key_in_use`] decides), or why none is known.
+    #[must_use]
+    pub fn current_key(&self) -> crate::types::Known<ApiKey> {
+        let owner = self.owner.known().and_then(|o| o.iam_id.as_ref());
+        match (key_in_use(self.keys.clone(), owner, true, SystemTime::now()).current, &self.key_scope) {
+            (Some(k), _) => crate::types::Known::Known(k),
+            (None, KeyScope::CallerOnly(why)) => crate::types::Known::Unknown(why.clone()),
+            (None, KeyScope::Account) => crate::types::Known::Unknown(String::from("no key for this target is listed")),
+        }
+    }
+}
+
 /// The targets to look at: `regions` and `groups` narrow the account (empty: everything).
 #[derive(Debug, Clone, Default)]
 pub struct Scope {

@@ -3,22 +3,20 @@
 //! lock, never a blind retry, a look for the new key after a lost answer), verified
 //! concurrently.
 //!
-//! The targets come from `status` (one discovery for all); each selected target's
-//! [`ResetPlan`] is built from it, so that a reset costs the lock's key snapshot, the POST and
-//! the look for the new key, and nothing more.
+//! The targets come from `status` (one discovery for all); each target's [`ResetPlan`] is built
+//! from the facts `status` judged, by the same builder as a single reset's
+//! ([`ResetPlan::from_facts`]), so that a reset costs the lock's key snapshot, the POST and the
+//! look for the new key, and nothing more.
 
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt as _};
 
 use super::reset::{self, ExecuteOptions, ResetPlan, ResetReport, Verification};
-use super::status::{self, OwnerState, Silent, TargetStatus};
-use super::{Caller, KEY_NAME, Session, Target};
-use crate::api::containers::{Cluster, KeyOwner};
-use crate::api::iam_identity::ApiKey;
-use crate::api::user_management::Membership;
+use super::status::{self, OwnerState, Silent};
+use super::{Session, Target};
 use crate::error::{Error, Result};
-use crate::types::{IamId, Known};
+use crate::types::IamId;
 
 /// Which targets, and which of them to reset.
 #[derive(Debug, Clone, Default)]
@@ -63,65 +61,6 @@ pub enum Outcome {
     Skipped(String),
 }
 
-fn to_plan(caller: &Caller, t: &TargetStatus) -> ResetPlan {
-    let target = t.target();
-    let clusters = t
-        .clusters
-        .iter()
-        .map(|c| Cluster {
-            id: c.id.clone(),
-            name: c.name.clone(),
-            region: t.region.clone(),
-            resource_group: t.resource_group_id.clone(),
-            resource_group_name: t.resource_group_name.clone(),
-            provider: c.provider.clone(),
-            kind: String::new(),
-            state: c.state.clone(),
-        })
-        .collect();
-    let current_owner = match &t.owner {
-        Some(o) => {
-            Known::Known(KeyOwner { name: o.name.clone(), email: o.email.clone(), iam_id: o.iam_id.clone(), id: None })
-        }
-        None => Known::Unknown(t.owner_unknown_reason.clone().unwrap_or_else(|| String::from("no key"))),
-    };
-    let owner_state = match t.owner.as_ref().map(|o| &o.state) {
-        Some(OwnerState::Member { state }) => {
-            Known::Known(Membership::Member { state: state.clone(), email: String::new(), name: String::new() })
-        }
-        Some(OwnerState::NotInAccount) => Known::Known(Membership::NotInAccount),
-        Some(OwnerState::Unknown { reason }) => Known::Unknown(reason.clone()),
-        Some(OwnerState::ServiceId) => Known::Unknown(String::from("the owner is a service ID")),
-        None => Known::Unknown(String::from("the owner is not known")),
-    };
-    let current_key = match &t.key {
-        Some(k) => Known::Known(ApiKey {
-            id: k.id.clone(),
-            name: KEY_NAME.to_owned(),
-            description: None,
-            iam_id: k.iam_id.clone(),
-            account_id: None,
-            created_at: k.created.clone(),
-            created_by: None,
-            locked: k.locked,
-            disabled: k.disabled,
-            entity_tag: None,
-            activity: None,
-        }),
-        None => Known::Unknown(String::from("no key is visible for this target")),
-    };
-    ResetPlan {
-        target,
-        caller: caller.clone(),
-        clusters: Known::Known(clusters),
-        current_owner,
-        owner_state,
-        current_key,
-        replicating: false,
-        existing_keys: None,
-    }
-}
-
 /// Reads every target in scope and decides which to reset.
 ///
 /// # Errors
@@ -143,7 +82,7 @@ pub async fn plan(session: &Session, sel: &Selection, concurrency: usize) -> Res
         sel.groups.clone()
     };
     let opts = status::Options { regions, groups, max_age: Duration::MAX, functional_ids: Vec::new(), concurrency };
-    let report = status::status(session, &opts, &Silent).await?;
+    let (report, facts) = status::status_and_facts(session, &opts, &Silent).await?;
     let unless = match &sel.unless_owner {
         Some(id) if id.as_str() == "me" => caller.iam_id.clone(),
         other => other.clone(),
@@ -152,9 +91,9 @@ pub async fn plan(session: &Session, sel: &Selection, concurrency: usize) -> Res
     // one that appears for it (see `reset::execute`).
     let snapshot = reset::caller_keys(session, &caller).await.ok();
     let mut out = Vec::new();
-    for t in &report.targets {
-        let mut plan = to_plan(&caller, t);
-        plan.existing_keys.clone_from(&snapshot);
+    for (t, f) in report.targets.iter().zip(&facts) {
+        // The same builder as a single reset's: one target reads the same in both.
+        let plan = ResetPlan::from_facts(&caller, f, snapshot.clone());
         let age = t.key.as_ref().and_then(|k| k.age_days);
         let owner_id = t.owner.as_ref().and_then(|o| o.iam_id.clone());
         let active = matches!(t.owner.as_ref().map(|o| &o.state), Some(OwnerState::Member { state }) if state == "ACTIVE")

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::discovery::TargetFacts;
 use super::lock::TargetLock;
 use super::{Caller, KEY_NAME, Session, Target, is_key_for};
 use crate::api::containers::{Cluster, KeyOwner, ResetAnswer};
@@ -128,6 +129,42 @@ pub async fn verify(
     }
 }
 
+impl ResetPlan {
+    /// The plan of a reset of the target `facts` describe, by `caller`: the one builder for a
+    /// single reset and for every target of a batch. `existing_keys` is the caller's key snapshot
+    /// that the new key is found against.
+    #[must_use]
+    pub fn from_facts(caller: &Caller, facts: &TargetFacts, existing_keys: Option<Vec<ApiKey>>) -> Self {
+        let mut clusters = facts.clusters.clone();
+        if let Known::Known(list) = &mut clusters {
+            list.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        let owner_state = match facts.membership.known() {
+            Some(m) => Known::Known(m.clone()),
+            None => match facts.owner.known().and_then(|o| o.iam_id.as_ref()) {
+                Some(id)
+                    if crate::types::IdentityKind::from_iam_id(id.as_str())
+                        != Some(crate::types::IdentityKind::User) =>
+                {
+                    Known::Unknown(String::from("the owner is not a user of the account"))
+                }
+                Some(_) => facts.membership.clone(),
+                None => Known::Unknown(String::from("the owner is not known")),
+            },
+        };
+        Self {
+            target: facts.target.clone(),
+            caller: caller.clone(),
+            clusters,
+            current_owner: facts.owner.clone(),
+            owner_state,
+            current_key: facts.current_key(),
+            replicating: facts.replicating,
+            existing_keys,
+        }
+    }
+}
+
 /// Reads what the reset will touch.
 ///
 /// # Errors
@@ -136,15 +173,33 @@ pub async fn verify(
 pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) -> Result<ResetPlan> {
     let caller = session.caller().await?;
     let target = session.target(&caller, region, group).await?;
+    let facts = read_target(session, &caller, target).await?;
+    // Best effort, but a setup error (an insecure endpoint override) is the user's to fix: it
+    // must not silently turn off the lost-answer check that needs this list.
+    let existing_keys = match caller_keys(session, &caller).await {
+        Ok(k) => Some(k),
+        Err(e) if e.is_setup() => return Err(e),
+        Err(_) => None,
+    };
+    Ok(ResetPlan::from_facts(&caller, &facts, existing_keys))
+}
+
+/// The facts of one target, read for it alone (a batch reads them for the whole account in
+/// `status`): its clusters, the owner the first of them reports, that owner's membership, and
+/// the target's keys.
+async fn read_target(session: &Session, caller: &Caller, target: Target) -> Result<TargetFacts> {
     let containers = session.containers(Some(&target.region))?;
     // The cluster list only informs the user; a failing provider list must not block a reset.
     let clusters = match containers.clusters(Some(&target.resource_group.id)).await {
-        Ok(c) => Known::Known(c),
+        Ok(mut c) => {
+            c.sort_by(|a, b| a.name.cmp(&b.name));
+            Known::Known(c)
+        }
         Err(e) if e.is_setup() => return Err(e),
         Err(e) => Known::Unknown(e.to_string()),
     };
     let mut replicating = false;
-    let current_owner = match &clusters {
+    let owner = match &clusters {
         Known::Unknown(_) => Known::Unknown(String::from("the clusters could not be listed")),
         Known::Known(c) => match c.first() {
             None => Known::Unknown(String::from("no clusters in this region and resource group")),
@@ -158,7 +213,7 @@ pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) 
             },
         },
     };
-    let owner_state = match current_owner.known().and_then(|o| o.iam_id.as_ref()) {
+    let membership = match owner.known().and_then(|o| o.iam_id.as_ref()) {
         Some(id) if crate::types::IdentityKind::from_iam_id(id.as_str()) == Some(crate::types::IdentityKind::User) => {
             match session.user_management().membership(&caller.account, id).await {
                 Ok(m) => Known::Known(m),
@@ -168,33 +223,12 @@ pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) 
         Some(_) => Known::Unknown(String::from("the owner is not a user of the account")),
         None => Known::Unknown(String::from("the owner is not known")),
     };
-    // The key that becomes obsolete: the target's newest key, or the newest of the owner the
-    // clusters report (that is the one they use).
-    let current_key = match super::discovery::keys(session, &caller).await {
-        Ok((keys, scope)) => {
-            let mine: Vec<ApiKey> = keys.into_iter().filter(|k| is_key_for(k, &target)).collect();
-            let owner = current_owner.known().and_then(|o| o.iam_id.as_ref());
-            // Shown, never acted on: the best guess is enough here.
-            let in_use = super::discovery::key_in_use(mine, owner, true, std::time::SystemTime::now());
-            match (in_use.current, scope) {
-                (Some(k), _) => Known::Known(k),
-                (None, super::discovery::KeyScope::CallerOnly(why)) => Known::Unknown(why),
-                (None, super::discovery::KeyScope::Account) => {
-                    Known::Unknown(String::from("no key for this target is listed"))
-                }
-            }
-        }
+    let (keys, key_scope) = match super::discovery::keys(session, caller).await {
+        Ok((keys, scope)) => (keys.into_iter().filter(|k| is_key_for(k, &target)).collect(), scope),
         Err(e) if e.is_setup() => return Err(e),
-        Err(e) => Known::Unknown(clause(&e.to_string()).to_owned()),
+        Err(e) => (Vec::new(), super::discovery::KeyScope::CallerOnly(clause(&e.to_string()).to_owned())),
     };
-    // Best effort, but a setup error (an insecure endpoint override) is the user's to fix: it
-    // must not silently turn off the lost-answer check that needs this list.
-    let existing_keys = match caller_keys(session, &caller).await {
-        Ok(k) => Some(k),
-        Err(e) if e.is_setup() => return Err(e),
-        Err(_) => None,
-    };
-    Ok(ResetPlan { target, caller, clusters, current_owner, owner_state, current_key, replicating, existing_keys })
+    Ok(TargetFacts { target, clusters, keys, key_scope, owner, replicating, membership })
 }
 
 /// The caller's newest `containers-kubernetes-key` keys (one page, newest first: see

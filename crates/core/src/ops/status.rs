@@ -222,20 +222,16 @@ pub struct TargetStatus {
     pub key_in_use_unknown: Option<discovery::Unsure>,
     /// What is wrong.
     pub findings: Vec<Finding>,
+    /// The target itself (its JSON is the flat fields above).
+    #[serde(skip)]
+    pub target: Target,
 }
 
 impl TargetStatus {
-    /// Its region and resource group.
+    /// Its region and resource group (the group as Resource Manager gives it).
     #[must_use]
     pub fn target(&self) -> Target {
-        Target {
-            region: crate::types::Region::new(self.region.clone()),
-            resource_group: crate::types::ResourceGroup {
-                id: crate::types::ResourceGroupId::new(self.resource_group_id.clone()),
-                name: self.resource_group_name.clone(),
-                default: false,
-            },
-        }
+        self.target.clone()
     }
 }
 
@@ -318,6 +314,19 @@ pub(crate) fn age_days(created: Option<&str>, now: SystemTime) -> Option<u64> {
 /// [`Error::UnknownRegions`] / [`Error::UnknownGroups`] before any request that is not needed
 /// to check them; errors reading the account as a whole (groups, clusters, keys).
 pub async fn status(session: &Session, opts: &Options, reporter: &dyn Reporter) -> Result<StatusReport> {
+    Ok(status_and_facts(session, opts, reporter).await?.0)
+}
+
+/// [`status`], with the facts each target's status was judged from (in the same order), for
+/// the commands that act on them (a batch reset plans each target from its facts).
+///
+/// # Errors
+/// As [`status`].
+pub async fn status_and_facts(
+    session: &Session,
+    opts: &Options,
+    reporter: &dyn Reporter,
+) -> Result<(StatusReport, Vec<discovery::TargetFacts>)> {
     let regions = discovery::regions(&opts.regions)?;
     let caller = session.caller().await?;
     // The groups, and the clusters that the owner lookups need. A `-g` filter is checked
@@ -409,7 +418,9 @@ pub async fn status(session: &Session, opts: &Options, reporter: &dyn Reporter) 
 
     let now = SystemTime::now();
     let mut targets = Vec::with_capacity(found.len());
+    let mut facts = Vec::with_capacity(found.len());
     for (f, o) in found.into_iter().zip(owners) {
+        facts.push(target_facts(&f, o.as_ref(), &memberships, &account.key_scope));
         let lacks = match (&o, f.clusters.is_empty()) {
             (Some(Ok(owner)), false) => owner.iam_id.as_ref().and_then(|id| owner_policies.get(id)).and_then(|p| {
                 super::check::owner_lacks(p, &f.target, f.clusters.iter().any(|c| c.provider.starts_with("vpc")))
@@ -444,7 +455,43 @@ pub async fn status(session: &Session, opts: &Options, reporter: &dyn Reporter) 
             unattributed.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", ")
         ));
     }
-    Ok(StatusReport { account: caller.account.clone(), caller, targets, summary, notes })
+    Ok((StatusReport { account: caller.account.clone(), caller, targets, summary, notes }, facts))
+}
+
+/// What was read about one target, as the facts a reset plans from (the same shape a single
+/// reset reads for itself).
+fn target_facts(
+    f: &Found,
+    owner: Option<&std::result::Result<KeyOwner, Error>>,
+    memberships: &BTreeMap<IamId, std::result::Result<Membership, Error>>,
+    scope: &KeyScope,
+) -> discovery::TargetFacts {
+    use crate::types::Known;
+    let owner_known = match owner {
+        Some(Ok(o)) => Known::Known(o.clone()),
+        Some(Err(e)) => Known::Unknown(clause(&e.to_string()).to_owned()),
+        None => Known::Unknown(String::from("no clusters in this region and resource group")),
+    };
+    let replicating = matches!(owner, Some(Err(Error::Api(a))) if a.code.as_deref() == Some("A0055"));
+    let membership = match owner_known.known().and_then(|o| o.iam_id.as_ref()) {
+        Some(id) => match memberships.get(id) {
+            Some(Ok(m)) => Known::Known(m.clone()),
+            Some(Err(e)) => Known::Unknown(clause(&e.to_string()).to_owned()),
+            None => Known::Unknown(String::from("the owner is not a user of the account")),
+        },
+        None => Known::Unknown(String::from("the owner is not known")),
+    };
+    let mut keys = f.superseded.clone();
+    keys.extend(f.current.clone());
+    discovery::TargetFacts {
+        target: f.target.clone(),
+        clusters: Known::Known(f.clusters.clone()),
+        keys,
+        key_scope: scope.clone(),
+        owner: owner_known,
+        replicating,
+        membership,
+    }
 }
 
 /// Turns what was read about one target into its status and findings.
@@ -618,6 +665,7 @@ fn judge(
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     TargetStatus {
+        target: f.target.clone(),
         region: f.target.region.to_string(),
         resource_group_id: f.target.resource_group.id.to_string(),
         resource_group_name: f.target.resource_group.name.clone(),
