@@ -494,41 +494,51 @@ fn target_facts(
     }
 }
 
-/// Turns what was read about one target into its status and findings.
-fn judge(
-    f: Found,
-    owner: Option<std::result::Result<KeyOwner, Error>>,
-    memberships: &BTreeMap<IamId, std::result::Result<Membership, Error>>,
-    scope: &KeyScope,
-    opts: &Options,
-    now: SystemTime,
-) -> TargetStatus {
-    let mut findings = Vec::new();
-    let has_clusters = !f.clusters.is_empty();
-    // The owner: from the containers API when there is a cluster to ask, else from the key.
-    let (reported, lookup_error) = match owner {
-        Some(Ok(o)) => (Some(o), None),
-        Some(Err(e)) => (None, Some(e)),
-        None => (None, None),
-    };
-    // The containers API says "no credentials" (E0051) when the target's key is gone.
-    let key_gone = lookup_error
-        .as_ref()
-        .is_some_and(|e| matches!(e, Error::Api(a) if a.status == 404 && a.code.as_deref() == Some("E0051")));
-    // Which key the clusters use: decided in one place for every command.
-    let owner_read = reported.is_some() || !has_clusters;
-    let mut all = f.superseded;
-    all.extend(f.current);
-    let in_use = discovery::key_in_use(all, reported.as_ref().and_then(|o| o.iam_id.as_ref()), owner_read, now);
-    // When each key was superseded: the creation of the next newer key of the target.
+/// What the clusters' owner lookup said, read once for the three parts of the judgement.
+struct Lookup {
+    /// The owner the clusters report.
+    reported: Option<KeyOwner>,
+    /// Why it could not be read (not when there was no cluster to ask).
+    error: Option<Error>,
+    /// The containers API said "no credentials" (E0051): the target's key is gone.
+    key_gone: bool,
+}
+
+impl Lookup {
+    fn new(owner: Option<std::result::Result<KeyOwner, Error>>) -> Self {
+        let (reported, error) = match owner {
+            Some(Ok(o)) => (Some(o), None),
+            Some(Err(e)) => (None, Some(e)),
+            None => (None, None),
+        };
+        let key_gone = error
+            .as_ref()
+            .is_some_and(|e| matches!(e, Error::Api(a) if a.status == 404 && a.code.as_deref() == Some("E0051")));
+        Self { reported, error, key_gone }
+    }
+}
+
+/// The target's keys as judged: the one in use, the superseded ones, and any doubt.
+struct Keys {
+    current: Option<ApiKey>,
+    key: Option<KeyInfo>,
+    superseded: Vec<OldKey>,
+    unsure: Option<discovery::Unsure>,
+}
+
+/// Part one: which key the clusters use ([`discovery::key_in_use`], the one place that decides)
+/// and when each other key was superseded (the creation of the next newer key of the target).
+fn judge_keys(keys: Vec<ApiKey>, lookup: &Lookup, has_clusters: bool, now: SystemTime) -> Keys {
+    let owner_read = lookup.reported.is_some() || !has_clusters;
+    let owner = lookup.reported.as_ref().and_then(|o| o.iam_id.as_ref());
+    let in_use = discovery::key_in_use(keys, owner, owner_read, now);
     let times: Vec<SystemTime> = in_use.others.iter().chain(&in_use.current).filter_map(discovery::created).collect();
     let superseded_at = |k: &ApiKey| -> Option<String> {
         let mine = discovery::created(k)?;
         let next = times.iter().filter(|t| **t > mine).min()?;
         Some(humantime::format_rfc3339_seconds(*next).to_string())
     };
-    let (current, superseded, key_in_use_unknown) = (in_use.current, in_use.others, in_use.unsure);
-    let key = current.as_ref().map(|k| KeyInfo {
+    let key = in_use.current.as_ref().map(|k| KeyInfo {
         id: k.id.clone(),
         created: k.created_at.clone(),
         age_days: age_days(k.created_at.as_deref(), now),
@@ -537,8 +547,31 @@ fn judge(
         last_used: k.activity.as_ref().and_then(|a| a.last_authn.clone()),
         iam_id: k.iam_id.clone(),
     });
-    let owner_id =
-        reported.as_ref().and_then(|o| o.iam_id.clone()).or_else(|| current.as_ref().map(|k| k.iam_id.clone()));
+    let superseded = in_use
+        .others
+        .iter()
+        .map(|k| OldKey {
+            id: k.id.clone(),
+            created: k.created_at.clone(),
+            superseded_at: superseded_at(k),
+            locked: k.locked,
+            disabled: k.disabled,
+            iam_id: k.iam_id.clone(),
+        })
+        .collect();
+    Keys { current: in_use.current, key, superseded, unsure: in_use.unsure }
+}
+
+/// Part two: who owns the key (the owner the clusters report, else the current key's) and their
+/// standing in the account; else why no owner is known.
+fn judge_owner(
+    lookup: &Lookup,
+    current: Option<&ApiKey>,
+    memberships: &BTreeMap<IamId, std::result::Result<Membership, Error>>,
+    has_clusters: bool,
+) -> (Option<Owner>, Option<String>) {
+    let reported = lookup.reported.as_ref();
+    let owner_id = reported.and_then(|o| o.iam_id.clone()).or_else(|| current.map(|k| k.iam_id.clone()));
     let state = owner_id.as_ref().map(|id| match IdentityKind::from_iam_id(id.as_str()) {
         Some(IdentityKind::ServiceId) => OwnerState::ServiceId,
         _ => match memberships.get(id) {
@@ -553,20 +586,10 @@ fn judge(
         Some(Ok(Membership::Member { email, name, .. })) => (Some(name.clone()), Some(email.clone())),
         _ => (None, None),
     };
-    let owner = match (&reported, owner_id, state) {
+    let owner = match (reported, owner_id, state) {
         (_, Some(id), Some(state)) => Some(Owner {
-            name: reported
-                .as_ref()
-                .map(|o| o.name.clone())
-                .filter(|n| !n.is_empty())
-                .or(name_from_users)
-                .unwrap_or_default(),
-            email: reported
-                .as_ref()
-                .map(|o| o.email.clone())
-                .filter(|e| !e.is_empty())
-                .or(email_from_users)
-                .unwrap_or_default(),
+            name: reported.map(|o| o.name.clone()).filter(|n| !n.is_empty()).or(name_from_users).unwrap_or_default(),
+            email: reported.map(|o| o.email.clone()).filter(|e| !e.is_empty()).or(email_from_users).unwrap_or_default(),
             kind: IdentityKind::from_iam_id(id.as_str()),
             iam_id: Some(id),
             state,
@@ -580,21 +603,32 @@ fn judge(
         }),
         _ => None,
     };
-    let owner_unknown_reason = match (&owner, &lookup_error) {
-        (None, Some(e)) if !key_gone => Some(clause(&e.to_string()).to_owned()),
-        (None, _) if has_clusters && !key_gone => Some(String::from("no key is visible for this target")),
+    let unknown_reason = match (&owner, &lookup.error) {
+        (None, Some(e)) if !lookup.key_gone => Some(clause(&e.to_string()).to_owned()),
+        (None, _) if has_clusters && !lookup.key_gone => Some(String::from("no key is visible for this target")),
         _ => None,
     };
+    (owner, unknown_reason)
+}
 
-    // Findings, most severe first.
-    let no_visible_key = current.is_none() && matches!(scope, KeyScope::Account);
-    if has_clusters && (key_gone || (no_visible_key && reported.is_none())) {
+/// Part three: what is wrong, most severe first.
+fn judge_findings(
+    t: &TargetStatus,
+    lookup: &Lookup,
+    current_visible: bool,
+    scope: &KeyScope,
+    opts: &Options,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let has_clusters = !t.clusters.is_empty();
+    let no_visible_key = !current_visible && matches!(scope, KeyScope::Account);
+    if has_clusters && (lookup.key_gone || (no_visible_key && lookup.reported.is_none())) {
         findings.push(Finding::new(
             Code::NoKey,
-            format!("{} cluster(s) and no API key: they cannot order infrastructure", f.clusters.len()),
+            format!("{} cluster(s) and no API key: they cannot order infrastructure", t.clusters.len()),
         ));
     }
-    if let Some(o) = &owner {
+    if let Some(o) = &t.owner {
         let who = if o.name.is_empty() {
             o.iam_id.as_ref().map(ToString::to_string).unwrap_or_default()
         } else {
@@ -621,9 +655,9 @@ fn judge(
         }
         // The clusters could not say who owns their key: the newest key's owner is shown, an
         // inference worth a warning.
-        if reported.is_none()
+        if lookup.reported.is_none()
             && has_clusters
-            && let Some(e) = lookup_error.as_ref().filter(|_| !key_gone)
+            && let Some(e) = lookup.error.as_ref().filter(|_| !lookup.key_gone)
         {
             findings.push(Finding::new(
                 Code::OwnerUnknown,
@@ -633,10 +667,10 @@ fn judge(
                 ),
             ));
         }
-    } else if let Some(why) = &owner_unknown_reason {
+    } else if let Some(why) = &t.owner_unknown_reason {
         findings.push(Finding::new(Code::OwnerUnknown, format!("the owner could not be read: {why}")));
     }
-    if let Some(k) = &key {
+    if let Some(k) = &t.key {
         let max_days = opts.max_age.as_secs() / 86_400;
         if k.age_days.is_some_and(|d| d > max_days) {
             findings.push(Finding::new(
@@ -652,19 +686,38 @@ fn judge(
                 .push(Finding::new(Code::KeyDisabled, format!("key {} is disabled: the clusters cannot use it", k.id)));
         }
     }
-    if !superseded.is_empty() {
-        let mut detail = format!("{} older key(s) still present", superseded.len());
-        if let Some(u) = &key_in_use_unknown {
+    if !t.superseded_keys.is_empty() {
+        let mut detail = format!("{} older key(s) still present", t.superseded_keys.len());
+        if let Some(u) = &t.key_in_use_unknown {
             let ids: Vec<&str> = u.keys.iter().map(ApiKeyId::as_str).collect();
             detail.push_str(&format!("; {} ({})", u.reason, ids.join(", ")));
         }
         findings.push(Finding::new(Code::SupersededKeys, detail));
     }
-    if !has_clusters && key.is_some() {
+    if !has_clusters && t.key.is_some() {
         findings.push(Finding::new(Code::OrphanKey, "a key for a region and resource group with no clusters"));
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    TargetStatus {
+    findings
+}
+
+/// Turns what was read about one target into its status: the key in use, the owner, then the
+/// findings ([`judge_keys`], [`judge_owner`], [`judge_findings`]).
+fn judge(
+    f: Found,
+    owner: Option<std::result::Result<KeyOwner, Error>>,
+    memberships: &BTreeMap<IamId, std::result::Result<Membership, Error>>,
+    scope: &KeyScope,
+    opts: &Options,
+    now: SystemTime,
+) -> TargetStatus {
+    let has_clusters = !f.clusters.is_empty();
+    let lookup = Lookup::new(owner);
+    let mut all = f.superseded;
+    all.extend(f.current);
+    let keys = judge_keys(all, &lookup, has_clusters, now);
+    let (owner, owner_unknown_reason) = judge_owner(&lookup, keys.current.as_ref(), memberships, has_clusters);
+    let mut t = TargetStatus {
         target: f.target.clone(),
         region: f.target.region.to_string(),
         resource_group_id: f.target.resource_group.id.to_string(),
@@ -679,23 +732,15 @@ fn judge(
                 state: c.state.clone(),
             })
             .collect(),
-        key,
+        key: keys.key,
         owner,
         owner_unknown_reason,
-        superseded_keys: superseded
-            .iter()
-            .map(|k: &ApiKey| OldKey {
-                id: k.id.clone(),
-                created: k.created_at.clone(),
-                superseded_at: superseded_at(k),
-                locked: k.locked,
-                disabled: k.disabled,
-                iam_id: k.iam_id.clone(),
-            })
-            .collect(),
-        key_in_use_unknown,
-        findings,
-    }
+        superseded_keys: keys.superseded,
+        key_in_use_unknown: keys.unsure,
+        findings: Vec::new(),
+    };
+    t.findings = judge_findings(&t, &lookup, keys.current.is_some(), scope, opts);
+    t
 }
 
 #[cfg(test)]
