@@ -234,6 +234,16 @@ pub enum FailOn {
     Never,
 }
 
+impl From<FailOn> for cluster_api_key_core::policy::FailOn {
+    fn from(f: FailOn) -> Self {
+        match f {
+            FailOn::Critical => Self::Critical,
+            FailOn::Warning => Self::Warning,
+            FailOn::Never => Self::Never,
+        }
+    }
+}
+
 /// `status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -245,17 +255,29 @@ pub struct StatusArgs {
     #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP", value_parser = non_empty)]
     pub resource_group: Vec<String>,
 
-    /// Flag keys older than this (for example 90d, 12w; default 90d).
-    #[arg(long, value_name = "DURATION", default_value = "90d", value_parser = humantime::parse_duration)]
-    pub max_age: std::time::Duration,
+    /// Flag keys older than this (for example 90d, 12w; default: the policy's, else 90d).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub max_age: Option<std::time::Duration>,
 
-    /// IAM ID of a functional ID that may own keys (repeatable).
+    /// IAM ID or email of a functional ID that may own keys (repeatable; added to the policy's).
     #[arg(long = "functional-id", value_name = "IAM_ID", value_parser = non_empty)]
     pub functional_id: Vec<String>,
 
-    /// Exit 3 when a finding of this severity or worse exists (critical, warning, never; default warning).
-    #[arg(long, value_name = "SEVERITY", default_value = "warning", ignore_case = true)]
-    pub fail_on: FailOn,
+    /// Exit 3 when a finding of this severity or worse exists (critical, warning, never; default: the policy's, else warning).
+    #[arg(long, value_name = "SEVERITY", ignore_case = true)]
+    pub fail_on: Option<FailOn>,
+
+    /// The policy file.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help = "The policy file (default: CLUSTER_API_KEY_POLICY, else policy.toml in the plugin's folder)"
+    )]
+    pub policy: Option<std::path::PathBuf>,
+
+    /// Write a policy that accepts every current finding for 90 days (adopt the tool in CI today; fail only on what is new).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<std::path::PathBuf>,
 }
 
 /// `reset`.
@@ -285,9 +307,17 @@ pub struct ResetArgs {
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub if_older_than: Option<std::time::Duration>,
 
-    /// Skip targets whose key is already owned by this identity (me, or an IAM ID).
-    #[arg(long, value_name = "me|IAM_ID", value_parser = non_empty)]
+    /// Skip targets whose key is already owned by this identity (me, functional: any functional ID of the policy, or an IAM ID).
+    #[arg(long, value_name = "me|functional|IAM_ID", value_parser = non_empty)]
     pub unless_owner: Option<String>,
+
+    /// The policy file, for `--unless-owner functional`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help = "The policy file, for --unless-owner functional (default: CLUSTER_API_KEY_POLICY, else policy.toml in the plugin's folder)"
+    )]
+    pub policy: Option<std::path::PathBuf>,
 
     /// Targets reset at once in a batch (default 8; the rate limiter keeps requests under IBM's limit).
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]

@@ -49,9 +49,10 @@ impl From<CoreError> for CommandError {
     fn from(e: CoreError) -> Self {
         let kind = match e {
             // A setting out of range is the user's typing, like a bad flag.
-            CoreError::BadSetting { .. } | CoreError::UnknownRegions { .. } | CoreError::UnknownGroups { .. } => {
-                Kind::Usage
-            }
+            CoreError::BadSetting { .. }
+            | CoreError::UnknownRegions { .. }
+            | CoreError::UnknownGroups { .. }
+            | CoreError::BadPolicy { .. } => Kind::Usage,
             _ => Kind::Failed,
         };
         Self { kind, message: String::new(), source: Some(Box::new(e)), hints: Vec::new(), help_for: None }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use cluster_api_key_core::context::{Context, config_dir};
 use cluster_api_key_core::env::{self, Env};
+use cluster_api_key_core::policy;
 use cluster_api_key_emulator::Emulator;
 use cluster_api_key_emulator::world::{self, World};
 use serde_json::json;
@@ -65,8 +66,8 @@ impl Sandbox {
         }
         let world_path = dir.join("world.json");
         if fresh {
-            // Start over: the default account, and new sessions for every identity.
-            for stale in [world_path.clone(), dir.join("home")] {
+            // Start over: the default account, its policy, and new sessions for every identity.
+            for stale in [world_path.clone(), dir.join("home"), dir.join(policy::FILE_NAME)] {
                 let gone = if stale.is_dir() { fs::remove_dir_all(&stale) } else { fs::remove_file(&stale) };
                 match gone {
                     Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_fail("remove", &stale, &e)),
@@ -82,6 +83,7 @@ impl Sandbox {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => World::default_world(),
             Err(e) => return Err(io_fail("read", &world_path, &e)),
         };
+        write_policy(&dir)?;
         let emulator = Emulator::start(world)
             .await
             .map_err(|e| CommandError::failed(format!("Could not start the sandbox: {e}")))?;
@@ -141,6 +143,42 @@ impl Sandbox {
         tmp.persist(&path).map_err(|e| io_fail("write", &path, &e.error))?;
         Ok(())
     }
+}
+
+/// The sandbox's policy file (its plugin folder's `policy.toml`), written once: it names the
+/// sandbox's functional ID, so that the first `status` does not flag it as a person, and shows
+/// an accepted finding and an expired acceptance. The user may edit it; `--sandbox-reset`
+/// writes it again.
+fn write_policy(dir: &Path) -> Result<(), CommandError> {
+    let path = dir.join(policy::FILE_NAME);
+    if path.exists() {
+        return Ok(());
+    }
+    let text = format!(
+        r#"# The sandbox's policy: the account's rules and its accepted findings (see the README, "The policy file").
+
+# The functional IDs that may own cluster API keys: their keys are not "personal-owner".
+functional_ids = ["k8s-functional@example.com"]
+
+# Accepted: shown apart, not counted toward the exit code, until the date.
+[[accept]]
+finding = "orphan-key"
+target = "eu-de/staging"
+reason = "The staging clusters come back to eu-de with the spring rebuild; the key stays for them."
+until = {until}
+by = "olivia.owner@example.com"
+
+# Expired: it accepts nothing now, and says so (acceptance-expired).
+[[accept]]
+finding = "key-locked"
+target = "eu-de/Default"
+reason = "Locked while the EU migration runs."
+until = 2026-06-30
+by = "olivia.owner@example.com"
+"#,
+        until = policy::Date::days_from_now(180)
+    );
+    fs::write(&path, text).map_err(|e| io_fail("write", &path, &e))
 }
 
 /// Whether the sandbox config's refresh token is still known to the world.

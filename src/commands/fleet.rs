@@ -165,6 +165,26 @@ impl Render for Report {
 pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Render>, CommandError> {
     let session = &here.session;
     let concurrency = usize::from(args.concurrency);
+    // `--unless-owner functional`: the policy's functional IDs (read before any request).
+    let unless_functional = if args.unless_owner.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("functional")) {
+        let policy = here.policy(args.policy.as_deref())?;
+        if policy.functional_ids.is_empty() {
+            return Err(CommandError::usage(
+                match &policy.path {
+                    Some(p) => {
+                        format!("--unless-owner functional: the policy '{}' names no functional_ids.", p.display())
+                    }
+                    None => String::from(
+                        "--unless-owner functional needs a policy file with functional_ids (--policy FILE, CLUSTER_API_KEY_POLICY, or policy.toml in the plugin's folder).",
+                    ),
+                },
+                None,
+            ));
+        }
+        policy.functional_ids
+    } else {
+        Vec::new()
+    };
     let sel = Selection {
         regions: args.regions(),
         groups: args.groups(),
@@ -172,7 +192,8 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
         all_groups: args.all_resource_groups,
         if_missing: args.if_missing,
         if_older_than: args.if_older_than,
-        unless_owner: args.unless_owner.as_deref().map(IamId::new),
+        unless_owner: args.unless_owner.as_deref().filter(|u| !u.eq_ignore_ascii_case("functional")).map(IamId::new),
+        unless_functional,
     };
     ui.progress("Reading every selected region and resource group...");
     let candidates = fleet::plan(session, &sel, session.ctx.http.concurrency).await?;

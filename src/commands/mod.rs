@@ -89,6 +89,29 @@ pub struct Here {
     pub plugin_dir: Option<PathBuf>,
     /// The audit log in it.
     pub audit: Option<AuditLog>,
+    /// `CLUSTER_API_KEY_POLICY`, when set.
+    pub policy_variable: Option<String>,
+}
+
+impl Here {
+    /// The policy file in force (`flag`, else `CLUSTER_API_KEY_POLICY`, else `policy.toml` in
+    /// the plugin's folder), or the defaults when there is none. Read before any request.
+    ///
+    /// # Errors
+    /// A usage error (exit 2) naming the file, line and column of what is wrong, or why the
+    /// file cannot be read.
+    pub fn policy(&self, flag: Option<&std::path::Path>) -> Result<cluster_api_key_core::policy::Policy, CommandError> {
+        use cluster_api_key_core::policy::{self, Policy};
+        let Some(path) = policy::find(flag, self.policy_variable.as_deref(), self.plugin_dir.as_deref()) else {
+            return Ok(Policy::default());
+        };
+        Policy::load(&path).map_err(|e| match e {
+            cluster_api_key_core::Error::Io { source, .. } => {
+                CommandError::usage(format!("The policy file '{}' cannot be read: {source}.", path.display()), None)
+            }
+            other => CommandError::from(other),
+        })
+    }
 }
 
 /// Loads the context, runs `command` and prints its report once, as JSON or text.
@@ -106,7 +129,8 @@ pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitS
     }
     let notice_ui = ui.clone();
     session.on_notice(move |text| notice_ui.warn(text));
-    let here = Here { session, plugin_dir, audit };
+    let policy_variable = env.get(cluster_api_key_core::env::CAK_POLICY).map(str::to_owned);
+    let here = Here { session, plugin_dir, audit, policy_variable };
     let ui: &Ui = ui;
     let result = command.run(&here, ui).await;
     // Not chatter: whatever -q says, a change that the audit log misses must be known.

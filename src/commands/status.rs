@@ -3,11 +3,11 @@
 
 use cluster_api_key_core::ops::Target;
 use cluster_api_key_core::ops::status::{self, Code, OwnerState, Severity, StatusReport, TargetStatus};
-use cluster_api_key_core::types::IamId;
+use cluster_api_key_core::policy::{Date, FailOn, Policy};
 use indicatif::ProgressBar;
 
 use super::{ExitStatus, Here, Render};
-use crate::cli::{FailOn, StatusArgs};
+use crate::cli::StatusArgs;
 use crate::error::{CommandError, to_json};
 use crate::ui::Ui;
 
@@ -38,7 +38,7 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> String {
         ),
         Code::KeyTooOld => format!("Rotate it: {reset}."),
         Code::PersonalOwner => format!(
-            "Reset it as a functional ID or service ID ({reset}); if this user is a functional ID, pass --functional-id IAM_ID."
+            "Reset it as a functional ID or service ID ({reset}); if this user is a functional ID, name it in the policy file's functional_ids (or pass --functional-id)."
         ),
         Code::KeyLocked => {
             format!("A locked key cannot be deleted after a reset; unlock it then: '{cli} iam api-key-unlock {key}'.")
@@ -49,6 +49,9 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> String {
             format!("Delete the older keys once nothing uses them: '{cli} iam api-key-delete {}'.", ids.join(" "))
         }
         Code::OrphanKey => format!("No cluster uses it; delete it: '{cli} iam api-key-delete {key}'."),
+        Code::AcceptanceExpired => String::from(
+            "Renew the acceptance in the policy file (a new 'until', and a reason that still holds), or fix the finding and remove the entry.",
+        ),
     }
 }
 
@@ -56,6 +59,8 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> String {
 struct Report {
     status: StatusReport,
     fail_on: FailOn,
+    /// Where `--baseline` wrote the policy, and how many findings it accepts.
+    baseline: Option<(std::path::PathBuf, usize)>,
     /// Actions per target, per finding, in the report's order.
     actions: Vec<Vec<String>>,
 }
@@ -118,11 +123,7 @@ impl Render for Report {
                         owner_text(t),
                         t.owner.as_ref().map_or_else(|| String::from("-"), |o| state_text(&o.state)),
                         t.key.as_ref().and_then(|k| k.age_days).map_or_else(|| String::from("-"), |d| format!("{d}d")),
-                        if t.findings.is_empty() {
-                            String::from("-")
-                        } else {
-                            t.findings.iter().map(|f| serde_plain(f.code)).collect::<Vec<_>>().join(", ")
-                        },
+                        findings_cell(t),
                     ]
                 })
                 .collect();
@@ -131,19 +132,36 @@ impl Render for Report {
         let s = &r.summary;
         ui.say("");
         ui.say(&format!(
-            "{} target{}: {} critical, {} warning{}, {} info.",
+            "{} target{}: {} critical, {} warning{}, {} info.{}",
             s.targets,
             if s.targets == 1 { "" } else { "s" },
             s.critical,
             s.warnings,
             if s.warnings == 1 { "" } else { "s" },
-            s.info
+            s.info,
+            if s.accepted > 0 { format!(" {} accepted by the policy.", s.accepted) } else { String::new() }
         ));
         for note in &r.notes {
             ui.warn(note);
         }
+        if let Some(p) = &r.policy {
+            for u in &p.unused {
+                ui.warn(&format!(
+                    "The policy's acceptance at {u} matches no finding: remove it, or correct its target, key or owner."
+                ));
+            }
+        }
+        if let Some((path, n)) = &self.baseline {
+            ui.say("");
+            ui.say(&format!(
+                "Wrote the baseline '{}': {n} finding{} accepted. Review it, then use it with --policy (or as policy.toml in the plugin's folder).",
+                path.display(),
+                if *n == 1 { "" } else { "s" }
+            ));
+        }
+        self.accepted_text(ui);
         let with_findings: Vec<(&TargetStatus, &Vec<String>)> =
-            r.targets.iter().zip(&self.actions).filter(|(t, _)| !t.findings.is_empty()).collect();
+            r.targets.iter().zip(&self.actions).filter(|(t, _)| t.findings.iter().any(|f| !f.accepted)).collect();
         if with_findings.is_empty() {
             return;
         }
@@ -152,7 +170,7 @@ impl Render for Report {
         for (t, actions) in with_findings {
             ui.say("");
             ui.say(&format!("{} / {}", ui.entity(&t.region), ui.entity(&t.resource_group_name)));
-            for (f, a) in t.findings.iter().zip(actions) {
+            for (f, a) in t.findings.iter().zip(actions).filter(|(f, _)| !f.accepted) {
                 let sev = match f.severity {
                     Severity::Critical => "critical",
                     Severity::Warning => "warning",
@@ -166,7 +184,7 @@ impl Render for Report {
 
     fn csv(&self) -> Option<String> {
         let mut out = String::from(
-            "region,resourceGroup,resourceGroupId,clusters,ownerName,ownerEmail,ownerIamId,ownerState,keyId,keyCreated,keyAgeDays,supersededKeys,findings,worstSeverity\n",
+            "region,resourceGroup,resourceGroupId,clusters,ownerName,ownerEmail,ownerIamId,ownerState,keyId,keyCreated,keyAgeDays,supersededKeys,findings,worstSeverity,accepted\n",
         );
         for t in &self.status.targets {
             let o = t.owner.as_ref();
@@ -185,7 +203,14 @@ impl Render for Report {
                 k.and_then(|k| k.age_days).map(|d| d.to_string()).unwrap_or_default(),
                 t.superseded_keys.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(" "),
                 t.findings.iter().map(|f| serde_plain(f.code)).collect::<Vec<_>>().join(" "),
-                t.findings.iter().map(|f| f.severity).max().map(serde_plain).unwrap_or_default(),
+                t.findings
+                    .iter()
+                    .filter(|f| !f.accepted)
+                    .map(|f| f.severity)
+                    .max()
+                    .map(serde_plain)
+                    .unwrap_or_default(),
+                t.findings.iter().filter(|f| f.accepted).map(|f| serde_plain(f.code)).collect::<Vec<_>>().join(" "),
             ];
             out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
             out.push('\n');
@@ -194,14 +219,50 @@ impl Render for Report {
     }
 
     fn status(&self) -> ExitStatus {
-        let threshold = match self.fail_on {
-            FailOn::Critical => Some(Severity::Critical),
-            FailOn::Warning => Some(Severity::Warning),
-            FailOn::Never => None,
-        };
-        match (threshold, self.status.worst()) {
+        match (self.fail_on.threshold(), self.status.worst()) {
             (Some(t), Some(w)) if w >= t => ExitStatus::Findings,
             _ => ExitStatus::Success,
+        }
+    }
+}
+
+/// The table's Findings cell: the codes that count, and how many the policy accepts.
+fn findings_cell(t: &TargetStatus) -> String {
+    let open: Vec<String> = t.findings.iter().filter(|f| !f.accepted).map(|f| serde_plain(f.code)).collect();
+    let accepted = t.findings.iter().filter(|f| f.accepted).count();
+    match (open.is_empty(), accepted) {
+        (true, 0) => String::from("-"),
+        (true, n) => format!("({n} accepted)"),
+        (false, 0) => open.join(", "),
+        (false, n) => format!("{} (+{n} accepted)", open.join(", ")),
+    }
+}
+
+impl Report {
+    /// The findings the policy accepts: shown with their reason and date, apart from what to fix.
+    fn accepted_text(&self, ui: &Ui) {
+        let r = &self.status;
+        let accepted: Vec<(&TargetStatus, &status::Finding)> =
+            r.targets.iter().flat_map(|t| t.findings.iter().filter(|f| f.accepted).map(move |f| (t, f))).collect();
+        if accepted.is_empty() {
+            return;
+        }
+        ui.say("");
+        match r.policy.as_ref().and_then(|p| p.path.as_deref()) {
+            Some(path) => ui.say(&format!("Accepted by the policy ('{path}'):")),
+            None => ui.say("Accepted by the policy:"),
+        }
+        for (t, f) in accepted {
+            let Some(a) = &f.acceptance else { continue };
+            let by = a.by.as_ref().map(|b| format!(", by {b}")).unwrap_or_default();
+            ui.say(&format!(
+                "  {} / {}  {}: {}.",
+                ui.entity(&t.region),
+                ui.entity(&t.resource_group_name),
+                serde_plain(f.code),
+                crate::ui::one_line(&f.detail)
+            ));
+            ui.say(&format!("    until {}{by}: {}", a.until, crate::ui::one_line(&a.reason)));
         }
     }
 }
@@ -236,18 +297,60 @@ impl status::Reporter for Bar {
 /// # Errors
 /// Usage errors for unknown regions and groups; errors reading the account.
 pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Render>, CommandError> {
+    // The policy first: a bad file is refused before any request.
+    let policy = here.policy(args.policy.as_deref())?;
+    let mut functional_ids: Vec<String> = args.functional_id.iter().map(|i| i.trim().to_owned()).collect();
+    functional_ids.extend(policy.functional_ids.iter().cloned());
     let opts = status::Options {
         regions: args.region.clone(),
         groups: args.resource_group.clone(),
-        max_age: args.max_age,
-        functional_ids: args.functional_id.iter().map(|i| IamId::new(i.trim())).collect(),
+        // Flags, then the policy, then the defaults.
+        max_age: args.max_age.or(policy.max_age).unwrap_or(DEFAULT_MAX_AGE),
+        functional_ids,
         concurrency: here.session.ctx.http.concurrency,
     };
+    let fail_on = args.fail_on.map(FailOn::from).or(policy.fail_on).unwrap_or(FailOn::Warning);
     ui.progress("Reading the account's clusters, API keys and owners...");
     let bar = Bar::new(ui);
     let report = status::status(&here.session, &opts, &bar).await;
     bar.0.finish_and_clear();
-    let report = report?;
+    let mut report = report?;
+    if policy.path.is_some() {
+        policy.apply(&mut report, &Date::today());
+    }
+    let mut baseline = None;
+    if let Some(path) = &args.baseline {
+        let by = report.caller.display.clone();
+        let text = policy.baseline(&report, BASELINE_DAYS, &by);
+        write_baseline(path, &text)?;
+        // What was written is what counts from now on: apply it, as the next run will.
+        let written = Policy::parse(&text, Some(path))?;
+        for f in report.targets.iter_mut().flat_map(|t| t.findings.iter_mut()) {
+            f.accepted = false;
+            f.acceptance = None;
+        }
+        report.targets.iter_mut().for_each(|t| t.findings.retain(|f| f.code != Code::AcceptanceExpired));
+        written.apply(&mut report, &Date::today());
+        baseline = Some((path.clone(), written.accept.len()));
+    }
     let actions = report.targets.iter().map(|t| t.findings.iter().map(|f| action(f.code, t, ui)).collect()).collect();
-    Ok(Box::new(Report { status: report, fail_on: args.fail_on, actions }))
+    Ok(Box::new(Report { status: report, fail_on, baseline, actions }))
+}
+
+/// `--max-age` when neither the flag nor the policy says.
+const DEFAULT_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(90 * 86_400);
+/// How long a baseline accepts today's findings.
+const BASELINE_DAYS: u64 = 90;
+
+/// Writes the baseline whole or not at all (a temp file beside it, then a rename).
+fn write_baseline(path: &std::path::Path, text: &str) -> Result<(), CommandError> {
+    use std::io::Write as _;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let fail = |e: &dyn std::fmt::Display| {
+        CommandError::failed(format!("Could not write the baseline '{}': {e}", path.display()))
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(&e))?;
+    tmp.write_all(text.as_bytes()).map_err(|e| fail(&e))?;
+    tmp.persist(path).map_err(|e| fail(&e.error))?;
+    Ok(())
 }

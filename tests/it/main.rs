@@ -20,6 +20,8 @@ mod host;
 mod info;
 /// HTTPS with a corporate CA, and proxies.
 mod network;
+/// Issue #23: the policy file.
+mod policy;
 /// Packaging: golden metadata, plugin repository, versions, cargo-dist configuration.
 mod release;
 /// Issue #8: never misreport a reset; signals, locks, audit failures, terminal safety.

@@ -84,6 +84,8 @@ pub const CAK_LOCK_TIMEOUT_SECS: &str = "CLUSTER_API_KEY_LOCK_TIMEOUT_SECS";
 pub const CAK_DEADLINE_SECS: &str = "CLUSTER_API_KEY_DEADLINE_SECS";
 /// Overrides the plugin's own folder (audit log, sandbox, locks).
 pub const CAK_HOME: &str = "CLUSTER_API_KEY_HOME";
+/// The policy file, when `--policy` is not given (else `policy.toml` in the plugin's folder).
+pub const CAK_POLICY: &str = "CLUSTER_API_KEY_POLICY";
 
 /// The proxy for `https://` URLs (also read in lower case, first).
 pub const HTTPS_PROXY: &str = "HTTPS_PROXY";

@@ -303,6 +303,9 @@ pub enum Error {
     /// `--user EMAIL` names nobody visible in the account.
     #[error("No user with the email '{0}' is visible in the account.")]
     UnknownUser(String),
+    /// A policy file that cannot be used: where, and what is wrong.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    BadPolicy { path: PathBuf, line: usize, column: usize, message: String },
     /// An identity named on the command line that cannot be used: it does not exist, left the
     /// account, is ambiguous, or cannot own the key (the message says which).
     #[error("{0}")]

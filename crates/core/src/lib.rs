@@ -22,6 +22,7 @@ pub mod http;
 pub mod jwt;
 pub mod net;
 pub mod ops;
+pub mod policy;
 pub mod secret;
 pub mod trace;
 pub mod types;

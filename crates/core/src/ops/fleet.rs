@@ -33,8 +33,11 @@ pub struct Selection {
     pub if_missing: bool,
     /// Only targets whose key is older than this (or missing).
     pub if_older_than: Option<Duration>,
-    /// Skip targets already owned by this IAM ID.
+    /// Skip targets already owned by this IAM ID (`me`: the caller).
     pub unless_owner: Option<IamId>,
+    /// Skip targets already owned by one of these functional IDs (IAM IDs or emails: the
+    /// policy's, for `--unless-owner functional`).
+    pub unless_functional: Vec<String>,
 }
 
 /// One target of the plan.
@@ -111,6 +114,10 @@ pub async fn plan(session: &Session, sel: &Selection, concurrency: usize) -> Res
             && u == o
         {
             skip = Some(String::from("already owned by that identity (--unless-owner)"));
+        } else if let Some(o) = t.owner.as_ref()
+            && let Some(f) = sel.unless_functional.iter().find(|f| crate::policy::owner_is(o, f))
+        {
+            skip = Some(format!("already owned by the functional ID {f} (--unless-owner functional)"));
         }
         out.push(Candidate { plan, key_age_days: age, skip });
     }

@@ -59,6 +59,8 @@ pub enum Code {
     SupersededKeys,
     /// A key for a target with no clusters.
     OrphanKey,
+    /// An acceptance of the policy file is past its date: it accepts nothing any more.
+    AcceptanceExpired,
 }
 
 impl Code {
@@ -67,15 +69,37 @@ impl Code {
     pub fn severity(self) -> Severity {
         match self {
             Self::NoKey | Self::OwnerNotInAccount | Self::OwnerInactive | Self::OwnerLacksRoles => Severity::Critical,
-            Self::OwnerUnknown | Self::KeyTooOld | Self::PersonalOwner | Self::KeyLocked | Self::KeyDisabled => {
-                Severity::Warning
-            }
+            Self::OwnerUnknown
+            | Self::KeyTooOld
+            | Self::PersonalOwner
+            | Self::KeyLocked
+            | Self::KeyDisabled
+            | Self::AcceptanceExpired => Severity::Warning,
             Self::SupersededKeys | Self::OrphanKey => Severity::Info,
         }
     }
 
+    /// Its stable name (`owner-not-in-account`), as JSON, CSV and the policy file write it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoKey => "no-key",
+            Self::OwnerNotInAccount => "owner-not-in-account",
+            Self::OwnerInactive => "owner-inactive",
+            Self::OwnerLacksRoles => "owner-lacks-roles",
+            Self::OwnerUnknown => "owner-unknown",
+            Self::KeyTooOld => "key-too-old",
+            Self::PersonalOwner => "personal-owner",
+            Self::KeyLocked => "key-locked",
+            Self::KeyDisabled => "key-disabled",
+            Self::SupersededKeys => "superseded-keys",
+            Self::OrphanKey => "orphan-key",
+            Self::AcceptanceExpired => "acceptance-expired",
+        }
+    }
+
     /// Every code, for documentation and tests.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::NoKey,
         Self::OwnerNotInAccount,
         Self::OwnerInactive,
@@ -87,6 +111,7 @@ impl Code {
         Self::KeyDisabled,
         Self::SupersededKeys,
         Self::OrphanKey,
+        Self::AcceptanceExpired,
     ];
 }
 
@@ -100,12 +125,46 @@ pub struct Finding {
     pub severity: Severity,
     /// The facts behind it.
     pub detail: String,
+    /// Accepted by the policy file: shown, not counted toward the exit code.
+    pub accepted: bool,
+    /// The acceptance's reason, date and author, when accepted.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub acceptance: Option<Accepted>,
+}
+
+/// Why and until when a finding is accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Accepted {
+    /// Why.
+    pub reason: String,
+    /// Until when (`YYYY-MM-DD`).
+    pub until: String,
+    /// Who accepted it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 impl Finding {
-    fn new(code: Code, detail: impl Into<String>) -> Self {
-        Self { code, severity: code.severity(), detail: detail.into() }
+    pub(crate) fn new(code: Code, detail: impl Into<String>) -> Self {
+        Self { code, severity: code.severity(), detail: detail.into(), accepted: false, acceptance: None }
     }
+
+    /// Marks it accepted.
+    pub(crate) fn accept(&mut self, reason: String, until: String, by: Option<String>) {
+        self.accepted = true;
+        self.acceptance = Some(Accepted { reason, until, by });
+    }
+}
+
+/// What the policy file did to a report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyNotes {
+    /// The file, when there was one.
+    pub path: Option<String>,
+    /// Acceptances (still in date) that matched no finding: `line N: code for target`.
+    pub unused: Vec<String>,
 }
 
 /// The owner's standing in the account.
@@ -247,6 +306,8 @@ pub struct Summary {
     pub warnings: usize,
     /// Info findings.
     pub info: usize,
+    /// Findings the policy accepts (not in the counts above).
+    pub accepted: usize,
 }
 
 /// The account's status.
@@ -263,13 +324,29 @@ pub struct StatusReport {
     pub summary: Summary,
     /// What the report could not cover (keys of other users not visible, ...).
     pub notes: Vec<String>,
+    /// What the policy file did, when one was applied.
+    pub policy: Option<PolicyNotes>,
 }
 
 impl StatusReport {
-    /// The worst severity found, if any.
+    /// The worst severity of the findings not accepted, if any.
     #[must_use]
     pub fn worst(&self) -> Option<Severity> {
-        self.targets.iter().flat_map(|t| t.findings.iter().map(|f| f.severity)).max()
+        self.targets.iter().flat_map(|t| t.findings.iter().filter(|f| !f.accepted).map(|f| f.severity)).max()
+    }
+
+    /// Counts the findings again (after the policy accepted some).
+    pub fn recount(&mut self) {
+        let mut summary = Summary { targets: self.targets.len(), ..Summary::default() };
+        for f in self.targets.iter().flat_map(|t| &t.findings) {
+            match (f.accepted, f.severity) {
+                (true, _) => summary.accepted += 1,
+                (false, Severity::Critical) => summary.critical += 1,
+                (false, Severity::Warning) => summary.warnings += 1,
+                (false, Severity::Info) => summary.info += 1,
+            }
+        }
+        self.summary = summary;
     }
 }
 
@@ -282,8 +359,8 @@ pub struct Options {
     pub groups: Vec<String>,
     /// Keys older than this are flagged.
     pub max_age: Duration,
-    /// IAM IDs of functional IDs: users that may own keys.
-    pub functional_ids: Vec<IamId>,
+    /// Functional IDs (IAM IDs or emails): users that may own keys.
+    pub functional_ids: Vec<String>,
     /// Lookups in flight at once.
     pub concurrency: usize,
 }
@@ -435,14 +512,7 @@ pub async fn status_and_facts(
         }
         targets.push(t);
     }
-    let mut summary = Summary { targets: targets.len(), ..Summary::default() };
-    for f in targets.iter().flat_map(|t| &t.findings) {
-        match f.severity {
-            Severity::Critical => summary.critical += 1,
-            Severity::Warning => summary.warnings += 1,
-            Severity::Info => summary.info += 1,
-        }
-    }
+
     let mut notes = Vec::new();
     if let KeyScope::CallerOnly(why) = &account.key_scope {
         notes.push(format!("Only your own keys could be listed ({why}): keys of other owners are not shown."));
@@ -455,7 +525,16 @@ pub async fn status_and_facts(
             unattributed.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", ")
         ));
     }
-    Ok((StatusReport { account: caller.account.clone(), caller, targets, summary, notes }, facts))
+    let mut report = StatusReport {
+        account: caller.account.clone(),
+        caller,
+        targets,
+        summary: Summary::default(),
+        notes,
+        policy: None,
+    };
+    report.recount();
+    Ok((report, facts))
 }
 
 /// What was read about one target, as the facts a reset plans from (the same shape a single
@@ -647,7 +726,10 @@ fn judge_findings(
             }
             _ => {}
         }
-        if o.kind == Some(IdentityKind::User) && o.iam_id.as_ref().is_some_and(|id| !opts.functional_ids.contains(id)) {
+        if o.kind == Some(IdentityKind::User)
+            && o.iam_id.is_some()
+            && !opts.functional_ids.iter().any(|f| crate::policy::owner_is(o, f))
+        {
             findings.push(Finding::new(
                 Code::PersonalOwner,
                 format!("{who} is a person, not a functional ID or service ID"),
