@@ -188,30 +188,6 @@ impl Command {
     pub fn has_csv(&self) -> bool {
         matches!(self, Self::Status(_))
     }
-
-    /// Runs the command: the one place that maps a command to its module.
-    ///
-    /// # Errors
-    /// The command's error.
-    pub async fn run(
-        &self,
-        here: &crate::commands::Here,
-        ui: &crate::ui::Ui,
-    ) -> Result<Box<dyn crate::commands::Render>, CommandError> {
-        match self {
-            // Boxed: a reset's future (plan, prompt, reset, verification, add-ons) is large.
-            Self::Reset(a) => Box::pin(crate::commands::reset::run(here, ui, a)).await,
-            Self::Info(a) => crate::commands::info::run(here, ui, a).await,
-            Self::Status(a) => crate::commands::status::run(here, ui, a).await,
-            Self::Check(a) => crate::commands::check::run(here, ui, a).await,
-            Self::Prune(a) => crate::commands::prune::run(here, ui, a).await,
-            Self::RestartAddons(a) => Box::pin(crate::commands::addons::run(here, ui, a)).await,
-            // `parse` answers `help` and the binary's shell answers `completion` itself.
-            Self::Help { .. } | Self::Completion { .. } => {
-                Err(CommandError::internal("a local command reached the dispatcher"))
-            }
-        }
-    }
 }
 
 /// `--output` formats.

@@ -277,7 +277,7 @@ struct Report {
 }
 
 impl Render for Report {
-    fn json(&self) -> Result<Value, CommandError> {
+    fn json(&self, _ui: &Ui) -> Result<Value, CommandError> {
         let mut v = match &self.results {
             Some(r) => results_json(r)?,
             None => json!({"clusters": Value::Array(Vec::new())}),

@@ -98,15 +98,14 @@ fn with_commands(ui: &Ui, report: &CheckReport) -> Result<Value, CommandError> {
 }
 
 struct Outcome {
-    ui: Ui,
     report: CheckReport,
     /// With --grant: the plan, what was created, and the check after.
     granted: Option<(Vec<PlannedGrant>, Vec<String>, bool)>,
 }
 
 impl Render for Outcome {
-    fn json(&self) -> Result<Value, CommandError> {
-        let mut v = with_commands(&self.ui, &self.report)?;
+    fn json(&self, ui: &Ui) -> Result<Value, CommandError> {
+        let mut v = with_commands(ui, &self.report)?;
         if let Some((plan, created, dry)) = &self.granted {
             v["grant"] = serde_json::json!({"dryRun": dry, "planned": to_json(plan)?, "createdPolicyIds": created});
         }
@@ -175,7 +174,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &CheckArgs) -> Result<Box<dyn Rende
     ui.progress("Reading the identity's policies, access groups and API key settings...");
     let report = check::check(&here.session, &subject, &args.region, &args.resource_group).await?;
     if !args.grant {
-        return Ok(Box::new(Outcome { ui: ui.clone(), report, granted: None }));
+        return Ok(Box::new(Outcome { report, granted: None }));
     }
     if let Some(why) = &report.identity.unverified {
         return Err(CommandError::failed(format!(
@@ -194,7 +193,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &CheckArgs) -> Result<Box<dyn Rende
                 ));
             }
         }
-        return Ok(Box::new(Outcome { ui: ui.clone(), report, granted: Some((plan, Vec::new(), true)) }));
+        return Ok(Box::new(Outcome { report, granted: Some((plan, Vec::new(), true)) }));
     }
     if !ui.json {
         ui.say("");
@@ -205,12 +204,12 @@ pub async fn run(here: &Here, ui: &Ui, args: &CheckArgs) -> Result<Box<dyn Rende
         ui.say("");
     }
     if !args.force && !ui.confirm(&format!("Create {} policies for {}?", plan.len(), report.identity.display))? {
-        return Ok(Box::new(Outcome { ui: ui.clone(), report, granted: Some((plan, Vec::new(), true)) }));
+        return Ok(Box::new(Outcome { report, granted: Some((plan, Vec::new(), true)) }));
     }
     ui.progress("Creating the policies...");
     let created =
         check::grant(&here.session, &report.account, &report.identity.iam_id, &plan, here.audit.as_ref()).await?;
     ui.progress("Checking again...");
     let after = check::check(&here.session, &subject, &args.region, &args.resource_group).await?;
-    Ok(Box::new(Outcome { ui: ui.clone(), report: after, granted: Some((plan, created, false)) }))
+    Ok(Box::new(Outcome { report: after, granted: Some((plan, created, false)) }))
 }

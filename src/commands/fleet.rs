@@ -20,7 +20,6 @@ use crate::signals::Interrupts;
 use crate::ui::Ui;
 
 struct Report {
-    ui: Ui,
     /// The `-r`/`-g` flags of the run, for the prune command it suggests.
     scope: String,
     candidates: Vec<Candidate>,
@@ -60,8 +59,7 @@ fn outcome_words(o: &Outcome) -> (&'static str, String) {
 }
 
 impl Render for Report {
-    fn json(&self) -> Result<Value, CommandError> {
-        let ui = &self.ui;
+    fn json(&self, ui: &Ui) -> Result<Value, CommandError> {
         let mut targets = Vec::new();
         for (i, c) in self.candidates.iter().enumerate() {
             let outcome = self.outcomes.as_ref().and_then(|o| o.get(i));
@@ -266,7 +264,6 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
     }
     let report = |outcomes, dry_run, addons, addons_not_started| -> Box<dyn Render> {
         Box::new(Report {
-            ui: ui.clone(),
             scope: scope.clone(),
             candidates: candidates.clone(),
             outcomes,

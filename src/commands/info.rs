@@ -15,7 +15,7 @@ fn owner_table(ui: &Ui, name: &str, email: &str, iam: Option<&cluster_api_key_co
 }
 
 impl Render for InfoReport {
-    fn json(&self) -> Result<serde_json::Value, CommandError> {
+    fn json(&self, _ui: &Ui) -> Result<serde_json::Value, CommandError> {
         to_json(self)
     }
 
@@ -26,7 +26,7 @@ impl Render for InfoReport {
 }
 
 impl Render for TargetOwnerReport {
-    fn json(&self) -> Result<serde_json::Value, CommandError> {
+    fn json(&self, _ui: &Ui) -> Result<serde_json::Value, CommandError> {
         to_json(self)
     }
 

@@ -61,7 +61,7 @@ impl Outcome {
 }
 
 impl Render for Outcome {
-    fn json(&self) -> Result<Value, CommandError> {
+    fn json(&self, _ui: &Ui) -> Result<Value, CommandError> {
         let mut keys = Vec::new();
         for (i, c) in self.plan.candidates.iter().enumerate() {
             let mut v = to_json(c)?;

@@ -186,7 +186,6 @@ pub fn document(
 /// Renders with the `Ui` the command ran with (hints name its CLI).
 struct Rendered {
     outcome: Outcome,
-    ui: Ui,
     /// With `--restart-addons`: the clusters and their add-ons.
     addon_plan: Option<addons::Plan>,
     /// With `--restart-addons`, after the reset: each cluster; `None` when it did not get there.
@@ -200,8 +199,7 @@ impl Rendered {
 }
 
 impl Render for Rendered {
-    fn json(&self) -> Result<Value, CommandError> {
-        let ui = &self.ui;
+    fn json(&self, ui: &Ui) -> Result<Value, CommandError> {
         let mut v = match &self.outcome {
             Self_::DryRun(plan) => document(plan, None, ui, None)?,
             Self_::Cancelled(plan) => {
@@ -505,7 +503,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
         None
     };
     let rendered = |outcome, addon_plan, addon_results| -> Result<Box<dyn Render>, CommandError> {
-        Ok(Box::new(Rendered { outcome, ui: ui.clone(), addon_plan, addon_results }))
+        Ok(Box::new(Rendered { outcome, addon_plan, addon_results }))
     };
     if args.dry_run {
         return rendered(Outcome::DryRun(Box::new(plan)), addon_plan, None);
@@ -561,11 +559,6 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
             "Interrupted: the reset happened, but the new owner was not verified. Press Ctrl-C again to exit at once.",
         ));
     }
-    report.verified = match &verification {
-        Some(Verification::Verified) => Some(true),
-        Some(Verification::TimedOut(_)) => Some(false),
-        Some(Verification::AlreadyOwner | Verification::NoClusters) | None => None,
-    };
     let addon_results = match prepared {
         Some(prepared) if !interrupts.seen() => {
             Some(crate::commands::addons::restart_after_reset(ui, &interrupts, &prepared, &addon_opts, args.wait).await)

@@ -92,7 +92,7 @@ fn csv_field(s: &str) -> String {
 }
 
 impl Render for Report {
-    fn json(&self) -> Result<serde_json::Value, CommandError> {
+    fn json(&self, _ui: &Ui) -> Result<serde_json::Value, CommandError> {
         let mut v = to_json(&self.status)?;
         if let Some(targets) = v.get_mut("targets").and_then(serde_json::Value::as_array_mut) {
             for (t, actions) in targets.iter_mut().zip(&self.actions) {

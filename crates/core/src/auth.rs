@@ -8,6 +8,11 @@
 //! adopted instead of spending the refresh token again, which IAM would reject because refresh
 //! tokens rotate. The new tokens are written back exactly as the SDK writes them.
 //! With `IBMCLOUD_API_KEY`, tokens come from the API-key grant and stay in memory.
+//!
+//! [`Client`] is the transport ([`crate::http`], which knows nothing of tokens) plus this token
+//! source: it adds the bearer token, refuses to send it over plain HTTP to anything but
+//! loopback, and answers a 401 with one refresh and one replay (a write only after the
+//! service's own 401).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -21,7 +26,7 @@ use crate::api::iam_token::{self, TokenResponse};
 use crate::config_file::ConfigFile;
 use crate::context::{CliConfig, SessionSource};
 use crate::error::{Error, Result, Service};
-use crate::http::Http;
+use crate::http::{Http, Request, Response};
 use crate::jwt::{self, Identity};
 use crate::secret::Secret;
 
@@ -223,4 +228,58 @@ fn map_api_key_error(e: Error) -> Error {
         }
         other => other,
     }
+}
+
+/// An authenticated client: the transport plus the token source.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: Arc<Http>,
+    auth: Arc<Auth>,
+}
+
+impl Client {
+    /// A client over a transport and a token source.
+    #[must_use]
+    pub fn new(http: Arc<Http>, auth: Arc<Auth>) -> Self {
+        Self { http, auth }
+    }
+
+    /// The transport.
+    #[must_use]
+    pub fn http(&self) -> &Arc<Http> {
+        &self.http
+    }
+
+    /// The token source.
+    #[must_use]
+    pub fn auth(&self) -> &Arc<Auth> {
+        &self.auth
+    }
+
+    /// Sends with `Authorization: Bearer ...`; a 401 leads to one refresh and one replay. A
+    /// request that is not idempotent (a reset's POST mints a key) is replayed only after a 401
+    /// that is demonstrably the service's own refusal: a gateway's 401 (an HTML page, an empty
+    /// body) says nothing about whether the backend did it, and the caller must look first.
+    ///
+    /// # Errors
+    /// [`Error::InsecureEndpoint`] for plain HTTP to a non-loopback host, and as [`Http::send`].
+    pub async fn send(&self, service: Service, req: Request) -> Result<Response> {
+        crate::endpoints::require_secure(&req.url)?;
+        let (token, generation) = self.auth.bearer().await?;
+        let first = self.http.send(service, &with_auth(&req, token.expose())).await;
+        match first {
+            Err(Error::Api(e)) if e.status == 401 && (req.idempotent || e.is_own_answer()) => {
+                let token = self.auth.after_unauthorized(generation).await?;
+                self.http.send(service, &with_auth(&req, token.expose())).await
+            }
+            other => other,
+        }
+    }
+}
+
+fn with_auth(req: &Request, token: &str) -> Request {
+    let mut r = req.clone();
+    r.headers.retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+    r.headers.insert(0, ("Authorization".into(), token.to_owned()));
+    r
 }

@@ -1,22 +1,19 @@
-//! HTTP transport: one reqwest client (rustls, no OpenSSL), tracing, retries and the
-//! bearer-token rules.
+//! HTTP transport: one reqwest client (rustls, no OpenSSL), tracing, retries, the rate limit
+//! and the request budget. A leaf: it knows nothing of tokens ([`crate::auth::Client`] adds
+//! them).
 //!
 //! [`Http`] sends a [`Request`] and retries only what is safe to retry: idempotent requests on
 //! 429 and 5xx except 501, and on connection failures, honouring `Retry-After` (seconds or an
 //! HTTP date) and otherwise backing off exponentially with jitter, within bounds. A request
 //! marked non-idempotent (`POST /v1/keys` mints a key each time) is never retried here; its
-//! caller decides after checking what happened. [`Client`] adds the bearer token, refuses to
-//! send it over plain HTTP to anything but loopback, and answers a 401 with one refresh and one
-//! replay.
+//! caller decides after checking what happened.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::Method;
 use serde_json::Value;
 use url::Url;
 
-use crate::auth::Auth;
 use crate::context::HttpSettings;
 use crate::error::{ApiError, Error, Result, Service};
 use crate::trace::Tracer;
@@ -569,60 +566,6 @@ pub const MAX_BODY: usize = 32 << 20;
 fn place(url: &Url) -> String {
     let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
     format!("{}://{}{port}{}", url.scheme(), url.host_str().unwrap_or(""), url.path())
-}
-
-/// An authenticated client: the transport plus the token source.
-#[derive(Debug, Clone)]
-pub struct Client {
-    http: Arc<Http>,
-    auth: Arc<Auth>,
-}
-
-impl Client {
-    /// A client over a transport and a token source.
-    #[must_use]
-    pub fn new(http: Arc<Http>, auth: Arc<Auth>) -> Self {
-        Self { http, auth }
-    }
-
-    /// The transport.
-    #[must_use]
-    pub fn http(&self) -> &Arc<Http> {
-        &self.http
-    }
-
-    /// The token source.
-    #[must_use]
-    pub fn auth(&self) -> &Arc<Auth> {
-        &self.auth
-    }
-
-    /// Sends with `Authorization: Bearer ...`; a 401 leads to one refresh and one replay. A
-    /// request that is not idempotent (a reset's POST mints a key) is replayed only after a 401
-    /// that is demonstrably the service's own refusal: a gateway's 401 (an HTML page, an empty
-    /// body) says nothing about whether the backend did it, and the caller must look first.
-    ///
-    /// # Errors
-    /// [`Error::InsecureEndpoint`] for plain HTTP to a non-loopback host, and as [`Http::send`].
-    pub async fn send(&self, service: Service, req: Request) -> Result<Response> {
-        crate::endpoints::require_secure(&req.url)?;
-        let (token, generation) = self.auth.bearer().await?;
-        let first = self.http.send(service, &with_auth(&req, token.expose())).await;
-        match first {
-            Err(Error::Api(e)) if e.status == 401 && (req.idempotent || e.is_own_answer()) => {
-                let token = self.auth.after_unauthorized(generation).await?;
-                self.http.send(service, &with_auth(&req, token.expose())).await
-            }
-            other => other,
-        }
-    }
-}
-
-fn with_auth(req: &Request, token: &str) -> Request {
-    let mut r = req.clone();
-    r.headers.retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
-    r.headers.insert(0, ("Authorization".into(), token.to_owned()));
-    r
 }
 
 #[cfg(test)]

@@ -32,7 +32,8 @@ fn parse_proxy(name: &'static str, value: &str) -> Result<Url> {
     let value = value.trim();
     let with_scheme = if value.contains("://") { value.to_owned() } else { format!("http://{value}") };
     // The value is shown without anything before an `@` (credentials).
-    let shown = value.rsplit_once('@').map_or(value.to_owned(), |(_, host)| format!("{}@{host}", crate::trace::HIDDEN));
+    let shown =
+        value.rsplit_once('@').map_or(value.to_owned(), |(_, host)| format!("{}@{host}", crate::secret::HIDDEN));
     let bad = |why: &str| Error::BadSetting { name: name.to_owned(), value: shown.clone(), expected: why.to_owned() };
     let url = Url::parse(&with_scheme).map_err(|_| bad("a proxy URL such as http://proxy.example.com:3128"))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -142,7 +143,7 @@ pub fn redacted(url: &Url) -> String {
         let _ = shown.set_username("");
         let _ = shown.set_password(None);
         let text = shown.as_str().trim_end_matches('/').to_owned();
-        return text.replacen("://", &format!("://{}@", crate::trace::HIDDEN), 1);
+        return text.replacen("://", &format!("://{}@", crate::secret::HIDDEN), 1);
     }
     shown.as_str().trim_end_matches('/').to_owned()
 }

@@ -11,6 +11,9 @@ use std::sync::{Mutex, OnceLock};
 
 use secrecy::ExposeSecret as _;
 
+/// What a secret is replaced with wherever it would show: the IBM Cloud SDK's placeholder.
+pub const HIDDEN: &str = "[PRIVATE DATA HIDDEN]";
+
 /// A secret string: redacted in `Debug`, zeroed on drop, registered for scrubbing.
 #[derive(Clone)]
 pub struct Secret(secrecy::SecretString);
@@ -33,7 +36,7 @@ impl Secret {
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[PRIVATE DATA HIDDEN]")
+        f.write_str(HIDDEN)
     }
 }
 
@@ -76,12 +79,12 @@ pub fn scrub(text: &str) -> String {
     values.sort_by_key(|v| std::cmp::Reverse(v.len()));
     for v in values {
         if out.contains(v.as_str()) {
-            out = out.replace(v.as_str(), crate::trace::HIDDEN);
+            out = out.replace(v.as_str(), HIDDEN);
         }
         // Secrets also travel percent-encoded in forms and URLs.
         let enc: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
         if enc != *v && out.contains(enc.as_str()) {
-            out = out.replace(enc.as_str(), crate::trace::HIDDEN);
+            out = out.replace(enc.as_str(), HIDDEN);
         }
     }
     out

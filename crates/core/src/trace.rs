@@ -13,8 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use regex::Regex;
 
-/// The SDK's placeholder.
-pub const HIDDEN: &str = "[PRIVATE DATA HIDDEN]";
+pub use crate::secret::HIDDEN;
 
 struct Rules {
     header: Regex,

@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
+use crate::auth::Client;
 use crate::error::{Error, Result, Service};
-use crate::http::{Client, Request};
+use crate::http::Request;
 use crate::types::{IamId, Region, ResourceGroupId};
 
 /// The owner of a region/resource group's API key, as `clusterkeyowner` reports it.

@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::auth::Client;
 use crate::error::{Result, Service};
-use crate::http::{Client, Request};
+use crate::http::Request;
 use crate::types::{AccountId, ApiKeyId, IamId};
 
 /// Longest page IAM Identity serves.

@@ -3,8 +3,9 @@
 use serde::Deserialize;
 use url::Url;
 
+use crate::auth::Client;
 use crate::error::{Error, Result, Service};
-use crate::http::{Client, Request};
+use crate::http::Request;
 use crate::types::{AccountId, ResourceGroup, ResourceGroupId};
 
 #[derive(Debug, Deserialize)]

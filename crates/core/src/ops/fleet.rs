@@ -152,12 +152,6 @@ pub async fn execute(
                         }
                         _ => None,
                     };
-                    let mut report = report;
-                    report.verified = match &v {
-                        Some(Verification::Verified) => Some(true),
-                        Some(Verification::TimedOut(_)) => Some(false),
-                        _ => None,
-                    };
                     Outcome::Reset(Box::new(report), v)
                 }
                 Err(e @ Error::ResetOutcomeUnknown { .. }) => Outcome::Unknown(e),

@@ -23,9 +23,10 @@ use crate::api::iam_identity::IamIdentity;
 use crate::api::resource_manager::ResourceManager;
 use crate::api::user_management::UserManagement;
 use crate::auth::Auth;
+use crate::auth::Client;
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::http::{Client, Http};
+use crate::http::Http;
 use crate::types::{AccountId, IamId, IdentityKind, Region, ResourceGroup};
 
 /// The context plus an authenticated client.

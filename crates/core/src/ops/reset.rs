@@ -73,9 +73,6 @@ pub struct ResetReport {
     pub new_key_id: Option<ApiKeyId>,
     /// True when the request itself failed but the check afterwards showed the new key.
     pub confirmed_after_error: bool,
-    /// Whether the key owner was seen to be the caller after the reset; `None` when not checked
-    /// (no clusters to ask about, or verification turned off).
-    pub verified: Option<bool>,
     /// Things the user should know that do not change the outcome.
     pub warnings: Vec<String>,
     /// Why the audit log could not be written, when it could not.
@@ -545,7 +542,6 @@ pub async fn execute(
         clusters: plan.clusters().iter().map(|c| c.name.clone()).collect(),
         new_key_id,
         confirmed_after_error,
-        verified: None,
         warnings,
         audit_error,
     })
