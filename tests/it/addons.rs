@@ -304,14 +304,14 @@ fn a_batch_reset_restarts_the_add_ons_of_every_target_it_reset() {
     // A target whose reset fails gets no restart: no new key is coming there.
     let env = self::env();
     env.handle().set_knobs(|k| {
-        k.faults.push(cluster_api_key_emulator::Fault {
-            method: Some("POST".into()),
-            path: Some("/v1/keys".into()),
-            region: None,
-            resource_group: Some(cluster_api_key_emulator::world::RG_PRODUCTION.into()),
-            kind: cluster_api_key_emulator::FaultKind::Status { status: 403 },
-            times: None,
-        });
+        k.faults.push(
+            cluster_api_key_emulator::Fault::on(
+                "POST",
+                "/v1/keys",
+                cluster_api_key_emulator::FaultKind::Status { status: 403 },
+            )
+            .group(cluster_api_key_emulator::world::RG_PRODUCTION),
+        );
     });
     let r = env.run(&["reset", "-r", "us-south", "-g", "Default,production", "--restart-addons", "-f", "-o", "json"]);
     r.exits(4);

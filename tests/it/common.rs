@@ -317,9 +317,13 @@ macro_rules! assert_output {
     }};
 }
 
-/// A fault on `method` requests whose path contains `path`.
+/// A fault on `method` requests whose path contains `path` (`times`: only the first so many).
 pub fn fault(method: &str, path: &str, kind: FaultKind, times: Option<u32>) -> Fault {
-    Fault { method: Some(method.into()), path: Some(path.into()), region: None, resource_group: None, kind, times }
+    let f = Fault::on(method, path, kind);
+    match times {
+        Some(n) => f.times(n),
+        None => f,
+    }
 }
 
 /// Reads a path's text or empty.

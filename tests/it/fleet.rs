@@ -55,14 +55,7 @@ fn selected(v: &Value) -> Vec<String> {
 }
 
 fn post_fault(region: &str, kind: FaultKind) -> Fault {
-    Fault {
-        method: Some("POST".into()),
-        path: Some("/v1/keys".into()),
-        region: Some(region.into()),
-        resource_group: None,
-        kind,
-        times: None,
-    }
+    Fault::on("POST", "/v1/keys", kind).region(region)
 }
 
 const ALL: [&str; 2] = ["--all-regions", "--all-resource-groups"];
@@ -150,14 +143,7 @@ fn ctrl_c_mid_batch_stops_starting_targets_and_reports_each() {
     let env = functional();
     // One target at a time, each POST slow: Ctrl-C lands while the first is in flight.
     env.handle().set_knobs(|k| {
-        k.faults.push(Fault {
-            method: Some("POST".into()),
-            path: Some("/v1/keys".into()),
-            region: None,
-            resource_group: None,
-            kind: FaultKind::Delay { ms: 1500 },
-            times: None,
-        });
+        k.faults.push(Fault::on("POST", "/v1/keys", FaultKind::Delay { ms: 1500 }));
     });
     let mut p = rexpect::session::spawn_command(
         env.command(&["reset", ALL[0], ALL[1], "-f", "--concurrency", "1", "--no-verify"]),

@@ -153,14 +153,7 @@ fn bad_regions_and_groups_are_usage_errors_naming_the_valid_ones() {
 fn one_failing_target_does_not_hide_the_others() {
     let env = logged_in(keys::FUNCTIONAL);
     env.handle().set_knobs(|k| {
-        k.faults.push(Fault {
-            method: Some("GET".into()),
-            path: Some("clusterkeyowner".into()),
-            region: Some("eu-de".into()),
-            resource_group: None,
-            kind: FaultKind::Status { status: 500 },
-            times: None,
-        });
+        k.faults.push(Fault::on("GET", "clusterkeyowner", FaultKind::Status { status: 500 }).region("eu-de"));
     });
     let (code, v) = json(&env, &[]);
     assert_eq!(code, 3);
@@ -220,6 +213,8 @@ fn text_and_csv() {
     let env = logged_in(keys::FUNCTIONAL);
     let r = env.run(&["status"]);
     r.exits(3);
+    // Text mode says OK, on a line of its own on stdout; CSV mode below must not.
+    assert!(r.stdout.lines().any(|l| l == "OK"), "{r:?}");
     r.stdout_has("Region     Resource group   Clusters   Owner");
     r.stdout_has("6 targets: 2 critical,");
     r.stdout_has("us-south / Default");
@@ -234,7 +229,9 @@ fn text_and_csv() {
         lines.iter().any(|l| l.starts_with("us-south,Default,") && l.contains("owner-inactive personal-owner")),
         "{r:?}"
     );
-    assert!(r.stderr.is_empty() || !r.stderr.contains("OK"), "{r:?}");
+    // Nothing but the CSV document: no OK line, and nothing on stderr (no progress either).
+    assert!(!r.stdout.lines().any(|l| l == "OK"), "{r:?}");
+    assert!(r.stderr.is_empty(), "{r:?}");
     let r = env.run(&["info", "-c", "shop-vpc", "--output", "csv"]);
     r.exits(2);
     r.stderr_has("--output csv is only for status");

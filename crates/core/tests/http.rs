@@ -43,14 +43,7 @@ async fn a_401_leads_to_one_refresh_and_one_replay_not_a_loop() {
     let f = fixture(keys::VIEWER, false).await;
     let s = f.session().await;
     f.emu.handle.set_knobs(|k| {
-        k.faults.push(Fault {
-            region: None,
-            resource_group: None,
-            method: None,
-            path: Some("clusterkeyowner".into()),
-            kind: FaultKind::Status { status: 401 },
-            times: None,
-        });
+        k.faults.push(Fault::any("clusterkeyowner", FaultKind::Status { status: 401 }));
     });
     let e = s.containers(Some(&Region::new("us-south"))).unwrap().key_owner("shop-vpc", None).await.unwrap_err();
     assert!(matches!(&e, Error::Api(a) if a.status == 401), "{e:?}");
@@ -63,36 +56,15 @@ async fn retryable_statuses_on_reads_are_retried() {
     let f = fixture(keys::VIEWER, false).await;
     let s = f.session().await;
     f.emu.handle.set_knobs(|k| {
-        k.faults.push(Fault {
-            region: None,
-            resource_group: None,
-            method: None,
-            path: Some("resource_groups".into()),
-            kind: FaultKind::Status { status: 429 },
-            times: Some(1),
-        });
-        k.faults.push(Fault {
-            region: None,
-            resource_group: None,
-            method: None,
-            path: Some("resource_groups".into()),
-            kind: FaultKind::Status { status: 502 },
-            times: Some(1),
-        });
+        k.faults.push(Fault::any("resource_groups", FaultKind::Status { status: 429 }).times(1));
+        k.faults.push(Fault::any("resource_groups", FaultKind::Status { status: 502 }).times(1));
     });
     let groups = s.resource_manager().list(&AccountId::new(world::ACCOUNT_ID)).await.unwrap();
     assert_eq!(groups.len(), 3);
     assert_eq!(f.emu.handle.stat("GET /v2/resource_groups"), 3);
     // 501 is not retried.
     f.emu.handle.set_knobs(|k| {
-        k.faults.push(Fault {
-            region: None,
-            resource_group: None,
-            method: None,
-            path: Some("resource_groups".into()),
-            kind: FaultKind::Status { status: 501 },
-            times: None,
-        });
+        k.faults.push(Fault::any("resource_groups", FaultKind::Status { status: 501 }));
     });
     assert!(s.resource_manager().list(&AccountId::new(world::ACCOUNT_ID)).await.is_err());
     assert_eq!(f.emu.handle.stat("GET /v2/resource_groups"), 4);
@@ -122,14 +94,7 @@ async fn a_post_is_never_retried_by_the_transport() {
     let f = fixture(keys::FUNCTIONAL, false).await;
     let s = f.session().await;
     f.emu.handle.set_knobs(|k| {
-        k.faults.push(Fault {
-            region: None,
-            resource_group: None,
-            method: Some("POST".into()),
-            path: Some("/v1/keys".into()),
-            kind: FaultKind::Status { status: 503 },
-            times: Some(1),
-        });
+        k.faults.push(Fault::on("POST", "/v1/keys", FaultKind::Status { status: 503 }).times(1));
     });
     let e = s.containers(Some(&Region::new("us-south"))).unwrap().reset_key(None).await.unwrap_err();
     // IBM's own error body says the request was processed and refused...
@@ -185,17 +150,17 @@ async fn a_next_page_on_another_host_is_read_from_ours_and_never_cuts_the_list()
     // The first page's `next` names another host (a private endpoint answered with the public
     // name, or a hostile answer): the token must not go there, and the list must not stop.
     f.emu.handle.set_knobs(|k| {
-        k.faults.push(Fault {
-            method: Some("GET".into()),
-            path: Some("/v1/apikeys".into()),
-            region: None,
-            resource_group: None,
-            kind: FaultKind::Body {
-                status: 200,
-                body: r#"{"offset":0,"limit":1,"apikeys":[],"next":"https://elsewhere.invalid/v1/apikeys?pagetoken=0&pagesize=100&iam_id=IBMid-2700000OWN"}"#.into(),
-            },
-            times: Some(1),
-        });
+        k.faults.push(
+            Fault::on(
+                "GET",
+                "/v1/apikeys",
+                FaultKind::Body {
+                    status: 200,
+                    body: r#"{"offset":0,"limit":1,"apikeys":[],"next":"https://elsewhere.invalid/v1/apikeys?pagetoken=0&pagesize=100&iam_id=IBMid-2700000OWN"}"#.into(),
+                },
+            )
+            .times(1),
+        );
     });
     let s = f.session().await;
     let q = ListQuery { iam_id: Some(IamId::new(world::OWNER)), ..Default::default() };
@@ -265,14 +230,7 @@ fn quick(lock_dir: Option<PathBuf>) -> ops::reset::ExecuteOptions {
 }
 
 fn post_fault(kind: FaultKind) -> Fault {
-    Fault {
-        method: Some("POST".into()),
-        path: Some("/v1/keys".into()),
-        region: None,
-        resource_group: None,
-        kind,
-        times: Some(1),
-    }
+    Fault::on("POST", "/v1/keys", kind).times(1)
 }
 
 fn functional_keys(f: &Fixture) -> usize {

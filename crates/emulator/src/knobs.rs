@@ -95,6 +95,49 @@ pub struct Fault {
     pub times: Option<u32>,
 }
 
+impl Fault {
+    /// A fault on every `method` request whose path contains `path`, for ever; narrow it with
+    /// [`Fault::times`], [`Fault::region`] and [`Fault::group`]. The one way tests make faults.
+    #[must_use]
+    pub fn on(method: &str, path: &str, kind: FaultKind) -> Self {
+        Self {
+            method: Some(method.into()),
+            path: Some(path.into()),
+            region: None,
+            resource_group: None,
+            kind,
+            times: None,
+        }
+    }
+
+    /// A fault on requests of any method whose path contains `path`.
+    #[must_use]
+    pub fn any(path: &str, kind: FaultKind) -> Self {
+        Self { method: None, ..Self::on("", path, kind) }
+    }
+
+    /// Only the first `n` matching requests.
+    #[must_use]
+    pub fn times(mut self, n: u32) -> Self {
+        self.times = Some(n);
+        self
+    }
+
+    /// Only requests for this region (`X-Region`).
+    #[must_use]
+    pub fn region(mut self, region: &str) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Only requests for this resource group ID (`X-Auth-Resource-Group`).
+    #[must_use]
+    pub fn group(mut self, group: &str) -> Self {
+        self.resource_group = Some(group.into());
+        self
+    }
+}
+
 /// What the key owner looks like while IAM replicates a new key.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]

@@ -426,13 +426,12 @@ async fn knob_rate_limit() {
 async fn knob_faults() {
     let t = start().await;
     let (at, _) = t.login(keys::VIEWER).await;
-    let f = |kind, times| Fault {
-        method: Some("GET".into()),
-        path: Some("/v2/resource_groups".into()),
-        region: None,
-        resource_group: None,
-        kind,
-        times,
+    let f = |kind, times| {
+        let f = Fault::on("GET", "/v2/resource_groups", kind);
+        match times {
+            Some(n) => f.times(n),
+            None => f,
+        }
     };
     t.emu.handle.set_knobs(|k| {
         k.faults = vec![
@@ -581,13 +580,10 @@ async fn knob_gateway_answers_first_and_the_backend_acts_later_and_faults_scope_
     let (ft, _) = t.login(keys::FUNCTIONAL).await;
     let count = |t: &T| t.emu.handle.dump().api_keys.iter().filter(|k| k.name == "containers-kubernetes-key").count();
     let n0 = count(&t);
-    let post = |region: Option<&str>, group: Option<&str>, kind| Fault {
-        method: Some("POST".into()),
-        path: Some("/v1/keys".into()),
-        region: region.map(str::to_owned),
-        resource_group: group.map(str::to_owned),
-        kind,
-        times: Some(1),
+    let post = |region: Option<&str>, group: Option<&str>, kind| {
+        let f = Fault::on("POST", "/v1/keys", kind).times(1);
+        let f = region.map_or(f.clone(), |r| f.clone().region(r));
+        group.map_or(f.clone(), |g| f.group(g))
     };
     t.emu.handle.set_knobs(|k| {
         k.faults = vec![
