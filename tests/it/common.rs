@@ -299,6 +299,7 @@ impl TestEnv {
             (String::from(r"\b\d+d {2,}"), String::from("[N]d   ")),
             (String::from(r"\b\d+d\b"), String::from("[N]d")),
             (String::from(r"is \d+ days old"), String::from("is [N] days old")),
+            (String::from(r#""ageDays": \d+"#), String::from(r#""ageDays": [N]"#)),
         ]
     }
 }

@@ -20,6 +20,8 @@ mod host;
 mod info;
 /// HTTPS with a corporate CA, and proxies.
 mod network;
+/// Whole outputs of each command, reviewed as snapshots.
+mod outputs;
 /// Issue #23: the policy file.
 mod policy;
 /// Packaging: golden metadata, plugin repository, versions, cargo-dist configuration.
