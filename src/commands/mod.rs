@@ -8,7 +8,6 @@
 
 pub mod addons;
 pub mod check;
-pub mod fleet;
 pub mod info;
 pub mod prune;
 pub mod reset;

@@ -250,3 +250,23 @@ fn a_batch_dry_run_says_of_each_target_what_a_single_dry_run_says() {
         "{batch}"
     );
 }
+
+#[test]
+fn one_preflight_for_one_target_or_many_with_the_same_fixes() {
+    let env = TestEnv::new();
+    env.login(keys::VIEWER, Some("us-south"));
+    let one = env.run(&["reset", "-r", "us-south", "-g", "Default", "-f"]);
+    one.exits(1).stderr_has("You cannot safely reset the API key of region us-south and resource group Default:");
+    let many = env.run(&["reset", "-r", "us-south,eu-de", "-g", "Default", "-f"]);
+    many.exits(1).stderr_has("You cannot safely reset every selected target (2):");
+    // The same fix for the same requirement, named per target in a batch.
+    let fix = "'ibmcloud iam user-policy-create vera.viewer@example.com --roles Administrator --service-name containers-kubernetes --region us-south --resource-group-name Default'";
+    one.stderr_has(&format!(
+        "Administrator platform role on Kubernetes Service in the region and resource group: {fix}"
+    ));
+    many.stderr_has(&format!(
+        "us-south / Default: Administrator platform role on Kubernetes Service in the region and resource group: {fix}"
+    ));
+    many.stderr_has("eu-de / Default: ");
+    assert_eq!(env.handle().stat("POST /v1/keys"), 0);
+}

@@ -495,6 +495,93 @@ async fn resolve(
     }
 }
 
+/// Every requirement of one target, for an identity whose access was read once: what `check`
+/// reports and what the reset pre-flight checks (`clusters`: the target's, or why they could not
+/// be listed).
+fn target_requirements(
+    access: &Access,
+    kind: Option<IdentityKind>,
+    target: &Target,
+    clusters: std::result::Result<&[crate::api::containers::Cluster], &str>,
+) -> Vec<Requirement> {
+    let svc = |roles: &[&str], service: &str, scoped: bool| grant_for(target, roles, service, scoped);
+    let mut reqs = reset_roles(access, kind, target);
+    reqs.push(Requirement {
+        code: "api-key-quota",
+        purpose: Purpose::Reset,
+        what: String::from("Room for one more API key under the identity's limit"),
+        state: match &access.quota {
+            Ok((limit, count)) if count < limit => State::Met { by: format!("{count} of {limit} keys") },
+            Ok((limit, count)) => {
+                State::Missing { grant: None, detail: format!("{count} of {limit} keys: delete an obsolete key first") }
+            }
+            Err(why) => State::Unknown { reason: format!("the key quota could not be read: {why}") },
+        },
+    });
+    reqs.push(service_requirement(
+        access,
+        "service-writer",
+        Purpose::Own,
+        String::from("Writer or Manager service role on Kubernetes Service in the region and resource group"),
+        svc(&["Writer", "Manager"], "containers-kubernetes", true),
+        target,
+    ));
+    reqs.push(service_requirement(
+        access,
+        "resource-group-viewer",
+        Purpose::Own,
+        format!("Viewer role on the resource group {}", target.resource_group.name),
+        Grant {
+            roles: vec![
+                String::from("Viewer"),
+                String::from("Operator"),
+                String::from("Editor"),
+                String::from("Administrator"),
+            ],
+            service: None,
+            region: None,
+            resource_group_id: Some(target.resource_group.id.to_string()),
+            resource_group_name: Some(target.resource_group.name.clone()),
+            resource_type: Some(String::from("resource-group")),
+        },
+        target,
+    ));
+    match clusters {
+        Ok(cs) => {
+            if cs.iter().any(|c| c.provider.starts_with("vpc")) {
+                reqs.push(service_requirement(
+                    access,
+                    "vpc-infrastructure",
+                    Purpose::Own,
+                    String::from("Administrator role on VPC Infrastructure Services (VPC clusters)"),
+                    svc(&["Administrator"], "is", false),
+                    target,
+                ));
+            }
+            if cs.iter().any(|c| c.provider == "classic") {
+                reqs.push(Requirement {
+                    code: "classic-infrastructure",
+                    purpose: Purpose::Own,
+                    what: String::from("Classic infrastructure permissions (classic clusters)"),
+                    state: State::NotCheckable {
+                        how: format!(
+                            "classic infrastructure permissions are not in IAM; check them with 'ibmcloud ks infra-permissions get --region {}'",
+                            target.region
+                        ),
+                    },
+                });
+            }
+        }
+        Err(why) => reqs.push(Requirement {
+            code: "cluster-infrastructure",
+            purpose: Purpose::Own,
+            what: String::from("Infrastructure roles for the target's clusters"),
+            state: State::Unknown { reason: format!("the clusters could not be listed: {why}") },
+        }),
+    }
+    reqs
+}
+
 /// Checks `subject` against every target.
 ///
 /// # Errors
@@ -522,118 +609,65 @@ pub async fn check(session: &Session, subject: &Subject, regions: &[String], gro
     let access = read_access(session, &account, &iam_id, caller.iam_id.as_ref()).await;
     let mut out = Vec::new();
     for target in targets {
-        let clusters = session.containers(Some(&target.region))?.clusters(Some(&target.resource_group.id)).await;
-        let svc = |roles: &[&str], service: &str, scoped: bool| grant_for(&target, roles, service, scoped);
-        let mut reqs = reset_roles(&access, kind, &target);
-        reqs.push(Requirement {
-            code: "api-key-quota",
-            purpose: Purpose::Reset,
-            what: String::from("Room for one more API key under the identity's limit"),
-            state: match &access.quota {
-                Ok((limit, count)) if count < limit => State::Met { by: format!("{count} of {limit} keys") },
-                Ok((limit, count)) => State::Missing {
-                    grant: None,
-                    detail: format!("{count} of {limit} keys: delete an obsolete key first"),
-                },
-                Err(why) => State::Unknown { reason: format!("the key quota could not be read: {why}") },
-            },
-        });
-        reqs.push(service_requirement(
-            &access,
-            "service-writer",
-            Purpose::Own,
-            String::from("Writer or Manager service role on Kubernetes Service in the region and resource group"),
-            svc(&["Writer", "Manager"], "containers-kubernetes", true),
-            &target,
-        ));
-        reqs.push(service_requirement(
-            &access,
-            "resource-group-viewer",
-            Purpose::Own,
-            format!("Viewer role on the resource group {}", target.resource_group.name),
-            Grant {
-                roles: vec![
-                    String::from("Viewer"),
-                    String::from("Operator"),
-                    String::from("Editor"),
-                    String::from("Administrator"),
-                ],
-                service: None,
-                region: None,
-                resource_group_id: Some(target.resource_group.id.to_string()),
-                resource_group_name: Some(target.resource_group.name.clone()),
-                resource_type: Some(String::from("resource-group")),
-            },
-            &target,
-        ));
-        match &clusters {
-            Ok(cs) => {
-                if cs.iter().any(|c| c.provider.starts_with("vpc")) {
-                    reqs.push(service_requirement(
-                        &access,
-                        "vpc-infrastructure",
-                        Purpose::Own,
-                        String::from("Administrator role on VPC Infrastructure Services (VPC clusters)"),
-                        svc(&["Administrator"], "is", false),
-                        &target,
-                    ));
-                }
-                if cs.iter().any(|c| c.provider == "classic") {
-                    reqs.push(Requirement {
-                        code: "classic-infrastructure",
-                        purpose: Purpose::Own,
-                        what: String::from("Classic infrastructure permissions (classic clusters)"),
-                        state: State::NotCheckable {
-                            how: format!(
-                                "classic infrastructure permissions are not in IAM; check them with 'ibmcloud ks infra-permissions get --region {}'",
-                                target.region
-                            ),
-                        },
-                    });
-                }
-            }
-            Err(e) => reqs.push(Requirement {
-                code: "cluster-infrastructure",
-                purpose: Purpose::Own,
-                what: String::from("Infrastructure roles for the target's clusters"),
-                state: State::Unknown {
-                    reason: format!("the clusters could not be listed: {}", clause(&e.to_string())),
-                },
-            }),
-        }
+        let clusters = session
+            .containers(Some(&target.region))?
+            .clusters(Some(&target.resource_group.id))
+            .await
+            .map_err(|e| clause(&e.to_string()).to_owned());
+        let reqs = target_requirements(&access, kind, &target, clusters.as_deref().map_err(String::as_str));
         out.push(TargetCheck { target, requirements: reqs });
     }
     Ok(CheckReport { account, identity: Identity { iam_id, kind, display, is_caller, unverified }, targets: out })
 }
 
-/// The caller's requirements to reset `targets` (one read of their access for all): per target,
-/// the requirements that are not met. The key quota counts one new key per target.
+/// The reset pre-flight for the caller and every target of a reset, single or batch: each
+/// target's requirements that are not met (the same ones `check` reports, from one read of the
+/// caller's access), and room under the caller's API key limit for one new key per target.
 ///
 /// # Errors
-/// When the caller is not known.
-pub async fn reset_preflight(session: &Session, targets: &[Target]) -> Result<Vec<(Target, Vec<Requirement>)>> {
+/// The caller cannot be established.
+pub async fn reset_preflight(
+    session: &Session,
+    targets: &[(Target, crate::types::Known<Vec<crate::api::containers::Cluster>>)],
+) -> Result<Vec<(Target, Vec<Requirement>)>> {
     let caller = session.caller().await?;
     let id = caller.iam_id.clone().ok_or(Error::NoAccount)?;
     let kind = IdentityKind::from_iam_id(id.as_str());
     let access = read_access(session, &caller.account, &id, Some(&id)).await;
     let mut out = Vec::new();
-    for target in targets {
-        let mut reqs = reset_roles(&access, kind, target);
-        reqs.retain(|r| !matches!(r.state, State::Met { .. }));
+    for (target, clusters) in targets {
+        let clusters = match clusters {
+            crate::types::Known::Known(c) => Ok(c.as_slice()),
+            crate::types::Known::Unknown(why) => Err(why.as_str()),
+        };
+        let mut reqs = target_requirements(&access, kind, target, clusters);
+        // The key limit is checked once, for every target together (below).
+        reqs.retain(|r| r.code != "api-key-quota" && !matches!(r.state, State::Met { .. }));
         out.push((target.clone(), reqs));
     }
-    if let (Ok((limit, count)), Some((_, first))) = (&access.quota, out.first_mut()) {
+    if let Some((_, first)) = out.first_mut() {
         let needed = targets.len() as u64;
-        if count + needed > *limit {
-            first.push(Requirement {
+        match &access.quota {
+            Ok((limit, count)) if count + needed > *limit => first.push(Requirement {
                 code: "api-key-quota",
                 purpose: Purpose::Reset,
-                what: format!("Room for {needed} more API keys under the identity's limit"),
+                what: if needed == 1 {
+                    String::from("Room for one more API key under the identity's limit")
+                } else {
+                    format!("Room for {needed} more API keys under the identity's limit")
+                },
                 state: State::Missing {
                     grant: None,
                     detail: format!("{count} of {limit} keys: prune obsolete keys first"),
                 },
-            });
+            }),
+            Ok(_) => {}
+            Err(why) => first.push(Requirement {
+                code: "api-key-quota",
+                purpose: Purpose::Reset,
+                what: String::from("Room under the identity's API key limit"),
+                state: State::Unknown { reason: format!("the key quota could not be read: {why}") },
+            }),
         }
     }
     Ok(out)

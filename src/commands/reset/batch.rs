@@ -1,0 +1,163 @@
+//! Many targets: found by one discovery (`--region`/`-g` lists, `--all-regions`,
+//! `--all-resource-groups`) and the automation filters (`--if-missing`, `--if-older-than`,
+//! `--unless-owner`), shown in one table, reset in the pool with the single-target rules for
+//! each; Ctrl-C stops starting targets, and those in flight finish.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use cluster_api_key_core::ops::addons;
+use cluster_api_key_core::ops::fleet::{self, Candidate, Outcome, Selection};
+use cluster_api_key_core::types::IamId;
+
+use super::render::{Mode, Report, TargetOutcome, owner_text};
+use crate::cli::ResetArgs;
+use crate::commands::{Here, Render};
+use crate::error::CommandError;
+use crate::signals::Interrupts;
+use crate::ui::Ui;
+
+/// Resets the selected targets.
+///
+/// # Errors
+/// Usage errors for unknown regions and groups; a pre-flight that fails for a selected target;
+/// errors reading the account.
+pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Render>, CommandError> {
+    let session = &here.session;
+    let concurrency = usize::from(args.concurrency);
+    // `--unless-owner functional`: the policy's functional IDs (read before any request).
+    let unless_functional = if args.unless_owner.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("functional")) {
+        let policy = here.policy(args.policy.as_deref())?;
+        if policy.functional_ids.is_empty() {
+            return Err(CommandError::usage(
+                match &policy.path {
+                    Some(p) => {
+                        format!("--unless-owner functional: the policy '{}' names no functional_ids.", p.display())
+                    }
+                    None => String::from(
+                        "--unless-owner functional needs a policy file with functional_ids (--policy FILE, CLUSTER_API_KEY_POLICY, or policy.toml in the plugin's folder).",
+                    ),
+                },
+                None,
+            ));
+        }
+        policy.functional_ids
+    } else {
+        Vec::new()
+    };
+    let sel = Selection {
+        regions: args.regions(),
+        groups: args.groups(),
+        all_regions: args.all_regions,
+        all_groups: args.all_resource_groups,
+        if_missing: args.if_missing,
+        if_older_than: args.if_older_than,
+        unless_owner: args.unless_owner.as_deref().filter(|u| !u.eq_ignore_ascii_case("functional")).map(IamId::new),
+        unless_functional,
+    };
+    ui.progress("Reading every selected region and resource group...");
+    let candidates = fleet::plan(session, &sel, session.ctx.http.concurrency).await?;
+    if !ui.json || !args.force {
+        let rows: Vec<Vec<String>> = candidates
+            .iter()
+            .map(|c| {
+                let t = &c.plan.target;
+                vec![
+                    t.region.to_string(),
+                    t.resource_group.name.clone(),
+                    c.plan.clusters().len().to_string(),
+                    c.plan.current_owner.known().map_or_else(|| String::from("-"), owner_text),
+                    c.key_age_days.map_or_else(|| String::from("-"), |d| format!("{d}d")),
+                    c.skip.as_ref().map_or_else(|| String::from("reset"), |w| format!("skip: {w}")),
+                ]
+            })
+            .collect();
+        let lines =
+            ui.table_lines(&["Region", "Resource group", "Clusters", "Current owner", "Key age", "Plan"], &rows);
+        for l in lines {
+            if ui.json { ui.note(&l) } else { ui.say(&l) }
+        }
+        if !ui.json {
+            ui.say("");
+        }
+    }
+    let selected: Vec<_> = candidates.iter().filter(|c| c.skip.is_none()).map(|c| &c.plan).collect();
+    super::preflight(here, ui, &selected, args.skip_preflight).await?;
+    let mut scope = String::new();
+    if !args.all_regions {
+        for r in args.regions() {
+            scope.push_str(&format!(" -r {r}"));
+        }
+    }
+    if !args.all_resource_groups {
+        for g in args.groups() {
+            scope.push_str(&format!(" -g {g}"));
+        }
+    }
+    let report = |outcomes: Option<Vec<Outcome>>, addon_plan, addon_results| -> Box<dyn Render> {
+        Box::new(Report {
+            mode: Mode::Batch { scope: scope.clone() },
+            targets: candidates.clone(),
+            outcomes: outcomes.map(|o| o.into_iter().map(TargetOutcome::from_batch).collect()),
+            dry_run: args.dry_run,
+            addon_plan,
+            addon_results,
+        })
+    };
+    // With --restart-addons: the add-ons of every selected target's clusters (reads only).
+    let addon_opts = crate::commands::addons::options(here, &[], args.endpoint, 4);
+    let addon_plan = super::addon_plan(here, ui, args, &selected, &addon_opts).await;
+    if args.dry_run || selected.is_empty() || (!args.force && !super::confirm(ui, &selected, addon_plan.as_ref())?) {
+        return Ok(report(None, addon_plan, None));
+    }
+    // Before any reset: each affected cluster's storage-secret-store, to see its new key arrive.
+    let prepared = crate::commands::addons::note_secrets(ui, session, addon_plan.as_ref(), &addon_opts).await;
+    session.client.http().restart_budget();
+    let ctx = &session.ctx;
+    let opts = super::execute_options(here, false);
+    let verify = (!args.no_verify)
+        .then(|| (Duration::from_secs(ctx.verify_timeout_secs), Duration::from_millis(ctx.verify_interval_ms)));
+    // Ctrl-C stops starting targets; those in flight finish and are reported.
+    let interrupts = Interrupts::listen();
+    let stopped = interrupts.stop_flag();
+    let bar =
+        ui.progress_bar(Some(selected.len() as u64), "{spinner} Resetting {pos}/{len} targets {wide_bar} {elapsed}");
+    let outcomes =
+        fleet::execute(session, &candidates, &opts, verify, concurrency, &|| stopped.load(Ordering::SeqCst), &|_| {
+            bar.inc(1);
+        })
+        .await;
+    bar.finish_and_clear();
+    // Only the clusters of targets that were reset: elsewhere no new key is coming.
+    let reset: Vec<&Candidate> =
+        candidates.iter().zip(&outcomes).filter(|(_, o)| matches!(o, Outcome::Reset(..))).map(|(c, _)| c).collect();
+    let addon_results = match prepared {
+        Some(prepared) if !interrupts.seen() => {
+            let prepared: Vec<addons::Prepared> = prepared
+                .into_iter()
+                .filter(|p| {
+                    reset.iter().any(|c| {
+                        c.plan.target.region.as_str() == p.cluster.region
+                            && c.plan.target.resource_group.id.as_str() == p.cluster.resource_group_id
+                    })
+                })
+                .collect();
+            Some(crate::commands::addons::restart_after_reset(ui, &interrupts, &prepared, &addon_opts, args.wait).await)
+        }
+        Some(_) if !reset.is_empty() => {
+            ui.warn("Interrupted: no add-on pod was re-created. Once the new keys have reached the clusters, run:");
+            for c in &reset {
+                let t = &c.plan.target;
+                ui.say(&format!(
+                    "  {} restart-addons --region {} -g {}",
+                    ui.me,
+                    t.region,
+                    crate::ui::group_arg(&t.resource_group.name, t.resource_group.id.as_str())
+                ));
+            }
+            None
+        }
+        _ => None,
+    };
+    Ok(report(Some(outcomes), addon_plan, addon_results))
+}

@@ -1,0 +1,193 @@
+//! `reset`: the official `api-key reset`, made safe, for one target or many. It shows what
+//! will change, checks the caller's permissions, confirms, never retries blindly, says exactly
+//! what happened, records it in the audit log and lists the follow-ups.
+//!
+//! One flow for one target or many, decided here ([`run`]): the steps they share live here too
+//! (the trusted-profile refusal, the one pre-flight and its one "requirements missing" error,
+//! the one confirmation, the add-on plan); [`single`] and [`batch`] hold only what differs
+//! (how targets are found and shown, how resets run); [`render`] holds the one report of a
+//! run and every word a reset prints ([`render::Report`]).
+
+mod batch;
+mod render;
+mod single;
+
+use std::time::Duration;
+
+use cluster_api_key_core::ops::Target;
+use cluster_api_key_core::ops::addons;
+use cluster_api_key_core::ops::check::{self, CheckReport, Identity, State};
+use cluster_api_key_core::ops::reset::{self, ResetPlan};
+
+use super::{Here, Render};
+use crate::cli::ResetArgs;
+use crate::error::CommandError;
+use crate::ui::Ui;
+
+/// Runs `reset`: one target, or many (several `-r`/`-g`, `--all-*`, or a filter).
+///
+/// # Errors
+/// Any failure, ready to print.
+pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Render>, CommandError> {
+    refuse_trusted_profile(here).await?;
+    // An unknown region is an incorrect usage, before anything is read.
+    cluster_api_key_core::ops::discovery::regions(&args.regions())?;
+    if args.is_fleet() { batch::run(here, ui, args).await } else { single::run(here, ui, args).await }
+}
+
+/// A trusted profile cannot own the key: refused before anything else.
+async fn refuse_trusted_profile(here: &Here) -> Result<(), CommandError> {
+    let caller = here.session.caller().await?;
+    if caller.kind == cluster_api_key_core::types::IdentityKind::TrustedProfile {
+        return Err(CommandError::failed(
+            "A trusted profile cannot own the cluster API key: the key is an API key of the identity that resets it, and trusted profiles have none.",
+        )
+        .with_hint("Log in as a functional ID (a user) or with a service ID's API key ('{cli} login --apikey @KEY_FILE'), then reset again."));
+    }
+    Ok(())
+}
+
+/// The one pre-flight, for every target that will be reset (unless `--skip-preflight`): what
+/// is missing fails the command with the fixes, before anything is sent; what cannot be read
+/// is a warning.
+///
+/// # Errors
+/// The one "requirements missing" error.
+async fn preflight(here: &Here, ui: &Ui, plans: &[&ResetPlan], skip: bool) -> Result<(), CommandError> {
+    if skip || plans.is_empty() {
+        return Ok(());
+    }
+    let session = &here.session;
+    let targets: Vec<(Target, cluster_api_key_core::types::Known<Vec<_>>)> =
+        plans.iter().map(|p| (p.target.clone(), p.clusters.clone())).collect();
+    let found = check::reset_preflight(session, &targets).await?;
+    let caller = session.caller().await?;
+    let iam_id = caller.iam_id.clone().ok_or(cluster_api_key_core::Error::NoAccount)?;
+    // The caller as `check` shows an identity: for the grant commands in the hints.
+    let who = CheckReport {
+        account: caller.account.clone(),
+        identity: Identity {
+            kind: cluster_api_key_core::types::IdentityKind::from_iam_id(iam_id.as_str()),
+            iam_id: iam_id.clone(),
+            display: caller.display.clone(),
+            is_caller: true,
+            unverified: None,
+        },
+        targets: Vec::new(),
+    };
+    let many = plans.len() > 1;
+    let mut missing = Vec::new();
+    for (t, reqs) in &found {
+        let at = if many { format!("{} / {}: ", t.region, t.resource_group.name) } else { String::new() };
+        for r in reqs {
+            match &r.state {
+                State::Missing { .. } => {
+                    let (_, detail) = crate::commands::check::state_text(ui, &who, &r.state);
+                    missing.push(format!("{at}{}: {detail}", r.what));
+                }
+                State::Unknown { reason } => ui.warn(&format!("{at}Could not check '{}': {reason}.", r.what)),
+                _ => {}
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let what = match plans {
+        [one] => format!(
+            "the API key of region {} and resource group {}",
+            one.target.region,
+            crate::ui::one_line(&one.target.resource_group.name)
+        ),
+        _ => format!("every selected target ({})", plans.len()),
+    };
+    let mut e = CommandError::failed(format!(
+        "You cannot safely reset {what}: {} requirement{} missing. Nothing was changed.",
+        missing.len(),
+        if missing.len() == 1 { " is" } else { "s are" }
+    ));
+    for m in missing {
+        e = e.with_hint(m);
+    }
+    let flag =
+        if caller.display.contains('@') { format!("--user {}", caller.display) } else { format!("--iam-id {iam_id}") };
+    let scope = match plans {
+        [one] => format!(
+            "--region {} -g {}",
+            one.target.region,
+            crate::ui::group_arg(&one.target.resource_group.name, one.target.resource_group.id.as_str())
+        ),
+        _ => String::from("--region R -g G"),
+    };
+    Err(e.with_hint(format!(
+        "An account administrator can create them with '{{me}} check {scope} {flag} --grant'; '--skip-preflight' skips this check."
+    )))
+}
+
+/// The one confirmation: what will be reset, and whether add-on pods follow.
+///
+/// # Errors
+/// When no terminal can answer (without `-f`).
+fn confirm(ui: &Ui, plans: &[&ResetPlan], addon_plan: Option<&addons::Plan>) -> Result<bool, CommandError> {
+    let then = if addon_plan.is_some_and(|p| p.affected() > 0) {
+        if plans.len() == 1 {
+            ", then re-create the add-on pods"
+        } else {
+            ", then re-create the add-on pods of their clusters"
+        }
+    } else {
+        ""
+    };
+    let question = match plans {
+        [one] => format!(
+            "Reset the API key for every cluster in region {} and resource group {}{then}?",
+            one.target.region,
+            crate::ui::one_line(&one.target.resource_group.name)
+        ),
+        _ => format!("Reset the API key of {} targets{then}?", plans.len()),
+    };
+    ui.confirm(&question)
+}
+
+/// With `--restart-addons`: which clusters of the targets to reset run the add-ons (reads
+/// only), shown with the plan.
+async fn addon_plan(
+    here: &Here,
+    ui: &Ui,
+    args: &ResetArgs,
+    plans: &[&ResetPlan],
+    opts: &addons::Options,
+) -> Option<addons::Plan> {
+    if !args.restart_addons || plans.is_empty() {
+        return None;
+    }
+    ui.progress("Finding the add-ons of the clusters...");
+    // One concurrent pass over every target's clusters (each knows its group).
+    let clusters = plans.iter().flat_map(|p| p.clusters().to_vec()).collect();
+    let group = match plans {
+        [one] => Some(one.target.resource_group.id.clone()),
+        _ => None,
+    };
+    let p = addons::plan_clusters(&here.session, clusters, group, opts).await;
+    if !p.clusters.is_empty() {
+        let to_stderr = ui.json && !args.force && !args.dry_run;
+        if !ui.json || to_stderr {
+            crate::commands::addons::plan_text(ui, &p, to_stderr);
+        }
+    }
+    Some(p)
+}
+
+/// How resets run, from the context: the audit log, the lock folder, the timings.
+fn execute_options(here: &Here, fresh_snapshot: bool) -> reset::ExecuteOptions {
+    let ctx = &here.session.ctx;
+    reset::ExecuteOptions {
+        audit: here.audit.clone(),
+        lock_dir: here.plugin_dir.as_ref().map(|d| d.join("locks")),
+        lock_timeout: Duration::from_secs(ctx.lock_timeout_secs),
+        grace: Duration::from_secs(ctx.reset_grace_secs),
+        interval: Duration::from_millis(ctx.verify_interval_ms),
+        fresh_snapshot,
+        ..reset::ExecuteOptions::default()
+    }
+}

@@ -1,0 +1,566 @@
+//! What a reset says: the plan (one target in detail, many in a table), the one document of a
+//! target (dry run or not), the follow-ups, and the one [`Report`] of a run, single or batch,
+//! as text and JSON.
+//!
+//! The dry run and the real reset print one document shape (JSON) and one set of words (text):
+//! the target, the new owner, the previous owner and key, the clusters, then what happened and
+//! what to do next. A value that is not known comes with the reason.
+
+use std::time::Duration;
+
+use cluster_api_key_core::Error as CoreError;
+use cluster_api_key_core::api::containers::KeyOwner;
+use cluster_api_key_core::api::user_management::Membership;
+use cluster_api_key_core::ops::addons::{self, ClusterResult, Outcome as AddonOutcome};
+use cluster_api_key_core::ops::fleet::Candidate;
+use cluster_api_key_core::ops::reset::{ResetPlan, ResetReport, Verification};
+use serde_json::{Value, json};
+
+use crate::commands::{ExitStatus, Render};
+use crate::error::{CommandError, to_json};
+use crate::ui::Ui;
+
+/// An owner, the same way everywhere: name, email, IAM ID (a service ID by its name).
+pub fn owner_text(o: &KeyOwner) -> String {
+    let mut s = o.name.clone();
+    if !o.email.is_empty() {
+        s.push_str(&format!(" <{}>", o.email));
+    }
+    if let Some(id) = &o.iam_id {
+        s.push_str(&format!(" ({id})"));
+    }
+    if s.is_empty() { o.id.clone().unwrap_or_else(|| String::from("unknown")) } else { s }
+}
+
+/// Things to know before a reset, from the plan.
+pub fn plan_warnings(plan: &ResetPlan) -> Vec<String> {
+    let mut w = Vec::new();
+    if plan.clusters.known().is_some_and(Vec::is_empty) {
+        w.push(String::from(
+            "No cluster is in this region and resource group: the new key is used only once a cluster is created here.",
+        ));
+    }
+    if plan.replicating {
+        w.push(String::from(
+            "A previous reset of this target is still replicating in IAM (A0055); wait a minute and check the owner before resetting again.",
+        ));
+    }
+    if let (Some(o), Some(m)) = (plan.current_owner.known(), plan.owner_state.known()) {
+        match m {
+            Membership::NotInAccount => w.push(format!(
+                "The current owner, {}, is no longer in the account: IBM deletes a removed user's API keys.",
+                o.name
+            )),
+            Membership::Member { state, .. } if state != "ACTIVE" => {
+                w.push(format!("The current owner, {}, is {state} in the account.", o.name));
+            }
+            _ => {}
+        }
+    }
+    w
+}
+
+/// The next steps after a reset, each a sentence and, where there is one, the command. With
+/// `addons` (the reset ran `--restart-addons`), only the clusters that still need it.
+pub fn follow_ups(ui: &Ui, plan: &ResetPlan, addons: Option<&[ClusterResult]>) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    let t = &plan.target;
+    match addons {
+        None if !plan.clusters().is_empty() => out.push((
+            String::from(
+                "Once the new key has reached the clusters (IBM: 10 to 15 minutes, up to 30), re-create the add-on pods that still use the old one (VPC Block Storage CSI controller, cluster autoscaler):",
+            ),
+            Some(format!("{} restart-addons --region {} -g {}", ui.me, t.region, crate::ui::group_arg(&t.resource_group.name, t.resource_group.id.as_str()))),
+        )),
+        None => {}
+        Some(results) => {
+            for r in results.iter().filter(|r| matches!(r.outcome, AddonOutcome::Failed | AddonOutcome::Skipped)) {
+                out.push((
+                    format!("Re-create the add-on pods of {} once the new key has reached it:", r.cluster),
+                    Some(format!("{} restart-addons --cluster {}", ui.me, r.cluster)),
+                ));
+            }
+        }
+    }
+    for c in plan.clusters().iter().filter(|c| c.provider == "satellite") {
+        out.push((
+            format!(
+                "{} is a Satellite cluster: its autoscaler reads a hand-made kube-system/storage-secret-store secret that a reset does not update; put the new key there.",
+                c.name
+            ),
+            None,
+        ));
+    }
+    match (plan.current_key.known(), plan.current_owner.known()) {
+        (Some(k), owner) => {
+            let by = owner.map(|o| format!(", owned by {},", owner_text(o))).unwrap_or_default();
+            let unlock = if k.locked { " --unlock" } else { "" };
+            out.push((
+                format!(
+                    "The previous key {}{by}{} is now superseded. Remove it (and any older one) once nothing else uses it:",
+                    k.id,
+                    if k.locked { " (locked)" } else { "" }
+                ),
+                Some(format!("{} prune --region {} -g {}{unlock}", ui.me, t.region, crate::ui::group_arg(&t.resource_group.name, t.resource_group.id.as_str()))),
+            ));
+        }
+        (None, Some(o)) => out.push((
+            format!(
+                "The previous key, owned by {}, is now superseded. Remove it once nothing else uses it:",
+                owner_text(o)
+            ),
+            Some(format!(
+                "{} prune --region {} -g {}",
+                ui.me,
+                t.region,
+                crate::ui::group_arg(&t.resource_group.name, t.resource_group.id.as_str())
+            )),
+        )),
+        (None, None) => {}
+    }
+    out
+}
+
+/// The one document of a reset, dry run or not.
+pub fn document(
+    plan: &ResetPlan,
+    done: Option<(&ResetReport, Option<&Verification>)>,
+    ui: &Ui,
+    addons: Option<&[ClusterResult]>,
+) -> Result<Value, CommandError> {
+    let t = &plan.target;
+    let reason = |r: Option<&str>| r.map(str::to_owned);
+    let mut v = json!({
+        "dryRun": done.is_none(),
+        "target": {"region": t.region, "resourceGroup": to_json(&t.resource_group)?},
+        "newOwner": to_json(&plan.caller)?,
+        "previousOwner": to_json(&plan.current_owner.known())?,
+        "previousOwnerUnknownReason": reason(plan.current_owner.reason()),
+        "previousKey": plan.current_key.known().map(|k| json!({"id": k.id, "created": k.created_at, "locked": k.locked, "iamId": k.iam_id})),
+        "previousKeyUnknownReason": reason(plan.current_key.reason()),
+        "clusters": to_json(&plan.clusters())?,
+        "clustersUnknownReason": reason(plan.clusters.reason()),
+        "warnings": plan_warnings(plan),
+    });
+    if let Some((r, verification)) = done {
+        let (verified, how) = match verification {
+            Some(Verification::Verified) => (Some(true), "the clusters report the new owner"),
+            Some(Verification::AlreadyOwner) => {
+                (None, "the owner was already you, so only the new key's existence in IAM was checked")
+            }
+            Some(Verification::TimedOut(_)) => (Some(false), "the new owner did not show in time"),
+            Some(Verification::NoClusters) => (None, "there is no cluster to ask"),
+            None => (None, "not checked (--no-verify, or interrupted)"),
+        };
+        v["newKeyId"] = to_json(&r.new_key_id)?;
+        v["newKeyIdUnknownReason"] =
+            if r.new_key_id.is_none() { Value::from("the key list could not be read") } else { Value::Null };
+        v["confirmedAfterError"] = Value::Bool(r.confirmed_after_error);
+        v["verified"] = to_json(&verified)?;
+        v["verification"] = Value::from(how);
+        if let Some(w) = v["warnings"].as_array_mut() {
+            w.extend(r.warnings.iter().map(|x| Value::from(x.as_str())));
+        }
+        v["auditError"] = to_json(&r.audit_error)?;
+        v["followUps"] = follow_ups(ui, plan, addons)
+            .into_iter()
+            .map(|(text, command)| json!({"text": text, "command": command}))
+            .collect();
+    }
+    Ok(v)
+}
+
+/// One target's plan in detail (on stderr when `to_stderr`: JSON mode with a question to ask).
+pub fn plan_text(ui: &Ui, plan: &ResetPlan, to_stderr: bool) {
+    let line = |t: &str| if to_stderr { ui.note(t) } else { ui.say(t) };
+    let t = &plan.target;
+    let current = match (plan.current_owner.known(), plan.current_owner.reason()) {
+        (Some(o), _) => {
+            let state = match plan.owner_state.known() {
+                Some(Membership::NotInAccount) => String::from(" - not in the account"),
+                Some(Membership::Member { state, .. }) if state != "ACTIVE" => format!(" - {state}"),
+                _ => String::new(),
+            };
+            format!("{}{state}", owner_text(o))
+        }
+        (None, Some(why)) => format!("unknown ({why})"),
+        (None, None) => String::from("unknown"),
+    };
+    let new_owner = match &plan.caller.iam_id {
+        Some(id) => format!("{} ({id})", plan.caller.display),
+        None => plan.caller.display.clone(),
+    };
+    let key = match (plan.current_key.known(), plan.current_key.reason()) {
+        (Some(k), _) => format!("{}{}", k.id, if k.locked { " (locked)" } else { "" }),
+        (None, Some(why)) => format!("unknown ({why})"),
+        (None, None) => String::from("unknown"),
+    };
+    line("");
+    line(&format!("Region:           {}", ui.entity(t.region.as_str())));
+    line(&format!("Resource group:   {} ({})", ui.entity(&t.resource_group.name), t.resource_group.id));
+    line(&format!("Current owner:    {current}"));
+    line(&format!("Current key:      {key}"));
+    line(&format!("New owner:        {new_owner}"));
+    match plan.clusters.reason() {
+        Some(why) => line(&format!("Clusters:         unknown ({why})")),
+        None if plan.clusters().is_empty() => line("Clusters:         none"),
+        None => {
+            line(&format!("Clusters:         {}", plan.clusters().len()));
+            let mut clusters: Vec<_> = plan.clusters().iter().collect();
+            clusters.sort_by(|a, b| crate::ui::natural_cmp(&a.name, &b.name));
+            let rows: Vec<Vec<String>> = clusters
+                .iter()
+                .map(|c| vec![c.name.clone(), c.provider.clone(), c.kind.clone(), c.state.clone()])
+                .collect();
+            line("");
+            for l in ui.table_lines(&["Name", "Provider", "Type", "State"], &rows) {
+                line(&format!("  {l}"));
+            }
+        }
+    }
+    line("");
+    for w in plan_warnings(plan) {
+        ui.warn(&w);
+    }
+}
+
+fn done_text(
+    ui: &Ui,
+    plan: &ResetPlan,
+    report: &ResetReport,
+    verification: Option<&Verification>,
+    addons: Option<&[ClusterResult]>,
+    finished: bool,
+) {
+    if finished {
+        ui.ok();
+    }
+    if let Some(Verification::TimedOut(seen)) = verification {
+        let cluster = plan.clusters().first().map_or("CLUSTER", |c| c.name.as_str());
+        ui.warn(&format!(
+            "The reset was accepted, but the new owner does not show yet ({seen}). IAM can take a while to replicate a new key; check again with '{} info --cluster {cluster}'.",
+            ui.me
+        ));
+    }
+    for w in &report.warnings {
+        ui.warn(w);
+    }
+    ui.say(&format!(
+        "The API key for region {} and resource group {} now belongs to {}.",
+        report.region,
+        crate::ui::one_line(&report.resource_group_name),
+        crate::ui::one_line(&report.new_owner.display)
+    ));
+    if let Some(id) = &report.new_key_id {
+        ui.say(&format!("New key ID: {id}"));
+    }
+    match verification {
+        Some(Verification::Verified) => ui.say("Verified: the clusters now report the new owner."),
+        Some(Verification::AlreadyOwner) => ui.say(&format!(
+            "You already owned the key, so the owner cannot show the change; {}.",
+            if report.new_key_id.is_some() {
+                "the new key exists in IAM"
+            } else {
+                "the new key could not be found in IAM's list"
+            }
+        )),
+        _ => {}
+    }
+    if let Some(results) = addons {
+        ui.say("");
+        crate::commands::addons::results_text(ui, results);
+    }
+    let steps = follow_ups(ui, plan, addons);
+    if steps.is_empty() {
+        return;
+    }
+    ui.say("");
+    ui.say("Next:");
+    for (text, command) in steps {
+        ui.say(&format!("  {text}"));
+        if let Some(c) = command {
+            ui.say(&format!("    {}", ui.command(&format!("'{c}'"))));
+        }
+    }
+}
+
+/// What happened to one target of a run.
+pub enum TargetOutcome {
+    /// Reset, with the verification when one ran.
+    Reset(Box<ResetReport>, Option<Verification>),
+    /// Not reset: IBM's refusal, or a request never sent (the error says which).
+    Failed(CoreError),
+    /// May or may not have been reset: do not retry blindly (the error carries the hints).
+    Unknown(CommandError),
+    /// Not selected (the reason), or not started (interrupted).
+    Skipped(String),
+}
+
+impl TargetOutcome {
+    /// From a batch's outcome.
+    pub fn from_batch(o: cluster_api_key_core::ops::fleet::Outcome) -> Self {
+        use cluster_api_key_core::ops::fleet::Outcome;
+        match o {
+            Outcome::Reset(r, v) => Self::Reset(r, v),
+            Outcome::Failed(e) => Self::Failed(e),
+            Outcome::Unknown(e) => Self::Unknown(e.into()),
+            Outcome::Skipped(why) => Self::Skipped(why),
+        }
+    }
+
+    /// The outcome in a word, and its detail.
+    fn words(&self) -> (&'static str, String) {
+        use cluster_api_key_core::error::clause;
+        match self {
+            Self::Reset(r, v) => (
+                "reset",
+                match (&r.new_key_id, v) {
+                    (Some(id), Some(Verification::Verified)) => format!("{id}, verified"),
+                    (Some(id), _) => id.to_string(),
+                    (None, _) => String::from("new key not listed"),
+                },
+            ),
+            Self::Failed(e) => ("failed", clause(&e.to_string()).to_owned()),
+            Self::Unknown(e) => ("unknown", clause(&e.to_string()).to_owned()),
+            Self::Skipped(why) => ("skipped", why.clone()),
+        }
+    }
+}
+
+/// How the run was asked for: one target in detail, or many in a table.
+pub enum Mode {
+    /// One target (`reset -r R -g G`).
+    Single,
+    /// Many targets, or a filter; `scope`: the `-r`/`-g` flags of the run, for the prune
+    /// command it suggests.
+    Batch {
+        /// The flags.
+        scope: String,
+    },
+}
+
+/// The one report of a reset run, single or batch: every target with its plan and outcome,
+/// and the add-ons when `--restart-addons` was given.
+pub struct Report {
+    /// Single or batch.
+    pub mode: Mode,
+    /// Every target looked at, with why it is skipped when it is.
+    pub targets: Vec<Candidate>,
+    /// What happened to each target (same order); `None` for a dry run or a declined
+    /// confirmation.
+    pub outcomes: Option<Vec<TargetOutcome>>,
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// With `--restart-addons`: the clusters and their add-ons.
+    pub addon_plan: Option<addons::Plan>,
+    /// With `--restart-addons`, after the resets: each cluster; `None` when it did not get there.
+    pub addon_results: Option<Vec<ClusterResult>>,
+}
+
+impl Report {
+    fn results(&self) -> Option<&[ClusterResult]> {
+        self.addon_results.as_deref()
+    }
+
+    /// (selected, reset, failed, unknown).
+    fn counts(&self) -> (usize, usize, usize, usize) {
+        let selected = self.targets.iter().filter(|c| c.skip.is_none()).count();
+        let outcomes = self.outcomes.as_deref().unwrap_or_default();
+        let n = |f: fn(&TargetOutcome) -> bool| outcomes.iter().filter(|o| f(o)).count();
+        (
+            selected,
+            n(|o| matches!(o, TargetOutcome::Reset(..))),
+            n(|o| matches!(o, TargetOutcome::Failed(_))),
+            n(|o| matches!(o, TargetOutcome::Unknown(_))),
+        )
+    }
+
+    /// Whether add-ons were to be restarted and some were not (failed, interrupted, or never
+    /// started because the user stopped the command): unfinished work.
+    fn addons_unfinished(&self) -> bool {
+        match self.results() {
+            Some(r) => r.iter().any(|c| matches!(c.outcome, AddonOutcome::Failed | AddonOutcome::Interrupted)),
+            None => {
+                self.outcomes.as_ref().is_some_and(|o| o.iter().any(|o| matches!(o, TargetOutcome::Reset(..))))
+                    && self.addon_plan.as_ref().is_some_and(|p| p.affected() > 0)
+            }
+        }
+    }
+
+    fn addons_json(&self, v: &mut Value) -> Result<(), CommandError> {
+        if let Some(p) = &self.addon_plan {
+            v["addons"] = json!({"plan": to_json(&p.clusters)?});
+            if let Some(r) = self.results() {
+                let done = crate::commands::addons::results_json(r)?;
+                v["addons"]["clusters"] = done["clusters"].clone();
+                v["addons"]["summary"] = done["summary"].clone();
+            }
+        }
+        Ok(())
+    }
+
+    fn single_json(&self, ui: &Ui) -> Result<Value, CommandError> {
+        let plan = &self.targets.first().ok_or_else(|| CommandError::internal("a reset without a target"))?.plan;
+        let outcome = self.outcomes.as_ref().and_then(|o| o.first());
+        let mut v = match outcome {
+            Some(TargetOutcome::Reset(report, verification)) => {
+                document(plan, Some((report, verification.as_ref())), ui, self.results())?
+            }
+            Some(TargetOutcome::Unknown(e)) => {
+                let detail = match e.core() {
+                    Some(CoreError::ResetOutcomeUnknown { detail, .. }) => detail.as_str(),
+                    _ => "",
+                };
+                let mut v = document(plan, None, ui, None)?;
+                v["dryRun"] = Value::Bool(false);
+                v["outcome"] = Value::from("unknown");
+                v["detail"] = Value::from(detail);
+                v["hint"] = Value::from(e.hints(&ui.cli, &ui.me).join(" "));
+                v
+            }
+            _ if self.dry_run => document(plan, None, ui, None)?,
+            _ => {
+                let mut v = document(plan, None, ui, None)?;
+                v["dryRun"] = Value::Bool(false);
+                v["cancelled"] = Value::Bool(true);
+                v
+            }
+        };
+        self.addons_json(&mut v)?;
+        Ok(v)
+    }
+
+    fn batch_json(&self, ui: &Ui) -> Result<Value, CommandError> {
+        let mut targets = Vec::new();
+        for (i, c) in self.targets.iter().enumerate() {
+            let outcome = self.outcomes.as_ref().and_then(|o| o.get(i));
+            let mut v = match outcome {
+                Some(TargetOutcome::Reset(r, v)) => document(&c.plan, Some((r, v.as_ref())), ui, None)?,
+                _ => document(&c.plan, None, ui, None)?,
+            };
+            v["dryRun"] = Value::Bool(self.dry_run);
+            v["selected"] = Value::Bool(c.skip.is_none());
+            v["skipReason"] = c.skip.clone().map_or(Value::Null, Value::from);
+            if let Some(o) = outcome {
+                let (word, detail) = o.words();
+                v["outcome"] = Value::from(word);
+                v["detail"] = Value::from(detail);
+            }
+            targets.push(v);
+        }
+        let (selected, reset, failed, unknown) = self.counts();
+        let mut v = json!({
+            "targets": targets,
+            "summary": {"targets": self.targets.len(), "selected": selected, "reset": reset, "failed": failed, "unknown": unknown},
+        });
+        if let Some(r) = self.results() {
+            v["addons"] = crate::commands::addons::results_json(r)?;
+        }
+        Ok(v)
+    }
+
+    fn single_text(&self, ui: &Ui) {
+        let Some(plan) = self.targets.first().map(|c| &c.plan) else { return };
+        match self.outcomes.as_ref().and_then(|o| o.first()) {
+            Some(TargetOutcome::Reset(report, verification)) => {
+                // `OK` only when all that was asked is done (the add-ons too, when asked for).
+                let finished = self.status() == ExitStatus::Success;
+                done_text(ui, plan, report, verification.as_ref(), self.results(), finished);
+            }
+            Some(TargetOutcome::Unknown(e)) => ui.failed(e),
+            _ if self.dry_run => ui.say("Dry run: nothing was changed."),
+            _ => ui.say("The API key was not reset."),
+        }
+    }
+
+    fn batch_text(&self, ui: &Ui, scope: &str) {
+        let (selected, reset, failed, unknown) = self.counts();
+        if self.dry_run {
+            ui.say(&format!(
+                "Dry run: {selected} of {} targets would be reset; nothing was changed.",
+                self.targets.len()
+            ));
+            return;
+        }
+        let Some(outcomes) = &self.outcomes else {
+            ui.say("Nothing was reset.");
+            return;
+        };
+        if self.status() == ExitStatus::Success {
+            ui.ok();
+        }
+        let rows: Vec<Vec<String>> = self
+            .targets
+            .iter()
+            .zip(outcomes)
+            .map(|(c, o)| {
+                let (word, detail) = o.words();
+                vec![
+                    c.plan.target.region.to_string(),
+                    c.plan.target.resource_group.name.clone(),
+                    word.to_owned(),
+                    detail,
+                ]
+            })
+            .collect();
+        ui.table(&["Region", "Resource group", "Outcome", "Detail"], &rows);
+        ui.say("");
+        ui.say(&format!("{reset} of {selected} selected targets reset, {failed} failed, {unknown} unknown."));
+        if unknown > 0 {
+            ui.warn("An unknown outcome may have happened: check those targets with 'info --region R -g G' before resetting them again.");
+        }
+        if let Some(r) = self.results() {
+            ui.say("");
+            crate::commands::addons::results_text(ui, r);
+        }
+        if reset > 0 {
+            ui.say("");
+            ui.say("Next:");
+            ui.say(&format!("  Remove the superseded keys: {}", ui.command(&format!("'{} prune{scope}'", ui.me))));
+            if self.addon_plan.is_none() {
+                ui.say(&format!(
+                    "  Once the new keys have reached the clusters (10 to 30 minutes), re-create their add-on pods: '{} restart-addons --region R -g G' for each target reset (the JSON's followUps name each).",
+                    ui.me
+                ));
+            }
+        }
+    }
+}
+
+impl Render for Report {
+    fn json(&self, ui: &Ui) -> Result<Value, CommandError> {
+        match &self.mode {
+            Mode::Single => self.single_json(ui),
+            Mode::Batch { .. } => self.batch_json(ui),
+        }
+    }
+
+    fn text(&self, ui: &Ui) {
+        match &self.mode {
+            Mode::Single => self.single_text(ui),
+            Mode::Batch { scope } => self.batch_text(ui, scope),
+        }
+    }
+
+    fn status(&self) -> ExitStatus {
+        let (selected, reset, failed, unknown) = self.counts();
+        // A dry run, or a declined confirmation, changed nothing and failed at nothing.
+        if self.outcomes.is_none() {
+            return ExitStatus::Success;
+        }
+        match &self.mode {
+            Mode::Single if unknown > 0 => ExitStatus::Unknown,
+            Mode::Batch { .. } if selected > 0 && reset == 0 => ExitStatus::Failed,
+            _ if failed + unknown > 0 || reset < selected || self.addons_unfinished() => ExitStatus::Partial,
+            _ => ExitStatus::Success,
+        }
+    }
+}
+
+/// A spinner with the elapsed time while the new owner is awaited.
+pub fn spinner(ui: &Ui, text: &str) -> indicatif::ProgressBar {
+    let bar = ui.progress_bar(None, "{spinner} {msg} {elapsed}");
+    bar.set_message(text.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}

@@ -1,0 +1,111 @@
+//! One target: its plan read for it alone and shown in detail; the reset, abandoned (after a
+//! short look for the new key) when a signal comes while the POST is in flight; the
+//! verification with a spinner; the add-ons.
+
+use std::time::Duration;
+
+use cluster_api_key_core::Error as CoreError;
+use cluster_api_key_core::ops::fleet::Candidate;
+use cluster_api_key_core::ops::reset;
+
+use super::render::{Mode, Report, TargetOutcome, plan_text, spinner};
+use crate::cli::ResetArgs;
+use crate::commands::{Here, Render};
+use crate::error::CommandError;
+use crate::signals::Interrupts;
+use crate::ui::Ui;
+
+/// Resets one region and resource group.
+///
+/// # Errors
+/// Any failure, ready to print.
+pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Render>, CommandError> {
+    let session = &here.session;
+    ui.progress("Collecting the clusters and the current API key owner...");
+    let (regions, groups) = (args.regions(), args.groups());
+    if !groups.is_empty() {
+        // An unknown group is an incorrect usage that names the valid ones, as in `status`.
+        let caller = session.caller().await?;
+        let all = session.resource_manager().list(&caller.account).await?;
+        cluster_api_key_core::ops::discovery::groups(&groups, &all)?;
+    }
+    let plan = reset::plan(session, regions.first().map(String::as_str), groups.first().map(String::as_str)).await?;
+    // The plan is what the user decides on: shown even with -q; in JSON mode on stderr when a
+    // question follows (stdout carries only the document).
+    if !ui.json {
+        plan_text(ui, &plan, false);
+    } else if !args.force && !args.dry_run {
+        plan_text(ui, &plan, true);
+    }
+    super::preflight(here, ui, &[&plan], args.skip_preflight).await?;
+    let addon_opts = crate::commands::addons::options(here, &[], args.endpoint, 4);
+    let addon_plan = super::addon_plan(here, ui, args, &[&plan], &addon_opts).await;
+    let report = |plan, outcome: Option<TargetOutcome>, addon_plan, addon_results| -> Box<dyn Render> {
+        Box::new(Report {
+            mode: Mode::Single,
+            targets: vec![Candidate { plan, key_age_days: None, skip: None }],
+            outcomes: outcome.map(|o| vec![o]),
+            dry_run: args.dry_run,
+            addon_plan,
+            addon_results,
+        })
+    };
+    if args.dry_run || (!args.force && !super::confirm(ui, &[&plan], addon_plan.as_ref())?) {
+        return Ok(report(plan, None, addon_plan, None));
+    }
+    // Before the reset: each affected cluster's storage-secret-store, to see the new key arrive.
+    let prepared = crate::commands::addons::note_secrets(ui, session, addon_plan.as_ref(), &addon_opts).await;
+    session.client.http().restart_budget();
+    let t = &plan.target;
+    ui.progress(&format!(
+        "Resetting the API key for region {} and resource group {}...",
+        ui.entity(t.region.as_str()),
+        ui.entity(&t.resource_group.name)
+    ));
+    let ctx = &session.ctx;
+    let opts = super::execute_options(here, true);
+    // From here on a signal must not end the process silently: the POST may be under way.
+    let interrupts = Interrupts::listen();
+    let mut done = match reset::execute(session, &plan, &opts, interrupts.first()).await {
+        Ok(r) => r,
+        Err(e @ CoreError::ResetOutcomeUnknown { .. }) => {
+            return Ok(report(plan, Some(TargetOutcome::Unknown(e.into())), addon_plan, None));
+        }
+        // execute() returns other errors only for IBM's own refusal or a request never sent.
+        Err(e) => return Err(CommandError::from(e).with_hint("Nothing was changed: the API key was not reset.")),
+    };
+    let verification = if args.no_verify || plan.clusters().is_empty() || interrupts.seen() {
+        None
+    } else {
+        ui.progress("Waiting for the new owner to show (IAM replicates new keys)...");
+        let bar = spinner(ui, "Waiting for the new owner (Ctrl-C stops waiting)");
+        let timeout = Duration::from_secs(ctx.verify_timeout_secs);
+        let interval = Duration::from_millis(ctx.verify_interval_ms);
+        let v = tokio::select! {
+            v = reset::verify(session, &plan, timeout, interval) => Some(v),
+            () = interrupts.first() => None,
+        };
+        bar.finish_and_clear();
+        v
+    };
+    if interrupts.seen() {
+        done.warnings.push(String::from(
+            "Interrupted: the reset happened, but the new owner was not verified. Press Ctrl-C again to exit at once.",
+        ));
+    }
+    let addon_results = match prepared {
+        Some(prepared) if !interrupts.seen() => {
+            Some(crate::commands::addons::restart_after_reset(ui, &interrupts, &prepared, &addon_opts, args.wait).await)
+        }
+        _ => None,
+    };
+    if addon_plan.as_ref().is_some_and(|p| p.affected() > 0) && addon_results.is_none() {
+        done.warnings.push(format!(
+            "Interrupted: no add-on pod was re-created. Once the new key has reached the clusters, run '{} restart-addons --region {} -g {}'.",
+            ui.me,
+            plan.target.region,
+            crate::ui::group_arg(&plan.target.resource_group.name, plan.target.resource_group.id.as_str())
+        ));
+    }
+    Ok(report(plan, Some(TargetOutcome::Reset(Box::new(done), verification)), addon_plan, addon_results))
+}
