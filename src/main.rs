@@ -3,6 +3,33 @@
 //!
 //! argv → `SendMetadata`? print the metadata (no config, no network) → else parse with clap →
 //! dispatch the command → exit code from its outcome ([`commands::exit_code`]).
+//!
+//! # Where things are (module → what it owns)
+//!
+//! The binary (`src/`):
+//! - `cli`: the command line's definition (args, help, value parsers); knows no command module.
+//! - `commands/mod.rs`: the command → module match (`run_command`), [`commands::ExitStatus`] and
+//!   the one function that turns a run into an exit code ("which exit code does a partial batch
+//!   give": there), the `Render` contract (text, JSON, CSV).
+//! - `commands/<name>`: one module per command, turning core's reports into words;
+//!   `commands/reset/` decides single versus batch in `mod.rs` and holds the one pre-flight and
+//!   confirmation; `render.rs` holds every word a reset prints.
+//! - `ui`: terminal output (colour, width, tables, prompts, progress); `error`: `FAILED` and
+//!   hints; `signals`: Ctrl-C and SIGTERM; `sandbox`: the embedded emulator; `metadata`,
+//!   `completion`, `help`, `hints`: what the `ibmcloud` host asks of a plugin.
+//!
+//! The core (`crates/core/src/`):
+//! - `context`, `config_file`, `env`, `endpoints`: the CLI config, environment and endpoint
+//!   table; `auth`: the token source and the authenticated `Client`; `http`: the transport
+//!   (retries, rate limit, budget; a leaf); `secret`, `trace`: what never reaches output.
+//! - `api/*`: one client per IBM Cloud API, with its JSON shapes.
+//! - `ops/discovery`: reading the account (groups, clusters, keys) and deciding which key the
+//!   clusters use (`key_in_use`); `ops/status`: judging it ("where are findings computed":
+//!   `judge_keys`, `judge_owner`, `judge_findings`); `ops/reset`, `ops/fleet`, `ops/prune`,
+//!   `ops/check`, `ops/addons`: the operations, plan then execute; `policy`: the policy file.
+//! - "How a region reaches the request": `--region` (`cli`) → `discovery::regions` (validated
+//!   once, into `types::Region`) → `Session::containers(Some(&region))` → the `X-Region` header
+//!   (`api::containers`).
 
 mod cli;
 mod commands;
