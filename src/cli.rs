@@ -69,29 +69,48 @@ pub struct GlobalArgs {
     pub help: Option<bool>,
 }
 
+/// `-r`/`-g`, declared once for every command that takes many regions and resource groups.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TargetArgs {
+    /// Regions (repeatable, or a comma list; default: every region for status and prune, the targeted one otherwise).
+    #[arg(short = 'r', long, value_name = "REGION", value_parser = non_empty)]
+    pub region: Vec<String>,
+
+    /// Resource groups, by name or ID (repeatable, or a comma list; default: every group for status and prune, the targeted one otherwise).
+    #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP", value_parser = non_empty)]
+    pub resource_group: Vec<String>,
+}
+
+/// `-r`/`-g` resolved once, before any request: regions split and validated into
+/// [`Region`](cluster_api_key_core::types::Region)s, groups split into a selector that core
+/// resolves against the account.
+#[derive(Debug, Clone, Default)]
+pub struct Targets {
+    /// The regions named (none: the command's default).
+    pub regions: Vec<cluster_api_key_core::types::Region>,
+    /// The groups named (none: the command's default).
+    pub groups: cluster_api_key_core::types::GroupSelector,
+}
+
+impl TargetArgs {
+    /// Resolves argv's values into typed ones: the one place they are split and checked.
+    ///
+    /// # Errors
+    /// An unknown region, naming the valid ones (an incorrect usage).
+    pub fn resolve(&self) -> Result<Targets, cluster_api_key_core::Error> {
+        Ok(Targets {
+            regions: cluster_api_key_core::ops::discovery::regions(&self.region)?,
+            groups: cluster_api_key_core::types::GroupSelector::new(&self.resource_group),
+        })
+    }
+}
+
 impl ResetArgs {
-    /// The regions named (comma lists split).
-    #[must_use]
-    pub fn regions(&self) -> Vec<String> {
-        self.region.iter().flat_map(|r| r.split(',')).map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()).collect()
-    }
-
-    /// The resource groups named (comma lists split).
-    #[must_use]
-    pub fn groups(&self) -> Vec<String> {
-        self.resource_group
-            .iter()
-            .flat_map(|g| g.split(','))
-            .map(|g| g.trim().to_owned())
-            .filter(|g| !g.is_empty())
-            .collect()
-    }
-
     /// Whether this is a batch: several targets, every target, or a filter for automation.
     #[must_use]
-    pub fn is_fleet(&self) -> bool {
-        self.regions().len() > 1
-            || self.groups().len() > 1
+    pub fn is_fleet(&self, targets: &Targets) -> bool {
+        targets.regions.len() > 1
+            || targets.groups.names().len() > 1
             || self.all_regions
             || self.all_resource_groups
             || self.if_missing
@@ -223,13 +242,8 @@ impl From<FailOn> for cluster_api_key_core::policy::FailOn {
 /// `status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// Only these regions (repeatable, or a comma list).
-    #[arg(short = 'r', long, value_name = "REGION", value_parser = non_empty)]
-    pub region: Vec<String>,
-
-    /// Only these resource groups, by name or ID (repeatable, or a comma list).
-    #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP", value_parser = non_empty)]
-    pub resource_group: Vec<String>,
+    #[command(flatten)]
+    pub targets: TargetArgs,
 
     /// Flag keys older than this (for example 90d, 12w; default: the policy's, else 90d).
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
@@ -259,13 +273,8 @@ pub struct StatusArgs {
 /// `reset`.
 #[derive(Debug, Args)]
 pub struct ResetArgs {
-    /// The region whose API key to reset (default: the targeted region; repeatable, or a comma list).
-    #[arg(short = 'r', long, value_name = "REGION", value_parser = non_empty)]
-    pub region: Vec<String>,
-
-    /// The resource group name or ID (default: the targeted group, else the default group; repeatable).
-    #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP", value_parser = non_empty)]
-    pub resource_group: Vec<String>,
+    #[command(flatten)]
+    pub targets: TargetArgs,
 
     /// Every region that has clusters or a key.
     #[arg(long)]
@@ -392,13 +401,8 @@ pub struct RestartAddonsArgs {
 /// `prune`.
 #[derive(Debug, Args)]
 pub struct PruneArgs {
-    /// Only these regions (repeatable, or a comma list).
-    #[arg(short = 'r', long, value_name = "REGION", value_parser = non_empty)]
-    pub region: Vec<String>,
-
-    /// Only these resource groups, by name or ID (repeatable, or a comma list).
-    #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP", value_parser = non_empty)]
-    pub resource_group: Vec<String>,
+    #[command(flatten)]
+    pub targets: TargetArgs,
 
     /// Only keys older than this (for example 30d).
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
@@ -434,13 +438,8 @@ pub struct PruneArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("who").args(["iam_id", "user", "service_id"])))]
 pub struct CheckArgs {
-    /// Regions to check (repeatable, or a comma list; default: the targeted region).
-    #[arg(short = 'r', long, value_name = "REGION", value_parser = non_empty)]
-    pub region: Vec<String>,
-
-    /// Resource groups, by name or ID (repeatable, or a comma list; default: the targeted group).
-    #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP", value_parser = non_empty)]
-    pub resource_group: Vec<String>,
+    #[command(flatten)]
+    pub targets: TargetArgs,
 
     /// Check this IAM ID instead of yourself.
     #[arg(long, value_name = "IAM_ID", value_parser = non_empty)]

@@ -172,7 +172,8 @@ pub async fn run(here: &Here, ui: &Ui, args: &CheckArgs) -> Result<Box<dyn Rende
         _ => Subject::Caller,
     };
     ui.progress("Reading the identity's policies, access groups and API key settings...");
-    let report = check::check(&here.session, &subject, &args.region, &args.resource_group).await?;
+    let targets = args.targets.resolve()?;
+    let report = check::check(&here.session, &subject, &targets.regions, &targets.groups).await?;
     if !args.grant {
         return Ok(Box::new(Outcome { report, granted: None }));
     }
@@ -210,6 +211,6 @@ pub async fn run(here: &Here, ui: &Ui, args: &CheckArgs) -> Result<Box<dyn Rende
     let created =
         check::grant(&here.session, &report.account, &report.identity.iam_id, &plan, here.audit.as_ref()).await?;
     ui.progress("Checking again...");
-    let after = check::check(&here.session, &subject, &args.region, &args.resource_group).await?;
+    let after = check::check(&here.session, &subject, &targets.regions, &targets.groups).await?;
     Ok(Box::new(Outcome { report: after, granted: Some((plan, created, false)) }))
 }

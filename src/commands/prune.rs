@@ -176,10 +176,11 @@ impl Outcome {
 /// # Errors
 /// Usage errors for unknown regions and groups; errors reading the account.
 pub async fn run(here: &Here, ui: &Ui, args: &PruneArgs) -> Result<Box<dyn Render>, CommandError> {
+    let targets = args.targets.resolve()?;
     let concurrency = here.session.ctx.http.concurrency;
     let opts = prune::Options {
-        regions: args.region.clone(),
-        groups: args.resource_group.clone(),
+        regions: targets.regions,
+        groups: targets.groups,
         older_than: args.older_than,
         include_orphans: args.include_orphans,
         disable_only: args.disable_only,

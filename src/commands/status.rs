@@ -297,13 +297,14 @@ impl status::Reporter for Bar {
 /// # Errors
 /// Usage errors for unknown regions and groups; errors reading the account.
 pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Render>, CommandError> {
-    // The policy first: a bad file is refused before any request.
+    // The targets and the policy first: a bad value or file is refused before any request.
+    let targets = args.targets.resolve()?;
     let policy = here.policy(args.policy.as_deref())?;
     let mut functional_ids: Vec<String> = args.functional_id.iter().map(|i| i.trim().to_owned()).collect();
     functional_ids.extend(policy.functional_ids.iter().cloned());
     let opts = status::Options {
-        regions: args.region.clone(),
-        groups: args.resource_group.clone(),
+        regions: targets.regions,
+        groups: targets.groups,
         // Flags, then the policy, then the defaults.
         max_age: args.max_age.or(policy.max_age).unwrap_or(DEFAULT_MAX_AGE),
         functional_ids,

@@ -165,6 +165,38 @@ mod tests {
     }
 }
 
+/// Resource groups named on the command line, by name or ID (comma lists split once, here),
+/// resolved against the account's groups by [`crate::ops::discovery::groups`]. Empty: none
+/// was named.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupSelector(Vec<String>);
+
+impl GroupSelector {
+    /// From the `-g` values as given (repeated, or comma lists).
+    #[must_use]
+    pub fn new(raw: &[String]) -> Self {
+        let mut out: Vec<String> = Vec::new();
+        for g in raw.iter().flat_map(|g| g.split(',')).map(str::trim).filter(|g| !g.is_empty()) {
+            if !out.iter().any(|x| x == g) {
+                out.push(g.to_owned());
+            }
+        }
+        Self(out)
+    }
+
+    /// The names or IDs, in the order given.
+    #[must_use]
+    pub fn names(&self) -> &[String] {
+        &self.0
+    }
+
+    /// Whether none was named.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// A value that was looked up: either known, or unknown for a reason worth showing. One type
 /// instead of a value and a reason side by side, so "both set" cannot exist.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use cluster_api_key_core::ops::fleet::{self, Candidate, Outcome, Selection};
 use cluster_api_key_core::types::IamId;
 
 use super::render::{Mode, Report, TargetOutcome, owner_text};
-use crate::cli::ResetArgs;
+use crate::cli::{ResetArgs, Targets};
 use crate::commands::{Here, Render};
 use crate::error::CommandError;
 use crate::signals::Interrupts;
@@ -22,7 +22,7 @@ use crate::ui::Ui;
 /// # Errors
 /// Usage errors for unknown regions and groups; a pre-flight that fails for a selected target;
 /// errors reading the account.
-pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Render>, CommandError> {
+pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> Result<Box<dyn Render>, CommandError> {
     let session = &here.session;
     let concurrency = usize::from(args.concurrency);
     // `--unless-owner functional`: the policy's functional IDs (read before any request).
@@ -46,8 +46,8 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
         Vec::new()
     };
     let sel = Selection {
-        regions: args.regions(),
-        groups: args.groups(),
+        regions: targets.regions.clone(),
+        groups: targets.groups.clone(),
         all_regions: args.all_regions,
         all_groups: args.all_resource_groups,
         if_missing: args.if_missing,
@@ -85,12 +85,12 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Rende
     super::preflight(here, ui, &selected, args.skip_preflight).await?;
     let mut scope = String::new();
     if !args.all_regions {
-        for r in args.regions() {
+        for r in &targets.regions {
             scope.push_str(&format!(" -r {r}"));
         }
     }
     if !args.all_resource_groups {
-        for g in args.groups() {
+        for g in targets.groups.names() {
             scope.push_str(&format!(" -g {g}"));
         }
     }

@@ -29,10 +29,14 @@ use crate::ui::Ui;
 /// # Errors
 /// Any failure, ready to print.
 pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Render>, CommandError> {
+    // The targets resolved once (an unknown region is an incorrect usage, before any request).
+    let targets = args.targets.resolve()?;
     refuse_trusted_profile(here).await?;
-    // An unknown region is an incorrect usage, before anything is read.
-    cluster_api_key_core::ops::discovery::regions(&args.regions())?;
-    if args.is_fleet() { batch::run(here, ui, args).await } else { single::run(here, ui, args).await }
+    if args.is_fleet(&targets) {
+        batch::run(here, ui, args, &targets).await
+    } else {
+        single::run(here, ui, args, &targets).await
+    }
 }
 
 /// A trusted profile cannot own the key: refused before anything else.

@@ -9,7 +9,7 @@ use cluster_api_key_core::ops::fleet::Candidate;
 use cluster_api_key_core::ops::reset;
 
 use super::render::{Mode, Report, TargetOutcome, plan_text, spinner};
-use crate::cli::ResetArgs;
+use crate::cli::{ResetArgs, Targets};
 use crate::commands::{Here, Render};
 use crate::error::CommandError;
 use crate::signals::Interrupts;
@@ -19,17 +19,17 @@ use crate::ui::Ui;
 ///
 /// # Errors
 /// Any failure, ready to print.
-pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Render>, CommandError> {
+pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> Result<Box<dyn Render>, CommandError> {
     let session = &here.session;
     ui.progress("Collecting the clusters and the current API key owner...");
-    let (regions, groups) = (args.regions(), args.groups());
-    if !groups.is_empty() {
+    if !targets.groups.is_empty() {
         // An unknown group is an incorrect usage that names the valid ones, as in `status`.
         let caller = session.caller().await?;
         let all = session.resource_manager().list(&caller.account).await?;
-        cluster_api_key_core::ops::discovery::groups(&groups, &all)?;
+        cluster_api_key_core::ops::discovery::groups(&targets.groups, &all)?;
     }
-    let plan = reset::plan(session, regions.first().map(String::as_str), groups.first().map(String::as_str)).await?;
+    let region = targets.regions.first().map(cluster_api_key_core::types::Region::as_str);
+    let plan = reset::plan(session, region, targets.groups.names().first().map(String::as_str)).await?;
     // The plan is what the user decides on: shown even with -q; in JSON mode on stderr when a
     // question follows (stdout carries only the document).
     if !ui.json {

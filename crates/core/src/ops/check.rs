@@ -587,8 +587,13 @@ fn target_requirements(
 /// # Errors
 /// Unknown regions or groups (before any other request), an identity that cannot be found,
 /// errors reading the targets' clusters.
-pub async fn check(session: &Session, subject: &Subject, regions: &[String], groups: &[String]) -> Result<CheckReport> {
-    let valid_regions = super::discovery::regions(regions)?;
+pub async fn check(
+    session: &Session,
+    subject: &Subject,
+    regions: &[Region],
+    groups: &crate::types::GroupSelector,
+) -> Result<CheckReport> {
+    let valid_regions = regions.to_vec();
     let caller = session.caller().await?;
     let account = caller.account.clone();
     let targets: Vec<Target> = if regions.is_empty() && groups.is_empty() {

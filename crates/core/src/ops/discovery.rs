@@ -14,7 +14,7 @@ use super::{Caller, KEY_NAME, Session, Target, is_key_for};
 use crate::api::containers::Cluster;
 use crate::api::iam_identity::{ApiKey, ListQuery};
 use crate::error::{Error, Result};
-use crate::types::{ApiKeyId, IamId, KNOWN_REGIONS, Region, ResourceGroup, ResourceGroupId};
+use crate::types::{ApiKeyId, GroupSelector, IamId, KNOWN_REGIONS, Region, ResourceGroup, ResourceGroupId};
 
 /// Which keys could be listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,7 +95,8 @@ pub struct Scope {
     pub groups: Vec<ResourceGroup>,
 }
 
-/// Checks `--region` values against the known regions, before any request.
+/// Checks `--region` values (repeated, or comma lists) against the known regions, before any
+/// request: the one place a region given on the command line is split and validated.
 ///
 /// # Errors
 /// [`Error::UnknownRegions`] naming the valid ones.
@@ -120,14 +121,14 @@ pub fn regions(raw: &[String]) -> Result<Vec<Region>> {
     }
 }
 
-/// Resolves `-g` values (names or IDs, comma lists too) against the account's groups.
+/// Resolves the groups named (names or IDs) against the account's groups.
 ///
 /// # Errors
 /// [`Error::UnknownGroups`] naming the valid ones.
-pub fn groups(raw: &[String], all: &[ResourceGroup]) -> Result<Vec<ResourceGroup>> {
+pub fn groups(named: &GroupSelector, all: &[ResourceGroup]) -> Result<Vec<ResourceGroup>> {
     let mut out: Vec<ResourceGroup> = Vec::new();
     let mut bad = Vec::new();
-    for g in raw.iter().flat_map(|g| g.split(',')).map(str::trim).filter(|g| !g.is_empty()) {
+    for g in named.names().iter().map(String::as_str) {
         match all.iter().find(|x| x.id.as_str() == g || x.name == g) {
             Some(x) if !out.contains(x) => out.push(x.clone()),
             Some(_) => {}
@@ -519,8 +520,8 @@ mod tests {
         let e = regions(&["us-sooth".into()]).unwrap_err();
         assert!(e.to_string().contains("us-sooth") && e.to_string().contains("us-south"), "{e}");
         let all = [group("g1", "Default"), group("g2", "prod")];
-        assert_eq!(groups(&["prod,g1".into()], &all).unwrap().len(), 2);
-        let e = groups(&["nope".into()], &all).unwrap_err();
+        assert_eq!(groups(&GroupSelector::new(&["prod,g1".into()]), &all).unwrap().len(), 2);
+        let e = groups(&GroupSelector::new(&["nope".into()]), &all).unwrap_err();
         assert!(e.to_string().contains("nope") && e.to_string().contains("Default, prod"), "{e}");
     }
 }

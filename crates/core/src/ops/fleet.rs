@@ -21,10 +21,10 @@ use crate::types::IamId;
 /// Which targets, and which of them to reset.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
-    /// `--region` values (empty: the targeted region, unless `all_regions`).
-    pub regions: Vec<String>,
-    /// `-g` values (empty: the targeted group, unless `all_groups`).
-    pub groups: Vec<String>,
+    /// These regions (none: the targeted region, unless `all_regions`).
+    pub regions: Vec<crate::types::Region>,
+    /// These groups (none named: the targeted group, unless `all_groups`).
+    pub groups: crate::types::GroupSelector,
     /// Every region.
     pub all_regions: bool,
     /// Every resource group.
@@ -73,14 +73,14 @@ pub async fn plan(session: &Session, sel: &Selection, concurrency: usize) -> Res
     let regions = if sel.all_regions {
         Vec::new()
     } else if sel.regions.is_empty() {
-        vec![session.region(None)?.to_string()]
+        vec![session.region(None)?]
     } else {
         sel.regions.clone()
     };
     let groups = if sel.all_groups {
-        Vec::new()
+        crate::types::GroupSelector::default()
     } else if sel.groups.is_empty() {
-        vec![session.resource_group(&caller.account, None).await?.id.to_string()]
+        crate::types::GroupSelector::new(&[session.resource_group(&caller.account, None).await?.id.to_string()])
     } else {
         sel.groups.clone()
     };

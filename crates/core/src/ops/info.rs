@@ -85,8 +85,8 @@ pub async fn by_target(session: &Session, region: Option<&str>, group: Option<&s
     let caller = session.caller().await?;
     let target = session.target(&caller, region, group).await?;
     let opts = super::status::Options {
-        regions: vec![target.region.to_string()],
-        groups: vec![target.resource_group.id.to_string()],
+        regions: vec![target.region.clone()],
+        groups: crate::types::GroupSelector::new(&[target.resource_group.id.to_string()]),
         max_age: std::time::Duration::MAX,
         functional_ids: Vec::new(),
         concurrency: 1,

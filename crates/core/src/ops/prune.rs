@@ -27,10 +27,10 @@ use crate::types::{ApiKeyId, IamId};
 /// What prune looks at and does.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// `--region` values.
-    pub regions: Vec<String>,
-    /// `-g` values.
-    pub groups: Vec<String>,
+    /// Only these regions (none: every region).
+    pub regions: Vec<crate::types::Region>,
+    /// Only these groups (none named: every group).
+    pub groups: crate::types::GroupSelector,
     /// Only keys older than this.
     pub older_than: Option<Duration>,
     /// Also keys of targets without clusters.

@@ -353,10 +353,10 @@ impl StatusReport {
 /// What `status` looks at and how.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// `--region` values (validated before any request).
-    pub regions: Vec<String>,
-    /// `-g` values.
-    pub groups: Vec<String>,
+    /// Only these regions (none: every region).
+    pub regions: Vec<crate::types::Region>,
+    /// Only these groups (none named: every group).
+    pub groups: crate::types::GroupSelector,
     /// Keys older than this are flagged.
     pub max_age: Duration,
     /// Functional IDs (IAM IDs or emails): users that may own keys.
@@ -404,7 +404,7 @@ pub async fn status_and_facts(
     opts: &Options,
     reporter: &dyn Reporter,
 ) -> Result<(StatusReport, Vec<discovery::TargetFacts>)> {
-    let regions = discovery::regions(&opts.regions)?;
+    let regions = opts.regions.clone();
     let caller = session.caller().await?;
     // The groups, and the clusters that the owner lookups need. A `-g` filter is checked
     // against the groups before anything else is read; without one, both are read together.
