@@ -2,7 +2,7 @@
 
 use std::sync::atomic::Ordering;
 
-use cluster_api_key_core::ops::prune::{self, Action, Candidate, Done, Plan, SkipKind};
+use cluster_api_key_core::ops::prune::{self, Action, Candidate, Done, Plan, SkipKind, Why};
 use serde_json::{Value, json};
 
 use super::{ExitStatus, Here, Render};
@@ -33,11 +33,29 @@ fn keys(n: usize) -> String {
     format!("{n} key{}", if n == 1 { "" } else { "s" })
 }
 
+/// Why a key is left alone, in words that name the flag that decides it.
+fn skip_text(w: &Why) -> String {
+    match w {
+        Why::Unsure(reason) => reason.clone(),
+        Why::Orphan => String::from("no clusters left: pruned only with --include-orphans"),
+        Why::YoungerThan { days, limit_days } => {
+            format!("{days} days old, not older than {limit_days} (--older-than)")
+        }
+        Why::Locked => String::from("locked: pruned only with --unlock"),
+        Why::AlreadyDisabled => String::from("already disabled"),
+        Why::AlreadyGone => String::from("already gone"),
+        Why::InUse { last_used, superseded_at } => format!(
+            "still in use: it logged in at {last_used}, after it was superseded ({superseded_at}); re-create the add-on pods (restart-addons) first"
+        ),
+    }
+}
+
 /// The plan's "Why" cell: the skip reason, or why the key is obsolete and what its activity says.
 fn why(c: &Candidate) -> String {
-    match (&c.skip, &c.evidence) {
-        (Some(skip), _) => skip.clone(),
-        (None, Some(evidence)) => format!("{}; {evidence}", c.reason),
+    let forced = if c.forced_in_use { "; removed anyway (--force-in-use)" } else { "" };
+    match (&c.why, &c.evidence) {
+        (Some(w), _) => skip_text(w),
+        (None, Some(evidence)) => format!("{}; {evidence}{forced}", c.reason),
         (None, None) => c.reason.clone(),
     }
 }
@@ -65,9 +83,15 @@ impl Render for Outcome {
         let mut keys = Vec::new();
         for (i, c) in self.plan.candidates.iter().enumerate() {
             let mut v = to_json(c)?;
+            v["skip"] = c.why.as_ref().map_or(Value::Null, |w| Value::from(skip_text(w)));
+            if c.forced_in_use
+                && let Some(e) = &c.evidence
+            {
+                v["evidence"] = Value::from(format!("{e}; removed anyway (--force-in-use)"));
+            }
             if let Some(d) = self.done.as_ref().and_then(|d| d.get(i)) {
                 v["outcome"] = Value::from(d.outcome.as_str());
-                v["detail"] = to_json(&d.detail)?;
+                v["detail"] = to_json(&d.detail.clone().or_else(|| c.why.as_ref().map(skip_text)))?;
                 v["leftUnlocked"] = Value::from(d.left_unlocked);
             }
             keys.push(v);
@@ -106,7 +130,7 @@ impl Render for Outcome {
                         c.key_id.to_string(),
                         format!("{} / {}", c.target.region, c.target.resource_group.name),
                         d.outcome.as_str().to_owned(),
-                        d.detail.clone().unwrap_or_default(),
+                        d.detail.clone().or_else(|| c.why.as_ref().map(skip_text)).unwrap_or_default(),
                     ]
                 })
                 .collect();

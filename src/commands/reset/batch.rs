@@ -10,7 +10,7 @@ use cluster_api_key_core::ops::addons;
 use cluster_api_key_core::ops::fleet::{self, Candidate, Outcome, Selection};
 use cluster_api_key_core::types::IamId;
 
-use super::render::{Mode, Report, TargetOutcome, owner_text};
+use super::render::{Mode, Report, TargetOutcome, owner_text, skip_text};
 use crate::cli::{ResetArgs, Targets};
 use crate::commands::{Here, Render};
 use crate::error::CommandError;
@@ -68,7 +68,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
                     c.plan.clusters().len().to_string(),
                     c.plan.current_owner.known().map_or_else(|| String::from("-"), owner_text),
                     c.key_age_days.map_or_else(|| String::from("-"), |d| format!("{d}d")),
-                    c.skip.as_ref().map_or_else(|| String::from("reset"), |w| format!("skip: {w}")),
+                    c.skip.as_ref().map_or_else(|| String::from("reset"), |w| format!("skip: {}", skip_text(w))),
                 ]
             })
             .collect();

@@ -12,7 +12,7 @@ use cluster_api_key_core::Error as CoreError;
 use cluster_api_key_core::api::containers::KeyOwner;
 use cluster_api_key_core::api::user_management::Membership;
 use cluster_api_key_core::ops::addons::{self, ClusterResult, Outcome as AddonOutcome};
-use cluster_api_key_core::ops::fleet::Candidate;
+use cluster_api_key_core::ops::fleet::{Candidate, Skip};
 use cluster_api_key_core::ops::reset::{ResetPlan, ResetReport, Verification};
 use serde_json::{Value, json};
 
@@ -292,8 +292,24 @@ pub enum TargetOutcome {
     Failed(CoreError),
     /// May or may not have been reset: do not retry blindly (the error carries the hints).
     Unknown(CommandError),
-    /// Not selected (the reason), or not started (interrupted).
-    Skipped(String),
+    /// Not selected, or not started (interrupted).
+    Skipped(Skip),
+}
+
+/// Why a target is skipped, in words that name the flag that decided it.
+#[must_use]
+pub fn skip_text(s: &Skip) -> String {
+    match s {
+        Skip::NoClusters => String::from("no clusters: the key would not be used"),
+        Skip::KeyPresent => String::from("a key exists and its owner is active (--if-missing)"),
+        Skip::YoungEnough { days, limit_days } => {
+            format!("the key is {days} days old, not older than {limit_days} (--if-older-than)")
+        }
+        Skip::OwnedByCaller => String::from("already yours (--unless-owner me)"),
+        Skip::OwnedBy(id) => format!("already owned by {id} (--unless-owner)"),
+        Skip::OwnedByFunctional(f) => format!("already owned by the functional ID {f} (--unless-owner functional)"),
+        Skip::Interrupted => String::from("interrupted before it started"),
+    }
 }
 
 impl TargetOutcome {
@@ -322,7 +338,7 @@ impl TargetOutcome {
             ),
             Self::Failed(e) => ("failed", clause(&e.to_string()).to_owned()),
             Self::Unknown(e) => ("unknown", clause(&e.to_string()).to_owned()),
-            Self::Skipped(why) => ("skipped", why.clone()),
+            Self::Skipped(why) => ("skipped", skip_text(why)),
         }
     }
 }
@@ -440,7 +456,7 @@ impl Report {
             };
             v["dryRun"] = Value::Bool(self.dry_run);
             v["selected"] = Value::Bool(c.skip.is_none());
-            v["skipReason"] = c.skip.clone().map_or(Value::Null, Value::from);
+            v["skipReason"] = c.skip.as_ref().map_or(Value::Null, |s| Value::from(skip_text(s)));
             if let Some(o) = outcome {
                 let (word, detail) = o.words();
                 v["outcome"] = Value::from(word);

@@ -40,6 +40,30 @@ pub struct Selection {
     pub unless_functional: Vec<String>,
 }
 
+/// Why a target is not selected: data, which the binary puts in words (and names its flags).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    /// It has no clusters: a new key would not be used.
+    NoClusters,
+    /// `--if-missing`: a key exists and its owner is active.
+    KeyPresent,
+    /// `--if-older-than`: the key is not older than the limit.
+    YoungEnough {
+        /// The key's age.
+        days: u64,
+        /// The limit.
+        limit_days: u64,
+    },
+    /// `--unless-owner me`: the caller owns it already.
+    OwnedByCaller,
+    /// `--unless-owner IAM_ID`: that identity owns it already.
+    OwnedBy(IamId),
+    /// `--unless-owner functional`: one of the policy's functional IDs owns it already.
+    OwnedByFunctional(String),
+    /// Not started: the user stopped the batch.
+    Interrupted,
+}
+
 /// One target of the plan.
 #[derive(Debug, Clone)]
 pub struct Candidate {
@@ -48,7 +72,7 @@ pub struct Candidate {
     /// The key's age in days, when known.
     pub key_age_days: Option<u64>,
     /// Why it is not selected, when it is not.
-    pub skip: Option<String>,
+    pub skip: Option<Skip>,
 }
 
 /// What happened to a target.
@@ -60,8 +84,8 @@ pub enum Outcome {
     Failed(Error),
     /// May or may not have been reset.
     Unknown(Error),
-    /// Not selected (the reason), or not started (interrupted).
-    Skipped(String),
+    /// Not selected, or not started (interrupted).
+    Skipped(Skip),
 }
 
 /// Reads every target in scope and decides which to reset.
@@ -103,21 +127,21 @@ pub async fn plan(session: &Session, sel: &Selection, concurrency: usize) -> Res
             || matches!(t.owner.as_ref().map(|o| &o.state), Some(OwnerState::ServiceId));
         let mut skip = None;
         if t.clusters.is_empty() {
-            skip = Some(String::from("no clusters: the key would not be used"));
+            skip = Some(Skip::NoClusters);
         } else if sel.if_missing && t.key.is_some() && active {
-            skip = Some(String::from("a key exists and its owner is active (--if-missing)"));
+            skip = Some(Skip::KeyPresent);
         } else if let (Some(max), Some(days)) = (sel.if_older_than, age)
             && days.saturating_mul(86_400) <= max.as_secs()
         {
-            skip = Some(format!("the key is {days} days old (--if-older-than)"));
+            skip = Some(Skip::YoungEnough { days, limit_days: max.as_secs() / 86_400 });
         } else if let (Some(u), Some(o)) = (&unless, &owner_id)
             && u == o
         {
-            skip = Some(String::from("already owned by that identity (--unless-owner)"));
+            skip = Some(if caller.iam_id.as_ref() == Some(u) { Skip::OwnedByCaller } else { Skip::OwnedBy(u.clone()) });
         } else if let Some(o) = t.owner.as_ref()
             && let Some(f) = sel.unless_functional.iter().find(|f| crate::policy::owner_is(o, f))
         {
-            skip = Some(format!("already owned by the functional ID {f} (--unless-owner functional)"));
+            skip = Some(Skip::OwnedByFunctional(f.clone()));
         }
         out.push(Candidate { plan, key_age_days: age, skip });
     }
@@ -142,7 +166,7 @@ pub async fn execute(
                 return Outcome::Skipped(why.clone());
             }
             if stop() {
-                return Outcome::Skipped(String::from("interrupted before it started"));
+                return Outcome::Skipped(Skip::Interrupted);
             }
             let out = match reset::execute(session, &c.plan, opts, std::future::pending()).await {
                 Ok(report) => {

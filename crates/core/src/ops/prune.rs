@@ -68,6 +68,45 @@ pub enum SkipKind {
     InUse,
 }
 
+/// Why a key is left alone: data, which the binary puts in words (and names its flags).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Why {
+    /// It cannot be told whether the clusters use it; the reason.
+    Unsure(String),
+    /// Its target has no clusters left, and orphans were not asked for.
+    Orphan,
+    /// Younger than the `--older-than` limit.
+    YoungerThan {
+        /// Its age.
+        days: u64,
+        /// The limit.
+        limit_days: u64,
+    },
+    /// Locked, and unlocking was not asked for.
+    Locked,
+    /// Already disabled (`--disable-only`).
+    AlreadyDisabled,
+    /// Gone before it was looked at.
+    AlreadyGone,
+    /// It logged in after the reset that superseded it.
+    InUse {
+        /// Its last login.
+        last_used: String,
+        /// When it was superseded.
+        superseded_at: String,
+    },
+}
+
+impl Why {
+    fn kind(&self) -> SkipKind {
+        match self {
+            Self::Unsure(_) => SkipKind::Unsure,
+            Self::InUse { .. } => SkipKind::InUse,
+            _ => SkipKind::NotAsked,
+        }
+    }
+}
+
 impl SkipKind {
     /// Whether the key is left for the user to deal with (the command's work is unfinished).
     #[must_use]
@@ -104,18 +143,21 @@ pub struct Candidate {
     pub action: Option<Action>,
     /// Whether it is unlocked first.
     pub unlock_first: bool,
-    /// Why nothing is done, if nothing is.
-    pub skip: Option<String>,
+    /// Why nothing is done, if nothing is (the binary words it as `skip`).
+    #[serde(skip)]
+    pub why: Option<Why>,
     /// What kind of reason that is.
     pub skip_kind: Option<SkipKind>,
+    /// It logged in after its supersession and is removed anyway (`--force-in-use`).
+    pub forced_in_use: bool,
 }
 
 impl Candidate {
-    fn skip(&mut self, kind: SkipKind, why: String) {
+    fn skip(&mut self, why: Why) {
         self.action = None;
         self.unlock_first = false;
-        self.skip = Some(why);
-        self.skip_kind = Some(kind);
+        self.skip_kind = Some(why.kind());
+        self.why = Some(why);
     }
 }
 
@@ -238,23 +280,24 @@ pub async fn plan(session: &Session, opts: &Options) -> Result<Plan> {
                 evidence: None,
                 action: Some(if opts.disable_only { Action::Disable } else { Action::Delete }),
                 unlock_first: k.locked,
-                skip: None,
+                why: None,
                 skip_kind: None,
+                forced_in_use: false,
             };
             // Certainty first: a key that could be the one in use is never touched, whatever
             // the flags say.
             if let Some(u) = t.key_in_use_unknown.as_ref().filter(|u| !orphan && u.keys.contains(&k.id)) {
-                c.skip(SkipKind::Unsure, u.reason.clone());
+                c.skip(Why::Unsure(u.reason.clone()));
             } else if orphan && !opts.include_orphans {
-                c.skip(SkipKind::NotAsked, String::from("no clusters left: pruned only with --include-orphans"));
+                c.skip(Why::Orphan);
             } else if let (Some(min), Some(days)) = (opts.older_than, status::age_days(k.created.as_deref(), now))
                 && days.saturating_mul(86_400) < min.as_secs()
             {
-                c.skip(SkipKind::NotAsked, format!("{days} days old, younger than --older-than"));
+                c.skip(Why::YoungerThan { days, limit_days: min.as_secs() / 86_400 });
             } else if k.locked && !opts.unlock {
-                c.skip(SkipKind::NotAsked, String::from("locked: pruned only with --unlock"));
+                c.skip(Why::Locked);
             } else if opts.disable_only && k.disabled {
-                c.skip(SkipKind::NotAsked, String::from("already disabled"));
+                c.skip(Why::AlreadyDisabled);
             }
             candidates.push(c);
         }
@@ -282,7 +325,7 @@ fn judge_use(c: &mut Candidate, look: Result<crate::api::iam_identity::ApiKey>, 
     let key = match look {
         Ok(k) => k,
         Err(Error::Api(e)) if e.status == 404 => {
-            c.skip(SkipKind::NotAsked, String::from("already gone"));
+            c.skip(Why::AlreadyGone);
             return;
         }
         Err(e) => {
@@ -314,13 +357,11 @@ fn judge_use(c: &mut Candidate, look: Result<crate::api::iam_identity::ApiKey>, 
         return;
     }
     let s = superseded.unwrap_or_default();
-    let why = format!(
-        "still in use: it logged in at {used}, after it was superseded ({s}); re-create the add-on pods (restart-addons) first"
-    );
     if force_in_use {
-        c.evidence = Some(format!("{why}; removed anyway (--force-in-use)"));
+        c.evidence = Some(format!("still in use: it logged in at {used}, after it was superseded ({s})"));
+        c.forced_in_use = true;
     } else {
-        c.skip(SkipKind::InUse, why);
+        c.skip(Why::InUse { last_used: used.to_owned(), superseded_at: s.to_owned() });
     }
 }
 
@@ -340,7 +381,7 @@ pub async fn execute(
                 return Done {
                     key_id: c.key_id.clone(),
                     outcome: Outcome::Skipped,
-                    detail: c.skip.clone(),
+                    detail: None,
                     left_unlocked: false,
                 };
             };
