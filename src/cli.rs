@@ -72,11 +72,11 @@ pub struct GlobalArgs {
 /// `-r`/`-g`, declared once for every command that takes many regions and resource groups.
 #[derive(Debug, Clone, Default, Args)]
 pub struct TargetArgs {
-    /// Regions (repeatable, or a comma list; default: every region for status and prune, the targeted one otherwise).
+    /// Regions (repeatable, or a comma list; default: every region for status and prune, the targeted one for reset and check).
     #[arg(short = 'r', long, value_name = "REGION", value_parser = non_empty)]
     pub region: Vec<String>,
 
-    /// Resource groups, by name or ID (repeatable, or a comma list; default: every group for status and prune, the targeted one otherwise).
+    /// Resource groups, by name or ID (repeatable, or a comma list; default: every group for status and prune, the targeted one for reset and check).
     #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP", value_parser = non_empty)]
     pub resource_group: Vec<String>,
 }
@@ -90,6 +90,32 @@ pub struct Targets {
     pub regions: Vec<cluster_api_key_core::types::Region>,
     /// The groups named (none: the command's default).
     pub groups: cluster_api_key_core::types::GroupSelector,
+}
+
+/// `-r`/`-g` of a command that takes one region and one resource group (`info`,
+/// `restart-addons`), resolved as [`TargetArgs::resolve`] resolves many.
+#[derive(Debug, Clone, Default)]
+pub struct OneTarget {
+    /// The region named, if any.
+    pub region: Option<cluster_api_key_core::types::Region>,
+    /// The group named (name or ID), if any.
+    pub group: Option<String>,
+}
+
+impl OneTarget {
+    /// From the flags' values.
+    ///
+    /// # Errors
+    /// An unknown region, naming the valid ones.
+    pub fn resolve(region: Option<&String>, group: Option<&String>) -> Result<Self, cluster_api_key_core::Error> {
+        let given: Vec<String> = region.cloned().into_iter().collect();
+        let mut regions = cluster_api_key_core::ops::discovery::regions(&given)?;
+        if regions.len() > 1 {
+            // One region only: a comma list is not one.
+            return Err(cluster_api_key_core::Error::BadRegion(given.concat()));
+        }
+        Ok(Self { region: regions.pop(), group: group.map(|g| g.trim().to_owned()) })
+    }
 }
 
 impl TargetArgs {

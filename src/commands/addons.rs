@@ -320,9 +320,10 @@ impl Render for Report {
 /// When the cluster or the target cannot be resolved or listed.
 pub async fn run(here: &Here, ui: &Ui, args: &RestartAddonsArgs) -> Result<Box<dyn Render>, CommandError> {
     let session = &here.session;
+    let one = crate::cli::OneTarget::resolve(args.region.as_ref(), args.resource_group.as_ref())?;
     let selection = match &args.cluster {
-        Some(c) => Selection::Cluster { name: c.clone(), region: None, group: args.resource_group.clone() },
-        None => Selection::Target { region: args.region.clone(), group: args.resource_group.clone() },
+        Some(c) => Selection::Cluster { name: c.clone(), region: None, group: one.group },
+        None => Selection::Target { region: one.region, group: one.group },
     };
     let mut opts = options(here, &args.addon, args.endpoint, usize::from(args.concurrency));
     opts.ready_wait = args.wait;

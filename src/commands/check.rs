@@ -48,7 +48,7 @@ pub fn state_text(ui: &Ui, report: &CheckReport, s: &State) -> (&'static str, St
         State::Missing { grant: Some(g), .. } => ("missing", format!("'{}'", grant_command(ui, report, g))),
         State::Missing { grant: None, detail } => ("missing", detail.clone()),
         State::Unknown { reason } => ("unknown", reason.clone()),
-        State::NotCheckable { how } => ("not checkable", how.clone()),
+        State::NotCheckable { how } => ("not checkable", how.replace("{cli}", &ui.cli)),
     }
 }
 
@@ -87,8 +87,12 @@ fn with_commands(ui: &Ui, report: &CheckReport) -> Result<Value, CommandError> {
         for (t, tc) in targets.iter_mut().zip(&report.targets) {
             if let Some(reqs) = t["requirements"].as_array_mut() {
                 for (r, rc) in reqs.iter_mut().zip(&tc.requirements) {
-                    if let State::Missing { grant: Some(g), .. } = &rc.state {
-                        r["command"] = Value::from(grant_command(ui, report, g));
+                    match &rc.state {
+                        State::Missing { grant: Some(g), .. } => {
+                            r["command"] = Value::from(grant_command(ui, report, g));
+                        }
+                        State::NotCheckable { how } => r["how"] = Value::from(how.replace("{cli}", &ui.cli)),
+                        _ => {}
                     }
                 }
             }

@@ -45,12 +45,13 @@ impl Render for TargetOwnerReport {
 /// # Errors
 /// Any failure, ready to print.
 pub async fn run(here: &Here, ui: &Ui, args: &InfoArgs) -> Result<Box<dyn Render>, CommandError> {
-    let group = args.resource_group.as_deref();
+    let one = crate::cli::OneTarget::resolve(args.region.as_ref(), args.resource_group.as_ref())?;
+    let group = one.group.as_deref();
     if let Some(cluster) = &args.cluster {
         ui.progress(&format!("Getting information about the API key owner for cluster {}...", ui.entity(cluster)));
         Ok(Box::new(info::by_cluster(&here.session, cluster, None, group).await?))
     } else {
         ui.progress("Getting information about the API key owner for the region and resource group...");
-        Ok(Box::new(info::by_target(&here.session, args.region.as_deref(), group).await?))
+        Ok(Box::new(info::by_target(&here.session, one.region.as_ref(), group).await?))
     }
 }

@@ -51,7 +51,10 @@ async fn the_secret_is_awaited_after_a_reset_then_pods_restart() {
     let f = fixture(keys::FUNCTIONAL, false).await;
     fast_pods(&f);
     let s = f.session().await;
-    let sel = Selection::Target { region: Some("us-south".into()), group: Some("Default".into()) };
+    let sel = Selection::Target {
+        region: Some(cluster_api_key_core::types::Region::new("us-south")),
+        group: Some("Default".into()),
+    };
     let opts = Options { endpoint: Endpoint::Vpe, ..quick() };
     let plan = addons::plan(&s, &sel, &opts).await.unwrap();
     let names: Vec<_> = plan.clusters.iter().map(|c| (c.name.as_str(), c.addons.len())).collect();

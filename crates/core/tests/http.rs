@@ -188,7 +188,7 @@ async fn resource_groups_resolve_by_id_name_and_default() {
 async fn reset_plan_and_execute() {
     let f = fixture(keys::FUNCTIONAL, false).await;
     let s = f.session().await;
-    let plan = ops::reset::plan(&s, Some("us-south"), Some("Default")).await.unwrap();
+    let plan = ops::reset::plan(&s, Some(&Region::new("us-south")), Some("Default")).await.unwrap();
     assert_eq!(plan.clusters().len(), 2);
     assert_eq!(plan.current_owner.known().unwrap().name, "Dave Departed");
     assert_eq!(plan.caller.iam_id.as_ref().unwrap().as_str(), world::FUNCTIONAL);
@@ -241,7 +241,7 @@ fn functional_keys(f: &Fixture) -> usize {
 async fn a_gateway_504_while_the_backend_mints_the_key_is_found_not_called_nothing() {
     let f = fixture(keys::FUNCTIONAL, false).await;
     let s = f.session().await;
-    let plan = ops::reset::plan(&s, Some("us-south"), Some("Default")).await.unwrap();
+    let plan = ops::reset::plan(&s, Some(&Region::new("us-south")), Some("Default")).await.unwrap();
     f.emu.handle.set_knobs(|k| {
         k.faults.push(post_fault(FaultKind::Gateway { status: 504, html: true, backend_delay_ms: 400 }));
     });
@@ -259,7 +259,7 @@ async fn a_gateway_error_with_no_key_afterwards_is_unknown_never_nothing_changed
     {
         let f = fixture(keys::FUNCTIONAL, false).await;
         let s = f.session().await;
-        let plan = ops::reset::plan(&s, Some("us-south"), Some("Default")).await.unwrap();
+        let plan = ops::reset::plan(&s, Some(&Region::new("us-south")), Some("Default")).await.unwrap();
         f.emu.handle.set_knobs(|k| k.faults.push(post_fault(kind.clone())));
         let e = ops::reset::execute(&s, &plan, &quick(None), std::future::pending()).await.unwrap_err();
         assert!(matches!(e, Error::ResetOutcomeUnknown { .. }), "{kind:?}: {e}");
@@ -271,7 +271,7 @@ async fn a_gateway_error_with_no_key_afterwards_is_unknown_never_nothing_changed
 async fn ibm_own_refusal_is_nothing_changed_at_once() {
     let f = fixture(keys::FUNCTIONAL, false).await;
     let s = f.session().await;
-    let plan = ops::reset::plan(&s, Some("us-south"), Some("Default")).await.unwrap();
+    let plan = ops::reset::plan(&s, Some(&Region::new("us-south")), Some("Default")).await.unwrap();
     f.emu.handle.set_knobs(|k| k.faults.push(post_fault(FaultKind::Status { status: 500 })));
     let start = std::time::Instant::now();
     let e = ops::reset::execute(&s, &plan, &quick(None), std::future::pending()).await.unwrap_err();
@@ -284,7 +284,7 @@ async fn ibm_own_refusal_is_nothing_changed_at_once() {
 async fn a_200_html_page_is_not_success() {
     let f = fixture(keys::FUNCTIONAL, false).await;
     let s = f.session().await;
-    let plan = ops::reset::plan(&s, Some("us-south"), Some("Default")).await.unwrap();
+    let plan = ops::reset::plan(&s, Some(&Region::new("us-south")), Some("Default")).await.unwrap();
     let before = functional_keys(&f);
     f.emu.handle.set_knobs(|k| k.faults.push(post_fault(FaultKind::Html { status: 200 })));
     let e = ops::reset::execute(&s, &plan, &quick(None), std::future::pending()).await.unwrap_err();
@@ -297,7 +297,7 @@ async fn a_200_html_page_is_not_success() {
 async fn a_captive_200_while_the_backend_mints_the_key_is_found() {
     let f = fixture(keys::FUNCTIONAL, false).await;
     let s = f.session().await;
-    let plan = ops::reset::plan(&s, Some("us-south"), Some("Default")).await.unwrap();
+    let plan = ops::reset::plan(&s, Some(&Region::new("us-south")), Some("Default")).await.unwrap();
     f.emu.handle.set_knobs(|k| {
         k.faults.push(post_fault(FaultKind::Gateway { status: 200, html: true, backend_delay_ms: 300 }));
     });
@@ -309,7 +309,7 @@ async fn a_captive_200_while_the_backend_mints_the_key_is_found() {
 async fn a_connection_never_made_is_nothing_changed() {
     let f = fixture(keys::FUNCTIONAL, false).await;
     let s = f.session().await;
-    let plan = ops::reset::plan(&s, Some("us-south"), Some("Default")).await.unwrap();
+    let plan = ops::reset::plan(&s, Some(&Region::new("us-south")), Some("Default")).await.unwrap();
     // A port that was just free: connecting is refused, nothing is sent. (A listening server
     // cannot refuse one route, so this fault needs no emulator knob.)
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
@@ -335,7 +335,7 @@ async fn a_connection_never_made_is_nothing_changed() {
 async fn an_interruption_during_the_post_ends_in_unknown_after_a_short_look() {
     let f = fixture(keys::FUNCTIONAL, false).await;
     let s = f.session().await;
-    let plan = ops::reset::plan(&s, Some("us-south"), Some("Default")).await.unwrap();
+    let plan = ops::reset::plan(&s, Some(&Region::new("us-south")), Some("Default")).await.unwrap();
     f.emu.handle.set_knobs(|k| k.faults.push(post_fault(FaultKind::Delay { ms: 30_000 })));
     let emu = f.emu.handle.clone();
     // The interruption comes once the POST has reached the server.
@@ -360,7 +360,7 @@ async fn concurrent_resets_of_one_target_each_report_their_own_key() {
         let s = f.session().await;
         let opts = quick(Some(locks.path().to_owned()));
         tasks.push(tokio::spawn(async move {
-            let plan = ops::reset::plan(&s, Some("us-south"), Some("Default")).await.unwrap();
+            let plan = ops::reset::plan(&s, Some(&Region::new("us-south")), Some("Default")).await.unwrap();
             ops::reset::execute(&s, &plan, &opts, std::future::pending()).await.unwrap()
         }));
     }

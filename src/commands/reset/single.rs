@@ -28,8 +28,8 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
         let all = session.resource_manager().list(&caller.account).await?;
         cluster_api_key_core::ops::discovery::groups(&targets.groups, &all)?;
     }
-    let region = targets.regions.first().map(cluster_api_key_core::types::Region::as_str);
-    let plan = reset::plan(session, region, targets.groups.names().first().map(String::as_str)).await?;
+    let plan =
+        reset::plan(session, targets.regions.first(), targets.groups.names().first().map(String::as_str)).await?;
     // The plan is what the user decides on: shown even with -q; in JSON mode on stderr when a
     // question follows (stdout carries only the document).
     if !ui.json {

@@ -93,7 +93,7 @@ pub enum State {
     },
     /// Cannot be read through IAM at all; how to check it by hand.
     NotCheckable {
-        /// How.
+        /// How (`{cli}` stands for the host's CLI, which the binary names).
         how: String,
     },
 }
@@ -565,7 +565,7 @@ fn target_requirements(
                     what: String::from("Classic infrastructure permissions (classic clusters)"),
                     state: State::NotCheckable {
                         how: format!(
-                            "classic infrastructure permissions are not in IAM; check them with 'ibmcloud ks infra-permissions get --region {}'",
+                            "classic infrastructure permissions are not in IAM; check them with '{{cli}} ks infra-permissions get --region {}'",
                             target.region
                         ),
                     },

@@ -81,9 +81,13 @@ pub struct TargetOwnerReport {
 ///
 /// # Errors
 /// As `status`; [`Error::NoKeyForTarget`] when the target has neither clusters nor a key.
-pub async fn by_target(session: &Session, region: Option<&str>, group: Option<&str>) -> Result<TargetOwnerReport> {
+pub async fn by_target(
+    session: &Session,
+    region: Option<&crate::types::Region>,
+    group: Option<&str>,
+) -> Result<TargetOwnerReport> {
     let caller = session.caller().await?;
-    let target = session.target(&caller, region, group).await?;
+    let target = session.target(&caller, region.map(crate::types::Region::as_str), group).await?;
     let opts = super::status::Options {
         regions: vec![target.region.clone()],
         groups: crate::types::GroupSelector::new(&[target.resource_group.id.to_string()]),

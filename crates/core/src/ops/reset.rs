@@ -167,9 +167,9 @@ impl ResetPlan {
 /// # Errors
 /// Auth, target resolution and API errors. Failing to read the current owner is not an error:
 /// the official tools treat that lookup as best effort too.
-pub async fn plan(session: &Session, region: Option<&str>, group: Option<&str>) -> Result<ResetPlan> {
+pub async fn plan(session: &Session, region: Option<&crate::types::Region>, group: Option<&str>) -> Result<ResetPlan> {
     let caller = session.caller().await?;
-    let target = session.target(&caller, region, group).await?;
+    let target = session.target(&caller, region.map(crate::types::Region::as_str), group).await?;
     let facts = read_target(session, &caller, target).await?;
     // Best effort, but a setup error (an insecure endpoint override) is the user's to fix: it
     // must not silently turn off the lost-answer check that needs this list.

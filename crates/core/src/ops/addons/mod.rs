@@ -124,7 +124,7 @@ pub enum Selection {
     /// Every cluster of a region and resource group (defaults: the target's).
     Target {
         /// Region.
-        region: Option<String>,
+        region: Option<Region>,
         /// Resource group name or ID.
         group: Option<String>,
     },
@@ -350,7 +350,7 @@ pub async fn plan(session: &Session, selection: &Selection, opts: &Options) -> R
         }
         Selection::Target { region, group } => {
             let caller = session.caller().await?;
-            let target = session.target(&caller, region.as_deref(), group.as_deref()).await?;
+            let target = session.target(&caller, region.as_ref().map(Region::as_str), group.as_deref()).await?;
             let list = session.containers(Some(&target.region))?.clusters(Some(&target.resource_group.id)).await?;
             (list, Some(target.resource_group.id))
         }
@@ -576,9 +576,8 @@ async fn after_reset_one(
         let mut r = ClusterResult::whole(
             c,
             Outcome::Skipped,
-            Some(format!(
-                "not restarted: on Satellite a reset does not update the hand-made storage-secret-store; update ca_iam_api_key, then run restart-addons --cluster {}",
-                c.name
+            Some(String::from(
+                "not restarted: on Satellite a reset does not update the hand-made storage-secret-store; update its ca_iam_api_key first, then restart the add-ons",
             )),
         );
         r.secret_updated = Some(false);
@@ -621,9 +620,8 @@ async fn after_reset_one(
             let mut r = ClusterResult::whole(
                 c,
                 Outcome::Interrupted,
-                Some(format!(
-                    "interrupted while waiting for the new key in storage-secret-store: no pod was deleted. Run restart-addons --cluster {} once the key has arrived",
-                    c.name
+                Some(String::from(
+                    "interrupted while waiting for the new key in storage-secret-store: no pod was deleted; restart the add-ons once the key has arrived",
                 )),
             );
             r.secret_updated = Some(false);
@@ -636,9 +634,8 @@ async fn after_reset_one(
                     c,
                     Outcome::Failed,
                     Some(format!(
-                        "the new key had not reached storage-secret-store after {}; restarting the add-ons before it does is useless (they would read the old key). Run restart-addons --cluster {} once it has",
+                        "the new key had not reached storage-secret-store after {}; restarting the add-ons before it does is useless (they would read the old key), so restart them once it has",
                         humantime::format_duration(Duration::from_secs(secret_wait.as_secs())),
-                        c.name
                     )),
                 );
                 r.secret_updated = Some(false);
