@@ -92,8 +92,30 @@ pub struct Targets {
     pub groups: cluster_api_key_core::types::GroupSelector,
 }
 
-/// `-r`/`-g` of a command that takes one region and one resource group (`info`,
-/// `restart-addons`), resolved as [`TargetArgs::resolve`] resolves many.
+/// `-r`/`-g` for the commands that take one region and one resource group (`info`,
+/// `restart-addons`), declared once for both.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OneTargetArgs {
+    /// Instead of a cluster: one region (with -g for its resource group).
+    #[arg(short = 'r', long, value_name = "REGION", value_parser = non_empty)]
+    pub region: Option<String>,
+
+    /// The resource group name or ID (default: the targeted group).
+    #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP", value_parser = non_empty)]
+    pub resource_group: Option<String>,
+}
+
+impl OneTargetArgs {
+    /// Resolves them as [`TargetArgs::resolve`] resolves many.
+    ///
+    /// # Errors
+    /// An unknown region, naming the valid ones; more than one region.
+    pub fn resolve(&self) -> Result<OneTarget, cluster_api_key_core::Error> {
+        OneTarget::resolve(self.region.as_ref(), self.resource_group.as_ref())
+    }
+}
+
+/// [`OneTargetArgs`] resolved.
 #[derive(Debug, Clone, Default)]
 pub struct OneTarget {
     /// The region named, if any.
@@ -107,7 +129,7 @@ impl OneTarget {
     ///
     /// # Errors
     /// An unknown region, naming the valid ones.
-    pub fn resolve(region: Option<&String>, group: Option<&String>) -> Result<Self, cluster_api_key_core::Error> {
+    fn resolve(region: Option<&String>, group: Option<&String>) -> Result<Self, cluster_api_key_core::Error> {
         let given: Vec<String> = region.cloned().into_iter().collect();
         let mut regions = cluster_api_key_core::ops::discovery::regions(&given)?;
         if regions.len() > 1 {
@@ -391,13 +413,8 @@ pub struct RestartAddonsArgs {
     #[arg(short = 'c', long, value_name = "CLUSTER", value_parser = non_empty)]
     pub cluster: Option<String>,
 
-    /// Instead of a cluster: every cluster of this region (with -g, default: the targeted group).
-    #[arg(short = 'r', long, value_name = "REGION", value_parser = non_empty)]
-    pub region: Option<String>,
-
-    /// The resource group name or ID (default: the targeted group).
-    #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP", value_parser = non_empty)]
-    pub resource_group: Option<String>,
+    #[command(flatten)]
+    pub target: OneTargetArgs,
 
     /// Only this add-on (repeatable: vpc-block-csi, cluster-autoscaler; default: both).
     #[arg(long, value_name = "ADDON", ignore_case = true)]
@@ -497,16 +514,11 @@ pub struct CheckArgs {
 #[command(group(clap::ArgGroup::new("what").required(true).args(["cluster", "region"])))]
 pub struct InfoArgs {
     /// The name or ID of the cluster.
-    #[arg(short = 'c', long, value_name = "CLUSTER", value_parser = non_empty)]
+    #[arg(short = 'c', long, value_name = "CLUSTER", value_parser = non_empty, conflicts_with = "region")]
     pub cluster: Option<String>,
 
-    /// Instead of a cluster: the region whose key owner to show (with -g, default: the target).
-    #[arg(short = 'r', long, value_name = "REGION", conflicts_with = "cluster", value_parser = non_empty)]
-    pub region: Option<String>,
-
-    /// The resource group name or ID (default: the targeted group).
-    #[arg(short = 'g', long = "resource-group", value_name = "RESOURCE_GROUP", value_parser = non_empty)]
-    pub resource_group: Option<String>,
+    #[command(flatten)]
+    pub target: OneTargetArgs,
 }
 
 /// A value that is not empty once trimmed (`-c ""` is a typing slip, said before any request).

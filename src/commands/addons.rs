@@ -320,7 +320,7 @@ impl Render for Report {
 /// When the cluster or the target cannot be resolved or listed.
 pub async fn run(here: &Here, ui: &Ui, args: &RestartAddonsArgs) -> Result<Box<dyn Render>, CommandError> {
     let session = &here.session;
-    let one = crate::cli::OneTarget::resolve(args.region.as_ref(), args.resource_group.as_ref())?;
+    let one = args.target.resolve()?;
     let selection = match &args.cluster {
         Some(c) => Selection::Cluster { name: c.clone(), region: None, group: one.group },
         None => Selection::Target { region: one.region, group: one.group },

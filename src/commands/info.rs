@@ -45,7 +45,7 @@ impl Render for TargetOwnerReport {
 /// # Errors
 /// Any failure, ready to print.
 pub async fn run(here: &Here, ui: &Ui, args: &InfoArgs) -> Result<Box<dyn Render>, CommandError> {
-    let one = crate::cli::OneTarget::resolve(args.region.as_ref(), args.resource_group.as_ref())?;
+    let one = args.target.resolve()?;
     let group = one.group.as_deref();
     if let Some(cluster) = &args.cluster {
         ui.progress(&format!("Getting information about the API key owner for cluster {}...", ui.entity(cluster)));
