@@ -578,7 +578,8 @@ pub fn parse(args: &[String], prefix: &str) -> Result<Parsed, CommandError> {
                     }
                 };
             }
-            if cli.command.is_none() && !cli.version {
+            // `--sandbox --sandbox-reset` alone starts the sandbox over (the caller says so).
+            if cli.command.is_none() && !cli.version && !cli.global.sandbox_reset {
                 return Ok(Parsed::Help(crate::help::root_help(&root, prefix)));
             }
             Ok(Parsed::Run(cli))

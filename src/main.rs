@@ -116,6 +116,18 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
     ui.json = cli.global.json() || cli.global.csv();
     ui.csv = cli.global.csv();
     ui.quiet = cli.global.quiet;
+    if cli.command.is_none()
+        && cli.global.sandbox_reset
+        && let Some(identity) = cli.global.sandbox.as_deref()
+    {
+        let (sandbox, _) = sandbox::Sandbox::start(env, identity, true).await?;
+        sandbox.save()?;
+        ui.say(&format!(
+            "The sandbox starts over: the default emulated account, its policy, and new sessions. Try '{} --sandbox status'.",
+            ui.me
+        ));
+        return Ok(ExitStatus::Success);
+    }
     let Some(command) = &cli.command else { return Err(CommandError::internal("no command after parsing")) };
     if let cli::Command::Completion { shell } = command {
         ui::print_text(&completion::script(*shell));
@@ -128,6 +140,11 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
         return commands::dispatch(env, command, ui).await;
     };
     let (sandbox, env) = sandbox::Sandbox::start(env, identity, cli.global.sandbox_reset).await?;
+    // Every command the sandbox prints runs as printed: in the sandbox, as the same identity.
+    ui.me = match identity {
+        "functional" => format!("{} --sandbox", ui.me),
+        other => format!("{} --sandbox={other}", ui.me),
+    };
     let result = commands::dispatch(&env, command, ui).await;
     // The emulated account is saved whatever the command did (a failed reset changes it too).
     sandbox.save()?;

@@ -40,15 +40,18 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> String {
         Code::PersonalOwner => format!(
             "Reset it as a functional ID or service ID ({reset}); if this user is a functional ID, name it in the policy file's functional_ids (or pass --functional-id)."
         ),
-        Code::KeyLocked => {
-            format!("A locked key cannot be deleted after a reset; unlock it then: '{cli} iam api-key-unlock {key}'.")
-        }
+        Code::KeyLocked => format!(
+            "A locked key cannot be deleted after a reset until it is unlocked; prune does both once it is superseded: '{me} prune --region {} -g {group} --unlock'.",
+            t.region
+        ),
         Code::KeyDisabled => format!("Enable it ('{cli} iam api-key-enable {key}') or reset: {reset}."),
-        Code::SupersededKeys => {
-            let ids: Vec<&str> = t.superseded_keys.iter().map(|k| k.id.as_str()).collect();
-            format!("Delete the older keys once nothing uses them: '{cli} iam api-key-delete {}'.", ids.join(" "))
+        Code::SupersededKeys => format!(
+            "Remove them once nothing uses them (prune checks that first): '{me} prune --region {} -g {group}'.",
+            t.region
+        ),
+        Code::OrphanKey => {
+            format!("No cluster uses it; remove it: '{me} prune --region {} -g {group} --include-orphans'.", t.region)
         }
-        Code::OrphanKey => format!("No cluster uses it; delete it: '{cli} iam api-key-delete {key}'."),
         Code::AcceptanceExpired => String::from(
             "Renew the acceptance in the policy file (a new 'until', and a reason that still holds), or fix the finding and remove the entry.",
         ),
@@ -302,6 +305,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Rend
     let policy = here.policy(args.policy.as_deref())?;
     let mut functional_ids: Vec<String> = args.functional_id.iter().map(|i| i.trim().to_owned()).collect();
     functional_ids.extend(policy.functional_ids.iter().cloned());
+    let opts_whole = targets.regions.is_empty() && targets.groups.is_empty();
     let opts = status::Options {
         regions: targets.regions,
         groups: targets.groups,
@@ -316,8 +320,10 @@ pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Rend
     let report = status::status(&here.session, &opts, &bar).await;
     bar.0.finish_and_clear();
     let mut report = report?;
+    // Filtered by region or group, an acceptance of a target out of scope is not stale.
+    let whole_account = opts_whole;
     if policy.path.is_some() {
-        policy.apply(&mut report, &Date::today());
+        policy.apply(&mut report, &Date::today(), whole_account);
     }
     let mut baseline = None;
     if let Some(path) = &args.baseline {
@@ -331,7 +337,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Rend
             f.acceptance = None;
         }
         report.targets.iter_mut().for_each(|t| t.findings.retain(|f| f.code != Code::AcceptanceExpired));
-        written.apply(&mut report, &Date::today());
+        written.apply(&mut report, &Date::today(), whole_account);
         baseline = Some((path.clone(), written.accept.len()));
     }
     let actions = report.targets.iter().map(|t| t.findings.iter().map(|f| action(f.code, t, ui)).collect()).collect();

@@ -51,3 +51,34 @@ fn the_sandbox_resets_and_restarts_add_ons_end_to_end() {
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["summary"]["restarted"], 1, "{v}");
 }
+
+#[test]
+fn printed_commands_carry_the_sandbox_and_run_as_printed() {
+    let home = tempfile::tempdir().unwrap();
+    let r = sandbox(home.path(), &["status", "-r", "us-south", "-g", "Default"]);
+    r.exits(3).stdout_has("'cluster-api-key --sandbox prune --region us-south -g Default'");
+    // The printed command, run as printed (words after the program name), works in the sandbox.
+    let r = sandbox(home.path(), &["prune", "--region", "us-south", "-g", "Default", "--dry-run"]);
+    r.success().stdout_has("ApiKey-1111-us-default-old");
+    // As another identity, the identity is carried too.
+    let out = cli()
+        .args(["--sandbox=viewer", "reset", "-r", "us-south", "-f"])
+        .env(var::HOME, home.path())
+        .env(var::NO_COLOR, "1")
+        .output()
+        .unwrap();
+    let r = crate::common::Run::from(&out);
+    r.exits(1).stderr_has("'cluster-api-key --sandbox=viewer check --region us-south");
+    // A filtered status does not call the policy's acceptance of another target stale.
+    sandbox(home.path(), &["status", "-r", "us-south"]).stderr_lacks("matches no finding");
+}
+
+#[test]
+fn sandbox_reset_alone_starts_over_and_says_so() {
+    let home = tempfile::tempdir().unwrap();
+    sandbox(home.path(), &["reset", "--region", "us-south", "-f", "-q"]).success();
+    sandbox(home.path(), &["info", "-c", "shop-vpc"]).stdout_has("Kubernetes Functional ID");
+    let r = sandbox(home.path(), &["--sandbox-reset"]);
+    r.success().stdout_has("The sandbox starts over").stdout_lacks("USAGE");
+    sandbox(home.path(), &["info", "-c", "shop-vpc"]).stdout_has("Dave Departed");
+}

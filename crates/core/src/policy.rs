@@ -290,8 +290,10 @@ impl Policy {
 
     /// Applies the acceptances to a report (judged with this policy's functional IDs and max
     /// age): marks each accepted finding, adds `acceptance-expired` findings, recounts, and
-    /// records the acceptances that matched nothing.
-    pub fn apply(&self, report: &mut StatusReport, today: &Date) {
+    /// records the acceptances that matched nothing. `whole_account`: the report covers every
+    /// target, so an acceptance that matches no target is stale too (in a filtered report it is
+    /// only out of scope).
+    pub fn apply(&self, report: &mut StatusReport, today: &Date, whole_account: bool) {
         let mut used = vec![false; self.accept.len()];
         for t in &mut report.targets {
             // Expired acceptances of this target: a finding each, and they accept nothing.
@@ -327,6 +329,7 @@ impl Policy {
                 .iter()
                 .zip(&used)
                 .filter(|(a, used)| !**used && a.until >= *today)
+                .filter(|(a, _)| whole_account || report.targets.iter().any(|t| target_matches(&a.target, t)))
                 .map(|(a, _)| format!("line {}: {} for {}", a.line, a.finding.as_str(), a.target))
                 .collect(),
         });

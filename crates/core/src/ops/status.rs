@@ -704,7 +704,10 @@ fn judge_findings(
     if has_clusters && (lookup.key_gone || (no_visible_key && lookup.reported.is_none())) {
         findings.push(Finding::new(
             Code::NoKey,
-            format!("{} cluster(s) and no API key: they cannot order infrastructure", t.clusters.len()),
+            match t.clusters.len() {
+                1 => String::from("1 cluster and no API key: it cannot order infrastructure"),
+                n => format!("{n} clusters and no API key: they cannot order infrastructure"),
+            },
         ));
     }
     if let Some(o) = &t.owner {
@@ -769,7 +772,8 @@ fn judge_findings(
         }
     }
     if !t.superseded_keys.is_empty() {
-        let mut detail = format!("{} older key(s) still present", t.superseded_keys.len());
+        let n = t.superseded_keys.len();
+        let mut detail = format!("{n} older key{} still present", if n == 1 { "" } else { "s" });
         if let Some(u) = &t.key_in_use_unknown {
             let ids: Vec<&str> = u.keys.iter().map(ApiKeyId::as_str).collect();
             detail.push_str(&format!("; {} ({})", u.reason, ids.join(", ")));
