@@ -294,7 +294,7 @@ pub struct StatusArgs {
     pub targets: TargetArgs,
 
     /// Flag keys older than this (for example 90d, 12w; default: the policy's, else 90d).
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = key_age)]
     pub max_age: Option<std::time::Duration>,
 
     /// IAM ID or email of a functional ID that may own keys (repeatable; added to the policy's).
@@ -337,7 +337,7 @@ pub struct ResetArgs {
     pub if_missing: bool,
 
     /// Only where the key is older than this (for example 90d).
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = key_age)]
     pub if_older_than: Option<std::time::Duration>,
 
     /// Skip targets whose key is already owned by this identity (me, functional: any functional ID of the policy, or an IAM ID).
@@ -448,7 +448,7 @@ pub struct PruneArgs {
     pub targets: TargetArgs,
 
     /// Only keys older than this (for example 30d).
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = key_age)]
     pub older_than: Option<std::time::Duration>,
 
     /// Also remove the keys of regions and resource groups that have no clusters left.
@@ -519,6 +519,16 @@ pub struct InfoArgs {
 
     #[command(flatten)]
     pub target: OneTargetArgs,
+}
+
+/// A key's age (`90d`, `12w`, `2160h`): in days by habit, so a bare number asks for a unit that
+/// makes sense for an age, not humantime's "90sec or 90ms".
+fn key_age(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("a unit is needed: for example {t}d (days), {t}w (weeks) or {t}h (hours)"));
+    }
+    humantime::parse_duration(t).map_err(|e| format!("{e}; for example 90d, 12w or 2160h"))
 }
 
 /// A value that is not empty once trimmed (`-c ""` is a typing slip, said before any request).

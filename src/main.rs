@@ -102,6 +102,8 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
         .map(OsString::into_string)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| CommandError::usage("Incorrect Usage: an argument is not valid UTF-8.", None))?;
+    // JSON mode is known before parsing, so that a usage error is a JSON document too.
+    ui.json = wants_json(&args);
     let cli = match cli::parse(&with_namespace(env, args), &ui.me)? {
         Parsed::Help(text) => {
             ui::print_text(&text);
@@ -149,6 +151,19 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
     // The emulated account is saved whatever the command did (a failed reset changes it too).
     sandbox.save()?;
     result
+}
+
+/// Whether the command line asks for JSON (or CSV: one document on stdout either way), read
+/// before clap parses it: `-o json`, `-ojson`, `--output json`, `--output=json`, any case.
+fn wants_json(args: &[String]) -> bool {
+    let doc = |v: &str| v.eq_ignore_ascii_case("json");
+    args.iter().enumerate().any(|(i, a)| {
+        let next = args.get(i + 1).map(String::as_str);
+        match a.as_str() {
+            "-o" | "--output" => next.is_some_and(doc),
+            other => other.strip_prefix("--output=").or_else(|| other.strip_prefix("-o")).is_some_and(doc),
+        }
+    })
 }
 
 /// The host passes the command without the namespace words and sets

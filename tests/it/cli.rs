@@ -80,3 +80,27 @@ fn help_texts_are_reviewed_as_snapshots() {
         crate::assert_output!(env, name, &r.stdout);
     }
 }
+
+#[test]
+fn in_json_mode_a_usage_error_is_a_json_document_and_ages_ask_for_a_day_unit() {
+    for args in [
+        &["status", "-o", "json", "--regoin", "x"][..],
+        &["status", "--max-age", "5x", "--output=JSON"],
+        &["status", "-ojson", "--fail-on", "often"],
+    ] {
+        let out = crate::common::cli().args(args).output().unwrap();
+        let r = crate::common::Run::from(&out);
+        r.exits(2);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{args:?} ({e}): {r:?}"));
+        assert_eq!((v["error"]["code"].as_str(), v["error"]["exitCode"].as_u64()), (Some("usage"), Some(2)), "{v}");
+    }
+    // Text mode: nothing on stdout, the error and the help on stderr.
+    let out = crate::common::cli().args(["status", "--regoin", "x"]).output().unwrap();
+    let r = crate::common::Run::from(&out);
+    r.exits(2);
+    assert!(r.stdout.is_empty(), "{r:?}");
+    // A key age without a unit: a day unit is suggested, not seconds.
+    let out = crate::common::cli().args(["reset", "--if-older-than", "90", "--all-regions"]).output().unwrap();
+    let r = crate::common::Run::from(&out);
+    r.exits(2).stderr_has("for example 90d (days)").stderr_lacks("90sec");
+}
