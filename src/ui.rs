@@ -51,6 +51,13 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// `1 cluster`, `2 clusters`: a count and its noun, singular or plural (the plural is the noun
+/// with an `s`).
+#[must_use]
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
 /// The `-g` value of a printed command: the group's name when it can be typed as it is, else
 /// its ID (which `-g` takes too), so that a name with spaces, quotes or a line break cannot
 /// break the command or the line it is printed on.

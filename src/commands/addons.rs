@@ -168,7 +168,8 @@ pub fn results_text(ui: &Ui, results: &[ClusterResult]) {
     ui.say("");
     let interrupted_note = if interrupted > 0 { format!(", {interrupted} interrupted") } else { String::new() };
     ui.say(&format!(
-        "{restarted} cluster(s) restarted, {} failed{interrupted_note}, {skipped} skipped, {not_needed} without the add-ons.",
+        "{} restarted, {} failed{interrupted_note}, {skipped} skipped, {not_needed} without the add-ons.",
+        crate::ui::count(restarted, "cluster"),
         failed - interrupted
     ));
     interrupted_text(ui, results);
@@ -299,8 +300,8 @@ impl Render for Report {
                 results_text(ui, r);
             }
             None if self.dry_run => ui.say(&format!(
-                "Dry run: the add-on pods of {} cluster(s) would be re-created; nothing was changed.",
-                self.plan.affected()
+                "Dry run: the add-on pods of {} would be re-created; nothing was changed.",
+                crate::ui::count(self.plan.affected(), "cluster")
             )),
             // An empty list was said with the plan ("No cluster was found.").
             None if self.plan.clusters.is_empty() => {}
@@ -340,7 +341,10 @@ pub async fn run(here: &Here, ui: &Ui, args: &RestartAddonsArgs) -> Result<Box<d
         return Ok(Box::new(Report { plan, results: None, dry_run: args.dry_run }));
     }
     if affected > 0 && !args.force {
-        let question = format!("Delete the add-on controller pods of {affected} cluster(s), to be re-created?");
+        let question = format!(
+            "Delete the add-on controller pods of {}, to be re-created?",
+            crate::ui::count(affected, "cluster")
+        );
         if !ui.confirm(&question)? {
             return Ok(Box::new(Report { plan, results: None, dry_run: false }));
         }

@@ -103,7 +103,7 @@ fn add_ons_are_found_per_provider_and_a_dry_run_touches_nothing() {
     let r = env.run(&["restart-addons", "-r", "jp-tok", "-g", "staging", "--dry-run"]);
     r.success();
     r.stderr_has("edge-tokyo: On Satellite the autoscaler reads a storage-secret-store secret made by hand");
-    r.stdout_has("Dry run: the add-on pods of 1 cluster(s) would be re-created; nothing was changed.");
+    r.stdout_has("Dry run: the add-on pods of 1 cluster would be re-created; nothing was changed.");
     // --addon narrows; a cluster without it is not affected.
     let r = env.run(&[
         "restart-addons",
@@ -149,7 +149,7 @@ fn controller_pods_are_re_created_and_node_pods_left_alone() {
     let r = env.run(&["restart-addons", "--cluster", "payments", "-f"]);
     r.success();
     r.stdout_has("payments   vpc-block-csi   restarted   Ready: ibm-vpc-block-csi-controller-0");
-    r.stdout_has("1 cluster(s) restarted, 0 failed, 0 skipped, 0 without the add-ons.");
+    r.stdout_has("1 cluster restarted, 0 failed, 0 skipped, 0 without the add-ons.");
     let trace = crate::common::read(&env.trace_path());
     assert!(trace.contains("applyRBACAndGetKubeconfig") && trace.contains("[SKIP BINARY"), "the ZIP is not traced");
     // The Kubernetes calls are traced too: what, where and how they ended, nothing more.
@@ -195,7 +195,7 @@ fn an_unreachable_cluster_among_healthy_ones_is_exit_4_and_each_is_reported() {
     r.exits(4);
     r.stdout_has("legacy-classic   -");
     r.stdout_has("failed");
-    r.stdout_has("1 cluster(s) restarted, 1 failed");
+    r.stdout_has("1 cluster restarted, 1 failed");
 }
 
 #[test]

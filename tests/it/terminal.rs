@@ -195,7 +195,7 @@ fn restart_addons_asks_first_and_no_deletes_nothing() {
     });
     let mut p = spawn(&env, &["restart-addons", "--cluster", "payments"]);
     p.exp_string("ibm-vpc-block-csi-controller-*").unwrap();
-    p.exp_string("Delete the add-on controller pods of 1 cluster(s), to be re-created? [y/N]").unwrap();
+    p.exp_string("Delete the add-on controller pods of 1 cluster, to be re-created? [y/N]").unwrap();
     p.send_line("n").unwrap();
     let rest = p.exp_eof().unwrap();
     assert!(rest.contains("Nothing was restarted."), "{rest}");

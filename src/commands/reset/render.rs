@@ -493,8 +493,8 @@ impl Report {
         let (selected, reset, failed, unknown) = self.counts();
         if self.dry_run {
             ui.say(&format!(
-                "Dry run: {selected} of {} targets would be reset; nothing was changed.",
-                self.targets.len()
+                "Dry run: {selected} of {} would be reset; nothing was changed.",
+                crate::ui::count(self.targets.len(), "target")
             ));
             return;
         }
@@ -521,7 +521,10 @@ impl Report {
             .collect();
         ui.table(&["Region", "Resource group", "Outcome", "Detail"], &rows);
         ui.say("");
-        ui.say(&format!("{reset} of {selected} selected targets reset, {failed} failed, {unknown} unknown."));
+        ui.say(&format!(
+            "{reset} of {} reset, {failed} failed, {unknown} unknown.",
+            crate::ui::count(selected, "selected target")
+        ));
         if unknown > 0 {
             ui.warn("An unknown outcome may have happened: check those targets with 'info --region R -g G' before resetting them again.");
         }

@@ -520,8 +520,12 @@ pub async fn status_and_facts(
     let unattributed = account.unattributed();
     if !unattributed.is_empty() {
         notes.push(format!(
-            "{} containers-kubernetes-key key(s) name no known region and resource group: {}.",
-            unattributed.len(),
+            "{} name{} no known region and resource group: {}.",
+            match unattributed.len() {
+                1 => String::from("1 containers-kubernetes-key key"),
+                n => format!("{n} containers-kubernetes-key keys"),
+            },
+            if unattributed.len() == 1 { "s" } else { "" },
             unattributed.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", ")
         ));
     }
