@@ -223,7 +223,7 @@ pub enum Command {
     /// For example: cluster-api-key completion bash > ~/.local/share/bash-completion/completions/cluster-api-key
     Completion {
         /// bash, zsh, fish or powershell.
-        #[arg(value_name = "SHELL")]
+        #[arg(value_name = "SHELL", value_parser = completion_shell)]
         shell: clap_complete::Shell,
     },
     /// Show help for a command.
@@ -531,6 +531,18 @@ fn key_age(s: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(t).map_err(|e| format!("{e}; for example 90d, 12w or 2160h"))
 }
 
+/// The shells the README documents completion for (`clap_complete` also knows elvish, which is
+/// neither documented nor tested).
+fn completion_shell(s: &str) -> Result<clap_complete::Shell, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "bash" => Ok(clap_complete::Shell::Bash),
+        "zsh" => Ok(clap_complete::Shell::Zsh),
+        "fish" => Ok(clap_complete::Shell::Fish),
+        "powershell" => Ok(clap_complete::Shell::PowerShell),
+        _ => Err(String::from("one of: bash, zsh, fish, powershell")),
+    }
+}
+
 /// A value that is not empty once trimmed (`-c ""` is a typing slip, said before any request).
 fn non_empty(s: &str) -> Result<String, String> {
     if s.trim().is_empty() { Err(String::from("a value is required, not an empty string")) } else { Ok(s.to_owned()) }
@@ -580,7 +592,9 @@ pub fn parse(args: &[String], prefix: &str) -> Result<Parsed, CommandError> {
             let cli = Cli::from_arg_matches(&m).map_err(|e| usage_error(&root, args, &e))?;
             if let Some(Command::Help { command }) = &cli.command {
                 return match command {
+                    // `help help`: how to get help is what the root help ends with.
                     None => Ok(Parsed::Help(crate::help::root_help(&root, prefix))),
+                    Some(name) if name == "help" => Ok(Parsed::Help(crate::help::root_help(&root, prefix))),
                     Some(name) => {
                         crate::help::find(&root, name).map(crate::help::attached).map(Parsed::Help).ok_or_else(|| {
                             CommandError::usage(format!("Incorrect Usage: '{name}' is not a command."), None)

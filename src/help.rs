@@ -56,6 +56,16 @@ pub fn usage(cmd: &clap::Command, prefix: &str) -> String {
         s.push_str(" COMMAND [OPTIONS]");
         return s;
     }
+    // Positional values first (`completion SHELL`), as they are typed.
+    for p in cmd.get_positionals().filter(|p| !p.is_hide_set()) {
+        let name =
+            p.get_value_names().and_then(|v| v.first()).map_or_else(|| p.get_id().to_string(), ToString::to_string);
+        if p.is_required_set() {
+            s.push_str(&format!(" {name}"));
+        } else {
+            s.push_str(&format!(" [{name}]"));
+        }
+    }
     let part = |a: &clap::Arg| {
         let value = a.get_value_names().and_then(|v| v.first()).map(ToString::to_string).unwrap_or_default();
         match (takes_value(a), a.get_long(), a.get_short()) {

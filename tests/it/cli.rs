@@ -104,3 +104,18 @@ fn in_json_mode_a_usage_error_is_a_json_document_and_ages_ask_for_a_day_unit() {
     let r = crate::common::Run::from(&out);
     r.exits(2).stderr_has("for example 90d (days)").stderr_lacks("90sec");
 }
+
+#[test]
+fn help_help_and_completion_say_what_they_take() {
+    let out = crate::common::cli().args(["help", "help"]).output().unwrap();
+    let r = crate::common::Run::from(&out);
+    r.success().stdout_has("Enter 'cluster-api-key help COMMAND'");
+    let out = crate::common::cli().args(["completion", "--help"]).output().unwrap();
+    crate::common::Run::from(&out).success().stdout_has("cluster-api-key completion SHELL [");
+    let out = crate::common::cli().args(["completion", "elvish"]).output().unwrap();
+    crate::common::Run::from(&out).exits(2).stderr_has("one of: bash, zsh, fish, powershell");
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = crate::common::cli().args(["completion", shell]).output().unwrap();
+        crate::common::Run::from(&out).success();
+    }
+}
