@@ -207,7 +207,8 @@ pub enum Command {
     ///
     /// For the caller (default) or another identity, and each region and resource group:
     /// every requirement is met, missing (with the command that grants it) or unknown. Exits 3
-    /// when something is missing. --grant creates the missing policies (account administrators).
+    /// when something is missing or unknown. --grant creates the missing policies (account
+    /// administrators).
     Check(CheckArgs),
     /// Re-create the add-on pods that use the cluster API key, and wait for them.
     ///

@@ -43,7 +43,7 @@ pub fn for_core(e: &CoreError, cli: &str, me: &str) -> Vec<String> {
         }
         CoreError::NoAccount => vec![format!("Target an account with '{cli} target -c ACCOUNT_ID'.")],
         CoreError::NoRegion => vec![format!("Specify one with --region, or target one with '{cli} target -r REGION'.")],
-        CoreError::ResourceGroupNotFound(_) | CoreError::ResourceGroupAmbiguous(_) => {
+        CoreError::ResourceGroupAmbiguous(_) => {
             vec![format!("List the resource groups with '{cli} resource groups'.")]
         }
         CoreError::LockTimeout { .. } => {

@@ -153,8 +153,8 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
     result
 }
 
-/// Whether the command line asks for JSON (or CSV: one document on stdout either way), read
-/// before clap parses it: `-o json`, `-ojson`, `--output json`, `--output=json`, any case.
+/// Whether the command line asks for JSON, read before clap parses it (so that a usage error
+/// is a JSON document too): `-o json`, `-ojson`, `--output json`, `--output=json`, any case.
 fn wants_json(args: &[String]) -> bool {
     let doc = |v: &str| v.eq_ignore_ascii_case("json");
     args.iter().enumerate().any(|(i, a)| {

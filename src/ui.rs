@@ -69,6 +69,12 @@ pub fn group_arg<'a>(name: &'a str, id: &'a str) -> &'a str {
     if plain { name } else { id }
 }
 
+/// `--region R -g G` naming one target in a printed command (the group as [`group_arg`] says).
+#[must_use]
+pub fn target_flags(t: &cluster_api_key_core::ops::Target) -> String {
+    format!("--region {} -g {}", t.region, group_arg(&t.resource_group.name, t.resource_group.id.as_str()))
+}
+
 /// Server text made to stay on its line: escape sequences and every control character
 /// removed ([`terminal_safe`]), and line breaks and tabs, which could forge a line of a table or
 /// of a report, shown as `\u{fffd}`.

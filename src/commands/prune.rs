@@ -138,7 +138,10 @@ impl Render for Outcome {
                 ui.table(&["Key", "Target", "Outcome", "Detail"], &rows);
                 ui.say("");
             }
-            ui.say(&format!("{ok} of {} {}, {failed} failed.", keys(planned), self.verb()));
+            // A key someone else removed meanwhile is done, but not by this run: said apart.
+            let gone = done.iter().filter(|d| d.outcome == prune::Outcome::Gone).count();
+            let also = if gone > 0 { format!(", {gone} already gone") } else { String::new() };
+            ui.say(&format!("{} of {} {}{also}, {failed} failed.", ok - gone, keys(planned), self.verb()));
             for d in done.iter().filter(|d| d.left_unlocked) {
                 ui.warn(&format!(
                     "Key {} is left unlocked: lock it again with 'ibmcloud iam api-key-lock {}'.",
@@ -166,13 +169,17 @@ impl Render for Outcome {
 impl Outcome {
     /// What the user has to do about the keys prune would not touch.
     fn attention_text(&self, ui: &Ui) {
-        let unsure = self.plan.candidates.iter().filter(|c| c.skip_kind == Some(SkipKind::Unsure)).count();
-        if unsure > 0 {
+        let mut unsure: Vec<&Candidate> =
+            self.plan.candidates.iter().filter(|c| c.skip_kind == Some(SkipKind::Unsure)).collect();
+        if !unsure.is_empty() {
             ui.warn(&format!(
-                "{} kept: it cannot be told which key the clusters use. Check with '{} info --region R -g G', then remove the right one by hand.",
-                keys(unsure),
-                ui.me
+                "{} kept: it cannot be told which key the clusters use. See which owner the clusters report, then remove the right key by hand:",
+                keys(unsure.len())
             ));
+            unsure.dedup_by(|a, b| a.target == b.target);
+            for c in unsure {
+                ui.say(&format!("  {} info {}", ui.me, crate::ui::target_flags(&c.target)));
+            }
         }
         let mut in_use: Vec<&Candidate> =
             self.plan.candidates.iter().filter(|c| c.skip_kind == Some(SkipKind::InUse)).collect();
@@ -184,12 +191,7 @@ impl Outcome {
             ));
             in_use.dedup_by(|a, b| a.target == b.target);
             for c in in_use {
-                ui.say(&format!(
-                    "  {} restart-addons --region {} -g {}",
-                    ui.me,
-                    c.target.region,
-                    crate::ui::group_arg(&c.target.resource_group.name, c.target.resource_group.id.as_str())
-                ));
+                ui.say(&format!("  {} restart-addons {}", ui.me, crate::ui::target_flags(&c.target)));
             }
         }
     }

@@ -305,7 +305,8 @@ pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Rend
     let policy = here.policy(args.policy.as_deref())?;
     let mut functional_ids: Vec<String> = args.functional_id.iter().map(|i| i.trim().to_owned()).collect();
     functional_ids.extend(policy.functional_ids.iter().cloned());
-    let opts_whole = targets.regions.is_empty() && targets.groups.is_empty();
+    // Filtered by region or group, an acceptance of a target out of scope is not stale.
+    let whole_account = targets.regions.is_empty() && targets.groups.is_empty();
     let opts = status::Options {
         regions: targets.regions,
         groups: targets.groups,
@@ -320,8 +321,6 @@ pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Rend
     let report = status::status(&here.session, &opts, &bar).await;
     bar.0.finish_and_clear();
     let mut report = report?;
-    // Filtered by region or group, an acceptance of a target out of scope is not stale.
-    let whole_account = opts_whole;
     if policy.path.is_some() {
         policy.apply(&mut report, &Date::today(), whole_account);
     }

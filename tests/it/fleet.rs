@@ -126,6 +126,11 @@ fn some_targets_failing_or_unknown_is_exit_4_and_each_is_reported() {
     let r = env.run(&["reset", ALL[0], ALL[1], "-f"]);
     r.exits(4);
     r.stdout_has("2 of 5 selected targets reset, 1 failed, 2 unknown.");
+    // Real commands, one per target, where a template once stood.
+    r.stdout_has("  cluster-api-key info --region jp-tok -g Default");
+    r.stdout_has("'cluster-api-key restart-addons --region us-south -g Default'");
+    r.stdout_lacks("-g G");
+    r.stdout_lacks("OK\n");
     let (code, v) = json(&env, &["reset", "-r", "us-south,eu-de,jp-tok", ALL[1], "--unless-owner", "nobody", "-f"]);
     assert_eq!(code, 4);
     let outcomes: Vec<(String, String)> = by_target(&v).into_iter().filter(|t| t.1).map(|t| (t.0, t.3)).collect();
@@ -268,5 +273,11 @@ fn one_preflight_for_one_target_or_many_with_the_same_fixes() {
         "us-south / Default: Administrator platform role on Kubernetes Service in the region and resource group: {fix}"
     ));
     many.stderr_has("eu-de / Default: ");
+    // The command that grants them runs as printed: check takes the same lists.
+    many.stderr_has(
+        "'cluster-api-key check --region eu-de,us-south -g Default --user vera.viewer@example.com --grant'",
+    );
+    let check = env.run(&["check", "--region", "us-south,eu-de", "-g", "Default", "--user", "vera.viewer@example.com"]);
+    check.exits(3).stdout_has("us-south / Default").stdout_has("eu-de / Default");
     assert_eq!(env.handle().stat("POST /v1/keys"), 0);
 }

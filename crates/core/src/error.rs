@@ -321,8 +321,6 @@ pub enum Error {
         group: String,
     },
     /// A resource group name or ID that the account does not have.
-    #[error("Resource group '{0}' was not found in the targeted account.")]
-    ResourceGroupNotFound(String),
     /// Several groups match a name (Resource Manager allows this across accounts only, but be safe).
     #[error("Resource group name '{0}' is ambiguous; pass its ID with -g.")]
     ResourceGroupAmbiguous(String),

@@ -179,7 +179,7 @@ async fn resource_groups_resolve_by_id_name_and_default() {
     assert_eq!(rm.resolve(&acc, world::RG_STAGING).await.unwrap().name, "staging");
     assert_eq!(rm.resolve(&acc, "production").await.unwrap().id.as_str(), world::RG_PRODUCTION);
     assert_eq!(rm.resolve(&acc, "PRODUCTION").await.unwrap().id.as_str(), world::RG_PRODUCTION);
-    assert!(matches!(rm.resolve(&acc, "nope").await, Err(Error::ResourceGroupNotFound(_))));
+    assert!(matches!(rm.resolve(&acc, "nope").await, Err(Error::UnknownGroups { .. })));
     assert!(rm.default_group(&acc).await.unwrap().default);
     assert_eq!(rm.get(world::RG_DEFAULT).await.unwrap().name, "Default");
 }

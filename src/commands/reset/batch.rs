@@ -147,13 +147,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
         Some(_) if !reset.is_empty() => {
             ui.warn("Interrupted: no add-on pod was re-created. Once the new keys have reached the clusters, run:");
             for c in &reset {
-                let t = &c.plan.target;
-                ui.say(&format!(
-                    "  {} restart-addons --region {} -g {}",
-                    ui.me,
-                    t.region,
-                    crate::ui::group_arg(&t.resource_group.name, t.resource_group.id.as_str())
-                ));
+                ui.say(&format!("  {} restart-addons {}", ui.me, crate::ui::target_flags(&c.plan.target)));
             }
             None
         }

@@ -115,14 +115,18 @@ async fn preflight(here: &Here, ui: &Ui, plans: &[&ResetPlan], skip: bool) -> Re
     }
     let flag =
         if caller.display.contains('@') { format!("--user {}", caller.display) } else { format!("--iam-id {iam_id}") };
-    let scope = match plans {
-        [one] => format!(
-            "--region {} -g {}",
-            one.target.region,
-            crate::ui::group_arg(&one.target.resource_group.name, one.target.resource_group.id.as_str())
-        ),
-        _ => String::from("--region R -g G"),
-    };
+    // The targets as `check` takes them (lists; it checks each region with each group).
+    let (mut regions, mut groups): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
+    for p in plans {
+        let g = crate::ui::group_arg(&p.target.resource_group.name, p.target.resource_group.id.as_str());
+        if !regions.contains(&p.target.region.as_str()) {
+            regions.push(p.target.region.as_str());
+        }
+        if !groups.contains(&g) {
+            groups.push(g);
+        }
+    }
+    let scope = format!("--region {} -g {}", regions.join(","), groups.join(","));
     Err(e.with_hint(format!(
         "An account administrator can create them with '{{me}} check {scope} {flag} --grant'; '--skip-preflight' skips this check."
     )))

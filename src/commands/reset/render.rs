@@ -70,7 +70,7 @@ pub fn follow_ups(ui: &Ui, plan: &ResetPlan, addons: Option<&[ClusterResult]>) -
             String::from(
                 "Once the new key has reached the clusters (IBM: 10 to 15 minutes, up to 30), re-create the add-on pods that still use the old one (VPC Block Storage CSI controller, cluster autoscaler):",
             ),
-            Some(format!("{} restart-addons --region {} -g {}", ui.me, t.region, crate::ui::group_arg(&t.resource_group.name, t.resource_group.id.as_str()))),
+            Some(format!("{} restart-addons {}", ui.me, crate::ui::target_flags(t))),
         )),
         None => {}
         Some(results) => {
@@ -101,7 +101,7 @@ pub fn follow_ups(ui: &Ui, plan: &ResetPlan, addons: Option<&[ClusterResult]>) -
                     k.id,
                     if k.locked { " (locked)" } else { "" }
                 ),
-                Some(format!("{} prune --region {} -g {}{unlock}", ui.me, t.region, crate::ui::group_arg(&t.resource_group.name, t.resource_group.id.as_str()))),
+                Some(format!("{} prune {}{unlock}", ui.me, crate::ui::target_flags(t))),
             ));
         }
         (None, Some(o)) => out.push((
@@ -109,12 +109,7 @@ pub fn follow_ups(ui: &Ui, plan: &ResetPlan, addons: Option<&[ClusterResult]>) -
                 "The previous key, owned by {}, is now superseded. Remove it once nothing else uses it:",
                 owner_text(o)
             ),
-            Some(format!(
-                "{} prune --region {} -g {}",
-                ui.me,
-                t.region,
-                crate::ui::group_arg(&t.resource_group.name, t.resource_group.id.as_str())
-            )),
+            Some(format!("{} prune {}", ui.me, crate::ui::target_flags(t))),
         )),
         (None, None) => {}
     }
@@ -526,7 +521,10 @@ impl Report {
             crate::ui::count(selected, "selected target")
         ));
         if unknown > 0 {
-            ui.warn("An unknown outcome may have happened: check those targets with 'info --region R -g G' before resetting them again.");
+            ui.warn("An unknown outcome may have happened: check each of these targets before resetting it again:");
+            for (c, _) in self.targets.iter().zip(outcomes).filter(|(_, o)| matches!(o, TargetOutcome::Unknown(_))) {
+                ui.say(&format!("  {} info {}", ui.me, crate::ui::target_flags(&c.plan.target)));
+            }
         }
         if let Some(r) = self.results() {
             ui.say("");
@@ -537,10 +535,13 @@ impl Report {
             ui.say("Next:");
             ui.say(&format!("  Remove the superseded keys: {}", ui.command(&format!("'{} prune{scope}'", ui.me))));
             if self.addon_plan.is_none() {
-                ui.say(&format!(
-                    "  Once the new keys have reached the clusters (10 to 30 minutes), re-create their add-on pods: '{} restart-addons --region R -g G' for each target reset (the JSON's followUps name each).",
-                    ui.me
-                ));
+                ui.say(
+                    "  Once the new keys have reached the clusters (10 to 30 minutes), re-create their add-on pods:",
+                );
+                for (c, _) in self.targets.iter().zip(outcomes).filter(|(_, o)| matches!(o, TargetOutcome::Reset(..))) {
+                    let command = format!("'{} restart-addons {}'", ui.me, crate::ui::target_flags(&c.plan.target));
+                    ui.say(&format!("    {}", ui.command(&command)));
+                }
             }
         }
     }

@@ -22,12 +22,6 @@ use crate::ui::Ui;
 pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> Result<Box<dyn Render>, CommandError> {
     let session = &here.session;
     ui.progress("Collecting the clusters and the current API key owner...");
-    if !targets.groups.is_empty() {
-        // An unknown group is an incorrect usage that names the valid ones, as in `status`.
-        let caller = session.caller().await?;
-        let all = session.resource_manager().list(&caller.account).await?;
-        cluster_api_key_core::ops::discovery::groups(&targets.groups, &all)?;
-    }
     let plan =
         reset::plan(session, targets.regions.first(), targets.groups.names().first().map(String::as_str)).await?;
     // The plan is what the user decides on: shown even with -q; in JSON mode on stderr when a
@@ -101,10 +95,9 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
     };
     if addon_plan.as_ref().is_some_and(|p| p.affected() > 0) && addon_results.is_none() {
         done.warnings.push(format!(
-            "Interrupted: no add-on pod was re-created. Once the new key has reached the clusters, run '{} restart-addons --region {} -g {}'.",
+            "Interrupted: no add-on pod was re-created. Once the new key has reached the clusters, run '{} restart-addons {}'.",
             ui.me,
-            plan.target.region,
-            crate::ui::group_arg(&plan.target.resource_group.name, plan.target.resource_group.id.as_str())
+            crate::ui::target_flags(&plan.target)
         ));
     }
     Ok(report(plan, Some(TargetOutcome::Reset(Box::new(done), verification)), addon_plan, addon_results))

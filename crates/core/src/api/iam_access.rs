@@ -73,8 +73,6 @@ struct PolicyList {
 
 /// Largest page both lists serve.
 const PAGE_SIZE: &str = "100";
-/// A guard against a server whose `next` never ends.
-const MAX_PAGES: usize = 1000;
 
 /// An access group.
 #[derive(Debug, Clone, Deserialize)]
@@ -94,29 +92,24 @@ struct GroupList {
     next: Option<Link>,
 }
 
-/// The next page's URL: only the query of `next` (a `start` token, or the `href`'s query) is
-/// used, on the host and path we called, so a confused or hostile answer cannot send the token
-/// elsewhere. `None` at the end.
-fn next_page(called: &Url, next: Option<Link>) -> Result<Option<Url>> {
+/// The next page's URL (see [`super::next_page`]): a policy list's `start` token is put on the
+/// URL we called; otherwise the `href` is followed, on our own host. `None` at the end.
+fn next_page(called: &Url, next: Option<Link>, pages: usize, what: &str) -> Result<Option<Url>> {
     let Some(next) = next else { return Ok(None) };
-    let mut ours = called.clone();
-    if let Some(start) = next.start.filter(|s| !s.is_empty()) {
-        let kept: Vec<(String, String)> =
-            called.query_pairs().filter(|(k, _)| k != "start").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-        ours.query_pairs_mut().clear().extend_pairs(kept).append_pair("start", &start);
-        return Ok(Some(ours));
-    }
-    match next.href.filter(|h| !h.is_empty()) {
-        None => Ok(None),
-        Some(h) => {
-            let theirs = called.join(&h).map_err(|_| crate::Error::BadResponse {
-                service: Service::IamAccess,
-                detail: String::from("a list's next page is not a URL"),
-            })?;
-            ours.set_query(theirs.query());
-            Ok(Some(ours))
+    let href = match next.start.filter(|s| !s.is_empty()) {
+        Some(start) => {
+            let kept: Vec<(String, String)> = called
+                .query_pairs()
+                .filter(|(k, _)| k != "start")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            let mut ours = called.clone();
+            ours.query_pairs_mut().clear().extend_pairs(kept).append_pair("start", &start);
+            Some(ours.to_string())
         }
-    }
+        None => next.href,
+    };
+    super::next_page(called, href.as_deref(), pages, Service::IamAccess, what)
 }
 
 /// The access client.
@@ -164,10 +157,7 @@ impl<'a> IamAccess<'a> {
             let list: PolicyList =
                 self.client.send(Service::IamAccess, Request::get(u.clone())).await?.json(Service::IamAccess)?;
             out.extend(list.policies);
-            next = next_page(&u, list.next)?;
-            if next.is_some() && pages >= MAX_PAGES {
-                return Err(too_long("policy"));
-            }
+            next = next_page(&u, list.next, pages, "policy")?;
         }
         Ok(out)
     }
@@ -192,10 +182,7 @@ impl<'a> IamAccess<'a> {
             let empty = list.groups.is_empty();
             out.extend(list.groups);
             // An empty page ends the list whatever `next` says.
-            next = if empty { None } else { next_page(&u, list.next)? };
-            if next.is_some() && pages >= MAX_PAGES {
-                return Err(too_long("access group"));
-            }
+            next = if empty { None } else { next_page(&u, list.next, pages, "access group")? };
         }
         Ok(out)
     }
@@ -222,15 +209,6 @@ impl<'a> IamAccess<'a> {
             .idempotent(false);
         let p: Policy = self.client.send(Service::IamAccess, req).await?.json(Service::IamAccess)?;
         Ok(p.id)
-    }
-}
-
-/// A list that goes on past [`MAX_PAGES`]: silently stopping would report part of it as the
-/// whole.
-fn too_long(what: &str) -> crate::Error {
-    crate::Error::BadResponse {
-        service: Service::IamAccess,
-        detail: format!("the {what} list goes on past {MAX_PAGES} pages"),
     }
 }
 

@@ -11,8 +11,6 @@ use crate::types::{AccountId, ApiKeyId, IamId};
 
 /// Longest page IAM Identity serves.
 pub const MAX_PAGE_SIZE: u32 = 100;
-/// A guard against a server whose `next` never ends.
-const MAX_PAGES: usize = 1000;
 
 /// When a key was last used to log in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,32 +181,8 @@ impl<'a> IamIdentity<'a> {
             if newest_page_only {
                 break;
             }
-            // `next` is a full URL. Only its path and query are used, on the host we called: a
-            // confused or hostile answer cannot send our token elsewhere, and a `next` written
-            // for another name of the same service (a private endpoint answering with the public
-            // host, or http for https) does not cut the list short.
-            next = match page.next.filter(|n| !n.is_empty()) {
-                None => None,
-                Some(n) => {
-                    let Ok(theirs) = u.join(&n) else {
-                        return Err(crate::Error::BadResponse {
-                            service: Service::IamIdentity,
-                            detail: String::from("the key list's next page is not a URL"),
-                        });
-                    };
-                    let mut ours = u.clone();
-                    ours.set_path(theirs.path());
-                    ours.set_query(theirs.query());
-                    Some(ours)
-                }
-            };
-            if next.is_some() && pages >= MAX_PAGES {
-                // Silently stopping would report a partial list as the whole one.
-                return Err(crate::Error::BadResponse {
-                    service: Service::IamIdentity,
-                    detail: format!("the key list goes on past {MAX_PAGES} pages"),
-                });
-            }
+            // `next` is a full URL, followed on our own host (see `api::next_page`).
+            next = super::next_page(&u, page.next.as_deref(), pages, Service::IamIdentity, "key")?;
         }
         Ok(out)
     }
@@ -303,15 +277,7 @@ impl<'a> IamIdentity<'a> {
             let page: ServiceIdList =
                 self.client.send(Service::IamIdentity, Request::get(u.clone())).await?.json(Service::IamIdentity)?;
             out.extend(page.serviceids);
-            next = match page.next.filter(|n| !n.is_empty()).and_then(|n| u.join(&n).ok()) {
-                // Only the query, on the host and path we called.
-                Some(theirs) if pages < MAX_PAGES => {
-                    let mut ours = u.clone();
-                    ours.set_query(theirs.query());
-                    Some(ours)
-                }
-                _ => None,
-            };
+            next = super::next_page(&u, page.next.as_deref(), pages, Service::IamIdentity, "service ID")?;
         }
         // The filter is IBM's; the exact name is ours to check.
         out.retain(|s| s.name == name);

@@ -26,6 +26,37 @@ pub fn segment(s: &str) -> String {
     out
 }
 
+/// A guard against a server whose `next` never ends.
+pub(crate) const MAX_PAGES: usize = 1000;
+
+/// The next page of a list: the one rule for every paged list (API keys, service IDs, policies,
+/// access groups). Only the path and query of the answer's `next` are used, on the host we
+/// called: a confused or hostile answer cannot send our token elsewhere, and a `next` written
+/// for another name of the same service (a private endpoint answering with the public host, or
+/// http for https) does not cut the list short. `None` at the end.
+///
+/// # Errors
+/// A `next` that is not a URL; a list that goes on past [`MAX_PAGES`] (silently stopping would
+/// report part of it as the whole).
+pub(crate) fn next_page(
+    called: &url::Url,
+    next: Option<&str>,
+    pages: usize,
+    service: crate::error::Service,
+    what: &str,
+) -> crate::error::Result<Option<url::Url>> {
+    let Some(next) = next.filter(|n| !n.is_empty()) else { return Ok(None) };
+    let bad = |detail: String| crate::Error::BadResponse { service, detail };
+    let theirs = called.join(next).map_err(|_| bad(format!("the {what} list's next page is not a URL")))?;
+    if pages >= MAX_PAGES {
+        return Err(bad(format!("the {what} list goes on past {MAX_PAGES} pages")));
+    }
+    let mut ours = called.clone();
+    ours.set_path(theirs.path());
+    ours.set_query(theirs.query());
+    Ok(Some(ours))
+}
+
 /// Builds `base` + `path` where `path` is already encoded.
 pub(crate) fn url(base: &url::Url, path: &str) -> url::Url {
     crate::endpoints::join(base, path)

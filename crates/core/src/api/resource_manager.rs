@@ -69,7 +69,8 @@ impl<'a> ResourceManager<'a> {
     /// Resolves `-g`: an exact ID, else an exact name, else a case-insensitive name.
     ///
     /// # Errors
-    /// [`Error::ResourceGroupNotFound`], [`Error::ResourceGroupAmbiguous`], API errors.
+    /// [`Error::UnknownGroups`] naming the account's groups (an incorrect usage, as a bad `-g`
+    /// is everywhere), [`Error::ResourceGroupAmbiguous`], API errors.
     pub async fn resolve(&self, account: &AccountId, name_or_id: &str) -> Result<ResourceGroup> {
         let groups = self.list(account).await?;
         if let Some(g) = groups.iter().find(|g| g.id.as_str() == name_or_id) {
@@ -83,7 +84,10 @@ impl<'a> ResourceManager<'a> {
         };
         match matches.as_slice() {
             [one] => Ok((*one).clone()),
-            [] => Err(Error::ResourceGroupNotFound(name_or_id.to_owned())),
+            [] => Err(Error::UnknownGroups {
+                given: vec![name_or_id.to_owned()],
+                valid: groups.iter().map(|g| g.name.clone()).collect(),
+            }),
             _ => Err(Error::ResourceGroupAmbiguous(name_or_id.to_owned())),
         }
     }
