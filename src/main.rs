@@ -106,7 +106,7 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
     ui.json = wants_json(&args);
     let cli = match cli::parse(&with_namespace(env, args), &ui.me)? {
         Parsed::Help(text) => {
-            ui::print_text(&text);
+            ui::print_help(&text);
             return Ok(ExitStatus::Success);
         }
         Parsed::Run(cli) => cli,

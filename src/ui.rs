@@ -202,7 +202,7 @@ impl Ui {
     /// A line on stdout (text mode only).
     pub fn say(&self, text: &str) {
         if !self.json {
-            out(&format!("{}\n", wrap(text)));
+            out(&format!("{}\n", wrap(text, Stream::Out)));
         }
     }
 
@@ -216,7 +216,7 @@ impl Ui {
     /// A progress line on stdout, hidden by `-q` and in JSON mode.
     pub fn progress(&self, text: &str) {
         if !self.quiet && !self.json {
-            out(&format!("{}\n", wrap(text)));
+            out(&format!("{}\n", wrap(text, Stream::Out)));
         }
     }
 
@@ -320,47 +320,120 @@ impl Ui {
         out
     }
 
-    /// A borderless table: header bold, first column cyan bold, ≥3 spaces between columns,
-    /// trailing spaces trimmed.
+    /// A borderless table on stdout (text mode only): header bold, first column cyan bold, ≥3
+    /// spaces between columns, trailing spaces trimmed.
     pub fn table(&self, headers: &[&str], rows: &[Vec<String>]) {
-        for l in self.table_lines(headers, rows) {
-            out(&format!("{l}\n"));
+        self.table_to(Stream::Out, 0, headers, rows);
+    }
+
+    /// A table on `stream` (stdout only in text mode; stderr whatever the mode, as a plan before
+    /// a question), each line indented by `indent`. The terminal never wraps a table, and no
+    /// row is broken across columns: when a table is wider than the terminal, its last column
+    /// (findings, details, pods: the free text) is filled within its own column; when even
+    /// the other columns leave it too little room, each row is shown as a record instead (one
+    /// `Header: value` line per column, wrapped as text).
+    pub fn table_to(&self, stream: Stream, indent: usize, headers: &[&str], rows: &[Vec<String>]) {
+        if stream == Stream::Out && self.json {
+            return;
+        }
+        let pad = " ".repeat(indent);
+        let lines = match terminal_width(stream) {
+            Some(width) => match self.fitted_lines(headers, rows, width.saturating_sub(indent)) {
+                Some(lines) => lines,
+                None => self.records(width.saturating_sub(indent), headers, rows),
+            },
+            None => self.table_lines(headers, rows),
+        };
+        let text = lines.iter().fold(String::new(), |mut text, l| {
+            if !l.is_empty() {
+                text.push_str(&pad);
+            }
+            text.push_str(l);
+            text.push('\n');
+            text
+        });
+        match stream {
+            Stream::Out => out(&text),
+            Stream::Err => raw_err(&text),
         }
     }
 
-    /// The lines of [`Ui::table`]. Columns are aligned by display width, so that wide characters
-    /// (`山田太郎`) and combining accents line up; tables are never wrapped.
+    /// The lines of a table too wide for the terminal: one record of `Header: value` lines
+    /// per row, wrapped to `room`, a blank line between records.
+    fn records(&self, room: usize, headers: &[&str], rows: &[Vec<String>]) -> Vec<String> {
+        let label = headers.iter().map(|h| textwrap::core::display_width(h)).max().unwrap_or(0) + 1;
+        let mut lines = Vec::new();
+        for (n, r) in rows.iter().enumerate() {
+            if n > 0 {
+                lines.push(String::new());
+            }
+            for (i, (h, c)) in headers.iter().zip(r).enumerate() {
+                let value = one_line(c);
+                let value = if i == 0 { self.paint(CYAN_BOLD, &value) } else { value };
+                let name = format!("{h}:");
+                let line = format!("{}{:gap$}   {value}", self.paint(BOLD, &name), "", gap = label - name.len());
+                lines.extend(wrap_line(line.trim_end(), room).split('\n').map(str::to_owned));
+            }
+        }
+        lines
+    }
+
+    /// The lines of [`Ui::table`] within `room` columns, the last column filled within its
+    /// own column; `None` when the other columns leave it fewer than [`LAST_COLUMN_MIN`].
+    fn fitted_lines(&self, headers: &[&str], rows: &[Vec<String>], room: usize) -> Option<Vec<String>> {
+        let (widths, cells) = columns(headers, rows);
+        let whole = widths.iter().sum::<usize>() + 3 * widths.len().saturating_sub(1);
+        if whole <= room {
+            return Some(self.render(&widths, &cells, None));
+        }
+        let before = whole - widths.last().copied().unwrap_or(0);
+        let last = room.checked_sub(before).filter(|l| *l >= LAST_COLUMN_MIN)?;
+        Some(self.render(&widths, &cells, Some((before, last))))
+    }
+
+    /// The lines of [`Ui::table`], whole. Columns are aligned by display width, so that wide
+    /// characters (`山田太郎`) and combining accents line up.
     #[must_use]
     pub fn table_lines(&self, headers: &[&str], rows: &[Vec<String>]) -> Vec<String> {
+        let (widths, cells) = columns(headers, rows);
+        self.render(&widths, &cells, None)
+    }
+
+    /// The table's lines (header bold, first column cyan bold); with `fill = (start, room)`,
+    /// the last cell of a row is filled to `room` columns, continuing at column `start`.
+    fn render(&self, widths: &[usize], cells: &[Vec<String>], fill: Option<(usize, usize)>) -> Vec<String> {
         use unicode_width::UnicodeWidthStr as _;
-        let cols = headers.len();
-        // Cells come from servers and other users: one line each, sized as shown.
-        let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| one_line(c)).collect()).collect();
-        let rows = rows.as_slice();
-        let mut width = vec![0usize; cols];
-        for (i, h) in headers.iter().enumerate() {
-            width[i] = h.width();
-        }
-        for r in rows {
-            for (i, c) in r.iter().enumerate().take(cols) {
-                width[i] = width[i].max(c.width());
-            }
-        }
-        let line = |cells: Vec<(String, &str)>| {
+        let mut out = Vec::new();
+        for (row, r) in cells.iter().enumerate() {
             let mut s = String::new();
-            let n = cells.len();
-            for (i, (text, style)) in cells.into_iter().enumerate() {
-                let pad = if i + 1 == n { 0 } else { width[i].saturating_sub(text.width()) + 3 };
-                s.push_str(&self.paint(style, &text));
-                s.push_str(&" ".repeat(pad));
+            let mut continuation = Vec::new();
+            for (i, text) in r.iter().enumerate() {
+                let style = match (row, i) {
+                    (0, _) => BOLD,
+                    (_, 0) => CYAN_BOLD,
+                    _ => "",
+                };
+                if i + 1 < r.len() {
+                    s.push_str(&self.paint(style, text));
+                    s.push_str(&" ".repeat(widths[i].saturating_sub(text.width()) + 3));
+                    continue;
+                }
+                let parts: Vec<String> = match fill {
+                    Some((_, room)) if text.width() > room => {
+                        let opts = textwrap::Options::new(room)
+                            .break_words(false)
+                            .word_splitter(textwrap::WordSplitter::NoHyphenation);
+                        textwrap::wrap(text, opts).into_iter().map(std::borrow::Cow::into_owned).collect()
+                    }
+                    _ => vec![text.clone()],
+                };
+                let mut parts = parts.into_iter();
+                s.push_str(&self.paint(style, &parts.next().unwrap_or_default()));
+                continuation.extend(parts);
             }
-            s.trim_end().to_owned()
-        };
-        let mut out = vec![line(headers.iter().map(|h| ((*h).to_owned(), BOLD)).collect())];
-        for r in rows {
-            out.push(line(
-                r.iter().enumerate().map(|(i, c)| (c.clone(), if i == 0 { CYAN_BOLD } else { "" })).collect(),
-            ));
+            out.push(s.trim_end().to_owned());
+            let start = fill.map_or(0, |(start, _)| start);
+            out.extend(continuation.iter().map(|c| format!("{}{c}", " ".repeat(start))));
         }
         out
     }
@@ -380,9 +453,10 @@ impl Ui {
         let stdin = std::io::stdin();
         loop {
             // In JSON mode stdout carries only the document, so the prompt goes to stderr.
-            let prompt = format!("{question} [y/N]{} ", self.paint(CYAN_BOLD, ">"));
+            let stream = if self.json { Stream::Err } else { Stream::Out };
+            let prompt = format!("{} ", wrap(&format!("{question} [y/N]{}", self.paint(CYAN_BOLD, ">")), stream));
             if self.json {
-                eprint_text(&prompt);
+                raw_err(&prompt);
                 let _ = std::io::stderr().flush();
             } else {
                 out(&prompt);
@@ -418,39 +492,122 @@ impl Ui {
     }
 }
 
-/// Writes help or other free text to stdout.
-/// The terminal's width when stdout is one (`COLUMNS` wins, as in most tools).
-fn terminal_width() -> Option<usize> {
+/// The least room a table's last column is filled into before rows become records.
+const LAST_COLUMN_MIN: usize = 16;
+
+/// Where a piece of output goes; each stream is wrapped to its own terminal's width.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Stream {
+    Out,
+    Err,
+}
+
+/// The width of the terminal `stream` writes to (`COLUMNS` wins, as in most tools; tests set
+/// it); `None` off a terminal, where whole lines are kept for pipes and files.
+fn terminal_width(stream: Stream) -> Option<usize> {
     if let Some(c) = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<usize>().ok()).filter(|c| *c >= 20) {
         return Some(c);
     }
-    if !std::io::stdout().is_terminal() {
-        return None;
-    }
-    terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)).filter(|w| *w >= 20)
+    let size = match stream {
+        Stream::Out if std::io::stdout().is_terminal() => terminal_size::terminal_size_of(std::io::stdout()),
+        Stream::Err if std::io::stderr().is_terminal() => terminal_size::terminal_size_of(std::io::stderr()),
+        _ => None,
+    };
+    size.map(|(w, _)| usize::from(w.0)).filter(|w| *w >= 20)
 }
 
-/// Wraps text to the terminal's width, keeping each line's indentation for its continuation
-/// lines; off a terminal, text is left alone (pipes and files get whole lines).
-fn wrap(text: &str) -> String {
-    let Some(width) = terminal_width() else { return text.to_owned() };
-    text.split('\n')
-        .map(|line| {
-            if textwrap::core::display_width(line) <= width {
-                return line.to_owned();
+/// A no-break space stands in for the spaces of a `[--flag VALUE]` usage part while wrapping,
+/// so that a flag and its value stay on one line.
+const NBSP: char = '\u{a0}';
+
+/// Wraps text to the width of `stream`'s terminal. Each line keeps its indentation; the
+/// continuation lines of an unindented line, a `- ` item or a usage line (`[--flag]` parts)
+/// are indented two more, those of an
+/// indented paragraph stay at its indentation; a two-column line (help's options and commands:
+/// a name, three spaces or more, a description) continues under its description, or, when
+/// the name column takes more than half the width, puts the description under the name.
+/// Names, emails, IDs and commands are never broken inside: only at spaces. Off a terminal,
+/// text is left alone.
+pub fn wrap(text: &str, stream: Stream) -> String {
+    match terminal_width(stream) {
+        Some(width) => wrap_to(text, width),
+        None => text.to_owned(),
+    }
+}
+
+fn wrap_to(text: &str, width: usize) -> String {
+    text.split('\n').map(|line| wrap_line(line, width)).collect::<Vec<_>>().join("\n")
+}
+
+fn wrap_line(line: &str, width: usize) -> String {
+    if textwrap::core::display_width(line) <= width {
+        return line.to_owned();
+    }
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let body = &line[indent..];
+    // A two-column row: the description starts after the first gap of three spaces or more.
+    if let Some(gap) = body.find("   ") {
+        let name = &body[..gap];
+        let description = body[gap..].trim_start();
+        let column = indent + textwrap::core::display_width(name) + (body[gap..].len() - description.len());
+        if !description.is_empty() {
+            if column <= width / 2 {
+                let first = format!("{}{}", &line[..indent + gap], &body[gap..body.len() - description.len()]);
+                return fill(description, width, &first, column);
             }
-            let indent: String = line.chars().take_while(|c| *c == ' ').collect();
-            let rest = format!("{indent}  ");
-            // Names, emails and commands are never broken inside: only at spaces.
-            let opts = textwrap::Options::new(width)
-                .initial_indent(&indent)
-                .subsequent_indent(&rest)
-                .break_words(false)
-                .word_splitter(textwrap::WordSplitter::NoHyphenation);
-            textwrap::fill(line.trim_start(), opts)
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+            let under = fill(description, width, &" ".repeat(indent + 4), indent + 4);
+            return format!("{}{name}\n{under}", " ".repeat(indent));
+        }
+    }
+    // A paragraph continues at its own indentation; a list item, a usage line or a note
+    // continues under its first word's text.
+    let item = body.starts_with("- ") || body.starts_with("* ") || body.contains(" [-");
+    let hang = if item || indent == 0 { indent + 2 } else { indent };
+    fill(body, width, &" ".repeat(indent), hang)
+}
+
+/// `text` filled to `width`: the first line starts with `first` (its width counted), the
+/// others with `hang` spaces. `[...]` parts are kept whole.
+fn fill(text: &str, width: usize, first: &str, hang: usize) -> String {
+    // A `[...]` part that fits the room of a continuation line is kept whole.
+    let room = width.saturating_sub(hang);
+    let mut joined = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        let Some(close) = rest[open..].find(']').map(|c| open + c + 1) else { break };
+        joined.push_str(&rest[..open]);
+        let part = &rest[open..close];
+        if textwrap::core::display_width(part) <= room {
+            joined.push_str(&part.replace(' ', &NBSP.to_string()));
+        } else {
+            joined.push_str(part);
+        }
+        rest = &rest[close..];
+    }
+    joined.push_str(rest);
+    let rest = " ".repeat(hang);
+    let opts = textwrap::Options::new(width)
+        .initial_indent(first)
+        .subsequent_indent(&rest)
+        .break_words(false)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    textwrap::fill(&joined, opts).replace(NBSP, " ")
+}
+
+/// Column widths and the cells (the header row first), each cell on one line: cells come
+/// from servers and other users, and are sized as shown.
+fn columns(headers: &[&str], rows: &[Vec<String>]) -> (Vec<usize>, Vec<Vec<String>>) {
+    use unicode_width::UnicodeWidthStr as _;
+    let cols = headers.len();
+    let mut cells = vec![headers.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>()];
+    cells.extend(rows.iter().map(|r| r.iter().take(cols).map(|c| one_line(c)).collect()));
+    let mut widths = vec![0usize; cols];
+    for r in &cells {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.width());
+        }
+    }
+    (widths, cells)
 }
 
 /// Orders names as people expect: `node-2` before `node-10`.
@@ -489,12 +646,23 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
+/// Writes text to stdout as it is (metadata, completion scripts, the version).
 pub fn print_text(text: &str) {
     out(text);
 }
 
-/// Writes free text to stderr.
+/// Writes help to stdout, wrapped to the terminal's width.
+pub fn print_help(text: &str) {
+    out(&wrap(text, Stream::Out));
+}
+
+/// Writes free text to stderr, wrapped to the terminal's width.
 pub fn eprint_text(text: &str) {
+    raw_err(&wrap(text, Stream::Err));
+}
+
+/// Writes to stderr as it is (tables are never wrapped).
+fn raw_err(text: &str) {
     let _ = std::io::stderr().write_all(terminal_safe(text).as_bytes());
 }
 

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::{ExitStatus, Here, Render};
 use crate::cli::{AddonArg, EndpointArg, RestartAddonsArgs};
 use crate::error::{CommandError, to_json};
-use crate::ui::Ui;
+use crate::ui::{Stream, Ui};
 
 /// The core's endpoint for the flag's.
 #[must_use]
@@ -73,9 +73,8 @@ pub fn plan_text(ui: &Ui, plan: &Plan, to_stderr: bool) {
         line("No cluster was found.");
         return;
     }
-    for l in ui.table_lines(&["Cluster", "Provider", "Add-ons", "Pods in kube-system"], &plan_rows(plan)) {
-        line(&l);
-    }
+    let stream = if to_stderr { Stream::Err } else { Stream::Out };
+    ui.table_to(stream, 0, &["Cluster", "Provider", "Add-ons", "Pods in kube-system"], &plan_rows(plan));
     line("");
     for c in &plan.clusters {
         for w in &c.warnings {

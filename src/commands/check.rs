@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::{ExitStatus, Here, Render};
 use crate::cli::CheckArgs;
 use crate::error::{CommandError, to_json};
-use crate::ui::Ui;
+use crate::ui::{Stream, Ui};
 
 /// The `ibmcloud iam` command that grants `g` to the identity.
 pub fn grant_command(ui: &Ui, report: &CheckReport, g: &Grant) -> String {
@@ -69,9 +69,7 @@ pub fn report_text(ui: &Ui, report: &CheckReport) {
                 vec![r.what.clone(), purpose.to_owned(), state.to_owned()]
             })
             .collect();
-        for l in ui.table_lines(&["Requirement", "For", "State"], &rows) {
-            ui.say(&format!("  {l}"));
-        }
+        ui.table_to(Stream::Out, 2, &["Requirement", "For", "State"], &rows);
         for r in &t.requirements {
             let (state, detail) = state_text(ui, report, &r.state);
             if state != "met" {

@@ -74,18 +74,112 @@ fn ctrl_c_while_waiting_for_the_owner_says_what_happened() {
     assert_eq!(env.cluster_keys().len(), before + 1);
 }
 
-#[test]
-fn text_fits_the_width_and_tables_stay_whole() {
-    let mut env = logged_in();
-    env.extra_env.insert("COLUMNS".into(), "50".into());
-    let r = env.run(&["reset", "--region", "us-south", "--dry-run"]);
-    r.success();
-    for line in r.stdout.lines().filter(|l| !l.contains("   ")) {
-        assert!(line.chars().count() <= 50, "too wide for 50 columns: {line:?}\n{}", r.stdout);
+/// Asserts that every line of `text` fits `width` columns, unless it is one word that cannot
+/// be broken (an ID longer than the room left).
+#[track_caller]
+fn fits(text: &str, width: usize) {
+    for line in text.lines() {
+        let shown = console_width(line);
+        // The value of a `Label:   value` line or a line's only word: nowhere to break it.
+        let value = line.trim().rsplit("   ").next().unwrap_or_default();
+        assert!(shown <= width || !value.contains(' '), "too wide for {width} columns ({shown}): {line:?}\n{text}");
     }
-    r.stdout_has("  legacy-classic   classic    kubernetes   normal");
-    // Emails and IAM IDs are never broken inside.
-    r.stdout_has("dave.departed@example.com");
+}
+
+fn console_width(line: &str) -> usize {
+    line.chars().count()
+}
+
+fn at_width(env: &mut TestEnv, columns: usize) {
+    env.extra_env.insert("COLUMNS".into(), columns.to_string());
+}
+
+#[test]
+fn help_errors_and_plans_wrap_at_40_columns() {
+    let mut env = logged_in();
+    at_width(&mut env, 40);
+    // Help: the usage keeps `[--flag VALUE]` parts whole; an option's description goes under
+    // its name when the name column is too wide to share the line.
+    let help = env.run(&["reset", "--help"]);
+    help.success();
+    fits(&help.stdout, 40);
+    help.stdout_has("\n    [--if-older-than DURATION]\n");
+    help.stdout_has("\n  -g, --resource-group RESOURCE_GROUP\n      Resource groups, by name or ID\n");
+    // A usage error's help and message on stderr.
+    let usage = env.run(&["status", "--regoin", "x"]);
+    usage.exits(2);
+    fits(&usage.stderr, 40);
+    // A FAILED error with its hint.
+    let failed = env.run(&["reset", "--region", "us-south"]);
+    failed.exits(1);
+    fits(&failed.stderr, 40);
+    failed.stderr_has("Confirmation is required, but no\n");
+    // The plan's cluster table does not fit: each cluster becomes a record, never a broken row.
+    let plan = env.run(&["reset", "--region", "us-south", "--dry-run"]);
+    plan.success();
+    fits(&plan.stdout, 40);
+    plan.stdout_has("  Name:       legacy-classic\n  Provider:   classic\n");
+    plan.stdout_has("dave.departed@example.com");
+}
+
+#[test]
+fn tables_are_whole_at_120_columns_and_records_at_40() {
+    let mut env = TestEnv::new();
+    env.login(keys::OWNER, Some("us-south"));
+    at_width(&mut env, 120);
+    let wide = env.run(&["status"]);
+    wide.exits(3);
+    // The same table a pipe gets: one row per target, its columns aligned.
+    fits(&wide.stdout, 120);
+    let header = wide.stdout.lines().find(|l| l.starts_with("Region")).expect("a table header").to_owned();
+    assert!(header.contains("   Resource group   Clusters   Owner"), "{header}");
+    // The findings that do not fit continue in their own column, never under another one.
+    let column = header.find("Findings").expect("a Findings column");
+    let table = wide.stdout.lines().skip_while(|l| !l.starts_with("Region")).take_while(|l| !l.is_empty());
+    let continued: Vec<&str> = table.filter(|l| l.starts_with(' ')).collect();
+    assert!(!continued.is_empty(), "Dave Departed's five findings are wider than 120: {}", wide.stdout);
+    for l in continued {
+        assert_eq!(l.len() - l.trim_start().len(), column, "{l:?}\n{}", wide.stdout);
+    }
+    at_width(&mut env, 40);
+    let narrow = env.run(&["status"]);
+    narrow.exits(3);
+    fits(&narrow.stdout, 40);
+    assert!(!narrow.stdout.contains("Region   Resource group"), "no table row is wider than 40: {}", narrow.stdout);
+    narrow.stdout_has("Region:           us-south\nResource group:   Default\n");
+    // Every target of the wide table is a record of the narrow one.
+    assert_eq!(narrow.stdout.matches("\nRegion:   ").count(), targets_in(&wide.stdout));
+}
+
+#[test]
+fn the_prompt_and_the_interrupted_line_wrap_at_40_columns() {
+    let mut env = logged_in();
+    at_width(&mut env, 40);
+    let mut p = spawn(&env, &["reset", "--region", "us-south"]);
+    let before = p.exp_string("[y/N]").unwrap();
+    p.send_line("n").unwrap();
+    let after = p.exp_eof().unwrap();
+    assert_eq!(exit_code(&p), 0);
+    fits(&before, 40);
+    fits(&after, 40);
+    assert!(before.contains("Current owner:    Dave Departed"), "{before}");
+
+    env.handle().set_knobs(|k| k.replication_delay_ms = 60_000);
+    env.extra_env.insert(var::CAK_VERIFY_TIMEOUT_SECS.into(), "60".into());
+    let mut p = spawn(&env, &["reset", "--region", "us-south", "-f"]);
+    let mut seen = p.exp_string("Waiting for the new owner").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    p.send_control('c').unwrap();
+    seen.push_str(&p.exp_eof().unwrap());
+    assert_eq!(exit_code(&p), 0);
+    fits(&seen, 40);
+    assert!(seen.contains("Interrupted: the reset happened, but"), "{seen}");
+}
+
+/// The number of targets in a status table (its rows, without continuation lines).
+fn targets_in(stdout: &str) -> usize {
+    let rows = stdout.lines().skip_while(|l| !l.starts_with("Region")).skip(1).take_while(|l| !l.trim().is_empty());
+    rows.filter(|l| !l.starts_with(' ')).count()
 }
 
 #[test]

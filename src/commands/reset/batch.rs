@@ -15,7 +15,7 @@ use crate::cli::{ResetArgs, Targets};
 use crate::commands::{Here, Render};
 use crate::error::CommandError;
 use crate::signals::Interrupts;
-use crate::ui::Ui;
+use crate::ui::{Stream, Ui};
 
 /// Resets the selected targets.
 ///
@@ -72,11 +72,8 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
                 ]
             })
             .collect();
-        let lines =
-            ui.table_lines(&["Region", "Resource group", "Clusters", "Current owner", "Key age", "Plan"], &rows);
-        for l in lines {
-            if ui.json { ui.note(&l) } else { ui.say(&l) }
-        }
+        let stream = if ui.json { Stream::Err } else { Stream::Out };
+        ui.table_to(stream, 0, &["Region", "Resource group", "Clusters", "Current owner", "Key age", "Plan"], &rows);
         if !ui.json {
             ui.say("");
         }

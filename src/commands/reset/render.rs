@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::commands::{ExitStatus, Render};
 use crate::error::{CommandError, to_json};
-use crate::ui::Ui;
+use crate::ui::{Stream, Ui};
 
 /// An owner, the same way everywhere: name, email, IAM ID (a service ID by its name).
 pub fn owner_text(o: &KeyOwner) -> String {
@@ -208,9 +208,8 @@ pub fn plan_text(ui: &Ui, plan: &ResetPlan, to_stderr: bool) {
                 .map(|c| vec![c.name.clone(), c.provider.clone(), c.kind.clone(), c.state.clone()])
                 .collect();
             line("");
-            for l in ui.table_lines(&["Name", "Provider", "Type", "State"], &rows) {
-                line(&format!("  {l}"));
-            }
+            let stream = if to_stderr { Stream::Err } else { Stream::Out };
+            ui.table_to(stream, 2, &["Name", "Provider", "Type", "State"], &rows);
         }
     }
     line("");
