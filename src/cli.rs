@@ -39,7 +39,7 @@ pub struct Cli {
 /// Options every command accepts, wherever they appear on the line (uv's `GlobalArgs`).
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Prints the command output in JSON format (status also takes csv).
+    /// Prints the command output in JSON format.
     #[arg(short = 'o', long, value_name = "json", ignore_case = true, global = true)]
     pub output: Option<OutputFormat>,
 
@@ -254,9 +254,15 @@ impl Command {
     /// Whether it can print CSV.
     #[must_use]
     pub fn has_csv(&self) -> bool {
-        matches!(self, Self::Status(_))
+        CSV_COMMANDS.contains(&self.name())
     }
 }
+
+/// The commands that also print CSV (`--output csv`).
+pub const CSV_COMMANDS: &[&str] = &["status"];
+
+/// The commands that print a script, not a document: `--output` does not apply to them.
+pub const SCRIPT_COMMANDS: &[&str] = &["completion"];
 
 /// `--output` formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -598,7 +604,8 @@ pub fn parse(args: &[String], prefix: &str) -> Result<Parsed, CommandError> {
                     Some(name) if name == "help" => Ok(Parsed::Help(crate::help::root_help(&root, prefix))),
                     Some(name) => {
                         crate::help::find(&root, name).map(crate::help::attached).map(Parsed::Help).ok_or_else(|| {
-                            CommandError::usage(format!("Incorrect Usage: '{name}' is not a command."), None)
+                            let tip = did_you_mean(&root, name).map(|t| format!(" {t}")).unwrap_or_default();
+                            CommandError::usage(format!("Incorrect Usage: '{name}' is not a command.{tip}"), None)
                         })
                     }
                 };
@@ -617,6 +624,41 @@ pub fn parse(args: &[String], prefix: &str) -> Result<Parsed, CommandError> {
     }
 }
 
+/// "Did you mean 'status'?" for a mistyped command: the commands within a few edits of it or
+/// that it begins, fewest edits first (`rest`: `reset`, then `restart-addons`).
+#[must_use]
+pub fn did_you_mean(root: &clap::Command, word: &str) -> Option<String> {
+    let word = word.to_ascii_lowercase();
+    let names: Vec<&str> = crate::help::visible_subcommands(root).map(clap::Command::get_name).collect();
+    let most = (word.len() / 3).max(2);
+    let begun = |n: &str| n.starts_with(&word) || (word.len() > 3 && word.starts_with(n));
+    let mut close: Vec<(usize, &str)> =
+        names.iter().map(|n| (edits(&word, n), *n)).filter(|(d, n)| *d <= most || begun(n)).collect();
+    close.sort_unstable();
+    let quoted: Vec<String> = close.iter().map(|(_, n)| format!("'{n}'")).collect();
+    match quoted.as_slice() {
+        [] => None,
+        [one] => Some(format!("Did you mean {one}?")),
+        [first, rest @ ..] => Some(format!("Did you mean {first} (or {})?", rest.join(", "))),
+    }
+}
+
+/// The Levenshtein distance between two words.
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// `Incorrect Usage: <clap's own sentence>` for the command the line names, if any.
 fn usage_error(root: &clap::Command, args: &[String], e: &clap::Error) -> CommandError {
     let detail = e.kind().as_str().map(str::to_owned).unwrap_or_default();
@@ -633,8 +675,21 @@ fn usage_error(root: &clap::Command, args: &[String], e: &clap::Error) -> Comman
         None if first.is_empty() => detail,
         None => first.to_owned(),
     };
-    // Keep what helps: the valid values, and clap's "did you mean" for typos.
-    for line in lines {
+    // A mistyped command: our own suggestion, the closest first (clap's puts `restart-addons`
+    // before `status` for `stat`).
+    let mistyped = if e.kind() == ErrorKind::InvalidSubcommand {
+        args.iter().find(|a| !a.starts_with('-') && crate::help::find(root, a).is_none())
+    } else {
+        None
+    };
+    if let Some(word) = mistyped {
+        sentence = format!("'{word}' is not a command.");
+        if let Some(tip) = did_you_mean(root, word) {
+            sentence.push_str(&format!(" {tip}"));
+        }
+    }
+    // Keep what helps: the valid values, and clap's "did you mean" for a mistyped flag.
+    for line in lines.filter(|_| mistyped.is_none()) {
         if let Some(values) = line.strip_prefix("[possible values: ") {
             sentence.push_str(&format!(" (possible values: {values}"));
             if sentence.ends_with(']') {

@@ -20,13 +20,39 @@ pub fn takes_value(arg: &clap::Arg) -> bool {
 }
 
 /// The visible, user-facing flags of a (built) command: its own, then the global ones, without
-/// `--help` and hidden ones.
+/// `--help`, hidden ones, and `--output` where there is no document to print (a completion
+/// script).
 #[must_use]
 pub fn visible_args(cmd: &clap::Command) -> Vec<&clap::Arg> {
-    let shown = |a: &&clap::Arg| !a.is_hide_set() && a.get_long() != Some("help") && !a.is_positional();
+    let documents = !crate::cli::SCRIPT_COMMANDS.contains(&cmd.get_name());
+    let shown = |a: &&clap::Arg| {
+        !a.is_hide_set()
+            && a.get_long() != Some("help")
+            && !a.is_positional()
+            && (documents || a.get_long() != Some("output"))
+    };
     let own = cmd.get_arguments().filter(|a| !a.is_global_set()).filter(shown);
     let global = cmd.get_arguments().filter(|a| a.is_global_set()).filter(shown);
     own.chain(global).collect()
+}
+
+/// The value name of an argument as `cmd` shows it: `--output` names the formats `cmd` takes.
+#[must_use]
+pub fn value_name(cmd: &clap::Command, a: &clap::Arg) -> String {
+    if a.get_long() == Some("output") && crate::cli::CSV_COMMANDS.contains(&cmd.get_name()) {
+        return String::from("json|csv");
+    }
+    a.get_value_names().and_then(|v| v.first()).map(ToString::to_string).unwrap_or_default()
+}
+
+/// The one-line help of an argument as `cmd` shows it: `--output` names the formats `cmd`
+/// takes, so that no command's help speaks of another's.
+#[must_use]
+pub fn arg_help(cmd: &clap::Command, a: &clap::Arg) -> String {
+    if a.get_long() == Some("output") && crate::cli::CSV_COMMANDS.contains(&cmd.get_name()) {
+        return String::from("Prints the command output in JSON or CSV format");
+    }
+    first_line(&a.get_help().map(ToString::to_string).unwrap_or_default())
 }
 
 /// The visible subcommands of a command.
@@ -67,7 +93,7 @@ pub fn usage(cmd: &clap::Command, prefix: &str) -> String {
         }
     }
     let part = |a: &clap::Arg| {
-        let value = a.get_value_names().and_then(|v| v.first()).map(ToString::to_string).unwrap_or_default();
+        let value = value_name(cmd, a);
         match (takes_value(a), a.get_long(), a.get_short()) {
             (true, Some(l), _) => Some(format!("--{l} {value}")),
             (true, None, Some(sh)) => Some(format!("-{sh} {value}")),
@@ -146,12 +172,8 @@ pub fn command_help(cmd: &clap::Command, prefix: &str) -> Option<String> {
                 (Some(s), None) => format!("-{s}"),
                 (None, None) => String::new(),
             };
-            let value = if takes_value(a) {
-                format!(" {}", a.get_value_names().and_then(|v| v.first()).map(ToString::to_string).unwrap_or_default())
-            } else {
-                String::new()
-            };
-            (format!("{names}{value}"), first_line(&a.get_help().map(ToString::to_string).unwrap_or_default()))
+            let value = if takes_value(a) { format!(" {}", value_name(cmd, a)) } else { String::new() };
+            (format!("{names}{value}"), arg_help(cmd, a))
         })
         .collect();
     let mut rows = rows;

@@ -132,6 +132,12 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
     }
     let Some(command) = &cli.command else { return Err(CommandError::internal("no command after parsing")) };
     if let cli::Command::Completion { shell } = command {
+        if cli.global.output.is_some() {
+            return Err(CommandError::usage(
+                "Incorrect Usage: completion prints a shell script; --output does not apply to it.",
+                Some(command.name()),
+            ));
+        }
         ui::print_text(&completion::script(*shell));
         return Ok(ExitStatus::Success);
     }

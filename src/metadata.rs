@@ -136,7 +136,7 @@ fn walk(cmd: &clap::Command, namespace: &str, namespaces: &mut Vec<Namespace>, c
                     .filter_map(|a| {
                         Some(Flag {
                             name: flag_name(a)?,
-                            description: help::first_line(&a.get_help().map(ToString::to_string).unwrap_or_default()),
+                            description: help::arg_help(c, a),
                             has_value: help::takes_value(a),
                             hidden: false,
                         })

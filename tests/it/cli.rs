@@ -119,3 +119,46 @@ fn help_help_and_completion_say_what_they_take() {
         crate::common::Run::from(&out).success();
     }
 }
+
+#[test]
+fn each_command_names_the_formats_it_prints_and_completion_takes_none() {
+    let help = |cmd: &str| {
+        let out = crate::common::cli().args([cmd, "--help"]).output().unwrap();
+        crate::common::Run::from(&out).success().stdout.clone()
+    };
+    let status = help("status");
+    assert!(status.contains("-o, --output json|csv") && status.contains("in JSON or CSV format"), "{status}");
+    for cmd in ["reset", "prune", "check", "info", "restart-addons"] {
+        let text = help(cmd);
+        assert!(text.contains("-o, --output json "), "{cmd}: {text}");
+        assert!(!text.contains("csv") && !text.contains("status also"), "{cmd} speaks of another command: {text}");
+    }
+    // completion prints a script: no --output in its help, and refused on its line.
+    assert!(!help("completion").contains("--output"));
+    let out = crate::common::cli().args(["completion", "bash", "-o", "text"]).output().unwrap();
+    crate::common::Run::from(&out).exits(2);
+    let out = crate::common::cli().args(["completion", "bash", "--output", "json"]).output().unwrap();
+    let r = crate::common::Run::from(&out);
+    r.exits(2).stderr_has("--output does not apply");
+    assert!(!r.stdout.contains("complete -F"), "no script after a refusal: {r:?}");
+}
+
+#[test]
+fn a_mistyped_command_suggests_the_closest_first() {
+    for (typed, meant) in [
+        ("stat", "status"),
+        ("statu", "status"),
+        ("rest", "reset' (or 'restart-addons"),
+        ("prun", "prune"),
+        ("chek", "check"),
+    ] {
+        let out = crate::common::cli().arg(typed).output().unwrap();
+        let r = crate::common::Run::from(&out);
+        r.exits(2).stderr_has(&format!("'{typed}' is not a command. Did you mean '{meant}'"));
+    }
+    // `help` takes the same suggestion; a word far from every command gets none.
+    let out = crate::common::cli().args(["help", "stat"]).output().unwrap();
+    crate::common::Run::from(&out).exits(2).stderr_has("Did you mean 'status'?");
+    let out = crate::common::cli().arg("zzzzzz").output().unwrap();
+    crate::common::Run::from(&out).exits(2).stderr_has("'zzzzzz' is not a command.").stderr_lacks("Did you mean");
+}

@@ -220,7 +220,7 @@ fn usage_errors_help_a_person_at_a_terminal() {
     let env = TestEnv::new();
     let r = env.run(&["rset"]);
     r.exits(2);
-    r.stderr_has("A similar subcommand exists: 'reset'");
+    r.stderr_has("Did you mean 'reset'?");
     let r = env.run(&["reset", "--regoin", "us-south"]);
     r.exits(2);
     r.stderr_has("A similar argument exists: '--region'");

@@ -768,10 +768,17 @@ pub async fn grant(
             // A gateway's answer (a 504 while IAM created it) says nothing: look before
             // reporting. Only IAM's own refusal is taken at its word.
             Err(Error::Api(e)) if !e.is_own_answer() => {
-                match existing_policy(session, account, identity, &role, &resource).await {
-                    Some(id) => Ok(id),
-                    None => Err(Error::Api(e)),
+                let mut found = None;
+                for i in 0..super::LOOKS {
+                    if i > 0 {
+                        tokio::time::sleep(super::LOOK_GAP).await;
+                    }
+                    found = existing_policy(session, account, identity, &role, &resource).await;
+                    if found.is_some() {
+                        break;
+                    }
                 }
+                found.ok_or(Error::Api(e))
             }
             Err(e) => Err(e),
         };

@@ -181,6 +181,12 @@ impl Session {
 /// The name IBM gives every cluster API key.
 pub const KEY_NAME: &str = "containers-kubernetes-key";
 
+/// How many times, and how far apart, the tool looks at what a write did after an error answer
+/// that is not the service's own (a gateway's 504 can come back while the service is still
+/// doing the work): prune's key changes and check's policy grants.
+pub(crate) const LOOKS: u32 = 4;
+pub(crate) const LOOK_GAP: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Whether an IAM API key is the cluster API key of `target`: its name, and a description that
 /// contains both the region and the resource group ID.
 ///

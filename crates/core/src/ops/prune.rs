@@ -415,10 +415,7 @@ async fn look(session: &Session, id: &ApiKeyId) -> Seen {
     }
 }
 
-/// How many times, and how far apart, a key is looked at after an error answer: a gateway's
-/// 504 can come back while IAM is still doing the work.
-const LOOKS: u32 = 4;
-const LOOK_GAP: Duration = Duration::from_millis(500);
+use super::{LOOK_GAP, LOOKS};
 
 /// An answer as it stands after looking: an error answer becomes `Ok` when the key shows that
 /// IAM did the work after all (`done`), within a few looks.
