@@ -59,6 +59,17 @@ impl From<CoreError> for CommandError {
     }
 }
 
+/// The command path an account administrator runs: the same as `me`, except in the sandbox,
+/// where the administrator is the seeded `owner` identity (a printed `--grant` must run as
+/// printed, and the viewer who was refused cannot grant).
+#[must_use]
+pub fn admin_path(me: &str) -> String {
+    match me.split_once(" --sandbox") {
+        Some((path, _)) => format!("{path} --sandbox=owner"),
+        None => me.to_owned(),
+    }
+}
+
 impl CommandError {
     /// A plain failure.
     pub fn failed(message: impl Into<String>) -> Self {
@@ -99,10 +110,12 @@ impl CommandError {
         self.source.as_deref()
     }
 
-    /// The recovery lines, with `cli` as the host's name and `me` as this tool's command path.
+    /// The recovery lines, with `cli` as the host's name, `me` as this tool's command path, and
+    /// `admin` as the path an account administrator would run ([`admin_path`]).
     pub fn hints(&self, cli: &str, me: &str) -> Vec<String> {
         let mut out = self.source.as_deref().map(|e| crate::hints::for_core(e, cli, me)).unwrap_or_default();
-        out.extend(self.hints.iter().map(|h| h.replace("{cli}", cli).replace("{me}", me)));
+        let admin = admin_path(me);
+        out.extend(self.hints.iter().map(|h| h.replace("{cli}", cli).replace("{me}", me).replace("{admin}", &admin)));
         out
     }
 

@@ -29,7 +29,8 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> String {
                 .and_then(|o| o.iam_id.as_ref())
                 .map_or_else(|| String::from("IAM_ID"), ToString::to_string);
             format!(
-                "Grant them ('{me} check --region {} -g {group} --iam-id {id} --grant') or reset as an identity that has them: {reset}.",
+                "Grant them ('{} check --region {} -g {group} --iam-id {id} --grant') or reset as an identity that has them: {reset}.",
+                crate::error::admin_path(me),
                 t.region
             )
         }

@@ -68,7 +68,19 @@ fn printed_commands_carry_the_sandbox_and_run_as_printed() {
         .output()
         .unwrap();
     let r = crate::common::Run::from(&out);
-    r.exits(1).stderr_has("'cluster-api-key --sandbox=viewer check --region us-south");
+    // The grant is an administrator's: in the sandbox, the seeded owner, not the refused viewer.
+    r.exits(1).stderr_has("'cluster-api-key --sandbox=owner check --region us-south");
+    let printed = r.stderr.split('\'').find(|p| p.contains(" check ")).expect("a printed check command").to_owned();
+    let words: Vec<&str> = printed.split_whitespace().skip(1).collect();
+    let run = |args: &[&str]| {
+        let out = cli().args(args).env(var::HOME, home.path()).env(var::NO_COLOR, "1").output().unwrap();
+        crate::common::Run::from(&out)
+    };
+    let mut grant = words.clone();
+    grant.push("-f");
+    run(&grant).success();
+    // Once granted, the viewer's reset passes the pre-flight and happens.
+    run(&["--sandbox=viewer", "reset", "-r", "us-south", "-f"]).success().stdout_has("now belongs to");
     // A filtered status does not call the policy's acceptance of another target stale.
     sandbox(home.path(), &["status", "-r", "us-south"]).stderr_lacks("matches no finding");
 }

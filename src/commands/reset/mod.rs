@@ -128,7 +128,7 @@ async fn preflight(here: &Here, ui: &Ui, plans: &[&ResetPlan], skip: bool) -> Re
     }
     let scope = format!("--region {} -g {}", regions.join(","), groups.join(","));
     Err(e.with_hint(format!(
-        "An account administrator can create them with '{{me}} check {scope} {flag} --grant'; '--skip-preflight' skips this check."
+        "An account administrator can create them with '{{admin}} check {scope} {flag} --grant'; '--skip-preflight' skips this check."
     )))
 }
 

@@ -739,7 +739,9 @@ fn judge_findings(
         {
             findings.push(Finding::new(
                 Code::PersonalOwner,
-                format!("{who} is a person, not a functional ID or service ID"),
+                format!(
+                    "{who} is taken for a person: a user that neither --functional-id nor the policy's functional_ids names"
+                ),
             ));
         }
         // The clusters could not say who owns their key: the newest key's owner is shown, an
