@@ -446,6 +446,10 @@ pub struct RestartAddonsArgs {
     /// Show which pods would be re-created, and touch nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Satellite clusters' hand-made storage-secret-store holds the new key: restart their autoscaler too (else asked, or skipped with -f).
+    #[arg(long)]
+    pub satellite_secret_updated: bool,
 }
 
 /// `prune`.

@@ -339,10 +339,24 @@ pub async fn run(here: &Here, ui: &Ui, args: &RestartAddonsArgs) -> Result<Box<d
     if args.dry_run || (affected == 0 && !listing_failed) {
         return Ok(Box::new(Report { plan, results: None, dry_run: args.dry_run }));
     }
-    if affected > 0 && !args.force {
+    // A Satellite autoscaler reads a secret made by hand: restarting it is worth it only once
+    // the user has put the new key there. Asked at the prompt; with -f, only the flag says so.
+    opts.satellite_secret_updated = args.satellite_secret_updated;
+    let satellite: Vec<&str> = plan.clusters.iter().filter(|c| c.hand_made_secret()).map(|c| c.name.as_str()).collect();
+    if !satellite.is_empty() && !opts.satellite_secret_updated && !args.force {
+        let question = format!(
+            "Does the storage-secret-store of {} (Satellite) hold the new key? If not, {} skipped",
+            satellite.join(", "),
+            if satellite.len() == 1 { "its autoscaler is" } else { "their autoscalers are" }
+        );
+        opts.satellite_secret_updated = ui.confirm(&question)?;
+    }
+    let skipped = if opts.satellite_secret_updated { 0 } else { satellite.len() };
+    let to_restart = affected - skipped;
+    if to_restart > 0 && !args.force {
         let question = format!(
             "Delete the add-on controller pods of {}, to be re-created?",
-            crate::ui::count(affected, "cluster")
+            crate::ui::count(to_restart, "cluster")
         );
         if !ui.confirm(&question)? {
             return Ok(Box::new(Report { plan, results: None, dry_run: false }));

@@ -227,7 +227,22 @@ fn private_and_vpe_endpoints_are_asked_for() {
     assert_eq!(classic["endpoint"], "private");
     assert!(classic["warnings"][0].as_str().unwrap().contains("has no VPE"), "{classic}");
     // Satellite goes through its Link endpoint whatever is asked.
-    env.run(&["restart-addons", "-r", "jp-tok", "-g", "staging", "-f"]).success();
+    env.run(&["restart-addons", "-r", "jp-tok", "-g", "staging", "-f", "--satellite-secret-updated"]).success();
+    assert_eq!(env.handle().stat("k8s link DELETE pods"), 1);
+}
+
+#[test]
+fn a_satellite_autoscaler_is_restarted_only_once_the_user_says_its_secret_holds_the_key() {
+    let env = env();
+    // With -f alone: skipped with the reason, the warning said once, nothing deleted.
+    let r = env.run(&["restart-addons", "-c", "edge-tokyo", "-f"]);
+    r.success().stdout_has("skipped").stdout_has("--satellite-secret-updated");
+    assert_eq!(r.stderr.matches("On Satellite the autoscaler reads").count(), 1, "{r:?}");
+    assert_eq!(env.handle().stat("k8s link DELETE pods"), 0);
+    // Said with the flag: restarted.
+    let r = env.run(&["restart-addons", "-c", "edge-tokyo", "-f", "--satellite-secret-updated", "-o", "json"]);
+    r.success();
+    assert_eq!(outcomes(&json(&r)["clusters"]), [row("edge-tokyo", "cluster-autoscaler", "restarted")]);
     assert_eq!(env.handle().stat("k8s link DELETE pods"), 1);
 }
 

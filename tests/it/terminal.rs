@@ -304,3 +304,29 @@ fn restart_addons_asks_first_and_no_deletes_nothing() {
     assert_eq!(exit_code(&p), 0);
     assert_eq!(env.handle().stat("k8s public DELETE pods"), 1);
 }
+
+#[test]
+fn a_satellite_cluster_is_asked_about_its_hand_made_secret() {
+    let env = logged_in();
+    env.handle().set_knobs(|k| {
+        k.kube.replace_ms = 50;
+        k.kube.ready_ms = 50;
+    });
+    // No: nothing else to do, so no second question, and nothing deleted.
+    let mut p = spawn(&env, &["restart-addons", "--cluster", "edge-tokyo"]);
+    p.exp_string("Does the storage-secret-store of edge-tokyo (Satellite) hold the new key?").unwrap();
+    p.send_line("n").unwrap();
+    let rest = p.exp_eof().unwrap();
+    assert!(rest.contains("skipped") && !rest.contains("Delete the add-on"), "{rest}");
+    assert_eq!(exit_code(&p), 0);
+    assert_eq!(env.handle().stat("k8s link DELETE pods"), 0);
+    // Yes, then yes: restarted.
+    let mut p = spawn(&env, &["restart-addons", "--cluster", "edge-tokyo"]);
+    p.exp_string("(Satellite) hold the new key?").unwrap();
+    p.send_line("y").unwrap();
+    p.exp_string("Delete the add-on controller pods of 1 cluster, to be re-created? [y/N]").unwrap();
+    p.send_line("y").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(&p), 0);
+    assert_eq!(env.handle().stat("k8s link DELETE pods"), 1);
+}

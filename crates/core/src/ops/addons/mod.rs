@@ -147,6 +147,9 @@ pub struct Options {
     pub request_timeout: Duration,
     /// Where pod deletions are recorded.
     pub audit: Option<crate::audit::AuditLog>,
+    /// The user says the hand-made `storage-secret-store` of every Satellite cluster holds the
+    /// new key: their autoscaler is restarted too (otherwise it is skipped, with the reason).
+    pub satellite_secret_updated: bool,
     /// Turns true when the user asks to stop: no cluster is started after it, and the waits for
     /// Ready replacements end, each cluster reporting what it deleted.
     pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
@@ -178,6 +181,7 @@ impl Default for Options {
             interval: Duration::from_secs(2),
             request_timeout: Duration::from_secs(30),
             audit: None,
+            satellite_secret_updated: false,
             stop: None,
         }
     }
@@ -214,7 +218,7 @@ impl PlannedCluster {
     /// Whether the autoscaler here reads a hand-made secret that no reset updates.
     #[must_use]
     pub fn hand_made_secret(&self) -> bool {
-        self.provider == "satellite"
+        self.provider == "satellite" && self.addons.contains(&AddonKind::ClusterAutoscaler)
     }
 }
 
@@ -299,7 +303,9 @@ impl ClusterResult {
             addons: Vec::new(),
             reason,
             secret_updated: None,
-            warnings: c.warnings.clone(),
+            // The plan's warnings were shown with the plan: a result says them once more only
+            // in JSON (`plan`), never twice in text.
+            warnings: Vec::new(),
         }
     }
 }
@@ -319,6 +325,9 @@ pub trait Reporter: Sync {
 pub struct Silent;
 
 impl Reporter for Silent {}
+
+/// Why a Satellite autoscaler is left alone.
+const SATELLITE_SKIPPED: &str = "not restarted: on Satellite a reset does not update the hand-made storage-secret-store; put the new key in its ca_iam_api_key first, then restart the add-ons and say so (at the prompt, or --satellite-secret-updated)";
 
 const SATELLITE_WARNING: &str = "On Satellite the autoscaler reads a storage-secret-store secret made by hand (ca_iam_api_key): a reset does not update it. Put the new key there yourself before restarting the autoscaler.";
 
@@ -524,6 +533,8 @@ pub async fn restart(session: &Session, plan: &Plan, opts: &Options, reporter: &
     futures_util::stream::iter(plan.clusters.iter().map(|c| async move {
         let result = if let Some(r) = settled(c) {
             r
+        } else if c.hand_made_secret() && !opts.satellite_secret_updated {
+            ClusterResult::whole(c, Outcome::Skipped, Some(String::from(SATELLITE_SKIPPED)))
         } else if opts.stopped() {
             ClusterResult::whole(c, Outcome::Interrupted, Some(String::from("interrupted before it started")))
         } else {
@@ -573,13 +584,7 @@ async fn after_reset_one(
         return r;
     }
     if c.hand_made_secret() {
-        let mut r = ClusterResult::whole(
-            c,
-            Outcome::Skipped,
-            Some(String::from(
-                "not restarted: on Satellite a reset does not update the hand-made storage-secret-store; update its ca_iam_api_key first, then restart the add-ons",
-            )),
-        );
+        let mut r = ClusterResult::whole(c, Outcome::Skipped, Some(String::from(SATELLITE_SKIPPED)));
         r.secret_updated = Some(false);
         return r;
     }
