@@ -348,7 +348,7 @@ pub struct ResetArgs {
     pub if_older_than: Option<std::time::Duration>,
 
     /// Skip targets whose key is already owned by this identity (me, functional: any functional ID of the policy, or an IAM ID).
-    #[arg(long, value_name = "me|functional|IAM_ID", value_parser = non_empty)]
+    #[arg(long, value_name = "me|functional|IAM_ID", value_parser = owner_arg)]
     pub unless_owner: Option<String>,
 
     /// The policy file, for `--unless-owner functional`.
@@ -555,6 +555,21 @@ fn completion_shell(s: &str) -> Result<clap_complete::Shell, String> {
 }
 
 /// A value that is not empty once trimmed (`-c ""` is a typing slip, said before any request).
+/// `--unless-owner`: `me`, `functional`, or an IAM ID that can own a key (a user's or a service
+/// ID's); anything else would silently match no owner.
+fn owner_arg(s: &str) -> Result<String, String> {
+    use cluster_api_key_core::types::IdentityKind;
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("me") || s.eq_ignore_ascii_case("functional") {
+        return Ok(s.to_ascii_lowercase());
+    }
+    match IdentityKind::from_iam_id(s) {
+        Some(IdentityKind::User | IdentityKind::ServiceId) => Ok(s.to_owned()),
+        Some(IdentityKind::TrustedProfile) => Err(String::from("a trusted profile cannot own the cluster API key")),
+        None => Err(format!("'{s}' is not me, functional or an IAM ID (IBMid-..., iam-ServiceId-...)")),
+    }
+}
+
 fn non_empty(s: &str) -> Result<String, String> {
     if s.trim().is_empty() { Err(String::from("a value is required, not an empty string")) } else { Ok(s.to_owned()) }
 }

@@ -281,3 +281,21 @@ fn one_preflight_for_one_target_or_many_with_the_same_fixes() {
     check.exits(3).stdout_has("us-south / Default").stdout_has("eu-de / Default");
     assert_eq!(env.handle().stat("POST /v1/keys"), 0);
 }
+
+#[test]
+fn unless_owner_says_when_it_names_nobody() {
+    let env = crate::common::TestEnv::new();
+    env.login(cluster_api_key_emulator::world::keys::FUNCTIONAL, Some("us-south"));
+    // Not an IAM ID at all: refused before anything is read.
+    env.run(&["reset", "--all-regions", "--unless-owner", "bob", "--dry-run"])
+        .exits(2)
+        .stderr_has("'bob' is not me, functional or an IAM ID");
+    // An IAM ID nobody in the account has: said, and the plan goes on (it skips nothing).
+    let r = env.run(&["reset", "--all-regions", "--unless-owner", "IBMid-NOPE", "--dry-run"]);
+    r.success().stderr_has("--unless-owner IBMid-NOPE: no such user is in the account");
+    let r = env.run(&["reset", "--all-regions", "--unless-owner", "iam-ServiceId-00000000-nope", "--dry-run"]);
+    r.success().stderr_has("no such service ID exists in the account");
+    // A member: no warning (the sentence could appear, as shown above).
+    let r = env.run(&["reset", "--all-regions", "--unless-owner", "IBMid-2700000DEP", "--dry-run"]);
+    r.success().stderr_lacks("--unless-owner IBMid-2700000DEP:").stdout_has("already owned");
+}

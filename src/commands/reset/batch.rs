@@ -55,6 +55,11 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
         unless_owner: args.unless_owner.as_deref().filter(|u| !u.eq_ignore_ascii_case("functional")).map(IamId::new),
         unless_functional,
     };
+    if let Some(id) = &sel.unless_owner
+        && let Some(why) = unknown_identity(session, id).await
+    {
+        ui.warn(&format!("--unless-owner {id}: {why}, so no key is skipped for it."));
+    }
     ui.progress("Reading every selected region and resource group...");
     let candidates = fleet::plan(session, &sel, session.ctx.http.concurrency).await?;
     if !ui.json || !args.force {
@@ -151,4 +156,29 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
         _ => None,
     };
     Ok(report(Some(outcomes), addon_plan, addon_results))
+}
+
+/// Why an `--unless-owner` IAM ID cannot own any key here, when the account says so: a user
+/// not in it, a service ID that does not exist. `None` when it exists, is `me`, or cannot be
+/// told (a caller who may not see other users is not warned falsely).
+async fn unknown_identity(session: &cluster_api_key_core::ops::Session, id: &IamId) -> Option<String> {
+    use cluster_api_key_core::api::user_management::Membership;
+    use cluster_api_key_core::types::IdentityKind;
+    if id.as_str() == "me" {
+        return None;
+    }
+    match IdentityKind::from_iam_id(id.as_str())? {
+        IdentityKind::ServiceId => {
+            let found = session.iam_identity().service_id(id.as_str().trim_start_matches("iam-")).await.ok()?;
+            found.is_none().then(|| String::from("no such service ID exists in the account"))
+        }
+        IdentityKind::User => {
+            let caller = session.caller().await.ok()?;
+            match session.user_management().membership(&caller.account, id).await.ok()? {
+                Membership::NotInAccount => Some(String::from("no such user is in the account")),
+                _ => None,
+            }
+        }
+        IdentityKind::TrustedProfile => None,
+    }
 }
