@@ -131,7 +131,8 @@ fn some_targets_failing_or_unknown_is_exit_4_and_each_is_reported() {
     r.stdout_has("'cluster-api-key restart-addons --region us-south -g Default'");
     r.stdout_lacks("-g G");
     r.stdout_lacks("OK\n");
-    let (code, v) = json(&env, &["reset", "-r", "us-south,eu-de,jp-tok", ALL[1], "--unless-owner", "nobody", "-f"]);
+    let (code, v) =
+        json(&env, &["reset", "-r", "us-south,eu-de,jp-tok", ALL[1], "--unless-owner", "IBMid-NOBODY", "-f"]);
     assert_eq!(code, 4);
     let outcomes: Vec<(String, String)> = by_target(&v).into_iter().filter(|t| t.1).map(|t| (t.0, t.3)).collect();
     assert!(outcomes.contains(&("eu-de/Default".into(), "failed".into())), "{outcomes:?}");

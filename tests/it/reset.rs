@@ -245,3 +245,36 @@ fn warnings_before_a_reset_that_may_not_be_what_you_want() {
     assert!(v["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("still replicating")), "{v}");
     assert!(v["previousOwnerUnknownReason"].as_str().unwrap().contains("A0055"), "a reason for the null: {v}");
 }
+
+#[test]
+fn a_dry_run_and_a_reset_are_one_schema() {
+    let env = crate::common::TestEnv::new();
+    env.login(cluster_api_key_emulator::world::keys::FUNCTIONAL, Some("us-south"));
+    let doc = |args: &[&str]| -> serde_json::Value {
+        let r = env.run(args);
+        r.success();
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {r:?}"))
+    };
+    let keys =
+        |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<std::collections::BTreeSet<_>>();
+    let dry = doc(&["reset", "-r", "us-south", "--dry-run", "-o", "json"]);
+    let done = doc(&["reset", "-r", "us-south", "-f", "-o", "json"]);
+    assert_eq!(keys(&dry), keys(&done), "dry run {dry}\nreset {done}");
+    for field in ["followUps", "newKeyId", "verified", "verification", "auditError", "confirmedAfterError", "outcome"] {
+        assert!(dry.get(field).is_some(), "{field} missing from the dry run: {dry}");
+    }
+    assert_eq!(dry["outcome"], "dry-run");
+    assert_eq!(done["outcome"], "reset");
+    assert!(dry["newKeyId"].is_null() && dry["newKeyIdUnknownReason"] == "dry run: nothing was reset", "{dry}");
+    assert_eq!(dry["followUps"], serde_json::json!([]));
+    assert!(done["newKeyId"].is_string(), "{done}");
+    // A batch's targets share it too, skipped or not.
+    let batch = doc(&["reset", "--all-regions", "--if-older-than", "600d", "--dry-run", "-o", "json"]);
+    let targets = batch["targets"].as_array().unwrap();
+    let first = keys(&targets[0]);
+    assert!(targets.iter().all(|t| keys(t) == first), "{batch}");
+    assert!(
+        targets.iter().any(|t| t["outcome"] == "skipped") && targets.iter().any(|t| t["outcome"] == "dry-run"),
+        "{batch}"
+    );
+}

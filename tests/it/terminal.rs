@@ -278,6 +278,15 @@ fn json_mode_at_a_prompt_shows_the_plan_on_stderr_and_one_document() {
     let rest = p.exp_eof().unwrap();
     assert!(rest.contains("\"cancelled\": true"), "{rest}");
     assert_eq!(exit_code(&p), 0);
+    // The declined document has the same fields as a dry run's and a reset's.
+    let start = rest.find("{\r\n").or_else(|| rest.find("{\n")).expect("a JSON document");
+    let declined: Value = serde_json::from_str(&rest[start..].replace("\r\n", "\n")).expect("one JSON document");
+    let dry: Value =
+        serde_json::from_str(&env.run(&["reset", "-r", "us-south", "--dry-run", "-o", "json"]).stdout).unwrap();
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(keys(&declined), keys(&dry));
+    assert_eq!(declined["outcome"], "cancelled");
+    assert_eq!(declined["newKeyIdUnknownReason"], "the confirmation was declined: nothing was reset");
 }
 
 #[test]

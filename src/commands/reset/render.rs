@@ -119,14 +119,18 @@ pub fn follow_ups(ui: &Ui, plan: &ResetPlan, addons: Option<&[ClusterResult]>) -
 /// The one document of a reset, dry run or not.
 pub fn document(
     plan: &ResetPlan,
-    done: Option<(&ResetReport, Option<&Verification>)>,
+    done: Result<(&ResetReport, Option<&Verification>), &str>,
     ui: &Ui,
     addons: Option<&[ClusterResult]>,
 ) -> Result<Value, CommandError> {
     let t = &plan.target;
     let reason = |r: Option<&str>| r.map(str::to_owned);
     let mut v = json!({
-        "dryRun": done.is_none(),
+        "dryRun": done.is_err(),
+        "cancelled": false,
+        "outcome": if done.is_ok() { "reset" } else { "dry-run" },
+        "detail": null,
+        "hint": null,
         "target": {"region": t.region, "resourceGroup": to_json(&t.resource_group)?},
         "newOwner": to_json(&plan.caller)?,
         "previousOwner": to_json(&plan.current_owner.known())?,
@@ -136,8 +140,20 @@ pub fn document(
         "clusters": to_json(&plan.clusters())?,
         "clustersUnknownReason": reason(plan.clusters.reason()),
         "warnings": plan_warnings(plan),
+        "addons": null,
     });
-    if let Some((r, verification)) = done {
+    // One schema whatever happened: where nothing was reset, every field of a reset is there,
+    // null (or false, or empty), with the reason.
+    if let Err(why) = done {
+        v["newKeyId"] = Value::Null;
+        v["newKeyIdUnknownReason"] = Value::from(why);
+        v["confirmedAfterError"] = Value::Bool(false);
+        v["verified"] = Value::Null;
+        v["verification"] = Value::from(why);
+        v["auditError"] = Value::Null;
+        v["followUps"] = json!([]);
+    }
+    if let Ok((r, verification)) = done {
         let (verified, how) = match verification {
             Some(Verification::Verified) => (Some(true), "the clusters report the new owner"),
             Some(Verification::AlreadyOwner) => {
@@ -414,25 +430,26 @@ impl Report {
         let outcome = self.outcomes.as_ref().and_then(|o| o.first());
         let mut v = match outcome {
             Some(TargetOutcome::Reset(report, verification)) => {
-                document(plan, Some((report, verification.as_ref())), ui, self.results())?
+                document(plan, Ok((report, verification.as_ref())), ui, self.results())?
             }
             Some(TargetOutcome::Unknown(e)) => {
                 let detail = match e.core() {
                     Some(CoreError::ResetOutcomeUnknown { detail, .. }) => detail.as_str(),
                     _ => "",
                 };
-                let mut v = document(plan, None, ui, None)?;
+                let mut v = document(plan, Err("the outcome of the reset is unknown (see detail)"), ui, None)?;
                 v["dryRun"] = Value::Bool(false);
                 v["outcome"] = Value::from("unknown");
                 v["detail"] = Value::from(detail);
                 v["hint"] = Value::from(e.hints(&ui.cli, &ui.me).join(" "));
                 v
             }
-            _ if self.dry_run => document(plan, None, ui, None)?,
+            _ if self.dry_run => document(plan, Err("dry run: nothing was reset"), ui, None)?,
             _ => {
-                let mut v = document(plan, None, ui, None)?;
+                let mut v = document(plan, Err("the confirmation was declined: nothing was reset"), ui, None)?;
                 v["dryRun"] = Value::Bool(false);
                 v["cancelled"] = Value::Bool(true);
+                v["outcome"] = Value::from("cancelled");
                 v
             }
         };
@@ -444,9 +461,16 @@ impl Report {
         let mut targets = Vec::new();
         for (i, c) in self.targets.iter().enumerate() {
             let outcome = self.outcomes.as_ref().and_then(|o| o.get(i));
+            let why = match (outcome, &c.skip) {
+                (_, Some(_)) => "skipped: not selected (skipReason)",
+                (Some(TargetOutcome::Failed(_)), _) => "the reset failed (see detail)",
+                (Some(TargetOutcome::Unknown(_)), _) => "the outcome of the reset is unknown (see detail)",
+                _ if self.dry_run => "dry run: nothing was reset",
+                _ => "not reset: the confirmation was declined, or the run stopped before it",
+            };
             let mut v = match outcome {
-                Some(TargetOutcome::Reset(r, v)) => document(&c.plan, Some((r, v.as_ref())), ui, None)?,
-                _ => document(&c.plan, None, ui, None)?,
+                Some(TargetOutcome::Reset(r, v)) => document(&c.plan, Ok((r, v.as_ref())), ui, None)?,
+                _ => document(&c.plan, Err(why), ui, None)?,
             };
             v["dryRun"] = Value::Bool(self.dry_run);
             v["selected"] = Value::Bool(c.skip.is_none());
@@ -455,6 +479,11 @@ impl Report {
                 let (word, detail) = o.words();
                 v["outcome"] = Value::from(word);
                 v["detail"] = Value::from(detail);
+            } else if c.skip.is_some() {
+                v["outcome"] = Value::from("skipped");
+            } else if !self.dry_run {
+                v["outcome"] = Value::from("cancelled");
+                v["cancelled"] = Value::Bool(true);
             }
             targets.push(v);
         }
