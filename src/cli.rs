@@ -224,7 +224,7 @@ pub enum Command {
     /// For example: cluster-api-key completion bash > ~/.local/share/bash-completion/completions/cluster-api-key
     Completion {
         /// bash, zsh, fish or powershell.
-        #[arg(value_name = "SHELL", value_parser = completion_shell)]
+        #[arg(value_name = "SHELL", ignore_case = true, value_parser = completion_shell())]
         shell: clap_complete::Shell,
     },
     /// Show help for a command.
@@ -544,17 +544,20 @@ fn key_age(s: &str) -> Result<std::time::Duration, String> {
 
 /// The shells the README documents completion for (`clap_complete` also knows elvish, which is
 /// neither documented nor tested).
-fn completion_shell(s: &str) -> Result<clap_complete::Shell, String> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "bash" => Ok(clap_complete::Shell::Bash),
-        "zsh" => Ok(clap_complete::Shell::Zsh),
-        "fish" => Ok(clap_complete::Shell::Fish),
-        "powershell" => Ok(clap_complete::Shell::PowerShell),
-        _ => Err(String::from("one of: bash, zsh, fish, powershell")),
-    }
+/// The shells `completion` takes (the README's), as possible values so that the completion
+/// scripts offer them too.
+fn completion_shell() -> impl clap::builder::TypedValueParser<Value = clap_complete::Shell> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(["bash", "zsh", "fish", "powershell"]).map(|s| {
+        match s.to_ascii_lowercase().as_str() {
+            "zsh" => clap_complete::Shell::Zsh,
+            "fish" => clap_complete::Shell::Fish,
+            "powershell" => clap_complete::Shell::PowerShell,
+            _ => clap_complete::Shell::Bash,
+        }
+    })
 }
 
-/// A value that is not empty once trimmed (`-c ""` is a typing slip, said before any request).
 /// `--unless-owner`: `me`, `functional`, or an IAM ID that can own a key (a user's or a service
 /// ID's); anything else would silently match no owner.
 fn owner_arg(s: &str) -> Result<String, String> {
@@ -570,6 +573,7 @@ fn owner_arg(s: &str) -> Result<String, String> {
     }
 }
 
+/// A value that is not empty once trimmed (`-c ""` is a typing slip, said before any request).
 fn non_empty(s: &str) -> Result<String, String> {
     if s.trim().is_empty() { Err(String::from("a value is required, not an empty string")) } else { Ok(s.to_owned()) }
 }

@@ -13,7 +13,24 @@ use crate::metadata::PLUGIN_NAME;
 pub fn script(shell: clap_complete::Shell) -> String {
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), PLUGIN_NAME, &mut buf);
-    String::from_utf8_lossy(&buf).into_owned()
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    if shell == clap_complete::Shell::Fish {
+        // clap_complete's fish script offers no values for a positional argument: `completion
+        // <TAB>` listed files. The shells, as `completion` takes them.
+        return format!(
+            "{text}complete -c {PLUGIN_NAME} -n \"__fish_{}_using_subcommand completion\" -f -a \"bash zsh fish powershell\"\n",
+            PLUGIN_NAME.replace('-', "_")
+        );
+    }
+    if shell != clap_complete::Shell::Bash {
+        return text;
+    }
+    // clap_complete's bash script escapes a hyphenated program name one way where it builds
+    // the command path (`cluster__api__key__subcmd__reset`) and another in the `case` labels
+    // that use it (`cluster__subcmd__api__subcmd__key__subcmd__reset`), so nothing after the
+    // command name completed. One spelling makes them match; `tests/it/completion.rs` runs
+    // the script in bash to prove it.
+    text.replace("cluster__subcmd__api__subcmd__key", "cluster__api__key")
 }
 
 /// Candidates for the words typed after `ibmcloud cluster-api-key`: command names, then the

@@ -113,7 +113,7 @@ fn help_help_and_completion_say_what_they_take() {
     let out = crate::common::cli().args(["completion", "--help"]).output().unwrap();
     crate::common::Run::from(&out).success().stdout_has("cluster-api-key completion SHELL [");
     let out = crate::common::cli().args(["completion", "elvish"]).output().unwrap();
-    crate::common::Run::from(&out).exits(2).stderr_has("one of: bash, zsh, fish, powershell");
+    crate::common::Run::from(&out).exits(2).stderr_has("(possible values: bash, zsh, fish, powershell)");
     for shell in ["bash", "zsh", "fish", "powershell"] {
         let out = crate::common::cli().args(["completion", shell]).output().unwrap();
         crate::common::Run::from(&out).success();
