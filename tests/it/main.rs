@@ -26,6 +26,8 @@ mod network;
 mod outputs;
 /// Issue #23: the policy file.
 mod policy;
+/// Every command line of the README, run.
+mod readme;
 /// Packaging: golden metadata, plugin repository, versions, cargo-dist configuration.
 mod release;
 /// Issue #8: never misreport a reset; signals, locks, audit failures, terminal safety.

@@ -1,0 +1,156 @@
+//! The README is true: every command line it shows in a code block runs, in the sandbox, with
+//! the exit code and the figures it states; every usage line names exactly the flags of the
+//! command's own help. A command line added to the README without an entry in [`EXPECTED`]
+//! fails here, so the README cannot grow an unchecked promise.
+
+use std::collections::BTreeSet;
+
+use cluster_api_key_core::env as var;
+
+use crate::common::{Run, cli};
+
+/// What each runnable README line must do: its text (after the program name, without the
+/// comment), its exit code, and what its output must contain (the README's figures and names).
+const EXPECTED: &[(&str, i32, &[&str])] = &[
+    // The first command: "It exits with 3, because the emulated account has things to fix".
+    ("--sandbox status", 3, &["6 targets: 2 critical", "1 accepted by the policy"]),
+    ("--sandbox status --region us-south -g Default --output json", 3, &["\"region\": \"us-south\""]),
+    ("--sandbox reset --region us-south -g Default -f", 0, &["now belongs to"]),
+    // "which leaves only the old keys and their ages to deal with there" (and production's
+    // age warning: exit 3).
+    ("--sandbox status --region us-south", 3, &["2 targets: 0 critical", "superseded-keys"]),
+    // "fix only what is broken": Dave Departed's target and the one without a key.
+    ("reset --all-regions --all-resource-groups --if-missing -f", 0, &["2 of 2 selected targets reset"]),
+    // After it, us-south / Default is the caller's own and new: skipped.
+    (
+        "reset -r us-south,eu-de -g Default --if-older-than 90d --unless-owner me -f",
+        0,
+        &["1 of 1 selected target reset"],
+    ),
+    ("reset --region us-south -g production -f", 0, &["now belongs to"]),
+    ("ibmcloud cluster-api-key reset --region eu-de --output json -f", 0, &["\"newKeyId\": \"ApiKey-"]),
+    ("info --cluster shop-vpc", 0, &["Dave Departed"]),
+    ("--sandbox info --cluster shop-vpc", 0, &["Dave Departed"]),
+    ("--sandbox reset --region us-south -f", 0, &["now belongs to"]),
+    ("--sandbox info --cluster shop-vpc          # after the reset", 0, &["Kubernetes Functional ID"]),
+    ("--sandbox reset -r us-south -g production --restart-addons -f", 0, &["restarted"]),
+];
+
+/// The README's code blocks, each a list of lines.
+fn code_blocks() -> Vec<Vec<String>> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let mut blocks = Vec::new();
+    let mut current: Option<Vec<String>> = None;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            match current.take() {
+                Some(b) => blocks.push(b),
+                None => current = Some(Vec::new()),
+            }
+        } else if let Some(b) = current.as_mut() {
+            b.push(line.to_owned());
+        }
+    }
+    blocks
+}
+
+/// A README line as (the words after the program, its comment), if it runs this tool.
+fn command_line(line: &str) -> Option<(String, String)> {
+    let line = line.trim().trim_start_matches("$ ");
+    let (code, comment) = match line.split_once(" #") {
+        Some((c, m)) => (c.trim(), m.trim().to_owned()),
+        None => (line, String::new()),
+    };
+    let rest = code
+        .strip_prefix("cargo run -- ")
+        .or_else(|| code.strip_prefix("cluster-api-key "))
+        .map(str::to_owned)
+        .or_else(|| code.starts_with("ibmcloud cluster-api-key ").then(|| code.to_owned()))?;
+    Some((rest, comment))
+}
+
+/// A usage line: placeholders and optional parts, not a line to run.
+fn is_usage(words: &str) -> bool {
+    words.contains('[') || words.contains("(--")
+}
+
+fn run(home: &std::path::Path, args: &[&str]) -> Run {
+    let out = cli().args(args).env(var::HOME, home).env(var::NO_COLOR, "1").output().unwrap();
+    Run::from(&out)
+}
+
+/// The flags a usage text names.
+fn flags(text: &str) -> BTreeSet<String> {
+    text.split(|c: char| c.is_whitespace() || "[]()|=".contains(c))
+        .filter(|w| w.starts_with("--") && w.len() > 2)
+        .map(|w| w.trim_end_matches("...").to_owned())
+        .collect()
+}
+
+#[test]
+fn every_command_line_in_the_readme_runs_as_it_says() {
+    let mut ran = 0;
+    for block in code_blocks() {
+        // Each block starts from the default sandbox: a walkthrough is a story of its own.
+        let home = tempfile::tempdir().unwrap();
+        let mut fresh = true;
+        for line in &block {
+            let Some((words, comment)) = command_line(line) else { continue };
+            if is_usage(&words) {
+                continue;
+            }
+            // The walkthrough's second `info --cluster shop-vpc` follows a reset: told apart by
+            // its place in the block.
+            let key = if words == "--sandbox info --cluster shop-vpc" && !fresh {
+                String::from("--sandbox info --cluster shop-vpc          # after the reset")
+            } else {
+                words.clone()
+            };
+            let Some((_, code, wants)) = EXPECTED.iter().find(|(w, _, _)| *w == key) else {
+                panic!(
+                    "README line {line:?} has no entry in tests/it/readme.rs EXPECTED (add its exit code and figures)"
+                );
+            };
+            // Lines shown without the sandbox run in it; `ibmcloud cluster-api-key` is the
+            // same binary under the host (tests/it/host.rs drives that path).
+            let mut args: Vec<&str> = words.split_whitespace().collect();
+            if args.first() == Some(&"ibmcloud") {
+                args.drain(..2);
+            }
+            if !args.iter().any(|a| a.starts_with("--sandbox")) {
+                args.insert(0, "--sandbox");
+            }
+            let r = run(home.path(), &args);
+            assert_eq!(r.code, *code, "README line {line:?} ({comment}) exited {}: {r:?}", r.code);
+            for want in *wants {
+                assert!(r.stdout.contains(want), "README line {line:?} ({comment}): no {want:?} in {r:?}");
+            }
+            if words.contains("info --cluster shop-vpc") {
+                fresh = false;
+            }
+            ran += 1;
+        }
+    }
+    assert!(ran >= EXPECTED.len(), "every expected line was found in the README ({ran} ran)");
+}
+
+#[test]
+fn every_usage_line_in_the_readme_names_the_flags_of_the_help() {
+    let mut checked = 0;
+    for line in code_blocks().into_iter().flatten() {
+        let Some((words, _)) = command_line(&line) else { continue };
+        let Some(command) = words.split_whitespace().next().filter(|_| is_usage(&words)) else { continue };
+        if !["status", "reset", "prune", "check", "info", "restart-addons"].contains(&command) {
+            continue;
+        }
+        let help = run(std::path::Path::new("/nonexistent"), &[command, "--help"]);
+        let usage = help.stdout.lines().skip_while(|l| !l.starts_with("USAGE:")).nth(1).unwrap_or_default().to_owned();
+        let documented = flags(&words);
+        // A README line may show a subset (reset's add-on form); every flag it shows exists.
+        let shown = flags(&usage);
+        let unknown: Vec<_> = documented.difference(&shown).collect();
+        assert!(unknown.is_empty(), "README usage {line:?} names flags the help lacks: {unknown:?}\nhelp: {usage}");
+        checked += 1;
+    }
+    assert!(checked >= 6, "the usage of every command was found ({checked})");
+}
