@@ -117,11 +117,14 @@ impl Render for Outcome {
     fn text(&self, ui: &Ui) {
         ui.ok();
         let who = &self.report.identity;
-        ui.say(&format!(
-            "Identity: {}{}",
-            who.display,
-            if who.display == who.iam_id.as_str() { String::new() } else { format!(" ({})", who.iam_id) }
-        ));
+        // As owners are shown everywhere: how it is known, then the IAM ID; and when only the
+        // IAM ID is known, why.
+        let shown = match (&who.unverified, who.display == who.iam_id.as_str()) {
+            (Some(why), true) => format!("{} (its name and email could not be read: {why})", who.iam_id),
+            (_, true) => who.iam_id.to_string(),
+            (_, false) => format!("{} ({})", who.display, who.iam_id),
+        };
+        ui.say(&format!("Identity: {shown}"));
         report_text(ui, &self.report);
         if let Some((plan, created, dry)) = &self.granted {
             ui.say("");

@@ -121,6 +121,10 @@ fn policies_you_may_not_read_are_unknown_not_missing() {
     assert_eq!(code, 3, "{v}");
     let r = env.run(&["check", "--region", "us-south", "--iam-id", world::GROUP_MEMBER]);
     r.exits(3).stdout_lacks("Nothing is missing.").stdout_has("could not be checked").stdout_has("reset-administrator");
+    r.stdout_has(&format!("Identity: gina.group@example.com ({})", world::GROUP_MEMBER));
+    // A caller who may not see users knows only the IAM ID, and the line says why.
+    let r = as_identity(keys::VIEWER).run(&["check", "--region", "us-south", "--iam-id", world::GROUP_MEMBER]);
+    r.stdout_has(&format!("Identity: {} (its name and email could not be read: ", world::GROUP_MEMBER));
     // The owner can read them: by email too.
     let env = as_identity(keys::OWNER);
     let (_, list, v) = states(&env, &["--region", "us-south", "--user", "gina.group@example.com"]);
