@@ -145,7 +145,7 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
         return Err(CommandError::usage("Incorrect Usage: --output csv is only for status.", Some(command.name())));
     }
     let Some(identity) = cli.global.sandbox.as_deref() else {
-        return commands::dispatch(env, command, ui).await;
+        return Box::pin(commands::dispatch(env, command, ui)).await;
     };
     let (sandbox, env) = sandbox::Sandbox::start(env, identity, cli.global.sandbox_reset).await?;
     // Every command the sandbox prints runs as printed: in the sandbox, as the same identity.
@@ -153,7 +153,7 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
         "functional" => format!("{} --sandbox", ui.me),
         other => format!("{} --sandbox={other}", ui.me),
     };
-    let result = commands::dispatch(&env, command, ui).await;
+    let result = Box::pin(commands::dispatch(&env, command, ui)).await;
     // The emulated account is saved whatever the command did (a failed reset changes it too).
     sandbox.save()?;
     result

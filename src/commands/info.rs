@@ -2,6 +2,7 @@
 //! [-g RG]` answers the same question for a region and resource group, without a cluster.
 
 use cluster_api_key_core::ops::info::{self, InfoReport, TargetOwnerReport};
+use cluster_api_key_core::ops::status::{ClassicStatus, OwnerState};
 
 use super::{Here, Render};
 use crate::cli::InfoArgs;
@@ -14,6 +15,32 @@ fn owner_table(ui: &Ui, name: &str, email: &str, iam: Option<&cluster_api_key_co
     ui.table(&["Name", "Email", "IAM ID"], &[vec![or_dash(name), or_dash(email), iam]]);
 }
 
+/// The classic credentials line, and a warning when they, not the key, order the classic
+/// infrastructure.
+pub fn classic_text(ui: &Ui, c: Option<&ClassicStatus>) {
+    let Some(c) = c else { return };
+    ui.say("");
+    let line = match (c.set, &c.unknown_reason) {
+        (Some(false), _) => String::from("none set: the API key orders the classic infrastructure"),
+        (Some(true), _) => {
+            let who = c.username.as_deref().unwrap_or("an unnamed infrastructure user");
+            let state = match &c.owner_state {
+                Some(OwnerState::Member { state }) => format!(" ({state} in the account)"),
+                Some(OwnerState::NotInAccount) => String::from(" (no longer in the account)"),
+                Some(OwnerState::Unknown { reason }) => format!(" (their state is unknown: {reason})"),
+                _ => String::new(),
+            };
+            format!("set, by {who}{state}")
+        }
+        (None, Some(why)) => format!("unknown ({why})"),
+        (None, None) => String::from("unknown"),
+    };
+    ui.say(&format!("Classic infrastructure credentials: {line}"));
+    for f in c.findings() {
+        ui.warn(&format!("{}: {}.", f.code.as_str(), f.detail));
+    }
+}
+
 impl Render for InfoReport {
     fn json(&self, _ui: &Ui) -> Result<serde_json::Value, CommandError> {
         to_json(self)
@@ -22,6 +49,7 @@ impl Render for InfoReport {
     fn text(&self, ui: &Ui) {
         ui.ok();
         owner_table(ui, &self.name, &self.email, self.iam_id.as_ref());
+        classic_text(ui, self.classic_credentials.as_ref());
     }
 }
 
@@ -37,6 +65,7 @@ impl Render for TargetOwnerReport {
             ui.say("");
             ui.say(&format!("Key ID: {id}"));
         }
+        classic_text(ui, self.classic_credentials.as_ref());
     }
 }
 

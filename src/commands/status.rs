@@ -56,6 +56,15 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> String {
         Code::AcceptanceExpired => String::from(
             "Renew the acceptance in the policy file (a new 'until', and a reason that still holds), or fix the finding and remove the entry.",
         ),
+        // `credential get/set/unset` act on the targeted resource group, hence the target first.
+        Code::ClassicCredentialsSet => format!(
+            "A reset does not change them. Make sure their owner is a functional ID: '{cli} target -g {}', then '{cli} ks credential get --region {}'.",
+            t.resource_group_name, t.region
+        ),
+        Code::ClassicCredentialsOwnerGone => format!(
+            "Set them again as a functional ID's infrastructure user ('{cli} target -g {}', then '{cli} ks credential set classic --infrastructure-username USERNAME --infrastructure-api-key KEY --region {}'), or remove them so that the API key orders the infrastructure ('{cli} ks credential unset --region {}'; IBM warns that classic clusters ordered with them may be orphaned).",
+            t.resource_group_name, t.region, t.region
+        ),
     }
 }
 
@@ -188,7 +197,7 @@ impl Render for Report {
 
     fn csv(&self) -> Option<String> {
         let mut out = String::from(
-            "region,resourceGroup,resourceGroupId,clusters,ownerName,ownerEmail,ownerIamId,ownerState,keyId,keyCreated,keyAgeDays,supersededKeys,findings,worstSeverity,accepted\n",
+            "region,resourceGroup,resourceGroupId,clusters,ownerName,ownerEmail,ownerIamId,ownerState,keyId,keyCreated,keyAgeDays,supersededKeys,findings,worstSeverity,accepted,classicCredentials,classicCredentialsUser,classicCredentialsOwnerState\n",
         );
         for t in &self.status.targets {
             let o = t.owner.as_ref();
@@ -215,6 +224,17 @@ impl Render for Report {
                     .map(serde_plain)
                     .unwrap_or_default(),
                 t.findings.iter().filter(|f| f.accepted).map(|f| serde_plain(f.code)).collect::<Vec<_>>().join(" "),
+                // Appended, so that the documented order of the columns before them holds:
+                // set, not-set, unknown (could not be read), or empty without classic clusters.
+                t.classic_credentials.as_ref().map_or_else(String::new, |c| {
+                    String::from(match c.set {
+                        Some(true) => "set",
+                        Some(false) => "not-set",
+                        None => "unknown",
+                    })
+                }),
+                t.classic_credentials.as_ref().and_then(|c| c.username.clone()).unwrap_or_default(),
+                t.classic_credentials.as_ref().and_then(|c| c.owner_state.as_ref()).map(state_text).unwrap_or_default(),
             ];
             out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
             out.push('\n');

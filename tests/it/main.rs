@@ -14,6 +14,8 @@ mod cli;
 mod completion;
 /// The CLI config under concurrency and crashes.
 mod config;
+/// Issue #22: classic infrastructure credentials and every kind of owner.
+mod credentials;
 /// Fleet `reset` and `prune`.
 mod fleet;
 /// `SendMetadata` and a fake `ibmcloud` host that validates and dispatches.

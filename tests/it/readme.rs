@@ -13,12 +13,15 @@ use crate::common::{Run, cli};
 /// comment), its exit code, and what its output must contain (the README's figures and names).
 const EXPECTED: &[(&str, i32, &[&str])] = &[
     // The first command: "It exits with 3, because the emulated account has things to fix".
-    ("--sandbox status", 3, &["6 targets: 2 critical", "1 accepted by the policy"]),
+    ("--sandbox status", 3, &["6 targets: 3 critical", "1 accepted by the policy"]),
     ("--sandbox status --region us-south -g Default --output json", 3, &["\"region\": \"us-south\""]),
     ("--sandbox reset --region us-south -g Default -f", 0, &["now belongs to"]),
-    // "which leaves only the old keys and their ages to deal with there" (and production's
-    // age warning: exit 3).
-    ("--sandbox status --region us-south", 3, &["2 targets: 0 critical", "superseded-keys"]),
+    // "the classic infrastructure credentials Dave Departed set are still his": one critical.
+    (
+        "--sandbox status --region us-south",
+        3,
+        &["2 targets: 1 critical", "classic-credentials-owner-gone", "superseded-keys"],
+    ),
     // "fix only what is broken": Dave Departed's target and the one without a key.
     ("reset --all-regions --all-resource-groups --if-missing -f", 0, &["2 of 2 selected targets reset"]),
     // After it, us-south / Default is the caller's own and new: skipped.

@@ -22,7 +22,7 @@ fn json(env: &TestEnv, args: &[&str]) -> (i32, Value) {
     (r.code, v)
 }
 
-fn target<'a>(v: &'a Value, region: &str, group: &str) -> &'a Value {
+pub fn target<'a>(v: &'a Value, region: &str, group: &str) -> &'a Value {
     v["targets"]
         .as_array()
         .unwrap()
@@ -69,7 +69,17 @@ fn the_default_world_shows_every_target_and_what_is_wrong() {
     assert_eq!(dave["key"]["id"], "ApiKey-1111-us-default-cur");
     assert_eq!(dave["supersededKeys"][0]["id"], "ApiKey-1111-us-default-old");
     assert_eq!(dave["clusters"].as_array().unwrap().len(), 2);
-    assert_eq!(codes(dave), ["owner-inactive", "personal-owner", "key-too-old", "superseded-keys"]);
+    assert_eq!(
+        codes(dave),
+        [
+            "owner-inactive",
+            "classic-credentials-owner-gone",
+            "personal-owner",
+            "key-too-old",
+            "classic-credentials-set",
+            "superseded-keys"
+        ]
+    );
     let f = &dave["findings"][0];
     assert_eq!(f["severity"], "critical");
     assert!(f["action"].as_str().unwrap().contains("'cluster-api-key reset --region us-south -g Default'"), "{f}");
@@ -216,7 +226,7 @@ fn text_and_csv() {
     // Text mode says OK, on a line of its own on stdout; CSV mode below must not.
     assert!(r.stdout.lines().any(|l| l == "OK"), "{r:?}");
     r.stdout_has("Region     Resource group   Clusters   Owner");
-    r.stdout_has("6 targets: 2 critical,");
+    r.stdout_has("6 targets: 3 critical,");
     r.stdout_has("us-south / Default");
     r.stdout_has("owner-inactive (critical): Dave Departed is IAMID_INVALID in the account.");
     r.stderr_lacks("Checking");
@@ -226,7 +236,9 @@ fn text_and_csv() {
     assert_eq!(lines.len(), 7, "{r:?}");
     assert!(lines[0].starts_with("region,resourceGroup,resourceGroupId,clusters,ownerName"));
     assert!(
-        lines.iter().any(|l| l.starts_with("us-south,Default,") && l.contains("owner-inactive personal-owner")),
+        lines
+            .iter()
+            .any(|l| l.starts_with("us-south,Default,") && l.contains("owner-inactive classic-credentials-owner-gone")),
         "{r:?}"
     );
     // Nothing but the CSV document: no OK line, and nothing on stderr (no progress either).

@@ -63,55 +63,71 @@ fn default_group(world: &World, account: &str) -> Option<String> {
     world.resource_groups.iter().find(|g| g.account_id == account && g.default).map(|g| g.id.clone())
 }
 
-/// `POST /v1/keys`.
-pub async fn reset_key(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    let caller = match auth(&shared, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let Some(region) = util::header(&headers, "x-region").map(str::to_owned) else {
-        return util::containers_error(
+/// The region (`X-Region`, validated) and resource group (`X-Auth-Resource-Group`, else the
+/// account's default) a target-scoped call names, or the error IBM answers.
+fn target_of(world: &World, caller: &Caller, headers: &HeaderMap) -> Result<(String, String), Response> {
+    let Some(region) = util::header(headers, "x-region").map(str::to_owned) else {
+        return Err(util::containers_error(
             400,
             "E0009",
             "The region is missing. Specify a region in the X-Region header.",
             "General",
             Some("To list the available regions, run 'ibmcloud ks locations'."),
-        );
+        ));
     };
     if !REGIONS.contains(&region.as_str()) {
-        return util::containers_error(
+        return Err(util::containers_error(
             400,
             "E0013",
             &format!("The region '{region}' is not valid."),
             "General",
             Some("To list the available regions, run 'ibmcloud ks locations'."),
-        );
+        ));
     }
-    let mut world = shared.world();
-    let rg = match util::header(&headers, "x-auth-resource-group") {
+    let rg = match util::header(headers, "x-auth-resource-group") {
         Some(g) => g.to_owned(),
-        None => match default_group(&world, &caller.account_id) {
+        None => match default_group(world, &caller.account_id) {
             Some(g) => g,
             None => {
-                return util::containers_error(
+                return Err(util::containers_error(
                     400,
                     "E0014",
                     "The account has no default resource group.",
                     "General",
                     None,
-                );
+                ));
             }
         },
     };
     if !world.resource_groups.iter().any(|g| g.id == rg && g.account_id == caller.account_id) {
-        return util::containers_error(
+        return Err(util::containers_error(
             404,
             "E0014",
             &format!("The resource group '{rg}' could not be found."),
             "General",
             Some("To list the resource groups that you have access to, run 'ibmcloud resource groups'."),
-        );
+        ));
     }
+    Ok((region, rg))
+}
+
+/// The caller, the world, and the target a target-scoped call names.
+fn authorized_target<'a>(
+    shared: &'a Shared,
+    headers: &HeaderMap,
+) -> Result<(Caller, std::sync::MutexGuard<'a, World>, String, String), Response> {
+    let caller = auth(shared, headers)?;
+    let world = shared.world();
+    let (region, rg) = target_of(&world, &caller, headers)?;
+    Ok((caller, world, region, rg))
+}
+
+/// `POST /v1/keys`.
+pub async fn reset_key(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let (caller, mut world, region, rg) = match authorized_target(&shared, &headers) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
     if !world.has_role(
         &caller.account_id,
         &caller.iam_id,
@@ -542,5 +558,83 @@ pub async fn rbac_status(
     match queried_cluster(&shared, &headers, &q) {
         Ok(c) => util::ok(&json!({"synchronized": shared.rbac_synchronized(&c.id), "error": false})),
         Err(r) => r,
+    }
+}
+
+/// `GET`, `POST` and `DELETE /v1/credentials`: the classic infrastructure credentials set by hand
+/// for the target (`ibmcloud ks credential get / set classic / unset`). `POST` takes them from
+/// IBM's headers, `X-Auth-Softlayer-Username` and `X-Auth-Softlayer-APIKey`, with no body.
+///
+/// INFERRED: IBM does not document the body of `GET`; the CLI prints only the user name. This
+/// answers `{"infrastructure_username", "region", "resource_group_id"}`, and `E0051` (404, as
+/// the CLI shows "No credentials set ... (E0051)") when none are set.
+pub async fn credentials(
+    State(shared): State<Arc<Shared>>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+) -> Response {
+    let (caller, mut world, region, rg) = match authorized_target(&shared, &headers) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let roles: &[&str] = if method == axum::http::Method::GET { VIEW_ROLES } else { &["Editor", "Administrator"] };
+    if !world.has_role(&caller.account_id, &caller.iam_id, "containers-kubernetes", roles, Some(&region), Some(&rg)) {
+        return util::containers_error(
+            403,
+            "A0009",
+            "You do not have the required permissions for the infrastructure credentials of this region and resource group.",
+            "Authorization",
+            None,
+        );
+    }
+    let here = |c: &crate::world::ClassicCredential| {
+        c.account_id == caller.account_id && c.region == region && c.resource_group_id == rg
+    };
+    let group_name = world.resource_groups.iter().find(|g| g.id == rg).map(|g| g.name.clone()).unwrap_or_default();
+    match method {
+        axum::http::Method::GET => match world.classic_credentials.iter().find(|c| here(c)) {
+            Some(c) => util::ok(&json!({
+                "infrastructure_username": c.username,
+                "region": c.region,
+                "resource_group_id": c.resource_group_id,
+            })),
+            None => util::containers_error(
+                404,
+                "E0051",
+                &format!(
+                    "No credentials set for resource group {group_name}.: The user credentials could not be found."
+                ),
+                "General",
+                None,
+            ),
+        },
+        axum::http::Method::POST => {
+            let (Some(user), Some(key)) = (
+                util::header(&headers, "x-auth-softlayer-username"),
+                util::header(&headers, "x-auth-softlayer-apikey"),
+            ) else {
+                return util::containers_error(
+                    400,
+                    "E0052",
+                    "The infrastructure user name and API key are required.",
+                    "General",
+                    None,
+                );
+            };
+            let credential = crate::world::ClassicCredential {
+                account_id: caller.account_id.clone(),
+                region: region.clone(),
+                resource_group_id: rg.clone(),
+                username: user.to_owned(),
+                api_key_sha256: util::sha256_hex(key),
+            };
+            world.classic_credentials.retain(|c| !here(c));
+            world.classic_credentials.push(credential);
+            util::ok(&json!({}))
+        }
+        _ => {
+            world.classic_credentials.retain(|c| !here(c));
+            util::ok(&json!({}))
+        }
     }
 }

@@ -314,6 +314,12 @@ impl Drop for Emulator {
 fn containers_routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/v1/keys", post(crate::containers::reset_key))
+        .route(
+            "/v1/credentials",
+            get(crate::containers::credentials)
+                .post(crate::containers::credentials)
+                .delete(crate::containers::credentials),
+        )
         .route("/v1/logging/{id_or_name}/clusterkeyowner", get(crate::containers::key_owner))
         .route("/v1/clusters", get(crate::containers::clusters_v1))
         .route("/v2/vpc/getClusters", get(crate::containers::clusters_vpc))

@@ -114,6 +114,12 @@ pub fn error_for(path: &str, status: u16) -> Response {
 }
 
 /// A JSON 200.
+/// SHA-256 of `text`, hex: what the emulator keeps of a secret it is given.
+#[must_use]
+pub fn sha256_hex(text: &str) -> String {
+    crate::tls::fingerprint(text.as_bytes())
+}
+
 pub fn ok(body: &Value) -> Response {
     json_response(200, body)
 }

@@ -212,6 +212,23 @@ pub struct ClusterKey {
     pub api_key_id: String,
 }
 
+/// Classic infrastructure credentials set by hand for a (region, resource group) (`ibmcloud ks
+/// credential set classic`): they order the classic clusters' infrastructure there instead of
+/// the API key. The emulator keeps the user name and only a digest of the key.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ClassicCredential {
+    /// Account.
+    pub account_id: String,
+    /// Region.
+    pub region: String,
+    /// Resource group ID.
+    pub resource_group_id: String,
+    /// The classic infrastructure user name (`<account number>_<email>` for linked accounts).
+    pub username: String,
+    /// SHA-256 of the infrastructure API key, hex (the key itself is never kept).
+    pub api_key_sha256: String,
+}
+
 /// An access policy: `roles` on `service` for a subject, optionally narrowed to a region and
 /// resource group.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -348,6 +365,9 @@ pub struct World {
     pub api_keys: Vec<ApiKey>,
     /// Current cluster API key per target.
     pub cluster_keys: Vec<ClusterKey>,
+    /// Classic infrastructure credentials set by hand, per target.
+    #[serde(default)]
+    pub classic_credentials: Vec<ClassicCredential>,
     /// Policies.
     pub policies: Vec<Policy>,
     /// Access groups.
@@ -724,6 +744,15 @@ impl World {
                     api_key_id: "ApiKey-6666-jp-default-deleted".into(),
                 },
             ],
+            // Dave Departed set classic infrastructure credentials for us-south / Default: they
+            // order legacy-classic's infrastructure whatever the API key, and outlive a reset.
+            classic_credentials: vec![ClassicCredential {
+                account_id: a.clone(),
+                region: "us-south".into(),
+                resource_group_id: RG_DEFAULT.into(),
+                username: "2412345_dave.departed@example.com".into(),
+                api_key_sha256: crate::util::sha256_hex("emulator-classic-infrastructure-key-dave"),
+            }],
             policies: vec![
                 policy(
                     "policy-func-ks-admin",
@@ -832,6 +861,7 @@ impl World {
         }
         w.clusters.clear();
         w.cluster_keys.clear();
+        w.classic_credentials.clear();
         w.api_keys.retain(|k| k.name != "containers-kubernetes-key");
         let owners = [FUNCTIONAL, FUNCTIONAL, DEPARTED, OWNER];
         let providers = ["vpc-gen2", "classic", "vpc-gen2", "satellite"];

@@ -688,3 +688,33 @@ async fn api_key_details_and_activity() {
     let (_, v) = t.get(&ft, "/v1/apikeys/ApiKey-0000-func-login", &[]).await;
     assert!(v.get("activity").is_none(), "only when asked for");
 }
+
+#[tokio::test]
+async fn classic_credentials_are_set_read_and_unset_as_ibm_takes_them() {
+    let t = start().await;
+    let (owner, _) = t.login(keys::OWNER).await;
+    let (viewer, _) = t.login(keys::VIEWER).await;
+    let at = |rg: &'static str| vec![("X-Region", "us-south"), ("X-Auth-Resource-Group", rg)];
+    // The default world: Dave Departed's, on us-south / Default.
+    let (s, v) = t.get(&owner, "/v1/credentials", &at(world::RG_DEFAULT)).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["infrastructure_username"], "2412345_dave.departed@example.com");
+    // None set: IBM's E0051, a 404.
+    let (s, v) = t.get(&owner, "/v1/credentials", &at(world::RG_PRODUCTION)).await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("E0051")), "{v}");
+    // Set as IBM's CLI sends them: in headers, no body; the key is never given back or kept.
+    let mut set = at(world::RG_PRODUCTION);
+    set.push(("X-Auth-Softlayer-Username", "2412345_k8s-functional@example.com"));
+    set.push(("X-Auth-Softlayer-APIKey", "the-infrastructure-key-value"));
+    assert_eq!(t.send(M::POST, &owner, "/v1/credentials", &set).await.0, 200);
+    let (s, v) = t.get(&owner, "/v1/credentials", &at(world::RG_PRODUCTION)).await;
+    assert_eq!((s, v["infrastructure_username"].as_str()), (200, Some("2412345_k8s-functional@example.com")));
+    assert!(!v.to_string().contains("the-infrastructure-key-value"));
+    assert!(!serde_json::to_string(&t.emu.handle.dump()).unwrap().contains("the-infrastructure-key-value"));
+    // Without the headers: refused.
+    assert_eq!(t.send(M::POST, &owner, "/v1/credentials", &at(world::RG_PRODUCTION)).await.0, 400);
+    // A viewer may not change them.
+    assert_eq!(t.send(M::DELETE, &viewer, "/v1/credentials", &at(world::RG_PRODUCTION)).await.0, 403);
+    assert_eq!(t.send(M::DELETE, &owner, "/v1/credentials", &at(world::RG_PRODUCTION)).await.0, 200);
+    assert_eq!(t.get(&owner, "/v1/credentials", &at(world::RG_PRODUCTION)).await.0, 404);
+}

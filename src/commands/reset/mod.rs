@@ -132,6 +132,32 @@ async fn preflight(here: &Here, ui: &Ui, plans: &[&ResetPlan], skip: bool) -> Re
     )))
 }
 
+/// Before the question: the targets whose classic clusters order infrastructure with classic
+/// credentials set by hand. A reset changes the API key, not those credentials, so the user
+/// must know that it does not fix what they hold (one read per target with classic clusters).
+async fn classic_warnings(here: &Here, ui: &Ui, plans: &[&ResetPlan]) {
+    use cluster_api_key_core::api::containers::ClassicCredentials;
+    for p in plans.iter().filter(|p| p.clusters().iter().any(|c| c.provider == "classic")) {
+        let t = &p.target;
+        let read = match here.session.containers(Some(&t.region)) {
+            Ok(api) => api.classic_credentials(Some(&t.resource_group.id)).await,
+            Err(e) => Err(e),
+        };
+        let at = format!("{} / {}", t.region, crate::ui::one_line(&t.resource_group.name));
+        match read {
+            Ok(ClassicCredentials::Set { username }) => ui.alert(&format!(
+                "{at}: classic infrastructure credentials{} are set there. They, not the API key, order the classic clusters' infrastructure: this reset does not change them.",
+                username.map(|u| format!(" of {u}")).unwrap_or_default()
+            )),
+            Ok(ClassicCredentials::None) => {}
+            Err(e) => ui.warn(&format!(
+                "{at}: whether classic infrastructure credentials are set could not be read: {}.",
+                cluster_api_key_core::error::clause(&e.to_string())
+            )),
+        }
+    }
+}
+
 /// The one confirmation: what will be reset, and whether add-on pods follow.
 ///
 /// # Errors

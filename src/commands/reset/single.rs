@@ -32,6 +32,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
         plan_text(ui, &plan, true);
     }
     super::preflight(here, ui, &[&plan], args.skip_preflight).await?;
+    super::classic_warnings(here, ui, &[&plan]).await;
     let addon_opts = crate::commands::addons::options(here, &[], args.endpoint, 4);
     let addon_plan = super::addon_plan(here, ui, args, &[&plan], &addon_opts).await;
     let report = |plan, outcome: Option<TargetOutcome>, addon_plan, addon_results| -> Box<dyn Render> {

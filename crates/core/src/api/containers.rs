@@ -62,6 +62,70 @@ impl KeyOwner {
     }
 }
 
+/// The classic infrastructure credentials set by hand for a region and resource group
+/// (`ibmcloud ks credential get`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "state")]
+pub enum ClassicCredentials {
+    /// None are set: the API key orders the classic infrastructure (IBM's `E0051`, or a 404).
+    None,
+    /// Set: they order the classic clusters' infrastructure instead of the API key.
+    Set {
+        /// The infrastructure user name, when the answer names one.
+        username: Option<String>,
+    },
+}
+
+impl ClassicCredentials {
+    /// Decodes the body of `GET /v1/credentials`.
+    ///
+    /// OPEN QUESTION (to settle on a live account): IBM documents only what the CLI prints
+    /// ("Infrastructure credentials for user name <1234567_name@email.com> set for resource
+    /// group ..."), not the body. This is the only place that reads it: any string member
+    /// whose name (any case, any separator) says user name is taken, a preferred few first;
+    /// every other member is ignored, and nothing that could be a key is kept.
+    ///
+    /// # Errors
+    /// [`Error::BadResponse`] when the body is not a JSON object.
+    pub fn decode(body: &[u8]) -> Result<Self> {
+        let bad = |detail: &str| Error::BadResponse { service: Service::Containers, detail: detail.to_owned() };
+        let Value::Object(map) = serde_json::from_slice::<Value>(body).map_err(|e| bad(&e.to_string()))? else {
+            return Err(bad("expected a JSON object"));
+        };
+        let squash = |k: &str| k.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+        let named = |wanted: &str| {
+            map.iter()
+                .find(|(k, _)| squash(k) == wanted)
+                .and_then(|(_, v)| v.as_str())
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| s.trim().to_owned())
+        };
+        let username = ["infrastructureusername", "softlayerusername", "username", "user"]
+            .iter()
+            .find_map(|w| named(w))
+            .or_else(|| {
+                map.iter()
+                    .filter(|(k, _)| {
+                        let k = squash(k);
+                        k.contains("user") && !k.contains("key") && !k.contains("password")
+                    })
+                    .find_map(|(_, v)| v.as_str().filter(|s| !s.trim().is_empty()).map(|s| s.trim().to_owned()))
+            });
+        Ok(Self::Set { username })
+    }
+
+    /// The email in a classic user name: linked accounts name their users
+    /// `<account number>_<email>`; a name without an `@` has none.
+    #[must_use]
+    pub fn email_of(username: &str) -> Option<String> {
+        let rest = match username.split_once('_') {
+            Some((number, rest)) if !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()) => rest,
+            _ => username,
+        };
+        rest.contains('@').then(|| rest.to_ascii_lowercase())
+    }
+}
+
 /// What a 2xx answer to `POST /v1/keys` says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResetAnswer {
@@ -177,6 +241,22 @@ impl<'a> Containers<'a> {
         let req = self.request(reqwest::Method::POST, "/v1/keys", group).idempotent(false);
         let resp = self.client.send(Service::Containers, req).await?;
         Ok(ResetAnswer::from_success(resp.status, &resp.body))
+    }
+
+    /// `GET /v1/credentials`: the classic infrastructure credentials set for the target.
+    ///
+    /// # Errors
+    /// API and transport errors other than "none set" (`E0051`, or a 404), which is
+    /// [`ClassicCredentials::None`].
+    pub async fn classic_credentials(&self, group: Option<&ResourceGroupId>) -> Result<ClassicCredentials> {
+        let req = self.request(reqwest::Method::GET, "/v1/credentials", group);
+        match self.client.send(Service::Containers, req).await {
+            Ok(resp) => ClassicCredentials::decode(&resp.body),
+            Err(Error::Api(e)) if e.code.as_deref() == Some("E0051") || (e.status == 404 && e.is_own_answer()) => {
+                Ok(ClassicCredentials::None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// `GET /v1/logging/{idOrName}/clusterkeyowner`.
@@ -311,6 +391,22 @@ impl<'a> Containers<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn classic_credentials_are_read_tolerantly_and_keep_no_key() {
+        let set = |body: &str| ClassicCredentials::decode(body.as_bytes()).unwrap();
+        let user = |u: &str| ClassicCredentials::Set { username: Some(u.to_owned()) };
+        assert_eq!(set(r#"{"infrastructure_username": "2412345_a@b.c"}"#), user("2412345_a@b.c"));
+        assert_eq!(set(r#"{"SoftLayerUserName": "x", "softlayer_api_key": "SECRET"}"#), user("x"));
+        assert_eq!(set(r#"{"infraUser": "y", "apikey": "SECRET"}"#), user("y"));
+        // A body that names no user still says that credentials are set.
+        assert_eq!(set(r#"{"region": "us-south"}"#), ClassicCredentials::Set { username: None });
+        assert!(!format!("{:?}", set(r#"{"username": "z", "userApiKey": "SECRET"}"#)).contains("SECRET"));
+        assert!(ClassicCredentials::decode(b"[]").is_err());
+        assert_eq!(ClassicCredentials::email_of("2412345_Dave@Example.com").as_deref(), Some("dave@example.com"));
+        assert_eq!(ClassicCredentials::email_of("dave@example.com").as_deref(), Some("dave@example.com"));
+        assert_eq!(ClassicCredentials::email_of("SL12345"), None);
+    }
 
     #[test]
     fn key_owner_is_decoded_case_insensitively() {

@@ -16,6 +16,17 @@ use crate::error::{Error, Result, Service};
 use crate::http::Request;
 use crate::types::{AccountId, IamId};
 
+/// A user looked for by email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ByEmail {
+    /// A member has it.
+    Found(IamId),
+    /// The caller sees the account's users, and none has it.
+    Absent,
+    /// The caller sees only themselves: whether anyone has it cannot be told (why).
+    Unseen(String),
+}
+
 /// What User Management says of one IAM ID.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Membership {
@@ -82,13 +93,16 @@ impl<'a> UserManagement<'a> {
         }
     }
 
-    /// The IAM ID of the member whose email is `email` (any case), reading the user list page
-    /// by page (`next_url` carries `_start`).
+    /// The member whose email is `email` (any case), reading the user list page by page
+    /// (`next_url` carries `_start`). A caller without a User Management role is shown only
+    /// their own user: when `caller` is the only user listed, absence proves nothing, and the
+    /// answer is [`ByEmail::Unseen`], never [`ByEmail::Absent`].
     ///
     /// # Errors
-    /// API and transport errors; `Ok(None)` when no visible member has that email.
-    pub async fn find_by_email(&self, account: &AccountId, email: &str) -> Result<Option<IamId>> {
+    /// API and transport errors.
+    pub async fn find_by_email(&self, account: &AccountId, email: &str, caller: Option<&IamId>) -> Result<ByEmail> {
         let mut start: Option<String> = None;
+        let mut others = false;
         for _ in 0..1000 {
             let mut url = super::url(&self.base, &format!("/v2/accounts/{}/users", super::segment(account.as_str())));
             {
@@ -104,8 +118,11 @@ impl<'a> UserManagement<'a> {
                 users.iter().find(|u| u["email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email.trim())))
             });
             if let Some(id) = found.and_then(|u| u["iam_id"].as_str()) {
-                return Ok(Some(IamId::new(id)));
+                return Ok(ByEmail::Found(IamId::new(id)));
             }
+            others |= v["resources"].as_array().is_some_and(|users| {
+                users.iter().any(|u| caller.is_none_or(|c| u["iam_id"].as_str() != Some(c.as_str())))
+            });
             start = v["next_url"].as_str().and_then(|n| {
                 url::Url::parse(&format!("http://x{n}"))
                     .ok()?
@@ -117,6 +134,12 @@ impl<'a> UserManagement<'a> {
                 break;
             }
         }
-        Ok(None)
+        Ok(if others {
+            ByEmail::Absent
+        } else {
+            ByEmail::Unseen(String::from(
+                "you cannot see other users of the account (a User Management role is needed)",
+            ))
+        })
     }
 }

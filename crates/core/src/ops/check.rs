@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use super::{Session, Target};
 use crate::api::iam_access::Policy;
-use crate::api::user_management::Membership;
+use crate::api::user_management::{ByEmail, Membership};
 use crate::error::{Error, Result, clause};
 use crate::types::{AccountId, IamId, IdentityKind, Region, ResourceGroup};
 
@@ -443,10 +443,16 @@ async fn resolve(
     };
     match subject {
         Subject::Caller => Ok((caller.iam_id.clone().ok_or(Error::NoAccount)?, caller.display.clone(), None)),
-        Subject::User(email) => match session.user_management().find_by_email(account, email).await? {
-            Some(id) => Ok((id, email.trim().to_owned(), None)),
-            None => Err(Error::UnknownUser(email.trim().to_owned())),
-        },
+        Subject::User(email) => {
+            match session.user_management().find_by_email(account, email, caller.iam_id.as_ref()).await? {
+                ByEmail::Found(id) => Ok((id, email.trim().to_owned(), None)),
+                ByEmail::Absent => Err(Error::UnknownUser(email.trim().to_owned())),
+                ByEmail::Unseen(why) => Err(Error::BadIdentity(format!(
+                    "Whether a user has the email '{}' cannot be told: {why}. Name the user by IAM ID (--iam-id).",
+                    email.trim()
+                ))),
+            }
+        }
         Subject::ServiceId(s) => {
             let s = s.trim();
             if s.starts_with("ServiceId-") || s.starts_with("iam-ServiceId-") {

@@ -18,6 +18,9 @@ pub struct InfoReport {
     pub email: String,
     /// Owner's IAM ID, when the API reports one.
     pub iam_id: Option<IamId>,
+    /// For a classic cluster: the classic infrastructure credentials set for its region and
+    /// resource group, which order its infrastructure instead of the key (`null` otherwise).
+    pub classic_credentials: Option<super::status::ClassicStatus>,
 }
 
 /// Looks up the key owner for a cluster (name or ID).
@@ -50,8 +53,40 @@ pub async fn by_cluster(
         }
         None => session.ctx.resource_group.as_ref().map(|g| g.id.clone()),
     };
-    let owner = session.containers(region.as_ref())?.key_owner(cluster, group_id.as_ref()).await?;
-    Ok(InfoReport { cluster: cluster.to_owned(), name: owner.name, email: owner.email, iam_id: owner.iam_id })
+    let api = session.containers(region.as_ref())?;
+    // The cluster's provider, alongside the owner: only a classic cluster's infrastructure is
+    // ordered by classic credentials.
+    let (owner, found) =
+        tokio::join!(api.key_owner(cluster, group_id.as_ref()), api.cluster(cluster, group_id.as_ref()));
+    let owner = owner?;
+    let classic_credentials = match found {
+        Ok(c) if c.provider == "classic" => Some(classic_of(session, &c.region, &c.resource_group).await),
+        _ => None,
+    };
+    Ok(InfoReport {
+        cluster: cluster.to_owned(),
+        name: owner.name,
+        email: owner.email,
+        iam_id: owner.iam_id,
+        classic_credentials,
+    })
+}
+
+/// The classic credentials of a target, judged as `status` judges them.
+async fn classic_of(session: &Session, region: &str, group: &str) -> super::status::ClassicStatus {
+    let read = match session.containers(Some(&crate::types::Region::new(region))) {
+        Ok(api) => api.classic_credentials(Some(&crate::types::ResourceGroupId::new(group))).await,
+        Err(e) => Err(e),
+    };
+    let reads = std::collections::BTreeMap::from([((region.to_owned(), group.to_owned()), read)]);
+    let owners = match session.caller().await {
+        Ok(c) => super::status::classic_owner_states(session, &c.account, c.iam_id.as_ref(), &reads, 1).await,
+        Err(_) => std::collections::BTreeMap::new(),
+    };
+    super::status::classic_status(
+        reads.values().next().unwrap_or(&Ok(crate::api::containers::ClassicCredentials::None)),
+        &owners,
+    )
 }
 
 /// The owner of a region and resource group's key, found without naming a cluster.
@@ -74,6 +109,8 @@ pub struct TargetOwnerReport {
     pub key_id: Option<crate::types::ApiKeyId>,
     /// The owner's standing in the account.
     pub state: Option<super::status::OwnerState>,
+    /// The classic infrastructure credentials, when the target has classic clusters.
+    pub classic_credentials: Option<super::status::ClassicStatus>,
 }
 
 /// Looks up the key owner of a region and resource group (defaults: the target), with the
@@ -109,5 +146,6 @@ pub async fn by_target(
         iam_id: owner.iam_id,
         key_id: t.key.map(|k| k.id),
         state: Some(owner.state),
+        classic_credentials: t.classic_credentials,
     })
 }

@@ -14,9 +14,9 @@ use serde::Serialize;
 
 use super::discovery::{self, Found, KeyScope, Scope};
 use super::{Caller, Session, Target};
-use crate::api::containers::KeyOwner;
+use crate::api::containers::{ClassicCredentials, KeyOwner};
 use crate::api::iam_identity::ApiKey;
-use crate::api::user_management::Membership;
+use crate::api::user_management::{ByEmail, Membership};
 use crate::error::{Error, Result, clause};
 use crate::types::{AccountId, ApiKeyId, IamId, IdentityKind};
 
@@ -61,6 +61,12 @@ pub enum Code {
     OrphanKey,
     /// An acceptance of the policy file is past its date: it accepts nothing any more.
     AcceptanceExpired,
+    /// Classic infrastructure credentials are set by hand: they, not the API key, order the
+    /// classic clusters' infrastructure, so who owns them matters as much.
+    ClassicCredentialsSet,
+    /// The user behind the classic infrastructure credentials is no longer in the account, or
+    /// not active (matched by the email in the infrastructure user name).
+    ClassicCredentialsOwnerGone,
 }
 
 impl Code {
@@ -68,8 +74,13 @@ impl Code {
     #[must_use]
     pub fn severity(self) -> Severity {
         match self {
-            Self::NoKey | Self::OwnerNotInAccount | Self::OwnerInactive | Self::OwnerLacksRoles => Severity::Critical,
-            Self::OwnerUnknown
+            Self::NoKey
+            | Self::OwnerNotInAccount
+            | Self::OwnerInactive
+            | Self::OwnerLacksRoles
+            | Self::ClassicCredentialsOwnerGone => Severity::Critical,
+            Self::ClassicCredentialsSet
+            | Self::OwnerUnknown
             | Self::KeyTooOld
             | Self::PersonalOwner
             | Self::KeyLocked
@@ -95,11 +106,13 @@ impl Code {
             Self::SupersededKeys => "superseded-keys",
             Self::OrphanKey => "orphan-key",
             Self::AcceptanceExpired => "acceptance-expired",
+            Self::ClassicCredentialsSet => "classic-credentials-set",
+            Self::ClassicCredentialsOwnerGone => "classic-credentials-owner-gone",
         }
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 14] = [
         Self::NoKey,
         Self::OwnerNotInAccount,
         Self::OwnerInactive,
@@ -112,6 +125,8 @@ impl Code {
         Self::SupersededKeys,
         Self::OrphanKey,
         Self::AcceptanceExpired,
+        Self::ClassicCredentialsSet,
+        Self::ClassicCredentialsOwnerGone,
     ];
 }
 
@@ -279,6 +294,9 @@ pub struct TargetStatus {
     /// When it cannot be told which key the clusters use: the keys that could be it, and why.
     /// Destructive commands leave those keys alone.
     pub key_in_use_unknown: Option<discovery::Unsure>,
+    /// The classic infrastructure credentials set by hand, for a target with classic clusters
+    /// (`null` without them: VPC and Satellite clusters never use such credentials).
+    pub classic_credentials: Option<ClassicStatus>,
     /// What is wrong.
     pub findings: Vec<Finding>,
     /// The target itself (its JSON is the flat fields above).
@@ -291,6 +309,58 @@ impl TargetStatus {
     #[must_use]
     pub fn target(&self) -> Target {
         self.target.clone()
+    }
+}
+
+/// What is known of a target's classic infrastructure credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClassicStatus {
+    /// Whether credentials are set; `null` when they could not be read (`unknownReason`).
+    pub set: Option<bool>,
+    /// The infrastructure user name, when set and named.
+    pub username: Option<String>,
+    /// The account user it was matched to, by the email in the user name.
+    pub owner_email: Option<String>,
+    /// That user's standing in the account; `Unknown` with the reason when it cannot be told
+    /// (no email in the user name, or users not visible to the caller): never a false "removed".
+    pub owner_state: Option<OwnerState>,
+    /// Why the credentials could not be read.
+    pub unknown_reason: Option<String>,
+}
+
+impl ClassicStatus {
+    /// The findings it makes: `classic-credentials-set` whenever they are set, and
+    /// `classic-credentials-owner-gone` when their user left or is not active.
+    #[must_use]
+    pub fn findings(&self) -> Vec<Finding> {
+        if self.set != Some(true) {
+            return Vec::new();
+        }
+        let who = self.username.as_deref().unwrap_or("an unnamed infrastructure user");
+        let owner = match &self.owner_state {
+            Some(OwnerState::Unknown { reason }) => format!("; the state of their owner is unknown: {reason}"),
+            _ => String::new(),
+        };
+        let mut out = vec![Finding::new(
+            Code::ClassicCredentialsSet,
+            format!(
+                "classic infrastructure credentials of {who} are set here: they, not the API key, order the classic clusters' infrastructure{owner}"
+            ),
+        )];
+        let email = self.owner_email.as_deref().unwrap_or(who);
+        match &self.owner_state {
+            Some(OwnerState::NotInAccount) => out.push(Finding::new(
+                Code::ClassicCredentialsOwnerGone,
+                format!("the classic infrastructure credentials belong to {email}, who is no longer in the account"),
+            )),
+            Some(OwnerState::Member { state }) if state != "ACTIVE" => out.push(Finding::new(
+                Code::ClassicCredentialsOwnerGone,
+                format!("the classic infrastructure credentials belong to {email}, who is {state} in the account"),
+            )),
+            _ => {}
+        }
+        out
     }
 }
 
@@ -439,7 +509,26 @@ pub async fn status_and_facts(
         })
         .buffer_unordered(opts.concurrency.max(1))
         .collect::<BTreeMap<(String, String), std::result::Result<KeyOwner, Error>>>();
-    let (keys, mut owners) = tokio::join!(discovery::keys(session, &caller), owner_lookups);
+    // Classic infrastructure credentials win over the key for classic clusters: one read per
+    // target that has some, alongside.
+    let classic_targets: Vec<(String, String)> = to_ask
+        .keys()
+        .filter(|(region, group)| {
+            clusters.iter().any(|c| c.provider == "classic" && &c.region == region && &c.resource_group == group)
+        })
+        .cloned()
+        .collect();
+    let classic_lookups = stream::iter(classic_targets)
+        .map(|(region, group)| async move {
+            let r = match session.containers(Some(&crate::types::Region::new(region.clone()))) {
+                Ok(api) => api.classic_credentials(Some(&crate::types::ResourceGroupId::new(group.clone()))).await,
+                Err(e) => Err(e),
+            };
+            ((region, group), r)
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect::<BTreeMap<(String, String), Result<ClassicCredentials>>>();
+    let (keys, mut owners, classic) = tokio::join!(discovery::keys(session, &caller), owner_lookups, classic_lookups);
     let (keys, key_scope) = keys?;
     let account = discovery::Account { groups: all_groups, clusters, keys, key_scope };
     let found = account.targets(&scope);
@@ -492,6 +581,8 @@ pub async fn status_and_facts(
         .buffer_unordered(opts.concurrency.max(1))
         .collect::<BTreeMap<IamId, super::check::Policies>>();
     let (memberships, owner_policies) = tokio::join!(memberships, owner_policies);
+    let classic_owners =
+        classic_owner_states(session, account_id, caller_id.as_ref(), &classic, opts.concurrency).await;
 
     let now = SystemTime::now();
     let mut targets = Vec::with_capacity(found.len());
@@ -504,7 +595,14 @@ pub async fn status_and_facts(
             }),
             _ => None,
         };
+        let key = (f.target.region.to_string(), f.target.resource_group.id.to_string());
+        let classic_status = classic.get(&key).map(|c| classic_status(c, &classic_owners));
         let mut t = judge(f, o, &memberships, &account.key_scope, opts, now);
+        if let Some(c) = classic_status {
+            t.findings.extend(c.findings());
+            t.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+            t.classic_credentials = Some(c);
+        }
         if let Some(lacks) = lacks.filter(|l| !l.is_empty()) {
             let who = t.owner.as_ref().map(|o| o.name.clone()).unwrap_or_default();
             t.findings.push(Finding::new(Code::OwnerLacksRoles, format!("{who} lacks {}", lacks.join(", "))));
@@ -539,6 +637,91 @@ pub async fn status_and_facts(
     };
     report.recount();
     Ok((report, facts))
+}
+
+/// The standing in the account of each classic infrastructure user that names an email: the
+/// email is looked up in User Management, then the user's membership. A caller who may not see
+/// users gets `Unknown` with the reason, never a false "not in the account".
+pub(crate) async fn classic_owner_states(
+    session: &Session,
+    account: &AccountId,
+    caller: Option<&IamId>,
+    classic: &BTreeMap<(String, String), Result<ClassicCredentials>>,
+    concurrency: usize,
+) -> BTreeMap<String, OwnerState> {
+    let mut emails: Vec<String> = classic
+        .values()
+        .filter_map(|c| match c {
+            Ok(ClassicCredentials::Set { username: Some(u) }) => ClassicCredentials::email_of(u),
+            _ => None,
+        })
+        .collect();
+    emails.sort();
+    emails.dedup();
+    stream::iter(emails)
+        .map(|email| async move {
+            let users = session.user_management();
+            let state = match users.find_by_email(account, &email, caller).await {
+                Ok(ByEmail::Absent) => OwnerState::NotInAccount,
+                Ok(ByEmail::Unseen(why)) => OwnerState::Unknown { reason: why },
+                Ok(ByEmail::Found(id)) => match users.membership(account, &id).await {
+                    Ok(Membership::Member { state, .. }) => OwnerState::Member { state },
+                    Ok(Membership::NotInAccount) => OwnerState::NotInAccount,
+                    Ok(Membership::Hidden(why)) => OwnerState::Unknown { reason: why },
+                    Err(e) => OwnerState::Unknown { reason: clause(&e.to_string()).to_owned() },
+                },
+                Err(Error::Api(e)) if e.status == 403 => OwnerState::Unknown {
+                    reason: String::from("you cannot see the users of the account (a User Management role is needed)"),
+                },
+                Err(e) => OwnerState::Unknown { reason: clause(&e.to_string()).to_owned() },
+            };
+            (email, state)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await
+}
+
+/// A target's classic credentials as reported: set or not, whose, and that user's standing.
+pub(crate) fn classic_status(
+    read: &Result<ClassicCredentials>,
+    owners: &BTreeMap<String, OwnerState>,
+) -> ClassicStatus {
+    match read {
+        Ok(ClassicCredentials::None) => ClassicStatus {
+            set: Some(false),
+            username: None,
+            owner_email: None,
+            owner_state: None,
+            unknown_reason: None,
+        },
+        Ok(ClassicCredentials::Set { username }) => {
+            let email = username.as_deref().and_then(ClassicCredentials::email_of);
+            let state = match (&email, username) {
+                (Some(e), _) => owners.get(e).cloned(),
+                (None, Some(u)) => Some(OwnerState::Unknown {
+                    reason: format!("the infrastructure user name '{u}' names no email to match to an account user"),
+                }),
+                (None, None) => {
+                    Some(OwnerState::Unknown { reason: String::from("the answer names no infrastructure user") })
+                }
+            };
+            ClassicStatus {
+                set: Some(true),
+                username: username.clone(),
+                owner_email: email,
+                owner_state: state,
+                unknown_reason: None,
+            }
+        }
+        Err(e) => ClassicStatus {
+            set: None,
+            username: None,
+            owner_email: None,
+            owner_state: None,
+            unknown_reason: Some(clause(&e.to_string()).to_owned()),
+        },
+    }
 }
 
 /// What was read about one target, as the facts a reset plans from (the same shape a single
@@ -829,6 +1012,7 @@ fn judge(
         owner_unknown_reason,
         superseded_keys: keys.superseded,
         key_in_use_unknown: keys.unsure,
+        classic_credentials: None,
         findings: Vec::new(),
     };
     t.findings = judge_findings(&t, &lookup, keys.current.is_some(), scope, opts);

@@ -1,0 +1,157 @@
+//! Issue #22: every credential behind a cluster. Classic infrastructure credentials set by hand
+//! order a classic cluster's infrastructure instead of the API key: `status`, `info` and
+//! `reset` see them, judge their owner without ever calling someone removed who cannot be
+//! seen, and never print or keep what could be a key.
+
+use cluster_api_key_emulator::FaultKind;
+use cluster_api_key_emulator::world::{self, ClassicCredential, keys};
+use serde_json::Value;
+
+use crate::common::{TestEnv, fault};
+
+fn as_identity(key: &str) -> TestEnv {
+    let env = TestEnv::new();
+    env.login(key, Some("us-south"));
+    env
+}
+
+fn json(env: &TestEnv, args: &[&str]) -> (i32, Value) {
+    let mut all = args.to_vec();
+    all.extend(["--output", "json"]);
+    let r = env.run(&all);
+    (r.code, serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {r:?}")))
+}
+
+use crate::status::target;
+
+fn codes(t: &Value) -> Vec<String> {
+    t["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap().to_owned()).collect()
+}
+
+/// Sets the classic credentials of us-south / Default to `username`.
+fn set_classic(env: &TestEnv, username: &str) {
+    let mut w = env.handle().world();
+    w.classic_credentials.clear();
+    w.classic_credentials.push(ClassicCredential {
+        account_id: world::ACCOUNT_ID.into(),
+        region: "us-south".into(),
+        resource_group_id: world::RG_DEFAULT.into(),
+        username: username.into(),
+        api_key_sha256: String::from("0"),
+    });
+}
+
+#[test]
+fn a_departed_users_classic_credentials_are_critical_even_with_a_good_key() {
+    let env = as_identity(keys::OWNER);
+    // The key is the functional ID's after a reset: the API key is fine...
+    env.run(&["reset", "-r", "us-south", "-g", "Default", "-f", "-q"]).success();
+    let (_, v) = json(&env, &["status", "-r", "us-south", "-g", "Default"]);
+    let t = target(&v, "us-south", "Default");
+    assert_eq!(t["owner"]["name"], "Olivia Owner", "{t}");
+    // ...but classic infrastructure is ordered with Dave Departed's credentials.
+    let c = &t["classicCredentials"];
+    assert_eq!(c["set"], true, "{t}");
+    assert_eq!(c["username"], "2412345_dave.departed@example.com");
+    assert_eq!(c["ownerEmail"], "dave.departed@example.com");
+    assert_eq!(c["ownerState"]["kind"], "member", "{c}");
+    assert_eq!(c["ownerState"]["state"], "IAMID_INVALID", "{c}");
+    let found = codes(t);
+    assert!(found.contains(&"classic-credentials-owner-gone".into()), "{found:?}");
+    assert!(found.contains(&"classic-credentials-set".into()), "{found:?}");
+    let gone =
+        t["findings"].as_array().unwrap().iter().find(|f| f["code"] == "classic-credentials-owner-gone").unwrap();
+    assert_eq!(gone["severity"], "critical");
+    // Text: the finding and what to do, with IBM's own commands for the targeted group.
+    let r = env.run(&["status", "-r", "us-south", "-g", "Default"]);
+    r.exits(3)
+        .stdout_has("classic-credentials-owner-gone (critical)")
+        .stdout_has("'ibmcloud ks credential get --region us-south'");
+    // CSV: the new columns come last, after the documented ones.
+    let r = env.run(&["status", "-r", "us-south", "-g", "Default", "-o", "csv"]);
+    let header = r.stdout.lines().next().unwrap();
+    assert!(
+        header.ends_with(",accepted,classicCredentials,classicCredentialsUser,classicCredentialsOwnerState"),
+        "{header}"
+    );
+    assert!(
+        r.stdout.lines().nth(1).unwrap().ends_with(",set,2412345_dave.departed@example.com,IAMID_INVALID"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn an_active_users_credentials_are_a_warning_and_none_set_is_no_finding() {
+    let env = as_identity(keys::OWNER);
+    set_classic(&env, "2412345_k8s-functional@example.com");
+    let (_, v) = json(&env, &["status", "-r", "us-south"]);
+    let t = target(&v, "us-south", "Default");
+    assert_eq!(t["classicCredentials"]["ownerState"]["state"], "ACTIVE", "{t}");
+    let found = codes(t);
+    assert!(
+        found.contains(&"classic-credentials-set".into()) && !found.contains(&"classic-credentials-owner-gone".into())
+    );
+    // A target with VPC clusters only: no classic credentials to read (null), no request.
+    assert!(target(&v, "us-south", "production")["classicCredentials"].is_null());
+    // None set: read, said, no finding.
+    env.handle().world().classic_credentials.clear();
+    let (_, v) = json(&env, &["status", "-r", "us-south", "-g", "Default"]);
+    let t = target(&v, "us-south", "Default");
+    assert_eq!(t["classicCredentials"]["set"], false, "{t}");
+    assert!(!codes(t).iter().any(|c| c.starts_with("classic-")), "{t}");
+}
+
+#[test]
+fn an_owner_that_cannot_be_matched_or_seen_is_unknown_never_removed() {
+    // A user name without an email (an infrastructure-only user).
+    let env = as_identity(keys::OWNER);
+    set_classic(&env, "SL1234567");
+    let (_, v) = json(&env, &["status", "-r", "us-south", "-g", "Default"]);
+    let t = target(&v, "us-south", "Default");
+    assert!(t["classicCredentials"]["ownerState"]["reason"].as_str().unwrap().contains("names no email"), "{t}");
+    assert!(!codes(t).contains(&"classic-credentials-owner-gone".into()), "{t}");
+    // An email of someone not in the account: removed, critical (the control for what follows).
+    set_classic(&env, "2412345_nobody@example.com");
+    let (_, v) = json(&env, &["status", "-r", "us-south", "-g", "Default"]);
+    assert!(codes(target(&v, "us-south", "Default")).contains(&"classic-credentials-owner-gone".into()), "{v}");
+    // The same, read by a caller who may not see other users (the viewer: User Management
+    // lists only herself): unknown, with the reason.
+    let env = as_identity(keys::VIEWER);
+    set_classic(&env, "2412345_nobody@example.com");
+    let (_, v) = json(&env, &["status", "-r", "us-south", "-g", "Default"]);
+    let t = target(&v, "us-south", "Default");
+    let state = &t["classicCredentials"]["ownerState"];
+    assert_eq!(state["kind"], "unknown", "{t}");
+    assert!(state["reason"].as_str().unwrap().contains("cannot see other users"), "{t}");
+    assert!(!codes(t).contains(&"classic-credentials-owner-gone".into()), "{t}");
+}
+
+#[test]
+fn an_unreadable_answer_is_unknown_and_a_failure_is_not_none() {
+    let env = as_identity(keys::OWNER);
+    env.handle().set_knobs(|k| k.faults.push(fault("GET", "/v1/credentials", FaultKind::Status { status: 500 }, None)));
+    let (_, v) = json(&env, &["status", "-r", "us-south", "-g", "Default"]);
+    let c = &target(&v, "us-south", "Default")["classicCredentials"];
+    assert!(c["set"].is_null() && c["unknownReason"].is_string(), "{c}");
+}
+
+#[test]
+fn info_and_reset_say_what_the_key_does_not_cover() {
+    let env = as_identity(keys::FUNCTIONAL);
+    let r = env.run(&["info", "--cluster", "legacy-classic"]);
+    r.success().stdout_has("Classic infrastructure credentials: set, by 2412345_dave.departed@example.com");
+    r.stderr_has("classic-credentials-owner-gone");
+    // A VPC cluster: nothing of the kind.
+    env.run(&["info", "--cluster", "shop-vpc"]).success().stdout_lacks("Classic infrastructure credentials");
+    let r = env.run(&["info", "--region", "us-south", "-g", "Default", "-o", "json"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["classicCredentials"]["set"], true, "{v}");
+    // reset says it before it asks, and in a dry run.
+    env.run(&["reset", "-r", "us-south", "-g", "Default", "--dry-run"])
+        .success()
+        .stderr_has("classic infrastructure credentials of 2412345_dave.departed@example.com are set there")
+        .stderr_has("this reset does not change them");
+    env.run(&["reset", "-r", "us-south", "-g", "production", "--dry-run"])
+        .success()
+        .stderr_lacks("classic infrastructure");
+}
