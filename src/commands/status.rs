@@ -82,7 +82,8 @@ fn state_text(s: &OwnerState) -> String {
     match s {
         OwnerState::Member { state } => state.clone(),
         OwnerState::NotInAccount => String::from("NOT IN ACCOUNT"),
-        OwnerState::ServiceId => String::from("service ID"),
+        OwnerState::ServiceId { locked: false } => String::from("service ID"),
+        OwnerState::ServiceId { locked: true } => String::from("service ID (locked)"),
         OwnerState::Unknown { .. } => String::from("unknown"),
     }
 }

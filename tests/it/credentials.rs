@@ -155,3 +155,28 @@ fn info_and_reset_say_what_the_key_does_not_cover() {
         .success()
         .stderr_lacks("classic infrastructure");
 }
+
+#[test]
+fn a_service_id_owner_is_judged_by_iam_identity_never_user_management() {
+    let env = as_identity(keys::OWNER);
+    let (_, v) = json(&env, &["status", "-r", "jp-tok", "-g", "staging"]);
+    let t = target(&v, "jp-tok", "staging");
+    assert_eq!(t["owner"]["kind"], "serviceId", "{t}");
+    assert_eq!(t["owner"]["name"], "ci-automation", "{t}");
+    assert_eq!(t["owner"]["state"], serde_json::json!({"kind": "serviceId", "locked": false}), "{t}");
+    let found = codes(t);
+    assert!(!found.contains(&"personal-owner".into()), "a service ID is never a person: {found:?}");
+    // IBM: a service ID that owns the key needs Operator on IAM Identity.
+    let lacks = t["findings"].as_array().unwrap().iter().find(|f| f["code"] == "owner-lacks-roles").expect("lacks");
+    assert!(lacks["detail"].as_str().unwrap().contains("Operator on IAM Identity"), "{lacks}");
+    // Never asked of User Management.
+    let stats = env.handle().stats();
+    assert!(!format!("{stats:?}").contains(&format!("users/{}", world::SERVICE_ID)), "{stats:?}");
+    // Deleted: its keys went with it, and the finding says so.
+    env.handle().world().identities.retain(|i| i.iam_id != world::SERVICE_ID);
+    let (_, v) = json(&env, &["status", "-r", "jp-tok", "-g", "staging"]);
+    let t = target(&v, "jp-tok", "staging");
+    assert_eq!(t["owner"]["state"]["kind"], "notInAccount", "{t}");
+    let gone = t["findings"].as_array().unwrap().iter().find(|f| f["code"] == "owner-not-in-account").expect("gone");
+    assert!(gone["detail"].as_str().unwrap().contains("no longer exists"), "{gone}");
+}

@@ -86,9 +86,10 @@ fn every_filter_selects_and_says_why_it_skips() {
     let (_, v) = json(&env, &["reset", ALL[0], ALL[1], "--if-older-than", "30d", "--dry-run"]);
     assert!(!selected(&v).contains(&"us-south/production".to_owned()), "{v}");
     assert!(by_target(&v).iter().any(|t| t.2.contains("10 days old")), "{v}");
-    // --unless-owner me: the functional ID's own targets are skipped.
+    // --unless-owner me: the functional ID's own target is skipped (jp-tok/staging is the
+    // service ID's).
     let (_, v) = json(&env, &["reset", ALL[0], ALL[1], "--unless-owner", "me", "--dry-run"]);
-    assert_eq!(selected(&v), ["eu-de/Default", "jp-tok/Default", "us-south/Default"]);
+    assert_eq!(selected(&v), ["eu-de/Default", "jp-tok/Default", "jp-tok/staging", "us-south/Default"]);
     // Lists of regions and groups, and filters combined.
     let (_, v) = json(&env, &["reset", "-r", "us-south,eu-de", "-g", "Default", "--if-missing", "--dry-run"]);
     assert_eq!(selected(&v), ["us-south/Default"]);

@@ -268,7 +268,8 @@ fn a_batch_reset_skips_what_a_functional_id_already_owns() {
             )
         })
         .collect();
-    assert_eq!(skipped, ["jp-tok/staging", "us-south/production"], "{v}");
+    // jp-tok/staging is the service ID's, which the policy does not name.
+    assert_eq!(skipped, ["us-south/production"], "{v}");
     // Without functional IDs to go by, it is a usage error, before any request.
     let env = functional();
     let r = env.run(&["reset", "--all-regions", "--all-resource-groups", "--unless-owner", "functional", "--dry-run"]);

@@ -603,7 +603,8 @@ fn service_id_json(i: &crate::world::Identity) -> Value {
         "iam_id": i.iam_id,
         "entity_tag": format!("1-{id}"),
         "crn": format!("crn:v1:bluemix:public:iam-identity::a/{}::serviceid:{id}", i.account_id),
-        "locked": false,
+        // A locked service ID is an inactive identity of the world.
+        "locked": !i.active,
         "account_id": i.account_id,
         "name": i.name,
         "description": "",

@@ -692,10 +692,12 @@ impl World {
                 ),
                 // jp-tok / staging: the functional ID.
                 key(
+                    // Owned by the service ID ci-automation, as IBM now recommends; it lacks
+                    // Operator on IAM Identity, which a service ID that owns the key needs.
                     "ApiKey-4444-jp-staging-cur",
                     "containers-kubernetes-key",
                     ck_desc("jp-tok", RG_STAGING),
-                    FUNCTIONAL,
+                    SERVICE_ID,
                     "emulator-ck-value-06-current-jp-staging-xxxx",
                     "2025-08-01T09:00:00Z",
                     false,

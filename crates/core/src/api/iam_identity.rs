@@ -77,6 +77,9 @@ pub struct ServiceId {
     /// Its name (not unique).
     #[serde(default)]
     pub name: String,
+    /// Locked against changes and deletion (Secrets Manager locks the service IDs it manages).
+    #[serde(default)]
+    pub locked: bool,
 }
 
 #[derive(Debug, Deserialize)]

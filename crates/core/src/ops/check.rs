@@ -302,7 +302,7 @@ async fn reads_others(session: &Session, account: &AccountId, caller: Option<&Ia
 /// What the clusters of `target` need from the key's owner that `policies` do not grant:
 /// `None` when that cannot be told (the policies could not be read).
 #[must_use]
-pub fn owner_lacks(policies: &Policies, target: &Target, vpc: bool) -> Option<Vec<String>> {
+pub fn owner_lacks(policies: &Policies, target: &Target, vpc: bool, kind: Option<IdentityKind>) -> Option<Vec<String>> {
     let list = policies.list.as_ref()?;
     if policies.unknown.is_some() {
         return None;
@@ -322,6 +322,14 @@ pub fn owner_lacks(policies: &Policies, target: &Target, vpc: bool) -> Option<Ve
     }
     if vpc && !list.iter().any(|p| grants(p, "is", &["Administrator"], &target.region, &target.resource_group)) {
         lacks.push(String::from("Administrator on VPC Infrastructure Services"));
+    }
+    // IBM: a service ID that resets the key (and so owns it) needs Operator on IAM Identity.
+    if kind == Some(IdentityKind::ServiceId)
+        && !list
+            .iter()
+            .any(|p| grants(p, "iam-identity", &["Operator", "Administrator"], &target.region, &target.resource_group))
+    {
+        lacks.push(String::from("Operator on IAM Identity (a service ID that owns the key)"));
     }
     Some(lacks)
 }

@@ -124,7 +124,7 @@ pub async fn plan(session: &Session, sel: &Selection, concurrency: usize) -> Res
         let age = t.key.as_ref().and_then(|k| k.age_days);
         let owner_id = t.owner.as_ref().and_then(|o| o.iam_id.clone());
         let active = matches!(t.owner.as_ref().map(|o| &o.state), Some(OwnerState::Member { state }) if state == "ACTIVE")
-            || matches!(t.owner.as_ref().map(|o| &o.state), Some(OwnerState::ServiceId));
+            || matches!(t.owner.as_ref().map(|o| &o.state), Some(OwnerState::ServiceId { .. }));
         let mut skip = None;
         if t.clusters.is_empty() {
             skip = Some(Skip::NoClusters);

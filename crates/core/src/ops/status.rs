@@ -193,8 +193,11 @@ pub enum OwnerState {
     },
     /// Not in the account.
     NotInAccount,
-    /// A service ID: not a member of the account's users.
-    ServiceId,
+    /// A service ID that exists (IAM Identity): it has no User Management membership.
+    ServiceId {
+        /// Locked against changes and deletion.
+        locked: bool,
+    },
     /// Could not be established.
     Unknown {
         /// Why.
@@ -538,17 +541,19 @@ pub async fn status_and_facts(
         .map(|f| owners.remove(&(f.target.region.to_string(), f.target.resource_group.id.to_string())))
         .collect();
 
-    // One membership lookup per distinct user that owns a key.
+    // One membership lookup per distinct user that owns a key; one IAM Identity lookup per
+    // distinct service ID.
     let mut owner_ids: Vec<IamId> = Vec::new();
+    let mut service_ids: Vec<IamId> = Vec::new();
     for (f, o) in found.iter().zip(&owners) {
         let id = match o {
             Some(Ok(o)) => o.iam_id.clone(),
             _ => f.current.as_ref().map(|k| k.iam_id.clone()),
         };
-        if let Some(id) = id.filter(|i| IdentityKind::from_iam_id(i.as_str()) == Some(IdentityKind::User))
-            && !owner_ids.contains(&id)
-        {
-            owner_ids.push(id);
+        match id.as_ref().map(|i| (IdentityKind::from_iam_id(i.as_str()), i)) {
+            Some((Some(IdentityKind::User), i)) if !owner_ids.contains(i) => owner_ids.push(i.clone()),
+            Some((Some(IdentityKind::ServiceId), i)) if !service_ids.contains(i) => service_ids.push(i.clone()),
+            _ => {}
         }
     }
     let account_id = &caller.account;
@@ -580,7 +585,15 @@ pub async fn status_and_facts(
         })
         .buffer_unordered(opts.concurrency.max(1))
         .collect::<BTreeMap<IamId, super::check::Policies>>();
-    let (memberships, owner_policies) = tokio::join!(memberships, owner_policies);
+    let standings = stream::iter(service_ids)
+        .map(|id| async move {
+            let s = service_id_standing(session, &id).await;
+            (id, s)
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect::<Vec<_>>();
+    let (mut memberships, owner_policies, standings) = tokio::join!(memberships, owner_policies, standings);
+    memberships.extend(standings);
     let classic_owners =
         classic_owner_states(session, account_id, caller_id.as_ref(), &classic, opts.concurrency).await;
 
@@ -590,8 +603,10 @@ pub async fn status_and_facts(
     for (f, o) in found.into_iter().zip(owners) {
         facts.push(target_facts(&f, o.as_ref(), &memberships, &account.key_scope));
         let lacks = match (&o, f.clusters.is_empty()) {
-            (Some(Ok(owner)), false) => owner.iam_id.as_ref().and_then(|id| owner_policies.get(id)).and_then(|p| {
-                super::check::owner_lacks(p, &f.target, f.clusters.iter().any(|c| c.provider.starts_with("vpc")))
+            (Some(Ok(owner)), false) => owner.iam_id.as_ref().and_then(|id| {
+                let vpc = f.clusters.iter().any(|c| c.provider.starts_with("vpc"));
+                let kind = IdentityKind::from_iam_id(id.as_str());
+                owner_policies.get(id).and_then(|p| super::check::owner_lacks(p, &f.target, vpc, kind))
             }),
             _ => None,
         };
@@ -637,6 +652,27 @@ pub async fn status_and_facts(
     };
     report.recount();
     Ok((report, facts))
+}
+
+/// What stands for a membership for a service ID's standing, in the one map `judge_owner` reads:
+/// its state `LOCKED` or `ACTIVE`, its name; deleted (IAM answers 404) is "not in the account".
+const LOCKED: &str = "LOCKED";
+
+/// A service ID's standing, read from IAM Identity (`GET /v1/serviceids/{id}`), in the shape of a
+/// membership so that one map serves both kinds of owner.
+async fn service_id_standing(session: &Session, id: &IamId) -> std::result::Result<Membership, Error> {
+    match session.iam_identity().service_id(id.as_str().trim_start_matches("iam-")).await {
+        Ok(Some(s)) => Ok(Membership::Member {
+            state: String::from(if s.locked { LOCKED } else { "ACTIVE" }),
+            email: String::new(),
+            name: s.name,
+        }),
+        Ok(None) => Ok(Membership::NotInAccount),
+        Err(Error::Api(e)) if e.status == 403 => Ok(Membership::Hidden(String::from(
+            "you cannot see the account's service IDs (a role on IAM Identity is needed)",
+        ))),
+        Err(e) => Err(e),
+    }
 }
 
 /// The standing in the account of each classic infrastructure user that names an email: the
@@ -839,7 +875,15 @@ fn judge_owner(
     let reported = lookup.reported.as_ref();
     let owner_id = reported.and_then(|o| o.iam_id.clone()).or_else(|| current.map(|k| k.iam_id.clone()));
     let state = owner_id.as_ref().map(|id| match IdentityKind::from_iam_id(id.as_str()) {
-        Some(IdentityKind::ServiceId) => OwnerState::ServiceId,
+        // A service ID's standing comes from IAM Identity (see `service_id_standing`): deleted
+        // (its keys with it) or existing, locked or not; never from User Management.
+        Some(IdentityKind::ServiceId) => match memberships.get(id) {
+            Some(Ok(Membership::Member { state, .. })) => OwnerState::ServiceId { locked: state == LOCKED },
+            Some(Ok(Membership::NotInAccount)) => OwnerState::NotInAccount,
+            Some(Ok(Membership::Hidden(why))) => OwnerState::Unknown { reason: why.clone() },
+            Some(Err(e)) => OwnerState::Unknown { reason: clause(&e.to_string()).to_owned() },
+            None => OwnerState::Unknown { reason: String::from("the service ID was not looked up") },
+        },
         _ => match memberships.get(id) {
             Some(Ok(Membership::Member { state, .. })) => OwnerState::Member { state: state.clone() },
             Some(Ok(Membership::NotInAccount)) => OwnerState::NotInAccount,
@@ -904,6 +948,10 @@ fn judge_findings(
             o.name.clone()
         };
         match &o.state {
+            OwnerState::NotInAccount if o.kind == Some(IdentityKind::ServiceId) => findings.push(Finding::new(
+                Code::OwnerNotInAccount,
+                format!("the service ID {who} no longer exists; IAM deleted its API keys with it"),
+            )),
             OwnerState::NotInAccount => findings.push(Finding::new(
                 Code::OwnerNotInAccount,
                 format!("{who} is no longer in the account; IBM deletes a removed user's API keys"),
