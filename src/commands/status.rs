@@ -56,6 +56,9 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> String {
         Code::AcceptanceExpired => String::from(
             "Renew the acceptance in the policy file (a new 'until', and a reason that still holds), or fix the finding and remove the entry.",
         ),
+        Code::OwnerNearKeyLimit => format!(
+            "Remove obsolete keys first ('{me} prune'), spread the targets' keys across functional IDs, or ask IBM for a higher API key limit."
+        ),
         // `credential get/set/unset` act on the targeted resource group, hence the target first.
         Code::ClassicCredentialsSet => format!(
             "A reset does not change them. Make sure their owner is a functional ID: '{cli} target -g {}', then '{cli} ks credential get --region {}'.",

@@ -180,3 +180,32 @@ fn a_service_id_owner_is_judged_by_iam_identity_never_user_management() {
     let gone = t["findings"].as_array().unwrap().iter().find(|f| f["code"] == "owner-not-in-account").expect("gone");
     assert!(gone["detail"].as_str().unwrap().contains("no longer exists"), "{gone}");
 }
+
+#[test]
+fn an_owner_near_the_key_limit_is_said_with_what_prune_would_remove() {
+    let env = as_identity(keys::OWNER);
+    let (_, v) = json(&env, &["status"]);
+    let t = target(&v, "eu-de", "Default");
+    let near = t["findings"].as_array().unwrap().iter().find(|f| f["code"] == "owner-near-key-limit").expect("near");
+    let detail = near["detail"].as_str().unwrap();
+    assert!(detail.starts_with("Olivia Owner holds 16 of the 20 API keys"), "{detail}");
+    // Her superseded key of us-south / Default is what prune would remove.
+    assert!(detail.contains("prune would remove 1: ApiKey-1111-us-default-old"), "{detail}");
+    // The functional ID holds few keys: no such finding on its target.
+    assert!(!codes(target(&v, "us-south", "production")).contains(&"owner-near-key-limit".into()));
+    // Below 80%: not said (the control). Raise the limit.
+    env.handle().world().apikeys_per_identity = 100;
+    let (_, v) = json(&env, &["status", "-r", "eu-de", "-g", "Default"]);
+    assert!(!codes(target(&v, "eu-de", "Default")).contains(&"owner-near-key-limit".into()), "{v}");
+}
+
+#[test]
+fn a_batch_that_does_not_fit_the_key_limit_says_which_targets_fit_and_what_to_do() {
+    let env = as_identity(keys::OWNER);
+    let r = env.run(&["reset", "--all-regions", "--all-resource-groups", "-f"]);
+    r.exits(1)
+        .stderr_has("you hold 16 of the 20 API keys IAM allows an identity, and each reset creates one: only 4 of the 5 targets fit (")
+        .stderr_has("'cluster-api-key prune'")
+        .stderr_has("split the batch across functional IDs");
+    assert_eq!(env.handle().stat("POST /v1/keys"), 0, "refused before any change");
+}

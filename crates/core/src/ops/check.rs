@@ -645,6 +645,20 @@ pub async fn check(
 ///
 /// # Errors
 /// The caller cannot be established.
+/// Why a reset of `targets` does not fit under the caller's key limit, and what to do: which
+/// targets would fit, then prune, split the batch, or ask IBM.
+fn quota_detail<'a>(limit: u64, count: u64, targets: impl Iterator<Item = &'a Target>) -> String {
+    let targets: Vec<String> = targets.map(|t| format!("{} / {}", t.region, t.resource_group.name)).collect();
+    let room = usize::try_from(limit.saturating_sub(count)).unwrap_or(usize::MAX);
+    let fit = match room {
+        0 => String::from("no target fits"),
+        n => format!("only {n} of the {} targets fit ({})", targets.len(), targets[..n.min(targets.len())].join(", ")),
+    };
+    format!(
+        "you hold {count} of the {limit} API keys IAM allows an identity, and each reset creates one: {fit}. Remove obsolete keys first ('{{me}} prune'), split the batch across functional IDs, or ask IBM for a higher API key limit"
+    )
+}
+
 pub async fn reset_preflight(
     session: &Session,
     targets: &[(Target, crate::types::Known<Vec<crate::api::containers::Cluster>>)],
@@ -677,7 +691,7 @@ pub async fn reset_preflight(
                 },
                 state: State::Missing {
                     grant: None,
-                    detail: format!("{count} of {limit} keys: prune obsolete keys first"),
+                    detail: quota_detail(*limit, *count, targets.iter().map(|(t, _)| t)),
                 },
             }),
             Ok(_) => {}

@@ -67,6 +67,9 @@ pub enum Code {
     /// The user behind the classic infrastructure credentials is no longer in the account, or
     /// not active (matched by the email in the infrastructure user name).
     ClassicCredentialsOwnerGone,
+    /// The owner holds at least 80% of IAM's per-identity API key limit: the next reset or
+    /// cluster creation as that identity fails (`BXNIM0151E`, `A03e9b`).
+    OwnerNearKeyLimit,
 }
 
 impl Code {
@@ -80,6 +83,7 @@ impl Code {
             | Self::OwnerLacksRoles
             | Self::ClassicCredentialsOwnerGone => Severity::Critical,
             Self::ClassicCredentialsSet
+            | Self::OwnerNearKeyLimit
             | Self::OwnerUnknown
             | Self::KeyTooOld
             | Self::PersonalOwner
@@ -108,11 +112,12 @@ impl Code {
             Self::AcceptanceExpired => "acceptance-expired",
             Self::ClassicCredentialsSet => "classic-credentials-set",
             Self::ClassicCredentialsOwnerGone => "classic-credentials-owner-gone",
+            Self::OwnerNearKeyLimit => "owner-near-key-limit",
         }
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::NoKey,
         Self::OwnerNotInAccount,
         Self::OwnerInactive,
@@ -127,6 +132,7 @@ impl Code {
         Self::AcceptanceExpired,
         Self::ClassicCredentialsSet,
         Self::ClassicCredentialsOwnerGone,
+        Self::OwnerNearKeyLimit,
     ];
 }
 
@@ -568,6 +574,7 @@ pub async fn status_and_facts(
         }
     }
     let caller_id = caller.iam_id.clone();
+    let quota_ids: Vec<IamId> = owner_ids.iter().chain(&service_ids).cloned().collect();
     let memberships = stream::iter(owner_ids)
         .map(|id| async move {
             let m = session.user_management().membership(account_id, &id).await;
@@ -585,6 +592,14 @@ pub async fn status_and_facts(
         })
         .buffer_unordered(opts.concurrency.max(1))
         .collect::<BTreeMap<IamId, super::check::Policies>>();
+    // IAM's per-identity API key limit, for every owner of a current key.
+    let quotas = stream::iter(quota_ids)
+        .map(|id| async move {
+            let q = session.iam_identity().api_key_quota(account_id, &id).await;
+            (id, q)
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect::<BTreeMap<IamId, Result<(u64, u64)>>>();
     let standings = stream::iter(service_ids)
         .map(|id| async move {
             let s = service_id_standing(session, &id).await;
@@ -592,7 +607,8 @@ pub async fn status_and_facts(
         })
         .buffer_unordered(opts.concurrency.max(1))
         .collect::<Vec<_>>();
-    let (mut memberships, owner_policies, standings) = tokio::join!(memberships, owner_policies, standings);
+    let (mut memberships, owner_policies, standings, quotas) =
+        tokio::join!(memberships, owner_policies, standings, quotas);
     memberships.extend(standings);
     let classic_owners =
         classic_owner_states(session, account_id, caller_id.as_ref(), &classic, opts.concurrency).await;
@@ -626,6 +642,8 @@ pub async fn status_and_facts(
         targets.push(t);
     }
 
+    near_key_limit(&mut targets, &quotas);
+
     let mut notes = Vec::new();
     if let KeyScope::CallerOnly(why) = &account.key_scope {
         notes.push(format!("Only your own keys could be listed ({why}): keys of other owners are not shown."));
@@ -652,6 +670,53 @@ pub async fn status_and_facts(
     };
     report.recount();
     Ok((report, facts))
+}
+
+/// `owner-near-key-limit` on every target whose key's owner holds at least 80% of IAM's
+/// per-identity limit, with the superseded keys of that owner that `prune` would remove (those
+/// of the targets in the report, not the ones whose use is in doubt).
+fn near_key_limit(targets: &mut [TargetStatus], quotas: &BTreeMap<IamId, Result<(u64, u64)>>) {
+    let prunable = |id: &IamId, targets: &[TargetStatus]| -> Vec<String> {
+        targets
+            .iter()
+            .filter(|t| !t.clusters.is_empty())
+            .flat_map(|t| {
+                let unsure: Vec<&ApiKeyId> = t.key_in_use_unknown.iter().flat_map(|u| &u.keys).collect();
+                t.superseded_keys
+                    .iter()
+                    .filter(move |k| &k.iam_id == id && !unsure.contains(&&k.id))
+                    .map(|k| k.id.to_string())
+            })
+            .collect()
+    };
+    let mut found = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        let Some(id) = t.owner.as_ref().and_then(|o| o.iam_id.as_ref()) else { continue };
+        let Some(Ok((limit, count))) = quotas.get(id) else { continue };
+        if *limit == 0 || count * 5 < limit * 4 {
+            continue;
+        }
+        let who = t.owner.as_ref().map(|o| if o.name.is_empty() { id.to_string() } else { o.name.clone() });
+        let keys = prunable(id, targets);
+        let prune = match keys.len() {
+            0 => String::from("prune would remove none of them"),
+            n => format!("prune would remove {n}: {}", keys.join(", ")),
+        };
+        found.push((
+            i,
+            Finding::new(
+                Code::OwnerNearKeyLimit,
+                format!(
+                    "{} holds {count} of the {limit} API keys IAM allows an identity: at {limit}, a reset or a cluster creation as that identity fails (BXNIM0151E, A03e9b); {prune}",
+                    who.unwrap_or_default()
+                ),
+            ),
+        ));
+    }
+    for (i, f) in found {
+        targets[i].findings.push(f);
+        targets[i].findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    }
 }
 
 /// What stands for a membership for a service ID's standing, in the one map `judge_owner` reads:
