@@ -639,12 +639,6 @@ pub async fn check(
     Ok(CheckReport { account, identity: Identity { iam_id, kind, display, is_caller, unverified }, targets: out })
 }
 
-/// The reset pre-flight for the caller and every target of a reset, single or batch: each
-/// target's requirements that are not met (the same ones `check` reports, from one read of the
-/// caller's access), and room under the caller's API key limit for one new key per target.
-///
-/// # Errors
-/// The caller cannot be established.
 /// Why a reset of `targets` does not fit under the caller's key limit, and what to do: which
 /// targets would fit, then prune, split the batch, or ask IBM.
 fn quota_detail<'a>(limit: u64, count: u64, targets: impl Iterator<Item = &'a Target>) -> String {
@@ -659,6 +653,12 @@ fn quota_detail<'a>(limit: u64, count: u64, targets: impl Iterator<Item = &'a Ta
     )
 }
 
+/// The reset pre-flight for the caller and every target of a reset, single or batch: each
+/// target's requirements that are not met (the same ones `check` reports, from one read of the
+/// caller's access), and room under the caller's API key limit for one new key per target.
+///
+/// # Errors
+/// The caller cannot be established.
 pub async fn reset_preflight(
     session: &Session,
     targets: &[(Target, crate::types::Known<Vec<crate::api::containers::Cluster>>)],
