@@ -56,12 +56,14 @@ fn plan_rows(plan: &Plan) -> Vec<Vec<String>> {
     clusters
         .iter()
         .map(|c| {
-            let what = match &c.error {
-                Some(e) => format!("unknown ({e})"),
-                None if c.addons.is_empty() => String::from("none"),
-                None => c.addons.iter().map(|a| a.cli_name()).collect::<Vec<_>>().join(", "),
+            let what = match (&c.error, &c.trusted_profile_id) {
+                (_, Some(profile)) => format!("none: uses the trusted profile {profile}"),
+                (Some(e), None) => format!("unknown ({e})"),
+                (None, None) if c.addons.is_empty() => String::from("none"),
+                (None, None) => c.addons.iter().map(|a| a.cli_name()).collect::<Vec<_>>().join(", "),
             };
-            vec![c.name.clone(), c.provider.clone(), what, c.pods.join(", ")]
+            let pods = if c.trusted_profile_id.is_some() { String::new() } else { c.pods.join(", ") };
+            vec![c.name.clone(), c.provider.clone(), what, pods]
         })
         .collect()
 }
@@ -304,7 +306,15 @@ impl Render for Report {
             )),
             // An empty list was said with the plan ("No cluster was found.").
             None if self.plan.clusters.is_empty() => {}
-            None if self.plan.affected() == 0 => ui.say("No cluster runs the add-ons: nothing to restart."),
+            None if self.plan.affected() == 0 => {
+                if self.plan.clusters.iter().any(|c| c.trusted_profile_id.is_some() && !c.addons.is_empty()) {
+                    ui.say(
+                        "No add-on here reads the API key (a trusted profile stands in for it): nothing to restart.",
+                    );
+                } else {
+                    ui.say("No cluster runs the add-ons: nothing to restart.");
+                }
+            }
             None => ui.say("Nothing was restarted."),
         }
     }
@@ -336,7 +346,9 @@ pub async fn run(here: &Here, ui: &Ui, args: &RestartAddonsArgs) -> Result<Box<d
     }
     let affected = plan.affected();
     let listing_failed = plan.clusters.iter().any(|c| c.error.is_some());
-    if args.dry_run || (affected == 0 && !listing_failed) {
+    // A cluster on a trusted profile is reported as skipped, with the reason, like any other.
+    let profiled = plan.clusters.iter().any(|c| c.trusted_profile_id.is_some() && !c.addons.is_empty());
+    if args.dry_run || (affected == 0 && !listing_failed && !profiled) {
         return Ok(Box::new(Report { plan, results: None, dry_run: args.dry_run }));
     }
     // A Satellite autoscaler reads a secret made by hand: restarting it is worth it only once

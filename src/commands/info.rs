@@ -49,6 +49,10 @@ impl Render for InfoReport {
     fn text(&self, ui: &Ui) {
         ui.ok();
         owner_table(ui, &self.name, &self.email, self.iam_id.as_ref());
+        if let Some(p) = &self.trusted_profile_id {
+            ui.say("");
+            ui.say(&format!("Trusted profile: {p} (this cluster's storage and autoscaler use it, not the API key)"));
+        }
         classic_text(ui, self.classic_credentials.as_ref());
     }
 }

@@ -158,6 +158,24 @@ impl Render for Report {
             s.info,
             if s.accepted > 0 { format!(" {} accepted by the policy.", s.accepted) } else { String::new() }
         ));
+        let profiled: Vec<String> = r
+            .targets
+            .iter()
+            .flat_map(|t| {
+                t.clusters.iter().filter_map(move |c| {
+                    c.trusted_profile_id
+                        .as_ref()
+                        .map(|p| format!("{} ({} / {}, {p})", c.name, t.region, t.resource_group_name))
+                })
+            })
+            .collect();
+        if !profiled.is_empty() {
+            ui.say("");
+            ui.say(&format!(
+                "Their storage and autoscaler use a trusted profile, not the API key (restart-addons leaves them alone): {}.",
+                profiled.join(", ")
+            ));
+        }
         for note in &r.notes {
             ui.warn(note);
         }

@@ -209,3 +209,35 @@ fn a_batch_that_does_not_fit_the_key_limit_says_which_targets_fit_and_what_to_do
         .stderr_has("split the batch across functional IDs");
     assert_eq!(env.handle().stat("POST /v1/keys"), 0, "refused before any change");
 }
+
+#[test]
+fn a_cluster_on_a_trusted_profile_is_shown_and_its_add_ons_left_alone() {
+    let env = as_identity(keys::FUNCTIONAL);
+    let profile = world::TRUSTED_PROFILE;
+    // status: per cluster in JSON, and said under the table.
+    let (_, v) = json(&env, &["status", "-r", "eu-de", "-g", "Default"]);
+    let c = &target(&v, "eu-de", "Default")["clusters"][0];
+    assert_eq!(c["trustedProfileId"], profile, "{c}");
+    env.run(&["status", "-r", "eu-de"]).stdout_has(&format!("eu-analytics (eu-de / Default, {profile})"));
+    // info --cluster says it.
+    env.run(&["info", "--cluster", "eu-analytics"]).success().stdout_has(&format!("Trusted profile: {profile}"));
+    env.run(&["info", "--cluster", "shop-vpc"]).success().stdout_lacks("Trusted profile");
+    // restart-addons leaves it alone, with the reason; nothing is asked of its Kubernetes API.
+    let r = env.run(&["restart-addons", "--cluster", "eu-analytics", "-f", "-o", "json"]);
+    r.success();
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["clusters"][0]["outcome"], "skipped", "{v}");
+    assert!(v["clusters"][0]["reason"].as_str().unwrap().contains("trusted profile"), "{v}");
+    assert_eq!(env.handle().stat("POST /v2/applyRBACAndGetKubeconfig"), 0);
+    // reset --restart-addons too: nothing to wait for or restart, and no follow-up says to.
+    let r = env.run(&["reset", "-r", "eu-de", "-g", "Default", "--restart-addons", "-f", "-o", "json"]);
+    r.success();
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["addons"]["plan"][0]["trustedProfileId"], profile, "{v}");
+    assert!(!v["followUps"].to_string().contains("restart-addons"), "{v}");
+    // Without --restart-addons, the follow-ups do not send the user there either (the control:
+    // a target with a cluster on the key gets that follow-up).
+    let (_, v) = json(&env, &["reset", "-r", "us-south", "-g", "production", "-f"]);
+    assert!(v["followUps"].to_string().contains("restart-addons"), "{v}");
+    assert!(env.handle().stats().keys().all(|k| !k.contains("DELETE pods")), "no pod deleted");
+}

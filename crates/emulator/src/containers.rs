@@ -323,6 +323,9 @@ fn cluster_json(c: &Cluster, world: &World) -> Value {
         "isPaid": true,
         "ingress": {"hostname": format!("{}.{}.containers.appdomain.cloud", c.name, c.region), "secretName": c.name},
         "serviceEndpoints": {"privateServiceEndpointEnabled": true, "publicServiceEndpointEnabled": c.provider != "satellite"},
+        // INFERRED: the field IBM's cluster body names the trusted profile with (see the core's
+        // `Cluster::trusted_profile_id`).
+        "trustedProfileID": c.trusted_profile_id.clone().unwrap_or_default(),
     })
 }
 

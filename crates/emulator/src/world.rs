@@ -122,6 +122,10 @@ pub struct Cluster {
     /// Enabled managed add-ons (`vpc-block-csi-driver`, `cluster-autoscaler`, ...).
     #[serde(default)]
     pub addons: Vec<String>,
+    /// The trusted profile its storage and autoscaler components use instead of the API key
+    /// (`ibmcloud oc experimental trusted-profile set`; irreversible).
+    #[serde(default)]
+    pub trusted_profile_id: Option<String>,
 }
 
 fn normal() -> String {
@@ -403,6 +407,10 @@ fn hour() -> i64 {
     3600
 }
 
+/// The trusted profile the sandbox's `eu-analytics` cluster uses for storage and the
+/// autoscaler instead of the API key.
+pub const TRUSTED_PROFILE: &str = "Profile-5e7a1c00-0000-4000-8000-0000000000tp";
+
 /// The default account ID.
 pub const ACCOUNT_ID: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
 /// The default world's resource groups.
@@ -483,6 +491,7 @@ impl World {
                 location: location.into(),
                 created: "2025-03-01T10:00:00Z".into(),
                 addons: default_addons(name, provider),
+                trusted_profile_id: None,
             };
         let key =
             |id: &str, name: &str, desc: Option<String>, iam_id: &str, value: &str, created: &str, locked| ApiKey {
@@ -575,15 +584,19 @@ impl World {
                     "kubernetes",
                     "us-south-2",
                 ),
-                cluster(
-                    "c0eu1vpc00000000000d",
-                    "eu-analytics",
-                    "eu-de",
-                    RG_DEFAULT,
-                    "vpc-gen2",
-                    "kubernetes",
-                    "eu-de-1",
-                ),
+                // Its storage and autoscaler use a trusted profile, not the API key.
+                Cluster {
+                    trusted_profile_id: Some(TRUSTED_PROFILE.into()),
+                    ..cluster(
+                        "c0eu1vpc00000000000d",
+                        "eu-analytics",
+                        "eu-de",
+                        RG_DEFAULT,
+                        "vpc-gen2",
+                        "kubernetes",
+                        "eu-de-1",
+                    )
+                },
                 cluster(
                     "c0jp2vpc00000000000f",
                     "tok-batch",
@@ -996,6 +1009,7 @@ impl World {
                         location: format!("{region}-1"),
                         created: "2025-03-01T10:00:00Z".into(),
                         addons: Vec::new(),
+                        trusted_profile_id: None,
                     });
                     // Add-ons without drawing from `rng`, so that a seed keeps its world: the
                     // CSI driver on VPC (IBM enables it by default), the autoscaler on some.

@@ -65,8 +65,10 @@ pub fn plan_warnings(plan: &ResetPlan) -> Vec<String> {
 pub fn follow_ups(ui: &Ui, plan: &ResetPlan, addons: Option<&[ClusterResult]>) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
     let t = &plan.target;
+    // A cluster on a trusted profile reads no key: nothing of it is ever to re-create.
+    let profiled = |name: &str| plan.clusters().iter().any(|c| c.name == name && c.trusted_profile_id.is_some());
     match addons {
-        None if !plan.clusters().is_empty() => out.push((
+        None if plan.clusters().iter().any(|c| c.trusted_profile_id.is_none()) => out.push((
             String::from(
                 "Once the new key has reached the clusters (IBM: 10 to 15 minutes, up to 30), re-create the add-on pods that still use the old one (VPC Block Storage CSI controller, cluster autoscaler):",
             ),
@@ -74,7 +76,10 @@ pub fn follow_ups(ui: &Ui, plan: &ResetPlan, addons: Option<&[ClusterResult]>) -
         )),
         None => {}
         Some(results) => {
-            for r in results.iter().filter(|r| matches!(r.outcome, AddonOutcome::Failed | AddonOutcome::Skipped)) {
+            for r in results
+                .iter()
+                .filter(|r| matches!(r.outcome, AddonOutcome::Failed | AddonOutcome::Skipped) && !profiled(&r.cluster))
+            {
                 out.push((
                     format!("Re-create the add-on pods of {} once the new key has reached it:", r.cluster),
                     Some(format!("{} restart-addons --cluster {}", ui.me, r.cluster)),
@@ -562,11 +567,21 @@ impl Report {
             ui.say("");
             ui.say("Next:");
             ui.say(&format!("  Remove the superseded keys: {}", ui.command(&format!("'{} prune{scope}'", ui.me))));
-            if self.addon_plan.is_none() {
+            // Targets whose clusters all use a trusted profile read no key: nothing to re-create.
+            let on_key: Vec<_> = self
+                .targets
+                .iter()
+                .zip(outcomes)
+                .filter(|(c, o)| {
+                    matches!(o, TargetOutcome::Reset(..))
+                        && c.plan.clusters().iter().any(|k| k.trusted_profile_id.is_none())
+                })
+                .collect();
+            if self.addon_plan.is_none() && !on_key.is_empty() {
                 ui.say(
                     "  Once the new keys have reached the clusters (10 to 30 minutes), re-create their add-on pods:",
                 );
-                for (c, _) in self.targets.iter().zip(outcomes).filter(|(_, o)| matches!(o, TargetOutcome::Reset(..))) {
+                for (c, _) in on_key {
                     let command = format!("'{} restart-addons {}'", ui.me, crate::ui::target_flags(&c.plan.target));
                     ui.say(&format!("    {}", ui.command(&command)));
                 }

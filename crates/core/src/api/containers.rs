@@ -178,6 +178,29 @@ pub struct Cluster {
     /// `normal`, `deploying`, ...
     #[serde(default)]
     pub state: String,
+    /// The trusted profile that its storage and autoscaler components use instead of the API
+    /// key, once one is set (IBM: it cannot be removed again).
+    ///
+    /// INFERRED: IBM documents that `cluster get` shows the trusted profile ID (CLI 1.0.715 and
+    /// later), not the field of the cluster body. `trustedProfileID` is assumed, the other
+    /// spellings below are accepted, and an empty value means none; this is the only place that
+    /// names the field.
+    #[serde(
+        default,
+        rename = "trustedProfileId",
+        alias = "trustedProfileID",
+        alias = "trusted_profile_id",
+        alias = "trustedProfile",
+        deserialize_with = "non_empty",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub trusted_profile_id: Option<String>,
+}
+
+/// A string member that may be absent, `null` or empty: all three mean none.
+fn non_empty<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+    let v = Option::<String>::deserialize(d)?;
+    Ok(v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
 }
 
 /// A managed add-on, as `GET /v1/clusters/{idOrName}/addons` lists it (bluemix-go `AddOn`).

@@ -21,6 +21,8 @@ pub struct InfoReport {
     /// For a classic cluster: the classic infrastructure credentials set for its region and
     /// resource group, which order its infrastructure instead of the key (`null` otherwise).
     pub classic_credentials: Option<super::status::ClassicStatus>,
+    /// The trusted profile its storage and autoscaler use instead of the key, when set.
+    pub trusted_profile_id: Option<String>,
 }
 
 /// Looks up the key owner for a cluster (name or ID).
@@ -59,9 +61,12 @@ pub async fn by_cluster(
     let (owner, found) =
         tokio::join!(api.key_owner(cluster, group_id.as_ref()), api.cluster(cluster, group_id.as_ref()));
     let owner = owner?;
-    let classic_credentials = match found {
-        Ok(c) if c.provider == "classic" => Some(classic_of(session, &c.region, &c.resource_group).await),
-        _ => None,
+    let (classic_credentials, trusted_profile_id) = match found {
+        Ok(c) if c.provider == "classic" => {
+            (Some(classic_of(session, &c.region, &c.resource_group).await), c.trusted_profile_id)
+        }
+        Ok(c) => (None, c.trusted_profile_id),
+        Err(_) => (None, None),
     };
     Ok(InfoReport {
         cluster: cluster.to_owned(),
@@ -69,6 +74,7 @@ pub async fn by_cluster(
         email: owner.email,
         iam_id: owner.iam_id,
         classic_credentials,
+        trusted_profile_id,
     })
 }
 

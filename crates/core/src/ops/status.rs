@@ -278,6 +278,8 @@ pub struct ClusterBrief {
     pub provider: String,
     /// State.
     pub state: String,
+    /// The trusted profile its storage and autoscaler use instead of the API key, when set.
+    pub trusted_profile_id: Option<String>,
 }
 
 /// One target's status.
@@ -1118,6 +1120,7 @@ fn judge(
                 id: c.id.clone(),
                 provider: c.provider.clone(),
                 state: c.state.clone(),
+                trusted_profile_id: c.trusted_profile_id.clone(),
             })
             .collect(),
         key: keys.key,

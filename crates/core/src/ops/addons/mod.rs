@@ -212,6 +212,9 @@ pub struct PlannedCluster {
     pub error: Option<String>,
     /// Things to know (Satellite's hand-made secret).
     pub warnings: Vec<String>,
+    /// The trusted profile its storage and autoscaler use instead of the API key: then nothing
+    /// of it reads the key, and it is left alone.
+    pub trusted_profile_id: Option<String>,
 }
 
 impl PlannedCluster {
@@ -234,7 +237,7 @@ impl Plan {
     /// Clusters with something to restart.
     #[must_use]
     pub fn affected(&self) -> usize {
-        self.clusters.iter().filter(|c| !c.addons.is_empty()).count()
+        self.clusters.iter().filter(|c| !c.addons.is_empty() && c.trusted_profile_id.is_none()).count()
     }
 }
 
@@ -413,6 +416,7 @@ async fn plan_cluster(
         warnings.push(SATELLITE_WARNING.to_owned());
     }
     PlannedCluster {
+        trusted_profile_id: c.trusted_profile_id,
         pods: addons.iter().map(|a| format!("{}-*", a.pod_prefix())).collect(),
         name: c.name,
         id: c.id,
@@ -441,6 +445,15 @@ pub struct Prepared {
 
 /// The outcome of a cluster that needs no connection: its add-on list failed, or it runs none.
 fn settled(c: &PlannedCluster) -> Option<ClusterResult> {
+    if let Some(profile) = &c.trusted_profile_id {
+        return Some(ClusterResult::whole(
+            c,
+            Outcome::Skipped,
+            Some(format!(
+                "not restarted: its storage and autoscaler use the trusted profile {profile}, not the API key"
+            )),
+        ));
+    }
     match &c.error {
         Some(e) => Some(ClusterResult::whole(c, Outcome::Failed, Some(e.clone()))),
         None if c.addons.is_empty() => Some(ClusterResult::whole(c, Outcome::NotNeeded, None)),
