@@ -323,6 +323,10 @@ pub struct StatusArgs {
     /// Write a policy that accepts every current finding for 90 days (adopt the tool in CI today; fail only on what is new).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<std::path::PathBuf>,
+
+    /// Before someone leaves: what depends on this identity, and the plan that makes the removal safe (repeatable; exit 3 when anything does).
+    #[arg(long, value_name = "EMAIL|IAM_ID", value_parser = non_empty)]
+    pub owner: Vec<String>,
 }
 
 /// `reset`.

@@ -2,6 +2,7 @@
 //! adds what to do about each finding (in the host's words) and renders the table, JSON or CSV.
 
 use cluster_api_key_core::ops::Target;
+use cluster_api_key_core::ops::offboard::{self, Dependency, Dependent, Leaver};
 use cluster_api_key_core::ops::status::{self, Code, OwnerState, Severity, StatusReport, TargetStatus};
 use cluster_api_key_core::policy::{Date, FailOn, Policy};
 use indicatif::ProgressBar;
@@ -79,6 +80,85 @@ struct Report {
     baseline: Option<(std::path::PathBuf, usize)>,
     /// Actions per target, per finding, in the report's order.
     actions: Vec<Vec<String>>,
+    /// `--owner`: each identity asked about, and what depends on it.
+    owners: Option<Vec<(Leaver, Vec<Dependent>)>>,
+}
+
+/// The commands that make a removal safe, in order: reset each target whose current key they
+/// own (as a functional ID), replace their classic credentials, then prune what is left.
+fn removal_plan(ui: &Ui, dependents: &[Dependent]) -> Vec<String> {
+    let (me, cli) = (&ui.me, &ui.cli);
+    let mut plan = Vec::new();
+    let flags = |d: &Dependent| {
+        format!("--region {} -g {}", d.region, crate::ui::group_arg(&d.resource_group_name, &d.resource_group_id))
+    };
+    for d in dependents {
+        if d.depends.iter().any(|x| matches!(x, Dependency::CurrentKey { .. })) {
+            plan.push(format!("{me} reset {}", flags(d)));
+        }
+    }
+    for d in dependents {
+        if d.depends.iter().any(|x| matches!(x, Dependency::ClassicCredentials { .. })) {
+            plan.push(format!("{cli} target -g {}", d.resource_group_name));
+            plan.push(format!(
+                "{cli} ks credential set classic --infrastructure-username USERNAME --infrastructure-api-key KEY --region {}",
+                d.region
+            ));
+        }
+    }
+    for d in dependents {
+        if d.depends.iter().any(|x| !matches!(x, Dependency::ClassicCredentials { .. })) {
+            plan.push(format!("{me} prune {}", flags(d)));
+        }
+    }
+    plan
+}
+
+/// `--owner`: what depends on each identity, and the plan.
+fn owners_text(ui: &Ui, owners: &[(Leaver, Vec<Dependent>)]) {
+    for (l, deps) in owners {
+        let who = match (&l.email, &l.iam_id) {
+            (Some(e), Some(i)) => format!("{e} ({i})"),
+            (Some(e), None) => e.clone(),
+            (None, Some(i)) => i.to_string(),
+            (None, None) => l.query.clone(),
+        };
+        ui.say("");
+        if let Some(note) = &l.note {
+            ui.warn(&format!("{}: {note}; only what names it directly is found.", l.query));
+        }
+        if deps.is_empty() {
+            ui.say(&format!("Nothing depends on {who}: removing them breaks no cluster's key or credentials."));
+            continue;
+        }
+        ui.say(&format!("Before {who} leaves:"));
+        for d in deps {
+            let at = format!("{} / {}", d.region, d.resource_group_name);
+            for x in &d.depends {
+                let line = match x {
+                    Dependency::CurrentKey { key_id, clusters } => format!(
+                        "the current key{} of {}: IBM deletes a removed user's API keys at once, and these clusters lose theirs",
+                        key_id.as_ref().map(|k| format!(" {k}")).unwrap_or_default(),
+                        crate::ui::count(*clusters, "cluster")
+                    ),
+                    Dependency::SupersededKey { key_id } => {
+                        format!(
+                            "the superseded key {key_id}: deleted with them; nothing breaks unless something still uses it"
+                        )
+                    }
+                    Dependency::ClassicCredentials { username } => format!(
+                        "the classic infrastructure credentials{} order the classic clusters' infrastructure",
+                        username.as_ref().map(|u| format!(" ({u})")).unwrap_or_default()
+                    ),
+                };
+                ui.say(&format!("  {at}: {line}"));
+            }
+        }
+        ui.say("To make the removal safe, as a functional ID, in this order:");
+        for c in removal_plan(ui, deps) {
+            ui.say(&format!("  {}", ui.command(&format!("'{c}'"))));
+        }
+    }
 }
 
 fn state_text(s: &OwnerState) -> String {
@@ -109,7 +189,7 @@ fn csv_field(s: &str) -> String {
 }
 
 impl Render for Report {
-    fn json(&self, _ui: &Ui) -> Result<serde_json::Value, CommandError> {
+    fn json(&self, ui: &Ui) -> Result<serde_json::Value, CommandError> {
         let mut v = to_json(&self.status)?;
         if let Some(targets) = v.get_mut("targets").and_then(serde_json::Value::as_array_mut) {
             for (t, actions) in targets.iter_mut().zip(&self.actions) {
@@ -120,12 +200,29 @@ impl Render for Report {
                 }
             }
         }
+        if let Some(owners) = &self.owners {
+            v["owners"] = owners
+                .iter()
+                .map(|(l, deps)| {
+                    Ok(serde_json::json!({
+                        "owner": to_json(l)?,
+                        "dependents": to_json(deps)?,
+                        "plan": removal_plan(ui, deps),
+                    }))
+                })
+                .collect::<Result<Vec<_>, CommandError>>()?
+                .into();
+        }
         Ok(v)
     }
 
     fn text(&self, ui: &Ui) {
         let r = &self.status;
         ui.ok();
+        if let Some(owners) = &self.owners {
+            owners_text(ui, owners);
+            return;
+        }
         if r.targets.is_empty() {
             ui.say("No region and resource group has clusters or a containers-kubernetes-key key.");
         } else {
@@ -265,6 +362,10 @@ impl Render for Report {
     }
 
     fn status(&self) -> ExitStatus {
+        // `--owner` gates an offboarding checklist: 3 when anything depends on them, else 0.
+        if let Some(owners) = &self.owners {
+            return if owners.iter().any(|(_, d)| !d.is_empty()) { ExitStatus::Findings } else { ExitStatus::Success };
+        }
         match (self.fail_on.threshold(), self.status.worst()) {
             (Some(t), Some(w)) if w >= t => ExitStatus::Findings,
             _ => ExitStatus::Success,
@@ -383,7 +484,17 @@ pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Rend
         baseline = Some((path.clone(), written.accept.len()));
     }
     let actions = report.targets.iter().map(|t| t.findings.iter().map(|f| action(f.code, t, ui)).collect()).collect();
-    Ok(Box::new(Report { status: report, fail_on, baseline, actions }))
+    let mut owners = None;
+    if !args.owner.is_empty() {
+        let mut found = Vec::new();
+        for query in &args.owner {
+            let mut leaver = offboard::resolve(&here.session, &report.caller, query).await?;
+            let deps = offboard::dependents(&report, &mut leaver);
+            found.push((leaver, deps));
+        }
+        owners = Some(found);
+    }
+    Ok(Box::new(Report { status: report, fail_on, baseline, actions, owners }))
 }
 
 /// `--max-age` when neither the flag nor the policy says.

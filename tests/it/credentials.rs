@@ -241,3 +241,43 @@ fn a_cluster_on_a_trusted_profile_is_shown_and_its_add_ons_left_alone() {
     assert!(v["followUps"].to_string().contains("restart-addons"), "{v}");
     assert!(env.handle().stats().keys().all(|k| !k.contains("DELETE pods")), "no pod deleted");
 }
+
+#[test]
+fn before_someone_leaves_status_owner_lists_what_depends_on_them_and_the_plan() {
+    let env = as_identity(keys::OWNER);
+    // By email: the current key, a superseded key elsewhere, and classic credentials.
+    let r = env.run(&["status", "--owner", "dave.departed@example.com"]);
+    r.exits(3)
+        .stdout_has("Before dave.departed@example.com (IBMid-2700000DEP) leaves:")
+        .stdout_has("us-south / Default: the current key ApiKey-1111-us-default-cur of 2 clusters")
+        .stdout_has("eu-de / Default: the superseded key ApiKey-3333-eu-default-old")
+        .stdout_has("us-south / Default: the classic infrastructure credentials (2412345_dave.departed@example.com)")
+        .stdout_has("'cluster-api-key reset --region us-south -g Default'")
+        .stdout_has("'ibmcloud ks credential set classic");
+    // The reset comes before the prune.
+    let reset = r.stdout.find("reset --region us-south").unwrap();
+    assert!(reset < r.stdout.find("prune --region us-south").unwrap(), "{r:?}");
+    // By IAM ID, in JSON: the same dependents, and the email found on the way.
+    let (code, v) = json(&env, &["status", "--owner", world::DEPARTED]);
+    assert_eq!(code, 3);
+    let o = &v["owners"][0];
+    assert_eq!(o["owner"]["email"], "dave.departed@example.com", "{o}");
+    let kinds: Vec<&str> = o["dependents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["depends"].as_array().unwrap())
+        .map(|x| x["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["supersededKey", "currentKey", "classicCredentials"], "{o}");
+    assert!(o["plan"][0].as_str().unwrap().ends_with("reset --region us-south -g Default"), "{o}");
+    // Nothing depends on someone: exit 0, which gates an offboarding checklist.
+    env.run(&["status", "--owner", "paul.pending@example.com"])
+        .success()
+        .stdout_has("Nothing depends on paul.pending@example.com");
+    // After the plan ran, nothing does any more (classic credentials replaced by hand here).
+    env.run(&["reset", "-r", "us-south", "-g", "Default", "-f", "-q"]).success();
+    env.handle().world().classic_credentials.clear();
+    env.handle().world().api_keys.retain(|k| k.iam_id != world::DEPARTED || !k.name.contains("containers-kubernetes"));
+    env.run(&["status", "--owner", world::DEPARTED]).success();
+}

@@ -15,6 +15,11 @@ const EXPECTED: &[(&str, i32, &[&str])] = &[
     // The first command: "It exits with 3, because the emulated account has things to fix".
     ("--sandbox status", 3, &["6 targets: 3 critical", "1 accepted by the policy"]),
     ("--sandbox status --region us-south -g Default --output json", 3, &["\"region\": \"us-south\""]),
+    (
+        "--sandbox status --owner dave.departed@example.com",
+        3,
+        &["Before dave.departed@example.com", "reset --region us-south -g Default"],
+    ),
     ("--sandbox reset --region us-south -g Default -f", 0, &["now belongs to"]),
     // "the classic infrastructure credentials Dave Departed set are still his": one critical.
     (
