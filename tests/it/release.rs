@@ -73,6 +73,8 @@ fn serve(dir: PathBuf, tamper: Option<(String, Vec<u8>)>) -> String {
 /// What `ibmcloud plugin install NAME -r REPO` does: fetch the index, pick this platform's
 /// binary, download it, verify its SHA-1, run `SendMetadata`, check name and version.
 fn install(repo: &str, name: &str, into: &Path) -> Result<Value, String> {
+    // The provider the binary uses (reqwest is built without one of its own).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let index: Value = reqwest::get(format!("{repo}/bx/list")).await.map_err(|e| e.to_string())?.json().await.map_err(|e| e.to_string())?;

@@ -15,6 +15,8 @@ struct T {
 }
 
 async fn start() -> T {
+    // The provider the binary uses (reqwest is built without one of its own).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let emu = Emulator::start(World::default_world()).await.unwrap();
     T { emu, http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap() }
 }
