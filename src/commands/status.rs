@@ -446,6 +446,10 @@ impl status::Reporter for Bar {
 pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Render>, CommandError> {
     // The targets and the policy first: a bad value or file is refused before any request.
     let targets = args.targets.resolve()?;
+    // CSV is the table of targets; what depends on an owner is text or JSON.
+    if ui.csv && !args.owner.is_empty() {
+        return Err(CommandError::usage("Incorrect Usage: --owner prints text or JSON, not CSV.", Some("status")));
+    }
     let policy = here.policy(args.policy.as_deref())?;
     let mut functional_ids: Vec<String> = args.functional_id.iter().map(|i| i.trim().to_owned()).collect();
     functional_ids.extend(policy.functional_ids.iter().cloned());

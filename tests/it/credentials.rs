@@ -154,6 +154,12 @@ fn info_and_reset_say_what_the_key_does_not_cover() {
     env.run(&["reset", "-r", "us-south", "-g", "production", "--dry-run"])
         .success()
         .stderr_lacks("classic infrastructure");
+    // A batch says it too, from what its planning read: one read of the credentials, not two.
+    let before = env.handle().stat("GET /v1/credentials");
+    env.run(&["reset", "--all-regions", "--all-resource-groups", "--dry-run"])
+        .success()
+        .stderr_has("us-south / Default: classic infrastructure credentials of 2412345_dave.departed@example.com");
+    assert_eq!(env.handle().stat("GET /v1/credentials") - before, 1);
 }
 
 #[test]
@@ -169,9 +175,15 @@ fn a_service_id_owner_is_judged_by_iam_identity_never_user_management() {
     // IBM: a service ID that owns the key needs Operator on IAM Identity.
     let lacks = t["findings"].as_array().unwrap().iter().find(|f| f["code"] == "owner-lacks-roles").expect("lacks");
     assert!(lacks["detail"].as_str().unwrap().contains("Operator on IAM Identity"), "{lacks}");
-    // Never asked of User Management.
-    let stats = env.handle().stats();
-    assert!(!format!("{stats:?}").contains(&format!("users/{}", world::SERVICE_ID)), "{stats:?}");
+    // Never asked of User Management: the only owner here is the service ID, so no user was
+    // looked up at all (the emulator counts every route, the user lookup included).
+    assert_eq!(env.handle().stat("GET /v2/accounts/{id}/users/{id}"), 0, "{:?}", env.handle().stats());
+    assert_eq!(
+        env.handle().stat("GET /v1/serviceids/ServiceId-5e7a1c00-0000-4000-8000-00000000c1a0"),
+        1,
+        "IAM Identity was asked instead: {:?}",
+        env.handle().stats()
+    );
     // Deleted: its keys went with it, and the finding says so.
     env.handle().world().identities.retain(|i| i.iam_id != world::SERVICE_ID);
     let (_, v) = json(&env, &["status", "-r", "jp-tok", "-g", "staging"]);
@@ -271,6 +283,8 @@ fn before_someone_leaves_status_owner_lists_what_depends_on_them_and_the_plan() 
         .collect();
     assert_eq!(kinds, ["supersededKey", "currentKey", "classicCredentials"], "{o}");
     assert!(o["plan"][0].as_str().unwrap().ends_with("reset --region us-south -g Default"), "{o}");
+    // CSV is the targets' table: --owner is refused there rather than ignored.
+    env.run(&["status", "--owner", world::DEPARTED, "-o", "csv"]).exits(2).stderr_has("--owner prints text or JSON");
     // Nothing depends on someone: exit 0, which gates an offboarding checklist.
     env.run(&["status", "--owner", "paul.pending@example.com"])
         .success()

@@ -85,7 +85,13 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
     }
     let selected: Vec<_> = candidates.iter().filter(|c| c.skip.is_none()).map(|c| &c.plan).collect();
     super::preflight(here, ui, &selected, args.skip_preflight).await?;
-    super::classic_warnings(here, ui, &selected).await;
+    // What status read while planning: no second read.
+    let classic: Vec<_> = candidates
+        .iter()
+        .filter(|c| c.skip.is_none())
+        .map(|c| (&c.plan.target, c.classic_credentials.as_ref()))
+        .collect();
+    super::classic_warnings(ui, &classic);
     let mut scope = String::new();
     if !args.all_regions {
         for r in &targets.regions {

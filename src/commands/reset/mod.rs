@@ -18,6 +18,7 @@ use cluster_api_key_core::ops::Target;
 use cluster_api_key_core::ops::addons;
 use cluster_api_key_core::ops::check::{self, CheckReport, Identity, State};
 use cluster_api_key_core::ops::reset::{self, ResetPlan};
+use cluster_api_key_core::ops::status::ClassicStatus;
 
 use super::{Here, Render};
 use crate::cli::ResetArgs;
@@ -134,26 +135,20 @@ async fn preflight(here: &Here, ui: &Ui, plans: &[&ResetPlan], skip: bool) -> Re
 
 /// Before the question: the targets whose classic clusters order infrastructure with classic
 /// credentials set by hand. A reset changes the API key, not those credentials, so the user
-/// must know that it does not fix what they hold (one read per target with classic clusters).
-async fn classic_warnings(here: &Here, ui: &Ui, plans: &[&ResetPlan]) {
-    use cluster_api_key_core::api::containers::ClassicCredentials;
-    for p in plans.iter().filter(|p| p.clusters().iter().any(|c| c.provider == "classic")) {
-        let t = &p.target;
-        let read = match here.session.containers(Some(&t.region)) {
-            Ok(api) => api.classic_credentials(Some(&t.resource_group.id)).await,
-            Err(e) => Err(e),
-        };
+/// must know that it does not fix what they hold.
+fn classic_warnings(ui: &Ui, found: &[(&Target, Option<&ClassicStatus>)]) {
+    for (t, c) in found {
+        let Some(c) = c else { continue };
         let at = format!("{} / {}", t.region, crate::ui::one_line(&t.resource_group.name));
-        match read {
-            Ok(ClassicCredentials::Set { username }) => ui.alert(&format!(
+        match (c.set, &c.unknown_reason) {
+            (Some(true), _) => ui.alert(&format!(
                 "{at}: classic infrastructure credentials{} are set there. They, not the API key, order the classic clusters' infrastructure: this reset does not change them.",
-                username.map(|u| format!(" of {u}")).unwrap_or_default()
+                c.username.as_ref().map(|u| format!(" of {u}")).unwrap_or_default()
             )),
-            Ok(ClassicCredentials::None) => {}
-            Err(e) => ui.warn(&format!(
-                "{at}: whether classic infrastructure credentials are set could not be read: {}.",
-                cluster_api_key_core::error::clause(&e.to_string())
-            )),
+            (None, Some(why)) => {
+                ui.warn(&format!("{at}: whether classic infrastructure credentials are set could not be read: {why}."));
+            }
+            _ => {}
         }
     }
 }

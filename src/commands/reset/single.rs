@@ -32,13 +32,19 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
         plan_text(ui, &plan, true);
     }
     super::preflight(here, ui, &[&plan], args.skip_preflight).await?;
-    super::classic_warnings(here, ui, &[&plan]).await;
+    // Read as `status` reads them, for a target with classic clusters only.
+    let classic = if plan.clusters().iter().any(|c| c.provider == "classic") {
+        Some(cluster_api_key_core::ops::status::classic_credentials(&here.session, &plan.target).await)
+    } else {
+        None
+    };
+    super::classic_warnings(ui, &[(&plan.target, classic.as_ref())]);
     let addon_opts = crate::commands::addons::options(here, &[], args.endpoint, 4);
     let addon_plan = super::addon_plan(here, ui, args, &[&plan], &addon_opts).await;
     let report = |plan, outcome: Option<TargetOutcome>, addon_plan, addon_results| -> Box<dyn Render> {
         Box::new(Report {
             mode: Mode::Single,
-            targets: vec![Candidate { plan, key_age_days: None, skip: None }],
+            targets: vec![Candidate { plan, key_age_days: None, skip: None, classic_credentials: None }],
             outcomes: outcome.map(|o| vec![o]),
             dry_run: args.dry_run,
             addon_plan,

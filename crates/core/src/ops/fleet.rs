@@ -73,6 +73,9 @@ pub struct Candidate {
     pub key_age_days: Option<u64>,
     /// Why it is not selected, when it is not.
     pub skip: Option<Skip>,
+    /// Its classic infrastructure credentials, as `status` read them (targets with classic
+    /// clusters only).
+    pub classic_credentials: Option<super::status::ClassicStatus>,
 }
 
 /// What happened to a target.
@@ -143,7 +146,7 @@ pub async fn plan(session: &Session, sel: &Selection, concurrency: usize) -> Res
         {
             skip = Some(Skip::OwnedByFunctional(f.clone()));
         }
-        out.push(Candidate { plan, key_age_days: age, skip });
+        out.push(Candidate { plan, key_age_days: age, skip, classic_credentials: t.classic_credentials.clone() });
     }
     Ok(out)
 }

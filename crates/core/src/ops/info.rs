@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::Session;
+use super::{Session, Target};
 use crate::error::{Error, Result};
 use crate::types::IamId;
 
@@ -63,7 +63,15 @@ pub async fn by_cluster(
     let owner = owner?;
     let (classic_credentials, trusted_profile_id) = match found {
         Ok(c) if c.provider == "classic" => {
-            (Some(classic_of(session, &c.region, &c.resource_group).await), c.trusted_profile_id)
+            let target = Target {
+                region: crate::types::Region::new(c.region.clone()),
+                resource_group: crate::types::ResourceGroup {
+                    id: crate::types::ResourceGroupId::new(c.resource_group.clone()),
+                    name: c.resource_group_name.clone(),
+                    default: false,
+                },
+            };
+            (Some(super::status::classic_credentials(session, &target).await), c.trusted_profile_id)
         }
         Ok(c) => (None, c.trusted_profile_id),
         Err(_) => (None, None),
@@ -76,23 +84,6 @@ pub async fn by_cluster(
         classic_credentials,
         trusted_profile_id,
     })
-}
-
-/// The classic credentials of a target, judged as `status` judges them.
-async fn classic_of(session: &Session, region: &str, group: &str) -> super::status::ClassicStatus {
-    let read = match session.containers(Some(&crate::types::Region::new(region))) {
-        Ok(api) => api.classic_credentials(Some(&crate::types::ResourceGroupId::new(group))).await,
-        Err(e) => Err(e),
-    };
-    let reads = std::collections::BTreeMap::from([((region.to_owned(), group.to_owned()), read)]);
-    let owners = match session.caller().await {
-        Ok(c) => super::status::classic_owner_states(session, &c.account, c.iam_id.as_ref(), &reads, 1).await,
-        Err(_) => std::collections::BTreeMap::new(),
-    };
-    super::status::classic_status(
-        reads.values().next().unwrap_or(&Ok(crate::api::containers::ClassicCredentials::None)),
-        &owners,
-    )
 }
 
 /// The owner of a region and resource group's key, found without naming a cluster.

@@ -721,6 +721,16 @@ fn near_key_limit(targets: &mut [TargetStatus], quotas: &BTreeMap<IamId, Result<
     }
 }
 
+/// A user's standing, from what User Management answered about them.
+fn user_state(m: &std::result::Result<Membership, Error>) -> OwnerState {
+    match m {
+        Ok(Membership::Member { state, .. }) => OwnerState::Member { state: state.clone() },
+        Ok(Membership::NotInAccount) => OwnerState::NotInAccount,
+        Ok(Membership::Hidden(why)) => OwnerState::Unknown { reason: why.clone() },
+        Err(e) => OwnerState::Unknown { reason: clause(&e.to_string()).to_owned() },
+    }
+}
+
 /// What stands for a membership for a service ID's standing, in the one map `judge_owner` reads:
 /// its state `LOCKED` or `ACTIVE`, its name; deleted (IAM answers 404) is "not in the account".
 const LOCKED: &str = "LOCKED";
@@ -745,7 +755,7 @@ async fn service_id_standing(session: &Session, id: &IamId) -> std::result::Resu
 /// The standing in the account of each classic infrastructure user that names an email: the
 /// email is looked up in User Management, then the user's membership. A caller who may not see
 /// users gets `Unknown` with the reason, never a false "not in the account".
-pub(crate) async fn classic_owner_states(
+async fn classic_owner_states(
     session: &Session,
     account: &AccountId,
     caller: Option<&IamId>,
@@ -767,12 +777,7 @@ pub(crate) async fn classic_owner_states(
             let state = match users.find_by_email(account, &email, caller).await {
                 Ok(ByEmail::Absent) => OwnerState::NotInAccount,
                 Ok(ByEmail::Unseen(why)) => OwnerState::Unknown { reason: why },
-                Ok(ByEmail::Found(id)) => match users.membership(account, &id).await {
-                    Ok(Membership::Member { state, .. }) => OwnerState::Member { state },
-                    Ok(Membership::NotInAccount) => OwnerState::NotInAccount,
-                    Ok(Membership::Hidden(why)) => OwnerState::Unknown { reason: why },
-                    Err(e) => OwnerState::Unknown { reason: clause(&e.to_string()).to_owned() },
-                },
+                Ok(ByEmail::Found(id)) => user_state(&users.membership(account, &id).await),
                 Err(Error::Api(e)) if e.status == 403 => OwnerState::Unknown {
                     reason: String::from("you cannot see the users of the account (a User Management role is needed)"),
                 },
@@ -785,11 +790,25 @@ pub(crate) async fn classic_owner_states(
         .await
 }
 
+/// One target's classic credentials, read and judged as `status` does for every target with
+/// classic clusters (for `info` and a single reset, which have no status report to take them
+/// from).
+pub async fn classic_credentials(session: &Session, target: &Target) -> ClassicStatus {
+    let read = match session.containers(Some(&target.region)) {
+        Ok(api) => api.classic_credentials(Some(&target.resource_group.id)).await,
+        Err(e) => Err(e),
+    };
+    let key = (target.region.to_string(), target.resource_group.id.to_string());
+    let reads = BTreeMap::from([(key.clone(), read)]);
+    let owners = match session.caller().await {
+        Ok(c) => classic_owner_states(session, &c.account, c.iam_id.as_ref(), &reads, 1).await,
+        Err(_) => BTreeMap::new(),
+    };
+    classic_status(&reads[&key], &owners)
+}
+
 /// A target's classic credentials as reported: set or not, whose, and that user's standing.
-pub(crate) fn classic_status(
-    read: &Result<ClassicCredentials>,
-    owners: &BTreeMap<String, OwnerState>,
-) -> ClassicStatus {
+fn classic_status(read: &Result<ClassicCredentials>, owners: &BTreeMap<String, OwnerState>) -> ClassicStatus {
     match read {
         Ok(ClassicCredentials::None) => ClassicStatus {
             set: Some(false),
@@ -952,10 +971,7 @@ fn judge_owner(
             None => OwnerState::Unknown { reason: String::from("the service ID was not looked up") },
         },
         _ => match memberships.get(id) {
-            Some(Ok(Membership::Member { state, .. })) => OwnerState::Member { state: state.clone() },
-            Some(Ok(Membership::NotInAccount)) => OwnerState::NotInAccount,
-            Some(Ok(Membership::Hidden(why))) => OwnerState::Unknown { reason: why.clone() },
-            Some(Err(e)) => OwnerState::Unknown { reason: clause(&e.to_string()).to_owned() },
+            Some(m) => user_state(m),
             None => OwnerState::Unknown { reason: String::from("not a user of the account") },
         },
     });
