@@ -207,8 +207,9 @@ pub enum Command {
     ///
     /// For the caller (default) or another identity, and each region and resource group:
     /// every requirement is met, missing (with the command that grants it) or unknown. Exits 3
-    /// when something is missing or unknown. --grant creates the missing policies (account
-    /// administrators).
+    /// when something is missing or unknown, or when the user cannot log in yet. --grant
+    /// creates the missing policies (account administrators); with --invite, a --user who is not
+    /// in the account is invited with them.
     Check(CheckArgs),
     /// Re-create the add-on pods that use the cluster API key, and wait for them.
     ///
@@ -522,6 +523,10 @@ pub struct CheckArgs {
     /// With --grant: show the policies that would be created, and create nothing.
     #[arg(long, requires = "grant")]
     pub dry_run: bool,
+
+    /// With --grant and --user: invite the email when it is not in the account, with the policies in the invitation (it must be accepted before the user can reset).
+    #[arg(long, requires = "grant", requires = "user", conflicts_with_all = ["iam_id", "service_id"])]
+    pub invite: bool,
 }
 
 /// `info`.

@@ -2,7 +2,10 @@
 //! create what is missing. Core evaluates ([`check::check`]); this module renders each
 //! requirement with the exact `ibmcloud iam ...-policy-create` command that would satisfy it.
 
-use cluster_api_key_core::ops::check::{self, CheckReport, Grant, PlannedGrant, State, Subject};
+use cluster_api_key_core::Error as CoreError;
+use cluster_api_key_core::ops::check::{
+    self, CheckReport, Grant, InviteOutcome, InvitePlan, PlannedGrant, State, Subject,
+};
 use cluster_api_key_core::types::IdentityKind;
 use serde_json::Value;
 
@@ -99,6 +102,125 @@ fn with_commands(ui: &Ui, report: &CheckReport) -> Result<Value, CommandError> {
     Ok(v)
 }
 
+/// The line under `Identity:` for a user who is in the account but cannot log in.
+fn inactive_text(ui: &Ui, report: &CheckReport) {
+    if let Some(state) = &report.identity.inactive_state {
+        let why = if state == "PENDING" || state == "PROCESSING" {
+            "invited, and the invitation is not accepted yet"
+        } else {
+            "not an active member of the account"
+        };
+        ui.say(&format!(
+            "This user's state in the account is {state} ({why}): it cannot log in, so it cannot reset whatever its policies."
+        ));
+    }
+}
+
+/// A grant in words, for a policy that is part of an invitation (there is no command to show:
+/// the invitation creates it).
+fn grant_words(g: &Grant) -> String {
+    let role = g.roles.first().map_or("", String::as_str);
+    match (&g.resource_type, &g.service) {
+        (Some(_), _) => format!("{role} on resource group {}", g.resource_group_name.as_deref().unwrap_or("(all)")),
+        (None, Some(s)) => match (&g.region, &g.resource_group_name) {
+            (Some(r), Some(n)) => format!("{role} on service {s} in {r}, resource group {n}"),
+            _ => format!("{role} on service {s}, in every region and resource group"),
+        },
+        (None, None) => format!("{role} on every service"),
+    }
+}
+
+/// `check --user EMAIL --grant --invite` for an email that is not in the account: the plan,
+/// what the invitation did, and the check of the invited user after it.
+struct Invitation {
+    plan: InvitePlan,
+    dry_run: bool,
+    invited: Option<InviteOutcome>,
+    /// The check after the invitation, or why it could not be made.
+    after: Option<Result<CheckReport, String>>,
+}
+
+impl Render for Invitation {
+    fn json(&self, ui: &Ui) -> Result<Value, CommandError> {
+        let after = match &self.after {
+            Some(Ok(r)) => with_commands(ui, r)?,
+            Some(Err(why)) => serde_json::json!({"unknownReason": why}),
+            None => Value::Null,
+        };
+        Ok(serde_json::json!({
+            "account": self.plan.account,
+            "invite": {
+                "email": self.plan.email,
+                "dryRun": self.dry_run,
+                "planned": to_json(&self.plan.policies)?,
+                "requirements": to_json(&self.plan.targets)?,
+                "invited": to_json(&self.invited)?,
+            },
+            "after": after,
+        }))
+    }
+
+    fn text(&self, ui: &Ui) {
+        ui.ok();
+        let n = self.plan.policies.len();
+        let policies = format!("{n} {}", if n == 1 { "policy" } else { "policies" });
+        match &self.invited {
+            None => {
+                ui.say(&format!("{} is not a user of the account.", self.plan.email));
+                if self.dry_run {
+                    ui.say(&format!("Dry run: it would be invited with {policies}; nothing was changed:"));
+                } else {
+                    ui.say(&format!("It was not invited. The invitation would carry {policies}:"));
+                }
+                invitation_policies(ui, &self.plan);
+            }
+            Some(i) => {
+                let id = i.iam_id.as_ref().map(|id| format!(" ({id})")).unwrap_or_default();
+                ui.say(&format!("Invited {}{id} with {policies}; its state is {}.", i.email, i.state));
+                ui.say(&format!(
+                    "The invitation must be accepted (IBM emails it) before {} can log in and reset; until then its policies are in place but unused.",
+                    i.email
+                ));
+            }
+        }
+        match &self.after {
+            Some(Ok(after)) => {
+                ui.say("");
+                ui.say("The check after the invitation:");
+                Outcome { report: after.clone(), granted: None }.text_body(ui);
+            }
+            Some(Err(why)) => ui.say(&format!("The invited user could not be checked after the invitation: {why}.")),
+            None => {}
+        }
+    }
+
+    /// 3: the user cannot reset yet, invited or not.
+    fn status(&self) -> ExitStatus {
+        ExitStatus::Findings
+    }
+}
+
+/// The policies of an invitation, each with its target, and the requirements it cannot meet.
+fn invitation_policies(ui: &Ui, plan: &InvitePlan) {
+    for p in &plan.policies {
+        ui.say(&format!("  {} ({})", grant_words(&p.grant), p.code));
+    }
+    for t in &plan.targets {
+        for r in &t.requirements {
+            let (state, detail) = match &r.state {
+                State::Missing { grant: Some(_), .. } | State::Met { .. } => continue,
+                State::Missing { grant: None, detail } => ("missing", detail.clone()),
+                State::Unknown { reason } => ("unknown", reason.clone()),
+                State::NotCheckable { how } => ("not checkable", how.replace("{cli}", &ui.cli)),
+            };
+            ui.say(&format!(
+                "  Not covered by the invitation, {} / {}: {} ({state}): {detail}",
+                t.target.region, t.target.resource_group.name, r.code
+            ));
+        }
+    }
+}
+
 struct Outcome {
     report: CheckReport,
     /// With --grant: the plan, what was created, and the check after.
@@ -116,6 +238,23 @@ impl Render for Outcome {
 
     fn text(&self, ui: &Ui) {
         ui.ok();
+        self.text_body(ui);
+    }
+
+    /// 3 when anything is missing or could not be checked (an unknown is not a pass), or when
+    /// the user cannot log in yet.
+    fn status(&self) -> ExitStatus {
+        if self.report.missing() || !self.report.unknown().is_empty() || self.report.identity.inactive_state.is_some() {
+            ExitStatus::Findings
+        } else {
+            ExitStatus::Success
+        }
+    }
+}
+
+impl Outcome {
+    /// Everything after `OK`.
+    fn text_body(&self, ui: &Ui) {
         let who = &self.report.identity;
         // As owners are shown everywhere: how it is known, then the IAM ID; and when only the
         // IAM ID is known, why.
@@ -125,6 +264,7 @@ impl Render for Outcome {
             (_, false) => format!("{} ({})", who.display, who.iam_id),
         };
         ui.say(&format!("Identity: {shown}"));
+        inactive_text(ui, &self.report);
         report_text(ui, &self.report);
         if let Some((plan, created, dry)) = &self.granted {
             ui.say("");
@@ -141,6 +281,9 @@ impl Render for Outcome {
         ui.say("");
         let unknown = self.report.unknown();
         match (self.report.missing(), unknown.is_empty()) {
+            (false, true) if who.inactive_state.is_some() => {
+                ui.say("No policy is missing, but the user cannot reset until its state is ACTIVE.");
+            }
             (false, true) => ui.say("Nothing is missing."),
             (true, true) => ui.say("Something is missing."),
             (missing, false) => ui.say(&format!(
@@ -151,15 +294,6 @@ impl Render for Outcome {
                 if unknown.len() == 1 { "it is" } else { "they are" },
                 unknown.join(", ")
             )),
-        }
-    }
-
-    /// 3 when anything is missing or could not be checked: an unknown is not a pass.
-    fn status(&self) -> ExitStatus {
-        if self.report.missing() || !self.report.unknown().is_empty() {
-            ExitStatus::Findings
-        } else {
-            ExitStatus::Success
         }
     }
 }
@@ -178,7 +312,11 @@ pub async fn run(here: &Here, ui: &Ui, args: &CheckArgs) -> Result<Box<dyn Rende
     };
     ui.progress("Reading the identity's policies, access groups and API key settings...");
     let targets = args.targets.resolve()?;
-    let report = check::check(&here.session, &subject, &targets.regions, &targets.groups).await?;
+    let report = match check::check(&here.session, &subject, &targets.regions, &targets.groups).await {
+        Err(CoreError::UnknownUser(email)) if args.invite => return invite(here, ui, args, &targets, &email).await,
+        Err(e @ CoreError::UnknownUser(_)) => return Err(not_in_account(e, args)),
+        r => r?,
+    };
     if !args.grant {
         return Ok(Box::new(Outcome { report, granted: None }));
     }
@@ -218,4 +356,75 @@ pub async fn run(here: &Here, ui: &Ui, args: &CheckArgs) -> Result<Box<dyn Rende
     ui.progress("Checking again...");
     let after = check::check(&here.session, &subject, &targets.regions, &targets.groups).await?;
     Ok(Box::new(Outcome { report: after, granted: Some((plan, created, false)) }))
+}
+
+/// Refuses an email that is not in the account, naming `--invite`: with the command to run
+/// when every argument can be typed as it is, else the flags to add.
+fn not_in_account(e: CoreError, args: &CheckArgs) -> CommandError {
+    let plain = |s: &str| {
+        !s.is_empty()
+            && !s.starts_with('-')
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@' | '+' | ','))
+    };
+    let user = args.user.as_deref().unwrap_or_default().trim();
+    let mut words = vec![String::from("check"), format!("--user {user}")];
+    if !args.targets.region.is_empty() {
+        words.push(format!("-r {}", args.targets.region.join(",")));
+    }
+    if !args.targets.resource_group.is_empty() {
+        words.push(format!("-g {}", args.targets.resource_group.join(",")));
+    }
+    words.push(String::from("--grant --invite"));
+    let typed = std::iter::once(user)
+        .chain(args.targets.region.iter().map(String::as_str))
+        .chain(args.targets.resource_group.iter().map(String::as_str))
+        .all(plain);
+    let hint = if typed {
+        format!("To invite it with the policies it needs: '{{admin}} {}'.", words.join(" "))
+    } else {
+        String::from("To invite it with the policies it needs, run this command again with --grant --invite.")
+    };
+    CommandError::from(e).with_hint(hint)
+}
+
+/// `--invite` for an email that is not in the account: plan the invitation, show it, ask,
+/// invite, and check the invited user.
+async fn invite(
+    here: &Here,
+    ui: &Ui,
+    args: &CheckArgs,
+    targets: &crate::cli::Targets,
+    email: &str,
+) -> Result<Box<dyn Render>, CommandError> {
+    ui.progress("Planning the invitation...");
+    let plan = check::plan_invite(&here.session, email, &targets.regions, &targets.groups).await?;
+    if args.dry_run {
+        return Ok(Box::new(Invitation { plan, dry_run: true, invited: None, after: None }));
+    }
+    let n = plan.policies.len();
+    if !ui.json {
+        ui.say(&format!(
+            "{} is not a user of the account. The invitation (one request to User Management) carries {n} {}:",
+            plan.email,
+            if n == 1 { "policy" } else { "policies" }
+        ));
+        invitation_policies(ui, &plan);
+        ui.say("");
+    }
+    if !args.force
+        && !ui.confirm(&format!(
+            "Invite {} to the account with {n} {}?",
+            plan.email,
+            if n == 1 { "policy" } else { "policies" }
+        ))?
+    {
+        return Ok(Box::new(Invitation { plan, dry_run: false, invited: None, after: None }));
+    }
+    ui.progress("Inviting...");
+    let invited = check::invite(&here.session, &plan, here.audit.as_ref()).await?;
+    ui.progress("Checking the invited user...");
+    let after = check::check(&here.session, &Subject::User(plan.email.clone()), &targets.regions, &targets.groups)
+        .await
+        .map_err(|e| e.to_string());
+    Ok(Box::new(Invitation { plan, dry_run: false, invited: Some(invited), after: Some(after) }))
 }

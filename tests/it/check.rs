@@ -132,7 +132,7 @@ fn policies_you_may_not_read_are_unknown_not_missing() {
     assert_eq!(v["identity"]["iamId"], world::GROUP_MEMBER);
     let r = env.run(&["check", "--user", "nobody@example.com"]);
     r.exits(1);
-    r.stderr_has("No user with the email 'nobody@example.com'");
+    r.stderr_has("No user of the account has the email 'nobody@example.com'").stderr_has("--grant --invite");
 }
 
 #[test]

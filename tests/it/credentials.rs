@@ -205,6 +205,15 @@ fn an_owner_near_the_key_limit_is_said_with_what_prune_would_remove() {
     assert!(detail.contains("prune would remove 1: ApiKey-1111-us-default-old"), "{detail}");
     // The functional ID holds few keys: no such finding on its target.
     assert!(!codes(target(&v, "us-south", "production")).contains(&"owner-near-key-limit".into()));
+    // A status of one target did not read the others: it says so rather than "none".
+    let (_, v) = json(&env, &["status", "-r", "eu-de", "-g", "Default"]);
+    let t = target(&v, "eu-de", "Default");
+    let near = t["findings"].as_array().unwrap().iter().find(|f| f["code"] == "owner-near-key-limit").expect("near");
+    let detail = near["detail"].as_str().unwrap();
+    assert!(
+        detail.ends_with("in the targets shown, prune would remove none of them (other targets were not read)"),
+        "{detail}"
+    );
     // Below 80%: not said (the control). Raise the limit.
     env.handle().world().apikeys_per_identity = 100;
     let (_, v) = json(&env, &["status", "-r", "eu-de", "-g", "Default"]);
@@ -294,4 +303,134 @@ fn before_someone_leaves_status_owner_lists_what_depends_on_them_and_the_plan() 
     env.handle().world().classic_credentials.clear();
     env.handle().world().api_keys.retain(|k| k.iam_id != world::DEPARTED || !k.name.contains("containers-kubernetes"));
     env.run(&["status", "--owner", world::DEPARTED]).success();
+}
+
+/// The route the emulator counts for an invitation.
+const INVITE: &str = "POST /v2/accounts/{id}/users";
+
+fn invited(env: &TestEnv, email: &str) -> Option<world::Identity> {
+    env.handle().world().identities.iter().find(|i| i.email == email).cloned()
+}
+
+#[test]
+fn an_email_not_in_the_account_is_refused_naming_invite_and_the_printed_command_invites_it() {
+    let env = as_identity(keys::OWNER);
+    let email = "new.fid@example.com";
+    let r = env.run(&["check", "--user", email, "-r", "us-south", "-g", "Default", "--grant", "-f"]);
+    r.exits(1).stderr_has(&format!("No user of the account has the email '{email}'"));
+    assert_eq!(env.handle().stat(INVITE), 0, "nothing invited without --invite");
+    assert!(invited(&env, email).is_none());
+    // The refusal names the command that invites, with the same targets; it runs as printed
+    // (plus -f: the test has no terminal to answer the question).
+    let printed = r.stderr.split('\'').nth(3).unwrap_or_else(|| panic!("a quoted command: {r:?}"));
+    assert_eq!(printed, format!("cluster-api-key check --user {email} -r us-south -g Default --grant --invite"));
+    let mut args: Vec<&str> = printed.split(' ').skip(1).collect();
+    args.push("-f");
+    let r = env.run(&args);
+    r.exits(3)
+        .stdout_has(&format!("Invited {email} ("))
+        .stdout_has("its state is PENDING")
+        .stdout_has("The invitation must be accepted")
+        .stdout_has("This user's state in the account is PENDING")
+        .stdout_has("No policy is missing, but the user cannot reset until its state is ACTIVE.");
+    assert_eq!(env.handle().stat(INVITE), 1, "one invitation, one request");
+    let user = invited(&env, email).expect("invited");
+    assert_eq!(user.state.as_deref(), Some("PENDING"));
+    // The policies came with the invitation: none was created on its own.
+    assert_eq!(env.handle().stat("POST /v1/policies"), 0);
+    let held: Vec<String> = env
+        .handle()
+        .world()
+        .policies
+        .iter()
+        .filter(|p| p.iam_id.as_deref() == Some(user.iam_id.as_str()))
+        .flat_map(|p| p.roles.clone())
+        .collect();
+    assert!(held.contains(&"Administrator".to_owned()) && held.contains(&"Writer".to_owned()), "{held:?}");
+    let audit = crate::common::read(&env.plugin_dir().join("audit.jsonl"));
+    let line = audit.lines().find(|l| l.contains("\"invite\"")).unwrap_or_else(|| panic!("audited: {audit}"));
+    assert!(line.contains("succeeded") && line.contains(email) && line.contains("PENDING"), "{line}");
+    // Once the invitation is accepted, the same check passes.
+    env.handle().world().identities.iter_mut().find(|i| i.email == email).unwrap().state = Some("ACTIVE".into());
+    env.run(&["check", "--user", email, "-r", "us-south", "-g", "Default"])
+        .exits(0)
+        .stdout_lacks("state in the account is")
+        .stdout_has("Nothing is missing.");
+}
+
+#[test]
+fn an_invitation_dry_run_changes_nothing_and_json_says_what_it_would_carry() {
+    let env = as_identity(keys::OWNER);
+    let email = "new.fid@example.com";
+    let args = ["check", "--user", email, "-r", "us-south", "-g", "Default", "--grant", "--invite", "--dry-run"];
+    env.run(&args).exits(3).stdout_has("Dry run: it would be invited with 4 policies; nothing was changed:").stdout_has(
+        "  Administrator on service containers-kubernetes in us-south, resource group Default (reset-administrator)",
+    );
+    let (code, v) = json(&env, &args);
+    assert_eq!(code, 3);
+    assert_eq!(v["invite"]["dryRun"], true, "{v}");
+    assert_eq!(v["invite"]["email"], email);
+    assert_eq!(v["invite"]["planned"].as_array().map(Vec::len), Some(4), "{v}");
+    assert_eq!(v["invite"]["invited"], Value::Null);
+    assert_eq!(env.handle().stat(INVITE), 0);
+    assert!(invited(&env, email).is_none());
+    // --invite is for --grant with --user only.
+    env.run(&["check", "--iam-id", "IBMid-NOPE", "--grant", "--invite"]).exits(2);
+    env.run(&["check", "--user", email, "--invite"]).exits(2);
+}
+
+#[test]
+fn an_invitation_behind_a_gateway_504_is_looked_for_never_sent_twice() {
+    let env = as_identity(keys::OWNER);
+    let email = "new.fid@example.com";
+    env.handle().set_knobs(|k| {
+        k.faults.push(fault(
+            "POST",
+            "/users",
+            FaultKind::Gateway { status: 504, html: true, backend_delay_ms: 0 },
+            Some(1),
+        ));
+    });
+    let (code, v) =
+        json(&env, &["check", "--user", email, "-r", "us-south", "-g", "Default", "--grant", "--invite", "-f"]);
+    assert_eq!(code, 3, "{v}");
+    assert_eq!(v["invite"]["invited"]["state"], "PENDING", "reported as invited, not failed: {v}");
+    assert_eq!(env.handle().stat(INVITE), 1, "looked for, not invited again");
+    assert_eq!(env.handle().world().identities.iter().filter(|i| i.email == email).count(), 1);
+}
+
+#[test]
+fn a_pending_user_is_not_ready_to_reset() {
+    let env = as_identity(keys::OWNER);
+    // Paul was invited before and has not accepted.
+    env.run(&["check", "--user", "paul.pending@example.com", "-r", "us-south", "-g", "Default"])
+        .exits(3)
+        .stdout_has("This user's state in the account is PENDING (invited, and the invitation is not accepted yet)");
+    let (_, v) = json(&env, &["check", "--iam-id", world::PENDING, "-r", "us-south", "-g", "Default"]);
+    assert_eq!(v["identity"]["inactiveState"], "PENDING", "{v}");
+}
+
+#[test]
+fn a_key_that_names_a_trusted_profile_is_unknown_never_removed_or_a_person() {
+    let env = as_identity(keys::OWNER);
+    // The same target before: its owner is a user, looked up in User Management.
+    let (_, v) = json(&env, &["status", "-r", "jp-tok", "-g", "staging"]);
+    assert_eq!(target(&v, "jp-tok", "staging")["owner"]["kind"], "serviceId");
+    // IAM does not let a trusted profile own an API key; should a key name one anyway, the tool
+    // says it cannot judge it, rather than "removed" (User Management does not know profiles).
+    for k in env.handle().world().api_keys.iter_mut().filter(|k| k.iam_id == world::SERVICE_ID) {
+        k.iam_id = world::PROFILE.into();
+    }
+    let before = env.handle().stat("GET /v2/accounts/{id}/users/{id}");
+    let (_, v) = json(&env, &["status", "-r", "jp-tok", "-g", "staging"]);
+    let t = target(&v, "jp-tok", "staging");
+    assert_eq!(t["owner"]["kind"], "trustedProfile", "{t}");
+    assert_eq!(t["owner"]["state"]["kind"], "unknown", "{t}");
+    assert!(t["owner"]["state"]["reason"].as_str().unwrap().contains("trusted profile"), "{t}");
+    let found = codes(t);
+    assert!(found.contains(&"owner-unknown".into()), "{found:?}");
+    for never in ["owner-not-in-account", "owner-inactive", "personal-owner"] {
+        assert!(!found.contains(&never.into()), "{never}: {found:?}");
+    }
+    assert_eq!(env.handle().stat("GET /v2/accounts/{id}/users/{id}"), before, "User Management not asked");
 }

@@ -42,6 +42,21 @@ const EXPECTED: &[(&str, i32, &[&str])] = &[
     ("--sandbox reset --region us-south -f", 0, &["now belongs to"]),
     ("--sandbox info --cluster shop-vpc          # after the reset", 0, &["Kubernetes Functional ID"]),
     ("--sandbox reset -r us-south -g production --restart-addons -f", 0, &["restarted"]),
+    // Every credential behind a cluster.
+    ("--sandbox status --region jp-tok -g staging", 3, &["ci-automation", "service ID"]),
+    ("--sandbox info --cluster eu-analytics", 0, &["Trusted profile: Profile-5e7a1c00-"]),
+    ("--sandbox status --region eu-de -g Default", 3, &["holds 16 of the 20 API keys"]),
+    (
+        "--sandbox status --region us-south -g Default",
+        3,
+        &["classic-credentials-owner-gone", "2412345_dave.departed@example.com"],
+    ),
+    (
+        "--sandbox=owner check --user new.fid@example.com --grant --invite -f",
+        3,
+        &["Invited new.fid@example.com", "its state is PENDING"],
+    ),
+    ("--sandbox=owner check --user new.fid@example.com", 3, &["state in the account is PENDING"]),
 ];
 
 /// The README's code blocks, each a list of lines.

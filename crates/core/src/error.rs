@@ -300,8 +300,8 @@ pub enum Error {
         /// The valid ones (names).
         valid: Vec<String>,
     },
-    /// `--user EMAIL` names nobody visible in the account.
-    #[error("No user with the email '{0}' is visible in the account.")]
+    /// `--user EMAIL` names nobody in the account (the caller sees its users).
+    #[error("No user of the account has the email '{0}'.")]
     UnknownUser(String),
     /// A policy file that cannot be used: where, and what is wrong.
     #[error("{}:{line}:{column}: {message}", path.display())]

@@ -228,6 +228,50 @@ pub async fn policies_v2(
     util::ok(&policy_page("/v2/policies", &account, &p, list))
 }
 
+/// The role names of a policy body's `roles` (`[{"role_id": "crn:...:Administrator"}]`).
+pub(crate) fn role_names(roles: &Value) -> Vec<String> {
+    roles
+        .as_array()
+        .map(|r| r.iter().filter_map(|r| r["role_id"].as_str()?.rsplit(':').next().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+/// A policy with a new ID for a subject, on the resource `resources` names (a list of
+/// `{"name", "value"}` attributes), as both policy creation and User Management's invitation
+/// make them.
+pub(crate) fn new_policy(
+    world: &mut crate::world::World,
+    account: String,
+    iam_id: Option<String>,
+    access_group_id: Option<String>,
+    resources: &Value,
+    roles: Vec<String>,
+) -> Policy {
+    let attr = |name: &str| -> Option<String> {
+        resources.as_array()?.iter().find(|a| a["name"] == name).and_then(|a| a["value"].as_str()).map(str::to_owned)
+    };
+    Policy {
+        id: world.new_id("policy-"),
+        account_id: account,
+        iam_id,
+        access_group_id,
+        service: attr("serviceName"),
+        roles,
+        region: attr("region"),
+        resource_group_id: attr("resourceGroupId"),
+        service_instance: attr("serviceInstance"),
+        service_type: attr("serviceType"),
+        resource_type: attr("resourceType"),
+        resource: attr("resource"),
+    }
+}
+
+/// Whether `caller` may create policies: the account owner or an Administrator on IAM Access
+/// Management.
+pub(crate) fn may_create_policies(world: &crate::world::World, caller: &Caller) -> bool {
+    policy_admin(world, caller, true)
+}
+
 /// `POST /v1/policies`: creates an access policy (account owner or Administrator on IAM Access
 /// Management only).
 pub async fn create_policy(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
@@ -239,10 +283,7 @@ pub async fn create_policy(State(shared): State<Arc<Shared>>, headers: HeaderMap
     };
     let subjects = &v["subjects"][0]["attributes"];
     let resources = &v["resources"][0]["attributes"];
-    let roles: Vec<String> = v["roles"]
-        .as_array()
-        .map(|r| r.iter().filter_map(|r| r["role_id"].as_str()?.rsplit(':').next().map(str::to_owned)).collect())
-        .unwrap_or_default();
+    let roles = role_names(&v["roles"]);
     if roles.is_empty() {
         return bad("At least one role is required.");
     }
@@ -251,21 +292,8 @@ pub async fn create_policy(State(shared): State<Arc<Shared>>, headers: HeaderMap
     if account != caller.account_id || !policy_admin(&world, &caller, true) {
         return util::identity_error(403, "forbidden", "BXNIM0513E", "You are not authorized to create this policy.");
     }
-    let id = world.new_id("policy-");
-    let policy = Policy {
-        id: id.clone(),
-        account_id: account,
-        iam_id: attr(subjects, "iam_id"),
-        access_group_id: attr(subjects, "access_group_id"),
-        service: attr(resources, "serviceName"),
-        roles,
-        region: attr(resources, "region"),
-        resource_group_id: attr(resources, "resourceGroupId"),
-        service_instance: attr(resources, "serviceInstance"),
-        service_type: attr(resources, "serviceType"),
-        resource_type: attr(resources, "resourceType"),
-        resource: attr(resources, "resource"),
-    };
+    let policy =
+        new_policy(&mut world, account, attr(subjects, "iam_id"), attr(subjects, "access_group_id"), resources, roles);
     if policy.iam_id.is_none() && policy.access_group_id.is_none() {
         return bad("subjects need iam_id or access_group_id.");
     }

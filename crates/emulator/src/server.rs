@@ -351,7 +351,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v2/groups/{id}/members/{iam_id}", axum::routing::head(crate::access::is_member))
         .route("/v1/accounts/{account}/settings/identity", get(crate::access::settings))
         .route("/v1/accounts/{account}/limits/identity", get(crate::access::limits))
-        .route("/v2/accounts/{account}/users", get(crate::users::list))
+        .route("/v2/accounts/{account}/users", get(crate::users::list).post(crate::users::invite))
         .route("/v2/accounts/{account}/users/{iam_id}", get(crate::users::get))
         .merge(containers_routes())
         .nest("/global", containers_routes())

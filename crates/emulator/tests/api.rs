@@ -720,3 +720,60 @@ async fn classic_credentials_are_set_read_and_unset_as_ibm_takes_them() {
     assert_eq!(t.send(M::DELETE, &owner, "/v1/credentials", &at(world::RG_PRODUCTION)).await.0, 200);
     assert_eq!(t.get(&owner, "/v1/credentials", &at(world::RG_PRODUCTION)).await.0, 404);
 }
+
+#[tokio::test]
+async fn user_management_invites_with_policies_and_the_user_is_pending() {
+    let t = start().await;
+    let (owner, _) = t.login(keys::OWNER).await;
+    let (viewer, _) = t.login(keys::VIEWER).await;
+    let (robot, _) = t.login(keys::SERVICE_ID).await;
+    let path = format!("/v2/accounts/{}/users", world::ACCOUNT_ID);
+    let invite = |token: &str, body: Value| {
+        let req = t.http.post(t.url(&path)).bearer_auth(token).json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    // The shape of IBM's InviteUsers: users, iam_policy (type, roles, resources), access_groups.
+    let body = json!({
+        "users": [{"email": "fid@example.com", "account_role": "Member"}],
+        "iam_policy": [{
+            "type": "access",
+            "roles": [{"role_id": "crn:v1:bluemix:public:iam::::role:Administrator"}],
+            "resources": [{"attributes": [
+                {"name": "accountId", "value": world::ACCOUNT_ID},
+                {"name": "serviceName", "value": "containers-kubernetes"},
+                {"name": "region", "value": "us-south"},
+            ]}],
+        }],
+    });
+    // A service ID may not invite, nor may a user without an Editor role on User Management.
+    assert_eq!(invite(&robot, body.clone()).await.0, 403);
+    assert_eq!(invite(&viewer, body.clone()).await.0, 403);
+    assert_eq!(invite(&owner, json!({"users": []})).await.0, 400);
+    assert_eq!(
+        invite(&owner, json!({"users": [{"email": "x@example.com"}], "iam_policy": [{"roles": []}]})).await.0,
+        400
+    );
+
+    let (s, v) = invite(&owner, body.clone()).await;
+    assert_eq!(s, 202, "{v}");
+    let invited = &v["resources"][0];
+    assert_eq!(invited["email"], "fid@example.com");
+    assert_eq!(invited["state"], "PENDING");
+    let iam_id = invited["id"].as_str().unwrap().to_owned();
+    assert!(iam_id.starts_with("IBMid-"), "{iam_id}");
+    // The user is listed, PENDING, and holds the policy the invitation carried.
+    let (_, profile) = t.get(&owner, &format!("{path}/{iam_id}"), &[]).await;
+    assert_eq!(profile["state"], "PENDING");
+    assert_eq!(profile["email"], "fid@example.com");
+    let (_, policies) =
+        t.get(&owner, &format!("/v1/policies?account_id={}&iam_id={iam_id}", world::ACCOUNT_ID), &[]).await;
+    let policies = policies["policies"].as_array().unwrap();
+    assert_eq!(policies.len(), 1, "{policies:?}");
+    assert!(policies[0]["roles"][0]["role_id"].as_str().unwrap().ends_with(":Administrator"));
+    // Invited twice: refused, and nothing is added.
+    assert_eq!(invite(&owner, body).await.0, 409);
+    assert_eq!(t.emu.handle.world().identities.iter().filter(|i| i.email == "fid@example.com").count(), 1);
+}

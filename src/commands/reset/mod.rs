@@ -77,6 +77,7 @@ async fn preflight(here: &Here, ui: &Ui, plans: &[&ResetPlan], skip: bool) -> Re
             display: caller.display.clone(),
             is_caller: true,
             unverified: None,
+            inactive_state: None,
         },
         targets: Vec::new(),
     };

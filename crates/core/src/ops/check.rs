@@ -138,6 +138,9 @@ pub struct Identity {
     /// Why its existence in the account could not be confirmed, when it could not (nothing is
     /// granted to it then).
     pub unverified: Option<String>,
+    /// A user's state in the account when it is not `ACTIVE` (`PENDING`: invited, not yet
+    /// accepted): such a user cannot log in, so cannot reset, whatever its policies.
+    pub inactive_state: Option<String>,
 }
 
 /// The report.
@@ -427,33 +430,45 @@ fn reset_roles(access: &Access, kind: Option<IdentityKind>, target: &Target) -> 
     reqs
 }
 
-/// The identity `subject` names, as (IAM ID, how to show it), once it is known to exist and to
-/// be able to own the key: a service ID by name or ID through IAM Identity, a user by email or
+/// An identity `subject` names, found.
+struct Resolved {
+    iam_id: IamId,
+    display: String,
+    unverified: Option<String>,
+    /// User Management's state, for a user.
+    state: Option<String>,
+}
+
+impl Resolved {
+    fn new(iam_id: IamId, display: String) -> Self {
+        Self { iam_id, display, unverified: None, state: None }
+    }
+}
+
+/// The identity `subject` names, once it is known to exist and to be able to own the key: a service ID by name or ID through IAM Identity, a user by email or
 /// IAM ID through User Management. Nothing is checked, and nothing granted, for an identity that
 /// does not exist, left the account, is a trusted profile, or (a service ID's name) is ambiguous.
 ///
 /// # Errors
 /// [`Error::UnknownUser`] and [`Error::BadIdentity`] naming what is wrong; API errors.
-async fn resolve(
-    session: &Session,
-    caller: &super::Caller,
-    subject: &Subject,
-) -> Result<(IamId, String, Option<String>)> {
+async fn resolve(session: &Session, caller: &super::Caller, subject: &Subject) -> Result<Resolved> {
     let account = &caller.account;
     let ids = session.iam_identity();
     let ids = &ids;
     let by_service_id = |given: String| async move {
         let id = given.trim_start_matches("iam-");
         match ids.service_id(id).await? {
-            Some(s) => Ok((s.iam_id, if s.name.is_empty() { given.clone() } else { s.name }, None)),
+            Some(s) => Ok(Resolved::new(s.iam_id, if s.name.is_empty() { given.clone() } else { s.name })),
             None => Err(Error::BadIdentity(format!("No service ID '{given}' exists in the account."))),
         }
     };
     match subject {
-        Subject::Caller => Ok((caller.iam_id.clone().ok_or(Error::NoAccount)?, caller.display.clone(), None)),
+        Subject::Caller => Ok(Resolved::new(caller.iam_id.clone().ok_or(Error::NoAccount)?, caller.display.clone())),
         Subject::User(email) => {
             match session.user_management().find_by_email(account, email, caller.iam_id.as_ref()).await? {
-                ByEmail::Found(id) => Ok((id, email.trim().to_owned(), None)),
+                ByEmail::Found(id, state) => {
+                    Ok(Resolved { state: Some(state), ..Resolved::new(id, email.trim().to_owned()) })
+                }
                 ByEmail::Absent => Err(Error::UnknownUser(email.trim().to_owned())),
                 ByEmail::Unseen(why) => Err(Error::BadIdentity(format!(
                     "Whether a user has the email '{}' cannot be told: {why}. Name the user by IAM ID (--iam-id).",
@@ -469,7 +484,7 @@ async fn resolve(
             let found = ids.service_ids_named(account, s).await?;
             match found.as_slice() {
                 [] => Err(Error::BadIdentity(format!("No service ID named '{s}' exists in the account."))),
-                [one] => Ok((one.iam_id.clone(), one.name.clone(), None)),
+                [one] => Ok(Resolved::new(one.iam_id.clone(), one.name.clone())),
                 many => Err(Error::BadIdentity(format!(
                     "{} service IDs are named '{s}': {}. Name one by its ID.",
                     many.len(),
@@ -487,18 +502,21 @@ async fn resolve(
                 Some(IdentityKind::User) => {
                     let id = IamId::new(i);
                     if caller.iam_id.as_ref() == Some(&id) {
-                        return Ok((id, caller.display.clone(), None));
+                        return Ok(Resolved::new(id, caller.display.clone()));
                     }
                     match session.user_management().membership(account, &id).await? {
-                        Membership::Member { email, .. } => {
-                            Ok((id, if email.is_empty() { i.to_owned() } else { email }, None))
-                        }
+                        Membership::Member { email, state, .. } => Ok(Resolved {
+                            state: Some(state),
+                            ..Resolved::new(id, if email.is_empty() { i.to_owned() } else { email })
+                        }),
                         Membership::NotInAccount => Err(Error::BadIdentity(format!(
                             "No user '{i}' is in the account (or was removed from it)."
                         ))),
                         // Cannot be told: the requirements still say what they can, and
                         // `--grant` refuses ([`Identity::unverified`]).
-                        Membership::Hidden(why) => Ok((id, i.to_owned(), Some(why))),
+                        Membership::Hidden(why) => {
+                            Ok(Resolved { unverified: Some(why), ..Resolved::new(id, i.to_owned()) })
+                        }
                     }
                 }
                 None => Err(Error::BadIdentity(format!(
@@ -607,36 +625,105 @@ pub async fn check(
     regions: &[Region],
     groups: &crate::types::GroupSelector,
 ) -> Result<CheckReport> {
-    let valid_regions = regions.to_vec();
     let caller = session.caller().await?;
     let account = caller.account.clone();
-    let targets: Vec<Target> = if regions.is_empty() && groups.is_empty() {
-        vec![session.target(&caller, None, None).await?]
-    } else {
-        let all = session.resource_manager().list(&account).await?;
-        let gs = if groups.is_empty() {
-            vec![session.resource_group(&account, None).await?]
-        } else {
-            super::discovery::groups(groups, &all)?
-        };
-        let rs = if valid_regions.is_empty() { vec![session.region(None)?] } else { valid_regions };
-        rs.iter().flat_map(|r| gs.iter().map(|g| Target { region: r.clone(), resource_group: g.clone() })).collect()
-    };
-    let (iam_id, display, unverified) = resolve(session, &caller, subject).await?;
+    let targets = selected_targets(session, &caller, regions, groups).await?;
+    let Resolved { iam_id, display, unverified, state } = resolve(session, &caller, subject).await?;
     let kind = IdentityKind::from_iam_id(iam_id.as_str());
     let is_caller = caller.iam_id.as_ref() == Some(&iam_id);
     let access = read_access(session, &account, &iam_id, caller.iam_id.as_ref()).await;
-    let mut out = Vec::new();
+    let out = requirements_per_target(session, &access, kind, targets).await?;
+    let inactive_state = state.filter(|s| s != "ACTIVE");
+    Ok(CheckReport {
+        account,
+        identity: Identity { iam_id, kind, display, is_caller, unverified, inactive_state },
+        targets: out,
+    })
+}
+
+/// The targets `check` is about: the `-r` regions × `-g` groups, or the CLI's target.
+async fn selected_targets(
+    session: &Session,
+    caller: &super::Caller,
+    regions: &[Region],
+    groups: &crate::types::GroupSelector,
+) -> Result<Vec<Target>> {
+    if regions.is_empty() && groups.is_empty() {
+        return Ok(vec![session.target(caller, None, None).await?]);
+    }
+    let all = session.resource_manager().list(&caller.account).await?;
+    let gs = if groups.is_empty() {
+        vec![session.resource_group(&caller.account, None).await?]
+    } else {
+        super::discovery::groups(groups, &all)?
+    };
+    let rs = if regions.is_empty() { vec![session.region(None)?] } else { regions.to_vec() };
+    Ok(rs.iter().flat_map(|r| gs.iter().map(|g| Target { region: r.clone(), resource_group: g.clone() })).collect())
+}
+
+/// Each target's requirements for an identity whose access was read (its clusters listed here).
+async fn requirements_per_target(
+    session: &Session,
+    access: &Access,
+    kind: Option<IdentityKind>,
+    targets: Vec<Target>,
+) -> Result<Vec<TargetCheck>> {
+    let mut out = Vec::with_capacity(targets.len());
     for target in targets {
         let clusters = session
             .containers(Some(&target.region))?
             .clusters(Some(&target.resource_group.id))
             .await
             .map_err(|e| clause(&e.to_string()).to_owned());
-        let reqs = target_requirements(&access, kind, &target, clusters.as_deref().map_err(String::as_str));
+        let reqs = target_requirements(access, kind, &target, clusters.as_deref().map_err(String::as_str));
         out.push(TargetCheck { target, requirements: reqs });
     }
-    Ok(CheckReport { account, identity: Identity { iam_id, kind, display, is_caller, unverified }, targets: out })
+    Ok(out)
+}
+
+/// What inviting a user who is not in the account would do (`check --user EMAIL --grant
+/// --invite`): the requirements a new user has (none is met: a new user has no policy and no
+/// key), and the policies the invitation carries so that they are in place when it is accepted.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitePlan {
+    /// The account.
+    pub account: AccountId,
+    /// Who is invited.
+    pub email: String,
+    /// Per target: what the new user will need.
+    pub targets: Vec<TargetCheck>,
+    /// The policies the invitation creates.
+    pub policies: Vec<PlannedGrant>,
+}
+
+/// Plans the invitation of `email`, which the caller has seen is not in the account.
+///
+/// # Errors
+/// Unknown regions or groups; errors reading the account settings and the targets' clusters.
+pub async fn plan_invite(
+    session: &Session,
+    email: &str,
+    regions: &[Region],
+    groups: &crate::types::GroupSelector,
+) -> Result<InvitePlan> {
+    let caller = session.caller().await?;
+    let account = caller.account.clone();
+    let targets = selected_targets(session, &caller, regions, groups).await?;
+    let restricted = session
+        .iam_identity()
+        .api_key_creation_restricted(&account)
+        .await
+        .map_err(|e| clause(&e.to_string()).to_owned());
+    // A user who does not exist yet has no policy, no access group and no key: nothing is
+    // unknown, and the key limit is no concern.
+    let access = Access { policies: Some(Vec::new()), unknown: None, restricted, quota: Ok((1, 0)) };
+    let mut out = requirements_per_target(session, &access, Some(IdentityKind::User), targets).await?;
+    for t in &mut out {
+        t.requirements.retain(|r| r.code != "api-key-quota");
+    }
+    let policies = planned_grants(&out);
+    Ok(InvitePlan { account, email: email.trim().to_owned(), targets: out, policies })
 }
 
 /// Why a reset of `targets` does not fit under the caller's key limit, and what to do: which
@@ -721,8 +808,12 @@ pub struct PlannedGrant {
 /// The policies that would fix what is missing (one per missing requirement with a grant).
 #[must_use]
 pub fn grant_plan(report: &CheckReport) -> Vec<PlannedGrant> {
+    planned_grants(&report.targets)
+}
+
+fn planned_grants(targets: &[TargetCheck]) -> Vec<PlannedGrant> {
     let mut out: Vec<PlannedGrant> = Vec::new();
-    for t in &report.targets {
+    for t in targets {
         for r in &t.requirements {
             if let State::Missing { grant: Some(g), .. } = &r.state
                 && !out.iter().any(|p| &p.grant == g)
@@ -732,6 +823,36 @@ pub fn grant_plan(report: &CheckReport) -> Vec<PlannedGrant> {
         }
     }
     out
+}
+
+impl Grant {
+    /// The role to grant and the resource attributes of the policy that grants it: the first
+    /// role is the one (for "Writer or Manager", Writer is enough).
+    #[must_use]
+    pub fn policy(&self, account: &AccountId) -> (String, Vec<(String, String)>) {
+        let role = self.roles.first().cloned().unwrap_or_default();
+        let mut resource = vec![(String::from("accountId"), account.to_string())];
+        if let Some(s) = &self.service {
+            resource.push((String::from("serviceName"), s.clone()));
+        }
+        if let Some(r) = &self.region {
+            resource.push((String::from("region"), r.clone()));
+        }
+        match &self.resource_type {
+            Some(t) => {
+                resource.push((String::from("resourceType"), t.clone()));
+                if let Some(id) = &self.resource_group_id {
+                    resource.push((String::from("resource"), id.clone()));
+                }
+            }
+            None => {
+                if let Some(id) = &self.resource_group_id {
+                    resource.push((String::from("resourceGroupId"), id.clone()));
+                }
+            }
+        }
+        (role, resource)
+    }
 }
 
 /// A policy of `identity` that grants `role` on exactly `resource`, when the list can be read.
@@ -765,28 +886,7 @@ pub async fn grant(
     let mut created = Vec::new();
     for p in plan {
         let g = &p.grant;
-        // The first role is the one to grant (for "Writer or Manager", Writer is enough).
-        let role = g.roles.first().cloned().unwrap_or_default();
-        let mut resource = vec![(String::from("accountId"), account.to_string())];
-        if let Some(s) = &g.service {
-            resource.push((String::from("serviceName"), s.clone()));
-        }
-        if let Some(r) = &g.region {
-            resource.push((String::from("region"), r.clone()));
-        }
-        match &g.resource_type {
-            Some(t) => {
-                resource.push((String::from("resourceType"), t.clone()));
-                if let Some(id) = &g.resource_group_id {
-                    resource.push((String::from("resource"), id.clone()));
-                }
-            }
-            None => {
-                if let Some(id) = &g.resource_group_id {
-                    resource.push((String::from("resourceGroupId"), id.clone()));
-                }
-            }
-        }
+        let (role, resource) = g.policy(account);
         let result = match session
             .iam_access()
             .create_policy(("iam_id", identity.as_str()), &[role_crn(g.service.as_deref(), &role)], &resource)
@@ -826,4 +926,83 @@ pub async fn grant(
         created.push(result?);
     }
     Ok(created)
+}
+
+/// What an invitation did: the user, their IAM ID when known, and the state (`PENDING` until
+/// the invitation is accepted).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteOutcome {
+    /// Who was invited.
+    pub email: String,
+    /// Their IAM ID, when User Management gave one.
+    pub iam_id: Option<IamId>,
+    /// Their state (`PENDING`, `PROCESSING`, ...).
+    pub state: String,
+    /// How many policies the invitation carried.
+    pub policies: usize,
+}
+
+/// Invites `plan.email` with `plan.policies`, in one User Management request, and records it in
+/// the audit log. A gateway's answer (the request may have gone through) is followed by a look
+/// for the user, never by a second invitation.
+///
+/// # Errors
+/// User Management's refusal; a failure after which the user cannot be found.
+pub async fn invite(
+    session: &Session,
+    plan: &InvitePlan,
+    audit: Option<&crate::audit::AuditLog>,
+) -> Result<InviteOutcome> {
+    let iam_policy: Vec<serde_json::Value> = plan
+        .policies
+        .iter()
+        .map(|p| {
+            let (role, resource) = p.grant.policy(&plan.account);
+            serde_json::json!({
+                "type": "access",
+                "roles": [{"role_id": role_crn(p.grant.service.as_deref(), &role)}],
+                "resources": [{"attributes": resource.iter().map(|(n, v)| serde_json::json!({"name": n, "value": v})).collect::<Vec<_>>()}],
+            })
+        })
+        .collect();
+    let users = session.user_management();
+    let result = match users.invite(&plan.account, &plan.email, iam_policy).await {
+        Ok(i) => Ok((i.iam_id, i.state)),
+        Err(Error::Api(e)) if !e.is_own_answer() => {
+            let caller = session.caller().await?;
+            let mut found = None;
+            for i in 0..super::LOOKS {
+                if i > 0 {
+                    tokio::time::sleep(super::LOOK_GAP).await;
+                }
+                if let Ok(ByEmail::Found(id, state)) =
+                    users.find_by_email(&plan.account, &plan.email, caller.iam_id.as_ref()).await
+                {
+                    found = Some((Some(id), state));
+                    break;
+                }
+            }
+            found.ok_or(Error::Api(e))
+        }
+        Err(e) => Err(e),
+    };
+    let mut r = crate::audit::Record::now("invite", if result.is_ok() { "succeeded" } else { "failed" });
+    r.account = Some(plan.account.to_string());
+    r.detail = format!(
+        "{} with {} {}{}",
+        plan.email,
+        plan.policies.len(),
+        if plan.policies.len() == 1 { "policy" } else { "policies" },
+        match &result {
+            Ok((Some(id), state)) => format!(": {id}, {state}"),
+            Ok((None, state)) => format!(": {state}"),
+            Err(_) => String::new(),
+        }
+    );
+    if let Some(log) = audit {
+        log.record(&r);
+    }
+    let (iam_id, state) = result?;
+    Ok(InviteOutcome { email: plan.email.clone(), iam_id, state, policies: plan.policies.len() })
 }

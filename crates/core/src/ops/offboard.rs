@@ -76,7 +76,7 @@ pub async fn resolve(session: &Session, caller: &Caller, query: &str) -> Result<
     let email = query.to_ascii_lowercase();
     let (iam_id, note) =
         match session.user_management().find_by_email(&caller.account, &email, caller.iam_id.as_ref()).await? {
-            ByEmail::Found(id) => (Some(id), None),
+            ByEmail::Found(id, _) => (Some(id), None),
             ByEmail::Absent => (None, Some(String::from("no user of the account has this email"))),
             ByEmail::Unseen(why) => (None, Some(why)),
         };

@@ -644,7 +644,8 @@ pub async fn status_and_facts(
         targets.push(t);
     }
 
-    near_key_limit(&mut targets, &quotas);
+    // A status of some targets cannot say what an account-wide prune would remove.
+    near_key_limit(&mut targets, &quotas, !opts.regions.is_empty() || !opts.groups.is_empty());
 
     let mut notes = Vec::new();
     if let KeyScope::CallerOnly(why) = &account.key_scope {
@@ -677,7 +678,7 @@ pub async fn status_and_facts(
 /// `owner-near-key-limit` on every target whose key's owner holds at least 80% of IAM's
 /// per-identity limit, with the superseded keys of that owner that `prune` would remove (those
 /// of the targets in the report, not the ones whose use is in doubt).
-fn near_key_limit(targets: &mut [TargetStatus], quotas: &BTreeMap<IamId, Result<(u64, u64)>>) {
+fn near_key_limit(targets: &mut [TargetStatus], quotas: &BTreeMap<IamId, Result<(u64, u64)>>, partial: bool) {
     let prunable = |id: &IamId, targets: &[TargetStatus]| -> Vec<String> {
         targets
             .iter()
@@ -700,9 +701,18 @@ fn near_key_limit(targets: &mut [TargetStatus], quotas: &BTreeMap<IamId, Result<
         }
         let who = t.owner.as_ref().map(|o| if o.name.is_empty() { id.to_string() } else { o.name.clone() });
         let keys = prunable(id, targets);
-        let prune = match keys.len() {
-            0 => String::from("prune would remove none of them"),
-            n => format!("prune would remove {n}: {}", keys.join(", ")),
+        let prune = match (keys.len(), partial) {
+            (0, false) => String::from("prune would remove none of them"),
+            (n, false) => format!("prune would remove {n}: {}", keys.join(", ")),
+            (0, true) => {
+                String::from("in the targets shown, prune would remove none of them (other targets were not read)")
+            }
+            (n, true) => {
+                format!(
+                    "in the targets shown, prune would remove {n}: {} (other targets were not read)",
+                    keys.join(", ")
+                )
+            }
         };
         found.push((
             i,
@@ -777,7 +787,8 @@ async fn classic_owner_states(
             let state = match users.find_by_email(account, &email, caller).await {
                 Ok(ByEmail::Absent) => OwnerState::NotInAccount,
                 Ok(ByEmail::Unseen(why)) => OwnerState::Unknown { reason: why },
-                Ok(ByEmail::Found(id)) => user_state(&users.membership(account, &id).await),
+                // The list entry carries the state: no second lookup.
+                Ok(ByEmail::Found(_, state)) => OwnerState::Member { state },
                 Err(Error::Api(e)) if e.status == 403 => OwnerState::Unknown {
                     reason: String::from("you cannot see the users of the account (a User Management role is needed)"),
                 },
@@ -969,6 +980,14 @@ fn judge_owner(
             Some(Ok(Membership::Hidden(why))) => OwnerState::Unknown { reason: why.clone() },
             Some(Err(e)) => OwnerState::Unknown { reason: clause(&e.to_string()).to_owned() },
             None => OwnerState::Unknown { reason: String::from("the service ID was not looked up") },
+        },
+        // IAM lets only users and service IDs hold API keys (IBM: "If you are applying a
+        // trusted profile, you can't create a user API key"): a key that names a profile is
+        // not something to judge, and User Management, which knows only users, is not asked.
+        Some(IdentityKind::TrustedProfile) => OwnerState::Unknown {
+            reason: String::from(
+                "a trusted profile, which IAM does not let own an API key; how the key came to name it is not known",
+            ),
         },
         _ => match memberships.get(id) {
             Some(m) => user_state(m),
