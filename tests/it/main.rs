@@ -40,6 +40,8 @@ mod reset;
 mod safety;
 /// `--sandbox`.
 mod sandbox;
+/// Issue #25: scale; one rate budget for every process.
+mod scale;
 /// Sessions: reuse, refresh, login, broken configs.
 mod session;
 /// `status`: the account-wide picture.

@@ -170,6 +170,11 @@ pub struct HttpSettings {
     pub extra_roots: Vec<Vec<u8>>,
     /// What could not be used of `SSL_CERT_FILE` / `SSL_CERT_DIR`.
     pub warnings: Vec<String>,
+    /// IBM's rate limit as (burst, per second), below IBM's own.
+    pub rate_limit: (f64, f64),
+    /// Where the machine's processes share the rate budget (the plugin folder's
+    /// `ratelimit.json`), when there is a plugin folder.
+    pub rate_state: Option<PathBuf>,
 }
 
 /// Everything a command needs to know before it calls anything.
@@ -243,6 +248,24 @@ fn number(env: &Env, name: &str, alias: &str, default: u64, range: std::ops::Ran
     }
 }
 
+/// `CLUSTER_API_KEY_RATE_LIMIT=REQUESTS/SECONDS`: the limit the requests of this machine must
+/// stay under (IBM's is `200/10`), as the budget that keeps 5% below it: a burst of 95% of the
+/// requests, refilled over the window. For a source address shared with other tools, or an
+/// emulator with another limit.
+fn rate_limit(env: &Env) -> Result<(f64, f64)> {
+    let Some(raw) = env.get(env::CAK_RATE_LIMIT) else { return Ok(crate::http::RATE_LIMIT) };
+    let parsed = raw.trim().split_once('/').and_then(|(n, s)| {
+        let n = n.trim().parse::<u32>().ok().filter(|n| (1..=100_000).contains(n))?;
+        let s = s.trim().parse::<u32>().ok().filter(|s| (1..=3600).contains(s))?;
+        Some((f64::from(n) * 0.95, f64::from(n) * 0.95 / f64::from(s)))
+    });
+    parsed.ok_or_else(|| Error::BadSetting {
+        name: env::CAK_RATE_LIMIT.to_owned(),
+        value: raw.chars().take(40).collect(),
+        expected: String::from("REQUESTS/SECONDS, such as 200/10 (IBM's limit)"),
+    })
+}
+
 /// Default HTTP timeout when neither the env nor the config sets one.
 pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -306,6 +329,7 @@ impl Context {
             name,
             default: false,
         });
+        let rate_state = Self::plugin_dir(env, config_dir.as_deref()).map(|d| d.join(crate::ratelimit::FILE_NAME));
         Ok(Self {
             config_dir,
             account: c.account_id.clone().map(AccountId::new),
@@ -322,6 +346,8 @@ impl Context {
                 proxy,
                 extra_roots,
                 warnings: tls_warnings,
+                rate_limit: rate_limit(env)?,
+                rate_state,
             },
             cli_name: env.cli_name(),
             region,

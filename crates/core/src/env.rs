@@ -86,6 +86,8 @@ pub const CAK_DEADLINE_SECS: &str = "CLUSTER_API_KEY_DEADLINE_SECS";
 pub const CAK_HOME: &str = "CLUSTER_API_KEY_HOME";
 /// The policy file, when `--policy` is not given (else `policy.toml` in the plugin's folder).
 pub const CAK_POLICY: &str = "CLUSTER_API_KEY_POLICY";
+/// The request limit the machine's commands share, as `REQUESTS/SECONDS` (default IBM's `200/10`).
+pub const CAK_RATE_LIMIT: &str = "CLUSTER_API_KEY_RATE_LIMIT";
 
 /// The proxy for `https://` URLs (also read in lower case, first).
 pub const HTTPS_PROXY: &str = "HTTPS_PROXY";

@@ -196,42 +196,9 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
 
 /// IBM's documented limit is 200 requests per 10 s per source address: a burst of 200, then 20
 /// per second. We stay below it (a burst of 190, then 19 per second), so that no command causes
-/// a 429 by itself, however concurrent.
+/// a 429 by itself, however concurrent; and every process of the machine shares it
+/// ([`crate::ratelimit`]).
 pub const RATE_LIMIT: (f64, f64) = (190.0, 19.0);
-
-/// A token bucket shared by every request of the process.
-#[derive(Debug)]
-struct RateLimiter {
-    burst: f64,
-    per_sec: f64,
-    /// Tokens left, and when they were counted.
-    state: std::sync::Mutex<(f64, Instant)>,
-}
-
-impl RateLimiter {
-    fn new((burst, per_sec): (f64, f64)) -> Self {
-        Self { burst, per_sec, state: std::sync::Mutex::new((burst, Instant::now())) }
-    }
-
-    /// Waits until a token is there, and takes it.
-    async fn acquire(&self) {
-        loop {
-            let wait = {
-                let mut st = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                let now = Instant::now();
-                let (tokens, last) = *st;
-                let tokens = (tokens + now.duration_since(last).as_secs_f64() * self.per_sec).min(self.burst);
-                if tokens >= 1.0 {
-                    *st = (tokens - 1.0, now);
-                    return;
-                }
-                *st = (tokens, now);
-                Duration::from_secs_f64((1.0 - tokens) / self.per_sec)
-            };
-            tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
-        }
-    }
-}
 
 /// Where the transport tells the user about a long wait (the core never prints itself).
 type Notice = Box<dyn Fn(&str) + Send + Sync>;
@@ -249,7 +216,9 @@ pub struct Http {
     deadline: std::sync::Mutex<Instant>,
     budget: Duration,
     notice: std::sync::OnceLock<Notice>,
-    limiter: RateLimiter,
+    limiter: crate::ratelimit::Budget,
+    /// Whether a wait for other processes' requests was already said.
+    said_shared_wait: std::sync::atomic::AtomicBool,
     /// Requests in flight at once, process-wide (the pool every command shares).
     pool: tokio::sync::Semaphore,
     /// The proxies, for the trace.
@@ -314,7 +283,8 @@ impl Http {
             deadline: std::sync::Mutex::new(Instant::now() + settings.deadline),
             budget: settings.deadline,
             notice: std::sync::OnceLock::new(),
-            limiter: RateLimiter::new(RATE_LIMIT),
+            limiter: crate::ratelimit::Budget::new(settings.rate_limit, settings.rate_state.clone()),
+            said_shared_wait: std::sync::atomic::AtomicBool::new(false),
             pool: tokio::sync::Semaphore::new(settings.concurrency.max(1)),
             proxy: settings.proxy.clone(),
         };
@@ -382,7 +352,17 @@ impl Http {
             let result = {
                 // The semaphore is never closed, so acquiring cannot fail.
                 let _slot = self.pool.acquire().await.ok();
-                self.limiter.acquire().await;
+                let slot = self.limiter.reserve().await;
+                if slot.wait >= crate::ratelimit::SHARED_WAIT
+                    && !self.said_shared_wait.swap(true, std::sync::atomic::Ordering::Relaxed)
+                    && let Some(notice) = self.notice.get()
+                {
+                    notice(&format!(
+                        "Other cluster-api-key commands are using the rate budget IBM allows this machine: waiting {} s...",
+                        slot.wait.as_secs()
+                    ));
+                }
+                tokio::time::sleep(slot.wait).await;
                 self.attempt(req, timeout).await
             };
             let (outcome, retry_after) = match &result {

@@ -23,6 +23,7 @@ pub mod jwt;
 pub mod net;
 pub mod ops;
 pub mod policy;
+pub mod ratelimit;
 pub mod secret;
 pub mod trace;
 pub mod types;

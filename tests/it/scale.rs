@@ -1,0 +1,82 @@
+//! Issue #25: one rate budget for every process of the machine. IBM limits requests per source
+//! address; two commands at once must stay under that limit together, and a broken state file
+//! must never stop a command.
+
+use std::path::Path;
+use std::process::Output;
+
+use cluster_api_key_core::env as var;
+use cluster_api_key_emulator::world::keys;
+
+use crate::common::TestEnv;
+
+/// A logged-in owner, against an emulator that enforces a limit of 20 requests per 2 s (IBM's
+/// shape, smaller so that one `status` of the default world spends more than its burst), and a
+/// tool told the same limit.
+fn limited() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.login(keys::OWNER, Some("us-south"));
+    env.extra_env.insert(var::CAK_RATE_LIMIT.into(), "20/2".into());
+    env.handle().set_knobs(|k| {
+        k.rate_limit = true;
+        k.rate_limit_max = 20;
+        k.rate_limit_window_ms = 2_000;
+    });
+    env
+}
+
+/// Runs `status` twice at once, each with `homes[i]` as its plugin folder.
+fn two_at_once(env: &TestEnv, homes: [&Path; 2]) -> Vec<Output> {
+    let children: Vec<_> = homes
+        .iter()
+        .map(|home| {
+            let mut cmd = env.command(&["status", "--output", "json"]);
+            cmd.env(var::CAK_HOME, home).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    children.into_iter().map(|c| c.wait_with_output().unwrap()).collect()
+}
+
+#[test]
+fn two_processes_share_one_rate_budget_and_stay_under_the_limit_together() {
+    let env = limited();
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, shared) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("shared"));
+    // The control: each process with a budget of its own starts with a full burst, and together
+    // they exceed the limit.
+    for out in two_at_once(&env, [&a, &b]) {
+        assert!(out.status.code() == Some(3), "{out:?}");
+    }
+    let refused = env.handle().stat("rate_limited");
+    assert!(refused > 0, "two budgets meet 429s: {:?}", env.handle().stats());
+    let sent = env.handle().stats().values().sum::<u64>();
+    // Let the emulator's bucket fill again (2 s window), then the same two with one budget.
+    std::thread::sleep(std::time::Duration::from_millis(2_500));
+    for out in two_at_once(&env, [&shared, &shared]) {
+        assert!(out.status.code() == Some(3), "{out:?}");
+    }
+    assert_eq!(env.handle().stat("rate_limited"), refused, "one budget: no 429 at all");
+    assert!(env.handle().stats().values().sum::<u64>() - sent > 40, "more than the limit's burst was sent");
+    assert!(shared.join("ratelimit.json").is_file());
+}
+
+#[test]
+fn a_corrupt_state_file_is_recovered_and_a_long_wait_is_said() {
+    let env = limited();
+    let state = env.plugin_dir().join("ratelimit.json");
+    std::fs::create_dir_all(env.plugin_dir()).unwrap();
+    std::fs::write(&state, b"\0\0not json").unwrap();
+    env.run(&["info", "--cluster", "shop-vpc"]).success();
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    assert!(written["tokens"].is_number(), "rewritten: {written}");
+    // Another process spent the budget 4 s ahead: this one waits, and says why.
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    std::fs::write(&state, format!("{{\"tokens\": -38.0, \"at_ms\": {now_ms}}}")).unwrap();
+    let started = std::time::Instant::now();
+    let r = env.run(&["info", "--cluster", "shop-vpc"]);
+    r.success();
+    assert!(r.stderr.contains("Other cluster-api-key commands are using the rate budget"), "{r:?}");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(3), "it waited for its slot");
+    assert_eq!(env.handle().stat("rate_limited"), 0);
+}
