@@ -328,6 +328,10 @@ pub struct StatusArgs {
     /// Before someone leaves: what depends on this identity, and the plan that makes the removal safe (repeatable; exit 3 when anything does).
     #[arg(long, value_name = "EMAIL|IAM_ID", value_parser = non_empty)]
     pub owner: Vec<String>,
+
+    /// In text, every target and what to do for each, however many (above 40 targets, the text shows a summary, the targets with findings and what to do for the critical ones; JSON and CSV are always complete).
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// `reset`.

@@ -82,7 +82,14 @@ struct Report {
     actions: Vec<Vec<String>>,
     /// `--owner`: each identity asked about, and what depends on it.
     owners: Option<Vec<(Leaver, Vec<Dependent>)>>,
+    /// `--all`: every target in the text, however many.
+    all: bool,
+    /// The command that shows them all: this one with `--all`.
+    all_command: String,
 }
+
+/// Above this many targets the text is a summary (see [`Report::text`]) unless `--all`.
+const LARGE: usize = 40;
 
 /// The commands that make a removal safe, in order: reset each target whose current key they
 /// own (as a functional ID), replace their classic credentials, then prune what is left.
@@ -223,13 +230,28 @@ impl Render for Report {
             owners_text(ui, owners);
             return;
         }
+        // A large account: the summary first, what is found how often, then only the targets
+        // with findings, worst first, and what to do for the critical ones.
+        let large = r.targets.len() > LARGE && !self.all;
+        if large {
+            self.summary_text(ui);
+            self.by_finding_text(ui);
+            ui.say("");
+        }
+        let shown: Vec<(&TargetStatus, &Vec<String>)> = if large {
+            let mut with: Vec<_> =
+                r.targets.iter().zip(&self.actions).filter(|(t, _)| t.findings.iter().any(|f| !f.accepted)).collect();
+            with.sort_by_key(|(t, _)| std::cmp::Reverse(worst(t)));
+            with
+        } else {
+            r.targets.iter().zip(&self.actions).collect()
+        };
         if r.targets.is_empty() {
             ui.say("No region and resource group has clusters or a containers-kubernetes-key key.");
         } else {
-            let rows: Vec<Vec<String>> = r
-                .targets
+            let rows: Vec<Vec<String>> = shown
                 .iter()
-                .map(|t| {
+                .map(|(t, _)| {
                     vec![
                         t.region.clone(),
                         t.resource_group_name.clone(),
@@ -243,18 +265,21 @@ impl Render for Report {
                 .collect();
             ui.table(&["Region", "Resource group", "Clusters", "Owner", "State", "Key age", "Findings"], &rows);
         }
-        let s = &r.summary;
-        ui.say("");
-        ui.say(&format!(
-            "{} target{}: {} critical, {} warning{}, {} info.{}",
-            s.targets,
-            if s.targets == 1 { "" } else { "s" },
-            s.critical,
-            s.warnings,
-            if s.warnings == 1 { "" } else { "s" },
-            s.info,
-            if s.accepted > 0 { format!(" {} accepted by the policy.", s.accepted) } else { String::new() }
-        ));
+        if large {
+            let hidden = r.targets.len() - shown.len();
+            ui.say("");
+            let all = &self.all_command;
+            ui.say(&match hidden {
+                0 => format!("Every target has findings; {all} shows what to do for each."),
+                n => format!(
+                    "{n} target{} without findings {} not shown: {all} shows every target and what to do for each.",
+                    if n == 1 { "" } else { "s" },
+                    if n == 1 { "is" } else { "are" },
+                ),
+            });
+        } else {
+            self.summary_text(ui);
+        }
         let profiled: Vec<String> = r
             .targets
             .iter()
@@ -292,17 +317,24 @@ impl Render for Report {
             ));
         }
         self.accepted_text(ui);
-        let with_findings: Vec<(&TargetStatus, &Vec<String>)> =
-            r.targets.iter().zip(&self.actions).filter(|(t, _)| t.findings.iter().any(|f| !f.accepted)).collect();
+        let with_findings: Vec<(&TargetStatus, &Vec<String>)> = shown
+            .into_iter()
+            .filter(|(t, _)| t.findings.iter().any(|f| !f.accepted && (!large || f.severity == Severity::Critical)))
+            .collect();
         if with_findings.is_empty() {
             return;
         }
         ui.say("");
-        ui.say("What to fix:");
+        ui.say(if large { "What to fix first (the targets with critical findings):" } else { "What to fix:" });
         for (t, actions) in with_findings {
             ui.say("");
             ui.say(&format!("{} / {}", ui.entity(&t.region), ui.entity(&t.resource_group_name)));
-            for (f, a) in t.findings.iter().zip(actions).filter(|(f, _)| !f.accepted) {
+            for (f, a) in t
+                .findings
+                .iter()
+                .zip(actions)
+                .filter(|(f, _)| !f.accepted && (!large || f.severity == Severity::Critical))
+            {
                 let sev = match f.severity {
                     Severity::Critical => "critical",
                     Severity::Warning => "warning",
@@ -385,7 +417,79 @@ fn findings_cell(t: &TargetStatus) -> String {
     }
 }
 
+/// `status` with the same targets and `--all`, quoted, when every value can be typed as it is;
+/// else the words to add it.
+fn all_command(ui: &Ui, args: &StatusArgs) -> String {
+    let plain = |v: &String| {
+        !v.is_empty()
+            && !v.starts_with('-')
+            && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ','))
+    };
+    // Flags that change the findings would have to be repeated as typed: say it in words then.
+    let other = args.max_age.is_some() || !args.functional_id.is_empty() || args.policy.is_some();
+    if other || !args.targets.region.iter().chain(&args.targets.resource_group).all(plain) {
+        return String::from("the same command with --all");
+    }
+    let mut c = format!("{} status", ui.me);
+    if !args.targets.region.is_empty() {
+        c.push_str(&format!(" -r {}", args.targets.region.join(",")));
+    }
+    if !args.targets.resource_group.is_empty() {
+        c.push_str(&format!(" -g {}", args.targets.resource_group.join(",")));
+    }
+    format!("'{c} --all'")
+}
+
+/// A target's worst unaccepted finding.
+fn worst(t: &TargetStatus) -> Option<Severity> {
+    t.findings.iter().filter(|f| !f.accepted).map(|f| f.severity).max()
+}
+
 impl Report {
+    /// The line that counts targets and findings.
+    fn summary_text(&self, ui: &Ui) {
+        let s = &self.status.summary;
+        ui.say("");
+        ui.say(&format!(
+            "{} target{}: {} critical, {} warning{}, {} info.{}",
+            s.targets,
+            if s.targets == 1 { "" } else { "s" },
+            s.critical,
+            s.warnings,
+            if s.warnings == 1 { "" } else { "s" },
+            s.info,
+            if s.accepted > 0 { format!(" {} accepted by the policy.", s.accepted) } else { String::new() }
+        ));
+    }
+
+    /// Each finding, its severity and on how many targets, worst first.
+    fn by_finding_text(&self, ui: &Ui) {
+        let mut counts: Vec<(Code, Severity, usize)> = Vec::new();
+        for f in self.status.targets.iter().flat_map(|t| &t.findings).filter(|f| !f.accepted) {
+            match counts.iter_mut().find(|(c, _, _)| *c == f.code) {
+                Some((_, _, n)) => *n += 1,
+                None => counts.push((f.code, f.severity, 1)),
+            }
+        }
+        if counts.is_empty() {
+            return;
+        }
+        counts.sort_by_key(|(c, sev, n)| (std::cmp::Reverse(*sev), std::cmp::Reverse(*n), serde_plain(*c)));
+        let rows: Vec<Vec<String>> = counts
+            .iter()
+            .map(|(c, sev, n)| {
+                let sev = match sev {
+                    Severity::Critical => "critical",
+                    Severity::Warning => "warning",
+                    Severity::Info => "info",
+                };
+                vec![serde_plain(*c), sev.to_owned(), n.to_string()]
+            })
+            .collect();
+        ui.say("");
+        ui.table(&["Finding", "Severity", "Targets"], &rows);
+    }
+
     /// The findings the policy accepts: shown with their reason and date, apart from what to fix.
     fn accepted_text(&self, ui: &Ui) {
         let r = &self.status;
@@ -425,7 +529,7 @@ struct Bar(ProgressBar);
 
 impl Bar {
     fn new(ui: &Ui) -> Self {
-        Self(ui.progress_bar(Some(0), "{spinner} Checking {pos}/{len} targets {wide_bar} {elapsed}"))
+        Self(ui.progress_bar(Some(0), "{spinner} Checking {pos}/{len} targets {wide_bar} {per_sec}, about {eta} left"))
     }
 }
 
@@ -498,7 +602,8 @@ pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Rend
         }
         owners = Some(found);
     }
-    Ok(Box::new(Report { status: report, fail_on, baseline, actions, owners }))
+    let all_command = all_command(ui, args);
+    Ok(Box::new(Report { status: report, fail_on, baseline, actions, owners, all: args.all, all_command }))
 }
 
 /// `--max-age` when neither the flag nor the policy says.

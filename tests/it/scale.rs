@@ -80,3 +80,61 @@ fn a_corrupt_state_file_is_recovered_and_a_long_wait_is_said() {
     assert!(started.elapsed() >= std::time::Duration::from_secs(3), "it waited for its slot");
     assert_eq!(env.handle().stat("rate_limited"), 0);
 }
+
+#[test]
+fn a_large_accounts_status_text_is_a_summary_then_the_targets_with_findings() {
+    let mut world = cluster_api_key_emulator::World::scaled(5, 12, 7);
+    // Recent keys, and a policy that names the functional ID: the targets whose key it owns
+    // alone have no findings.
+    for k in &mut world.api_keys {
+        k.created_at = String::from("2026-11-01T09:00:00Z");
+    }
+    let env = TestEnv::with_world(world);
+    env.login(keys::FUNCTIONAL, Some("us-south"));
+    std::fs::create_dir_all(env.plugin_dir()).unwrap();
+    std::fs::write(
+        env.plugin_dir().join("policy.toml"),
+        format!("functional_ids = [\"{}\"]\n", cluster_api_key_emulator::world::FUNCTIONAL),
+    )
+    .unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&env.run(&["status", "--output", "json", "--fail-on", "never"]).stdout).unwrap();
+    let targets = v["targets"].as_array().unwrap();
+    assert!(targets.len() > 40, "a large account: {}", targets.len());
+    let clean: Vec<(String, String)> = targets
+        .iter()
+        .filter(|t| t["findings"].as_array().unwrap().is_empty())
+        .map(|t| (t["region"].as_str().unwrap().to_owned(), t["resourceGroupName"].as_str().unwrap().to_owned()))
+        .collect();
+    // Whether a table row shows the target.
+    let shows = |out: &str, (region, group): &(String, String)| {
+        out.lines().any(|l| {
+            let mut words = l.split_whitespace();
+            words.next() == Some(region.as_str()) && words.next() == Some(group.as_str())
+        })
+    };
+    assert!(!clean.is_empty(), "the world has targets without findings");
+    let r = env.run(&["status", "--fail-on", "never"]);
+    r.success();
+    // The summary comes first, then what is found how often.
+    let lines: Vec<&str> = r.stdout.lines().skip_while(|l| *l != "OK").filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines[1].starts_with(&format!("{} targets: ", targets.len())), "{}", r.stdout);
+    assert!(
+        lines[2].starts_with("Finding ") && lines[2].contains("Severity") && lines[2].contains("Targets"),
+        "{}",
+        r.stdout
+    );
+    r.stdout_has(&format!("{} targets without findings are not shown: 'cluster-api-key status --all'", clean.len()));
+    for c in &clean {
+        assert!(!shows(&r.stdout, c), "{c:?} is hidden");
+    }
+    // The printed command shows them, and what to do for each target.
+    let all = env.run(&["status", "--fail-on", "never", "--all"]);
+    for c in &clean {
+        assert!(shows(&all.stdout, c), "{c:?} is shown with --all");
+    }
+    all.stdout_has("What to fix:").stdout_lacks("not shown");
+    // CSV is complete whatever the size.
+    let csv = env.run(&["status", "--fail-on", "never", "-o", "csv"]);
+    assert_eq!(csv.stdout.lines().count(), targets.len() + 1);
+}

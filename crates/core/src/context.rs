@@ -248,6 +248,18 @@ fn number(env: &Env, name: &str, alias: &str, default: u64, range: std::ops::Ran
     }
 }
 
+/// The most requests in flight at once (sockets and memory stay bounded whatever the budget).
+const MAX_CONCURRENCY: u64 = 128;
+
+/// The pool, sized from the rate budget: as many requests at once as the budget lets go without
+/// waiting (its burst), so that a hundred owner lookups are one round trip, not four; at most
+/// [`MAX_CONCURRENCY`]. Past the burst the budget, not the pool, sets the pace.
+fn default_concurrency(burst: f64) -> u64 {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a burst of 1 to 95,000")]
+    let burst = burst.floor().max(1.0) as u64;
+    burst.min(MAX_CONCURRENCY)
+}
+
 /// `CLUSTER_API_KEY_RATE_LIMIT=REQUESTS/SECONDS`: the limit the requests of this machine must
 /// stay under (IBM's is `200/10`), as the budget that keeps 5% below it: a burst of 95% of the
 /// requests, refilled over the window. For a source address shared with other tools, or an
@@ -330,6 +342,7 @@ impl Context {
             default: false,
         });
         let rate_state = Self::plugin_dir(env, config_dir.as_deref()).map(|d| d.join(crate::ratelimit::FILE_NAME));
+        let rate_limit = rate_limit(env)?;
         Ok(Self {
             config_dir,
             account: c.account_id.clone().map(AccountId::new),
@@ -342,11 +355,18 @@ impl Context {
                 ssl_disabled: c.ssl_disabled,
                 retry_base,
                 deadline: Duration::from_secs(number(env, env::CAK_DEADLINE_SECS, "", 300, 1..=86_400)?),
-                concurrency: usize::try_from(number(env, env::CAK_CONCURRENCY, "", 32, 1..=64)?).unwrap_or(32),
+                concurrency: usize::try_from(number(
+                    env,
+                    env::CAK_CONCURRENCY,
+                    "",
+                    default_concurrency(rate_limit.0),
+                    1..=MAX_CONCURRENCY,
+                )?)
+                .unwrap_or(32),
                 proxy,
                 extra_roots,
                 warnings: tls_warnings,
-                rate_limit: rate_limit(env)?,
+                rate_limit,
                 rate_state,
             },
             cli_name: env.cli_name(),

@@ -972,7 +972,7 @@ impl World {
         let mut w = Self::default_world();
         // A batch over a large account mints a key per target: an account of this size has a
         // raised per-identity quota (IBM raises it on request).
-        w.apikeys_per_identity = 1000;
+        w.apikeys_per_identity = 10_000;
         let mut rng = fastrand::Rng::with_seed(seed);
         let a = ACCOUNT_ID.to_owned();
         w.resource_groups.retain(|g| g.default);

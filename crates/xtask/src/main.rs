@@ -6,7 +6,8 @@
 //!   `target/release/cluster-api-key` for the host.
 //! - `golden-metadata [--check] [--binary PATH]` writes (or checks)
 //!   `plugin-manifest/metadata.json` from the binary's `SendMetadata` output.
-//! - `bench` builds the release binaries and prints the benchmark table (see `bench.rs`).
+//! - `bench` builds the release binaries and prints the benchmark table (see `bench.rs`);
+//!   `--skip-large` leaves out the slow run on a world of a thousand targets.
 
 mod bench;
 
@@ -32,7 +33,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("plugin-repo") => plugin_repo(&args[1..]),
         Some("golden-metadata") => golden(&args[1..]),
-        Some("bench") => match bench::bench(&root()) {
+        Some("bench") => match bench::bench(&root(), !args.iter().any(|a| a == "--skip-large")) {
             Ok(table) => {
                 #[allow(clippy::print_stdout)]
                 {
@@ -43,7 +44,7 @@ fn main() -> ExitCode {
             Err(e) => fail(&e),
         },
         _ => fail(
-            "usage: cargo xtask plugin-repo --out DIR --base-url URL [--binary TRIPLE=PATH]... | cargo xtask golden-metadata [--check] | cargo xtask bench",
+            "usage: cargo xtask plugin-repo --out DIR --base-url URL [--binary TRIPLE=PATH]... | cargo xtask golden-metadata [--check] | cargo xtask bench [--skip-large]",
         ),
     }
 }

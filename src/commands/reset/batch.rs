@@ -129,8 +129,10 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
     // Ctrl-C stops starting targets; those in flight finish and are reported.
     let interrupts = Interrupts::listen();
     let stopped = interrupts.stop_flag();
-    let bar =
-        ui.progress_bar(Some(selected.len() as u64), "{spinner} Resetting {pos}/{len} targets {wide_bar} {elapsed}");
+    let bar = ui.progress_bar(
+        Some(selected.len() as u64),
+        "{spinner} Resetting {pos}/{len} targets {wide_bar} {per_sec}, about {eta} left",
+    );
     let outcomes =
         fleet::execute(session, &candidates, &opts, verify, concurrency, &|| stopped.load(Ordering::SeqCst), &|_| {
             bar.inc(1);

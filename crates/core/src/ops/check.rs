@@ -668,13 +668,28 @@ async fn requirements_per_target(
     kind: Option<IdentityKind>,
     targets: Vec<Target>,
 ) -> Result<Vec<TargetCheck>> {
+    // One target: its own cluster list (one request). More: the account's cluster lists, read
+    // once as `status` reads them (a few requests, however many targets), then split.
+    let all = if targets.len() > 1 {
+        Some(super::discovery::clusters(session).await.map_err(|e| clause(&e.to_string()).to_owned()))
+    } else {
+        None
+    };
     let mut out = Vec::with_capacity(targets.len());
     for target in targets {
-        let clusters = session
-            .containers(Some(&target.region))?
-            .clusters(Some(&target.resource_group.id))
-            .await
-            .map_err(|e| clause(&e.to_string()).to_owned());
+        let clusters = match &all {
+            Some(Ok(all)) => Ok(all
+                .iter()
+                .filter(|c| c.region == target.region.as_str() && c.resource_group == target.resource_group.id.as_str())
+                .cloned()
+                .collect()),
+            Some(Err(why)) => Err(why.clone()),
+            None => session
+                .containers(Some(&target.region))?
+                .clusters(Some(&target.resource_group.id))
+                .await
+                .map_err(|e| clause(&e.to_string()).to_owned()),
+        };
         let reqs = target_requirements(access, kind, &target, clusters.as_deref().map_err(String::as_str));
         out.push(TargetCheck { target, requirements: reqs });
     }
