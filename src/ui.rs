@@ -255,6 +255,13 @@ impl Ui {
         eprint_text(&format!("{}\n", self.paint(MAGENTA_BOLD, text)));
     }
 
+    /// A part of the one JSON document of JSON mode, written as it is made
+    /// ([`crate::commands::Listing`]).
+    #[allow(clippy::unused_self, reason = "all output goes through the Ui")]
+    pub fn json_part(&self, text: &str) {
+        out(text);
+    }
+
     /// The one JSON document of JSON mode.
     #[allow(clippy::unused_self, reason = "all output goes through the Ui")]
     pub fn json_doc(&self, value: &serde_json::Value) {

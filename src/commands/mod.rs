@@ -78,6 +78,60 @@ pub trait Render {
     fn status(&self) -> ExitStatus {
         ExitStatus::Success
     }
+    /// The JSON document as a head and a long list written one item at a time, for reports of
+    /// many targets: the document is the same as [`Render::json`]'s, but never whole in memory
+    /// (a thousand targets' document is tens of MiB as a `Value`). `None`: use `json`.
+    fn json_listing(&self, _ui: &Ui) -> Option<Result<Listing<'_>, CommandError>> {
+        None
+    }
+}
+
+/// A JSON document whose member `key`, a list, is made one item at a time.
+pub struct Listing<'a> {
+    /// The document, with `key` holding an empty list (its place among the members).
+    pub head: serde_json::Value,
+    /// The list's member name.
+    pub key: &'static str,
+    /// How many items.
+    pub len: usize,
+    /// Item `i`.
+    pub item: Box<dyn Fn(usize) -> Result<serde_json::Value, CommandError> + 'a>,
+}
+
+impl Listing<'_> {
+    /// Writes the document as `serde_json::to_string_pretty` would write it whole: the head's
+    /// text up to the list, each item pretty-printed and indented to its depth (JSON strings
+    /// hold no raw line breaks, so indenting line by line is exact), then the rest.
+    ///
+    /// # Errors
+    /// An item that cannot be made (a bug), or a head without the list at the top level.
+    pub fn write(&self, ui: &Ui) -> Result<(), CommandError> {
+        let head = serde_json::to_string_pretty(&self.head).map_err(CommandError::internal)?;
+        let marker = format!("\n  \"{}\": []", self.key);
+        let Some((before, after)) = head.split_once(&marker) else {
+            return Err(CommandError::internal(format!("no '{}' list at the top of the document", self.key)));
+        };
+        if self.len == 0 {
+            ui.json_part(&format!("{head}\n"));
+            return Ok(());
+        }
+        ui.json_part(&format!("{before}\n  \"{}\": [", self.key));
+        for i in 0..self.len {
+            let item = serde_json::to_string_pretty(&(self.item)(i)?).map_err(CommandError::internal)?;
+            let mut text = String::with_capacity(item.len() + item.len() / 8 + 8);
+            text.push_str(if i == 0 { "\n" } else { ",\n" });
+            for (n, line) in item.lines().enumerate() {
+                if n > 0 {
+                    text.push('\n');
+                }
+                text.push_str("    ");
+                text.push_str(line);
+            }
+            ui.json_part(&text);
+        }
+        ui.json_part(&format!("\n  ]{after}\n"));
+        Ok(())
+    }
 }
 
 /// What every command gets: the session and the plugin's own folder.
@@ -162,7 +216,10 @@ pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitS
         let text = report.csv().ok_or_else(|| CommandError::internal("a command without CSV was asked for CSV"))?;
         ui::print_text(&text);
     } else if ui.json {
-        ui.json_doc(&report.json(ui)?);
+        match report.json_listing(ui) {
+            Some(listing) => listing?.write(ui)?,
+            None => ui.json_doc(&report.json(ui)?),
+        }
     } else {
         report.text(ui);
     }

@@ -195,18 +195,29 @@ fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }
 
-impl Render for Report {
-    fn json(&self, ui: &Ui) -> Result<serde_json::Value, CommandError> {
-        let mut v = to_json(&self.status)?;
-        if let Some(targets) = v.get_mut("targets").and_then(serde_json::Value::as_array_mut) {
-            for (t, actions) in targets.iter_mut().zip(&self.actions) {
-                if let Some(findings) = t.get_mut("findings").and_then(serde_json::Value::as_array_mut) {
-                    for (f, a) in findings.iter_mut().zip(actions) {
-                        f["action"] = serde_json::Value::from(a.as_str());
-                    }
-                }
+impl Report {
+    /// Target `i` of the JSON document, with the action of each finding.
+    fn json_item(&self, i: usize) -> Result<serde_json::Value, CommandError> {
+        let mut t = to_json(&self.status.targets[i])?;
+        if let Some(findings) = t.get_mut("findings").and_then(serde_json::Value::as_array_mut) {
+            for (f, a) in findings.iter_mut().zip(&self.actions[i]) {
+                f["action"] = serde_json::Value::from(a.as_str());
             }
         }
+        Ok(t)
+    }
+
+    /// The JSON document without its targets (an empty list in their place).
+    fn json_head(&self, ui: &Ui) -> Result<serde_json::Value, CommandError> {
+        let r = &self.status;
+        let mut v = serde_json::json!({
+            "account": to_json(&r.account)?,
+            "caller": to_json(&r.caller)?,
+            "targets": [],
+            "summary": to_json(&r.summary)?,
+            "notes": to_json(&r.notes)?,
+            "policy": to_json(&r.policy)?,
+        });
         if let Some(owners) = &self.owners {
             v["owners"] = owners
                 .iter()
@@ -221,6 +232,23 @@ impl Render for Report {
                 .into();
         }
         Ok(v)
+    }
+}
+
+impl Render for Report {
+    fn json(&self, ui: &Ui) -> Result<serde_json::Value, CommandError> {
+        let mut v = self.json_head(ui)?;
+        v["targets"] = (0..self.status.targets.len()).map(|i| self.json_item(i)).collect::<Result<Vec<_>, _>>()?.into();
+        Ok(v)
+    }
+
+    fn json_listing(&self, ui: &Ui) -> Option<Result<crate::commands::Listing<'_>, CommandError>> {
+        Some(self.json_head(ui).map(|head| crate::commands::Listing {
+            head,
+            key: "targets",
+            len: self.status.targets.len(),
+            item: Box::new(move |i| self.json_item(i)),
+        }))
     }
 
     fn text(&self, ui: &Ui) {

@@ -138,3 +138,29 @@ fn a_large_accounts_status_text_is_a_summary_then_the_targets_with_findings() {
     let csv = env.run(&["status", "--fail-on", "never", "-o", "csv"]);
     assert_eq!(csv.stdout.lines().count(), targets.len() + 1);
 }
+
+#[test]
+fn long_json_documents_are_written_a_target_at_a_time_exactly_as_whole_ones() {
+    let env = TestEnv::with_world(cluster_api_key_emulator::World::scaled(3, 5, 3));
+    env.login(keys::FUNCTIONAL, Some("us-south"));
+    for args in [
+        &["status", "--output", "json", "--fail-on", "never"][..],
+        &["reset", "--all-regions", "--all-resource-groups", "--dry-run", "--output", "json"][..],
+        &["reset", "--all-regions", "--all-resource-groups", "-f", "--no-verify", "--output", "json"][..],
+    ] {
+        let r = env.run(args);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {r:?}"));
+        assert!(v["targets"].as_array().is_some_and(|t| t.len() > 5), "{args:?}");
+        // The text is what serde_json writes for the whole document, byte for byte.
+        assert_eq!(r.stdout, format!("{}\n", serde_json::to_string_pretty(&v).unwrap()), "{args:?}");
+    }
+    // An empty list keeps its place.
+    let empty = TestEnv::with_world(cluster_api_key_emulator::World::scaled(1, 1, 3));
+    empty.login(keys::FUNCTIONAL, Some("us-south"));
+    empty.handle().world().clusters.clear();
+    empty.handle().world().api_keys.retain(|k| k.name != "containers-kubernetes-key");
+    let r = empty.run(&["status", "--output", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["targets"], serde_json::json!([]));
+    assert_eq!(r.stdout, format!("{}\n", serde_json::to_string_pretty(&v).unwrap()));
+}

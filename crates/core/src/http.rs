@@ -353,7 +353,7 @@ impl Http {
                 // The semaphore is never closed, so acquiring cannot fail.
                 let _slot = self.pool.acquire().await.ok();
                 let slot = self.limiter.reserve().await;
-                if slot.wait >= crate::ratelimit::SHARED_WAIT
+                if slot.others >= crate::ratelimit::SHARED_WAIT
                     && !self.said_shared_wait.swap(true, std::sync::atomic::Ordering::Relaxed)
                     && let Some(notice) = self.notice.get()
                 {

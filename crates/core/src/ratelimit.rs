@@ -9,9 +9,9 @@
 //!
 //! The state is a token bucket that may go below zero: taking a token always succeeds and
 //! reserves the next free slot, and the taker sleeps until its slot comes. One lock per request,
-//! and no polling: concurrent processes are served in the order they asked. A process holds at
-//! most its pool's worth of reservations, so a wait of more than a few seconds means other
-//! processes are spending the budget, and that is said once (the binary prints it on a terminal).
+//! and no polling: concurrent processes are served in the order they asked. A process knows how
+//! many of its own reservations are still waiting; a wait longer than those explain, by a few
+//! seconds, is other processes spending the budget, and that is said once (the binary prints it).
 //!
 //! The file is advisory: a missing, unreadable or implausible state is started again with a full
 //! burst (what a process alone would do), and a file that cannot be opened or locked in time
@@ -29,7 +29,7 @@ pub const FILE_NAME: &str = "ratelimit.json";
 /// the lock is held for microseconds, so this is reached only by a stopped holder.
 const LOCK_PATIENCE: Duration = Duration::from_secs(2);
 
-/// A wait at least this long is more than this process's own requests can cause: it is said.
+/// A wait at least this much longer than this process's own waiting requests explain is said.
 pub const SHARED_WAIT: Duration = Duration::from_secs(3);
 
 /// The bucket: tokens (negative: slots reserved ahead) as of a time.
@@ -49,6 +49,8 @@ pub struct Budget {
     shared: tokio::sync::Mutex<Shared>,
     /// This process's own bucket, when the file cannot be used.
     local: std::sync::Mutex<(f64, Instant)>,
+    /// This process's reservations still waiting for their slot.
+    waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 #[derive(Debug)]
@@ -60,13 +62,28 @@ enum Shared {
     Unusable,
 }
 
-/// What taking a slot cost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What taking a slot cost. Dropping it (once the request is sent, or abandoned) ends its
+/// reservation in this process's count of waiting ones.
+#[derive(Debug)]
 pub struct Slot {
     /// How long the caller must wait before sending.
     pub wait: Duration,
     /// Whether the machine-wide budget was used (else this process's own).
     pub shared: bool,
+    /// How much of the wait this process's own waiting reservations do not explain: other
+    /// processes' requests.
+    pub others: Duration,
+    _waiting: Option<Waiting>,
+}
+
+/// One of this process's reservations that is still waiting for its slot.
+#[derive(Debug)]
+struct Waiting(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 fn now_ms() -> u64 {
@@ -84,6 +101,7 @@ impl Budget {
             per_sec,
             shared: tokio::sync::Mutex::new(file.map_or(Shared::Unusable, Shared::Closed)),
             local: std::sync::Mutex::new((burst, Instant::now())),
+            waiting: std::sync::Arc::default(),
         }
     }
 
@@ -105,6 +123,19 @@ impl Budget {
     /// Takes the next slot: from the shared file when it can be used, else from this process's
     /// bucket. Returns without waiting for the slot.
     pub async fn reserve(&self) -> Slot {
+        let (wait, shared) = self.take_slot().await;
+        if wait.is_zero() {
+            return Slot { wait, shared, others: Duration::ZERO, _waiting: None };
+        }
+        // The slots this process reserved before this one come first: that much of the wait
+        // is its own.
+        let before = self.waiting.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        #[allow(clippy::cast_precision_loss, reason = "a count of requests in flight")]
+        let own = Duration::from_secs_f64((before as f64 + 1.0) / self.per_sec);
+        Slot { wait, shared, others: wait.saturating_sub(own), _waiting: Some(Waiting(self.waiting.clone())) }
+    }
+
+    async fn take_slot(&self) -> (Duration, bool) {
         let mut shared = self.shared.lock().await;
         if let Shared::Closed(path) = &*shared {
             *shared = open(path).map_or(Shared::Unusable, Shared::Open);
@@ -117,7 +148,7 @@ impl Budget {
                         let wait = self.take(file);
                         let _ = file.unlock();
                         if let Some(wait) = wait {
-                            return Slot { wait, shared: true };
+                            return (wait, true);
                         }
                         // Not readable or writable after all: this process's bucket from now on.
                         *shared = Shared::Unusable;
@@ -132,7 +163,7 @@ impl Budget {
             }
         }
         drop(shared);
-        Slot { wait: self.take_local(), shared: false }
+        (self.take_local(), false)
     }
 
     /// Takes a token from the state in `file` (locked), and writes the state back.
@@ -246,6 +277,10 @@ mod tests {
             let slot = if i % 2 == 0 { a.reserve().await } else { b.reserve().await };
             assert!(slot.shared);
             waits.push(slot.wait);
+            if i == 5 {
+                // One slot's wait (0.1 s at 10/s) is never put down to others.
+                assert_eq!(slot.others, Duration::ZERO);
+            }
         }
         assert!(waits[..5].iter().all(Duration::is_zero), "{waits:?}");
         assert!(waits[5] > Duration::from_millis(50), "{waits:?}");
@@ -271,5 +306,27 @@ mod tests {
         let b = budget(Some(dir.path().join("plugin").join(FILE_NAME)));
         let slot = b.reserve().await;
         assert!(!slot.shared && slot.wait.is_zero(), "{slot:?}");
+    }
+}
+
+#[cfg(test)]
+mod own_waits {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_process_is_not_told_that_its_own_requests_are_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let own = Budget::new((2.0, 1.0), Some(path.clone()));
+        // Twenty reservations of its own, all waiting: the last waits 18 s, all of it its own.
+        let slots: Vec<Slot> = futures_util::future::join_all((0..20).map(|_| own.reserve())).await;
+        let last = slots.last().unwrap();
+        assert!(last.wait >= Duration::from_secs(17), "{last:?}");
+        assert!(last.others < Duration::from_secs(1), "{last:?}");
+        drop(slots);
+        // Another process's debt of 30 s: a new process's first wait is all others'.
+        let other = Budget::new((2.0, 1.0), Some(path));
+        let slot = other.reserve().await;
+        assert!(slot.others >= SHARED_WAIT, "{slot:?}");
     }
 }

@@ -463,42 +463,51 @@ impl Report {
     }
 
     fn batch_json(&self, ui: &Ui) -> Result<Value, CommandError> {
-        let mut targets = Vec::new();
-        for (i, c) in self.targets.iter().enumerate() {
-            let outcome = self.outcomes.as_ref().and_then(|o| o.get(i));
-            let why = match (outcome, &c.skip) {
-                (_, Some(_)) => "skipped: not selected (skipReason)",
-                (Some(TargetOutcome::Failed(_)), _) => "the reset failed (see detail)",
-                (Some(TargetOutcome::Unknown(_)), _) => "the outcome of the reset is unknown (see detail)",
-                _ if self.dry_run => "dry run: nothing was reset",
-                _ => "not reset: the confirmation was declined, or the run stopped before it",
-            };
-            let mut v = match outcome {
-                Some(TargetOutcome::Reset(r, v)) => document(&c.plan, Ok((r, v.as_ref())), ui, None)?,
-                _ => document(&c.plan, Err(why), ui, None)?,
-            };
-            v["dryRun"] = Value::Bool(self.dry_run);
-            v["selected"] = Value::Bool(c.skip.is_none());
-            v["skipReason"] = c.skip.as_ref().map_or(Value::Null, |s| Value::from(skip_text(s)));
-            if let Some(o) = outcome {
-                let (word, detail) = o.words();
-                v["outcome"] = Value::from(word);
-                v["detail"] = Value::from(detail);
-            } else if c.skip.is_some() {
-                v["outcome"] = Value::from("skipped");
-            } else if !self.dry_run {
-                v["outcome"] = Value::from("cancelled");
-                v["cancelled"] = Value::Bool(true);
-            }
-            targets.push(v);
-        }
+        let mut v = self.batch_head()?;
+        v["targets"] = (0..self.targets.len()).map(|i| self.batch_item(i, ui)).collect::<Result<Vec<_>, _>>()?.into();
+        Ok(v)
+    }
+
+    /// The batch document without its targets (an empty list in their place).
+    fn batch_head(&self) -> Result<Value, CommandError> {
         let (selected, reset, failed, unknown) = self.counts();
         let mut v = json!({
-            "targets": targets,
+            "targets": [],
             "summary": {"targets": self.targets.len(), "selected": selected, "reset": reset, "failed": failed, "unknown": unknown},
         });
         if let Some(r) = self.results() {
             v["addons"] = crate::commands::addons::results_json(r)?;
+        }
+        Ok(v)
+    }
+
+    /// Target `i` of the batch document.
+    fn batch_item(&self, i: usize, ui: &Ui) -> Result<Value, CommandError> {
+        let c = &self.targets[i];
+        let outcome = self.outcomes.as_ref().and_then(|o| o.get(i));
+        let why = match (outcome, &c.skip) {
+            (_, Some(_)) => "skipped: not selected (skipReason)",
+            (Some(TargetOutcome::Failed(_)), _) => "the reset failed (see detail)",
+            (Some(TargetOutcome::Unknown(_)), _) => "the outcome of the reset is unknown (see detail)",
+            _ if self.dry_run => "dry run: nothing was reset",
+            _ => "not reset: the confirmation was declined, or the run stopped before it",
+        };
+        let mut v = match outcome {
+            Some(TargetOutcome::Reset(r, v)) => document(&c.plan, Ok((r, v.as_ref())), ui, None)?,
+            _ => document(&c.plan, Err(why), ui, None)?,
+        };
+        v["dryRun"] = Value::Bool(self.dry_run);
+        v["selected"] = Value::Bool(c.skip.is_none());
+        v["skipReason"] = c.skip.as_ref().map_or(Value::Null, |s| Value::from(skip_text(s)));
+        if let Some(o) = outcome {
+            let (word, detail) = o.words();
+            v["outcome"] = Value::from(word);
+            v["detail"] = Value::from(detail);
+        } else if c.skip.is_some() {
+            v["outcome"] = Value::from("skipped");
+        } else if !self.dry_run {
+            v["outcome"] = Value::from("cancelled");
+            v["cancelled"] = Value::Bool(true);
         }
         Ok(v)
     }
@@ -596,6 +605,17 @@ impl Render for Report {
             Mode::Single => self.single_json(ui),
             Mode::Batch { .. } => self.batch_json(ui),
         }
+    }
+
+    fn json_listing(&self, ui: &Ui) -> Option<Result<crate::commands::Listing<'_>, CommandError>> {
+        let Mode::Batch { .. } = &self.mode else { return None };
+        let ui = ui.clone();
+        Some(self.batch_head().map(|head| crate::commands::Listing {
+            head,
+            key: "targets",
+            len: self.targets.len(),
+            item: Box::new(move |i| self.batch_item(i, &ui)),
+        }))
     }
 
     fn text(&self, ui: &Ui) {

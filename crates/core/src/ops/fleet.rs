@@ -119,7 +119,7 @@ pub async fn plan(session: &Session, sel: &Selection, concurrency: usize) -> Res
     };
     // One snapshot of the caller's newest keys for every target: each target's new key is the
     // one that appears for it (see `reset::execute`).
-    let snapshot = reset::caller_keys(session, &caller).await.ok();
+    let snapshot = reset::caller_keys(session, &caller).await.ok().map(std::sync::Arc::new);
     let mut out = Vec::new();
     for (t, f) in report.targets.iter().zip(&facts) {
         // The same builder as a single reset's: one target reads the same in both.

@@ -41,8 +41,9 @@ pub struct ResetPlan {
     pub current_key: Known<ApiKey>,
     /// Whether the key owner answered that a previous reset is still replicating (`A0055`).
     pub replicating: bool,
-    /// The caller's `containers-kubernetes-key` keys, when they could be listed.
-    pub existing_keys: Option<Vec<ApiKey>>,
+    /// The caller's `containers-kubernetes-key` keys, when they could be listed: one snapshot
+    /// shared by every target of a batch (a thousand copies of a page of keys is tens of MiB).
+    pub existing_keys: Option<std::sync::Arc<Vec<ApiKey>>>,
 }
 
 impl ResetPlan {
@@ -131,7 +132,11 @@ impl ResetPlan {
     /// single reset and for every target of a batch. `existing_keys` is the caller's key snapshot
     /// that the new key is found against.
     #[must_use]
-    pub fn from_facts(caller: &Caller, facts: &TargetFacts, existing_keys: Option<Vec<ApiKey>>) -> Self {
+    pub fn from_facts(
+        caller: &Caller,
+        facts: &TargetFacts,
+        existing_keys: Option<std::sync::Arc<Vec<ApiKey>>>,
+    ) -> Self {
         let mut clusters = facts.clusters.clone();
         if let Known::Known(list) = &mut clusters {
             list.sort_by(|a, b| a.name.cmp(&b.name));
@@ -174,7 +179,7 @@ pub async fn plan(session: &Session, region: Option<&crate::types::Region>, grou
     // Best effort, but a setup error (an insecure endpoint override) is the user's to fix: it
     // must not silently turn off the lost-answer check that needs this list.
     let existing_keys = match caller_keys(session, &caller).await {
-        Ok(k) => Some(k),
+        Ok(k) => Some(std::sync::Arc::new(k)),
         Err(e) if e.is_setup() => return Err(e),
         Err(_) => None,
     };
@@ -431,7 +436,7 @@ pub async fn execute(
                     ));
                 }
             }
-            Some(now)
+            Some(std::sync::Arc::new(now))
         }
         // No fresh snapshot (a batch), or it could not be read: the plan's.
         None | Some(Err(_)) => plan.existing_keys.clone(),
