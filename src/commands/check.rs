@@ -83,23 +83,33 @@ pub fn report_text(ui: &Ui, report: &CheckReport) {
 }
 
 fn with_commands(ui: &Ui, report: &CheckReport) -> Result<Value, CommandError> {
-    let mut v = to_json(report)?;
-    if let Some(targets) = v["targets"].as_array_mut() {
-        for (t, tc) in targets.iter_mut().zip(&report.targets) {
-            if let Some(reqs) = t["requirements"].as_array_mut() {
-                for (r, rc) in reqs.iter_mut().zip(&tc.requirements) {
-                    match &rc.state {
-                        State::Missing { grant: Some(g), .. } => {
-                            r["command"] = Value::from(grant_command(ui, report, g));
-                        }
-                        State::NotCheckable { how } => r["how"] = Value::from(how.replace("{cli}", &ui.cli)),
-                        _ => {}
-                    }
+    let mut v = report_head(report)?;
+    v["targets"] = (0..report.targets.len()).map(|i| target_json(ui, report, i)).collect::<Result<Vec<_>, _>>()?.into();
+    Ok(v)
+}
+
+/// The report's document without its targets (an empty list in their place).
+fn report_head(report: &CheckReport) -> Result<Value, CommandError> {
+    Ok(serde_json::json!({"account": to_json(&report.account)?, "identity": to_json(&report.identity)?, "targets": []}))
+}
+
+/// Target `i` of the report's document, each requirement with the command that grants it, or
+/// how to check it.
+fn target_json(ui: &Ui, report: &CheckReport, i: usize) -> Result<Value, CommandError> {
+    let tc = &report.targets[i];
+    let mut t = to_json(tc)?;
+    if let Some(reqs) = t["requirements"].as_array_mut() {
+        for (r, rc) in reqs.iter_mut().zip(&tc.requirements) {
+            match &rc.state {
+                State::Missing { grant: Some(g), .. } => {
+                    r["command"] = Value::from(grant_command(ui, report, g));
                 }
+                State::NotCheckable { how } => r["how"] = Value::from(how.replace("{cli}", &ui.cli)),
+                _ => {}
             }
         }
     }
-    Ok(v)
+    Ok(t)
 }
 
 /// The line under `Identity:` for a user who is in the account but cannot log in.
@@ -227,13 +237,34 @@ struct Outcome {
     granted: Option<(Vec<PlannedGrant>, Vec<String>, bool)>,
 }
 
-impl Render for Outcome {
-    fn json(&self, ui: &Ui) -> Result<Value, CommandError> {
-        let mut v = with_commands(ui, &self.report)?;
+impl Outcome {
+    fn head(&self) -> Result<Value, CommandError> {
+        let mut v = report_head(&self.report)?;
         if let Some((plan, created, dry)) = &self.granted {
             v["grant"] = serde_json::json!({"dryRun": dry, "planned": to_json(plan)?, "createdPolicyIds": created});
         }
         Ok(v)
+    }
+}
+
+impl Render for Outcome {
+    fn json(&self, ui: &Ui) -> Result<Value, CommandError> {
+        let mut v = self.head()?;
+        v["targets"] = (0..self.report.targets.len())
+            .map(|i| target_json(ui, &self.report, i))
+            .collect::<Result<Vec<_>, _>>()?
+            .into();
+        Ok(v)
+    }
+
+    fn json_listing(&self, ui: &Ui) -> Option<Result<crate::commands::Listing<'_>, CommandError>> {
+        let ui = ui.clone();
+        Some(self.head().map(|head| crate::commands::Listing {
+            head,
+            key: "targets",
+            len: self.report.targets.len(),
+            item: Box::new(move |i| target_json(&ui, &self.report, i)),
+        }))
     }
 
     fn text(&self, ui: &Ui) {

@@ -145,6 +145,7 @@ fn long_json_documents_are_written_a_target_at_a_time_exactly_as_whole_ones() {
     env.login(keys::FUNCTIONAL, Some("us-south"));
     for args in [
         &["status", "--output", "json", "--fail-on", "never"][..],
+        &["check", "-r", "us-south,us-east,ca-tor", "-g", "Default,group-01,group-02", "--output", "json"][..],
         &["reset", "--all-regions", "--all-resource-groups", "--dry-run", "--output", "json"][..],
         &["reset", "--all-regions", "--all-resource-groups", "-f", "--no-verify", "--output", "json"][..],
     ] {
