@@ -609,11 +609,12 @@ pub async fn status_and_facts(
         })
         .buffer_unordered(opts.concurrency.max(1))
         .collect::<Vec<_>>();
-    let (mut memberships, owner_policies, standings, quotas) =
-        tokio::join!(memberships, owner_policies, standings, quotas);
+    // The classic credentials' owners depend only on the credentials: looked up alongside, not
+    // after (one round trip less).
+    let classic_owners = classic_owner_states(session, account_id, caller_id.as_ref(), &classic, opts.concurrency);
+    let (mut memberships, owner_policies, standings, quotas, classic_owners) =
+        tokio::join!(memberships, owner_policies, standings, quotas, classic_owners);
     memberships.extend(standings);
-    let classic_owners =
-        classic_owner_states(session, account_id, caller_id.as_ref(), &classic, opts.concurrency).await;
 
     let now = SystemTime::now();
     let mut targets = Vec::with_capacity(found.len());
