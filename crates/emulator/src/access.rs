@@ -190,6 +190,37 @@ pub async fn policies(
     util::ok(&policy_page("/v1/policies", &account, &p, list))
 }
 
+/// A policy in IAM's v2 shape (`subject`, `resource`, `control`).
+fn policy_v2_json(x: &Policy) -> Value {
+    let v1 = policy_json(x);
+    let attrs = |list: &Value| -> Vec<Value> {
+        list.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|at| json!({"key": at["name"], "operator": "stringEquals", "value": at["value"]}))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let roles: Vec<Value> = v1["roles"]
+        .as_array()
+        .map(|r| r.iter().map(|r| json!({"role_id": r["role_id"]})).collect())
+        .unwrap_or_default();
+    json!({
+        "id": x.id,
+        "type": "access",
+        "subject": {"attributes": attrs(&v1["subjects"][0]["attributes"])},
+        "resource": {"attributes": attrs(&v1["resources"][0]["attributes"])},
+        "control": {"grant": {"roles": roles}},
+        "href": format!("https://iam.cloud.ibm.com/v2/policies/{}", x.id),
+        "created_at": "2024-01-01T00:00:00Z",
+        "created_by_id": "IBMid-2700000OWN",
+        "last_modified_at": "2024-01-01T00:00:00Z",
+        "last_modified_by_id": "IBMid-2700000OWN",
+        "state": "active",
+    })
+}
+
 /// `GET /v2/policies`: the same policies in the v2 shape (`subject`, `resource`, `control`).
 pub async fn policies_v2(
     State(shared): State<Arc<Shared>>,
@@ -202,29 +233,7 @@ pub async fn policies_v2(
     };
     let Some(caller) = util::bearer(&shared, &headers) else { return util::unauthorized(Api::Identity) };
     let world = shared.world();
-    let list: Vec<Value> = visible_policies(&world, &caller, &account, &p)
-        .into_iter()
-        .map(|x| {
-            let v1 = policy_json(x);
-            let attrs = |list: &Value| -> Vec<Value> {
-                list.as_array()
-                    .map(|a| {
-                        a.iter()
-                            .map(|at| json!({"key": at["name"], "operator": "stringEquals", "value": at["value"]}))
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            };
-            json!({
-                "id": x.id,
-                "type": "access",
-                "subject": {"attributes": attrs(&v1["subjects"][0]["attributes"])},
-                "resource": {"attributes": attrs(&v1["resources"][0]["attributes"])},
-                "control": {"grant": {"roles": v1["roles"].as_array().map(|r| r.iter().map(|r| json!({"role_id": r["role_id"]})).collect::<Vec<_>>()).unwrap_or_default()}},
-                "state": "active",
-            })
-        })
-        .collect();
+    let list: Vec<Value> = visible_policies(&world, &caller, &account, &p).into_iter().map(policy_v2_json).collect();
     util::ok(&policy_page("/v2/policies", &account, &p, list))
 }
 
@@ -278,28 +287,113 @@ pub async fn create_policy(State(shared): State<Arc<Shared>>, headers: HeaderMap
     let Some(caller) = util::bearer(&shared, &headers) else { return util::unauthorized(Api::Identity) };
     let bad = |m: &str| util::identity_error(400, "invalid_body", "BXNIM0502E", m);
     let Ok(v) = serde_json::from_slice::<Value>(&body) else { return bad("The body is not JSON.") };
+    create(
+        &shared,
+        &caller,
+        &v["subjects"][0]["attributes"],
+        &v["resources"][0]["attributes"],
+        role_names(&v["roles"]),
+        policy_json,
+    )
+}
+
+/// Creates a policy from v1-shaped attribute lists (`{name, value}`), for either version of the
+/// API, and answers it in that version's shape: one account's administrator only.
+fn create(
+    shared: &Shared,
+    caller: &util::Caller,
+    subjects: &Value,
+    resources: &Value,
+    roles: Vec<String>,
+    shape: fn(&Policy) -> Value,
+) -> Response {
+    let bad = |m: &str| util::identity_error(400, "invalid_body", "BXNIM0502E", m);
     let attr = |list: &Value, name: &str| -> Option<String> {
         list.as_array()?.iter().find(|a| a["name"] == name).and_then(|a| a["value"].as_str()).map(str::to_owned)
     };
-    let subjects = &v["subjects"][0]["attributes"];
-    let resources = &v["resources"][0]["attributes"];
-    let roles = role_names(&v["roles"]);
     if roles.is_empty() {
         return bad("At least one role is required.");
     }
-    let Some(account) = attr(resources, "accountId") else { return bad("resources need accountId.") };
+    let Some(account) = attr(resources, "accountId") else { return bad("The resource needs accountId.") };
     let mut world = shared.world();
-    if account != caller.account_id || !policy_admin(&world, &caller, true) {
+    if account != caller.account_id || !policy_admin(&world, caller, true) {
         return util::identity_error(403, "forbidden", "BXNIM0513E", "You are not authorized to create this policy.");
     }
     let policy =
         new_policy(&mut world, account, attr(subjects, "iam_id"), attr(subjects, "access_group_id"), resources, roles);
     if policy.iam_id.is_none() && policy.access_group_id.is_none() {
-        return bad("subjects need iam_id or access_group_id.");
+        return bad("The subject needs iam_id or access_group_id.");
     }
-    let out = policy_json(&policy);
+    let out = shape(&policy);
     world.policies.push(policy);
     util::with_status(201, &out)
+}
+
+/// `POST /v2/policies`: an access policy in the v2 shape (`subject.attributes` and
+/// `resource.attributes` as `{key, operator, value}`, roles under `control.grant`); who may
+/// create one is as for `POST /v1/policies`.
+pub async fn create_policy_v2(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let Some(caller) = util::bearer(&shared, &headers) else { return util::unauthorized(Api::Identity) };
+    let bad = |m: &str| util::identity_error(400, "invalid_body", "BXNIM0502E", m);
+    let Ok(v) = serde_json::from_slice::<Value>(&body) else { return bad("The body is not JSON.") };
+    // The v2 attributes (`key`) as the v1 ones (`name`) that policies are made from.
+    let as_v1 = |list: &Value| -> Value {
+        list.as_array()
+            .map(|a| a.iter().map(|at| json!({"name": at["key"], "value": at["value"]})).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into()
+    };
+    create(
+        &shared,
+        &caller,
+        &as_v1(&v["subject"]["attributes"]),
+        &as_v1(&v["resource"]["attributes"]),
+        role_names(&v["control"]["grant"]["roles"]),
+        policy_v2_json,
+    )
+}
+
+/// The caller's account's access group `id`, or IAM Access Groups' 404.
+fn own_group<'a>(
+    world: &'a crate::world::World,
+    caller: &util::Caller,
+    id: &str,
+) -> Result<&'a crate::world::AccessGroup, Response> {
+    world
+        .access_groups
+        .iter()
+        .find(|g| g.id == id && g.account_id == caller.account_id)
+        .ok_or_else(|| util::identity_error(404, "not_found", "AGGRP0404E", "The access group was not found."))
+}
+
+/// `GET /v2/groups/{id}`: one access group (IAM Access Groups' `Group`).
+pub async fn group(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    let Some(caller) = util::bearer(&shared, &headers) else { return util::unauthorized(Api::Identity) };
+    let world = shared.world();
+    let g = match own_group(&world, &caller, &id) {
+        Ok(g) => g,
+        Err(r) => return r,
+    };
+    util::ok(&json!({
+        "id": g.id,
+        "name": g.name,
+        "description": "",
+        "account_id": g.account_id,
+        "created_at": "2024-01-01T00:00:00Z",
+        "created_by_id": "IBMid-2700000OWN",
+        "last_modified_at": "2024-01-01T00:00:00Z",
+        "last_modified_by_id": "IBMid-2700000OWN",
+        "href": format!("https://iam.cloud.ibm.com/v2/groups/{}", g.id),
+        "is_federated": false,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -354,8 +448,9 @@ pub async fn members(
 ) -> Response {
     let Some(caller) = util::bearer(&shared, &headers) else { return util::unauthorized(Api::Identity) };
     let world = shared.world();
-    let Some(g) = world.access_groups.iter().find(|g| g.id == group && g.account_id == caller.account_id) else {
-        return util::identity_error(404, "not_found", "AGGRP0404E", "The access group was not found.");
+    let g = match own_group(&world, &caller, &group) {
+        Ok(g) => g,
+        Err(r) => return r,
     };
     let members: Vec<Value> = g
         .members
@@ -395,12 +490,23 @@ pub async fn settings(
         return util::identity_error(403, "forbidden", "BXNIM0513E", "You are not authorized to read these settings.");
     }
     let world = shared.world();
+    // Every member IBM's `AccountSettingsResponse` model requires (IBM's SDKs refuse an answer
+    // without them), at IBM's defaults where the world does not say.
     util::ok(&json!({
         "account_id": account,
         "restrict_create_platform_apikey": world.settings.restrict_create_platform_apikey,
         "restrict_create_service_id": world.settings.restrict_create_service_id,
         "restrict_user_list_visibility": "NOT_RESTRICTED",
         "entity_tag": "1-settings",
+        "allowed_ip_addresses": "",
+        "mfa": "NONE",
+        "user_mfa": [],
+        "history": [],
+        "session_expiration_in_seconds": "NOT_SET",
+        "session_invalidation_in_seconds": "NOT_SET",
+        "max_sessions_per_identity": "NOT_SET",
+        "system_access_token_expiration_in_seconds": "NOT_SET",
+        "system_refresh_token_expiration_in_seconds": "NOT_SET",
     }))
 }
 

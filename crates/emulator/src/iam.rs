@@ -526,11 +526,14 @@ fn modify(
     }
 }
 
+/// A change to a locked key. INFERRED: IBM documents neither the status nor the code; the 409
+/// and the code are the emulator's own, distinct from a refusal's `BXNIM0513E` (403), so that a
+/// client cannot mistake one for the other.
 fn locked_error(id: &str) -> Response {
     util::identity_error(
         409,
         "entity_locked",
-        "BXNIM0513E",
+        "EMULATOR-LOCKED",
         &format!("API key {id} is locked and cannot be changed or deleted."),
     )
 }

@@ -345,8 +345,9 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v2/resource_groups", get(crate::rm::list_groups))
         .route("/v2/resource_groups/{id}", get(crate::rm::get_group))
         .route("/v1/policies", get(crate::access::policies).post(crate::access::create_policy))
-        .route("/v2/policies", get(crate::access::policies_v2))
+        .route("/v2/policies", get(crate::access::policies_v2).post(crate::access::create_policy_v2))
         .route("/v2/groups", get(crate::access::groups))
+        .route("/v2/groups/{id}", get(crate::access::group))
         .route("/v2/groups/{id}/members", get(crate::access::members))
         .route("/v2/groups/{id}/members/{iam_id}", axum::routing::head(crate::access::is_member))
         .route("/v1/accounts/{account}/settings/identity", get(crate::access::settings))
@@ -627,6 +628,7 @@ fn route_key(path: &str) -> String {
         ["", "v1", "accounts", _, "settings", "identity"] => String::from("/v1/accounts/{id}/settings/identity"),
         ["", "v1", "accounts", _, "limits", "identity"] => String::from("/v1/accounts/{id}/limits/identity"),
         ["", "v2", "groups", _, "members", ..] => String::from("/v2/groups/{id}/members"),
+        ["", "v2", "groups", _] => String::from("/v2/groups/{id}"),
         ["", "v2", "accounts", _, "users", _] => String::from("/v2/accounts/{id}/users/{id}"),
         _ => p.to_owned(),
     }

@@ -777,3 +777,62 @@ async fn user_management_invites_with_policies_and_the_user_is_pending() {
     assert_eq!(invite(&owner, body).await.0, 409);
     assert_eq!(t.emu.handle.world().identities.iter().filter(|i| i.email == "fid@example.com").count(), 1);
 }
+
+#[tokio::test]
+async fn sdk_models_account_settings_one_access_group_v2_policy_create_and_a_locked_key() {
+    let t = start().await;
+    let (owner, _) = t.login(keys::OWNER).await;
+    let (viewer, _) = t.login(keys::VIEWER).await;
+    // Account settings carry every member IBM's AccountSettingsResponse requires.
+    let (s, v) = t.get(&owner, &format!("/v1/accounts/{}/settings/identity", world::ACCOUNT_ID), &[]).await;
+    assert_eq!(s, 200);
+    for member in [
+        "account_id",
+        "entity_tag",
+        "restrict_create_service_id",
+        "restrict_create_platform_apikey",
+        "allowed_ip_addresses",
+        "mfa",
+        "user_mfa",
+        "session_expiration_in_seconds",
+        "session_invalidation_in_seconds",
+        "max_sessions_per_identity",
+        "system_access_token_expiration_in_seconds",
+        "system_refresh_token_expiration_in_seconds",
+    ] {
+        assert!(!v[member].is_null(), "{member}: {v}");
+    }
+    // One access group, and a 404 for another account's or none.
+    let (_, groups) = t.get(&owner, &format!("/v2/groups?account_id={}", world::ACCOUNT_ID), &[]).await;
+    let id = groups["groups"][0]["id"].as_str().unwrap().to_owned();
+    let (s, g) = t.get(&owner, &format!("/v2/groups/{id}"), &[]).await;
+    assert_eq!(s, 200, "{g}");
+    assert_eq!(g["id"], id.as_str());
+    assert_eq!(g["account_id"], world::ACCOUNT_ID);
+    assert_eq!(t.get(&owner, "/v2/groups/AccessGroupId-nope", &[]).await.0, 404);
+    // A v2 policy: created by an administrator, refused to a viewer, listed in both shapes.
+    let body = json!({
+        "type": "access",
+        "subject": {"attributes": [{"key": "iam_id", "operator": "stringEquals", "value": world::VIEWER}]},
+        "resource": {"attributes": [
+            {"key": "accountId", "operator": "stringEquals", "value": world::ACCOUNT_ID},
+            {"key": "serviceName", "operator": "stringEquals", "value": "containers-kubernetes"},
+        ]},
+        "control": {"grant": {"roles": [{"role_id": "crn:v1:bluemix:public:iam::::role:Operator"}]}},
+    });
+    let post = |token: &str| t.http.post(t.url("/v2/policies")).bearer_auth(token).json(&body).send();
+    assert_eq!(post(&viewer).await.unwrap().status().as_u16(), 403);
+    let r = post(&owner).await.unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(created["control"]["grant"]["roles"][0]["role_id"], "crn:v1:bluemix:public:iam::::role:Operator");
+    assert_eq!(created["state"], "active");
+    let (_, listed) =
+        t.get(&owner, &format!("/v1/policies?account_id={}&iam_id={}", world::ACCOUNT_ID, world::VIEWER), &[]).await;
+    assert!(listed["policies"].as_array().unwrap().iter().any(|p| p["id"] == created["id"]), "{listed}");
+    // A locked key's delete: 409 with a code of its own, not a refusal's BXNIM0513E.
+    let locked = t.emu.handle.world().api_keys.iter().find(|k| k.locked).map(|k| k.id.clone()).unwrap();
+    let (s, e) = t.send(M::DELETE, &owner, &format!("/v1/apikeys/{locked}"), &[]).await;
+    assert_eq!(s, 409, "{e}");
+    assert_ne!(e["errors"][0]["message_code"], "BXNIM0513E", "{e}");
+}
