@@ -326,17 +326,58 @@ fn cluster_json(c: &Cluster, world: &World) -> Value {
         // INFERRED: the field IBM's cluster body names the trusted profile with (see the core's
         // `Cluster::trusted_profile_id`).
         "trustedProfileID": c.trusted_profile_id.clone().unwrap_or_default(),
+        // The rest of bluemix-go's v2 `ClusterInfo`.
+        "entitlement": "",
+        "ownerEmail": "",
+        "podSubnet": "172.17.0.0/18",
+        "serviceSubnet": "172.21.0.0/16",
+        "multiAzCapable": true,
+        "apiUser": "",
+        "masterURL": format!("https://c{}.{}.containers.cloud.ibm.com:30000", &c.id[c.id.len().saturating_sub(4)..], c.region),
+        "serverURL": format!("https://c{}.{}.containers.cloud.ibm.com:30000", &c.id[c.id.len().saturating_sub(4)..], c.region),
+        "disableAutoUpdate": false,
+        "versionEOS": "",
+        "vpcs": if c.provider.starts_with("vpc") { vec![format!("r006-{}", c.resource_group_id)] } else { Vec::new() },
+        "lifecycle": {
+            "modifiedDate": c.created,
+            "masterStatus": "Ready",
+            "masterStatusModifiedDate": c.created,
+            "masterHealth": "normal",
+            "masterState": "deployed",
+        },
+        "features": {"keyProtectEnabled": false, "pullSecretApplied": true},
     })
 }
 
-fn list(shared: &Shared, headers: &HeaderMap, providers: &[&str], v1_region_filter: bool) -> Response {
+/// A cluster in the flat v1 shape (bluemix-go `containerv1.ClusterInfo`): the ingress and the
+/// service endpoints as top-level members, no v2 `lifecycle`, `features` or `vpcs`.
+fn cluster_v1_json(c: &Cluster, world: &World) -> Value {
+    let mut v = cluster_json(c, world);
+    if let Some(o) = v.as_object_mut() {
+        let ingress = o.remove("ingress").unwrap_or_default();
+        let endpoints = o.remove("serviceEndpoints").unwrap_or_default();
+        for gone in ["lifecycle", "features", "vpcs"] {
+            o.remove(gone);
+        }
+        o.insert("ingressHostname".into(), ingress["hostname"].clone());
+        o.insert("ingressSecretName".into(), ingress["secretName"].clone());
+        o.insert("privateServiceEndpointEnabled".into(), endpoints["privateServiceEndpointEnabled"].clone());
+        o.insert("publicServiceEndpointEnabled".into(), endpoints["publicServiceEndpointEnabled"].clone());
+        o.insert("vlans".into(), Value::Array(Vec::new()));
+    }
+    v
+}
+
+/// The clusters of `providers` the caller may see; `v1`: the v1 API (`X-Region` filters, flat
+/// shape).
+fn list(shared: &Shared, headers: &HeaderMap, providers: &[&str], v1: bool) -> Response {
     let caller = match auth(shared, headers) {
         Ok(c) => c,
         Err(r) => return r,
     };
     let world = shared.world();
     let rg = util::header(headers, "x-auth-resource-group");
-    let region = if v1_region_filter { util::header(headers, "x-region") } else { None };
+    let region = if v1 { util::header(headers, "x-region") } else { None };
     let out: Vec<Value> = world
         .clusters
         .iter()
@@ -345,7 +386,7 @@ fn list(shared: &Shared, headers: &HeaderMap, providers: &[&str], v1_region_filt
         .filter(|c| rg.is_none_or(|g| c.resource_group_id == g))
         .filter(|c| region.is_none_or(|r| c.region == r))
         .filter(|c| may_view(&world, &caller, c))
-        .map(|c| cluster_json(c, &world))
+        .map(|c| if v1 { cluster_v1_json(c, &world) } else { cluster_json(c, &world) })
         .collect();
     util::ok(&Value::Array(out))
 }
@@ -420,6 +461,12 @@ fn addon_json(name: &str) -> Value {
         "allowed_upgrade_versions": [],
         "deprecated": false,
         "vlan_spanning_required": false,
+        // bluemix-go's `AddOn` has these too.
+        "minKubeVersion": "1.29.0",
+        "minOCPVersion": "4.14.0",
+        "supportedKubeRange": ">=1.29.0 <1.33.0",
+        "supportedOCPRange": ">=4.14.0 <4.19.0",
+        "options": {},
     })
 }
 

@@ -836,3 +836,37 @@ async fn sdk_models_account_settings_one_access_group_v2_policy_create_and_a_loc
     assert_eq!(s, 409, "{e}");
     assert_ne!(e["errors"][0]["message_code"], "BXNIM0513E", "{e}");
 }
+
+#[tokio::test]
+async fn cluster_and_addon_bodies_carry_bluemix_go_models_fields_in_each_versions_shape() {
+    let t = start().await;
+    let (owner, _) = t.login(keys::OWNER).await;
+    let (_, vpc) = t.get(&owner, "/v2/vpc/getClusters", &[]).await;
+    let c = &vpc.as_array().unwrap()[0];
+    for member in ["lifecycle", "features", "masterURL", "serverURL", "vpcs", "ingress", "serviceEndpoints"] {
+        assert!(!c[member].is_null(), "v2 {member}: {c}");
+    }
+    assert_eq!(c["lifecycle"]["masterState"], "deployed");
+    assert!(!c["vpcs"].as_array().unwrap().is_empty(), "a VPC cluster names its VPC");
+    // v1 is flat.
+    let (_, classic) = t.get(&owner, "/v1/clusters", &[("X-Region", "us-south")]).await;
+    let c = &classic.as_array().unwrap()[0];
+    for member in [
+        "ingressHostname",
+        "ingressSecretName",
+        "privateServiceEndpointEnabled",
+        "publicServiceEndpointEnabled",
+        "masterURL",
+        "serverURL",
+    ] {
+        assert!(!c[member].is_null(), "v1 {member}: {c}");
+    }
+    for nested in ["ingress", "serviceEndpoints", "lifecycle"] {
+        assert!(c[nested].is_null(), "v1 has no {nested}: {c}");
+    }
+    let (_, addons) = t.get(&owner, &format!("/v1/clusters/{}/addons", c["id"].as_str().unwrap()), &[]).await;
+    let a = &addons.as_array().unwrap()[0];
+    for member in ["minKubeVersion", "supportedKubeRange", "options"] {
+        assert!(!a[member].is_null(), "add-on {member}: {a}");
+    }
+}
