@@ -63,10 +63,17 @@ pub fn count(n: usize, noun: &str) -> String {
 /// break the command or the line it is printed on.
 #[must_use]
 pub fn group_arg<'a>(name: &'a str, id: &'a str) -> &'a str {
-    let plain = !name.is_empty()
-        && !name.starts_with('-')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if plain { name } else { id }
+    if typable(name, "") { name } else { id }
+}
+
+/// Whether `value` can be put in a printed command as it is: not empty, not taken for a flag,
+/// and only letters, digits, `.`, `_`, `-` and the characters of `also` (no quoting needed, no
+/// way to break the command or its line).
+#[must_use]
+pub fn typable(value: &str, also: &str) -> bool {
+    !value.is_empty()
+        && !value.starts_with('-')
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') || also.contains(c))
 }
 
 /// `--region R -g G` naming one target in a printed command (the group as [`group_arg`] says).

@@ -90,7 +90,10 @@ fn with_commands(ui: &Ui, report: &CheckReport) -> Result<Value, CommandError> {
 
 /// The report's document without its targets (an empty list in their place).
 fn report_head(report: &CheckReport) -> Result<Value, CommandError> {
-    Ok(serde_json::json!({"account": to_json(&report.account)?, "identity": to_json(&report.identity)?, "targets": []}))
+    // The report itself without its targets: every other member as serde writes it (a member
+    // added to the report is a compile error here).
+    let CheckReport { account, identity, targets: _ } = report;
+    to_json(&CheckReport { account: account.clone(), identity: identity.clone(), targets: Vec::new() })
 }
 
 /// Target `i` of the report's document, each requirement with the command that grants it, or
@@ -176,13 +179,14 @@ impl Render for Invitation {
         let policies = format!("{n} {}", if n == 1 { "policy" } else { "policies" });
         match &self.invited {
             None => {
-                ui.say(&format!("{} is not a user of the account.", self.plan.email));
                 if self.dry_run {
+                    ui.say(&format!("{} is not a user of the account.", self.plan.email));
                     ui.say(&format!("Dry run: it would be invited with {policies}; nothing was changed:"));
+                    invitation_policies(ui, &self.plan);
                 } else {
-                    ui.say(&format!("It was not invited. The invitation would carry {policies}:"));
+                    // Declined: the plan was shown just before the question.
+                    ui.say(&format!("{} was not invited; nothing was changed.", self.plan.email));
                 }
-                invitation_policies(ui, &self.plan);
             }
             Some(i) => {
                 let id = i.iam_id.as_ref().map(|id| format!(" ({id})")).unwrap_or_default();
@@ -392,11 +396,6 @@ pub async fn run(here: &Here, ui: &Ui, args: &CheckArgs) -> Result<Box<dyn Rende
 /// Refuses an email that is not in the account, naming `--invite`: with the command to run
 /// when every argument can be typed as it is, else the flags to add.
 fn not_in_account(e: CoreError, args: &CheckArgs) -> CommandError {
-    let plain = |s: &str| {
-        !s.is_empty()
-            && !s.starts_with('-')
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@' | '+' | ','))
-    };
     let user = args.user.as_deref().unwrap_or_default().trim();
     let mut words = vec![String::from("check"), format!("--user {user}")];
     if !args.targets.region.is_empty() {
@@ -409,7 +408,7 @@ fn not_in_account(e: CoreError, args: &CheckArgs) -> CommandError {
     let typed = std::iter::once(user)
         .chain(args.targets.region.iter().map(String::as_str))
         .chain(args.targets.resource_group.iter().map(String::as_str))
-        .all(plain);
+        .all(|s| crate::ui::typable(s, "@+,"));
     let hint = if typed {
         format!("To invite it with the policies it needs: '{{admin}} {}'.", words.join(" "))
     } else {

@@ -209,15 +209,17 @@ impl Report {
 
     /// The JSON document without its targets (an empty list in their place).
     fn json_head(&self, ui: &Ui) -> Result<serde_json::Value, CommandError> {
-        let r = &self.status;
-        let mut v = serde_json::json!({
-            "account": to_json(&r.account)?,
-            "caller": to_json(&r.caller)?,
-            "targets": [],
-            "summary": to_json(&r.summary)?,
-            "notes": to_json(&r.notes)?,
-            "policy": to_json(&r.policy)?,
-        });
+        // The report itself without its targets, so that every other member keeps its name,
+        // place and serde rules (a member added to the report is a compile error here).
+        let StatusReport { account, caller, targets: _, summary, notes, policy } = &self.status;
+        let mut v = to_json(&StatusReport {
+            account: account.clone(),
+            caller: caller.clone(),
+            targets: Vec::new(),
+            summary: summary.clone(),
+            notes: notes.clone(),
+            policy: policy.clone(),
+        })?;
         if let Some(owners) = &self.owners {
             v["owners"] = owners
                 .iter()
@@ -267,9 +269,8 @@ impl Render for Report {
             ui.say("");
         }
         let shown: Vec<(&TargetStatus, &Vec<String>)> = if large {
-            let mut with: Vec<_> =
-                r.targets.iter().zip(&self.actions).filter(|(t, _)| t.findings.iter().any(|f| !f.accepted)).collect();
-            with.sort_by_key(|(t, _)| std::cmp::Reverse(worst(t)));
+            let mut with: Vec<_> = r.targets.iter().zip(&self.actions).filter(|(t, _)| t.worst().is_some()).collect();
+            with.sort_by_key(|(t, _)| std::cmp::Reverse(t.worst()));
             with
         } else {
             r.targets.iter().zip(&self.actions).collect()
@@ -300,7 +301,7 @@ impl Render for Report {
             ui.say(&match hidden {
                 0 => format!("Every target has findings; {all} shows what to do for each."),
                 n => format!(
-                    "{n} target{} without findings {} not shown: {all} shows every target and what to do for each.",
+                    "{n} target{} without findings to fix {} not shown: {all} shows every target and what to do for each.",
                     if n == 1 { "" } else { "s" },
                     if n == 1 { "is" } else { "are" },
                 ),
@@ -363,11 +364,7 @@ impl Render for Report {
                 .zip(actions)
                 .filter(|(f, _)| !f.accepted && (!large || f.severity == Severity::Critical))
             {
-                let sev = match f.severity {
-                    Severity::Critical => "critical",
-                    Severity::Warning => "warning",
-                    Severity::Info => "info",
-                };
+                let sev = serde_plain(f.severity);
                 ui.say(&format!("  {} ({sev}): {}.", serde_plain(f.code), crate::ui::one_line(&f.detail)));
                 ui.say(&format!("    {}", ui.highlight(a)));
             }
@@ -448,14 +445,9 @@ fn findings_cell(t: &TargetStatus) -> String {
 /// `status` with the same targets and `--all`, quoted, when every value can be typed as it is;
 /// else the words to add it.
 fn all_command(ui: &Ui, args: &StatusArgs) -> String {
-    let plain = |v: &String| {
-        !v.is_empty()
-            && !v.starts_with('-')
-            && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ','))
-    };
     // Flags that change the findings would have to be repeated as typed: say it in words then.
     let other = args.max_age.is_some() || !args.functional_id.is_empty() || args.policy.is_some();
-    if other || !args.targets.region.iter().chain(&args.targets.resource_group).all(plain) {
+    if other || !args.targets.region.iter().chain(&args.targets.resource_group).all(|v| crate::ui::typable(v, ",")) {
         return String::from("the same command with --all");
     }
     let mut c = format!("{} status", ui.me);
@@ -466,11 +458,6 @@ fn all_command(ui: &Ui, args: &StatusArgs) -> String {
         c.push_str(&format!(" -g {}", args.targets.resource_group.join(",")));
     }
     format!("'{c} --all'")
-}
-
-/// A target's worst unaccepted finding.
-fn worst(t: &TargetStatus) -> Option<Severity> {
-    t.findings.iter().filter(|f| !f.accepted).map(|f| f.severity).max()
 }
 
 impl Report {
@@ -503,17 +490,8 @@ impl Report {
             return;
         }
         counts.sort_by_key(|(c, sev, n)| (std::cmp::Reverse(*sev), std::cmp::Reverse(*n), serde_plain(*c)));
-        let rows: Vec<Vec<String>> = counts
-            .iter()
-            .map(|(c, sev, n)| {
-                let sev = match sev {
-                    Severity::Critical => "critical",
-                    Severity::Warning => "warning",
-                    Severity::Info => "info",
-                };
-                vec![serde_plain(*c), sev.to_owned(), n.to_string()]
-            })
-            .collect();
+        let rows: Vec<Vec<String>> =
+            counts.iter().map(|(c, sev, n)| vec![serde_plain(*c), serde_plain(*sev), n.to_string()]).collect();
         ui.say("");
         ui.table(&["Finding", "Severity", "Targets"], &rows);
     }

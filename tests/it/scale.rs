@@ -124,7 +124,10 @@ fn a_large_accounts_status_text_is_a_summary_then_the_targets_with_findings() {
         "{}",
         r.stdout
     );
-    r.stdout_has(&format!("{} targets without findings are not shown: 'cluster-api-key status --all'", clean.len()));
+    r.stdout_has(&format!(
+        "{} targets without findings to fix are not shown: 'cluster-api-key status --all'",
+        clean.len()
+    ));
     for c in &clean {
         assert!(!shows(&r.stdout, c), "{c:?} is hidden");
     }

@@ -105,23 +105,9 @@ impl Budget {
         }
     }
 
-    /// The burst (how many requests may go at once from a full budget).
-    #[must_use]
-    pub fn burst(&self) -> f64 {
-        self.burst
-    }
-
-    /// Takes the next slot and waits for it.
-    pub async fn acquire(&self) -> Slot {
-        let slot = self.reserve().await;
-        if !slot.wait.is_zero() {
-            tokio::time::sleep(slot.wait).await;
-        }
-        slot
-    }
-
     /// Takes the next slot: from the shared file when it can be used, else from this process's
-    /// bucket. Returns without waiting for the slot.
+    /// bucket. Returns without waiting for the slot: the caller sleeps `wait`, keeping the slot
+    /// until the request is sent.
     pub async fn reserve(&self) -> Slot {
         let (wait, shared) = self.take_slot().await;
         if wait.is_zero() {

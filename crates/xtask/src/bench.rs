@@ -309,9 +309,8 @@ pub fn bench(root: &Path, large: bool) -> Result<String, String> {
     let prune_args = ["prune", "-f", "--include-orphans", "--output", "json"];
     let (prune_fast, prune_v) = batch(&prune_args, 0)?;
     // `check` of every target, for the peak RSS the large run compares with.
-    let mut groups: Vec<String> = vec![String::from("Default")];
-    groups.extend((1..10).map(|g| format!("group-{g:02}")));
-    let check_args = ["check", "-r", &REGIONS[..12].join(","), "-g", &groups.join(","), "--output", "json"];
+    let (regions, groups) = regions_and_groups(&warm);
+    let check_args = ["check", "-r", &regions, "-g", &groups, "--output", "json"];
     let (check_small, _) = batch(&check_args, 0)?;
     let (prune_slow, _) = batch(&prune_args, 1)?;
     let resets = fleet_v["summary"]["reset"].as_u64().unwrap_or(0);
@@ -429,10 +428,8 @@ fn thousand(bin: &Path, emu_bin: &Path, home: &Path, small: &[(&str, &Run)]) -> 
     let with_clusters = v["targets"]
         .as_array()
         .map_or(0, |t| t.iter().filter(|t| t["clusters"].as_array().is_some_and(|c| !c.is_empty())).count());
-    let regions: Vec<&str> = REGIONS.to_vec();
-    let mut groups: Vec<String> = vec![String::from("Default")];
-    groups.extend((1..100).map(|g| format!("group-{g:02}")));
-    let check_args = ["check", "-r", &regions.join(","), "-g", &groups.join(","), "--output", "json"];
+    let (regions, groups) = regions_and_groups(&v);
+    let check_args = ["check", "-r", &regions, "-g", &groups, "--output", "json"];
     let (check, _) = fresh(&check_args)?;
     let (reset, reset_v) =
         fresh(&["reset", "--all-regions", "--all-resource-groups", "-f", "--no-verify", "--output", "json"])?;
@@ -471,11 +468,22 @@ fn thousand(bin: &Path, emu_bin: &Path, home: &Path, small: &[(&str, &Run)]) -> 
     Ok(out)
 }
 
-/// The regions of the generated worlds (the emulator's `SCALED_REGIONS`).
-const REGIONS: [&str; 13] = [
-    "us-south", "us-east", "ca-tor", "ca-mon", "br-sao", "eu-gb", "eu-de", "eu-es", "jp-tok", "jp-osa", "au-syd",
-    "in-che", "in-mum",
-];
+/// Every region and every resource group of a `status` JSON document, as `-r` and `-g` lists:
+/// `check` of them covers every target the status found.
+fn regions_and_groups(status: &Value) -> (String, String) {
+    let mut regions: Vec<&str> = Vec::new();
+    let mut groups: Vec<&str> = Vec::new();
+    for t in status["targets"].as_array().into_iter().flatten() {
+        let (r, g) = (t["region"].as_str().unwrap_or_default(), t["resourceGroupName"].as_str().unwrap_or_default());
+        if !r.is_empty() && !regions.contains(&r) {
+            regions.push(r);
+        }
+        if !g.is_empty() && !groups.contains(&g) {
+            groups.push(g);
+        }
+    }
+    (regions.join(","), groups.join(","))
+}
 
 struct Cleanup(PathBuf);
 

@@ -617,7 +617,7 @@ fn target_requirements(
 /// Checks `subject` against every target.
 ///
 /// # Errors
-/// Unknown regions or groups (before any other request), an identity that cannot be found,
+/// An identity that cannot be found, unknown resource groups (both before anything is checked),
 /// errors reading the targets' clusters.
 pub async fn check(
     session: &Session,
@@ -627,8 +627,10 @@ pub async fn check(
 ) -> Result<CheckReport> {
     let caller = session.caller().await?;
     let account = caller.account.clone();
-    let targets = selected_targets(session, &caller, regions, groups).await?;
+    // The identity first: an email that is not in the account ends here, and `--invite` then
+    // reads the targets once, in `plan_invite`.
     let Resolved { iam_id, display, unverified, state } = resolve(session, &caller, subject).await?;
+    let targets = selected_targets(session, &caller, regions, groups).await?;
     let kind = IdentityKind::from_iam_id(iam_id.as_str());
     let is_caller = caller.iam_id.as_ref() == Some(&iam_id);
     let access = read_access(session, &account, &iam_id, caller.iam_id.as_ref()).await;

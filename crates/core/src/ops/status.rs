@@ -316,6 +316,12 @@ pub struct TargetStatus {
 }
 
 impl TargetStatus {
+    /// The worst severity of its findings not accepted, if any.
+    #[must_use]
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().filter(|f| !f.accepted).map(|f| f.severity).max()
+    }
+
     /// Its region and resource group (the group as Resource Manager gives it).
     #[must_use]
     pub fn target(&self) -> Target {
@@ -413,7 +419,7 @@ impl StatusReport {
     /// The worst severity of the findings not accepted, if any.
     #[must_use]
     pub fn worst(&self) -> Option<Severity> {
-        self.targets.iter().flat_map(|t| t.findings.iter().filter(|f| !f.accepted).map(|f| f.severity)).max()
+        self.targets.iter().filter_map(TargetStatus::worst).max()
     }
 
     /// Counts the findings again (after the policy accepted some).
