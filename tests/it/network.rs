@@ -84,8 +84,10 @@ fn emulator_port(env: &TestEnv) -> u16 {
     env.emu.addr.port()
 }
 
-fn kube_port(env: &TestEnv) -> u16 {
-    env.handle().kube_url().rsplit(':').next().unwrap().parse().unwrap()
+/// The port of a cluster's public Kubernetes API (each cluster endpoint has its own).
+fn kube_port(env: &TestEnv, cluster: &str) -> u16 {
+    let url = env.handle().kube_server(cluster, "public").expect("a kubeconfig named the endpoint");
+    url.rsplit(':').next().unwrap().parse().unwrap()
 }
 
 #[test]
@@ -128,7 +130,7 @@ fn every_request_goes_through_the_proxy_and_the_trace_names_it_without_credentia
     env.run(&["restart-addons", "--cluster", "payments", "-f"]).success();
     let seen = seen.0.lock().unwrap().clone();
     let api = format!("CONNECT 127.0.0.1:{}", emulator_port(&env));
-    let kube = format!("CONNECT 127.0.0.1:{}", kube_port(&env));
+    let kube = format!("CONNECT 127.0.0.1:{}", kube_port(&env, "payments"));
     assert!(seen.iter().any(|(t, _)| *t == api), "{seen:?}");
     assert!(seen.iter().any(|(t, _)| *t == kube), "{seen:?}");
     let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("alice:{secret}")));

@@ -553,8 +553,14 @@ pub async fn kubeconfig(State(shared): State<Arc<Shared>>, headers: HeaderMap, b
         );
     }
     let unreachable = shared.knobs().kube.unreachable.iter().any(|n| *n == cluster.id || *n == cluster.name);
-    let base = if unreachable { crate::k8s::unreachable_server().to_owned() } else { shared.kube_url().to_owned() };
-    let server = format!("{base}/{endpoint}/{}", cluster.id);
+    let server = if unreachable {
+        crate::k8s::unreachable_server().to_owned()
+    } else {
+        match shared.kube_server(&cluster.id, &endpoint) {
+            Ok(url) => url,
+            Err(e) => return util::with_status(500, &json!({"error": e.to_string()})),
+        }
+    };
     let ca_file = format!("ca-{}-{}.pem", cluster.location, cluster.name);
     let context = format!("{}/{}", cluster.name, cluster.id);
     let mut files: Vec<(String, String)> = Vec::new();

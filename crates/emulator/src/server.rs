@@ -37,8 +37,14 @@ pub struct Shared {
     pub(crate) replication: Mutex<HashMap<Target, (Instant, String)>>,
     /// The CA behind the clusters' Kubernetes APIs and their admin kubeconfigs.
     pki: crate::tls::Pki,
-    /// Base URL of the clusters' Kubernetes APIs (`https://127.0.0.1:PORT`).
-    kube_url: String,
+    /// The address the clusters' Kubernetes APIs listen on, a port per cluster endpoint.
+    kube_ip: IpAddr,
+    /// Their TLS configuration (a client certificate required).
+    kube_tls: rustls::ServerConfig,
+    /// Per (cluster ID, endpoint kind), the URL of its Kubernetes API, once bound.
+    kube_servers: Mutex<HashMap<(String, String), String>>,
+    /// The tasks serving them, stopped with the emulator.
+    kube_tasks: Mutex<Vec<tokio::task::AbortHandle>>,
     /// Per cluster ID, its Kubernetes state.
     kube: Mutex<HashMap<String, crate::k8s::KubeCluster>>,
     /// Client certificates issued (fingerprint to cluster ID).
@@ -88,9 +94,33 @@ impl Shared {
         lock(&self.kube)
     }
 
-    /// Base URL of the clusters' Kubernetes APIs.
-    pub(crate) fn kube_url(&self) -> &str {
-        &self.kube_url
+    /// The URL of a cluster endpoint's Kubernetes API (`https://127.0.0.1:PORT`, as a real
+    /// master's `https://HOST:PORT`), bound on first use and served until the emulator stops.
+    ///
+    /// # Errors
+    /// When no port can be bound.
+    pub(crate) fn kube_server(self: &Arc<Self>, cluster_id: &str, endpoint: &str) -> std::io::Result<String> {
+        let mut servers = lock(&self.kube_servers);
+        let key = (cluster_id.to_owned(), endpoint.to_owned());
+        if let Some(url) = servers.get(&key) {
+            return Ok(url.clone());
+        }
+        let listener = std::net::TcpListener::bind(SocketAddr::new(self.kube_ip, 0))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        let app = crate::k8s::router(Arc::clone(self), cluster_id, endpoint);
+        let task = tokio::spawn(crate::tls::serve(listener, self.kube_tls.clone(), app));
+        lock(&self.kube_tasks).push(task.abort_handle());
+        let url = format!("https://{addr}");
+        servers.insert(key, url.clone());
+        Ok(url)
+    }
+
+    fn stop_kube(&self) {
+        for task in lock(&self.kube_tasks).drain(..) {
+            task.abort();
+        }
     }
 
     /// The CA's PEM.
@@ -188,10 +218,15 @@ impl Handle {
         lock(&self.shared.issued).clone()
     }
 
-    /// Base URL of the emulated clusters' Kubernetes APIs.
+    /// The URL of a cluster endpoint's Kubernetes API (`endpoint`: `public`, `private`, `vpe`
+    /// or `link`), when a kubeconfig has named it. `cluster`: its name or ID.
     #[must_use]
-    pub fn kube_url(&self) -> String {
-        self.shared.kube_url.clone()
+    pub fn kube_server(&self, cluster: &str, endpoint: &str) -> Option<String> {
+        let id = {
+            let w = self.shared.world();
+            w.clusters.iter().find(|c| c.id == cluster || c.name == cluster)?.id.clone()
+        };
+        lock(&self.shared.kube_servers).get(&(id, endpoint.to_owned())).cloned()
     }
 
     /// Moves the emulator's clock.
@@ -256,12 +291,9 @@ impl Emulator {
     /// When the socket cannot be bound or the certificates cannot be made.
     pub async fn start_with(addr: SocketAddr, world: World, knobs: Knobs, tls: bool) -> std::io::Result<Self> {
         let pki = crate::tls::Pki::new().map_err(std::io::Error::other)?;
-        let kube_config = pki.server_config(true).map_err(std::io::Error::other)?;
+        let kube_tls = pki.server_config(true).map_err(std::io::Error::other)?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        // The clusters' Kubernetes APIs listen on a port of their own, on the same address.
-        let kube_listener = tokio::net::TcpListener::bind(SocketAddr::new(addr.ip(), 0)).await?;
-        let kube_addr = kube_listener.local_addr()?;
         let shared = Arc::new(Shared {
             world: Mutex::new(world),
             knobs: Mutex::new(knobs),
@@ -269,7 +301,11 @@ impl Emulator {
             rate: Mutex::new(HashMap::new()),
             replication: Mutex::new(HashMap::new()),
             pki,
-            kube_url: format!("https://{kube_addr}"),
+            // The clusters' Kubernetes APIs listen on ports of their own, on the same address.
+            kube_ip: addr.ip(),
+            kube_tls,
+            kube_servers: Mutex::new(HashMap::new()),
+            kube_tasks: Mutex::new(Vec::new()),
             kube: Mutex::new(HashMap::new()),
             client_certs: Mutex::new(HashMap::new()),
             issued: Mutex::new(Vec::new()),
@@ -277,23 +313,13 @@ impl Emulator {
             tls,
         });
         let app = router(Arc::clone(&shared));
-        let kube_app = crate::k8s::router(Arc::clone(&shared));
         let api_tls = if tls { Some(shared.pki.server_config(false).map_err(std::io::Error::other)?) } else { None };
         let scheme = if tls { "https" } else { "http" };
         let task = tokio::spawn(async move {
-            let kube = crate::tls::serve(kube_listener, kube_config, kube_app);
             if let Some(config) = api_tls {
-                let api = crate::tls::serve(listener, config, app);
-                tokio::select! {
-                    () = kube => {}
-                    () = api => {}
-                }
+                crate::tls::serve(listener, config, app).await;
             } else {
-                let api = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>());
-                tokio::select! {
-                    () = kube => {}
-                    _ = api => {}
-                }
+                let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
             }
         });
         Ok(Self { base_url: format!("{scheme}://{addr}"), addr, handle: Handle { shared }, task })
@@ -302,12 +328,14 @@ impl Emulator {
     /// Stops serving.
     pub fn stop(&self) {
         self.task.abort();
+        self.handle.shared.stop_kube();
     }
 }
 
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.task.abort();
+        self.handle.shared.stop_kube();
     }
 }
 

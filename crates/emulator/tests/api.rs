@@ -799,6 +799,8 @@ async fn sdk_models_account_settings_one_access_group_v2_policy_create_and_a_loc
         "max_sessions_per_identity",
         "system_access_token_expiration_in_seconds",
         "system_refresh_token_expiration_in_seconds",
+        "restrict_user_list_visibility",
+        "restrict_user_domains",
     ] {
         assert!(!v[member].is_null(), "{member}: {v}");
     }
@@ -869,4 +871,162 @@ async fn cluster_and_addon_bodies_carry_bluemix_go_models_fields_in_each_version
     for member in ["minKubeVersion", "supportedKubeRange", "options"] {
         assert!(!a[member].is_null(), "add-on {member}: {a}");
     }
+}
+
+/// A cluster endpoint's Kubernetes API, with the admin certificate of its kubeconfig.
+struct KubeApi {
+    server: String,
+    http: reqwest::Client,
+}
+
+impl KubeApi {
+    async fn new(t: &T, cluster: &str) -> Self {
+        use std::io::Read as _;
+        let (token, _) = t.login(keys::OWNER).await;
+        let body = json!({"cluster": cluster, "admin": true, "format": "zip"});
+        let r = t.http.post(t.url("/v2/applyRBACAndGetKubeconfig")).bearer_auth(token).json(&body).send().await;
+        let bytes = r.unwrap().bytes().await.unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let name =
+            zip.file_names().filter_map(Result::ok).find(|n| n.ends_with(".yaml")).map(std::borrow::Cow::into_owned);
+        let mut file = |name: &str| {
+            let mut s = String::new();
+            zip.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+            s
+        };
+        let identity = format!("{}{}", file("admin.pem"), file("admin-key.pem"));
+        let yaml = file(&name.unwrap());
+        let server = yaml.lines().find_map(|l| l.trim().strip_prefix("server: ")).unwrap().to_owned();
+        let http = reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(t.emu.handle.ca_pem().as_bytes()).unwrap()])
+            .identity(reqwest::Identity::from_pem(identity.as_bytes()).unwrap())
+            .build()
+            .unwrap();
+        Self { server, http }
+    }
+
+    async fn get(&self, path: &str, accept: &str) -> Value {
+        let r = self.http.get(format!("{}{path}", self.server)).header("accept", accept).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        r.json().await.unwrap()
+    }
+
+    /// The events of a watch until `enough` says so (or 20 s pass).
+    async fn watch(&self, path: &str, enough: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let mut r = self.http.get(format!("{}{path}", self.server)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        let (mut events, mut buf) = (Vec::new(), Vec::new());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !enough(&events) && Instant::now() < deadline {
+            let Ok(Ok(Some(chunk))) = tokio::time::timeout(Duration::from_secs(20), r.chunk()).await else { break };
+            buf.extend_from_slice(&chunk);
+            while let Some(n) = buf.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = buf.drain(..=n).collect();
+                events.push(serde_json::from_slice(&line).unwrap());
+            }
+        }
+        events
+    }
+}
+
+const CONTROLLER: &str = "ibm-vpc-block-csi-controller-0";
+
+#[tokio::test]
+async fn kube_watch_from_a_list_sees_every_change_in_order_and_an_old_version_is_gone() {
+    let t = start().await;
+    let k = KubeApi::new(&t, "shop-vpc").await;
+    let pods = "/api/v1/namespaces/kube-system/pods";
+    let list = k.get(pods, "application/json").await;
+    let rv: u64 = list["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
+    let old = list["items"].as_array().unwrap().iter().find(|p| p["metadata"]["name"] == CONTROLLER).unwrap().clone();
+    // From the list's version, only this pod: its deletion, removal, replacement and readiness.
+    let from_list = format!("{pods}?watch=true&resourceVersion={rv}&fieldSelector=metadata.name%3D{CONTROLLER}");
+    let watch = k.watch(&from_list, |e| e.len() >= 4);
+    let delete = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let r = k.http.delete(format!("{}{pods}/{CONTROLLER}", k.server)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    };
+    let (events, ()) = tokio::join!(watch, delete);
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["MODIFIED", "DELETED", "ADDED", "MODIFIED"], "{events:#?}");
+    let versions: Vec<u64> =
+        events.iter().map(|e| e["object"]["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap()).collect();
+    assert!(versions[0] > rv && versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+    assert!(events[0]["object"]["metadata"]["deletionTimestamp"].is_string());
+    assert_eq!(events[1]["object"]["metadata"]["uid"], old["metadata"]["uid"]);
+    assert_ne!(events[2]["object"]["metadata"]["uid"], old["metadata"]["uid"], "a new pod, same name");
+    assert_eq!(events[2]["object"]["status"]["phase"], "Pending");
+    let ready = |e: &Value| {
+        e["object"]["status"]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    };
+    assert!(!ready(&events[2]) && ready(&events[3]), "{events:#?}");
+
+    // Without a version: the current pods, as ADDED, and nothing else (the control: ten pods).
+    let all = k.watch(&format!("{pods}?watch=1&timeoutSeconds=1"), |_| false).await;
+    assert_eq!(all.len(), 10, "{all:#?}");
+    assert!(all.iter().all(|e| e["type"] == "ADDED"));
+    // A version from before what the cluster keeps: one ERROR event, 410 Expired.
+    let gone = k.watch(&format!("{pods}?watch=true&resourceVersion=5"), |e| !e.is_empty()).await;
+    assert_eq!(gone.len(), 1, "{gone:#?}");
+    assert_eq!(gone[0]["type"], "ERROR");
+    assert_eq!(gone[0]["object"]["code"], 410);
+    assert_eq!(gone[0]["object"]["reason"], "Expired");
+}
+
+#[tokio::test]
+async fn kube_tables_namespaces_discovery_and_access_reviews() {
+    let t = start().await;
+    let k = KubeApi::new(&t, "shop-vpc").await;
+    let table = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+    let pods = k.get("/api/v1/namespaces/kube-system/pods", table).await;
+    assert_eq!(pods["kind"], "Table");
+    assert_eq!(pods["apiVersion"], "meta.k8s.io/v1");
+    let names: Vec<&str> =
+        pods["columnDefinitions"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["Name", "Ready", "Status", "Restarts", "Age", "IP", "Node", "Nominated Node", "Readiness Gates"]
+    );
+    let row = pods["rows"].as_array().unwrap().iter().find(|r| r["cells"][0] == CONTROLLER).unwrap();
+    assert_eq!(row["cells"][1], "1/1");
+    assert_eq!(row["object"]["kind"], "PartialObjectMetadata");
+    assert!(row["object"].get("spec").is_none() && row["object"]["metadata"]["uid"].is_string());
+    let whole = k.get("/api/v1/namespaces/kube-system/pods?includeObject=Object", table).await;
+    assert_eq!(whole["rows"][0]["object"]["kind"], "Pod");
+    let bare = k.get("/api/v1/namespaces/kube-system/pods?includeObject=None", table).await;
+    assert!(bare["rows"][0].get("object").is_none());
+    // The same list without a Table asked for: a PodList (the control for the Accept header).
+    assert_eq!(k.get("/api/v1/namespaces/kube-system/pods", "application/json").await["kind"], "PodList");
+    let secret = k.get("/api/v1/namespaces/kube-system/secrets/storage-secret-store", table).await;
+    assert_eq!(secret["rows"][0]["cells"][1], "Opaque");
+    assert_eq!(secret["rows"][0]["cells"][2], 1);
+
+    let ns = k.get("/api/v1/namespaces/kube-system", "application/json").await;
+    assert_eq!((ns["kind"].as_str(), ns["status"]["phase"].as_str()), (Some("Namespace"), Some("Active")));
+    let r = k.http.get(format!("{}/api/v1/namespaces/nope", k.server)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert_eq!(r.json::<Value>().await.unwrap()["message"], "namespaces \"nope\" not found");
+
+    let api = k.get("/api", "application/json").await;
+    assert_eq!(api["versions"], json!(["v1"]));
+    let core = k.get("/api/v1", "application/json").await;
+    let pods = core["resources"].as_array().unwrap().iter().find(|r| r["name"] == "pods").unwrap();
+    assert_eq!(pods["verbs"], json!(["delete", "get", "list", "watch"]));
+    let groups = k.get("/apis", "application/json").await;
+    assert_eq!(groups["groups"][0]["name"], "authorization.k8s.io");
+    let review = json!({
+        "kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+        "spec": {"resourceAttributes": {"namespace": "kube-system", "verb": "delete", "resource": "pods"}},
+    });
+    let path = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+    let r = k.http.post(format!("{}{path}", k.server)).json(&review).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(answer["status"]["allowed"], true);
+    assert_eq!(answer["spec"], review["spec"]);
 }
