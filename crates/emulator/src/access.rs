@@ -507,6 +507,8 @@ pub async fn settings(
         "max_sessions_per_identity": "NOT_SET",
         "system_access_token_expiration_in_seconds": "NOT_SET",
         "system_refresh_token_expiration_in_seconds": "NOT_SET",
+        // No domain restriction for users of the account (IBM's default).
+        "restrict_user_domains": [],
     }))
 }
 

@@ -599,8 +599,18 @@ pub struct ServiceIdParams {
     name: Option<String>,
 }
 
-fn service_id_json(i: &crate::world::Identity) -> Value {
+/// A service ID as IBM's `ServiceId` model has it (every member it requires). The world does not
+/// say when a service ID was made: its first API key's creation stands for it (an emulator
+/// choice), else the Unix epoch.
+fn service_id_json(world: &World, i: &crate::world::Identity) -> Value {
     let id = i.iam_id.trim_start_matches("iam-");
+    let created = world
+        .api_keys
+        .iter()
+        .filter(|k| k.iam_id == i.iam_id)
+        .map(|k| k.created_at.as_str())
+        .min()
+        .unwrap_or("1970-01-01T00:00:00Z");
     json!({
         "id": id,
         "iam_id": i.iam_id,
@@ -611,6 +621,8 @@ fn service_id_json(i: &crate::world::Identity) -> Value {
         "account_id": i.account_id,
         "name": i.name,
         "description": "",
+        "created_at": created,
+        "modified_at": created,
     })
 }
 
@@ -633,7 +645,7 @@ pub async fn list_service_ids(
         .iter()
         .filter(|i| i.kind == IdentityKind::ServiceId && i.account_id == caller.account_id)
         .filter(|i| p.name.as_deref().is_none_or(|n| i.name == n))
-        .map(service_id_json)
+        .map(|i| service_id_json(&world, i))
         .collect();
     util::ok(&json!({"context": context("list_serviceids"), "offset": 0, "limit": 100, "serviceids": list}))
 }
@@ -651,7 +663,7 @@ pub async fn get_service_id(State(shared): State<Arc<Shared>>, headers: HeaderMa
         .iter()
         .find(|i| i.kind == IdentityKind::ServiceId && i.iam_id == iam_id && i.account_id == caller.account_id)
     {
-        Some(i) => util::ok(&service_id_json(i)),
+        Some(i) => util::ok(&service_id_json(&world, i)),
         None => util::identity_error(404, "not_found", "BXNIM0102E", &format!("Service ID {id} not found.")),
     }
 }
