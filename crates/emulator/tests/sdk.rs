@@ -1,13 +1,17 @@
-//! IBM's Python SDK (`ibm-platform-services`, the version `sdk/python/requirements.txt` pins)
-//! against the emulator: every call the tool makes of IAM Identity, IAM Policy Management, IAM
-//! Access Groups, Resource Manager and User Management, plus the account settings, one access
-//! group, an invitation and a v2 policy creation, each answer loaded into the SDK's own model
-//! (`sdk/python/check_models.py`). A model refuses an answer that lacks a member it requires,
-//! which is how the emulator's gaps were found.
+//! IBM's own SDKs against the emulator: Python (`ibm-platform-services`, pinned in
+//! `sdk/python/requirements.txt`) and Node (`@ibm-cloud/platform-services`, pinned in
+//! `sdk/node/package.json`). Each makes every call the tool makes of IAM Identity, IAM Policy
+//! Management, IAM Access Groups, Resource Manager and User Management, plus the account settings,
+//! one access group, an invitation and a v2 policy creation, through the SDK's service classes,
+//! and checks each answer against the SDK's own model (`sdk/python/check_models.py`: the models'
+//! `from_dict`, which refuses an answer without a member it requires; `sdk/node/check_models.mjs`:
+//! the required members of the TypeScript interface the SDK names for it). That is how the
+//! emulator's gaps were found.
 //!
-//! The venv is made in cargo's test scratch folder the first time (`python3 -m venv`, then pip
-//! from `PyPI`, which CI reaches) and kept. Where Python or the package index is missing, the test
-//! says so on stderr and checks nothing; a model that refuses an answer fails it.
+//! The Python venv and the Node packages are installed in cargo's test scratch folder the first
+//! time (from `PyPI` and the npm registry, which CI reaches) and kept. Where Python, Node or a
+//! registry is missing, the test says so on stderr and checks nothing; an answer a model
+//! refuses fails it.
 #![allow(clippy::print_stderr, reason = "a test that cannot run says why")]
 
 use std::path::{Path, PathBuf};
@@ -27,9 +31,13 @@ fn sdk_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sdk/python")
 }
 
+fn scratch(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
+}
+
 /// The venv's Python, with the pinned SDK in it; `Err` says why there is none.
 fn venv() -> Result<PathBuf, String> {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sdk-python-venv");
+    let dir = scratch("sdk-python-venv");
     let python = dir.join("bin/python");
     let version = pinned();
     let has = |python: &Path| {
@@ -90,15 +98,8 @@ const CALLS: [&str; 28] = [
     "invite_users",
 ];
 
-#[test]
-fn ibm_python_sdk_models_load_every_answer() {
-    let python = match venv() {
-        Ok(p) => p,
-        Err(why) => {
-            eprintln!("IBM's Python SDK cannot be set up here ({why}): skipped");
-            return;
-        }
-    };
+/// The emulator (in a runtime of its own, kept with it) and the world's IDs the suites call with.
+fn emulator() -> (tokio::runtime::Runtime, Emulator, Value) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let w = World::default_world();
@@ -127,12 +128,12 @@ fn ibm_python_sdk_models_load_every_answer() {
         "spare_key_id": spare,
         "invite_email": "sdk.check@example.com",
     });
-    let out = Command::new(&python)
-        .arg(sdk_dir().join("check_models.py"))
-        .arg(args.to_string())
-        .env("NO_PROXY", "127.0.0.1")
-        .output()
-        .unwrap();
+    (rt, emu, args)
+}
+
+/// Runs a suite's script and checks its report: every call made, in order, every answer accepted.
+fn run_suite(mut command: Command, args: &Value) {
+    let out = command.arg(args.to_string()).env("NO_PROXY", "127.0.0.1").output().unwrap();
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
     let report = report.as_array().unwrap();
@@ -144,4 +145,62 @@ fn ibm_python_sdk_models_load_every_answer() {
     // Each answer with a body went through a model (the others are 204s IBM documents).
     let models = report.iter().filter(|e| e["model"].is_string()).count();
     assert_eq!(models, CALLS.len() - 6, "{report:#?}");
+}
+
+#[test]
+fn ibm_python_sdk_models_load_every_answer() {
+    let python = match venv() {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("IBM's Python SDK cannot be set up here ({why}): skipped");
+            return;
+        }
+    };
+    let (_rt, _emu, args) = emulator();
+    let mut command = Command::new(&python);
+    command.arg(sdk_dir().join("check_models.py"));
+    run_suite(command, &args);
+}
+
+/// The Node packages, installed from `sdk/node/package.json`; `Err` says why there are none.
+fn node_modules() -> Result<PathBuf, String> {
+    let dir = scratch("sdk-node");
+    let package = std::fs::read_to_string(node_dir().join("package.json")).map_err(|e| e.to_string())?;
+    let installed = std::fs::read_to_string(dir.join("package.json")).unwrap_or_default();
+    if installed == package && dir.join("node_modules/@ibm-cloud/platform-services").is_dir() {
+        return Ok(dir);
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("package.json"), &package).map_err(|e| e.to_string())?;
+    let npm = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--silent"])
+        .current_dir(&dir)
+        .output()
+        .map_err(|e| format!("npm cannot run: {e}"))?;
+    if !npm.status.success() {
+        return Err(format!("npm could not install the SDK: {}", String::from_utf8_lossy(&npm.stderr)));
+    }
+    Ok(dir)
+}
+
+fn node_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sdk/node")
+}
+
+#[test]
+fn ibm_node_sdk_models_fit_every_answer() {
+    let dir = match node_modules() {
+        Ok(d) => d,
+        Err(why) => {
+            eprintln!("IBM's Node SDK cannot be set up here ({why}): skipped");
+            return;
+        }
+    };
+    // The script runs from the install folder, where Node finds the packages.
+    let script = dir.join("check_models.mjs");
+    std::fs::copy(node_dir().join("check_models.mjs"), &script).unwrap();
+    let (_rt, _emu, args) = emulator();
+    let mut command = Command::new("node");
+    command.arg(&script);
+    run_suite(command, &args);
 }
