@@ -848,6 +848,8 @@ pub fn router(shared: Arc<Shared>, cluster: &str, endpoint: &str) -> Router {
         .route("/apis/authorization.k8s.io/v1", get(authorization_resources))
         .route("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", post(access_review))
         .route("/api/v1/namespaces", get(list_namespaces))
+        .route("/api/v1/pods", get(list_all_pods))
+        .route("/api/v1/secrets", get(list_all_secrets))
         .route("/api/v1/namespaces/{ns}", get(get_namespace))
         .route("/api/v1/namespaces/{ns}/pods", get(list_pods))
         .route("/api/v1/namespaces/{ns}/pods/{name}", get(get_pod).delete(delete_pod))
@@ -1022,6 +1024,9 @@ async fn access_review(body: Bytes) -> Response {
 }
 
 async fn list_namespaces(State(m): M, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    if watching(&q) {
+        return no_watch("namespaces");
+    }
     let Some((created, now)) = m.shared.with_kube(&m.cluster, |k, now| (k.created, now)) else {
         return not_found("clusters", &m.cluster);
     };
@@ -1048,22 +1053,43 @@ fn watching(q: &HashMap<String, String>) -> bool {
     q.get("watch").is_some_and(|w| w == "true" || w == "1")
 }
 
+/// Whether a namespace asked for (`None`: all of them) holds what this emulator serves.
+fn served_in(ns: Option<&str>) -> bool {
+    ns.is_none_or(|n| n == NS)
+}
+
+/// A watch of a kind this emulator does not watch: refused as the verbs of discovery say.
+fn no_watch(resource: &str) -> Response {
+    failure(405, "MethodNotAllowed", &format!("the emulator does not serve watches of {resource}"), None)
+}
+
 async fn list_pods(
     State(m): M,
     headers: HeaderMap,
     Path(ns): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let selectors = match Selectors::parse(&q) {
+    pods(m, &headers, &q, Some(ns))
+}
+
+/// `GET /api/v1/pods` (`kubectl get pods -A`).
+async fn list_all_pods(State(m): M, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    pods(m, &headers, &q, None)
+}
+
+/// Pods of a namespace (`None`: of all), listed or watched.
+fn pods(m: Arc<Master>, headers: &HeaderMap, q: &HashMap<String, String>, ns: Option<String>) -> Response {
+    let selectors = match Selectors::parse(q) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let shape = Shape::of(&headers, &q);
-    if watching(&q) {
-        return watch(m, ns, &q, selectors, shape);
+    let shape = Shape::of(headers, q);
+    if watching(q) {
+        return watch(m, ns, q, selectors, shape);
     }
     let Some((pods, rv, now)) = m.shared.with_kube(&m.cluster, |k, now| {
-        let pods: Vec<Value> = if ns == NS { k.pods.iter().map(|p| pod_json(p, now)).collect() } else { Vec::new() };
+        let pods: Vec<Value> =
+            if served_in(ns.as_deref()) { k.pods.iter().map(|p| pod_json(p, now)).collect() } else { Vec::new() };
         (pods, k.rv, now)
     }) else {
         return not_found("clusters", &m.cluster);
@@ -1127,13 +1153,25 @@ async fn list_secrets(
     Path(ns): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
+    secrets(&m, &headers, &q, Some(&ns))
+}
+
+/// `GET /api/v1/secrets` (`kubectl get secrets -A`).
+async fn list_all_secrets(State(m): M, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    secrets(&m, &headers, &q, None)
+}
+
+fn secrets(m: &Master, headers: &HeaderMap, q: &HashMap<String, String>, ns: Option<&str>) -> Response {
+    if watching(q) {
+        return no_watch("secrets");
+    }
     let Some((items, rv, now)) = m.shared.with_kube(&m.cluster, |k, now| {
-        let items: Vec<Value> = if ns == NS { secret_of(k, now).into_iter().collect() } else { Vec::new() };
+        let items: Vec<Value> = if served_in(ns) { secret_of(k, now).into_iter().collect() } else { Vec::new() };
         (items, k.rv, now)
     }) else {
         return not_found("clusters", &m.cluster);
     };
-    list(Shape::of(&headers, &q), "Secret", items, rv, now)
+    list(Shape::of(headers, q), "Secret", items, rv, now)
 }
 
 async fn get_secret(
@@ -1168,7 +1206,13 @@ impl futures_core::Stream for Events {
 /// from the `resourceVersion` asked for (absent or 0: the current pods first, as `ADDED`), until
 /// `timeoutSeconds` (default 30 minutes) or the client leaves. A `resourceVersion` older than
 /// the kept changes gets one `ERROR` event with a 410 `Status`, as a real server sends.
-fn watch(m: Arc<Master>, ns: String, q: &HashMap<String, String>, selectors: Selectors, shape: Shape) -> Response {
+fn watch(
+    m: Arc<Master>,
+    ns: Option<String>,
+    q: &HashMap<String, String>,
+    selectors: Selectors,
+    shape: Shape,
+) -> Response {
     let from = q.get("resourceVersion").and_then(|v| v.parse::<u64>().ok()).filter(|v| *v != 0);
     let timeout = q.get("timeoutSeconds").and_then(|v| v.parse::<u64>().ok()).unwrap_or(1800).min(3600);
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
@@ -1183,7 +1227,7 @@ fn watch(m: Arc<Master>, ns: String, q: &HashMap<String, String>, selectors: Sel
             (events, k.rv, now)
         }) {
             Some((Some(events), rv, now)) => {
-                if !send(&tx, &ns, events, &selectors, shape, &mut columns, now).await {
+                if !send(&tx, ns.as_deref(), events, &selectors, shape, &mut columns, now).await {
                     return;
                 }
                 rv
@@ -1209,7 +1253,7 @@ fn watch(m: Arc<Master>, ns: String, q: &HashMap<String, String>, selectors: Sel
                 return;
             };
             last = rv;
-            if !send(&tx, &ns, events, &selectors, shape, &mut columns, now).await {
+            if !send(&tx, ns.as_deref(), events, &selectors, shape, &mut columns, now).await {
                 return;
             }
         }
@@ -1232,14 +1276,14 @@ fn line(v: &Value) -> Bytes {
 /// the first event, as a real server's watch does). `false` when the client has left.
 async fn send(
     tx: &tokio::sync::mpsc::Sender<Bytes>,
-    ns: &str,
+    ns: Option<&str>,
     events: Vec<(&'static str, Value)>,
     selectors: &Selectors,
     shape: Shape,
     columns: &mut bool,
     now: i64,
 ) -> bool {
-    if ns != NS {
+    if !served_in(ns) {
         return !tx.is_closed();
     }
     for (kind, pod) in events.into_iter().filter(|(_, p)| selectors.matches(p)) {

@@ -1006,6 +1006,11 @@ async fn kube_tables_namespaces_discovery_and_access_reviews() {
     assert_eq!(secret["rows"][0]["cells"][1], "Opaque");
     assert_eq!(secret["rows"][0]["cells"][2], 1);
 
+    // Every namespace's pods (`-A`); a watch of what discovery does not say is watched is refused.
+    let all = k.get("/api/v1/pods", "application/json").await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 10);
+    let r = k.http.get(format!("{}/api/v1/namespaces/kube-system/secrets?watch=true", k.server)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 405);
     let ns = k.get("/api/v1/namespaces/kube-system", "application/json").await;
     assert_eq!((ns["kind"].as_str(), ns["status"]["phase"].as_str()), (Some("Namespace"), Some("Active")));
     let r = k.http.get(format!("{}/api/v1/namespaces/nope", k.server)).send().await.unwrap();

@@ -183,10 +183,14 @@ fn kubectl_with_an_empty_cache_uses_every_endpoint() {
     assert!(!other.status.success());
     assert!(String::from_utf8_lossy(&other.stderr).contains("Unauthorized"), "{other:?}");
 
+    let pods_in_shop = shop.ok(&["get", "pods", "-n", "kube-system", "-o", "name"]).lines().count();
     // The cases a round cannot show on every endpoint: wide columns, namespaces, a missing one.
     let wide = shop.ok(&["get", "pods", "-n", "kube-system", "-o", "wide", "-l", "app=ibm-vpc-block-csi-driver"]);
     assert!(wide.lines().next().unwrap_or_default().contains("NOMINATED NODE"), "{wide}");
     assert_eq!(wide.lines().count(), 1 + 4, "the CSI controller and three node pods: {wide}");
+    let all = shop.ok(&["get", "pods", "--all-namespaces"]);
+    assert!(all.starts_with("NAMESPACE ") && all.lines().skip(1).all(|l| l.starts_with("kube-system ")), "{all}");
+    assert_eq!(all.lines().count(), pods_in_shop + 1, "{all}");
     let namespaces = shop.ok(&["get", "namespaces"]);
     assert!(namespaces.lines().any(|l| l.starts_with("kube-system ") && l.contains("Active")), "{namespaces}");
     let none = shop.run(&["get", "pods", "-n", "no-such-namespace"]);
