@@ -112,7 +112,10 @@ impl Shared {
         let app = crate::k8s::router(Arc::clone(self), cluster_id, endpoint);
         let task = tokio::spawn(crate::tls::serve(listener, self.kube_tls.clone(), app));
         lock(&self.kube_tasks).push(task.abort_handle());
-        let url = format!("https://{addr}");
+        // Bound on every address (`--listen 0.0.0.0:PORT`), a master is still named by loopback,
+        // which its certificate covers.
+        let host = if addr.ip().is_unspecified() { SocketAddr::new([127, 0, 0, 1].into(), addr.port()) } else { addr };
+        let url = format!("https://{host}");
         servers.insert(key, url.clone());
         Ok(url)
     }
