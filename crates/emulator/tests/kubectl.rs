@@ -265,15 +265,16 @@ fn round(k: &Kube, app: &str, victim: &str) {
     assert!(stderr.trim().is_empty(), "{stderr}");
 
     // The replacement becomes Ready (a StatefulSet's keeps the name, a ReplicaSet's does not).
-    let label = format!("app={app}");
-    let ready = k.ok(&["wait", "--for=condition=Ready", "pod", "-l", &label, "-n", "kube-system", "--timeout=30s"]);
-    let replaced = ready.lines().find(|l| {
-        l.starts_with("pod/ibm-vpc-block-csi-controller-0 ") || l.starts_with("pod/ibm-iks-cluster-autoscaler-")
-    });
-    assert!(replaced.is_some_and(|l| l.ends_with(" condition met")), "{ready}");
+    // A StatefulSet's pod is awaited by its name, which the replacement keeps; a ReplicaSet's
+    // replacement has a new one, so it is awaited by its label.
+    let wait = ["wait", "--for=condition=Ready", "-n", "kube-system", "--timeout=30s"];
     if victim.ends_with("-0") {
-        assert!(ready.contains(&format!("pod/{victim} condition met")), "{ready}");
+        let ready = k.ok(&[&wait[..], &[&format!("pod/{victim}")]].concat());
+        assert_eq!(ready.trim(), format!("pod/{victim} condition met"));
     } else {
-        assert!(!ready.contains(&format!("pod/{victim} ")), "a new name: {ready}");
+        let label = format!("app={app}");
+        let ready = k.ok(&[&wait[..], &["pod", "-l", &label]].concat());
+        let line = ready.lines().find(|l| l.starts_with("pod/ibm-iks-cluster-autoscaler-")).unwrap_or_default();
+        assert!(line.ends_with(" condition met") && !line.contains(&victim), "a new name: {ready}");
     }
 }
