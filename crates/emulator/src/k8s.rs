@@ -354,11 +354,11 @@ impl KubeCluster {
     }
 
     /// The pod changes after `rv`, as `(type, pod)`; `None` when some of them are forgotten.
-    fn events_after(&self, rv: u64, now: i64) -> Option<Vec<(&'static str, Value)>> {
+    fn events_after(&self, rv: u64) -> Option<Vec<(&'static str, Value)>> {
         if rv < self.forgotten {
             return None;
         }
-        Some(self.events.iter().filter(|e| e.rv > rv).map(|e| (e.kind, pod_json(&e.pod, now))).collect())
+        Some(self.events.iter().filter(|e| e.rv > rv).map(|e| (e.kind, pod_json(&e.pod))).collect())
     }
 
     fn secret_json(&self, now: i64) -> Value {
@@ -400,9 +400,11 @@ fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
 
-/// Seconds since `i`, on the emulator's clock.
-fn since_secs(now: i64, i: Instant) -> i64 {
-    now - i64::try_from(Instant::now().saturating_duration_since(i).as_secs()).unwrap_or(0)
+/// When `i` happened in a pod's life, on the emulator's clock: its creation plus the time from
+/// its birth (a pod of the cluster as first seen was created 30 days before, not when the
+/// emulator first looked).
+fn at(p: &Pod, i: Instant) -> i64 {
+    p.created + i64::try_from(i.saturating_duration_since(p.born).as_secs()).unwrap_or(0)
 }
 
 /// Restarts of a container that never becomes Ready: one every ten seconds, as a back-off.
@@ -416,10 +418,10 @@ fn restarts(p: &Pod) -> u32 {
     }
 }
 
-fn pod_json(p: &Pod, now: i64) -> Value {
+fn pod_json(p: &Pod) -> Value {
     let ready = p.ready;
     let running = ready || p.ready_at.is_none();
-    let since = |i: Instant| crate::util::rfc3339(since_secs(now, i));
+    let since = |i: Instant| crate::util::rfc3339(at(p, i));
     let (phase, state) = if ready {
         ("Running", json!({"running": {"startedAt": since(p.ready_at.unwrap_or(p.born))}}))
     } else if running {
@@ -431,6 +433,8 @@ fn pod_json(p: &Pod, now: i64) -> Value {
         ("Pending", json!({"waiting": {"reason": "ContainerCreating"}}))
     };
     let status = |b: bool| if b { "True" } else { "False" };
+    // Readiness last changed when the pod became Ready, else when it was born.
+    let changed = if ready { p.ready_at.unwrap_or(p.born) } else { p.born };
     let mut metadata = json!({
         "name": p.name,
         "namespace": NS,
@@ -458,8 +462,8 @@ fn pod_json(p: &Pod, now: i64) -> Value {
         "phase": phase,
         "conditions": [
             {"type": "PodScheduled", "status": "True", "lastTransitionTime": since(p.born)},
-            {"type": "ContainersReady", "status": status(ready), "lastTransitionTime": since(p.born)},
-            {"type": "Ready", "status": status(ready), "lastTransitionTime": since(p.born)},
+            {"type": "ContainersReady", "status": status(ready), "lastTransitionTime": since(changed)},
+            {"type": "Ready", "status": status(ready), "lastTransitionTime": since(changed)},
         ],
         "hostIP": p.node,
         "startTime": since(p.born),
@@ -1089,7 +1093,7 @@ fn pods(m: Arc<Master>, headers: &HeaderMap, q: &HashMap<String, String>, ns: Op
     }
     let Some((pods, rv, now)) = m.shared.with_kube(&m.cluster, |k, now| {
         let pods: Vec<Value> =
-            if served_in(ns.as_deref()) { k.pods.iter().map(|p| pod_json(p, now)).collect() } else { Vec::new() };
+            if served_in(ns.as_deref()) { k.pods.iter().map(pod_json).collect() } else { Vec::new() };
         (pods, k.rv, now)
     }) else {
         return not_found("clusters", &m.cluster);
@@ -1105,9 +1109,7 @@ async fn get_pod(
 ) -> Response {
     let pod = m
         .shared
-        .with_kube(&m.cluster, |k, now| {
-            k.pods.iter().find(|p| p.name == name && ns == NS).map(|p| (pod_json(p, now), now))
-        })
+        .with_kube(&m.cluster, |k, now| k.pods.iter().find(|p| p.name == name && ns == NS).map(|p| (pod_json(p), now)))
         .flatten();
     match pod {
         Some((p, now)) => one(Shape::of(&headers, &q), &p, now),
@@ -1129,7 +1131,7 @@ async fn delete_pod(State(m): M, Path((ns, name)): Path<(String, String)>) -> Re
                 let p = p.clone();
                 k.record("MODIFIED", &p);
             }
-            Some(pod_json(&k.pods[i], now))
+            Some(pod_json(&k.pods[i]))
         })
         .flatten();
     match pod {
@@ -1221,8 +1223,8 @@ fn watch(
         let mut columns = true;
         let mut last = match m.shared.with_kube(&m.cluster, |k, now| {
             let events = match from {
-                None => Some(k.pods.iter().map(|p| ("ADDED", pod_json(p, now))).collect()),
-                Some(rv) => k.events_after(rv, now),
+                None => Some(k.pods.iter().map(|p| ("ADDED", pod_json(p))).collect()),
+                Some(rv) => k.events_after(rv),
             };
             (events, k.rv, now)
         }) {
@@ -1246,7 +1248,7 @@ fn watch(
                 () = tokio::time::sleep(WATCH_TICK) => {}
             }
             let Some((Some(events), rv, now)) =
-                m.shared.with_kube(&m.cluster, |k, now| (k.events_after(last, now), k.rv, now))
+                m.shared.with_kube(&m.cluster, |k, now| (k.events_after(last), k.rv, now))
             else {
                 let gone = status(410, "Expired", "too old resource version", None);
                 let _ = tx.send(line(&json!({"type": "ERROR", "object": gone}))).await;

@@ -939,6 +939,8 @@ async fn kube_watch_from_a_list_sees_every_change_in_order_and_an_old_version_is
     let list = k.get(pods, "application/json").await;
     let rv: u64 = list["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
     let old = list["items"].as_array().unwrap().iter().find(|p| p["metadata"]["name"] == CONTROLLER).unwrap().clone();
+    // A pod of the cluster as first seen started when it was created (30 days ago), not now.
+    assert_eq!(old["status"]["startTime"], old["metadata"]["creationTimestamp"]);
     // From the list's version, only this pod: its deletion, removal, replacement and readiness.
     let from_list = format!("{pods}?watch=true&resourceVersion={rv}&fieldSelector=metadata.name%3D{CONTROLLER}");
     let watch = k.watch(&from_list, |e| e.len() >= 4);
