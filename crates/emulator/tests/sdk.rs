@@ -67,9 +67,10 @@ fn venv() -> Result<PathBuf, String> {
 }
 
 /// Every call the script must report: it cannot leave one out and still pass.
-const CALLS: [&str; 28] = [
+const CALLS: [&str; 30] = [
     "list_api_keys",
     "list_api_keys (scope account)",
+    "list_api_keys (next page)",
     "get_api_key (include_activity)",
     "get_api_keys_details",
     "create_api_key",
@@ -94,6 +95,7 @@ const CALLS: [&str; 28] = [
     "list_resource_groups",
     "get_resource_group",
     "list_users",
+    "list_users (next page)",
     "get_user_profile",
     "invite_users",
 ];

@@ -115,11 +115,23 @@ const groupResource = [
   { name: 'resource', value: w.resource_group_id },
 ];
 
-// IAM Identity: the keys, their details and activity, service IDs, settings and limits.
+// A query parameter of a next-page URL (the SDKs take the token, not the URL). User
+// Management's `next_url` is a path, as IBM's is; IAM Identity's `next` a whole URL.
+function query(url, name) {
+  if (!url) throw new Error('the answer has no next page');
+  return new URL(url, 'http://relative.invalid').searchParams.get(name);
+}
+
+// IAM Identity: the keys (page by page, as the tool reads them), their details and activity,
+// service IDs, settings and limits.
 await check('list_api_keys', [models.identity, 'ApiKeyList'],
   () => iam.listApiKeys({ accountId: account, iamId: w.owner_iam_id, includeHistory: false }));
-await check('list_api_keys (scope account)', [models.identity, 'ApiKeyList'],
-  () => iam.listApiKeys({ accountId: account, scope: 'account', pagesize: 5 }));
+const keysPage = { accountId: account, scope: 'account', pagesize: 5 };
+await check('list_api_keys (scope account)', [models.identity, 'ApiKeyList'], () => iam.listApiKeys(keysPage));
+await check('list_api_keys (next page)', [models.identity, 'ApiKeyList'], async () => {
+  const first = await iam.listApiKeys(keysPage);
+  return iam.listApiKeys({ ...keysPage, pagetoken: query(first.result.next, 'pagetoken') });
+});
 await check('get_api_key (include_activity)', [models.identity, 'ApiKey'],
   () => iam.getApiKey({ id: w.cluster_key_id, includeActivity: true }));
 await check('get_api_keys_details', [models.identity, 'ApiKey'], () => iam.getApiKeysDetails({ iamApiKey: w.api_key }));
@@ -177,6 +189,10 @@ await check('get_resource_group', [models.rm, 'ResourceGroup'], () => rm.getReso
 
 // User Management: the account's users, one user, an invitation.
 await check('list_users', [models.users, 'UserList'], () => um.listUsers({ accountId: account }));
+await check('list_users (next page)', [models.users, 'UserList'], async () => {
+  const first = await um.listUsers({ accountId: account, limit: 2 });
+  return um.listUsers({ accountId: account, limit: 2, start: query(first.result.next_url, '_start') });
+});
 await check('get_user_profile', [models.users, 'UserProfile'],
   () => um.getUserProfile({ accountId: account, iamId: w.functional_iam_id }));
 await check('invite_users', [models.users, 'InvitedUserList'], () => um.inviteUsers({

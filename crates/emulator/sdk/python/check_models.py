@@ -11,6 +11,7 @@ member). It prints one JSON report on stdout, one entry per call, and exits 1 wh
 import json
 import sys
 import traceback
+from urllib.parse import parse_qs, urlparse
 
 from ibm_cloud_sdk_core.authenticators import IAMAuthenticator
 from ibm_platform_services import (
@@ -66,11 +67,22 @@ def main() -> int:
             entry["error"] = "".join(traceback.format_exception_only(type(e), e)).strip()
         report.append(entry)
 
-    # IAM Identity: the keys, their details and activity, service IDs, settings and limits.
+    def query(url, name):
+        """A query parameter of a next-page URL (the SDKs take the token, not the URL)."""
+        if not url:
+            raise ValueError("the answer has no next page")
+        return parse_qs(urlparse(url).query)[name][0]
+
+    # IAM Identity: the keys (page by page, as the tool reads them), their details and activity,
+    # service IDs, settings and limits.
     check("list_api_keys", identity.ApiKeyList,
           lambda: iam.list_api_keys(account_id=account, iam_id=w["owner_iam_id"], include_history=False))
     check("list_api_keys (scope account)", identity.ApiKeyList,
           lambda: iam.list_api_keys(account_id=account, scope="account", pagesize=5))
+    check("list_api_keys (next page)", identity.ApiKeyList, lambda: iam.list_api_keys(
+        account_id=account, scope="account", pagesize=5,
+        pagetoken=query(iam.list_api_keys(account_id=account, scope="account", pagesize=5).get_result().get("next"),
+                        "pagetoken")))
     check("get_api_key (include_activity)", identity.ApiKey,
           lambda: iam.get_api_key(w["cluster_key_id"], include_activity=True))
     check("get_api_keys_details", identity.ApiKey, lambda: iam.get_api_keys_details(iam_api_key=w["api_key"]))
@@ -133,6 +145,8 @@ def main() -> int:
 
     # User Management: the account's users, one user, an invitation.
     check("list_users", users.UserList, lambda: um.list_users(account))
+    check("list_users (next page)", users.UserList, lambda: um.list_users(
+        account, limit=2, start=query(um.list_users(account, limit=2).get_result().get("next_url"), "_start")))
     check("get_user_profile", users.UserProfile, lambda: um.get_user_profile(account, w["functional_iam_id"]))
     check("invite_users", users.InvitedUserList, lambda: um.invite_users(
         account,
