@@ -66,6 +66,7 @@ impl Kube {
     }
 }
 
+/// The emulator (in a runtime of its own), the owner's token and a client for the containers API.
 struct Rig {
     rt: tokio::runtime::Runtime,
     emu: Emulator,
@@ -176,7 +177,8 @@ fn kubectl_with_an_empty_cache_uses_every_endpoint() {
     servers.dedup();
     assert_eq!(servers.len(), 4, "one address per cluster endpoint: {servers:?}");
 
-    // A client certificate of another cluster is refused by this one's address.
+    // A client certificate of another cluster is refused by this one's address. (It is also the
+    // control for the checks that stderr is empty: kubectl's complaints land there.)
     let edge = w.kubeconfig(&bin, "edge-tokyo", "public");
     let shop = w.kubeconfig(&bin, "shop-vpc", "public");
     let other = shop.run(&["get", "--raw", "/version", "--server", &edge.server]);
