@@ -147,7 +147,7 @@ await check('list_service_ids', [models.identity, 'ServiceIdList'], () => iam.li
 await check('get_account_settings', [models.identity, 'AccountSettingsResponse'],
   () => iam.getAccountSettings({ accountId: account }));
 await check('get_account_limits', [models.identity, 'IdentityLimitsUsageResponse'],
-  () => iam.getAccountLimits({ accountId: account }));
+  () => iam.getAccountLimits({ accountId: account, apikeysPerIdentity: w.owner_iam_id }));
 
 // IAM Policy Management: a subject's and an access group's policies, created in both versions.
 await check('list_policies (iam_id)', [models.policies, 'PolicyCollection'],

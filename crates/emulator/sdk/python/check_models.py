@@ -96,7 +96,7 @@ def main() -> int:
     check("get_service_id", identity.ServiceId, lambda: iam.get_service_id(w["service_id"]))
     check("list_service_ids", identity.ServiceIdList, lambda: iam.list_service_ids(account_id=account))
     check("get_account_settings", identity.AccountSettingsResponse, lambda: iam.get_account_settings(account))
-    check("get_account_limits", identity.IdentityLimitsUsageResponse, lambda: iam.get_account_limits(account))
+    check("get_account_limits", identity.IdentityLimitsUsageResponse, lambda: iam.get_account_limits(account, apikeys_per_identity=w["owner_iam_id"]))
 
     # IAM Policy Management: a subject's and an access group's policies, created in both versions.
     check("list_policies (iam_id)", policies.PolicyCollection,
