@@ -1235,8 +1235,7 @@ fn watch(
                 rv
             }
             Some((None, _, _)) => {
-                let gone = status(410, "Expired", "too old resource version", None);
-                let _ = tx.send(line(&json!({"type": "ERROR", "object": gone}))).await;
+                let _ = tx.send(expired()).await;
                 return;
             }
             None => return,
@@ -1250,8 +1249,7 @@ fn watch(
             let Some((Some(events), rv, now)) =
                 m.shared.with_kube(&m.cluster, |k, now| (k.events_after(last), k.rv, now))
             else {
-                let gone = status(410, "Expired", "too old resource version", None);
-                let _ = tx.send(line(&json!({"type": "ERROR", "object": gone}))).await;
+                let _ = tx.send(expired()).await;
                 return;
             };
             last = rv;
@@ -1266,6 +1264,11 @@ fn watch(
         Body::from_stream(Events(rx)),
     )
         .into_response()
+}
+
+/// The one event a watch from a forgotten `resourceVersion` gets: an `ERROR` with 410 `Expired`.
+fn expired() -> Bytes {
+    line(&json!({"type": "ERROR", "object": status(410, "Expired", "too old resource version", None)}))
 }
 
 fn line(v: &Value) -> Bytes {
