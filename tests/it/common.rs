@@ -57,6 +57,12 @@ impl Run {
         Assert::new(self.output.clone())
     }
 
+    /// The whole of what a user sees, as uv's `uv_snapshot!` shows it: the exit code, stdout and
+    /// stderr together, so a snapshot of it shows a changed exit code or a stray stderr line too.
+    pub fn transcript(&self) -> String {
+        format!("exit code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}", self.code, self.stdout, self.stderr)
+    }
+
     /// Asserts exit 0; reads as a specification: `env.run(&[...]).success()`.
     #[track_caller]
     pub fn success(&self) -> &Self {
@@ -316,6 +322,14 @@ macro_rules! assert_output {
         }
         settings.bind(|| insta::assert_snapshot!($name, $text));
     }};
+}
+
+/// Compares a run's whole output (exit code, stdout, stderr: [`Run::transcript`]) with the
+/// named snapshot in `tests/it/snapshots/`, after the environment's filters. The default for a
+/// test of what the tool prints; a substring check only where a snapshot cannot be stable.
+#[macro_export]
+macro_rules! assert_run {
+    ($env:expr, $name:expr, $run:expr) => {{ $crate::assert_output!($env, $name, $run.transcript()) }};
 }
 
 /// A fault on `method` requests whose path contains `path` (`times`: only the first so many).

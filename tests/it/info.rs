@@ -98,7 +98,7 @@ fn outputs_are_reviewed_as_snapshots() {
     env.login(keys::VIEWER, Some("us-south"));
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
     r.success();
-    crate::assert_output!(env, "info-cluster", &r.stdout);
+    crate::assert_run!(env, "info-cluster", r);
     let r = env.run(&["info", "--cluster", "nope"]);
     r.exits(1);
     crate::assert_output!(env, "info-unknown-cluster", &r.stderr);
