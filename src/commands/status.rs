@@ -35,6 +35,15 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> String {
                 t.region
             )
         }
+        Code::OwnerRolesUnknown => format!(
+            "Run status as an identity that may read other identities' access policies (the account owner, or Viewer on IAM Access Management), or ask an account administrator to check: '{} check --region {} -g {group} --iam-id {}'.",
+            crate::error::admin_path(me),
+            t.region,
+            t.owner
+                .as_ref()
+                .and_then(|o| o.iam_id.as_ref())
+                .map_or_else(|| String::from("IAM_ID"), ToString::to_string)
+        ),
         Code::OwnerUnknown => String::from(
             "Run status as a user with a User Management role (Viewer is enough) to see the owner's state, or ask an account administrator.",
         ),
@@ -211,7 +220,7 @@ impl Report {
     fn json_head(&self, ui: &Ui) -> Result<serde_json::Value, CommandError> {
         // The report itself without its targets, so that every other member keeps its name,
         // place and serde rules (a member added to the report is a compile error here).
-        let StatusReport { account, caller, targets: _, summary, notes, policy } = &self.status;
+        let StatusReport { account, caller, targets: _, summary, notes, policy, unseen_targets } = &self.status;
         let mut v = to_json(&StatusReport {
             account: account.clone(),
             caller: caller.clone(),
@@ -219,6 +228,7 @@ impl Report {
             summary: summary.clone(),
             notes: notes.clone(),
             policy: policy.clone(),
+            unseen_targets: unseen_targets.clone(),
         })?;
         if let Some(owners) = &self.owners {
             v["owners"] = owners
@@ -334,6 +344,12 @@ impl Render for Report {
             for u in &p.unused {
                 ui.warn(&format!(
                     "The policy's acceptance at {u} matches no finding: remove it, or correct its target, key or owner."
+                ));
+            }
+            for u in &p.unchecked {
+                ui.warn(&format!(
+                    "The policy's acceptance at {} could not be checked: {}. It may still accept a finding you cannot see; keep it.",
+                    u.acceptance, u.reason
                 ));
             }
         }

@@ -48,3 +48,4 @@ mod session;
 mod status;
 /// Prompts, Ctrl-C/Ctrl-D and width through a pseudo-terminal; usage at a terminal.
 mod terminal;
+mod truth;

@@ -155,6 +155,18 @@ impl ApiError {
             && self.incident_id.as_deref().is_some_and(|i| !i.is_empty())
     }
 
+    /// Whether this answer says "no such thing": a 404 that is the service's own error body
+    /// ([`Self::is_own_answer`]: IBM's JSON error shape with a code and an incident ID, such as
+    /// User Management's and IAM Identity's `{"errors": [{"code": "not_found", ...}],
+    /// "status_code": 404, "trace": ...}`). A 404 from a gateway, a proxy or a misrouted
+    /// request (an HTML page, an empty body) says only that the request did not reach the
+    /// service: it is no evidence that a user left or a service ID was deleted, so it is an
+    /// error like a 500, and whatever depended on it is unknown. The one place that decides.
+    #[must_use]
+    pub fn is_not_found(&self) -> bool {
+        self.status == 404 && self.is_own_answer()
+    }
+
     /// Whether this is the containers API's "cluster not found".
     #[must_use]
     pub fn is_cluster_not_found(&self) -> bool {

@@ -460,7 +460,14 @@ impl Http {
             .collect();
         let body = self.read_capped(resp, &req.url, start).await?;
         if let Some(t) = &self.tracer {
-            t.response(status.as_u16(), status.canonical_reason().unwrap_or(""), start.elapsed(), &headers, &body);
+            t.response(
+                &req.url,
+                status.as_u16(),
+                status.canonical_reason().unwrap_or(""),
+                start.elapsed(),
+                &headers,
+                &body,
+            );
         }
         Ok(Response { status: status.as_u16(), headers, body })
     }

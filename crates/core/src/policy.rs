@@ -322,16 +322,30 @@ impl Policy {
             t.findings = findings;
         }
         report.recount();
+        // An acceptance that matched nothing is unused only where its finding was checked: when
+        // the caller could not read what it is about (a target's unchecked findings, or targets
+        // that may not be visible at all), it is reported as not checkable, with why.
+        let (mut unused, mut unchecked) = (Vec::new(), Vec::new());
+        for (a, _) in self.accept.iter().zip(&used).filter(|(a, used)| !**used && a.until >= *today) {
+            let mut matching = report.targets.iter().filter(|t| target_matches(&a.target, t)).peekable();
+            if !whole_account && matching.peek().is_none() {
+                continue;
+            }
+            let entry = format!("line {}: {} for {}", a.line, a.finding.as_str(), a.target);
+            let why = matching.find_map(|t| t.unchecked_reason(a.finding)).map(str::to_owned).or_else(|| {
+                report.unseen_targets.clone().filter(|_| !report.targets.iter().any(|t| target_matches(&a.target, t)))
+            });
+            match why {
+                Some(reason) => {
+                    unchecked.push(crate::ops::status::UncheckedAcceptance { acceptance: entry, reason });
+                }
+                None => unused.push(entry),
+            }
+        }
         report.policy = Some(crate::ops::status::PolicyNotes {
             path: self.path.as_ref().map(|p| p.display().to_string()),
-            unused: self
-                .accept
-                .iter()
-                .zip(&used)
-                .filter(|(a, used)| !**used && a.until >= *today)
-                .filter(|(a, _)| whole_account || report.targets.iter().any(|t| target_matches(&a.target, t)))
-                .map(|(a, _)| format!("line {}: {} for {}", a.line, a.finding.as_str(), a.target))
-                .collect(),
+            unused,
+            unchecked,
         });
     }
 
@@ -433,13 +447,23 @@ fn target_matches(pattern: &str, t: &TargetStatus) -> bool {
     glob(r, &t.region) && (glob(g, &t.resource_group_name) || glob(g, &t.resource_group_id))
 }
 
-/// Whether an owner is the one named (IAM ID or email, any case; or the name).
+/// Whether an owner is the one named: by IAM ID, or by the email the account has on record for
+/// that user (User Management's), any case. Never by display name, which a user sets to
+/// anything, and never by an email the account did not confirm: used for functional IDs
+/// (`personal-owner`, `--unless-owner functional`) and for an acceptance's `owner`.
 #[must_use]
 pub fn owner_is(owner: &Owner, named: &str) -> bool {
     let named = named.trim();
     owner.iam_id.as_ref().is_some_and(|i| i.as_str().eq_ignore_ascii_case(named))
-        || (!owner.email.is_empty() && owner.email.eq_ignore_ascii_case(named))
-        || (!owner.name.is_empty() && owner.name == named)
+        || owner.account_email.as_deref().is_some_and(|e| e.trim().eq_ignore_ascii_case(named))
+}
+
+/// Whether the owner may be the one named but it cannot be confirmed: the reported email
+/// matches while the account's record of the user could not be read.
+#[must_use]
+pub fn owner_unverified(owner: &Owner, named: &str) -> bool {
+    let named = named.trim();
+    owner.account_email.is_none() && !owner.email.is_empty() && owner.email.trim().eq_ignore_ascii_case(named)
 }
 
 fn accepts(a: &Acceptance, f: &Finding, t: &TargetStatus) -> bool {

@@ -2,9 +2,15 @@
 //! stricter ones.
 //!
 //! The SDK hides `Authorization:`/`X-Auth*:` header values, `password|token|apikey|passcode`
-//! form pairs and JSON members whose key contains `password|token|apikey`. We do all of that
-//! (case-insensitively), hide every JWT-looking string and every registered secret value
-//! anywhere (URLs, bodies, HTML error pages), so no token, refresh token or API key survives.
+//! form pairs and JSON members whose key contains `password|token|apikey`. A list of spellings
+//! misses the next one (`api_key`, `api-key`, `private_key`, `userpass`, `infrastructure_api_key`
+//! all passed it), so names are normalised first ([`normalise_name`]: lower case, letters and
+//! digits only) and judged by [`is_secret_name`]; headers, form and query pairs and JSON members
+//! all go through it. The body of `GET /v1/credentials`, which carries the classic
+//! infrastructure API key under a name IBM does not document, is hidden whole except the
+//! members known to be plain (an allow-list, [`crate::api::containers`]). On top of that every
+//! JWT-looking string and every registered secret value is hidden anywhere (URLs, bodies, HTML
+//! error pages), so no token, refresh token or API key survives.
 
 use std::fs::OpenOptions;
 use std::io::Write as _;
@@ -29,48 +35,139 @@ struct Rules {
 fn rules() -> &'static Rules {
     static RULES: OnceLock<Rules> = OnceLock::new();
     RULES.get_or_init(|| Rules {
-        // Header lines: Authorization, X-Auth*, IAM-ApiKey, Cookie, anything with token/apikey.
-        header: Regex::new(r"(?im)^((?:authorization|proxy-authorization|x-auth[A-Za-z0-9_-]*|iam-apikey|cookie|set-cookie|[A-Za-z0-9_-]*(?:token|apikey|api-key|secret|password)[A-Za-z0-9_-]*):[ \t]*)[^\r\n]*")
-            .expect("static regex"),
+        // Header lines (`Name: value`): the name is judged by `is_secret_header`.
+        header: Regex::new(r"(?m)^([A-Za-z0-9_.-]+)(:[ \t]*)[^\r\n]*").expect("static regex"),
         // The same headers echoed inside a line (an error page that shows the request's
         // headers in a table or a sentence): the value up to the end of the line or a tag.
-        inline_auth: Regex::new(r#"(?i)((?:proxy-)?authorization["']?\s*(?:[:=]|</t[dh]>\s*<t[dh][^>]*>)\s*)[^\r\n<"]*"#)
-            .expect("static regex"),
+        inline_auth: Regex::new(
+            r#"(?i)((?:proxy-)?authorization["']?\s*(?:[:=]|</t[dh]>\s*<t[dh][^>]*>)\s*)[^\r\n<"]*"#,
+        )
+        .expect("static regex"),
         // A bearer credential anywhere, whatever its length (a page may show only a prefix).
         bearer: Regex::new(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+").expect("static regex"),
-        // Form and query pairs (the SDK's rule, plus secret/api_key).
-        form: Regex::new(r"(?i)((?:password|token|apikey|api_key|passcode|secret|client_secret)=)[^&\s]*")
-            .expect("static regex"),
-        // JSON string members whose key names a secret; `token_type` and `token_expiration`-like
-        // descriptive keys are kept only when they end in `_type`.
-        json: Regex::new(r#"(?i)("[^"]*(?:password|token|apikey|passcode|secret)[^"]*"\s*:\s*)"(?:[^"\\]|\\.)*""#)
-            .expect("static regex"),
+        // Form and query pairs (`name=value`): the name is judged by `is_secret_name`.
+        form: Regex::new(r"([A-Za-z0-9_.%-]+)=([^&\s]*)").expect("static regex"),
+        // JSON string members (`"name": "value"`, escapes respected): the name is judged by
+        // `is_secret_name`.
+        json: Regex::new(r#""((?:[^"\\]|\\.)*)"(\s*:\s*)"(?:[^"\\]|\\.)*""#).expect("static regex"),
         // Any JWT: three base64url segments, the first starting with `eyJ` (`{"`).
         jwt: Regex::new(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*").expect("static regex"),
         // What is left of a JWT cut short (an excerpt, a truncated echo): `eyJ` and what follows.
         jwt_part: Regex::new(r"eyJ[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*)*").expect("static regex"),
         // A PEM private key block, whatever its kind.
-        pem: Regex::new(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[^-]*-----END [A-Z ]*PRIVATE KEY-----").expect("static regex"),
+        pem: Regex::new(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[^-]*-----END [A-Z ]*PRIVATE KEY-----")
+            .expect("static regex"),
     })
+}
+
+/// A member, header or parameter name as the redaction rules compare it: lower case, ASCII
+/// letters and digits only, so that `API_KEY`, `api-key`, `apiKey` and `api.key` are one name.
+#[must_use]
+pub fn normalise_name(name: &str) -> String {
+    name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+}
+
+/// What a name that holds a secret contains, normalised. Deliberately broad (`key` hides
+/// `api_key`, `private_key`, `infrastructure_api_key`, `softlayer_api_key` and a bare `key`;
+/// `pass` hides `password`, `passcode` and `userpass`): a trace that hides a harmless value is
+/// still a trace, one that shows a key is a leak.
+const SECRET_PARTS: [&str; 10] =
+    ["pass", "pwd", "token", "secret", "key", "credential", "private", "signature", "cookie", "auth"];
+
+/// Names that contain a part above but are known to hold no secret (normalised): the SDK keeps
+/// `token_type` ("Bearer"); IAM's key activity (`last_authn`, `authn_count`) says when a key
+/// was used, which is what a trace of `prune` is read for.
+const PLAIN_NAMES: [&str; 3] = ["tokentype", "lastauthn", "authncount"];
+
+/// Whether a member, parameter or header named `name` holds a secret (any case, any
+/// separator): see [`SECRET_PARTS`]; a name ending in `pw` (`userPw`) too.
+#[must_use]
+pub fn is_secret_name(name: &str) -> bool {
+    let n = normalise_name(name);
+    !PLAIN_NAMES.contains(&n.as_str()) && (SECRET_PARTS.iter().any(|p| n.contains(p)) || n.ends_with("pw"))
+}
+
+/// Whether a header's value is hidden: the SDK's (`Authorization`, `X-Auth*`) and every name
+/// [`is_secret_name`] hides (`IAM-ApiKey`, `Cookie`, `X-Auth-Softlayer-APIKey`, ...).
+fn is_secret_header(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.starts_with("x-auth") || is_secret_name(name)
+}
+
+/// The JSON name as written (`\\u005f` and the like decoded), for judging.
+fn json_name(raw: &str) -> String {
+    serde_json::from_str::<String>(&format!("\"{raw}\"")).unwrap_or_else(|_| raw.to_owned())
+}
+
+/// Hides every value of a JSON document except the scalar members `plain` names: how the body
+/// of `GET /v1/credentials` is traced (see [`crate::api::containers`]).
+fn hide_all_but(v: &mut serde_json::Value, plain: &dyn Fn(&str) -> bool) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            for (k, member) in map.iter_mut() {
+                match member {
+                    Value::Object(_) | Value::Array(_) => hide_all_but(member, plain),
+                    _ if plain(k) => {}
+                    _ => *member = Value::String(HIDDEN.to_owned()),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                match item {
+                    Value::Object(_) | Value::Array(_) => hide_all_but(item, plain),
+                    _ => *item = Value::String(HIDDEN.to_owned()),
+                }
+            }
+        }
+        other => *other = Value::String(HIDDEN.to_owned()),
+    }
+}
+
+/// A response body as traced: the credentials body through its allow-list (when it is JSON;
+/// anything else, an error page, goes through the common rules like every body).
+fn traced_body(path: &str, body: &str) -> String {
+    if path.trim_end_matches('/').ends_with("/v1/credentials")
+        && let Ok(mut v) = serde_json::from_str::<serde_json::Value>(body)
+    {
+        hide_all_but(&mut v, &crate::api::containers::classic_field_is_plain);
+        return v.to_string();
+    }
+    body.to_owned()
 }
 
 /// Redacts every secret form from `text`.
 #[must_use]
 pub fn redact(text: &str) -> String {
     let r = rules();
-    let out = r.header.replace_all(text, format!("${{1}}{HIDDEN}").as_str());
+    let out = r.header.replace_all(text, |caps: &regex::Captures<'_>| {
+        if is_secret_header(&caps[1]) { format!("{}{}{HIDDEN}", &caps[1], &caps[2]) } else { caps[0].to_owned() }
+    });
     let out = r.inline_auth.replace_all(&out, format!("${{1}}{HIDDEN}").as_str());
     let out = r.bearer.replace_all(&out, format!("${{1}}{HIDDEN}").as_str());
-    let out = r.form.replace_all(&out, format!("${{1}}{HIDDEN}").as_str());
+    let out = r.form.replace_all(&out, |caps: &regex::Captures<'_>| {
+        let name = percent_decoded(&caps[1]);
+        if is_secret_name(&name) { format!("{}={HIDDEN}", &caps[1]) } else { caps[0].to_owned() }
+    });
     let out = r.json.replace_all(&out, |caps: &regex::Captures<'_>| {
-        let key = &caps[1];
-        // The SDK keeps `token_type` (it says "Bearer"); so do we.
-        if key.to_ascii_lowercase().contains("token_type") { caps[0].to_owned() } else { format!("{key}\"{HIDDEN}\"") }
+        if is_secret_name(&json_name(&caps[1])) {
+            format!("\"{}\"{}\"{HIDDEN}\"", &caps[1], &caps[2])
+        } else {
+            caps[0].to_owned()
+        }
     });
     let out = r.jwt.replace_all(&out, HIDDEN);
     let out = r.jwt_part.replace_all(&out, HIDDEN);
     let out = r.pem.replace_all(&out, HIDDEN);
     crate::secret::scrub(&out)
+}
+
+/// A form or query name with its `%XX` escapes decoded (`api%5Fkey` is `api_key`).
+fn percent_decoded(name: &str) -> String {
+    url::form_urlencoded::parse(format!("{name}=").as_bytes())
+        .next()
+        .map_or_else(|| name.to_owned(), |(k, _)| k.into_owned())
 }
 
 /// Where trace output goes.
@@ -147,8 +244,16 @@ impl Tracer {
         self.write(&block);
     }
 
-    /// The `RESPONSE:` block.
-    pub fn response(&self, status: u16, reason: &str, elapsed: Duration, headers: &[(String, String)], body: &[u8]) {
+    /// The `RESPONSE:` block of a request to `url`.
+    pub fn response(
+        &self,
+        url: &url::Url,
+        status: u16,
+        reason: &str,
+        elapsed: Duration,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) {
         let mut block =
             format!("\nRESPONSE: [{}] Elapsed: {}ms\nHTTP/1.1 {status} {reason}\r\n", now(), elapsed.as_millis());
         for (k, v) in headers {
@@ -165,7 +270,7 @@ impl Tracer {
         if is_binary {
             block.push_str("[SKIP BINARY OCTET-STREAM CONTENT]");
         } else {
-            block.push_str(&String::from_utf8_lossy(body));
+            block.push_str(&traced_body(url.path(), &String::from_utf8_lossy(body)));
         }
         block.push('\n');
         self.write(&block);
@@ -228,6 +333,52 @@ mod tests {
     }
 
     #[test]
+    fn every_spelling_of_a_secret_name_is_hidden() {
+        for name in [
+            "infrastructure_api_key",
+            "softlayer_api_key",
+            "api_key",
+            "api-key",
+            "API_KEY",
+            "apiKey",
+            "key",
+            "private_key",
+            "userpass",
+            "userPw",
+            "api\\u005fkey",
+        ] {
+            let r = redact(&format!(r#"{{"{name}": "SLKEY-0123456789", "name": "n"}}"#));
+            assert!(!r.contains("SLKEY-0123456789"), "{name}: {r}");
+            assert!(r.contains(r#""name": "n""#), "{name}: {r}");
+            let r = redact(&format!("GET /x?{name}=SLKEY-0123456789&a=1"));
+            assert!(!r.contains("SLKEY-0123456789") && r.contains("&a=1"), "{name}: {r}");
+            if !name.contains('\\') {
+                let r = redact(&format!("X-{name}: SLKEY-0123456789\r\nAccept: */*\r\n"));
+                assert!(!r.contains("SLKEY-0123456789") && r.contains("Accept: */*"), "{name}: {r}");
+            }
+        }
+        // Activity stays readable: it says when a key was used.
+        let r = redact(r#"{"last_authn": "2026-01-01T00:00:00Z"}"#);
+        assert!(r.contains("2026-01-01T00:00:00Z"), "{r}");
+    }
+
+    #[test]
+    fn a_credentials_body_keeps_only_what_is_known_to_be_plain() {
+        let body = r#"{"infrastructure_username":"2412345_a@b.c","region":"us-south","mystery":"SLKEY-1","nested":{"x":"SLKEY-2"},"list":["SLKEY-3"],"n":987654}"#;
+        let t = traced_body("/v1/credentials", body);
+        for s in ["SLKEY-1", "SLKEY-2", "SLKEY-3", "987654"] {
+            assert!(!t.contains(s), "{s}: {t}");
+        }
+        assert!(
+            t.contains(r#""infrastructure_username":"2412345_a@b.c""#) && t.contains(r#""region":"us-south""#),
+            "{t}"
+        );
+        // Another path's body, or a body that is not JSON, is left to the common rules.
+        assert_eq!(traced_body("/v1/clusters", body), body);
+        assert_eq!(traced_body("/v1/credentials", "<html>502</html>"), "<html>502</html>");
+    }
+
+    #[test]
     fn jwts_anywhere_are_hidden() {
         let t =
             "<html>echo eyJhbGciOiJSUzI1NiJ9.eyJpYW1faWQiOiJ4In0.c2lnbmF0dXJl</html> and /path?x=eyJabcd.efghij.klm";
@@ -258,7 +409,7 @@ mod tests {
         assert!(warn.is_none());
         let url = url::Url::parse("http://127.0.0.1:1/identity/token").unwrap();
         t.request("POST", &url, &[("Authorization".into(), "Basic Yng6Yng=".into())], "refresh_token=RRRRRR");
-        t.response(200, "OK", Duration::from_millis(3), &[], br#"{"access_token":"eyJa.eyJb.c"}"#);
+        t.response(&url, 200, "OK", Duration::from_millis(3), &[], br#"{"access_token":"eyJa.eyJb.c"}"#);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("REQUEST: [") && text.contains("POST /identity/token HTTP/1.1"));
         assert!(text.contains("RESPONSE: [") && text.contains("Elapsed: 3ms"));

@@ -76,14 +76,44 @@ pub enum ClassicCredentials {
     },
 }
 
+/// The members of a `GET /v1/credentials` body that name the infrastructure user, normalised
+/// ([`crate::trace::normalise_name`]: lower case, letters and digits only), preferred first.
+/// An allow-list: a member is a user name only when its name says exactly that, so that
+/// `user_token`, `userSecret`, `userpass`, `userPw`, `infrastructure_user_credential` or
+/// `softlayerUserAuth` (secrets whose names merely contain "user") are never shown as one.
+const CLASSIC_USER_NAME_FIELDS: [&str; 9] = [
+    "infrastructureusername",
+    "softlayerusername",
+    "infrausername",
+    "slusername",
+    "username",
+    "infrastructureuser",
+    "softlayeruser",
+    "infrauser",
+    "user",
+];
+
+/// The other members of a `GET /v1/credentials` body known to hold no secret (normalised).
+const CLASSIC_PLAIN_FIELDS: [&str; 4] = ["region", "resourcegroupid", "resourcegroup", "resourcegroupname"];
+
+/// Whether the member `name` of a `GET /v1/credentials` body may be written to the trace: only
+/// the fields above. Every other value of that body is hidden there, whatever its name, since
+/// the body carries the infrastructure API key under a name nobody documents.
+#[must_use]
+pub(crate) fn classic_field_is_plain(name: &str) -> bool {
+    let n = crate::trace::normalise_name(name);
+    CLASSIC_USER_NAME_FIELDS.contains(&n.as_str()) || CLASSIC_PLAIN_FIELDS.contains(&n.as_str())
+}
+
 impl ClassicCredentials {
     /// Decodes the body of `GET /v1/credentials`.
     ///
     /// OPEN QUESTION (to settle on a live account): IBM documents only what the CLI prints
     /// ("Infrastructure credentials for user name <1234567_name@email.com> set for resource
-    /// group ..."), not the body. This is the only place that reads it: any string member
-    /// whose name (any case, any separator) says user name is taken, a preferred few first;
-    /// every other member is ignored, and nothing that could be a key is kept.
+    /// group ..."), not the body. This is the only place that reads it: a string member whose
+    /// name (any case, any separator) is one of [`CLASSIC_USER_NAME_FIELDS`] is the user name,
+    /// in that order of preference; every other member is ignored, and nothing that could be
+    /// a key is kept.
     ///
     /// # Errors
     /// [`Error::BadResponse`] when the body is not a JSON object.
@@ -92,25 +122,14 @@ impl ClassicCredentials {
         let Value::Object(map) = serde_json::from_slice::<Value>(body).map_err(|e| bad(&e.to_string()))? else {
             return Err(bad("expected a JSON object"));
         };
-        let squash = |k: &str| k.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
         let named = |wanted: &str| {
             map.iter()
-                .find(|(k, _)| squash(k) == wanted)
+                .find(|(k, _)| crate::trace::normalise_name(k) == wanted)
                 .and_then(|(_, v)| v.as_str())
                 .filter(|s| !s.trim().is_empty())
                 .map(|s| s.trim().to_owned())
         };
-        let username = ["infrastructureusername", "softlayerusername", "username", "user"]
-            .iter()
-            .find_map(|w| named(w))
-            .or_else(|| {
-                map.iter()
-                    .filter(|(k, _)| {
-                        let k = squash(k);
-                        k.contains("user") && !k.contains("key") && !k.contains("password")
-                    })
-                    .find_map(|(_, v)| v.as_str().filter(|s| !s.trim().is_empty()).map(|s| s.trim().to_owned()))
-            });
+        let username = CLASSIC_USER_NAME_FIELDS.iter().find_map(|w| named(w));
         Ok(Self::Set { username })
     }
 
@@ -275,7 +294,7 @@ impl<'a> Containers<'a> {
         let req = self.request(reqwest::Method::GET, "/v1/credentials", group);
         match self.client.send(Service::Containers, req).await {
             Ok(resp) => ClassicCredentials::decode(&resp.body),
-            Err(Error::Api(e)) if e.code.as_deref() == Some("E0051") || (e.status == 404 && e.is_own_answer()) => {
+            Err(Error::Api(e)) if e.code.as_deref() == Some("E0051") || e.is_not_found() => {
                 Ok(ClassicCredentials::None)
             }
             Err(e) => Err(e),
@@ -429,6 +448,15 @@ mod tests {
         assert_eq!(ClassicCredentials::email_of("2412345_Dave@Example.com").as_deref(), Some("dave@example.com"));
         assert_eq!(ClassicCredentials::email_of("dave@example.com").as_deref(), Some("dave@example.com"));
         assert_eq!(ClassicCredentials::email_of("SL12345"), None);
+        // Members whose names merely contain "user" are secrets, not user names.
+        for name in
+            ["user_token", "userSecret", "userpass", "userPw", "infrastructure_user_credential", "softlayerUserAuth"]
+        {
+            let body = format!(r#"{{"{name}": "tok-0123456789"}}"#);
+            assert_eq!(set(&body), ClassicCredentials::Set { username: None }, "{name}");
+            let body = format!(r#"{{"{name}": "tok-0123456789", "infrastructure_username": "u"}}"#);
+            assert_eq!(set(&body), user("u"), "{name}");
+        }
     }
 
     #[test]

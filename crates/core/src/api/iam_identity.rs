@@ -247,16 +247,17 @@ impl<'a> IamIdentity<'a> {
         self.call(reqwest::Method::DELETE, format!("/v1/apikeys/{}", super::segment(id.as_str()))).await
     }
 
-    /// `GET /v1/serviceids/{id}`: one service ID; `Ok(None)` when IAM answers 404 (it does not
-    /// exist, or was deleted with its keys).
+    /// `GET /v1/serviceids/{id}`: one service ID; `Ok(None)` when IAM answers 404 in its own
+    /// error body (it does not exist, or was deleted with its keys).
     ///
     /// # Errors
-    /// API and transport errors.
+    /// API and transport errors, a gateway's 404 (HTML, empty body) among them: it is no
+    /// evidence that the service ID is gone ([`crate::error::ApiError::is_not_found`]).
     pub async fn service_id(&self, id: &str) -> Result<Option<ServiceId>> {
         let url = super::url(&self.base, &format!("/v1/serviceids/{}", super::segment(id)));
         match self.client.send(Service::IamIdentity, Request::get(url)).await {
             Ok(r) => Ok(Some(r.json(Service::IamIdentity)?)),
-            Err(crate::Error::Api(e)) if e.status == 404 => Ok(None),
+            Err(crate::Error::Api(e)) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
     }

@@ -6,7 +6,9 @@
 //! `VPN_ONLY`, ...; any value but `ACTIVE` counts as not active); reading other users needs a
 //! User Management role, and without one the API shows only the caller, so a 403 means
 //! "unknown", never "removed". A user removed from the account is answered 404 (INFERRED: IBM
-//! does not document the status; handled here and nowhere else).
+//! does not document the status; handled here and nowhere else), in IBM's own error body: a
+//! gateway's 404 (HTML, empty) is an error, never "not in the account"
+//! ([`crate::error::ApiError::is_not_found`]).
 
 use serde::Deserialize;
 use url::Url;
@@ -105,7 +107,8 @@ impl<'a> UserManagement<'a> {
     /// `GET /v2/accounts/{account}/users/{iam_id}`.
     ///
     /// # Errors
-    /// Transport errors and API errors other than 403 and 404 (which are answers here).
+    /// Transport errors and API errors other than 403 and IBM's own 404 (which are answers
+    /// here); a 404 that is not IBM's answer is an error, so the membership stays unknown.
     pub async fn membership(&self, account: &AccountId, iam_id: &IamId) -> Result<Membership> {
         let path =
             format!("/v2/accounts/{}/users/{}", super::segment(account.as_str()), super::segment(iam_id.as_str()));
@@ -116,7 +119,7 @@ impl<'a> UserManagement<'a> {
                 let name = format!("{} {}", p.firstname.trim(), p.lastname.trim()).trim().to_owned();
                 Ok(Membership::Member { state, email: p.email, name })
             }
-            Err(Error::Api(e)) if e.status == 404 => Ok(Membership::NotInAccount),
+            Err(Error::Api(e)) if e.is_not_found() => Ok(Membership::NotInAccount),
             Err(Error::Api(e)) if e.status == 403 => Ok(Membership::Hidden(String::from(
                 "you cannot see other users of the account (a User Management role is needed)",
             ))),

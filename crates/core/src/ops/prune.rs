@@ -324,7 +324,7 @@ pub async fn plan(session: &Session, opts: &Options) -> Result<Plan> {
 fn judge_use(c: &mut Candidate, look: Result<crate::api::iam_identity::ApiKey>, force_in_use: bool) {
     let key = match look {
         Ok(k) => k,
-        Err(Error::Api(e)) if e.status == 404 => {
+        Err(Error::Api(e)) if e.is_not_found() => {
             c.skip(Why::AlreadyGone);
             return;
         }
@@ -410,7 +410,8 @@ enum Seen {
 async fn look(session: &Session, id: &ApiKeyId) -> Seen {
     match session.iam_identity().get(id).await {
         Ok(k) => Seen::Key(Box::new(k)),
-        Err(Error::Api(e)) if e.status == 404 => Seen::Gone,
+        // Only IAM's own 404 says the key is gone; a gateway's says nothing.
+        Err(Error::Api(e)) if e.is_not_found() => Seen::Gone,
         Err(_) => Seen::Unreadable,
     }
 }
@@ -484,7 +485,7 @@ async fn remove(session: &Session, c: &Candidate, action: Action, audit: Option<
     let result: std::result::Result<(Outcome, Option<String>), Error> = match answer {
         Ok(()) => Ok((outcome, None)),
         // A 404 on DELETE: someone (a concurrent prune) removed it first.
-        Err(Error::Api(e)) if e.status == 404 && action == Action::Delete => {
+        Err(Error::Api(e)) if e.is_not_found() && action == Action::Delete => {
             Ok((Outcome::Gone, Some(String::from("already gone: removed by someone else meanwhile"))))
         }
         Err(e) => after_looking(session, &c.key_id, Err(e), |s| match (action, s) {

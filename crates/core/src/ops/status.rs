@@ -47,6 +47,9 @@ pub enum Code {
     OwnerLacksRoles,
     /// The owner (or their state) could not be established.
     OwnerUnknown,
+    /// The owner's roles could not be read by the caller: whether they lack what the clusters
+    /// need (`owner-lacks-roles`) is unknown.
+    OwnerRolesUnknown,
     /// The key is older than `--max-age`.
     KeyTooOld,
     /// A person owns the key rather than a service ID or a functional ID.
@@ -85,6 +88,7 @@ impl Code {
             Self::ClassicCredentialsSet
             | Self::OwnerNearKeyLimit
             | Self::OwnerUnknown
+            | Self::OwnerRolesUnknown
             | Self::KeyTooOld
             | Self::PersonalOwner
             | Self::KeyLocked
@@ -103,6 +107,7 @@ impl Code {
             Self::OwnerInactive => "owner-inactive",
             Self::OwnerLacksRoles => "owner-lacks-roles",
             Self::OwnerUnknown => "owner-unknown",
+            Self::OwnerRolesUnknown => "owner-roles-unknown",
             Self::KeyTooOld => "key-too-old",
             Self::PersonalOwner => "personal-owner",
             Self::KeyLocked => "key-locked",
@@ -117,12 +122,13 @@ impl Code {
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::NoKey,
         Self::OwnerNotInAccount,
         Self::OwnerInactive,
         Self::OwnerLacksRoles,
         Self::OwnerUnknown,
+        Self::OwnerRolesUnknown,
         Self::KeyTooOld,
         Self::PersonalOwner,
         Self::KeyLocked,
@@ -186,6 +192,30 @@ pub struct PolicyNotes {
     pub path: Option<String>,
     /// Acceptances (still in date) that matched no finding: `line N: code for target`.
     pub unused: Vec<String>,
+    /// Acceptances that matched no finding where the caller could not check the finding they
+    /// are about (not unused: it may be there, unseen).
+    pub unchecked: Vec<UncheckedAcceptance>,
+}
+
+/// An acceptance whose finding the caller could not check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UncheckedAcceptance {
+    /// `line N: code for target`, as [`PolicyNotes::unused`] names them.
+    pub acceptance: String,
+    /// What could not be read.
+    pub reason: String,
+}
+
+/// Findings that could not be judged for a target, and why: what the caller could not read.
+/// Never the same as "not found": the policy file does not call an acceptance of them unused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Unchecked {
+    /// The finding codes that could not be judged.
+    pub findings: Vec<Code>,
+    /// Why (what could not be read, and what would let the caller read it).
+    pub reason: String,
 }
 
 /// The owner's standing in the account.
@@ -225,6 +255,11 @@ pub struct Owner {
     pub kind: Option<IdentityKind>,
     /// Standing in the account.
     pub state: OwnerState,
+    /// The email User Management has on record for this IAM ID, when it could be read: the only
+    /// email that names the owner for certain (a reported email is not checked against the
+    /// account, and a display name is whatever the user typed).
+    #[serde(skip)]
+    pub account_email: Option<String>,
 }
 
 /// A target's current key.
@@ -310,12 +345,26 @@ pub struct TargetStatus {
     pub classic_credentials: Option<ClassicStatus>,
     /// What is wrong.
     pub findings: Vec<Finding>,
+    /// What could not be judged here, and why (left out when everything was).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unchecked: Vec<Unchecked>,
     /// The target itself (its JSON is the flat fields above).
     #[serde(skip)]
     pub target: Target,
 }
 
 impl TargetStatus {
+    /// Records that `findings` could not be judged here, and why.
+    pub(crate) fn not_checked(&mut self, findings: &[Code], reason: impl Into<String>) {
+        self.unchecked.push(Unchecked { findings: findings.to_vec(), reason: reason.into() });
+    }
+
+    /// Why `code` could not be judged here, when it could not.
+    #[must_use]
+    pub fn unchecked_reason(&self, code: Code) -> Option<&str> {
+        self.unchecked.iter().find(|u| u.findings.contains(&code)).map(|u| u.reason.as_str())
+    }
+
     /// The worst severity of its findings not accepted, if any.
     #[must_use]
     pub fn worst(&self) -> Option<Severity> {
@@ -413,6 +462,10 @@ pub struct StatusReport {
     pub notes: Vec<String>,
     /// What the policy file did, when one was applied.
     pub policy: Option<PolicyNotes>,
+    /// Why some targets may be missing from the report altogether (a target without clusters
+    /// shows only through its key, and not every key could be listed); `None` when none are.
+    #[serde(skip)]
+    pub unseen_targets: Option<String>,
 }
 
 impl StatusReport {
@@ -627,11 +680,18 @@ pub async fn status_and_facts(
     let mut facts = Vec::with_capacity(found.len());
     for (f, o) in found.into_iter().zip(owners) {
         facts.push(target_facts(&f, o.as_ref(), &memberships, &account.key_scope));
-        let lacks = match (&o, f.clusters.is_empty()) {
-            (Some(Ok(owner)), false) => owner.iam_id.as_ref().and_then(|id| {
+        // What the owner lacks, or why that cannot be told (their policies are not readable
+        // by the caller): never "lacks nothing" for what could not be read.
+        let lacks: Option<std::result::Result<Vec<String>, String>> = match (&o, f.clusters.is_empty()) {
+            (Some(Ok(owner)), false) => owner.iam_id.as_ref().map(|id| {
                 let vpc = f.clusters.iter().any(|c| c.provider.starts_with("vpc"));
                 let kind = IdentityKind::from_iam_id(id.as_str());
-                owner_policies.get(id).and_then(|p| super::check::owner_lacks(p, &f.target, vpc, kind))
+                match owner_policies.get(id) {
+                    Some(p) => super::check::owner_lacks(p, &f.target, vpc, kind).ok_or_else(|| {
+                        p.unknown.clone().unwrap_or_else(|| String::from("their policies could not be read"))
+                    }),
+                    None => Err(String::from("their policies were not read")),
+                }
             }),
             _ => None,
         };
@@ -643,11 +703,23 @@ pub async fn status_and_facts(
             t.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
             t.classic_credentials = Some(c);
         }
-        if let Some(lacks) = lacks.filter(|l| !l.is_empty()) {
-            let who = t.owner.as_ref().map(|o| o.name.clone()).unwrap_or_default();
-            t.findings.push(Finding::new(Code::OwnerLacksRoles, format!("{who} lacks {}", lacks.join(", "))));
-            t.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        let who = t.owner.as_ref().map(|o| o.name.clone()).unwrap_or_default();
+        match lacks {
+            Some(Ok(lacks)) if !lacks.is_empty() => {
+                t.findings.push(Finding::new(Code::OwnerLacksRoles, format!("{who} lacks {}", lacks.join(", "))));
+            }
+            Some(Err(why)) => {
+                t.findings.push(Finding::new(
+                    Code::OwnerRolesUnknown,
+                    format!(
+                        "the roles of {who} could not be read ({why}): whether they lack what the clusters need is unknown"
+                    ),
+                ));
+                t.not_checked(&[Code::OwnerLacksRoles], format!("the roles of {who} could not be read ({why})"));
+            }
+            _ => {}
         }
+        t.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         targets.push(t);
     }
 
@@ -658,6 +730,7 @@ pub async fn status_and_facts(
     if let KeyScope::CallerOnly(why) = &account.key_scope {
         notes.push(format!("Only your own keys could be listed ({why}): keys of other owners are not shown."));
     }
+    notes.extend(unread_notes(&mut targets, &quotas, &account.key_scope));
     let unattributed = account.unattributed();
     if !unattributed.is_empty() {
         notes.push(format!(
@@ -677,9 +750,87 @@ pub async fn status_and_facts(
         summary: Summary::default(),
         notes,
         policy: None,
+        unseen_targets: match &account.key_scope {
+            KeyScope::CallerOnly(why) => Some(format!(
+                "only your own keys could be listed ({why}), and a region and resource group without clusters shows only through its key"
+            )),
+            KeyScope::Account => None,
+        },
     };
     report.recount();
     Ok((report, facts))
+}
+
+/// What each target's status could not judge for lack of a read that is not already a finding
+/// (the key limit, classic credentials, other owners' keys), recorded on the target; and the
+/// notes that say so in the report, once per cause.
+fn unread_notes(
+    targets: &mut [TargetStatus],
+    quotas: &BTreeMap<IamId, Result<(u64, u64)>>,
+    scope: &KeyScope,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mut limits_unread: Vec<String> = Vec::new();
+    for t in targets.iter_mut() {
+        let place = format!("{} / {}", t.region, t.resource_group_name);
+        if let Some(o) = &t.owner
+            && let Some(id) = &o.iam_id
+            && let Some(Err(e)) = quotas.get(id)
+        {
+            let who = if o.name.is_empty() { id.to_string() } else { o.name.clone() };
+            let line = format!("the API key limit of {who} could not be read ({})", clause(&e.to_string()));
+            t.not_checked(&[Code::OwnerNearKeyLimit], line.clone());
+            if !limits_unread.contains(&line) {
+                limits_unread.push(line);
+            }
+        }
+        if let Some(c) = &t.classic_credentials {
+            if let Some(why) = &c.unknown_reason {
+                let line = format!("the classic infrastructure credentials could not be read ({why})");
+                t.not_checked(&[Code::ClassicCredentialsSet, Code::ClassicCredentialsOwnerGone], line.clone());
+                notes.push(format!("{place}: {line}: whether they are set, and whose they are, is unknown."));
+            } else if let Some(OwnerState::Unknown { reason }) = &c.owner_state {
+                t.not_checked(
+                    &[Code::ClassicCredentialsOwnerGone],
+                    format!("the state of the classic infrastructure credentials' owner is unknown: {reason}"),
+                );
+            }
+        }
+        if let KeyScope::CallerOnly(why) = scope {
+            // Other owners' older keys are never listed; without a visible current key, nothing
+            // about the key could be judged.
+            let codes: &[Code] = if t.key.is_none() {
+                &[Code::KeyTooOld, Code::KeyLocked, Code::KeyDisabled, Code::OrphanKey, Code::SupersededKeys]
+            } else {
+                &[Code::SupersededKeys]
+            };
+            t.not_checked(codes, format!("only your own keys could be listed ({why})"));
+        }
+        let unknown_owner = match &t.owner {
+            Some(o) => match &o.state {
+                OwnerState::Unknown { reason } => Some(reason.clone()),
+                _ => None,
+            },
+            None => t.owner_unknown_reason.clone(),
+        };
+        if let Some(why) = unknown_owner {
+            let mut codes = vec![Code::OwnerNotInAccount, Code::OwnerInactive];
+            if t.owner.is_none() {
+                codes.extend([Code::NoKey, Code::PersonalOwner, Code::OwnerLacksRoles, Code::OwnerNearKeyLimit]);
+            }
+            t.not_checked(&codes, format!("the owner or their state is unknown: {why}"));
+        }
+    }
+    for line in limits_unread {
+        notes.push(format!("{}: owner-near-key-limit was not checked for them.", upper_first(&line)));
+    }
+    notes
+}
+
+/// `text` with its first letter in upper case (a clause made a sentence).
+fn upper_first(text: &str) -> String {
+    let mut c = text.chars();
+    c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
 }
 
 /// `owner-near-key-limit` on every target whose key's owner holds at least 80% of IAM's
@@ -770,8 +921,9 @@ async fn service_id_standing(session: &Session, id: &IamId) -> std::result::Resu
 }
 
 /// The standing in the account of each classic infrastructure user that names an email: the
-/// email is looked up in User Management, then the user's membership. A caller who may not see
-/// users gets `Unknown` with the reason, never a false "not in the account".
+/// email is looked up in User Management, whose list carries the state. An email that matches
+/// no user, or a caller who may not see users, gets `Unknown` with the reason, never a false
+/// "not in the account".
 async fn classic_owner_states(
     session: &Session,
     account: &AccountId,
@@ -792,7 +944,14 @@ async fn classic_owner_states(
         .map(|email| async move {
             let users = session.user_management();
             let state = match users.find_by_email(account, &email, caller).await {
-                Ok(ByEmail::Absent) => OwnerState::NotInAccount,
+                // No user of the account has this email: the infrastructure user may have left,
+                // or be linked to a user whose IBMid email differs (`+infra` aliases, an old
+                // address). Either is possible, so the state is unknown, never "removed".
+                Ok(ByEmail::Absent) => OwnerState::Unknown {
+                    reason: format!(
+                        "no user of the account has the email {email}: the user may have left, or their IBMid email may differ from the infrastructure user name"
+                    ),
+                },
                 Ok(ByEmail::Unseen(why)) => OwnerState::Unknown { reason: why },
                 // The list entry carries the state: no second lookup.
                 Ok(ByEmail::Found(_, state)) => OwnerState::Member { state },
@@ -1008,8 +1167,13 @@ fn judge_owner(
     let owner = match (reported, owner_id, state) {
         (_, Some(id), Some(state)) => Some(Owner {
             name: reported.map(|o| o.name.clone()).filter(|n| !n.is_empty()).or(name_from_users).unwrap_or_default(),
-            email: reported.map(|o| o.email.clone()).filter(|e| !e.is_empty()).or(email_from_users).unwrap_or_default(),
+            email: reported
+                .map(|o| o.email.clone())
+                .filter(|e| !e.is_empty())
+                .or_else(|| email_from_users.clone())
+                .unwrap_or_default(),
             kind: IdentityKind::from_iam_id(id.as_str()),
+            account_email: email_from_users.clone().filter(|e| !e.trim().is_empty()),
             iam_id: Some(id),
             state,
         }),
@@ -1019,6 +1183,7 @@ fn judge_owner(
             iam_id: None,
             kind: None,
             state: OwnerState::Unknown { reason: String::from("the owner's IAM ID is not reported") },
+            account_email: None,
         }),
         _ => None,
     };
@@ -1028,6 +1193,16 @@ fn judge_owner(
         _ => None,
     };
     (owner, unknown_reason)
+}
+
+/// The functional ID that a user owner may be but could not be confirmed to be: named by the
+/// email the clusters report for the owner, while the account's record of the user (the only
+/// email that counts) could not be read.
+fn unconfirmed_functional<'a>(o: &Owner, functional_ids: &'a [String]) -> Option<&'a String> {
+    if o.kind != Some(IdentityKind::User) || functional_ids.iter().any(|f| crate::policy::owner_is(o, f)) {
+        return None;
+    }
+    functional_ids.iter().find(|f| crate::policy::owner_unverified(o, f))
 }
 
 /// Part three: what is wrong, most severe first.
@@ -1073,16 +1248,34 @@ fn judge_findings(
             }
             _ => {}
         }
+        // A functional ID is recognised by IAM ID or by the email the account has on record
+        // for the user, never by a display name (anyone can call themselves anything).
         if o.kind == Some(IdentityKind::User)
             && o.iam_id.is_some()
             && !opts.functional_ids.iter().any(|f| crate::policy::owner_is(o, f))
         {
-            findings.push(Finding::new(
-                Code::PersonalOwner,
-                format!(
-                    "{who} is taken for a person: a user that neither --functional-id nor the policy's functional_ids names"
-                ),
-            ));
+            if let Some(f) = unconfirmed_functional(o, &opts.functional_ids) {
+                let why = match &o.state {
+                    OwnerState::Unknown { reason } => reason.clone(),
+                    _ => String::from("the account's record of this user could not be read"),
+                };
+                // One owner-unknown finding per owner: when their state is unknown already,
+                // this is said in the same finding.
+                let unconfirmed = format!(
+                    "whether {who} is the functional ID {f} is unknown: the reported email matches, but the account's record of the user could not be read to confirm it"
+                );
+                match findings.iter_mut().find(|x| x.code == Code::OwnerUnknown) {
+                    Some(x) => x.detail.push_str(&format!("; {unconfirmed}")),
+                    None => findings.push(Finding::new(Code::OwnerUnknown, format!("{unconfirmed} ({why})"))),
+                }
+            } else {
+                findings.push(Finding::new(
+                    Code::PersonalOwner,
+                    format!(
+                        "{who} is taken for a person: a user that neither --functional-id nor the policy's functional_ids names (by IAM ID, or by the email the account has on record)"
+                    ),
+                ));
+            }
         }
         // The clusters could not say who owns their key: the newest key's owner is shown, an
         // inference worth a warning.
@@ -1172,8 +1365,15 @@ fn judge(
         key_in_use_unknown: keys.unsure,
         classic_credentials: None,
         findings: Vec::new(),
+        unchecked: Vec::new(),
     };
     t.findings = judge_findings(&t, &lookup, keys.current.is_some(), scope, opts);
+    if let Some(o) = &t.owner
+        && let Some(f) = unconfirmed_functional(o, &opts.functional_ids)
+    {
+        let reason = format!("whether the owner is the functional ID {f} could not be confirmed");
+        t.not_checked(&[Code::PersonalOwner], reason);
+    }
     t
 }
 
