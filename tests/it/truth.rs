@@ -285,3 +285,41 @@ fn an_acceptance_the_caller_could_not_check_is_not_called_unused() {
         .stderr_lacks("orphan-key for eu-de/staging matches no finding")
         .stderr_has("The policy's acceptance at line 1: orphan-key for eu-de/staging could not be checked: only your own keys could be listed");
 }
+
+#[test]
+fn the_sandbox_viewer_is_told_what_she_could_not_check() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |identity: &str| {
+        let out = crate::common::cli()
+            .args([identity, "status"])
+            .env(cluster_api_key_core::env::HOME, home.path())
+            .env(cluster_api_key_core::env::NO_COLOR, "1")
+            .output()
+            .unwrap();
+        crate::common::Run::from(&out)
+    };
+    // The control: the functional ID sees the orphan key the sandbox's policy accepts.
+    run("--sandbox").stdout_has("eu-de / staging  orphan-key").stderr_lacks("could not be checked");
+    // The viewer cannot list others' keys: the acceptance is not called unused.
+    run("--sandbox=viewer")
+        .stderr_lacks("matches no finding")
+        .stderr_has("orphan-key for eu-de/staging could not be checked: only your own keys could be listed");
+}
+
+#[test]
+fn prune_takes_a_gateways_404_for_unknown_never_for_already_gone() {
+    let env = as_identity(keys::OWNER);
+    let old = "/v1/apikeys/ApiKey-1111-us-default-old";
+    // The control: IAM's own 404 says the key is gone.
+    env.handle().set_knobs(|k| k.faults.push(fault("GET", old, FaultKind::Status { status: 404 }, None)));
+    let (_, v) = json(&env, &["prune", "-r", "us-south", "-g", "Default", "--dry-run"]);
+    assert!(v.to_string().contains("already gone"), "{v}");
+    // A gateway's page is no evidence of anything.
+    env.handle().set_knobs(|k| {
+        k.faults.clear();
+        k.faults.push(fault("GET", old, FaultKind::Html { status: 404 }, None));
+    });
+    let (_, v) = json(&env, &["prune", "-r", "us-south", "-g", "Default", "--dry-run"]);
+    assert!(!v.to_string().contains("already gone"), "{v}");
+    assert!(v.to_string().contains("could not be read"), "{v}");
+}
