@@ -323,3 +323,37 @@ fn prune_takes_a_gateways_404_for_unknown_never_for_already_gone() {
     assert!(!v.to_string().contains("already gone"), "{v}");
     assert!(v.to_string().contains("could not be read"), "{v}");
 }
+
+#[test]
+fn unread_classic_credentials_and_key_limits_are_said_never_left_out() {
+    let env = as_identity(keys::OWNER);
+    // The control: read, the key limit of Olivia makes a finding, and no note says otherwise.
+    let r = env.run(&["status", "-r", "eu-de", "-g", "Default"]);
+    r.stdout_has("owner-near-key-limit").stderr_lacks("could not be read");
+    env.handle().set_knobs(|k| {
+        k.faults.push(fault("GET", "/v1/credentials", FaultKind::Status { status: 500 }, None));
+        k.faults.push(fault("GET", "/limits/identity", FaultKind::Status { status: 500 }, None));
+    });
+    let r = env.run(&["status", "-r", "eu-de", "-g", "Default"]);
+    r.stdout_lacks("owner-near-key-limit")
+        .stderr_has("The API key limit of Olivia Owner could not be read (")
+        .stderr_has("owner-near-key-limit was not checked for them.");
+    let r = env.run(&["status", "-r", "us-south", "-g", "Default"]);
+    r.stderr_has("us-south / Default: the classic infrastructure credentials could not be read (")
+        .stderr_has("whether they are set, and whose they are, is unknown.");
+    let (_, v) = json(&env, &["status", "-r", "us-south", "-g", "Default"]);
+    let t = target(&v, "us-south", "Default");
+    let unchecked: Vec<&Value> =
+        t["unchecked"].as_array().unwrap().iter().flat_map(|u| u["findings"].as_array().unwrap()).collect();
+    for code in ["classic-credentials-set", "classic-credentials-owner-gone", "owner-near-key-limit"] {
+        assert!(unchecked.iter().any(|c| *c == code), "{code}: {t}");
+    }
+    assert!(
+        v["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("classic infrastructure credentials could not be read")),
+        "{v}"
+    );
+}
