@@ -254,3 +254,35 @@ fn the_owner_document_spells_every_key_in_camel_case() {
     }
     assert!(all.iter().all(|k| !k.contains('_') && !k.contains('-')), "{all:?}");
 }
+
+#[test]
+fn a_key_owner_the_clusters_could_not_report_makes_their_keys_unknown() {
+    let env = as_identity(keys::OWNER);
+    // The control: read, us-south / Default's old key is Olivia's superseded key, no doubt.
+    let (_, o) = owner_json(&env, "olivia.owner@example.com");
+    assert!(o["unknown"].as_array().unwrap().is_empty(), "{o}");
+    // The clusters cannot say whose key they use: with two keys there, hers could be it.
+    env.handle().set_knobs(|k| {
+        k.faults.push(fault("GET", "clusterkeyowner", FaultKind::Status { status: 500 }, None));
+    });
+    let (code, o) = owner_json(&env, "olivia.owner@example.com");
+    assert_eq!(code, 3, "{o}");
+    let u = o["unknown"].as_array().unwrap().iter().find(|u| u["what"] == "keyInUse").expect("keyInUse");
+    assert_eq!((u["region"].as_str(), u["resourceGroupName"].as_str()), (Some("us-south"), Some("Default")), "{u}");
+    assert_eq!(u["keyIds"], serde_json::json!(["ApiKey-1111-us-default-old"]), "{u}");
+    // A caller who sees only their own keys does not even see a key there: who owns the one
+    // the clusters use is unknown, for anyone asked about.
+    env.login(keys::VIEWER, Some("us-south"));
+    let r = env.run(&["status", "--owner", world::DEPARTED]);
+    r.exits(3).stdout_lacks("Nothing depends");
+    let (_, o) = owner_json(&env, world::DEPARTED);
+    assert_eq!(o["answer"], "unknown", "{o}");
+    let owners: Vec<&str> = o["unknown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["what"] == "keyOwner")
+        .map(|u| u["region"].as_str().unwrap())
+        .collect();
+    assert!(owners.contains(&"us-south"), "{o}");
+}
