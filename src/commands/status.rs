@@ -2,9 +2,10 @@
 //! adds what to do about each finding (in the host's words) and renders the table, JSON or CSV.
 
 use cluster_api_key_core::ops::Target;
-use cluster_api_key_core::ops::offboard::{self, Dependency, Dependent, Leaver};
+use cluster_api_key_core::ops::offboard::{self, Answer, Dependency, Dependent, Leaver, Offboarding, Unknown, Unread};
 use cluster_api_key_core::ops::status::{self, Code, OwnerState, Severity, StatusReport, TargetStatus};
 use cluster_api_key_core::policy::{Date, FailOn, Policy};
+use cluster_api_key_core::types::IdentityKind;
 use indicatif::ProgressBar;
 
 use super::{ExitStatus, Here, Render};
@@ -90,7 +91,7 @@ struct Report {
     /// Actions per target, per finding, in the report's order.
     actions: Vec<Vec<String>>,
     /// `--owner`: each identity asked about, and what depends on it.
-    owners: Option<Vec<(Leaver, Vec<Dependent>)>>,
+    owners: Option<Vec<Offboarding>>,
     /// `--all`: every target in the text, however many.
     all: bool,
     /// The command that shows them all: this one with `--all`.
@@ -100,18 +101,21 @@ struct Report {
 /// Above this many targets the text is a summary (see [`Report::text`]) unless `--all`.
 const LARGE: usize = 40;
 
-/// The commands that make a removal safe, in order: reset each target whose current key they
-/// own (as a functional ID), replace their classic credentials, then prune what is left.
+/// The commands that make a removal safe, in order: reset each target with clusters whose
+/// current key they own (as a functional ID), replace their classic credentials, then prune
+/// what is left of their keys. Each printed prune removes their keys as printed: with
+/// `--include-orphans` where the target has no clusters (prune leaves those keys otherwise), and
+/// `--unlock` where one of them is locked (prune skips locked keys otherwise), as a single
+/// reset's follow-up does.
 fn removal_plan(ui: &Ui, dependents: &[Dependent]) -> Vec<String> {
     let (me, cli) = (&ui.me, &ui.cli);
     let mut plan = Vec::new();
     let flags = |d: &Dependent| {
         format!("--region {} -g {}", d.region, crate::ui::group_arg(&d.resource_group_name, &d.resource_group_id))
     };
-    for d in dependents {
-        if d.depends.iter().any(|x| matches!(x, Dependency::CurrentKey { .. })) {
-            plan.push(format!("{me} reset {}", flags(d)));
-        }
+    // A target without clusters is not reset: no cluster would use the new key.
+    for d in dependents.iter().filter(|d| d.clusters > 0 && d.owns_current_key()) {
+        plan.push(format!("{me} reset {}", flags(d)));
     }
     for d in dependents {
         if d.depends.iter().any(|x| matches!(x, Dependency::ClassicCredentials { .. })) {
@@ -124,55 +128,130 @@ fn removal_plan(ui: &Ui, dependents: &[Dependent]) -> Vec<String> {
     }
     for d in dependents {
         if d.depends.iter().any(|x| !matches!(x, Dependency::ClassicCredentials { .. })) {
-            plan.push(format!("{me} prune {}", flags(d)));
+            let mut c = format!("{me} prune {}", flags(d));
+            if d.clusters == 0 {
+                c.push_str(" --include-orphans");
+            }
+            if d.has_locked_key() {
+                c.push_str(" --unlock");
+            }
+            plan.push(c);
         }
     }
     plan
 }
 
-/// `--owner`: what depends on each identity, and the plan.
-fn owners_text(ui: &Ui, owners: &[(Leaver, Vec<Dependent>)]) {
-    for (l, deps) in owners {
-        let who = match (&l.email, &l.iam_id) {
-            (Some(e), Some(i)) => format!("{e} ({i})"),
-            (Some(e), None) => e.clone(),
-            (None, Some(i)) => i.to_string(),
-            (None, None) => l.query.clone(),
-        };
-        ui.say("");
-        if let Some(note) = &l.note {
-            ui.warn(&format!("{}: {note}; only what names it directly is found.", l.query));
-        }
-        if deps.is_empty() {
-            ui.say(&format!("Nothing depends on {who}: removing them breaks no cluster's key or credentials."));
-            continue;
-        }
-        ui.say(&format!("Before {who} leaves:"));
-        for d in deps {
-            let at = format!("{} / {}", d.region, d.resource_group_name);
-            for x in &d.depends {
-                let line = match x {
-                    Dependency::CurrentKey { key_id, clusters } => format!(
-                        "the current key{} of {}: IBM deletes a removed user's API keys at once, and these clusters lose theirs",
-                        key_id.as_ref().map(|k| format!(" {k}")).unwrap_or_default(),
-                        crate::ui::count(*clusters, "cluster")
-                    ),
-                    Dependency::SupersededKey { key_id } => {
-                        format!(
-                            "the superseded key {key_id}: deleted with them; nothing breaks unless something still uses it"
-                        )
-                    }
-                    Dependency::ClassicCredentials { username } => format!(
-                        "the classic infrastructure credentials{} order the classic clusters' infrastructure",
-                        username.as_ref().map(|u| format!(" ({u})")).unwrap_or_default()
-                    ),
-                };
-                ui.say(&format!("  {at}: {line}"));
+/// Who an identity is, in the owner report's words.
+fn leaver_text(l: &Leaver) -> String {
+    match (l.kind, &l.name, &l.email) {
+        (Some(IdentityKind::ServiceId), Some(n), _) => format!("the service ID {n} ({})", l.iam_id),
+        (_, _, Some(e)) => format!("{e} ({})", l.iam_id),
+        _ => l.iam_id.to_string(),
+    }
+}
+
+/// One thing that depends on them, in words (`service`: they are a service ID).
+fn dependency_text(x: &Dependency, clusters: usize, service: bool) -> String {
+    let deleted = if service {
+        "IAM deletes a service ID's API keys with it"
+    } else {
+        "IBM deletes a removed user's API keys at once"
+    };
+    match x {
+        Dependency::CurrentKey { key_id, locked } => {
+            let key = format!(
+                "the current key{}{}",
+                key_id.as_ref().map(|k| format!(" {k}")).unwrap_or_default(),
+                if *locked { " (locked)" } else { "" }
+            );
+            match clusters {
+                0 => format!("{key}, which no cluster uses (there are none here): deleted with them; nothing breaks"),
+                1 => format!("{key} of 1 cluster: {deleted}, and the cluster loses it"),
+                n => format!("{key} of {n} clusters: {deleted}, and the {n} clusters lose it"),
             }
         }
-        ui.say("To make the removal safe, as a functional ID, in this order:");
-        for c in removal_plan(ui, deps) {
-            ui.say(&format!("  {}", ui.command(&format!("'{c}'"))));
+        Dependency::SupersededKey { key_id, locked } => format!(
+            "the superseded key {key_id}{}: deleted with them; nothing breaks unless something still uses it",
+            if *locked { " (locked)" } else { "" }
+        ),
+        Dependency::ClassicCredentials { username } => format!(
+            "the classic infrastructure credentials{} order the classic clusters' infrastructure",
+            username.as_ref().map(|u| format!(" ({u})")).unwrap_or_default()
+        ),
+    }
+}
+
+/// What could not be read, in words, with where (`region / group: `) when it is one target's.
+fn unknown_text(u: &Unknown) -> String {
+    let what = match &u.unread {
+        Unread::Identity { reason } => format!("whether they are in the account could not be told: {reason}"),
+        Unread::OtherOwnersKeys { reason } => {
+            format!("only your own API keys could be listed ({reason}): keys they own are not seen")
+        }
+        Unread::KeyOwner { reason } => format!("who owns the key the clusters use could not be read: {reason}"),
+        Unread::KeyInUse { key_ids, reason } => format!(
+            "{}: {} of theirs may be the one in use",
+            reason,
+            match key_ids.as_slice() {
+                [one] => format!("the key {one}"),
+                many => format!("the keys {}", many.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
+            }
+        ),
+        Unread::ClassicCredentials { reason } => {
+            format!("the classic infrastructure credentials could not be read: {reason}")
+        }
+        Unread::ClassicUser { username, reason } => format!(
+            "the classic infrastructure credentials{} cannot be matched to them: {reason}",
+            username.as_ref().map(|u| format!(" ({u})")).unwrap_or_default()
+        ),
+    };
+    match (&u.region, &u.resource_group_name) {
+        (Some(r), Some(g)) => format!("{r} / {g}: {what}"),
+        _ => what,
+    }
+}
+
+/// `--owner`: what depends on each identity, what could not be read, and the plan.
+fn owners_text(ui: &Ui, owners: &[Offboarding]) {
+    for o in owners {
+        let who = leaver_text(&o.owner);
+        let service = o.owner.kind == Some(IdentityKind::ServiceId);
+        let (goes, removing) = if service { ("is deleted", "deleting it") } else { ("leaves", "removing them") };
+        ui.say("");
+        match o.answer {
+            Answer::Nothing => {
+                ui.say(&format!("Nothing depends on {who}: {removing} breaks no cluster's key or credentials."));
+                continue;
+            }
+            Answer::Unknown => ui.say(&format!(
+                "Whether anything depends on {who} is unknown: nothing was found, but not everything could be read:"
+            )),
+            Answer::Depends => {
+                ui.say(&format!("Before {who} {goes}:"));
+                for d in &o.dependents {
+                    for x in &d.depends {
+                        ui.say(&format!(
+                            "  {} / {}: {}",
+                            d.region,
+                            d.resource_group_name,
+                            dependency_text(x, d.clusters, service)
+                        ));
+                    }
+                }
+                if !o.unknown.is_empty() {
+                    ui.say("More may depend on them: not everything could be read:");
+                }
+            }
+        }
+        for u in &o.unknown {
+            ui.say(&format!("  {}", unknown_text(u)));
+        }
+        let plan = removal_plan(ui, &o.dependents);
+        if !plan.is_empty() {
+            ui.say("To make the removal safe, as a functional ID, in this order:");
+            for c in plan {
+                ui.say(&format!("  {}", ui.command(&format!("'{c}'"))));
+            }
         }
     }
 }
@@ -233,12 +312,10 @@ impl Report {
         if let Some(owners) = &self.owners {
             v["owners"] = owners
                 .iter()
-                .map(|(l, deps)| {
-                    Ok(serde_json::json!({
-                        "owner": to_json(l)?,
-                        "dependents": to_json(deps)?,
-                        "plan": removal_plan(ui, deps),
-                    }))
+                .map(|o| {
+                    let mut v = to_json(o)?;
+                    v["plan"] = removal_plan(ui, &o.dependents).into();
+                    Ok(v)
                 })
                 .collect::<Result<Vec<_>, CommandError>>()?
                 .into();
@@ -435,9 +512,14 @@ impl Render for Report {
     }
 
     fn status(&self) -> ExitStatus {
-        // `--owner` gates an offboarding checklist: 3 when anything depends on them, else 0.
+        // `--owner` gates an offboarding checklist: 0 only when everything was read and nothing
+        // depends on them; 3 when something does, or when what was not read leaves it unknown.
         if let Some(owners) = &self.owners {
-            return if owners.iter().any(|(_, d)| !d.is_empty()) { ExitStatus::Findings } else { ExitStatus::Success };
+            return if owners.iter().all(|o| o.answer == Answer::Nothing) {
+                ExitStatus::Success
+            } else {
+                ExitStatus::Findings
+            };
         }
         match (self.fail_on.threshold(), self.status.worst()) {
             (Some(t), Some(w)) if w >= t => ExitStatus::Findings,
@@ -590,11 +672,20 @@ pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Rend
         concurrency: here.session.ctx.http.concurrency,
     };
     let fail_on = args.fail_on.map(FailOn::from).or(policy.fail_on).unwrap_or(FailOn::Warning);
+    // `--owner`: the identities first, so that one the account does not know is refused before
+    // the account is read (and never answered "nothing depends on it").
+    let mut leavers = Vec::with_capacity(args.owner.len());
+    if !args.owner.is_empty() {
+        let caller = here.session.caller().await?;
+        for query in &args.owner {
+            leavers.push(offboard::resolve(&here.session, &caller, query).await.map_err(owner_refused)?);
+        }
+    }
     ui.progress("Reading the account's clusters, API keys and owners...");
     let bar = Bar::new(ui);
-    let report = status::status(&here.session, &opts, &bar).await;
+    let report = status::status_and_facts(&here.session, &opts, &bar).await;
     bar.0.finish_and_clear();
-    let mut report = report?;
+    let (mut report, facts) = report?;
     if policy.path.is_some() {
         policy.apply(&mut report, &Date::today(), whole_account);
     }
@@ -614,18 +705,28 @@ pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Rend
         baseline = Some((path.clone(), written.accept.len()));
     }
     let actions = report.targets.iter().map(|t| t.findings.iter().map(|f| action(f.code, t, ui)).collect()).collect();
-    let mut owners = None;
-    if !args.owner.is_empty() {
-        let mut found = Vec::new();
-        for query in &args.owner {
-            let mut leaver = offboard::resolve(&here.session, &report.caller, query).await?;
-            let deps = offboard::dependents(&report, &mut leaver);
-            found.push((leaver, deps));
-        }
-        owners = Some(found);
-    }
+    let owners = (!args.owner.is_empty())
+        .then(|| leavers.into_iter().map(|l| offboard::offboarding(&report, &facts, l)).collect());
     let all_command = all_command(ui, args);
     Ok(Box::new(Report { status: report, fail_on, baseline, actions, owners, all: args.all, all_command }))
+}
+
+/// An `--owner` that names no identity of the account (or several), with what `--owner` takes.
+fn owner_refused(e: cluster_api_key_core::Error) -> CommandError {
+    use cluster_api_key_core::Error as E;
+    let (named, unknown_email) = (matches!(e, E::UnknownUser(_) | E::BadIdentity(_)), matches!(e, E::UnknownUser(_)));
+    let mut err = CommandError::from(e);
+    if unknown_email {
+        err = err.with_hint(
+            "Someone already removed from the account is not found by email: 'status' shows what they left behind (owner-not-in-account, classic-credentials-owner-gone).",
+        );
+    }
+    if named {
+        err = err.with_hint(
+            "--owner takes an email, a user's IAM ID (IBMid-..., in any case), a service ID (iam-ServiceId-... or ServiceId-...) or a service ID's name.",
+        );
+    }
+    err
 }
 
 /// `--max-age` when neither the flag nor the policy says.

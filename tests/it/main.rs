@@ -26,6 +26,8 @@ mod info;
 mod network;
 /// Whole outputs of each command, reviewed as snapshots.
 mod outputs;
+/// Issue #33: `status --owner`, exactly true.
+mod owner;
 /// Issue #23: the policy file.
 mod policy;
 /// Every command line of the README, run.

@@ -116,6 +116,24 @@ pub enum IdentityKind {
 }
 
 impl IdentityKind {
+    /// `iam_id` with its prefix in IBM's spelling (`ibmid-` → `IBMid-`, `iam-serviceid-` →
+    /// `iam-ServiceId-`, `serviceid-` → `ServiceId-`, `iam-profile-` → `iam-Profile-`): people
+    /// type IDs in any case, IBM's APIs compare them exactly. The rest is left as typed (its
+    /// case is looked up where it matters).
+    #[must_use]
+    pub fn canonical_prefix(iam_id: &str) -> String {
+        const PREFIXES: [&str; 5] = ["iam-ServiceId-", "ServiceId-", "iam-Profile-", "Profile-", "IBMid-"];
+        let iam_id = iam_id.trim();
+        for p in PREFIXES {
+            if let Some(head) = iam_id.get(..p.len())
+                && head.eq_ignore_ascii_case(p)
+            {
+                return format!("{p}{}", &iam_id[p.len()..]);
+            }
+        }
+        iam_id.to_owned()
+    }
+
     /// Guesses the kind from an IAM ID's prefix.
     #[must_use]
     pub fn from_iam_id(iam_id: &str) -> Option<Self> {
@@ -162,6 +180,18 @@ mod tests {
         assert_eq!(IdentityKind::from_iam_id("iam-ServiceId-1"), Some(IdentityKind::ServiceId));
         assert_eq!(IdentityKind::from_iam_id("iam-Profile-1"), Some(IdentityKind::TrustedProfile));
         assert_eq!(IdentityKind::from_iam_id("ApiKey-1"), None);
+    }
+
+    #[test]
+    fn a_typed_prefix_is_spelled_as_ibm_spells_it() {
+        assert_eq!(IdentityKind::canonical_prefix(" ibmid-2700000dep "), "IBMid-2700000dep");
+        assert_eq!(IdentityKind::canonical_prefix("IAM-SERVICEID-5e7a"), "iam-ServiceId-5e7a");
+        assert_eq!(IdentityKind::canonical_prefix("serviceid-5e7a"), "ServiceId-5e7a");
+        assert_eq!(IdentityKind::canonical_prefix("iam-profile-1"), "iam-Profile-1");
+        assert_eq!(IdentityKind::canonical_prefix("ci-automation"), "ci-automation");
+        // Not a prefix: a name that happens to be short, or has multi-byte characters.
+        assert_eq!(IdentityKind::canonical_prefix("ibm"), "ibm");
+        assert_eq!(IdentityKind::canonical_prefix("ibmïd-1"), "ibmïd-1");
     }
 }
 

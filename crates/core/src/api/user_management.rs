@@ -18,12 +18,15 @@ use crate::error::{Error, Result, Service};
 use crate::http::Request;
 use crate::types::{AccountId, IamId};
 
-/// A user looked for by email.
+/// A user looked for in the account's user list (by email, or by IAM ID in any case).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ByEmail {
     /// A member has it: their IAM ID and their state as the list reports it (`ACTIVE`,
     /// `PENDING`, ...; `UNKNOWN` when the entry has none).
     Found(IamId, String),
+    /// More than one member has it (IBM does not keep emails unique in an account): their IAM
+    /// IDs, in the list's order. Taking the first would act on a guess.
+    Shared(Vec<IamId>),
     /// The caller sees the account's users, and none has it.
     Absent,
     /// The caller sees only themselves: whether anyone has it cannot be told (why).
@@ -151,16 +154,45 @@ impl<'a> UserManagement<'a> {
         Ok(Invited::decode(&v, email))
     }
 
-    /// The member whose email is `email` (any case), reading the user list page by page
-    /// (`next_url` carries `_start`). A caller without a User Management role is shown only
-    /// their own user: when `caller` is the only user listed, absence proves nothing, and the
-    /// answer is [`ByEmail::Unseen`], never [`ByEmail::Absent`].
+    /// The member whose email is `email` (any case), reading the whole user list page by page
+    /// (`next_url` carries `_start`): a second member with the same email makes the answer
+    /// [`ByEmail::Shared`]. A caller without a User Management role is shown only their own
+    /// user: when `caller` is the only user listed, absence proves nothing, and the answer is
+    /// [`ByEmail::Unseen`], never [`ByEmail::Absent`].
     ///
     /// # Errors
     /// API and transport errors.
     pub async fn find_by_email(&self, account: &AccountId, email: &str, caller: Option<&IamId>) -> Result<ByEmail> {
+        let email = email.trim();
+        self.find(account, caller, |u| u["email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email))).await
+    }
+
+    /// The member whose IAM ID is `iam_id` in any case (`ibmid-2700000dep` for
+    /// `IBMid-2700000DEP`), from the user list as [`Self::find_by_email`] reads it: what a
+    /// person typed, in the spelling IBM's APIs expect.
+    ///
+    /// # Errors
+    /// API and transport errors.
+    pub async fn find_by_iam_id_any_case(
+        &self,
+        account: &AccountId,
+        iam_id: &str,
+        caller: Option<&IamId>,
+    ) -> Result<ByEmail> {
+        let iam_id = iam_id.trim();
+        self.find(account, caller, |u| u["iam_id"].as_str().is_some_and(|i| i.eq_ignore_ascii_case(iam_id))).await
+    }
+
+    /// The members of the user list that `wanted` picks, every page read.
+    async fn find(
+        &self,
+        account: &AccountId,
+        caller: Option<&IamId>,
+        wanted: impl Fn(&serde_json::Value) -> bool,
+    ) -> Result<ByEmail> {
         let mut start: Option<String> = None;
         let mut others = false;
+        let mut found: Vec<(IamId, String)> = Vec::new();
         for _ in 0..1000 {
             let mut url = super::url(&self.base, &format!("/v2/accounts/{}/users", super::segment(account.as_str())));
             {
@@ -172,18 +204,16 @@ impl<'a> UserManagement<'a> {
             }
             let v: serde_json::Value =
                 self.client.send(Service::UserManagement, Request::get(url)).await?.json(Service::UserManagement)?;
-            let found = v["resources"].as_array().and_then(|users| {
-                users.iter().find(|u| u["email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email.trim())))
-            });
-            if let Some(u) = found
-                && let Some(id) = u["iam_id"].as_str()
-            {
+            let users = v["resources"].as_array().map(Vec::as_slice).unwrap_or_default();
+            for u in users.iter().filter(|u| wanted(u)) {
+                let Some(id) = u["iam_id"].as_str().map(str::trim).filter(|i| !i.is_empty()) else { continue };
+                if found.iter().any(|(f, _)| f.as_str() == id) {
+                    continue;
+                }
                 let state = u["state"].as_str().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("UNKNOWN");
-                return Ok(ByEmail::Found(IamId::new(id), state.to_ascii_uppercase()));
+                found.push((IamId::new(id), state.to_ascii_uppercase()));
             }
-            others |= v["resources"].as_array().is_some_and(|users| {
-                users.iter().any(|u| caller.is_none_or(|c| u["iam_id"].as_str() != Some(c.as_str())))
-            });
+            others |= users.iter().any(|u| caller.is_none_or(|c| u["iam_id"].as_str() != Some(c.as_str())));
             start = v["next_url"].as_str().and_then(|n| {
                 url::Url::parse(&format!("http://x{n}"))
                     .ok()?
@@ -195,12 +225,16 @@ impl<'a> UserManagement<'a> {
                 break;
             }
         }
-        Ok(if others {
-            ByEmail::Absent
-        } else {
-            ByEmail::Unseen(String::from(
+        Ok(match found.len() {
+            0 if others => ByEmail::Absent,
+            0 => ByEmail::Unseen(String::from(
                 "you cannot see other users of the account (a User Management role is needed)",
-            ))
+            )),
+            1 => {
+                let (id, state) = found.remove(0);
+                ByEmail::Found(id, state)
+            }
+            _ => ByEmail::Shared(found.into_iter().map(|(id, _)| id).collect()),
         })
     }
 }

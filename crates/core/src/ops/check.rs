@@ -431,12 +431,12 @@ fn reset_roles(access: &Access, kind: Option<IdentityKind>, target: &Target) -> 
 }
 
 /// An identity `subject` names, found.
-struct Resolved {
-    iam_id: IamId,
-    display: String,
-    unverified: Option<String>,
+pub(crate) struct Resolved {
+    pub(crate) iam_id: IamId,
+    pub(crate) display: String,
+    pub(crate) unverified: Option<String>,
     /// User Management's state, for a user.
-    state: Option<String>,
+    pub(crate) state: Option<String>,
 }
 
 impl Resolved {
@@ -445,17 +445,21 @@ impl Resolved {
     }
 }
 
-/// The identity `subject` names, once it is known to exist and to be able to own the key: a service ID by name or ID through IAM Identity, a user by email or
-/// IAM ID through User Management. Nothing is checked, and nothing granted, for an identity that
-/// does not exist, left the account, is a trusted profile, or (a service ID's name) is ambiguous.
+/// The identity `subject` names, once it is known to exist and to be able to own the key: a
+/// service ID by name or ID through IAM Identity, a user by email or IAM ID (its prefix and the
+/// rest in any case) through User Management. Nothing is checked, and nothing granted, for an
+/// identity that does not exist, left the account, is a trusted profile, or (a service ID's
+/// name, an email two users share) is ambiguous. `status --owner` resolves its identities here
+/// too.
 ///
 /// # Errors
 /// [`Error::UnknownUser`] and [`Error::BadIdentity`] naming what is wrong; API errors.
-async fn resolve(session: &Session, caller: &super::Caller, subject: &Subject) -> Result<Resolved> {
+pub(crate) async fn resolve(session: &Session, caller: &super::Caller, subject: &Subject) -> Result<Resolved> {
     let account = &caller.account;
     let ids = session.iam_identity();
     let ids = &ids;
     let by_service_id = |given: String| async move {
+        let given = IdentityKind::canonical_prefix(&given);
         let id = given.trim_start_matches("iam-");
         match ids.service_id(id).await? {
             Some(s) => Ok(Resolved::new(s.iam_id, if s.name.is_empty() { given.clone() } else { s.name })),
@@ -469,17 +473,24 @@ async fn resolve(session: &Session, caller: &super::Caller, subject: &Subject) -
                 ByEmail::Found(id, state) => {
                     Ok(Resolved { state: Some(state), ..Resolved::new(id, email.trim().to_owned()) })
                 }
+                ByEmail::Shared(ids) => Err(Error::BadIdentity(format!(
+                    "{} users of the account have the email '{}': {}. Name one by its IAM ID.",
+                    ids.len(),
+                    email.trim(),
+                    ids.iter().map(IamId::as_str).collect::<Vec<_>>().join(", ")
+                ))),
                 ByEmail::Absent => Err(Error::UnknownUser(email.trim().to_owned())),
                 ByEmail::Unseen(why) => Err(Error::BadIdentity(format!(
-                    "Whether a user has the email '{}' cannot be told: {why}. Name the user by IAM ID (--iam-id).",
+                    "Whether a user has the email '{}' cannot be told: {why}. Name the user by their IAM ID (IBMid-...).",
                     email.trim()
                 ))),
             }
         }
         Subject::ServiceId(s) => {
             let s = s.trim();
-            if s.starts_with("ServiceId-") || s.starts_with("iam-ServiceId-") {
-                return by_service_id(s.to_owned()).await;
+            let id = IdentityKind::canonical_prefix(s);
+            if id.starts_with("ServiceId-") || id.starts_with("iam-ServiceId-") {
+                return by_service_id(id).await;
             }
             let found = ids.service_ids_named(account, s).await?;
             match found.as_slice() {
@@ -493,30 +504,42 @@ async fn resolve(session: &Session, caller: &super::Caller, subject: &Subject) -
             }
         }
         Subject::IamId(i) => {
-            let i = i.trim();
+            let i = IdentityKind::canonical_prefix(i);
+            let i = i.as_str();
             match IdentityKind::from_iam_id(i) {
                 Some(IdentityKind::ServiceId) => by_service_id(i.to_owned()).await,
                 Some(IdentityKind::TrustedProfile) => Err(Error::BadIdentity(format!(
                     "'{i}' is a trusted profile: it cannot own the cluster API key (a user or a service ID must)."
                 ))),
                 Some(IdentityKind::User) => {
-                    let id = IamId::new(i);
-                    if caller.iam_id.as_ref() == Some(&id) {
-                        return Ok(Resolved::new(id, caller.display.clone()));
+                    if let Some(me) = caller.iam_id.as_ref().filter(|c| c.as_str().eq_ignore_ascii_case(i)) {
+                        return Ok(Resolved::new(me.clone(), caller.display.clone()));
                     }
-                    match session.user_management().membership(account, &id).await? {
+                    let users = session.user_management();
+                    let mut id = IamId::new(i);
+                    let mut membership = users.membership(account, &id).await?;
+                    // Not under this spelling: the same ID in another case (`ibmid-2700000dep`)
+                    // is the user IBM spells `IBMid-2700000DEP`, found in the user list.
+                    if membership == Membership::NotInAccount
+                        && let ByEmail::Found(other, _) =
+                            users.find_by_iam_id_any_case(account, i, caller.iam_id.as_ref()).await?
+                        && other != id
+                    {
+                        membership = users.membership(account, &other).await?;
+                        id = other;
+                    }
+                    let shown = id.to_string();
+                    match membership {
                         Membership::Member { email, state, .. } => Ok(Resolved {
                             state: Some(state),
-                            ..Resolved::new(id, if email.is_empty() { i.to_owned() } else { email })
+                            ..Resolved::new(id, if email.is_empty() { shown } else { email })
                         }),
                         Membership::NotInAccount => Err(Error::BadIdentity(format!(
-                            "No user '{i}' is in the account (or was removed from it)."
+                            "No user '{shown}' is in the account (or was removed from it)."
                         ))),
                         // Cannot be told: the requirements still say what they can, and
                         // `--grant` refuses ([`Identity::unverified`]).
-                        Membership::Hidden(why) => {
-                            Ok(Resolved { unverified: Some(why), ..Resolved::new(id, i.to_owned()) })
-                        }
+                        Membership::Hidden(why) => Ok(Resolved { unverified: Some(why), ..Resolved::new(id, shown) }),
                     }
                 }
                 None => Err(Error::BadIdentity(format!(

@@ -955,6 +955,14 @@ async fn classic_owner_states(
                 Ok(ByEmail::Unseen(why)) => OwnerState::Unknown { reason: why },
                 // The list entry carries the state: no second lookup.
                 Ok(ByEmail::Found(_, state)) => OwnerState::Member { state },
+                // Which of them the infrastructure user is cannot be told from the email.
+                Ok(ByEmail::Shared(ids)) => OwnerState::Unknown {
+                    reason: format!(
+                        "{} users of the account have this email ({}): which one it is cannot be told",
+                        ids.len(),
+                        ids.iter().map(IamId::as_str).collect::<Vec<_>>().join(", ")
+                    ),
+                },
                 Err(Error::Api(e)) if e.status == 403 => OwnerState::Unknown {
                     reason: String::from("you cannot see the users of the account (a User Management role is needed)"),
                 },
