@@ -399,7 +399,9 @@ impl Policy {
                     let DeValue::Array(items) = value.get_ref() else {
                         return Err(bad(
                             value.span(),
-                            format!("functional_ids = {raw} is not a list: write the IAM IDs or emails in brackets, for example {EXAMPLE}"),
+                            format!(
+                                "functional_ids = {raw} is not a list: write the IAM IDs or emails in brackets, for example {EXAMPLE}"
+                            ),
                         ));
                     };
                     for item in items {
@@ -574,7 +576,10 @@ fn parse_accept(
                 })?);
             }
             other => {
-                return Err(bad(k.span(), format!("unknown key '{other}' in [[accept]]: an acceptance has {ACCEPT_KEYS}")));
+                return Err(bad(
+                    k.span(),
+                    format!("unknown key '{other}' in [[accept]]: an acceptance has {ACCEPT_KEYS}"),
+                ));
             }
         }
     }
@@ -862,7 +867,8 @@ mod tests {
 
     #[test]
     fn acceptance_expired_cannot_be_accepted() {
-        let e = err("[[accept]]\nfinding = \"acceptance-expired\"\ntarget = \"*/*\"\nreason = \"r\"\nuntil = 2099-01-01\n");
+        let e =
+            err("[[accept]]\nfinding = \"acceptance-expired\"\ntarget = \"*/*\"\nreason = \"r\"\nuntil = 2099-01-01\n");
         assert!(e.starts_with("p.toml:2:11: 'acceptance-expired' cannot be accepted"), "{e}");
         // Nor is it offered as a valid code.
         let e = err("[[accept]]\nfinding = \"nope\"\n");
