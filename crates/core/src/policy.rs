@@ -257,7 +257,7 @@ pub fn read_text(path: &Path) -> Result<String> {
     };
     // Looked at before it is opened: opening a FIFO for reading waits for a writer.
     let meta = std::fs::metadata(path).map_err(|e| unreadable(os(&e)))?;
-    if let Some(what) = not_regular(&meta.file_type()) {
+    if let Some(what) = not_regular(meta.file_type()) {
         return Err(unreadable(format!("it is {what}, not a regular file")));
     }
     let file = std::fs::File::open(path).map_err(|e| unreadable(os(&e)))?;
@@ -277,7 +277,7 @@ pub fn read_text(path: &Path) -> Result<String> {
 }
 
 /// What a file that is not a regular file is, in words.
-fn not_regular(t: &std::fs::FileType) -> Option<&'static str> {
+fn not_regular(t: std::fs::FileType) -> Option<&'static str> {
     if t.is_file() {
         return None;
     }
