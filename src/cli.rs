@@ -321,9 +321,17 @@ pub struct StatusArgs {
     )]
     pub policy: Option<std::path::PathBuf>,
 
-    /// Write a policy that accepts every current finding for 90 days (adopt the tool in CI today; fail only on what is new).
+    /// Add to a policy file an acceptance of every open finding but the critical ones, for 90 days (adopt the tool in CI today; fail only on what is new). An existing file is added to, never rewritten; writing over it asks first.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<std::path::PathBuf>,
+
+    /// With --baseline: accept the critical findings too (a broken cluster then counts as 0 critical until the date).
+    #[arg(long, requires = "baseline")]
+    pub baseline_critical: bool,
+
+    /// With --baseline: add to an existing file without asking.
+    #[arg(short = 'f', long, requires = "baseline")]
+    pub force: bool,
 
     /// Before someone leaves: what depends on this identity, and the plan that makes the removal safe (repeatable; exit 3 when anything does).
     #[arg(long, value_name = "EMAIL|IAM_ID", value_parser = non_empty)]

@@ -52,7 +52,8 @@ impl From<CoreError> for CommandError {
             CoreError::BadSetting { .. }
             | CoreError::UnknownRegions { .. }
             | CoreError::UnknownGroups { .. }
-            | CoreError::BadPolicy { .. } => Kind::Usage,
+            | CoreError::BadPolicy { .. }
+            | CoreError::PolicyUnreadable { .. } => Kind::Usage,
             _ => Kind::Failed,
         };
         Self { kind, message: String::new(), source: Some(Box::new(e)), hints: Vec::new(), help_for: None }

@@ -276,14 +276,12 @@ impl Ui {
         out(&format!("{text}\n"));
     }
 
-    /// `FAILED`, the message, hints and incident ID, on stderr. `-q` hides the `FAILED` line
-    /// but never the message.
+    /// `FAILED`, the message, hints and incident ID, on stderr. `-q` hides none of it: it
+    /// removes only progress and `OK` (README, Commands).
     pub fn failed(&self, e: &CommandError) {
         let mut out = String::new();
-        if !self.quiet {
-            out.push_str(&self.paint(RED_BOLD, "FAILED"));
-            out.push('\n');
-        }
+        out.push_str(&self.paint(RED_BOLD, "FAILED"));
+        out.push('\n');
         out.push_str(&e.to_string());
         out.push('\n');
         for h in &e.hints(&self.cli, &self.me) {
@@ -294,9 +292,7 @@ impl Ui {
         if let Some(id) = e.incident_id() {
             out.push_str(&format!("\nIncident ID: {id}\n"));
         }
-        if !self.quiet {
-            out.push('\n');
-        }
+        out.push('\n');
         eprint_text(&cluster_api_key_core::trace::redact(&out));
     }
 

@@ -158,12 +158,9 @@ impl Here {
         let Some(path) = policy::find(flag, self.policy_variable.as_deref(), self.plugin_dir.as_deref()) else {
             return Ok(Policy::default());
         };
-        Policy::load(&path).map_err(|e| match e {
-            cluster_api_key_core::Error::Io { source, .. } => {
-                CommandError::usage(format!("The policy file '{}' cannot be read: {source}.", path.display()), None)
-            }
-            other => CommandError::from(other),
-        })
+        // A file that cannot be read is a FAILED with the path and the reason (exit 2, as a bad
+        // file is), never the top-level help.
+        Policy::load(&path).map_err(CommandError::from)
     }
 }
 

@@ -86,8 +86,8 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> String {
 struct Report {
     status: StatusReport,
     fail_on: FailOn,
-    /// Where `--baseline` wrote the policy, and how many findings it accepts.
-    baseline: Option<(std::path::PathBuf, usize)>,
+    /// What `--baseline` did.
+    baseline: Option<BaselineDone>,
     /// Actions per target, per finding, in the report's order.
     actions: Vec<Vec<String>>,
     /// `--owner`: each identity asked about, and what depends on it.
@@ -309,6 +309,15 @@ impl Report {
             policy: policy.clone(),
             unseen_targets: unseen_targets.clone(),
         })?;
+        if let Some(b) = &self.baseline {
+            v["baseline"] = serde_json::json!({
+                "path": b.path.display().to_string(),
+                "written": b.written,
+                "until": b.until.as_str(),
+                "accepted": to_json(&b.added)?,
+                "notAccepted": to_json(&b.left_open)?,
+            });
+        }
         if let Some(owners) = &self.owners {
             v["owners"] = owners
                 .iter()
@@ -430,13 +439,9 @@ impl Render for Report {
                 ));
             }
         }
-        if let Some((path, n)) = &self.baseline {
+        if let Some(b) = &self.baseline {
             ui.say("");
-            ui.say(&format!(
-                "Wrote the baseline '{}': {n} finding{} accepted. Review it, then use it with --policy (or as policy.toml in the plugin's folder).",
-                path.display(),
-                if *n == 1 { "" } else { "s" }
-            ));
+            ui.say(&b.text());
         }
         self.accepted_text(ui);
         let with_findings: Vec<(&TargetStatus, &Vec<String>)> = shown
@@ -659,6 +664,11 @@ pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Rend
         return Err(CommandError::usage("Incorrect Usage: --owner prints text or JSON, not CSV.", Some("status")));
     }
     let policy = here.policy(args.policy.as_deref())?;
+    // The baseline's file and what it adds to, read and checked before any request too.
+    let base = match &args.baseline {
+        Some(path) => Some(BaseFile::open(path, &policy, args.force)?),
+        None => None,
+    };
     let mut functional_ids: Vec<String> = args.functional_id.iter().map(|i| i.trim().to_owned()).collect();
     functional_ids.extend(policy.functional_ids.iter().cloned());
     // Filtered by region or group, an acceptance of a target out of scope is not stale.
@@ -686,23 +696,18 @@ pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Rend
     let report = status::status_and_facts(&here.session, &opts, &bar).await;
     bar.0.finish_and_clear();
     let (mut report, facts) = report?;
+    // The report as read, before any policy judged it: a baseline judges it again.
+    let read = base.as_ref().map(|_| report.clone());
     if policy.path.is_some() {
         policy.apply(&mut report, &Date::today(), whole_account);
     }
     let mut baseline = None;
-    if let Some(path) = &args.baseline {
-        let by = report.caller.display.clone();
-        let text = policy.baseline(&report, BASELINE_DAYS, &by);
-        write_baseline(path, &text)?;
-        // What was written is what counts from now on: apply it, as the next run will.
-        let written = Policy::parse(&text, Some(path))?;
-        for f in report.targets.iter_mut().flat_map(|t| t.findings.iter_mut()) {
-            f.accepted = false;
-            f.acceptance = None;
+    if let (Some(base), Some(read)) = (base, read) {
+        let (done, judged) = base.add(ui, read, args.baseline_critical, whole_account)?;
+        if let Some(judged) = judged {
+            report = judged;
         }
-        report.targets.iter_mut().for_each(|t| t.findings.retain(|f| f.code != Code::AcceptanceExpired));
-        written.apply(&mut report, &Date::today(), whole_account);
-        baseline = Some((path.clone(), written.accept.len()));
+        baseline = Some(done);
     }
     let actions = report.targets.iter().map(|t| t.findings.iter().map(|f| action(f.code, t, ui)).collect()).collect();
     let owners = (!args.owner.is_empty())
@@ -734,15 +739,192 @@ const DEFAULT_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(90 *
 /// How long a baseline accepts today's findings.
 const BASELINE_DAYS: u64 = 90;
 
-/// Writes the baseline whole or not at all (a temp file beside it, then a rename).
-fn write_baseline(path: &std::path::Path, text: &str) -> Result<(), CommandError> {
+/// What `--baseline` did: where, whether it wrote, and what it accepts.
+struct BaselineDone {
+    path: std::path::PathBuf,
+    written: bool,
+    /// The file existed before: added to, not created.
+    existed: bool,
+    until: Date,
+    added: cluster_api_key_core::policy::Counts,
+    left_open: cluster_api_key_core::policy::Counts,
+}
+
+impl BaselineDone {
+    /// The line that says what was written and what it accepts, each severity counted.
+    fn text(&self) -> String {
+        let a = &self.added;
+        let counts = format!("{} critical, {}, {} info", a.critical, crate::ui::count(a.warnings, "warning"), a.info);
+        let path = self.path.display();
+        let open = match self.left_open.critical {
+            0 => String::new(),
+            n => format!(
+                " {} not accepted: fix {}, or accept {} too with --baseline-critical.",
+                crate::ui::count(n, "critical finding"),
+                if n == 1 { "it" } else { "them" },
+                if n == 1 { "it" } else { "them" }
+            ),
+        };
+        let what = if self.existed { "Added to the baseline" } else { "Wrote the baseline" };
+        match (self.written, a.total()) {
+            (false, 0) => format!("The baseline '{path}' already accepts every finding it may: nothing to add.{open}"),
+            (false, n) => format!(
+                "Did not write the baseline '{path}': nothing was changed ({} would have been accepted).",
+                crate::ui::count(n, "more finding")
+            ),
+            (true, n) => format!(
+                "{what} '{path}': it accepts {} until {} ({counts}).{open} Review it, then use it with --policy (or as policy.toml in the plugin's folder).",
+                crate::ui::count(n, "more finding"),
+                self.until
+            ),
+        }
+    }
+}
+
+/// The file `--baseline` writes, and the policy text it adds to: the file itself when it exists
+/// (a symbolic link is followed: its target is written), else the policy in force.
+struct BaseFile {
+    /// As the user named it.
+    path: std::path::PathBuf,
+    /// What is written: the link's target, or `path`.
+    real: std::path::PathBuf,
+    /// The existing file's permissions, kept.
+    permissions: Option<std::fs::Permissions>,
+    /// The text added to.
+    text: String,
+    /// `text` as a policy: what is already accepted.
+    policy: Policy,
+    /// `-f`: add to an existing file without asking.
+    force: bool,
+}
+
+impl BaseFile {
+    fn open(path: &std::path::Path, in_force: &Policy, force: bool) -> Result<Self, CommandError> {
+        use std::io::IsTerminal as _;
+        let fail =
+            |why: String| CommandError::failed(format!("Cannot write the baseline '{}': {why}.", path.display()));
+        let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        let real = if link {
+            std::fs::canonicalize(path)
+                .map_err(|_| fail(String::from("it is a symbolic link to a file that does not exist")))?
+        } else {
+            path.to_owned()
+        };
+        let (text, permissions) = match std::fs::metadata(&real) {
+            Ok(meta) => {
+                let text = cluster_api_key_core::policy::read_text(&real)?;
+                if !force && !std::io::stdin().is_terminal() {
+                    return Err(CommandError::failed(format!(
+                        "The baseline '{}' exists: adding to it needs a confirmation, and no terminal is attached to give it.",
+                        path.display()
+                    ))
+                    .with_hint("Run the command again with -f to add to it without a prompt."));
+                }
+                (text, Some(meta.permissions()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match &in_force.path {
+                Some(p) => (cluster_api_key_core::policy::read_text(p)?, None),
+                None => (String::new(), None),
+            },
+            Err(e) => return Err(fail(e.to_string())),
+        };
+        let policy = Policy::parse(&text, Some(&real))?;
+        Ok(Self { path: path.to_owned(), real, permissions, text, policy, force })
+    }
+
+    /// Adds the open findings of `read` (judged by this file's policy), asks before writing
+    /// over an existing file, writes, and returns the report judged by what was written (what
+    /// counts from now on, as the next run will see it); `None` when nothing was written.
+    fn add(
+        self,
+        ui: &Ui,
+        read: StatusReport,
+        critical: bool,
+        whole_account: bool,
+    ) -> Result<(BaselineDone, Option<StatusReport>), CommandError> {
+        let today = Date::today();
+        let mut judged = read.clone();
+        self.policy.apply(&mut judged, &today, whole_account);
+        let by = read.caller.display.clone();
+        let b = cluster_api_key_core::policy::baseline(&self.text, &judged, BASELINE_DAYS, &by, critical);
+        let existed = self.permissions.is_some();
+        let mut done = BaselineDone {
+            path: self.path.clone(),
+            written: false,
+            existed,
+            until: b.until.clone(),
+            added: b.added,
+            left_open: b.left_open,
+        };
+        if existed && b.added.total() == 0 {
+            // Nothing to write: the file as it is judges the report.
+            return Ok((done, Some(judged)));
+        }
+        // What is written must read back: checked before anything is written.
+        let written = Policy::parse(&b.text, Some(&self.real)).map_err(|e| {
+            CommandError::failed(format!(
+                "Cannot add to the policy '{}': the result would not read ({e}). Write its acceptances as [[accept]] tables, one per entry.",
+                self.path.display()
+            ))
+        })?;
+        if existed && !self.force {
+            let a = &b.added;
+            let question = format!(
+                "Add {} ({} critical, {}, {} info) to the policy '{}', accepted until {}?",
+                crate::ui::count(a.total(), "acceptance"),
+                a.critical,
+                crate::ui::count(a.warnings, "warning"),
+                a.info,
+                self.path.display(),
+                b.until
+            );
+            if !ui.confirm(&question)? {
+                // `written: false` with what it would have accepted: "Did not write".
+                return Ok((done, None));
+            }
+        }
+        write_whole(&self.real, &b.text, self.permissions.as_ref())?;
+        done.written = true;
+        let mut report = read;
+        written.apply(&mut report, &today, whole_account);
+        Ok((done, Some(report)))
+    }
+}
+
+/// Writes `text` whole or not at all: a hidden temporary file beside it, flushed to disk, then
+/// renamed over it (the old file stays intact until the rename; the temporary file exists only
+/// for that moment, and is removed on any error). `permissions`: the old file's, kept; a new
+/// file gets the usual 0644 less the umask, not the temporary file's 0600.
+fn write_whole(
+    path: &std::path::Path,
+    text: &str,
+    permissions: Option<&std::fs::Permissions>,
+) -> Result<(), CommandError> {
     use std::io::Write as _;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let fail = |e: &dyn std::fmt::Display| {
         CommandError::failed(format!("Could not write the baseline '{}': {e}", path.display()))
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(&e))?;
+    let name = path.file_name().map_or_else(|| String::from("baseline"), |n| n.to_string_lossy().into_owned());
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    let new_mode = {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::Permissions::from_mode(0o666)
+    };
+    #[cfg(unix)]
+    if permissions.is_none() {
+        // Applied at creation, so the umask applies as it does to any new file.
+        builder.permissions(new_mode);
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| fail(&e))?;
+    if let Some(p) = permissions {
+        tmp.as_file().set_permissions(p.clone()).map_err(|e| fail(&e))?;
+    }
     tmp.write_all(text.as_bytes()).map_err(|e| fail(&e))?;
+    tmp.as_file().sync_all().map_err(|e| fail(&e))?;
     tmp.persist(path).map_err(|e| fail(&e.error))?;
     Ok(())
 }

@@ -187,7 +187,7 @@ fn an_expired_acceptance_accepts_nothing_and_is_a_finding() {
 fn bad_files_are_refused_before_any_request_with_line_and_column() {
     let env = functional();
     for (text, says) in [
-        ("functional_ids = []\nmax_agee = \"9d\"\n", ":2:1: unknown field `max_agee`"),
+        ("functional_ids = []\nmax_agee = \"9d\"\n", ":2:1: unknown key 'max_agee'"),
         (
             "[[accept]]\nfinding = \"owner-gone\"\ntarget = \"a/b\"\nreason = \"r\"\nuntil = 2099-01-01\n",
             ":2:11: 'owner-gone' is not a finding code; valid codes: no-key, owner-not-in-account",
@@ -197,10 +197,10 @@ fn bad_files_are_refused_before_any_request_with_line_and_column() {
             ":5:9: until = \"2099-02-30\" is not a date",
         ),
         (
-            "[[accept]]\nfinding = \"no-key\"\ntarget = \"eu-{de,gb}/b\"\nreason = \"r\"\nuntil = 2099-01-01\n",
-            ":3:10: target = ",
+            "[[accept]]\nfinding = \"no-key\"\ntarget = \"eu-{de/b\"\nreason = \"r\"\nuntil = 2099-01-01\n",
+            ":3:10: target = 'eu-{de/b': a '{' is not closed",
         ),
-        ("fail_on = \"often\"\n", ":1:11: fail_on = 'often' is not one of"),
+        ("fail_on = \"often\"\n", ":1:11: fail_on = \"often\" is not one of"),
     ] {
         let p = write(&env, "bad.toml", text);
         let r = env.run(&["status", "--policy", &p]);
@@ -220,7 +220,8 @@ fn bad_files_are_refused_before_any_request_with_line_and_column() {
 fn a_baseline_accepts_today_and_fails_only_on_what_is_new() {
     let env = functional();
     let base = env.home.path().join("baseline.toml").to_string_lossy().into_owned();
-    let r = env.run(&["status", "--baseline", &base]);
+    // Critical findings too, asked for: this test is about the round trip.
+    let r = env.run(&["status", "--baseline", &base, "--baseline-critical"]);
     r.success().stdout_has("Wrote the baseline");
     let text = std::fs::read_to_string(&base).unwrap();
     assert!(text.contains("reason = \"baseline\"") && text.contains("[[accept]]"), "{text}");
@@ -274,4 +275,206 @@ fn a_batch_reset_skips_what_a_functional_id_already_owns() {
     let env = functional();
     let r = env.run(&["reset", "--all-regions", "--all-resource-groups", "--unless-owner", "functional", "--dry-run"]);
     r.exits(2).stderr_has("functional_ids");
+}
+
+/// The JSON document of a run (any exit code).
+fn json(r: &crate::common::Run) -> Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("JSON ({e}): {r:?}"))
+}
+
+#[test]
+fn a_baseline_leaves_critical_findings_open_unless_asked_and_counts_each_severity() {
+    let env = functional();
+    let base = env.home.path().join("baseline.toml").to_string_lossy().into_owned();
+    // The account has critical findings (no-key, owner-inactive, classic-credentials-owner-gone).
+    let (_, before) = status(&env, &[]);
+    let critical = before["summary"]["critical"].as_u64().unwrap();
+    assert!(critical > 0, "{before}");
+    let r = env.run(&["status", "--baseline", &base, "-o", "json"]);
+    let v = json(&r);
+    assert_eq!(r.code, 3, "the critical findings still fail: {v}");
+    assert_eq!(v["baseline"]["notAccepted"]["critical"], critical, "{v}");
+    assert_eq!(v["baseline"]["accepted"]["critical"], 0, "{v}");
+    assert!(v["baseline"]["accepted"]["warnings"].as_u64().unwrap() > 0, "{v}");
+    assert!(v["baseline"]["accepted"]["info"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(v["baseline"]["written"], true);
+    assert_eq!(v["summary"]["critical"], critical, "{v}");
+    // The next run says the same: the criticals are open, nothing else is.
+    let (code, next) = status(&env, &["--policy", &base]);
+    assert_eq!((code, &next["summary"]["critical"], &next["summary"]["warnings"]), (3, &critical.into(), &0.into()));
+    // Text: each severity counted, and how to accept the criticals too.
+    std::fs::remove_file(&base).unwrap();
+    let r = env.run(&["status", "--baseline", &base]);
+    r.exits(3).stdout_has(&format!(
+        "accepts {} more findings until",
+        v["baseline"]["accepted"]["warnings"].as_u64().unwrap() + v["baseline"]["accepted"]["info"].as_u64().unwrap()
+    ));
+    r.stdout_has(&format!("(0 critical, {} warnings, ", v["baseline"]["accepted"]["warnings"]));
+    r.stdout_has(&format!(
+        "{critical} critical findings not accepted: fix them, or accept them too with --baseline-critical."
+    ));
+    // Asked for: the criticals too, counted.
+    std::fs::remove_file(&base).unwrap();
+    let r = env.run(&["status", "--baseline", &base, "--baseline-critical", "-o", "json"]);
+    let v = json(&r);
+    assert_eq!(r.code, 0, "{v}");
+    assert_eq!(v["baseline"]["accepted"]["critical"], critical, "{v}");
+    assert_eq!(v["baseline"]["notAccepted"]["critical"], 0, "{v}");
+    // --baseline-critical and -f mean nothing without --baseline: a usage error.
+    env.run(&["status", "--baseline-critical"]).exits(2);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_baseline_adds_to_a_policy_and_never_rewrites_what_a_person_wrote() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = functional();
+    let written = "# Our policy. Reviewed by the platform team.\nfunctional_ids = [\"k8s-functional@example.com\"] # the CI identity\n\n# Only this key, while the migration runs.\n[[accept]]\nfinding = \"key-locked\"\ntarget = \"eu-de/Default\"\nkey = \"ApiKey-3333-eu-default-cur\"\nreason = \"Migration.\"\nuntil = 2099-12-31\nby = \"olivia\"\n\n# Another region's, out of the run's scope.\n[[accept]]\nfinding = \"orphan-key\"\ntarget = \"eu-de/staging\"\nreason = \"Staging comes back.\"\nuntil = 2099-01-01\nby = \"olivia\"\n\n# Matches nothing today: kept all the same.\n[[accept]]\nfinding = \"no-key\"\ntarget = \"ap-*/Default\"\nreason = \"Not yet.\"\nuntil = 2099-01-01\n";
+    let dir = env.home.path().join("policies");
+    std::fs::create_dir(&dir).unwrap();
+    let file = dir.join("policy.toml");
+    std::fs::write(&file, written).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let link = env.home.path().join("link.toml");
+    std::os::unix::fs::symlink(&file, &link).unwrap();
+    let link_s = link.to_string_lossy().into_owned();
+    // In a pipe, without -f: refused before any request, nothing written.
+    let r = env.run(&["status", "-r", "us-south", "--baseline", &link_s]);
+    crate::assert_run!(env, "policy-baseline-exists-in-a-pipe", r);
+    assert_eq!(env.handle().stats().values().sum::<u64>(), 0, "no request");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), written);
+    // With -f, filtered to one region: added to, every byte a person wrote kept.
+    let r = env.run(&["status", "-r", "us-south", "--baseline", &link_s, "-f", "-o", "json"]);
+    let v = json(&r);
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert!(after.starts_with(written), "{after}");
+    let added = &after[written.len()..];
+    assert!(added.contains("[[accept]]") && added.contains("target = \"us-south/"), "{added}");
+    assert!(!added.contains("eu-de") && !added.contains("2099"), "only this run's findings, 90 days: {added}");
+    assert!(v["baseline"]["accepted"]["warnings"].as_u64().unwrap() > 0, "{v}");
+    // The link is still a link, the file keeps its mode, no temporary file is left.
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o644);
+    let names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["policy.toml"]);
+    // It reads back, the key-scoped acceptance still key-scoped, the stale one still reported.
+    let (_, v) = status(&env, &["--policy", &link_s]);
+    let unused: Vec<&str> = v["policy"]["unused"].as_array().unwrap().iter().map(|u| u.as_str().unwrap()).collect();
+    assert!(unused.iter().any(|u| u.contains("no-key for ap-*/Default")), "{unused:?}");
+    // Run again: nothing new to add, the file is not touched.
+    env.run(&["status", "-r", "us-south", "--baseline", &link_s, "-f"]).stdout_has("nothing to add");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), after);
+}
+
+#[test]
+fn a_baseline_round_trips_group_names_with_pattern_characters() {
+    let env = functional();
+    {
+        let mut w = env.handle().world();
+        for g in &mut w.resource_groups {
+            match g.name.as_str() {
+                "production" => g.name = String::from("prod[1]{a,b}*"),
+                "staging" => g.name = String::from("st/aging"),
+                _ => {}
+            }
+        }
+    }
+    let base = env.home.path().join("b.toml").to_string_lossy().into_owned();
+    let r = env.run(&["status", "--baseline", &base, "--baseline-critical", "-o", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let text = std::fs::read_to_string(&base).unwrap();
+    assert!(text.contains("target = \"us-south/prod[[]1[]][{]a,b[}][*]\""), "{text}");
+    // The group with a '/' is written by its ID.
+    assert!(!text.contains("st/aging"), "{text}");
+    let (code, v) = status(&env, &["--policy", &base]);
+    assert_eq!(code, 0, "the same run's file reads and accepts: {v}");
+    assert_eq!(v["policy"]["unused"].as_array().unwrap().len(), 0, "{v}");
+}
+
+#[test]
+fn a_policy_error_is_a_failed_line_in_our_words_even_with_q() {
+    let env = functional();
+    let cases = [
+        ("max_age = \"soon\"\n", "policy-error-duration"),
+        ("max_age = 90\n", "policy-error-no-unit"),
+        (
+            "[[accept]]\nfinding = \"acceptance-expired\"\ntarget = \"*/*\"\nreason = \"r\"\nuntil = 2099-01-01\n",
+            "policy-error-accept-expired",
+        ),
+        (
+            "[[accept]]\nfinding = \"no-key\"\ntarget = \"us-south/Default\"\nuntil = 2099-01-01\n",
+            "policy-error-missing-reason",
+        ),
+    ];
+    for (text, name) in cases {
+        let p = write(&env, "bad.toml", text);
+        let r = env.run(&["status", "-q", "--policy", &p]);
+        crate::assert_run!(env, name, r);
+    }
+    // A missing file: FAILED, the path and the reason, exit 2, no help.
+    let r = env.run(&["status", "-q", "--policy", "missing.toml"]);
+    crate::assert_run!(env, "policy-error-missing-file", r);
+    assert_eq!(env.handle().stats().values().sum::<u64>(), 0, "no request");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_policy_that_is_not_a_regular_file_is_refused_without_reading() {
+    let env = functional();
+    let fifo = env.home.path().join("fifo.toml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    // A FIFO with no writer: reading it would wait forever.
+    let r = env.run(&["status", "--policy", &fifo.to_string_lossy()]);
+    crate::assert_run!(env, "policy-error-fifo", r);
+    let r = env.run(&["status", "--policy", "/dev/zero"]);
+    crate::assert_run!(env, "policy-error-device", r);
+    // Larger than the cap: refused, and the cap said.
+    let big = env.home.path().join("big.toml");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(16 * 1024 * 1024 + 1).unwrap();
+    let r = env.run(&["status", "--policy", &big.to_string_lossy()]);
+    r.exits(2).stderr_has("cannot be read: it is larger than 16 MiB, the most a policy file may hold.");
+}
+
+#[test]
+fn q_keeps_the_failed_line_of_every_error() {
+    // Not only the policy's: a failure reading the account, with -q, still says FAILED.
+    let env = functional();
+    env.handle().set_knobs(|k| {
+        k.faults.push(crate::common::fault(
+            "GET",
+            "/v2/resource_groups",
+            cluster_api_key_emulator::FaultKind::Status { status: 500 },
+            None,
+        ));
+    });
+    let r = env.run(&["status", "-q"]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.starts_with("FAILED\n"), "{}", r.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn adding_to_an_existing_baseline_asks_on_a_terminal() {
+    let env = functional();
+    let base = env.home.path().join("b.toml");
+    std::fs::write(&base, "# ours\n").unwrap();
+    let base_s = base.to_string_lossy().into_owned();
+    let spawn = |args: &[&str]| rexpect::session::spawn_command(env.command(args), Some(30_000)).unwrap();
+    let mut p = spawn(&["status", "-r", "us-south", "--baseline", &base_s]);
+    p.exp_string("to the policy '").unwrap();
+    p.exp_string("[y/N]").unwrap();
+    p.send_line("n").unwrap();
+    let rest = p.exp_eof().unwrap();
+    assert!(rest.contains("Did not write the baseline"), "{rest}");
+    assert_eq!(std::fs::read_to_string(&base).unwrap(), "# ours\n");
+    let mut p = spawn(&["status", "-r", "us-south", "--baseline", &base_s]);
+    p.exp_string("[y/N]").unwrap();
+    p.send_line("y").unwrap();
+    let rest = p.exp_eof().unwrap();
+    assert!(rest.contains("Added to the baseline"), "{rest}");
+    let text = std::fs::read_to_string(&base).unwrap();
+    assert!(text.starts_with("# ours\n") && text.contains("[[accept]]"), "{text}");
 }

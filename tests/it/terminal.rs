@@ -265,7 +265,8 @@ fn completion_for_shells_and_for_the_host() {
     let r = env.run(&["SendCompletion", "cluster-api-key", "st"]);
     assert_eq!(r.stdout, "status\n");
     let r = env.run(&["SendCompletion", "cluster-api-key", "status", "--f"]);
-    assert_eq!(r.stdout, "--functional-id\n--fail-on\n", "{r:?}");
+    // --force: adding to an existing --baseline file without asking.
+    assert_eq!(r.stdout, "--functional-id\n--fail-on\n--force\n", "{r:?}");
 }
 
 #[test]

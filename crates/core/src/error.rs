@@ -318,6 +318,10 @@ pub enum Error {
     /// A policy file that cannot be used: where, and what is wrong.
     #[error("{}:{line}:{column}: {message}", path.display())]
     BadPolicy { path: PathBuf, line: usize, column: usize, message: String },
+    /// A policy file that cannot be read at all: missing, not a regular file, too large, not
+    /// UTF-8 (the reason is ours, in words).
+    #[error("The policy file '{}' cannot be read: {reason}.", path.display())]
+    PolicyUnreadable { path: PathBuf, reason: String },
     /// An identity named on the command line that cannot be used: it does not exist, left the
     /// account, is ambiguous, or cannot own the key (the message says which).
     #[error("{0}")]
