@@ -26,6 +26,9 @@ pub enum ByEmail {
     Absent,
     /// The caller sees only themselves: whether anyone has it cannot be told (why).
     Unseen(String),
+    /// Several members have it (User Management does not make emails unique): their IAM IDs
+    /// and states, in the list's order. Which one is meant cannot be told from the email.
+    Ambiguous(Vec<(IamId, String)>),
 }
 
 /// What User Management says of one IAM ID.
@@ -149,15 +152,17 @@ impl<'a> UserManagement<'a> {
     }
 
     /// The member whose email is `email` (any case), reading the user list page by page
-    /// (`next_url` carries `_start`). A caller without a User Management role is shown only
-    /// their own user: when `caller` is the only user listed, absence proves nothing, and the
-    /// answer is [`ByEmail::Unseen`], never [`ByEmail::Absent`].
+    /// (`next_url` carries `_start`) to its end: an email two users share is
+    /// [`ByEmail::Ambiguous`], never the first of them. A caller without a User Management role
+    /// is shown only their own user: when `caller` is the only user listed, absence proves
+    /// nothing, and the answer is [`ByEmail::Unseen`], never [`ByEmail::Absent`].
     ///
     /// # Errors
     /// API and transport errors.
     pub async fn find_by_email(&self, account: &AccountId, email: &str, caller: Option<&IamId>) -> Result<ByEmail> {
         let mut start: Option<String> = None;
         let mut others = false;
+        let mut found: Vec<(IamId, String)> = Vec::new();
         for _ in 0..1000 {
             let mut url = super::url(&self.base, &format!("/v2/accounts/{}/users", super::segment(account.as_str())));
             {
@@ -169,18 +174,16 @@ impl<'a> UserManagement<'a> {
             }
             let v: serde_json::Value =
                 self.client.send(Service::UserManagement, Request::get(url)).await?.json(Service::UserManagement)?;
-            let found = v["resources"].as_array().and_then(|users| {
-                users.iter().find(|u| u["email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email.trim())))
-            });
-            if let Some(u) = found
-                && let Some(id) = u["iam_id"].as_str()
+            let users = v["resources"].as_array().map(Vec::as_slice).unwrap_or_default();
+            for u in users.iter().filter(|u| u["email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email.trim())))
             {
+                let Some(id) = u["iam_id"].as_str() else { continue };
                 let state = u["state"].as_str().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("UNKNOWN");
-                return Ok(ByEmail::Found(IamId::new(id), state.to_ascii_uppercase()));
+                if !found.iter().any(|(f, _)| f.as_str() == id) {
+                    found.push((IamId::new(id), state.to_ascii_uppercase()));
+                }
             }
-            others |= v["resources"].as_array().is_some_and(|users| {
-                users.iter().any(|u| caller.is_none_or(|c| u["iam_id"].as_str() != Some(c.as_str())))
-            });
+            others |= users.iter().any(|u| caller.is_none_or(|c| u["iam_id"].as_str() != Some(c.as_str())));
             start = v["next_url"].as_str().and_then(|n| {
                 url::Url::parse(&format!("http://x{n}"))
                     .ok()?
@@ -191,6 +194,12 @@ impl<'a> UserManagement<'a> {
             if start.is_none() {
                 break;
             }
+        }
+        if found.len() > 1 {
+            return Ok(ByEmail::Ambiguous(found));
+        }
+        if let Some((id, state)) = found.pop() {
+            return Ok(ByEmail::Found(id, state));
         }
         Ok(if others {
             ByEmail::Absent

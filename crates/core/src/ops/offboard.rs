@@ -79,6 +79,14 @@ pub async fn resolve(session: &Session, caller: &Caller, query: &str) -> Result<
             ByEmail::Found(id, _) => (Some(id), None),
             ByEmail::Absent => (None, Some(String::from("no user of the account has this email"))),
             ByEmail::Unseen(why) => (None, Some(why)),
+            ByEmail::Ambiguous(users) => (
+                None,
+                Some(format!(
+                    "{} users of the account have this email ({}); name one by IAM ID",
+                    users.len(),
+                    users.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(", ")
+                )),
+            ),
         };
     Ok(Leaver { query, iam_id, email: Some(email), note })
 }

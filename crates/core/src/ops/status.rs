@@ -796,6 +796,14 @@ async fn classic_owner_states(
                 Ok(ByEmail::Unseen(why)) => OwnerState::Unknown { reason: why },
                 // The list entry carries the state: no second lookup.
                 Ok(ByEmail::Found(_, state)) => OwnerState::Member { state },
+                // Which of them holds the credentials cannot be told from the email.
+                Ok(ByEmail::Ambiguous(users)) => OwnerState::Unknown {
+                    reason: format!(
+                        "{} users of the account have this email ({})",
+                        users.len(),
+                        users.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                },
                 Err(Error::Api(e)) if e.status == 403 => OwnerState::Unknown {
                     reason: String::from("you cannot see the users of the account (a User Management role is needed)"),
                 },
