@@ -340,7 +340,7 @@ fn dedup<'a>(mut v: Vec<&'a str>, s: &'a str) -> Vec<&'a str> {
 /// The policies of an invitation, each with its target, and the requirements it cannot meet.
 fn invitation_policies(ui: &Ui, plan: &InvitePlan) {
     for p in &plan.policies {
-        ui.say(&format!("  {} ({})", grant_words(&p.grant), p.code));
+        ui.say(&format!("  {} ({})", crate::ui::one_line(&grant_words(&p.grant)), p.code));
     }
     for t in &plan.targets {
         for r in &t.requirements {
@@ -607,14 +607,15 @@ impl Outcome {
                     ));
                 }
                 for r in results {
-                    let what = format!("{} ({})", grant_words(&r.planned.grant), r.planned.code);
+                    // Group names and answers are server text: each kept on its line.
+                    let what = crate::ui::one_line(&format!("{} ({})", grant_words(&r.planned.grant), r.planned.code));
                     ui.say(&match &r.outcome {
                         Written::Created { policy_id, overruled: None } => format!("  created: {what}: policy {policy_id}"),
                         Written::Created { policy_id, overruled: Some(a) } => format!(
                             "  created: {what}: policy {policy_id} (the answer was an error, {a}; a look-up found the policy)"
                         ),
-                        Written::Failed { reason } => format!("  failed: {what}: {reason}"),
-                        Written::Unknown { reason } => format!("  unknown: {what}: {reason}"),
+                        Written::Failed { reason } => format!("  failed: {what}: {}", crate::ui::one_line(reason)),
+                        Written::Unknown { reason } => format!("  unknown: {what}: {}", crate::ui::one_line(reason)),
                         Written::NotAttempted => format!("  not attempted: {what}"),
                     });
                 }

@@ -1293,3 +1293,52 @@ pub async fn invite(session: &Session, plan: &InvitePlan, audit: Option<&crate::
     }
     InviteOutcome { email: plan.email.clone(), policies: plan.policies.len(), result }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_addresses_pass_and_everything_else_says_why() {
+        for ok in ["new.fid@example.com", "a+tag@sub.example.co", " spaced@example.com ", "o'neil@example.com"] {
+            assert_eq!(plain_email(ok), Ok(()), "{ok}");
+        }
+        for (bad, says) in [
+            ("new.fid@example", "not a plain email address (name@example.com)"),
+            ("new.fid", "it has no '@'"),
+            ("a@@example.com", "not a plain email address"),
+            ("a..b@example.com", "not a plain email address"),
+            ("a@-example.com", "not a plain email address"),
+            ("a b@example.com", "U+0020 (a space)"),
+            (
+                "\u{212a}@example.com",
+                "'\\u{212a}@example.com' is not a plain email address: it contains U+212A (a character outside ASCII",
+            ),
+            ("a\u{2066}@example.com", "U+2066 (a control that reorders the text around it)"),
+            ("a\u{feff}@example.com", "U+FEFF (an invisible character)"),
+            ("a\u{7}@example.com", "U+0007 (a control character)"),
+            ("a@example.com\r\n", "U+000D (a line break), U+000A (a line break)"),
+        ] {
+            let why = plain_email(bad).unwrap_err();
+            assert!(why.contains(says), "{bad:?}: {why}");
+            assert!(why.chars().all(|c| c.is_ascii() && !c.is_ascii_control()), "shown escaped: {why:?}");
+        }
+    }
+
+    #[test]
+    fn only_a_services_own_refusal_is_taken_at_its_word() {
+        let api = |status: u16, body: &str| {
+            Error::Api(crate::error::ApiError::parse(crate::error::Service::IamAccess, status, body.as_bytes()))
+        };
+        let own = r#"{"errors":[{"code":"forbidden","message":"no"}],"trace":"abc"}"#;
+        assert_eq!(answer_of(&api(403, own)), Answer::Refused);
+        assert_eq!(answer_of(&api(500, own)), Answer::ServerError);
+        assert_eq!(answer_of(&api(429, "")), Answer::Refused);
+        assert_eq!(answer_of(&api(500, r#"{"errors":[{"code":"internal_error","message":"boom"}]}"#)), Answer::Open);
+        assert_eq!(answer_of(&api(502, "<html>Bad Gateway</html>")), Answer::Open);
+        let sent = Error::Transport { message: String::from("reset"), timeout: false, not_sent: false };
+        assert_eq!(answer_of(&sent), Answer::Open);
+        let unsent = Error::Transport { message: String::from("refused"), timeout: false, not_sent: true };
+        assert_eq!(answer_of(&unsent), Answer::Refused);
+    }
+}
