@@ -496,3 +496,37 @@ fn grant_and_invite_audit_lines_name_the_caller_as_actor() {
     }
     assert_eq!(actions, ["grant", "grant", "grant", "grant", "invite"], "{audit}");
 }
+
+#[test]
+fn classic_credentials_of_an_email_two_users_share_have_an_unknown_owner_in_status() {
+    let env = as_identity(keys::OWNER);
+    {
+        let mut w = env.handle().world();
+        w.classic_credentials.clear();
+        w.classic_credentials.push(world::ClassicCredential {
+            account_id: world::ACCOUNT_ID.into(),
+            region: "us-south".into(),
+            resource_group_id: world::RG_DEFAULT.into(),
+            username: "2412345_vera.viewer@example.com".into(),
+            api_key_sha256: String::from("0"),
+        });
+    }
+    let owner_state = |env: &TestEnv| {
+        let r = env.run(&["status", "-r", "us-south", "-g", "Default", "-o", "json"]);
+        let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("JSON ({e}): {r:?}"));
+        crate::status::target(&v, "us-south", "Default")["classicCredentials"]["ownerState"].clone()
+    };
+    // The control: one user has the email, and is its owner.
+    assert_eq!(owner_state(&env)["state"], "ACTIVE");
+    {
+        let mut w = env.handle().world();
+        let mut other = w.identities.iter().find(|i| i.iam_id == world::VIEWER).unwrap().clone();
+        other.iam_id = "IBMid-2700000TWN".into();
+        w.identities.push(other);
+    }
+    // Two: which of them holds the credentials cannot be told.
+    let state = owner_state(&env);
+    assert_eq!(state["kind"], "unknown", "{state}");
+    let reason = state["reason"].as_str().unwrap();
+    assert!(reason.contains(world::VIEWER) && reason.contains("IBMid-2700000TWN"), "{state}");
+}
