@@ -300,6 +300,7 @@ impl TestEnv {
             (String::from(r"127\.0\.0\.1:\d+"), String::from("[EMULATOR]")),
             (String::from(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), String::from("[UUID]")),
             (String::from(r"ApiKey-[0-9a-f]{8}-[0-9a-f]{16}"), String::from("[NEW_KEY_ID]")),
+            (String::from(r"policy-[0-9]{8}-[0-9a-f]{16}"), String::from("[NEW_POLICY_ID]")),
             (String::from(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"), String::from("[TIME]")),
             // Ages grow, and so can their column: normalise the padding after one too.
             (String::from(r"\b\d+d {2,}"), String::from("[N]d   ")),

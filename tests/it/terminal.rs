@@ -348,12 +348,47 @@ fn no_at_the_invitation_prompt_invites_nobody_and_says_so_once() {
     let mut p = spawn(&env, &["check", "--user", "new.fid@example.com", "--grant", "--invite"]);
     let before = p.exp_string("[y/N]").unwrap();
     assert!(before.contains("carries 4 policies:"), "the plan comes before the question: {before}");
-    assert!(before.contains("Administrator on service"), "{before}");
+    assert!(before.contains("Administrator on Kubernetes Service"), "{before}");
     p.send_line("n").unwrap();
     let rest = p.exp_eof().unwrap();
     assert!(rest.contains("new.fid@example.com was not invited; nothing was changed."), "{rest}");
-    // The plan is not shown a second time after the answer.
-    assert!(!rest.contains("Administrator on service"), "{rest}");
+    // The plan is not shown a second time after the answer, and a declined invitation is no
+    // success: no `OK` (which a yes prints, below).
+    assert!(!rest.contains("Administrator on Kubernetes Service"), "{rest}");
+    assert!(!rest.lines().any(|l| l.trim() == "OK"), "{rest}");
     assert_eq!(exit_code(&p), 3);
     assert_eq!(env.handle().stat("POST /v2/accounts/{id}/users"), 0);
+    let mut p = spawn(&env, &["check", "--user", "new.fid@example.com", "--grant", "--invite"]);
+    p.exp_string("[y/N]").unwrap();
+    p.send_line("y").unwrap();
+    let rest = p.exp_eof().unwrap();
+    assert!(rest.lines().any(|l| l.trim() == "OK") && rest.contains("Invited new.fid@example.com"), "{rest}");
+    assert_eq!(exit_code(&p), 3);
+    assert_eq!(env.handle().stat("POST /v2/accounts/{id}/users"), 1);
+}
+
+#[test]
+fn no_at_the_grant_prompt_creates_nothing_and_is_no_dry_run() {
+    let env = TestEnv::new();
+    env.login(keys::OWNER, Some("us-south"));
+    let args = ["check", "--user", "vera.viewer@example.com", "-r", "us-south", "-g", "Default", "--grant"];
+    let mut p = spawn(&env, &args);
+    let before = p.exp_string("[y/N]").unwrap();
+    assert!(before.contains("The policies to create:"), "{before}");
+    p.send_line("n").unwrap();
+    let rest = p.exp_eof().unwrap();
+    assert!(rest.contains("No policy was created: the 4 policies were not confirmed."), "{rest}");
+    assert!(!rest.contains("Dry run"), "{rest}");
+    assert!(!rest.lines().any(|l| l.trim() == "OK"), "{rest}");
+    assert_eq!(exit_code(&p), 3);
+    assert_eq!(env.handle().stat("POST /v1/policies"), 0);
+    // Yes: created, and then `OK`.
+    let mut p = spawn(&env, &args);
+    p.exp_string("[y/N]").unwrap();
+    p.send_line("y").unwrap();
+    let rest = p.exp_eof().unwrap();
+    assert!(rest.lines().any(|l| l.trim() == "OK") && rest.contains("Created 4 policies:"), "{rest}");
+    assert!(!rest.contains("Dry run"), "{rest}");
+    assert_eq!(exit_code(&p), 0);
+    assert_eq!(env.handle().stat("POST /v1/policies"), 4);
 }

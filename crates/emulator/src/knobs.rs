@@ -15,6 +15,10 @@ pub enum FaultKind {
     Reset,
     /// Announce a longer body than is sent, then close.
     Truncate,
+    /// Carry the request out, then drop the connection before any of the answer's body is
+    /// sent: the client sees a reset after it sent the request, while the backend did the
+    /// work (a write whose outcome the client cannot know).
+    ResetAfter,
     /// Answer with an HTML error page, as a gateway in front of IBM Cloud does.
     Html {
         /// HTTP status.
@@ -93,6 +97,10 @@ pub struct Fault {
     /// How many requests it applies to (forever when absent).
     #[serde(default)]
     pub times: Option<u32>,
+    /// How many matching requests to let through before it applies (none when absent): the
+    /// second of several writes fails while the first succeeds.
+    #[serde(default)]
+    pub skip: Option<u32>,
 }
 
 impl Fault {
@@ -107,6 +115,7 @@ impl Fault {
             resource_group: None,
             kind,
             times: None,
+            skip: None,
         }
     }
 
@@ -120,6 +129,13 @@ impl Fault {
     #[must_use]
     pub fn times(mut self, n: u32) -> Self {
         self.times = Some(n);
+        self
+    }
+
+    /// Only after the first `n` matching requests went through untouched.
+    #[must_use]
+    pub fn after(mut self, n: u32) -> Self {
+        self.skip = Some(n);
         self
     }
 

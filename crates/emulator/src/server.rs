@@ -453,6 +453,14 @@ async fn knobs_layer(State(shared): State<Arc<Shared>>, req: Request, next: Next
                 && f.region.as_deref().is_none_or(|r| region.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(r)))
                 && f.resource_group.as_deref().is_none_or(|g| group.as_deref() == Some(g))
         });
+        // A fault that lets some requests through first: this one goes through.
+        let idx = idx.filter(|&i| match k.faults[i].skip.as_mut() {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                false
+            }
+            _ => true,
+        });
         idx.map(|i| {
             let f = k.faults[i].clone();
             if let Some(t) = k.faults[i].times.as_mut() {
@@ -549,6 +557,17 @@ async fn apply_fault(kind: FaultKind, path: &str, req: Request, next: Next) -> R
             next.run(req).await
         }
         FaultKind::Reset => {
+            let stream =
+                futures_lite_stream(vec![Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset"))], 0);
+            Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .header("content-length", "64")
+                .body(Body::from_stream(stream))
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+        FaultKind::ResetAfter => {
+            let _ = next.run(req).await;
             let stream =
                 futures_lite_stream(vec![Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset"))], 0);
             Response::builder()

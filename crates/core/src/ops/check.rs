@@ -199,6 +199,76 @@ pub enum Subject {
     ServiceId(String),
 }
 
+/// `text` with every character that is not printable ASCII written as `\u{...}`: how an
+/// address that is not plain is shown, so that what looks like `a` but is not, an invisible
+/// character, a direction override or a line break can be seen for what it is.
+#[must_use]
+pub fn escaped(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_ascii_graphic() { c.to_string() } else { format!("\\u{{{:04x}}}", u32::from(c)) })
+        .collect()
+}
+
+/// What a character that has no place in a plain address is, in words.
+fn what_char(c: char) -> &'static str {
+    match c {
+        '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{85}' => "a line break",
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}' => {
+            "a control that reorders the text around it"
+        }
+        '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{ad}' | '\u{34f}' | '\u{180e}' => {
+            "an invisible character"
+        }
+        c if c.is_control() => "a control character",
+        c if c.is_whitespace() => "a space",
+        c if !c.is_ascii() => "a character outside ASCII, which can look like an ASCII one",
+        _ => "a character an address cannot have",
+    }
+}
+
+/// Whether `email` is a plain address: one `@` between a local part of ASCII letters, digits
+/// and the punctuation RFC 5322 allows unquoted, and a domain of at least two dot-separated
+/// labels of ASCII letters, digits and inner hyphens. Everything else is refused with why, the
+/// address shown escaped ([`escaped`]): a look-alike (Cyrillic `а`, the Kelvin sign `K`), an
+/// invisible or reordering character, or a line break would otherwise reach an invitation, a
+/// policy or the screen as if it were the address it imitates. Spaces around it are ignored,
+/// as they are wherever an email is taken.
+///
+/// # Errors
+/// Why it is not plain, as a sentence.
+pub fn plain_email(email: &str) -> std::result::Result<(), String> {
+    let e = email.trim_matches(' ');
+    let shown = escaped(e);
+    let mut odd: Vec<char> = Vec::new();
+    for c in e.chars().filter(|c| !c.is_ascii_graphic()) {
+        if !odd.contains(&c) {
+            odd.push(c);
+        }
+    }
+    if !odd.is_empty() {
+        let list: Vec<String> = odd.iter().map(|c| format!("U+{:04X} ({})", u32::from(*c), what_char(*c))).collect();
+        return Err(format!("'{shown}' is not a plain email address: it contains {}", list.join(", ")));
+    }
+    let Some((local, domain)) = e.split_once('@') else {
+        return Err(format!("'{shown}' is not an email address: it has no '@'"));
+    };
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
+    let local_ok = !local.is_empty() && local.split('.').all(|part| !part.is_empty() && part.chars().all(atext));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if local_ok && domain_ok {
+        Ok(())
+    } else {
+        Err(format!("'{shown}' is not a plain email address (name@example.com)"))
+    }
+}
+
 /// Whether `p` grants one of `roles` on `service` in `region` / `group` (service access), the
 /// one place that reads the policy model.
 #[must_use]
@@ -235,6 +305,8 @@ pub fn grants_on_group(p: &Policy, roles: &[&str], group: &ResourceGroup) -> boo
 struct Access {
     policies: Option<Vec<Policy>>,
     unknown: Option<String>,
+    /// The access groups the policies came through: (ID, name).
+    groups: Vec<(String, String)>,
     restricted: std::result::Result<bool, String>,
     quota: std::result::Result<(u64, u64), String>,
 }
@@ -246,6 +318,9 @@ pub struct Policies {
     pub list: Option<Vec<Policy>>,
     /// Why the list may be incomplete or empty for lack of visibility.
     pub unknown: Option<String>,
+    /// The identity's access groups whose policies are in the list: (ID, name), so that a
+    /// policy can be named with the group it comes through.
+    pub groups: Vec<(String, String)>,
 }
 
 /// Reads an identity's policies (direct and through its access groups).
@@ -253,6 +328,7 @@ pub async fn read_policies(session: &Session, account: &AccountId, id: &IamId, c
     let is_caller = caller == Some(id);
     let access = session.iam_access();
     let mut unknown = None;
+    let mut names = Vec::new();
     // The direct policies and the access groups are independent: read them together.
     let (direct, groups) = tokio::join!(access.policies(account, Some(id), None), access.groups_of(account, id));
     let policies = match direct {
@@ -261,7 +337,10 @@ pub async fn read_policies(session: &Session, account: &AccountId, id: &IamId, c
                 Ok(groups) => {
                     for g in groups {
                         match access.policies(account, None, Some(&g.id)).await {
-                            Ok(p) => direct.extend(p),
+                            Ok(p) => {
+                                direct.extend(p);
+                                names.push((g.id, g.name));
+                            }
                             Err(e) => {
                                 unknown = Some(format!(
                                     "the policies of access group {} could not be read: {}",
@@ -288,7 +367,7 @@ pub async fn read_policies(session: &Session, account: &AccountId, id: &IamId, c
             None
         }
     };
-    Policies { list: policies, unknown }
+    Policies { list: policies, unknown, groups: names }
 }
 
 /// Whether the caller can read policies of identities other than themself.
@@ -338,11 +417,11 @@ pub fn owner_lacks(policies: &Policies, target: &Target, vpc: bool, kind: Option
 }
 
 async fn read_access(session: &Session, account: &AccountId, id: &IamId, caller: Option<&IamId>) -> Access {
-    let Policies { list: policies, unknown } = read_policies(session, account, id, caller).await;
+    let Policies { list: policies, unknown, groups } = read_policies(session, account, id, caller).await;
     let identity = session.iam_identity();
     let restricted = identity.api_key_creation_restricted(account).await.map_err(|e| clause(&e.to_string()).to_owned());
     let quota = identity.api_key_quota(account, id).await.map_err(|e| clause(&e.to_string()).to_owned());
-    Access { policies, unknown, restricted, quota }
+    Access { policies, unknown, groups, restricted, quota }
 }
 
 fn service_requirement(
@@ -366,7 +445,7 @@ fn service_requirement(
                 }
             });
             match (by, &access.unknown) {
-                (Some(p), _) => State::Met { by: format!("policy {}", p.id) },
+                (Some(p), _) => State::Met { by: policy_words(p, &access.groups) },
                 (None, Some(why)) => State::Unknown { reason: why.clone() },
                 (None, None) => State::Missing { grant: Some(grant), detail: String::from("no policy grants it") },
             }
@@ -374,6 +453,22 @@ fn service_requirement(
         None => State::Unknown { reason: access.unknown.clone().unwrap_or_default() },
     };
     Requirement { code, purpose, what, state }
+}
+
+/// A policy as the requirement it meets names it: its ID, and the access group it comes
+/// through when it is a group's (the name, or the ID when the name is not known).
+fn policy_words(p: &Policy, groups: &[(String, String)]) -> String {
+    let group = p
+        .subjects
+        .iter()
+        .flat_map(|s| &s.attributes)
+        .find(|a| a.name == "access_group_id")
+        .and_then(|a| a.value.as_str())
+        .map(|id| groups.iter().find(|(g, _)| g == id).map_or(id, |(_, name)| name.as_str()));
+    match group {
+        Some(g) => format!("policy {}, through access group {g}", p.id),
+        None => format!("policy {}", p.id),
+    }
 }
 
 /// Access on `service`, for the target's region and group when `scoped`.
@@ -469,6 +564,13 @@ pub(crate) async fn resolve(session: &Session, caller: &super::Caller, subject: 
     match subject {
         Subject::Caller => Ok(Resolved::new(caller.iam_id.clone().ok_or(Error::NoAccount)?, caller.display.clone())),
         Subject::User(email) => {
+            // Before anything is read: a look-alike address must not be taken for, or invited
+            // as, the address it imitates.
+            plain_email(email).map_err(|why| {
+                Error::BadIdentity(format!(
+                    "{why}. Type the address in plain ASCII, or name the user by IAM ID (--iam-id)."
+                ))
+            })?;
             match session.user_management().find_by_email(account, email, caller.iam_id.as_ref()).await? {
                 ByEmail::Found(id, state) => {
                     Ok(Resolved { state: Some(state), ..Resolved::new(id, email.trim().to_owned()) })
@@ -747,6 +849,7 @@ pub async fn plan_invite(
     regions: &[Region],
     groups: &crate::types::GroupSelector,
 ) -> Result<InvitePlan> {
+    plain_email(email).map_err(Error::BadIdentity)?;
     let caller = session.caller().await?;
     let account = caller.account.clone();
     let targets = selected_targets(session, &caller, regions, groups).await?;
@@ -757,7 +860,8 @@ pub async fn plan_invite(
         .map_err(|e| clause(&e.to_string()).to_owned());
     // A user who does not exist yet has no policy, no access group and no key: nothing is
     // unknown, and the key limit is no concern.
-    let access = Access { policies: Some(Vec::new()), unknown: None, restricted, quota: Ok((1, 0)) };
+    let access =
+        Access { policies: Some(Vec::new()), unknown: None, groups: Vec::new(), restricted, quota: Ok((1, 0)) };
     let mut out = requirements_per_target(session, &access, Some(IdentityKind::User), targets).await?;
     for t in &mut out {
         t.requirements.retain(|r| r.code != "api-key-quota");
@@ -895,105 +999,252 @@ impl Grant {
     }
 }
 
-/// A policy of `identity` that grants `role` on exactly `resource`, when the list can be read.
+/// How an error answer to a write leaves the write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    /// The service's own refusal (a 4xx with its code and incident ID), or a 429 (refused by
+    /// whoever sent it): not done.
+    Refused,
+    /// The service's own 5xx: it says it failed, but it may have written first.
+    ServerError,
+    /// Nothing says what happened: a gateway's answer, an empty or cut-off body, a connection
+    /// that dropped after the request was sent.
+    Open,
+}
+
+fn answer_of(e: &Error) -> Answer {
+    match e {
+        Error::Api(a) if a.status == 429 => Answer::Refused,
+        Error::Api(a) if a.is_own_answer() && a.status < 500 => Answer::Refused,
+        Error::Api(a) if a.is_own_answer() => Answer::ServerError,
+        e if e.outcome_unknown() => Answer::Open,
+        _ => Answer::Refused,
+    }
+}
+
+/// An error answer in words, with the status when the service's own body hides it.
+fn answer_words(e: &Error) -> String {
+    match e {
+        Error::Api(a) if a.structured => {
+            format!("{} answered HTTP {}: {}", a.service, a.status, clause(&a.to_string()))
+        }
+        e => clause(&e.to_string()).to_owned(),
+    }
+}
+
+/// An error answer to a write, settled: a look-up found the write done (what it found, and the
+/// answer it overrules), or it failed, or its outcome is unknown (why).
+enum Settled<T> {
+    Done(T, String),
+    Failed(String),
+    Unknown(String),
+}
+
+/// Settles the error answer `e` to a write: IAM's (or User Management's) own refusal is taken
+/// at its word; after any other answer, `look` is asked a few times, a moment apart, whether
+/// the write was done after all. Nothing is ever written a second time here.
+async fn settle<T, F, Fut>(e: Error, look: F) -> Settled<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = std::result::Result<Option<T>, String>>,
+{
+    let answer = answer_of(&e);
+    let why = answer_words(&e);
+    if answer == Answer::Refused {
+        return Settled::Failed(why);
+    }
+    let mut unreadable = None;
+    for i in 0..super::LOOKS {
+        if i > 0 {
+            tokio::time::sleep(super::LOOK_GAP).await;
+        }
+        match look().await {
+            Ok(Some(found)) => return Settled::Done(found, why),
+            Ok(None) => unreadable = None,
+            Err(w) => unreadable = Some(w),
+        }
+    }
+    let waited = super::LOOK_GAP.as_millis() * u128::from(super::LOOKS - 1);
+    match (answer, unreadable) {
+        // The service's own word, and nothing was found: it failed.
+        (Answer::ServerError, None) => Settled::Failed(format!("{why} (a look-up confirmed it was not done)")),
+        (Answer::ServerError, Some(_)) => Settled::Failed(why),
+        (_, None) => Settled::Unknown(format!(
+            "{why}; a look-up has not found it in {:.1} s, but the request may still be carried out",
+            // Milliseconds as seconds, for the sentence.
+            f64::from(u32::try_from(waited).unwrap_or(u32::MAX)) / 1000.0
+        )),
+        (_, Some(w)) => Settled::Unknown(format!("{why}; whether it was done could not be looked up: {w}")),
+    }
+}
+
+/// A policy of `identity` that grants `role` on exactly `resource` (`None`: there is none), or
+/// why the list could not be read.
 async fn existing_policy(
     session: &Session,
     account: &AccountId,
     identity: &IamId,
     role: &str,
     resource: &[(String, String)],
-) -> Option<String> {
-    let policies = session.iam_access().policies(account, Some(identity), None).await.ok()?;
-    policies
+) -> std::result::Result<Option<String>, String> {
+    let policies = session
+        .iam_access()
+        .policies(account, Some(identity), None)
+        .await
+        .map_err(|e| clause(&e.to_string()).to_owned())?;
+    Ok(policies
         .into_iter()
         .find(|p| p.role_names().contains(&role) && resource.iter().all(|(n, v)| p.resource(n).as_deref() == Some(v)))
-        .map(|p| p.id)
+        .map(|p| p.id))
 }
 
-/// Creates the planned policies for `identity`, recording each in the audit log. Returns the
-/// created policy IDs, in order; stops at the first failure (the ones before it stay created,
-/// and are in the audit log).
-///
-/// # Errors
-/// The failing creation.
+/// What one write came to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "camelCase")]
+pub enum Written {
+    /// Created: the policy's ID; and when the answer was an error that a look-up overruled
+    /// (the policy exists), that answer.
+    Created {
+        /// The policy's ID.
+        #[serde(rename = "policyId")]
+        policy_id: String,
+        /// The error answer the look-up overruled.
+        #[serde(rename = "overruledAnswer")]
+        overruled: Option<String>,
+    },
+    /// Not created, and why.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+    /// Whether it was created cannot be told: the answer left it open and no look-up found it.
+    Unknown {
+        /// Why.
+        reason: String,
+    },
+    /// Not tried: an earlier write did not succeed.
+    NotAttempted,
+}
+
+/// One planned policy and what became of it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GrantResult {
+    /// The policy.
+    #[serde(flatten)]
+    pub planned: PlannedGrant,
+    /// What became of it.
+    #[serde(flatten)]
+    pub outcome: Written,
+}
+
+/// Creates the planned policies for `identity`, one at a time, recording each write in the
+/// audit log (with the caller as its actor). Returns every planned policy's outcome, in
+/// order: after an error answer, a look-up decides between created, failed and unknown
+/// ([`settle`]); the first policy that is not created stops the run, and the rest are
+/// [`Written::NotAttempted`] (what IAM refused once it would likely refuse again, and an
+/// unknown outcome must be looked at before anything else is written).
 pub async fn grant(
     session: &Session,
     account: &AccountId,
     identity: &IamId,
     plan: &[PlannedGrant],
     audit: Option<&crate::audit::AuditLog>,
-) -> Result<Vec<String>> {
-    let mut created = Vec::new();
+) -> Vec<GrantResult> {
+    let actor = session.caller().await.ok().and_then(|c| c.iam_id).map(|id| id.to_string());
+    let mut out: Vec<GrantResult> = Vec::with_capacity(plan.len());
     for p in plan {
+        if out.iter().any(|r| !matches!(r.outcome, Written::Created { .. })) {
+            out.push(GrantResult { planned: p.clone(), outcome: Written::NotAttempted });
+            continue;
+        }
         let g = &p.grant;
         let (role, resource) = g.policy(account);
-        let result = match session
+        let outcome = match session
             .iam_access()
             .create_policy(("iam_id", identity.as_str()), &[role_crn(g.service.as_deref(), &role)], &resource)
             .await
         {
-            Ok(id) => Ok(id),
-            // A gateway's answer (a 504 while IAM created it) says nothing: look before
-            // reporting. Only IAM's own refusal is taken at its word.
-            Err(Error::Api(e)) if !e.is_own_answer() => {
-                let mut found = None;
-                for i in 0..super::LOOKS {
-                    if i > 0 {
-                        tokio::time::sleep(super::LOOK_GAP).await;
-                    }
-                    found = existing_policy(session, account, identity, &role, &resource).await;
-                    if found.is_some() {
-                        break;
-                    }
-                }
-                found.ok_or(Error::Api(e))
-            }
-            Err(e) => Err(e),
+            Ok(id) => Written::Created { policy_id: id, overruled: None },
+            Err(e) => match settle(e, || existing_policy(session, account, identity, &role, &resource)).await {
+                Settled::Done(id, answer) => Written::Created { policy_id: id, overruled: Some(answer) },
+                Settled::Failed(reason) => Written::Failed { reason },
+                Settled::Unknown(reason) => Written::Unknown { reason },
+            },
         };
-        let mut r = crate::audit::Record::now("grant", if result.is_ok() { "succeeded" } else { "failed" });
+        let (word, how) = match &outcome {
+            Written::Created { policy_id, overruled: None } => ("succeeded", format!(": policy {policy_id}")),
+            Written::Created { policy_id, overruled: Some(a) } => {
+                ("succeeded", format!(": policy {policy_id} (found after the answer: {a})"))
+            }
+            Written::Failed { reason } => ("failed", format!(": {reason}")),
+            Written::Unknown { reason } => ("unknown", format!(": {reason}")),
+            Written::NotAttempted => ("failed", String::new()),
+        };
+        let mut r = crate::audit::Record::now("grant", word);
+        r.actor.clone_from(&actor);
         r.account = Some(account.to_string());
         r.region = Some(p.target.region.to_string());
         r.resource_group_id = Some(p.target.resource_group.id.to_string());
         r.detail = format!(
-            "{role} on {} for {identity} ({}){}",
+            "{role} on {} for {identity} ({}){how}",
             g.service.as_deref().unwrap_or("the resource group"),
             p.code,
-            result.as_ref().map(|id| format!(": policy {id}")).unwrap_or_default()
         );
         if let Some(log) = audit {
             log.record(&r);
         }
-        created.push(result?);
+        out.push(GrantResult { planned: p.clone(), outcome });
     }
-    Ok(created)
+    out
 }
 
-/// What an invitation did: the user, their IAM ID when known, and the state (`PENDING` until
-/// the invitation is accepted).
+/// What became of an invitation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "camelCase")]
+pub enum InviteResult {
+    /// Invited: the user's IAM ID when known, its state (`PENDING` until the invitation is
+    /// accepted), and when the answer was an error that a look-up overruled, that answer.
+    Invited {
+        /// Their IAM ID, when User Management gave one.
+        #[serde(rename = "iamId")]
+        iam_id: Option<IamId>,
+        /// Their state (`PENDING`, `PROCESSING`, ...).
+        state: String,
+        /// The error answer the look-up overruled.
+        #[serde(rename = "overruledAnswer")]
+        overruled: Option<String>,
+    },
+    /// Not invited, and why.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+    /// Whether the invitation went out cannot be told.
+    Unknown {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What an invitation did.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InviteOutcome {
     /// Who was invited.
     pub email: String,
-    /// Their IAM ID, when User Management gave one.
-    pub iam_id: Option<IamId>,
-    /// Their state (`PENDING`, `PROCESSING`, ...).
-    pub state: String,
     /// How many policies the invitation carried.
     pub policies: usize,
+    /// What became of it.
+    #[serde(flatten)]
+    pub result: InviteResult,
 }
 
 /// Invites `plan.email` with `plan.policies`, in one User Management request, and records it in
-/// the audit log. A gateway's answer (the request may have gone through) is followed by a look
-/// for the user, never by a second invitation.
-///
-/// # Errors
-/// User Management's refusal; a failure after which the user cannot be found.
-pub async fn invite(
-    session: &Session,
-    plan: &InvitePlan,
-    audit: Option<&crate::audit::AuditLog>,
-) -> Result<InviteOutcome> {
+/// the audit log (with the caller as its actor). After an error answer, a look for the user
+/// decides between invited, failed and unknown ([`settle`]); the invitation is never sent a
+/// second time.
+pub async fn invite(session: &Session, plan: &InvitePlan, audit: Option<&crate::audit::AuditLog>) -> InviteOutcome {
     let iam_policy: Vec<serde_json::Value> = plan
         .policies
         .iter()
@@ -1006,43 +1257,105 @@ pub async fn invite(
             })
         })
         .collect();
+    let caller = session.caller().await.ok();
+    let caller_id = caller.as_ref().and_then(|c| c.iam_id.clone());
     let users = session.user_management();
-    let result = match users.invite(&plan.account, &plan.email, iam_policy).await {
-        Ok(i) => Ok((i.iam_id, i.state)),
-        Err(Error::Api(e)) if !e.is_own_answer() => {
-            let caller = session.caller().await?;
-            let mut found = None;
-            for i in 0..super::LOOKS {
-                if i > 0 {
-                    tokio::time::sleep(super::LOOK_GAP).await;
-                }
-                if let Ok(ByEmail::Found(id, state)) =
-                    users.find_by_email(&plan.account, &plan.email, caller.iam_id.as_ref()).await
-                {
-                    found = Some((Some(id), state));
-                    break;
+    let result = if let Err(why) = plain_email(&plan.email) {
+        // [`plan_invite`] refuses such an address; should one get here, it is not sent.
+        InviteResult::Failed { reason: why }
+    } else {
+        match users.invite(&plan.account, &plan.email, iam_policy).await {
+            Ok(i) => InviteResult::Invited { iam_id: i.iam_id, state: i.state, overruled: None },
+            Err(e) => {
+                let look = || async {
+                    match users.find_by_email(&plan.account, &plan.email, caller_id.as_ref()).await {
+                        Ok(ByEmail::Found(id, state)) => Ok(Some((id, state))),
+                        Ok(ByEmail::Absent) => Ok(None),
+                        Ok(ByEmail::Unseen(why)) => Err(why),
+                        Ok(ByEmail::Shared(found)) => Err(format!(
+                            "{} users have the email now ({})",
+                            found.len(),
+                            found.iter().map(IamId::as_str).collect::<Vec<_>>().join(", ")
+                        )),
+                        Err(e) => Err(clause(&e.to_string()).to_owned()),
+                    }
+                };
+                match settle(e, look).await {
+                    Settled::Done((id, state), answer) => {
+                        InviteResult::Invited { iam_id: Some(id), state, overruled: Some(answer) }
+                    }
+                    Settled::Failed(reason) => InviteResult::Failed { reason },
+                    Settled::Unknown(reason) => InviteResult::Unknown { reason },
                 }
             }
-            found.ok_or(Error::Api(e))
         }
-        Err(e) => Err(e),
     };
-    let mut r = crate::audit::Record::now("invite", if result.is_ok() { "succeeded" } else { "failed" });
+    let (word, how) = match &result {
+        InviteResult::Invited { iam_id: Some(id), state, .. } => ("succeeded", format!(": {id}, {state}")),
+        InviteResult::Invited { iam_id: None, state, .. } => ("succeeded", format!(": {state}")),
+        InviteResult::Failed { reason } => ("failed", format!(": {reason}")),
+        InviteResult::Unknown { reason } => ("unknown", format!(": {reason}")),
+    };
+    let mut r = crate::audit::Record::now("invite", word);
+    r.actor = caller_id.map(|id| id.to_string());
     r.account = Some(plan.account.to_string());
     r.detail = format!(
-        "{} with {} {}{}",
-        plan.email,
+        "{} with {} {}{how}",
+        escaped(&plan.email),
         plan.policies.len(),
         if plan.policies.len() == 1 { "policy" } else { "policies" },
-        match &result {
-            Ok((Some(id), state)) => format!(": {id}, {state}"),
-            Ok((None, state)) => format!(": {state}"),
-            Err(_) => String::new(),
-        }
     );
     if let Some(log) = audit {
         log.record(&r);
     }
-    let (iam_id, state) = result?;
-    Ok(InviteOutcome { email: plan.email.clone(), iam_id, state, policies: plan.policies.len() })
+    InviteOutcome { email: plan.email.clone(), policies: plan.policies.len(), result }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_addresses_pass_and_everything_else_says_why() {
+        for ok in ["new.fid@example.com", "a+tag@sub.example.co", " spaced@example.com ", "o'neil@example.com"] {
+            assert_eq!(plain_email(ok), Ok(()), "{ok}");
+        }
+        for (bad, says) in [
+            ("new.fid@example", "not a plain email address (name@example.com)"),
+            ("new.fid", "it has no '@'"),
+            ("a@@example.com", "not a plain email address"),
+            ("a..b@example.com", "not a plain email address"),
+            ("a@-example.com", "not a plain email address"),
+            ("a b@example.com", "U+0020 (a space)"),
+            (
+                "\u{212a}@example.com",
+                "'\\u{212a}@example.com' is not a plain email address: it contains U+212A (a character outside ASCII",
+            ),
+            ("a\u{2066}@example.com", "U+2066 (a control that reorders the text around it)"),
+            ("a\u{feff}@example.com", "U+FEFF (an invisible character)"),
+            ("a\u{7}@example.com", "U+0007 (a control character)"),
+            ("a@example.com\r\n", "U+000D (a line break), U+000A (a line break)"),
+        ] {
+            let why = plain_email(bad).unwrap_err();
+            assert!(why.contains(says), "{bad:?}: {why}");
+            assert!(why.chars().all(|c| c.is_ascii() && !c.is_ascii_control()), "shown escaped: {why:?}");
+        }
+    }
+
+    #[test]
+    fn only_a_services_own_refusal_is_taken_at_its_word() {
+        let api = |status: u16, body: &str| {
+            Error::Api(crate::error::ApiError::parse(crate::error::Service::IamAccess, status, body.as_bytes()))
+        };
+        let own = r#"{"errors":[{"code":"forbidden","message":"no"}],"trace":"abc"}"#;
+        assert_eq!(answer_of(&api(403, own)), Answer::Refused);
+        assert_eq!(answer_of(&api(500, own)), Answer::ServerError);
+        assert_eq!(answer_of(&api(429, "")), Answer::Refused);
+        assert_eq!(answer_of(&api(500, r#"{"errors":[{"code":"internal_error","message":"boom"}]}"#)), Answer::Open);
+        assert_eq!(answer_of(&api(502, "<html>Bad Gateway</html>")), Answer::Open);
+        let sent = Error::Transport { message: String::from("reset"), timeout: false, not_sent: false };
+        assert_eq!(answer_of(&sent), Answer::Open);
+        let unsent = Error::Transport { message: String::from("refused"), timeout: false, not_sent: true };
+        assert_eq!(answer_of(&unsent), Answer::Refused);
+    }
 }
