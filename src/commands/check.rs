@@ -129,6 +129,22 @@ fn inactive_text(ui: &Ui, report: &CheckReport) {
     }
 }
 
+/// A service as IBM's console names it, with the name a policy uses: "VPC Infrastructure
+/// Services (is)", never a bare "is".
+fn service_name(service: &str) -> String {
+    let display = match service {
+        "containers-kubernetes" => "Kubernetes Service",
+        "is" => "VPC Infrastructure Services",
+        "iam-identity" => "IAM Identity",
+        "iam-access-management" => "IAM Access Management",
+        "iam-groups" => "IAM Access Groups",
+        "user-management" => "User Management",
+        "billing" => "Billing",
+        _ => return format!("service {service}"),
+    };
+    format!("{display} ({service})")
+}
+
 /// A grant in words, for a policy that is part of an invitation (there is no command to show:
 /// the invitation creates it).
 fn grant_words(g: &Grant) -> String {
@@ -136,8 +152,8 @@ fn grant_words(g: &Grant) -> String {
     match (&g.resource_type, &g.service) {
         (Some(_), _) => format!("{role} on resource group {}", g.resource_group_name.as_deref().unwrap_or("(all)")),
         (None, Some(s)) => match (&g.region, &g.resource_group_name) {
-            (Some(r), Some(n)) => format!("{role} on service {s} in {r}, resource group {n}"),
-            _ => format!("{role} on service {s}, in every region and resource group"),
+            (Some(r), Some(n)) => format!("{role} on {} in {r}, resource group {n}", service_name(s)),
+            _ => format!("{role} on {}, in every region and resource group", service_name(s)),
         },
         (None, None) => format!("{role} on every service"),
     }

@@ -364,7 +364,7 @@ fn an_invitation_dry_run_changes_nothing_and_json_says_what_it_would_carry() {
     let email = "new.fid@example.com";
     let args = ["check", "--user", email, "-r", "us-south", "-g", "Default", "--grant", "--invite", "--dry-run"];
     env.run(&args).exits(3).stdout_has("Dry run: it would be invited with 4 policies; nothing was changed:").stdout_has(
-        "  Administrator on service containers-kubernetes in us-south, resource group Default (reset-administrator)",
+        "  Administrator on Kubernetes Service (containers-kubernetes) in us-south, resource group Default (reset-administrator)",
     );
     let (code, v) = json(&env, &args);
     assert_eq!(code, 3);

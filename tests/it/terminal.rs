@@ -347,12 +347,12 @@ fn no_at_the_invitation_prompt_invites_nobody_and_says_so_once() {
     let mut p = spawn(&env, &["check", "--user", "new.fid@example.com", "--grant", "--invite"]);
     let before = p.exp_string("[y/N]").unwrap();
     assert!(before.contains("carries 4 policies:"), "the plan comes before the question: {before}");
-    assert!(before.contains("Administrator on service"), "{before}");
+    assert!(before.contains("Administrator on Kubernetes Service"), "{before}");
     p.send_line("n").unwrap();
     let rest = p.exp_eof().unwrap();
     assert!(rest.contains("new.fid@example.com was not invited; nothing was changed."), "{rest}");
     // The plan is not shown a second time after the answer.
-    assert!(!rest.contains("Administrator on service"), "{rest}");
+    assert!(!rest.contains("Administrator on Kubernetes Service"), "{rest}");
     assert_eq!(exit_code(&p), 3);
     assert_eq!(env.handle().stat("POST /v2/accounts/{id}/users"), 0);
 }

@@ -50,6 +50,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
         groups: targets.groups.clone(),
         all_regions: args.all_regions,
         all_groups: args.all_resource_groups,
+        include_empty: args.include_empty,
         if_missing: args.if_missing,
         if_older_than: args.if_older_than,
         unless_owner: args.unless_owner.as_deref().filter(|u| !u.eq_ignore_ascii_case("functional")).map(IamId::new),
