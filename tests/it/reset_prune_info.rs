@@ -125,6 +125,11 @@ fn a_locked_previous_key_gets_unlock_in_every_printed_prune() {
     r.stdout_lacks(", (locked)");
     let prunes = printed_commands(&r, "prune");
     assert!(prunes.iter().all(|p| p.contains(&"--unlock".to_owned())), "{prunes:?}");
+    // A batch of one target speaks of one new key; of two, of keys.
+    let r = env.run(&["reset", "-r", "us-south", "-g", "production", "--if-older-than", "1d", "-f", "--no-verify"]);
+    r.success().stdout_has("Once the new key has reached the clusters").stdout_lacks("new keys");
+    let r = env.run(&["reset", "-r", "us-south", "-g", "Default,production", "-f", "--no-verify"]);
+    r.success().stdout_has("Once the new keys have reached the clusters");
 }
 
 #[test]

@@ -646,9 +646,11 @@ impl Report {
                 })
                 .collect();
             if self.addon_plan.is_none() && !on_key.is_empty() {
-                ui.say(
-                    "  Once the new keys have reached the clusters (10 to 30 minutes), re-create their add-on pods:",
-                );
+                ui.say(if on_key.len() == 1 {
+                    "  Once the new key has reached the clusters (10 to 30 minutes), re-create their add-on pods:"
+                } else {
+                    "  Once the new keys have reached the clusters (10 to 30 minutes), re-create their add-on pods:"
+                });
                 for (c, _) in on_key {
                     let command = format!("'{} restart-addons {}'", ui.me, crate::ui::target_flags(&c.plan.target));
                     ui.say(&format!("    {}", ui.command(&command)));
