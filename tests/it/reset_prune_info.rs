@@ -153,8 +153,8 @@ fn a_target_with_no_key_yet_says_so_and_speaks_of_no_old_key() {
 
 #[test]
 fn iamid_invalid_is_explained_wherever_it_is_shown() {
-    let env = functional();
     const MEANING: &str = "IAMID_INVALID in the account: their IBMid is no longer valid, so they cannot log in";
+    let env = functional();
     let r = env.run(&["status", "--region", "us-south", "-g", "Default"]);
     r.stdout_has(&format!("Dave Departed is {MEANING}."));
     r.stdout_has(&format!("dave.departed@example.com, who is {MEANING}."));

@@ -50,7 +50,7 @@ pub enum Membership {
 /// clause that follows the state (`IAMID_INVALID in the account: ...`); `None` for `ACTIVE` and
 /// for a state IBM has not described. The states are IBM's ("User account status", User
 /// Management API); `IAMID_INVALID` is not in IBM's table: INFERRED from accounts that show it
-/// for users whose IBMid was closed or deactivated.
+/// for users whose `IBMid` was closed or deactivated.
 #[must_use]
 pub fn state_meaning(state: &str) -> Option<&'static str> {
     Some(match state {
