@@ -126,8 +126,15 @@ fn removal_plan(ui: &Ui, dependents: &[Dependent]) -> Vec<String> {
         format!("--region {} -g {}", d.region, crate::ui::group_arg(&d.resource_group_name, &d.resource_group_id))
     };
     for d in dependents {
-        if d.depends.iter().any(|x| matches!(x, Dependency::CurrentKey { .. })) {
-            plan.push(format!("{me} reset {}", flags(d)));
+        // A target without clusters is reset only with --include-empty (the one rule for empty
+        // targets): without it the printed command would be refused.
+        match d.depends.iter().find_map(|x| match x {
+            Dependency::CurrentKey { clusters, .. } => Some(*clusters),
+            _ => None,
+        }) {
+            Some(0) => plan.push(format!("{me} reset {} --include-empty", flags(d))),
+            Some(_) => plan.push(format!("{me} reset {}", flags(d))),
+            None => {}
         }
     }
     for d in dependents {

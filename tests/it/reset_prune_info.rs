@@ -74,6 +74,16 @@ fn a_target_without_clusters_is_reset_only_when_asked_by_every_command() {
         assert!(c.contains(&"--include-empty".to_owned()), "{c:?} in {r:?}");
         run_printed(&env, c, &["--dry-run"]).success();
     }
+    // status --owner's plan for Olivia, who owns the empty target's key: its resets run as
+    // printed.
+    let (_, v) = json(&env, &["status", "--owner", "olivia.owner@example.com"]);
+    let plan: Vec<&str> = v["owners"][0]["plan"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    let resets: Vec<&&str> = plan.iter().filter(|c| c.starts_with("cluster-api-key reset ")).collect();
+    assert!(resets.iter().any(|c| c.contains("-g staging")), "{plan:?}");
+    for c in resets {
+        let args: Vec<&str> = c.split_whitespace().skip(1).chain(["--dry-run"]).collect();
+        env.run(&args).success();
+    }
     assert_eq!(env.handle().stat("POST /v1/keys"), 0);
 }
 
