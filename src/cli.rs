@@ -356,6 +356,10 @@ pub struct ResetArgs {
     #[arg(long)]
     pub all_resource_groups: bool,
 
+    /// Also reset where there is no cluster (the new key is used only once one is created there).
+    #[arg(long)]
+    pub include_empty: bool,
+
     /// Only where the key is missing or its owner is not active.
     #[arg(long)]
     pub if_missing: bool,

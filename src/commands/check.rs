@@ -130,19 +130,24 @@ fn inactive_text(ui: &Ui, report: &CheckReport) {
     }
 }
 
-/// A service as people know it, with the name IAM gives it (the one its commands take).
+/// A service as IBM's console names it, with the name a policy uses: "VPC Infrastructure
+/// Services (is)", never a bare "is".
 fn service_words(service: &str) -> String {
-    let known = match service {
+    let display = match service {
         "containers-kubernetes" => "Kubernetes Service",
         "is" => "VPC Infrastructure Services",
         "iam-identity" => "IAM Identity",
+        "iam-access-management" => "IAM Access Management",
+        "iam-groups" => "IAM Access Groups",
+        "user-management" => "User Management",
+        "billing" => "Billing",
         _ => return format!("service {service}"),
     };
-    format!("{known} ({service})")
+    format!("{display} ({service})")
 }
 
-/// A grant in words, for a policy that is part of an invitation or the report of a `--grant`
-/// (where its command is shown elsewhere, or no command applies).
+/// A grant in words, for a policy that is part of an invitation (there is no command to show:
+/// the invitation creates it).
 fn grant_words(g: &Grant) -> String {
     let role = g.roles.first().map_or("", String::as_str);
     match (&g.resource_type, &g.service) {

@@ -1,8 +1,11 @@
 //! `info --cluster C`: the official `api-key info`, plus the owner's IAM ID; `info --region R
 //! [-g RG]` answers the same question for a region and resource group, without a cluster.
 
+use cluster_api_key_core::api::user_management::state_clause;
+use cluster_api_key_core::ops::Target;
 use cluster_api_key_core::ops::info::{self, InfoReport, TargetOwnerReport};
 use cluster_api_key_core::ops::status::{ClassicStatus, OwnerState};
+use cluster_api_key_core::types::{IamId, IdentityKind};
 
 use super::{Here, Render};
 use crate::cli::InfoArgs;
@@ -15,6 +18,38 @@ fn owner_table(ui: &Ui, name: &str, email: &str, iam: Option<&cluster_api_key_co
     ui.table(&["Name", "Email", "IAM ID"], &[vec![or_dash(name), or_dash(email), iam]]);
 }
 
+/// The owner's standing in the account, in words (a state other than `ACTIVE` explained), and,
+/// when the owner cannot keep the key working, what to do: the reset `status` gives for
+/// `owner-inactive` and `owner-not-in-account`.
+fn state_text(ui: &Ui, state: Option<&OwnerState>, iam_id: Option<&IamId>, target: Option<&Target>) {
+    let Some(state) = state else { return };
+    let service_id = iam_id.and_then(|i| IdentityKind::from_iam_id(i.as_str())) == Some(IdentityKind::ServiceId);
+    let (line, broken) = match state {
+        OwnerState::Member { state } => (format!("{state} in the account{}", state_clause(state)), state != "ACTIVE"),
+        OwnerState::NotInAccount if service_id => {
+            (String::from("the service ID no longer exists: IAM deleted its API keys with it"), true)
+        }
+        OwnerState::NotInAccount => {
+            (String::from("no longer in the account: IBM deletes a removed user's API keys"), true)
+        }
+        OwnerState::ServiceId { locked } => {
+            (format!("a service ID of the account{}", if *locked { ", locked" } else { "" }), false)
+        }
+        OwnerState::Unknown { reason } => (format!("unknown ({reason})"), false),
+    };
+    ui.say("");
+    ui.say(&format!("Owner state: {line}"));
+    if broken {
+        let reset = match target {
+            Some(t) => format!("'{} reset {}'", ui.me, crate::ui::target_flags(t)),
+            None => format!("'{} reset --region REGION -g RESOURCE_GROUP'", ui.me),
+        };
+        ui.alert(&format!(
+            "The key's owner cannot keep it working: reset the key now, as a functional ID, before the clusters break: {reset}."
+        ));
+    }
+}
+
 /// The classic credentials line, and a warning when they, not the key, order the classic
 /// infrastructure.
 pub fn classic_text(ui: &Ui, c: Option<&ClassicStatus>) {
@@ -25,6 +60,7 @@ pub fn classic_text(ui: &Ui, c: Option<&ClassicStatus>) {
         (Some(true), _) => {
             let who = c.username.as_deref().unwrap_or("an unnamed infrastructure user");
             let state = match &c.owner_state {
+                // What a state other than ACTIVE means is in the finding printed under it.
                 Some(OwnerState::Member { state }) => format!(" ({state} in the account)"),
                 Some(OwnerState::NotInAccount) => String::from(" (no longer in the account)"),
                 Some(OwnerState::Unknown { reason }) => format!(" (their state is unknown: {reason})"),
@@ -49,6 +85,7 @@ impl Render for InfoReport {
     fn text(&self, ui: &Ui) {
         ui.ok();
         owner_table(ui, &self.name, &self.email, self.iam_id.as_ref());
+        state_text(ui, self.state.as_ref(), self.iam_id.as_ref(), self.target.as_ref());
         if let Some(p) = &self.trusted_profile_id {
             ui.say("");
             ui.say(&format!("Trusted profile: {p} (this cluster's storage and autoscaler use it, not the API key)"));
@@ -64,7 +101,24 @@ impl Render for TargetOwnerReport {
 
     fn text(&self, ui: &Ui) {
         ui.ok();
+        // The target by name, as JSON has it (`resourceGroupName`), not only by the flags given.
+        ui.say(&format!("Region:          {}", ui.entity(&self.region)));
+        ui.say(&format!(
+            "Resource group:  {} ({})",
+            ui.entity(&self.resource_group_name),
+            crate::ui::one_line(&self.resource_group_id)
+        ));
+        ui.say("");
         owner_table(ui, &self.name, &self.email, self.iam_id.as_ref());
+        let target = Target {
+            region: cluster_api_key_core::types::Region::new(self.region.clone()),
+            resource_group: cluster_api_key_core::types::ResourceGroup {
+                id: cluster_api_key_core::types::ResourceGroupId::new(self.resource_group_id.clone()),
+                name: self.resource_group_name.clone(),
+                default: false,
+            },
+        };
+        state_text(ui, self.state.as_ref(), self.iam_id.as_ref(), Some(&target));
         if let Some(id) = &self.key_id {
             ui.say("");
             ui.say(&format!("Key ID: {id}"));

@@ -37,7 +37,9 @@ fn keys(n: usize) -> String {
 fn skip_text(w: &Why) -> String {
     match w {
         Why::Unsure(reason) => reason.clone(),
-        Why::Orphan => String::from("no clusters left: pruned only with --include-orphans"),
+        Why::Orphan => {
+            String::from("no clusters: the key a cluster created here would use; pruned only with --include-orphans")
+        }
         Why::YoungerThan { days, limit_days } => {
             format!("{days} days old, not older than {limit_days} (--older-than)")
         }
@@ -70,6 +72,16 @@ impl Outcome {
         let failed = done.iter().filter(|d| d.outcome == prune::Outcome::Failed).count();
         let planned = self.plan.candidates.iter().filter(|c| c.action.is_some()).count();
         (planned, ok, failed)
+    }
+
+    /// Keys left alone: after a run, those whose outcome is "skipped" (the plan's, and any not
+    /// started after Ctrl-C); before one (dry run, declined, nothing to do), those the plan
+    /// skips. So the count agrees with each key's `action` and `outcome`.
+    fn skipped(&self) -> usize {
+        match &self.done {
+            Some(done) => done.iter().filter(|d| d.outcome == prune::Outcome::Skipped).count(),
+            None => self.plan.candidates.iter().filter(|c| c.action.is_none()).count(),
+        }
     }
 
     /// The past tense of what was asked.
@@ -105,7 +117,7 @@ impl Render for Outcome {
                 "planned": planned,
                 "done": ok,
                 "failed": failed,
-                "skipped": self.plan.candidates.len() - ok - failed,
+                "skipped": self.skipped(),
                 "needAttention": self.plan.needing_attention(),
             },
         }))
@@ -114,8 +126,10 @@ impl Render for Outcome {
     fn text(&self, ui: &Ui) {
         let (planned, ok, failed) = self.counts();
         let attention = self.plan.needing_attention();
+        let skipped = self.skipped();
+        let also_skipped = if skipped > 0 { format!(", {skipped} skipped") } else { String::new() };
         if self.dry_run {
-            ui.say(&format!("Dry run: {} would be {}; nothing was changed.", keys(planned), self.verb()));
+            ui.say(&format!("Dry run: {} would be {}{also_skipped}; nothing was changed.", keys(planned), self.verb()));
         } else if let Some(done) = &self.done {
             if failed == 0 && attention == 0 && ok == planned {
                 ui.ok();
@@ -141,7 +155,13 @@ impl Render for Outcome {
             // A key someone else removed meanwhile is done, but not by this run: said apart.
             let gone = done.iter().filter(|d| d.outcome == prune::Outcome::Gone).count();
             let also = if gone > 0 { format!(", {gone} already gone") } else { String::new() };
-            ui.say(&format!("{} of {} {}{also}, {failed} failed.", ok - gone, keys(planned), self.verb()));
+            // Every key looked at is counted once: done, already gone, skipped or failed.
+            ui.say(&format!(
+                "{}: {} {}{also}, {skipped} skipped, {failed} failed.",
+                keys(self.plan.candidates.len()),
+                ok - gone,
+                self.verb()
+            ));
             for d in done.iter().filter(|d| d.left_unlocked) {
                 ui.warn(&format!(
                     "Key {} is left unlocked: lock it again with 'ibmcloud iam api-key-lock {}'.",
@@ -150,6 +170,9 @@ impl Render for Outcome {
             }
         } else if planned > 0 {
             ui.say(&format!("Nothing was {}.", self.verb()));
+        } else if skipped > 0 {
+            // Nothing to do: said, with how many keys were left alone (the Why column says why).
+            ui.say(&format!("Nothing to be {}: {} skipped.", self.verb(), keys(skipped)));
         }
         self.attention_text(ui);
     }

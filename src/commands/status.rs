@@ -19,6 +19,31 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> String {
     let group = crate::ui::group_arg(&t.resource_group_name, &t.resource_group_id);
     let reset = format!("'{me} reset --region {} -g {group}'", t.region);
     let key = t.key.as_ref().map_or_else(|| String::from("KEY_ID"), |k| k.id.to_string());
+    // A target without clusters: no cluster uses its key, and a reset there is made only with
+    // --include-empty (as a batch skips it). What to do about its key is the same whatever the
+    // finding: remove it, or replace it before a cluster is created there.
+    if t.clusters.is_empty() {
+        let unlock = if t.key.as_ref().is_some_and(|k| k.locked) { " --unlock" } else { "" };
+        let prune = format!("'{me} prune --region {} -g {group} --include-orphans{unlock}'", t.region);
+        let replace = format!(
+            "No cluster uses this key: remove it ({prune}), or replace it as a functional ID before a cluster is created here ('{me} reset --region {} -g {group} --include-empty')",
+            t.region
+        );
+        match code {
+            Code::OwnerNotInAccount
+            | Code::OwnerInactive
+            | Code::OwnerLacksRoles
+            | Code::KeyTooOld
+            | Code::KeyDisabled
+            | Code::KeyLocked => return format!("{replace}."),
+            Code::PersonalOwner => {
+                return format!(
+                    "{replace}; if this user is a functional ID, name it in the policy file's functional_ids (or pass --functional-id)."
+                );
+            }
+            _ => {}
+        }
+    }
     match code {
         Code::NoKey => format!("Create the key as a functional ID: {reset}."),
         Code::OwnerNotInAccount | Code::OwnerInactive => {
@@ -58,7 +83,8 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> String {
         ),
         Code::KeyDisabled => format!("Enable it ('{cli} iam api-key-enable {key}') or reset: {reset}."),
         Code::SupersededKeys => format!(
-            "Remove them once nothing uses them (prune checks that first): '{me} prune --region {} -g {group}'.",
+            "Remove {} once nothing uses {0} (prune checks that first): '{me} prune --region {} -g {group}'.",
+            if t.superseded_keys.len() == 1 { "it" } else { "them" },
             t.region
         ),
         Code::OrphanKey => {

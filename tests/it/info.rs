@@ -18,7 +18,8 @@ fn info_shows_the_owner_like_the_official_cli() {
         r.stdout,
         "Getting information about the API key owner for cluster shop-vpc...\nOK\n\
          Name            Email                       IAM ID\n\
-         Dave Departed   dave.departed@example.com   IBMid-2700000DEP\n"
+         Dave Departed   dave.departed@example.com   IBMid-2700000DEP\n\n\
+         Owner state: unknown (you cannot see other users of the account (a User Management role is needed))\n"
     );
     assert!(r.stderr.is_empty(), "{r:?}");
     // By ID too, and quiet mode keeps only the table.

@@ -38,6 +38,8 @@ mod release;
 mod reliability;
 /// `reset` end to end.
 mod reset;
+/// Issue #33: what reset, prune and info print is exactly true.
+mod reset_prune_info;
 /// Issue #19: destructive commands under ties, gateways, signals and hostile data.
 mod safety;
 /// `--sandbox`.

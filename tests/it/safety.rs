@@ -167,7 +167,7 @@ fn activity_before_the_reset_or_none_reported_is_said_as_it_is() {
 fn disable_only_says_disabled_not_removed() {
     let env = functional();
     let r = env.run(&["prune", "-f", "--disable-only"]);
-    r.success().stdout_has("2 of 2 keys disabled, 0 failed.").stdout_lacks("removed");
+    r.success().stdout_has("3 keys: 2 disabled, 1 skipped, 0 failed.").stdout_lacks("removed");
     let dry = env.run(&["prune", "--dry-run"]);
     dry.success();
     let audit = read(&env.plugin_dir().join("audit.jsonl"));

@@ -230,7 +230,9 @@ fn text_and_csv() {
     r.stdout_has("Region     Resource group   Clusters   Owner");
     r.stdout_has("6 targets: 3 critical,");
     r.stdout_has("us-south / Default");
-    r.stdout_has("owner-inactive (critical): Dave Departed is IAMID_INVALID in the account.");
+    r.stdout_has(
+        "owner-inactive (critical): Dave Departed is IAMID_INVALID in the account: their IBMid is no longer valid, so they cannot log in.",
+    );
     r.stderr_lacks("Checking");
     let r = env.run(&["status", "--output", "csv"]);
     r.exits(3);

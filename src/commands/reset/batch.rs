@@ -50,6 +50,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
         groups: targets.groups.clone(),
         all_regions: args.all_regions,
         all_groups: args.all_resource_groups,
+        include_empty: args.include_empty,
         if_missing: args.if_missing,
         if_older_than: args.if_older_than,
         unless_owner: args.unless_owner.as_deref().filter(|u| !u.eq_ignore_ascii_case("functional")).map(IamId::new),
@@ -156,7 +157,11 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
             Some(crate::commands::addons::restart_after_reset(ui, &interrupts, &prepared, &addon_opts, args.wait).await)
         }
         Some(_) if !reset.is_empty() => {
-            ui.warn("Interrupted: no add-on pod was re-created. Once the new keys have reached the clusters, run:");
+            ui.warn(if reset.len() == 1 {
+                "Interrupted: no add-on pod was re-created. Once the new key has reached the clusters, run:"
+            } else {
+                "Interrupted: no add-on pod was re-created. Once the new keys have reached the clusters, run:"
+            });
             for c in &reset {
                 ui.say(&format!("  {} restart-addons {}", ui.me, crate::ui::target_flags(&c.plan.target)));
             }

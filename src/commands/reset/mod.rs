@@ -139,17 +139,10 @@ async fn preflight(here: &Here, ui: &Ui, plans: &[&ResetPlan], skip: bool) -> Re
 /// must know that it does not fix what they hold.
 fn classic_warnings(ui: &Ui, found: &[(&Target, Option<&ClassicStatus>)]) {
     for (t, c) in found {
-        let Some(c) = c else { continue };
-        let at = format!("{} / {}", t.region, crate::ui::one_line(&t.resource_group.name));
-        match (c.set, &c.unknown_reason) {
-            (Some(true), _) => ui.alert(&format!(
-                "{at}: classic infrastructure credentials{} are set there. They, not the API key, order the classic clusters' infrastructure: this reset does not change them.",
-                c.username.as_ref().map(|u| format!(" of {u}")).unwrap_or_default()
-            )),
-            (None, Some(why)) => {
-                ui.warn(&format!("{at}: whether classic infrastructure credentials are set could not be read: {why}."));
-            }
-            _ => {}
+        match c.and_then(|c| render::classic_warning(t, c)) {
+            Some((true, text)) => ui.alert(&text),
+            Some((false, text)) => ui.warn(&text),
+            None => {}
         }
     }
 }

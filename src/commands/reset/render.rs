@@ -14,6 +14,7 @@ use cluster_api_key_core::api::user_management::Membership;
 use cluster_api_key_core::ops::addons::{self, ClusterResult, Outcome as AddonOutcome};
 use cluster_api_key_core::ops::fleet::{Candidate, Skip};
 use cluster_api_key_core::ops::reset::{ResetPlan, ResetReport, Verification};
+use cluster_api_key_core::ops::status::ClassicStatus;
 use serde_json::{Value, json};
 
 use crate::commands::{ExitStatus, Render};
@@ -52,11 +53,43 @@ pub fn plan_warnings(plan: &ResetPlan) -> Vec<String> {
                 o.name
             )),
             Membership::Member { state, .. } if state != "ACTIVE" => {
-                w.push(format!("The current owner, {}, is {state} in the account.", o.name));
+                w.push(format!(
+                    "The current owner, {}, is {state} in the account{}.",
+                    o.name,
+                    cluster_api_key_core::api::user_management::state_clause(state)
+                ));
             }
             _ => {}
         }
     }
+    w
+}
+
+/// The classic-credentials warning of a target, as the text shows it before the question and
+/// as JSON's `warnings` carry it: `(alert, text)`, `alert` when they are set (they, not the key,
+/// order the classic infrastructure), else a warning that they could not be read.
+pub fn classic_warning(t: &cluster_api_key_core::ops::Target, c: &ClassicStatus) -> Option<(bool, String)> {
+    let at = format!("{} / {}", t.region, crate::ui::one_line(&t.resource_group.name));
+    match (c.set, &c.unknown_reason) {
+        (Some(true), _) => Some((
+            true,
+            format!(
+                "{at}: classic infrastructure credentials{} are set there. They, not the API key, order the classic clusters' infrastructure: this reset does not change them.",
+                c.username.as_ref().map(|u| format!(" of {u}")).unwrap_or_default()
+            ),
+        )),
+        (None, Some(why)) => {
+            Some((false, format!("{at}: whether classic infrastructure credentials are set could not be read: {why}.")))
+        }
+        _ => None,
+    }
+}
+
+/// Every warning of a target, as JSON's `warnings` lists them: the plan's and the classic
+/// credentials' (the text shows the same ones, before the question).
+fn all_warnings(plan: &ResetPlan, classic: Option<&ClassicStatus>) -> Vec<String> {
+    let mut w = plan_warnings(plan);
+    w.extend(classic.and_then(|c| classic_warning(&plan.target, c)).map(|(_, text)| text));
     w
 }
 
@@ -69,9 +102,12 @@ pub fn follow_ups(ui: &Ui, plan: &ResetPlan, addons: Option<&[ClusterResult]>) -
     let profiled = |name: &str| plan.clusters().iter().any(|c| c.name == name && c.trusted_profile_id.is_some());
     match addons {
         None if plan.clusters().iter().any(|c| c.trusted_profile_id.is_none()) => out.push((
-            String::from(
-                "Once the new key has reached the clusters (IBM: 10 to 15 minutes, up to 30), re-create the add-on pods that still use the old one (VPC Block Storage CSI controller, cluster autoscaler):",
-            ),
+            String::from(if plan.no_key {
+                // There was no key: no pod uses an old one, but each reads the key as it starts.
+                "Once the new key has reached the clusters (IBM: 10 to 15 minutes, up to 30), re-create the add-on pods, which read the key when they start (VPC Block Storage CSI controller, cluster autoscaler):"
+            } else {
+                "Once the new key has reached the clusters (IBM: 10 to 15 minutes, up to 30), re-create the add-on pods that still use the old one (VPC Block Storage CSI controller, cluster autoscaler):"
+            }),
             Some(format!("{} restart-addons {}", ui.me, crate::ui::target_flags(t))),
         )),
         None => {}
@@ -102,9 +138,10 @@ pub fn follow_ups(ui: &Ui, plan: &ResetPlan, addons: Option<&[ClusterResult]>) -
             let unlock = if k.locked { " --unlock" } else { "" };
             out.push((
                 format!(
-                    "The previous key {}{by}{} is now superseded. Remove it (and any older one) once nothing else uses it:",
+                    "The previous key {}{}{by} is now superseded. Remove it (and any older one) once nothing else uses it{}:",
                     k.id,
-                    if k.locked { " (locked)" } else { "" }
+                    if k.locked { " (locked)" } else { "" },
+                    if k.locked { "; prune unlocks it first" } else { "" }
                 ),
                 Some(format!("{} prune {}{unlock}", ui.me, crate::ui::target_flags(t))),
             ));
@@ -124,12 +161,16 @@ pub fn follow_ups(ui: &Ui, plan: &ResetPlan, addons: Option<&[ClusterResult]>) -
 /// The one document of a reset, dry run or not.
 pub fn document(
     plan: &ResetPlan,
+    classic: Option<&ClassicStatus>,
     done: Result<(&ResetReport, Option<&Verification>), &str>,
     ui: &Ui,
     addons: Option<&[ClusterResult]>,
 ) -> Result<Value, CommandError> {
     let t = &plan.target;
     let reason = |r: Option<&str>| r.map(str::to_owned);
+    // No key yet: the reason for the missing previous owner and key is that, not the lookup's
+    // error ("The user credentials could not be found.").
+    let previous = |r: Option<&str>| if plan.no_key { Some(String::from(NO_KEY_YET)) } else { reason(r) };
     let mut v = json!({
         "dryRun": done.is_err(),
         "cancelled": false,
@@ -139,12 +180,12 @@ pub fn document(
         "target": {"region": t.region, "resourceGroup": to_json(&t.resource_group)?},
         "newOwner": to_json(&plan.caller)?,
         "previousOwner": to_json(&plan.current_owner.known())?,
-        "previousOwnerUnknownReason": reason(plan.current_owner.reason()),
+        "previousOwnerUnknownReason": previous(plan.current_owner.reason()),
         "previousKey": plan.current_key.known().map(|k| json!({"id": k.id, "created": k.created_at, "locked": k.locked, "iamId": k.iam_id})),
-        "previousKeyUnknownReason": reason(plan.current_key.reason()),
+        "previousKeyUnknownReason": previous(plan.current_key.reason()),
         "clusters": to_json(&plan.clusters())?,
         "clustersUnknownReason": reason(plan.clusters.reason()),
-        "warnings": plan_warnings(plan),
+        "warnings": all_warnings(plan, classic),
         "addons": null,
     });
     // One schema whatever happened: where nothing was reset, every field of a reset is there,
@@ -186,6 +227,9 @@ pub fn document(
     Ok(v)
 }
 
+/// Why a target's previous owner and key are not shown when it has none.
+const NO_KEY_YET: &str = "there is no API key for this region and resource group yet";
+
 /// One target's plan in detail (on stderr when `to_stderr`: JSON mode with a question to ask).
 pub fn plan_text(ui: &Ui, plan: &ResetPlan, to_stderr: bool) {
     let line = |t: &str| if to_stderr { ui.note(t) } else { ui.say(t) };
@@ -194,11 +238,13 @@ pub fn plan_text(ui: &Ui, plan: &ResetPlan, to_stderr: bool) {
         (Some(o), _) => {
             let state = match plan.owner_state.known() {
                 Some(Membership::NotInAccount) => String::from(" - not in the account"),
+                // What the state means is in the warning under the plan.
                 Some(Membership::Member { state, .. }) if state != "ACTIVE" => format!(" - {state}"),
                 _ => String::new(),
             };
             format!("{}{state}", owner_text(o))
         }
+        _ if plan.no_key => format!("none ({NO_KEY_YET})"),
         (None, Some(why)) => format!("unknown ({why})"),
         (None, None) => String::from("unknown"),
     };
@@ -208,6 +254,7 @@ pub fn plan_text(ui: &Ui, plan: &ResetPlan, to_stderr: bool) {
     };
     let key = match (plan.current_key.known(), plan.current_key.reason()) {
         (Some(k), _) => format!("{}{}", k.id, if k.locked { " (locked)" } else { "" }),
+        _ if plan.no_key => String::from("none: this reset creates the first one"),
         (None, Some(why)) => format!("unknown ({why})"),
         (None, None) => String::from("unknown"),
     };
@@ -315,7 +362,7 @@ pub enum TargetOutcome {
 #[must_use]
 pub fn skip_text(s: &Skip) -> String {
     match s {
-        Skip::NoClusters => String::from("no clusters: the key would not be used"),
+        Skip::NoClusters => String::from("no clusters: the key would not be used (--include-empty resets it)"),
         Skip::KeyPresent => String::from("a key exists and its owner is active (--if-missing)"),
         Skip::YoungEnough { days, limit_days } => {
             format!("the key is {days} days old, not older than {limit_days} (--if-older-than)")
@@ -431,27 +478,28 @@ impl Report {
     }
 
     fn single_json(&self, ui: &Ui) -> Result<Value, CommandError> {
-        let plan = &self.targets.first().ok_or_else(|| CommandError::internal("a reset without a target"))?.plan;
+        let first = self.targets.first().ok_or_else(|| CommandError::internal("a reset without a target"))?;
+        let (plan, classic) = (&first.plan, first.classic_credentials.as_ref());
         let outcome = self.outcomes.as_ref().and_then(|o| o.first());
         let mut v = match outcome {
             Some(TargetOutcome::Reset(report, verification)) => {
-                document(plan, Ok((report, verification.as_ref())), ui, self.results())?
+                document(plan, classic, Ok((report, verification.as_ref())), ui, self.results())?
             }
             Some(TargetOutcome::Unknown(e)) => {
                 let detail = match e.core() {
                     Some(CoreError::ResetOutcomeUnknown { detail, .. }) => detail.as_str(),
                     _ => "",
                 };
-                let mut v = document(plan, Err("the outcome of the reset is unknown (see detail)"), ui, None)?;
+                let mut v = document(plan, classic, Err("the outcome of the reset is unknown (see detail)"), ui, None)?;
                 v["dryRun"] = Value::Bool(false);
                 v["outcome"] = Value::from("unknown");
                 v["detail"] = Value::from(detail);
                 v["hint"] = Value::from(e.hints(&ui.cli, &ui.me).join(" "));
                 v
             }
-            _ if self.dry_run => document(plan, Err("dry run: nothing was reset"), ui, None)?,
+            _ if self.dry_run => document(plan, classic, Err("dry run: nothing was reset"), ui, None)?,
             _ => {
-                let mut v = document(plan, Err("the confirmation was declined: nothing was reset"), ui, None)?;
+                let mut v = document(plan, classic, Err("the confirmation was declined: nothing was reset"), ui, None)?;
                 v["dryRun"] = Value::Bool(false);
                 v["cancelled"] = Value::Bool(true);
                 v["outcome"] = Value::from("cancelled");
@@ -493,8 +541,10 @@ impl Report {
             _ => "not reset: the confirmation was declined, or the run stopped before it",
         };
         let mut v = match outcome {
-            Some(TargetOutcome::Reset(r, v)) => document(&c.plan, Ok((r, v.as_ref())), ui, None)?,
-            _ => document(&c.plan, Err(why), ui, None)?,
+            Some(TargetOutcome::Reset(r, v)) => {
+                document(&c.plan, c.classic_credentials.as_ref(), Ok((r, v.as_ref())), ui, None)?
+            }
+            _ => document(&c.plan, c.classic_credentials.as_ref(), Err(why), ui, None)?,
         };
         v["dryRun"] = Value::Bool(self.dry_run);
         v["selected"] = Value::Bool(c.skip.is_none());
@@ -575,7 +625,16 @@ impl Report {
         if reset > 0 {
             ui.say("");
             ui.say("Next:");
-            ui.say(&format!("  Remove the superseded keys: {}", ui.command(&format!("'{} prune{scope}'", ui.me))));
+            // A locked previous key is removed only with --unlock (as a single reset says).
+            let locked = self.targets.iter().zip(outcomes).any(|(c, o)| {
+                matches!(o, TargetOutcome::Reset(..)) && c.plan.current_key.known().is_some_and(|k| k.locked)
+            });
+            let (unlock, why) =
+                if locked { (" --unlock", " (some are locked: prune unlocks them first)") } else { ("", "") };
+            ui.say(&format!(
+                "  Remove the superseded keys{why}: {}",
+                ui.command(&format!("'{} prune{scope}{unlock}'", ui.me))
+            ));
             // Targets whose clusters all use a trusted profile read no key: nothing to re-create.
             let on_key: Vec<_> = self
                 .targets
@@ -587,9 +646,11 @@ impl Report {
                 })
                 .collect();
             if self.addon_plan.is_none() && !on_key.is_empty() {
-                ui.say(
-                    "  Once the new keys have reached the clusters (10 to 30 minutes), re-create their add-on pods:",
-                );
+                ui.say(if on_key.len() == 1 {
+                    "  Once the new key has reached the clusters (10 to 30 minutes), re-create their add-on pods:"
+                } else {
+                    "  Once the new keys have reached the clusters (10 to 30 minutes), re-create their add-on pods:"
+                });
                 for (c, _) in on_key {
                     let command = format!("'{} restart-addons {}'", ui.me, crate::ui::target_flags(&c.plan.target));
                     ui.say(&format!("    {}", ui.command(&command)));

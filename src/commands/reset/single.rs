@@ -24,6 +24,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
     ui.progress("Collecting the clusters and the current API key owner...");
     let plan =
         reset::plan(session, targets.regions.first(), targets.groups.names().first().map(String::as_str)).await?;
+    refuse_empty(ui, &plan, args.include_empty)?;
     // The plan is what the user decides on: shown even with -q; in JSON mode on stderr when a
     // question follows (stdout carries only the document).
     if !ui.json {
@@ -44,7 +45,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
     let report = |plan, outcome: Option<TargetOutcome>, addon_plan, addon_results| -> Box<dyn Render> {
         Box::new(Report {
             mode: Mode::Single,
-            targets: vec![Candidate { plan, key_age_days: None, skip: None, classic_credentials: None }],
+            targets: vec![Candidate { plan, key_age_days: None, skip: None, classic_credentials: classic.clone() }],
             outcomes: outcome.map(|o| vec![o]),
             dry_run: args.dry_run,
             addon_plan,
@@ -108,4 +109,33 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
         ));
     }
     Ok(report(plan, Some(TargetOutcome::Reset(Box::new(done), verification)), addon_plan, addon_results))
+}
+
+/// The one rule for a target without clusters, as a batch applies it (it skips such a target):
+/// a new key there is used by nothing until a cluster is created, so it is made only when
+/// asked for (`--include-empty`), dry run or not. Clusters that could not be listed are not
+/// "none": the plan says so, and the reset goes on.
+fn refuse_empty(ui: &Ui, plan: &reset::ResetPlan, include_empty: bool) -> Result<(), CommandError> {
+    if include_empty || !plan.clusters.known().is_some_and(Vec::is_empty) {
+        return Ok(());
+    }
+    let t = &plan.target;
+    let flags = crate::ui::target_flags(t);
+    let mut e = CommandError::failed(format!(
+        "No cluster is in region {} and resource group {}: a new key would not be used until a cluster is created there, so it is not reset. Nothing was changed.",
+        t.region,
+        crate::ui::one_line(&t.resource_group.name)
+    ))
+    .with_hint(format!(
+        "To set the key before the first cluster is created there, add --include-empty: '{} reset {flags} --include-empty'.",
+        ui.me
+    ));
+    if let Some(k) = plan.current_key.known() {
+        e = e.with_hint(format!(
+            "To remove its key instead (no cluster uses it): '{} prune {flags} --include-orphans{}'.",
+            ui.me,
+            if k.locked { " --unlock" } else { "" }
+        ));
+    }
+    Err(e)
 }

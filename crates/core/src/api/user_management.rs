@@ -51,6 +51,30 @@ pub enum Membership {
     Hidden(String),
 }
 
+/// What a User Management state other than `ACTIVE` means for someone who owns a key, as a
+/// clause that follows the state (`IAMID_INVALID in the account: ...`); `None` for `ACTIVE` and
+/// for a state IBM has not described. The states are IBM's ("User account status", User
+/// Management API); `IAMID_INVALID` is not in IBM's table: INFERRED from accounts that show it
+/// for users whose `IBMid` was closed or deactivated.
+#[must_use]
+pub fn state_meaning(state: &str) -> Option<&'static str> {
+    Some(match state {
+        "IAMID_INVALID" => "their IBMid is no longer valid, so they cannot log in",
+        "PENDING" => "invited, and the invitation is not accepted yet, so they cannot log in",
+        "PROCESSING" => "still being added to the account, so they cannot log in yet",
+        "SUSPENDED" => "suspended in the account, so they cannot log in",
+        "VPN_ONLY" => "they cannot log in through the IBM Cloud console, only the classic infrastructure VPN",
+        "DISABLED_CLASSIC_INFRASTRUCTURE" => "they cannot use classic infrastructure (SoftLayer) resources",
+        _ => return None,
+    })
+}
+
+/// `": "` and [`state_meaning`], or nothing: appended where a state is named.
+#[must_use]
+pub fn state_clause(state: &str) -> String {
+    state_meaning(state).map(|m| format!(": {m}")).unwrap_or_default()
+}
+
 /// What User Management answered an invitation (its `InvitedUserList`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invited {

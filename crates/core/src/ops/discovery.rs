@@ -71,6 +71,8 @@ pub struct TargetFacts {
     pub replicating: bool,
     /// The reported owner's membership in the account, when the owner is a user and it was read.
     pub membership: crate::types::Known<crate::api::user_management::Membership>,
+    /// The owner lookup answered IBM's "no credentials" (`E0051`): the target has no key.
+    pub key_gone: bool,
 }
 
 impl TargetFacts {

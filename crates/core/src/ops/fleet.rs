@@ -29,6 +29,9 @@ pub struct Selection {
     pub all_regions: bool,
     /// Every resource group.
     pub all_groups: bool,
+    /// Also targets without clusters (`--include-empty`): their new key is used only once a
+    /// cluster is created there, so they are reset only when asked for.
+    pub include_empty: bool,
     /// Only targets whose key is missing or whose owner is not active.
     pub if_missing: bool,
     /// Only targets whose key is older than this (or missing).
@@ -43,7 +46,7 @@ pub struct Selection {
 /// Why a target is not selected: data, which the binary puts in words (and names its flags).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Skip {
-    /// It has no clusters: a new key would not be used.
+    /// It has no clusters: a new key would not be used (reset only with `--include-empty`).
     NoClusters,
     /// `--if-missing`: a key exists and its owner is active.
     KeyPresent,
@@ -129,7 +132,7 @@ pub async fn plan(session: &Session, sel: &Selection, concurrency: usize) -> Res
         let active = matches!(t.owner.as_ref().map(|o| &o.state), Some(OwnerState::Member { state }) if state == "ACTIVE")
             || matches!(t.owner.as_ref().map(|o| &o.state), Some(OwnerState::ServiceId { .. }));
         let mut skip = None;
-        if t.clusters.is_empty() {
+        if t.clusters.is_empty() && !sel.include_empty {
             skip = Some(Skip::NoClusters);
         } else if sel.if_missing && t.key.is_some() && active {
             skip = Some(Skip::KeyPresent);

@@ -23,6 +23,45 @@ pub struct InfoReport {
     pub classic_credentials: Option<super::status::ClassicStatus>,
     /// The trusted profile its storage and autoscaler use instead of the key, when set.
     pub trusted_profile_id: Option<String>,
+    /// The owner's standing in the account (as `status` and `info --region` read it), so that
+    /// an owner who cannot keep the key working is said; `null` when no IAM ID is reported.
+    pub state: Option<super::status::OwnerState>,
+    /// The cluster's region and resource group, when the cluster could be read (for the
+    /// commands the text suggests).
+    #[serde(skip)]
+    pub target: Option<Target>,
+}
+
+/// The standing of a key owner, read as `status` reads it: a user from User Management, a
+/// service ID from IAM Identity (deleted: not in the account). What cannot be read is unknown,
+/// with the reason.
+async fn owner_standing(session: &Session, iam_id: &IamId) -> super::status::OwnerState {
+    use super::status::OwnerState;
+    use crate::api::user_management::Membership;
+    use crate::types::IdentityKind;
+    let unknown = |e: &Error| OwnerState::Unknown { reason: crate::error::clause(&e.to_string()).to_owned() };
+    match IdentityKind::from_iam_id(iam_id.as_str()) {
+        Some(IdentityKind::ServiceId) => {
+            match session.iam_identity().service_id(iam_id.as_str().trim_start_matches("iam-")).await {
+                Ok(Some(s)) => OwnerState::ServiceId { locked: s.locked },
+                Ok(None) => OwnerState::NotInAccount,
+                Err(e) => unknown(&e),
+            }
+        }
+        Some(IdentityKind::User) => {
+            let caller = match session.caller().await {
+                Ok(c) => c,
+                Err(e) => return unknown(&e),
+            };
+            match session.user_management().membership(&caller.account, iam_id).await {
+                Ok(Membership::Member { state, .. }) => OwnerState::Member { state },
+                Ok(Membership::NotInAccount) => OwnerState::NotInAccount,
+                Ok(Membership::Hidden(why)) => OwnerState::Unknown { reason: why },
+                Err(e) => unknown(&e),
+            }
+        }
+        _ => OwnerState::Unknown { reason: String::from("not a user or service ID of the account") },
+    }
 }
 
 /// Looks up the key owner for a cluster (name or ID).
@@ -61,20 +100,24 @@ pub async fn by_cluster(
     let (owner, found) =
         tokio::join!(api.key_owner(cluster, group_id.as_ref()), api.cluster(cluster, group_id.as_ref()));
     let owner = owner?;
-    let (classic_credentials, trusted_profile_id) = match found {
-        Ok(c) if c.provider == "classic" => {
-            let target = Target {
-                region: crate::types::Region::new(c.region.clone()),
-                resource_group: crate::types::ResourceGroup {
-                    id: crate::types::ResourceGroupId::new(c.resource_group.clone()),
-                    name: c.resource_group_name.clone(),
-                    default: false,
-                },
-            };
-            (Some(super::status::classic_credentials(session, &target).await), c.trusted_profile_id)
+    let target = found.as_ref().ok().map(|c| Target {
+        region: crate::types::Region::new(c.region.clone()),
+        resource_group: crate::types::ResourceGroup {
+            id: crate::types::ResourceGroupId::new(c.resource_group.clone()),
+            name: c.resource_group_name.clone(),
+            default: false,
+        },
+    });
+    let state = match &owner.iam_id {
+        Some(id) => Some(owner_standing(session, id).await),
+        None => None,
+    };
+    let (classic_credentials, trusted_profile_id) = match (found, &target) {
+        (Ok(c), Some(target)) if c.provider == "classic" => {
+            (Some(super::status::classic_credentials(session, target).await), c.trusted_profile_id)
         }
-        Ok(c) => (None, c.trusted_profile_id),
-        Err(_) => (None, None),
+        (Ok(c), _) => (None, c.trusted_profile_id),
+        (Err(_), _) => (None, None),
     };
     Ok(InfoReport {
         cluster: cluster.to_owned(),
@@ -83,6 +126,8 @@ pub async fn by_cluster(
         iam_id: owner.iam_id,
         classic_credentials,
         trusted_profile_id,
+        state,
+        target,
     })
 }
 

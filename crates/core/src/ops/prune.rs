@@ -286,9 +286,15 @@ pub async fn plan(session: &Session, opts: &Options) -> Result<Plan> {
             };
             // Certainty first: a key that could be the one in use is never touched, whatever
             // the flags say.
-            if let Some(u) = t.key_in_use_unknown.as_ref().filter(|u| !orphan && u.keys.contains(&k.id)) {
+            let unsure = t.key_in_use_unknown.as_ref().filter(|u| u.keys.contains(&k.id));
+            // Without clusters, the key in use is the one a cluster created there would get: the
+            // current key (or any that could be it), kept unless orphans are asked for. Its
+            // superseded keys are superseded as anywhere, so the prune a reset there suggests
+            // removes them and keeps the new key.
+            let orphan_key = orphan && (current.is_some_and(|c| c.id == k.id) || unsure.is_some());
+            if let Some(u) = unsure.filter(|_| !orphan) {
                 c.skip(Why::Unsure(u.reason.clone()));
-            } else if orphan && !opts.include_orphans {
+            } else if orphan_key && !opts.include_orphans {
                 c.skip(Why::Orphan);
             } else if let (Some(min), Some(days)) = (opts.older_than, status::age_days(k.created.as_deref(), now))
                 && days.saturating_mul(86_400) < min.as_secs()
@@ -342,7 +348,11 @@ fn judge_use(c: &mut Candidate, look: Result<crate::api::iam_identity::ApiKey>, 
     };
     c.last_used.clone_from(&activity.last_authn);
     let (Some(used), superseded) = (activity.last_authn.as_deref(), c.superseded_at.as_deref()) else {
-        c.evidence = Some(String::from("never used to log in"));
+        // No last login is not "never used": IAM records logins only while the account's
+        // activity reporting is on (a key the clusters used for years shows none when it was
+        // off). Missing evidence, said as such.
+        c.evidence =
+            Some(String::from("no login reported (activity may not have been recorded): no evidence either way"));
         return;
     };
     let after = match (discovery::parse_time(used), superseded.and_then(discovery::parse_time)) {

@@ -41,6 +41,10 @@ pub struct ResetPlan {
     pub current_key: Known<ApiKey>,
     /// Whether the key owner answered that a previous reset is still replicating (`A0055`).
     pub replicating: bool,
+    /// The target has clusters and no API key yet (IBM's "no credentials", `E0051`, or no key
+    /// listed where every key can be listed and no owner reported: `status`'s `no-key`): a
+    /// reset creates the first one, and there is no previous key or owner to speak of.
+    pub no_key: bool,
     /// The caller's `containers-kubernetes-key` keys, when they could be listed: one snapshot
     /// shared by every target of a batch (a thousand copies of a page of keys is tens of MiB).
     pub existing_keys: Option<std::sync::Arc<Vec<ApiKey>>>,
@@ -154,14 +158,21 @@ impl ResetPlan {
                 None => Known::Unknown(String::from("the owner is not known")),
             },
         };
+        let current_key = facts.current_key();
+        // The same rule as `status`'s `no-key`, so that both say the same of a target.
+        let no_key = clusters.known().is_some_and(|c| !c.is_empty())
+            && current_key.known().is_none()
+            && facts.owner.known().is_none()
+            && (facts.key_gone || matches!(facts.key_scope, super::discovery::KeyScope::Account));
         Self {
             target: facts.target.clone(),
             caller: caller.clone(),
             clusters,
             current_owner: facts.owner.clone(),
             owner_state,
-            current_key: facts.current_key(),
+            current_key,
             replicating: facts.replicating,
+            no_key,
             existing_keys,
         }
     }
@@ -201,6 +212,7 @@ async fn read_target(session: &Session, caller: &Caller, target: Target) -> Resu
         Err(e) => Known::Unknown(e.to_string()),
     };
     let mut replicating = false;
+    let mut key_gone = false;
     let owner = match &clusters {
         Known::Unknown(_) => Known::Unknown(String::from("the clusters could not be listed")),
         Known::Known(c) => match c.first() {
@@ -210,6 +222,7 @@ async fn read_target(session: &Session, caller: &Caller, target: Target) -> Resu
                 Err(e) if e.is_setup() => return Err(e),
                 Err(e) => {
                     replicating = matches!(&e, Error::Api(a) if a.code.as_deref() == Some("A0055"));
+                    key_gone = matches!(&e, Error::Api(a) if a.status == 404 && a.code.as_deref() == Some("E0051"));
                     Known::Unknown(clause(&e.to_string()).to_owned())
                 }
             },
@@ -230,7 +243,7 @@ async fn read_target(session: &Session, caller: &Caller, target: Target) -> Resu
         Err(e) if e.is_setup() => return Err(e),
         Err(e) => (Vec::new(), super::discovery::KeyScope::CallerOnly(clause(&e.to_string()).to_owned())),
     };
-    Ok(TargetFacts { target, clusters, keys, key_scope, owner, replicating, membership })
+    Ok(TargetFacts { target, clusters, keys, key_scope, owner, replicating, membership, key_gone })
 }
 
 /// The caller's newest `containers-kubernetes-key` keys (one page, newest first: see

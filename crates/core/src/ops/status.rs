@@ -422,7 +422,10 @@ impl ClassicStatus {
             )),
             Some(OwnerState::Member { state }) if state != "ACTIVE" => out.push(Finding::new(
                 Code::ClassicCredentialsOwnerGone,
-                format!("the classic infrastructure credentials belong to {email}, who is {state} in the account"),
+                format!(
+                    "the classic infrastructure credentials belong to {email}, who is {state} in the account{}",
+                    crate::api::user_management::state_clause(state)
+                ),
             )),
             _ => {}
         }
@@ -1046,6 +1049,7 @@ fn target_facts(
         None => Known::Unknown(String::from("no clusters in this region and resource group")),
     };
     let replicating = matches!(owner, Some(Err(Error::Api(a))) if a.code.as_deref() == Some("A0055"));
+    let key_gone = matches!(owner, Some(Err(Error::Api(a))) if a.status == 404 && a.code.as_deref() == Some("E0051"));
     let membership = match owner_known.known().and_then(|o| o.iam_id.as_ref()) {
         Some(id) => match memberships.get(id) {
             Some(Ok(m)) => Known::Known(m.clone()),
@@ -1064,6 +1068,7 @@ fn target_facts(
         owner: owner_known,
         replicating,
         membership,
+        key_gone,
     }
 }
 
@@ -1249,7 +1254,10 @@ fn judge_findings(
                 format!("{who} is no longer in the account; IBM deletes a removed user's API keys"),
             )),
             OwnerState::Member { state } if state != "ACTIVE" => {
-                findings.push(Finding::new(Code::OwnerInactive, format!("{who} is {state} in the account")));
+                findings.push(Finding::new(
+                    Code::OwnerInactive,
+                    format!("{who} is {state} in the account{}", crate::api::user_management::state_clause(state)),
+                ));
             }
             OwnerState::Unknown { reason } => {
                 findings.push(Finding::new(Code::OwnerUnknown, format!("the state of {who} is unknown: {reason}")));
