@@ -225,9 +225,11 @@ pub fn results_status(results: &[ClusterResult]) -> ExitStatus {
 /// terminal from whole phrases (fewer of them when narrow), never cut inside one.
 pub struct Progress {
     bar: indicatif::ProgressBar,
-    /// (clusters, clusters done, the latest cluster and its step).
-    state: std::sync::Mutex<(usize, usize, Option<(String, String)>)>,
+    state: std::sync::Mutex<Counts>,
 }
+
+/// What the spinner shows: (clusters, clusters done, the latest cluster and its step).
+type Counts = (usize, usize, Option<(String, String)>);
 
 /// What the spinner says last, when there is room.
 const STOP_HINT: &str = "(Ctrl-C stops waiting)";
