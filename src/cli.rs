@@ -404,7 +404,7 @@ pub struct ResetArgs {
     #[arg(long)]
     pub restart_addons: bool,
 
-    /// With --restart-addons: how long to wait for the new key to reach the clusters (default 30m).
+    /// With --restart-addons: how long to wait for the new key to reach the clusters and the new add-on pods to be Ready (default 30m).
     #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = humantime::parse_duration, requires = "restart_addons")]
     pub wait: std::time::Duration,
 

@@ -246,10 +246,13 @@ impl Ui {
     /// stderr is not a terminal.
     #[must_use]
     pub fn progress_bar(&self, len: Option<u64>, template: &str) -> indicatif::ProgressBar {
-        let bar = if self.quiet || self.json {
+        let bar = if self.quiet || self.json || !std::io::stderr().is_terminal() {
             indicatif::ProgressBar::hidden()
         } else {
-            indicatif::ProgressBar::with_draw_target(len, indicatif::ProgressDrawTarget::stderr())
+            indicatif::ProgressBar::with_draw_target(
+                len,
+                indicatif::ProgressDrawTarget::term_like_with_hz(Box::new(BarTerminal), 20),
+            )
         };
         if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
             bar.set_style(style);
@@ -669,6 +672,69 @@ pub fn print_help(text: &str) {
 /// Writes free text to stderr, wrapped to the terminal's width.
 pub fn eprint_text(text: &str) {
     raw_err(&wrap(text, Stream::Err));
+}
+
+/// Stderr as the progress bar's terminal, [`BAR_MARGIN`] columns narrower than it is. indicatif
+/// pads its line to the width it is given, leaving the cursor after the last column; the `^C`
+/// a terminal echoes for Ctrl-C then wrapped onto a line of its own, and clearing the bar
+/// cleared only that one, leaving the spinner's line on screen. With the margin, the echo stays
+/// on the bar's line and goes with it. Text is made terminal-safe like all output; only the
+/// cursor movements indicatif asks for are sent as they are.
+#[derive(Debug)]
+struct BarTerminal;
+
+/// Columns kept free at the end of the progress bar's line (see [`BarTerminal`]).
+pub const BAR_MARGIN: usize = 3;
+
+/// The width the progress bar's text may take: the terminal's (the narrower of `COLUMNS` and
+/// the real one), less [`BAR_MARGIN`].
+#[must_use]
+pub fn bar_width() -> usize {
+    let real = terminal_size::terminal_size_of(std::io::stderr()).map(|(w, _)| usize::from(w.0)).filter(|w| *w > 0);
+    let told = terminal_width(Stream::Err);
+    let width = match (real, told) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or(80),
+    };
+    width.saturating_sub(BAR_MARGIN).max(10)
+}
+
+impl indicatif::TermLike for BarTerminal {
+    fn width(&self) -> u16 {
+        u16::try_from(bar_width()).unwrap_or(u16::MAX)
+    }
+
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        if n > 0 { std::io::stderr().write_all(format!("\x1b[{n}A").as_bytes()) } else { Ok(()) }
+    }
+
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        if n > 0 { std::io::stderr().write_all(format!("\x1b[{n}B").as_bytes()) } else { Ok(()) }
+    }
+
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        if n > 0 { std::io::stderr().write_all(format!("\x1b[{n}C").as_bytes()) } else { Ok(()) }
+    }
+
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        if n > 0 { std::io::stderr().write_all(format!("\x1b[{n}D").as_bytes()) } else { Ok(()) }
+    }
+
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        std::io::stderr().write_all(format!("{}\n", terminal_safe(s)).as_bytes())
+    }
+
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        std::io::stderr().write_all(terminal_safe(s).as_bytes())
+    }
+
+    fn clear_line(&self) -> std::io::Result<()> {
+        std::io::stderr().write_all(b"\r\x1b[2K")
+    }
+
+    fn flush(&self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 /// Writes to stderr as it is (tables are never wrapped).

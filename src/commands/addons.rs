@@ -135,7 +135,17 @@ pub fn counts(results: &[ClusterResult]) -> (usize, usize, usize, usize) {
     (n(Outcome::Restarted), n(Outcome::NotNeeded), n(Outcome::Skipped), n(Outcome::Failed) + n(Outcome::Interrupted))
 }
 
-/// The clusters a user stopped: what to run to finish the job, one command each.
+/// The command that restarts one cluster's add-ons, as printed: the cluster by name when it
+/// can be typed as it is, else by ID ([`crate::ui::typable`], the rule of every printed
+/// command), so that a name with spaces or quotes cannot break it.
+#[must_use]
+pub fn restart_command(ui: &Ui, r: &ClusterResult) -> String {
+    let cluster = if crate::ui::typable(&r.cluster, "") { r.cluster.as_str() } else { r.id.as_str() };
+    format!("{} restart-addons --cluster {cluster}", ui.me)
+}
+
+/// The clusters a user stopped: what was deleted, and what to run to finish the job, one
+/// command each, quoted and highlighted as every suggested command is.
 fn interrupted_text(ui: &Ui, results: &[ClusterResult]) {
     let stopped: Vec<&ClusterResult> = results.iter().filter(|r| r.outcome == Outcome::Interrupted).collect();
     if stopped.is_empty() {
@@ -143,13 +153,22 @@ fn interrupted_text(ui: &Ui, results: &[ClusterResult]) {
     }
     let deleted: Vec<String> =
         stopped.iter().flat_map(|r| r.addons.iter().flat_map(|a| a.deleted.iter().cloned())).collect();
+    let what = match deleted.len() {
+        0 => String::from("Interrupted before any pod was deleted."),
+        1 => format!("Interrupted: 1 pod was deleted ({}); its replacement was not seen Ready yet.", deleted[0]),
+        n => format!(
+            "Interrupted: {n} pods were deleted ({}); their replacements were not seen Ready yet.",
+            deleted.join(", ")
+        ),
+    };
+    // A cluster stopped while its secret had not changed must wait for the new key first.
+    let key_first = stopped.iter().any(|r| r.secret_updated == Some(false));
     ui.warn(&format!(
-        "Interrupted: {} deleted ({}); their replacements were not seen Ready. To finish (the pods are deleted again and the replacements awaited):",
-        if deleted.len() == 1 { String::from("1 pod was") } else { format!("{} pods were", deleted.len()) },
-        if deleted.is_empty() { String::from("none") } else { deleted.join(", ") }
+        "{what} To finish{} (this deletes the add-on pods and waits for Ready replacements):",
+        if key_first { ", once the new key has reached the cluster" } else { "" }
     ));
     for r in stopped {
-        ui.say(&format!("  {} restart-addons --cluster {}", ui.me, r.cluster));
+        ui.say(&format!("  {}", ui.command(&format!("'{}'", restart_command(ui, r)))));
     }
 }
 
@@ -202,36 +221,75 @@ pub fn results_status(results: &[ClusterResult]) -> ExitStatus {
     }
 }
 
-/// A progress bar over clusters, with the step each one is at.
-pub struct Progress(indicatif::ProgressBar);
+/// A spinner over clusters, with the step the latest one is at. Its line is made to fit the
+/// terminal from whole phrases (fewer of them when narrow), never cut inside one.
+pub struct Progress {
+    bar: indicatif::ProgressBar,
+    state: std::sync::Mutex<Counts>,
+}
+
+/// What the spinner shows: (clusters, clusters done, the latest cluster and its step).
+type Counts = (usize, usize, Option<(String, String)>);
+
+/// What the spinner says last, when there is room.
+const STOP_HINT: &str = "(Ctrl-C stops waiting)";
 
 impl Progress {
-    /// A bar on stderr (hidden in JSON and quiet modes, and when stderr is not a terminal).
+    /// A spinner on stderr (hidden in JSON and quiet modes, and when stderr is not a terminal).
     #[must_use]
-    pub fn new(ui: &Ui, what: &str) -> Self {
-        let bar =
-            ui.progress_bar(Some(0), &format!("{{spinner}} {what} {{pos}}/{{len}} clusters {{wide_msg}} {{elapsed}}"));
+    pub fn new(ui: &Ui) -> Self {
+        let bar = ui.progress_bar(None, "{spinner} {msg} {elapsed}");
         bar.enable_steady_tick(Duration::from_millis(120));
-        Self(bar)
+        let p = Self { bar, state: std::sync::Mutex::new((0, 0, None)) };
+        p.show();
+        p
     }
 
-    /// Removes the bar.
+    /// Removes the spinner.
     pub fn finish(&self) {
-        self.0.finish_and_clear();
+        self.bar.finish_and_clear();
+    }
+
+    /// Sets the line: the longest form that fits beside the spinner and the elapsed time.
+    fn show(&self) {
+        let (total, done, latest) = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        // The spinner and a space, a space and the elapsed time ("59s", "12m").
+        let room = crate::ui::bar_width().saturating_sub(2 + 4);
+        let count = format!("{done}/{total}");
+        let mut forms = Vec::new();
+        if total == 0 {
+            forms.push(format!("Add-ons {STOP_HINT}"));
+        } else if let Some((cluster, step)) = &latest {
+            forms.push(format!("Add-ons {count} clusters, {cluster}: {step} {STOP_HINT}"));
+            forms.push(format!("{count} clusters, {cluster}: {step} {STOP_HINT}"));
+            forms.push(format!("{count} clusters, {cluster}: {step}"));
+            forms.push(format!("{count}, {cluster}: {step}"));
+            forms.push(format!("{count}: {step}"));
+        }
+        forms.push(format!("{count} clusters {STOP_HINT}"));
+        forms.push(format!("{count} clusters"));
+        let fits = |t: &String| unicode_width::UnicodeWidthStr::width(t.as_str()) <= room;
+        let line =
+            forms.iter().find(|t| fits(t)).cloned().unwrap_or(if total == 0 { String::from("Add-ons") } else { count });
+        self.bar.set_message(line);
     }
 }
 
 impl addons::Reporter for Progress {
     fn clusters(&self, n: usize) {
-        self.0.set_length(n as u64);
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).0 = n;
+        self.show();
     }
 
     fn step(&self, cluster: &str, step: &str) {
-        self.0.set_message(format!("{cluster}: {step}"));
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).2 =
+            Some((crate::ui::one_line(cluster), step.to_owned()));
+        self.show();
     }
 
     fn done(&self, _cluster: &str) {
-        self.0.inc(1);
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).1 += 1;
+        self.show();
     }
 }
 
@@ -259,10 +317,10 @@ pub async fn restart_after_reset(
     wait: Duration,
 ) -> Vec<ClusterResult> {
     ui.progress(&format!(
-        "Waiting up to {} for the new key to reach each cluster's storage-secret-store, then re-creating the add-on pods...",
+        "Waiting up to {} for the new key to reach each cluster's storage-secret-store, then for the re-created add-on pods to be Ready...",
         humantime::format_duration(wait)
     ));
-    let progress = Progress::new(ui, "Add-ons (Ctrl-C stops waiting):");
+    let progress = Progress::new(ui);
     // The first signal stops the waits through the stop flag: each cluster then says what it
     // did (pods deleted, or none), instead of the report being dropped.
     let mut opts = opts.clone();
@@ -379,7 +437,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &RestartAddonsArgs) -> Result<Box<d
     // the report says what was deleted; a second one exits at once.
     let interrupts = crate::signals::Interrupts::listen();
     opts.stop = Some(interrupts.stop_flag());
-    let progress = Progress::new(ui, "Restarting add-ons on (Ctrl-C stops waiting)");
+    let progress = Progress::new(ui);
     let results = addons::restart(session, &plan, &opts, &progress).await;
     progress.finish();
     Ok(Box::new(Report { plan, results: Some(results), dry_run: false }))

@@ -199,7 +199,14 @@ pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitS
         ui.warn(w);
     }
     let notice_ui = ui.clone();
-    session.on_notice(move |text| notice_ui.warn(text));
+    // A wait for the rate budget is for a person watching a terminal; in a pipe, a log or a JSON
+    // run it is noise (the command just takes longer). Warnings are always said.
+    let waits_shown = !ui.json && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    session.on_notice(move |kind, text| {
+        if kind == cluster_api_key_core::http::NoticeKind::Warning || waits_shown {
+            notice_ui.warn(text);
+        }
+    });
     let policy_variable = env.get(cluster_api_key_core::env::CAK_POLICY).map(str::to_owned);
     let here = Here { session, plugin_dir, audit, policy_variable };
     let ui: &Ui = ui;

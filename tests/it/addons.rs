@@ -155,19 +155,27 @@ fn controller_pods_are_re_created_and_node_pods_left_alone() {
     // The Kubernetes calls are traced too: what, where and how they ended, nothing more.
     assert!(trace.contains("KUBERNETES: DELETE pod ibm-vpc-block-csi-controller-0 on https://127.0.0.1:"), "{trace}");
     assert!(trace.contains("KUBERNETES: GET pods on https://127.0.0.1:"), "{trace}");
-    // Each cluster's deletions are in the audit log.
+    // Each cluster's deletions are in the audit log: the pods about to go before the first
+    // DELETE, then the outcome; by whom, in which account.
     let audit = crate::common::read(&env.plugin_dir().join("audit.jsonl"));
     let lines: Vec<Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 2, "{audit}");
-    assert_eq!(lines[1]["action"], "restart-addons");
-    assert_eq!(lines[1]["outcome"], "succeeded");
+    assert_eq!(lines.len(), 4, "{audit}");
+    assert_eq!(lines[2]["action"], "restart-addons");
+    assert_eq!(lines[2]["outcome"], "started");
+    assert_eq!(lines[2]["detail"], "vpc-block-csi on payments: deleting [ibm-vpc-block-csi-controller-0]");
+    assert_eq!(lines[3]["outcome"], "succeeded");
     assert!(
-        lines[1]["detail"]
+        lines[3]["detail"]
             .as_str()
             .unwrap()
             .contains("vpc-block-csi on payments: deleted [ibm-vpc-block-csi-controller-0]"),
         "{audit}"
     );
+    for l in &lines {
+        assert_eq!(l["actor"], cluster_api_key_emulator::world::FUNCTIONAL, "{l}");
+        assert_eq!(l["account"], cluster_api_key_emulator::world::ACCOUNT_ID, "{l}");
+        assert_eq!(l["region"], "us-south", "{l}");
+    }
     nothing_on_disk(&env);
 }
 
@@ -349,4 +357,121 @@ fn restart_addons_needs_a_cluster_or_a_region() {
     let r = env.run(&["restart-addons", "--cluster", "nope", "-f"]);
     r.exits(1);
     assert!(r.stderr.contains("G0004") || r.stdout.contains("G0004"), "{r:?}");
+}
+
+/// The audit log's lines.
+fn audit_lines(env: &TestEnv) -> Vec<Value> {
+    crate::common::read(&env.plugin_dir().join("audit.jsonl"))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A fault on one pod's path in every cluster's Kubernetes API.
+fn pod_fault(method: &str, kind: cluster_api_key_emulator::FaultKind) -> cluster_api_key_emulator::Fault {
+    cluster_api_key_emulator::Fault::on(
+        method,
+        "/api/v1/namespaces/kube-system/pods/ibm-vpc-block-csi-controller-0",
+        kind,
+    )
+    .times(1)
+}
+
+#[test]
+fn a_deletion_answered_500_is_looked_up_before_it_is_reported() {
+    use cluster_api_key_emulator::FaultKind;
+    // Deleted, then answered 500: the pod is gone, so it was deleted; the answer is said.
+    let env = env();
+    env.handle().set_knobs(|k| k.faults.push(pod_fault("DELETE", FaultKind::AfterWork { status: 500 })));
+    let r = env.run(&["restart-addons", "--cluster", "payments", "-f"]);
+    crate::assert_run!(env, "restart-addons-deleted-despite-500", r);
+    // The outcome line of the audit log says it too.
+    let lines = audit_lines(&env);
+    assert_eq!(lines[1]["outcome"], "succeeded", "{lines:?}");
+    assert!(lines[1]["detail"].as_str().unwrap().contains("but the pod was deleted all the same"), "{lines:?}");
+    // The control: refused for real (the pod is still there): not deleted, and said so.
+    let env = self::env();
+    env.handle().set_knobs(|k| k.faults.push(pod_fault("DELETE", FaultKind::Status { status: 500 })));
+    let r = env.run(&["restart-addons", "--cluster", "payments", "-f", "-o", "json"]);
+    r.exits(1);
+    let a = &json(&r)["clusters"][0]["addons"][0];
+    assert_eq!(a["outcome"], "failed");
+    assert_eq!(a["deleted"], serde_json::json!([]));
+    assert!(a["reason"].as_str().unwrap().ends_with("; the pod is still there, not deleted"), "{a}");
+    // Deleted, answered 500, and the look-up fails too: unknown, never "not deleted". (A 500:
+    // kube-rs retries a 503 by itself, and the second look would succeed.)
+    let env = self::env();
+    env.handle().set_knobs(|k| {
+        k.faults.push(pod_fault("DELETE", FaultKind::AfterWork { status: 500 }));
+        k.faults.push(pod_fault("GET", FaultKind::Status { status: 500 }));
+    });
+    let r = env.run(&["restart-addons", "--cluster", "payments", "-f", "-o", "json"]);
+    r.exits(1);
+    let a = &json(&r)["clusters"][0]["addons"][0];
+    let reason = a["reason"].as_str().unwrap();
+    assert!(reason.contains("whether the pod was deleted is unknown: looking it up failed too"), "{reason}");
+    assert!(!reason.contains("not deleted"), "{reason}");
+    // The audit log named the pod before the DELETE whose outcome is unknown.
+    let lines = audit_lines(&env);
+    assert_eq!(lines[0]["outcome"], "started", "{lines:?}");
+    assert_eq!(lines[1]["outcome"], "failed", "{lines:?}");
+}
+
+#[test]
+fn a_killed_restart_leaves_the_pods_it_deletes_on_record() {
+    let env = env();
+    // The replacement never becomes Ready: the command is still waiting when it is killed.
+    env.handle().set_knobs(|k| k.kube.never_ready = vec!["payments".into()]);
+    let mut child = env
+        .command(&["restart-addons", "--cluster", "payments", "-f", "--wait", "10m"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while env.handle().stat("k8s public DELETE pods") == 0 {
+        assert!(std::time::Instant::now() < deadline, "no pod was deleted: {:?}", env.handle().stats());
+        assert!(child.try_wait().unwrap().is_none(), "the command ended before deleting");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // SIGKILL: no outcome line, but the deletion is on record, with who made it.
+    let lines = audit_lines(&env);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["action"], "restart-addons");
+    assert_eq!(lines[0]["outcome"], "started");
+    assert_eq!(lines[0]["detail"], "vpc-block-csi on payments: deleting [ibm-vpc-block-csi-controller-0]");
+    assert_eq!(lines[0]["actor"], cluster_api_key_emulator::world::FUNCTIONAL);
+    assert_eq!(lines[0]["account"], cluster_api_key_emulator::world::ACCOUNT_ID);
+}
+
+#[test]
+fn reset_restart_addons_wait_bounds_the_ready_wait_too() {
+    let env = env();
+    // The key arrives at once; the replacement never becomes Ready. Before, the Ready wait was
+    // a fixed ten minutes whatever --wait said.
+    env.handle().set_knobs(|k| {
+        k.kube.secret_update_ms = 0;
+        k.kube.never_ready = vec!["payments".into()];
+    });
+    let r = env.run(&[
+        "reset",
+        "-r",
+        "us-south",
+        "-g",
+        "production",
+        "--restart-addons",
+        "--wait",
+        "3s",
+        "-f",
+        "-o",
+        "json",
+    ]);
+    r.exits(4);
+    let c = &json(&r)["addons"]["clusters"][0];
+    assert_eq!(c["secretUpdated"], true, "{c}");
+    assert_eq!(c["addons"][0]["outcome"], "failed", "{c}");
+    let reason = c["addons"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("not Ready in time") && reason.contains("CrashLoopBackOff"), "{reason}");
 }

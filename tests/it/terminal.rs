@@ -392,3 +392,96 @@ fn no_at_the_grant_prompt_creates_nothing_and_is_no_dry_run() {
     assert_eq!(exit_code(&p), 0);
     assert_eq!(env.handle().stat("POST /v1/policies"), 4);
 }
+
+/// The progress bar's frames in a pseudo-terminal's output: the text drawn after each clear of
+/// the line (`\r` and erase-line), up to the next one.
+fn bar_frames(raw: &str) -> Vec<&str> {
+    raw.split("\r\x1b[2K").skip(1).filter_map(|f| f.split(['\r', '\n']).next()).filter(|f| !f.is_empty()).collect()
+}
+
+/// Words only: a wrapped paragraph compares whole.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Every frame of the add-ons spinner leaves room for the `^C` a terminal echoes (else the echo
+/// wraps the line, and clearing the bar leaves its first line on screen), says whole phrases,
+/// and the last one is cleared before the report.
+#[track_caller]
+fn spinner_fits_and_is_cleared(raw: &str, columns: usize) {
+    // rexpect hands the bytes over one char each: decode them as the terminal does (UTF-8).
+    let raw = &String::from_utf8_lossy(&raw.chars().map(|c| u8::try_from(c).unwrap_or(b'?')).collect::<Vec<u8>>())
+        .into_owned();
+    let frames: Vec<&str> = bar_frames(raw).into_iter().filter(|f| f.contains("/1")).collect();
+    assert!(!frames.is_empty(), "the spinner was drawn: {raw:?}");
+    let phrases = [
+        "clusters",
+        "(Ctrl-C stops waiting)",
+        "waiting for the new key",
+        "deleting the add-on pods",
+        "waiting for Ready pods",
+        "getting an admin kubeconfig",
+    ];
+    for f in &frames {
+        assert!(console_width(f) <= columns - 3, "no room for an echoed ^C ({columns} columns): {f:?}");
+        // The spinner, the text, the elapsed time ("0s").
+        let words: Vec<&str> = f.split_whitespace().collect();
+        let text = words[1..words.len() - 1].join(" ");
+        assert!(phrases.iter().any(|p| text.ends_with(p)), "a phrase cut short: {f:?} in {frames:?}");
+    }
+    let after = raw.rsplit("\r\x1b[2K").next().unwrap_or_default();
+    assert!(!after.chars().any(|c| ('\u{2800}'..='\u{28ff}').contains(&c)), "the spinner stays on screen: {after:?}");
+}
+
+#[test]
+fn ctrl_c_while_a_reset_waits_for_the_key_says_nothing_was_deleted() {
+    let mut env = logged_in();
+    at_width(&mut env, 40);
+    // The new key never reaches the cluster while the test runs.
+    env.handle().set_knobs(|k| k.kube.secret_update_ms = 3_600_000);
+    let mut p = spawn(&env, &["reset", "-r", "us-south", "-g", "production", "--restart-addons", "-f"]);
+    // (`exp_string` returns what came before the text it waited for.)
+    let mut seen = p.exp_string("waiting for the new key").unwrap() + "waiting for the new key";
+    p.send_control('c').unwrap();
+    seen.push_str(&p.exp_eof().unwrap());
+    // The reset happened, the add-ons were not restarted: unfinished work.
+    assert_eq!(exit_code(&p), 4);
+    let text = flat(&seen);
+    assert!(
+        text.contains("Interrupted before any pod was deleted. To finish, once the new key has reached the cluster (this deletes the add-on pods and waits for Ready replacements): 'cluster-api-key restart-addons --cluster payments'"),
+        "{seen}"
+    );
+    assert!(!text.contains("pods were deleted") && !text.contains("(none)"), "{seen}");
+    assert_eq!(env.handle().stat("k8s public DELETE pods"), 0);
+    spinner_fits_and_is_cleared(&seen, 40);
+}
+
+#[test]
+fn ctrl_c_while_replacements_are_awaited_names_the_deleted_pod_and_a_typable_command() {
+    let mut env = logged_in();
+    at_width(&mut env, 80);
+    // A cluster whose name a shell would split: the command to finish names it by ID.
+    let id = {
+        let mut w = env.handle().world();
+        let c = w.clusters.iter_mut().find(|c| c.name == "payments").unwrap();
+        c.name = String::from("pay ments");
+        c.id.clone()
+    };
+    env.handle().set_knobs(|k| {
+        k.kube.replace_ms = 50;
+        k.kube.never_ready = vec![id.clone()];
+    });
+    let mut p = spawn(&env, &["restart-addons", "--cluster", &id, "-f"]);
+    let mut seen = p.exp_string("waiting for Ready pods").unwrap() + "waiting for Ready pods";
+    p.send_control('c').unwrap();
+    seen.push_str(&p.exp_eof().unwrap());
+    // The only cluster did not finish.
+    assert_eq!(exit_code(&p), 1);
+    let text = flat(&seen);
+    assert!(
+        text.contains(&format!("Interrupted: 1 pod was deleted (ibm-vpc-block-csi-controller-0); its replacement was not seen Ready yet. To finish (this deletes the add-on pods and waits for Ready replacements): 'cluster-api-key restart-addons --cluster {id}'")),
+        "{seen}"
+    );
+    assert_eq!(env.handle().stat("k8s public DELETE pods"), 1);
+    spinner_fits_and_is_cleared(&seen, 80);
+}

@@ -200,8 +200,18 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
 /// ([`crate::ratelimit`]).
 pub const RATE_LIMIT: (f64, f64) = (190.0, 19.0);
 
-/// Where the transport tells the user about a long wait (the core never prints itself).
-type Notice = Box<dyn Fn(&str) + Send + Sync>;
+/// What the transport tells the user (the core never prints itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// A long wait for the rate budget: a line for a person at a terminal, noise in a pipe, a
+    /// log or a JSON run.
+    Wait,
+    /// Something about how the command runs or what a server answered: always said.
+    Warning,
+}
+
+/// Where the transport tells the user.
+type Notice = Box<dyn Fn(NoticeKind, &str) + Send + Sync>;
 
 /// Waits at least this long are announced through the notice hook.
 const ANNOUNCE_WAIT: Duration = Duration::from_secs(3);
@@ -291,9 +301,9 @@ impl Http {
         Ok((http, warnings))
     }
 
-    /// Sets where long waits are announced (the binary prints them on stderr). Only the first
-    /// call takes effect.
-    pub fn on_notice(&self, f: impl Fn(&str) + Send + Sync + 'static) {
+    /// Sets where long waits and warnings are announced (the binary prints them on stderr).
+    /// Only the first call takes effect.
+    pub fn on_notice(&self, f: impl Fn(NoticeKind, &str) + Send + Sync + 'static) {
         let _ = self.notice.set(Box::new(f));
     }
 
@@ -348,21 +358,50 @@ impl Http {
             if left.is_zero() {
                 return Err(self.out_of_time());
             }
-            let timeout = if req.idempotent { self.timeout.min(left) } else { self.timeout };
             let result = {
                 // The semaphore is never closed, so acquiring cannot fail.
                 let _slot = self.pool.acquire().await.ok();
                 let slot = self.limiter.reserve().await;
+                if let Some(path) = &slot.fell_back
+                    && let Some(notice) = self.notice.get()
+                {
+                    notice(
+                        NoticeKind::Warning,
+                        &format!(
+                            "The rate budget this machine's cluster-api-key commands share is locked by another process ({} held for more than {} s): this command goes on with a budget of its own, a quarter of the limit.",
+                            path.display(),
+                            crate::ratelimit::LOCK_PATIENCE.as_secs()
+                        ),
+                    );
+                }
                 if slot.others >= crate::ratelimit::SHARED_WAIT
                     && !self.said_shared_wait.swap(true, std::sync::atomic::Ordering::Relaxed)
                     && let Some(notice) = self.notice.get()
                 {
-                    notice(&format!(
-                        "Other cluster-api-key commands are using the rate budget IBM allows this machine: waiting {} s...",
-                        slot.wait.as_secs()
-                    ));
+                    notice(
+                        NoticeKind::Wait,
+                        &format!(
+                            "Other cluster-api-key commands are using the rate budget IBM allows this machine: waiting {} s...",
+                            slot.wait.as_secs()
+                        ),
+                    );
+                }
+                // A slot past the deadline is not waited for: the request would be sent after
+                // the command's time is up, which no request may be.
+                if Instant::now() + slot.wait >= deadline {
+                    return Err(Error::Transport {
+                        message: format!(
+                            "the rate budget this machine's commands share has no room for the next request before the command's time limit for requests ({} s, {}) ends.",
+                            self.budget.as_secs(),
+                            crate::env::CAK_DEADLINE_SECS
+                        ),
+                        timeout: true,
+                        not_sent: true,
+                    });
                 }
                 tokio::time::sleep(slot.wait).await;
+                let left = deadline.saturating_duration_since(Instant::now());
+                let timeout = if req.idempotent { self.timeout.min(left) } else { self.timeout };
                 self.attempt(req, timeout).await
             };
             let (outcome, retry_after) = match &result {
@@ -392,7 +431,10 @@ impl Http {
                             Outcome::Status(s) => format!("HTTP {s}"),
                             Outcome::Transport => String::from("no answer"),
                         };
-                        notice(&format!("{service} asked to wait ({why}): trying again in {} s...", d.as_secs()));
+                        notice(
+                            NoticeKind::Warning,
+                            &format!("{service} asked to wait ({why}): trying again in {} s...", d.as_secs()),
+                        );
                     }
                     tokio::time::sleep(d).await;
                 }

@@ -11,11 +11,22 @@
 //! reserves the next free slot, and the taker sleeps until its slot comes. One lock per request,
 //! and no polling: concurrent processes are served in the order they asked. A process knows how
 //! many of its own reservations are still waiting; a wait longer than those explain, by a few
-//! seconds, is other processes spending the budget, and that is said once (the binary prints it).
+//! seconds, is other processes spending the budget, and that is said once (the binary prints it
+//! for a person at a terminal).
 //!
-//! The file is advisory: a missing, unreadable or implausible state is started again with a full
-//! burst (what a process alone would do), and a file that cannot be opened or locked in time
-//! leaves the process with its own bucket. Neither is ever fatal.
+//! A long queue is a real queue: a hundred processes with a full pool each may reserve many
+//! minutes ahead, and every one of those slots is owed. A debt is therefore never taken for a
+//! corrupt state because it is large (that once restarted the bucket full under load, and the
+//! burst met 429s); only a debt deeper than any machine could run up ([`MAX_DEBT`]) is cut to
+//! that depth, still a wait.
+//!
+//! The file is advisory: a missing, unreadable or impossible state (not a number, more than a
+//! full bucket, a time in the future) is started again with a full burst (what a process alone
+//! would do), and a file that cannot be opened leaves the process with its own bucket. A file
+//! whose lock another process holds for longer than [`LOCK_PATIENCE`] (a stopped process, a
+//! hung network file system) is not waited for again: the process goes on with a budget of its
+//! own at a quarter of the limit ([`Slot::fell_back`] says it once), since others may be
+//! spending the rest unseen. Neither is ever fatal.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -25,9 +36,19 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// The state file's name in the plugin folder.
 pub const FILE_NAME: &str = "ratelimit.json";
 
-/// How long to wait for another process's lock before falling back to this process's bucket:
-/// the lock is held for microseconds, so this is reached only by a stopped holder.
-const LOCK_PATIENCE: Duration = Duration::from_secs(2);
+/// How long to wait for another process's lock before going on with a budget of this process's
+/// own: the lock is held for microseconds, and waiters are woken by the kernel in turn, so this
+/// is reached only by a stopped or hung holder.
+pub const LOCK_PATIENCE: Duration = Duration::from_secs(3);
+
+/// The deepest debt a state may carry, in seconds of refill: an hour. A hundred processes with
+/// a full pool of 128 requests each owe about eleven minutes at IBM's rate; a deeper debt is a
+/// broken file, cut to this depth (a long wait, said) rather than started again full.
+pub const MAX_DEBT: Duration = Duration::from_secs(3600);
+
+/// The share of the limit a process takes alone when the shared file is locked by a process it
+/// cannot wait for: the others may be spending the rest.
+const FALLBACK_SHARE: f64 = 0.25;
 
 /// A wait at least this much longer than this process's own waiting requests explain is said.
 pub const SHARED_WAIT: Duration = Duration::from_secs(3);
@@ -47,7 +68,8 @@ pub struct Budget {
     per_sec: f64,
     /// The shared state file, opened on first use; `None` inside once it proved unusable.
     shared: tokio::sync::Mutex<Shared>,
-    /// This process's own bucket, when the file cannot be used.
+    /// This process's own bucket, when the file cannot be used (a quarter of the limit once
+    /// the file's lock was held too long: see [`Shared::Held`]).
     local: std::sync::Mutex<(f64, Instant)>,
     /// This process's reservations still waiting for their slot.
     waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
@@ -57,9 +79,14 @@ pub struct Budget {
 enum Shared {
     /// Not opened yet.
     Closed(PathBuf),
-    Open(File),
-    /// No file (no plugin folder), or it could not be opened.
+    /// Open, with its path (for the message when its lock is held too long).
+    Open(File, PathBuf),
+    /// No file (no plugin folder), or it could not be opened: this process is alone as far as
+    /// it can tell, and has the whole limit.
     Unusable,
+    /// Its lock was held longer than [`LOCK_PATIENCE`]: other processes exist and cannot be
+    /// seen, so this one keeps to [`FALLBACK_SHARE`] of the limit from now on.
+    Held,
 }
 
 /// What taking a slot cost. Dropping it (once the request is sent, or abandoned) ends its
@@ -73,6 +100,9 @@ pub struct Slot {
     /// How much of the wait this process's own waiting reservations do not explain: other
     /// processes' requests.
     pub others: Duration,
+    /// Set on the first slot after the shared file's lock was held too long: from it on, the
+    /// process uses a budget of its own at a quarter of the limit (to be said once).
+    pub fell_back: Option<PathBuf>,
     _waiting: Option<Waiting>,
 }
 
@@ -109,47 +139,56 @@ impl Budget {
     /// bucket. Returns without waiting for the slot: the caller sleeps `wait`, keeping the slot
     /// until the request is sent.
     pub async fn reserve(&self) -> Slot {
-        let (wait, shared) = self.take_slot().await;
+        let (wait, shared, fell_back) = self.take_slot().await;
         if wait.is_zero() {
-            return Slot { wait, shared, others: Duration::ZERO, _waiting: None };
+            return Slot { wait, shared, others: Duration::ZERO, fell_back, _waiting: None };
         }
         // The slots this process reserved before this one come first: that much of the wait
         // is its own.
         let before = self.waiting.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         #[allow(clippy::cast_precision_loss, reason = "a count of requests in flight")]
         let own = Duration::from_secs_f64((before as f64 + 1.0) / self.per_sec);
-        Slot { wait, shared, others: wait.saturating_sub(own), _waiting: Some(Waiting(self.waiting.clone())) }
+        Slot {
+            wait,
+            shared,
+            others: wait.saturating_sub(own),
+            fell_back,
+            _waiting: Some(Waiting(self.waiting.clone())),
+        }
     }
 
-    async fn take_slot(&self) -> (Duration, bool) {
+    async fn take_slot(&self) -> (Duration, bool, Option<PathBuf>) {
         let mut shared = self.shared.lock().await;
         if let Shared::Closed(path) = &*shared {
-            *shared = open(path).map_or(Shared::Unusable, Shared::Open);
+            let path = path.clone();
+            *shared = open(&path).map_or(Shared::Unusable, |file| Shared::Open(file, path));
         }
-        if let Shared::Open(file) = &*shared {
-            let deadline = Instant::now() + LOCK_PATIENCE;
-            loop {
-                match file.try_lock() {
-                    Ok(()) => {
-                        let wait = self.take(file);
-                        let _ = file.unlock();
-                        if let Some(wait) = wait {
-                            return (wait, true);
-                        }
-                        // Not readable or writable after all: this process's bucket from now on.
-                        *shared = Shared::Unusable;
-                        break;
+        if let Shared::Open(file, path) = &*shared {
+            match lock(file, LOCK_PATIENCE).await {
+                Ok(()) => {
+                    let wait = self.take(file);
+                    let _ = file.unlock();
+                    if let Some(wait) = wait {
+                        return (wait, true, None);
                     }
-                    Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
-                        tokio::time::sleep(Duration::from_millis(1)).await;
-                    }
-                    // Held too long (a stopped process) or not lockable: this request only.
-                    Err(_) => break,
+                    // Not readable or writable after all: this process's bucket from now on.
+                    *shared = Shared::Unusable;
                 }
+                Err(Locked::Held) => {
+                    // Others exist and cannot be seen: a small share of the limit, for the rest
+                    // of the run, instead of waiting this long again for every request.
+                    let path = path.clone();
+                    *shared = Shared::Held;
+                    drop(shared);
+                    return (self.take_local(FALLBACK_SHARE), false, Some(path));
+                }
+                // The file system does not lock: this process's bucket from now on.
+                Err(Locked::Unsupported) => *shared = Shared::Unusable,
             }
         }
+        let share = if matches!(*shared, Shared::Held) { FALLBACK_SHARE } else { 1.0 };
         drop(shared);
-        (self.take_local(), false)
+        (self.take_local(share), false, None)
     }
 
     /// Takes a token from the state in `file` (locked), and writes the state back.
@@ -168,18 +207,22 @@ impl Budget {
         Some(wait)
     }
 
-    /// A state another process could have written: tokens within the bucket's range (at most a
-    /// minute of reservations ahead) and a time not in the future.
+    /// A state another process could have written: a number, at most a full bucket, and a time
+    /// not in the future. Any debt is possible (see the module's documentation): a deep one is
+    /// cut to [`MAX_DEBT`] by [`Budget::spend`], never taken for a full bucket.
     fn plausible(&self, s: &State, now: u64) -> bool {
-        s.tokens.is_finite() && s.tokens <= self.burst && s.tokens >= -60.0 * self.per_sec && s.at_ms <= now + 1_000
+        s.tokens.is_finite() && s.tokens <= self.burst && s.at_ms <= now + 1_000
     }
 
     /// The bucket after one more token is taken at `now` (a missing state is a full bucket),
     /// and how long the taker waits for its slot.
     fn spend(&self, state: Option<State>, now: u64) -> (State, Duration) {
+        let deepest = -MAX_DEBT.as_secs_f64() * self.per_sec;
         let tokens = match state {
             #[allow(clippy::cast_precision_loss, reason = "milliseconds between two requests")]
-            Some(s) => (s.tokens + now.saturating_sub(s.at_ms) as f64 / 1000.0 * self.per_sec).min(self.burst),
+            Some(s) => {
+                (s.tokens.max(deepest) + now.saturating_sub(s.at_ms) as f64 / 1000.0 * self.per_sec).min(self.burst)
+            }
             None => self.burst,
         };
         let tokens = tokens - 1.0;
@@ -187,13 +230,71 @@ impl Budget {
         (State { tokens, at_ms: now.max(state.map_or(0, |s| s.at_ms)) }, wait)
     }
 
-    fn take_local(&self) -> Duration {
+    /// A token from this process's own bucket, which has `share` of the limit (its burst and
+    /// its rate).
+    fn take_local(&self, share: f64) -> Duration {
+        let (burst, per_sec) = ((self.burst * share).max(1.0), self.per_sec * share);
         let mut st = self.local.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = Instant::now();
         let (tokens, last) = *st;
-        let tokens = (tokens + now.duration_since(last).as_secs_f64() * self.per_sec).min(self.burst) - 1.0;
+        let tokens = (tokens.min(burst) + now.duration_since(last).as_secs_f64() * per_sec).min(burst) - 1.0;
         *st = (tokens, now);
-        if tokens >= 0.0 { Duration::ZERO } else { Duration::from_secs_f64(-tokens / self.per_sec) }
+        if tokens >= 0.0 { Duration::ZERO } else { Duration::from_secs_f64(-tokens / per_sec) }
+    }
+}
+
+/// Why the state file's lock was not taken.
+#[derive(Debug)]
+enum Locked {
+    /// Another process held it for longer than the patience given.
+    Held,
+    /// The file system cannot lock.
+    Unsupported,
+}
+
+/// Takes `file`'s exclusive lock, waiting up to `patience`. The wait is the kernel's (a blocking
+/// `flock` on a thread of its own), so waiters are woken as the lock is released, instead of
+/// polling and losing the race to processes that poll faster (under a hundred processes, polling
+/// once let some wait past any patience). A lock that comes after the patience ran out is
+/// released at once by the thread that got it.
+async fn lock(file: &File, patience: Duration) -> Result<(), Locked> {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    const WAITING: u8 = 0;
+    const LOCKED: u8 = 1;
+    const ABANDONED: u8 = 2;
+    match file.try_lock() {
+        Ok(()) => return Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => {}
+        Err(std::fs::TryLockError::Error(_)) => return Err(Locked::Unsupported),
+    }
+    let Ok(waiter) = file.try_clone() else { return Err(Locked::Unsupported) };
+    let state = std::sync::Arc::new(AtomicU8::new(WAITING));
+    let seen = std::sync::Arc::clone(&state);
+    // A thread of its own, not tokio's blocking pool: a runtime waits for its blocking tasks
+    // when it shuts down, and a lock that never comes would keep the process from exiting.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new().name(String::from("ratelimit-lock")).spawn(move || {
+        let got = waiter.lock();
+        if got.is_ok() && seen.compare_exchange(WAITING, LOCKED, Ordering::SeqCst, Ordering::SeqCst).is_err() {
+            // Given up on meanwhile: nobody will use it or release it but this thread.
+            let _ = waiter.unlock();
+        }
+        let _ = tx.send(got);
+    });
+    if spawned.is_err() {
+        return Err(Locked::Unsupported);
+    }
+    match tokio::time::timeout(patience, rx).await {
+        Ok(Ok(Ok(()))) => Ok(()),
+        Ok(Ok(Err(_)) | Err(_)) => Err(Locked::Unsupported),
+        Err(_) => {
+            if state.compare_exchange(WAITING, ABANDONED, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+                Err(Locked::Held)
+            } else {
+                // Taken just as the patience ran out: the lock is this process's, use it.
+                Ok(())
+            }
+        }
     }
 }
 
@@ -228,11 +329,26 @@ mod tests {
         for bad in [
             State { tokens: f64::NAN, at_ms: now },
             State { tokens: 99.0, at_ms: now },
-            State { tokens: -1e9, at_ms: now },
             State { tokens: 1.0, at_ms: now + 3_600_000 },
         ] {
             assert!(!b.plausible(&bad, now), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_long_queue_is_a_wait_never_a_full_bucket() {
+        // 5 per burst, 10 per second: ten minutes of reservations ahead is 6,000 tokens owed.
+        let b = budget(None);
+        let now = 1_000_000;
+        let owed = State { tokens: -6_000.0, at_ms: now };
+        assert!(b.plausible(&owed, now));
+        let (next, wait) = b.spend(Some(owed), now);
+        assert_eq!(wait, Duration::from_millis(600_100));
+        assert!((next.tokens + 6_001.0).abs() < 1e-9, "{next:?}");
+        // A debt no machine could run up is cut to an hour's refill: still a wait, never a burst.
+        let (next, wait) = b.spend(Some(State { tokens: -1e12, at_ms: now }), now);
+        assert_eq!(wait, MAX_DEBT + Duration::from_millis(100));
+        assert!(next.tokens < 0.0, "{next:?}");
     }
 
     #[test]
@@ -292,6 +408,39 @@ mod tests {
         let b = budget(Some(dir.path().join("plugin").join(FILE_NAME)));
         let slot = b.reserve().await;
         assert!(!slot.shared && slot.wait.is_zero(), "{slot:?}");
+    }
+}
+
+#[cfg(test)]
+mod held_lock {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_lock_held_too_long_is_given_up_once_for_a_quarter_of_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        // Another holder of the same lock (a second open file, as another process has).
+        let holder = open(&path).unwrap();
+        holder.lock().unwrap();
+        let b = Budget::new((8.0, 4.0), Some(path.clone()));
+        let first = b.reserve().await;
+        assert_eq!(first.fell_back.as_deref(), Some(path.as_path()), "{first:?}");
+        assert!(!first.shared && first.wait.is_zero(), "{first:?}");
+        // Said once; the lock is not waited for again. A quarter of a burst of 8 is 2: the
+        // third request waits for a quarter of the rate (1 per second).
+        let second = b.reserve().await;
+        assert!(second.fell_back.is_none() && !second.shared && second.wait.is_zero(), "{second:?}");
+        let third = b.reserve().await;
+        assert!(third.wait > Duration::from_millis(900), "{third:?}");
+        // The holder's lock was never taken from it, nor left taken by the abandoned waiter.
+        holder.unlock().unwrap();
+        // (It takes it as it is released and lets go at once: a moment, not for ever.)
+        let again = open(&path).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while again.try_lock().is_err() {
+            assert!(Instant::now() < deadline, "the abandoned waiter kept the lock");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }
 

@@ -882,7 +882,34 @@ async fn authenticate(State(m): M, req: Request, next: Next) -> Response {
         "other"
     };
     m.shared.count(&format!("k8s {} {} {kind}", m.endpoint, req.method()));
-    next.run(req).await
+    // Only rules for Kubernetes paths (`/api/...`): a rule for an IBM route never matches here.
+    let path = path.to_owned();
+    let fault = m.shared.take_fault(true, req.method().as_str(), &path, None, None);
+    match fault {
+        None => next.run(req).await,
+        Some(kind) => {
+            m.shared.count("fault");
+            match kind {
+                // Kubernetes answers errors with a `Status` object.
+                crate::knobs::FaultKind::Status { status } => failure(
+                    status,
+                    "InternalError",
+                    "an error on the server has prevented the request from succeeding",
+                    None,
+                ),
+                crate::knobs::FaultKind::AfterWork { status } => {
+                    let _ = next.run(req).await;
+                    failure(
+                        status,
+                        "InternalError",
+                        "an error on the server has prevented the request from succeeding",
+                        None,
+                    )
+                }
+                other => crate::server::apply_fault(other, &path, req, next).await,
+            }
+        }
+    }
 }
 
 impl Shared {

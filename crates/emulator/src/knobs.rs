@@ -73,9 +73,16 @@ pub enum FaultKind {
         /// Milliseconds.
         ms: u64,
     },
+    /// Carry the request out, then answer with this status and an error body instead of its
+    /// answer: a server that fails after the work is done (a pod deleted, then a 500).
+    AfterWork {
+        /// HTTP status.
+        status: u16,
+    },
 }
 
-/// A fault rule.
+/// A fault rule. A rule whose path starts with `/api/` is for the clusters' Kubernetes APIs
+/// (no IBM route starts so), and applies there, to every cluster.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Fault {
     /// Only requests with this method (any when absent).

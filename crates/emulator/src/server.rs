@@ -445,39 +445,50 @@ async fn knobs_layer(State(shared): State<Arc<Shared>>, req: Request, next: Next
             return resp;
         }
     }
-    let fault = {
-        let mut k = shared.knobs();
-        let idx = k.faults.iter().position(|f| {
-            f.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(&method))
-                && f.path.as_deref().is_none_or(|p| path.contains(p))
-                && f.region.as_deref().is_none_or(|r| region.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(r)))
-                && f.resource_group.as_deref().is_none_or(|g| group.as_deref() == Some(g))
-        });
-        // A fault that lets some requests through first: this one goes through.
-        let idx = idx.filter(|&i| match k.faults[i].skip.as_mut() {
-            Some(n) if *n > 0 => {
-                *n -= 1;
-                false
-            }
-            _ => true,
-        });
-        idx.map(|i| {
-            let f = k.faults[i].clone();
-            if let Some(t) = k.faults[i].times.as_mut() {
-                *t = t.saturating_sub(1);
-                if *t == 0 {
-                    k.faults.remove(i);
-                }
-            }
-            f.kind
-        })
-    };
+    let fault = shared.take_fault(false, &method, &path, region.as_deref(), group.as_deref());
     match fault {
         None => next.run(req).await,
         Some(kind) => {
             shared.count("fault");
             apply_fault(kind, &path, req, next).await
         }
+    }
+}
+
+impl Shared {
+    /// The first fault rule that matches a request, counted down (and removed when spent). For
+    /// a cluster's Kubernetes API (`kubernetes`), only the rules for `/api/` paths.
+    pub(crate) fn take_fault(
+        &self,
+        kubernetes: bool,
+        method: &str,
+        path: &str,
+        region: Option<&str>,
+        group: Option<&str>,
+    ) -> Option<FaultKind> {
+        let mut k = self.knobs();
+        let idx = k.faults.iter().position(|f| {
+            (!kubernetes || f.path.as_deref().is_some_and(|p| p.starts_with("/api/")))
+                && f.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+                && f.path.as_deref().is_none_or(|p| path.contains(p))
+                && f.region.as_deref().is_none_or(|r| region.is_some_and(|x| x.eq_ignore_ascii_case(r)))
+                && f.resource_group.as_deref().is_none_or(|g| group == Some(g))
+        })?;
+        // A fault that lets some requests through first: this one goes through.
+        if let Some(n) = k.faults[idx].skip.as_mut()
+            && *n > 0
+        {
+            *n -= 1;
+            return None;
+        }
+        let f = k.faults[idx].clone();
+        if let Some(t) = k.faults[idx].times.as_mut() {
+            *t = t.saturating_sub(1);
+            if *t == 0 {
+                k.faults.remove(idx);
+            }
+        }
+        Some(f.kind)
     }
 }
 
@@ -491,9 +502,13 @@ fn gateway_page(status: u16) -> Response {
     (code, [("content-type", "text/html")], html).into_response()
 }
 
-async fn apply_fault(kind: FaultKind, path: &str, req: Request, next: Next) -> Response {
+pub(crate) async fn apply_fault(kind: FaultKind, path: &str, req: Request, next: Next) -> Response {
     match kind {
         FaultKind::Status { status } => util::error_for(path, status),
+        FaultKind::AfterWork { status } => {
+            let _ = next.run(req).await;
+            util::error_for(path, status)
+        }
         FaultKind::Html { status } => gateway_page(status),
         FaultKind::Echo { status } => {
             // A debugging gateway's page: every request header, in a table and as raw text.

@@ -118,7 +118,7 @@ pub fn follow_ups(ui: &Ui, plan: &ResetPlan, addons: Option<&[ClusterResult]>) -
             {
                 out.push((
                     format!("Re-create the add-on pods of {} once the new key has reached it:", r.cluster),
-                    Some(format!("{} restart-addons --cluster {}", ui.me, r.cluster)),
+                    Some(crate::commands::addons::restart_command(ui, r)),
                 ));
             }
         }

@@ -78,8 +78,9 @@ impl Session {
         Ok(Self { client: Client::new(http, auth), ctx, warnings })
     }
 
-    /// Sets where the transport announces long waits (a `Retry-After` of many seconds).
-    pub fn on_notice(&self, f: impl Fn(&str) + Send + Sync + 'static) {
+    /// Sets where the transport announces long waits (a `Retry-After` of many seconds, the rate
+    /// budget) and warnings (the budget's file locked by another process).
+    pub fn on_notice(&self, f: impl Fn(crate::http::NoticeKind, &str) + Send + Sync + 'static) {
         self.client.http().on_notice(f);
     }
 

@@ -279,18 +279,43 @@ impl Conn {
         Ok(list.items.iter().map(PodInfo::from_pod).collect())
     }
 
-    /// Deletes one pod; a pod already gone counts as deleted.
+    /// Deletes one pod; a pod already gone counts as deleted. `Ok(Some(note))` when the API
+    /// answered with an error but the pod is gone or being deleted all the same (an answer lost
+    /// after the work was done): the note says so.
+    ///
+    /// An error answer says nothing certain about what the server did, so the pod is looked up
+    /// before anything is reported: gone, replaced (a `StatefulSet` keeps the name, never the
+    /// UID) or terminating is deleted; there as before is not; a look-up that fails leaves it
+    /// unknown, and the message says that, never "not deleted".
     ///
     /// # Errors
-    /// A message when the API refuses.
-    pub async fn delete(&self, name: &str) -> Result<(), String> {
+    /// A message when the pod was not deleted, or whether it was is unknown (the message says
+    /// which).
+    pub async fn delete(&self, pod: &PodInfo) -> Result<Option<String>, String> {
+        let name = pod.name.as_str();
         let start = Instant::now();
         let result = self.pods().delete(name, &DeleteParams::default()).await;
         self.traced(&format!("DELETE pod {name}"), start, &result);
-        match result {
-            Ok(_) => Ok(()),
-            Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-            Err(e) => Err(self.failed(&format!("delete pod {name}"), &e)),
+        let e = match result {
+            Ok(_) => return Ok(None),
+            Err(kube::Error::Api(s)) if s.code == 404 => return Ok(None),
+            Err(e) => e,
+        };
+        let failed = self.failed(&format!("delete pod {name}"), &e);
+        let start = Instant::now();
+        let now = self.pods().get_opt(name).await;
+        self.traced(&format!("GET pod {name}"), start, &now);
+        match now {
+            Ok(Some(p))
+                if p.metadata.uid.as_deref() == Some(pod.uid.as_str()) && p.metadata.deletion_timestamp.is_none() =>
+            {
+                Err(format!("{failed}; the pod is still there, not deleted"))
+            }
+            Ok(_) => Ok(Some(format!("{failed}; but the pod was deleted all the same (looked up after the error)"))),
+            Err(look) => Err(format!(
+                "{failed}; whether the pod was deleted is unknown: looking it up failed too ({})",
+                describe(&look)
+            )),
         }
     }
 

@@ -441,6 +441,9 @@ pub struct Prepared {
     before: Option<std::result::Result<Option<String>, String>>,
     endpoint: Option<String>,
     warnings: Vec<String>,
+    /// Who deletes the pods (the caller's IAM ID) and in which account, for the audit log.
+    actor: Option<String>,
+    account: Option<String>,
 }
 
 /// The outcome of a cluster that needs no connection: its add-on list failed, or it runs none.
@@ -466,14 +469,33 @@ fn settled(c: &PlannedCluster) -> Option<ClusterResult> {
 /// secret no reset updates, is not asked for a kubeconfig at all.
 async fn prepare_one(session: &Session, c: &PlannedCluster, opts: &Options, snapshot: bool) -> Prepared {
     if settled(c).is_some() || (snapshot && c.hand_made_secret()) {
-        return Prepared { cluster: c.clone(), conn: None, before: None, endpoint: None, warnings: Vec::new() };
+        return Prepared {
+            cluster: c.clone(),
+            conn: None,
+            before: None,
+            endpoint: None,
+            warnings: Vec::new(),
+            actor: None,
+            account: None,
+        };
     }
     let (conn, endpoint, warnings) = connect(session, c, opts).await;
     let before = match (&conn, snapshot) {
         (Ok(k), true) => Some(k.secret_digest().await),
         _ => None,
     };
-    Prepared { cluster: c.clone(), conn: Some(conn), before, endpoint, warnings }
+    // The caller comes from the token: no request. Unknown (null in the log) only when the
+    // token cannot be read, which the kubeconfig request above would have failed on first.
+    let caller = session.caller().await.ok();
+    Prepared {
+        cluster: c.clone(),
+        conn: Some(conn),
+        before,
+        endpoint,
+        warnings,
+        actor: caller.as_ref().and_then(|c| c.iam_id.as_ref()).map(ToString::to_string),
+        account: caller.map(|c| c.account.to_string()),
+    }
 }
 
 /// Gets an admin kubeconfig and connects.
@@ -552,7 +574,7 @@ pub async fn restart(session: &Session, plan: &Plan, opts: &Options, reporter: &
             ClusterResult::whole(c, Outcome::Interrupted, Some(String::from("interrupted before it started")))
         } else {
             reporter.step(&c.name, "getting an admin kubeconfig");
-            restart_prepared(&prepare_one(session, c, opts, false).await, opts, reporter).await
+            restart_prepared(&prepare_one(session, c, opts, false).await, opts, None, reporter).await
         };
         reporter.done(&c.name);
         result
@@ -563,8 +585,10 @@ pub async fn restart(session: &Session, plan: &Plan, opts: &Options, reporter: &
 }
 
 /// After a reset: waits (up to `secret_wait`) until each cluster's `storage-secret-store`
-/// differs from its digest before the reset, then restarts its add-on pods. A cluster whose
-/// secret does not change in time is not restarted (it would pick up the old key again).
+/// differs from its digest before the reset, then restarts its add-on pods, whose Ready
+/// replacements are awaited within the same `secret_wait` (the one wait the user gave). A
+/// cluster whose secret does not change in time is not restarted (it would pick up the old key
+/// again).
 pub async fn restart_after_reset(
     prepared: &[Prepared],
     opts: &Options,
@@ -632,14 +656,14 @@ async fn after_reset_one(
             return with_endpoint(ClusterResult::whole(c, Outcome::Failed, Some(why.into())), p);
         }
     };
-    reporter.step(&c.name, "waiting for the new key in storage-secret-store");
+    reporter.step(&c.name, "waiting for the new key");
     loop {
         if opts.stopped() {
             let mut r = ClusterResult::whole(
                 c,
                 Outcome::Interrupted,
                 Some(String::from(
-                    "interrupted while waiting for the new key in storage-secret-store: no pod was deleted; restart the add-ons once the key has arrived",
+                    "interrupted while waiting for the new key to reach storage-secret-store: no pod was deleted; restart the add-ons once the key has arrived",
                 )),
             );
             r.secret_updated = Some(false);
@@ -666,7 +690,7 @@ async fn after_reset_one(
             () = opts.until_stopped() => {}
         }
     }
-    let mut r = restart_prepared(p, opts, reporter).await;
+    let mut r = restart_prepared(p, opts, Some(deadline), reporter).await;
     r.secret_updated = Some(true);
     r
 }
@@ -687,8 +711,17 @@ fn with_endpoint(mut r: ClusterResult, p: &Prepared) -> ClusterResult {
 }
 
 /// Deletes the controller pods of every add-on of a connected cluster, then waits for Ready
-/// replacements.
-async fn restart_prepared(p: &Prepared, opts: &Options, reporter: &dyn Reporter) -> ClusterResult {
+/// replacements until `ready_deadline` (else [`Options::ready_wait`] from the deletions).
+///
+/// The audit log gets a line before the first deletion (`started`, the pods about to be
+/// deleted) and one with the outcome: a process killed in between still leaves the deletions it
+/// may have made on record.
+async fn restart_prepared(
+    p: &Prepared,
+    opts: &Options,
+    ready_deadline: Option<Instant>,
+    reporter: &dyn Reporter,
+) -> ClusterResult {
     let c = &p.cluster;
     let conn = match connection(p) {
         Ok(k) => k,
@@ -699,9 +732,37 @@ async fn restart_prepared(p: &Prepared, opts: &Options, reporter: &dyn Reporter)
         Ok(p) => p,
         Err(e) => return with_endpoint(ClusterResult::whole(c, Outcome::Failed, Some(e)), p),
     };
+    let audit = |outcome: &str, detail: String| {
+        if let Some(log) = &opts.audit {
+            let mut rec = crate::audit::Record::now("restart-addons", outcome);
+            rec.actor.clone_from(&p.actor);
+            rec.account.clone_from(&p.account);
+            rec.region = Some(c.region.clone());
+            rec.resource_group_id = Some(c.resource_group_id.clone());
+            rec.detail = detail;
+            log.record(&rec);
+        }
+    };
+    // What is about to be deleted, on record before the first DELETE.
+    let to_delete: Vec<String> = c
+        .addons
+        .iter()
+        .filter_map(|&addon| {
+            let names: Vec<&str> = k8s::controllers(&pods, addon)
+                .into_iter()
+                .filter(|p| !p.terminating)
+                .map(|p| p.name.as_str())
+                .collect();
+            (!names.is_empty()).then(|| format!("{} on {}: deleting [{}]", addon.cli_name(), c.name, names.join(", ")))
+        })
+        .collect();
+    if !to_delete.is_empty() && !opts.stopped() {
+        audit("started", to_delete.join("; "));
+    }
     // Delete for every add-on first, then wait for all of them: the waits overlap.
     let mut started: Vec<(AddonKind, Vec<String>, Vec<String>)> = Vec::new();
     let mut results: Vec<AddonResult> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
     for &addon in &c.addons {
         let found = k8s::controllers(&pods, addon);
         if found.is_empty() {
@@ -731,8 +792,11 @@ async fn restart_prepared(p: &Prepared, opts: &Options, reporter: &dyn Reporter)
             continue;
         }
         for pod in found.iter().filter(|p| !p.terminating) {
-            match conn.delete(&pod.name).await {
-                Ok(()) => deleted.push(pod.name.clone()),
+            match conn.delete(pod).await {
+                Ok(note) => {
+                    deleted.push(pod.name.clone());
+                    notes.extend(note);
+                }
                 Err(e) => {
                     error = Some(e);
                     break;
@@ -745,8 +809,8 @@ async fn restart_prepared(p: &Prepared, opts: &Options, reporter: &dyn Reporter)
             started.push((addon, old, deleted));
         }
     }
-    reporter.step(&c.name, "waiting for Ready replacements");
-    let deadline = Instant::now() + opts.ready_wait;
+    reporter.step(&c.name, "waiting for Ready pods");
+    let deadline = ready_deadline.unwrap_or_else(|| Instant::now() + opts.ready_wait);
     let waits = started.into_iter().map(|(addon, old, deleted)| async move {
         let count = deleted.len().max(1);
         tokio::select! {
@@ -759,10 +823,11 @@ async fn restart_prepared(p: &Prepared, opts: &Options, reporter: &dyn Reporter)
             () = opts.until_stopped() => AddonResult {
                 addon,
                 outcome: Outcome::Interrupted,
-                reason: Some(format!(
-                    "interrupted: {} deleted, replacements not seen Ready yet",
-                    if deleted.is_empty() { String::from("nothing") } else { deleted.join(", ") }
-                )),
+                reason: Some(if deleted.is_empty() {
+                    String::from("interrupted: no pod was deleted (its pods were already being replaced), and no replacement was seen Ready yet")
+                } else {
+                    format!("interrupted: {} deleted, replacements not seen Ready yet", deleted.join(", "))
+                }),
                 deleted,
                 ready: Vec::new(),
             },
@@ -778,20 +843,8 @@ async fn restart_prepared(p: &Prepared, opts: &Options, reporter: &dyn Reporter)
         Outcome::Restarted
     };
     // Deleting pods is a change: it goes to the audit log, with what came back.
-    if let Some(log) = &opts.audit
-        && results.iter().any(|r| !r.deleted.is_empty() || r.outcome == Outcome::Failed)
-    {
-        let mut rec = crate::audit::Record::now(
-            "restart-addons",
-            match outcome {
-                Outcome::Failed => "failed",
-                Outcome::Interrupted => "interrupted",
-                _ => "succeeded",
-            },
-        );
-        rec.region = Some(c.region.clone());
-        rec.resource_group_id = Some(c.resource_group_id.clone());
-        rec.detail = results
+    if !to_delete.is_empty() || results.iter().any(|r| !r.deleted.is_empty() || r.outcome == Outcome::Failed) {
+        let detail = results
             .iter()
             .map(|r| {
                 let mut t = format!("{} on {}: deleted [{}]", r.addon.cli_name(), c.name, r.deleted.join(", "));
@@ -803,13 +856,23 @@ async fn restart_prepared(p: &Prepared, opts: &Options, reporter: &dyn Reporter)
                 }
                 t
             })
+            .chain(notes.iter().cloned())
             .collect::<Vec<_>>()
             .join("; ");
-        log.record(&rec);
+        audit(
+            match outcome {
+                Outcome::Failed => "failed",
+                Outcome::Interrupted => "interrupted",
+                _ => "succeeded",
+            },
+            detail,
+        );
     }
     let mut r = ClusterResult::whole(c, outcome, None);
     r.addons = results;
-    with_endpoint(r, p)
+    let mut r = with_endpoint(r, p);
+    r.warnings.extend(notes);
+    r
 }
 
 #[cfg(test)]
