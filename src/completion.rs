@@ -233,8 +233,8 @@ pub fn candidates(words: &[String]) -> String {
     } else if let Some(flag) = words.last().and_then(|w| value_flag(scope, w)) {
         // The value of a flag: its values where they are known, else nothing to offer.
         values(flag)
-    } else if scope.get_name() == "help" || std::ptr::eq(scope, &root) && !typed.starts_with('-') {
-        // After `help`, and before a command: the commands.
+    } else if command_in(&words).is_none() && !typed.starts_with('-') {
+        // Before a command, and after `help` (hidden, so never a command here): the commands.
         help_commands(&root)
     } else {
         crate::help::visible_args(scope).iter().filter_map(|a| a.get_long().map(|l| format!("--{l}"))).collect()

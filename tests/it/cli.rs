@@ -183,7 +183,7 @@ fn a_refused_output_format_says_which_formats_the_command_prints() {
         assert!(!r.stderr.contains("<json>"), "{r:?}");
         // The command's help follows the error (other tests snapshot the help texts): the
         // error itself is reviewed here, with the help's first line to show it is the command's.
-        let head: String = r.stderr.lines().take(4).map(|l| format!("{l}\n")).collect();
+        let head: String = r.stderr.lines().take(4).flat_map(|l| [l, "\n"]).collect();
         crate::assert_output!(
             env,
             name,

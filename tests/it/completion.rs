@@ -3,7 +3,6 @@
 //! completes. Grepping the script proved nothing: its `case` labels once matched no command.
 #![allow(clippy::print_stderr, reason = "a test that cannot run says why")]
 
-use std::io::Write as _;
 use std::process::Command;
 
 fn script(shell: &str) -> String {
@@ -83,8 +82,21 @@ impl Bash {
     }
 }
 
-fn bash(line: &str) -> Vec<String> {
-    Bash::new().offers(line)
+#[test]
+fn bash_completes_commands_flags_and_values_after_a_command() {
+    let mut b = Bash::new();
+    assert!(b.offers("cluster-api-key sta").contains(&"status".to_owned()));
+    let flags = b.offers("cluster-api-key reset --re");
+    assert!(flags.contains(&"--region".to_owned()) && flags.contains(&"--resource-group".to_owned()), "{flags:?}");
+    assert!(!flags.contains(&"--fail-on".to_owned()), "only reset's flags: {flags:?}");
+    assert_eq!(b.offers("cluster-api-key status --fail-on "), ["critical", "warning", "never"]);
+    let shells = b.offers("cluster-api-key completion ");
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        assert!(shells.contains(&shell.to_owned()), "{shells:?}");
+    }
+    // A hyphenated command too.
+    assert!(b.offers("cluster-api-key restart-addons --add").contains(&"--addon".to_owned()));
+    assert_eq!(b.offers("cluster-api-key restart-addons --addon "), ["vpc-block-csi", "cluster-autoscaler"]);
 }
 
 #[test]
