@@ -227,3 +227,44 @@ fn the_host_completes_as_bash_does() {
     assert_eq!(host(&["--sandbox=ow"]), ["--sandbox=owner"]);
     assert_eq!(host(&["status", "--policy", ""]), Vec::<String>::new(), "no values: nothing invented");
 }
+
+/// zsh driven through its line editor in a pseudo-terminal (compsys loaded, the script's
+/// function bound to the command): the line a person gets by pressing TAB, read back through
+/// `echo`. zsh's `--sandbox=-` spec takes the identity only after `=`, as the parser does.
+#[test]
+fn zsh_completes_the_sandbox_help_and_regions_where_zsh_is_installed() {
+    if !installed("zsh") {
+        eprintln!("zsh is not installed: skipped (.ci/run installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("_cluster-api-key");
+    std::fs::write(&file, script("zsh")).unwrap();
+    std::fs::write(dir.path().join("status-notes.txt"), "").unwrap();
+    let mut cmd = Command::new("zsh");
+    cmd.args(["-f", "-i"]).current_dir(dir.path()).env("TERM", "dumb");
+    let mut p = rexpect::session::spawn_command(cmd, Some(15_000)).expect("a pseudo-terminal");
+    p.send_line(&format!(
+        "PS1='$ '; autoload -U compinit && compinit -u -D && source {} && compdef _cluster-api-key cluster-api-key; echo RE''ADY",
+        file.display()
+    ))
+    .unwrap();
+    p.exp_string("READY").unwrap();
+    let mut completed = |parts: &[&str]| -> String {
+        for part in parts {
+            p.send(part).unwrap();
+            p.send("\t").unwrap();
+            // zsh gives no sign that a completion is done: a pause, as a person's.
+            std::thread::sleep(std::time::Duration::from_millis(700));
+        }
+        p.send_control('a').unwrap();
+        p.send_line("echo LINE\"\"OUT:").unwrap();
+        let (_, line) = p.exp_regex("LINEOUT:[^\r\n]*").unwrap();
+        line.trim_start_matches("LINEOUT:").trim().to_owned()
+    };
+    assert_eq!(completed(&["cluster-api-key --sandbox=ow"]), "cluster-api-key --sandbox=owner");
+    assert_eq!(completed(&["cluster-api-key --sandbox st"]), "cluster-api-key --sandbox status");
+    assert_eq!(completed(&["cluster-api-key --sandbox=ow", "sta"]), "cluster-api-key --sandbox=owner status");
+    assert_eq!(completed(&["cluster-api-key help sta"]), "cluster-api-key help status", "a command, not a file");
+    assert_eq!(completed(&["cluster-api-key status --region us-so"]), "cluster-api-key status --region us-south");
+}
