@@ -6,7 +6,7 @@
 //! (sub)command attached to it, and routes clap's outcomes by [`clap::error::ErrorKind`]: help
 //! requests print that help, every other error is an incorrect usage naming the command.
 
-use clap::error::ErrorKind;
+use clap::error::{ContextKind, ErrorKind};
 use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};
 
 use crate::error::CommandError;
@@ -251,12 +251,6 @@ impl Command {
             Self::Help { .. } => "help",
         }
     }
-
-    /// Whether it can print CSV.
-    #[must_use]
-    pub fn has_csv(&self) -> bool {
-        CSV_COMMANDS.contains(&self.name())
-    }
 }
 
 /// The commands that also print CSV (`--output csv`).
@@ -265,6 +259,43 @@ pub const CSV_COMMANDS: &[&str] = &["status"];
 /// The commands that print a script, not a document: `--output` does not apply to them.
 pub const SCRIPT_COMMANDS: &[&str] = &["completion"];
 
+/// Every `--output` format, as typed.
+pub const OUTPUT_FORMATS: &[&str] = &["json", "csv"];
+
+/// The `--output` formats a command prints (none: it prints a script), as typed; without a
+/// command, every format. One list for the usage errors and the shell completions.
+#[must_use]
+pub fn output_formats(command: Option<&str>) -> &'static [&'static str] {
+    match command {
+        None => OUTPUT_FORMATS,
+        Some(c) if SCRIPT_COMMANDS.contains(&c) => &[],
+        Some(c) if CSV_COMMANDS.contains(&c) => OUTPUT_FORMATS,
+        Some(_) => &["json"],
+    }
+}
+
+/// The sentence a refused `--output` ends with: which formats exist, and which `command`
+/// prints ("reset prints json (--output json); csv is only for status.").
+#[must_use]
+pub fn formats_sentence(command: Option<&str>) -> String {
+    let Some(name) = command else {
+        return format!("The formats are {}.", OUTPUT_FORMATS.join(" and "));
+    };
+    let own = output_formats(command);
+    if own.is_empty() {
+        return format!("{name} prints a shell script; --output does not apply to it.");
+    }
+    let flags: Vec<String> = own.iter().map(|f| format!("--output {f}")).collect();
+    let mut s = format!("{name} prints {} ({})", own.join(" or "), flags.join(", "));
+    let others: Vec<&str> = OUTPUT_FORMATS.iter().copied().filter(|f| !own.contains(f)).collect();
+    if !others.is_empty() {
+        // Only CSV is another command's today; say whose.
+        s.push_str(&format!("; {} is only for {}", others.join(", "), CSV_COMMANDS.join(", ")));
+    }
+    s.push('.');
+    s
+}
+
 /// `--output` formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -272,6 +303,17 @@ pub enum OutputFormat {
     Json,
     /// CSV (`status` only).
     Csv,
+}
+
+impl OutputFormat {
+    /// As typed after `--output`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Csv => "csv",
+        }
+    }
 }
 
 /// `status --fail-on`.
@@ -715,6 +757,20 @@ fn usage_error(root: &clap::Command, args: &[String], e: &clap::Error) -> Comman
     // sentence ending in ':' lists what it means on the lines after it (missing flags).
     let mut lines = rendered.lines().map(str::trim);
     let first = lines.next().unwrap_or_default().trim_start_matches("error: ");
+    let named = args.iter().find_map(|a| crate::help::find(root, a)).map(|c| c.get_name().to_owned());
+    // A format that does not exist (`--output yaml`) or none (`--output` last): which formats
+    // exist and which this command prints, not clap's "'--output <json>'" (its value name).
+    let invalid_arg = e.get(ContextKind::InvalidArg).map(ToString::to_string).unwrap_or_default();
+    if e.kind() == ErrorKind::InvalidValue && invalid_arg.starts_with("--output") {
+        let given = e.get(ContextKind::InvalidValue).map(ToString::to_string).unwrap_or_default();
+        let head = if given.is_empty() {
+            String::from("--output needs a format.")
+        } else {
+            format!("'{given}' is not an output format.")
+        };
+        let msg = format!("Incorrect Usage: {head} {}", formats_sentence(named.as_deref()));
+        return CommandError::usage(msg, named.as_deref());
+    }
     let mut sentence = match first.strip_suffix(':') {
         Some(head) => {
             let items: Vec<&str> = lines.by_ref().take_while(|l| !l.is_empty()).collect();
@@ -750,6 +806,5 @@ fn usage_error(root: &clap::Command, args: &[String], e: &clap::Error) -> Comman
     }
     let msg =
         if sentence.is_empty() { String::from("Incorrect Usage.") } else { format!("Incorrect Usage: {sentence}") };
-    let named = args.iter().find_map(|a| crate::help::find(root, a)).map(|c| c.get_name().to_owned());
     CommandError::usage(msg, named.as_deref())
 }

@@ -115,6 +115,29 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
         ui::print_text(&format!("{} {}\n", metadata::PLUGIN_NAME, env!("CARGO_PKG_VERSION")));
         return Ok(ExitStatus::Success);
     }
+    // A format the command does not print is refused in plain text: the document asked for is
+    // the one thing that cannot be given, and a JSON error would be a third format.
+    if let (Some(command), Some(format)) = (&cli.command, cli.global.output)
+        && !cli::output_formats(Some(command.name())).contains(&format.as_str())
+    {
+        ui.json = false;
+        let sentence = cli::formats_sentence(Some(command.name()));
+        let msg = if cli::SCRIPT_COMMANDS.contains(&command.name()) {
+            format!("Incorrect Usage: {sentence}")
+        } else {
+            let own = cli::output_formats(Some(command.name()));
+            let flags: Vec<String> = own.iter().map(|f| format!("--output {f}")).collect();
+            format!(
+                "Incorrect Usage: {} does not print {} (only {} does): it prints {} ({}).",
+                command.name(),
+                format.as_str().to_uppercase(),
+                cli::CSV_COMMANDS.join(", "),
+                own.join(" or "),
+                flags.join(", ")
+            )
+        };
+        return Err(CommandError::usage(msg, Some(command.name())));
+    }
     ui.json = cli.global.json() || cli.global.csv();
     ui.csv = cli.global.csv();
     ui.quiet = cli.global.quiet;
@@ -132,17 +155,8 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
     }
     let Some(command) = &cli.command else { return Err(CommandError::internal("no command after parsing")) };
     if let cli::Command::Completion { shell } = command {
-        if cli.global.output.is_some() {
-            return Err(CommandError::usage(
-                "Incorrect Usage: completion prints a shell script; --output does not apply to it.",
-                Some(command.name()),
-            ));
-        }
         ui::print_text(&completion::script(*shell));
         return Ok(ExitStatus::Success);
-    }
-    if ui.csv && !command.has_csv() {
-        return Err(CommandError::usage("Incorrect Usage: --output csv is only for status.", Some(command.name())));
     }
     let Some(identity) = cli.global.sandbox.as_deref() else {
         return Box::pin(commands::dispatch(env, command, ui)).await;

@@ -150,8 +150,10 @@ fn bad_regions_and_groups_are_usage_errors_naming_the_valid_ones() {
     let env = logged_in(keys::FUNCTIONAL);
     let r = env.run(&["status", "--region", "us-sooth"]);
     r.exits(2);
-    r.stderr_has("us-sooth");
-    r.stderr_has("us-south, ");
+    r.stderr_has("Unknown region: us-sooth. Did you mean 'us-south'");
+    // Every valid region, sorted.
+    r.stderr_has("Valid regions: ap-north, ap-south, au-syd, ");
+    r.stderr_has("uk-south, us-east, us-south.");
     assert_eq!(env.handle().stats().values().sum::<u64>(), 0, "checked before any request");
     let r = env.run(&["status", "-g", "Default,nope"]);
     r.exits(2);
@@ -250,7 +252,8 @@ fn text_and_csv() {
     assert!(r.stderr.is_empty(), "{r:?}");
     let r = env.run(&["info", "-c", "shop-vpc", "--output", "csv"]);
     r.exits(2);
-    r.stderr_has("--output csv is only for status");
+    r.stderr_has("info does not print CSV (only status does): it prints json (--output json).");
+    assert!(!r.stdout.contains('{'), "CSV was asked: no JSON error document: {r:?}");
 }
 
 #[test]

@@ -297,7 +297,7 @@ pub enum Error {
     #[error("'{0}' is not a valid cluster name or ID.")]
     InvalidCluster(String),
     /// `--region` values that are not regions of the Kubernetes Service.
-    #[error("Unknown region{}: {}. Valid regions: {}.", if given.len() == 1 { "" } else { "s" }, given.join(", "), valid.join(", "))]
+    #[error("{}", unknown_message("region", "Valid regions", given, valid))]
     UnknownRegions {
         /// What was given.
         given: Vec<String>,
@@ -305,7 +305,7 @@ pub enum Error {
         valid: Vec<String>,
     },
     /// `-g` values that are not resource groups of the account.
-    #[error("Unknown resource group{}: {}. The account has: {}.", if given.len() == 1 { "" } else { "s" }, given.join(", "), valid.join(", "))]
+    #[error("{}", unknown_message("resource group", "The account has", given, valid))]
     UnknownGroups {
         /// What was given.
         given: Vec<String>,
@@ -438,6 +438,62 @@ impl Error {
             _ => false,
         }
     }
+}
+
+/// "Unknown region: us-sout. Did you mean 'us-south'? Valid regions: ap-north, ..., us-south.":
+/// the names within a few edits of each one given (or that it begins), closest first, then every
+/// valid name, sorted, so that the right one is found by reading.
+fn unknown_message(what: &str, intro: &str, given: &[String], valid: &[String]) -> String {
+    let mut sorted: Vec<&str> = valid.iter().map(String::as_str).collect();
+    sorted.sort_unstable_by_key(|v| (v.to_lowercase(), *v));
+    sorted.dedup();
+    let plural = if given.len() == 1 { "" } else { "s" };
+    let mut s = format!("Unknown {what}{plural}: {}.", given.join(", "));
+    for g in given {
+        let close = similar(g, &sorted);
+        let quoted: Vec<String> = close.iter().map(|c| format!("'{c}'")).collect();
+        let for_which = if given.len() == 1 { String::new() } else { format!(" for '{g}'") };
+        match quoted.as_slice() {
+            [] => {}
+            [one] => s.push_str(&format!(" Did you mean {one}{for_which}?")),
+            [first, rest @ ..] => s.push_str(&format!(" Did you mean {first} (or {}){for_which}?", rest.join(", "))),
+        }
+    }
+    s.push_str(&format!(" {intro}: {}.", sorted.join(", ")));
+    s
+}
+
+/// The names close to `word`, closest first: within a third of its length in edits (at least
+/// 2), or that it begins; case is ignored, as the command line's own suggestions do.
+fn similar<'a>(word: &str, names: &[&'a str]) -> Vec<&'a str> {
+    let word = word.trim().to_lowercase();
+    if word.is_empty() {
+        return Vec::new();
+    }
+    let most = (word.chars().count() / 3).max(2);
+    let mut close: Vec<(usize, &str)> = names
+        .iter()
+        .map(|n| (edits(&word, &n.to_lowercase()), *n))
+        .filter(|(d, n)| *d <= most || n.to_lowercase().starts_with(&word))
+        .collect();
+    close.sort_unstable();
+    close.into_iter().map(|(_, n)| n).collect()
+}
+
+/// The Levenshtein distance between two words.
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]
