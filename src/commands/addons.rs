@@ -209,8 +209,14 @@ impl Progress {
     /// A bar on stderr (hidden in JSON and quiet modes, and when stderr is not a terminal).
     #[must_use]
     pub fn new(ui: &Ui, what: &str) -> Self {
-        let bar =
-            ui.progress_bar(Some(0), &format!("{{spinner}} {what} {{pos}}/{{len}} clusters {{wide_msg}} {{elapsed}}"));
+        let bar = ui.progress_bar(
+            Some(0),
+            &[
+                &format!("{{spinner}} {what} {{pos}}/{{len}} clusters {{wide_msg}} {{elapsed}}"),
+                &format!("{{spinner}} {what} {{pos}}/{{len}} {{wide_msg}}"),
+                "{spinner} {pos}/{len} {wide_msg}",
+            ],
+        );
         bar.enable_steady_tick(Duration::from_millis(120));
         Self(bar)
     }
@@ -361,7 +367,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &RestartAddonsArgs) -> Result<Box<d
             satellite.join(", "),
             if satellite.len() == 1 { "its autoscaler is" } else { "their autoscalers are" }
         );
-        opts.satellite_secret_updated = ui.confirm(&question)?;
+        opts.satellite_secret_updated = ui.confirm(&question).await?;
     }
     let skipped = if opts.satellite_secret_updated { 0 } else { satellite.len() };
     let to_restart = affected - skipped;
@@ -370,7 +376,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &RestartAddonsArgs) -> Result<Box<d
             "Delete the add-on controller pods of {}, to be re-created?",
             crate::ui::count(to_restart, "cluster")
         );
-        if !ui.confirm(&question)? {
+        if !ui.confirm(&question).await? {
             return Ok(Box::new(Report { plan, results: None, dry_run: false }));
         }
     }

@@ -55,11 +55,25 @@ pub fn state_text(ui: &Ui, report: &CheckReport, s: &State) -> (&'static str, St
     }
 }
 
+/// Core's "how to check it by hand", its commands styled whole: core marks each as a quote
+/// followed by the `{cli}` placeholder (the template, before any server text is in it).
+fn how_text(how: &str, cli: &str) -> crate::ui::Text {
+    let mut text = crate::ui::Text::new();
+    let mut rest = how;
+    while let Some(start) = rest.find("'{cli} ") {
+        let body = &rest[start + 1..];
+        let Some(end) = body.find('\'') else { break };
+        text = text.plain(&rest[..start]).cmd(body[..end].replace("{cli}", cli));
+        rest = &body[end + 1..];
+    }
+    text.plain(rest.replace("{cli}", cli))
+}
+
 /// Prints the requirements, per target.
 pub fn report_text(ui: &Ui, report: &CheckReport) {
     for t in &report.targets {
         ui.say("");
-        ui.say(&format!("{} / {}", ui.entity(t.target.region.as_str()), ui.entity(&t.target.resource_group.name)));
+        ui.say(crate::ui::Text::new().name(t.target.region.as_str()).plain(" / ").name(&t.target.resource_group.name));
         let rows: Vec<Vec<String>> = t
             .requirements
             .iter()
@@ -75,9 +89,16 @@ pub fn report_text(ui: &Ui, report: &CheckReport) {
         ui.table_to(Stream::Out, 2, &["Requirement", "For", "State"], &rows);
         for r in &t.requirements {
             let (state, detail) = state_text(ui, report, &r.state);
-            if state != "met" {
-                ui.say(&format!("  {} ({state}): {}", r.code, ui.highlight(&detail)));
+            if state == "met" {
+                continue;
             }
+            let line = crate::ui::Text::from(format!("  {} ({state}): ", r.code));
+            // The grant is a command to run: styled as one, whole.
+            ui.say(match &r.state {
+                State::Missing { grant: Some(g), .. } => line.cmd(grant_command(ui, report, g)),
+                State::NotCheckable { how } => line.then(how_text(how, &ui.cli)),
+                _ => line.plain(detail),
+            });
         }
     }
 }
@@ -366,10 +387,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &CheckArgs) -> Result<Box<dyn Rende
     if plan.is_empty() || args.dry_run {
         if !ui.json {
             for p in &plan {
-                ui.say(&format!(
-                    "Would create: {}",
-                    ui.command(&format!("'{}'", grant_command(ui, &report, &p.grant)))
-                ));
+                ui.say(crate::ui::Text::from("Would create: ").cmd(grant_command(ui, &report, &p.grant)));
             }
         }
         return Ok(Box::new(Outcome { report, granted: Some((plan, Vec::new(), true)) }));
@@ -378,11 +396,11 @@ pub async fn run(here: &Here, ui: &Ui, args: &CheckArgs) -> Result<Box<dyn Rende
         ui.say("");
         ui.say("The policies to create:");
         for p in &plan {
-            ui.say(&format!("  {}", ui.command(&format!("'{}'", grant_command(ui, &report, &p.grant)))));
+            ui.say(crate::ui::Text::from("  ").cmd(grant_command(ui, &report, &p.grant)));
         }
         ui.say("");
     }
-    if !args.force && !ui.confirm(&format!("Create {} policies for {}?", plan.len(), report.identity.display))? {
+    if !args.force && !ui.confirm(&format!("Create {} policies for {}?", plan.len(), report.identity.display)).await? {
         return Ok(Box::new(Outcome { report, granted: Some((plan, Vec::new(), true)) }));
     }
     ui.progress("Creating the policies...");
@@ -410,9 +428,11 @@ fn not_in_account(e: CoreError, args: &CheckArgs) -> CommandError {
         .chain(args.targets.resource_group.iter().map(String::as_str))
         .all(|s| crate::ui::typable(s, "@+,"));
     let hint = if typed {
-        format!("To invite it with the policies it needs: '{{admin}} {}'.", words.join(" "))
+        crate::ui::Text::from("To invite it with the policies it needs: ")
+            .cmd(format!("{{admin}} {}", words.join(" ")))
+            .plain(".")
     } else {
-        String::from("To invite it with the policies it needs, run this command again with --grant --invite.")
+        crate::ui::Text::from("To invite it with the policies it needs, run this command again with --grant --invite.")
     };
     CommandError::from(e).with_hint(hint)
 }
@@ -442,11 +462,13 @@ async fn invite(
         ui.say("");
     }
     if !args.force
-        && !ui.confirm(&format!(
-            "Invite {} to the account with {n} {}?",
-            plan.email,
-            if n == 1 { "policy" } else { "policies" }
-        ))?
+        && !ui
+            .confirm(&format!(
+                "Invite {} to the account with {n} {}?",
+                plan.email,
+                if n == 1 { "policy" } else { "policies" }
+            ))
+            .await?
     {
         return Ok(Box::new(Invitation { plan, dry_run: false, invited: None, after: None }));
     }

@@ -81,7 +81,11 @@ pub async fn run(here: &Here, ui: &Ui, args: &InfoArgs) -> Result<Box<dyn Render
     let one = args.target.resolve()?;
     let group = one.group.as_deref();
     if let Some(cluster) = &args.cluster {
-        ui.progress(&format!("Getting information about the API key owner for cluster {}...", ui.entity(cluster)));
+        ui.progress(
+            crate::ui::Text::from("Getting information about the API key owner for cluster ")
+                .name(cluster)
+                .plain("..."),
+        );
         Ok(Box::new(info::by_cluster(&here.session, cluster, None, group).await?))
     } else {
         ui.progress("Getting information about the API key owner for the region and resource group...");

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::commands::{ExitStatus, Render};
 use crate::error::{CommandError, to_json};
-use crate::ui::{Stream, Ui};
+use crate::ui::{Stream, Text, Ui};
 
 /// An owner, the same way everywhere: name, email, IAM ID (a service ID by its name).
 pub fn owner_text(o: &KeyOwner) -> String {
@@ -188,7 +188,7 @@ pub fn document(
 
 /// One target's plan in detail (on stderr when `to_stderr`: JSON mode with a question to ask).
 pub fn plan_text(ui: &Ui, plan: &ResetPlan, to_stderr: bool) {
-    let line = |t: &str| if to_stderr { ui.note(t) } else { ui.say(t) };
+    let line = |t: Text| if to_stderr { ui.note(t) } else { ui.say(t) };
     let t = &plan.target;
     let current = match (plan.current_owner.known(), plan.current_owner.reason()) {
         (Some(o), _) => {
@@ -211,29 +211,35 @@ pub fn plan_text(ui: &Ui, plan: &ResetPlan, to_stderr: bool) {
         (None, Some(why)) => format!("unknown ({why})"),
         (None, None) => String::from("unknown"),
     };
-    line("");
-    line(&format!("Region:           {}", ui.entity(t.region.as_str())));
-    line(&format!("Resource group:   {} ({})", ui.entity(&t.resource_group.name), t.resource_group.id));
-    line(&format!("Current owner:    {current}"));
-    line(&format!("Current key:      {key}"));
-    line(&format!("New owner:        {new_owner}"));
+    line(Text::new());
+    line(Text::from("Region:           ").name(t.region.as_str()));
+    line(
+        Text::from("Resource group:   ")
+            .name(&t.resource_group.name)
+            .plain(" (")
+            .id(t.resource_group.id.as_str())
+            .plain(")"),
+    );
+    line(Text::from(format!("Current owner:    {current}")));
+    line(Text::from(format!("Current key:      {key}")));
+    line(Text::from(format!("New owner:        {new_owner}")));
     match plan.clusters.reason() {
-        Some(why) => line(&format!("Clusters:         unknown ({why})")),
-        None if plan.clusters().is_empty() => line("Clusters:         none"),
+        Some(why) => line(Text::from(format!("Clusters:         unknown ({why})"))),
+        None if plan.clusters().is_empty() => line(Text::from("Clusters:         none")),
         None => {
-            line(&format!("Clusters:         {}", plan.clusters().len()));
+            line(Text::from(format!("Clusters:         {}", plan.clusters().len())));
             let mut clusters: Vec<_> = plan.clusters().iter().collect();
             clusters.sort_by(|a, b| crate::ui::natural_cmp(&a.name, &b.name));
             let rows: Vec<Vec<String>> = clusters
                 .iter()
                 .map(|c| vec![c.name.clone(), c.provider.clone(), c.kind.clone(), c.state.clone()])
                 .collect();
-            line("");
+            line(Text::new());
             let stream = if to_stderr { Stream::Err } else { Stream::Out };
             ui.table_to(stream, 2, &["Name", "Provider", "Type", "State"], &rows);
         }
     }
-    line("");
+    line(Text::new());
     for w in plan_warnings(plan) {
         ui.warn(&w);
     }
@@ -292,9 +298,9 @@ fn done_text(
     ui.say("");
     ui.say("Next:");
     for (text, command) in steps {
-        ui.say(&format!("  {text}"));
+        ui.say(format!("  {text}"));
         if let Some(c) = command {
-            ui.say(&format!("    {}", ui.command(&format!("'{c}'"))));
+            ui.say(Text::from("    ").cmd(c));
         }
     }
 }
@@ -446,7 +452,8 @@ impl Report {
                 v["dryRun"] = Value::Bool(false);
                 v["outcome"] = Value::from("unknown");
                 v["detail"] = Value::from(detail);
-                v["hint"] = Value::from(e.hints(&ui.cli, &ui.me).join(" "));
+                v["hint"] =
+                    Value::from(e.hints(&ui.cli, &ui.me).iter().map(Text::to_plain).collect::<Vec<_>>().join(" "));
                 v
             }
             _ if self.dry_run => document(plan, Err("dry run: nothing was reset"), ui, None)?,
@@ -575,7 +582,7 @@ impl Report {
         if reset > 0 {
             ui.say("");
             ui.say("Next:");
-            ui.say(&format!("  Remove the superseded keys: {}", ui.command(&format!("'{} prune{scope}'", ui.me))));
+            ui.say(Text::from("  Remove the superseded keys: ").cmd(format!("{} prune{scope}", ui.me)));
             // Targets whose clusters all use a trusted profile read no key: nothing to re-create.
             let on_key: Vec<_> = self
                 .targets
@@ -591,8 +598,8 @@ impl Report {
                     "  Once the new keys have reached the clusters (10 to 30 minutes), re-create their add-on pods:",
                 );
                 for (c, _) in on_key {
-                    let command = format!("'{} restart-addons {}'", ui.me, crate::ui::target_flags(&c.plan.target));
-                    ui.say(&format!("    {}", ui.command(&command)));
+                    let command = format!("{} restart-addons {}", ui.me, crate::ui::target_flags(&c.plan.target));
+                    ui.say(Text::from("    ").cmd(command));
                 }
             }
         }
@@ -642,7 +649,7 @@ impl Render for Report {
 
 /// A spinner with the elapsed time while the new owner is awaited.
 pub fn spinner(ui: &Ui, text: &str) -> indicatif::ProgressBar {
-    let bar = ui.progress_bar(None, "{spinner} {msg} {elapsed}");
+    let bar = ui.progress_bar(None, &["{spinner} {wide_msg} {elapsed}"]);
     bar.set_message(text.to_owned());
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
