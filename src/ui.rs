@@ -596,9 +596,9 @@ fn template_width(template: &str) -> usize {
         width += match key {
             "spinner" => 1,
             "pos" | "len" | "eta" | "elapsed" => 4,
-            "per_sec" => 8,
             "wide_bar" | "bar" => 10,
             "wide_msg" | "msg" => 12,
+            // `per_sec` (`12.3/s`) and anything else.
             _ => 8,
         };
         rest = &rest[close + 1..];
@@ -958,16 +958,15 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 /// its line breaks and tabs as they are, every other [`hidden_char`] made [`visible`] (a CSV
 /// cell holds names that other people chose).
 pub fn print_text(text: &str) {
-    let safe: String = text
-        .split_inclusive(['\n', '\r', '\t'])
-        .map(|part| {
-            let (body, end) = match part.char_indices().last() {
-                Some((i, c)) if matches!(c, '\n' | '\r' | '\t') => (&part[..i], &part[i..]),
-                _ => (part, ""),
-            };
-            format!("{}{end}", visible(body))
-        })
-        .collect();
+    let mut safe = String::with_capacity(text.len());
+    for part in text.split_inclusive(['\n', '\r', '\t']) {
+        let (body, end) = match part.char_indices().last() {
+            Some((i, '\n' | '\r' | '\t')) => (&part[..i], &part[i..]),
+            _ => (part, ""),
+        };
+        safe.push_str(&visible(body));
+        safe.push_str(end);
+    }
     out(&safe);
 }
 

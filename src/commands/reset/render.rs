@@ -258,10 +258,13 @@ fn done_text(
     }
     if let Some(Verification::TimedOut(seen)) = verification {
         let cluster = plan.clusters().first().map_or("CLUSTER", |c| c.name.as_str());
-        ui.warn(&format!(
-            "The reset was accepted, but the new owner does not show yet ({seen}). IAM can take a while to replicate a new key; check again with '{} info --cluster {cluster}'.",
-            ui.me
-        ));
+        ui.warn(
+            Text::from(format!(
+                "The reset was accepted, but the new owner does not show yet ({seen}). IAM can take a while to replicate a new key; check again with "
+            ))
+            .cmd(format!("{} info --cluster {cluster}", ui.me))
+            .plain("."),
+        );
     }
     for w in &report.warnings {
         ui.warn(w);
