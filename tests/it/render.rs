@@ -42,9 +42,13 @@ fn colour_is_given_to_whole_tokens_and_severities() {
     r.stdout_has("\x1b[33mkey-too-old\x1b[0m (\x1b[33mwarning\x1b[0m)");
     r.stdout_has("\x1b[2msuperseded-keys\x1b[0m (\x1b[2minfo\x1b[0m)");
     r.stdout_has("\x1b[1m\x1b[31mowner-inactive\x1b[0m, ");
-    // A hint of a FAILED error: the command styled whole too.
-    let failed = env.run(&["reset", "-r", "jp-tok", "-g", "nope"]);
-    assert_ne!(failed.code, 0);
+    // A hint of a FAILED error: its command styled whole too, the prose beside it plain.
+    env.login(keys::VIEWER, Some("us-south"));
+    let failed = env.run(&["reset", "-r", "us-south", "-g", "Default", "-f"]);
+    failed.exits(1);
+    failed.stderr_has("\x1b[1m\x1b[31mFAILED\x1b[0m");
+    failed.stderr_has("An account administrator can create them with '\x1b[1m\x1b[33mcluster-api-key check --region us-south -g Default --user vera.viewer@example.com --grant\x1b[0m'; '--skip-preflight' skips this check.");
+    env.login(keys::OWNER, Some("us-south"));
     // NO_COLOR (set by TestEnv) and a pipe: plain.
     env.extra_env.remove(var::IBMCLOUD_COLOR);
     let r = env.run(&["status"]);
