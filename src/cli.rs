@@ -337,6 +337,27 @@ impl From<FailOn> for cluster_api_key_core::policy::FailOn {
     }
 }
 
+/// `status --severity`: the least severity the text report shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShownSeverity {
+    /// Only critical findings.
+    Critical,
+    /// Warnings and critical findings.
+    Warning,
+    /// Every finding (the default).
+    Info,
+}
+
+impl From<ShownSeverity> for cluster_api_key_core::ops::status::Severity {
+    fn from(s: ShownSeverity) -> Self {
+        match s {
+            ShownSeverity::Critical => Self::Critical,
+            ShownSeverity::Warning => Self::Warning,
+            ShownSeverity::Info => Self::Info,
+        }
+    }
+}
+
 /// `status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -382,6 +403,10 @@ pub struct StatusArgs {
     /// In text, every target and what to do for each, however many (above 40 targets, the text shows a summary, the targets with findings and what to do for the critical ones; JSON and CSV are always complete).
     #[arg(long)]
     pub all: bool,
+
+    /// In text, show only findings of this severity or worse (critical, warning, info; default: all); the counts, JSON, CSV and the exit code still cover every finding.
+    #[arg(long, value_name = "SEVERITY", ignore_case = true)]
+    pub severity: Option<ShownSeverity>,
 }
 
 /// `reset`.

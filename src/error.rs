@@ -4,6 +4,8 @@
 
 use cluster_api_key_core::Error as CoreError;
 
+use crate::ui::Text;
+
 /// What kind of failure (the exit code is [`crate::commands::exit_code`]'s business).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -25,7 +27,7 @@ pub struct CommandError {
     /// The core error behind it.
     source: Option<Box<CoreError>>,
     /// Extra recovery lines; `{cli}` and `{me}` are replaced when printed.
-    hints: Vec<String>,
+    hints: Vec<Text>,
     /// For usage errors: the command whose help to print.
     pub help_for: Option<String>,
 }
@@ -90,7 +92,7 @@ impl CommandError {
     }
 
     /// Adds a recovery line (`{cli}` and `{me}` are replaced when printed).
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+    pub fn with_hint(mut self, hint: impl Into<Text>) -> Self {
         self.hints.push(hint.into());
         self
     }
@@ -113,10 +115,14 @@ impl CommandError {
 
     /// The recovery lines, with `cli` as the host's name, `me` as this tool's command path, and
     /// `admin` as the path an account administrator would run ([`admin_path`]).
-    pub fn hints(&self, cli: &str, me: &str) -> Vec<String> {
+    pub fn hints(&self, cli: &str, me: &str) -> Vec<Text> {
         let mut out = self.source.as_deref().map(|e| crate::hints::for_core(e, cli, me)).unwrap_or_default();
         let admin = admin_path(me);
-        out.extend(self.hints.iter().map(|h| h.replace("{cli}", cli).replace("{me}", me).replace("{admin}", &admin)));
+        out.extend(
+            self.hints
+                .iter()
+                .map(|h| h.map(|s| s.replace("{cli}", cli).replace("{me}", me).replace("{admin}", &admin))),
+        );
         out
     }
 
@@ -133,7 +139,7 @@ impl CommandError {
             Kind::Usage => "usage",
             Kind::Internal => "internal",
         };
-        let hints = self.hints(cli, me);
+        let hints: Vec<String> = self.hints(cli, me).iter().map(Text::to_plain).collect();
         serde_json::json!({"error": {
             "code": ibm.unwrap_or_else(|| kind.to_owned()),
             "message": cluster_api_key_core::trace::redact(&self.to_string()),

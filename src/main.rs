@@ -31,6 +31,10 @@
 //!   once, into `types::Region`) → `Session::containers(Some(&region))` → the `X-Region` header
 //!   (`api::containers`).
 
+// `ui.say(&format!(..))`: the `Ui` takes any text (`&str`, `String`, `&String`, styled `Text`),
+// and the many call sites that lend a `String` read as they did before styled text existed.
+#![allow(clippy::needless_borrows_for_generic_args)]
+
 mod cli;
 mod commands;
 mod completion;
@@ -147,10 +151,11 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
     {
         let (sandbox, _) = sandbox::Sandbox::start(env, identity, true).await?;
         sandbox.save()?;
-        ui.say(&format!(
-            "The sandbox starts over: the default emulated account, its policy, and new sessions. Try '{} --sandbox status'.",
-            ui.me
-        ));
+        ui.say(
+            ui::Text::from("The sandbox starts over: the default emulated account, its policy, and new sessions. Try ")
+                .cmd(format!("{} --sandbox status", ui.me))
+                .plain("."),
+        );
         return Ok(ExitStatus::Success);
     }
     let Some(command) = &cli.command else { return Err(CommandError::internal("no command after parsing")) };

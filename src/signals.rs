@@ -5,7 +5,54 @@
 //! [`Interrupts::listen`] on the first signal only asks the command to stop waiting and say what
 //! it knows; a second one ends the process at once with 130, as a shell expects.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use tokio::sync::watch;
+
+/// Whether [`Interrupts::listen`] answers signals from now on.
+static LISTENING: AtomicBool = AtomicBool::new(false);
+/// Whether a question is waiting for its answer ([`AtPrompt`]).
+static PROMPTING: AtomicBool = AtomicBool::new(false);
+/// Whether the stand-in for the default action runs ([`AtPrompt::new`]).
+static DEFAULT_KEPT: std::sync::Once = std::sync::Once::new();
+
+/// Ctrl-C and SIGTERM while a question waits for its answer, for [`crate::ui::Ui::confirm`]
+/// to say that nothing was changed before it ends the run. Once a handler is installed, the
+/// default action (the end of the process) is gone for good, so from the first question on a
+/// task stands in for it, for signals outside a question until [`Interrupts::listen`].
+pub struct AtPrompt(Option<Signals>);
+
+impl AtPrompt {
+    pub fn new() -> Self {
+        DEFAULT_KEPT.call_once(|| {
+            tokio::spawn(async {
+                let Some(mut signals) = Signals::new() else { return };
+                loop {
+                    signals.recv().await;
+                    if !LISTENING.load(Ordering::SeqCst) && !PROMPTING.load(Ordering::SeqCst) {
+                        std::process::exit(130);
+                    }
+                }
+            });
+        });
+        PROMPTING.store(true, Ordering::SeqCst);
+        Self(Signals::new())
+    }
+
+    /// Completes at a signal (never, when no handler could be installed).
+    pub async fn wait(&mut self) {
+        match &mut self.0 {
+            Some(signals) => signals.recv().await,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+impl Drop for AtPrompt {
+    fn drop(&mut self) {
+        PROMPTING.store(false, Ordering::SeqCst);
+    }
+}
 
 /// Signals seen since [`Interrupts::listen`].
 #[derive(Debug, Clone)]
@@ -18,6 +65,7 @@ impl Interrupts {
     /// installed, the default behaviour stays, and [`Interrupts::first`] never completes.
     pub fn listen() -> Self {
         let (tx, rx) = watch::channel(false);
+        LISTENING.store(true, Ordering::SeqCst);
         tokio::spawn(async move {
             let Some(mut next) = Signals::new() else { return };
             next.recv().await;

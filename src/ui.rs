@@ -7,48 +7,34 @@
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 
+use anstream::ColorChoice;
+use anstyle::{AnsiColor, Color, Style};
 use cluster_api_key_core::env::{self, Env};
+use cluster_api_key_core::ops::status::Severity;
 
 use crate::error::CommandError;
 
-/// Writes to stdout, ignoring errors: a closed pipe (`| head`) must not turn into a panic, and
-/// there is nowhere left to report it anyway.
-fn out(text: &str) {
-    let _ = std::io::stdout().write_all(terminal_safe(text).as_bytes());
+/// Writes styled text to stdout, ignoring errors: a closed pipe (`| head`) must not turn into a
+/// panic, and there is nowhere left to report it anyway. `anstream` decides whether the styles
+/// reach the stream (`choice`: the settings; `Auto`: `NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE`,
+/// `TERM=dumb`, and whether stdout is a terminal) and strips them otherwise.
+fn out_styled(choice: ColorChoice, text: &str) {
+    let mut stream = anstream::AutoStream::new(std::io::stdout().lock(), choice);
+    let _ = stream.write_all(text.as_bytes());
+    let _ = stream.flush();
 }
 
-/// The styles this module paints with: the only escape sequences that may reach a terminal.
-const PALETTE: [&str; 7] = [BOLD, RED_BOLD, GREEN_BOLD, YELLOW_BOLD, MAGENTA_BOLD, CYAN_BOLD, RESET];
+/// [`out_styled`] for stderr, which is judged on its own (a pipe on stdout leaves it coloured).
+fn err_styled(choice: ColorChoice, text: &str) {
+    let mut stream = anstream::AutoStream::new(std::io::stderr().lock(), choice);
+    let _ = stream.write_all(text.as_bytes());
+    let _ = stream.flush();
+}
 
-/// Text made safe for a terminal. Owner names, emails, cluster names and IBM's error texts come
-/// from servers and other users: an OSC title change or a screen clear hidden in a display name
-/// reached the terminal once. Every escape sequence except this module's own colour
-/// codes is removed, and so is every other control character but newline and tab. Our colour
-/// codes are kept even if a server sent them: they can only colour text, in our palette.
-#[must_use]
-pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
-    if !text.chars().any(unsafe_char) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(c) = rest.chars().next() {
-        if c == '\x1b' {
-            if let Some(code) = PALETTE.iter().find(|p| rest.starts_with(**p)) {
-                out.push_str(code);
-                rest = &rest[code.len()..];
-                continue;
-            }
-            rest = skip_escape(rest);
-            continue;
-        }
-        if !unsafe_char(c) {
-            out.push(c);
-        }
-        rest = &rest[c.len_utf8()..];
-    }
-    std::borrow::Cow::Owned(out)
+/// Writes text that is ours alone to stdout as it is: JSON and CSV documents (exact: JSON
+/// escapes control characters itself), help, completion scripts, the version.
+fn out(text: &str) {
+    let _ = std::io::stdout().write_all(text.as_bytes());
 }
 
 /// `1 cluster`, `2 clusters`: a count and its noun, singular or plural (the plural is the noun
@@ -82,69 +68,258 @@ pub fn target_flags(t: &cluster_api_key_core::ops::Target) -> String {
     format!("--region {} -g {}", t.region, group_arg(&t.resource_group.name, t.resource_group.id.as_str()))
 }
 
-/// Server text made to stay on its line: escape sequences and every control character
-/// removed ([`terminal_safe`]), and line breaks and tabs, which could forge a line of a table or
-/// of a report, shown as `\u{fffd}`.
+/// Whether `c` may not reach a terminal as it is: Unicode's control (Cc: `\r`, `\n`, escape,
+/// C1) and format (Cf: bidi overrides and isolates, zero-width characters, soft hyphen, tags)
+/// categories, and the line and paragraph separators. Each could forge a line, hide or reorder
+/// text, or drive the terminal.
 #[must_use]
-pub fn one_line(text: &str) -> String {
-    // `terminal_safe` leaves only newline, tab and this module's own colour codes.
-    terminal_safe(text).chars().map(|c| if matches!(c, '\n' | '\t' | '\r') { '\u{fffd}' } else { c }).collect()
+pub fn hidden_char(c: char) -> bool {
+    c.is_control() || is_format(c) || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
-/// Skips one escape sequence at the start of `s` (which starts with ESC): CSI up to its final
-/// byte, OSC/DCS/APC/PM/SOS up to BEL or ST, anything else up to its final character.
-fn skip_escape(s: &str) -> &str {
-    let body = &s[1..];
-    let mut chars = body.char_indices();
-    match chars.next() {
-        Some((_, '[')) => {
-            for (i, c) in chars {
-                if ('\u{40}'..='\u{7e}').contains(&c) {
-                    return &body[i + c.len_utf8()..];
-                }
-            }
-            ""
+/// Unicode's format (Cf) category, as of Unicode 16 (std has no category API; the list is short
+/// and grows rarely, by a character or two a version).
+fn is_format(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0xAD | 0x600..=0x605
+            | 0x61C
+            | 0x6DD
+            | 0x70F
+            | 0x890..=0x891
+            | 0x8E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
+}
+
+/// Text made safe for a terminal, visibly: every [`hidden_char`] is shown escaped (`\n`, `\r`,
+/// `\t`, `\u{202e}`, `\u{1b}`), never dropped, so that the reader sees that it is there and a
+/// name cannot pass for another.
+#[must_use]
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(hidden_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if hidden_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
         }
-        Some((_, ']' | 'P' | '_' | '^' | 'X')) => {
-            let mut prev_esc = false;
-            for (i, c) in chars {
-                if c == '\x07' || (prev_esc && c == '\\') {
-                    return &body[i + c.len_utf8()..];
-                }
-                prev_esc = c == '\x1b';
-            }
-            ""
-        }
-        // Other sequences: intermediate bytes (0x20-0x2f, as in `ESC ( B`), then one final.
-        Some((i, c)) => {
-            let mut end = i + c.len_utf8();
-            if (' '..='/').contains(&c) {
-                for (j, d) in chars {
-                    end = j + d.len_utf8();
-                    if !(' '..='/').contains(&d) {
-                        break;
-                    }
-                }
-            }
-            &body[end..]
-        }
-        None => "",
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Server text on one line, as every line of text output shows it ([`visible`]), for the rare
+/// place that needs it as a `String` (an error message, a table key).
+#[must_use]
+pub fn one_line(text: &str) -> String {
+    visible(text).into_owned()
+}
+
+const fn fg(c: AnsiColor) -> Style {
+    Style::new().fg_color(Some(Color::Ansi(c)))
+}
+
+/// The styles of the `ibmcloud` terminal (the SDK's `terminal` package): table headers bold,
+/// entity names cyan bold, commands yellow bold, `OK` green, `FAILED` red, warnings magenta.
+const HEADER: Style = Style::new().bold();
+const ENTITY: Style = fg(AnsiColor::Cyan).bold();
+const COMMAND: Style = fg(AnsiColor::Yellow).bold();
+const SUCCESS: Style = fg(AnsiColor::Green).bold();
+const FAILURE: Style = fg(AnsiColor::Red).bold();
+const WARNING: Style = fg(AnsiColor::Magenta).bold();
+
+/// A severity's style: critical red, warning yellow, info dim.
+#[must_use]
+pub const fn severity_style(s: Severity) -> Style {
+    match s {
+        Severity::Critical => fg(AnsiColor::Red).bold(),
+        Severity::Warning => fg(AnsiColor::Yellow),
+        Severity::Info => Style::new().dimmed(),
     }
 }
 
-const BOLD: &str = "\x1b[1m";
-const RED_BOLD: &str = "\x1b[31;1m";
-const GREEN_BOLD: &str = "\x1b[32;1m";
-const YELLOW_BOLD: &str = "\x1b[33;1m";
-const MAGENTA_BOLD: &str = "\x1b[35;1m";
-const CYAN_BOLD: &str = "\x1b[36;1m";
-const RESET: &str = "\x1b[0m";
+/// A severity's word (`critical`, `warning`, `info`), as JSON spells it.
+#[must_use]
+pub fn severity_word(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "critical",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+/// What the text output is made of: spans of text, each with its style, and whether it is one
+/// unit that wrapping must not break (a command, an ID). Every line this module writes is a
+/// `Text`, and every span is made [`visible`] when it is written, whoever wrote it and wherever
+/// its words came from: a `String` is a plain span, so that text built with `format!` from a
+/// server's names is safe too, and cannot forge a line. Colour is given to whole spans here,
+/// never found afterwards in finished text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Text {
+    spans: Vec<Span>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Span {
+    style: Style,
+    text: String,
+    /// Kept on one line when wrapping (its spaces do not break).
+    whole: bool,
+}
+
+impl Text {
+    /// An empty text.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn push(mut self, style: Style, text: &str, whole: bool) -> Self {
+        if !text.is_empty() {
+            self.spans.push(Span { style, text: text.to_owned(), whole });
+        }
+        self
+    }
+
+    /// Words, unstyled.
+    #[must_use]
+    pub fn plain(self, text: impl AsRef<str>) -> Self {
+        self.push(Style::new(), text.as_ref(), false)
+    }
+
+    /// A command to run, quoted as the SDK quotes them (`'ibmcloud login'`), in the command
+    /// style, never broken across lines (copied whole).
+    #[must_use]
+    pub fn cmd(self, command: impl AsRef<str>) -> Self {
+        self.push(Style::new(), "'", false).push(COMMAND, command.as_ref(), true).push(Style::new(), "'", false)
+    }
+
+    /// An entity's name (a cluster, a resource group, a region), cyan bold.
+    #[must_use]
+    pub fn name(self, text: impl AsRef<str>) -> Self {
+        self.push(ENTITY, text.as_ref(), false)
+    }
+
+    /// A value a user copies (a key ID, a path), never broken across lines.
+    #[must_use]
+    pub fn id(self, text: impl AsRef<str>) -> Self {
+        self.push(Style::new(), text.as_ref(), true)
+    }
+
+    /// `text` in a severity's colour.
+    #[must_use]
+    pub fn severe(self, severity: Severity, text: impl AsRef<str>) -> Self {
+        self.push(severity_style(severity), text.as_ref(), false)
+    }
+
+    /// A severity's word in its colour.
+    #[must_use]
+    pub fn severity(self, severity: Severity) -> Self {
+        self.severe(severity, severity_word(severity))
+    }
+
+    /// `other` after this.
+    #[must_use]
+    pub fn then(mut self, other: impl Into<Text>) -> Self {
+        self.spans.extend(other.into().spans);
+        self
+    }
+
+    /// The words as they were given, unstyled and unescaped: for JSON documents, which
+    /// escape what they must themselves.
+    #[must_use]
+    pub fn to_plain(&self) -> String {
+        self.spans.iter().map(|s| s.text.as_str()).collect()
+    }
+
+    /// Each span's text replaced by `f`'s (placeholders of hints).
+    #[must_use]
+    pub fn map(&self, f: impl Fn(&str) -> String) -> Self {
+        Self { spans: self.spans.iter().map(|s| Span { text: f(&s.text), ..s.clone() }).collect() }
+    }
+
+    /// The text as shown, unstyled: what its width is measured on.
+    fn shown(&self) -> String {
+        self.spans.iter().map(|s| visible(&s.text)).collect()
+    }
+
+    fn width(&self) -> usize {
+        use unicode_width::UnicodeWidthStr as _;
+        self.shown().width()
+    }
+
+    /// The widest unit that wrapping cannot break (a word, or a whole span).
+    fn widest_unit(&self) -> usize {
+        self.render(None).split(' ').map(textwrap::core::display_width).max().unwrap_or(0)
+    }
+
+    /// The text, styled (the plain spans in `base`, when given; `None`: no style at all),
+    /// each span made [`visible`], the spaces of whole spans as [`NBSP`] until wrapped.
+    fn render(&self, base: Option<Style>) -> String {
+        let mut out = String::new();
+        for s in &self.spans {
+            let text = visible(&s.text);
+            let text = if s.whole { std::borrow::Cow::Owned(text.replace(' ', &NBSP.to_string())) } else { text };
+            let style = match base {
+                None => Style::new(),
+                Some(b) if s.style == Style::new() => b,
+                Some(_) => s.style,
+            };
+            if style == Style::new() {
+                out.push_str(&text);
+            } else {
+                out.push_str(&format!("{style}{text}{style:#}"));
+            }
+        }
+        out
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Self {
+        Self::new().plain(text)
+    }
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Self {
+        Self::new().plain(text)
+    }
+}
+
+impl From<&String> for Text {
+    fn from(text: &String) -> Self {
+        Self::new().plain(text)
+    }
+}
+
+impl From<&Text> for Text {
+    fn from(text: &Text) -> Self {
+        text.clone()
+    }
+}
 
 /// Output settings for one run.
 #[derive(Debug, Clone)]
 pub struct Ui {
-    /// Colour on.
-    pub color: bool,
+    /// Colour: `Always` or `Never` when a setting says, else `Auto` (decided for each stream).
+    pub color: ColorChoice,
     /// `-q`.
     pub quiet: bool,
     /// `--output json` or `csv`: stdout carries only the document.
@@ -158,21 +333,22 @@ pub struct Ui {
 }
 
 /// Whether to colour: `IBMCLOUD_COLOR` (or `BLUEMIX_COLOR`) wins, then `NO_COLOR`, then the
-/// config's `ColorEnabled`, then whether stdout is a terminal (the SDK's rule plus `NO_COLOR`).
+/// config's `ColorEnabled` (the SDK's rules); else `Auto`: `anstream` decides for each stream,
+/// as clap does (`CLICOLOR_FORCE`, `NO_COLOR`, `CLICOLOR=0`, `TERM=dumb`, a terminal or not).
 #[must_use]
-pub fn color_enabled(env: &Env, config_setting: Option<&str>) -> bool {
+pub fn color_enabled(env: &Env, config_setting: Option<&str>) -> ColorChoice {
     match env.first(&[env::IBMCLOUD_COLOR, env::BLUEMIX_COLOR]).map(str::to_ascii_lowercase).as_deref() {
-        Some("true") => return true,
-        Some("false") => return false,
+        Some("true") => return ColorChoice::Always,
+        Some("false") => return ColorChoice::Never,
         _ => {}
     }
     if env.get(env::NO_COLOR).is_some() {
-        return false;
+        return ColorChoice::Never;
     }
     match config_setting.map(str::to_ascii_lowercase).as_deref() {
-        Some("false") => false,
-        Some("true") => true,
-        _ => std::io::stdout().is_terminal(),
+        Some("false") => ColorChoice::Never,
+        Some("true") => ColorChoice::Always,
+        _ => ColorChoice::Auto,
     }
 }
 
@@ -190,79 +366,75 @@ impl Ui {
         Self { color: color_enabled(env, None), quiet: false, json: false, csv: false, cli, me }
     }
 
-    fn paint(&self, style: &str, text: &str) -> String {
-        if self.color && !text.is_empty() { format!("{style}{text}{RESET}") } else { text.to_owned() }
-    }
-
-    /// Highlights a `'ibmcloud ...'` command as the SDK does (yellow bold).
-    #[must_use]
-    pub fn command(&self, text: &str) -> String {
-        self.paint(YELLOW_BOLD, text)
-    }
-
-    /// An entity name (cyan bold), on one line: names come from servers and other users.
-    #[must_use]
-    pub fn entity(&self, text: &str) -> String {
-        self.paint(CYAN_BOLD, &one_line(text))
+    /// Writes `text` as one line (wrapped to the terminal) on `stream`, its plain spans in
+    /// `base`. The one way text lines reach a stream: each span is made [`visible`] here.
+    fn line(&self, stream: Stream, base: Style, text: &Text) {
+        let shown = format!("{}\n", wrap(&text.render(Some(base)), stream).replace(NBSP, " "));
+        match stream {
+            Stream::Out => out_styled(self.color, &shown),
+            Stream::Err => err_styled(self.color, &shown),
+        }
     }
 
     /// A line on stdout (text mode only).
-    pub fn say(&self, text: &str) {
+    pub fn say(&self, text: impl Into<Text>) {
         if !self.json {
-            out(&format!("{}\n", wrap(text, Stream::Out)));
+            self.line(Stream::Out, Style::new(), &text.into());
         }
     }
 
     /// A line of the plan or a note on stderr, whatever the mode (in JSON mode the plan goes
     /// there before a question, as stdout carries only the document).
-    #[allow(clippy::unused_self, reason = "all output goes through the Ui")]
-    pub fn note(&self, text: &str) {
-        eprint_text(&format!("{text}\n"));
+    pub fn note(&self, text: impl Into<Text>) {
+        self.line(Stream::Err, Style::new(), &text.into());
     }
 
     /// A progress line on stdout, hidden by `-q` and in JSON mode.
-    pub fn progress(&self, text: &str) {
+    pub fn progress(&self, text: impl Into<Text>) {
         if !self.quiet && !self.json {
-            out(&format!("{}\n", wrap(text, Stream::Out)));
+            self.line(Stream::Out, Style::new(), &text.into());
         }
     }
 
     /// `OK`, hidden by `-q` and in JSON mode.
     pub fn ok(&self) {
         if !self.quiet && !self.json {
-            out(&format!("{}\n", self.paint(GREEN_BOLD, "OK")));
+            self.line(Stream::Out, Style::new(), &Text::new().push(SUCCESS, "OK", false));
         }
     }
 
     /// A warning on stderr (magenta bold), hidden by `-q`.
-    pub fn warn(&self, text: &str) {
+    pub fn warn(&self, text: impl Into<Text>) {
         if !self.quiet {
-            eprint_text(&format!("{}\n", self.paint(MAGENTA_BOLD, text)));
+            self.line(Stream::Err, WARNING, &text.into());
         }
     }
 
-    /// A progress bar (with `len`) or a spinner (without) on stderr, drawn with `template`
-    /// (indicatif's); hidden with `-q` and in JSON or CSV mode, and by indicatif itself when
-    /// stderr is not a terminal.
+    /// A progress bar (with `len`) or a spinner (without) on stderr, drawn with the first of
+    /// `templates` (indicatif's, widest first) that fits the terminal; hidden with `-q`, in JSON
+    /// or CSV mode, and off a terminal. No line it draws is wider than the terminal (see
+    /// [`FittedTerm`]).
     #[must_use]
-    pub fn progress_bar(&self, len: Option<u64>, template: &str) -> indicatif::ProgressBar {
-        let bar = if self.quiet || self.json || !std::io::stderr().is_terminal() {
-            indicatif::ProgressBar::hidden()
-        } else {
-            indicatif::ProgressBar::with_draw_target(
-                len,
-                indicatif::ProgressDrawTarget::term_like_with_hz(Box::new(BarTerminal), 20),
-            )
+    pub fn progress_bar(&self, len: Option<u64>, templates: &[&str]) -> indicatif::ProgressBar {
+        let width = bar_width_of_terminal();
+        let bar = match width {
+            Some(width) if !self.quiet && !self.json && std::io::stderr().is_terminal() => {
+                let term = FittedTerm::new(u16::try_from(width).unwrap_or(u16::MAX));
+                indicatif::ProgressBar::with_draw_target(len, indicatif::ProgressDrawTarget::term_like(Box::new(term)))
+            }
+            _ => indicatif::ProgressBar::hidden(),
         };
-        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        let fits = |t: &&&str| width.is_none_or(|w| template_width(t) <= w);
+        let template = templates.iter().find(fits).or(templates.last());
+        if let Some(style) = template.and_then(|t| indicatif::ProgressStyle::with_template(t).ok()) {
             bar.set_style(style);
         }
         bar
     }
 
     /// A warning that `-q` does not hide (something the user must know, not chatter).
-    pub fn alert(&self, text: &str) {
-        eprint_text(&format!("{}\n", self.paint(MAGENTA_BOLD, text)));
+    pub fn alert(&self, text: impl Into<Text>) {
+        self.line(Stream::Err, WARNING, &text.into());
     }
 
     /// A part of the one JSON document of JSON mode, written as it is made
@@ -280,229 +452,349 @@ impl Ui {
     }
 
     /// `FAILED`, the message, hints and incident ID, on stderr. `-q` hides none of it: it
-    /// removes only progress and `OK` (README, Commands).
+    /// removes only progress and `OK` (README, Commands). Nothing of it may hold a secret: each
+    /// part is redacted.
     pub fn failed(&self, e: &CommandError) {
-        let mut out = String::new();
-        out.push_str(&self.paint(RED_BOLD, "FAILED"));
-        out.push('\n');
-        out.push_str(&e.to_string());
-        out.push('\n');
+        let redact = cluster_api_key_core::trace::redact;
+        self.line(Stream::Err, Style::new(), &Text::new().push(FAILURE, "FAILED", false));
+        self.line(Stream::Err, Style::new(), &Text::from(redact(&e.to_string())));
         for h in &e.hints(&self.cli, &self.me) {
-            out.push('\n');
-            out.push_str(&self.highlight_commands(h));
-            out.push('\n');
+            self.line(Stream::Err, Style::new(), &Text::new());
+            self.line(Stream::Err, Style::new(), &h.map(redact));
         }
         if let Some(id) = e.incident_id() {
-            out.push_str(&format!("\nIncident ID: {id}\n"));
+            self.line(Stream::Err, Style::new(), &Text::new());
+            self.line(Stream::Err, Style::new(), &Text::new().plain("Incident ID: ").id(id));
         }
-        out.push('\n');
-        eprint_text(&cluster_api_key_core::trace::redact(&out));
-    }
-
-    /// `text` with its quoted commands in the command colour.
-    #[must_use]
-    pub fn highlight(&self, text: &str) -> String {
-        self.highlight_commands(text)
+        self.line(Stream::Err, Style::new(), &Text::new());
     }
 
     /// An incorrect usage: `FAILED` in red, the message, then the command's help.
     pub fn usage_failed(&self, e: &CommandError, help: &str) {
-        eprint_text(&format!("{}\n{e}\n\n{help}", self.paint(RED_BOLD, "FAILED")));
-    }
-
-    fn highlight_commands(&self, text: &str) -> String {
-        if !self.color {
-            return text.to_owned();
-        }
-        // Colour every '...' span that starts with a command word.
-        let mut out = String::new();
-        let mut parts = text.split('\'');
-        if let Some(first) = parts.next() {
-            out.push_str(first);
-        }
-        let rest: Vec<&str> = parts.collect();
-        for (i, p) in rest.iter().enumerate() {
-            if i % 2 == 0 && i + 1 < rest.len() {
-                out.push('\'');
-                out.push_str(&self.command(p));
-                out.push('\'');
-            } else {
-                out.push_str(p);
-            }
-        }
-        out
+        self.line(Stream::Err, Style::new(), &Text::new().push(FAILURE, "FAILED", false));
+        self.line(Stream::Err, Style::new(), &Text::from(e.to_string()));
+        self.line(Stream::Err, Style::new(), &Text::new());
+        err_styled(self.color, &wrap(help, Stream::Err));
     }
 
     /// A borderless table on stdout (text mode only): header bold, first column cyan bold, ≥3
     /// spaces between columns, trailing spaces trimmed.
-    pub fn table(&self, headers: &[&str], rows: &[Vec<String>]) {
+    pub fn table<T: Clone + Into<Text>>(&self, headers: &[&str], rows: &[Vec<T>]) {
         self.table_to(Stream::Out, 0, headers, rows);
     }
 
     /// A table on `stream` (stdout only in text mode; stderr whatever the mode, as a plan before
     /// a question), each line indented by `indent`. The terminal never wraps a table, and no
     /// row is broken across columns: when a table is wider than the terminal, its last column
-    /// (findings, details, pods: the free text) is filled within its own column; when even
-    /// the other columns leave it too little room, each row is shown as a record instead (one
-    /// `Header: value` line per column, wrapped as text).
-    pub fn table_to(&self, stream: Stream, indent: usize, headers: &[&str], rows: &[Vec<String>]) {
+    /// (findings, details, pods: the free text) is filled within its own column, broken only
+    /// at spaces; when the other columns leave it too little room, or a word of it (an ID, a
+    /// pod name) does not fit, each row is shown as a record instead (one `Header: value` line
+    /// per column, a value that does not fit beside its header on the lines under it).
+    pub fn table_to<T: Clone + Into<Text>>(&self, stream: Stream, indent: usize, headers: &[&str], rows: &[Vec<T>]) {
         if stream == Stream::Out && self.json {
             return;
         }
+        let rows: Vec<Vec<Text>> = rows.iter().map(|r| r.iter().cloned().map(Into::into).collect()).collect();
         let pad = " ".repeat(indent);
         let lines = match terminal_width(stream) {
-            Some(width) => match self.fitted_lines(headers, rows, width.saturating_sub(indent)) {
+            Some(width) => match fitted_lines(headers, &rows, width.saturating_sub(indent)) {
                 Some(lines) => lines,
-                None => self.records(width.saturating_sub(indent), headers, rows),
+                None => records(width.saturating_sub(indent), headers, &rows),
             },
-            None => self.table_lines(headers, rows),
+            None => table_lines(headers, &rows),
         };
         let text = lines.iter().fold(String::new(), |mut text, l| {
             if !l.is_empty() {
                 text.push_str(&pad);
             }
-            text.push_str(l);
+            text.push_str(&l.replace(NBSP, " "));
             text.push('\n');
             text
         });
         match stream {
-            Stream::Out => out(&text),
-            Stream::Err => raw_err(&text),
+            Stream::Out => out_styled(self.color, &text),
+            Stream::Err => err_styled(self.color, &text),
         }
-    }
-
-    /// The lines of a table too wide for the terminal: one record of `Header: value` lines
-    /// per row, wrapped to `room`, a blank line between records.
-    fn records(&self, room: usize, headers: &[&str], rows: &[Vec<String>]) -> Vec<String> {
-        let label = headers.iter().map(|h| textwrap::core::display_width(h)).max().unwrap_or(0) + 1;
-        let mut lines = Vec::new();
-        for (n, r) in rows.iter().enumerate() {
-            if n > 0 {
-                lines.push(String::new());
-            }
-            for (i, (h, c)) in headers.iter().zip(r).enumerate() {
-                let value = one_line(c);
-                let value = if i == 0 { self.paint(CYAN_BOLD, &value) } else { value };
-                let name = format!("{h}:");
-                let line = format!("{}{:gap$}   {value}", self.paint(BOLD, &name), "", gap = label - name.len());
-                lines.extend(wrap_line(line.trim_end(), room).split('\n').map(str::to_owned));
-            }
-        }
-        lines
-    }
-
-    /// The lines of [`Ui::table`] within `room` columns, the last column filled within its
-    /// own column; `None` when the other columns leave it fewer than [`LAST_COLUMN_MIN`].
-    fn fitted_lines(&self, headers: &[&str], rows: &[Vec<String>], room: usize) -> Option<Vec<String>> {
-        let (widths, cells) = columns(headers, rows);
-        let whole = widths.iter().sum::<usize>() + 3 * widths.len().saturating_sub(1);
-        if whole <= room {
-            return Some(self.render(&widths, &cells, None));
-        }
-        let before = whole - widths.last().copied().unwrap_or(0);
-        let last = room.checked_sub(before).filter(|l| *l >= LAST_COLUMN_MIN)?;
-        Some(self.render(&widths, &cells, Some((before, last))))
-    }
-
-    /// The lines of [`Ui::table`], whole. Columns are aligned by display width, so that wide
-    /// characters (`山田太郎`) and combining accents line up.
-    #[must_use]
-    pub fn table_lines(&self, headers: &[&str], rows: &[Vec<String>]) -> Vec<String> {
-        let (widths, cells) = columns(headers, rows);
-        self.render(&widths, &cells, None)
-    }
-
-    /// The table's lines (header bold, first column cyan bold); with `fill = (start, room)`,
-    /// the last cell of a row is filled to `room` columns, continuing at column `start`.
-    fn render(&self, widths: &[usize], cells: &[Vec<String>], fill: Option<(usize, usize)>) -> Vec<String> {
-        use unicode_width::UnicodeWidthStr as _;
-        let mut out = Vec::new();
-        for (row, r) in cells.iter().enumerate() {
-            let mut s = String::new();
-            let mut continuation = Vec::new();
-            for (i, text) in r.iter().enumerate() {
-                let style = match (row, i) {
-                    (0, _) => BOLD,
-                    (_, 0) => CYAN_BOLD,
-                    _ => "",
-                };
-                if i + 1 < r.len() {
-                    s.push_str(&self.paint(style, text));
-                    s.push_str(&" ".repeat(widths[i].saturating_sub(text.width()) + 3));
-                    continue;
-                }
-                let parts: Vec<String> = match fill {
-                    Some((_, room)) if text.width() > room => {
-                        let opts = textwrap::Options::new(room)
-                            .break_words(false)
-                            .word_splitter(textwrap::WordSplitter::NoHyphenation);
-                        textwrap::wrap(text, opts).into_iter().map(std::borrow::Cow::into_owned).collect()
-                    }
-                    _ => vec![text.clone()],
-                };
-                let mut parts = parts.into_iter();
-                s.push_str(&self.paint(style, &parts.next().unwrap_or_default()));
-                continuation.extend(parts);
-            }
-            out.push(s.trim_end().to_owned());
-            let start = fill.map_or(0, |(start, _)| start);
-            out.extend(continuation.iter().map(|c| format!("{}{c}", " ".repeat(start))));
-        }
-        out
     }
 
     /// Asks a yes/no question on the terminal; `[y/N]`, default no. Refuses to ask when stdin
-    /// is not a terminal, so scripts never hang: they must pass `-f`.
+    /// is not a terminal, so scripts never hang: they must pass `-f`. A question is only ever
+    /// asked before a change: Ctrl-C (or SIGTERM) while it waits says that nothing was changed
+    /// and ends the run with 130, as a shell expects of an interrupted command.
     ///
     /// # Errors
     /// When stdin is not a terminal, or cannot be read.
-    pub fn confirm(&self, question: &str) -> Result<bool, CommandError> {
+    pub async fn confirm(&self, question: impl Into<Text>) -> Result<bool, CommandError> {
         if !std::io::stdin().is_terminal() {
             return Err(CommandError::failed(
                 "Confirmation is required, but no terminal is attached to read the answer.",
             )
             .with_hint("Run the command again with -f to confirm without a prompt."));
         }
-        let stdin = std::io::stdin();
+        // Listening starts before the question is shown: a Ctrl-C at once is caught too.
+        let mut interrupt = crate::signals::AtPrompt::new();
+        let question = question.into().plain(" [y/N]").name(">");
+        // In JSON mode stdout carries only the document, so the prompt goes to stderr.
+        let stream = if self.json { Stream::Err } else { Stream::Out };
+        let write = |text: &str| match stream {
+            Stream::Out => out_styled(self.color, text),
+            Stream::Err => err_styled(self.color, text),
+        };
         loop {
-            // In JSON mode stdout carries only the document, so the prompt goes to stderr.
-            let stream = if self.json { Stream::Err } else { Stream::Out };
-            let prompt = format!("{} ", wrap(&format!("{question} [y/N]{}", self.paint(CYAN_BOLD, ">")), stream));
-            if self.json {
-                raw_err(&prompt);
-                let _ = std::io::stderr().flush();
-            } else {
-                out(&prompt);
-                let _ = std::io::stdout().flush();
-            }
-            let mut line = String::new();
-            match stdin.lock().read_line(&mut line) {
+            write(&format!("{} ", wrap(&question.render(Some(Style::new())), stream).replace(NBSP, " ")));
+            let answer = tokio::select! {
+                answer = read_answer() => answer,
+                () = interrupt.wait() => {
+                    err_styled(self.color, "\n");
+                    self.line(Stream::Err, WARNING, &Text::from("Interrupted at the question: nothing was changed."));
+                    std::process::exit(130);
+                }
+            };
+            let line = match answer {
                 // Ctrl-D: the same as an empty answer, on a fresh line.
-                Ok(0) => {
-                    if self.json {
-                        eprint_text("\n");
-                    } else {
-                        out("\n");
-                    }
+                Ok(None) => {
+                    write("\n");
                     return Ok(false);
                 }
-                Ok(_) => {}
+                Ok(Some(line)) => line,
                 Err(e) => return Err(CommandError::failed(format!("Could not read from input: {e}"))),
-            }
+            };
             match line.trim().to_ascii_lowercase().as_str() {
                 "y" | "yes" => return Ok(true),
                 "n" | "no" | "" => return Ok(false),
-                _ => {
-                    let msg = "Enter 'y', 'n', 'yes' or 'no'.";
-                    if self.json {
-                        eprint_text(&format!("{msg}\n"));
-                    } else {
-                        out(&format!("{msg}\n"));
-                    }
-                }
+                _ => self.line(stream, Style::new(), &Text::from("Enter 'y', 'n', 'yes' or 'no'.")),
             }
         }
     }
+}
+
+/// One line of the terminal, read on a thread of its own so that the run can still see a
+/// Ctrl-C while it waits (`None`: end of input). The thread is left behind if the run ends
+/// first; it ends with the process.
+async fn read_answer() -> std::io::Result<Option<String>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let read = std::io::stdin().lock().read_line(&mut line).map(|n| (n > 0).then_some(line));
+        let _ = tx.send(read);
+    });
+    rx.await.unwrap_or_else(|_| Err(std::io::Error::other("the terminal reader stopped")))
+}
+
+/// The least width a progress template's line takes: its words, and each placeholder at
+/// the width it usually has (a wide bar at least 10).
+fn template_width(template: &str) -> usize {
+    let mut width = 0;
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        width += textwrap::core::display_width(&rest[..open]);
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else { break };
+        let key = rest[open + 1..close].split(':').next().unwrap_or_default();
+        width += match key {
+            "spinner" => 1,
+            "pos" | "len" | "eta" | "elapsed" => 4,
+            "wide_bar" | "bar" => 10,
+            "wide_msg" | "msg" => 12,
+            // `per_sec` (`12.3/s`) and anything else.
+            _ => 8,
+        };
+        rest = &rest[close + 1..];
+    }
+    width + textwrap::core::display_width(rest)
+}
+
+/// Stderr for indicatif, at the width the rest of the output is wrapped to (`COLUMNS`, else the
+/// terminal's), and never writing past it: a line longer than that (a long message) is cut,
+/// with `…`, so the terminal never wraps it and the redraw never leaves a line behind.
+#[derive(Debug)]
+struct FittedTerm {
+    width: u16,
+    /// The columns written on the current line (indicatif writes a line in several parts).
+    column: std::sync::atomic::AtomicUsize,
+}
+
+impl FittedTerm {
+    fn new(width: u16) -> Self {
+        Self { width, column: std::sync::atomic::AtomicUsize::new(0) }
+    }
+
+    fn write(text: &str) -> std::io::Result<()> {
+        let mut err = std::io::stderr().lock();
+        err.write_all(text.as_bytes())?;
+        err.flush()
+    }
+
+    fn at_line_start(&self) {
+        self.column.store(0, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// `text` cut to the room left on the line (with `…` when cut), the column moved on.
+    fn cut(&self, text: &str) -> String {
+        use std::sync::atomic::Ordering;
+        let room = usize::from(self.width).saturating_sub(self.column.load(Ordering::SeqCst));
+        let width = textwrap::core::display_width(text);
+        if width <= room {
+            self.column.fetch_add(width, Ordering::SeqCst);
+            return text.to_owned();
+        }
+        let mut out = String::new();
+        let mut used = 0;
+        for c in text.chars() {
+            let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+            if used + w + 1 > room {
+                break;
+            }
+            used += w;
+            out.push(c);
+        }
+        if room > 0 {
+            out.push('…');
+        }
+        self.column.store(usize::from(self.width), Ordering::SeqCst);
+        out
+    }
+}
+
+impl indicatif::TermLike for FittedTerm {
+    fn width(&self) -> u16 {
+        self.width
+    }
+
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        self.at_line_start();
+        if n == 0 { Ok(()) } else { Self::write(&format!("\x1b[{n}A")) }
+    }
+
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.at_line_start();
+        if n == 0 { Ok(()) } else { Self::write(&format!("\x1b[{n}B")) }
+    }
+
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        if n == 0 { Ok(()) } else { Self::write(&format!("\x1b[{n}C")) }
+    }
+
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        if n == 0 { Ok(()) } else { Self::write(&format!("\x1b[{n}D")) }
+    }
+
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        let line = self.cut(&visible(s));
+        self.at_line_start();
+        Self::write(&format!("{line}\n"))
+    }
+
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        Self::write(&self.cut(&visible(s)))
+    }
+
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.at_line_start();
+        Self::write("\r\x1b[2K")
+    }
+
+    fn flush(&self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+/// The lines of a table within `room` columns, the last column filled within its own column;
+/// `None` when the other columns leave it fewer than [`LAST_COLUMN_MIN`], or a word of it
+/// would not fit its column (it would be broken, or stick out).
+fn fitted_lines(headers: &[&str], rows: &[Vec<Text>], room: usize) -> Option<Vec<String>> {
+    let (widths, cells) = columns(headers, rows);
+    let whole = widths.iter().sum::<usize>() + 3 * widths.len().saturating_sub(1);
+    if whole <= room {
+        return Some(render_table(&widths, &cells, None));
+    }
+    let before = whole - widths.last().copied().unwrap_or(0);
+    let last = room.checked_sub(before).filter(|l| *l >= LAST_COLUMN_MIN)?;
+    let widest = cells.iter().filter_map(|r| r.last()).map(Text::widest_unit).max().unwrap_or(0);
+    if widest > last {
+        return None;
+    }
+    Some(render_table(&widths, &cells, Some((before, last))))
+}
+
+/// The lines of a table too wide for the terminal: one record of `Header:   value` lines per
+/// row, a blank line between records. A value too long for the room beside its header is
+/// filled beside it when each of its words fits there, else on the lines under the header
+/// (indented two), so that an ID or a command is never broken.
+fn records(room: usize, headers: &[&str], rows: &[Vec<Text>]) -> Vec<String> {
+    let label = headers.iter().map(|h| textwrap::core::display_width(h)).max().unwrap_or(0) + 1;
+    let column = label + 3;
+    let mut lines = Vec::new();
+    for (n, r) in rows.iter().enumerate() {
+        if n > 0 {
+            lines.push(String::new());
+        }
+        for (i, (h, c)) in headers.iter().zip(r).enumerate() {
+            let value = c.render(Some(if i == 0 { ENTITY } else { Style::new() }));
+            let name = format!("{h}:");
+            let head = format!(
+                "{}{}",
+                Text::new().push(HEADER, &name, false).render(Some(Style::new())),
+                " ".repeat(column - name.len())
+            );
+            let text = if column + c.width() <= room {
+                format!("{head}{value}")
+            } else if column + c.widest_unit() <= room {
+                fill(&value, room, &head, column)
+            } else {
+                let under = fill(&value, room, "  ", 2);
+                format!("{}\n{under}", head.trim_end())
+            };
+            lines.extend(text.split('\n').map(|l| l.trim_end().to_owned()));
+        }
+    }
+    lines
+}
+
+/// The lines of a table, whole. Columns are aligned by display width, so that wide
+/// characters (`山田太郎`) and combining accents line up.
+#[must_use]
+pub fn table_lines(headers: &[&str], rows: &[Vec<Text>]) -> Vec<String> {
+    let (widths, cells) = columns(headers, rows);
+    render_table(&widths, &cells, None)
+}
+
+/// The table's lines (header bold, first column cyan bold); with `fill = (start, room)`, the
+/// last cell of a row is filled to `room` columns at its spaces, continuing at column `start`.
+fn render_table(widths: &[usize], cells: &[Vec<Text>], fill: Option<(usize, usize)>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (row, r) in cells.iter().enumerate() {
+        let mut s = String::new();
+        let mut continuation = Vec::new();
+        for (i, cell) in r.iter().enumerate() {
+            let base = match (row, i) {
+                (0, _) => HEADER,
+                (_, 0) => ENTITY,
+                _ => Style::new(),
+            };
+            let text = cell.render(Some(base));
+            if i + 1 < r.len() {
+                s.push_str(&text);
+                s.push_str(&" ".repeat(widths[i].saturating_sub(cell.width()) + 3));
+                continue;
+            }
+            let parts: Vec<String> = match fill {
+                Some((_, room)) if cell.width() > room => {
+                    let opts = textwrap::Options::new(room)
+                        .break_words(false)
+                        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+                    textwrap::wrap(&text, opts).into_iter().map(std::borrow::Cow::into_owned).collect()
+                }
+                _ => vec![text],
+            };
+            let mut parts = parts.into_iter();
+            s.push_str(&parts.next().unwrap_or_default());
+            continuation.extend(parts);
+        }
+        out.push(s.trim_end().to_owned());
+        let start = fill.map_or(0, |(start, _)| start);
+        out.extend(continuation.iter().map(|c| format!("{}{}", " ".repeat(start), c.trim_end())));
+    }
+    out
 }
 
 /// The least room a table's last column is filled into before rows become records.
@@ -564,7 +856,9 @@ fn wrap_line(line: &str, width: usize) -> String {
         let description = body[gap..].trim_start();
         let column = indent + textwrap::core::display_width(name) + (body[gap..].len() - description.len());
         if !description.is_empty() {
-            if column <= width / 2 {
+            // A word (an ID, an email) that does not fit beside the name goes under it whole.
+            let widest = description.split(' ').map(textwrap::core::display_width).max().unwrap_or(0);
+            if column <= width / 2 && column + widest <= width {
                 let first = format!("{}{}", &line[..indent + gap], &body[gap..body.len() - description.len()]);
                 return fill(description, width, &first, column);
             }
@@ -607,13 +901,11 @@ fn fill(text: &str, width: usize, first: &str, hang: usize) -> String {
     textwrap::fill(&joined, opts).replace(NBSP, " ")
 }
 
-/// Column widths and the cells (the header row first), each cell on one line: cells come
-/// from servers and other users, and are sized as shown.
-fn columns(headers: &[&str], rows: &[Vec<String>]) -> (Vec<usize>, Vec<Vec<String>>) {
-    use unicode_width::UnicodeWidthStr as _;
+/// Column widths and the cells (the header row first), sized as shown ([`visible`]).
+fn columns(headers: &[&str], rows: &[Vec<Text>]) -> (Vec<usize>, Vec<Vec<Text>>) {
     let cols = headers.len();
-    let mut cells = vec![headers.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>()];
-    cells.extend(rows.iter().map(|r| r.iter().take(cols).map(|c| one_line(c)).collect()));
+    let mut cells = vec![headers.iter().map(|h| Text::from(*h)).collect::<Vec<_>>()];
+    cells.extend(rows.iter().map(|r| r.iter().take(cols).cloned().collect()));
     let mut widths = vec![0usize; cols];
     for r in &cells {
         for (i, c) in r.iter().enumerate() {
@@ -659,9 +951,20 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-/// Writes text to stdout as it is (metadata, completion scripts, the version).
+/// Writes a document to stdout (metadata, a CSV document, completion scripts, the version):
+/// its line breaks and tabs as they are, every other [`hidden_char`] made [`visible`] (a CSV
+/// cell holds names that other people chose).
 pub fn print_text(text: &str) {
-    out(text);
+    let mut safe = String::with_capacity(text.len());
+    for part in text.split_inclusive(['\n', '\r', '\t']) {
+        let (body, end) = match part.char_indices().last() {
+            Some((i, '\n' | '\r' | '\t')) => (&part[..i], &part[i..]),
+            _ => (part, ""),
+        };
+        safe.push_str(&visible(body));
+        safe.push_str(end);
+    }
+    out(&safe);
 }
 
 /// Writes help to stdout, wrapped to the terminal's width.
@@ -669,105 +972,69 @@ pub fn print_help(text: &str) {
     out(&wrap(text, Stream::Out));
 }
 
-/// Writes free text to stderr, wrapped to the terminal's width.
+/// Writes our own lines to stderr (`\n` ends a line), wrapped to the terminal's width.
 pub fn eprint_text(text: &str) {
-    raw_err(&wrap(text, Stream::Err));
+    let safe: Vec<String> = text.split('\n').map(|l| visible(l).into_owned()).collect();
+    let _ = std::io::stderr().write_all(wrap(&safe.join("\n"), Stream::Err).as_bytes());
 }
 
-/// Stderr as the progress bar's terminal, [`BAR_MARGIN`] columns narrower than it is. indicatif
-/// pads its line to the width it is given, leaving the cursor after the last column; the `^C`
-/// a terminal echoes for Ctrl-C then wrapped onto a line of its own, and clearing the bar
-/// cleared only that one, leaving the spinner's line on screen. With the margin, the echo stays
-/// on the bar's line and goes with it. Text is made terminal-safe like all output; only the
-/// cursor movements indicatif asks for are sent as they are.
-#[derive(Debug)]
-struct BarTerminal;
-
-/// Columns kept free at the end of the progress bar's line (see [`BarTerminal`]).
+/// Columns kept free at the end of the progress bar's line. indicatif pads its line to the width
+/// it is given, leaving the cursor after the last column; the `^C` a terminal echoes for Ctrl-C
+/// then wrapped onto a line of its own, and clearing the bar cleared only that one, leaving the
+/// spinner's line on screen. With the margin, the echo stays on the bar's line and goes with it.
 pub const BAR_MARGIN: usize = 3;
 
-/// The width the progress bar's text may take: the terminal's (the narrower of `COLUMNS` and
-/// the real one), less [`BAR_MARGIN`].
+/// The width the progress bar's text may take on a terminal: the terminal's (the narrower of
+/// `COLUMNS` and the real one), less [`BAR_MARGIN`]; `None` off a terminal.
 #[must_use]
-pub fn bar_width() -> usize {
+pub fn bar_width_of_terminal() -> Option<usize> {
     let real = terminal_size::terminal_size_of(std::io::stderr()).map(|(w, _)| usize::from(w.0)).filter(|w| *w > 0);
     let told = terminal_width(Stream::Err);
     let width = match (real, told) {
-        (Some(a), Some(b)) => a.min(b),
-        (a, b) => a.or(b).unwrap_or(80),
-    };
-    width.saturating_sub(BAR_MARGIN).max(10)
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }?;
+    Some(width.saturating_sub(BAR_MARGIN).max(10))
 }
 
-impl indicatif::TermLike for BarTerminal {
-    fn width(&self) -> u16 {
-        u16::try_from(bar_width()).unwrap_or(u16::MAX)
-    }
-
-    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
-        if n > 0 { std::io::stderr().write_all(format!("\x1b[{n}A").as_bytes()) } else { Ok(()) }
-    }
-
-    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
-        if n > 0 { std::io::stderr().write_all(format!("\x1b[{n}B").as_bytes()) } else { Ok(()) }
-    }
-
-    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
-        if n > 0 { std::io::stderr().write_all(format!("\x1b[{n}C").as_bytes()) } else { Ok(()) }
-    }
-
-    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
-        if n > 0 { std::io::stderr().write_all(format!("\x1b[{n}D").as_bytes()) } else { Ok(()) }
-    }
-
-    fn write_line(&self, s: &str) -> std::io::Result<()> {
-        std::io::stderr().write_all(format!("{}\n", terminal_safe(s)).as_bytes())
-    }
-
-    fn write_str(&self, s: &str) -> std::io::Result<()> {
-        std::io::stderr().write_all(terminal_safe(s).as_bytes())
-    }
-
-    fn clear_line(&self) -> std::io::Result<()> {
-        std::io::stderr().write_all(b"\r\x1b[2K")
-    }
-
-    fn flush(&self) -> std::io::Result<()> {
-        std::io::stderr().flush()
-    }
-}
-
-/// Writes to stderr as it is (tables are never wrapped).
-fn raw_err(text: &str) {
-    let _ = std::io::stderr().write_all(terminal_safe(text).as_bytes());
+/// [`bar_width_of_terminal`], 80 columns less the margin where there is none.
+#[must_use]
+pub fn bar_width() -> usize {
+    bar_width_of_terminal().unwrap_or(80 - BAR_MARGIN)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn unstyled(lines: &[String]) -> Vec<String> {
+        lines.iter().map(|l| anstream::adapter::strip_str(l).to_string()).collect()
+    }
+
     #[test]
     fn names_sort_naturally_and_tables_align_by_display_width() {
         let mut v = vec!["node-10", "node-2", "Node-1", "a"];
         v.sort_by(|a, b| natural_cmp(a, b));
         assert_eq!(v, ["a", "Node-1", "node-2", "node-10"]);
-        let ui = Ui { color: false, quiet: false, json: false, csv: false, cli: "ibmcloud".into(), me: "x".into() };
-        let lines = ui.table_lines(
+        let lines = table_lines(
             &["Name", "Email"],
             &[vec!["山田太郎".into(), "t@x".into()], vec!["José".into(), "j@x".into()]],
         );
-        assert_eq!(lines, ["Name       Email", "山田太郎   t@x", "José       j@x"]);
+        assert_eq!(unstyled(&lines), ["Name       Email", "山田太郎   t@x", "José       j@x"]);
     }
 
     #[test]
-    fn server_text_cannot_drive_the_terminal() {
-        let evil = "Mallory\x1b]0;TITLE\x07\x1b[2J\x1b[1;1H\rOK\x08\u{9b}31m\x1b(B end";
-        assert_eq!(terminal_safe(evil), "MalloryOK31m end");
-        // Our own colours survive; a newline and a tab too.
-        let ours = format!("{GREEN_BOLD}OK{RESET}\n\tnext");
-        assert_eq!(terminal_safe(&ours), ours);
-        // An unterminated sequence eats the rest rather than reaching the terminal.
-        assert_eq!(terminal_safe("a\x1b]0;never ends"), "a");
-        assert_eq!(terminal_safe("plain text"), "plain text");
+    fn server_text_cannot_drive_the_terminal_and_shows_what_it_hid() {
+        let evil = "Mallory\x1b]0;TITLE\x07\r\nOK\u{202e}\u{2066}x\u{2069}\u{200b}\u{9b}";
+        let shown = Text::from(evil).render(Some(Style::new()));
+        assert_eq!(shown, r"Mallory\u{1b}]0;TITLE\u{7}\r\nOK\u{202e}\u{2066}x\u{2069}\u{200b}\u{9b}");
+        // Styles are given to whole spans: a span's text cannot open or close one.
+        let styled = Text::new().plain("Run ").cmd("x reset").plain(", the policy file's key.");
+        assert_eq!(
+            anstream::adapter::strip_str(&styled.render(Some(Style::new()))).to_string(),
+            "Run 'x\u{a0}reset', the policy file's key."
+        );
+        assert_eq!(styled.to_plain(), "Run 'x reset', the policy file's key.");
+        assert_eq!(visible("plain text"), "plain text");
     }
 }

@@ -168,7 +168,7 @@ fn interrupted_text(ui: &Ui, results: &[ClusterResult]) {
         if key_first { ", once the new key has reached the cluster" } else { "" }
     ));
     for r in stopped {
-        ui.say(&format!("  {}", ui.command(&format!("'{}'", restart_command(ui, r)))));
+        ui.say(crate::ui::Text::from("  ").cmd(restart_command(ui, r)));
     }
 }
 
@@ -238,7 +238,7 @@ impl Progress {
     /// A spinner on stderr (hidden in JSON and quiet modes, and when stderr is not a terminal).
     #[must_use]
     pub fn new(ui: &Ui) -> Self {
-        let bar = ui.progress_bar(None, "{spinner} {msg} {elapsed}");
+        let bar = ui.progress_bar(None, &["{spinner} {msg} {elapsed}"]);
         bar.enable_steady_tick(Duration::from_millis(120));
         let p = Self { bar, state: std::sync::Mutex::new((0, 0, None)) };
         p.show();
@@ -419,7 +419,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &RestartAddonsArgs) -> Result<Box<d
             satellite.join(", "),
             if satellite.len() == 1 { "its autoscaler is" } else { "their autoscalers are" }
         );
-        opts.satellite_secret_updated = ui.confirm(&question)?;
+        opts.satellite_secret_updated = ui.confirm(&question).await?;
     }
     let skipped = if opts.satellite_secret_updated { 0 } else { satellite.len() };
     let to_restart = affected - skipped;
@@ -428,7 +428,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &RestartAddonsArgs) -> Result<Box<d
             "Delete the add-on controller pods of {}, to be re-created?",
             crate::ui::count(to_restart, "cluster")
         );
-        if !ui.confirm(&question)? {
+        if !ui.confirm(&question).await? {
             return Ok(Box::new(Report { plan, results: None, dry_run: false }));
         }
     }

@@ -56,11 +56,25 @@ pub fn state_text(ui: &Ui, report: &CheckReport, s: &State) -> (&'static str, St
     }
 }
 
+/// Core's "how to check it by hand", its commands styled whole: core marks each as a quote
+/// followed by the `{cli}` placeholder (the template, before any server text is in it).
+fn how_text(how: &str, cli: &str) -> crate::ui::Text {
+    let mut text = crate::ui::Text::new();
+    let mut rest = how;
+    while let Some(start) = rest.find("'{cli} ") {
+        let body = &rest[start + 1..];
+        let Some(end) = body.find('\'') else { break };
+        text = text.plain(&rest[..start]).cmd(body[..end].replace("{cli}", cli));
+        rest = &body[end + 1..];
+    }
+    text.plain(rest.replace("{cli}", cli))
+}
+
 /// Prints the requirements, per target.
 pub fn report_text(ui: &Ui, report: &CheckReport) {
     for t in &report.targets {
         ui.say("");
-        ui.say(&format!("{} / {}", ui.entity(t.target.region.as_str()), ui.entity(&t.target.resource_group.name)));
+        ui.say(crate::ui::Text::new().name(t.target.region.as_str()).plain(" / ").name(&t.target.resource_group.name));
         let rows: Vec<Vec<String>> = t
             .requirements
             .iter()
@@ -78,7 +92,13 @@ pub fn report_text(ui: &Ui, report: &CheckReport) {
         // or what would, or why it is not known.
         for r in &t.requirements {
             let (state, detail) = state_text(ui, report, &r.state);
-            ui.say(&format!("  {} ({state}): {}", r.code, ui.highlight(&crate::ui::one_line(&detail))));
+            let line = crate::ui::Text::from(format!("  {} ({state}): ", r.code));
+            // The grant is a command to run: styled as one, whole.
+            ui.say(match &r.state {
+                State::Missing { grant: Some(g), .. } => line.cmd(grant_command(ui, report, g)),
+                State::NotCheckable { how } => line.then(how_text(how, &ui.cli)),
+                _ => line.plain(crate::ui::one_line(&detail)),
+            });
         }
     }
 }
@@ -590,10 +610,7 @@ impl Outcome {
             Stage::DryRun => {
                 ui.say(&format!("Dry run: {} would be created; nothing was changed:", policies(n)));
                 for p in &g.plan {
-                    ui.say(&format!(
-                        "  Would create: {}",
-                        ui.command(&format!("'{}'", grant_command(ui, &self.report, &p.grant)))
-                    ));
+                    ui.say(crate::ui::Text::from("  Would create: ").cmd(grant_command(ui, &self.report, &p.grant)));
                 }
             }
             Stage::Nothing if self.report.missing() => {
@@ -704,13 +721,11 @@ impl Outcome {
                     (1, _) => String::from("the policy that grants them"),
                     (k, _) => format!("the {k} policies that grant them"),
                 };
-                let how = match flag {
-                    Some(flag) => {
-                        format!("with {}", ui.command(&format!("'{}'", check_command(ui, report, flag, " --grant"))))
-                    }
-                    None => String::from("by running this check again with --grant"),
-                };
-                ui.say(&format!("An account administrator can create {what} {how}."));
+                let line = crate::ui::Text::from(format!("An account administrator can create {what} "));
+                ui.say(match flag {
+                    Some(flag) => line.plain("with ").cmd(check_command(ui, report, flag, " --grant")).plain("."),
+                    None => line.plain("by running this check again with --grant."),
+                });
             }
         }
         if !ungranted.is_empty() {
@@ -765,16 +780,14 @@ pub async fn run(here: &Here, ui: &Ui, args: &CheckArgs) -> Result<Box<dyn Rende
         ui.say("");
         ui.say("The policies to create:");
         for p in &plan {
-            ui.say(&format!("  {}", ui.command(&format!("'{}'", grant_command(ui, &report, &p.grant)))));
+            ui.say(crate::ui::Text::from("  ").cmd(grant_command(ui, &report, &p.grant)));
         }
         ui.say("");
     }
     if !args.force
-        && !ui.confirm(&format!(
-            "Create {} for {}?",
-            policies(plan.len()),
-            crate::ui::one_line(&report.identity.display)
-        ))?
+        && !ui
+            .confirm(&format!("Create {} for {}?", policies(plan.len()), crate::ui::one_line(&report.identity.display)))
+            .await?
     {
         return Ok(Box::new(Outcome { granting: stage(Stage::Declined), report, flag }));
     }
@@ -813,9 +826,11 @@ fn not_in_account(e: CoreError, args: &CheckArgs) -> CommandError {
         .chain(args.targets.resource_group.iter().map(String::as_str))
         .all(|s| crate::ui::typable(s, "@+,"));
     let hint = if typed {
-        format!("To invite it with the policies it needs: '{{admin}} {}'.", words.join(" "))
+        crate::ui::Text::from("To invite it with the policies it needs: ")
+            .cmd(format!("{{admin}} {}", words.join(" ")))
+            .plain(".")
     } else {
-        String::from("To invite it with the policies it needs, run this command again with --grant --invite.")
+        crate::ui::Text::from("To invite it with the policies it needs, run this command again with --grant --invite.")
     };
     CommandError::from(e).with_hint(hint)
 }
@@ -845,11 +860,13 @@ async fn invite(
         ui.say("");
     }
     if !args.force
-        && !ui.confirm(&format!(
-            "Invite {} to the account with {n} {}?",
-            plan.email,
-            if n == 1 { "policy" } else { "policies" }
-        ))?
+        && !ui
+            .confirm(&format!(
+                "Invite {} to the account with {n} {}?",
+                plan.email,
+                if n == 1 { "policy" } else { "policies" }
+            ))
+            .await?
     {
         return Ok(Box::new(Invitation { plan, dry_run: false, invited: None, after: None }));
     }

@@ -102,12 +102,14 @@ impl Render for TargetOwnerReport {
     fn text(&self, ui: &Ui) {
         ui.ok();
         // The target by name, as JSON has it (`resourceGroupName`), not only by the flags given.
-        ui.say(&format!("Region:          {}", ui.entity(&self.region)));
-        ui.say(&format!(
-            "Resource group:  {} ({})",
-            ui.entity(&self.resource_group_name),
-            crate::ui::one_line(&self.resource_group_id)
-        ));
+        ui.say(crate::ui::Text::from("Region:          ").name(&self.region));
+        ui.say(
+            crate::ui::Text::from("Resource group:  ")
+                .name(&self.resource_group_name)
+                .plain(" (")
+                .id(&self.resource_group_id)
+                .plain(")"),
+        );
         ui.say("");
         owner_table(ui, &self.name, &self.email, self.iam_id.as_ref());
         let target = Target {
@@ -135,7 +137,11 @@ pub async fn run(here: &Here, ui: &Ui, args: &InfoArgs) -> Result<Box<dyn Render
     let one = args.target.resolve()?;
     let group = one.group.as_deref();
     if let Some(cluster) = &args.cluster {
-        ui.progress(&format!("Getting information about the API key owner for cluster {}...", ui.entity(cluster)));
+        ui.progress(
+            crate::ui::Text::from("Getting information about the API key owner for cluster ")
+                .name(cluster)
+                .plain("..."),
+        );
         Ok(Box::new(info::by_cluster(&here.session, cluster, None, group).await?))
     } else {
         ui.progress("Getting information about the API key owner for the region and resource group...");

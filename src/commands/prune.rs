@@ -269,7 +269,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &PruneArgs) -> Result<Box<dyn Rende
         return Ok(Box::new(Outcome { plan, done: None, dry_run: args.dry_run, disable_only }));
     }
     let verb = if disable_only { "Disable" } else { "Delete" };
-    if !args.force && !ui.confirm(&format!("{verb} {}?", keys(planned)))? {
+    if !args.force && !ui.confirm(&format!("{verb} {}?", keys(planned))).await? {
         return Ok(Box::new(Outcome { plan, done: None, dry_run: false, disable_only }));
     }
     ui.progress(&format!("{}ing {}...", verb.trim_end_matches('e'), keys(planned)));

@@ -11,43 +11,45 @@ use indicatif::ProgressBar;
 use super::{ExitStatus, Here, Render};
 use crate::cli::StatusArgs;
 use crate::error::{CommandError, to_json};
-use crate::ui::Ui;
+use crate::ui::{Text, Ui};
 
-/// The line that says what to do about a finding.
-fn action(code: Code, t: &TargetStatus, ui: &Ui) -> String {
+/// The line that says what to do about a finding, its commands styled as commands.
+fn action(code: Code, t: &TargetStatus, ui: &Ui) -> Text {
     let (me, cli) = (&ui.me, &ui.cli);
     let group = crate::ui::group_arg(&t.resource_group_name, &t.resource_group_id);
-    let reset = format!("'{me} reset --region {} -g {group}'", t.region);
+    let reset = format!("{me} reset --region {} -g {group}", t.region);
+    let prune = format!("{me} prune --region {} -g {group}", t.region);
     let key = t.key.as_ref().map_or_else(|| String::from("KEY_ID"), |k| k.id.to_string());
+    let say = Text::from;
     // A target without clusters: no cluster uses its key, and a reset there is made only with
     // --include-empty (as a batch skips it). What to do about its key is the same whatever the
     // finding: remove it, or replace it before a cluster is created there.
     if t.clusters.is_empty() {
         let unlock = if t.key.as_ref().is_some_and(|k| k.locked) { " --unlock" } else { "" };
-        let prune = format!("'{me} prune --region {} -g {group} --include-orphans{unlock}'", t.region);
-        let replace = format!(
-            "No cluster uses this key: remove it ({prune}), or replace it as a functional ID before a cluster is created here ('{me} reset --region {} -g {group} --include-empty')",
-            t.region
-        );
+        let replace = say("No cluster uses this key: remove it (")
+            .cmd(format!("{prune} --include-orphans{unlock}"))
+            .plain("), or replace it as a functional ID before a cluster is created here (")
+            .cmd(format!("{reset} --include-empty"))
+            .plain(")");
         match code {
             Code::OwnerNotInAccount
             | Code::OwnerInactive
             | Code::OwnerLacksRoles
             | Code::KeyTooOld
             | Code::KeyDisabled
-            | Code::KeyLocked => return format!("{replace}."),
+            | Code::KeyLocked => return replace.plain("."),
             Code::PersonalOwner => {
-                return format!(
-                    "{replace}; if this user is a functional ID, name it in the policy file's functional_ids (or pass --functional-id)."
+                return replace.plain(
+                    "; if this user is a functional ID, name it in the policy file's functional_ids (or pass --functional-id).",
                 );
             }
             _ => {}
         }
     }
     match code {
-        Code::NoKey => format!("Create the key as a functional ID: {reset}."),
+        Code::NoKey => say("Create the key as a functional ID: ").cmd(&reset).plain("."),
         Code::OwnerNotInAccount | Code::OwnerInactive => {
-            format!("Reset the key now, as a functional ID, before the clusters break: {reset}.")
+            say("Reset the key now, as a functional ID, before the clusters break: ").cmd(&reset).plain(".")
         }
         Code::OwnerLacksRoles => {
             let id = t
@@ -55,56 +57,71 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> String {
                 .as_ref()
                 .and_then(|o| o.iam_id.as_ref())
                 .map_or_else(|| String::from("IAM_ID"), ToString::to_string);
-            format!(
-                "Grant them ('{} check --region {} -g {group} --iam-id {id} --grant') or reset as an identity that has them: {reset}.",
-                crate::error::admin_path(me),
-                t.region
-            )
+            say("Grant them (")
+                .cmd(format!(
+                    "{} check --region {} -g {group} --iam-id {id} --grant",
+                    crate::error::admin_path(me),
+                    t.region
+                ))
+                .plain(") or reset as an identity that has them: ")
+                .cmd(&reset)
+                .plain(".")
         }
-        Code::OwnerRolesUnknown => format!(
-            "Run status as an identity that may read other identities' access policies (the account owner, or Viewer on IAM Access Management), or ask an account administrator to check: '{} check --region {} -g {group} --iam-id {}'.",
+        Code::OwnerRolesUnknown => say(
+            "Run status as an identity that may read other identities' access policies (the account owner, or Viewer on IAM Access Management), or ask an account administrator to check: ",
+        )
+        .cmd(format!(
+            "{} check --region {} -g {group} --iam-id {}",
             crate::error::admin_path(me),
             t.region,
             t.owner
                 .as_ref()
                 .and_then(|o| o.iam_id.as_ref())
                 .map_or_else(|| String::from("IAM_ID"), ToString::to_string)
-        ),
-        Code::OwnerUnknown => String::from(
+        ))
+        .plain("."),
+        Code::OwnerUnknown => say(
             "Run status as a user with a User Management role (Viewer is enough) to see the owner's state, or ask an account administrator.",
         ),
-        Code::KeyTooOld => format!("Rotate it: {reset}."),
-        Code::PersonalOwner => format!(
-            "Reset it as a functional ID or service ID ({reset}); if this user is a functional ID, name it in the policy file's functional_ids (or pass --functional-id)."
+        Code::KeyTooOld => say("Rotate it: ").cmd(&reset).plain("."),
+        Code::PersonalOwner => say("Reset it as a functional ID or service ID (").cmd(&reset).plain(
+            "); if this user is a functional ID, name it in the policy file's functional_ids (or pass --functional-id).",
         ),
-        Code::KeyLocked => format!(
-            "A locked key cannot be deleted after a reset until it is unlocked; prune does both once it is superseded: '{me} prune --region {} -g {group} --unlock'.",
-            t.region
-        ),
-        Code::KeyDisabled => format!("Enable it ('{cli} iam api-key-enable {key}') or reset: {reset}."),
-        Code::SupersededKeys => format!(
-            "Remove {} once nothing uses {0} (prune checks that first): '{me} prune --region {} -g {group}'.",
-            if t.superseded_keys.len() == 1 { "it" } else { "them" },
-            t.region
-        ),
-        Code::OrphanKey => {
-            format!("No cluster uses it; remove it: '{me} prune --region {} -g {group} --include-orphans'.", t.region)
+        Code::KeyLocked => say(
+            "A locked key cannot be deleted after a reset until it is unlocked; prune does both once it is superseded: ",
+        )
+        .cmd(format!("{prune} --unlock"))
+        .plain("."),
+        Code::KeyDisabled => {
+            say("Enable it (").cmd(format!("{cli} iam api-key-enable {key}")).plain(") or reset: ").cmd(&reset).plain(".")
         }
-        Code::AcceptanceExpired => String::from(
+        Code::SupersededKeys => {
+            let them = if t.superseded_keys.len() == 1 { "it" } else { "them" };
+            Text::from(format!("Remove {them} once nothing uses {them} (prune checks that first): ")).cmd(&prune).plain(".")
+        }
+        Code::OrphanKey => say("No cluster uses it; remove it: ").cmd(format!("{prune} --include-orphans")).plain("."),
+        Code::AcceptanceExpired => say(
             "Renew the acceptance in the policy file (a new 'until', and a reason that still holds), or fix the finding and remove the entry.",
         ),
-        Code::OwnerNearKeyLimit => format!(
-            "Remove obsolete keys first ('{me} prune'), spread the targets' keys across functional IDs, or ask IBM for a higher API key limit."
-        ),
+        Code::OwnerNearKeyLimit => say("Remove obsolete keys first (")
+            .cmd(format!("{me} prune"))
+            .plain("), spread the targets' keys across functional IDs, or ask IBM for a higher API key limit."),
         // `credential get/set/unset` act on the targeted resource group, hence the target first.
-        Code::ClassicCredentialsSet => format!(
-            "A reset does not change them. Make sure their owner is a functional ID: '{cli} target -g {}', then '{cli} ks credential get --region {}'.",
-            t.resource_group_name, t.region
-        ),
-        Code::ClassicCredentialsOwnerGone => format!(
-            "Set them again as a functional ID's infrastructure user ('{cli} target -g {}', then '{cli} ks credential set classic --infrastructure-username USERNAME --infrastructure-api-key KEY --region {}'), or remove them so that the API key orders the infrastructure ('{cli} ks credential unset --region {}'; IBM warns that classic clusters ordered with them may be orphaned).",
-            t.resource_group_name, t.region, t.region
-        ),
+        Code::ClassicCredentialsSet => say("A reset does not change them. Make sure their owner is a functional ID: ")
+            .cmd(format!("{cli} target -g {}", t.resource_group_name))
+            .plain(", then ")
+            .cmd(format!("{cli} ks credential get --region {}", t.region))
+            .plain("."),
+        Code::ClassicCredentialsOwnerGone => say("Set them again as a functional ID's infrastructure user (")
+            .cmd(format!("{cli} target -g {}", t.resource_group_name))
+            .plain(", then ")
+            .cmd(format!(
+                "{cli} ks credential set classic --infrastructure-username USERNAME --infrastructure-api-key KEY --region {}",
+                t.region
+            ))
+            .plain("), or remove them so that the API key orders the infrastructure (")
+            .cmd(format!("{cli} ks credential unset --region {}", t.region))
+            .plain("; IBM warns that classic clusters ordered with them may be orphaned)."),
     }
 }
 
@@ -115,13 +132,15 @@ struct Report {
     /// What `--baseline` did.
     baseline: Option<BaselineDone>,
     /// Actions per target, per finding, in the report's order.
-    actions: Vec<Vec<String>>,
+    actions: Vec<Vec<Text>>,
     /// `--owner`: each identity asked about, and what depends on it.
     owners: Option<Vec<Offboarding>>,
     /// `--all`: every target in the text, however many.
     all: bool,
     /// The command that shows them all: this one with `--all`.
-    all_command: String,
+    all_command: Text,
+    /// `--severity`: the least severity the text shows (`None`: all).
+    shown_severity: Option<Severity>,
 }
 
 /// Above this many targets the text is a summary (see [`Report::text`]) unless `--all`.
@@ -276,7 +295,7 @@ fn owners_text(ui: &Ui, owners: &[Offboarding]) {
         if !plan.is_empty() {
             ui.say("To make the removal safe, as a functional ID, in this order:");
             for c in plan {
-                ui.say(&format!("  {}", ui.command(&format!("'{c}'"))));
+                ui.say(Text::from("  ").cmd(c));
             }
         }
     }
@@ -315,7 +334,7 @@ impl Report {
         let mut t = to_json(&self.status.targets[i])?;
         if let Some(findings) = t.get_mut("findings").and_then(serde_json::Value::as_array_mut) {
             for (f, a) in findings.iter_mut().zip(&self.actions[i]) {
-                f["action"] = serde_json::Value::from(a.as_str());
+                f["action"] = serde_json::Value::from(a.to_plain());
             }
         }
         Ok(t)
@@ -390,7 +409,7 @@ impl Render for Report {
             self.by_finding_text(ui);
             ui.say("");
         }
-        let shown: Vec<(&TargetStatus, &Vec<String>)> = if large {
+        let shown: Vec<(&TargetStatus, &Vec<Text>)> = if large {
             let mut with: Vec<_> = r.targets.iter().zip(&self.actions).filter(|(t, _)| t.worst().is_some()).collect();
             with.sort_by_key(|(t, _)| std::cmp::Reverse(t.worst()));
             with
@@ -400,17 +419,22 @@ impl Render for Report {
         if r.targets.is_empty() {
             ui.say("No region and resource group has clusters or a containers-kubernetes-key key.");
         } else {
-            let rows: Vec<Vec<String>> = shown
+            let rows: Vec<Vec<Text>> = shown
                 .iter()
                 .map(|(t, _)| {
                     vec![
-                        t.region.clone(),
-                        t.resource_group_name.clone(),
-                        t.clusters.len().to_string(),
-                        owner_text(t),
-                        t.owner.as_ref().map_or_else(|| String::from("-"), |o| state_text(&o.state)),
-                        t.key.as_ref().and_then(|k| k.age_days).map_or_else(|| String::from("-"), |d| format!("{d}d")),
-                        findings_cell(t),
+                        Text::from(&t.region),
+                        Text::from(&t.resource_group_name),
+                        Text::from(t.clusters.len().to_string()),
+                        Text::from(owner_text(t)),
+                        Text::from(t.owner.as_ref().map_or_else(|| String::from("-"), |o| state_text(&o.state))),
+                        Text::from(
+                            t.key
+                                .as_ref()
+                                .and_then(|k| k.age_days)
+                                .map_or_else(|| String::from("-"), |d| format!("{d}d")),
+                        ),
+                        findings_cell(t, self.shown_severity),
                     ]
                 })
                 .collect();
@@ -419,14 +443,16 @@ impl Render for Report {
         if large {
             let hidden = r.targets.len() - shown.len();
             ui.say("");
-            let all = &self.all_command;
-            ui.say(&match hidden {
-                0 => format!("Every target has findings; {all} shows what to do for each."),
-                n => format!(
-                    "{n} target{} without findings to fix {} not shown: {all} shows every target and what to do for each.",
+            let all = self.all_command.clone();
+            ui.say(match hidden {
+                0 => Text::from("Every target has findings; ").then(all).plain(" shows what to do for each."),
+                n => Text::from(format!(
+                    "{n} target{} without findings to fix {} not shown: ",
                     if n == 1 { "" } else { "s" },
                     if n == 1 { "is" } else { "are" },
-                ),
+                ))
+                .then(all)
+                .plain(" shows every target and what to do for each."),
             });
         } else {
             self.summary_text(ui);
@@ -470,10 +496,11 @@ impl Render for Report {
             ui.say(&b.text());
         }
         self.accepted_text(ui);
-        let with_findings: Vec<(&TargetStatus, &Vec<String>)> = shown
-            .into_iter()
-            .filter(|(t, _)| t.findings.iter().any(|f| !f.accepted && (!large || f.severity == Severity::Critical)))
-            .collect();
+        // What to fix: the open findings `--severity` shows (only critical ones in a summary).
+        let least = if large { Some(Severity::Critical) } else { self.shown_severity };
+        let fix = |f: &status::Finding| !f.accepted && least.is_none_or(|l| f.severity >= l);
+        let with_findings: Vec<(&TargetStatus, &Vec<Text>)> =
+            shown.into_iter().filter(|(t, _)| t.findings.iter().any(fix)).collect();
         if with_findings.is_empty() {
             return;
         }
@@ -481,16 +508,16 @@ impl Render for Report {
         ui.say(if large { "What to fix first (the targets with critical findings):" } else { "What to fix:" });
         for (t, actions) in with_findings {
             ui.say("");
-            ui.say(&format!("{} / {}", ui.entity(&t.region), ui.entity(&t.resource_group_name)));
-            for (f, a) in t
-                .findings
-                .iter()
-                .zip(actions)
-                .filter(|(f, _)| !f.accepted && (!large || f.severity == Severity::Critical))
-            {
-                let sev = serde_plain(f.severity);
-                ui.say(&format!("  {} ({sev}): {}.", serde_plain(f.code), crate::ui::one_line(&f.detail)));
-                ui.say(&format!("    {}", ui.highlight(a)));
+            ui.say(Text::new().name(&t.region).plain(" / ").name(&t.resource_group_name));
+            for (f, a) in t.findings.iter().zip(actions).filter(|(f, _)| fix(f)) {
+                ui.say(
+                    Text::from("  ")
+                        .severe(f.severity, serde_plain(f.code))
+                        .plain(" (")
+                        .severity(f.severity)
+                        .plain(format!("): {}.", f.detail)),
+                );
+                ui.say(Text::from("    ").then(a));
             }
         }
     }
@@ -559,25 +586,41 @@ impl Render for Report {
     }
 }
 
-/// The table's Findings cell: the codes that count, and how many the policy accepts.
-fn findings_cell(t: &TargetStatus) -> String {
-    let open: Vec<String> = t.findings.iter().filter(|f| !f.accepted).map(|f| serde_plain(f.code)).collect();
+/// The table's Findings cell: the codes that count (each in its severity's colour; with
+/// `--severity`, those at or above it), how many below it are not shown, and how many the
+/// policy accepts.
+fn findings_cell(t: &TargetStatus, least: Option<Severity>) -> Text {
+    let open: Vec<&status::Finding> = t.findings.iter().filter(|f| !f.accepted).collect();
+    let (shown, hidden): (Vec<&status::Finding>, Vec<&status::Finding>) =
+        open.into_iter().partition(|f| least.is_none_or(|l| f.severity >= l));
     let accepted = t.findings.iter().filter(|f| f.accepted).count();
-    match (open.is_empty(), accepted) {
-        (true, 0) => String::from("-"),
-        (true, n) => format!("({n} accepted)"),
-        (false, 0) => open.join(", "),
-        (false, n) => format!("{} (+{n} accepted)", open.join(", ")),
+    let mut cell = Text::new();
+    for (i, f) in shown.iter().enumerate() {
+        let sep = if i + 1 < shown.len() { "," } else { "" };
+        cell = cell.severe(f.severity, serde_plain(f.code)).plain(format!("{sep} "));
+    }
+    let mut more = Vec::new();
+    if !hidden.is_empty() {
+        more.push(format!("{} not shown", hidden.len()));
+    }
+    if accepted > 0 {
+        more.push(format!("{accepted} accepted"));
+    }
+    match (shown.is_empty(), more.is_empty()) {
+        (true, true) => Text::from("-"),
+        (true, false) => Text::from(format!("({})", more.join(", "))),
+        (false, true) => cell,
+        (false, false) => cell.plain(format!("(+{})", more.join(", +"))),
     }
 }
 
 /// `status` with the same targets and `--all`, quoted, when every value can be typed as it is;
 /// else the words to add it.
-fn all_command(ui: &Ui, args: &StatusArgs) -> String {
+fn all_command(ui: &Ui, args: &StatusArgs) -> Text {
     // Flags that change the findings would have to be repeated as typed: say it in words then.
     let other = args.max_age.is_some() || !args.functional_id.is_empty() || args.policy.is_some();
     if other || !args.targets.region.iter().chain(&args.targets.resource_group).all(|v| crate::ui::typable(v, ",")) {
-        return String::from("the same command with --all");
+        return Text::from("the same command with --all");
     }
     let mut c = format!("{} status", ui.me);
     if !args.targets.region.is_empty() {
@@ -586,7 +629,10 @@ fn all_command(ui: &Ui, args: &StatusArgs) -> String {
     if !args.targets.resource_group.is_empty() {
         c.push_str(&format!(" -g {}", args.targets.resource_group.join(",")));
     }
-    format!("'{c} --all'")
+    if let Some(s) = args.severity {
+        c.push_str(&format!(" --severity {}", crate::ui::severity_word(s.into())));
+    }
+    Text::new().cmd(format!("{c} --all"))
 }
 
 impl Report {
@@ -594,22 +640,47 @@ impl Report {
     fn summary_text(&self, ui: &Ui) {
         let s = &self.status.summary;
         ui.say("");
-        ui.say(&format!(
-            "{} target{}: {} critical, {} warning{}, {} info.{}",
-            s.targets,
-            if s.targets == 1 { "" } else { "s" },
-            s.critical,
+        // A count in its severity's colour when there is something to count.
+        let counted = |text: Text, n: usize, severity: Severity, words: String| {
+            if n > 0 { text.severe(severity, words) } else { text.plain(words) }
+        };
+        let line = Text::from(format!("{} target{}: ", s.targets, if s.targets == 1 { "" } else { "s" }));
+        let line = counted(line, s.critical, Severity::Critical, format!("{} critical", s.critical)).plain(", ");
+        let line = counted(
+            line,
             s.warnings,
-            if s.warnings == 1 { "" } else { "s" },
-            s.info,
-            if s.accepted > 0 { format!(" {} accepted by the policy.", s.accepted) } else { String::new() }
-        ));
+            Severity::Warning,
+            format!("{} warning{}", s.warnings, if s.warnings == 1 { "" } else { "s" }),
+        )
+        .plain(", ");
+        let line = counted(line, s.info, Severity::Info, format!("{} info", s.info)).plain(".");
+        let line = if s.accepted > 0 { line.plain(format!(" {} accepted by the policy.", s.accepted)) } else { line };
+        ui.say(line);
+        if let Some(least) = self.shown_severity {
+            let below: Vec<String> = [(Severity::Warning, s.warnings, "warning"), (Severity::Info, s.info, "info")]
+                .into_iter()
+                .filter(|(sev, n, _)| *sev < least && *n > 0)
+                .map(|(_, n, word)| if word == "info" { format!("{n} info") } else { crate::ui::count(n, word) })
+                .collect();
+            if !below.is_empty() {
+                ui.say(format!(
+                    "Findings below {} are not shown (--severity {}): {}.",
+                    crate::ui::severity_word(least),
+                    crate::ui::severity_word(least),
+                    below.join(" and ")
+                ));
+            }
+        }
     }
 
     /// Each finding, its severity and on how many targets, worst first.
     fn by_finding_text(&self, ui: &Ui) {
         let mut counts: Vec<(Code, Severity, usize)> = Vec::new();
+        let least = self.shown_severity;
         for f in self.status.targets.iter().flat_map(|t| &t.findings).filter(|f| !f.accepted) {
+            if least.is_some_and(|l| f.severity < l) {
+                continue;
+            }
             match counts.iter_mut().find(|(c, _, _)| *c == f.code) {
                 Some((_, _, n)) => *n += 1,
                 None => counts.push((f.code, f.severity, 1)),
@@ -619,8 +690,10 @@ impl Report {
             return;
         }
         counts.sort_by_key(|(c, sev, n)| (std::cmp::Reverse(*sev), std::cmp::Reverse(*n), serde_plain(*c)));
-        let rows: Vec<Vec<String>> =
-            counts.iter().map(|(c, sev, n)| vec![serde_plain(*c), serde_plain(*sev), n.to_string()]).collect();
+        let rows: Vec<Vec<Text>> = counts
+            .iter()
+            .map(|(c, sev, n)| vec![Text::from(serde_plain(*c)), Text::new().severity(*sev), Text::from(n.to_string())])
+            .collect();
         ui.say("");
         ui.table(&["Finding", "Severity", "Targets"], &rows);
     }
@@ -635,20 +708,18 @@ impl Report {
         }
         ui.say("");
         match r.policy.as_ref().and_then(|p| p.path.as_deref()) {
-            Some(path) => ui.say(&format!("Accepted by the policy ('{path}'):")),
+            Some(path) => ui.say(Text::from("Accepted by the policy ('").id(path).plain("'):")),
             None => ui.say("Accepted by the policy:"),
         }
         for (t, f) in accepted {
             let Some(a) = &f.acceptance else { continue };
             let by = a.by.as_ref().map(|b| format!(", by {b}")).unwrap_or_default();
-            ui.say(&format!(
-                "  {} / {}  {}: {}.",
-                ui.entity(&t.region),
-                ui.entity(&t.resource_group_name),
+            ui.say(Text::from("  ").name(&t.region).plain(" / ").name(&t.resource_group_name).plain(format!(
+                "  {}: {}.",
                 serde_plain(f.code),
-                crate::ui::one_line(&f.detail)
-            ));
-            ui.say(&format!("    until {}{by}: {}", a.until, crate::ui::one_line(&a.reason)));
+                f.detail
+            )));
+            ui.say(format!("    until {}{by}: {}", a.until, a.reason));
         }
     }
 }
@@ -664,7 +735,14 @@ struct Bar(ProgressBar);
 
 impl Bar {
     fn new(ui: &Ui) -> Self {
-        Self(ui.progress_bar(Some(0), "{spinner} Checking {pos}/{len} targets {wide_bar} {per_sec}, about {eta} left"))
+        Self(ui.progress_bar(
+            Some(0),
+            &[
+                "{spinner} Checking {pos}/{len} targets {wide_bar} {per_sec}, about {eta} left",
+                "{spinner} Checking {pos}/{len} targets {wide_bar}",
+                "{spinner} {pos}/{len} {wide_bar}",
+            ],
+        ))
     }
 }
 
@@ -729,7 +807,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Rend
     }
     let mut baseline = None;
     if let (Some(base), Some(read)) = (base, read) {
-        let (done, judged) = base.add(ui, read, args.baseline_critical, whole_account)?;
+        let (done, judged) = base.add(ui, read, args.baseline_critical, whole_account).await?;
         if let Some(judged) = judged {
             report = judged;
         }
@@ -738,8 +816,18 @@ pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Rend
     let actions = report.targets.iter().map(|t| t.findings.iter().map(|f| action(f.code, t, ui)).collect()).collect();
     let owners = (!args.owner.is_empty())
         .then(|| leavers.into_iter().map(|l| offboard::offboarding(&report, &facts, l)).collect());
+    let shown_severity = args.severity.map(Severity::from);
     let all_command = all_command(ui, args);
-    Ok(Box::new(Report { status: report, fail_on, baseline, actions, owners, all: args.all, all_command }))
+    Ok(Box::new(Report {
+        status: report,
+        fail_on,
+        baseline,
+        actions,
+        owners,
+        all: args.all,
+        all_command,
+        shown_severity,
+    }))
 }
 
 /// An `--owner` that names no identity of the account (or several), with what `--owner` takes.
@@ -861,7 +949,7 @@ impl BaseFile {
     /// Adds the open findings of `read` (judged by this file's policy), asks before writing
     /// over an existing file, writes, and returns the report judged by what was written (what
     /// counts from now on, as the next run will see it); `None` when nothing was written.
-    fn add(
+    async fn add(
         self,
         ui: &Ui,
         read: StatusReport,
@@ -904,7 +992,7 @@ impl BaseFile {
                 self.path.display(),
                 b.until
             );
-            if !ui.confirm(&question)? {
+            if !ui.confirm(&question).await? {
                 // `written: false` with what it would have accepted: "Did not write".
                 return Ok((done, None));
             }

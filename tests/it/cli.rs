@@ -36,8 +36,8 @@ fn colour_follows_ibmcloud_color_and_no_color() {
     // IBMCLOUD_COLOR=true wins over both, as in the SDK.
     env.extra_env.insert(var::IBMCLOUD_COLOR.into(), "true".into());
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    r.stdout_has("\x1b[32;1mOK\x1b[0m");
-    r.stdout_has("\x1b[36;1mDave Departed\x1b[0m");
+    r.stdout_has("\x1b[1m\x1b[32mOK\x1b[0m");
+    r.stdout_has("\x1b[1m\x1b[36mDave Departed\x1b[0m");
     // IBMCLOUD_COLOR=false forces it off.
     env.extra_env.insert(var::IBMCLOUD_COLOR.into(), "false".into());
     let r = env.run(&["info", "--cluster", "shop-vpc"]);

@@ -36,6 +36,8 @@ mod readme;
 mod release;
 /// Issue #8: never misreport a reset; signals, locks, audit failures, terminal safety.
 mod reliability;
+/// Issue #33: colour, width, terminal-safe text, `--severity`, Ctrl-C at a question.
+mod render;
 /// `reset` end to end.
 mod reset;
 /// Issue #33: what reset, prune and info print is exactly true.

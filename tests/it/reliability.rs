@@ -181,7 +181,8 @@ fn server_text_cannot_drive_the_terminal() {
     }
     let r = env.run(&["info", "--cluster", "shop-vpc"]);
     r.exits(0);
-    r.stdout_has("Dave Departed");
+    // The sequences are shown escaped, inert: the reader sees that something was hidden.
+    r.stdout_has(r"Dave\u{1b}]0;TITLE\u{7}\u{1b}[2J Departed");
     r.stdout_lacks("\x1b");
     r.stdout_lacks("\x07");
     let r = env.run(&["reset", "--region", "us-south", "--dry-run"]);

@@ -297,8 +297,9 @@ fn names_cannot_become_formulas_or_forge_lines() {
     let text = env.run(&["status"]);
     text.exits(3);
     assert!(!text.stdout.lines().any(|l| l.starts_with("us-south   fake")), "{}", text.stdout);
-    // The tab is shown, not printed: it would shift every column after it.
-    text.stdout_has("prod\u{fffd}us-south   fake   0\u{fffd}Nobody");
+    // The line break and the tab are shown escaped, not printed: the tab would shift every
+    // column after it.
+    text.stdout_has(r"prod\nus-south   fake   0\tNobody");
     assert!(!text.stdout.contains('\t'));
 }
 

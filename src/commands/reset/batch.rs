@@ -117,7 +117,10 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
     // With --restart-addons: the add-ons of every selected target's clusters (reads only).
     let addon_opts = crate::commands::addons::options(here, &[], args.endpoint, 4);
     let addon_plan = super::addon_plan(here, ui, args, &selected, &addon_opts).await;
-    if args.dry_run || selected.is_empty() || (!args.force && !super::confirm(ui, &selected, addon_plan.as_ref())?) {
+    if args.dry_run
+        || selected.is_empty()
+        || (!args.force && !super::confirm(ui, &selected, addon_plan.as_ref()).await?)
+    {
         return Ok(report(None, addon_plan, None));
     }
     // Before any reset: each affected cluster's storage-secret-store, to see its new key arrive.
@@ -132,7 +135,11 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
     let stopped = interrupts.stop_flag();
     let bar = ui.progress_bar(
         Some(selected.len() as u64),
-        "{spinner} Resetting {pos}/{len} targets {wide_bar} {per_sec}, about {eta} left",
+        &[
+            "{spinner} Resetting {pos}/{len} targets {wide_bar} {per_sec}, about {eta} left",
+            "{spinner} Resetting {pos}/{len} targets {wide_bar}",
+            "{spinner} {pos}/{len} {wide_bar}",
+        ],
     );
     let outcomes =
         fleet::execute(session, &candidates, &opts, verify, concurrency, &|| stopped.load(Ordering::SeqCst), &|_| {

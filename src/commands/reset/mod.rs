@@ -47,7 +47,11 @@ async fn refuse_trusted_profile(here: &Here) -> Result<(), CommandError> {
         return Err(CommandError::failed(
             "A trusted profile cannot own the cluster API key: the key is an API key of the identity that resets it, and trusted profiles have none.",
         )
-        .with_hint("Log in as a functional ID (a user) or with a service ID's API key ('{cli} login --apikey @KEY_FILE'), then reset again."));
+        .with_hint(
+            crate::ui::Text::from("Log in as a functional ID (a user) or with a service ID's API key (")
+                .cmd("{cli} login --apikey @KEY_FILE")
+                .plain("), then reset again."),
+        ));
     }
     Ok(())
 }
@@ -129,9 +133,11 @@ async fn preflight(here: &Here, ui: &Ui, plans: &[&ResetPlan], skip: bool) -> Re
         }
     }
     let scope = format!("--region {} -g {}", regions.join(","), groups.join(","));
-    Err(e.with_hint(format!(
-        "An account administrator can create them with '{{admin}} check {scope} {flag} --grant'; '--skip-preflight' skips this check."
-    )))
+    Err(e.with_hint(
+        crate::ui::Text::from("An account administrator can create them with ")
+            .cmd(format!("{{admin}} check {scope} {flag} --grant"))
+            .plain("; '--skip-preflight' skips this check."),
+    ))
 }
 
 /// Before the question: the targets whose classic clusters order infrastructure with classic
@@ -151,7 +157,7 @@ fn classic_warnings(ui: &Ui, found: &[(&Target, Option<&ClassicStatus>)]) {
 ///
 /// # Errors
 /// When no terminal can answer (without `-f`).
-fn confirm(ui: &Ui, plans: &[&ResetPlan], addon_plan: Option<&addons::Plan>) -> Result<bool, CommandError> {
+async fn confirm(ui: &Ui, plans: &[&ResetPlan], addon_plan: Option<&addons::Plan>) -> Result<bool, CommandError> {
     let then = if addon_plan.is_some_and(|p| p.affected() > 0) {
         if plans.len() == 1 {
             ", then re-create the add-on pods"
@@ -169,7 +175,7 @@ fn confirm(ui: &Ui, plans: &[&ResetPlan], addon_plan: Option<&addons::Plan>) -> 
         ),
         _ => format!("Reset the API key of {} targets{then}?", plans.len()),
     };
-    ui.confirm(&question)
+    ui.confirm(&question).await
 }
 
 /// With `--restart-addons`: which clusters of the targets to reset run the add-ons (reads

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::commands::{ExitStatus, Render};
 use crate::error::{CommandError, to_json};
-use crate::ui::{Stream, Ui};
+use crate::ui::{Stream, Text, Ui};
 
 /// An owner, the same way everywhere: name, email, IAM ID (a service ID by its name).
 pub fn owner_text(o: &KeyOwner) -> String {
@@ -232,7 +232,7 @@ const NO_KEY_YET: &str = "there is no API key for this region and resource group
 
 /// One target's plan in detail (on stderr when `to_stderr`: JSON mode with a question to ask).
 pub fn plan_text(ui: &Ui, plan: &ResetPlan, to_stderr: bool) {
-    let line = |t: &str| if to_stderr { ui.note(t) } else { ui.say(t) };
+    let line = |t: Text| if to_stderr { ui.note(t) } else { ui.say(t) };
     let t = &plan.target;
     let current = match (plan.current_owner.known(), plan.current_owner.reason()) {
         (Some(o), _) => {
@@ -258,29 +258,35 @@ pub fn plan_text(ui: &Ui, plan: &ResetPlan, to_stderr: bool) {
         (None, Some(why)) => format!("unknown ({why})"),
         (None, None) => String::from("unknown"),
     };
-    line("");
-    line(&format!("Region:           {}", ui.entity(t.region.as_str())));
-    line(&format!("Resource group:   {} ({})", ui.entity(&t.resource_group.name), t.resource_group.id));
-    line(&format!("Current owner:    {current}"));
-    line(&format!("Current key:      {key}"));
-    line(&format!("New owner:        {new_owner}"));
+    line(Text::new());
+    line(Text::from("Region:           ").name(t.region.as_str()));
+    line(
+        Text::from("Resource group:   ")
+            .name(&t.resource_group.name)
+            .plain(" (")
+            .id(t.resource_group.id.as_str())
+            .plain(")"),
+    );
+    line(Text::from(format!("Current owner:    {current}")));
+    line(Text::from(format!("Current key:      {key}")));
+    line(Text::from(format!("New owner:        {new_owner}")));
     match plan.clusters.reason() {
-        Some(why) => line(&format!("Clusters:         unknown ({why})")),
-        None if plan.clusters().is_empty() => line("Clusters:         none"),
+        Some(why) => line(Text::from(format!("Clusters:         unknown ({why})"))),
+        None if plan.clusters().is_empty() => line(Text::from("Clusters:         none")),
         None => {
-            line(&format!("Clusters:         {}", plan.clusters().len()));
+            line(Text::from(format!("Clusters:         {}", plan.clusters().len())));
             let mut clusters: Vec<_> = plan.clusters().iter().collect();
             clusters.sort_by(|a, b| crate::ui::natural_cmp(&a.name, &b.name));
             let rows: Vec<Vec<String>> = clusters
                 .iter()
                 .map(|c| vec![c.name.clone(), c.provider.clone(), c.kind.clone(), c.state.clone()])
                 .collect();
-            line("");
+            line(Text::new());
             let stream = if to_stderr { Stream::Err } else { Stream::Out };
             ui.table_to(stream, 2, &["Name", "Provider", "Type", "State"], &rows);
         }
     }
-    line("");
+    line(Text::new());
     for w in plan_warnings(plan) {
         ui.warn(&w);
     }
@@ -299,10 +305,13 @@ fn done_text(
     }
     if let Some(Verification::TimedOut(seen)) = verification {
         let cluster = plan.clusters().first().map_or("CLUSTER", |c| c.name.as_str());
-        ui.warn(&format!(
-            "The reset was accepted, but the new owner does not show yet ({seen}). IAM can take a while to replicate a new key; check again with '{} info --cluster {cluster}'.",
-            ui.me
-        ));
+        ui.warn(
+            Text::from(format!(
+                "The reset was accepted, but the new owner does not show yet ({seen}). IAM can take a while to replicate a new key; check again with "
+            ))
+            .cmd(format!("{} info --cluster {cluster}", ui.me))
+            .plain("."),
+        );
     }
     for w in &report.warnings {
         ui.warn(w);
@@ -339,9 +348,9 @@ fn done_text(
     ui.say("");
     ui.say("Next:");
     for (text, command) in steps {
-        ui.say(&format!("  {text}"));
+        ui.say(format!("  {text}"));
         if let Some(c) = command {
-            ui.say(&format!("    {}", ui.command(&format!("'{c}'"))));
+            ui.say(Text::from("    ").cmd(c));
         }
     }
 }
@@ -494,7 +503,8 @@ impl Report {
                 v["dryRun"] = Value::Bool(false);
                 v["outcome"] = Value::from("unknown");
                 v["detail"] = Value::from(detail);
-                v["hint"] = Value::from(e.hints(&ui.cli, &ui.me).join(" "));
+                v["hint"] =
+                    Value::from(e.hints(&ui.cli, &ui.me).iter().map(Text::to_plain).collect::<Vec<_>>().join(" "));
                 v
             }
             _ if self.dry_run => document(plan, classic, Err("dry run: nothing was reset"), ui, None)?,
@@ -631,10 +641,10 @@ impl Report {
             });
             let (unlock, why) =
                 if locked { (" --unlock", " (some are locked: prune unlocks them first)") } else { ("", "") };
-            ui.say(&format!(
-                "  Remove the superseded keys{why}: {}",
-                ui.command(&format!("'{} prune{scope}{unlock}'", ui.me))
-            ));
+            ui.say(
+                Text::from(format!("  Remove the superseded keys{why}: "))
+                    .cmd(format!("{} prune{scope}{unlock}", ui.me)),
+            );
             // Targets whose clusters all use a trusted profile read no key: nothing to re-create.
             let on_key: Vec<_> = self
                 .targets
@@ -652,8 +662,8 @@ impl Report {
                     "  Once the new keys have reached the clusters (10 to 30 minutes), re-create their add-on pods:"
                 });
                 for (c, _) in on_key {
-                    let command = format!("'{} restart-addons {}'", ui.me, crate::ui::target_flags(&c.plan.target));
-                    ui.say(&format!("    {}", ui.command(&command)));
+                    let command = format!("{} restart-addons {}", ui.me, crate::ui::target_flags(&c.plan.target));
+                    ui.say(Text::from("    ").cmd(command));
                 }
             }
         }
@@ -703,7 +713,7 @@ impl Render for Report {
 
 /// A spinner with the elapsed time while the new owner is awaited.
 pub fn spinner(ui: &Ui, text: &str) -> indicatif::ProgressBar {
-    let bar = ui.progress_bar(None, "{spinner} {msg} {elapsed}");
+    let bar = ui.progress_bar(None, &["{spinner} {wide_msg} {elapsed}"]);
     bar.set_message(text.to_owned());
     bar.enable_steady_tick(Duration::from_millis(120));
     bar

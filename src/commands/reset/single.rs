@@ -52,18 +52,20 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
             addon_results,
         })
     };
-    if args.dry_run || (!args.force && !super::confirm(ui, &[&plan], addon_plan.as_ref())?) {
+    if args.dry_run || (!args.force && !super::confirm(ui, &[&plan], addon_plan.as_ref()).await?) {
         return Ok(report(plan, None, addon_plan, None));
     }
     // Before the reset: each affected cluster's storage-secret-store, to see the new key arrive.
     let prepared = crate::commands::addons::note_secrets(ui, session, addon_plan.as_ref(), &addon_opts).await;
     session.client.http().restart_budget();
     let t = &plan.target;
-    ui.progress(&format!(
-        "Resetting the API key for region {} and resource group {}...",
-        ui.entity(t.region.as_str()),
-        ui.entity(&t.resource_group.name)
-    ));
+    ui.progress(
+        crate::ui::Text::from("Resetting the API key for region ")
+            .name(t.region.as_str())
+            .plain(" and resource group ")
+            .name(&t.resource_group.name)
+            .plain("..."),
+    );
     let ctx = &session.ctx;
     let opts = super::execute_options(here, true);
     // From here on a signal must not end the process silently: the POST may be under way.
