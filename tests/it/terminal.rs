@@ -401,6 +401,11 @@ fn no_at_the_grant_prompt_creates_nothing_and_is_no_dry_run() {
 
 /// The progress bar's frames in a pseudo-terminal's output: the text drawn after each clear of
 /// the line (`\r` and erase-line), up to the next one.
+/// A line's width in a console's columns (the bar's text here is ASCII and escapes).
+fn console_width(line: &str) -> usize {
+    line.chars().count()
+}
+
 fn bar_frames(raw: &str) -> Vec<&str> {
     raw.split("\r\x1b[2K").skip(1).filter_map(|f| f.split(['\r', '\n']).next()).filter(|f| !f.is_empty()).collect()
 }
