@@ -747,8 +747,11 @@ pub fn did_you_mean(root: &clap::Command, word: &str) -> Option<String> {
     let names: Vec<&str> = crate::help::visible_subcommands(root).map(clap::Command::get_name).collect();
     let most = (word.len() / 3).max(2);
     let begun = |n: &str| n.starts_with(&word) || (word.len() > 3 && word.starts_with(n));
-    let mut close: Vec<(usize, &str)> =
-        names.iter().map(|n| (edits(&word, n), *n)).filter(|(d, n)| *d <= most || begun(n)).collect();
+    let mut close: Vec<(usize, &str)> = names
+        .iter()
+        .map(|n| (cluster_api_key_core::error::edits(&word, n), *n))
+        .filter(|(d, n)| *d <= most || begun(n))
+        .collect();
     close.sort_unstable();
     let quoted: Vec<String> = close.iter().map(|(_, n)| format!("'{n}'")).collect();
     match quoted.as_slice() {
@@ -756,22 +759,6 @@ pub fn did_you_mean(root: &clap::Command, word: &str) -> Option<String> {
         [one] => Some(format!("Did you mean {one}?")),
         [first, rest @ ..] => Some(format!("Did you mean {first} (or {})?", rest.join(", "))),
     }
-}
-
-/// The Levenshtein distance between two words.
-fn edits(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 /// `Incorrect Usage: <clap's own sentence>` for the command the line names, if any.

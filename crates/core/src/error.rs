@@ -480,8 +480,10 @@ fn similar<'a>(word: &str, names: &[&'a str]) -> Vec<&'a str> {
     close.into_iter().map(|(_, n)| n).collect()
 }
 
-/// The Levenshtein distance between two words.
-fn edits(a: &str, b: &str) -> usize {
+/// The Levenshtein distance between two words: what "did you mean" suggestions are ranked by,
+/// here and for the command line's own (one rule for both).
+#[must_use]
+pub fn edits(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
