@@ -10,7 +10,7 @@ use cluster_api_key_core::types::{IamId, IdentityKind};
 use super::{Here, Render};
 use crate::cli::InfoArgs;
 use crate::error::{CommandError, to_json};
-use crate::ui::Ui;
+use crate::ui::{Text, Ui};
 
 fn owner_table(ui: &Ui, name: &str, email: &str, iam: Option<&cluster_api_key_core::types::IamId>) {
     let iam = iam.map_or_else(|| String::from("-"), ToString::to_string);
@@ -41,12 +41,15 @@ fn state_text(ui: &Ui, state: Option<&OwnerState>, iam_id: Option<&IamId>, targe
     ui.say(&format!("Owner state: {line}"));
     if broken {
         let reset = match target {
-            Some(t) => format!("'{} reset {}'", ui.me, crate::ui::target_flags(t)),
-            None => format!("'{} reset --region REGION -g RESOURCE_GROUP'", ui.me),
+            Some(t) => format!("{} reset {}", ui.me, crate::ui::target_flags(t)),
+            None => format!("{} reset --region REGION -g RESOURCE_GROUP", ui.me),
         };
-        ui.alert(&format!(
-            "The key's owner cannot keep it working: reset the key now, as a functional ID, before the clusters break: {reset}."
-        ));
+        ui.alert(
+            Text::new()
+                .plain("The key's owner cannot keep it working: reset the key now, as a functional ID, before the clusters break: ")
+                .cmd(reset)
+                .plain("."),
+        );
     }
 }
 
