@@ -74,13 +74,14 @@ fn a_target_without_clusters_is_reset_only_when_asked_by_every_command() {
         assert!(c.contains(&"--include-empty".to_owned()), "{c:?} in {r:?}");
         run_printed(&env, c, &["--dry-run"]).success();
     }
-    // status --owner's plan for Olivia, who owns the empty target's key: its resets run as
-    // printed.
+    // status --owner's plan for Olivia, who owns the empty target's key: the key no cluster
+    // uses is removed (not replaced by a second unused one), and every step runs as printed.
     let (_, v) = json(&env, &["status", "--owner", "olivia.owner@example.com"]);
     let plan: Vec<&str> = v["owners"][0]["plan"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
-    let resets: Vec<&&str> = plan.iter().filter(|c| c.starts_with("cluster-api-key reset ")).collect();
-    assert!(resets.iter().any(|c| c.contains("-g staging")), "{plan:?}");
-    for c in resets {
+    let staging: Vec<&&str> = plan.iter().filter(|c| c.contains("-g staging")).collect();
+    assert_eq!(staging, [&"cluster-api-key prune --region eu-de -g staging --include-orphans"], "{plan:?}");
+    assert!(plan.iter().any(|c| c.starts_with("cluster-api-key reset ")), "the other target is reset: {plan:?}");
+    for c in &plan {
         let args: Vec<&str> = c.split_whitespace().skip(1).chain(["--dry-run"]).collect();
         env.run(&args).success();
     }
