@@ -253,49 +253,6 @@ impl Command {
     }
 }
 
-/// The commands that also print CSV (`--output csv`).
-pub const CSV_COMMANDS: &[&str] = &["status"];
-
-/// The commands that print a script, not a document: `--output` does not apply to them.
-pub const SCRIPT_COMMANDS: &[&str] = &["completion"];
-
-/// Every `--output` format, as typed.
-pub const OUTPUT_FORMATS: &[&str] = &["json", "csv"];
-
-/// The `--output` formats a command prints (none: it prints a script), as typed; without a
-/// command, every format. One list for the usage errors and the shell completions.
-#[must_use]
-pub fn output_formats(command: Option<&str>) -> &'static [&'static str] {
-    match command {
-        None => OUTPUT_FORMATS,
-        Some(c) if SCRIPT_COMMANDS.contains(&c) => &[],
-        Some(c) if CSV_COMMANDS.contains(&c) => OUTPUT_FORMATS,
-        Some(_) => &["json"],
-    }
-}
-
-/// The sentence a refused `--output` ends with: which formats exist, and which `command`
-/// prints ("reset prints json (--output json); csv is only for status.").
-#[must_use]
-pub fn formats_sentence(command: Option<&str>) -> String {
-    let Some(name) = command else {
-        return format!("The formats are {}.", OUTPUT_FORMATS.join(" and "));
-    };
-    let own = output_formats(command);
-    if own.is_empty() {
-        return format!("{name} prints a shell script; --output does not apply to it.");
-    }
-    let flags: Vec<String> = own.iter().map(|f| format!("--output {f}")).collect();
-    let mut s = format!("{name} prints {} ({})", own.join(" or "), flags.join(", "));
-    let others: Vec<&str> = OUTPUT_FORMATS.iter().copied().filter(|f| !own.contains(f)).collect();
-    if !others.is_empty() {
-        // Only CSV is another command's today; say whose.
-        s.push_str(&format!("; {} is only for {}", others.join(", "), CSV_COMMANDS.join(", ")));
-    }
-    s.push('.');
-    s
-}
-
 /// `--output` formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -708,7 +665,7 @@ fn attach_help(mut fresh: clap::Command, built: &clap::Command, prefix: &str) ->
 /// An incorrect-usage [`CommandError`] that names the command whose help to show.
 pub fn parse(args: &[String], prefix: &str) -> Result<Parsed, CommandError> {
     let root = command(prefix);
-    let argv = std::iter::once(crate::metadata::PLUGIN_NAME.to_owned()).chain(args.iter().cloned());
+    let argv = std::iter::once(crate::names::PLUGIN_NAME.to_owned()).chain(args.iter().cloned());
     match root.clone().try_get_matches_from(argv) {
         Ok(m) => {
             let cli = Cli::from_arg_matches(&m).map_err(|e| usage_error(&root, args, &e))?;
@@ -780,7 +737,7 @@ fn usage_error(root: &clap::Command, args: &[String], e: &clap::Error) -> Comman
         } else {
             format!("'{given}' is not an output format.")
         };
-        let msg = format!("Incorrect Usage: {head} {}", formats_sentence(named.as_deref()));
+        let msg = format!("Incorrect Usage: {head} {}", crate::names::formats_sentence(named.as_deref()));
         return CommandError::usage(msg, named.as_deref());
     }
     let mut sentence = match first.strip_suffix(':') {

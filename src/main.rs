@@ -42,6 +42,7 @@ mod error;
 mod help;
 mod hints;
 mod metadata;
+mod names;
 mod sandbox;
 mod signals;
 mod ui;
@@ -116,26 +117,26 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
         Parsed::Run(cli) => cli,
     };
     if cli.version {
-        ui::print_text(&format!("{} {}\n", metadata::PLUGIN_NAME, env!("CARGO_PKG_VERSION")));
+        ui::print_text(&format!("{} {}\n", names::PLUGIN_NAME, env!("CARGO_PKG_VERSION")));
         return Ok(ExitStatus::Success);
     }
     // A format the command does not print is refused in plain text: the document asked for is
     // the one thing that cannot be given, and a JSON error would be a third format.
     if let (Some(command), Some(format)) = (&cli.command, cli.global.output)
-        && !cli::output_formats(Some(command.name())).contains(&format.as_str())
+        && !names::output_formats(Some(command.name())).contains(&format.as_str())
     {
         ui.json = false;
-        let sentence = cli::formats_sentence(Some(command.name()));
-        let msg = if cli::SCRIPT_COMMANDS.contains(&command.name()) {
+        let sentence = names::formats_sentence(Some(command.name()));
+        let msg = if names::SCRIPT_COMMANDS.contains(&command.name()) {
             format!("Incorrect Usage: {sentence}")
         } else {
-            let own = cli::output_formats(Some(command.name()));
+            let own = names::output_formats(Some(command.name()));
             let flags: Vec<String> = own.iter().map(|f| format!("--output {f}")).collect();
             format!(
                 "Incorrect Usage: {} does not print {} (only {} does): it prints {} ({}).",
                 command.name(),
                 format.as_str().to_uppercase(),
-                cli::CSV_COMMANDS.join(", "),
+                names::CSV_COMMANDS.join(", "),
                 own.join(" or "),
                 flags.join(", ")
             )
