@@ -71,7 +71,10 @@ pub trait Render {
     /// The text form.
     fn text(&self, ui: &Ui);
     /// The CSV form, for commands that have one.
-    fn csv(&self) -> Option<String> {
+    ///
+    /// # Errors
+    /// Only a bug ([`Kind::Internal`]).
+    fn csv(&self) -> Option<Result<String, CommandError>> {
         None
     }
     /// The exit status it stands for.
@@ -217,7 +220,7 @@ pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitS
     }
     let report = result?;
     if ui.csv {
-        let text = report.csv().ok_or_else(|| CommandError::internal("a command without CSV was asked for CSV"))?;
+        let text = report.csv().ok_or_else(|| CommandError::internal("a command without CSV was asked for CSV"))??;
         ui::print_text(&text);
     } else if ui.json {
         match report.json_listing(ui) {

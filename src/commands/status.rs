@@ -319,14 +319,35 @@ fn owner_text(t: &TargetStatus) -> String {
     }
 }
 
-/// RFC 4180: quote a field that holds a comma, a quote or a line break.
-/// One CSV cell. A cell that a spreadsheet would read as a formula (it begins with `=`, `+`,
-/// `-`, `@`, a tab or a carriage return: OWASP's list) gets a leading `'`, so that a name chosen
-/// by someone else cannot run in the auditor's spreadsheet; then RFC 4180 quoting.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+/// One CSV cell before quoting. A cell that a spreadsheet would read as a formula (it begins
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return: OWASP's list) gets a leading `'`, so that
+/// a name chosen by someone else cannot run in the auditor's spreadsheet. The `csv` crate then
+/// quotes it as RFC 4180 says (only a cell with a comma, a quote or a line break).
+fn formula_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}").into() } else { s.into() }
 }
+
+/// The CSV columns, in their documented order.
+const CSV_HEADER: [&str; 18] = [
+    "region",
+    "resourceGroup",
+    "resourceGroupId",
+    "clusters",
+    "ownerName",
+    "ownerEmail",
+    "ownerIamId",
+    "ownerState",
+    "keyId",
+    "keyCreated",
+    "keyAgeDays",
+    "supersededKeys",
+    "findings",
+    "worstSeverity",
+    "accepted",
+    "classicCredentials",
+    "classicCredentialsUser",
+    "classicCredentialsOwnerState",
+];
 
 impl Report {
     /// Target `i` of the JSON document, with the action of each finding.
@@ -522,10 +543,12 @@ impl Render for Report {
         }
     }
 
-    fn csv(&self) -> Option<String> {
-        let mut out = String::from(
-            "region,resourceGroup,resourceGroupId,clusters,ownerName,ownerEmail,ownerIamId,ownerState,keyId,keyCreated,keyAgeDays,supersededKeys,findings,worstSeverity,accepted,classicCredentials,classicCredentialsUser,classicCredentialsOwnerState\n",
-        );
+    fn csv(&self) -> Option<Result<String, CommandError>> {
+        // Into memory: a write there fails only on a bug.
+        let mut out = csv::Writer::from_writer(Vec::new());
+        if let Err(e) = out.write_record(CSV_HEADER) {
+            return Some(Err(CommandError::internal(e)));
+        }
         for t in &self.status.targets {
             let o = t.owner.as_ref();
             let k = t.key.as_ref();
@@ -563,10 +586,15 @@ impl Render for Report {
                 t.classic_credentials.as_ref().and_then(|c| c.username.clone()).unwrap_or_default(),
                 t.classic_credentials.as_ref().and_then(|c| c.owner_state.as_ref()).map(state_text).unwrap_or_default(),
             ];
-            out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
-            out.push('\n');
+            if let Err(e) = out.write_record(fields.iter().map(|f| formula_safe(f).into_owned())) {
+                return Some(Err(CommandError::internal(e)));
+            }
         }
-        Some(out)
+        Some(
+            out.into_inner()
+                .map_err(|e| CommandError::internal(e.into_error()))
+                .and_then(|bytes| String::from_utf8(bytes).map_err(CommandError::internal)),
+        )
     }
 
     fn status(&self) -> ExitStatus {
