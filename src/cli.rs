@@ -167,20 +167,6 @@ impl ResetArgs {
     }
 }
 
-impl GlobalArgs {
-    /// Whether JSON output was asked for.
-    #[must_use]
-    pub fn json(&self) -> bool {
-        self.output == Some(OutputFormat::Json)
-    }
-
-    /// Whether CSV output was asked for.
-    #[must_use]
-    pub fn csv(&self) -> bool {
-        self.output == Some(OutputFormat::Csv)
-    }
-}
-
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -625,6 +611,25 @@ fn owner_arg(s: &str) -> Result<String, String> {
 /// A value that is not empty once trimmed (`-c ""` is a typing slip, said before any request).
 fn non_empty(s: &str) -> Result<String, String> {
     if s.trim().is_empty() { Err(String::from("a value is required, not an empty string")) } else { Ok(s.to_owned()) }
+}
+
+/// The host passes the command without the namespace words and sets
+/// `IBMCLOUD_PLUGIN_NAMESPACE`; words of the namespace below our own would come back in front
+/// of the arguments, as the SDK's public plugins do.
+#[must_use]
+pub fn with_namespace(env: &cluster_api_key_core::env::Env, args: Vec<String>) -> Vec<String> {
+    let ns = env
+        .first(&[
+            cluster_api_key_core::env::IBMCLOUD_PLUGIN_NAMESPACE,
+            cluster_api_key_core::env::BLUEMIX_PLUGIN_NAMESPACE,
+        ])
+        .unwrap_or_default();
+    let mut words: Vec<String> = ns.split_whitespace().skip(1).map(str::to_owned).collect();
+    if words.is_empty() {
+        return args;
+    }
+    words.extend(args);
+    words
 }
 
 /// What the command line asks for.

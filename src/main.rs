@@ -44,17 +44,19 @@ mod hints;
 mod metadata;
 mod names;
 mod sandbox;
+mod settings;
 mod signals;
 mod ui;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use cluster_api_key_core::env::{self, Env};
+use cluster_api_key_core::env::Env;
 
 use crate::cli::Parsed;
 use crate::commands::ExitStatus;
 use crate::error::{CommandError, Kind};
+use crate::settings::{Action, Format, GlobalSettings};
 use crate::ui::Ui;
 
 fn main() -> ExitCode {
@@ -108,99 +110,55 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| CommandError::usage("Incorrect Usage: an argument is not valid UTF-8.", None))?;
     // JSON mode is known before parsing, so that a usage error is a JSON document too.
-    ui.json = wants_json(&args);
-    let cli = match cli::parse(&with_namespace(env, args), &ui.me)? {
+    ui.json = settings::wants_json(&args);
+    let cli = match cli::parse(&cli::with_namespace(env, args), &ui.me)? {
         Parsed::Help(text) => {
             ui::print_help(&text);
             return Ok(ExitStatus::Success);
         }
         Parsed::Run(cli) => cli,
     };
-    if cli.version {
-        ui::print_text(&format!("{} {}\n", names::PLUGIN_NAME, env!("CARGO_PKG_VERSION")));
-        return Ok(ExitStatus::Success);
-    }
-    // A format the command does not print is refused in plain text: the document asked for is
-    // the one thing that cannot be given, and a JSON error would be a third format.
-    if let (Some(command), Some(format)) = (&cli.command, cli.global.output)
-        && !names::output_formats(Some(command.name())).contains(&format.as_str())
-    {
+    let global = GlobalSettings::resolve(&cli).inspect_err(|_| {
+        // A refused format is said in plain text: the document asked for is the one thing
+        // that cannot be given.
         ui.json = false;
-        let sentence = names::formats_sentence(Some(command.name()));
-        let msg = if names::SCRIPT_COMMANDS.contains(&command.name()) {
-            format!("Incorrect Usage: {sentence}")
-        } else {
-            let own = names::output_formats(Some(command.name()));
-            let flags: Vec<String> = own.iter().map(|f| format!("--output {f}")).collect();
-            format!(
-                "Incorrect Usage: {} does not print {} (only {} does): it prints {} ({}).",
-                command.name(),
-                format.as_str().to_uppercase(),
-                names::CSV_COMMANDS.join(", "),
-                own.join(" or "),
-                flags.join(", ")
-            )
-        };
-        return Err(CommandError::usage(msg, Some(command.name())));
-    }
-    ui.json = cli.global.json() || cli.global.csv();
-    ui.csv = cli.global.csv();
-    ui.quiet = cli.global.quiet;
-    if cli.command.is_none()
-        && cli.global.sandbox_reset
-        && let Some(identity) = cli.global.sandbox.as_deref()
-    {
-        let (sandbox, _) = sandbox::Sandbox::start(env, identity, true).await?;
-        sandbox.save()?;
-        ui.say(
-            ui::Text::from("The sandbox starts over: the default emulated account, its policy, and new sessions. Try ")
+    })?;
+    ui.json = global.format != Format::Text;
+    ui.csv = global.format == Format::Csv;
+    ui.quiet = global.quiet;
+    match (global.action, global.sandbox) {
+        (Action::Version, _) => {
+            ui::print_text(&format!("{} {}\n", names::PLUGIN_NAME, env!("CARGO_PKG_VERSION")));
+            Ok(ExitStatus::Success)
+        }
+        (Action::SandboxReset { identity }, _) => {
+            let (sandbox, _) = sandbox::Sandbox::start(env, identity, true).await?;
+            sandbox.save()?;
+            ui.say(
+                ui::Text::from(
+                    "The sandbox starts over: the default emulated account, its policy, and new sessions. Try ",
+                )
                 .cmd(format!("{} --sandbox status", ui.me))
                 .plain("."),
-        );
-        return Ok(ExitStatus::Success);
-    }
-    let Some(command) = &cli.command else { return Err(CommandError::internal("no command after parsing")) };
-    if let cli::Command::Completion { shell } = command {
-        ui::print_text(&completion::script(*shell));
-        return Ok(ExitStatus::Success);
-    }
-    let Some(identity) = cli.global.sandbox.as_deref() else {
-        return Box::pin(commands::dispatch(env, command, ui)).await;
-    };
-    let (sandbox, env) = sandbox::Sandbox::start(env, identity, cli.global.sandbox_reset).await?;
-    // Every command the sandbox prints runs as printed: in the sandbox, as the same identity.
-    ui.me = match identity {
-        "functional" => format!("{} --sandbox", ui.me),
-        other => format!("{} --sandbox={other}", ui.me),
-    };
-    let result = Box::pin(commands::dispatch(&env, command, ui)).await;
-    // The emulated account is saved whatever the command did (a failed reset changes it too).
-    sandbox.save()?;
-    result
-}
-
-/// Whether the command line asks for JSON, read before clap parses it (so that a usage error
-/// is a JSON document too): `-o json`, `-ojson`, `--output json`, `--output=json`, any case.
-fn wants_json(args: &[String]) -> bool {
-    let doc = |v: &str| v.eq_ignore_ascii_case("json");
-    args.iter().enumerate().any(|(i, a)| {
-        let next = args.get(i + 1).map(String::as_str);
-        match a.as_str() {
-            "-o" | "--output" => next.is_some_and(doc),
-            other => other.strip_prefix("--output=").or_else(|| other.strip_prefix("-o")).is_some_and(doc),
+            );
+            Ok(ExitStatus::Success)
         }
-    })
-}
-
-/// The host passes the command without the namespace words and sets
-/// `IBMCLOUD_PLUGIN_NAMESPACE`; words of the namespace below our own would come back in front
-/// of the arguments, as the SDK's public plugins do.
-fn with_namespace(env: &Env, args: Vec<String>) -> Vec<String> {
-    let ns = env.first(&[env::IBMCLOUD_PLUGIN_NAMESPACE, env::BLUEMIX_PLUGIN_NAMESPACE]).unwrap_or_default();
-    let mut words: Vec<String> = ns.split_whitespace().skip(1).map(str::to_owned).collect();
-    if words.is_empty() {
-        return args;
+        (Action::Completion(shell), _) => {
+            ui::print_text(&completion::script(shell));
+            Ok(ExitStatus::Success)
+        }
+        (Action::Run(command), None) => Box::pin(commands::dispatch(env, command, ui)).await,
+        (Action::Run(command), Some(settings::Sandbox { identity, reset })) => {
+            let (sandbox, env) = sandbox::Sandbox::start(env, identity, reset).await?;
+            // Every command the sandbox prints runs as printed: in the sandbox, as the same identity.
+            ui.me = match identity {
+                "functional" => format!("{} --sandbox", ui.me),
+                other => format!("{} --sandbox={other}", ui.me),
+            };
+            let result = Box::pin(commands::dispatch(&env, command, ui)).await;
+            // The emulated account is saved whatever the command did (a failed reset changes it too).
+            sandbox.save()?;
+            result
+        }
     }
-    words.extend(args);
-    words
 }

@@ -11,6 +11,7 @@ use indicatif::ProgressBar;
 use super::{ExitStatus, Here, Render};
 use crate::cli::StatusArgs;
 use crate::error::{CommandError, to_json};
+use crate::settings::StatusSettings;
 use crate::ui::{Text, Ui};
 
 /// The line that says what to do about a finding, its commands styled as commands.
@@ -788,32 +789,14 @@ impl status::Reporter for Bar {
 ///
 /// # Errors
 /// Usage errors for unknown regions and groups; errors reading the account.
-pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Render>, CommandError> {
-    // The targets and the policy first: a bad value or file is refused before any request.
-    let targets = args.targets.resolve()?;
-    // CSV is the table of targets; what depends on an owner is text or JSON.
-    if ui.csv && !args.owner.is_empty() {
-        return Err(CommandError::usage("Incorrect Usage: --owner prints text or JSON, not CSV.", Some("status")));
-    }
-    let policy = here.policy(args.policy.as_deref())?;
-    // The baseline's file and what it adds to, read and checked before any request too.
+pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<Box<dyn Render>, CommandError> {
+    // The targets and the policy were resolved before any request (settings.rs); the
+    // baseline's file and what it adds to are read and checked before any request too.
+    let StatusSettings { args, policy, options: opts, whole_account, fail_on } = settings;
     let base = match &args.baseline {
         Some(path) => Some(BaseFile::open(path, &policy, args.force)?),
         None => None,
     };
-    let mut functional_ids: Vec<String> = args.functional_id.iter().map(|i| i.trim().to_owned()).collect();
-    functional_ids.extend(policy.functional_ids.iter().cloned());
-    // Filtered by region or group, an acceptance of a target out of scope is not stale.
-    let whole_account = targets.regions.is_empty() && targets.groups.is_empty();
-    let opts = status::Options {
-        regions: targets.regions,
-        groups: targets.groups,
-        // Flags, then the policy, then the defaults.
-        max_age: args.max_age.or(policy.max_age).unwrap_or(DEFAULT_MAX_AGE),
-        functional_ids,
-        concurrency: here.session.ctx.http.concurrency,
-    };
-    let fail_on = args.fail_on.map(FailOn::from).or(policy.fail_on).unwrap_or(FailOn::Warning);
     // `--owner`: the identities first, so that one the account does not know is refused before
     // the account is read (and never answered "nothing depends on it").
     let mut leavers = Vec::with_capacity(args.owner.len());
@@ -876,8 +859,6 @@ fn owner_refused(e: cluster_api_key_core::Error) -> CommandError {
     err
 }
 
-/// `--max-age` when neither the flag nor the policy says.
-const DEFAULT_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(90 * 86_400);
 /// How long a baseline accepts today's findings.
 const BASELINE_DAYS: u64 = 90;
 
