@@ -443,6 +443,10 @@ pub enum AddonArg {
     ClusterAutoscaler,
 }
 
+/// Add-on clusters handled at once: `restart-addons --concurrency`'s default, and the pace of
+/// `reset --restart-addons` (which has no flag for it).
+pub const ADDONS_CONCURRENCY: u16 = 4;
+
 /// `restart-addons`.
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("where").required(true).args(["cluster", "region"])))]
@@ -467,7 +471,7 @@ pub struct RestartAddonsArgs {
     pub wait: std::time::Duration,
 
     /// Clusters handled at once (default 4).
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    #[arg(long, value_name = "N", default_value_t = ADDONS_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=32))]
     pub concurrency: u16,
 
     /// Delete the pods without asking.

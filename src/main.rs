@@ -6,27 +6,55 @@
 //!
 //! # Where things are (module → what it owns)
 //!
+//! Every module file of `src/` and `crates/core/src/` is named here, by its path without `.rs`
+//! (`dir/*`: every file of a folder); "a leaf" uses no other module of its crate. The test at
+//! the end of this file keeps both true.
+//!
 //! The binary (`src/`):
-//! - `cli`: the command line's definition (args, help, value parsers); knows no command module.
-//! - `commands/mod.rs`: the command → module match (`run_command`), [`commands::ExitStatus`] and
-//!   the one function that turns a run into an exit code ("which exit code does a partial batch
-//!   give": there), the `Render` contract (text, JSON, CSV).
-//! - `commands/<name>`: one module per command, turning core's reports into words;
-//!   `commands/reset/` decides single versus batch in `mod.rs` and holds the one pre-flight and
-//!   confirmation; `render.rs` holds every word a reset prints.
+//! - `main` (this file): the host's requests (`SendMetadata`, `SendCompletion`), then parse,
+//!   resolve the settings, dispatch on their [`settings::Action`], print an error.
+//! - `settings`: every value a command runs on, resolved once before any request into one typed
+//!   value per command: "which `--max-age` wins" (flag > environment > policy file > default)
+//!   is answered there, in one table.
+//! - `cli`: the command line's definition (args, help text, value parsers) and its parsing;
+//!   knows no command module. `names` (a leaf): the plugin's name and which command prints
+//!   which format, shared by `cli`, `help`, `metadata` and `completion`, so that they form no
+//!   circle.
+//! - `help`: the `ibmcloud`-style help; `metadata`: `SendMetadata`; `completion`: the shell
+//!   scripts and `SendCompletion`; `hints`: the words of core's errors' hints.
+//! - `commands` (`commands/mod.rs`): the command → module match (`run_command`),
+//!   [`commands::ExitStatus`] and the one function that turns a run into an exit code ("which
+//!   exit code does a partial batch give": there), the `Render` contract (text, JSON, CSV).
+//! - `commands/status`, `commands/info`, `commands/check`, `commands/prune`, `commands/addons`
+//!   (`restart-addons`): one module per command, turning core's reports into words.
+//! - `commands/reset`: one flow for one target or many; decides single versus batch and holds
+//!   the steps they share, with their words (the trusted-profile refusal, the one pre-flight,
+//!   the confirmation, the add-on plan). `commands/reset/single` and `commands/reset/batch`:
+//!   what differs, with their own progress lines and warnings; `commands/reset/render`: the
+//!   report of a run, as text and JSON.
 //! - `ui`: terminal output (colour, width, tables, prompts, progress); `error`: `FAILED` and
-//!   hints; `signals`: Ctrl-C and SIGTERM; `sandbox`: the embedded emulator; `metadata`,
-//!   `completion`, `help`, `hints`: what the `ibmcloud` host asks of a plugin.
+//!   hints; `signals`: Ctrl-C and SIGTERM; `sandbox`: the embedded emulator.
 //!
 //! The core (`crates/core/src/`):
-//! - `context`, `config_file`, `env`, `endpoints`: the CLI config, environment and endpoint
-//!   table; `auth`: the token source and the authenticated `Client`; `http`: the transport
-//!   (retries, rate limit, budget; a leaf); `secret`, `trace`: what never reaches output.
+//! - `lib`: the crate's root (its `Error` and `Result`).
+//! - `context`, `config_file`, `env` (a leaf), `endpoints`: the CLI config, the environment
+//!   and the endpoint table; `auth`: the token source and the authenticated `Client`; `jwt`:
+//!   the caller's identity read from the token.
+//! - `http`: the transport (retries, the rate limit, the run's budget); `ratelimit`: the rate
+//!   budget shared by every process of the machine; `net`: proxies and extra certificates.
+//! - `secret` (a leaf), `trace`: what never reaches output; `error`: core's errors and IBM's
+//!   error bodies; `fsutil`: files only we can read; `audit`: the local audit log.
+//! - `types`: the identifiers kept apart (`Region`, `IamId`, `GroupSelector`, `Known`).
 //! - `api/*`: one client per IBM Cloud API, with its JSON shapes.
-//! - `ops/discovery`: reading the account (groups, clusters, keys) and deciding which key the
-//!   clusters use (`key_in_use`); `ops/status`: judging it ("where are findings computed":
-//!   `judge_keys`, `judge_owner`, `judge_findings`); `ops/reset`, `ops/fleet`, `ops/prune`,
-//!   `ops/check`, `ops/addons`: the operations, plan then execute; `policy`: the policy file.
+//! - `model`: the account model every command shares (`Severity`, `Code`, `Finding`, `Owner`,
+//!   `TargetStatus`, `StatusReport`).
+//! - `ops` (`ops/mod.rs`): the `Session` the operations run on; `ops/discovery`: reading the
+//!   account (groups, clusters, keys) and deciding which key the clusters use (`key_in_use`);
+//!   `ops/status`: judging it ("where are findings computed": `judge_keys`, `judge_owner`,
+//!   `judge_findings`); `ops/reset`, `ops/fleet`, `ops/prune`, `ops/check`, `ops/info`,
+//!   `ops/offboard`: the operations, plan then execute; `ops/lock`: one reset of a target at a
+//!   time across processes; `ops/addons/*`: re-creating the add-on pods (`ops/addons/k8s`, the
+//!   only user of kube-rs); `policy`: the policy file.
 //! - "How a region reaches the request": `--region` (`cli`) → `discovery::regions` (validated
 //!   once, into `types::Region`) → `Session::containers(Some(&region))` → the `X-Region` header
 //!   (`api::containers`).
@@ -160,5 +188,111 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
             sandbox.save()?;
             result
         }
+    }
+}
+
+#[cfg(test)]
+mod map_tests {
+    //! The module map at the top of this file, checked against the tree.
+
+    use std::path::{Path, PathBuf};
+
+    /// The map's text for one crate: from `from` to `to` (or the end of the map).
+    fn section(from: &str, to: Option<&str>) -> String {
+        let doc: String =
+            include_str!("main.rs").lines().filter_map(|l| l.strip_prefix("//!")).map(|l| format!("{l}\n")).collect();
+        let start = doc.find(from).unwrap_or_else(|| panic!("the map has no '{from}'"));
+        let rest = &doc[start..];
+        to.and_then(|t| rest.find(t)).map_or(rest, |end| &rest[..end]).to_owned()
+    }
+
+    /// The names in backticks.
+    fn quoted(text: &str) -> Vec<String> {
+        text.split('`').skip(1).step_by(2).map(str::to_owned).collect()
+    }
+
+    /// Every `.rs` file under `dir`, as its module path (`ops/status`; `ops/addons` for
+    /// `ops/addons/mod.rs`).
+    fn modules(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                modules(root, &path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let rel = path.strip_prefix(root).unwrap().with_extension("");
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                let name = rel.strip_suffix("/mod").unwrap_or(&rel).to_owned();
+                out.push((name, path));
+            }
+        }
+    }
+
+    /// The modules of its crate that a file's code names (`crate::x`, `crate::{x, y}`,
+    /// `super::`), outside comments and its tests.
+    fn uses(path: &Path) -> Vec<String> {
+        let text = std::fs::read_to_string(path).unwrap();
+        let code: String = text
+            .split("#[cfg(test)]")
+            .next()
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let mut found = Vec::new();
+        for (i, _) in code.match_indices("crate::") {
+            let rest = &code[i + "crate::".len()..];
+            let names = match rest.strip_prefix('{') {
+                Some(list) => list[..list.find('}').unwrap_or(list.len())]
+                    .split(',')
+                    .filter_map(|p| p.trim().split("::").next().map(str::to_owned))
+                    .collect(),
+                None => vec![rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect()],
+            };
+            found.extend(names.into_iter().filter(|n: &String| !n.is_empty()));
+        }
+        if code.contains("super::") {
+            found.push(String::from("super"));
+        }
+        found
+    }
+
+    fn check(root: &Path, map: &str) {
+        let named = quoted(map);
+        let mut files = Vec::new();
+        modules(root, root, &mut files);
+        assert!(files.len() > 10, "{}: only {} module files", root.display(), files.len());
+        let covered = |m: &str| {
+            named.iter().any(|n| {
+                n == m || n.strip_suffix("/*").is_some_and(|dir| m == dir || m.starts_with(&format!("{dir}/")))
+            })
+        };
+        let missing: Vec<&str> = files.iter().map(|(m, _)| m.as_str()).filter(|m| !covered(m)).collect();
+        assert!(missing.is_empty(), "the module map of {} does not name {missing:?}", root.display());
+        // "`x` (a leaf)": x's code names no other module of its crate.
+        for (i, _) in map.match_indices("` (a leaf") {
+            let leaf = map[..i].rsplit('`').next().unwrap_or_default();
+            let (_, path) = files.iter().find(|(m, _)| m == leaf).unwrap_or_else(|| panic!("no module '{leaf}'"));
+            let others: Vec<String> = uses(path).into_iter().filter(|u| u != leaf).collect();
+            assert!(others.is_empty(), "the map calls '{leaf}' a leaf, but it uses {others:?}");
+        }
+    }
+
+    #[test]
+    fn the_module_map_names_every_module_and_its_leaves_are_leaves() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        check(&dir.join("src"), &section("The binary (`src/`)", Some("The core (")));
+        check(&dir.join("crates/core/src"), &section("The core (`crates/core/src/`)", None));
+    }
+
+    #[test]
+    fn the_check_sees_an_unnamed_module_and_a_false_leaf() {
+        // The checks themselves can fail: a map without `cli` and a "leaf" that uses another.
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let without_cli = section("The binary (`src/`)", Some("The core (")).replace("`cli`", "the parser");
+        assert!(std::panic::catch_unwind(|| check(&dir, &without_cli)).is_err());
+        let false_leaf = section("The binary (`src/`)", Some("The core (")) + "- `settings` (a leaf).\n";
+        assert!(std::panic::catch_unwind(|| check(&dir, &false_leaf)).is_err());
+        assert!(uses(&dir.join("settings.rs")).contains(&String::from("cli")));
     }
 }

@@ -16,7 +16,7 @@
 //! | `reset --unless-owner functional` | - | - | `functional_ids` (required) | - |
 //! | reads at once (status, prune, reset's plan) | - | `CLUSTER_API_KEY_CONCURRENCY` | - | from the rate limit (core's context) |
 //! | resets at once | `reset --concurrency` | - | - | 8 |
-//! | add-on clusters at once | `restart-addons --concurrency` | - | - | [`ADDONS_CONCURRENCY`] (4; also for `reset --restart-addons`) |
+//! | add-on clusters at once | `restart-addons --concurrency` | - | - | [`ADDONS_CONCURRENCY`] (4, in `cli`; also for `reset --restart-addons`) |
 //! | verification of a reset | `--no-verify` (none) | `CLUSTER_API_KEY_VERIFY_TIMEOUT_SECS`, `..._INTERVAL_MS` | - | 60 s, every 2 s |
 //! | the sandbox | `--sandbox[=IDENTITY]`, `--sandbox-reset` | - | - | IBM Cloud itself |
 //!
@@ -33,17 +33,14 @@ use cluster_api_key_core::policy::{self, FailOn, Policy};
 use cluster_api_key_core::types::IamId;
 
 use crate::cli::{
-    AddonArg, Cli, Command, EndpointArg, OutputFormat, PruneArgs, ResetArgs, RestartAddonsArgs, StatusArgs, Targets,
+    ADDONS_CONCURRENCY, AddonArg, Cli, Command, EndpointArg, OutputFormat, PruneArgs, ResetArgs, RestartAddonsArgs,
+    StatusArgs, Targets,
 };
 use crate::error::CommandError;
 use crate::names;
 
 /// `status --max-age` when neither the flag nor the policy says.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(90 * 86_400);
-
-/// Add-on clusters handled at once: `restart-addons --concurrency`'s default, and the pace of
-/// `reset --restart-addons` (which has no flag for it).
-pub const ADDONS_CONCURRENCY: u16 = 4;
 
 /// How a run prints what it found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -472,8 +469,13 @@ impl<'a> PruneSettings<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::FailOn as Flag;
 
     const DAY: Duration = Duration::from_secs(86_400);
+
+    /// A policy-path case: the flag, the variable, whether the plugin's folder holds the file,
+    /// and the path expected.
+    type Case<'a> = (Option<&'a Path>, Option<&'a str>, bool, Option<PathBuf>);
 
     fn policy(max_age: Option<Duration>, fail_on: Option<FailOn>, functional_ids: &[&str]) -> Policy {
         Policy {
@@ -497,7 +499,6 @@ mod tests {
             assert_eq!(max_age(flag, &policy(from_policy, None, &[])), expected, "{flag:?} {from_policy:?}");
         }
         assert_eq!(DEFAULT_MAX_AGE, 90 * DAY);
-        use crate::cli::FailOn as Flag;
         let fail_ons = [
             (Some(Flag::Never), Some(FailOn::Critical), FailOn::Never),
             (Some(Flag::Critical), None, FailOn::Critical),
@@ -522,7 +523,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (flag, variable) = (Path::new("flag.toml"), "variable.toml");
         // (flag, variable, the plugin folder holds policy.toml, expected)
-        let cases: [(Option<&Path>, Option<&str>, bool, Option<PathBuf>); 6] = [
+        let cases: [Case; 6] = [
             (Some(flag), Some(variable), true, Some(flag.to_owned())),
             (None, Some(variable), true, Some(PathBuf::from(variable))),
             (None, Some("  "), true, Some(dir.path().join("policy.toml"))),
