@@ -200,7 +200,7 @@ mod map_tests {
     /// The map's text for one crate: from `from` to `to` (or the end of the map).
     fn section(from: &str, to: Option<&str>) -> String {
         let doc: String =
-            include_str!("main.rs").lines().filter_map(|l| l.strip_prefix("//!")).map(|l| format!("{l}\n")).collect();
+            include_str!("main.rs").lines().filter_map(|l| l.strip_prefix("//!")).flat_map(|l| [l, "\n"]).collect();
         let start = doc.find(from).unwrap_or_else(|| panic!("the map has no '{from}'"));
         let rest = &doc[start..];
         to.and_then(|t| rest.find(t)).map_or(rest, |end| &rest[..end]).to_owned()
@@ -237,7 +237,7 @@ mod map_tests {
             .unwrap_or_default()
             .lines()
             .filter(|l| !l.trim_start().starts_with("//"))
-            .map(|l| format!("{l}\n"))
+            .flat_map(|l| [l, "\n"])
             .collect();
         let mut found = Vec::new();
         for (i, _) in code.match_indices("crate::") {
