@@ -28,13 +28,13 @@ use std::time::Duration;
 
 use cluster_api_key_core::context::Context;
 use cluster_api_key_core::ops::addons::{self, AddonKind};
-use cluster_api_key_core::ops::status;
+use cluster_api_key_core::ops::{check, status};
 use cluster_api_key_core::policy::{self, FailOn, Policy};
 use cluster_api_key_core::types::IamId;
 
 use crate::cli::{
-    ADDONS_CONCURRENCY, AddonArg, Cli, Command, EndpointArg, OutputFormat, PruneArgs, ResetArgs, RestartAddonsArgs,
-    StatusArgs, Targets,
+    ADDONS_CONCURRENCY, AddonArg, CheckArgs, Cli, Command, EndpointArg, InfoArgs, OneTarget, OutputFormat, PruneArgs,
+    ResetArgs, RestartAddonsArgs, StatusArgs, Targets,
 };
 use crate::error::CommandError;
 use crate::names;
@@ -463,6 +463,50 @@ impl<'a> PruneSettings<'a> {
     /// An unknown region.
     pub fn resolve(args: &'a PruneArgs, sources: &Sources) -> Result<Self, CommandError> {
         Ok(Self { args, targets: args.targets.resolve()?, read_concurrency: sources.read_concurrency })
+    }
+}
+
+/// `check`'s settings.
+pub struct CheckSettings<'a> {
+    /// The flags as typed (`--grant`, `-f`, `--dry-run`, `--invite`).
+    pub args: &'a CheckArgs,
+    /// Whom to check: `--iam-id`, `--user`, `--service-id`, else the caller.
+    pub subject: check::Subject,
+    /// `-r`/`-g`.
+    pub targets: Targets,
+}
+
+impl<'a> CheckSettings<'a> {
+    /// Resolves `check`'s flags.
+    ///
+    /// # Errors
+    /// An unknown region.
+    pub fn resolve(args: &'a CheckArgs) -> Result<Self, CommandError> {
+        let subject = match (&args.iam_id, &args.user, &args.service_id) {
+            (Some(i), _, _) => check::Subject::IamId(i.clone()),
+            (_, Some(u), _) => check::Subject::User(u.clone()),
+            (_, _, Some(s)) => check::Subject::ServiceId(s.clone()),
+            _ => check::Subject::Caller,
+        };
+        Ok(Self { args, subject, targets: args.targets.resolve()? })
+    }
+}
+
+/// `info`'s settings.
+pub struct InfoSettings<'a> {
+    /// `--cluster`, as typed.
+    pub cluster: Option<&'a str>,
+    /// `-r`/`-g`.
+    pub target: OneTarget,
+}
+
+impl<'a> InfoSettings<'a> {
+    /// Resolves `info`'s flags.
+    ///
+    /// # Errors
+    /// An unknown region, or more than one.
+    pub fn resolve(args: &'a InfoArgs) -> Result<Self, CommandError> {
+        Ok(Self { cluster: args.cluster.as_deref(), target: args.target.resolve()? })
     }
 }
 

@@ -20,7 +20,9 @@ use cluster_api_key_core::ops::Session;
 
 use crate::cli::Command;
 use crate::error::{CommandError, Kind};
-use crate::settings::{Format, PruneSettings, ResetSettings, RestartAddonsSettings, Sources, StatusSettings};
+use crate::settings::{
+    CheckSettings, Format, InfoSettings, PruneSettings, ResetSettings, RestartAddonsSettings, Sources, StatusSettings,
+};
 use crate::ui::{self, Ui};
 
 /// How a command that ran ended: exit codes 0, 3, 4 and 5 (errors are 1 and 2).
@@ -162,9 +164,9 @@ async fn run_command(command: &Command, here: &Here, ui: &Ui) -> Result<Box<dyn 
     match command {
         // Boxed: a reset's future (plan, prompt, reset, verification, add-ons) is large.
         Command::Reset(a) => Box::pin(reset::run(here, ui, &ResetSettings::resolve(a, sources)?)).await,
-        Command::Info(a) => info::run(here, ui, a).await,
+        Command::Info(a) => info::run(here, ui, InfoSettings::resolve(a)?).await,
         Command::Status(a) => status::run(here, ui, StatusSettings::resolve(a, format, sources)?).await,
-        Command::Check(a) => check::run(here, ui, a).await,
+        Command::Check(a) => check::run(here, ui, CheckSettings::resolve(a)?).await,
         Command::Prune(a) => prune::run(here, ui, PruneSettings::resolve(a, sources)?).await,
         Command::RestartAddons(a) => {
             Box::pin(addons::run(here, ui, &RestartAddonsSettings::resolve(a, sources)?)).await
