@@ -34,6 +34,8 @@
 //!   report of a run, as text and JSON.
 //! - `ui`: terminal output (colour, width, tables, prompts, progress); `error`: `FAILED` and
 //!   hints; `signals`: Ctrl-C and SIGTERM; `sandbox`: the embedded emulator.
+//! - Circles: `ui`, `error`, `hints` and `signals` (the output layer) still import one another;
+//!   no other module of the binary is in a circle (a test checks it).
 //!
 //! The core (`crates/core/src/`):
 //! - `lib`: the crate's root (its `Error` and `Result`).
@@ -195,6 +197,7 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
 mod map_tests {
     //! The module map at the top of this file, checked against the tree.
 
+    use std::collections::{BTreeMap, BTreeSet};
     use std::path::{Path, PathBuf};
 
     /// The map's text for one crate: from `from` to `to` (or the end of the map).
@@ -283,6 +286,42 @@ mod map_tests {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
         check(&dir.join("src"), &section("The binary (`src/`)", Some("The core (")));
         check(&dir.join("crates/core/src"), &section("The core (`crates/core/src/`)", None));
+    }
+
+    /// The modules of the binary in a circle of imports, by top-level module (`commands/reset`
+    /// counts as `commands`: a command module uses its parent's contract).
+    fn circles(root: &Path) -> BTreeSet<String> {
+        let mut files = Vec::new();
+        modules(root, root, &mut files);
+        let top = |m: &str| m.split('/').next().unwrap_or(m).to_owned();
+        let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (m, path) in &files {
+            let from = top(m);
+            let to: Vec<String> = uses(path).into_iter().filter(|u| u != "super" && *u != from).collect();
+            edges.entry(from).or_default().extend(to);
+        }
+        let reaches_itself = |start: &String| {
+            let (mut seen, mut todo) = (BTreeSet::new(), vec![start.clone()]);
+            while let Some(m) = todo.pop() {
+                for next in edges.get(&m).into_iter().flatten() {
+                    if seen.insert(next.clone()) {
+                        todo.push(next.clone());
+                    }
+                }
+            }
+            seen.contains(start)
+        };
+        edges.keys().filter(|m| reaches_itself(m)).cloned().collect()
+    }
+
+    #[test]
+    fn only_the_output_layer_imports_in_a_circle() {
+        let found = circles(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+        // The check sees circles: the output layer's is one.
+        assert!(found.contains("ui"), "{found:?}");
+        let outside: Vec<&String> =
+            found.iter().filter(|m| !["ui", "error", "hints", "signals"].contains(&m.as_str())).collect();
+        assert!(outside.is_empty(), "in a circle of imports: {outside:?} (all: {found:?})");
     }
 
     #[test]
