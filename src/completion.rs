@@ -14,7 +14,7 @@ use clap::ValueHint;
 use clap::builder::PossibleValuesParser;
 
 use crate::cli::Cli;
-use crate::metadata::PLUGIN_NAME;
+use crate::names::PLUGIN_NAME;
 
 /// The values an argument's parser knows, whatever its value count in the tree.
 fn values(a: &clap::Arg) -> Vec<String> {
@@ -58,7 +58,7 @@ fn tree(who: For) -> clap::Command {
     regions.sort_unstable();
     let commands: Vec<String> = crate::help::visible_subcommands(&root)
         .map(|c| c.get_name().to_owned())
-        .filter(|n| who != For::Host || !crate::metadata::STANDALONE_ONLY.contains(&n.as_str()))
+        .filter(|n| who != For::Host || !crate::names::STANDALONE_ONLY.contains(&n.as_str()))
         .collect();
     let names: Vec<String> = root.get_subcommands().map(|c| c.get_name().to_owned()).collect();
     root = adjust(root, None, who, &regions);
@@ -78,7 +78,7 @@ fn tree(who: For) -> clap::Command {
 
 /// One command's arguments as completion offers them.
 fn adjust(mut cmd: clap::Command, name: Option<&str>, who: For, regions: &[&'static str]) -> clap::Command {
-    let formats = crate::cli::output_formats(name);
+    let formats = crate::names::output_formats(name);
     if formats.is_empty() {
         cmd = without_arg(&cmd, "output");
     }

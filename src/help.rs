@@ -24,7 +24,7 @@ pub fn takes_value(arg: &clap::Arg) -> bool {
 /// script).
 #[must_use]
 pub fn visible_args(cmd: &clap::Command) -> Vec<&clap::Arg> {
-    let documents = !crate::cli::SCRIPT_COMMANDS.contains(&cmd.get_name());
+    let documents = !crate::names::SCRIPT_COMMANDS.contains(&cmd.get_name());
     let shown = |a: &&clap::Arg| {
         !a.is_hide_set()
             && a.get_long() != Some("help")
@@ -39,7 +39,7 @@ pub fn visible_args(cmd: &clap::Command) -> Vec<&clap::Arg> {
 /// The value name of an argument as `cmd` shows it: `--output` names the formats `cmd` takes.
 #[must_use]
 pub fn value_name(cmd: &clap::Command, a: &clap::Arg) -> String {
-    if a.get_long() == Some("output") && crate::cli::CSV_COMMANDS.contains(&cmd.get_name()) {
+    if a.get_long() == Some("output") && crate::names::CSV_COMMANDS.contains(&cmd.get_name()) {
         return String::from("json|csv");
     }
     a.get_value_names().and_then(|v| v.first()).map(ToString::to_string).unwrap_or_default()
@@ -49,7 +49,7 @@ pub fn value_name(cmd: &clap::Command, a: &clap::Arg) -> String {
 /// takes, so that no command's help speaks of another's.
 #[must_use]
 pub fn arg_help(cmd: &clap::Command, a: &clap::Arg) -> String {
-    if a.get_long() == Some("output") && crate::cli::CSV_COMMANDS.contains(&cmd.get_name()) {
+    if a.get_long() == Some("output") && crate::names::CSV_COMMANDS.contains(&cmd.get_name()) {
         return String::from("Prints the command output in JSON or CSV format");
     }
     first_line(&a.get_help().map(ToString::to_string).unwrap_or_default())
@@ -129,12 +129,12 @@ pub fn usage(cmd: &clap::Command, prefix: &str) -> String {
 
 /// Whether help is for the standalone binary (not under the `ibmcloud` host).
 fn standalone(prefix: &str) -> bool {
-    prefix == crate::metadata::PLUGIN_NAME
+    prefix == crate::names::PLUGIN_NAME
 }
 
 fn commands_table(cmd: &clap::Command, prefix: &str) -> String {
     let rows: Vec<(String, String)> = visible_subcommands(cmd)
-        .filter(|c| standalone(prefix) || !crate::metadata::STANDALONE_ONLY.contains(&c.get_name()))
+        .filter(|c| standalone(prefix) || !crate::names::STANDALONE_ONLY.contains(&c.get_name()))
         .map(|c| (c.get_name().to_owned(), about(c)))
         .collect();
     let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
@@ -195,7 +195,7 @@ pub fn command_help(cmd: &clap::Command, prefix: &str) -> Option<String> {
 pub fn root_help(root: &clap::Command, prefix: &str) -> String {
     format!(
         "NAME:\n  {} - {}\n\nUSAGE:\n  {prefix} COMMAND [OPTIONS]\n\nCOMMANDS:\n{}\nEnter '{prefix} help COMMAND' for more information about a command.\n",
-        crate::metadata::PLUGIN_NAME,
+        crate::names::PLUGIN_NAME,
         about(root),
         commands_table(root, prefix)
     ) + if standalone(prefix) {

@@ -10,9 +10,8 @@ use serde::Serialize;
 
 use crate::cli::Cli;
 use crate::help;
+use crate::names::{PLUGIN_NAME, STANDALONE_ONLY};
 
-/// Plugin and namespace name.
-pub const PLUGIN_NAME: &str = "cluster-api-key";
 /// The SDK release whose contract we follow.
 pub const SDK_VERSION: Version = Version { major: 1, minor: 12, build: 1 };
 /// Lowest ibmcloud CLI we support (the validator requires ≥ 2.0.0).
@@ -93,10 +92,6 @@ pub struct PluginMetadata {
     is_access_from_vpc: bool,
     is_cobra_plugin: bool,
 }
-
-/// Commands of the standalone binary only: under the host, `ibmcloud` does completion itself
-/// (it asks us through `SendCompletion`).
-pub const STANDALONE_ONLY: [&str; 1] = ["completion"];
 
 /// The flag name in the SDK's form: `f,force`, `output`, `q`.
 fn flag_name(arg: &clap::Arg) -> Option<String> {

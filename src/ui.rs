@@ -359,9 +359,9 @@ impl Ui {
         let under_host = env.first(&[env::IBMCLOUD_PLUGIN_NAMESPACE, env::BLUEMIX_PLUGIN_NAMESPACE]).is_some();
         let cli = env.cli_name();
         let me = if under_host {
-            format!("{cli} {}", crate::metadata::PLUGIN_NAME)
+            format!("{cli} {}", crate::names::PLUGIN_NAME)
         } else {
-            crate::metadata::PLUGIN_NAME.to_owned()
+            crate::names::PLUGIN_NAME.to_owned()
         };
         Self { color: color_enabled(env, None), quiet: false, json: false, csv: false, cli, me }
     }

@@ -6,48 +6,13 @@
 
 use std::time::Duration;
 
-use cluster_api_key_core::ops::addons::{self, AddonKind, ClusterResult, Endpoint, Outcome, Plan, Selection};
+use cluster_api_key_core::ops::addons::{self, ClusterResult, Outcome, Plan};
 use serde_json::{Value, json};
 
 use super::{ExitStatus, Here, Render};
-use crate::cli::{AddonArg, EndpointArg, RestartAddonsArgs};
 use crate::error::{CommandError, to_json};
+use crate::settings::RestartAddonsSettings;
 use crate::ui::{Stream, Ui};
-
-/// The core's endpoint for the flag's.
-#[must_use]
-pub fn endpoint(e: EndpointArg) -> Endpoint {
-    match e {
-        EndpointArg::Public => Endpoint::Public,
-        EndpointArg::Private => Endpoint::Private,
-        EndpointArg::Vpe => Endpoint::Vpe,
-    }
-}
-
-/// How add-on restarts run, from the command line and the context.
-#[must_use]
-pub fn options(here: &Here, addons: &[AddonArg], endpoint_arg: EndpointArg, concurrency: usize) -> addons::Options {
-    let mut kinds: Vec<AddonKind> = addons
-        .iter()
-        .map(|a| match a {
-            AddonArg::VpcBlockCsi => AddonKind::VpcBlockCsi,
-            AddonArg::ClusterAutoscaler => AddonKind::ClusterAutoscaler,
-        })
-        .collect();
-    kinds.sort();
-    kinds.dedup();
-    let ctx = &here.session.ctx;
-    addons::Options {
-        addons: kinds,
-        endpoint: endpoint(endpoint_arg),
-        concurrency,
-        // The same pace as the reset's own verification (CLUSTER_API_KEY_VERIFY_INTERVAL_MS).
-        interval: Duration::from_millis(ctx.verify_interval_ms),
-        request_timeout: ctx.http.timeout,
-        audit: here.audit.clone(),
-        ..addons::Options::default()
-    }
-}
 
 /// The plan as table rows: cluster, provider, add-ons, pods.
 fn plan_rows(plan: &Plan) -> Vec<Vec<String>> {
@@ -386,17 +351,12 @@ impl Render for Report {
 ///
 /// # Errors
 /// When the cluster or the target cannot be resolved or listed.
-pub async fn run(here: &Here, ui: &Ui, args: &RestartAddonsArgs) -> Result<Box<dyn Render>, CommandError> {
+pub async fn run(here: &Here, ui: &Ui, settings: &RestartAddonsSettings<'_>) -> Result<Box<dyn Render>, CommandError> {
     let session = &here.session;
-    let one = args.target.resolve()?;
-    let selection = match &args.cluster {
-        Some(c) => Selection::Cluster { name: c.clone(), region: None, group: one.group },
-        None => Selection::Target { region: one.region, group: one.group },
-    };
-    let mut opts = options(here, &args.addon, args.endpoint, usize::from(args.concurrency));
-    opts.ready_wait = args.wait;
+    let (args, selection) = (settings.args, &settings.selection);
+    let mut opts = settings.addons.options(here.audit.clone());
     ui.progress("Finding the clusters and their add-ons...");
-    let plan = addons::plan(session, &selection, &opts).await?;
+    let plan = addons::plan(session, selection, &opts).await?;
     if !ui.json {
         plan_text(ui, &plan, false);
     } else if !args.force && !args.dry_run && plan.affected() > 0 {

@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::{ExitStatus, Here, Render};
 use crate::cli::CheckArgs;
 use crate::error::{CommandError, to_json};
+use crate::settings::CheckSettings;
 use crate::ui::{Stream, Ui};
 
 /// The `ibmcloud iam` command that grants `g` to the identity.
@@ -743,15 +744,9 @@ impl Outcome {
 /// # Errors
 /// Usage errors for unknown regions, groups and users; errors reading the account; a failed
 /// policy creation.
-pub async fn run(here: &Here, ui: &Ui, args: &CheckArgs) -> Result<Box<dyn Render>, CommandError> {
-    let subject = match (&args.iam_id, &args.user, &args.service_id) {
-        (Some(i), _, _) => Subject::IamId(i.clone()),
-        (_, Some(u), _) => Subject::User(u.clone()),
-        (_, _, Some(s)) => Subject::ServiceId(s.clone()),
-        _ => Subject::Caller,
-    };
+pub async fn run(here: &Here, ui: &Ui, settings: CheckSettings<'_>) -> Result<Box<dyn Render>, CommandError> {
+    let CheckSettings { args, subject, targets } = settings;
     ui.progress("Reading the identity's policies, access groups and API key settings...");
-    let targets = args.targets.resolve()?;
     let report = match check::check(&here.session, &subject, &targets.regions, &targets.groups).await {
         Err(CoreError::UnknownUser(email)) if args.invite => return invite(here, ui, args, &targets, &email).await,
         Err(e @ CoreError::UnknownUser(_)) => return Err(not_in_account(e, args)),

@@ -8,8 +8,8 @@ use cluster_api_key_core::ops::status::{ClassicStatus, OwnerState};
 use cluster_api_key_core::types::{IamId, IdentityKind};
 
 use super::{Here, Render};
-use crate::cli::InfoArgs;
 use crate::error::{CommandError, to_json};
+use crate::settings::InfoSettings;
 use crate::ui::{Text, Ui};
 
 fn owner_table(ui: &Ui, name: &str, email: &str, iam: Option<&cluster_api_key_core::types::IamId>) {
@@ -136,10 +136,10 @@ impl Render for TargetOwnerReport {
 ///
 /// # Errors
 /// Any failure, ready to print.
-pub async fn run(here: &Here, ui: &Ui, args: &InfoArgs) -> Result<Box<dyn Render>, CommandError> {
-    let one = args.target.resolve()?;
+pub async fn run(here: &Here, ui: &Ui, settings: InfoSettings<'_>) -> Result<Box<dyn Render>, CommandError> {
+    let InfoSettings { cluster, target: one } = settings;
     let group = one.group.as_deref();
-    if let Some(cluster) = &args.cluster {
+    if let Some(cluster) = cluster {
         ui.progress(
             crate::ui::Text::from("Getting information about the API key owner for cluster ")
                 .name(cluster)

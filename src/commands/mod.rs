@@ -13,8 +13,6 @@ pub mod prune;
 pub mod reset;
 pub mod status;
 
-use std::path::PathBuf;
-
 use cluster_api_key_core::audit::AuditLog;
 use cluster_api_key_core::context::Context;
 use cluster_api_key_core::env::Env;
@@ -22,6 +20,9 @@ use cluster_api_key_core::ops::Session;
 
 use crate::cli::Command;
 use crate::error::{CommandError, Kind};
+use crate::settings::{
+    CheckSettings, Format, InfoSettings, PruneSettings, ResetSettings, RestartAddonsSettings, Sources, StatusSettings,
+};
 use crate::ui::{self, Ui};
 
 /// How a command that ran ended: exit codes 0, 3, 4 and 5 (errors are 1 and 2).
@@ -71,7 +72,10 @@ pub trait Render {
     /// The text form.
     fn text(&self, ui: &Ui);
     /// The CSV form, for commands that have one.
-    fn csv(&self) -> Option<String> {
+    ///
+    /// # Errors
+    /// Only a bug ([`Kind::Internal`]).
+    fn csv(&self) -> Option<Result<String, CommandError>> {
         None
     }
     /// The exit status it stands for.
@@ -134,34 +138,14 @@ impl Listing<'_> {
     }
 }
 
-/// What every command gets: the session and the plugin's own folder.
+/// What every command gets: the session, the audit log, and what its settings come from.
 pub struct Here {
     /// The authenticated session.
     pub session: Session,
-    /// The plugin's own folder (audit log, locks), when there is a home.
-    pub plugin_dir: Option<PathBuf>,
-    /// The audit log in it.
+    /// The audit log in the plugin's folder, when there is a home.
     pub audit: Option<AuditLog>,
-    /// `CLUSTER_API_KEY_POLICY`, when set.
-    pub policy_variable: Option<String>,
-}
-
-impl Here {
-    /// The policy file in force (`flag`, else `CLUSTER_API_KEY_POLICY`, else `policy.toml` in
-    /// the plugin's folder), or the defaults when there is none. Read before any request.
-    ///
-    /// # Errors
-    /// A usage error (exit 2) naming the file, line and column of what is wrong, or why the
-    /// file cannot be read.
-    pub fn policy(&self, flag: Option<&std::path::Path>) -> Result<cluster_api_key_core::policy::Policy, CommandError> {
-        use cluster_api_key_core::policy::{self, Policy};
-        let Some(path) = policy::find(flag, self.policy_variable.as_deref(), self.plugin_dir.as_deref()) else {
-            return Ok(Policy::default());
-        };
-        // A file that cannot be read is a FAILED with the path and the reason (exit 2, as a bad
-        // file is), never the top-level help.
-        Policy::load(&path).map_err(CommandError::from)
-    }
+    /// The environment and the configuration, read once ([`crate::settings`]).
+    pub sources: Sources,
 }
 
 /// Runs a command: the one place that maps a command to its module (jj's `run_command`); the
@@ -170,14 +154,23 @@ impl Here {
 /// # Errors
 /// The command's error.
 async fn run_command(command: &Command, here: &Here, ui: &Ui) -> Result<Box<dyn Render>, CommandError> {
+    // Each command's settings resolved first (settings.rs), before any request.
+    let sources = &here.sources;
+    let format = match (ui.csv, ui.json) {
+        (true, _) => Format::Csv,
+        (false, true) => Format::Json,
+        (false, false) => Format::Text,
+    };
     match command {
         // Boxed: a reset's future (plan, prompt, reset, verification, add-ons) is large.
-        Command::Reset(a) => Box::pin(reset::run(here, ui, a)).await,
-        Command::Info(a) => info::run(here, ui, a).await,
-        Command::Status(a) => status::run(here, ui, a).await,
-        Command::Check(a) => check::run(here, ui, a).await,
-        Command::Prune(a) => prune::run(here, ui, a).await,
-        Command::RestartAddons(a) => Box::pin(addons::run(here, ui, a)).await,
+        Command::Reset(a) => Box::pin(reset::run(here, ui, &ResetSettings::resolve(a, sources)?)).await,
+        Command::Info(a) => info::run(here, ui, InfoSettings::resolve(a)?).await,
+        Command::Status(a) => status::run(here, ui, StatusSettings::resolve(a, format, sources)?).await,
+        Command::Check(a) => check::run(here, ui, CheckSettings::resolve(a)?).await,
+        Command::Prune(a) => prune::run(here, ui, PruneSettings::resolve(a, sources)?).await,
+        Command::RestartAddons(a) => {
+            Box::pin(addons::run(here, ui, &RestartAddonsSettings::resolve(a, sources)?)).await
+        }
         // `parse` answers `help` and the binary's shell answers `completion` itself.
         Command::Help { .. } | Command::Completion { .. } => {
             Err(CommandError::internal("a local command reached the dispatcher"))
@@ -208,7 +201,8 @@ pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitS
         }
     });
     let policy_variable = env.get(cluster_api_key_core::env::CAK_POLICY).map(str::to_owned);
-    let here = Here { session, plugin_dir, audit, policy_variable };
+    let sources = Sources::new(&session.ctx, policy_variable, plugin_dir);
+    let here = Here { session, audit, sources };
     let ui: &Ui = ui;
     let result = run_command(command, &here, ui).await;
     // Not chatter: whatever -q says, a change that the audit log misses must be known.
@@ -217,7 +211,7 @@ pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitS
     }
     let report = result?;
     if ui.csv {
-        let text = report.csv().ok_or_else(|| CommandError::internal("a command without CSV was asked for CSV"))?;
+        let text = report.csv().ok_or_else(|| CommandError::internal("a command without CSV was asked for CSV"))??;
         ui::print_text(&text);
     } else if ui.json {
         match report.json_listing(ui) {

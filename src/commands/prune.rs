@@ -6,8 +6,8 @@ use cluster_api_key_core::ops::prune::{self, Action, Candidate, Done, Plan, Skip
 use serde_json::{Value, json};
 
 use super::{ExitStatus, Here, Render};
-use crate::cli::PruneArgs;
 use crate::error::{CommandError, to_json};
+use crate::settings::PruneSettings;
 use crate::signals::Interrupts;
 use crate::ui::Ui;
 
@@ -224,9 +224,8 @@ impl Outcome {
 ///
 /// # Errors
 /// Usage errors for unknown regions and groups; errors reading the account.
-pub async fn run(here: &Here, ui: &Ui, args: &PruneArgs) -> Result<Box<dyn Render>, CommandError> {
-    let targets = args.targets.resolve()?;
-    let concurrency = here.session.ctx.http.concurrency;
+pub async fn run(here: &Here, ui: &Ui, settings: PruneSettings<'_>) -> Result<Box<dyn Render>, CommandError> {
+    let PruneSettings { args, targets, read_concurrency: concurrency } = settings;
     let opts = prune::Options {
         regions: targets.regions,
         groups: targets.groups,

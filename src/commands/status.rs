@@ -11,6 +11,7 @@ use indicatif::ProgressBar;
 use super::{ExitStatus, Here, Render};
 use crate::cli::StatusArgs;
 use crate::error::{CommandError, to_json};
+use crate::settings::StatusSettings;
 use crate::ui::{Text, Ui};
 
 /// The line that says what to do about a finding, its commands styled as commands.
@@ -319,14 +320,35 @@ fn owner_text(t: &TargetStatus) -> String {
     }
 }
 
-/// RFC 4180: quote a field that holds a comma, a quote or a line break.
-/// One CSV cell. A cell that a spreadsheet would read as a formula (it begins with `=`, `+`,
-/// `-`, `@`, a tab or a carriage return: OWASP's list) gets a leading `'`, so that a name chosen
-/// by someone else cannot run in the auditor's spreadsheet; then RFC 4180 quoting.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+/// One CSV cell before quoting. A cell that a spreadsheet would read as a formula (it begins
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return: OWASP's list) gets a leading `'`, so that
+/// a name chosen by someone else cannot run in the auditor's spreadsheet. The `csv` crate then
+/// quotes it as RFC 4180 says (only a cell with a comma, a quote or a line break).
+fn formula_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}").into() } else { s.into() }
 }
+
+/// The CSV columns, in their documented order.
+const CSV_HEADER: [&str; 18] = [
+    "region",
+    "resourceGroup",
+    "resourceGroupId",
+    "clusters",
+    "ownerName",
+    "ownerEmail",
+    "ownerIamId",
+    "ownerState",
+    "keyId",
+    "keyCreated",
+    "keyAgeDays",
+    "supersededKeys",
+    "findings",
+    "worstSeverity",
+    "accepted",
+    "classicCredentials",
+    "classicCredentialsUser",
+    "classicCredentialsOwnerState",
+];
 
 impl Report {
     /// Target `i` of the JSON document, with the action of each finding.
@@ -522,10 +544,12 @@ impl Render for Report {
         }
     }
 
-    fn csv(&self) -> Option<String> {
-        let mut out = String::from(
-            "region,resourceGroup,resourceGroupId,clusters,ownerName,ownerEmail,ownerIamId,ownerState,keyId,keyCreated,keyAgeDays,supersededKeys,findings,worstSeverity,accepted,classicCredentials,classicCredentialsUser,classicCredentialsOwnerState\n",
-        );
+    fn csv(&self) -> Option<Result<String, CommandError>> {
+        // Into memory: a write there fails only on a bug.
+        let mut out = csv::Writer::from_writer(Vec::new());
+        if let Err(e) = out.write_record(CSV_HEADER) {
+            return Some(Err(CommandError::internal(e)));
+        }
         for t in &self.status.targets {
             let o = t.owner.as_ref();
             let k = t.key.as_ref();
@@ -563,10 +587,15 @@ impl Render for Report {
                 t.classic_credentials.as_ref().and_then(|c| c.username.clone()).unwrap_or_default(),
                 t.classic_credentials.as_ref().and_then(|c| c.owner_state.as_ref()).map(state_text).unwrap_or_default(),
             ];
-            out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
-            out.push('\n');
+            if let Err(e) = out.write_record(fields.iter().map(|f| formula_safe(f).into_owned())) {
+                return Some(Err(CommandError::internal(e)));
+            }
         }
-        Some(out)
+        Some(
+            out.into_inner()
+                .map_err(|e| CommandError::internal(e.into_error()))
+                .and_then(|bytes| String::from_utf8(bytes).map_err(CommandError::internal)),
+        )
     }
 
     fn status(&self) -> ExitStatus {
@@ -760,32 +789,14 @@ impl status::Reporter for Bar {
 ///
 /// # Errors
 /// Usage errors for unknown regions and groups; errors reading the account.
-pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Render>, CommandError> {
-    // The targets and the policy first: a bad value or file is refused before any request.
-    let targets = args.targets.resolve()?;
-    // CSV is the table of targets; what depends on an owner is text or JSON.
-    if ui.csv && !args.owner.is_empty() {
-        return Err(CommandError::usage("Incorrect Usage: --owner prints text or JSON, not CSV.", Some("status")));
-    }
-    let policy = here.policy(args.policy.as_deref())?;
-    // The baseline's file and what it adds to, read and checked before any request too.
+pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<Box<dyn Render>, CommandError> {
+    // The targets and the policy were resolved before any request (settings.rs); the
+    // baseline's file and what it adds to are read and checked before any request too.
+    let StatusSettings { args, policy, options: opts, whole_account, fail_on } = settings;
     let base = match &args.baseline {
         Some(path) => Some(BaseFile::open(path, &policy, args.force)?),
         None => None,
     };
-    let mut functional_ids: Vec<String> = args.functional_id.iter().map(|i| i.trim().to_owned()).collect();
-    functional_ids.extend(policy.functional_ids.iter().cloned());
-    // Filtered by region or group, an acceptance of a target out of scope is not stale.
-    let whole_account = targets.regions.is_empty() && targets.groups.is_empty();
-    let opts = status::Options {
-        regions: targets.regions,
-        groups: targets.groups,
-        // Flags, then the policy, then the defaults.
-        max_age: args.max_age.or(policy.max_age).unwrap_or(DEFAULT_MAX_AGE),
-        functional_ids,
-        concurrency: here.session.ctx.http.concurrency,
-    };
-    let fail_on = args.fail_on.map(FailOn::from).or(policy.fail_on).unwrap_or(FailOn::Warning);
     // `--owner`: the identities first, so that one the account does not know is refused before
     // the account is read (and never answered "nothing depends on it").
     let mut leavers = Vec::with_capacity(args.owner.len());
@@ -848,8 +859,6 @@ fn owner_refused(e: cluster_api_key_core::Error) -> CommandError {
     err
 }
 
-/// `--max-age` when neither the flag nor the policy says.
-const DEFAULT_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(90 * 86_400);
 /// How long a baseline accepts today's findings.
 const BASELINE_DAYS: u64 = 90;
 

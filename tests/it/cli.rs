@@ -202,6 +202,8 @@ fn an_unknown_region_or_group_suggests_the_closest() {
         ("unknown-region-typo", &["status", "--region", "us-sout"][..]),
         ("unknown-regions-two", &["reset", "-r", "eu-dee,jp-tk", "--dry-run"]),
         ("unknown-region-none-close", &["info", "-r", "mars-1"]),
+        // Refused with its settings, before the progress line of a read that never starts.
+        ("unknown-region-check", &["check", "-r", "mars-1"]),
         ("unknown-group-typo", &["status", "-g", "defualt"]),
         ("unknown-group-prefix", &["prune", "-g", "prod", "--dry-run"]),
     ] {

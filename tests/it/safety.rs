@@ -303,6 +303,27 @@ fn names_cannot_become_formulas_or_forge_lines() {
     assert!(!text.stdout.contains('\t'));
 }
 
+/// Every hostile cell at once, whole: a quote, a comma, a line break, and each character that
+/// starts a formula (`=`, `+`, `-`, `@`, a tab). The CSV keeps one record per target, every
+/// column in its place, and no cell a spreadsheet would run.
+#[test]
+fn csv_cells_are_quoted_and_never_formulas() {
+    let env = functional();
+    {
+        let mut w = env.handle().world();
+        let dave = w.identities.iter_mut().find(|i| i.iam_id == world::DEPARTED).unwrap();
+        dave.name = String::from("-2+3, \"Dave\"");
+        dave.email = String::from("@dave\tex");
+        let g = w.resource_groups.iter_mut().find(|g| g.id == world::RG_PRODUCTION).unwrap();
+        g.name = String::from("\tprod,\nus-south");
+    }
+    let r = env.run(&["status", "-o", "csv"]);
+    // The emulated keys have fixed creation dates, so their age in days grows with the calendar.
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"(\d{4}-\d\d-\d\dT[^,]*Z),\d+,", "$1,[AGE],");
+    settings.bind(|| crate::assert_run!(env, "status-csv-hostile-cells", r));
+}
+
 #[test]
 fn an_error_page_that_echoes_the_headers_leaves_no_token_anywhere() {
     // Every command that writes meets a gateway that echoes the request, Authorization included.

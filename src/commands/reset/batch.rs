@@ -4,16 +4,15 @@
 //! each; Ctrl-C stops starting targets, and those in flight finish.
 
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use cluster_api_key_core::ops::addons;
 use cluster_api_key_core::ops::fleet::{self, Candidate, Outcome, Selection};
 use cluster_api_key_core::types::IamId;
 
 use super::render::{Mode, Report, TargetOutcome, owner_text, skip_text};
-use crate::cli::{ResetArgs, Targets};
 use crate::commands::{Here, Render};
 use crate::error::CommandError;
+use crate::settings::ResetSettings;
 use crate::signals::Interrupts;
 use crate::ui::{Stream, Ui};
 
@@ -22,29 +21,9 @@ use crate::ui::{Stream, Ui};
 /// # Errors
 /// Usage errors for unknown regions and groups; a pre-flight that fails for a selected target;
 /// errors reading the account.
-pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> Result<Box<dyn Render>, CommandError> {
+pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<Box<dyn Render>, CommandError> {
+    let (args, targets) = (settings.args, &settings.targets);
     let session = &here.session;
-    let concurrency = usize::from(args.concurrency);
-    // `--unless-owner functional`: the policy's functional IDs (read before any request).
-    let unless_functional = if args.unless_owner.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("functional")) {
-        let policy = here.policy(args.policy.as_deref())?;
-        if policy.functional_ids.is_empty() {
-            return Err(CommandError::usage(
-                match &policy.path {
-                    Some(p) => {
-                        format!("--unless-owner functional: the policy '{}' names no functional_ids.", p.display())
-                    }
-                    None => String::from(
-                        "--unless-owner functional needs a policy file with functional_ids (--policy FILE, CLUSTER_API_KEY_POLICY, or policy.toml in the plugin's folder).",
-                    ),
-                },
-                None,
-            ));
-        }
-        policy.functional_ids
-    } else {
-        Vec::new()
-    };
     let sel = Selection {
         regions: targets.regions.clone(),
         groups: targets.groups.clone(),
@@ -53,8 +32,8 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
         include_empty: args.include_empty,
         if_missing: args.if_missing,
         if_older_than: args.if_older_than,
-        unless_owner: args.unless_owner.as_deref().filter(|u| !u.eq_ignore_ascii_case("functional")).map(IamId::new),
-        unless_functional,
+        unless_owner: settings.unless_owner.clone(),
+        unless_functional: settings.unless_functional.clone(),
     };
     if let Some(id) = &sel.unless_owner
         && let Some(why) = unknown_identity(session, id).await
@@ -62,7 +41,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
         ui.warn(&format!("--unless-owner {id}: {why}, so no key is skipped for it."));
     }
     ui.progress("Reading every selected region and resource group...");
-    let candidates = fleet::plan(session, &sel, session.ctx.http.concurrency).await?;
+    let candidates = fleet::plan(session, &sel, settings.read_concurrency).await?;
     if !ui.json || !args.force {
         let rows: Vec<Vec<String>> = candidates
             .iter()
@@ -115,7 +94,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
         })
     };
     // With --restart-addons: the add-ons of every selected target's clusters (reads only).
-    let addon_opts = crate::commands::addons::options(here, &[], args.endpoint, 4);
+    let addon_opts = settings.addons.options(here.audit.clone());
     let addon_plan = super::addon_plan(here, ui, args, &selected, &addon_opts).await;
     if args.dry_run
         || selected.is_empty()
@@ -126,10 +105,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
     // Before any reset: each affected cluster's storage-secret-store, to see its new key arrive.
     let prepared = crate::commands::addons::note_secrets(ui, session, addon_plan.as_ref(), &addon_opts).await;
     session.client.http().restart_budget();
-    let ctx = &session.ctx;
-    let opts = super::execute_options(here, false);
-    let verify = (!args.no_verify)
-        .then(|| (Duration::from_secs(ctx.verify_timeout_secs), Duration::from_millis(ctx.verify_interval_ms)));
+    let opts = super::execute_options(here, settings, false);
     // Ctrl-C stops starting targets; those in flight finish and are reported.
     let interrupts = Interrupts::listen();
     let stopped = interrupts.stop_flag();
@@ -141,11 +117,18 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
             "{spinner} {pos}/{len} {wide_bar}",
         ],
     );
-    let outcomes =
-        fleet::execute(session, &candidates, &opts, verify, concurrency, &|| stopped.load(Ordering::SeqCst), &|_| {
+    let outcomes = fleet::execute(
+        session,
+        &candidates,
+        &opts,
+        settings.verify,
+        settings.concurrency,
+        &|| stopped.load(Ordering::SeqCst),
+        &|_| {
             bar.inc(1);
-        })
-        .await;
+        },
+    )
+    .await;
     bar.finish_and_clear();
     // Only the clusters of targets that were reset: elsewhere no new key is coming.
     let reset: Vec<&Candidate> =
@@ -161,7 +144,16 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
                     })
                 })
                 .collect();
-            Some(crate::commands::addons::restart_after_reset(ui, &interrupts, &prepared, &addon_opts, args.wait).await)
+            Some(
+                crate::commands::addons::restart_after_reset(
+                    ui,
+                    &interrupts,
+                    &prepared,
+                    &addon_opts,
+                    settings.addons_wait,
+                )
+                .await,
+            )
         }
         Some(_) if !reset.is_empty() => {
             ui.warn(if reset.len() == 1 {

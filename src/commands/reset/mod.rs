@@ -12,8 +12,6 @@ mod batch;
 mod render;
 mod single;
 
-use std::time::Duration;
-
 use cluster_api_key_core::ops::Target;
 use cluster_api_key_core::ops::addons;
 use cluster_api_key_core::ops::check::{self, CheckReport, Identity, State};
@@ -23,21 +21,17 @@ use cluster_api_key_core::ops::status::ClassicStatus;
 use super::{Here, Render};
 use crate::cli::ResetArgs;
 use crate::error::CommandError;
+use crate::settings::ResetSettings;
 use crate::ui::Ui;
 
 /// Runs `reset`: one target, or many (several `-r`/`-g`, `--all-*`, or a filter).
 ///
 /// # Errors
 /// Any failure, ready to print.
-pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs) -> Result<Box<dyn Render>, CommandError> {
-    // The targets resolved once (an unknown region is an incorrect usage, before any request).
-    let targets = args.targets.resolve()?;
+pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<Box<dyn Render>, CommandError> {
+    // The targets and the policy were resolved before any request (settings.rs).
     refuse_trusted_profile(here).await?;
-    if args.is_fleet(&targets) {
-        batch::run(here, ui, args, &targets).await
-    } else {
-        single::run(here, ui, args, &targets).await
-    }
+    if settings.batch { batch::run(here, ui, settings).await } else { single::run(here, ui, settings).await }
 }
 
 /// A trusted profile cannot own the key: refused before anything else.
@@ -207,15 +201,15 @@ async fn addon_plan(
     Some(p)
 }
 
-/// How resets run, from the context: the audit log, the lock folder, the timings.
-fn execute_options(here: &Here, fresh_snapshot: bool) -> reset::ExecuteOptions {
-    let ctx = &here.session.ctx;
+/// How resets run: the audit log, the lock folder, the timings.
+fn execute_options(here: &Here, settings: &ResetSettings<'_>, fresh_snapshot: bool) -> reset::ExecuteOptions {
+    let timings = &settings.timings;
     reset::ExecuteOptions {
         audit: here.audit.clone(),
-        lock_dir: here.plugin_dir.as_ref().map(|d| d.join("locks")),
-        lock_timeout: Duration::from_secs(ctx.lock_timeout_secs),
-        grace: Duration::from_secs(ctx.reset_grace_secs),
-        interval: Duration::from_millis(ctx.verify_interval_ms),
+        lock_dir: here.sources.plugin_dir.as_ref().map(|d| d.join("locks")),
+        lock_timeout: timings.lock_timeout,
+        grace: timings.grace,
+        interval: timings.interval,
         fresh_snapshot,
         ..reset::ExecuteOptions::default()
     }

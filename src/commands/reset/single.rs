@@ -2,16 +2,14 @@
 //! short look for the new key) when a signal comes while the POST is in flight; the
 //! verification with a spinner; the add-ons.
 
-use std::time::Duration;
-
 use cluster_api_key_core::Error as CoreError;
 use cluster_api_key_core::ops::fleet::Candidate;
 use cluster_api_key_core::ops::reset;
 
 use super::render::{Mode, Report, TargetOutcome, plan_text, spinner};
-use crate::cli::{ResetArgs, Targets};
 use crate::commands::{Here, Render};
 use crate::error::CommandError;
+use crate::settings::ResetSettings;
 use crate::signals::Interrupts;
 use crate::ui::Ui;
 
@@ -19,7 +17,8 @@ use crate::ui::Ui;
 ///
 /// # Errors
 /// Any failure, ready to print.
-pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> Result<Box<dyn Render>, CommandError> {
+pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<Box<dyn Render>, CommandError> {
+    let (args, targets) = (settings.args, &settings.targets);
     let session = &here.session;
     ui.progress("Collecting the clusters and the current API key owner...");
     let plan =
@@ -40,7 +39,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
         None
     };
     super::classic_warnings(ui, &[(&plan.target, classic.as_ref())]);
-    let addon_opts = crate::commands::addons::options(here, &[], args.endpoint, 4);
+    let addon_opts = settings.addons.options(here.audit.clone());
     let addon_plan = super::addon_plan(here, ui, args, &[&plan], &addon_opts).await;
     let report = |plan, outcome: Option<TargetOutcome>, addon_plan, addon_results| -> Box<dyn Render> {
         Box::new(Report {
@@ -66,8 +65,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
             .name(&t.resource_group.name)
             .plain("..."),
     );
-    let ctx = &session.ctx;
-    let opts = super::execute_options(here, true);
+    let opts = super::execute_options(here, settings, true);
     // From here on a signal must not end the process silently: the POST may be under way.
     let interrupts = Interrupts::listen();
     let mut done = match reset::execute(session, &plan, &opts, interrupts.first()).await {
@@ -78,19 +76,20 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
         // execute() returns other errors only for IBM's own refusal or a request never sent.
         Err(e) => return Err(CommandError::from(e).with_hint("Nothing was changed: the API key was not reset.")),
     };
-    let verification = if args.no_verify || plan.clusters().is_empty() || interrupts.seen() {
-        None
-    } else {
+    let verification = if let Some((timeout, interval)) = settings.verify
+        && !plan.clusters().is_empty()
+        && !interrupts.seen()
+    {
         ui.progress("Waiting for the new owner to show (IAM replicates new keys)...");
         let bar = spinner(ui, "Waiting for the new owner (Ctrl-C stops waiting)");
-        let timeout = Duration::from_secs(ctx.verify_timeout_secs);
-        let interval = Duration::from_millis(ctx.verify_interval_ms);
         let v = tokio::select! {
             v = reset::verify(session, &plan, timeout, interval) => Some(v),
             () = interrupts.first() => None,
         };
         bar.finish_and_clear();
         v
+    } else {
+        None
     };
     if interrupts.seen() {
         done.warnings.push(String::from(
@@ -98,9 +97,10 @@ pub async fn run(here: &Here, ui: &Ui, args: &ResetArgs, targets: &Targets) -> R
         ));
     }
     let addon_results = match prepared {
-        Some(prepared) if !interrupts.seen() => {
-            Some(crate::commands::addons::restart_after_reset(ui, &interrupts, &prepared, &addon_opts, args.wait).await)
-        }
+        Some(prepared) if !interrupts.seen() => Some(
+            crate::commands::addons::restart_after_reset(ui, &interrupts, &prepared, &addon_opts, settings.addons_wait)
+                .await,
+        ),
         _ => None,
     };
     if addon_plan.as_ref().is_some_and(|p| p.affected() > 0) && addon_results.is_none() {
