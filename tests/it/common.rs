@@ -346,3 +346,46 @@ pub fn fault(method: &str, path: &str, kind: FaultKind, times: Option<u32>) -> F
 pub fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
 }
+
+/// Whether this is a CI run: `CI=true` (or `1`), as CI services set it and `.ci/run` exports it
+/// for the test step.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// An outside program a test runs (fish, zsh...), found on `PATH`. Where it is missing, the test
+/// cannot check anything: under CI that FAILS the test, naming the program and how `.ci/run`
+/// installs it (a CI run that silently checked nothing would pass for the wrong reason);
+/// elsewhere the caller skips, and the skip is said on stderr.
+#[track_caller]
+pub fn outside_program(name: &str, install: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH")
+        .and_then(|path| std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file()));
+    if found.is_none() {
+        unavailable(&format!("{name} is not installed"), install);
+    }
+    found
+}
+
+/// A test cannot run here (`why`): fails under CI, else says on stderr that it skipped.
+#[track_caller]
+pub fn unavailable(why: &str, install: &str) {
+    skip_or_fail(in_ci(), why, install);
+}
+
+#[track_caller]
+#[allow(clippy::print_stderr, reason = "a skipped test says so")]
+fn skip_or_fail(ci: bool, why: &str, install: &str) {
+    assert!(!ci, "{why}, and under CI=true this test must run, not skip: {install}");
+    eprintln!("{why}: skipped ({install}; under CI=true this fails)");
+}
+
+#[test]
+fn a_missing_outside_program_fails_under_ci_and_is_skipped_aloud_elsewhere() {
+    let failed = std::panic::catch_unwind(|| skip_or_fail(true, "zsh is not installed", ".ci/run installs zsh"))
+        .expect_err("under CI a missing program fails the test");
+    let message = failed.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("zsh is not installed") && message.contains(".ci/run installs zsh"), "{message}");
+    // Outside CI the same call returns (the caller skips), having said so on stderr.
+    skip_or_fail(false, "zsh is not installed", ".ci/run installs zsh");
+}
