@@ -295,20 +295,63 @@ impl TestEnv {
     /// The filters that make output comparable between runs: the emulator's port, this run's
     /// home, incident IDs, minted key IDs, times and key ages (which grow every day).
     pub fn filters(&self) -> Vec<(String, String)> {
-        vec![
-            (regex::escape(&self.home.path().to_string_lossy()), String::from("[HOME]")),
-            (String::from(r"127\.0\.0\.1:\d+"), String::from("[EMULATOR]")),
-            (String::from(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), String::from("[UUID]")),
-            (String::from(r"ApiKey-[0-9a-f]{8}-[0-9a-f]{16}"), String::from("[NEW_KEY_ID]")),
-            (String::from(r"policy-[0-9]{8}-[0-9a-f]{16}"), String::from("[NEW_POLICY_ID]")),
-            (String::from(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"), String::from("[TIME]")),
-            // Ages grow, and so can their column: normalise the padding after one too.
-            (String::from(r"\b\d+d {2,}"), String::from("[N]d   ")),
-            (String::from(r"\b\d+d\b"), String::from("[N]d")),
-            (String::from(r"is \d+ days old"), String::from("is [N] days old")),
-            (String::from(r#""ageDays": \d+"#), String::from(r#""ageDays": [N]"#)),
-        ]
+        home_filters(self.home.path())
     }
+}
+
+/// A sandbox's home (no emulator of the test's own), for `assert_run!`'s filters.
+pub struct Sandbox<'a>(pub &'a Path);
+
+impl Sandbox<'_> {
+    /// [`TestEnv::filters`] for this home, and the date until which the sandbox's policy
+    /// accepts its orphan key: 180 days from today (`src/sandbox.rs`), so it moves every day.
+    pub fn filters(&self) -> Vec<(String, String)> {
+        let mut filters = home_filters(self.0);
+        let in_180_days = std::time::SystemTime::now() + std::time::Duration::from_secs(180 * 86_400);
+        let date = humantime::format_rfc3339_seconds(in_180_days).to_string();
+        filters.push((format!("until {}", &date[..10]), String::from("until [TODAY + 180 DAYS]")));
+        filters
+    }
+}
+
+/// No home at all (the binary run bare, `cli()`), for `assert_run!`'s filters.
+pub struct Bare;
+
+impl Bare {
+    /// [`TestEnv::filters`] but the home's.
+    pub fn filters(&self) -> Vec<(String, String)> {
+        output_filters()
+    }
+}
+
+fn home_filters(home: &Path) -> Vec<(String, String)> {
+    let mut filters = vec![(regex::escape(&home.to_string_lossy()), String::from("[HOME]"))];
+    filters.extend(output_filters());
+    filters
+}
+
+fn output_filters() -> Vec<(String, String)> {
+    vec![
+        (String::from(r"127\.0\.0\.1:\d+"), String::from("[EMULATOR]")),
+        (String::from(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), String::from("[UUID]")),
+        (String::from(r"ApiKey-[0-9a-f]{8}-[0-9a-f]{16}"), String::from("[NEW_KEY_ID]")),
+        (String::from(r"policy-[0-9]{8}-[0-9a-f]{16}"), String::from("[NEW_POLICY_ID]")),
+        // A Deployment's pod names end in a random suffix (the emulator's, as Kubernetes').
+        (
+            String::from(r"ibm-iks-cluster-autoscaler-[0-9a-z]+-[0-9a-z]{5}\b"),
+            String::from("ibm-iks-cluster-autoscaler-[POD]"),
+        ),
+        // The IAM ID the emulator mints for an invited user.
+        (String::from(r"IBMid-[0-9A-F]{8}-[0-9A-F]{16}"), String::from("[NEW_IAM_ID]")),
+        (String::from(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"), String::from("[TIME]")),
+        // Ages grow, and so can their column: normalise the padding after one too.
+        (String::from(r"\b\d+d {2,}"), String::from("[N]d   ")),
+        (String::from(r"\b\d+d\b"), String::from("[N]d")),
+        (String::from(r"is \d+ days old"), String::from("is [N] days old")),
+        (String::from(r#""ageDays": \d+"#), String::from(r#""ageDays": [N]"#)),
+        // CSV's keyAgeDays column, after keyCreated (already [TIME] here).
+        (String::from(r",\[TIME\],\d+,"), String::from(",[TIME],[N],")),
+    ]
 }
 
 /// Compares `text` with the named snapshot in `tests/it/snapshots/`, after the environment's
