@@ -116,8 +116,7 @@ fn fail_on_decides_the_exit_code() {
     assert_eq!(json(&env, &[&only_warnings[..], &["--fail-on", "critical"]].concat()).0, 0);
     assert_eq!(json(&env, &["--fail-on", "critical"]).0, 3, "critical findings exist elsewhere");
     assert_eq!(json(&env, &["--fail-on", "never"]).0, 0);
-    let r = env.run(&["status", "--fail-on", "sometimes"]);
-    r.exits(2);
+    crate::assert_run!(env, "status-fail-on-unknown-value", env.run(&["status", "--fail-on", "sometimes"]));
 }
 
 #[test]
@@ -148,16 +147,10 @@ fn an_owner_removed_from_the_account_a_disabled_key_and_a_hidden_owner() {
 #[test]
 fn bad_regions_and_groups_are_usage_errors_naming_the_valid_ones() {
     let env = logged_in(keys::FUNCTIONAL);
-    let r = env.run(&["status", "--region", "us-sooth"]);
-    r.exits(2);
-    r.stderr_has("Unknown region: us-sooth. Did you mean 'us-south'");
     // Every valid region, sorted.
-    r.stderr_has("Valid regions: ap-north, ap-south, au-syd, ");
-    r.stderr_has("uk-south, us-east, us-south.");
+    crate::assert_run!(env, "status-unknown-region-did-you-mean", env.run(&["status", "--region", "us-sooth"]));
     assert_eq!(env.handle().stats().values().sum::<u64>(), 0, "checked before any request");
-    let r = env.run(&["status", "-g", "Default,nope"]);
-    r.exits(2);
-    r.stderr_has("Unknown resource group: nope. The account has: Default, production, staging.");
+    crate::assert_run!(env, "status-unknown-group-in-a-list", env.run(&["status", "-g", "Default,nope"]));
     assert_eq!(env.handle().stat("GET /v2/resource_groups"), 1);
     assert_eq!(env.handle().stat("GET /v1/apikeys"), 0, "nothing else was read");
     assert_eq!(env.handle().stat("GET /v2/vpc/getClusters"), 0, "nothing else was read");
@@ -225,35 +218,12 @@ fn a_large_account_stays_under_the_rate_limit() {
 #[test]
 fn text_and_csv() {
     let env = logged_in(keys::FUNCTIONAL);
-    let r = env.run(&["status"]);
-    r.exits(3);
     // Text mode says OK, on a line of its own on stdout; CSV mode below must not.
-    assert!(r.stdout.lines().any(|l| l == "OK"), "{r:?}");
-    r.stdout_has("Region     Resource group   Clusters   Owner");
-    r.stdout_has("6 targets: 3 critical,");
-    r.stdout_has("us-south / Default");
-    r.stdout_has(
-        "owner-inactive (critical): Dave Departed is IAMID_INVALID in the account: their IBMid is no longer valid, so they cannot log in.",
-    );
-    r.stderr_lacks("Checking");
-    let r = env.run(&["status", "--output", "csv"]);
-    r.exits(3);
-    let lines: Vec<&str> = r.stdout.lines().collect();
-    assert_eq!(lines.len(), 7, "{r:?}");
-    assert!(lines[0].starts_with("region,resourceGroup,resourceGroupId,clusters,ownerName"));
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("us-south,Default,") && l.contains("owner-inactive classic-credentials-owner-gone")),
-        "{r:?}"
-    );
+    crate::assert_run!(env, "status-default-world", env.run(&["status"]));
     // Nothing but the CSV document: no OK line, and nothing on stderr (no progress either).
-    assert!(!r.stdout.lines().any(|l| l == "OK"), "{r:?}");
-    assert!(r.stderr.is_empty(), "{r:?}");
-    let r = env.run(&["info", "-c", "shop-vpc", "--output", "csv"]);
-    r.exits(2);
-    r.stderr_has("info does not print CSV (only status does): it prints json (--output json).");
-    assert!(!r.stdout.contains('{'), "CSV was asked: no JSON error document: {r:?}");
+    crate::assert_run!(env, "status-default-world-csv", env.run(&["status", "--output", "csv"]));
+    // CSV was asked: no JSON error document on stdout.
+    crate::assert_run!(env, "info-csv-refused", env.run(&["info", "-c", "shop-vpc", "--output", "csv"]));
 }
 
 #[test]
@@ -267,24 +237,17 @@ fn info_answers_for_a_region_and_group_without_a_cluster() {
     assert_eq!(v["keyId"], "ApiKey-1111-us-default-cur");
     assert_eq!(v["resourceGroupName"], "Default", "the default group when none is targeted");
     // No cluster there: the key says who.
-    let r = env.run(&["info", "--region", "eu-de", "-g", "staging"]);
-    r.exits(0);
-    r.stdout_has("Olivia Owner");
-    r.stdout_has("ApiKey-5555-eu-staging-orphan");
+    crate::assert_run!(env, "info-target-without-clusters", env.run(&["info", "--region", "eu-de", "-g", "staging"]));
     // Clusters but no key: said, with the fix.
-    let r = env.run(&["info", "--region", "jp-tok", "-g", "Default"]);
-    r.exits(1);
-    r.stderr_has("'cluster-api-key reset --region jp-tok -g Default'");
-    let r = env.run(&["info"]);
-    assert_eq!(r.code, 2, "either --cluster or --region: {r:?}");
+    crate::assert_run!(env, "info-target-without-a-key", env.run(&["info", "--region", "jp-tok", "-g", "Default"]));
+    // Either --cluster or --region.
+    crate::assert_run!(env, "info-without-a-cluster-or-region", env.run(&["info"]));
 }
 
 #[test]
 fn the_text_report_is_reviewed_as_a_snapshot() {
     let env = logged_in(keys::FUNCTIONAL);
-    let r = env.run(&["status"]);
-    r.exits(3);
-    crate::assert_output!(env, "status-default-world", &r.stdout);
+    crate::assert_run!(env, "status-default-world", env.run(&["status"]));
 }
 
 #[test]
