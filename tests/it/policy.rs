@@ -144,18 +144,8 @@ until = 2099-01-01
     assert_eq!(v["policy"]["unused"].as_array().unwrap().len(), 1, "{v}");
     assert!(v["policy"]["unused"][0].as_str().unwrap().contains("no-key for jp-tok/Default"), "{v}");
     // Text: a section of its own, and the warning; CSV: the column.
-    let r = env.run(&["status", "--policy", &p]);
-    r.exits(3)
-        .stdout_has("Accepted by the policy")
-        .stdout_has("until 2099-12-31, by olivia: Locked during the migration.");
-    r.stderr_has("matches no finding");
-    let csv = env.run(&["status", "--policy", &p, "-o", "csv"]);
-    assert!(csv.stdout.lines().next().unwrap().contains(",worstSeverity,accepted,"), "{}", csv.stdout);
-    assert!(
-        csv.stdout.lines().any(|l| l.starts_with("eu-de,Default,") && l.ends_with(",key-locked,,,")),
-        "{}",
-        csv.stdout
-    );
+    crate::assert_run!(env, "policy-accepted-text", env.run(&["status", "--policy", &p]));
+    crate::assert_run!(env, "policy-accepted-csv", env.run(&["status", "--policy", &p, "-o", "csv"]));
     // Accepting every warning and critical finding left makes the run pass.
     let all = write(
         &env,
@@ -186,33 +176,33 @@ fn an_expired_acceptance_accepts_nothing_and_is_a_finding() {
 #[test]
 fn bad_files_are_refused_before_any_request_with_line_and_column() {
     let env = functional();
-    for (text, says) in [
-        ("functional_ids = []\nmax_agee = \"9d\"\n", ":2:1: unknown key 'max_agee'"),
+    // Each with its line and column.
+    for (text, name) in [
+        ("functional_ids = []\nmax_agee = \"9d\"\n", "policy-bad-unknown-key"),
         (
             "[[accept]]\nfinding = \"owner-gone\"\ntarget = \"a/b\"\nreason = \"r\"\nuntil = 2099-01-01\n",
-            ":2:11: 'owner-gone' is not a finding code; valid codes: no-key, owner-not-in-account",
+            "policy-bad-finding-code",
         ),
         (
             "[[accept]]\nfinding = \"no-key\"\ntarget = \"a/b\"\nreason = \"r\"\nuntil = \"2099-02-30\"\n",
-            ":5:9: until = \"2099-02-30\" is not a date",
+            "policy-bad-date",
         ),
         (
             "[[accept]]\nfinding = \"no-key\"\ntarget = \"eu-{de/b\"\nreason = \"r\"\nuntil = 2099-01-01\n",
-            ":3:10: target = 'eu-{de/b': a '{' is not closed",
+            "policy-bad-unclosed-brace",
         ),
-        ("fail_on = \"often\"\n", ":1:11: fail_on = \"often\" is not one of"),
+        ("fail_on = \"often\"\n", "policy-bad-fail-on"),
     ] {
         let p = write(&env, "bad.toml", text);
-        let r = env.run(&["status", "--policy", &p]);
-        r.exits(2).stderr_has(&format!("{p}{says}"));
+        crate::assert_run!(env, name, env.run(&["status", "--policy", &p]));
         assert_eq!(env.handle().stats().values().sum::<u64>(), 0, "no request: {text}");
     }
     // A file that is not there is the same kind of mistake.
-    env.run(&["status", "--policy", "/nonexistent/policy.toml"]).exits(2).stderr_has("cannot be read");
+    let r = env.run(&["status", "--policy", "/nonexistent/policy.toml"]);
+    crate::assert_run!(env, "policy-bad-nonexistent", r);
     // In JSON mode too, before any request.
     let p = write(&env, "bad.toml", "max_age = 5\n");
-    let r = env.run(&["status", "--policy", &p, "-o", "json"]);
-    r.exits(2);
+    crate::assert_run!(env, "policy-bad-json-mode", env.run(&["status", "--policy", &p, "-o", "json"]));
     assert_eq!(env.handle().stats().values().sum::<u64>(), 0);
 }
 
@@ -274,6 +264,8 @@ fn a_batch_reset_skips_what_a_functional_id_already_owns() {
     // Without functional IDs to go by, it is a usage error, before any request.
     let env = functional();
     let r = env.run(&["reset", "--all-regions", "--all-resource-groups", "--unless-owner", "functional", "--dry-run"]);
+    // Not a snapshot: this usage error is followed by the root help, not reset's, unlike every
+    // other usage error (cli.rs): reported, not blessed.
     r.exits(2).stderr_has("functional_ids");
 }
 
@@ -434,8 +426,7 @@ fn a_policy_that_is_not_a_regular_file_is_refused_without_reading() {
     let big = env.home.path().join("big.toml");
     let f = std::fs::File::create(&big).unwrap();
     f.set_len(16 * 1024 * 1024 + 1).unwrap();
-    let r = env.run(&["status", "--policy", &big.to_string_lossy()]);
-    r.exits(2).stderr_has("cannot be read: it is larger than 16 MiB, the most a policy file may hold.");
+    crate::assert_run!(env, "policy-error-too-large", env.run(&["status", "--policy", &big.to_string_lossy()]));
 }
 
 #[test]
@@ -450,9 +441,7 @@ fn q_keeps_the_failed_line_of_every_error() {
             None,
         ));
     });
-    let r = env.run(&["status", "-q"]);
-    assert_ne!(r.code, 0);
-    assert!(r.stderr.starts_with("FAILED\n"), "{}", r.stderr);
+    crate::assert_run!(env, "policy-q-keeps-failed-line", env.run(&["status", "-q"]));
 }
 
 #[cfg(unix)]
