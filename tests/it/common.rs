@@ -319,6 +319,7 @@ pub struct Bare;
 
 impl Bare {
     /// [`TestEnv::filters`] but the home's.
+    #[allow(clippy::unused_self, reason = "called as `$env.filters()` by `assert_output!`, like a `TestEnv`'s")]
     pub fn filters(&self) -> Vec<(String, String)> {
         output_filters()
     }
