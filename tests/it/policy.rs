@@ -60,8 +60,7 @@ fn without_a_file_the_defaults_hold() {
     assert_eq!(code, 3);
     assert!(v["policy"].is_null(), "{v}");
     let f = findings(&v);
-    assert!(of(&f, "us-south/production").contains(&"personal-owner".to_owned()), "{f:?}");
-    assert!(of(&f, "us-south/production").contains(&"key-too-old".to_owned()), "{f:?}");
+    assert_eq!(of(&f, "us-south/production"), ["personal-owner", "key-too-old"], "{f:?}");
 }
 
 #[test]
@@ -125,9 +124,25 @@ until = 2099-01-01
     let (code, v) = status(&env, &["--policy", &p]);
     assert_eq!(code, 3, "{v}");
     let f = findings(&v);
-    assert!(of(&f, "eu-de/Default").contains(&"!key-locked".to_owned()), "a glob: {f:?}");
-    assert!(of(&f, "eu-de/staging").contains(&"!orphan-key".to_owned()), "a group by ID, a key: {f:?}");
-    assert!(of(&f, "jp-tok/Default").contains(&"no-key".to_owned()), "an owner that does not match: {f:?}");
+    // A glob; a group by ID and a key; an owner that does not match.
+    assert_eq!(
+        of(&f, "eu-de/Default"),
+        [
+            "personal-owner",
+            "key-too-old",
+            "!key-locked",
+            "owner-roles-unknown",
+            "owner-near-key-limit",
+            "superseded-keys"
+        ],
+        "{f:?}"
+    );
+    assert_eq!(
+        of(&f, "eu-de/staging"),
+        ["personal-owner", "key-too-old", "owner-near-key-limit", "!orphan-key"],
+        "{f:?}"
+    );
+    assert_eq!(of(&f, "jp-tok/Default"), ["no-key"], "{f:?}");
     assert_eq!(v["summary"]["accepted"], 2, "{v}");
     let locked = v["targets"]
         .as_array()
@@ -142,7 +157,7 @@ until = 2099-01-01
     );
     // The unused acceptance is reported.
     assert_eq!(v["policy"]["unused"].as_array().unwrap().len(), 1, "{v}");
-    assert!(v["policy"]["unused"][0].as_str().unwrap().contains("no-key for jp-tok/Default"), "{v}");
+    assert_eq!(v["policy"]["unused"][0], "line 16: no-key for jp-tok/Default", "{v}");
     // Text: a section of its own, and the warning; CSV: the column.
     crate::assert_run!(env, "policy-accepted-text", env.run(&["status", "--policy", &p]));
     crate::assert_run!(env, "policy-accepted-csv", env.run(&["status", "--policy", &p, "-o", "csv"]));
@@ -168,8 +183,19 @@ fn an_expired_acceptance_accepts_nothing_and_is_a_finding() {
     let (code, v) = status(&env, &["--policy", &p, "-r", "eu-de", "-g", "Default"]);
     assert_eq!(code, 3);
     let f = findings(&v);
-    let eu = of(&f, "eu-de/Default");
-    assert!(eu.contains(&"key-locked".to_owned()) && eu.contains(&"acceptance-expired".to_owned()), "{eu:?}");
+    assert_eq!(
+        of(&f, "eu-de/Default"),
+        [
+            "personal-owner",
+            "key-too-old",
+            "key-locked",
+            "owner-roles-unknown",
+            "owner-near-key-limit",
+            "acceptance-expired",
+            "superseded-keys"
+        ],
+        "{f:?}"
+    );
     assert!(v["policy"]["unused"].as_array().unwrap().is_empty(), "an expired one is a finding, not unused: {v}");
 }
 
