@@ -167,8 +167,7 @@ fn grant_creates_what_is_missing_then_the_reset_succeeds() {
     let r = env.run(&["check", "--region", "us-south", "--user", "vera.viewer@example.com", "--grant", "-f"]);
     crate::assert_run!(env, "check-grant-targeted-group-done", r);
     assert_eq!(env.handle().dump().policies.len(), before_policies + 4);
-    let audit = crate::common::read(&env.plugin_dir().join("audit.jsonl"));
-    assert_eq!(audit.lines().filter(|l| l.contains("\"action\":\"grant\"")).count(), 4, "{audit}");
+    assert_eq!(crate::common::audited(&env, "grant", None), 4);
     // Vera can now reset, and own the key.
     env.login(keys::VIEWER, Some("us-south"));
     env.run(&["reset", "--region", "us-south", "-f"]).success();

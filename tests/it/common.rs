@@ -433,3 +433,17 @@ fn a_missing_outside_program_fails_under_ci_and_is_skipped_aloud_elsewhere() {
     // Outside CI the same call returns (the caller skips), having said so on stderr.
     skip_or_fail(false, "zsh is not installed", ".ci/run installs zsh");
 }
+
+/// The audit log's records (`audit.jsonl`, one JSON document a line), read as documents so a
+/// test checks their fields, not their text.
+pub fn audit_records(env: &TestEnv) -> Vec<Value> {
+    read(&env.plugin_dir().join("audit.jsonl"))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("an audit line that is not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// How many audit records have this action (and this outcome, when given).
+pub fn audited(env: &TestEnv, action: &str, outcome: Option<&str>) -> usize {
+    audit_records(env).iter().filter(|r| r["action"] == action && outcome.is_none_or(|o| r["outcome"] == o)).count()
+}

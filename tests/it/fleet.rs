@@ -76,7 +76,7 @@ fn every_filter_selects_and_says_why_it_skips() {
         ["eu-de/Default", "jp-tok/Default", "jp-tok/staging", "us-south/Default", "us-south/production"]
     );
     let orphan = by_target(&v).into_iter().find(|t| t.0 == "eu-de/staging").unwrap();
-    assert!(orphan.2.contains("no clusters"), "{orphan:?}");
+    assert_eq!(orphan.2, "no clusters: the key would not be used (--include-empty resets it)", "{orphan:?}");
     assert_eq!(v["summary"]["selected"], 5);
     // --if-missing: the key that is gone (jp-tok/Default) and the inactive owner (Dave).
     let (_, v) = json(&env, &["reset", ALL[0], ALL[1], "--if-missing", "--dry-run"]);
@@ -109,8 +109,7 @@ fn a_batch_resets_every_target_with_its_own_report() {
         assert!(t["newKeyId"].as_str().unwrap().starts_with("ApiKey-"), "{t}");
         assert!(t["followUps"].is_array(), "the single-target document: {t}");
     }
-    let audit = read(&env.plugin_dir().join("audit.jsonl"));
-    assert_eq!(audit.lines().filter(|l| l.contains("\"action\":\"reset\"") && l.contains("succeeded")).count(), 5);
+    assert_eq!(crate::common::audited(&env, "reset", Some("succeeded")), 5);
     // Requests per reset target, besides verification: the lock's key list, the POST, the look
     // for the new key.
     assert_eq!(env.handle().stat("POST /v1/keys"), 5);
@@ -131,9 +130,17 @@ fn some_targets_failing_or_unknown_is_exit_4_and_each_is_reported() {
         json(&env, &["reset", "-r", "us-south,eu-de,jp-tok", ALL[1], "--unless-owner", "IBMid-NOBODY", "-f"]);
     assert_eq!(code, 4);
     let outcomes: Vec<(String, String)> = by_target(&v).into_iter().filter(|t| t.1).map(|t| (t.0, t.3)).collect();
-    assert!(outcomes.contains(&("eu-de/Default".into(), "failed".into())), "{outcomes:?}");
-    assert!(outcomes.contains(&("jp-tok/Default".into(), "unknown".into())), "{outcomes:?}");
-    assert!(outcomes.contains(&("us-south/Default".into(), "reset".into())), "{outcomes:?}");
+    let outcomes: Vec<(&str, &str)> = outcomes.iter().map(|(t, o)| (t.as_str(), o.as_str())).collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("eu-de/Default", "failed"),
+            ("jp-tok/Default", "unknown"),
+            ("jp-tok/staging", "unknown"),
+            ("us-south/Default", "reset"),
+            ("us-south/production", "reset")
+        ]
+    );
     // When none succeeds: exit 1.
     env.handle().set_knobs(|k| k.faults.push(post_fault("us-south", FaultKind::Status { status: 500 })));
     crate::assert_run!(env, "fleet-none-succeeded", env.run(&["reset", "-r", "us-south,eu-de", "-g", "Default", "-f"]));
@@ -197,8 +204,7 @@ fn prune_removes_superseded_keys_and_keeps_the_current_ones() {
     assert!(left.contains(&"ApiKey-5555-eu-staging-orphan".to_owned()), "orphans only when asked");
     env.run(&["prune", "-f", "--include-orphans"]).success();
     assert!(!env.cluster_keys().iter().any(|k| k.id == "ApiKey-5555-eu-staging-orphan"));
-    let audit = read(&env.plugin_dir().join("audit.jsonl"));
-    assert_eq!(audit.lines().filter(|l| l.contains("\"action\":\"delete\"")).count(), 3, "{audit}");
+    assert_eq!(crate::common::audited(&env, "delete", None), 3);
 }
 
 #[test]
@@ -217,15 +223,16 @@ fn locked_keys_need_unlock_and_disable_only_comes_first() {
     assert!(k.disabled && !k.locked, "unlocked and disabled: {k:?}");
     env.run(&["prune", "-f", "-r", "us-south"]).success();
     assert!(!env.cluster_keys().iter().any(|k| k.id == "ApiKey-1111-us-default-old"), "deleted on the later run");
-    let audit = read(&env.plugin_dir().join("audit.jsonl"));
+    let records = crate::common::audit_records(&env);
     for action in ["unlock", "disable", "delete"] {
         assert!(
-            audit
-                .lines()
-                .any(|l| l.contains(&format!("\"action\":\"{action}\"")) && l.contains("ApiKey-1111-us-default-old")),
-            "{action} audited: {audit}"
+            records
+                .iter()
+                .any(|r| r["action"] == action && r["keyIds"] == serde_json::json!(["ApiKey-1111-us-default-old"])),
+            "{action} audited: {records:?}"
         );
     }
+    let audit = read(&env.plugin_dir().join("audit.jsonl"));
     assert!(!audit.contains("emulator-ck-value"), "never a key value");
 }
 
