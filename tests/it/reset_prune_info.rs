@@ -51,10 +51,14 @@ fn a_target_without_clusters_is_reset_only_when_asked_by_every_command() {
     // A single reset refuses it, dry run or not, and says how to go on: no key is minted.
     let r = env.run(&["reset", "--region", "eu-de", "-g", "staging", "--dry-run"]);
     crate::assert_run!(env, "empty-target-single-reset-refused", r);
-    env.run(&["reset", "--region", "eu-de", "-g", "staging", "-f"]).exits(1);
-    let (code, v) = json(&env, &["reset", "--region", "eu-de", "-g", "staging", "-f"]);
-    assert_eq!(code, 1);
-    assert!(v["error"]["hint"].as_str().unwrap().contains("--include-empty"), "{v}");
+    crate::assert_run!(
+        env,
+        "empty-target-single-reset-refused",
+        env.run(&["reset", "--region", "eu-de", "-g", "staging", "-f"])
+    );
+    // JSON: the hint names --include-empty.
+    let r = env.run(&["reset", "--region", "eu-de", "-g", "staging", "-f", "-o", "json"]);
+    crate::assert_run!(env, "empty-target-single-reset-refused-json", r);
     assert_eq!(env.handle().stat("POST /v1/keys"), 0, "no key minted for an empty target");
     // A batch skips it with the same flag named; with the flag it selects it.
     let (_, v) = json(&env, &["reset", "-r", "eu-de", "-g", "Default,staging", "--dry-run"]);
