@@ -295,20 +295,64 @@ impl TestEnv {
     /// The filters that make output comparable between runs: the emulator's port, this run's
     /// home, incident IDs, minted key IDs, times and key ages (which grow every day).
     pub fn filters(&self) -> Vec<(String, String)> {
-        vec![
-            (regex::escape(&self.home.path().to_string_lossy()), String::from("[HOME]")),
-            (String::from(r"127\.0\.0\.1:\d+"), String::from("[EMULATOR]")),
-            (String::from(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), String::from("[UUID]")),
-            (String::from(r"ApiKey-[0-9a-f]{8}-[0-9a-f]{16}"), String::from("[NEW_KEY_ID]")),
-            (String::from(r"policy-[0-9]{8}-[0-9a-f]{16}"), String::from("[NEW_POLICY_ID]")),
-            (String::from(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"), String::from("[TIME]")),
-            // Ages grow, and so can their column: normalise the padding after one too.
-            (String::from(r"\b\d+d {2,}"), String::from("[N]d   ")),
-            (String::from(r"\b\d+d\b"), String::from("[N]d")),
-            (String::from(r"is \d+ days old"), String::from("is [N] days old")),
-            (String::from(r#""ageDays": \d+"#), String::from(r#""ageDays": [N]"#)),
-        ]
+        home_filters(self.home.path())
     }
+}
+
+/// A sandbox's home (no emulator of the test's own), for `assert_run!`'s filters.
+pub struct Sandbox<'a>(pub &'a Path);
+
+impl Sandbox<'_> {
+    /// [`TestEnv::filters`] for this home, and the date until which the sandbox's policy
+    /// accepts its orphan key: 180 days from today (`src/sandbox.rs`), so it moves every day.
+    pub fn filters(&self) -> Vec<(String, String)> {
+        let mut filters = home_filters(self.0);
+        let in_180_days = std::time::SystemTime::now() + std::time::Duration::from_secs(180 * 86_400);
+        let date = humantime::format_rfc3339_seconds(in_180_days).to_string();
+        filters.push((format!("until {}", &date[..10]), String::from("until [TODAY + 180 DAYS]")));
+        filters
+    }
+}
+
+/// No home at all (the binary run bare, `cli()`), for `assert_run!`'s filters.
+pub struct Bare;
+
+impl Bare {
+    /// [`TestEnv::filters`] but the home's.
+    #[allow(clippy::unused_self, reason = "called as `$env.filters()` by `assert_output!`, like a `TestEnv`'s")]
+    pub fn filters(&self) -> Vec<(String, String)> {
+        output_filters()
+    }
+}
+
+fn home_filters(home: &Path) -> Vec<(String, String)> {
+    let mut filters = vec![(regex::escape(&home.to_string_lossy()), String::from("[HOME]"))];
+    filters.extend(output_filters());
+    filters
+}
+
+fn output_filters() -> Vec<(String, String)> {
+    vec![
+        (String::from(r"127\.0\.0\.1:\d+"), String::from("[EMULATOR]")),
+        (String::from(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), String::from("[UUID]")),
+        (String::from(r"ApiKey-[0-9a-f]{8}-[0-9a-f]{16}"), String::from("[NEW_KEY_ID]")),
+        (String::from(r"policy-[0-9]{8}-[0-9a-f]{16}"), String::from("[NEW_POLICY_ID]")),
+        // A Deployment's pod names end in a random suffix (the emulator's, as Kubernetes').
+        (
+            String::from(r"ibm-iks-cluster-autoscaler-[0-9a-z]+-[0-9a-z]{5}\b"),
+            String::from("ibm-iks-cluster-autoscaler-[POD]"),
+        ),
+        // The IAM ID the emulator mints for an invited user.
+        (String::from(r"IBMid-[0-9A-F]{8}-[0-9A-F]{16}"), String::from("[NEW_IAM_ID]")),
+        (String::from(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"), String::from("[TIME]")),
+        // Ages grow, and so can their column: normalise the padding after one too.
+        (String::from(r"\b\d+d {2,}"), String::from("[N]d   ")),
+        (String::from(r"\b\d+d\b"), String::from("[N]d")),
+        (String::from(r"is \d+ days old"), String::from("is [N] days old")),
+        (String::from(r#""ageDays": \d+"#), String::from(r#""ageDays": [N]"#)),
+        // CSV's keyAgeDays column, after keyCreated (already [TIME] here).
+        (String::from(r",\[TIME\],\d+,"), String::from(",[TIME],[N],")),
+    ]
 }
 
 /// Compares `text` with the named snapshot in `tests/it/snapshots/`, after the environment's
@@ -345,4 +389,61 @@ pub fn fault(method: &str, path: &str, kind: FaultKind, times: Option<u32>) -> F
 /// Reads a path's text or empty.
 pub fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
+}
+
+/// Whether this is a CI run: `CI=true` (or `1`), as CI services set it and `.ci/run` exports it
+/// for the test step.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// An outside program a test runs (fish, zsh...), found on `PATH`. Where it is missing, the test
+/// cannot check anything: under CI that FAILS the test, naming the program and how `.ci/run`
+/// installs it (a CI run that silently checked nothing would pass for the wrong reason);
+/// elsewhere the caller skips, and the skip is said on stderr.
+#[track_caller]
+pub fn outside_program(name: &str, install: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH")
+        .and_then(|path| std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file()));
+    if found.is_none() {
+        unavailable(&format!("{name} is not installed"), install);
+    }
+    found
+}
+
+/// A test cannot run here (`why`): fails under CI, else says on stderr that it skipped.
+#[track_caller]
+pub fn unavailable(why: &str, install: &str) {
+    skip_or_fail(in_ci(), why, install);
+}
+
+#[track_caller]
+#[allow(clippy::print_stderr, reason = "a skipped test says so")]
+fn skip_or_fail(ci: bool, why: &str, install: &str) {
+    assert!(!ci, "{why}, and under CI=true this test must run, not skip: {install}");
+    eprintln!("{why}: skipped ({install}; under CI=true this fails)");
+}
+
+#[test]
+fn a_missing_outside_program_fails_under_ci_and_is_skipped_aloud_elsewhere() {
+    let failed = std::panic::catch_unwind(|| skip_or_fail(true, "zsh is not installed", ".ci/run installs zsh"))
+        .expect_err("under CI a missing program fails the test");
+    let message = failed.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("zsh is not installed") && message.contains(".ci/run installs zsh"), "{message}");
+    // Outside CI the same call returns (the caller skips), having said so on stderr.
+    skip_or_fail(false, "zsh is not installed", ".ci/run installs zsh");
+}
+
+/// The audit log's records (`audit.jsonl`, one JSON document a line), read as documents so a
+/// test checks their fields, not their text.
+pub fn audit_records(env: &TestEnv) -> Vec<Value> {
+    read(&env.plugin_dir().join("audit.jsonl"))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("an audit line that is not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// How many audit records have this action (and this outcome, when given).
+pub fn audited(env: &TestEnv, action: &str, outcome: Option<&str>) -> usize {
+    audit_records(env).iter().filter(|r| r["action"] == action && outcome.is_none_or(|o| r["outcome"] == o)).count()
 }

@@ -1,7 +1,6 @@
 //! Shell completion, proven by the shells themselves: the generated script is loaded into real
-//! bash (always) and fish and zsh (where installed; `.ci/run` installs them), and asked what it
-//! completes. Grepping the script proved nothing: its `case` labels once matched no command.
-#![allow(clippy::print_stderr, reason = "a test that cannot run says why")]
+//! bash (always) and fish and zsh (where installed; `.ci/run` installs them, and under `CI=true`
+//! a missing one fails its test), and asked what it completes. Grepping the script proved nothing: its `case` labels once matched no command.
 
 use std::process::Command;
 
@@ -11,9 +10,8 @@ fn script(shell: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn installed(shell: &str) -> bool {
-    Command::new(shell).arg("--version").output().is_ok_and(|o| o.status.success())
-}
+/// How `.ci/run` gets the shells whose completion tests need them.
+const INSTALL_SHELLS: &str = ".ci/run installs fish and zsh from Debian's packages";
 
 /// An interactive bash in a pseudo-terminal with the script loaded, so that readline splits the
 /// line into words as it does for a person (`--sandbox=ow` is three words to bash: an earlier
@@ -101,8 +99,7 @@ fn bash_completes_commands_flags_and_values_after_a_command() {
 
 #[test]
 fn fish_completes_after_a_command_where_fish_is_installed() {
-    if !installed("fish") {
-        eprintln!("fish is not installed: skipped (.ci/run installs it)");
+    if crate::common::outside_program("fish", INSTALL_SHELLS).is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -136,8 +133,7 @@ fn fish_completes_after_a_command_where_fish_is_installed() {
 
 #[test]
 fn zsh_loads_the_script_where_zsh_is_installed() {
-    if !installed("zsh") {
-        eprintln!("zsh is not installed: skipped (.ci/run installs it)");
+    if crate::common::outside_program("zsh", INSTALL_SHELLS).is_none() {
         return;
     }
     // zsh's completion needs a terminal to drive (zpty); loading the script into compsys and
@@ -233,8 +229,7 @@ fn the_host_completes_as_bash_does() {
 /// `echo`. zsh's `--sandbox=-` spec takes the identity only after `=`, as the parser does.
 #[test]
 fn zsh_completes_the_sandbox_help_and_regions_where_zsh_is_installed() {
-    if !installed("zsh") {
-        eprintln!("zsh is not installed: skipped (.ci/run installs it)");
+    if crate::common::outside_program("zsh", INSTALL_SHELLS).is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -24,6 +24,15 @@ fn json(env: &TestEnv, args: &[&str]) -> (i32, Value) {
 
 use crate::status::target;
 
+/// `args` in JSON: the whole output reviewed as the snapshot `name`, and the document.
+fn json_snap(env: &TestEnv, name: &str, args: &[&str]) -> (i32, Value) {
+    let mut all = args.to_vec();
+    all.extend(["--output", "json"]);
+    let r = env.run(&all);
+    crate::assert_run!(env, name, r);
+    (r.code, serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {r:?}")))
+}
+
 fn codes(t: &Value) -> Vec<String> {
     t["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap().to_owned()).collect()
 }
@@ -46,7 +55,8 @@ fn a_departed_users_classic_credentials_are_critical_even_with_a_good_key() {
     let env = as_identity(keys::OWNER);
     // The key is the functional ID's after a reset: the API key is fine...
     env.run(&["reset", "-r", "us-south", "-g", "Default", "-f", "-q"]).success();
-    let (_, v) = json(&env, &["status", "-r", "us-south", "-g", "Default"]);
+    // The findings: classic-credentials-owner-gone (critical) and classic-credentials-set.
+    let (_, v) = json_snap(&env, "classic-owner-gone-status-json", &["status", "-r", "us-south", "-g", "Default"]);
     let t = target(&v, "us-south", "Default");
     assert_eq!(t["owner"]["name"], "Olivia Owner", "{t}");
     // ...but classic infrastructure is ordered with Dave Departed's credentials.
@@ -56,41 +66,25 @@ fn a_departed_users_classic_credentials_are_critical_even_with_a_good_key() {
     assert_eq!(c["ownerEmail"], "dave.departed@example.com");
     assert_eq!(c["ownerState"]["kind"], "member", "{c}");
     assert_eq!(c["ownerState"]["state"], "IAMID_INVALID", "{c}");
-    let found = codes(t);
-    assert!(found.contains(&"classic-credentials-owner-gone".into()), "{found:?}");
-    assert!(found.contains(&"classic-credentials-set".into()), "{found:?}");
     let gone =
         t["findings"].as_array().unwrap().iter().find(|f| f["code"] == "classic-credentials-owner-gone").unwrap();
     assert_eq!(gone["severity"], "critical");
     // Text: the finding and what to do, with IBM's own commands for the targeted group.
     let r = env.run(&["status", "-r", "us-south", "-g", "Default"]);
-    r.exits(3)
-        .stdout_has("classic-credentials-owner-gone (critical)")
-        .stdout_has("'ibmcloud ks credential get --region us-south'");
+    crate::assert_run!(env, "classic-owner-gone-status", r);
     // CSV: the new columns come last, after the documented ones.
     let r = env.run(&["status", "-r", "us-south", "-g", "Default", "-o", "csv"]);
-    let header = r.stdout.lines().next().unwrap();
-    assert!(
-        header.ends_with(",accepted,classicCredentials,classicCredentialsUser,classicCredentialsOwnerState"),
-        "{header}"
-    );
-    assert!(
-        r.stdout.lines().nth(1).unwrap().ends_with(",set,2412345_dave.departed@example.com,IAMID_INVALID"),
-        "{r:?}"
-    );
+    crate::assert_run!(env, "classic-owner-gone-status-csv", r);
 }
 
 #[test]
 fn an_active_users_credentials_are_a_warning_and_none_set_is_no_finding() {
     let env = as_identity(keys::OWNER);
     set_classic(&env, "2412345_k8s-functional@example.com");
-    let (_, v) = json(&env, &["status", "-r", "us-south"]);
+    // classic-credentials-set, and not classic-credentials-owner-gone.
+    let (_, v) = json_snap(&env, "classic-active-owner-status-json", &["status", "-r", "us-south"]);
     let t = target(&v, "us-south", "Default");
     assert_eq!(t["classicCredentials"]["ownerState"]["state"], "ACTIVE", "{t}");
-    let found = codes(t);
-    assert!(
-        found.contains(&"classic-credentials-set".into()) && !found.contains(&"classic-credentials-owner-gone".into())
-    );
     // A target with VPC clusters only: no classic credentials to read (null), no request.
     assert!(target(&v, "us-south", "production")["classicCredentials"].is_null());
     // None set: read, said, no finding.
@@ -106,32 +100,26 @@ fn an_owner_that_cannot_be_matched_or_seen_is_unknown_never_removed() {
     // A user name without an email (an infrastructure-only user).
     let env = as_identity(keys::OWNER);
     set_classic(&env, "SL1234567");
-    let (_, v) = json(&env, &["status", "-r", "us-south", "-g", "Default"]);
-    let t = target(&v, "us-south", "Default");
-    assert!(t["classicCredentials"]["ownerState"]["reason"].as_str().unwrap().contains("names no email"), "{t}");
-    assert!(!codes(t).contains(&"classic-credentials-owner-gone".into()), "{t}");
+    // Unknown: the user name names no email; not classic-credentials-owner-gone.
+    let (_, v) = json_snap(&env, "classic-owner-names-no-email-json", &["status", "-r", "us-south", "-g", "Default"]);
+    assert_eq!(target(&v, "us-south", "Default")["classicCredentials"]["ownerState"]["kind"], "unknown", "{v}");
     // The email of a user who is in the account but not active: critical (the control for
     // what follows).
     set_classic(&env, "2412345_dave.departed@example.com");
-    let (_, v) = json(&env, &["status", "-r", "us-south", "-g", "Default"]);
-    assert!(codes(target(&v, "us-south", "Default")).contains(&"classic-credentials-owner-gone".into()), "{v}");
+    json_snap(&env, "classic-owner-gone-control-json", &["status", "-r", "us-south", "-g", "Default"]);
     // An email that matches no user of the account: they may have left, or their IBMid email
     // differs; unknown, with the reason (issue #33; the README said so already).
     set_classic(&env, "2412345_nobody@example.com");
-    let (_, v) = json(&env, &["status", "-r", "us-south", "-g", "Default"]);
+    let (_, v) = json_snap(&env, "classic-owner-matches-no-user-json", &["status", "-r", "us-south", "-g", "Default"]);
     let t = target(&v, "us-south", "Default");
     assert_eq!(t["classicCredentials"]["ownerState"]["kind"], "unknown", "{t}");
-    assert!(!codes(t).contains(&"classic-credentials-owner-gone".into()), "{t}");
     // The same, read by a caller who may not see other users (the viewer: User Management
     // lists only herself): unknown, with the reason.
     let env = as_identity(keys::VIEWER);
     set_classic(&env, "2412345_nobody@example.com");
-    let (_, v) = json(&env, &["status", "-r", "us-south", "-g", "Default"]);
-    let t = target(&v, "us-south", "Default");
-    let state = &t["classicCredentials"]["ownerState"];
-    assert_eq!(state["kind"], "unknown", "{t}");
-    assert!(state["reason"].as_str().unwrap().contains("cannot see other users"), "{t}");
-    assert!(!codes(t).contains(&"classic-credentials-owner-gone".into()), "{t}");
+    let (_, v) =
+        json_snap(&env, "classic-owner-unseen-by-the-viewer-json", &["status", "-r", "us-south", "-g", "Default"]);
+    assert_eq!(target(&v, "us-south", "Default")["classicCredentials"]["ownerState"]["kind"], "unknown", "{v}");
 }
 
 #[test]
@@ -146,43 +134,43 @@ fn an_unreadable_answer_is_unknown_and_a_failure_is_not_none() {
 #[test]
 fn info_and_reset_say_what_the_key_does_not_cover() {
     let env = as_identity(keys::FUNCTIONAL);
-    let r = env.run(&["info", "--cluster", "legacy-classic"]);
-    r.success().stdout_has("Classic infrastructure credentials: set, by 2412345_dave.departed@example.com");
-    r.stderr_has("classic-credentials-owner-gone");
+    crate::assert_run!(env, "classic-info-legacy-classic", env.run(&["info", "--cluster", "legacy-classic"]));
     // A VPC cluster: nothing of the kind.
-    env.run(&["info", "--cluster", "shop-vpc"]).success().stdout_lacks("Classic infrastructure credentials");
+    crate::assert_run!(env, "classic-info-vpc-cluster-has-none", env.run(&["info", "--cluster", "shop-vpc"]));
     let r = env.run(&["info", "--region", "us-south", "-g", "Default", "-o", "json"]);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["classicCredentials"]["set"], true, "{v}");
     // reset says it before it asks, and in a dry run.
-    env.run(&["reset", "-r", "us-south", "-g", "Default", "--dry-run"])
-        .success()
-        .stderr_has("classic infrastructure credentials of 2412345_dave.departed@example.com are set there")
-        .stderr_has("this reset does not change them");
-    env.run(&["reset", "-r", "us-south", "-g", "production", "--dry-run"])
-        .success()
-        .stderr_lacks("classic infrastructure");
+    crate::assert_run!(
+        env,
+        "classic-reset-dry-run-says-them",
+        env.run(&["reset", "-r", "us-south", "-g", "Default", "--dry-run"])
+    );
+    crate::assert_run!(
+        env,
+        "classic-reset-dry-run-vpc-target-has-none",
+        env.run(&["reset", "-r", "us-south", "-g", "production", "--dry-run"])
+    );
     // A batch says it too, from what its planning read: one read of the credentials, not two.
     let before = env.handle().stat("GET /v1/credentials");
-    env.run(&["reset", "--all-regions", "--all-resource-groups", "--dry-run"])
-        .success()
-        .stderr_has("us-south / Default: classic infrastructure credentials of 2412345_dave.departed@example.com");
+    crate::assert_run!(
+        env,
+        "classic-reset-batch-dry-run-says-them",
+        env.run(&["reset", "--all-regions", "--all-resource-groups", "--dry-run"])
+    );
     assert_eq!(env.handle().stat("GET /v1/credentials") - before, 1);
 }
 
 #[test]
 fn a_service_id_owner_is_judged_by_iam_identity_never_user_management() {
     let env = as_identity(keys::OWNER);
-    let (_, v) = json(&env, &["status", "-r", "jp-tok", "-g", "staging"]);
+    // Never personal-owner (a service ID is never a person); owner-lacks-roles names Operator on
+    // IAM Identity (IBM: a service ID that owns the key needs it).
+    let (_, v) = json_snap(&env, "service-id-owner-json", &["status", "-r", "jp-tok", "-g", "staging"]);
     let t = target(&v, "jp-tok", "staging");
     assert_eq!(t["owner"]["kind"], "serviceId", "{t}");
     assert_eq!(t["owner"]["name"], "ci-automation", "{t}");
     assert_eq!(t["owner"]["state"], serde_json::json!({"kind": "serviceId", "locked": false}), "{t}");
-    let found = codes(t);
-    assert!(!found.contains(&"personal-owner".into()), "a service ID is never a person: {found:?}");
-    // IBM: a service ID that owns the key needs Operator on IAM Identity.
-    let lacks = t["findings"].as_array().unwrap().iter().find(|f| f["code"] == "owner-lacks-roles").expect("lacks");
-    assert!(lacks["detail"].as_str().unwrap().contains("Operator on IAM Identity"), "{lacks}");
     // Never asked of User Management: the only owner here is the service ID, so no user was
     // looked up at all (the emulator counts every route, the user lookup included).
     assert_eq!(env.handle().stat("GET /v2/accounts/{id}/users/{id}"), 0, "{:?}", env.handle().stats());
@@ -194,11 +182,9 @@ fn a_service_id_owner_is_judged_by_iam_identity_never_user_management() {
     );
     // Deleted: its keys went with it, and the finding says so.
     env.handle().world().identities.retain(|i| i.iam_id != world::SERVICE_ID);
-    let (_, v) = json(&env, &["status", "-r", "jp-tok", "-g", "staging"]);
-    let t = target(&v, "jp-tok", "staging");
-    assert_eq!(t["owner"]["state"]["kind"], "notInAccount", "{t}");
-    let gone = t["findings"].as_array().unwrap().iter().find(|f| f["code"] == "owner-not-in-account").expect("gone");
-    assert!(gone["detail"].as_str().unwrap().contains("no longer exists"), "{gone}");
+    // owner-not-in-account: the service ID no longer exists.
+    let (_, v) = json_snap(&env, "service-id-owner-deleted-json", &["status", "-r", "jp-tok", "-g", "staging"]);
+    assert_eq!(target(&v, "jp-tok", "staging")["owner"]["state"]["kind"], "notInAccount", "{v}");
 }
 
 #[test]
@@ -207,10 +193,12 @@ fn an_owner_near_the_key_limit_is_said_with_what_prune_would_remove() {
     let (_, v) = json(&env, &["status"]);
     let t = target(&v, "eu-de", "Default");
     let near = t["findings"].as_array().unwrap().iter().find(|f| f["code"] == "owner-near-key-limit").expect("near");
-    let detail = near["detail"].as_str().unwrap();
-    assert!(detail.starts_with("Olivia Owner holds 16 of the 20 API keys"), "{detail}");
     // Her superseded key of us-south / Default is what prune would remove.
-    assert!(detail.contains("prune would remove 1: ApiKey-1111-us-default-old"), "{detail}");
+    assert_eq!(
+        near["detail"],
+        "Olivia Owner holds 16 of the 20 API keys IAM allows an identity: at 20, a reset or a cluster creation as that \
+         identity fails (BXNIM0151E, A03e9b); prune would remove 1: ApiKey-1111-us-default-old"
+    );
     // The functional ID holds few keys: no such finding on its target.
     assert!(!codes(target(&v, "us-south", "production")).contains(&"owner-near-key-limit".into()));
     // A status of one target did not read the others: it says so rather than "none".
@@ -232,6 +220,9 @@ fn an_owner_near_the_key_limit_is_said_with_what_prune_would_remove() {
 fn a_batch_that_does_not_fit_the_key_limit_says_which_targets_fit_and_what_to_do() {
     let env = as_identity(keys::OWNER);
     let r = env.run(&["reset", "--all-regions", "--all-resource-groups", "-f"]);
+    // Not a snapshot: the refusal ends "An account administrator can create them with
+    // 'cluster-api-key check ... --grant'", which creates policies, not room for keys: reported,
+    // not blessed.
     r.exits(1)
         .stderr_has("you hold 16 of the 20 API keys IAM allows an identity, and each reset creates one: only 4 of the 5 targets fit (")
         .stderr_has("'cluster-api-key prune'")
@@ -247,27 +238,30 @@ fn a_cluster_on_a_trusted_profile_is_shown_and_its_add_ons_left_alone() {
     let (_, v) = json(&env, &["status", "-r", "eu-de", "-g", "Default"]);
     let c = &target(&v, "eu-de", "Default")["clusters"][0];
     assert_eq!(c["trustedProfileId"], profile, "{c}");
-    env.run(&["status", "-r", "eu-de"]).stdout_has(&format!("eu-analytics (eu-de / Default, {profile})"));
-    // info --cluster says it.
-    env.run(&["info", "--cluster", "eu-analytics"]).success().stdout_has(&format!("Trusted profile: {profile}"));
-    env.run(&["info", "--cluster", "shop-vpc"]).success().stdout_lacks("Trusted profile");
+    crate::assert_run!(env, "trusted-profile-status", env.run(&["status", "-r", "eu-de"]));
+    // info --cluster says it (and not for a cluster on the key).
+    crate::assert_run!(env, "trusted-profile-info", env.run(&["info", "--cluster", "eu-analytics"]));
+    crate::assert_run!(
+        env,
+        "trusted-profile-info-not-for-a-cluster-on-the-key",
+        env.run(&["info", "--cluster", "shop-vpc"])
+    );
     // restart-addons leaves it alone, with the reason; nothing is asked of its Kubernetes API.
     let r = env.run(&["restart-addons", "--cluster", "eu-analytics", "-f", "-o", "json"]);
     r.success();
+    crate::assert_run!(env, "trusted-profile-restart-addons-skipped-json", r);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["clusters"][0]["outcome"], "skipped", "{v}");
-    assert!(v["clusters"][0]["reason"].as_str().unwrap().contains("trusted profile"), "{v}");
     assert_eq!(env.handle().stat("POST /v2/applyRBACAndGetKubeconfig"), 0);
     // reset --restart-addons too: nothing to wait for or restart, and no follow-up says to.
     let r = env.run(&["reset", "-r", "eu-de", "-g", "Default", "--restart-addons", "-f", "-o", "json"]);
     r.success();
+    // No follow-up sends the user to restart-addons.
+    crate::assert_run!(env, "trusted-profile-reset-restart-addons-json", r);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["addons"]["plan"][0]["trustedProfileId"], profile, "{v}");
-    assert!(!v["followUps"].to_string().contains("restart-addons"), "{v}");
-    // Without --restart-addons, the follow-ups do not send the user there either (the control:
-    // a target with a cluster on the key gets that follow-up).
-    let (_, v) = json(&env, &["reset", "-r", "us-south", "-g", "production", "-f"]);
-    assert!(v["followUps"].to_string().contains("restart-addons"), "{v}");
+    // The control: a target with a cluster on the key gets that follow-up.
+    json_snap(&env, "trusted-profile-control-reset-json", &["reset", "-r", "us-south", "-g", "production", "-f"]);
     assert!(env.handle().stats().keys().all(|k| !k.contains("DELETE pods")), "no pod deleted");
 }
 
@@ -275,17 +269,12 @@ fn a_cluster_on_a_trusted_profile_is_shown_and_its_add_ons_left_alone() {
 fn before_someone_leaves_status_owner_lists_what_depends_on_them_and_the_plan() {
     let env = as_identity(keys::OWNER);
     // By email: the current key, a superseded key elsewhere, and classic credentials.
-    let r = env.run(&["status", "--owner", "dave.departed@example.com"]);
-    r.exits(3)
-        .stdout_has("Before dave.departed@example.com (IBMid-2700000DEP) leaves:")
-        .stdout_has("us-south / Default: the current key ApiKey-1111-us-default-cur of 2 clusters")
-        .stdout_has("eu-de / Default: the superseded key ApiKey-3333-eu-default-old")
-        .stdout_has("us-south / Default: the classic infrastructure credentials (2412345_dave.departed@example.com)")
-        .stdout_has("'cluster-api-key reset --region us-south -g Default'")
-        .stdout_has("'ibmcloud ks credential set classic");
-    // The reset comes before the prune.
-    let reset = r.stdout.find("reset --region us-south").unwrap();
-    assert!(reset < r.stdout.find("prune --region us-south").unwrap(), "{r:?}");
+    // The plan: the reset comes before the prune.
+    crate::assert_run!(
+        env,
+        "owner-departed-dependents-and-plan",
+        env.run(&["status", "--owner", "dave.departed@example.com"])
+    );
     // By IAM ID, in JSON: the same dependents, and the email found on the way.
     let (code, v) = json(&env, &["status", "--owner", world::DEPARTED]);
     assert_eq!(code, 3);
@@ -301,11 +290,11 @@ fn before_someone_leaves_status_owner_lists_what_depends_on_them_and_the_plan() 
     assert_eq!(kinds, ["supersededKey", "currentKey", "classicCredentials"], "{o}");
     assert!(o["plan"][0].as_str().unwrap().ends_with("reset --region us-south -g Default"), "{o}");
     // CSV is the targets' table: --owner is refused there rather than ignored.
+    // Not a snapshot: the refusal also prints a JSON error document on stdout although CSV was
+    // asked (unlike `info -o csv`, see status.rs `text_and_csv`): a bug, reported, not blessed.
     env.run(&["status", "--owner", world::DEPARTED, "-o", "csv"]).exits(2).stderr_has("--owner prints text or JSON");
     // Nothing depends on someone: exit 0, which gates an offboarding checklist.
-    env.run(&["status", "--owner", "paul.pending@example.com"])
-        .success()
-        .stdout_has("Nothing depends on paul.pending@example.com");
+    crate::assert_run!(env, "owner-nothing-depends", env.run(&["status", "--owner", "paul.pending@example.com"]));
     // After the plan ran, nothing does any more (classic credentials replaced by hand here).
     env.run(&["reset", "-r", "us-south", "-g", "Default", "-f", "-q"]).success();
     env.handle().world().classic_credentials.clear();
@@ -325,7 +314,7 @@ fn an_email_not_in_the_account_is_refused_naming_invite_and_the_printed_command_
     let env = as_identity(keys::OWNER);
     let email = "new.fid@example.com";
     let r = env.run(&["check", "--user", email, "-r", "us-south", "-g", "Default", "--grant", "-f"]);
-    r.exits(1).stderr_has(&format!("No user of the account has the email '{email}'"));
+    crate::assert_run!(env, "invite-refused-names-the-command", r);
     assert_eq!(env.handle().stat(INVITE), 0, "nothing invited without --invite");
     assert!(invited(&env, email).is_none());
     // The refusal names the command that invites, with the same targets; it runs as printed
@@ -334,13 +323,7 @@ fn an_email_not_in_the_account_is_refused_naming_invite_and_the_printed_command_
     assert_eq!(printed, format!("cluster-api-key check --user {email} -r us-south -g Default --grant --invite"));
     let mut args: Vec<&str> = printed.split(' ').skip(1).collect();
     args.push("-f");
-    let r = env.run(&args);
-    r.exits(3)
-        .stdout_has(&format!("Invited {email} ("))
-        .stdout_has("its state is PENDING")
-        .stdout_has("The invitation must be accepted")
-        .stdout_has("This user's state in the account is PENDING")
-        .stdout_has("No policy is missing, but the user cannot reset until its state is ACTIVE.");
+    crate::assert_run!(env, "invite-done-pending", env.run(&args));
     assert_eq!(env.handle().stat(INVITE), 1, "one invitation, one request");
     let user = invited(&env, email).expect("invited");
     assert_eq!(user.state.as_deref(), Some("PENDING"));
@@ -360,10 +343,11 @@ fn an_email_not_in_the_account_is_refused_naming_invite_and_the_printed_command_
     assert!(line.contains("succeeded") && line.contains(email) && line.contains("PENDING"), "{line}");
     // Once the invitation is accepted, the same check passes.
     env.handle().world().identities.iter_mut().find(|i| i.email == email).unwrap().state = Some("ACTIVE".into());
-    env.run(&["check", "--user", email, "-r", "us-south", "-g", "Default"])
-        .exits(0)
-        .stdout_lacks("state in the account is")
-        .stdout_has("Nothing is missing.");
+    crate::assert_run!(
+        env,
+        "invite-accepted-check",
+        env.run(&["check", "--user", email, "-r", "us-south", "-g", "Default"])
+    );
 }
 
 #[test]
@@ -371,9 +355,7 @@ fn an_invitation_dry_run_changes_nothing_and_json_says_what_it_would_carry() {
     let env = as_identity(keys::OWNER);
     let email = "new.fid@example.com";
     let args = ["check", "--user", email, "-r", "us-south", "-g", "Default", "--grant", "--invite", "--dry-run"];
-    env.run(&args).exits(3).stdout_has("Dry run: it would be invited with 4 policies; nothing was changed:").stdout_has(
-        "  Administrator on Kubernetes Service (containers-kubernetes) in us-south, resource group Default (reset-administrator)",
-    );
+    crate::assert_run!(env, "invite-dry-run", env.run(&args));
     let (code, v) = json(&env, &args);
     assert_eq!(code, 3);
     assert_eq!(v["invite"]["dryRun"], true, "{v}");
@@ -411,9 +393,11 @@ fn an_invitation_behind_a_gateway_504_is_looked_for_never_sent_twice() {
 fn a_pending_user_is_not_ready_to_reset() {
     let env = as_identity(keys::OWNER);
     // Paul was invited before and has not accepted.
-    env.run(&["check", "--user", "paul.pending@example.com", "-r", "us-south", "-g", "Default"])
-        .exits(3)
-        .stdout_has("This user's state in the account is PENDING (invited, and the invitation is not accepted yet)");
+    crate::assert_run!(
+        env,
+        "check-pending-user",
+        env.run(&["check", "--user", "paul.pending@example.com", "-r", "us-south", "-g", "Default"])
+    );
     let (_, v) = json(&env, &["check", "--iam-id", world::PENDING, "-r", "us-south", "-g", "Default"]);
     assert_eq!(v["identity"]["inactiveState"], "PENDING", "{v}");
 }
@@ -426,24 +410,17 @@ fn a_key_that_names_a_trusted_profile_is_unknown_never_removed_or_a_person() {
     for k in env.handle().world().api_keys.iter_mut().filter(|k| k.iam_id == world::SERVICE_ID) {
         k.iam_id = world::REMOVED.into();
     }
-    let (_, v) = json(&env, &["status", "-r", "jp-tok", "-g", "staging"]);
-    let found = codes(target(&v, "jp-tok", "staging"));
-    assert!(found.contains(&"owner-not-in-account".into()), "{found:?}");
+    json_snap(&env, "key-of-a-removed-user-json", &["status", "-r", "jp-tok", "-g", "staging"]);
     // IAM does not let a trusted profile own an API key; should a key name one anyway, the tool
     // says it cannot judge it, rather than "removed" (User Management does not know profiles).
     for k in env.handle().world().api_keys.iter_mut().filter(|k| k.iam_id == world::REMOVED) {
         k.iam_id = world::PROFILE.into();
     }
     let before = env.handle().stat("GET /v2/accounts/{id}/users/{id}");
-    let (_, v) = json(&env, &["status", "-r", "jp-tok", "-g", "staging"]);
+    // owner-unknown; never owner-not-in-account, owner-inactive or personal-owner.
+    let (_, v) = json_snap(&env, "key-naming-a-trusted-profile-json", &["status", "-r", "jp-tok", "-g", "staging"]);
     let t = target(&v, "jp-tok", "staging");
     assert_eq!(t["owner"]["kind"], "trustedProfile", "{t}");
     assert_eq!(t["owner"]["state"]["kind"], "unknown", "{t}");
-    assert!(t["owner"]["state"]["reason"].as_str().unwrap().contains("trusted profile"), "{t}");
-    let found = codes(t);
-    assert!(found.contains(&"owner-unknown".into()), "{found:?}");
-    for never in ["owner-not-in-account", "owner-inactive", "personal-owner"] {
-        assert!(!found.contains(&never.into()), "{never}: {found:?}");
-    }
     assert_eq!(env.handle().stat("GET /v2/accounts/{id}/users/{id}"), before, "User Management not asked");
 }

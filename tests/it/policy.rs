@@ -60,8 +60,7 @@ fn without_a_file_the_defaults_hold() {
     assert_eq!(code, 3);
     assert!(v["policy"].is_null(), "{v}");
     let f = findings(&v);
-    assert!(of(&f, "us-south/production").contains(&"personal-owner".to_owned()), "{f:?}");
-    assert!(of(&f, "us-south/production").contains(&"key-too-old".to_owned()), "{f:?}");
+    assert_eq!(of(&f, "us-south/production"), ["personal-owner", "key-too-old"], "{f:?}");
 }
 
 #[test]
@@ -125,9 +124,25 @@ until = 2099-01-01
     let (code, v) = status(&env, &["--policy", &p]);
     assert_eq!(code, 3, "{v}");
     let f = findings(&v);
-    assert!(of(&f, "eu-de/Default").contains(&"!key-locked".to_owned()), "a glob: {f:?}");
-    assert!(of(&f, "eu-de/staging").contains(&"!orphan-key".to_owned()), "a group by ID, a key: {f:?}");
-    assert!(of(&f, "jp-tok/Default").contains(&"no-key".to_owned()), "an owner that does not match: {f:?}");
+    // A glob; a group by ID and a key; an owner that does not match.
+    assert_eq!(
+        of(&f, "eu-de/Default"),
+        [
+            "personal-owner",
+            "key-too-old",
+            "!key-locked",
+            "owner-roles-unknown",
+            "owner-near-key-limit",
+            "superseded-keys"
+        ],
+        "{f:?}"
+    );
+    assert_eq!(
+        of(&f, "eu-de/staging"),
+        ["personal-owner", "key-too-old", "owner-near-key-limit", "!orphan-key"],
+        "{f:?}"
+    );
+    assert_eq!(of(&f, "jp-tok/Default"), ["no-key"], "{f:?}");
     assert_eq!(v["summary"]["accepted"], 2, "{v}");
     let locked = v["targets"]
         .as_array()
@@ -142,20 +157,10 @@ until = 2099-01-01
     );
     // The unused acceptance is reported.
     assert_eq!(v["policy"]["unused"].as_array().unwrap().len(), 1, "{v}");
-    assert!(v["policy"]["unused"][0].as_str().unwrap().contains("no-key for jp-tok/Default"), "{v}");
+    assert_eq!(v["policy"]["unused"][0], "line 16: no-key for jp-tok/Default", "{v}");
     // Text: a section of its own, and the warning; CSV: the column.
-    let r = env.run(&["status", "--policy", &p]);
-    r.exits(3)
-        .stdout_has("Accepted by the policy")
-        .stdout_has("until 2099-12-31, by olivia: Locked during the migration.");
-    r.stderr_has("matches no finding");
-    let csv = env.run(&["status", "--policy", &p, "-o", "csv"]);
-    assert!(csv.stdout.lines().next().unwrap().contains(",worstSeverity,accepted,"), "{}", csv.stdout);
-    assert!(
-        csv.stdout.lines().any(|l| l.starts_with("eu-de,Default,") && l.ends_with(",key-locked,,,")),
-        "{}",
-        csv.stdout
-    );
+    crate::assert_run!(env, "policy-accepted-text", env.run(&["status", "--policy", &p]));
+    crate::assert_run!(env, "policy-accepted-csv", env.run(&["status", "--policy", &p, "-o", "csv"]));
     // Accepting every warning and critical finding left makes the run pass.
     let all = write(
         &env,
@@ -178,41 +183,52 @@ fn an_expired_acceptance_accepts_nothing_and_is_a_finding() {
     let (code, v) = status(&env, &["--policy", &p, "-r", "eu-de", "-g", "Default"]);
     assert_eq!(code, 3);
     let f = findings(&v);
-    let eu = of(&f, "eu-de/Default");
-    assert!(eu.contains(&"key-locked".to_owned()) && eu.contains(&"acceptance-expired".to_owned()), "{eu:?}");
+    assert_eq!(
+        of(&f, "eu-de/Default"),
+        [
+            "personal-owner",
+            "key-too-old",
+            "key-locked",
+            "owner-roles-unknown",
+            "owner-near-key-limit",
+            "acceptance-expired",
+            "superseded-keys"
+        ],
+        "{f:?}"
+    );
     assert!(v["policy"]["unused"].as_array().unwrap().is_empty(), "an expired one is a finding, not unused: {v}");
 }
 
 #[test]
 fn bad_files_are_refused_before_any_request_with_line_and_column() {
     let env = functional();
-    for (text, says) in [
-        ("functional_ids = []\nmax_agee = \"9d\"\n", ":2:1: unknown key 'max_agee'"),
+    // Each with its line and column.
+    for (text, name) in [
+        ("functional_ids = []\nmax_agee = \"9d\"\n", "policy-bad-unknown-key"),
         (
             "[[accept]]\nfinding = \"owner-gone\"\ntarget = \"a/b\"\nreason = \"r\"\nuntil = 2099-01-01\n",
-            ":2:11: 'owner-gone' is not a finding code; valid codes: no-key, owner-not-in-account",
+            "policy-bad-finding-code",
         ),
         (
             "[[accept]]\nfinding = \"no-key\"\ntarget = \"a/b\"\nreason = \"r\"\nuntil = \"2099-02-30\"\n",
-            ":5:9: until = \"2099-02-30\" is not a date",
+            "policy-bad-date",
         ),
         (
             "[[accept]]\nfinding = \"no-key\"\ntarget = \"eu-{de/b\"\nreason = \"r\"\nuntil = 2099-01-01\n",
-            ":3:10: target = 'eu-{de/b': a '{' is not closed",
+            "policy-bad-unclosed-brace",
         ),
-        ("fail_on = \"often\"\n", ":1:11: fail_on = \"often\" is not one of"),
+        ("fail_on = \"often\"\n", "policy-bad-fail-on"),
     ] {
         let p = write(&env, "bad.toml", text);
-        let r = env.run(&["status", "--policy", &p]);
-        r.exits(2).stderr_has(&format!("{p}{says}"));
+        crate::assert_run!(env, name, env.run(&["status", "--policy", &p]));
         assert_eq!(env.handle().stats().values().sum::<u64>(), 0, "no request: {text}");
     }
     // A file that is not there is the same kind of mistake.
-    env.run(&["status", "--policy", "/nonexistent/policy.toml"]).exits(2).stderr_has("cannot be read");
+    let r = env.run(&["status", "--policy", "/nonexistent/policy.toml"]);
+    crate::assert_run!(env, "policy-bad-nonexistent", r);
     // In JSON mode too, before any request.
     let p = write(&env, "bad.toml", "max_age = 5\n");
-    let r = env.run(&["status", "--policy", &p, "-o", "json"]);
-    r.exits(2);
+    crate::assert_run!(env, "policy-bad-json-mode", env.run(&["status", "--policy", &p, "-o", "json"]));
     assert_eq!(env.handle().stats().values().sum::<u64>(), 0);
 }
 
@@ -274,6 +290,8 @@ fn a_batch_reset_skips_what_a_functional_id_already_owns() {
     // Without functional IDs to go by, it is a usage error, before any request.
     let env = functional();
     let r = env.run(&["reset", "--all-regions", "--all-resource-groups", "--unless-owner", "functional", "--dry-run"]);
+    // Not a snapshot: this usage error is followed by the root help, not reset's, unlike every
+    // other usage error (cli.rs): reported, not blessed.
     r.exits(2).stderr_has("functional_ids");
 }
 
@@ -434,8 +452,7 @@ fn a_policy_that_is_not_a_regular_file_is_refused_without_reading() {
     let big = env.home.path().join("big.toml");
     let f = std::fs::File::create(&big).unwrap();
     f.set_len(16 * 1024 * 1024 + 1).unwrap();
-    let r = env.run(&["status", "--policy", &big.to_string_lossy()]);
-    r.exits(2).stderr_has("cannot be read: it is larger than 16 MiB, the most a policy file may hold.");
+    crate::assert_run!(env, "policy-error-too-large", env.run(&["status", "--policy", &big.to_string_lossy()]));
 }
 
 #[test]
@@ -450,9 +467,7 @@ fn q_keeps_the_failed_line_of_every_error() {
             None,
         ));
     });
-    let r = env.run(&["status", "-q"]);
-    assert_ne!(r.code, 0);
-    assert!(r.stderr.starts_with("FAILED\n"), "{}", r.stderr);
+    crate::assert_run!(env, "policy-q-keeps-failed-line", env.run(&["status", "-q"]));
 }
 
 #[cfg(unix)]

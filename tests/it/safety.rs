@@ -56,7 +56,8 @@ fn control_the_old_key_is_pruned_when_nothing_is_in_doubt() {
     assert_eq!(candidate(&v, OLD)["outcome"], "deleted");
     assert!(!key_ids(&env).contains(&OLD.to_owned()) && key_ids(&env).contains(&CUR.to_owned()));
     // The text of a run that did all it was asked: OK, which the runs below must not print.
-    env.run(&["prune", "-f", "--include-orphans", "-r", "eu-de", "-g", "staging"]).success().stdout_has("OK\n");
+    let r = env.run(&["prune", "-f", "--include-orphans", "-r", "eu-de", "-g", "staging"]);
+    crate::assert_run!(env, "safety-prune-orphan-done", r);
 }
 
 #[test]
@@ -74,11 +75,13 @@ fn keys_created_at_the_same_time_are_never_pruned() {
     let keys = v["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1, "{v}");
     assert_eq!(keys[0]["skipKind"], "unsure");
-    assert!(keys[0]["skip"].as_str().unwrap().contains("cannot tell which key the clusters use"), "{v}");
+    assert_eq!(keys[0]["skip"], "cannot tell which key the clusters use: keys were created at the same time", "{v}");
     // The text says why, and names the command that shows the target.
-    let r = env.run(&["prune", "-f", "-r", "us-south", "-g", "Default"]);
-    r.exits(4).stdout_has("cannot tell which key the clusters use").stderr_has("1 key kept");
-    r.stdout_lacks("OK\n");
+    crate::assert_run!(
+        env,
+        "safety-prune-same-time-kept",
+        env.run(&["prune", "-f", "-r", "us-south", "-g", "Default"])
+    );
     // status shows the doubt too.
     let (_, s) = json(&env, &["status", "-r", "us-south", "-g", "Default"]);
     let unsure = &s["targets"][0]["keyInUseUnknown"];
@@ -135,8 +138,7 @@ fn a_superseded_key_that_logged_in_after_the_reset_is_kept_unless_forced() {
     let c = candidate(&v, OLD);
     assert_eq!((c["skipKind"].as_str(), c["lastUsed"].as_str()), (Some("inUse"), Some(used.as_str())), "{c}");
     assert!(key_ids(&env).contains(&OLD.to_owned()));
-    let r = env.run(&["prune", "-f", "-r", "us-south", "-g", "Default"]);
-    r.exits(4).stdout_has("cluster-api-key restart-addons --region us-south -g Default").stderr_has("--force-in-use");
+    crate::assert_run!(env, "safety-prune-in-use-kept", env.run(&["prune", "-f", "-r", "us-south", "-g", "Default"]));
     // Forced: removed, and the evidence is in the report.
     let (code, v) = json(&env, &["prune", "-f", "-r", "us-south", "-g", "Default", "--force-in-use"]);
     assert_eq!(code, 0, "{v}");
@@ -166,12 +168,10 @@ fn activity_before_the_reset_or_none_reported_is_said_as_it_is() {
 #[test]
 fn disable_only_says_disabled_not_removed() {
     let env = functional();
-    let r = env.run(&["prune", "-f", "--disable-only"]);
-    r.success().stdout_has("3 keys: 2 disabled, 1 skipped, 0 failed.").stdout_lacks("removed");
+    crate::assert_run!(env, "safety-prune-disable-only", env.run(&["prune", "-f", "--disable-only"]));
     let dry = env.run(&["prune", "--dry-run"]);
     dry.success();
-    let audit = read(&env.plugin_dir().join("audit.jsonl"));
-    assert_eq!(audit.lines().filter(|l| l.contains("\"action\":\"disable\"")).count(), 2, "{audit}");
+    assert_eq!(crate::common::audited(&env, "disable", None), 2);
 }
 
 fn post_keys(kind: FaultKind, times: Option<u32>) -> Fault {
@@ -211,8 +211,7 @@ fn a_gateway_401_on_the_post_is_looked_into_never_posted_again() {
     env.handle().set_knobs(|k| {
         k.faults.push(post_keys(FaultKind::Body { status: 401, body: String::from("{}") }, Some(1)));
     });
-    let r = env.run(&["reset", "-r", "us-south", "-g", "Default", "-f"]);
-    r.exits(5).stderr_has("may or may not have happened");
+    crate::assert_run!(env, "safety-gateway-401-unknown", env.run(&["reset", "-r", "us-south", "-g", "Default", "-f"]));
     assert_eq!(env.handle().stat("POST /v1/keys"), 1);
 }
 
@@ -286,20 +285,18 @@ fn names_cannot_become_formulas_or_forge_lines() {
         g.name = String::from("prod\nus-south   fake   0\tNobody");
     }
     let csv = env.run(&["status", "-o", "csv"]);
-    csv.exits(3);
     // The owner's name and email were a formula and a sum; now they are text.
-    csv.stdout_has("\"'=HYPERLINK(\"\"http://evil.example/\"\";\"\"Dave\"\")\"").stdout_has(",'+dave@example.com,");
+    crate::assert_run!(env, "safety-csv-formulas-are-text", csv);
     for line in csv.stdout.lines().skip(1) {
         let cells: Vec<&str> = line.split(',').collect();
         assert!(!cells.iter().any(|c| c.starts_with(['=', '+', '@'])), "{line}");
     }
     // The table keeps one row per target: the group's line break does not make a second one.
     let text = env.run(&["status"]);
-    text.exits(3);
-    assert!(!text.stdout.lines().any(|l| l.starts_with("us-south   fake")), "{}", text.stdout);
     // The line break and the tab are shown escaped, not printed: the tab would shift every
     // column after it.
-    text.stdout_has(r"prod\nus-south   fake   0\tNobody");
+    crate::assert_run!(env, "safety-text-line-break-and-tab-escaped", text);
+    assert!(!text.stdout.lines().any(|l| l.starts_with("us-south   fake")), "{}", text.stdout);
     assert!(!text.stdout.contains('\t'));
 }
 
@@ -375,7 +372,7 @@ fn grant_goes_to_the_service_id_named_and_never_to_nobody() {
     let before = env.handle().world().policies.len();
     // A name that is no service ID: nothing is created, for nobody.
     let r = env.run(&["check", "--service-id", "no-such-robot", "-r", "us-south", "-g", "Default", "--grant", "-f"]);
-    r.exits(1).stderr_has("No service ID named 'no-such-robot'");
+    crate::assert_run!(env, "grant-no-such-service-id", r);
     assert_eq!(env.handle().world().policies.len(), before);
     assert_eq!(policies_of(&env, "iam-no-such-robot"), 0);
     // The real one, by name: its own IAM ID gets the policies.
@@ -404,25 +401,28 @@ fn grant_goes_to_the_service_id_named_and_never_to_nobody() {
         w.identities.push(twin);
     }
     let r = env.run(&["check", "--service-id", "ci-automation", "--grant", "-f"]);
-    r.exits(1)
-        .stderr_has("2 service IDs are named 'ci-automation'")
-        .stderr_has("ServiceId-5e7a1c00-0000-4000-8000-0000000000b2");
+    crate::assert_run!(env, "grant-two-service-ids-of-that-name", r);
+    // The snapshot's UUID filter makes the two IDs look alike: the twin's is checked exactly.
+    r.stderr_has("ServiceId-5e7a1c00-0000-4000-8000-0000000000b2");
 }
 
 #[test]
 fn grant_refuses_identities_that_cannot_own_the_key() {
     let env = owner();
     let before = env.handle().world().policies.len();
-    for (args, says) in [
-        (vec!["--iam-id", "IBMid-NOPE"], "No user 'IBMid-NOPE' is in the account"),
-        (vec!["--iam-id", world::REMOVED], "is in the account (or was removed from it)"),
-        (vec!["--iam-id", world::PROFILE], "is a trusted profile"),
-        (vec!["--iam-id", "iam-ServiceId-00000000-0000-4000-8000-000000000000"], "No service ID"),
-        (vec!["--service-id", "ServiceId-00000000-0000-4000-8000-000000000000"], "No service ID"),
+    for (args, name) in [
+        (vec!["--iam-id", "IBMid-NOPE"], "grant-refused-no-such-user"),
+        (vec!["--iam-id", world::REMOVED], "grant-refused-removed-user"),
+        (vec!["--iam-id", world::PROFILE], "grant-refused-trusted-profile"),
+        (
+            vec!["--iam-id", "iam-ServiceId-00000000-0000-4000-8000-000000000000"],
+            "grant-refused-no-such-service-iam-id",
+        ),
+        (vec!["--service-id", "ServiceId-00000000-0000-4000-8000-000000000000"], "grant-refused-no-such-service-id"),
     ] {
         let mut all = vec!["check", "-r", "us-south", "-g", "Default", "--grant", "-f"];
         all.extend_from_slice(&args);
-        env.run(&all).exits(1).stderr_has(says);
+        crate::assert_run!(env, name, env.run(&all));
     }
     assert_eq!(env.handle().world().policies.len(), before, "nothing created");
 }
@@ -494,8 +494,7 @@ fn a_body_announced_too_large_is_refused_from_its_header() {
     env.handle().set_knobs(|k| {
         k.faults.push(fault("GET", "clusterkeyowner", FaultKind::Announce { bytes: 1 << 30 }, None));
     });
-    let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    r.exits(1).stderr_has("announced 1024 MiB, more than the 32 MiB").stderr_lacks("timed out");
+    crate::assert_run!(env, "safety-body-announced-too-large", env.run(&["info", "--cluster", "shop-vpc"]));
 }
 
 /// Runs `args`, sends `signal` once `ready` says the moment has come, and returns the run.
@@ -537,10 +536,10 @@ fn restart_addons_interrupted_reports_the_deleted_pods_and_how_to_finish() {
         r.stdout_has("interrupted").stdout_has("cluster-api-key restart-addons --cluster payments");
         r.stderr_has("Interrupted: 1 pod was deleted (ibm-vpc-block-csi-controller-");
         r.stdout_lacks("OK\n");
-        let audit = read(&env.plugin_dir().join("audit.jsonl"));
-        assert!(
-            audit.contains("\"action\":\"restart-addons\"") && audit.contains("\"outcome\":\"interrupted\""),
-            "{signal}: the deletion is audited: {audit}"
+        assert_eq!(
+            crate::common::audited(&env, "restart-addons", Some("interrupted")),
+            1,
+            "{signal}: the deletion is audited"
         );
     }
 }
@@ -593,13 +592,10 @@ fn a_key_unlocked_for_a_delete_that_fails_is_locked_again_or_said_to_be_unlocked
         k.faults.push(fault("POST", "/lock", FaultKind::Status { status: 500 }, None));
     });
     let r = env.run(&["prune", "-f", "--unlock", "-r", "us-south", "-g", "Default"]);
-    r.exits(1).stdout_has("left UNLOCKED").stderr_has(&format!("Key {OLD} is left unlocked"));
+    crate::assert_run!(env, "safety-prune-key-left-unlocked", r);
     assert!(!env.cluster_keys().iter().find(|k| k.id == OLD).unwrap().locked);
+    assert_eq!(crate::common::audited(&env, "lock", Some("failed")), 1);
     let audit = read(&env.plugin_dir().join("audit.jsonl"));
-    assert!(
-        audit.lines().any(|l| l.contains("\"action\":\"lock\"") && l.contains("\"outcome\":\"failed\"")),
-        "{audit}"
-    );
     assert!(audit.contains("LEFT UNLOCKED"), "{audit}");
 }
 

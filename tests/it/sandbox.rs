@@ -26,14 +26,10 @@ fn reset_then_info_shows_the_new_owner_and_persists() {
     let real = home.path().join(".bluemix");
     std::fs::create_dir_all(&real).unwrap();
     std::fs::write(real.join("config.json"), "{\"IAMToken\":\"\"}").unwrap();
-    let r = sandbox(home.path(), &["info", "--cluster", "shop-vpc"]);
-    r.exits(0);
-    r.stdout_has("Dave Departed");
-    let r = sandbox(home.path(), &["reset", "--region", "us-south", "-f"]);
-    r.exits(0);
-    let r = sandbox(home.path(), &["info", "--cluster", "shop-vpc"]);
-    r.exits(0);
-    r.stdout_has("Kubernetes Functional ID");
+    let filters = crate::common::Sandbox(home.path());
+    crate::assert_run!(filters, "sandbox-info-before-reset", sandbox(home.path(), &["info", "--cluster", "shop-vpc"]));
+    crate::assert_run!(filters, "sandbox-reset", sandbox(home.path(), &["reset", "--region", "us-south", "-f"]));
+    crate::assert_run!(filters, "sandbox-info-after-reset", sandbox(home.path(), &["info", "--cluster", "shop-vpc"]));
     assert_eq!(std::fs::read_to_string(real.join("config.json")).unwrap(), "{\"IAMToken\":\"\"}");
     let dir = real.join("plugins/cluster-api-key/sandbox");
     assert!(dir.join("world.json").exists());
@@ -44,8 +40,7 @@ fn reset_then_info_shows_the_new_owner_and_persists() {
 fn the_sandbox_resets_and_restarts_add_ons_end_to_end() {
     let home = tempfile::tempdir().unwrap();
     let r = sandbox(home.path(), &["reset", "-r", "us-south", "-g", "production", "--restart-addons", "-f"]);
-    r.exits(0);
-    r.stdout_has("payments   vpc-block-csi   restarted");
+    crate::assert_run!(crate::common::Sandbox(home.path()), "sandbox-reset-restart-addons", r);
     let r = sandbox(home.path(), &["restart-addons", "--cluster", "shop-vpc", "-f", "-o", "json"]);
     r.exits(0);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -55,11 +50,12 @@ fn the_sandbox_resets_and_restarts_add_ons_end_to_end() {
 #[test]
 fn printed_commands_carry_the_sandbox_and_run_as_printed() {
     let home = tempfile::tempdir().unwrap();
+    let filters = crate::common::Sandbox(home.path());
     let r = sandbox(home.path(), &["status", "-r", "us-south", "-g", "Default"]);
-    r.exits(3).stdout_has("'cluster-api-key --sandbox prune --region us-south -g Default'");
+    crate::assert_run!(filters, "sandbox-status-prints-sandbox-commands", r);
     // The printed command, run as printed (words after the program name), works in the sandbox.
     let r = sandbox(home.path(), &["prune", "--region", "us-south", "-g", "Default", "--dry-run"]);
-    r.success().stdout_has("ApiKey-1111-us-default-old");
+    crate::assert_run!(filters, "sandbox-prune-as-printed", r);
     // As another identity, the identity is carried too.
     let out = cli()
         .args(["--sandbox=viewer", "reset", "-r", "us-south", "-f"])
@@ -69,7 +65,7 @@ fn printed_commands_carry_the_sandbox_and_run_as_printed() {
         .unwrap();
     let r = crate::common::Run::from(&out);
     // The grant is an administrator's: in the sandbox, the seeded owner, not the refused viewer.
-    r.exits(1).stderr_has("'cluster-api-key --sandbox=owner check --region us-south");
+    crate::assert_run!(filters, "sandbox-viewer-reset-refused-names-the-owners-grant", r);
     let printed = r.stderr.split('\'').find(|p| p.contains(" check ")).expect("a printed check command").to_owned();
     let words: Vec<&str> = printed.split_whitespace().skip(1).collect();
     let run = |args: &[&str]| {
@@ -80,17 +76,26 @@ fn printed_commands_carry_the_sandbox_and_run_as_printed() {
     grant.push("-f");
     run(&grant).success();
     // Once granted, the viewer's reset passes the pre-flight and happens.
-    run(&["--sandbox=viewer", "reset", "-r", "us-south", "-f"]).success().stdout_has("now belongs to");
+    crate::assert_run!(
+        filters,
+        "sandbox-viewer-reset-after-grant",
+        run(&["--sandbox=viewer", "reset", "-r", "us-south", "-f"])
+    );
     // A filtered status does not call the policy's acceptance of another target stale.
-    sandbox(home.path(), &["status", "-r", "us-south"]).stderr_lacks("matches no finding");
+    crate::assert_run!(
+        filters,
+        "sandbox-filtered-status-after-resets",
+        sandbox(home.path(), &["status", "-r", "us-south"])
+    );
 }
 
 #[test]
 fn sandbox_reset_alone_starts_over_and_says_so() {
     let home = tempfile::tempdir().unwrap();
+    let filters = crate::common::Sandbox(home.path());
     sandbox(home.path(), &["reset", "--region", "us-south", "-f", "-q"]).success();
-    sandbox(home.path(), &["info", "-c", "shop-vpc"]).stdout_has("Kubernetes Functional ID");
-    let r = sandbox(home.path(), &["--sandbox-reset"]);
-    r.success().stdout_has("The sandbox starts over").stdout_lacks("USAGE");
-    sandbox(home.path(), &["info", "-c", "shop-vpc"]).stdout_has("Dave Departed");
+    // The same info as after any reset, and then as before any.
+    crate::assert_run!(filters, "sandbox-info-after-reset", sandbox(home.path(), &["info", "-c", "shop-vpc"]));
+    crate::assert_run!(filters, "sandbox-reset-alone", sandbox(home.path(), &["--sandbox-reset"]));
+    crate::assert_run!(filters, "sandbox-info-before-reset", sandbox(home.path(), &["info", "-c", "shop-vpc"]));
 }

@@ -51,10 +51,7 @@ fn a_rejected_refresh_token_means_log_in_again() {
     for t in &mut env.handle().world().refresh_tokens {
         t.spent = true;
     }
-    let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    r.exits(1);
-    r.stderr_has("session has expired or is no longer valid (BXNIM0407E)");
-    r.stderr_has("Log in again with 'ibmcloud login'.");
+    crate::assert_run!(env, "session-refresh-rejected", env.run(&["info", "--cluster", "shop-vpc"]));
 }
 
 #[test]
@@ -72,19 +69,10 @@ fn a_token_the_service_rejects_leads_to_one_refresh_and_one_replay() {
 #[test]
 fn not_logged_in_and_no_region_say_what_to_run() {
     let env = TestEnv::new();
-    let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    r.exits(1);
-    assert_eq!(
-        r.stderr,
-        "FAILED\nNot logged in.\n\nLog in with 'ibmcloud login', or set IBMCLOUD_API_KEY to log in with an API key.\n\n"
-    );
+    crate::assert_run!(env, "session-not-logged-in", env.run(&["info", "--cluster", "shop-vpc"]));
     env.login(keys::FUNCTIONAL, None);
-    let r = env.run(&["reset", "-f"]);
-    r.exits(1);
-    r.stderr_has("No region specified or targeted.\n\nSpecify one with --region, or target one with 'ibmcloud target -r REGION'.");
-    let r = env.run(&["reset", "-f", "--region", "Not A Region"]);
-    r.exits(2);
-    r.stderr_has("Unknown region: Not A Region. Valid regions: ");
+    crate::assert_run!(env, "session-no-region", env.run(&["reset", "-f"]));
+    crate::assert_run!(env, "session-unknown-region", env.run(&["reset", "-f", "--region", "Not A Region"]));
 }
 
 #[test]
@@ -92,15 +80,10 @@ fn a_malformed_config_is_a_clear_failure_not_a_panic() {
     let env = TestEnv::new();
     std::fs::create_dir_all(env.config_dir()).unwrap();
     std::fs::write(env.config_path(), "{\"IAMToken\": \"Bearer x.y").unwrap();
-    let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    r.exits(1);
-    r.stderr_has("could not be read");
-    r.stderr_lacks("panicked");
+    crate::assert_run!(env, "session-malformed-config", env.run(&["info", "--cluster", "shop-vpc"]));
     // A token that is not a JWT, with no refresh token to recover.
     std::fs::write(env.config_path(), r#"{"IAMToken":"Bearer not-a-jwt","IAMRefreshToken":""}"#).unwrap();
-    let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    r.exits(1);
-    r.stderr_has("ibmcloud login");
+    crate::assert_run!(env, "session-token-not-a-jwt", env.run(&["info", "--cluster", "shop-vpc"]));
 }
 
 #[test]
@@ -116,10 +99,8 @@ fn standalone_login_with_an_api_key_keeps_tokens_in_memory() {
     assert!(w.api_keys.iter().find(|k| k.apikey == keys::VIEWER).unwrap().last_authn.is_some());
     // An unknown key: BXNIM0415E, said plainly.
     env.extra_env.insert(var::IBMCLOUD_API_KEY.into(), "definitely-not-a-key-0000".into());
-    let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    r.exits(1);
-    r.stderr_has("The API key is not valid: Provided API key could not be found. (BXNIM0415E)");
-    r.stderr_lacks("definitely-not-a-key-0000");
+    // (The snapshot shows the key is not echoed back.)
+    crate::assert_run!(env, "session-unknown-api-key", env.run(&["info", "--cluster", "shop-vpc"]));
 }
 
 #[test]
@@ -128,7 +109,5 @@ fn credentials_never_go_over_plain_http_to_a_remote_host() {
     env.login(keys::VIEWER, Some("us-south"));
     // 192.0.2.1 is TEST-NET-1: never routed, and we must refuse before connecting anyway.
     env.extra_env.insert(var::IBMCLOUD_CS_API_ENDPOINT.into(), "http://192.0.2.1:9/global".into());
-    let r = env.run(&["info", "--cluster", "shop-vpc"]);
-    r.exits(1);
-    r.stderr_has("Refusing to send credentials over plain HTTP to 'http://192.0.2.1:9'");
+    crate::assert_run!(env, "session-no-credentials-over-plain-http", env.run(&["info", "--cluster", "shop-vpc"]));
 }
