@@ -112,6 +112,16 @@ impl<'a> GlobalSettings<'a> {
         }
         if let (Some(command), Some(format)) = (&cli.command, cli.global.output) {
             refuse_format(command.name(), format)?;
+            // CSV is the table of targets; what depends on an owner is text or JSON. Refused
+            // here, with the other formats a run cannot print: in plain text.
+            if let (Command::Status(args), OutputFormat::Csv) = (command, format)
+                && !args.owner.is_empty()
+            {
+                return Err(CommandError::usage(
+                    "Incorrect Usage: --owner prints text or JSON, not CSV.",
+                    Some("status"),
+                ));
+            }
         }
         let action = match (&cli.command, sandbox) {
             (Some(Command::Completion { shell }), _) => Action::Completion(*shell),
@@ -265,13 +275,9 @@ impl<'a> StatusSettings<'a> {
     /// that a bad value or file is refused before any request.
     ///
     /// # Errors
-    /// An unknown region; `--owner` with CSV; a policy file that cannot be read.
-    pub fn resolve(args: &'a StatusArgs, format: Format, sources: &Sources) -> Result<Self, CommandError> {
+    /// An unknown region; a policy file that cannot be read.
+    pub fn resolve(args: &'a StatusArgs, sources: &Sources) -> Result<Self, CommandError> {
         let targets = args.targets.resolve()?;
-        // CSV is the table of targets; what depends on an owner is text or JSON.
-        if format == Format::Csv && !args.owner.is_empty() {
-            return Err(CommandError::usage("Incorrect Usage: --owner prints text or JSON, not CSV.", Some("status")));
-        }
         let policy = sources.policy(args.policy.as_deref())?;
         let whole_account = targets.regions.is_empty() && targets.groups.is_empty();
         let options = status::Options {

@@ -21,7 +21,7 @@ use cluster_api_key_core::ops::Session;
 use crate::cli::Command;
 use crate::error::{CommandError, Kind};
 use crate::settings::{
-    CheckSettings, Format, InfoSettings, PruneSettings, ResetSettings, RestartAddonsSettings, Sources, StatusSettings,
+    CheckSettings, InfoSettings, PruneSettings, ResetSettings, RestartAddonsSettings, Sources, StatusSettings,
 };
 use crate::ui::{self, Ui};
 
@@ -156,16 +156,11 @@ pub struct Here {
 async fn run_command(command: &Command, here: &Here, ui: &Ui) -> Result<Box<dyn Render>, CommandError> {
     // Each command's settings resolved first (settings.rs), before any request.
     let sources = &here.sources;
-    let format = match (ui.csv, ui.json) {
-        (true, _) => Format::Csv,
-        (false, true) => Format::Json,
-        (false, false) => Format::Text,
-    };
     match command {
         // Boxed: a reset's future (plan, prompt, reset, verification, add-ons) is large.
         Command::Reset(a) => Box::pin(reset::run(here, ui, &ResetSettings::resolve(a, sources)?)).await,
         Command::Info(a) => info::run(here, ui, InfoSettings::resolve(a)?).await,
-        Command::Status(a) => status::run(here, ui, StatusSettings::resolve(a, format, sources)?).await,
+        Command::Status(a) => status::run(here, ui, StatusSettings::resolve(a, sources)?).await,
         Command::Check(a) => check::run(here, ui, CheckSettings::resolve(a)?).await,
         Command::Prune(a) => prune::run(here, ui, PruneSettings::resolve(a, sources)?).await,
         Command::RestartAddons(a) => {
