@@ -104,7 +104,7 @@ pub fn for_core(e: &CoreError, cli: &str, me: &str) -> Vec<Text> {
                 .cmd(format!("{me} status"))
                 .plain("."),
         ],
-        CoreError::BadSetting { name, .. } => vec![Text::from(format!("Unset {name} or give it a value in range."))],
+        CoreError::BadSetting { name, .. } => vec![Text::from(format!("Unset {name} or correct its value."))],
         CoreError::ResetOutcomeUnknown { region, group, .. } => vec![
             Text::from("Check the key owner with ")
                 .cmd(format!("{me} info --region {region} -g {group}"))

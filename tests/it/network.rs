@@ -175,3 +175,13 @@ fn no_proxy_goes_direct_and_http_proxy_covers_plain_http() {
     r.stderr_has("http_proxy");
     r.stderr_lacks("pw-not-shown");
 }
+
+/// A proxy the clients cannot speak is refused before any request, naming the scheme it refused
+/// and never the proxy's credentials.
+#[test]
+fn a_socks_proxy_is_refused_with_its_scheme_and_without_its_credentials() {
+    let mut env = TestEnv::new();
+    env.login(keys::FUNCTIONAL, Some("us-south"));
+    env.extra_env.insert(var::HTTPS_PROXY.into(), "socks5://alice:proxy-pass-7f3a9c@127.0.0.1:1080".into());
+    crate::assert_run!(env, "network-socks-proxy-refused", env.run(&["info", "--cluster", "shop-vpc"]));
+}

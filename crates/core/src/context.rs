@@ -240,11 +240,7 @@ fn number(env: &Env, name: &str, alias: &str, default: u64, range: std::ops::Ran
     };
     match raw.trim().parse::<u64>() {
         Ok(n) if range.contains(&n) => Ok(n),
-        _ => Err(Error::BadSetting {
-            name: var.to_owned(),
-            value: raw.chars().take(40).collect(),
-            expected: format!("a whole number from {} to {}", range.start(), range.end()),
-        }),
+        _ => Err(Error::bad_setting(var, &raw, format!("a whole number from {} to {}", range.start(), range.end()))),
     }
 }
 
@@ -271,11 +267,8 @@ fn rate_limit(env: &Env) -> Result<(f64, f64)> {
         let s = s.trim().parse::<u32>().ok().filter(|s| (1..=3600).contains(s))?;
         Some((f64::from(n) * 0.95, f64::from(n) * 0.95 / f64::from(s)))
     });
-    parsed.ok_or_else(|| Error::BadSetting {
-        name: env::CAK_RATE_LIMIT.to_owned(),
-        value: raw.chars().take(40).collect(),
-        expected: String::from("REQUESTS/SECONDS, such as 200/10 (IBM's limit)"),
-    })
+    parsed
+        .ok_or_else(|| Error::bad_setting(env::CAK_RATE_LIMIT, &raw, "REQUESTS/SECONDS, such as 200/10 (IBM's limit)"))
 }
 
 /// Default HTTP timeout when neither the env nor the config sets one.

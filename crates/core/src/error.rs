@@ -343,12 +343,15 @@ pub enum Error {
     /// No default resource group could be found.
     #[error("The account has no default resource group.")]
     NoDefaultResourceGroup,
-    /// A setting in the environment that is out of range or not a number.
-    #[error("{name}='{value}' is not valid: expected {expected}.")]
+    /// A setting in the environment that is out of range or not a number. Made by
+    /// [`Error::bad_setting`], which decides what of the value may be shown. Worded without
+    /// `NAME=VALUE`: the error renderer hides the value of any such pair whose name looks
+    /// secret, and `CLUSTER_API_KEY_...` does, which once hid a mistyped number.
+    #[error("{name} is {value}, not {expected}.")]
     BadSetting {
         /// The variable.
         name: String,
-        /// Its value (shortened).
+        /// Its value as shown: quoted, or what it is when it is not shown.
         value: String,
         /// What it must be.
         expected: String,
@@ -401,7 +404,26 @@ pub enum Error {
     },
 }
 
+/// The longest setting value an error shows (a `u64` has 20 digits).
+const SHOWN_SETTING_CHARS: usize = 24;
+
 impl Error {
+    /// A setting's bad value, shown only when it cannot be a credential: a short value without
+    /// control characters (a mistyped number, `soon`, `200/10s`) is quoted; a longer one is
+    /// described, not shown. The `CLUSTER_API_KEY_...` names invite pasting the API key itself,
+    /// and IBM's keys are 44 characters.
+    #[must_use]
+    pub fn bad_setting(name: &str, raw: &str, expected: impl Into<String>) -> Self {
+        let raw = raw.trim();
+        let count = raw.chars().count();
+        let value = if count <= SHOWN_SETTING_CHARS && !raw.chars().any(char::is_control) {
+            format!("'{raw}'")
+        } else {
+            format!("a value of {count} characters (not shown: it could be a credential)")
+        };
+        Self::BadSetting { name: name.to_owned(), value, expected: expected.into() }
+    }
+
     /// The incident ID to print, when IBM gave one.
     #[must_use]
     pub fn incident_id(&self) -> Option<&str> {
@@ -510,6 +532,25 @@ mod tests {
     const E0008: &str = r#"{"incidentID":"<id-number>","code":"E0008","description":"The specified cluster could not be found.","recoveryCLI":"Run 'ibmcloud cs clusters' to list all clusters you have access to.","type":"Provisioning"}"#;
     const BXNIM0415E: &str = r#"{"context":{"requestId":"38a0e9c226d94764820d92aa623eb0f6","requestType":"incoming.Identity_Token","userAgent":"ibm-python-sdk-core-1.0.0","url":"https://iam.cloud.ibm.com","instanceId":"iamid-4.5-6788-90b137c-75f48695b5-kl4wx","threadId":"169de5","host":"iamid-4.5-6788-90b137c-75f48695b5-kl4wx","startTime":"29.10.2019 12:31:00:300 GMT","endTime":"29.10.2019 12:31:00:381 GMT","elapsedTime":"81","locale":"en_US","clusterName":"iam-id-prdal12-8brn"},"errorCode":"BXNIM0415E","errorMessage":"Provided API key could not be found"}"#;
     const F7: &str = r#"{"errors":[{"code":"invalid_state","details":"Unable to process this request as Template with ID 'ProfileTemplate-8b16cb82-b9b4-434a-b678-12c82033e9a7' and version '1' is in a committed state.","message":"Template in committed state.","message_code":"BXNIM0908E"}],"status_code":422,"trace":"OXRxZ2M-8c573b755d4f4a28bb60756766ea1c64"}"#;
+
+    #[test]
+    fn a_bad_setting_shows_a_mistyped_number_and_never_what_could_be_a_key() {
+        // The name looks secret to the renderer's rules; a `NAME=VALUE` message once lost the
+        // number to them.
+        let e = Error::bad_setting("CLUSTER_API_KEY_VERIFY_TIMEOUT_SECS", "18446744073709551615", "a whole number");
+        let shown = crate::trace::redact(&e.to_string());
+        assert_eq!(shown, "CLUSTER_API_KEY_VERIFY_TIMEOUT_SECS is '18446744073709551615', not a whole number.");
+        // An API key pasted where a number goes is described, not shown, whole or in part.
+        let key = "Zm9vYmFyLWJhei1xdXV4LWNvcmdlLWdyYXVsdC1nYXJwbHk";
+        let e = Error::bad_setting("CLUSTER_API_KEY_CONCURRENCY", key, "a whole number");
+        assert_eq!(
+            e.to_string(),
+            "CLUSTER_API_KEY_CONCURRENCY is a value of 47 characters (not shown: it could be a credential), \
+             not a whole number."
+        );
+        let e = Error::bad_setting("X", "1\u{1b}[2J", "a whole number");
+        assert!(e.to_string().starts_with("X is a value of 5 characters"), "{e}");
+    }
 
     #[test]
     fn containers_bodies() {

@@ -31,10 +31,21 @@ pub struct ProxySettings {
 fn parse_proxy(name: &'static str, value: &str) -> Result<Url> {
     let value = value.trim();
     let with_scheme = if value.contains("://") { value.to_owned() } else { format!("http://{value}") };
-    // The value is shown without anything before an `@` (credentials).
-    let shown =
-        value.rsplit_once('@').map_or(value.to_owned(), |(_, host)| format!("{}@{host}", crate::secret::HIDDEN));
-    let bad = |why: &str| Error::BadSetting { name: name.to_owned(), value: shown.clone(), expected: why.to_owned() };
+    // The value is shown with its scheme but nothing else before an `@` (credentials), so that
+    // a refused `socks5://user:pass@host` still says which scheme was refused.
+    let shown = match value.rsplit_once('@') {
+        Some((before, host)) => match before.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://{}@{host}", crate::secret::HIDDEN),
+            None => format!("{}@{host}", crate::secret::HIDDEN),
+        },
+        None => value.to_owned(),
+    };
+    // Not `Error::bad_setting`'s length rule: what is left of a proxy URL is a host, not a key.
+    let bad = |why: &str| Error::BadSetting {
+        name: name.to_owned(),
+        value: format!("'{}'", shown.chars().take(120).collect::<String>()),
+        expected: why.to_owned(),
+    };
     let url = Url::parse(&with_scheme).map_err(|_| bad("a proxy URL such as http://proxy.example.com:3128"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(bad("an http:// or https:// proxy URL (other proxies are not supported)"));
@@ -253,6 +264,15 @@ mod tests {
             let e = ProxySettings::from_env(&Env::from_pairs([("HTTPS_PROXY", bad)])).unwrap_err();
             assert!(matches!(e, Error::BadSetting { ref name, .. } if name == "HTTPS_PROXY"), "{bad}: {e}");
         }
+        // A refused proxy with credentials: the scheme is said, the credentials are not.
+        let e = ProxySettings::from_env(&Env::from_pairs([("https_proxy", "socks5://al:pw-secret@p:1080")]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "https_proxy is 'socks5://[PRIVATE DATA HIDDEN]@p:1080', not an http:// or https:// proxy URL \
+             (other proxies are not supported)."
+        );
     }
 
     #[test]
