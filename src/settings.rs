@@ -353,12 +353,15 @@ fn unless_functional(policy: &Policy) -> Result<Vec<String>, CommandError> {
     }
     Err(CommandError::usage(
         match &policy.path {
-            Some(p) => format!("--unless-owner functional: the policy '{}' names no functional_ids.", p.display()),
+            Some(p) => format!(
+                "Incorrect Usage: --unless-owner functional: the policy '{}' names no functional_ids.",
+                p.display()
+            ),
             None => String::from(
-                "--unless-owner functional needs a policy file with functional_ids (--policy FILE, CLUSTER_API_KEY_POLICY, or policy.toml in the plugin's folder).",
+                "Incorrect Usage: --unless-owner functional needs a policy file with functional_ids (--policy FILE, CLUSTER_API_KEY_POLICY, or policy.toml in the plugin's folder).",
             ),
         },
-        None,
+        Some("reset"),
     ))
 }
 
