@@ -75,12 +75,12 @@ use routes::{
     list_secrets,
 };
 use shapes::failure;
-pub use state::{KubeCluster, key_changed};
+pub(crate) use state::{KubeCluster, key_changed};
 
 /// The add-on names of the containers API and what runs for them in `kube-system`.
-pub const VPC_BLOCK_CSI: &str = "vpc-block-csi-driver";
+pub(crate) const VPC_BLOCK_CSI: &str = "vpc-block-csi-driver";
 /// The cluster autoscaler add-on.
-pub const AUTOSCALER: &str = "cluster-autoscaler";
+pub(crate) const AUTOSCALER: &str = "cluster-autoscaler";
 
 /// The namespace of everything served (other namespaces are empty).
 const NS: &str = "kube-system";
@@ -92,7 +92,7 @@ const NAMESPACES: [&str; 7] =
     ["default", "ibm-cert-store", "ibm-operators", "ibm-system", "kube-node-lease", "kube-public", "kube-system"];
 
 /// How many pod changes a cluster keeps for watches.
-pub const EVENTS_KEPT: usize = 1000;
+const EVENTS_KEPT: usize = 1000;
 
 /// One cluster endpoint's master: which cluster and endpoint kind its address serves.
 #[derive(Debug)]
@@ -105,7 +105,7 @@ struct Master {
 type M = State<Arc<Master>>;
 
 /// The routes of one cluster endpoint, at the root of its own address.
-pub fn router(shared: Arc<Shared>, cluster: &str, endpoint: &str) -> Router {
+pub(crate) fn router(shared: Arc<Shared>, cluster: &str, endpoint: &str) -> Router {
     let master = Arc::new(Master { shared, cluster: cluster.to_owned(), endpoint: endpoint.to_owned() });
     Router::new()
         .route("/version", get(version))
@@ -176,7 +176,7 @@ async fn authenticate(State(m): M, req: Request, next: Next) -> Response {
 }
 
 /// The server a kubeconfig names for a cluster whose API cannot be reached: a closed port.
-pub fn unreachable_server() -> &'static str {
+pub(crate) fn unreachable_server() -> &'static str {
     // Port 1 (tcpmux) is privileged and unused on any machine this runs on: connecting to it
     // on loopback is refused at once, which is what an unreachable master looks like.
     "https://127.0.0.1:1"

@@ -59,7 +59,7 @@ pub(super) struct SecretState {
 
 /// One cluster's Kubernetes state.
 #[derive(Debug, Clone)]
-pub struct KubeCluster {
+pub(crate) struct KubeCluster {
     pub(super) pods: Vec<Pod>,
     pub(super) secret: SecretState,
     /// The last `resourceVersion` handed out (what a list answers with).
@@ -323,7 +323,14 @@ impl Shared {
 
 /// A reset of a target: its clusters' secrets get the new key after `secret_update_ms`
 /// (except on Satellite, where the secret is hand-made).
-pub fn key_changed(shared: &Shared, account: &str, region: &str, group: &str, previous: Option<&str>, new: &str) {
+pub(crate) fn key_changed(
+    shared: &Shared,
+    account: &str,
+    region: &str,
+    group: &str,
+    previous: Option<&str>,
+    new: &str,
+) {
     let (clusters, now) = {
         let w = shared.world();
         let clusters: Vec<Cluster> = w

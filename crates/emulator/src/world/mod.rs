@@ -24,7 +24,6 @@ use serde::{Deserialize, Serialize};
 
 pub use names::*;
 pub use records::*;
-pub use scaled::SCALED_REGIONS;
 
 /// The whole state.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -86,7 +85,7 @@ fn twenty() -> u64 {
 impl World {
     /// Every IAM ID that `iam_id` acts as for access decisions: itself and its access groups.
     #[must_use]
-    pub fn subjects_of(&self, iam_id: &str) -> BTreeSet<String> {
+    pub(crate) fn subjects_of(&self, iam_id: &str) -> BTreeSet<String> {
         let mut s = BTreeSet::new();
         s.insert(iam_id.to_owned());
         for g in &self.access_groups {
@@ -99,7 +98,7 @@ impl World {
 
     /// Whether `iam_id` holds `role` on `service` for the region and group (or account-wide).
     #[must_use]
-    pub fn has_role(
+    pub(crate) fn has_role(
         &self,
         account: &str,
         iam_id: &str,
@@ -118,7 +117,7 @@ impl World {
     }
 
     /// A fresh, unique ID with a prefix.
-    pub fn new_id(&mut self, prefix: &str) -> String {
+    pub(crate) fn new_id(&mut self, prefix: &str) -> String {
         self.next_id += 1;
         let rand = fastrand::u64(..);
         format!("{prefix}{:08x}-{:016x}", self.next_id, rand)

@@ -61,7 +61,7 @@ pub struct Identity {
 impl Identity {
     /// The state User Management reports.
     #[must_use]
-    pub fn user_state(&self) -> String {
+    pub(crate) fn user_state(&self) -> String {
         self.state.clone().unwrap_or_else(|| String::from(if self.active { "ACTIVE" } else { "IAMID_INVALID" }))
     }
 }
@@ -167,7 +167,7 @@ pub struct ApiKey {
 impl ApiKey {
     /// A fresh, unlocked, enabled, never-used key created by its owner at `created_at`.
     #[must_use]
-    pub fn new(
+    pub(crate) fn new(
         id: String,
         name: String,
         description: Option<String>,
@@ -268,14 +268,14 @@ pub struct Policy {
 
 /// The account-management services: not covered by a policy for "all services"
 /// (`serviceType=service`), only by `serviceType=platform_service` or by name.
-pub const ACCOUNT_MANAGEMENT: [&str; 5] =
+pub(crate) const ACCOUNT_MANAGEMENT: [&str; 5] =
     ["iam-identity", "iam-access-management", "iam-groups", "user-management", "billing"];
 
 impl Policy {
     /// Whether this policy grants one of `roles` on `service` for the region and group (a
     /// service-wide action, so a policy on one instance does not count).
     #[must_use]
-    pub fn grants(&self, service: &str, roles: &[&str], region: Option<&str>, rg: Option<&str>) -> bool {
+    pub(crate) fn grants(&self, service: &str, roles: &[&str], region: Option<&str>, rg: Option<&str>) -> bool {
         let service_ok = match (&self.service, self.service_type.as_deref()) {
             (Some(s), _) => s == service,
             (None, Some("service")) => !ACCOUNT_MANAGEMENT.contains(&service),
@@ -350,7 +350,7 @@ pub struct IssuedToken {
 /// (no public copy was found); IBM's own cleanup script finds a key by the region and the resource
 /// group ID in it, so it contains both.
 #[must_use]
-pub fn cluster_key_description(region: &str, rg_id: &str) -> String {
+pub(crate) fn cluster_key_description(region: &str, rg_id: &str) -> String {
     format!(
         "API key for the IBM Cloud Kubernetes Service in region {region} and resource group {rg_id}. Do not delete."
     )

@@ -7,7 +7,7 @@ use super::{ACCOUNT_ID, ApiKey, Cluster, ClusterKey, DEPARTED, FUNCTIONAL, OWNER
 use crate::k8s::{AUTOSCALER, VPC_BLOCK_CSI};
 
 /// Regions of the generated worlds: the Kubernetes Service's multizone regions.
-pub const SCALED_REGIONS: [&str; 13] = [
+const SCALED_REGIONS: [&str; 13] = [
     "us-south", "us-east", "ca-tor", "ca-mon", "br-sao", "eu-gb", "eu-de", "eu-es", "jp-tok", "jp-osa", "au-syd",
     "in-che", "in-mum",
 ];
