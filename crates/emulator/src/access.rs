@@ -81,7 +81,7 @@ fn own_account(
 
 #[derive(Debug, Deserialize)]
 #[allow(clippy::struct_field_names, reason = "IBM's query parameter names")]
-pub struct PolicyParams {
+pub(crate) struct PolicyParams {
     account_id: Option<String>,
     iam_id: Option<String>,
     access_group_id: Option<String>,
@@ -175,7 +175,7 @@ fn visible_policies<'a>(world: &'a World, caller: &Caller, account: &str, p: &Po
 }
 
 /// `GET /v1/policies`.
-pub async fn policies(
+pub(crate) async fn policies(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Query(p): Query<PolicyParams>,
@@ -222,7 +222,7 @@ fn policy_v2_json(x: &Policy) -> Value {
 }
 
 /// `GET /v2/policies`: the same policies in the v2 shape (`subject`, `resource`, `control`).
-pub async fn policies_v2(
+pub(crate) async fn policies_v2(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Query(p): Query<PolicyParams>,
@@ -283,7 +283,11 @@ pub(crate) fn may_create_policies(world: &crate::world::World, caller: &Caller) 
 
 /// `POST /v1/policies`: creates an access policy (account owner or Administrator on IAM Access
 /// Management only).
-pub async fn create_policy(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+pub(crate) async fn create_policy(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let Some(caller) = util::bearer(&shared, &headers) else { return util::unauthorized(Api::Identity) };
     let bad = |m: &str| util::identity_error(400, "invalid_body", "BXNIM0502E", m);
     let Ok(v) = serde_json::from_slice::<Value>(&body) else { return bad("The body is not JSON.") };
@@ -332,7 +336,7 @@ fn create(
 /// `POST /v2/policies`: an access policy in the v2 shape (`subject.attributes` and
 /// `resource.attributes` as `{key, operator, value}`, roles under `control.grant`); who may
 /// create one is as for `POST /v1/policies`.
-pub async fn create_policy_v2(
+pub(crate) async fn create_policy_v2(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     body: axum::body::Bytes,
@@ -371,7 +375,7 @@ fn own_group<'a>(
 }
 
 /// `GET /v2/groups/{id}`: one access group (IAM Access Groups' `Group`).
-pub async fn group(
+pub(crate) async fn group(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     axum::extract::Path(id): axum::extract::Path<String>,
@@ -397,7 +401,7 @@ pub async fn group(
 }
 
 #[derive(Debug, Deserialize)]
-pub struct GroupParams {
+pub(crate) struct GroupParams {
     account_id: Option<String>,
     iam_id: Option<String>,
     /// Page size (IBM: 0 to 100, default 50).
@@ -407,7 +411,11 @@ pub struct GroupParams {
 }
 
 /// `GET /v2/groups`.
-pub async fn groups(State(shared): State<Arc<Shared>>, headers: HeaderMap, Query(p): Query<GroupParams>) -> Response {
+pub(crate) async fn groups(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(p): Query<GroupParams>,
+) -> Response {
     let account = match own_account(&shared, &headers, p.account_id.clone(), "access groups") {
         Ok(a) => a,
         Err(r) => return r,
@@ -441,7 +449,7 @@ pub async fn groups(State(shared): State<Arc<Shared>>, headers: HeaderMap, Query
 }
 
 /// `GET /v2/groups/{id}/members`.
-pub async fn members(
+pub(crate) async fn members(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     axum::extract::Path(group): axum::extract::Path<String>,
@@ -465,7 +473,7 @@ pub async fn members(
 }
 
 /// `HEAD /v2/groups/{id}/members/{iam_id}`: 204 when a member, 404 otherwise.
-pub async fn is_member(
+pub(crate) async fn is_member(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     axum::extract::Path((group, iam_id)): axum::extract::Path<(String, String)>,
@@ -480,7 +488,7 @@ pub async fn is_member(
 }
 
 /// `GET /v1/accounts/{account}/settings/identity`.
-pub async fn settings(
+pub(crate) async fn settings(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     axum::extract::Path(account): axum::extract::Path<String>,
@@ -513,12 +521,12 @@ pub async fn settings(
 }
 
 #[derive(Debug, Deserialize)]
-pub struct LimitParams {
+pub(crate) struct LimitParams {
     apikeys_per_identity: Option<String>,
 }
 
 /// `GET /v1/accounts/{account}/limits/identity?apikeys_per_identity=IAM_ID[,IAM_ID...]`.
-pub async fn limits(
+pub(crate) async fn limits(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     axum::extract::Path(account): axum::extract::Path<String>,

@@ -123,7 +123,7 @@ fn authorized_target<'a>(
 }
 
 /// `POST /v1/keys`.
-pub async fn reset_key(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+pub(crate) async fn reset_key(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     let (caller, mut world, region, rg) = match authorized_target(&shared, &headers) {
         Ok(t) => t,
         Err(r) => return r,
@@ -244,7 +244,7 @@ fn may_view(world: &World, caller: &Caller, c: &Cluster) -> bool {
 }
 
 /// `GET /v1/logging/{idOrName}/clusterkeyowner`.
-pub async fn key_owner(
+pub(crate) async fn key_owner(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Path(id_or_name): Path<String>,
@@ -392,12 +392,12 @@ fn list(shared: &Shared, headers: &HeaderMap, providers: &[&str], v1: bool) -> R
 }
 
 /// `GET /v1/clusters` (classic clusters of the `X-Region` region).
-pub async fn clusters_v1(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+pub(crate) async fn clusters_v1(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     list(&shared, &headers, &["classic"], true)
 }
 
 /// `GET /v2/vpc/getClusters`.
-pub async fn clusters_vpc(
+pub(crate) async fn clusters_vpc(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
@@ -410,12 +410,12 @@ pub async fn clusters_vpc(
 }
 
 /// `GET /v2/classic/getClusters`.
-pub async fn clusters_classic(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+pub(crate) async fn clusters_classic(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     list(&shared, &headers, &["classic"], false)
 }
 
 /// `GET /v2/satellite/getClusters`.
-pub async fn clusters_satellite(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+pub(crate) async fn clusters_satellite(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     list(&shared, &headers, &["satellite"], false)
 }
 
@@ -433,7 +433,7 @@ fn queried_cluster(shared: &Shared, headers: &HeaderMap, q: &HashMap<String, Str
 }
 
 /// `GET /v2/getCluster?cluster=`.
-pub async fn get_cluster(
+pub(crate) async fn get_cluster(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
@@ -471,7 +471,11 @@ fn addon_json(name: &str) -> Value {
 }
 
 /// `GET /v1/clusters/{idOrName}/addons`: a bare JSON array.
-pub async fn addons(State(shared): State<Arc<Shared>>, headers: HeaderMap, Path(id_or_name): Path<String>) -> Response {
+pub(crate) async fn addons(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id_or_name): Path<String>,
+) -> Response {
     let caller = match auth(&shared, &headers) {
         Ok(c) => c,
         Err(r) => return r,
@@ -500,7 +504,11 @@ struct KubeconfigRequest {
 /// `POST /v2/applyRBACAndGetKubeconfig`: a flat ZIP with the kubeconfig (`.yaml`) and, for an
 /// admin kubeconfig, `admin.pem`, `admin-key.pem` and the CA's PEM, referenced by relative name.
 /// IBM checks `containers-kubernetes.cluster.create` (the Administrator role).
-pub async fn kubeconfig(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+pub(crate) async fn kubeconfig(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let caller = match auth(&shared, &headers) {
         Ok(c) => c,
         Err(r) => return r,
@@ -606,7 +614,7 @@ fn zip_files(files: &[(String, String)]) -> zip::result::ZipResult<Vec<u8>> {
 }
 
 /// `GET /v2/getRBACStatus?cluster=`: `{"synchronized": bool, "error": bool}`.
-pub async fn rbac_status(
+pub(crate) async fn rbac_status(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
@@ -624,7 +632,7 @@ pub async fn rbac_status(
 /// INFERRED: IBM does not document the body of `GET`; the CLI prints only the user name. This
 /// answers `{"infrastructure_username", "region", "resource_group_id"}`, and `E0051` (404, as
 /// the CLI shows "No credentials set ... (E0051)") when none are set.
-pub async fn credentials(
+pub(crate) async fn credentials(
     State(shared): State<Arc<Shared>>,
     method: axum::http::Method,
     headers: HeaderMap,

@@ -17,7 +17,7 @@ use crate::world::{ApiKey, IdentityKind, IssuedToken, RefreshToken, World};
 
 /// A token response.
 #[derive(Debug)]
-pub struct Tokens {
+pub(crate) struct Tokens {
     pub access_token: String,
     pub refresh_token: String,
     pub expiration: i64,
@@ -98,7 +98,7 @@ fn mint(shared: &Shared, world: &mut World, iam_id: &str) -> Option<Tokens> {
 }
 
 /// The API-key grant, shared by the route and [`crate::Handle::login`].
-pub fn login_with_api_key(shared: &Shared, api_key: &str) -> Result<Tokens, Response> {
+pub(crate) fn login_with_api_key(shared: &Shared, api_key: &str) -> Result<Tokens, Response> {
     let not_found = || util::token_error(400, "BXNIM0415E", "Provided API key could not be found.");
     let mut world = shared.world();
     let now = shared.now_secs(&world);
@@ -118,7 +118,7 @@ pub fn login_with_api_key(shared: &Shared, api_key: &str) -> Result<Tokens, Resp
 
 /// Tokens for an identity that logs in without an API key of its own (a trusted profile, as
 /// `ibmcloud login --profile` gives one).
-pub fn login_as(shared: &Shared, iam_id: &str) -> Option<Tokens> {
+pub(crate) fn login_as(shared: &Shared, iam_id: &str) -> Option<Tokens> {
     let mut world = shared.world();
     mint(shared, &mut world, iam_id)
 }
@@ -139,7 +139,7 @@ fn token_body(t: &Tokens) -> Value {
 }
 
 /// `POST /identity/token`.
-pub async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     let is_form =
         util::header(&headers, "content-type").is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
     if !is_form {
@@ -259,7 +259,7 @@ fn forbidden() -> Response {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct ListParams {
+pub(crate) struct ListParams {
     account_id: Option<String>,
     iam_id: Option<String>,
     scope: Option<String>,
@@ -273,7 +273,11 @@ pub struct ListParams {
 }
 
 /// `GET /v1/apikeys`.
-pub async fn list_keys(State(shared): State<Arc<Shared>>, headers: HeaderMap, Query(p): Query<ListParams>) -> Response {
+pub(crate) async fn list_keys(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(p): Query<ListParams>,
+) -> Response {
     let caller = match auth(&shared, &headers) {
         Ok(c) => c,
         Err(r) => return r,
@@ -403,7 +407,7 @@ pub async fn list_keys(State(shared): State<Arc<Shared>>, headers: HeaderMap, Qu
 }
 
 #[derive(Debug, Deserialize)]
-pub struct GetParams {
+pub(crate) struct GetParams {
     include_activity: Option<String>,
 }
 
@@ -418,7 +422,7 @@ fn find_key<'a>(world: &'a World, caller: &Caller, id: &str) -> Result<&'a ApiKe
 }
 
 /// `GET /v1/apikeys/{id}`.
-pub async fn get_key(
+pub(crate) async fn get_key(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -442,7 +446,7 @@ pub async fn get_key(
 
 /// `GET /v1/apikeys/details`: the key whose value is in the `IAM-ApiKey` header (any caller
 /// with a valid token may ask about a key they hold; the value is never echoed).
-pub async fn key_details(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+pub(crate) async fn key_details(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     if let Err(r) = auth(&shared, &headers) {
         return r;
     }
@@ -461,7 +465,7 @@ pub async fn key_details(State(shared): State<Arc<Shared>>, headers: HeaderMap) 
 }
 
 #[derive(Debug, Deserialize)]
-pub struct CreateBody {
+pub(crate) struct CreateBody {
     name: String,
     iam_id: String,
     #[serde(default)]
@@ -471,7 +475,7 @@ pub struct CreateBody {
 }
 
 /// `POST /v1/apikeys`.
-pub async fn create_key(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn create_key(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     let caller = match auth(&shared, &headers) {
         Ok(c) => c,
         Err(r) => return r,
@@ -545,7 +549,11 @@ fn touch(world: &mut World, idx: usize, now: String) {
 }
 
 /// `DELETE /v1/apikeys/{id}`.
-pub async fn delete_key(State(shared): State<Arc<Shared>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn delete_key(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     modify(&shared, &headers, &id, |w, i| {
         if w.api_keys[i].locked {
             return Err(locked_error(&id));
@@ -574,27 +582,43 @@ fn set_flag(shared: &Shared, headers: &HeaderMap, id: &str, lock: Option<bool>, 
 }
 
 /// `POST /v1/apikeys/{id}/lock`.
-pub async fn lock_key(State(shared): State<Arc<Shared>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn lock_key(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     set_flag(&shared, &headers, &id, Some(true), None)
 }
 
 /// `DELETE /v1/apikeys/{id}/lock`.
-pub async fn unlock_key(State(shared): State<Arc<Shared>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn unlock_key(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     set_flag(&shared, &headers, &id, Some(false), None)
 }
 
 /// `POST /v1/apikeys/{id}/disable`.
-pub async fn disable_key(State(shared): State<Arc<Shared>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn disable_key(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     set_flag(&shared, &headers, &id, None, Some(true))
 }
 
 /// `DELETE /v1/apikeys/{id}/disable`.
-pub async fn enable_key(State(shared): State<Arc<Shared>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn enable_key(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     set_flag(&shared, &headers, &id, None, Some(false))
 }
 
 #[derive(Debug, Deserialize)]
-pub struct ServiceIdParams {
+pub(crate) struct ServiceIdParams {
     account_id: Option<String>,
     name: Option<String>,
 }
@@ -627,7 +651,7 @@ fn service_id_json(world: &World, i: &crate::world::Identity) -> Value {
 }
 
 /// `GET /v1/serviceids/`: the account's service IDs, narrowed by `name`.
-pub async fn list_service_ids(
+pub(crate) async fn list_service_ids(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Query(p): Query<ServiceIdParams>,
@@ -651,7 +675,11 @@ pub async fn list_service_ids(
 }
 
 /// `GET /v1/serviceids/{id}`.
-pub async fn get_service_id(State(shared): State<Arc<Shared>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn get_service_id(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let caller = match auth(&shared, &headers) {
         Ok(c) => c,
         Err(r) => return r,

@@ -31,14 +31,14 @@ fn group_json(g: &ResourceGroup) -> Value {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct ListParams {
+pub(crate) struct ListParams {
     account_id: Option<String>,
     name: Option<String>,
     default: Option<String>,
 }
 
 /// `GET /v2/resource_groups`.
-pub async fn list_groups(
+pub(crate) async fn list_groups(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Query(p): Query<ListParams>,
@@ -69,7 +69,11 @@ pub async fn list_groups(
 }
 
 /// `GET /v2/resource_groups/{id}`.
-pub async fn get_group(State(shared): State<Arc<Shared>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn get_group(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let Some(caller) = util::bearer(&shared, &headers) else {
         return util::unauthorized(Api::ResourceManager);
     };

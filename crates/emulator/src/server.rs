@@ -27,7 +27,7 @@ pub type Stats = BTreeMap<String, u64>;
 
 /// State shared by all requests.
 #[derive(Debug)]
-pub struct Shared {
+pub(crate) struct Shared {
     world: Mutex<World>,
     knobs: Mutex<Knobs>,
     stats: Mutex<Stats>,
@@ -63,24 +63,24 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     /// The world, locked. Never hold it across an `.await`.
-    pub fn world(&self) -> MutexGuard<'_, World> {
+    pub(crate) fn world(&self) -> MutexGuard<'_, World> {
         lock(&self.world)
     }
 
     /// The knobs.
-    pub fn knobs(&self) -> MutexGuard<'_, Knobs> {
+    pub(crate) fn knobs(&self) -> MutexGuard<'_, Knobs> {
         lock(&self.knobs)
     }
 
     /// The emulator's clock (system time plus the world's offset), Unix seconds.
     #[allow(clippy::unused_self, reason = "the clock is the emulator's, whatever it is made of")]
-    pub fn now_secs(&self, world: &World) -> i64 {
+    pub(crate) fn now_secs(&self, world: &World) -> i64 {
         let sys = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
         sys + world.clock_offset_secs
     }
 
     /// Counts a request under `key`.
-    pub fn count(&self, key: &str) {
+    pub(crate) fn count(&self, key: &str) {
         *lock(&self.stats).entry(key.to_owned()).or_default() += 1;
     }
 
@@ -174,11 +174,6 @@ impl Handle {
         self.shared.world().clone()
     }
 
-    /// Replaces the world.
-    pub fn restore(&self, world: World) {
-        *self.shared.world() = world;
-    }
-
     /// Changes the knobs.
     pub fn set_knobs(&self, f: impl FnOnce(&mut Knobs)) {
         f(&mut self.shared.knobs());
@@ -263,20 +258,7 @@ impl Emulator {
     /// # Errors
     /// When the socket cannot be bound.
     pub async fn start(world: World) -> std::io::Result<Self> {
-        Self::start_on(
-            "127.0.0.1:0".parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0))),
-            world,
-            Knobs::default(),
-        )
-        .await
-    }
-
-    /// Starts on `addr` with `world` and `knobs`.
-    ///
-    /// # Errors
-    /// When the socket cannot be bound.
-    pub async fn start_on(addr: SocketAddr, world: World, knobs: Knobs) -> std::io::Result<Self> {
-        Self::start_with(addr, world, knobs, false).await
+        Self::start_with(SocketAddr::from(([127, 0, 0, 1], 0)), world, Knobs::default(), false).await
     }
 
     /// Starts on `127.0.0.1:0` serving HTTPS, with a certificate from the emulator's CA
@@ -637,9 +619,9 @@ mod futures_core_stream {
     use std::time::Duration;
 
     use axum::body::Bytes;
-    pub use futures_core::Stream;
+    pub(super) use futures_core::Stream;
 
-    pub struct ChunkStream {
+    pub(super) struct ChunkStream {
         chunks: std::collections::VecDeque<Result<Bytes, std::io::Error>>,
         gap: Duration,
         first: bool,
@@ -647,7 +629,7 @@ mod futures_core_stream {
     }
 
     impl ChunkStream {
-        pub fn new(chunks: Vec<Result<Bytes, std::io::Error>>, gap_ms: u64) -> Self {
+        pub(super) fn new(chunks: Vec<Result<Bytes, std::io::Error>>, gap_ms: u64) -> Self {
             Self { chunks: chunks.into(), gap: Duration::from_millis(gap_ms), first: true, sleep: None }
         }
     }

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 /// A client certificate issued by the emulator's CA: what an admin kubeconfig carries.
 #[derive(Debug, Clone)]
-pub struct ClientCert {
+pub(crate) struct ClientCert {
     /// The certificate, PEM.
     pub cert_pem: String,
     /// Its private key, PEM (PKCS#8).
@@ -28,10 +28,10 @@ pub struct ClientCert {
 
 /// The fingerprint of the client certificate a TLS connection presented, as a request extension.
 #[derive(Debug, Clone)]
-pub struct PeerCert(pub String);
+pub(crate) struct PeerCert(pub String);
 
 /// The emulator's certificate authority and server identity.
-pub struct Pki {
+pub(crate) struct Pki {
     ca: CertifiedIssuer<'static, KeyPair>,
     server_chain: Vec<CertificateDer<'static>>,
     server_key: Vec<u8>,
@@ -49,7 +49,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 
 /// SHA-256 of DER bytes, hex.
 #[must_use]
-pub fn fingerprint(der: &[u8]) -> String {
+pub(crate) fn fingerprint(der: &[u8]) -> String {
     Sha256::digest(der).iter().fold(String::with_capacity(64), |mut s, b| {
         s.push_str(&format!("{b:02x}"));
         s
@@ -61,7 +61,7 @@ impl Pki {
     ///
     /// # Errors
     /// When key generation or signing fails.
-    pub fn new() -> Result<Self, rcgen::Error> {
+    pub(crate) fn new() -> Result<Self, rcgen::Error> {
         let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
         ca_params.distinguished_name.push(DnType::CommonName, "cluster-api-key emulator CA");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -77,7 +77,7 @@ impl Pki {
 
     /// The CA certificate, PEM: what a client must trust.
     #[must_use]
-    pub fn ca_pem(&self) -> String {
+    pub(crate) fn ca_pem(&self) -> String {
         self.ca.pem()
     }
 
@@ -85,7 +85,7 @@ impl Pki {
     ///
     /// # Errors
     /// When key generation or signing fails.
-    pub fn issue_client(&self, common_name: &str, organization: &str) -> Result<ClientCert, rcgen::Error> {
+    pub(crate) fn issue_client(&self, common_name: &str, organization: &str) -> Result<ClientCert, rcgen::Error> {
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         params.distinguished_name.push(DnType::CommonName, common_name);
         params.distinguished_name.push(DnType::OrganizationName, organization);
@@ -99,7 +99,7 @@ impl Pki {
     ///
     /// # Errors
     /// When rustls refuses the configuration.
-    pub fn server_config(&self, client_auth: bool) -> Result<rustls::ServerConfig, rustls::Error> {
+    pub(crate) fn server_config(&self, client_auth: bool) -> Result<rustls::ServerConfig, rustls::Error> {
         let builder = rustls::ServerConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()?;
         let builder = if client_auth {
             let mut roots = rustls::RootCertStore::empty();
@@ -121,7 +121,7 @@ impl Pki {
 /// Serves `app` over TLS on `listener` until the task is dropped. Each request carries the
 /// peer address (`ConnectInfo`) and, when one was presented, the client certificate's
 /// fingerprint ([`PeerCert`]).
-pub async fn serve(listener: tokio::net::TcpListener, config: rustls::ServerConfig, app: Router) {
+pub(crate) async fn serve(listener: tokio::net::TcpListener, config: rustls::ServerConfig, app: Router) {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     loop {
         let Ok((tcp, peer)) = listener.accept().await else {

@@ -68,14 +68,14 @@ fn forbidden() -> Response {
 
 /// Query of the list.
 #[derive(Debug, Deserialize)]
-pub struct ListParams {
+pub(crate) struct ListParams {
     limit: Option<String>,
     #[serde(rename = "_start")]
     start: Option<String>,
 }
 
 /// `GET /v2/accounts/{account}/users`: paginated with `limit` and `_start` (from `next_url`).
-pub async fn list(
+pub(crate) async fn list(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Path(account): Path<String>,
@@ -117,7 +117,7 @@ pub async fn list(
 }
 
 /// `GET /v2/accounts/{account}/users/{iam_id}`.
-pub async fn get(
+pub(crate) async fn get(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Path((account, iam_id)): Path<(String, String)>,
@@ -147,7 +147,7 @@ pub async fn get(
 /// `PENDING` (IBM passes through `PROCESSING` to `PENDING` once the email is sent) and answered
 /// 202 with `InvitedUserList`. An email that is already a member is refused with 409 (INFERRED:
 /// IBM does not document this answer).
-pub async fn invite(
+pub(crate) async fn invite(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Path(account): Path<String>,

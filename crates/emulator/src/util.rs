@@ -9,7 +9,7 @@ use crate::world::IssuedToken;
 
 /// Which API a route belongs to (decides the error shape).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Api {
+pub(crate) enum Api {
     /// IAM token endpoint: `{errorCode, errorMessage, context}`.
     Token,
     /// IAM Identity / policies / groups / User Management: `{errors[], status_code, trace}`.
@@ -21,7 +21,7 @@ pub enum Api {
 }
 
 /// Which API a path belongs to.
-pub fn api_of(path: &str) -> Api {
+pub(crate) fn api_of(path: &str) -> Api {
     if path.starts_with("/identity/") {
         Api::Token
     } else if path.starts_with("/v1/apikeys")
@@ -45,7 +45,13 @@ fn json_response(status: u16, body: &Value) -> Response {
 }
 
 /// A containers API error.
-pub fn containers_error(status: u16, code: &str, description: &str, kind: &str, recovery: Option<&str>) -> Response {
+pub(crate) fn containers_error(
+    status: u16,
+    code: &str,
+    description: &str,
+    kind: &str,
+    recovery: Option<&str>,
+) -> Response {
     let mut body = json!({
         "incidentID": uuid::Uuid::new_v4().to_string(),
         "code": code,
@@ -59,7 +65,7 @@ pub fn containers_error(status: u16, code: &str, description: &str, kind: &str, 
 }
 
 /// An IAM token endpoint error.
-pub fn token_error(status: u16, code: &str, message: &str) -> Response {
+pub(crate) fn token_error(status: u16, code: &str, message: &str) -> Response {
     let body = json!({
         "context": {
             "requestId": uuid::Uuid::new_v4().simple().to_string(),
@@ -76,7 +82,7 @@ pub fn token_error(status: u16, code: &str, message: &str) -> Response {
 }
 
 /// An IAM Identity v1 error.
-pub fn identity_error(status: u16, code: &str, message_code: &str, message: &str) -> Response {
+pub(crate) fn identity_error(status: u16, code: &str, message_code: &str, message: &str) -> Response {
     let body = json!({
         "errors": [{"code": code, "message_code": message_code, "message": message}],
         "status_code": status,
@@ -86,7 +92,7 @@ pub fn identity_error(status: u16, code: &str, message_code: &str, message: &str
 }
 
 /// A Resource Manager error.
-pub fn rm_error(status: u16, code: &str, message: &str) -> Response {
+pub(crate) fn rm_error(status: u16, code: &str, message: &str) -> Response {
     let body = json!({
         "message": message,
         "status_code": status,
@@ -97,7 +103,7 @@ pub fn rm_error(status: u16, code: &str, message: &str) -> Response {
 }
 
 /// A generic error in the shape of the API that owns `path`.
-pub fn error_for(path: &str, status: u16) -> Response {
+pub(crate) fn error_for(path: &str, status: u16) -> Response {
     let reason = StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error");
     match api_of(path) {
         Api::Token => token_error(status, "BXNIM0400E", reason),
@@ -116,27 +122,27 @@ pub fn error_for(path: &str, status: u16) -> Response {
 /// A JSON 200.
 /// SHA-256 of `text`, hex: what the emulator keeps of a secret it is given.
 #[must_use]
-pub fn sha256_hex(text: &str) -> String {
+pub(crate) fn sha256_hex(text: &str) -> String {
     crate::tls::fingerprint(text.as_bytes())
 }
 
-pub fn ok(body: &Value) -> Response {
+pub(crate) fn ok(body: &Value) -> Response {
     json_response(200, body)
 }
 
 /// A JSON response with a status.
-pub fn with_status(status: u16, body: &Value) -> Response {
+pub(crate) fn with_status(status: u16, body: &Value) -> Response {
     json_response(status, body)
 }
 
 /// 204.
-pub fn no_content() -> Response {
+pub(crate) fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
 /// The caller behind a valid bearer token.
 #[derive(Debug, Clone)]
-pub struct Caller {
+pub(crate) struct Caller {
     /// IAM ID.
     pub iam_id: String,
     /// Account.
@@ -144,7 +150,7 @@ pub struct Caller {
 }
 
 /// Checks `Authorization: Bearer <jwt>` (scheme case-insensitive) against the issued tokens.
-pub fn bearer(shared: &Shared, headers: &HeaderMap) -> Option<Caller> {
+pub(crate) fn bearer(shared: &Shared, headers: &HeaderMap) -> Option<Caller> {
     let value = headers.get("authorization")?.to_str().ok()?.trim();
     let (scheme, token) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("bearer") {
@@ -163,7 +169,7 @@ pub fn bearer(shared: &Shared, headers: &HeaderMap) -> Option<Caller> {
 }
 
 /// The unauthenticated answer of each API.
-pub fn unauthorized(api: Api) -> Response {
+pub(crate) fn unauthorized(api: Api) -> Response {
     match api {
         Api::Containers => containers_error(
             401,
@@ -181,12 +187,12 @@ pub fn unauthorized(api: Api) -> Response {
 }
 
 /// A header's value; empty counts as absent (bluemix-go always sends all target headers).
-pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
 }
 
 /// RFC 3339 for Unix seconds.
-pub fn rfc3339(secs: i64) -> String {
+pub(crate) fn rfc3339(secs: i64) -> String {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(secs).unwrap_or(0));
     humantime::format_rfc3339_seconds(t).to_string()
 }

@@ -1,0 +1,63 @@
+//! The default world: the one account the sandbox and every test start from, built a concern
+//! at a time (its people, resource groups and clusters, the credentials its targets use, who
+//! may do what). Each part explains the situation it stages; `tests/seed.rs` keeps the result
+//! byte for byte, order of every list included.
+
+mod access;
+mod clusters;
+mod credentials;
+mod people;
+
+use super::{ACCOUNT_ID, Account, AccountSettings, OWNER, World};
+
+impl World {
+    /// The default world: one account, three regions, three resource groups, clusters of each
+    /// provider, the owner, a functional ID, a departed user, a viewer, a service ID, obsolete
+    /// cluster keys and one locked key.
+    #[must_use]
+    pub fn default_world() -> Self {
+        // The API keys, in the order the dump lists them: the people's login keys, the targets'
+        // cluster API keys, the owner's scripts' keys, then the orphaned cluster API key.
+        let mut api_keys = people::login_keys();
+        api_keys.extend(credentials::cluster_api_keys());
+        api_keys.extend(people::owner_script_keys());
+        api_keys.extend(credentials::orphaned_keys());
+        Self {
+            accounts: vec![Account {
+                id: ACCOUNT_ID.into(),
+                name: "Example Corp".into(),
+                owner_iam_id: OWNER.into(),
+                ims: "2412345".into(),
+            }],
+            identities: people::identities(),
+            resource_groups: clusters::resource_groups(),
+            clusters: clusters::clusters(),
+            api_keys,
+            cluster_keys: credentials::current_keys(),
+            classic_credentials: credentials::classic_credentials(),
+            policies: access::policies(),
+            access_groups: access::access_groups(),
+            settings: AccountSettings::default(),
+            apikeys_per_identity: 20,
+            refresh_tokens: Vec::new(),
+            issued_tokens: Vec::new(),
+            token_lifetime_secs: 3600,
+            clock_offset_secs: 0,
+            next_id: 1,
+            no_activity_reporting: false,
+        }
+    }
+}
+
+/// A fresh, unlocked key of the default account.
+fn key(id: &str, name: &str, description: Option<String>, owner: &str, value: &str, created: &str) -> super::ApiKey {
+    super::ApiKey::new(
+        id.into(),
+        name.into(),
+        description,
+        owner.into(),
+        ACCOUNT_ID.into(),
+        value.into(),
+        created.into(),
+    )
+}
