@@ -320,6 +320,7 @@ pub fn bench(root: &Path, large: bool) -> Result<String, String> {
     let per_reset = (fleet_fast.requests.saturating_sub(fast.requests) as f64) / resets.max(1) as f64;
     let mut out = String::new();
     let dist = root.join("target/dist/cluster-api-key");
+    let dist_bytes = std::fs::metadata(&dist).map(|m| m.len()).ok();
     let size = std::fs::metadata(&dist).map_or_else(
         |e| format!("unreadable ({e})"),
         |m| format!("{}.{} MiB", m.len() >> 20, ((m.len() & 0xF_FFFF) * 10) >> 20),
@@ -412,8 +413,18 @@ pub fn bench(root: &Path, large: bool) -> Result<String, String> {
             [("status", &fast_limited), ("check", &check_small), ("reset", &fleet_fast), ("prune", &prune_fast)];
         out.push_str(&thousand(&bin, &emu_bin, &home, &small)?);
     }
+    // The guard: every `ibmcloud plugin install` downloads this binary. The table is printed
+    // either way, so a failed guard still shows what was measured.
+    if let Some(bytes) = dist_bytes.filter(|b| *b > DIST_GUARD_BYTES) {
+        return Err(format!(
+            "{out}\nthe dist binary is {bytes} bytes, over the {DIST_GUARD_BYTES}-byte (10 MiB) guard: see README.md, Performance, for where its bytes go"
+        ));
+    }
     Ok(out)
 }
+
+/// The most the dist binary may weigh (10 MiB); `cargo xtask bench` fails above it.
+const DIST_GUARD_BYTES: u64 = 10 << 20;
 
 /// The account-wide commands on a world of about a thousand targets with clusters, each on a
 /// fresh emulator that enforces IBM's limit; `small` holds the 12x10 runs, for peak RSS.
