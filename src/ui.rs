@@ -10,7 +10,7 @@ use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use anstream::ColorChoice;
 use anstyle::{AnsiColor, Color, Style};
 use cluster_api_key_core::env::{self, Env};
-use cluster_api_key_core::ops::status::Severity;
+use cluster_api_key_core::model::Severity;
 
 use crate::error::CommandError;
 
