@@ -142,7 +142,7 @@ impl CommandError {
         let hints: Vec<String> = self.hints(cli, me).iter().map(Text::to_plain).collect();
         serde_json::json!({"error": {
             "code": ibm.unwrap_or_else(|| kind.to_owned()),
-            "message": cluster_api_key_core::trace::redact(&self.to_string()),
+            "message": cluster_api_key_core::redact::redact(&self.to_string()),
             "hint": if hints.is_empty() { serde_json::Value::Null } else { serde_json::Value::from(hints.join(" ")) },
             "incidentId": self.incident_id(),
             "exitCode": exit_code,

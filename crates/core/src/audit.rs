@@ -102,7 +102,7 @@ impl AuditLog {
             crate::fsutil::create_private_dir(dir)?;
         }
         let mut line = serde_json::to_string(record).unwrap_or_default();
-        line = crate::trace::redact(&line);
+        line = crate::redact::redact(&line);
         line.push('\n');
         let mut opts = OpenOptions::new();
         opts.create(true).append(true);

@@ -265,7 +265,7 @@ fn default_concurrency(burst: f64) -> u64 {
 /// requests, refilled over the window. For a source address shared with other tools, or an
 /// emulator with another limit.
 fn rate_limit(env: &Env) -> Result<(f64, f64)> {
-    let Some(raw) = env.get(env::CAK_RATE_LIMIT) else { return Ok(crate::http::RATE_LIMIT) };
+    let Some(raw) = env.get(env::CAK_RATE_LIMIT) else { return Ok(crate::ratelimit::RATE_LIMIT) };
     let parsed = raw.trim().split_once('/').and_then(|(n, s)| {
         let n = n.trim().parse::<u32>().ok().filter(|n| (1..=100_000).contains(n))?;
         let s = s.trim().parse::<u32>().ok().filter(|s| (1..=3600).contains(s))?;

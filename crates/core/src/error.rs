@@ -122,11 +122,11 @@ impl ApiError {
         if !err.structured {
             // Redacted whole, before it is cut: a page that echoes the request's headers must
             // not leave a token's prefix in the excerpt, where no pattern could tell it apart.
-            err.description = excerpt(&crate::trace::redact(&String::from_utf8_lossy(body)));
+            err.description = excerpt(&crate::redact::redact(&String::from_utf8_lossy(body)));
         }
         // Server text is shown and stored (the audit log): no credential of any shape survives.
-        err.description = crate::trace::redact(&err.description);
-        err.recovery = err.recovery.map(|r| crate::trace::redact(&r));
+        err.description = crate::redact::redact(&err.description);
+        err.recovery = err.recovery.map(|r| crate::redact::redact(&r));
         err
     }
 

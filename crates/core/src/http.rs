@@ -194,12 +194,6 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
 }
 
-/// IBM's documented limit is 200 requests per 10 s per source address: a burst of 200, then 20
-/// per second. We stay below it (a burst of 190, then 19 per second), so that no command causes
-/// a 429 by itself, however concurrent; and every process of the machine shares it
-/// ([`crate::ratelimit`]).
-pub const RATE_LIMIT: (f64, f64) = (190.0, 19.0);
-
 /// What the transport tells the user (the core never prints itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoticeKind {
@@ -571,7 +565,7 @@ impl Http {
             source = s.to_string();
             cur = s.source();
         }
-        let message = crate::trace::redact(&if source.is_empty() {
+        let message = crate::redact::redact(&if source.is_empty() {
             format!("{place}: {what}.")
         } else {
             format!("{place}: {what} ({source}).")

@@ -1,7 +1,7 @@
 //! The core of `cluster-api-key`: everything except the user interface.
 //!
 //! It finds and reuses the `ibmcloud` CLI session ([`context`], [`config_file`], [`auth`]),
-//! talks to IBM Cloud over HTTP with tracing, redaction and retries ([`http`], [`trace`]),
+//! talks to IBM Cloud over HTTP with tracing, redaction and retries ([`http`], [`trace`], [`redact`]),
 //! through the proxies and with the extra CAs of the environment ([`net`]),
 //! wraps the few IBM Cloud REST APIs the tool needs in typed clients ([`api`]), holds the account
 //! model every command shares ([`model`]) and implements the commands as plan/execute pairs
@@ -26,8 +26,12 @@ pub mod net;
 pub mod ops;
 pub mod policy;
 pub mod ratelimit;
+pub mod redact;
 pub mod secret;
 pub mod trace;
 pub mod types;
 
 pub use error::{Error, Result};
+
+#[cfg(test)]
+mod import_graph;

@@ -33,6 +33,12 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// IBM's documented limit is 200 requests per 10 s per source address: a burst of 200, then 20
+/// per second. We stay below it (a burst of 190, then 19 per second), so that no command causes
+/// a 429 by itself, however concurrent; and every process of the machine shares it
+/// (this module's [`Budget`]).
+pub const RATE_LIMIT: (f64, f64) = (190.0, 19.0);
+
 /// The state file's name in the plugin folder.
 pub const FILE_NAME: &str = "ratelimit.json";
 

@@ -76,42 +76,13 @@ pub enum ClassicCredentials {
     },
 }
 
-/// The members of a `GET /v1/credentials` body that name the infrastructure user, normalised
-/// ([`crate::trace::normalise_name`]: lower case, letters and digits only), preferred first.
-/// An allow-list: a member is a user name only when its name says exactly that, so that
-/// `user_token`, `userSecret`, `userpass`, `userPw`, `infrastructure_user_credential` or
-/// `softlayerUserAuth` (secrets whose names merely contain "user") are never shown as one.
-const CLASSIC_USER_NAME_FIELDS: [&str; 9] = [
-    "infrastructureusername",
-    "softlayerusername",
-    "infrausername",
-    "slusername",
-    "username",
-    "infrastructureuser",
-    "softlayeruser",
-    "infrauser",
-    "user",
-];
-
-/// The other members of a `GET /v1/credentials` body known to hold no secret (normalised).
-const CLASSIC_PLAIN_FIELDS: [&str; 4] = ["region", "resourcegroupid", "resourcegroup", "resourcegroupname"];
-
-/// Whether the member `name` of a `GET /v1/credentials` body may be written to the trace: only
-/// the fields above. Every other value of that body is hidden there, whatever its name, since
-/// the body carries the infrastructure API key under a name nobody documents.
-#[must_use]
-pub(crate) fn classic_field_is_plain(name: &str) -> bool {
-    let n = crate::trace::normalise_name(name);
-    CLASSIC_USER_NAME_FIELDS.contains(&n.as_str()) || CLASSIC_PLAIN_FIELDS.contains(&n.as_str())
-}
-
 impl ClassicCredentials {
     /// Decodes the body of `GET /v1/credentials`.
     ///
     /// OPEN QUESTION (to settle on a live account): IBM documents only what the CLI prints
     /// ("Infrastructure credentials for user name <1234567_name@email.com> set for resource
     /// group ..."), not the body. This is the only place that reads it: a string member whose
-    /// name (any case, any separator) is one of [`CLASSIC_USER_NAME_FIELDS`] is the user name,
+    /// name (any case, any separator) is one of [`crate::redact::CLASSIC_USER_NAME_FIELDS`] is the user name,
     /// in that order of preference; every other member is ignored, and nothing that could be
     /// a key is kept.
     ///
@@ -124,12 +95,12 @@ impl ClassicCredentials {
         };
         let named = |wanted: &str| {
             map.iter()
-                .find(|(k, _)| crate::trace::normalise_name(k) == wanted)
+                .find(|(k, _)| crate::redact::normalise_name(k) == wanted)
                 .and_then(|(_, v)| v.as_str())
                 .filter(|s| !s.trim().is_empty())
                 .map(|s| s.trim().to_owned())
         };
-        let username = CLASSIC_USER_NAME_FIELDS.iter().find_map(|w| named(w));
+        let username = crate::redact::CLASSIC_USER_NAME_FIELDS.iter().find_map(|w| named(w));
         Ok(Self::Set { username })
     }
 
