@@ -35,9 +35,22 @@ pub struct CommandError {
 impl std::fmt::Display for CommandError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.source {
-            Some(e) => write!(f, "{e}"),
+            Some(e) => f.write_str(&core_message(e)),
             None => f.write_str(&self.message),
         }
+    }
+}
+
+/// A core error's message, worded here where it names a flag: the core names none.
+fn core_message(e: &CoreError) -> String {
+    match e {
+        CoreError::ResourceGroupAmbiguous(name) => {
+            format!("Resource group name '{name}' is ambiguous; pass its ID with -g.")
+        }
+        CoreError::NotPlainEmail { why } => {
+            format!("{why}. Type the address in plain ASCII, or name the user by IAM ID (--iam-id).")
+        }
+        e => e.to_string(),
     }
 }
 

@@ -834,7 +834,8 @@ pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Rend
 /// An `--owner` that names no identity of the account (or several), with what `--owner` takes.
 fn owner_refused(e: cluster_api_key_core::Error) -> CommandError {
     use cluster_api_key_core::Error as E;
-    let (named, unknown_email) = (matches!(e, E::UnknownUser(_) | E::BadIdentity(_)), matches!(e, E::UnknownUser(_)));
+    let (named, unknown_email) =
+        (matches!(e, E::UnknownUser(_) | E::BadIdentity(_) | E::NotPlainEmail { .. }), matches!(e, E::UnknownUser(_)));
     let mut err = CommandError::from(e);
     if unknown_email {
         err = err.with_hint(

@@ -326,6 +326,13 @@ pub enum Error {
     /// account, is ambiguous, or cannot own the key (the message says which).
     #[error("{0}")]
     BadIdentity(String),
+    /// An email named on the command line that is not plain ASCII (a look-alike of another
+    /// address); the binary says how else to name the user.
+    #[error("{why}. Type the address in plain ASCII, or name the user by IAM ID.")]
+    NotPlainEmail {
+        /// What is not plain in it.
+        why: String,
+    },
     /// Neither clusters nor a key for a region and resource group.
     #[error(
         "No API key owner is known for region '{region}' and resource group '{group}': no key is visible and no cluster reports one."
@@ -338,7 +345,7 @@ pub enum Error {
     },
     /// A resource group name or ID that the account does not have.
     /// Several groups match a name (Resource Manager allows this across accounts only, but be safe).
-    #[error("Resource group name '{0}' is ambiguous; pass its ID with -g.")]
+    #[error("Resource group name '{0}' is ambiguous: pass its ID instead.")]
     ResourceGroupAmbiguous(String),
     /// No default resource group could be found.
     #[error("The account has no default resource group.")]

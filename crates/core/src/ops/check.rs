@@ -85,6 +85,9 @@ pub enum State {
         grant: Option<Grant>,
         /// Why, in words.
         detail: String,
+        /// What else would satisfy it, when no grant does (the binary words it).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        remedy: Option<Remedy>,
     },
     /// Could not be established.
     Unknown {
@@ -93,8 +96,29 @@ pub enum State {
     },
     /// Cannot be read through IAM at all; how to check it by hand.
     NotCheckable {
-        /// How (`{cli}` stands for the host's CLI, which the binary names).
-        how: String,
+        /// How (the binary words it, with the command to run).
+        how: ByHand,
+    },
+}
+
+/// What would satisfy a missing requirement that no grant satisfies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Remedy {
+    /// Room under the identity's API key limit: remove obsolete keys (`prune`), split the batch
+    /// across functional IDs, or ask IBM for a higher limit.
+    MakeRoomForKeys,
+}
+
+/// How to check by hand what IAM cannot tell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum ByHand {
+    /// Classic infrastructure permissions are not in IAM: the containers service lists them for
+    /// a region (`ks infra-permissions get`).
+    ClassicInfraPermissions {
+        /// The region to ask about.
+        region: crate::types::Region,
     },
 }
 
@@ -447,7 +471,9 @@ fn service_requirement(
             match (by, &access.unknown) {
                 (Some(p), _) => State::Met { by: policy_words(p, &access.groups) },
                 (None, Some(why)) => State::Unknown { reason: why.clone() },
-                (None, None) => State::Missing { grant: Some(grant), detail: String::from("no policy grants it") },
+                (None, None) => {
+                    State::Missing { grant: Some(grant), detail: String::from("no policy grants it"), remedy: None }
+                }
             }
         }
         None => State::Unknown { reason: access.unknown.clone().unwrap_or_default() },
@@ -548,7 +574,8 @@ impl Resolved {
 /// too.
 ///
 /// # Errors
-/// [`Error::UnknownUser`] and [`Error::BadIdentity`] naming what is wrong; API errors.
+/// [`Error::UnknownUser`], [`Error::NotPlainEmail`] and [`Error::BadIdentity`] naming what is
+/// wrong; API errors.
 pub(crate) async fn resolve(session: &Session, caller: &super::Caller, subject: &Subject) -> Result<Resolved> {
     let account = &caller.account;
     let ids = session.iam_identity();
@@ -566,11 +593,7 @@ pub(crate) async fn resolve(session: &Session, caller: &super::Caller, subject: 
         Subject::User(email) => {
             // Before anything is read: a look-alike address must not be taken for, or invited
             // as, the address it imitates.
-            plain_email(email).map_err(|why| {
-                Error::BadIdentity(format!(
-                    "{why}. Type the address in plain ASCII, or name the user by IAM ID (--iam-id)."
-                ))
-            })?;
+            plain_email(email).map_err(|why| Error::NotPlainEmail { why })?;
             match session.user_management().find_by_email(account, email, caller.iam_id.as_ref()).await? {
                 ByEmail::Found(id, state) => {
                     Ok(Resolved { state: Some(state), ..Resolved::new(id, email.trim().to_owned()) })
@@ -669,9 +692,11 @@ fn target_requirements(
         what: String::from("Room for one more API key under the identity's limit"),
         state: match &access.quota {
             Ok((limit, count)) if count < limit => State::Met { by: format!("{count} of {limit} keys") },
-            Ok((limit, count)) => {
-                State::Missing { grant: None, detail: format!("{count} of {limit} keys: delete an obsolete key first") }
-            }
+            Ok((limit, count)) => State::Missing {
+                grant: None,
+                detail: format!("{count} of {limit} keys: delete an obsolete key first"),
+                remedy: None,
+            },
             Err(why) => State::Unknown { reason: format!("the key quota could not be read: {why}") },
         },
     });
@@ -721,10 +746,7 @@ fn target_requirements(
                     purpose: Purpose::Own,
                     what: String::from("Classic infrastructure permissions (classic clusters)"),
                     state: State::NotCheckable {
-                        how: format!(
-                            "classic infrastructure permissions are not in IAM; check them with '{{cli}} ks infra-permissions get --region {}'",
-                            target.region
-                        ),
+                        how: ByHand::ClassicInfraPermissions { region: target.region.clone() },
                     },
                 });
             }
@@ -870,8 +892,8 @@ pub async fn plan_invite(
     Ok(InvitePlan { account, email: email.trim().to_owned(), targets: out, policies })
 }
 
-/// Why a reset of `targets` does not fit under the caller's key limit, and what to do: which
-/// targets would fit, then prune, split the batch, or ask IBM.
+/// Why a reset of `targets` does not fit under the caller's key limit: which targets would fit
+/// (what to do then is [`Remedy::MakeRoomForKeys`]).
 fn quota_detail<'a>(limit: u64, count: u64, targets: impl Iterator<Item = &'a Target>) -> String {
     let targets: Vec<String> = targets.map(|t| format!("{} / {}", t.region, t.resource_group.name)).collect();
     let room = usize::try_from(limit.saturating_sub(count)).unwrap_or(usize::MAX);
@@ -879,9 +901,7 @@ fn quota_detail<'a>(limit: u64, count: u64, targets: impl Iterator<Item = &'a Ta
         0 => String::from("no target fits"),
         n => format!("only {n} of the {} targets fit ({})", targets.len(), targets[..n.min(targets.len())].join(", ")),
     };
-    format!(
-        "you hold {count} of the {limit} API keys IAM allows an identity, and each reset creates one: {fit}. Remove obsolete keys first ('{{me}} prune'), split the batch across functional IDs, or ask IBM for a higher API key limit"
-    )
+    format!("you hold {count} of the {limit} API keys IAM allows an identity, and each reset creates one: {fit}")
 }
 
 /// The reset pre-flight for the caller and every target of a reset, single or batch: each
@@ -923,6 +943,7 @@ pub async fn reset_preflight(
                 state: State::Missing {
                     grant: None,
                     detail: quota_detail(*limit, *count, targets.iter().map(|(t, _)| t)),
+                    remedy: Some(Remedy::MakeRoomForKeys),
                 },
             }),
             Ok(_) => {}
