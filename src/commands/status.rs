@@ -1,7 +1,7 @@
 //! `status`: the account-wide picture. Core reads and judges ([`status::status`]); this module
 //! adds what to do about each finding (in the host's words) and renders the table, JSON or CSV.
 
-use cluster_api_key_core::model::{Code, Finding, OwnerState, Severity, StatusReport, TargetStatus};
+use cluster_api_key_core::model::{Code, Finding, OwnerState, SettingsPart, Severity, StatusReport, TargetStatus};
 use cluster_api_key_core::ops::Target;
 use cluster_api_key_core::ops::offboard::{self, Answer, Dependency, Dependent, Leaver, Offboarding, Unknown, Unread};
 use cluster_api_key_core::ops::status;
@@ -801,6 +801,7 @@ pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Rend
     let report = status::status_and_facts(&here.session, &opts, &bar).await;
     bar.0.finish_and_clear();
     let (mut report, facts) = report?;
+    word_settings(&mut report);
     // The report as read, before any policy judged it: a baseline judges it again.
     let read = base.as_ref().map(|_| report.clone());
     if policy.path.is_some() {
@@ -829,6 +830,18 @@ pub async fn run(here: &Here, ui: &Ui, args: &StatusArgs) -> Result<Box<dyn Rend
         all_command,
         shown_severity,
     }))
+}
+
+/// Words the part of each finding's detail that is about the user's settings, with the flags
+/// that set them (the core names none): before anything prints, JSON and CSV alike.
+fn word_settings(report: &mut StatusReport) {
+    for f in report.targets.iter_mut().flat_map(|t| &mut t.findings) {
+        if let Some(SettingsPart::NoFunctionalIdNames { who }) = &f.settings {
+            f.detail = format!(
+                "{who} is taken for a person: a user that neither --functional-id nor the policy's functional_ids names (by IAM ID, or by the email the account has on record)"
+            );
+        }
+    }
 }
 
 /// An `--owner` that names no identity of the account (or several), with what `--owner` takes.

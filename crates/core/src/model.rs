@@ -150,6 +150,21 @@ pub struct Finding {
     /// The acceptance's reason, date and author, when accepted.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub acceptance: Option<Accepted>,
+    /// The part of the detail that is about the user's settings, which the binary words (it
+    /// knows their flags; the core names none). `detail` says it without them.
+    #[serde(skip)]
+    pub settings: Option<SettingsPart>,
+}
+
+/// What a finding's detail says about the user's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SettingsPart {
+    /// `personal-owner`: `who` is a user that no functional ID names, neither among those given
+    /// for the run nor in the policy file.
+    NoFunctionalIdNames {
+        /// The owner, as the detail names them.
+        who: String,
+    },
 }
 
 /// Why and until when a finding is accepted.
@@ -167,7 +182,14 @@ pub struct Accepted {
 
 impl Finding {
     pub(crate) fn new(code: Code, detail: impl Into<String>) -> Self {
-        Self { code, severity: code.severity(), detail: detail.into(), accepted: false, acceptance: None }
+        Self {
+            code,
+            severity: code.severity(),
+            detail: detail.into(),
+            accepted: false,
+            acceptance: None,
+            settings: None,
+        }
     }
 
     /// Marks it accepted.

@@ -16,8 +16,8 @@ use crate::api::iam_identity::ApiKey;
 use crate::api::user_management::{ByEmail, Membership};
 use crate::error::{Error, Result, clause};
 use crate::model::{
-    ClassicStatus, ClusterBrief, Code, Finding, KeyInfo, OldKey, Owner, OwnerState, StatusReport, Summary,
-    TargetStatus, age_days,
+    ClassicStatus, ClusterBrief, Code, Finding, KeyInfo, OldKey, Owner, OwnerState, SettingsPart, StatusReport,
+    Summary, TargetStatus, age_days,
 };
 use crate::types::{AccountId, ApiKeyId, IamId, IdentityKind};
 use futures_util::stream::{self, StreamExt as _};
@@ -805,12 +805,15 @@ fn judge_findings(
                     None => findings.push(Finding::new(Code::OwnerUnknown, format!("{unconfirmed} ({why})"))),
                 }
             } else {
-                findings.push(Finding::new(
-                    Code::PersonalOwner,
-                    format!(
-                        "{who} is taken for a person: a user that neither --functional-id nor the policy's functional_ids names (by IAM ID, or by the email the account has on record)"
-                    ),
-                ));
+                findings.push(Finding {
+                    settings: Some(SettingsPart::NoFunctionalIdNames { who: who.clone() }),
+                    ..Finding::new(
+                        Code::PersonalOwner,
+                        format!(
+                            "{who} is taken for a person: a user that no functional ID names (by IAM ID, or by the email the account has on record)"
+                        ),
+                    )
+                });
             }
         }
         // The clusters could not say who owns their key: the newest key's owner is shown, an

@@ -290,6 +290,10 @@ pub struct ClusterResult {
     pub addons: Vec<AddonResult>,
     /// Why the cluster failed or was skipped as a whole.
     pub reason: Option<String>,
+    /// Why it was skipped, when that is for the user to settle (the binary words it, as its
+    /// `reason`).
+    #[serde(skip)]
+    pub skipped: Option<Skipped>,
     /// Whether the new key was seen in `storage-secret-store` first (with `reset`).
     pub secret_updated: Option<bool>,
     /// Things to know.
@@ -305,6 +309,7 @@ impl ClusterResult {
             endpoint: None,
             addons: Vec::new(),
             reason,
+            skipped: None,
             secret_updated: None,
             // The plan's warnings were shown with the plan: a result says them once more only
             // in JSON (`plan`), never twice in text.
@@ -329,8 +334,22 @@ pub struct Silent;
 
 impl Reporter for Silent {}
 
-/// Why a Satellite autoscaler is left alone.
-const SATELLITE_SKIPPED: &str = "not restarted: on Satellite a reset does not update the hand-made storage-secret-store; put the new key in its ca_iam_api_key first, then restart the add-ons and say so (at the prompt, or --satellite-secret-updated)";
+/// Why a cluster was skipped that the user can let through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skipped {
+    /// A Satellite autoscaler reads a `storage-secret-store` made by hand, which a reset does
+    /// not update: it is restarted only once the user says the new key is there
+    /// ([`Options::satellite_secret_updated`]).
+    SatelliteSecretNotUpdated,
+}
+
+/// A Satellite autoscaler left alone, for [`Skipped::SatelliteSecretNotUpdated`].
+fn satellite_skipped(c: &PlannedCluster) -> ClusterResult {
+    ClusterResult {
+        skipped: Some(Skipped::SatelliteSecretNotUpdated),
+        ..ClusterResult::whole(c, Outcome::Skipped, None)
+    }
+}
 
 const SATELLITE_WARNING: &str = "On Satellite the autoscaler reads a storage-secret-store secret made by hand (ca_iam_api_key): a reset does not update it. Put the new key there yourself before restarting the autoscaler.";
 
@@ -569,7 +588,7 @@ pub async fn restart(session: &Session, plan: &Plan, opts: &Options, reporter: &
         let result = if let Some(r) = settled(c) {
             r
         } else if c.hand_made_secret() && !opts.satellite_secret_updated {
-            ClusterResult::whole(c, Outcome::Skipped, Some(String::from(SATELLITE_SKIPPED)))
+            satellite_skipped(c)
         } else if opts.stopped() {
             ClusterResult::whole(c, Outcome::Interrupted, Some(String::from("interrupted before it started")))
         } else {
@@ -621,7 +640,7 @@ async fn after_reset_one(
         return r;
     }
     if c.hand_made_secret() {
-        let mut r = ClusterResult::whole(c, Outcome::Skipped, Some(String::from(SATELLITE_SKIPPED)));
+        let mut r = satellite_skipped(c);
         r.secret_updated = Some(false);
         return r;
     }
