@@ -97,7 +97,7 @@ impl AuditLog {
     ///
     /// # Errors
     /// I/O errors.
-    pub fn append(&self, record: &Record) -> Result<()> {
+    pub(crate) fn append(&self, record: &Record) -> Result<()> {
         if let Some(dir) = self.path.parent() {
             crate::fsutil::create_private_dir(dir)?;
         }

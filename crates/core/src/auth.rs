@@ -108,7 +108,7 @@ impl Auth {
     ///
     /// # Errors
     /// As [`Auth::bearer`].
-    pub async fn after_unauthorized(&self, generation: u64) -> Result<Secret> {
+    pub(crate) async fn after_unauthorized(&self, generation: u64) -> Result<Secret> {
         let mut st = self.state.lock().await;
         if st.generation == generation {
             let rejected = st.token.clone();

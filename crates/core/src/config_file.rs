@@ -29,9 +29,9 @@ use crate::env::{self, Env};
 use crate::error::{Error, Result};
 
 /// How long to wait for the lock, as the Go SDK does.
-pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often to retry the lock, as the Go SDK does.
-pub const LOCK_RETRY: Duration = Duration::from_millis(100);
+pub(crate) const LOCK_RETRY: Duration = Duration::from_millis(100);
 
 /// The journal's suffix, beside `config.json`.
 const JOURNAL_SUFFIX: &str = ".cluster-api-key-journal";

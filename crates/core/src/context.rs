@@ -279,7 +279,7 @@ fn rate_limit(env: &Env) -> Result<(f64, f64)> {
 }
 
 /// Default HTTP timeout when neither the env nor the config sets one.
-pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Context {
     /// Loads the context: the config (read under the Go lock) when there is one, else an

@@ -27,7 +27,7 @@ impl Network {
     /// From the CLI config flags. `IsAccessFromVPC` without `IsPrivate` means public, as in
     /// the SDK's `IAMEndpoint()`.
     #[must_use]
-    pub fn from_flags(is_private: bool, is_access_from_vpc: bool) -> Self {
+    pub(crate) fn from_flags(is_private: bool, is_access_from_vpc: bool) -> Self {
         match (is_private, is_access_from_vpc) {
             (true, true) => Self::Vpc,
             (true, false) => Self::Private,
@@ -173,7 +173,7 @@ impl Endpoints {
 
     /// IAM Policy Management / Access Groups base (`/v1/policies`, `/v2/groups`).
     #[must_use]
-    pub fn iam_access(&self) -> &Url {
+    pub(crate) fn iam_access(&self) -> &Url {
         &self.iam_access
     }
 
@@ -230,7 +230,7 @@ pub fn join(base: &Url, path: &str) -> Url {
 ///
 /// # Errors
 /// [`Error::InsecureEndpoint`] naming the scheme, host and port (never the path or query).
-pub fn require_secure(url: &Url) -> Result<()> {
+pub(crate) fn require_secure(url: &Url) -> Result<()> {
     if may_carry_credentials(url) {
         Ok(())
     } else {
@@ -241,7 +241,7 @@ pub fn require_secure(url: &Url) -> Result<()> {
 
 /// Whether a bearer token may be sent to `url`: https anywhere, http only to loopback.
 #[must_use]
-pub fn may_carry_credentials(url: &Url) -> bool {
+pub(crate) fn may_carry_credentials(url: &Url) -> bool {
     match url.scheme() {
         "https" => true,
         "http" => match url.host() {

@@ -149,7 +149,7 @@ impl ApiError {
     /// JSON error shapes with both a code and an incident ID (`incidentID`, IAM's `requestId`
     /// or `trace`). A gateway's page, an empty body or a bare `{"message"}` is not.
     #[must_use]
-    pub fn is_own_answer(&self) -> bool {
+    pub(crate) fn is_own_answer(&self) -> bool {
         self.structured
             && self.code.as_deref().is_some_and(|c| !c.is_empty())
             && self.incident_id.as_deref().is_some_and(|i| !i.is_empty())
@@ -163,7 +163,7 @@ impl ApiError {
     /// service: it is no evidence that a user left or a service ID was deleted, so it is an
     /// error like a 500, and whatever depended on it is unknown. The one place that decides.
     #[must_use]
-    pub fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         self.status == 404 && self.is_own_answer()
     }
 
@@ -421,7 +421,7 @@ impl Error {
     /// Whether this is a mistake in the user's setup (an endpoint override, a setting, the
     /// config) rather than something the service did: best-effort reads must not swallow it.
     #[must_use]
-    pub fn is_setup(&self) -> bool {
+    pub(crate) fn is_setup(&self) -> bool {
         matches!(
             self,
             Self::InsecureEndpoint(_)

@@ -19,7 +19,7 @@ use crate::error::{ApiError, Error, Result, Service};
 use crate::trace::Tracer;
 
 /// The `User-Agent` we send.
-pub const USER_AGENT: &str = concat!("cluster-api-key/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("cluster-api-key/", env!("CARGO_PKG_VERSION"));
 
 /// A request body.
 #[derive(Debug, Clone)]
@@ -81,7 +81,7 @@ impl Request {
 
     /// Marks the request as (not) idempotent.
     #[must_use]
-    pub fn idempotent(mut self, yes: bool) -> Self {
+    pub(crate) fn idempotent(mut self, yes: bool) -> Self {
         self.idempotent = yes;
         self
     }
@@ -117,7 +117,7 @@ impl Response {
 
 /// Retry bounds.
 #[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Retries after the first attempt.
     pub max_retries: u32,
     /// First backoff delay.
@@ -181,11 +181,11 @@ impl RetryPolicy {
 
 /// How many times a request refused with 429 is sent again (the deadline usually ends it
 /// first).
-pub const RATE_LIMITED_RETRIES: u32 = 12;
+pub(crate) const RATE_LIMITED_RETRIES: u32 = 12;
 
 /// `Retry-After` as delta-seconds or an HTTP date.
 #[must_use]
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
@@ -311,7 +311,7 @@ impl Http {
 
     /// The proxy that `url` goes through, without credentials, and the variable it came from.
     #[must_use]
-    pub fn proxy_shown(&self, url: &Url) -> Option<String> {
+    pub(crate) fn proxy_shown(&self, url: &Url) -> Option<String> {
         self.proxy.proxy_for(url).map(|(p, var)| format!("{} (from {var})", crate::net::redacted(p)))
     }
 
@@ -582,7 +582,7 @@ impl Http {
 }
 
 /// The largest response body read (the biggest real answers, 100-key pages, are far smaller).
-pub const MAX_BODY: usize = 32 << 20;
+pub(crate) const MAX_BODY: usize = 32 << 20;
 
 /// Where a request went, for messages: scheme, host, port and path only, since a query string
 /// (or user info) could carry anything.

@@ -397,7 +397,7 @@ impl TargetStatus {
 
     /// Why `code` could not be judged here, when it could not.
     #[must_use]
-    pub fn unchecked_reason(&self, code: Code) -> Option<&str> {
+    pub(crate) fn unchecked_reason(&self, code: Code) -> Option<&str> {
         self.unchecked.iter().find(|u| u.findings.contains(&code)).map(|u| u.reason.as_str())
     }
 
@@ -515,7 +515,7 @@ impl StatusReport {
     }
 
     /// Counts the findings again (after the policy accepted some).
-    pub fn recount(&mut self) {
+    pub(crate) fn recount(&mut self) {
         let mut summary = Summary { targets: self.targets.len(), ..Summary::default() };
         for f in self.targets.iter().flat_map(|t| &t.findings) {
             match (f.accepted, f.severity) {

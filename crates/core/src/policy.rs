@@ -34,7 +34,7 @@ use crate::model::{Code, Finding, Severity, StatusReport, TargetStatus};
 pub const FILE_NAME: &str = "policy.toml";
 
 /// The most a policy file may hold (16 MiB: about 150,000 acceptances).
-pub const MAX_BYTES: u64 = 16 * 1024 * 1024;
+pub(crate) const MAX_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Which findings fail a run (`fail_on`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

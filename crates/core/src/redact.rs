@@ -63,7 +63,7 @@ fn rules() -> &'static Rules {
 /// A member, header or parameter name as the redaction rules compare it: lower case, ASCII
 /// letters and digits only, so that `API_KEY`, `api-key`, `apiKey` and `api.key` are one name.
 #[must_use]
-pub fn normalise_name(name: &str) -> String {
+pub(crate) fn normalise_name(name: &str) -> String {
     name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
 }
 
@@ -82,7 +82,7 @@ const PLAIN_NAMES: [&str; 3] = ["tokentype", "lastauthn", "authncount"];
 /// Whether a member, parameter or header named `name` holds a secret (any case, any
 /// separator): see [`SECRET_PARTS`]; a name ending in `pw` (`userPw`) too.
 #[must_use]
-pub fn is_secret_name(name: &str) -> bool {
+pub(crate) fn is_secret_name(name: &str) -> bool {
     let n = normalise_name(name);
     !PLAIN_NAMES.contains(&n.as_str()) && (SECRET_PARTS.iter().any(|p| n.contains(p)) || n.ends_with("pw"))
 }

@@ -17,7 +17,7 @@ enum Sink {
 
 /// A trace writer, shared by every request of the process.
 #[derive(Debug)]
-pub struct Tracer {
+pub(crate) struct Tracer {
     sink: Mutex<Sink>,
 }
 
@@ -25,7 +25,7 @@ impl Tracer {
     /// From the `Trace` setting: `true` → stderr; a path → append to it (0600). When the file
     /// cannot be opened, the SDK's message is returned with a stderr tracer.
     #[must_use]
-    pub fn from_setting(setting: &str) -> (Self, Option<String>) {
+    pub(crate) fn from_setting(setting: &str) -> (Self, Option<String>) {
         if setting.eq_ignore_ascii_case("true") {
             return (Self { sink: Mutex::new(Sink::Stderr) }, None);
         }

@@ -107,7 +107,7 @@ impl ClassicCredentials {
     /// The email in a classic user name: linked accounts name their users
     /// `<account number>_<email>`; a name without an `@` has none.
     #[must_use]
-    pub fn email_of(username: &str) -> Option<String> {
+    pub(crate) fn email_of(username: &str) -> Option<String> {
         let rest = match username.split_once('_') {
             Some((number, rest)) if !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()) => rest,
             _ => username,
@@ -130,7 +130,7 @@ pub enum ResetAnswer {
 impl ResetAnswer {
     /// Classifies a 2xx answer.
     #[must_use]
-    pub fn from_success(status: u16, body: &[u8]) -> Self {
+    pub(crate) fn from_success(status: u16, body: &[u8]) -> Self {
         let trimmed = body.iter().all(u8::is_ascii_whitespace);
         if status == 204 || (status == 200 && (trimmed || serde_json::from_slice::<Value>(body).is_ok())) {
             return Self::Accepted;
@@ -210,7 +210,7 @@ pub struct Addon {
 
 /// The ZIP that `applyRBACAndGetKubeconfig` answers with. It holds a client key: it is kept in
 /// memory only, and its `Debug` shows its size, never its content.
-pub struct KubeconfigZip(pub Vec<u8>);
+pub(crate) struct KubeconfigZip(pub Vec<u8>);
 
 impl std::fmt::Debug for KubeconfigZip {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -347,7 +347,7 @@ impl<'a> Containers<'a> {
     ///
     /// # Errors
     /// API errors (the Administrator role is needed) and transport errors.
-    pub async fn admin_kubeconfig(
+    pub(crate) async fn admin_kubeconfig(
         &self,
         cluster: &str,
         endpoint: Option<&str>,

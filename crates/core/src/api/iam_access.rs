@@ -114,7 +114,7 @@ fn next_page(called: &Url, next: Option<Link>, pages: usize, what: &str) -> Resu
 
 /// The access client.
 #[derive(Debug, Clone)]
-pub struct IamAccess<'a> {
+pub(crate) struct IamAccess<'a> {
     client: &'a Client,
     base: Url,
 }
@@ -166,7 +166,7 @@ impl<'a> IamAccess<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn groups_of(&self, account: &AccountId, iam_id: &IamId) -> Result<Vec<AccessGroup>> {
+    pub(crate) async fn groups_of(&self, account: &AccountId, iam_id: &IamId) -> Result<Vec<AccessGroup>> {
         let mut url = super::url(&self.base, "/v2/groups");
         url.query_pairs_mut()
             .append_pair("account_id", account.as_str())

@@ -10,7 +10,7 @@ use crate::http::Request;
 use crate::types::{AccountId, ApiKeyId, IamId};
 
 /// Longest page IAM Identity serves.
-pub const MAX_PAGE_SIZE: u32 = 100;
+pub(crate) const MAX_PAGE_SIZE: u32 = 100;
 
 /// When a key was last used to log in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,7 +139,7 @@ impl<'a> IamIdentity<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn newest_until(&self, q: &ListQuery, until: std::time::Instant) -> Result<Vec<ApiKey>> {
+    pub(crate) async fn newest_until(&self, q: &ListQuery, until: std::time::Instant) -> Result<Vec<ApiKey>> {
         self.pages(q, true, Some(until)).await
     }
 
@@ -267,7 +267,7 @@ impl<'a> IamIdentity<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn service_ids_named(&self, account: &AccountId, name: &str) -> Result<Vec<ServiceId>> {
+    pub(crate) async fn service_ids_named(&self, account: &AccountId, name: &str) -> Result<Vec<ServiceId>> {
         let mut url = super::url(&self.base, "/v1/serviceids/");
         url.query_pairs_mut()
             .append_pair("account_id", account.as_str())
@@ -294,7 +294,7 @@ impl<'a> IamIdentity<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn api_key_creation_restricted(&self, account: &AccountId) -> Result<bool> {
+    pub(crate) async fn api_key_creation_restricted(&self, account: &AccountId) -> Result<bool> {
         let path = format!("/v1/accounts/{}/settings/identity", super::segment(account.as_str()));
         let v: serde_json::Value = self
             .client
@@ -309,7 +309,7 @@ impl<'a> IamIdentity<'a> {
     ///
     /// # Errors
     /// API and transport errors; a body without the numbers.
-    pub async fn api_key_quota(&self, account: &AccountId, iam_id: &IamId) -> Result<(u64, u64)> {
+    pub(crate) async fn api_key_quota(&self, account: &AccountId, iam_id: &IamId) -> Result<(u64, u64)> {
         let mut url =
             super::url(&self.base, &format!("/v1/accounts/{}/limits/identity", super::segment(account.as_str())));
         url.query_pairs_mut().append_pair("apikeys_per_identity", iam_id.as_str());

@@ -22,12 +22,6 @@ pub struct TokenResponse {
     /// `Bearer`.
     #[serde(default)]
     pub token_type: Option<String>,
-    /// Unix seconds.
-    #[serde(default)]
-    pub expiration: Option<i64>,
-    /// Seconds.
-    #[serde(default)]
-    pub expires_in: Option<i64>,
 }
 
 impl TokenResponse {

@@ -3,9 +3,9 @@
 //! fields whose presence is not guaranteed are optional.
 
 pub mod containers;
-pub mod iam_access;
+pub(crate) mod iam_access;
 pub mod iam_identity;
-pub mod iam_token;
+pub(crate) mod iam_token;
 pub mod resource_manager;
 pub mod user_management;
 

@@ -260,7 +260,7 @@ fn what_char(c: char) -> &'static str {
 ///
 /// # Errors
 /// Why it is not plain, as a sentence.
-pub fn plain_email(email: &str) -> std::result::Result<(), String> {
+pub(crate) fn plain_email(email: &str) -> std::result::Result<(), String> {
     let e = email.trim_matches(' ');
     let shown = escaped(e);
     let mut odd: Vec<char> = Vec::new();
@@ -314,7 +314,7 @@ pub fn grants(p: &Policy, service: &str, roles: &[&str], region: &Region, group:
 
 /// Whether `p` grants one of `roles` on the resource group itself.
 #[must_use]
-pub fn grants_on_group(p: &Policy, roles: &[&str], group: &ResourceGroup) -> bool {
+pub(crate) fn grants_on_group(p: &Policy, roles: &[&str], group: &ResourceGroup) -> bool {
     let attr = |n: &str| p.resource(n);
     let unscoped = attr("serviceName").is_none()
         && attr("serviceType").is_none()
@@ -348,7 +348,12 @@ pub struct Policies {
 }
 
 /// Reads an identity's policies (direct and through its access groups).
-pub async fn read_policies(session: &Session, account: &AccountId, id: &IamId, caller: Option<&IamId>) -> Policies {
+pub(crate) async fn read_policies(
+    session: &Session,
+    account: &AccountId,
+    id: &IamId,
+    caller: Option<&IamId>,
+) -> Policies {
     let is_caller = caller == Some(id);
     let access = session.iam_access();
     let mut unknown = None;
@@ -408,7 +413,12 @@ async fn reads_others(session: &Session, account: &AccountId, caller: Option<&Ia
 /// What the clusters of `target` need from the key's owner that `policies` do not grant:
 /// `None` when that cannot be told (the policies could not be read).
 #[must_use]
-pub fn owner_lacks(policies: &Policies, target: &Target, vpc: bool, kind: Option<IdentityKind>) -> Option<Vec<String>> {
+pub(crate) fn owner_lacks(
+    policies: &Policies,
+    target: &Target,
+    vpc: bool,
+    kind: Option<IdentityKind>,
+) -> Option<Vec<String>> {
     let list = policies.list.as_ref()?;
     if policies.unknown.is_some() {
         return None;

@@ -196,7 +196,7 @@ pub async fn clusters(session: &Session) -> Result<Vec<Cluster>> {
 /// The (region, resource group ID) of every cluster in `scope`, with the first cluster (by
 /// name) to ask the key owner of: one owner lookup per target with clusters.
 #[must_use]
-pub fn cluster_targets<'a>(clusters: &'a [Cluster], scope: &Scope) -> BTreeMap<(String, String), &'a Cluster> {
+pub(crate) fn cluster_targets<'a>(clusters: &'a [Cluster], scope: &Scope) -> BTreeMap<(String, String), &'a Cluster> {
     let mut out: BTreeMap<(String, String), &Cluster> = BTreeMap::new();
     for c in clusters {
         let in_scope = (scope.regions.is_empty() || scope.regions.iter().any(|r| r.as_str() == c.region))
@@ -234,7 +234,7 @@ pub fn attribute(key: &ApiKey, regions: &[&str], groups: &[ResourceGroup]) -> Op
 /// A target's keys, newest last → (newest, the others). The order only; which key the
 /// clusters use is [`key_in_use`]'s call.
 #[must_use]
-pub fn split_keys(mut keys: Vec<ApiKey>) -> (Option<ApiKey>, Vec<ApiKey>) {
+pub(crate) fn split_keys(mut keys: Vec<ApiKey>) -> (Option<ApiKey>, Vec<ApiKey>) {
     keys.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.as_str().cmp(b.id.as_str())));
     let current = keys.pop();
     (current, keys)
@@ -248,7 +248,7 @@ pub fn created(key: &ApiKey) -> Option<SystemTime> {
 
 /// An RFC 3339 time as IBM writes it (fractions of a second and the `Z` tolerated).
 #[must_use]
-pub fn parse_time(text: &str) -> Option<SystemTime> {
+pub(crate) fn parse_time(text: &str) -> Option<SystemTime> {
     humantime::parse_rfc3339_weak(text.trim_end_matches('Z').split('.').next()?).ok()
 }
 
@@ -402,7 +402,7 @@ impl Account {
 
     /// Keys that no target could be found for.
     #[must_use]
-    pub fn unattributed(&self) -> Vec<&ApiKey> {
+    pub(crate) fn unattributed(&self) -> Vec<&ApiKey> {
         let mut regions: Vec<&str> = KNOWN_REGIONS.to_vec();
         regions.extend(self.clusters.iter().map(|c| c.region.as_str()).filter(|r| !r.is_empty()));
         regions.sort_by_key(|r| std::cmp::Reverse(r.len()));

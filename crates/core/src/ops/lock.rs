@@ -39,7 +39,7 @@ impl TargetLock {
     ///
     /// # Errors
     /// [`Error::Io`] when the folder or file cannot be created; [`Error::LockTimeout`].
-    pub async fn acquire(dir: &Path, action: &str, target: &Target, timeout: Duration) -> Result<Self> {
+    pub(crate) async fn acquire(dir: &Path, action: &str, target: &Target, timeout: Duration) -> Result<Self> {
         crate::fsutil::create_private_dir(dir)?;
         let path = lock_path(dir, action, target);
         let mut opts = OpenOptions::new();

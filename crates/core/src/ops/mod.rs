@@ -120,7 +120,7 @@ impl Session {
 
     /// IAM Policy Management and Access Groups.
     #[must_use]
-    pub fn iam_access(&self) -> IamAccess<'_> {
+    pub(crate) fn iam_access(&self) -> IamAccess<'_> {
         IamAccess::new(&self.client, self.ctx.endpoints.iam_access().clone())
     }
 
@@ -195,7 +195,7 @@ pub(crate) const LOOK_GAP: std::time::Duration = std::time::Duration::from_milli
 /// INFERRED (no public copy of the wording exists): the exact description wording is not public; IBM's
 /// own Terraform module matches on region and group ID being present, and so do we.
 #[must_use]
-pub fn is_key_for(key: &crate::api::iam_identity::ApiKey, target: &Target) -> bool {
+pub(crate) fn is_key_for(key: &crate::api::iam_identity::ApiKey, target: &Target) -> bool {
     key.name == KEY_NAME
         && key
             .description

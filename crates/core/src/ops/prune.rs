@@ -111,7 +111,7 @@ impl Why {
 impl SkipKind {
     /// Whether the key is left for the user to deal with (the command's work is unfinished).
     #[must_use]
-    pub fn needs_attention(self) -> bool {
+    pub(crate) fn needs_attention(self) -> bool {
         matches!(self, Self::Unsure | Self::InUse)
     }
 }

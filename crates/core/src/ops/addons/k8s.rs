@@ -113,7 +113,7 @@ core_v1!(Secret, "Secret", "secrets");
 
 /// A connection to one cluster's Kubernetes API.
 #[derive(Clone)]
-pub struct Conn {
+pub(crate) struct Conn {
     client: kube::Client,
     /// The API server (scheme, host and port), for messages.
     pub server: String,
@@ -214,7 +214,7 @@ impl Conn {
     ///
     /// # Errors
     /// A message when the ZIP is not a usable kubeconfig or the client cannot be built.
-    pub fn from_zip(
+    pub(crate) fn from_zip(
         zip: &[u8],
         net: &crate::context::HttpSettings,
         http: std::sync::Arc<crate::http::Http>,
@@ -324,7 +324,7 @@ impl Conn {
     ///
     /// # Errors
     /// At the deadline, a message that says what the replacements look like.
-    pub async fn wait_ready(
+    pub(crate) async fn wait_ready(
         &self,
         addon: AddonKind,
         old: &[String],
@@ -363,7 +363,7 @@ impl Conn {
     ///
     /// # Errors
     /// A message when the API cannot be reached or refuses.
-    pub async fn secret_digest(&self) -> Result<Option<String>, String> {
+    pub(crate) async fn secret_digest(&self) -> Result<Option<String>, String> {
         let api: Api<Secret> = Api::namespaced(self.client.clone(), NS);
         let start = Instant::now();
         let result = api.get_opt(SECRET).await;

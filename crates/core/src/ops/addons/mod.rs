@@ -41,7 +41,7 @@ impl AddonKind {
 
     /// The name the containers API lists it under.
     #[must_use]
-    pub fn api_name(self) -> &'static str {
+    pub(crate) fn api_name(self) -> &'static str {
         match self {
             Self::VpcBlockCsi => "vpc-block-csi-driver",
             Self::ClusterAutoscaler => "cluster-autoscaler",
@@ -59,7 +59,7 @@ impl AddonKind {
 
     /// The name prefix of its controller pods in `kube-system` (IBM's troubleshooting pages).
     #[must_use]
-    pub fn pod_prefix(self) -> &'static str {
+    pub(crate) fn pod_prefix(self) -> &'static str {
         match self {
             Self::VpcBlockCsi => "ibm-vpc-block-csi-controller",
             Self::ClusterAutoscaler => "ibm-iks-cluster-autoscaler",
@@ -68,7 +68,7 @@ impl AddonKind {
 
     /// From the containers API's name.
     #[must_use]
-    pub fn from_api(name: &str) -> Option<Self> {
+    pub(crate) fn from_api(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.api_name() == name)
     }
 
