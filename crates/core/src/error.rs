@@ -166,13 +166,6 @@ impl ApiError {
     pub(crate) fn is_not_found(&self) -> bool {
         self.status == 404 && self.is_own_answer()
     }
-
-    /// Whether this is the containers API's "cluster not found".
-    #[must_use]
-    pub fn is_cluster_not_found(&self) -> bool {
-        self.service == Service::Containers
-            && (self.code.as_deref() == Some("G0004") || self.code.as_deref() == Some("E0008"))
-    }
 }
 
 /// A short, single-line, scrubbed excerpt of an unstructured body.
@@ -522,7 +515,6 @@ mod tests {
     fn containers_bodies() {
         let e = ApiError::parse(Service::Containers, 404, G0004.as_bytes());
         assert_eq!(e.code.as_deref(), Some("G0004"));
-        assert!(e.is_cluster_not_found());
         assert_eq!(e.incident_id.as_deref(), Some("9b8fd6b3-bd93-4449-90df-1f28ef7ff303"));
         assert!(e.recovery.as_deref().unwrap().contains("'ibmcloud target -g <resource_group>'"));
         assert!(e.to_string().ends_with("resource group. (G0004)"));
@@ -539,7 +531,7 @@ mod tests {
         assert_eq!(e.code.as_deref(), Some("A0003"));
 
         let e = ApiError::parse(Service::Containers, 404, E0008.as_bytes());
-        assert!(e.is_cluster_not_found());
+        assert_eq!(e.code.as_deref(), Some("E0008"));
     }
 
     #[test]

@@ -199,15 +199,6 @@ impl CheckReport {
             })
             .collect()
     }
-
-    /// Whether a requirement to reset is missing for any target.
-    #[must_use]
-    pub fn reset_blocked(&self) -> bool {
-        self.targets
-            .iter()
-            .flat_map(|t| &t.requirements)
-            .any(|r| r.purpose == Purpose::Reset && matches!(r.state, State::Missing { .. }))
-    }
 }
 
 /// Which identity to check.

@@ -27,7 +27,7 @@ pub struct TargetLock {
 
 /// The lock file of a target: only characters that are safe in any file name.
 #[must_use]
-pub fn lock_path(dir: &Path, action: &str, target: &Target) -> PathBuf {
+pub(crate) fn lock_path(dir: &Path, action: &str, target: &Target) -> PathBuf {
     let safe = |s: &str| -> String {
         s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
     };

@@ -71,12 +71,6 @@ impl AddonKind {
     pub(crate) fn from_api(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.api_name() == name)
     }
-
-    /// From the command line's name (the API's name is accepted too).
-    #[must_use]
-    pub fn from_cli(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.cli_name() == name || a.api_name() == name)
-    }
 }
 
 /// Which cluster endpoint the admin kubeconfig points at.
@@ -902,7 +896,6 @@ mod tests {
     fn names_round_trip() {
         for a in AddonKind::ALL {
             assert_eq!(AddonKind::from_api(a.api_name()), Some(a));
-            assert_eq!(AddonKind::from_cli(a.cli_name()), Some(a));
             assert_eq!(serde_json::to_value(a).unwrap(), a.cli_name());
         }
         assert_eq!(AddonKind::from_api("istio"), None);
