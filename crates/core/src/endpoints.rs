@@ -153,12 +153,6 @@ impl Endpoints {
         })
     }
 
-    /// The network in use.
-    #[must_use]
-    pub fn network(&self) -> Network {
-        self.network
-    }
-
     /// IAM token endpoint base (`POST {base}/identity/token`).
     #[must_use]
     pub fn iam(&self) -> &Url {

@@ -215,14 +215,6 @@ impl<'a> IamIdentity<'a> {
         self.call(reqwest::Method::POST, format!("/v1/apikeys/{}/disable", super::segment(id.as_str()))).await
     }
 
-    /// `DELETE /v1/apikeys/{id}/disable`.
-    ///
-    /// # Errors
-    /// API and transport errors.
-    pub async fn enable(&self, id: &ApiKeyId) -> Result<()> {
-        self.call(reqwest::Method::DELETE, format!("/v1/apikeys/{}/disable", super::segment(id.as_str()))).await
-    }
-
     /// `POST /v1/apikeys/{id}/lock`.
     ///
     /// # Errors
