@@ -34,4 +34,6 @@ pub mod types;
 pub use error::{Error, Result};
 
 #[cfg(test)]
+mod dead_pub;
+#[cfg(test)]
 mod import_graph;
