@@ -41,7 +41,7 @@ pub struct Record {
 impl Record {
     /// A record stamped now.
     #[must_use]
-    pub fn now(action: &str, outcome: &str) -> Self {
+    pub(crate) fn now(action: &str, outcome: &str) -> Self {
         Self {
             time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
             action: action.to_owned(),
@@ -74,7 +74,7 @@ impl AuditLog {
 
     /// Appends `record`; on failure, remembers why (see [`AuditLog::failures`]) and returns
     /// the message, so that the operation's own outcome stays what it was.
-    pub fn record(&self, record: &Record) -> Option<String> {
+    pub(crate) fn record(&self, record: &Record) -> Option<String> {
         let e = self.append(record).err()?;
         let msg = format!("The audit log could not be written ({e}); this {} is not recorded.", record.action);
         self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(msg.clone());
@@ -85,12 +85,6 @@ impl AuditLog {
     #[must_use]
     pub fn failures(&self) -> Vec<String> {
         self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
-    }
-
-    /// Its path.
-    #[must_use]
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Appends one line (creating the directory 0700 and the file 0600).

@@ -80,7 +80,7 @@ impl Endpoints {
     ///
     /// # Errors
     /// [`Error::BadEndpoint`] when an override or a stored URL is not an http(s) URL.
-    pub fn new(network: Network, cloud_name: &str, config_iam: &ConfigIamUrls, env: &Env) -> Result<Self> {
+    pub(crate) fn new(network: Network, cloud_name: &str, config_iam: &ConfigIamUrls, env: &Env) -> Result<Self> {
         let staging = cloud_name == "staging";
         let domain = if staging { "test.cloud.ibm.com" } else { "cloud.ibm.com" };
 
@@ -155,13 +155,13 @@ impl Endpoints {
 
     /// IAM token endpoint base (`POST {base}/identity/token`).
     #[must_use]
-    pub fn iam(&self) -> &Url {
+    pub(crate) fn iam(&self) -> &Url {
         &self.iam
     }
 
     /// IAM Identity base (`/v1/apikeys`).
     #[must_use]
-    pub fn iam_identity(&self) -> &Url {
+    pub(crate) fn iam_identity(&self) -> &Url {
         &self.iam_identity
     }
 
@@ -173,13 +173,13 @@ impl Endpoints {
 
     /// Resource Manager base (`/v2/resource_groups`).
     #[must_use]
-    pub fn resource_manager(&self) -> &Url {
+    pub(crate) fn resource_manager(&self) -> &Url {
         &self.resource_manager
     }
 
     /// User Management base (`/v2/accounts/{account}/users`).
     #[must_use]
-    pub fn user_management(&self) -> &Url {
+    pub(crate) fn user_management(&self) -> &Url {
         &self.user_management
     }
 
@@ -190,7 +190,7 @@ impl Endpoints {
     /// # Errors
     /// [`Error::BadRegion`] when the region cannot be part of a host name, [`Error::NoRegion`]
     /// when a regional (private or VPC) endpoint is needed and no region is known.
-    pub fn containers(&self, region: Option<&Region>) -> Result<Url> {
+    pub(crate) fn containers(&self, region: Option<&Region>) -> Result<Url> {
         if let Some(u) = &self.containers_override {
             return Ok(u.clone());
         }
@@ -213,7 +213,7 @@ impl Endpoints {
 
 /// Joins a base URL and a path (`/v1/keys`), keeping the base's own path (`/global`).
 #[must_use]
-pub fn join(base: &Url, path: &str) -> Url {
+pub(crate) fn join(base: &Url, path: &str) -> Url {
     let mut url = base.clone();
     let base_path = url.path().trim_end_matches('/').to_owned();
     url.set_path(&format!("{base_path}{path}"));

@@ -54,27 +54,27 @@ pub struct Request {
 impl Request {
     /// A GET (idempotent).
     #[must_use]
-    pub fn get(url: Url) -> Self {
+    pub(crate) fn get(url: Url) -> Self {
         Self { method: Method::GET, url, headers: Vec::new(), body: Body::None, idempotent: true, until: None }
     }
 
     /// A request with any method; idempotency follows HTTP semantics (POST is not).
     #[must_use]
-    pub fn new(method: Method, url: Url) -> Self {
+    pub(crate) fn new(method: Method, url: Url) -> Self {
         let idempotent = method != Method::POST && method != Method::PATCH;
         Self { method, url, headers: Vec::new(), body: Body::None, idempotent, until: None }
     }
 
     /// Adds a header.
     #[must_use]
-    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+    pub(crate) fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_owned(), value.into()));
         self
     }
 
     /// Sets the body.
     #[must_use]
-    pub fn body(mut self, body: Body) -> Self {
+    pub(crate) fn body(mut self, body: Body) -> Self {
         self.body = body;
         self
     }
@@ -88,7 +88,7 @@ impl Request {
 
     /// Gives the request its own deadline (see [`Request::until`]).
     #[must_use]
-    pub fn until(mut self, when: Option<Instant>) -> Self {
+    pub(crate) fn until(mut self, when: Option<Instant>) -> Self {
         self.until = when;
         self
     }
@@ -110,7 +110,7 @@ impl Response {
     ///
     /// # Errors
     /// [`Error::BadResponse`] when it is not the expected JSON.
-    pub fn json<T: serde::de::DeserializeOwned>(&self, service: Service) -> Result<T> {
+    pub(crate) fn json<T: serde::de::DeserializeOwned>(&self, service: Service) -> Result<T> {
         serde_json::from_slice(&self.body).map_err(|e| Error::BadResponse { service, detail: e.to_string() })
     }
 }
@@ -145,7 +145,7 @@ impl RetryPolicy {
     /// How long to wait before retry number `retry` (0-based), or `None` for no retry.
     /// `jitter` is a number in `[0, 1)`.
     #[must_use]
-    pub fn delay(
+    pub(crate) fn delay(
         &self,
         idempotent: bool,
         retry: u32,
@@ -241,7 +241,7 @@ impl Http {
     ///
     /// # Errors
     /// [`Error::Transport`] when the TLS stack cannot be initialised.
-    pub fn new(settings: &HttpSettings) -> Result<(Self, Vec<String>)> {
+    pub(crate) fn new(settings: &HttpSettings) -> Result<(Self, Vec<String>)> {
         // One crypto provider for the process, installed before any TLS client is built; a
         // second call (another Session in the same process) finds it installed, which is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -297,13 +297,13 @@ impl Http {
 
     /// Sets where long waits and warnings are announced (the binary prints them on stderr).
     /// Only the first call takes effect.
-    pub fn on_notice(&self, f: impl Fn(NoticeKind, &str) + Send + Sync + 'static) {
+    pub(crate) fn on_notice(&self, f: impl Fn(NoticeKind, &str) + Send + Sync + 'static) {
         let _ = self.notice.set(Box::new(f));
     }
 
     /// Writes a block to the trace, when tracing is on (redacted like every block): for calls
     /// made by other clients, such as the Kubernetes API's.
-    pub fn trace(&self, block: &str) {
+    pub(crate) fn trace(&self, block: &str) {
         if let Some(t) = &self.tracer {
             t.write(block);
         }
@@ -341,7 +341,7 @@ impl Http {
     ///
     /// # Errors
     /// [`Error::Api`] for error statuses, [`Error::Transport`] when no answer came.
-    pub async fn send(&self, service: Service, req: &Request) -> Result<Response> {
+    pub(crate) async fn send(&self, service: Service, req: &Request) -> Result<Response> {
         let mut retry = 0;
         loop {
             // A read gets what is left of the budget; a reset, once started, gets its full

@@ -71,7 +71,7 @@ pub enum Code {
 impl Code {
     /// Its severity.
     #[must_use]
-    pub fn severity(self) -> Severity {
+    pub(crate) fn severity(self) -> Severity {
         match self {
             Self::NoKey
             | Self::OwnerNotInAccount
@@ -283,7 +283,7 @@ impl Owner {
     /// anything, and never by an email the account did not confirm: used for functional IDs
     /// (`personal-owner`, `--unless-owner functional`) and for an acceptance's `owner`.
     #[must_use]
-    pub fn is(&self, named: &str) -> bool {
+    pub(crate) fn is(&self, named: &str) -> bool {
         let named = named.trim();
         self.iam_id.as_ref().is_some_and(|i| i.as_str().eq_ignore_ascii_case(named))
             || self.account_email.as_deref().is_some_and(|e| e.trim().eq_ignore_ascii_case(named))
@@ -292,7 +292,7 @@ impl Owner {
     /// Whether this owner may be the one named but it cannot be confirmed: the reported email
     /// matches while the account's record of the user could not be read.
     #[must_use]
-    pub fn unverified(&self, named: &str) -> bool {
+    pub(crate) fn unverified(&self, named: &str) -> bool {
         let named = named.trim();
         self.account_email.is_none() && !self.email.is_empty() && self.email.trim().eq_ignore_ascii_case(named)
     }
@@ -409,7 +409,7 @@ impl TargetStatus {
 
     /// Its region and resource group (the group as Resource Manager gives it).
     #[must_use]
-    pub fn target(&self) -> Target {
+    pub(crate) fn target(&self) -> Target {
         self.target.clone()
     }
 }

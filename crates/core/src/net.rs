@@ -137,7 +137,7 @@ fn in_cidr(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
 
 /// A proxy URL without its credentials, for the trace and messages.
 #[must_use]
-pub fn redacted(url: &Url) -> String {
+pub(crate) fn redacted(url: &Url) -> String {
     let mut shown = url.clone();
     if !url.username().is_empty() || url.password().is_some() {
         let _ = shown.set_username("");

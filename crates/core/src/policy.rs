@@ -66,7 +66,7 @@ pub struct Date(String);
 impl Date {
     /// `text` when it is a real date in `YYYY-MM-DD` form.
     #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         let ok = text.len() == 10
             && text.as_bytes().iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() })
             // humantime checks the day against the month (and leap years).

@@ -129,7 +129,7 @@ fn now_ms() -> u64 {
 impl Budget {
     /// A budget of `burst` requests, refilled at `per_sec`, shared through `file` when given.
     #[must_use]
-    pub fn new((burst, per_sec): (f64, f64), file: Option<PathBuf>) -> Self {
+    pub(crate) fn new((burst, per_sec): (f64, f64), file: Option<PathBuf>) -> Self {
         let burst = burst.max(1.0);
         let per_sec = per_sec.max(0.001);
         Self {

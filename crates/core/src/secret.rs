@@ -21,7 +21,7 @@ pub struct Secret(secrecy::SecretString);
 impl Secret {
     /// Wraps a value and registers it so that [`scrub`] removes it from any text.
     #[must_use]
-    pub fn new(value: impl Into<String>) -> Self {
+    pub(crate) fn new(value: impl Into<String>) -> Self {
         let value: String = value.into();
         register(&value);
         Self(secrecy::SecretString::from(value))

@@ -52,7 +52,7 @@ impl Tracer {
     }
 
     /// Writes one block, redacted.
-    pub fn write(&self, block: &str) {
+    pub(crate) fn write(&self, block: &str) {
         let text = redact(block);
         let mut sink = self.sink.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         match &mut *sink {
@@ -66,7 +66,7 @@ impl Tracer {
     }
 
     /// The `REQUEST:` block.
-    pub fn request(&self, method: &str, url: &url::Url, headers: &[(String, String)], body: &str) {
+    pub(crate) fn request(&self, method: &str, url: &url::Url, headers: &[(String, String)], body: &str) {
         let mut path = url.path().to_owned();
         if let Some(q) = url.query() {
             path.push('?');
@@ -83,7 +83,7 @@ impl Tracer {
     }
 
     /// The `RESPONSE:` block of a request to `url`.
-    pub fn response(
+    pub(crate) fn response(
         &self,
         url: &url::Url,
         status: u16,
@@ -115,7 +115,7 @@ impl Tracer {
     }
 
     /// A line about a request that got no response.
-    pub fn failure(&self, elapsed: Duration, message: &str) {
+    pub(crate) fn failure(&self, elapsed: Duration, message: &str) {
         self.write(&format!("\nRESPONSE: [{}] Elapsed: {}ms\n{message}\n", now(), elapsed.as_millis()));
     }
 }

@@ -35,7 +35,7 @@ impl KeyOwner {
     ///
     /// # Errors
     /// [`Error::BadResponse`] when the body is not a JSON object.
-    pub fn decode(body: &[u8]) -> Result<Self> {
+    pub(crate) fn decode(body: &[u8]) -> Result<Self> {
         let bad = |detail: &str| Error::BadResponse { service: Service::Containers, detail: detail.to_owned() };
         let Value::Object(map) = serde_json::from_slice::<Value>(body).map_err(|e| bad(&e.to_string()))? else {
             return Err(bad("expected a JSON object"));
@@ -88,7 +88,7 @@ impl ClassicCredentials {
     ///
     /// # Errors
     /// [`Error::BadResponse`] when the body is not a JSON object.
-    pub fn decode(body: &[u8]) -> Result<Self> {
+    pub(crate) fn decode(body: &[u8]) -> Result<Self> {
         let bad = |detail: &str| Error::BadResponse { service: Service::Containers, detail: detail.to_owned() };
         let Value::Object(map) = serde_json::from_slice::<Value>(body).map_err(|e| bad(&e.to_string()))? else {
             return Err(bad("expected a JSON object"));
@@ -230,7 +230,7 @@ impl<'a> Containers<'a> {
     /// A client for `region` at `base` (from [`crate::endpoints::Endpoints::containers`]).
     /// Without a region, no `X-Region` is sent (a cluster ID is global).
     #[must_use]
-    pub fn new(client: &'a Client, base: Url, region: Option<Region>) -> Self {
+    pub(crate) fn new(client: &'a Client, base: Url, region: Option<Region>) -> Self {
         Self { client, base, region }
     }
 
@@ -261,7 +261,7 @@ impl<'a> Containers<'a> {
     /// # Errors
     /// API and transport errors other than "none set" (`E0051`, or a 404), which is
     /// [`ClassicCredentials::None`].
-    pub async fn classic_credentials(&self, group: Option<&ResourceGroupId>) -> Result<ClassicCredentials> {
+    pub(crate) async fn classic_credentials(&self, group: Option<&ResourceGroupId>) -> Result<ClassicCredentials> {
         let req = self.request(reqwest::Method::GET, "/v1/credentials", group);
         match self.client.send(Service::Containers, req).await {
             Ok(resp) => ClassicCredentials::decode(&resp.body),
@@ -289,7 +289,7 @@ impl<'a> Containers<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn clusters(&self, group: Option<&ResourceGroupId>) -> Result<Vec<Cluster>> {
+    pub(crate) async fn clusters(&self, group: Option<&ResourceGroupId>) -> Result<Vec<Cluster>> {
         let list = |path: &'static str| async move {
             let resp = self.client.send(Service::Containers, self.request(reqwest::Method::GET, path, group)).await?;
             resp.json::<Vec<Cluster>>(Service::Containers)
@@ -321,7 +321,7 @@ impl<'a> Containers<'a> {
     ///
     /// # Errors
     /// API errors (`G0004` for an unknown cluster) and transport errors.
-    pub async fn cluster(&self, id_or_name: &str, group: Option<&ResourceGroupId>) -> Result<Cluster> {
+    pub(crate) async fn cluster(&self, id_or_name: &str, group: Option<&ResourceGroupId>) -> Result<Cluster> {
         let mut url = super::url(&self.base, "/v2/getCluster");
         url.query_pairs_mut().append_pair("cluster", id_or_name);
         let mut req = self.request(reqwest::Method::GET, "/v2/getCluster", group);
@@ -334,7 +334,7 @@ impl<'a> Containers<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn addons(&self, cluster: &str, group: Option<&ResourceGroupId>) -> Result<Vec<Addon>> {
+    pub(crate) async fn addons(&self, cluster: &str, group: Option<&ResourceGroupId>) -> Result<Vec<Addon>> {
         let path = format!("/v1/clusters/{}/addons", super::segment(cluster));
         let resp = self.client.send(Service::Containers, self.request(reqwest::Method::GET, &path, group)).await?;
         resp.json(Service::Containers)
@@ -369,7 +369,7 @@ impl<'a> Containers<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn rbac_synchronized(&self, cluster: &str, group: Option<&ResourceGroupId>) -> Result<bool> {
+    pub(crate) async fn rbac_synchronized(&self, cluster: &str, group: Option<&ResourceGroupId>) -> Result<bool> {
         #[derive(Deserialize)]
         struct RbacStatus {
             #[serde(default)]
@@ -388,16 +388,6 @@ impl<'a> Containers<'a> {
             });
         }
         Ok(s.synchronized)
-    }
-
-    /// `GET /v1/clusters` (classic clusters, v1 shape).
-    ///
-    /// # Errors
-    /// API and transport errors.
-    pub async fn clusters_v1(&self, group: Option<&ResourceGroupId>) -> Result<Vec<Cluster>> {
-        let resp =
-            self.client.send(Service::Containers, self.request(reqwest::Method::GET, "/v1/clusters", group)).await?;
-        resp.json(Service::Containers)
     }
 }
 

@@ -113,7 +113,7 @@ pub struct IamIdentity<'a> {
 impl<'a> IamIdentity<'a> {
     /// A client at `base`.
     #[must_use]
-    pub fn new(client: &'a Client, base: Url) -> Self {
+    pub(crate) fn new(client: &'a Client, base: Url) -> Self {
         Self { client, base }
     }
 
@@ -130,7 +130,7 @@ impl<'a> IamIdentity<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn newest(&self, q: &ListQuery) -> Result<Vec<ApiKey>> {
+    pub(crate) async fn newest(&self, q: &ListQuery) -> Result<Vec<ApiKey>> {
         self.pages(q, true, None).await
     }
 
@@ -194,7 +194,7 @@ impl<'a> IamIdentity<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn get(&self, id: &ApiKeyId) -> Result<ApiKey> {
+    pub(crate) async fn get(&self, id: &ApiKeyId) -> Result<ApiKey> {
         let mut url = super::url(&self.base, &format!("/v1/apikeys/{}", super::segment(id.as_str())));
         url.query_pairs_mut().append_pair("include_activity", "true");
         self.client.send(Service::IamIdentity, Request::get(url)).await?.json(Service::IamIdentity)
@@ -211,7 +211,7 @@ impl<'a> IamIdentity<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn disable(&self, id: &ApiKeyId) -> Result<()> {
+    pub(crate) async fn disable(&self, id: &ApiKeyId) -> Result<()> {
         self.call(reqwest::Method::POST, format!("/v1/apikeys/{}/disable", super::segment(id.as_str()))).await
     }
 
@@ -219,7 +219,7 @@ impl<'a> IamIdentity<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn lock(&self, id: &ApiKeyId) -> Result<()> {
+    pub(crate) async fn lock(&self, id: &ApiKeyId) -> Result<()> {
         self.call(reqwest::Method::POST, format!("/v1/apikeys/{}/lock", super::segment(id.as_str()))).await
     }
 
@@ -227,7 +227,7 @@ impl<'a> IamIdentity<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn unlock(&self, id: &ApiKeyId) -> Result<()> {
+    pub(crate) async fn unlock(&self, id: &ApiKeyId) -> Result<()> {
         self.call(reqwest::Method::DELETE, format!("/v1/apikeys/{}/lock", super::segment(id.as_str()))).await
     }
 
@@ -235,7 +235,7 @@ impl<'a> IamIdentity<'a> {
     ///
     /// # Errors
     /// API and transport errors (a locked key cannot be deleted).
-    pub async fn delete(&self, id: &ApiKeyId) -> Result<()> {
+    pub(crate) async fn delete(&self, id: &ApiKeyId) -> Result<()> {
         self.call(reqwest::Method::DELETE, format!("/v1/apikeys/{}", super::segment(id.as_str()))).await
     }
 

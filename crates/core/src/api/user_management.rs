@@ -91,7 +91,7 @@ impl Invited {
     /// only when it looks like one (`IBMid-...`), and otherwise left out, so that nothing
     /// downstream acts on a guess.
     #[must_use]
-    pub fn decode(v: &serde_json::Value, email: &str) -> Self {
+    pub(crate) fn decode(v: &serde_json::Value, email: &str) -> Self {
         let list = v["resources"].as_array().map(Vec::as_slice).unwrap_or_default();
         let entry = list
             .iter()
@@ -127,7 +127,7 @@ pub struct UserManagement<'a> {
 impl<'a> UserManagement<'a> {
     /// A client at `base`.
     #[must_use]
-    pub fn new(client: &'a Client, base: Url) -> Self {
+    pub(crate) fn new(client: &'a Client, base: Url) -> Self {
         Self { client, base }
     }
 
@@ -161,7 +161,7 @@ impl<'a> UserManagement<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn invite(
+    pub(crate) async fn invite(
         &self,
         account: &AccountId,
         email: &str,

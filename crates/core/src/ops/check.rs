@@ -33,7 +33,7 @@ const PLATFORM_ROLES: [&str; 4] = ["Administrator", "Operator", "Editor", "Viewe
 
 /// The role CRN of a role name on a service.
 #[must_use]
-pub fn role_crn(service: Option<&str>, role: &str) -> String {
+pub(crate) fn role_crn(service: Option<&str>, role: &str) -> String {
     if PLATFORM_ROLES.contains(&role) {
         format!("crn:v1:bluemix:public:iam::::role:{role}")
     } else {
@@ -218,7 +218,7 @@ pub enum Subject {
 /// address that is not plain is shown, so that what looks like `a` but is not, an invisible
 /// character, a direction override or a line break can be seen for what it is.
 #[must_use]
-pub fn escaped(text: &str) -> String {
+pub(crate) fn escaped(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_ascii_graphic() { c.to_string() } else { format!("\\u{{{:04x}}}", u32::from(c)) })
         .collect()
@@ -287,7 +287,7 @@ pub(crate) fn plain_email(email: &str) -> std::result::Result<(), String> {
 /// Whether `p` grants one of `roles` on `service` in `region` / `group` (service access), the
 /// one place that reads the policy model.
 #[must_use]
-pub fn grants(p: &Policy, service: &str, roles: &[&str], region: &Region, group: &ResourceGroup) -> bool {
+pub(crate) fn grants(p: &Policy, service: &str, roles: &[&str], region: &Region, group: &ResourceGroup) -> bool {
     let attr = |n: &str| p.resource(n);
     let service_ok = match (attr("serviceName"), attr("serviceType").as_deref()) {
         (Some(s), _) => s == service,
@@ -995,7 +995,7 @@ impl Grant {
     /// The role to grant and the resource attributes of the policy that grants it: the first
     /// role is the one (for "Writer or Manager", Writer is enough).
     #[must_use]
-    pub fn policy(&self, account: &AccountId) -> (String, Vec<(String, String)>) {
+    pub(crate) fn policy(&self, account: &AccountId) -> (String, Vec<(String, String)>) {
         let role = self.roles.first().cloned().unwrap_or_default();
         let mut resource = vec![(String::from("accountId"), account.to_string())];
         if let Some(s) = &self.service {

@@ -56,7 +56,7 @@ impl Reporter for Silent {}
 /// # Errors
 /// [`Error::UnknownRegions`] / [`Error::UnknownGroups`] before any request that is not needed
 /// to check them; errors reading the account as a whole (groups, clusters, keys).
-pub async fn status(session: &Session, opts: &Options, reporter: &dyn Reporter) -> Result<StatusReport> {
+pub(crate) async fn status(session: &Session, opts: &Options, reporter: &dyn Reporter) -> Result<StatusReport> {
     Ok(status_and_facts(session, opts, reporter).await?.0)
 }
 

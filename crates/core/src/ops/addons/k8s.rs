@@ -180,7 +180,7 @@ impl PodInfo {
 /// both `app: ibm-vpc-block-csi-driver`), and a `StatefulSet` or `ReplicaSet` owns it, so that
 /// deleting it brings a new one. `DaemonSet` pods and pods without a controller never qualify.
 #[must_use]
-pub fn controllers(pods: &[PodInfo], addon: AddonKind) -> Vec<&PodInfo> {
+pub(crate) fn controllers(pods: &[PodInfo], addon: AddonKind) -> Vec<&PodInfo> {
     let prefix = format!("{}-", addon.pod_prefix());
     pods.iter()
         .filter(|p| p.name.starts_with(&prefix))
@@ -271,7 +271,7 @@ impl Conn {
     ///
     /// # Errors
     /// A message when the API cannot be reached or refuses.
-    pub async fn list(&self) -> Result<Vec<PodInfo>, String> {
+    pub(crate) async fn list(&self) -> Result<Vec<PodInfo>, String> {
         let start = Instant::now();
         let result = self.pods().list(&ListParams::default()).await;
         self.traced("GET pods", start, &result);
@@ -291,7 +291,7 @@ impl Conn {
     /// # Errors
     /// A message when the pod was not deleted, or whether it was is unknown (the message says
     /// which).
-    pub async fn delete(&self, pod: &PodInfo) -> Result<Option<String>, String> {
+    pub(crate) async fn delete(&self, pod: &PodInfo) -> Result<Option<String>, String> {
         let name = pod.name.as_str();
         let start = Instant::now();
         let result = self.pods().delete(name, &DeleteParams::default()).await;

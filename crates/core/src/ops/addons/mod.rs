@@ -91,7 +91,7 @@ impl Endpoint {
     /// endpoint, as bluemix-go forces `link`. Only VPC clusters have a VPE: a classic cluster
     /// asked for with `vpe` is reached on its private endpoint, the closest there is.
     #[must_use]
-    pub fn endpoint_type(self, provider: &str) -> Option<&'static str> {
+    pub(crate) fn endpoint_type(self, provider: &str) -> Option<&'static str> {
         if provider == "satellite" {
             return Some("link");
         }
