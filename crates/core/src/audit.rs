@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 
 /// The audit file name inside the plugin directory.
-pub const FILE_NAME: &str = "audit.jsonl";
+pub(crate) const FILE_NAME: &str = "audit.jsonl";
 
 /// One audit record.
 #[derive(Debug, Clone, Serialize)]

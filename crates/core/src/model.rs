@@ -115,7 +115,7 @@ impl Code {
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [Self; 16] = [
+    pub(crate) const ALL: [Self; 16] = [
         Self::NoKey,
         Self::OwnerNotInAccount,
         Self::OwnerInactive,

@@ -40,7 +40,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub(crate) const RATE_LIMIT: (f64, f64) = (190.0, 19.0);
 
 /// The state file's name in the plugin folder.
-pub const FILE_NAME: &str = "ratelimit.json";
+pub(crate) const FILE_NAME: &str = "ratelimit.json";
 
 /// How long to wait for another process's lock before going on with a budget of this process's
 /// own: the lock is held for microseconds, and waiters are woken by the kernel in turn, so this

@@ -12,7 +12,7 @@ use std::sync::{Mutex, OnceLock};
 use secrecy::ExposeSecret as _;
 
 /// What a secret is replaced with wherever it would show: the IBM Cloud SDK's placeholder.
-pub const HIDDEN: &str = "[PRIVATE DATA HIDDEN]";
+pub(crate) const HIDDEN: &str = "[PRIVATE DATA HIDDEN]";
 
 /// A secret string: redacted in `Debug`, zeroed on drop, registered for scrubbing.
 #[derive(Clone)]

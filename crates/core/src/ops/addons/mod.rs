@@ -37,7 +37,7 @@ pub enum AddonKind {
 
 impl AddonKind {
     /// Both.
-    pub const ALL: [Self; 2] = [Self::VpcBlockCsi, Self::ClusterAutoscaler];
+    pub(crate) const ALL: [Self; 2] = [Self::VpcBlockCsi, Self::ClusterAutoscaler];
 
     /// The name the containers API lists it under.
     #[must_use]
