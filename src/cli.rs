@@ -291,7 +291,7 @@ pub enum ShownSeverity {
     Info,
 }
 
-impl From<ShownSeverity> for cluster_api_key_core::ops::status::Severity {
+impl From<ShownSeverity> for cluster_api_key_core::model::Severity {
     fn from(s: ShownSeverity) -> Self {
         match s {
             ShownSeverity::Critical => Self::Critical,

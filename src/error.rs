@@ -35,9 +35,22 @@ pub struct CommandError {
 impl std::fmt::Display for CommandError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.source {
-            Some(e) => write!(f, "{e}"),
+            Some(e) => f.write_str(&core_message(e)),
             None => f.write_str(&self.message),
         }
+    }
+}
+
+/// A core error's message, worded here where it names a flag: the core names none.
+fn core_message(e: &CoreError) -> String {
+    match e {
+        CoreError::ResourceGroupAmbiguous(name) => {
+            format!("Resource group name '{name}' is ambiguous; pass its ID with -g.")
+        }
+        CoreError::NotPlainEmail { why } => {
+            format!("{why}. Type the address in plain ASCII, or name the user by IAM ID (--iam-id).")
+        }
+        e => e.to_string(),
     }
 }
 
@@ -142,7 +155,7 @@ impl CommandError {
         let hints: Vec<String> = self.hints(cli, me).iter().map(Text::to_plain).collect();
         serde_json::json!({"error": {
             "code": ibm.unwrap_or_else(|| kind.to_owned()),
-            "message": cluster_api_key_core::trace::redact(&self.to_string()),
+            "message": cluster_api_key_core::redact::redact(&self.to_string()),
             "hint": if hints.is_empty() { serde_json::Value::Null } else { serde_json::Value::from(hints.join(" ")) },
             "incidentId": self.incident_id(),
             "exitCode": exit_code,

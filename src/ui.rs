@@ -10,7 +10,7 @@ use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use anstream::ColorChoice;
 use anstyle::{AnsiColor, Color, Style};
 use cluster_api_key_core::env::{self, Env};
-use cluster_api_key_core::ops::status::Severity;
+use cluster_api_key_core::model::Severity;
 
 use crate::error::CommandError;
 
@@ -455,7 +455,7 @@ impl Ui {
     /// removes only progress and `OK` (README, Commands). Nothing of it may hold a secret: each
     /// part is redacted.
     pub fn failed(&self, e: &CommandError) {
-        let redact = cluster_api_key_core::trace::redact;
+        let redact = cluster_api_key_core::redact::redact;
         self.line(Stream::Err, Style::new(), &Text::new().push(FAILURE, "FAILED", false));
         self.line(Stream::Err, Style::new(), &Text::from(redact(&e.to_string())));
         for h in &e.hints(&self.cli, &self.me) {

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use cluster_api_key_core::ops::addons::{self, ClusterResult, Outcome, Plan};
+use cluster_api_key_core::ops::addons::{self, ClusterResult, Outcome, Plan, Skipped};
 use serde_json::{Value, json};
 
 use super::{ExitStatus, Here, Render};
@@ -68,8 +68,8 @@ pub fn result_rows(results: &[ClusterResult]) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     for r in sorted {
         if r.addons.is_empty() {
-            let detail = match (r.outcome, &r.reason) {
-                (_, Some(why)) => why.clone(),
+            let detail = match (r.outcome, reason(r)) {
+                (_, Some(why)) => why,
                 (Outcome::NotNeeded, None) => String::from("runs neither add-on"),
                 _ => String::new(),
             };
@@ -160,6 +160,16 @@ pub fn results_text(ui: &Ui, results: &[ClusterResult]) {
     interrupted_text(ui, results);
 }
 
+/// Why a cluster was failed or skipped as a whole, in words.
+fn reason(r: &ClusterResult) -> Option<String> {
+    match r.skipped {
+        Some(Skipped::SatelliteSecretNotUpdated) => Some(String::from(
+            "not restarted: on Satellite a reset does not update the hand-made storage-secret-store; put the new key in its ca_iam_api_key first, then restart the add-ons and say so (at the prompt, or --satellite-secret-updated)",
+        )),
+        None => r.reason.clone(),
+    }
+}
+
 /// The results as JSON: the clusters and a summary.
 ///
 /// # Errors
@@ -167,8 +177,12 @@ pub fn results_text(ui: &Ui, results: &[ClusterResult]) {
 pub fn results_json(results: &[ClusterResult]) -> Result<Value, CommandError> {
     let (restarted, not_needed, skipped, failed) = counts(results);
     let interrupted = results.iter().filter(|r| r.outcome == Outcome::Interrupted).count();
+    let mut clusters = to_json(&results)?;
+    for (c, r) in clusters.as_array_mut().into_iter().flatten().zip(results) {
+        c["reason"] = Value::from(reason(r));
+    }
     Ok(json!({
-        "clusters": to_json(&results)?,
+        "clusters": clusters,
         "summary": {"restarted": restarted, "notNeeded": not_needed, "skipped": skipped, "failed": failed - interrupted, "interrupted": interrupted},
     }))
 }

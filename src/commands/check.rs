@@ -4,8 +4,8 @@
 
 use cluster_api_key_core::Error as CoreError;
 use cluster_api_key_core::ops::check::{
-    self, CheckReport, Grant, GrantResult, InviteOutcome, InvitePlan, InviteResult, PlannedGrant, State, Subject,
-    Written,
+    self, ByHand, CheckReport, Grant, GrantResult, InviteOutcome, InvitePlan, InviteResult, PlannedGrant, Remedy,
+    State, Subject, Written,
 };
 use cluster_api_key_core::types::IdentityKind;
 use serde_json::Value;
@@ -51,24 +51,44 @@ pub fn state_text(ui: &Ui, report: &CheckReport, s: &State) -> (&'static str, St
     match s {
         State::Met { by } => ("met", by.clone()),
         State::Missing { grant: Some(g), .. } => ("missing", format!("'{}'", grant_command(ui, report, g))),
-        State::Missing { grant: None, detail } => ("missing", detail.clone()),
+        State::Missing { grant: None, detail, remedy } => ("missing", missing_text(ui, detail, *remedy)),
         State::Unknown { reason } => ("unknown", reason.clone()),
-        State::NotCheckable { how } => ("not checkable", how.replace("{cli}", &ui.cli)),
+        State::NotCheckable { how } => ("not checkable", how_line(how, &ui.cli)),
     }
 }
 
-/// Core's "how to check it by hand", its commands styled whole: core marks each as a quote
-/// followed by the `{cli}` placeholder (the template, before any server text is in it).
-fn how_text(how: &str, cli: &str) -> crate::ui::Text {
-    let mut text = crate::ui::Text::new();
-    let mut rest = how;
-    while let Some(start) = rest.find("'{cli} ") {
-        let body = &rest[start + 1..];
-        let Some(end) = body.find('\'') else { break };
-        text = text.plain(&rest[..start]).cmd(body[..end].replace("{cli}", cli));
-        rest = &body[end + 1..];
+/// Why a requirement no grant satisfies is missing, and what else would satisfy it, in words.
+fn missing_text(ui: &Ui, detail: &str, remedy: Option<Remedy>) -> String {
+    match remedy {
+        None => detail.to_owned(),
+        Some(Remedy::MakeRoomForKeys) => format!(
+            "{detail}. Remove obsolete keys first ('{} prune'), split the batch across functional IDs, or ask IBM for a higher API key limit",
+            ui.me
+        ),
     }
-    text.plain(rest.replace("{cli}", cli))
+}
+
+/// How to check by hand what IAM cannot tell: the words before the command, and the command
+/// (`cli` is the host's CLI).
+fn by_hand(how: &ByHand, cli: &str) -> (&'static str, String) {
+    match how {
+        ByHand::ClassicInfraPermissions { region } => (
+            "classic infrastructure permissions are not in IAM; check them with ",
+            format!("{cli} ks infra-permissions get --region {region}"),
+        ),
+    }
+}
+
+/// [`by_hand`] as one line, the command quoted.
+fn how_line(how: &ByHand, cli: &str) -> String {
+    let (words, command) = by_hand(how, cli);
+    format!("{words}'{command}'")
+}
+
+/// [`by_hand`] for a terminal: the command styled whole, as a command.
+fn how_text(how: &ByHand, cli: &str) -> crate::ui::Text {
+    let (words, command) = by_hand(how, cli);
+    crate::ui::Text::from(words).cmd(command)
 }
 
 /// Prints the requirements, per target.
@@ -129,12 +149,26 @@ fn target_json(ui: &Ui, report: &CheckReport, i: usize) -> Result<Value, Command
                 State::Missing { grant: Some(g), .. } => {
                     r["command"] = Value::from(grant_command(ui, report, g));
                 }
-                State::NotCheckable { how } => r["how"] = Value::from(how.replace("{cli}", &ui.cli)),
+                State::NotCheckable { how } => r["how"] = Value::from(how_line(how, &ui.cli)),
                 _ => {}
             }
         }
     }
     Ok(t)
+}
+
+/// The requirements of an invitation's targets, each one that cannot be checked through IAM
+/// with how to check it, in words (as [`target_json`] gives them for a check).
+fn requirements_json(ui: &Ui, targets: &[check::TargetCheck]) -> Result<Value, CommandError> {
+    let mut v = to_json(&targets)?;
+    for (t, tc) in v.as_array_mut().into_iter().flatten().zip(targets) {
+        for (r, rc) in t["requirements"].as_array_mut().into_iter().flatten().zip(&tc.requirements) {
+            if let State::NotCheckable { how } = &rc.state {
+                r["how"] = Value::from(how_line(how, &ui.cli));
+            }
+        }
+    }
+    Ok(v)
 }
 
 /// The line under `Identity:` for a user who is in the account but cannot log in.
@@ -271,7 +305,7 @@ impl Render for Invitation {
                 "outcome": self.outcome_word(),
                 "reason": reason,
                 "planned": to_json(&self.plan.policies)?,
-                "requirements": to_json(&self.plan.targets)?,
+                "requirements": requirements_json(ui, &self.plan.targets)?,
                 "invited": invited,
             },
             "after": after,
@@ -372,9 +406,9 @@ fn invitation_policies(ui: &Ui, plan: &InvitePlan) {
         for r in &t.requirements {
             let (state, detail) = match &r.state {
                 State::Missing { grant: Some(_), .. } | State::Met { .. } => continue,
-                State::Missing { grant: None, detail } => ("missing", detail.clone()),
+                State::Missing { grant: None, detail, remedy } => ("missing", missing_text(ui, detail, *remedy)),
                 State::Unknown { reason } => ("unknown", reason.clone()),
-                State::NotCheckable { how } => ("not checkable", how.replace("{cli}", &ui.cli)),
+                State::NotCheckable { how } => ("not checkable", how_line(how, &ui.cli)),
             };
             ui.say(&format!(
                 "  Not covered by the invitation, {} / {}: {} ({state}): {detail}",

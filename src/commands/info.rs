@@ -2,9 +2,9 @@
 //! [-g RG]` answers the same question for a region and resource group, without a cluster.
 
 use cluster_api_key_core::api::user_management::state_clause;
+use cluster_api_key_core::model::{ClassicStatus, OwnerState};
 use cluster_api_key_core::ops::Target;
 use cluster_api_key_core::ops::info::{self, InfoReport, TargetOwnerReport};
-use cluster_api_key_core::ops::status::{ClassicStatus, OwnerState};
 use cluster_api_key_core::types::{IamId, IdentityKind};
 
 use super::{Here, Render};

@@ -1,9 +1,10 @@
 //! `status`: the account-wide picture. Core reads and judges ([`status::status`]); this module
 //! adds what to do about each finding (in the host's words) and renders the table, JSON or CSV.
 
+use cluster_api_key_core::model::{Code, Finding, OwnerState, SettingsPart, Severity, StatusReport, TargetStatus};
 use cluster_api_key_core::ops::Target;
 use cluster_api_key_core::ops::offboard::{self, Answer, Dependency, Dependent, Leaver, Offboarding, Unknown, Unread};
-use cluster_api_key_core::ops::status::{self, Code, OwnerState, Severity, StatusReport, TargetStatus};
+use cluster_api_key_core::ops::status;
 use cluster_api_key_core::policy::{Date, FailOn, Policy};
 use cluster_api_key_core::types::IdentityKind;
 use indicatif::ProgressBar;
@@ -520,7 +521,7 @@ impl Render for Report {
         self.accepted_text(ui);
         // What to fix: the open findings `--severity` shows (only critical ones in a summary).
         let least = if large { Some(Severity::Critical) } else { self.shown_severity };
-        let fix = |f: &status::Finding| !f.accepted && least.is_none_or(|l| f.severity >= l);
+        let fix = |f: &Finding| !f.accepted && least.is_none_or(|l| f.severity >= l);
         let with_findings: Vec<(&TargetStatus, &Vec<Text>)> =
             shown.into_iter().filter(|(t, _)| t.findings.iter().any(fix)).collect();
         if with_findings.is_empty() {
@@ -619,8 +620,8 @@ impl Render for Report {
 /// `--severity`, those at or above it), how many below it are not shown, and how many the
 /// policy accepts.
 fn findings_cell(t: &TargetStatus, least: Option<Severity>) -> Text {
-    let open: Vec<&status::Finding> = t.findings.iter().filter(|f| !f.accepted).collect();
-    let (shown, hidden): (Vec<&status::Finding>, Vec<&status::Finding>) =
+    let open: Vec<&Finding> = t.findings.iter().filter(|f| !f.accepted).collect();
+    let (shown, hidden): (Vec<&Finding>, Vec<&Finding>) =
         open.into_iter().partition(|f| least.is_none_or(|l| f.severity >= l));
     let accepted = t.findings.iter().filter(|f| f.accepted).count();
     let mut cell = Text::new();
@@ -730,7 +731,7 @@ impl Report {
     /// The findings the policy accepts: shown with their reason and date, apart from what to fix.
     fn accepted_text(&self, ui: &Ui) {
         let r = &self.status;
-        let accepted: Vec<(&TargetStatus, &status::Finding)> =
+        let accepted: Vec<(&TargetStatus, &Finding)> =
             r.targets.iter().flat_map(|t| t.findings.iter().filter(|f| f.accepted).map(move |f| (t, f))).collect();
         if accepted.is_empty() {
             return;
@@ -811,6 +812,7 @@ pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<B
     let report = status::status_and_facts(&here.session, &opts, &bar).await;
     bar.0.finish_and_clear();
     let (mut report, facts) = report?;
+    word_settings(&mut report);
     // The report as read, before any policy judged it: a baseline judges it again.
     let read = base.as_ref().map(|_| report.clone());
     if policy.path.is_some() {
@@ -841,10 +843,23 @@ pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<B
     }))
 }
 
+/// Words the part of each finding's detail that is about the user's settings, with the flags
+/// that set them (the core names none): before anything prints, JSON and CSV alike.
+fn word_settings(report: &mut StatusReport) {
+    for f in report.targets.iter_mut().flat_map(|t| &mut t.findings) {
+        if let Some(SettingsPart::NoFunctionalIdNames { who }) = &f.settings {
+            f.detail = format!(
+                "{who} is taken for a person: a user that neither --functional-id nor the policy's functional_ids names (by IAM ID, or by the email the account has on record)"
+            );
+        }
+    }
+}
+
 /// An `--owner` that names no identity of the account (or several), with what `--owner` takes.
 fn owner_refused(e: cluster_api_key_core::Error) -> CommandError {
     use cluster_api_key_core::Error as E;
-    let (named, unknown_email) = (matches!(e, E::UnknownUser(_) | E::BadIdentity(_)), matches!(e, E::UnknownUser(_)));
+    let (named, unknown_email) =
+        (matches!(e, E::UnknownUser(_) | E::BadIdentity(_) | E::NotPlainEmail { .. }), matches!(e, E::UnknownUser(_)));
     let mut err = CommandError::from(e);
     if unknown_email {
         err = err.with_hint(

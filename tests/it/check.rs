@@ -518,3 +518,30 @@ fn classic_credentials_of_an_email_two_users_share_have_an_unknown_owner_in_stat
     let reason = state["reason"].as_str().unwrap();
     assert!(reason.contains(world::VIEWER) && reason.contains("IBMid-2700000TWN"), "{state}");
 }
+
+#[test]
+fn an_invitation_says_in_words_how_to_check_what_iam_cannot_tell() {
+    // The invitation's requirements are the check's: classic infrastructure permissions are not
+    // in IAM, and the JSON says how to check them with the command as it runs (no template).
+    let env = as_identity(keys::OWNER);
+    let args = ["check", "--user", "new.fid@example.com", "-r", "us-south", "-g", "Default", "--grant", "--invite"];
+    let (code, v) = json(&env, &with(&args, &["--dry-run"]));
+    // 3: the requirements are missing until the invitation is accepted.
+    assert_eq!(code, 3, "{v}");
+    let reqs = v["invite"]["requirements"][0]["requirements"].as_array().unwrap_or_else(|| panic!("{v}"));
+    let classic = reqs.iter().find(|r| r["code"] == "classic-infrastructure").unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(
+        classic["how"],
+        "classic infrastructure permissions are not in IAM; check them with 'ibmcloud ks infra-permissions get --region us-south'",
+        "{v}"
+    );
+    // The check itself says the same.
+    let (_, list, v) = states(&env, &["--region", "us-south"]);
+    assert_eq!(state_of(&list, "classic-infrastructure"), "notCheckable");
+    let reqs = v["targets"][0]["requirements"].as_array().unwrap_or_else(|| panic!("{v}"));
+    let classic = reqs.iter().find(|r| r["code"] == "classic-infrastructure").unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(
+        classic["how"],
+        "classic infrastructure permissions are not in IAM; check them with 'ibmcloud ks infra-permissions get --region us-south'"
+    );
+}

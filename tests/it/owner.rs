@@ -284,3 +284,22 @@ fn a_key_owner_the_clusters_could_not_report_makes_their_keys_unknown() {
     let (_, o) = owner_json(&env, world::DEPARTED);
     assert_eq!(o["answer"], "unknown", "{o}");
 }
+
+#[test]
+fn a_group_name_two_groups_answer_to_is_refused_naming_the_flag_that_takes_an_id() {
+    let env = TestEnv::new();
+    env.login(keys::OWNER, Some("us-south"));
+    {
+        let mut w = env.handle().world();
+        let account = w.resource_groups[0].account_id.clone();
+        w.resource_groups.push(world::ResourceGroup {
+            id: String::from("5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"),
+            name: String::from("Staging"),
+            account_id: account,
+            default: false,
+        });
+    }
+    // `staging` and `Staging` both answer to `STAGING`: which one is meant cannot be told.
+    let r = env.run(&["info", "-r", "us-south", "-g", "STAGING"]);
+    crate::assert_run!(env, "info-ambiguous-group", r);
+}

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 
 /// The audit file name inside the plugin directory.
-pub const FILE_NAME: &str = "audit.jsonl";
+pub(crate) const FILE_NAME: &str = "audit.jsonl";
 
 /// One audit record.
 #[derive(Debug, Clone, Serialize)]
@@ -41,7 +41,7 @@ pub struct Record {
 impl Record {
     /// A record stamped now.
     #[must_use]
-    pub fn now(action: &str, outcome: &str) -> Self {
+    pub(crate) fn now(action: &str, outcome: &str) -> Self {
         Self {
             time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
             action: action.to_owned(),
@@ -74,7 +74,7 @@ impl AuditLog {
 
     /// Appends `record`; on failure, remembers why (see [`AuditLog::failures`]) and returns
     /// the message, so that the operation's own outcome stays what it was.
-    pub fn record(&self, record: &Record) -> Option<String> {
+    pub(crate) fn record(&self, record: &Record) -> Option<String> {
         let e = self.append(record).err()?;
         let msg = format!("The audit log could not be written ({e}); this {} is not recorded.", record.action);
         self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(msg.clone());
@@ -87,22 +87,16 @@ impl AuditLog {
         self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
-    /// Its path.
-    #[must_use]
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Appends one line (creating the directory 0700 and the file 0600).
     ///
     /// # Errors
     /// I/O errors.
-    pub fn append(&self, record: &Record) -> Result<()> {
+    pub(crate) fn append(&self, record: &Record) -> Result<()> {
         if let Some(dir) = self.path.parent() {
             crate::fsutil::create_private_dir(dir)?;
         }
         let mut line = serde_json::to_string(record).unwrap_or_default();
-        line = crate::trace::redact(&line);
+        line = crate::redact::redact(&line);
         line.push('\n');
         let mut opts = OpenOptions::new();
         opts.create(true).append(true);

@@ -65,7 +65,7 @@ fn usable(token: &str) -> bool {
 impl Auth {
     /// A token source for a session; `initial` is the config already read by the context.
     #[must_use]
-    pub fn new(session: &SessionSource, initial: Option<&CliConfig>, http: Arc<Http>, iam: Url) -> Self {
+    pub(crate) fn new(session: &SessionSource, initial: Option<&CliConfig>, http: Arc<Http>, iam: Url) -> Self {
         let mut state = State::default();
         let source = match session {
             SessionSource::CliConfig(path) => {
@@ -90,7 +90,7 @@ impl Auth {
     ///
     /// # Errors
     /// [`Error::SessionExpired`], [`Error::InvalidApiKey`], [`Error::CannotRefresh`], ...
-    pub async fn bearer(&self) -> Result<(Secret, u64)> {
+    pub(crate) async fn bearer(&self) -> Result<(Secret, u64)> {
         let mut st = self.state.lock().await;
         if let Some(tok) = st.token.clone()
             && usable(tok.expose())
@@ -108,7 +108,7 @@ impl Auth {
     ///
     /// # Errors
     /// As [`Auth::bearer`].
-    pub async fn after_unauthorized(&self, generation: u64) -> Result<Secret> {
+    pub(crate) async fn after_unauthorized(&self, generation: u64) -> Result<Secret> {
         let mut st = self.state.lock().await;
         if st.generation == generation {
             let rejected = st.token.clone();
@@ -121,7 +121,7 @@ impl Auth {
     ///
     /// # Errors
     /// As [`Auth::bearer`].
-    pub async fn identity(&self) -> Result<Identity> {
+    pub(crate) async fn identity(&self) -> Result<Identity> {
         let (tok, _) = self.bearer().await?;
         Ok(jwt::decode(tok.expose())?)
     }
@@ -240,7 +240,7 @@ pub struct Client {
 impl Client {
     /// A client over a transport and a token source.
     #[must_use]
-    pub fn new(http: Arc<Http>, auth: Arc<Auth>) -> Self {
+    pub(crate) fn new(http: Arc<Http>, auth: Arc<Auth>) -> Self {
         Self { http, auth }
     }
 
@@ -263,7 +263,7 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::InsecureEndpoint`] for plain HTTP to a non-loopback host, and as [`Http::send`].
-    pub async fn send(&self, service: Service, req: Request) -> Result<Response> {
+    pub(crate) async fn send(&self, service: Service, req: Request) -> Result<Response> {
         crate::endpoints::require_secure(&req.url)?;
         let (token, generation) = self.auth.bearer().await?;
         let first = self.http.send(service, &with_auth(&req, token.expose())).await;

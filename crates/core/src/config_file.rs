@@ -29,9 +29,9 @@ use crate::env::{self, Env};
 use crate::error::{Error, Result};
 
 /// How long to wait for the lock, as the Go SDK does.
-pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often to retry the lock, as the Go SDK does.
-pub const LOCK_RETRY: Duration = Duration::from_millis(100);
+pub(crate) const LOCK_RETRY: Duration = Duration::from_millis(100);
 
 /// The journal's suffix, beside `config.json`.
 const JOURNAL_SUFFIX: &str = ".cluster-api-key-journal";
@@ -83,7 +83,7 @@ impl RawConfig {
     ///
     /// # Errors
     /// Why it is not a JSON object.
-    pub fn parse(bytes: &[u8]) -> std::result::Result<Self, String> {
+    pub(crate) fn parse(bytes: &[u8]) -> std::result::Result<Self, String> {
         struct Entries(Vec<(String, Box<RawValue>)>);
         impl<'de> serde::Deserialize<'de> for Entries {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
@@ -117,7 +117,7 @@ impl RawConfig {
     /// The values as a map, for reading; a value too deep to interpret is left out (none of
     /// the keys the tool reads is ever nested).
     #[must_use]
-    pub fn view(&self) -> Map<String, Value> {
+    pub(crate) fn view(&self) -> Map<String, Value> {
         self.entries.iter().filter_map(|(k, v)| Some((k.clone(), serde_json::from_str(v.get()).ok()?))).collect()
     }
 
@@ -133,7 +133,7 @@ impl RawConfig {
 
     /// Serializes the way the SDK does (2-space indentation), every untouched value verbatim.
     #[must_use]
-    pub fn render(&self) -> Vec<u8> {
+    pub(crate) fn render(&self) -> Vec<u8> {
         if self.entries.is_empty() {
             return b"{}".to_vec();
         }
@@ -185,12 +185,6 @@ impl ConfigFile {
     #[must_use]
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self { path: path.into() }
-    }
-
-    /// Its path.
-    #[must_use]
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     fn journal_path(&self) -> PathBuf {
@@ -258,13 +252,13 @@ impl ConfigFile {
 impl LockedConfig {
     /// Whether the file could be opened for writing.
     #[must_use]
-    pub fn writable(&self) -> bool {
+    pub(crate) fn writable(&self) -> bool {
         self.writable
     }
 
     /// Its path.
     #[must_use]
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
@@ -404,7 +398,7 @@ mod tests {
         map.set("IAMToken", &Value::from("Bearer new"));
         assert!(l.write(&map).unwrap());
         drop(l);
-        let text = fs::read_to_string(cfg.path()).unwrap();
+        let text = fs::read_to_string(&cfg.path).unwrap();
         let keys: Vec<String> = parse_object(text.as_bytes()).unwrap().view().keys().cloned().collect();
         assert_eq!(keys, ["APIEndpoint", "ZNewerKey", "IAMToken", "AOlderKey", "Region"]);
         assert!(text.contains("\"IAMToken\": \"Bearer new\""));
@@ -412,7 +406,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            assert_eq!(fs::metadata(cfg.path()).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(fs::metadata(&cfg.path).unwrap().permissions().mode() & 0o777, 0o600);
         }
         assert!(!cfg.journal_path().exists());
     }
@@ -431,7 +425,7 @@ mod tests {
         map.set("IAMToken", &Value::from("Bearer new"));
         assert!(l.write(&map).unwrap());
         drop(l);
-        let text = fs::read_to_string(cfg.path()).unwrap();
+        let text = fs::read_to_string(&cfg.path).unwrap();
         assert_eq!(text, content.replace("Bearer old", "Bearer new"), "everything else byte for byte");
     }
 
@@ -443,7 +437,7 @@ mod tests {
         assert!(!l.write(&map).unwrap());
         drop(l);
         // Byte for byte untouched, original formatting included.
-        assert_eq!(fs::read_to_string(cfg.path()).unwrap(), SAMPLE);
+        assert_eq!(fs::read_to_string(&cfg.path).unwrap(), SAMPLE);
     }
 
     #[tokio::test]
@@ -452,7 +446,7 @@ mod tests {
         let new = SAMPLE.replace("Bearer old", "Bearer new");
         let entry = serde_json::json!({"replaces_sha256": sha256_hex(SAMPLE.as_bytes()), "content": new});
         fs::write(cfg.journal_path(), entry.to_string()).unwrap();
-        fs::write(cfg.path(), &SAMPLE[..20]).unwrap();
+        fs::write(&cfg.path, &SAMPLE[..20]).unwrap();
         let map = cfg.read().await.unwrap();
         assert_eq!(map["IAMToken"], "Bearer new");
         assert!(!cfg.journal_path().exists());
@@ -496,13 +490,13 @@ mod tests {
     async fn a_read_only_config_can_be_read() {
         use std::os::unix::fs::PermissionsExt as _;
         let (_d, cfg) = tmp_config(SAMPLE);
-        fs::set_permissions(cfg.path(), fs::Permissions::from_mode(0o400)).unwrap();
+        fs::set_permissions(&cfg.path, fs::Permissions::from_mode(0o400)).unwrap();
         // Root ignores file modes; the check is only meaningful for other users.
         let mut l = cfg.lock().await.unwrap();
         let mut map = l.read().unwrap();
         assert_eq!(map.view()["Region"], "eu-de");
         map.set("IAMToken", &Value::from("Bearer new"));
-        let is_root = fs::OpenOptions::new().write(true).open(cfg.path()).is_ok();
+        let is_root = fs::OpenOptions::new().write(true).open(&cfg.path).is_ok();
         if !is_root {
             assert!(matches!(l.write(&map), Err(Error::Io { .. })));
         }
@@ -512,7 +506,7 @@ mod tests {
     async fn the_lock_excludes_a_go_style_holder() {
         let (_d, cfg) = tmp_config(SAMPLE);
         // A foreign holder, as gofrs/flock takes it: flock(LOCK_EX) on the file itself.
-        let holder = File::open(cfg.path()).unwrap();
+        let holder = File::open(&cfg.path).unwrap();
         holder.lock().unwrap();
         let cfg2 = cfg.clone();
         let waiter = tokio::spawn(async move { cfg2.read().await.map(|m| m.len()) });

@@ -240,7 +240,7 @@ fn number(env: &Env, name: &str, alias: &str, default: u64, range: std::ops::Ran
     };
     match raw.trim().parse::<u64>() {
         Ok(n) if range.contains(&n) => Ok(n),
-        _ => Err(Error::bad_setting(var, &raw, format!("a whole number from {} to {}", range.start(), range.end()))),
+        _ => Err(Error::bad_setting(var, raw, format!("a whole number from {} to {}", range.start(), range.end()))),
     }
 }
 
@@ -261,18 +261,17 @@ fn default_concurrency(burst: f64) -> u64 {
 /// requests, refilled over the window. For a source address shared with other tools, or an
 /// emulator with another limit.
 fn rate_limit(env: &Env) -> Result<(f64, f64)> {
-    let Some(raw) = env.get(env::CAK_RATE_LIMIT) else { return Ok(crate::http::RATE_LIMIT) };
+    let Some(raw) = env.get(env::CAK_RATE_LIMIT) else { return Ok(crate::ratelimit::RATE_LIMIT) };
     let parsed = raw.trim().split_once('/').and_then(|(n, s)| {
         let n = n.trim().parse::<u32>().ok().filter(|n| (1..=100_000).contains(n))?;
         let s = s.trim().parse::<u32>().ok().filter(|s| (1..=3600).contains(s))?;
         Some((f64::from(n) * 0.95, f64::from(n) * 0.95 / f64::from(s)))
     });
-    parsed
-        .ok_or_else(|| Error::bad_setting(env::CAK_RATE_LIMIT, &raw, "REQUESTS/SECONDS, such as 200/10 (IBM's limit)"))
+    parsed.ok_or_else(|| Error::bad_setting(env::CAK_RATE_LIMIT, raw, "REQUESTS/SECONDS, such as 200/10 (IBM's limit)"))
 }
 
 /// Default HTTP timeout when neither the env nor the config sets one.
-pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Context {
     /// Loads the context: the config (read under the Go lock) when there is one, else an

@@ -27,7 +27,7 @@ impl Network {
     /// From the CLI config flags. `IsAccessFromVPC` without `IsPrivate` means public, as in
     /// the SDK's `IAMEndpoint()`.
     #[must_use]
-    pub fn from_flags(is_private: bool, is_access_from_vpc: bool) -> Self {
+    pub(crate) fn from_flags(is_private: bool, is_access_from_vpc: bool) -> Self {
         match (is_private, is_access_from_vpc) {
             (true, true) => Self::Vpc,
             (true, false) => Self::Private,
@@ -80,7 +80,7 @@ impl Endpoints {
     ///
     /// # Errors
     /// [`Error::BadEndpoint`] when an override or a stored URL is not an http(s) URL.
-    pub fn new(network: Network, cloud_name: &str, config_iam: &ConfigIamUrls, env: &Env) -> Result<Self> {
+    pub(crate) fn new(network: Network, cloud_name: &str, config_iam: &ConfigIamUrls, env: &Env) -> Result<Self> {
         let staging = cloud_name == "staging";
         let domain = if staging { "test.cloud.ibm.com" } else { "cloud.ibm.com" };
 
@@ -153,39 +153,33 @@ impl Endpoints {
         })
     }
 
-    /// The network in use.
-    #[must_use]
-    pub fn network(&self) -> Network {
-        self.network
-    }
-
     /// IAM token endpoint base (`POST {base}/identity/token`).
     #[must_use]
-    pub fn iam(&self) -> &Url {
+    pub(crate) fn iam(&self) -> &Url {
         &self.iam
     }
 
     /// IAM Identity base (`/v1/apikeys`).
     #[must_use]
-    pub fn iam_identity(&self) -> &Url {
+    pub(crate) fn iam_identity(&self) -> &Url {
         &self.iam_identity
     }
 
     /// IAM Policy Management / Access Groups base (`/v1/policies`, `/v2/groups`).
     #[must_use]
-    pub fn iam_access(&self) -> &Url {
+    pub(crate) fn iam_access(&self) -> &Url {
         &self.iam_access
     }
 
     /// Resource Manager base (`/v2/resource_groups`).
     #[must_use]
-    pub fn resource_manager(&self) -> &Url {
+    pub(crate) fn resource_manager(&self) -> &Url {
         &self.resource_manager
     }
 
     /// User Management base (`/v2/accounts/{account}/users`).
     #[must_use]
-    pub fn user_management(&self) -> &Url {
+    pub(crate) fn user_management(&self) -> &Url {
         &self.user_management
     }
 
@@ -196,7 +190,7 @@ impl Endpoints {
     /// # Errors
     /// [`Error::BadRegion`] when the region cannot be part of a host name, [`Error::NoRegion`]
     /// when a regional (private or VPC) endpoint is needed and no region is known.
-    pub fn containers(&self, region: Option<&Region>) -> Result<Url> {
+    pub(crate) fn containers(&self, region: Option<&Region>) -> Result<Url> {
         if let Some(u) = &self.containers_override {
             return Ok(u.clone());
         }
@@ -219,7 +213,7 @@ impl Endpoints {
 
 /// Joins a base URL and a path (`/v1/keys`), keeping the base's own path (`/global`).
 #[must_use]
-pub fn join(base: &Url, path: &str) -> Url {
+pub(crate) fn join(base: &Url, path: &str) -> Url {
     let mut url = base.clone();
     let base_path = url.path().trim_end_matches('/').to_owned();
     url.set_path(&format!("{base_path}{path}"));
@@ -230,7 +224,7 @@ pub fn join(base: &Url, path: &str) -> Url {
 ///
 /// # Errors
 /// [`Error::InsecureEndpoint`] naming the scheme, host and port (never the path or query).
-pub fn require_secure(url: &Url) -> Result<()> {
+pub(crate) fn require_secure(url: &Url) -> Result<()> {
     if may_carry_credentials(url) {
         Ok(())
     } else {
@@ -241,7 +235,7 @@ pub fn require_secure(url: &Url) -> Result<()> {
 
 /// Whether a bearer token may be sent to `url`: https anywhere, http only to loopback.
 #[must_use]
-pub fn may_carry_credentials(url: &Url) -> bool {
+pub(crate) fn may_carry_credentials(url: &Url) -> bool {
     match url.scheme() {
         "https" => true,
         "http" => match url.host() {

@@ -15,15 +15,15 @@ pub const BLUEMIX_HOME: &str = "BLUEMIX_HOME";
 /// The OS home directory.
 pub const HOME: &str = "HOME";
 /// Windows fallbacks for the OS home.
-pub const HOMEDRIVE: &str = "HOMEDRIVE";
+pub(crate) const HOMEDRIVE: &str = "HOMEDRIVE";
 /// Windows fallbacks for the OS home.
-pub const HOMEPATH: &str = "HOMEPATH";
+pub(crate) const HOMEPATH: &str = "HOMEPATH";
 /// Windows fallbacks for the OS home.
-pub const USERPROFILE: &str = "USERPROFILE";
+pub(crate) const USERPROFILE: &str = "USERPROFILE";
 /// `true` traces HTTP to stderr, a path appends to that file (host, SDK).
 pub const IBMCLOUD_TRACE: &str = "IBMCLOUD_TRACE";
 /// Deprecated alias of [`IBMCLOUD_TRACE`].
-pub const BLUEMIX_TRACE: &str = "BLUEMIX_TRACE";
+pub(crate) const BLUEMIX_TRACE: &str = "BLUEMIX_TRACE";
 /// `true` / `false` forces colour (host, SDK).
 pub const IBMCLOUD_COLOR: &str = "IBMCLOUD_COLOR";
 /// Deprecated alias of [`IBMCLOUD_COLOR`].
@@ -33,7 +33,7 @@ pub const NO_COLOR: &str = "NO_COLOR";
 /// HTTP timeout in seconds (host docs); wins over the config's `HTTPTimeout`.
 pub const IBMCLOUD_HTTP_TIMEOUT: &str = "IBMCLOUD_HTTP_TIMEOUT";
 /// Deprecated alias of [`IBMCLOUD_HTTP_TIMEOUT`].
-pub const BLUEMIX_HTTP_TIMEOUT: &str = "BLUEMIX_HTTP_TIMEOUT";
+pub(crate) const BLUEMIX_HTTP_TIMEOUT: &str = "BLUEMIX_HTTP_TIMEOUT";
 /// An API key value or `@file`: log in without the CLI config (host docs).
 pub const IBMCLOUD_API_KEY: &str = "IBMCLOUD_API_KEY";
 /// Deprecated alias of [`IBMCLOUD_API_KEY`].
@@ -45,7 +45,7 @@ pub const BLUEMIX_PLUGIN_NAMESPACE: &str = "BLUEMIX_PLUGIN_NAMESPACE";
 /// Name of the host binary, for hints such as `'ibmcloud login'` (set by the host).
 pub const IBMCLOUD_CLI: &str = "IBMCLOUD_CLI";
 /// Deprecated alias of [`IBMCLOUD_CLI`].
-pub const BLUEMIX_CLI: &str = "BLUEMIX_CLI";
+pub(crate) const BLUEMIX_CLI: &str = "BLUEMIX_CLI";
 /// IAM base URL for token refresh (SDK `core_config/repository.go`).
 pub const IAM_ENDPOINT: &str = "IAM_ENDPOINT";
 /// IAM base URL (bluemix-go `endpoints.go`).
@@ -65,7 +65,7 @@ pub const CAK_RESOURCE_MANAGER_ENDPOINT: &str = "CLUSTER_API_KEY_RESOURCE_MANAGE
 pub const CAK_CONTAINERS_ENDPOINT: &str = "CLUSTER_API_KEY_CONTAINERS_ENDPOINT";
 /// Requests in flight at once, process-wide (default 32; the rate limiter still holds the
 /// rate below IBM's limit).
-pub const CAK_CONCURRENCY: &str = "CLUSTER_API_KEY_CONCURRENCY";
+pub(crate) const CAK_CONCURRENCY: &str = "CLUSTER_API_KEY_CONCURRENCY";
 /// Overrides the User Management base URL.
 pub const CAK_USER_MANAGEMENT_ENDPOINT: &str = "CLUSTER_API_KEY_USER_MANAGEMENT_ENDPOINT";
 /// Testing hook: makes the config writer abort at a chosen point (see `config_file`).
@@ -79,7 +79,7 @@ pub const CAK_VERIFY_INTERVAL_MS: &str = "CLUSTER_API_KEY_VERIFY_INTERVAL_MS";
 /// How long `reset` looks for the new key when the answer left the outcome open (seconds).
 pub const CAK_RESET_GRACE_SECS: &str = "CLUSTER_API_KEY_RESET_GRACE_SECS";
 /// How long `reset` waits for another reset of the same target to finish (seconds).
-pub const CAK_LOCK_TIMEOUT_SECS: &str = "CLUSTER_API_KEY_LOCK_TIMEOUT_SECS";
+pub(crate) const CAK_LOCK_TIMEOUT_SECS: &str = "CLUSTER_API_KEY_LOCK_TIMEOUT_SECS";
 /// The time budget of one command's requests, in seconds (default 300).
 pub const CAK_DEADLINE_SECS: &str = "CLUSTER_API_KEY_DEADLINE_SECS";
 /// Overrides the plugin's own folder (audit log, sandbox, locks).

@@ -122,11 +122,11 @@ impl ApiError {
         if !err.structured {
             // Redacted whole, before it is cut: a page that echoes the request's headers must
             // not leave a token's prefix in the excerpt, where no pattern could tell it apart.
-            err.description = excerpt(&crate::trace::redact(&String::from_utf8_lossy(body)));
+            err.description = excerpt(&crate::redact::redact(&String::from_utf8_lossy(body)));
         }
         // Server text is shown and stored (the audit log): no credential of any shape survives.
-        err.description = crate::trace::redact(&err.description);
-        err.recovery = err.recovery.map(|r| crate::trace::redact(&r));
+        err.description = crate::redact::redact(&err.description);
+        err.recovery = err.recovery.map(|r| crate::redact::redact(&r));
         err
     }
 
@@ -149,7 +149,7 @@ impl ApiError {
     /// JSON error shapes with both a code and an incident ID (`incidentID`, IAM's `requestId`
     /// or `trace`). A gateway's page, an empty body or a bare `{"message"}` is not.
     #[must_use]
-    pub fn is_own_answer(&self) -> bool {
+    pub(crate) fn is_own_answer(&self) -> bool {
         self.structured
             && self.code.as_deref().is_some_and(|c| !c.is_empty())
             && self.incident_id.as_deref().is_some_and(|i| !i.is_empty())
@@ -163,15 +163,8 @@ impl ApiError {
     /// service: it is no evidence that a user left or a service ID was deleted, so it is an
     /// error like a 500, and whatever depended on it is unknown. The one place that decides.
     #[must_use]
-    pub fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         self.status == 404 && self.is_own_answer()
-    }
-
-    /// Whether this is the containers API's "cluster not found".
-    #[must_use]
-    pub fn is_cluster_not_found(&self) -> bool {
-        self.service == Service::Containers
-            && (self.code.as_deref() == Some("G0004") || self.code.as_deref() == Some("E0008"))
     }
 }
 
@@ -326,6 +319,13 @@ pub enum Error {
     /// account, is ambiguous, or cannot own the key (the message says which).
     #[error("{0}")]
     BadIdentity(String),
+    /// An email named on the command line that is not plain ASCII (a look-alike of another
+    /// address); the binary says how else to name the user.
+    #[error("{why}. Type the address in plain ASCII, or name the user by IAM ID.")]
+    NotPlainEmail {
+        /// What is not plain in it.
+        why: String,
+    },
     /// Neither clusters nor a key for a region and resource group.
     #[error(
         "No API key owner is known for region '{region}' and resource group '{group}': no key is visible and no cluster reports one."
@@ -338,7 +338,7 @@ pub enum Error {
     },
     /// A resource group name or ID that the account does not have.
     /// Several groups match a name (Resource Manager allows this across accounts only, but be safe).
-    #[error("Resource group name '{0}' is ambiguous; pass its ID with -g.")]
+    #[error("Resource group name '{0}' is ambiguous: pass its ID instead.")]
     ResourceGroupAmbiguous(String),
     /// No default resource group could be found.
     #[error("The account has no default resource group.")]
@@ -436,7 +436,7 @@ impl Error {
     /// Whether this is a mistake in the user's setup (an endpoint override, a setting, the
     /// config) rather than something the service did: best-effort reads must not swallow it.
     #[must_use]
-    pub fn is_setup(&self) -> bool {
+    pub(crate) fn is_setup(&self) -> bool {
         matches!(
             self,
             Self::InsecureEndpoint(_)
@@ -538,7 +538,7 @@ mod tests {
         // The name looks secret to the renderer's rules; a `NAME=VALUE` message once lost the
         // number to them.
         let e = Error::bad_setting("CLUSTER_API_KEY_VERIFY_TIMEOUT_SECS", "18446744073709551615", "a whole number");
-        let shown = crate::trace::redact(&e.to_string());
+        let shown = crate::redact::redact(&e.to_string());
         assert_eq!(shown, "CLUSTER_API_KEY_VERIFY_TIMEOUT_SECS is '18446744073709551615', not a whole number.");
         // An API key pasted where a number goes is described, not shown, whole or in part.
         let key = "Zm9vYmFyLWJhei1xdXV4LWNvcmdlLWdyYXVsdC1nYXJwbHk";
@@ -556,7 +556,6 @@ mod tests {
     fn containers_bodies() {
         let e = ApiError::parse(Service::Containers, 404, G0004.as_bytes());
         assert_eq!(e.code.as_deref(), Some("G0004"));
-        assert!(e.is_cluster_not_found());
         assert_eq!(e.incident_id.as_deref(), Some("9b8fd6b3-bd93-4449-90df-1f28ef7ff303"));
         assert!(e.recovery.as_deref().unwrap().contains("'ibmcloud target -g <resource_group>'"));
         assert!(e.to_string().ends_with("resource group. (G0004)"));
@@ -573,7 +572,7 @@ mod tests {
         assert_eq!(e.code.as_deref(), Some("A0003"));
 
         let e = ApiError::parse(Service::Containers, 404, E0008.as_bytes());
-        assert!(e.is_cluster_not_found());
+        assert_eq!(e.code.as_deref(), Some("E0008"));
     }
 
     #[test]

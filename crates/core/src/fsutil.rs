@@ -26,7 +26,7 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
 ///
 /// # Errors
 /// The OS error.
-pub fn make_private(path: &Path) -> std::io::Result<()> {
+pub(crate) fn make_private(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;

@@ -19,7 +19,7 @@ use crate::error::{ApiError, Error, Result, Service};
 use crate::trace::Tracer;
 
 /// The `User-Agent` we send.
-pub const USER_AGENT: &str = concat!("cluster-api-key/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("cluster-api-key/", env!("CARGO_PKG_VERSION"));
 
 /// A request body.
 #[derive(Debug, Clone)]
@@ -54,41 +54,41 @@ pub struct Request {
 impl Request {
     /// A GET (idempotent).
     #[must_use]
-    pub fn get(url: Url) -> Self {
+    pub(crate) fn get(url: Url) -> Self {
         Self { method: Method::GET, url, headers: Vec::new(), body: Body::None, idempotent: true, until: None }
     }
 
     /// A request with any method; idempotency follows HTTP semantics (POST is not).
     #[must_use]
-    pub fn new(method: Method, url: Url) -> Self {
+    pub(crate) fn new(method: Method, url: Url) -> Self {
         let idempotent = method != Method::POST && method != Method::PATCH;
         Self { method, url, headers: Vec::new(), body: Body::None, idempotent, until: None }
     }
 
     /// Adds a header.
     #[must_use]
-    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+    pub(crate) fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_owned(), value.into()));
         self
     }
 
     /// Sets the body.
     #[must_use]
-    pub fn body(mut self, body: Body) -> Self {
+    pub(crate) fn body(mut self, body: Body) -> Self {
         self.body = body;
         self
     }
 
     /// Marks the request as (not) idempotent.
     #[must_use]
-    pub fn idempotent(mut self, yes: bool) -> Self {
+    pub(crate) fn idempotent(mut self, yes: bool) -> Self {
         self.idempotent = yes;
         self
     }
 
     /// Gives the request its own deadline (see [`Request::until`]).
     #[must_use]
-    pub fn until(mut self, when: Option<Instant>) -> Self {
+    pub(crate) fn until(mut self, when: Option<Instant>) -> Self {
         self.until = when;
         self
     }
@@ -110,14 +110,14 @@ impl Response {
     ///
     /// # Errors
     /// [`Error::BadResponse`] when it is not the expected JSON.
-    pub fn json<T: serde::de::DeserializeOwned>(&self, service: Service) -> Result<T> {
+    pub(crate) fn json<T: serde::de::DeserializeOwned>(&self, service: Service) -> Result<T> {
         serde_json::from_slice(&self.body).map_err(|e| Error::BadResponse { service, detail: e.to_string() })
     }
 }
 
 /// Retry bounds.
 #[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Retries after the first attempt.
     pub max_retries: u32,
     /// First backoff delay.
@@ -145,7 +145,7 @@ impl RetryPolicy {
     /// How long to wait before retry number `retry` (0-based), or `None` for no retry.
     /// `jitter` is a number in `[0, 1)`.
     #[must_use]
-    pub fn delay(
+    pub(crate) fn delay(
         &self,
         idempotent: bool,
         retry: u32,
@@ -181,11 +181,11 @@ impl RetryPolicy {
 
 /// How many times a request refused with 429 is sent again (the deadline usually ends it
 /// first).
-pub const RATE_LIMITED_RETRIES: u32 = 12;
+pub(crate) const RATE_LIMITED_RETRIES: u32 = 12;
 
 /// `Retry-After` as delta-seconds or an HTTP date.
 #[must_use]
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
@@ -193,12 +193,6 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let when = httpdate::parse_http_date(v).ok()?;
     Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
 }
-
-/// IBM's documented limit is 200 requests per 10 s per source address: a burst of 200, then 20
-/// per second. We stay below it (a burst of 190, then 19 per second), so that no command causes
-/// a 429 by itself, however concurrent; and every process of the machine shares it
-/// ([`crate::ratelimit`]).
-pub const RATE_LIMIT: (f64, f64) = (190.0, 19.0);
 
 /// What the transport tells the user (the core never prints itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -247,7 +241,7 @@ impl Http {
     ///
     /// # Errors
     /// [`Error::Transport`] when the TLS stack cannot be initialised.
-    pub fn new(settings: &HttpSettings) -> Result<(Self, Vec<String>)> {
+    pub(crate) fn new(settings: &HttpSettings) -> Result<(Self, Vec<String>)> {
         // One crypto provider for the process, installed before any TLS client is built; a
         // second call (another Session in the same process) finds it installed, which is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -303,13 +297,13 @@ impl Http {
 
     /// Sets where long waits and warnings are announced (the binary prints them on stderr).
     /// Only the first call takes effect.
-    pub fn on_notice(&self, f: impl Fn(NoticeKind, &str) + Send + Sync + 'static) {
+    pub(crate) fn on_notice(&self, f: impl Fn(NoticeKind, &str) + Send + Sync + 'static) {
         let _ = self.notice.set(Box::new(f));
     }
 
     /// Writes a block to the trace, when tracing is on (redacted like every block): for calls
     /// made by other clients, such as the Kubernetes API's.
-    pub fn trace(&self, block: &str) {
+    pub(crate) fn trace(&self, block: &str) {
         if let Some(t) = &self.tracer {
             t.write(block);
         }
@@ -317,7 +311,7 @@ impl Http {
 
     /// The proxy that `url` goes through, without credentials, and the variable it came from.
     #[must_use]
-    pub fn proxy_shown(&self, url: &Url) -> Option<String> {
+    pub(crate) fn proxy_shown(&self, url: &Url) -> Option<String> {
         self.proxy.proxy_for(url).map(|(p, var)| format!("{} (from {var})", crate::net::redacted(p)))
     }
 
@@ -347,7 +341,7 @@ impl Http {
     ///
     /// # Errors
     /// [`Error::Api`] for error statuses, [`Error::Transport`] when no answer came.
-    pub async fn send(&self, service: Service, req: &Request) -> Result<Response> {
+    pub(crate) async fn send(&self, service: Service, req: &Request) -> Result<Response> {
         let mut retry = 0;
         loop {
             // A read gets what is left of the budget; a reset, once started, gets its full
@@ -571,7 +565,7 @@ impl Http {
             source = s.to_string();
             cur = s.source();
         }
-        let message = crate::trace::redact(&if source.is_empty() {
+        let message = crate::redact::redact(&if source.is_empty() {
             format!("{place}: {what}.")
         } else {
             format!("{place}: {what} ({source}).")
@@ -588,7 +582,7 @@ impl Http {
 }
 
 /// The largest response body read (the biggest real answers, 100-key pages, are far smaller).
-pub const MAX_BODY: usize = 32 << 20;
+pub(crate) const MAX_BODY: usize = 32 << 20;
 
 /// Where a request went, for messages: scheme, host, port and path only, since a query string
 /// (or user info) could carry anything.

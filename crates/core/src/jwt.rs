@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::types::{AccountId, IamId, IdentityKind};
 
 /// The SDK's expiry margin: a token counts as expired 10 s before `exp`.
-pub const EXPIRY_MARGIN_SECS: i64 = 10;
+pub(crate) const EXPIRY_MARGIN_SECS: i64 = 10;
 
 /// Why a token could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,7 +80,7 @@ pub struct Identity {
 impl Identity {
     /// Whether the token is expired at `now` (Unix seconds), with the SDK's 10 s margin.
     #[must_use]
-    pub fn is_expired_at(&self, now: i64) -> bool {
+    pub(crate) fn is_expired_at(&self, now: i64) -> bool {
         if !self.has_id {
             return true;
         }

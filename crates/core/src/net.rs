@@ -68,7 +68,7 @@ impl ProxySettings {
     ///
     /// # Errors
     /// [`Error::BadSetting`] for a proxy that is not an `http`/`https` URL.
-    pub fn from_env(env: &Env) -> Result<Self> {
+    pub(crate) fn from_env(env: &Env) -> Result<Self> {
         let pick = |names: &[&'static str]| -> Result<Option<(Url, &'static str)>> {
             for name in names {
                 if let Some(v) = env.get(name).filter(|v| !v.trim().is_empty()) {
@@ -92,7 +92,7 @@ impl ProxySettings {
 
     /// The proxy for `url`, with the variable it came from; `None` to connect directly.
     #[must_use]
-    pub fn proxy_for(&self, url: &Url) -> Option<(&Url, &'static str)> {
+    pub(crate) fn proxy_for(&self, url: &Url) -> Option<(&Url, &'static str)> {
         let proxy = match url.scheme() {
             "https" => self.https.as_ref(),
             "http" => self.http.as_ref(),
@@ -148,7 +148,7 @@ fn in_cidr(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
 
 /// A proxy URL without its credentials, for the trace and messages.
 #[must_use]
-pub fn redacted(url: &Url) -> String {
+pub(crate) fn redacted(url: &Url) -> String {
     let mut shown = url.clone();
     if !url.username().is_empty() || url.password().is_some() {
         let _ = shown.set_username("");
@@ -163,7 +163,7 @@ pub fn redacted(url: &Url) -> String {
 /// `SSL_CERT_DIR` (PEM), as DER, plus a warning per path that could not be used. The system's
 /// trust store stays in use; these are added to it.
 #[must_use]
-pub fn extra_roots(env: &Env) -> (Vec<Vec<u8>>, Vec<String>) {
+pub(crate) fn extra_roots(env: &Env) -> (Vec<Vec<u8>>, Vec<String>) {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject as _;
     let mut roots = Vec::new();

@@ -28,13 +28,13 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::error::{Error, Result};
-use crate::ops::status::{Code, Finding, Owner, Severity, StatusReport, TargetStatus};
+use crate::model::{Code, Finding, Severity, StatusReport, TargetStatus};
 
 /// The file name in the plugin's folder.
 pub const FILE_NAME: &str = "policy.toml";
 
 /// The most a policy file may hold (16 MiB: about 150,000 acceptances).
-pub const MAX_BYTES: u64 = 16 * 1024 * 1024;
+pub(crate) const MAX_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Which findings fail a run (`fail_on`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +66,7 @@ pub struct Date(String);
 impl Date {
     /// `text` when it is a real date in `YYYY-MM-DD` form.
     #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         let ok = text.len() == 10
             && text.as_bytes().iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() })
             // humantime checks the day against the month (and leap years).
@@ -661,12 +661,12 @@ impl Policy {
             });
             match why {
                 Some(reason) => {
-                    unchecked.push(crate::ops::status::UncheckedAcceptance { acceptance: entry, reason });
+                    unchecked.push(crate::model::UncheckedAcceptance { acceptance: entry, reason });
                 }
                 None => unused.push(entry),
             }
         }
-        report.policy = Some(crate::ops::status::PolicyNotes {
+        report.policy = Some(crate::model::PolicyNotes {
             path: self.path.as_ref().map(|p| p.display().to_string()),
             unused,
             unchecked,
@@ -779,32 +779,13 @@ fn group_of(t: &TargetStatus) -> &str {
     if n.is_empty() || n.contains('/') || n.trim() != n { &t.resource_group_id } else { n }
 }
 
-/// Whether an owner is the one named: by IAM ID, or by the email the account has on record for
-/// that user (User Management's), any case. Never by display name, which a user sets to
-/// anything, and never by an email the account did not confirm: used for functional IDs
-/// (`personal-owner`, `--unless-owner functional`) and for an acceptance's `owner`.
-#[must_use]
-pub fn owner_is(owner: &Owner, named: &str) -> bool {
-    let named = named.trim();
-    owner.iam_id.as_ref().is_some_and(|i| i.as_str().eq_ignore_ascii_case(named))
-        || owner.account_email.as_deref().is_some_and(|e| e.trim().eq_ignore_ascii_case(named))
-}
-
-/// Whether the owner may be the one named but it cannot be confirmed: the reported email
-/// matches while the account's record of the user could not be read.
-#[must_use]
-pub fn owner_unverified(owner: &Owner, named: &str) -> bool {
-    let named = named.trim();
-    owner.account_email.is_none() && !owner.email.is_empty() && owner.email.trim().eq_ignore_ascii_case(named)
-}
-
 fn accepts(a: &Acceptance, f: &Finding, t: &TargetStatus) -> bool {
     a.finding == f.code
         && a.pattern.matches(t)
         && a.key.as_ref().is_none_or(|k| {
             t.key.as_ref().is_some_and(|c| c.id.as_str() == k) || t.superseded_keys.iter().any(|s| s.id.as_str() == k)
         })
-        && a.owner.as_ref().is_none_or(|o| t.owner.as_ref().is_some_and(|w| owner_is(w, o)))
+        && a.owner.as_ref().is_none_or(|o| t.owner.as_ref().is_some_and(|w| w.is(o)))
 }
 
 #[cfg(test)]

@@ -33,25 +33,31 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// IBM's documented limit is 200 requests per 10 s per source address: a burst of 200, then 20
+/// per second. We stay below it (a burst of 190, then 19 per second), so that no command causes
+/// a 429 by itself, however concurrent; and every process of the machine shares it
+/// (this module's [`Budget`]).
+pub(crate) const RATE_LIMIT: (f64, f64) = (190.0, 19.0);
+
 /// The state file's name in the plugin folder.
-pub const FILE_NAME: &str = "ratelimit.json";
+pub(crate) const FILE_NAME: &str = "ratelimit.json";
 
 /// How long to wait for another process's lock before going on with a budget of this process's
 /// own: the lock is held for microseconds, and waiters are woken by the kernel in turn, so this
 /// is reached only by a stopped or hung holder.
-pub const LOCK_PATIENCE: Duration = Duration::from_secs(3);
+pub(crate) const LOCK_PATIENCE: Duration = Duration::from_secs(3);
 
 /// The deepest debt a state may carry, in seconds of refill: an hour. A hundred processes with
 /// a full pool of 128 requests each owe about eleven minutes at IBM's rate; a deeper debt is a
 /// broken file, cut to this depth (a long wait, said) rather than started again full.
-pub const MAX_DEBT: Duration = Duration::from_secs(3600);
+pub(crate) const MAX_DEBT: Duration = Duration::from_secs(3600);
 
 /// The share of the limit a process takes alone when the shared file is locked by a process it
 /// cannot wait for: the others may be spending the rest.
 const FALLBACK_SHARE: f64 = 0.25;
 
 /// A wait at least this much longer than this process's own waiting requests explain is said.
-pub const SHARED_WAIT: Duration = Duration::from_secs(3);
+pub(crate) const SHARED_WAIT: Duration = Duration::from_secs(3);
 
 /// The bucket: tokens (negative: slots reserved ahead) as of a time.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -63,7 +69,7 @@ struct State {
 
 /// One rate budget: a burst, a refill rate, and where it is shared.
 #[derive(Debug)]
-pub struct Budget {
+pub(crate) struct Budget {
     burst: f64,
     per_sec: f64,
     /// The shared state file, opened on first use; `None` inside once it proved unusable.
@@ -123,7 +129,7 @@ fn now_ms() -> u64 {
 impl Budget {
     /// A budget of `burst` requests, refilled at `per_sec`, shared through `file` when given.
     #[must_use]
-    pub fn new((burst, per_sec): (f64, f64), file: Option<PathBuf>) -> Self {
+    pub(crate) fn new((burst, per_sec): (f64, f64), file: Option<PathBuf>) -> Self {
         let burst = burst.max(1.0);
         let per_sec = per_sec.max(0.001);
         Self {
@@ -138,7 +144,7 @@ impl Budget {
     /// Takes the next slot: from the shared file when it can be used, else from this process's
     /// bucket. Returns without waiting for the slot: the caller sleeps `wait`, keeping the slot
     /// until the request is sent.
-    pub async fn reserve(&self) -> Slot {
+    pub(crate) async fn reserve(&self) -> Slot {
         let (wait, shared, fell_back) = self.take_slot().await;
         if wait.is_zero() {
             return Slot { wait, shared, others: Duration::ZERO, fell_back, _waiting: None };

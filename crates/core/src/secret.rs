@@ -12,7 +12,7 @@ use std::sync::{Mutex, OnceLock};
 use secrecy::ExposeSecret as _;
 
 /// What a secret is replaced with wherever it would show: the IBM Cloud SDK's placeholder.
-pub const HIDDEN: &str = "[PRIVATE DATA HIDDEN]";
+pub(crate) const HIDDEN: &str = "[PRIVATE DATA HIDDEN]";
 
 /// A secret string: redacted in `Debug`, zeroed on drop, registered for scrubbing.
 #[derive(Clone)]
@@ -21,7 +21,7 @@ pub struct Secret(secrecy::SecretString);
 impl Secret {
     /// Wraps a value and registers it so that [`scrub`] removes it from any text.
     #[must_use]
-    pub fn new(value: impl Into<String>) -> Self {
+    pub(crate) fn new(value: impl Into<String>) -> Self {
         let value: String = value.into();
         register(&value);
         Self(secrecy::SecretString::from(value))
@@ -29,7 +29,7 @@ impl Secret {
 
     /// The value, for the one place that sends or stores it.
     #[must_use]
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         self.0.expose_secret()
     }
 }
@@ -53,7 +53,7 @@ fn registry() -> &'static Mutex<BTreeSet<String>> {
 
 /// Registers a secret value for scrubbing. Very short values are not registered: replacing
 /// every `a` in a trace would make it useless, and such values are not credentials anyway.
-pub fn register(value: &str) {
+pub(crate) fn register(value: &str) {
     let value = value.trim();
     if value.len() < 8 {
         return;
@@ -71,7 +71,7 @@ pub fn register(value: &str) {
 
 /// Replaces every registered secret in `text` with the SDK's placeholder.
 #[must_use]
-pub fn scrub(text: &str) -> String {
+pub(crate) fn scrub(text: &str) -> String {
     let reg = registry().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut out = text.to_owned();
     // Longest first, so a secret that contains another is replaced whole.

@@ -83,7 +83,7 @@ impl Region {
     /// of regions changes over time, so unknown-but-plausible names are passed to the API, which
     /// has the last word.
     #[must_use]
-    pub fn is_plausible(name: &str) -> bool {
+    pub(crate) fn is_plausible(name: &str) -> bool {
         !name.is_empty()
             && name.len() <= 32
             && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
@@ -121,7 +121,7 @@ impl IdentityKind {
     /// type IDs in any case, IBM's APIs compare them exactly. The rest is left as typed (its
     /// case is looked up where it matters).
     #[must_use]
-    pub fn canonical_prefix(iam_id: &str) -> String {
+    pub(crate) fn canonical_prefix(iam_id: &str) -> String {
         const PREFIXES: [&str; 5] = ["iam-ServiceId-", "ServiceId-", "iam-Profile-", "Profile-", "IBMid-"];
         let iam_id = iam_id.trim();
         for p in PREFIXES {

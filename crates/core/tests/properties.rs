@@ -3,7 +3,7 @@
 
 use cluster_api_key_core::config_file::ConfigFile;
 use cluster_api_key_core::error::{ApiError, Service};
-use cluster_api_key_core::{jwt, trace};
+use cluster_api_key_core::{jwt, redact};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
@@ -32,14 +32,14 @@ proptest! {
     #[test]
     fn secret_json_members_never_survive_redaction(key in "(access_token|refresh_token|apikey|IAMToken|password|passcode|client_secret)", value in "[A-Za-z0-9+/=._-]{8,60}") {
         let text = format!("{{\"{key}\": \"{value}\", \"name\": \"x\"}}");
-        let out = trace::redact(&text);
+        let out = redact::redact(&text);
         prop_assert!(!out.contains(&value), "{} -> {}", text, out);
     }
 
     #[test]
     fn secret_form_pairs_never_survive_redaction(key in "(refresh_token|apikey|password|passcode|access_token)", value in "[A-Za-z0-9%._-]{8,60}") {
         let text = format!("grant_type=x&{key}={value}&response_type=cloud_iam");
-        prop_assert!(!trace::redact(&text).contains(&value));
+        prop_assert!(!redact::redact(&text).contains(&value));
     }
 }
 

@@ -12,11 +12,11 @@ mod batch;
 mod render;
 mod single;
 
+use cluster_api_key_core::model::ClassicStatus;
 use cluster_api_key_core::ops::Target;
 use cluster_api_key_core::ops::addons;
 use cluster_api_key_core::ops::check::{self, CheckReport, Identity, State};
 use cluster_api_key_core::ops::reset::{self, ResetPlan};
-use cluster_api_key_core::ops::status::ClassicStatus;
 
 use super::{Here, Render};
 use crate::cli::ResetArgs;

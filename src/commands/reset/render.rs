@@ -11,10 +11,10 @@ use std::time::Duration;
 use cluster_api_key_core::Error as CoreError;
 use cluster_api_key_core::api::containers::KeyOwner;
 use cluster_api_key_core::api::user_management::Membership;
+use cluster_api_key_core::model::ClassicStatus;
 use cluster_api_key_core::ops::addons::{self, ClusterResult, Outcome as AddonOutcome};
 use cluster_api_key_core::ops::fleet::{Candidate, Skip};
 use cluster_api_key_core::ops::reset::{ResetPlan, ResetReport, Verification};
-use cluster_api_key_core::ops::status::ClassicStatus;
 use serde_json::{Value, json};
 
 use crate::commands::{ExitStatus, Render};

@@ -35,7 +35,7 @@ impl KeyOwner {
     ///
     /// # Errors
     /// [`Error::BadResponse`] when the body is not a JSON object.
-    pub fn decode(body: &[u8]) -> Result<Self> {
+    pub(crate) fn decode(body: &[u8]) -> Result<Self> {
         let bad = |detail: &str| Error::BadResponse { service: Service::Containers, detail: detail.to_owned() };
         let Value::Object(map) = serde_json::from_slice::<Value>(body).map_err(|e| bad(&e.to_string()))? else {
             return Err(bad("expected a JSON object"));
@@ -76,67 +76,38 @@ pub enum ClassicCredentials {
     },
 }
 
-/// The members of a `GET /v1/credentials` body that name the infrastructure user, normalised
-/// ([`crate::trace::normalise_name`]: lower case, letters and digits only), preferred first.
-/// An allow-list: a member is a user name only when its name says exactly that, so that
-/// `user_token`, `userSecret`, `userpass`, `userPw`, `infrastructure_user_credential` or
-/// `softlayerUserAuth` (secrets whose names merely contain "user") are never shown as one.
-const CLASSIC_USER_NAME_FIELDS: [&str; 9] = [
-    "infrastructureusername",
-    "softlayerusername",
-    "infrausername",
-    "slusername",
-    "username",
-    "infrastructureuser",
-    "softlayeruser",
-    "infrauser",
-    "user",
-];
-
-/// The other members of a `GET /v1/credentials` body known to hold no secret (normalised).
-const CLASSIC_PLAIN_FIELDS: [&str; 4] = ["region", "resourcegroupid", "resourcegroup", "resourcegroupname"];
-
-/// Whether the member `name` of a `GET /v1/credentials` body may be written to the trace: only
-/// the fields above. Every other value of that body is hidden there, whatever its name, since
-/// the body carries the infrastructure API key under a name nobody documents.
-#[must_use]
-pub(crate) fn classic_field_is_plain(name: &str) -> bool {
-    let n = crate::trace::normalise_name(name);
-    CLASSIC_USER_NAME_FIELDS.contains(&n.as_str()) || CLASSIC_PLAIN_FIELDS.contains(&n.as_str())
-}
-
 impl ClassicCredentials {
     /// Decodes the body of `GET /v1/credentials`.
     ///
     /// OPEN QUESTION (to settle on a live account): IBM documents only what the CLI prints
     /// ("Infrastructure credentials for user name <1234567_name@email.com> set for resource
     /// group ..."), not the body. This is the only place that reads it: a string member whose
-    /// name (any case, any separator) is one of [`CLASSIC_USER_NAME_FIELDS`] is the user name,
+    /// name (any case, any separator) is one of [`crate::redact::CLASSIC_USER_NAME_FIELDS`] is the user name,
     /// in that order of preference; every other member is ignored, and nothing that could be
     /// a key is kept.
     ///
     /// # Errors
     /// [`Error::BadResponse`] when the body is not a JSON object.
-    pub fn decode(body: &[u8]) -> Result<Self> {
+    pub(crate) fn decode(body: &[u8]) -> Result<Self> {
         let bad = |detail: &str| Error::BadResponse { service: Service::Containers, detail: detail.to_owned() };
         let Value::Object(map) = serde_json::from_slice::<Value>(body).map_err(|e| bad(&e.to_string()))? else {
             return Err(bad("expected a JSON object"));
         };
         let named = |wanted: &str| {
             map.iter()
-                .find(|(k, _)| crate::trace::normalise_name(k) == wanted)
+                .find(|(k, _)| crate::redact::normalise_name(k) == wanted)
                 .and_then(|(_, v)| v.as_str())
                 .filter(|s| !s.trim().is_empty())
                 .map(|s| s.trim().to_owned())
         };
-        let username = CLASSIC_USER_NAME_FIELDS.iter().find_map(|w| named(w));
+        let username = crate::redact::CLASSIC_USER_NAME_FIELDS.iter().find_map(|w| named(w));
         Ok(Self::Set { username })
     }
 
     /// The email in a classic user name: linked accounts name their users
     /// `<account number>_<email>`; a name without an `@` has none.
     #[must_use]
-    pub fn email_of(username: &str) -> Option<String> {
+    pub(crate) fn email_of(username: &str) -> Option<String> {
         let rest = match username.split_once('_') {
             Some((number, rest)) if !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()) => rest,
             _ => username,
@@ -159,7 +130,7 @@ pub enum ResetAnswer {
 impl ResetAnswer {
     /// Classifies a 2xx answer.
     #[must_use]
-    pub fn from_success(status: u16, body: &[u8]) -> Self {
+    pub(crate) fn from_success(status: u16, body: &[u8]) -> Self {
         let trimmed = body.iter().all(u8::is_ascii_whitespace);
         if status == 204 || (status == 200 && (trimmed || serde_json::from_slice::<Value>(body).is_ok())) {
             return Self::Accepted;
@@ -239,7 +210,7 @@ pub struct Addon {
 
 /// The ZIP that `applyRBACAndGetKubeconfig` answers with. It holds a client key: it is kept in
 /// memory only, and its `Debug` shows its size, never its content.
-pub struct KubeconfigZip(pub Vec<u8>);
+pub(crate) struct KubeconfigZip(pub Vec<u8>);
 
 impl std::fmt::Debug for KubeconfigZip {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -259,7 +230,7 @@ impl<'a> Containers<'a> {
     /// A client for `region` at `base` (from [`crate::endpoints::Endpoints::containers`]).
     /// Without a region, no `X-Region` is sent (a cluster ID is global).
     #[must_use]
-    pub fn new(client: &'a Client, base: Url, region: Option<Region>) -> Self {
+    pub(crate) fn new(client: &'a Client, base: Url, region: Option<Region>) -> Self {
         Self { client, base, region }
     }
 
@@ -290,7 +261,7 @@ impl<'a> Containers<'a> {
     /// # Errors
     /// API and transport errors other than "none set" (`E0051`, or a 404), which is
     /// [`ClassicCredentials::None`].
-    pub async fn classic_credentials(&self, group: Option<&ResourceGroupId>) -> Result<ClassicCredentials> {
+    pub(crate) async fn classic_credentials(&self, group: Option<&ResourceGroupId>) -> Result<ClassicCredentials> {
         let req = self.request(reqwest::Method::GET, "/v1/credentials", group);
         match self.client.send(Service::Containers, req).await {
             Ok(resp) => ClassicCredentials::decode(&resp.body),
@@ -318,7 +289,7 @@ impl<'a> Containers<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn clusters(&self, group: Option<&ResourceGroupId>) -> Result<Vec<Cluster>> {
+    pub(crate) async fn clusters(&self, group: Option<&ResourceGroupId>) -> Result<Vec<Cluster>> {
         let list = |path: &'static str| async move {
             let resp = self.client.send(Service::Containers, self.request(reqwest::Method::GET, path, group)).await?;
             resp.json::<Vec<Cluster>>(Service::Containers)
@@ -350,7 +321,7 @@ impl<'a> Containers<'a> {
     ///
     /// # Errors
     /// API errors (`G0004` for an unknown cluster) and transport errors.
-    pub async fn cluster(&self, id_or_name: &str, group: Option<&ResourceGroupId>) -> Result<Cluster> {
+    pub(crate) async fn cluster(&self, id_or_name: &str, group: Option<&ResourceGroupId>) -> Result<Cluster> {
         let mut url = super::url(&self.base, "/v2/getCluster");
         url.query_pairs_mut().append_pair("cluster", id_or_name);
         let mut req = self.request(reqwest::Method::GET, "/v2/getCluster", group);
@@ -363,7 +334,7 @@ impl<'a> Containers<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn addons(&self, cluster: &str, group: Option<&ResourceGroupId>) -> Result<Vec<Addon>> {
+    pub(crate) async fn addons(&self, cluster: &str, group: Option<&ResourceGroupId>) -> Result<Vec<Addon>> {
         let path = format!("/v1/clusters/{}/addons", super::segment(cluster));
         let resp = self.client.send(Service::Containers, self.request(reqwest::Method::GET, &path, group)).await?;
         resp.json(Service::Containers)
@@ -376,7 +347,7 @@ impl<'a> Containers<'a> {
     ///
     /// # Errors
     /// API errors (the Administrator role is needed) and transport errors.
-    pub async fn admin_kubeconfig(
+    pub(crate) async fn admin_kubeconfig(
         &self,
         cluster: &str,
         endpoint: Option<&str>,
@@ -398,7 +369,7 @@ impl<'a> Containers<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn rbac_synchronized(&self, cluster: &str, group: Option<&ResourceGroupId>) -> Result<bool> {
+    pub(crate) async fn rbac_synchronized(&self, cluster: &str, group: Option<&ResourceGroupId>) -> Result<bool> {
         #[derive(Deserialize)]
         struct RbacStatus {
             #[serde(default)]
@@ -417,16 +388,6 @@ impl<'a> Containers<'a> {
             });
         }
         Ok(s.synchronized)
-    }
-
-    /// `GET /v1/clusters` (classic clusters, v1 shape).
-    ///
-    /// # Errors
-    /// API and transport errors.
-    pub async fn clusters_v1(&self, group: Option<&ResourceGroupId>) -> Result<Vec<Cluster>> {
-        let resp =
-            self.client.send(Service::Containers, self.request(reqwest::Method::GET, "/v1/clusters", group)).await?;
-        resp.json(Service::Containers)
     }
 }
 

@@ -114,7 +114,7 @@ fn next_page(called: &Url, next: Option<Link>, pages: usize, what: &str) -> Resu
 
 /// The access client.
 #[derive(Debug, Clone)]
-pub struct IamAccess<'a> {
+pub(crate) struct IamAccess<'a> {
     client: &'a Client,
     base: Url,
 }
@@ -122,7 +122,7 @@ pub struct IamAccess<'a> {
 impl<'a> IamAccess<'a> {
     /// A client at `base`.
     #[must_use]
-    pub fn new(client: &'a Client, base: Url) -> Self {
+    pub(crate) fn new(client: &'a Client, base: Url) -> Self {
         Self { client, base }
     }
 
@@ -130,7 +130,7 @@ impl<'a> IamAccess<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn policies(
+    pub(crate) async fn policies(
         &self,
         account: &AccountId,
         iam_id: Option<&IamId>,
@@ -166,7 +166,7 @@ impl<'a> IamAccess<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn groups_of(&self, account: &AccountId, iam_id: &IamId) -> Result<Vec<AccessGroup>> {
+    pub(crate) async fn groups_of(&self, account: &AccountId, iam_id: &IamId) -> Result<Vec<AccessGroup>> {
         let mut url = super::url(&self.base, "/v2/groups");
         url.query_pairs_mut()
             .append_pair("account_id", account.as_str())
@@ -192,7 +192,7 @@ impl<'a> IamAccess<'a> {
     ///
     /// # Errors
     /// API and transport errors. Not idempotent: never retried.
-    pub async fn create_policy(
+    pub(crate) async fn create_policy(
         &self,
         subject: (&str, &str),
         roles: &[String],
@@ -215,7 +215,7 @@ impl<'a> IamAccess<'a> {
 impl Policy {
     /// The value of a resource attribute, when the policy has it.
     #[must_use]
-    pub fn resource(&self, name: &str) -> Option<String> {
+    pub(crate) fn resource(&self, name: &str) -> Option<String> {
         self.resources.iter().flat_map(|r| &r.attributes).find(|a| a.name == name).and_then(|a| match &a.value {
             serde_json::Value::String(s) => Some(s.clone()),
             serde_json::Value::Null => None,
@@ -225,7 +225,7 @@ impl Policy {
 
     /// The role names it grants (the last part of each role CRN: `Administrator`, `Writer`).
     #[must_use]
-    pub fn role_names(&self) -> Vec<&str> {
+    pub(crate) fn role_names(&self) -> Vec<&str> {
         self.roles.iter().filter_map(|r| r.role_id.rsplit(':').next()).collect()
     }
 }

@@ -10,7 +10,7 @@ use crate::http::Request;
 use crate::types::{AccountId, ApiKeyId, IamId};
 
 /// Longest page IAM Identity serves.
-pub const MAX_PAGE_SIZE: u32 = 100;
+pub(crate) const MAX_PAGE_SIZE: u32 = 100;
 
 /// When a key was last used to log in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,7 +113,7 @@ pub struct IamIdentity<'a> {
 impl<'a> IamIdentity<'a> {
     /// A client at `base`.
     #[must_use]
-    pub fn new(client: &'a Client, base: Url) -> Self {
+    pub(crate) fn new(client: &'a Client, base: Url) -> Self {
         Self { client, base }
     }
 
@@ -130,7 +130,7 @@ impl<'a> IamIdentity<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn newest(&self, q: &ListQuery) -> Result<Vec<ApiKey>> {
+    pub(crate) async fn newest(&self, q: &ListQuery) -> Result<Vec<ApiKey>> {
         self.pages(q, true, None).await
     }
 
@@ -139,7 +139,7 @@ impl<'a> IamIdentity<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn newest_until(&self, q: &ListQuery, until: std::time::Instant) -> Result<Vec<ApiKey>> {
+    pub(crate) async fn newest_until(&self, q: &ListQuery, until: std::time::Instant) -> Result<Vec<ApiKey>> {
         self.pages(q, true, Some(until)).await
     }
 
@@ -194,7 +194,7 @@ impl<'a> IamIdentity<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn get(&self, id: &ApiKeyId) -> Result<ApiKey> {
+    pub(crate) async fn get(&self, id: &ApiKeyId) -> Result<ApiKey> {
         let mut url = super::url(&self.base, &format!("/v1/apikeys/{}", super::segment(id.as_str())));
         url.query_pairs_mut().append_pair("include_activity", "true");
         self.client.send(Service::IamIdentity, Request::get(url)).await?.json(Service::IamIdentity)
@@ -211,23 +211,15 @@ impl<'a> IamIdentity<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn disable(&self, id: &ApiKeyId) -> Result<()> {
+    pub(crate) async fn disable(&self, id: &ApiKeyId) -> Result<()> {
         self.call(reqwest::Method::POST, format!("/v1/apikeys/{}/disable", super::segment(id.as_str()))).await
-    }
-
-    /// `DELETE /v1/apikeys/{id}/disable`.
-    ///
-    /// # Errors
-    /// API and transport errors.
-    pub async fn enable(&self, id: &ApiKeyId) -> Result<()> {
-        self.call(reqwest::Method::DELETE, format!("/v1/apikeys/{}/disable", super::segment(id.as_str()))).await
     }
 
     /// `POST /v1/apikeys/{id}/lock`.
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn lock(&self, id: &ApiKeyId) -> Result<()> {
+    pub(crate) async fn lock(&self, id: &ApiKeyId) -> Result<()> {
         self.call(reqwest::Method::POST, format!("/v1/apikeys/{}/lock", super::segment(id.as_str()))).await
     }
 
@@ -235,7 +227,7 @@ impl<'a> IamIdentity<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn unlock(&self, id: &ApiKeyId) -> Result<()> {
+    pub(crate) async fn unlock(&self, id: &ApiKeyId) -> Result<()> {
         self.call(reqwest::Method::DELETE, format!("/v1/apikeys/{}/lock", super::segment(id.as_str()))).await
     }
 
@@ -243,7 +235,7 @@ impl<'a> IamIdentity<'a> {
     ///
     /// # Errors
     /// API and transport errors (a locked key cannot be deleted).
-    pub async fn delete(&self, id: &ApiKeyId) -> Result<()> {
+    pub(crate) async fn delete(&self, id: &ApiKeyId) -> Result<()> {
         self.call(reqwest::Method::DELETE, format!("/v1/apikeys/{}", super::segment(id.as_str()))).await
     }
 
@@ -267,7 +259,7 @@ impl<'a> IamIdentity<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn service_ids_named(&self, account: &AccountId, name: &str) -> Result<Vec<ServiceId>> {
+    pub(crate) async fn service_ids_named(&self, account: &AccountId, name: &str) -> Result<Vec<ServiceId>> {
         let mut url = super::url(&self.base, "/v1/serviceids/");
         url.query_pairs_mut()
             .append_pair("account_id", account.as_str())
@@ -294,7 +286,7 @@ impl<'a> IamIdentity<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn api_key_creation_restricted(&self, account: &AccountId) -> Result<bool> {
+    pub(crate) async fn api_key_creation_restricted(&self, account: &AccountId) -> Result<bool> {
         let path = format!("/v1/accounts/{}/settings/identity", super::segment(account.as_str()));
         let v: serde_json::Value = self
             .client
@@ -309,7 +301,7 @@ impl<'a> IamIdentity<'a> {
     ///
     /// # Errors
     /// API and transport errors; a body without the numbers.
-    pub async fn api_key_quota(&self, account: &AccountId, iam_id: &IamId) -> Result<(u64, u64)> {
+    pub(crate) async fn api_key_quota(&self, account: &AccountId, iam_id: &IamId) -> Result<(u64, u64)> {
         let mut url =
             super::url(&self.base, &format!("/v1/accounts/{}/limits/identity", super::segment(account.as_str())));
         url.query_pairs_mut().append_pair("apikeys_per_identity", iam_id.as_str());

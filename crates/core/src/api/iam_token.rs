@@ -22,18 +22,12 @@ pub struct TokenResponse {
     /// `Bearer`.
     #[serde(default)]
     pub token_type: Option<String>,
-    /// Unix seconds.
-    #[serde(default)]
-    pub expiration: Option<i64>,
-    /// Seconds.
-    #[serde(default)]
-    pub expires_in: Option<i64>,
 }
 
 impl TokenResponse {
     /// The token type, `Bearer` when absent.
     #[must_use]
-    pub fn token_type_or_bearer(&self) -> &str {
+    pub(crate) fn token_type_or_bearer(&self) -> &str {
         self.token_type.as_deref().filter(|t| !t.is_empty()).unwrap_or("Bearer")
     }
 }
@@ -58,7 +52,7 @@ fn token_url(iam: &Url) -> Result<Url> {
 ///
 /// # Errors
 /// [`crate::Error::Api`] with IAM's error body (`BXNIM0407E`, ...), transport errors.
-pub async fn refresh(http: &Http, iam: &Url, refresh_token: &Secret) -> Result<TokenResponse> {
+pub(crate) async fn refresh(http: &Http, iam: &Url, refresh_token: &Secret) -> Result<TokenResponse> {
     let req = Request::new(reqwest::Method::POST, token_url(iam)?)
         .header("Authorization", CLI_CLIENT_BASIC)
         .header("X-Request-ID", uuid::Uuid::new_v4().to_string())
@@ -76,7 +70,7 @@ pub async fn refresh(http: &Http, iam: &Url, refresh_token: &Secret) -> Result<T
 ///
 /// # Errors
 /// [`crate::Error::Api`] (`BXNIM0415E` for an unknown key), transport errors.
-pub async fn api_key_grant(http: &Http, iam: &Url, api_key: &Secret) -> Result<TokenResponse> {
+pub(crate) async fn api_key_grant(http: &Http, iam: &Url, api_key: &Secret) -> Result<TokenResponse> {
     let req = Request::new(reqwest::Method::POST, token_url(iam)?)
         .header("X-Request-ID", uuid::Uuid::new_v4().to_string())
         .body(Body::Form(vec![

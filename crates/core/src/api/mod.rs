@@ -3,9 +3,9 @@
 //! fields whose presence is not guaranteed are optional.
 
 pub mod containers;
-pub mod iam_access;
+pub(crate) mod iam_access;
 pub mod iam_identity;
-pub mod iam_token;
+pub(crate) mod iam_token;
 pub mod resource_manager;
 pub mod user_management;
 
@@ -13,7 +13,7 @@ pub mod user_management;
 /// in a URL, and `.`/`..` would be resolved away by URL normalisation, so dots-only segments
 /// are encoded too.
 #[must_use]
-pub fn segment(s: &str) -> String {
+pub(crate) fn segment(s: &str) -> String {
     let dots_only = !s.is_empty() && s.bytes().all(|b| b == b'.');
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {

@@ -39,7 +39,7 @@ pub struct ResourceManager<'a> {
 impl<'a> ResourceManager<'a> {
     /// A client at `base`.
     #[must_use]
-    pub fn new(client: &'a Client, base: Url) -> Self {
+    pub(crate) fn new(client: &'a Client, base: Url) -> Self {
         Self { client, base }
     }
 

@@ -20,7 +20,7 @@ use crate::types::{AccountId, IamId};
 
 /// A user looked for in the account's user list (by email, or by IAM ID in any case).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ByEmail {
+pub(crate) enum ByEmail {
     /// A member has it: their IAM ID and their state as the list reports it (`ACTIVE`,
     /// `PENDING`, ...; `UNKNOWN` when the entry has none).
     Found(IamId, String),
@@ -57,7 +57,7 @@ pub enum Membership {
 /// Management API); `IAMID_INVALID` is not in IBM's table: INFERRED from accounts that show it
 /// for users whose `IBMid` was closed or deactivated.
 #[must_use]
-pub fn state_meaning(state: &str) -> Option<&'static str> {
+pub(crate) fn state_meaning(state: &str) -> Option<&'static str> {
     Some(match state {
         "IAMID_INVALID" => "their IBMid is no longer valid, so they cannot log in",
         "PENDING" => "invited, and the invitation is not accepted yet, so they cannot log in",
@@ -91,7 +91,7 @@ impl Invited {
     /// only when it looks like one (`IBMid-...`), and otherwise left out, so that nothing
     /// downstream acts on a guess.
     #[must_use]
-    pub fn decode(v: &serde_json::Value, email: &str) -> Self {
+    pub(crate) fn decode(v: &serde_json::Value, email: &str) -> Self {
         let list = v["resources"].as_array().map(Vec::as_slice).unwrap_or_default();
         let entry = list
             .iter()
@@ -127,7 +127,7 @@ pub struct UserManagement<'a> {
 impl<'a> UserManagement<'a> {
     /// A client at `base`.
     #[must_use]
-    pub fn new(client: &'a Client, base: Url) -> Self {
+    pub(crate) fn new(client: &'a Client, base: Url) -> Self {
         Self { client, base }
     }
 
@@ -161,7 +161,7 @@ impl<'a> UserManagement<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn invite(
+    pub(crate) async fn invite(
         &self,
         account: &AccountId,
         email: &str,
@@ -186,7 +186,12 @@ impl<'a> UserManagement<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn find_by_email(&self, account: &AccountId, email: &str, caller: Option<&IamId>) -> Result<ByEmail> {
+    pub(crate) async fn find_by_email(
+        &self,
+        account: &AccountId,
+        email: &str,
+        caller: Option<&IamId>,
+    ) -> Result<ByEmail> {
         let email = email.trim();
         self.find(account, caller, |u| u["email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email))).await
     }
@@ -197,7 +202,7 @@ impl<'a> UserManagement<'a> {
     ///
     /// # Errors
     /// API and transport errors.
-    pub async fn find_by_iam_id_any_case(
+    pub(crate) async fn find_by_iam_id_any_case(
         &self,
         account: &AccountId,
         iam_id: &str,

@@ -33,7 +33,7 @@ const PLATFORM_ROLES: [&str; 4] = ["Administrator", "Operator", "Editor", "Viewe
 
 /// The role CRN of a role name on a service.
 #[must_use]
-pub fn role_crn(service: Option<&str>, role: &str) -> String {
+pub(crate) fn role_crn(service: Option<&str>, role: &str) -> String {
     if PLATFORM_ROLES.contains(&role) {
         format!("crn:v1:bluemix:public:iam::::role:{role}")
     } else {
@@ -85,6 +85,9 @@ pub enum State {
         grant: Option<Grant>,
         /// Why, in words.
         detail: String,
+        /// What else would satisfy it, when no grant does (the binary words it).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        remedy: Option<Remedy>,
     },
     /// Could not be established.
     Unknown {
@@ -93,8 +96,29 @@ pub enum State {
     },
     /// Cannot be read through IAM at all; how to check it by hand.
     NotCheckable {
-        /// How (`{cli}` stands for the host's CLI, which the binary names).
-        how: String,
+        /// How (the binary words it, with the command to run).
+        how: ByHand,
+    },
+}
+
+/// What would satisfy a missing requirement that no grant satisfies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Remedy {
+    /// Room under the identity's API key limit: remove obsolete keys (`prune`), split the batch
+    /// across functional IDs, or ask IBM for a higher limit.
+    MakeRoomForKeys,
+}
+
+/// How to check by hand what IAM cannot tell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum ByHand {
+    /// Classic infrastructure permissions are not in IAM: the containers service lists them for
+    /// a region (`ks infra-permissions get`).
+    ClassicInfraPermissions {
+        /// The region to ask about.
+        region: crate::types::Region,
     },
 }
 
@@ -175,15 +199,6 @@ impl CheckReport {
             })
             .collect()
     }
-
-    /// Whether a requirement to reset is missing for any target.
-    #[must_use]
-    pub fn reset_blocked(&self) -> bool {
-        self.targets
-            .iter()
-            .flat_map(|t| &t.requirements)
-            .any(|r| r.purpose == Purpose::Reset && matches!(r.state, State::Missing { .. }))
-    }
 }
 
 /// Which identity to check.
@@ -203,7 +218,7 @@ pub enum Subject {
 /// address that is not plain is shown, so that what looks like `a` but is not, an invisible
 /// character, a direction override or a line break can be seen for what it is.
 #[must_use]
-pub fn escaped(text: &str) -> String {
+pub(crate) fn escaped(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_ascii_graphic() { c.to_string() } else { format!("\\u{{{:04x}}}", u32::from(c)) })
         .collect()
@@ -236,7 +251,7 @@ fn what_char(c: char) -> &'static str {
 ///
 /// # Errors
 /// Why it is not plain, as a sentence.
-pub fn plain_email(email: &str) -> std::result::Result<(), String> {
+pub(crate) fn plain_email(email: &str) -> std::result::Result<(), String> {
     let e = email.trim_matches(' ');
     let shown = escaped(e);
     let mut odd: Vec<char> = Vec::new();
@@ -272,7 +287,7 @@ pub fn plain_email(email: &str) -> std::result::Result<(), String> {
 /// Whether `p` grants one of `roles` on `service` in `region` / `group` (service access), the
 /// one place that reads the policy model.
 #[must_use]
-pub fn grants(p: &Policy, service: &str, roles: &[&str], region: &Region, group: &ResourceGroup) -> bool {
+pub(crate) fn grants(p: &Policy, service: &str, roles: &[&str], region: &Region, group: &ResourceGroup) -> bool {
     let attr = |n: &str| p.resource(n);
     let service_ok = match (attr("serviceName"), attr("serviceType").as_deref()) {
         (Some(s), _) => s == service,
@@ -290,7 +305,7 @@ pub fn grants(p: &Policy, service: &str, roles: &[&str], region: &Region, group:
 
 /// Whether `p` grants one of `roles` on the resource group itself.
 #[must_use]
-pub fn grants_on_group(p: &Policy, roles: &[&str], group: &ResourceGroup) -> bool {
+pub(crate) fn grants_on_group(p: &Policy, roles: &[&str], group: &ResourceGroup) -> bool {
     let attr = |n: &str| p.resource(n);
     let unscoped = attr("serviceName").is_none()
         && attr("serviceType").is_none()
@@ -324,7 +339,12 @@ pub struct Policies {
 }
 
 /// Reads an identity's policies (direct and through its access groups).
-pub async fn read_policies(session: &Session, account: &AccountId, id: &IamId, caller: Option<&IamId>) -> Policies {
+pub(crate) async fn read_policies(
+    session: &Session,
+    account: &AccountId,
+    id: &IamId,
+    caller: Option<&IamId>,
+) -> Policies {
     let is_caller = caller == Some(id);
     let access = session.iam_access();
     let mut unknown = None;
@@ -384,7 +404,12 @@ async fn reads_others(session: &Session, account: &AccountId, caller: Option<&Ia
 /// What the clusters of `target` need from the key's owner that `policies` do not grant:
 /// `None` when that cannot be told (the policies could not be read).
 #[must_use]
-pub fn owner_lacks(policies: &Policies, target: &Target, vpc: bool, kind: Option<IdentityKind>) -> Option<Vec<String>> {
+pub(crate) fn owner_lacks(
+    policies: &Policies,
+    target: &Target,
+    vpc: bool,
+    kind: Option<IdentityKind>,
+) -> Option<Vec<String>> {
     let list = policies.list.as_ref()?;
     if policies.unknown.is_some() {
         return None;
@@ -447,7 +472,9 @@ fn service_requirement(
             match (by, &access.unknown) {
                 (Some(p), _) => State::Met { by: policy_words(p, &access.groups) },
                 (None, Some(why)) => State::Unknown { reason: why.clone() },
-                (None, None) => State::Missing { grant: Some(grant), detail: String::from("no policy grants it") },
+                (None, None) => {
+                    State::Missing { grant: Some(grant), detail: String::from("no policy grants it"), remedy: None }
+                }
             }
         }
         None => State::Unknown { reason: access.unknown.clone().unwrap_or_default() },
@@ -548,7 +575,8 @@ impl Resolved {
 /// too.
 ///
 /// # Errors
-/// [`Error::UnknownUser`] and [`Error::BadIdentity`] naming what is wrong; API errors.
+/// [`Error::UnknownUser`], [`Error::NotPlainEmail`] and [`Error::BadIdentity`] naming what is
+/// wrong; API errors.
 pub(crate) async fn resolve(session: &Session, caller: &super::Caller, subject: &Subject) -> Result<Resolved> {
     let account = &caller.account;
     let ids = session.iam_identity();
@@ -566,11 +594,7 @@ pub(crate) async fn resolve(session: &Session, caller: &super::Caller, subject: 
         Subject::User(email) => {
             // Before anything is read: a look-alike address must not be taken for, or invited
             // as, the address it imitates.
-            plain_email(email).map_err(|why| {
-                Error::BadIdentity(format!(
-                    "{why}. Type the address in plain ASCII, or name the user by IAM ID (--iam-id)."
-                ))
-            })?;
+            plain_email(email).map_err(|why| Error::NotPlainEmail { why })?;
             match session.user_management().find_by_email(account, email, caller.iam_id.as_ref()).await? {
                 ByEmail::Found(id, state) => {
                     Ok(Resolved { state: Some(state), ..Resolved::new(id, email.trim().to_owned()) })
@@ -669,9 +693,11 @@ fn target_requirements(
         what: String::from("Room for one more API key under the identity's limit"),
         state: match &access.quota {
             Ok((limit, count)) if count < limit => State::Met { by: format!("{count} of {limit} keys") },
-            Ok((limit, count)) => {
-                State::Missing { grant: None, detail: format!("{count} of {limit} keys: delete an obsolete key first") }
-            }
+            Ok((limit, count)) => State::Missing {
+                grant: None,
+                detail: format!("{count} of {limit} keys: delete an obsolete key first"),
+                remedy: None,
+            },
             Err(why) => State::Unknown { reason: format!("the key quota could not be read: {why}") },
         },
     });
@@ -721,10 +747,7 @@ fn target_requirements(
                     purpose: Purpose::Own,
                     what: String::from("Classic infrastructure permissions (classic clusters)"),
                     state: State::NotCheckable {
-                        how: format!(
-                            "classic infrastructure permissions are not in IAM; check them with '{{cli}} ks infra-permissions get --region {}'",
-                            target.region
-                        ),
+                        how: ByHand::ClassicInfraPermissions { region: target.region.clone() },
                     },
                 });
             }
@@ -870,8 +893,8 @@ pub async fn plan_invite(
     Ok(InvitePlan { account, email: email.trim().to_owned(), targets: out, policies })
 }
 
-/// Why a reset of `targets` does not fit under the caller's key limit, and what to do: which
-/// targets would fit, then prune, split the batch, or ask IBM.
+/// Why a reset of `targets` does not fit under the caller's key limit: which targets would fit
+/// (what to do then is [`Remedy::MakeRoomForKeys`]).
 fn quota_detail<'a>(limit: u64, count: u64, targets: impl Iterator<Item = &'a Target>) -> String {
     let targets: Vec<String> = targets.map(|t| format!("{} / {}", t.region, t.resource_group.name)).collect();
     let room = usize::try_from(limit.saturating_sub(count)).unwrap_or(usize::MAX);
@@ -879,9 +902,7 @@ fn quota_detail<'a>(limit: u64, count: u64, targets: impl Iterator<Item = &'a Ta
         0 => String::from("no target fits"),
         n => format!("only {n} of the {} targets fit ({})", targets.len(), targets[..n.min(targets.len())].join(", ")),
     };
-    format!(
-        "you hold {count} of the {limit} API keys IAM allows an identity, and each reset creates one: {fit}. Remove obsolete keys first ('{{me}} prune'), split the batch across functional IDs, or ask IBM for a higher API key limit"
-    )
+    format!("you hold {count} of the {limit} API keys IAM allows an identity, and each reset creates one: {fit}")
 }
 
 /// The reset pre-flight for the caller and every target of a reset, single or batch: each
@@ -923,6 +944,7 @@ pub async fn reset_preflight(
                 state: State::Missing {
                     grant: None,
                     detail: quota_detail(*limit, *count, targets.iter().map(|(t, _)| t)),
+                    remedy: Some(Remedy::MakeRoomForKeys),
                 },
             }),
             Ok(_) => {}
@@ -973,7 +995,7 @@ impl Grant {
     /// The role to grant and the resource attributes of the policy that grants it: the first
     /// role is the one (for "Writer or Manager", Writer is enough).
     #[must_use]
-    pub fn policy(&self, account: &AccountId) -> (String, Vec<(String, String)>) {
+    pub(crate) fn policy(&self, account: &AccountId) -> (String, Vec<(String, String)>) {
         let role = self.roles.first().cloned().unwrap_or_default();
         let mut resource = vec![(String::from("accountId"), account.to_string())];
         if let Some(s) = &self.service {

@@ -78,7 +78,7 @@ pub struct TargetFacts {
 impl TargetFacts {
     /// The key the clusters use (as [`key_in_use`] decides), or why none is known.
     #[must_use]
-    pub fn current_key(&self) -> crate::types::Known<ApiKey> {
+    pub(crate) fn current_key(&self) -> crate::types::Known<ApiKey> {
         let owner = self.owner.known().and_then(|o| o.iam_id.as_ref());
         match (key_in_use(self.keys.clone(), owner, true, SystemTime::now()).current, &self.key_scope) {
             (Some(k), _) => crate::types::Known::Known(k),
@@ -127,7 +127,7 @@ pub fn regions(raw: &[String]) -> Result<Vec<Region>> {
 ///
 /// # Errors
 /// [`Error::UnknownGroups`] naming the valid ones.
-pub fn groups(named: &GroupSelector, all: &[ResourceGroup]) -> Result<Vec<ResourceGroup>> {
+pub(crate) fn groups(named: &GroupSelector, all: &[ResourceGroup]) -> Result<Vec<ResourceGroup>> {
     let mut out: Vec<ResourceGroup> = Vec::new();
     let mut bad = Vec::new();
     for g in named.names().iter().map(String::as_str) {
@@ -149,7 +149,7 @@ pub fn groups(named: &GroupSelector, all: &[ResourceGroup]) -> Result<Vec<Resour
 ///
 /// # Errors
 /// When not even the caller's own keys can be listed.
-pub async fn keys(session: &Session, caller: &Caller) -> Result<(Vec<ApiKey>, KeyScope)> {
+pub(crate) async fn keys(session: &Session, caller: &Caller) -> Result<(Vec<ApiKey>, KeyScope)> {
     let all = ListQuery { account_id: Some(caller.account.clone()), iam_id: None, scope_account: true, key_type: None };
     let (keys, scope) = match session.iam_identity().list(&all).await {
         Ok(k) => (k, KeyScope::Account),
@@ -177,7 +177,7 @@ pub async fn keys(session: &Session, caller: &Caller) -> Result<(Vec<ApiKey>, Ke
 ///
 /// # Errors
 /// When the cluster lists cannot be read.
-pub async fn clusters(session: &Session) -> Result<Vec<Cluster>> {
+pub(crate) async fn clusters(session: &Session) -> Result<Vec<Cluster>> {
     match session.containers(None) {
         Ok(c) => c.clusters(None).await,
         // Private and VPC endpoints are regional: ask every region.
@@ -196,7 +196,7 @@ pub async fn clusters(session: &Session) -> Result<Vec<Cluster>> {
 /// The (region, resource group ID) of every cluster in `scope`, with the first cluster (by
 /// name) to ask the key owner of: one owner lookup per target with clusters.
 #[must_use]
-pub fn cluster_targets<'a>(clusters: &'a [Cluster], scope: &Scope) -> BTreeMap<(String, String), &'a Cluster> {
+pub(crate) fn cluster_targets<'a>(clusters: &'a [Cluster], scope: &Scope) -> BTreeMap<(String, String), &'a Cluster> {
     let mut out: BTreeMap<(String, String), &Cluster> = BTreeMap::new();
     for c in clusters {
         let in_scope = (scope.regions.is_empty() || scope.regions.iter().any(|r| r.as_str() == c.region))
@@ -219,7 +219,7 @@ pub fn cluster_targets<'a>(clusters: &'a [Cluster], scope: &Scope) -> BTreeMap<(
 /// resource group ID, as IBM's own cleanup script matches it. A key whose description names no
 /// region or group, or more than one, is not attributed.
 #[must_use]
-pub fn attribute(key: &ApiKey, regions: &[&str], groups: &[ResourceGroup]) -> Option<(Region, ResourceGroupId)> {
+pub(crate) fn attribute(key: &ApiKey, regions: &[&str], groups: &[ResourceGroup]) -> Option<(Region, ResourceGroupId)> {
     // The rule itself is `is_key_for`; here it must fit exactly one (region, group).
     let mut fits = regions.iter().flat_map(|r| {
         groups.iter().filter_map(move |g| {
@@ -234,7 +234,7 @@ pub fn attribute(key: &ApiKey, regions: &[&str], groups: &[ResourceGroup]) -> Op
 /// A target's keys, newest last → (newest, the others). The order only; which key the
 /// clusters use is [`key_in_use`]'s call.
 #[must_use]
-pub fn split_keys(mut keys: Vec<ApiKey>) -> (Option<ApiKey>, Vec<ApiKey>) {
+pub(crate) fn split_keys(mut keys: Vec<ApiKey>) -> (Option<ApiKey>, Vec<ApiKey>) {
     keys.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.as_str().cmp(b.id.as_str())));
     let current = keys.pop();
     (current, keys)
@@ -242,13 +242,13 @@ pub fn split_keys(mut keys: Vec<ApiKey>) -> (Option<ApiKey>, Vec<ApiKey>) {
 
 /// A key's creation time, when it has a readable one.
 #[must_use]
-pub fn created(key: &ApiKey) -> Option<SystemTime> {
+pub(crate) fn created(key: &ApiKey) -> Option<SystemTime> {
     parse_time(key.created_at.as_deref()?)
 }
 
 /// An RFC 3339 time as IBM writes it (fractions of a second and the `Z` tolerated).
 #[must_use]
-pub fn parse_time(text: &str) -> Option<SystemTime> {
+pub(crate) fn parse_time(text: &str) -> Option<SystemTime> {
     humantime::parse_rfc3339_weak(text.trim_end_matches('Z').split('.').next()?).ok()
 }
 
@@ -287,7 +287,7 @@ pub struct Unsure {
 /// the clusters yet), and every key of a target with clusters whose owner could not be read
 /// (`owner_read` false).
 #[must_use]
-pub fn key_in_use(keys: Vec<ApiKey>, owner: Option<&IamId>, owner_read: bool, now: SystemTime) -> InUse {
+pub(crate) fn key_in_use(keys: Vec<ApiKey>, owner: Option<&IamId>, owner_read: bool, now: SystemTime) -> InUse {
     let (newest, mut all) = split_keys(keys);
     all.extend(newest);
     if all.is_empty() {
@@ -348,7 +348,7 @@ pub fn key_in_use(keys: Vec<ApiKey>, owner: Option<&IamId>, owner_read: bool, no
 impl Account {
     /// Every target of the account within `scope`, sorted by region then group name.
     #[must_use]
-    pub fn targets(&self, scope: &Scope) -> Vec<Found> {
+    pub(crate) fn targets(&self, scope: &Scope) -> Vec<Found> {
         let mut region_names: Vec<String> = KNOWN_REGIONS.iter().map(|r| (*r).to_owned()).collect();
         for c in &self.clusters {
             if !c.region.is_empty() && !region_names.contains(&c.region) {
@@ -402,7 +402,7 @@ impl Account {
 
     /// Keys that no target could be found for.
     #[must_use]
-    pub fn unattributed(&self) -> Vec<&ApiKey> {
+    pub(crate) fn unattributed(&self) -> Vec<&ApiKey> {
         let mut regions: Vec<&str> = KNOWN_REGIONS.to_vec();
         regions.extend(self.clusters.iter().map(|c| c.region.as_str()).filter(|r| !r.is_empty()));
         regions.sort_by_key(|r| std::cmp::Reverse(r.len()));

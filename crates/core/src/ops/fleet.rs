@@ -13,9 +13,10 @@ use std::time::Duration;
 use futures_util::stream::{self, StreamExt as _};
 
 use super::reset::{self, ExecuteOptions, ResetPlan, ResetReport, Verification};
-use super::status::{self, OwnerState, Silent};
+use super::status::{self, Silent};
 use super::{Session, Target};
 use crate::error::{Error, Result};
+use crate::model::{ClassicStatus, OwnerState};
 use crate::types::IamId;
 
 /// Which targets, and which of them to reset.
@@ -78,7 +79,7 @@ pub struct Candidate {
     pub skip: Option<Skip>,
     /// Its classic infrastructure credentials, as `status` read them (targets with classic
     /// clusters only).
-    pub classic_credentials: Option<super::status::ClassicStatus>,
+    pub classic_credentials: Option<ClassicStatus>,
 }
 
 /// What happened to a target.
@@ -145,7 +146,7 @@ pub async fn plan(session: &Session, sel: &Selection, concurrency: usize) -> Res
         {
             skip = Some(if caller.iam_id.as_ref() == Some(u) { Skip::OwnedByCaller } else { Skip::OwnedBy(u.clone()) });
         } else if let Some(o) = t.owner.as_ref()
-            && let Some(f) = sel.unless_functional.iter().find(|f| crate::policy::owner_is(o, f))
+            && let Some(f) = sel.unless_functional.iter().find(|f| o.is(f))
         {
             skip = Some(Skip::OwnedByFunctional(f.clone()));
         }

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::{Session, Target};
 use crate::error::{Error, Result};
+use crate::model::{ClassicStatus, OwnerState};
 use crate::types::IamId;
 
 /// The answer.
@@ -20,12 +21,12 @@ pub struct InfoReport {
     pub iam_id: Option<IamId>,
     /// For a classic cluster: the classic infrastructure credentials set for its region and
     /// resource group, which order its infrastructure instead of the key (`null` otherwise).
-    pub classic_credentials: Option<super::status::ClassicStatus>,
+    pub classic_credentials: Option<ClassicStatus>,
     /// The trusted profile its storage and autoscaler use instead of the key, when set.
     pub trusted_profile_id: Option<String>,
     /// The owner's standing in the account (as `status` and `info --region` read it), so that
     /// an owner who cannot keep the key working is said; `null` when no IAM ID is reported.
-    pub state: Option<super::status::OwnerState>,
+    pub state: Option<OwnerState>,
     /// The cluster's region and resource group, when the cluster could be read (for the
     /// commands the text suggests).
     #[serde(skip)]
@@ -35,8 +36,7 @@ pub struct InfoReport {
 /// The standing of a key owner, read as `status` reads it: a user from User Management, a
 /// service ID from IAM Identity (deleted: not in the account). What cannot be read is unknown,
 /// with the reason.
-async fn owner_standing(session: &Session, iam_id: &IamId) -> super::status::OwnerState {
-    use super::status::OwnerState;
+async fn owner_standing(session: &Session, iam_id: &IamId) -> OwnerState {
     use crate::api::user_management::Membership;
     use crate::types::IdentityKind;
     let unknown = |e: &Error| OwnerState::Unknown { reason: crate::error::clause(&e.to_string()).to_owned() };
@@ -150,9 +150,9 @@ pub struct TargetOwnerReport {
     /// The current key's ID, when visible.
     pub key_id: Option<crate::types::ApiKeyId>,
     /// The owner's standing in the account.
-    pub state: Option<super::status::OwnerState>,
+    pub state: Option<OwnerState>,
     /// The classic infrastructure credentials, when the target has classic clusters.
-    pub classic_credentials: Option<super::status::ClassicStatus>,
+    pub classic_credentials: Option<ClassicStatus>,
 }
 
 /// Looks up the key owner of a region and resource group (defaults: the target), with the

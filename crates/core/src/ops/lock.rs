@@ -27,7 +27,7 @@ pub struct TargetLock {
 
 /// The lock file of a target: only characters that are safe in any file name.
 #[must_use]
-pub fn lock_path(dir: &Path, action: &str, target: &Target) -> PathBuf {
+pub(crate) fn lock_path(dir: &Path, action: &str, target: &Target) -> PathBuf {
     let safe = |s: &str| -> String {
         s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
     };
@@ -39,7 +39,7 @@ impl TargetLock {
     ///
     /// # Errors
     /// [`Error::Io`] when the folder or file cannot be created; [`Error::LockTimeout`].
-    pub async fn acquire(dir: &Path, action: &str, target: &Target, timeout: Duration) -> Result<Self> {
+    pub(crate) async fn acquire(dir: &Path, action: &str, target: &Target, timeout: Duration) -> Result<Self> {
         crate::fsutil::create_private_dir(dir)?;
         let path = lock_path(dir, action, target);
         let mut opts = OpenOptions::new();

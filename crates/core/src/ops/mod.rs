@@ -120,7 +120,7 @@ impl Session {
 
     /// IAM Policy Management and Access Groups.
     #[must_use]
-    pub fn iam_access(&self) -> IamAccess<'_> {
+    pub(crate) fn iam_access(&self) -> IamAccess<'_> {
         IamAccess::new(&self.client, self.ctx.endpoints.iam_access().clone())
     }
 
@@ -140,7 +140,7 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::NoRegion`], [`Error::BadRegion`].
-    pub fn region(&self, flag: Option<&str>) -> Result<Region> {
+    pub(crate) fn region(&self, flag: Option<&str>) -> Result<Region> {
         // Region names are lowercase; `US-South` is a typing slip, not another region.
         let (raw, r) = if let Some(f) = flag {
             (f.trim().to_owned(), Region::new(f.trim().to_ascii_lowercase()))
@@ -159,7 +159,7 @@ impl Session {
     ///
     /// # Errors
     /// Resolution errors.
-    pub async fn resource_group(&self, account: &AccountId, flag: Option<&str>) -> Result<ResourceGroup> {
+    pub(crate) async fn resource_group(&self, account: &AccountId, flag: Option<&str>) -> Result<ResourceGroup> {
         match flag {
             Some(g) => self.resource_manager().resolve(account, g.trim()).await,
             None => match &self.ctx.resource_group {
@@ -173,7 +173,7 @@ impl Session {
     ///
     /// # Errors
     /// As [`Session::region`] and [`Session::resource_group`].
-    pub async fn target(&self, caller: &Caller, region: Option<&str>, group: Option<&str>) -> Result<Target> {
+    pub(crate) async fn target(&self, caller: &Caller, region: Option<&str>, group: Option<&str>) -> Result<Target> {
         let region = self.region(region)?;
         let resource_group = self.resource_group(&caller.account, group).await?;
         Ok(Target { region, resource_group })
@@ -195,7 +195,7 @@ pub(crate) const LOOK_GAP: std::time::Duration = std::time::Duration::from_milli
 /// INFERRED (no public copy of the wording exists): the exact description wording is not public; IBM's
 /// own Terraform module matches on region and group ID being present, and so do we.
 #[must_use]
-pub fn is_key_for(key: &crate::api::iam_identity::ApiKey, target: &Target) -> bool {
+pub(crate) fn is_key_for(key: &crate::api::iam_identity::ApiKey, target: &Target) -> bool {
     key.name == KEY_NAME
         && key
             .description

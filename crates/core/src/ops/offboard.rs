@@ -14,10 +14,10 @@ use serde::Serialize;
 
 use super::check::{Subject, resolve as resolve_identity};
 use super::discovery::{KeyScope, TargetFacts};
-use super::status::{OwnerState, StatusReport, TargetStatus};
 use super::{Caller, Session};
 use crate::api::user_management::ByEmail;
 use crate::error::Result;
+use crate::model::{OwnerState, StatusReport, TargetStatus};
 use crate::types::{ApiKeyId, IamId, IdentityKind};
 
 /// The identity asked about, as it was named and as it was resolved.

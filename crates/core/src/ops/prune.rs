@@ -18,10 +18,11 @@ use futures_util::stream::{self, StreamExt as _};
 use serde::Serialize;
 
 use super::discovery;
-use super::status::{self, KeyInfo, OldKey, Silent};
+use super::status::{self, Silent};
 use super::{Session, Target};
 use crate::audit::{AuditLog, Record};
 use crate::error::{Error, Result, clause};
+use crate::model::{KeyInfo, OldKey, age_days};
 use crate::types::{ApiKeyId, IamId};
 
 /// What prune looks at and does.
@@ -110,7 +111,7 @@ impl Why {
 impl SkipKind {
     /// Whether the key is left for the user to deal with (the command's work is unfinished).
     #[must_use]
-    pub fn needs_attention(self) -> bool {
+    pub(crate) fn needs_attention(self) -> bool {
         matches!(self, Self::Unsure | Self::InUse)
     }
 }
@@ -296,7 +297,7 @@ pub async fn plan(session: &Session, opts: &Options) -> Result<Plan> {
                 c.skip(Why::Unsure(u.reason.clone()));
             } else if orphan_key && !opts.include_orphans {
                 c.skip(Why::Orphan);
-            } else if let (Some(min), Some(days)) = (opts.older_than, status::age_days(k.created.as_deref(), now))
+            } else if let (Some(min), Some(days)) = (opts.older_than, age_days(k.created.as_deref(), now))
                 && days.saturating_mul(86_400) < min.as_secs()
             {
                 c.skip(Why::YoungerThan { days, limit_days: min.as_secs() / 86_400 });

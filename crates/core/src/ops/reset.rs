@@ -136,7 +136,7 @@ impl ResetPlan {
     /// single reset and for every target of a batch. `existing_keys` is the caller's key snapshot
     /// that the new key is found against.
     #[must_use]
-    pub fn from_facts(
+    pub(crate) fn from_facts(
         caller: &Caller,
         facts: &TargetFacts,
         existing_keys: Option<std::sync::Arc<Vec<ApiKey>>>,

@@ -113,7 +113,7 @@ core_v1!(Secret, "Secret", "secrets");
 
 /// A connection to one cluster's Kubernetes API.
 #[derive(Clone)]
-pub struct Conn {
+pub(crate) struct Conn {
     client: kube::Client,
     /// The API server (scheme, host and port), for messages.
     pub server: String,
@@ -180,7 +180,7 @@ impl PodInfo {
 /// both `app: ibm-vpc-block-csi-driver`), and a `StatefulSet` or `ReplicaSet` owns it, so that
 /// deleting it brings a new one. `DaemonSet` pods and pods without a controller never qualify.
 #[must_use]
-pub fn controllers(pods: &[PodInfo], addon: AddonKind) -> Vec<&PodInfo> {
+pub(crate) fn controllers(pods: &[PodInfo], addon: AddonKind) -> Vec<&PodInfo> {
     let prefix = format!("{}-", addon.pod_prefix());
     pods.iter()
         .filter(|p| p.name.starts_with(&prefix))
@@ -214,7 +214,7 @@ impl Conn {
     ///
     /// # Errors
     /// A message when the ZIP is not a usable kubeconfig or the client cannot be built.
-    pub fn from_zip(
+    pub(crate) fn from_zip(
         zip: &[u8],
         net: &crate::context::HttpSettings,
         http: std::sync::Arc<crate::http::Http>,
@@ -271,7 +271,7 @@ impl Conn {
     ///
     /// # Errors
     /// A message when the API cannot be reached or refuses.
-    pub async fn list(&self) -> Result<Vec<PodInfo>, String> {
+    pub(crate) async fn list(&self) -> Result<Vec<PodInfo>, String> {
         let start = Instant::now();
         let result = self.pods().list(&ListParams::default()).await;
         self.traced("GET pods", start, &result);
@@ -291,7 +291,7 @@ impl Conn {
     /// # Errors
     /// A message when the pod was not deleted, or whether it was is unknown (the message says
     /// which).
-    pub async fn delete(&self, pod: &PodInfo) -> Result<Option<String>, String> {
+    pub(crate) async fn delete(&self, pod: &PodInfo) -> Result<Option<String>, String> {
         let name = pod.name.as_str();
         let start = Instant::now();
         let result = self.pods().delete(name, &DeleteParams::default()).await;
@@ -324,7 +324,7 @@ impl Conn {
     ///
     /// # Errors
     /// At the deadline, a message that says what the replacements look like.
-    pub async fn wait_ready(
+    pub(crate) async fn wait_ready(
         &self,
         addon: AddonKind,
         old: &[String],
@@ -363,7 +363,7 @@ impl Conn {
     ///
     /// # Errors
     /// A message when the API cannot be reached or refuses.
-    pub async fn secret_digest(&self) -> Result<Option<String>, String> {
+    pub(crate) async fn secret_digest(&self) -> Result<Option<String>, String> {
         let api: Api<Secret> = Api::namespaced(self.client.clone(), NS);
         let start = Instant::now();
         let result = api.get_opt(SECRET).await;

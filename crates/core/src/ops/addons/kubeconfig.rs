@@ -17,7 +17,7 @@ const MAX_ENTRY: u64 = 1 << 20;
 
 /// Why a ZIP is not a usable kubeconfig. Messages name files, never their content.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KubeconfigError {
+pub(crate) enum KubeconfigError {
     /// Not a ZIP, or a damaged one.
     #[error("the kubeconfig answer is not a readable ZIP: {0}")]
     NotZip(String),
@@ -42,7 +42,7 @@ fn base_name(path: &str) -> &str {
 /// # Errors
 /// [`KubeconfigError`] for a damaged ZIP, a ZIP without exactly one kubeconfig, a reference
 /// to a file it does not hold, or YAML that is not a kubeconfig.
-pub fn from_zip(bytes: &[u8]) -> Result<Kubeconfig, KubeconfigError> {
+pub(crate) fn from_zip(bytes: &[u8]) -> Result<Kubeconfig, KubeconfigError> {
     let mut archive =
         zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| KubeconfigError::NotZip(e.to_string()))?;
     let mut files: HashMap<String, Vec<u8>> = HashMap::new();

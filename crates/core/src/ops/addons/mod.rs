@@ -37,11 +37,11 @@ pub enum AddonKind {
 
 impl AddonKind {
     /// Both.
-    pub const ALL: [Self; 2] = [Self::VpcBlockCsi, Self::ClusterAutoscaler];
+    pub(crate) const ALL: [Self; 2] = [Self::VpcBlockCsi, Self::ClusterAutoscaler];
 
     /// The name the containers API lists it under.
     #[must_use]
-    pub fn api_name(self) -> &'static str {
+    pub(crate) fn api_name(self) -> &'static str {
         match self {
             Self::VpcBlockCsi => "vpc-block-csi-driver",
             Self::ClusterAutoscaler => "cluster-autoscaler",
@@ -59,7 +59,7 @@ impl AddonKind {
 
     /// The name prefix of its controller pods in `kube-system` (IBM's troubleshooting pages).
     #[must_use]
-    pub fn pod_prefix(self) -> &'static str {
+    pub(crate) fn pod_prefix(self) -> &'static str {
         match self {
             Self::VpcBlockCsi => "ibm-vpc-block-csi-controller",
             Self::ClusterAutoscaler => "ibm-iks-cluster-autoscaler",
@@ -68,14 +68,8 @@ impl AddonKind {
 
     /// From the containers API's name.
     #[must_use]
-    pub fn from_api(name: &str) -> Option<Self> {
+    pub(crate) fn from_api(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.api_name() == name)
-    }
-
-    /// From the command line's name (the API's name is accepted too).
-    #[must_use]
-    pub fn from_cli(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.cli_name() == name || a.api_name() == name)
     }
 }
 
@@ -97,7 +91,7 @@ impl Endpoint {
     /// endpoint, as bluemix-go forces `link`. Only VPC clusters have a VPE: a classic cluster
     /// asked for with `vpe` is reached on its private endpoint, the closest there is.
     #[must_use]
-    pub fn endpoint_type(self, provider: &str) -> Option<&'static str> {
+    pub(crate) fn endpoint_type(self, provider: &str) -> Option<&'static str> {
         if provider == "satellite" {
             return Some("link");
         }
@@ -290,6 +284,10 @@ pub struct ClusterResult {
     pub addons: Vec<AddonResult>,
     /// Why the cluster failed or was skipped as a whole.
     pub reason: Option<String>,
+    /// Why it was skipped, when that is for the user to settle (the binary words it, as its
+    /// `reason`).
+    #[serde(skip)]
+    pub skipped: Option<Skipped>,
     /// Whether the new key was seen in `storage-secret-store` first (with `reset`).
     pub secret_updated: Option<bool>,
     /// Things to know.
@@ -305,6 +303,7 @@ impl ClusterResult {
             endpoint: None,
             addons: Vec::new(),
             reason,
+            skipped: None,
             secret_updated: None,
             // The plan's warnings were shown with the plan: a result says them once more only
             // in JSON (`plan`), never twice in text.
@@ -329,8 +328,22 @@ pub struct Silent;
 
 impl Reporter for Silent {}
 
-/// Why a Satellite autoscaler is left alone.
-const SATELLITE_SKIPPED: &str = "not restarted: on Satellite a reset does not update the hand-made storage-secret-store; put the new key in its ca_iam_api_key first, then restart the add-ons and say so (at the prompt, or --satellite-secret-updated)";
+/// Why a cluster was skipped that the user can let through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skipped {
+    /// A Satellite autoscaler reads a `storage-secret-store` made by hand, which a reset does
+    /// not update: it is restarted only once the user says the new key is there
+    /// ([`Options::satellite_secret_updated`]).
+    SatelliteSecretNotUpdated,
+}
+
+/// A Satellite autoscaler left alone, for [`Skipped::SatelliteSecretNotUpdated`].
+fn satellite_skipped(c: &PlannedCluster) -> ClusterResult {
+    ClusterResult {
+        skipped: Some(Skipped::SatelliteSecretNotUpdated),
+        ..ClusterResult::whole(c, Outcome::Skipped, None)
+    }
+}
 
 const SATELLITE_WARNING: &str = "On Satellite the autoscaler reads a storage-secret-store secret made by hand (ca_iam_api_key): a reset does not update it. Put the new key there yourself before restarting the autoscaler.";
 
@@ -569,7 +582,7 @@ pub async fn restart(session: &Session, plan: &Plan, opts: &Options, reporter: &
         let result = if let Some(r) = settled(c) {
             r
         } else if c.hand_made_secret() && !opts.satellite_secret_updated {
-            ClusterResult::whole(c, Outcome::Skipped, Some(String::from(SATELLITE_SKIPPED)))
+            satellite_skipped(c)
         } else if opts.stopped() {
             ClusterResult::whole(c, Outcome::Interrupted, Some(String::from("interrupted before it started")))
         } else {
@@ -621,7 +634,7 @@ async fn after_reset_one(
         return r;
     }
     if c.hand_made_secret() {
-        let mut r = ClusterResult::whole(c, Outcome::Skipped, Some(String::from(SATELLITE_SKIPPED)));
+        let mut r = satellite_skipped(c);
         r.secret_updated = Some(false);
         return r;
     }
@@ -883,7 +896,6 @@ mod tests {
     fn names_round_trip() {
         for a in AddonKind::ALL {
             assert_eq!(AddonKind::from_api(a.api_name()), Some(a));
-            assert_eq!(AddonKind::from_cli(a.cli_name()), Some(a));
             assert_eq!(serde_json::to_value(a).unwrap(), a.cli_name());
         }
         assert_eq!(AddonKind::from_api("istio"), None);
