@@ -44,8 +44,9 @@
 //!   the caller's identity read from the token.
 //! - `http`: the transport (retries, the rate limit, the run's budget); `ratelimit`: the rate
 //!   budget shared by every process of the machine; `net`: proxies and extra certificates.
-//! - `secret` (a leaf), `trace`: what never reaches output; `error`: core's errors and IBM's
-//!   error bodies; `fsutil`: files only we can read; `audit`: the local audit log.
+//! - `secret` (a leaf), `redact` (on `secret` alone), `trace`: what never reaches output;
+//!   `error`: core's errors and IBM's error bodies; `fsutil`: files only we can read; `audit`:
+//!   the local audit log.
 //! - `types`: the identifiers kept apart (`Region`, `IamId`, `GroupSelector`, `Known`).
 //! - `api/*`: one client per IBM Cloud API, with its JSON shapes.
 //! - `model`: the account model every command shares (`Severity`, `Code`, `Finding`, `Owner`,
@@ -57,6 +58,8 @@
 //!   `ops/offboard`: the operations, plan then execute; `ops/lock`: one reset of a target at a
 //!   time across processes; `ops/addons/*`: re-creating the add-on pods (`ops/addons/k8s`, the
 //!   only user of kube-rs); `policy`: the policy file.
+//! - `import_graph`, `dead_pub`: tests over the core's own sources (no import circles, no `pub`
+//!   item nothing uses).
 //! - "How a region reaches the request": `--region` (`cli`) → `discovery::regions` (validated
 //!   once, into `types::Region`) → `Session::containers(Some(&region))` → the `X-Region` header
 //!   (`api::containers`).

@@ -47,22 +47,28 @@ pub fn grant_command(ui: &Ui, report: &CheckReport, g: &Grant) -> String {
 }
 
 /// The state of a requirement in a few words, and its detail line.
-pub fn state_text(ui: &Ui, report: &CheckReport, s: &State) -> (&'static str, String) {
+/// `many`: the requirement is judged for several targets (a batch, or a check of many).
+pub fn state_text(ui: &Ui, report: &CheckReport, s: &State, many: bool) -> (&'static str, String) {
     match s {
         State::Met { by } => ("met", by.clone()),
         State::Missing { grant: Some(g), .. } => ("missing", format!("'{}'", grant_command(ui, report, g))),
-        State::Missing { grant: None, detail, remedy } => ("missing", missing_text(ui, detail, *remedy)),
+        State::Missing { grant: None, detail, remedy } => ("missing", missing_text(ui, detail, *remedy, many)),
         State::Unknown { reason } => ("unknown", reason.clone()),
         State::NotCheckable { how } => ("not checkable", how_line(how, &ui.cli)),
     }
 }
 
-/// Why a requirement no grant satisfies is missing, and what else would satisfy it, in words.
-fn missing_text(ui: &Ui, detail: &str, remedy: Option<Remedy>) -> String {
+/// Why a requirement no grant satisfies is missing, and what else would satisfy it, in words;
+/// splitting across functional IDs is a way out only for several targets.
+fn missing_text(ui: &Ui, detail: &str, remedy: Option<Remedy>, many: bool) -> String {
     match remedy {
         None => detail.to_owned(),
+        Some(Remedy::MakeRoomForKeys) if many => format!(
+            "{detail}. Remove obsolete keys first ('{} prune'), split the targets across functional IDs, or ask IBM for a higher API key limit",
+            ui.me
+        ),
         Some(Remedy::MakeRoomForKeys) => format!(
-            "{detail}. Remove obsolete keys first ('{} prune'), split the batch across functional IDs, or ask IBM for a higher API key limit",
+            "{detail}. Remove obsolete keys first ('{} prune'), reset as another functional ID, or ask IBM for a higher API key limit",
             ui.me
         ),
     }
@@ -100,7 +106,7 @@ pub fn report_text(ui: &Ui, report: &CheckReport) {
             .requirements
             .iter()
             .map(|r| {
-                let (state, _) = state_text(ui, report, &r.state);
+                let (state, _) = state_text(ui, report, &r.state, report.targets.len() > 1);
                 let purpose = match r.purpose {
                     check::Purpose::Reset => "to reset",
                     check::Purpose::Own => "to own the key",
@@ -112,7 +118,7 @@ pub fn report_text(ui: &Ui, report: &CheckReport) {
         // Each requirement's detail: what meets it (the policy, through which access group),
         // or what would, or why it is not known.
         for r in &t.requirements {
-            let (state, detail) = state_text(ui, report, &r.state);
+            let (state, detail) = state_text(ui, report, &r.state, report.targets.len() > 1);
             let line = crate::ui::Text::from(format!("  {} ({state}): ", r.code));
             // The grant is a command to run: styled as one, whole.
             ui.say(match &r.state {
@@ -402,11 +408,12 @@ fn invitation_policies(ui: &Ui, plan: &InvitePlan) {
     for p in &plan.policies {
         ui.say(&format!("  {} ({})", crate::ui::one_line(&grant_words(&p.grant)), p.code));
     }
+    let many = plan.targets.len() > 1;
     for t in &plan.targets {
         for r in &t.requirements {
             let (state, detail) = match &r.state {
                 State::Missing { grant: Some(_), .. } | State::Met { .. } => continue,
-                State::Missing { grant: None, detail, remedy } => ("missing", missing_text(ui, detail, *remedy)),
+                State::Missing { grant: None, detail, remedy } => ("missing", missing_text(ui, detail, *remedy, many)),
                 State::Unknown { reason } => ("unknown", reason.clone()),
                 State::NotCheckable { how } => ("not checkable", how_line(how, &ui.cli)),
             };

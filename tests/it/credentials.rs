@@ -220,13 +220,7 @@ fn an_owner_near_the_key_limit_is_said_with_what_prune_would_remove() {
 fn a_batch_that_does_not_fit_the_key_limit_says_which_targets_fit_and_what_to_do() {
     let env = as_identity(keys::OWNER);
     let r = env.run(&["reset", "--all-regions", "--all-resource-groups", "-f"]);
-    // Not a snapshot: the refusal ends "An account administrator can create them with
-    // 'cluster-api-key check ... --grant'", which creates policies, not room for keys: reported,
-    // not blessed.
-    r.exits(1)
-        .stderr_has("you hold 16 of the 20 API keys IAM allows an identity, and each reset creates one: only 4 of the 5 targets fit (")
-        .stderr_has("'cluster-api-key prune'")
-        .stderr_has("split the batch across functional IDs");
+    crate::assert_run!(env, "credentials-batch-over-key-limit", r);
     assert_eq!(env.handle().stat("POST /v1/keys"), 0, "refused before any change");
 }
 

@@ -86,7 +86,7 @@ async fn preflight(here: &Here, ui: &Ui, plans: &[&ResetPlan], skip: bool) -> Re
         for r in reqs {
             match &r.state {
                 State::Missing { .. } => {
-                    let (_, detail) = crate::commands::check::state_text(ui, &who, &r.state);
+                    let (_, detail) = crate::commands::check::state_text(ui, &who, &r.state, many);
                     missing.push(format!("{at}{}: {detail}", r.what));
                 }
                 State::Unknown { reason } => ui.warn(&format!("{at}Could not check '{}': {reason}.", r.what)),
@@ -105,6 +105,11 @@ async fn preflight(here: &Here, ui: &Ui, plans: &[&ResetPlan], skip: bool) -> Re
         ),
         _ => format!("every selected target ({})", plans.len()),
     };
+    // Only a missing policy has a grant: the key limit's way out is said in its own words.
+    let grantable = found
+        .iter()
+        .flat_map(|(_, reqs)| reqs.iter())
+        .any(|r| matches!(r.state, State::Missing { grant: Some(_), .. }));
     let mut e = CommandError::failed(format!(
         "You cannot safely reset {what}: {} requirement{} missing. Nothing was changed.",
         missing.len(),
@@ -127,6 +132,9 @@ async fn preflight(here: &Here, ui: &Ui, plans: &[&ResetPlan], skip: bool) -> Re
         }
     }
     let scope = format!("--region {} -g {}", regions.join(","), groups.join(","));
+    if !grantable {
+        return Err(e.with_hint("'--skip-preflight' skips this check."));
+    }
     Err(e.with_hint(
         crate::ui::Text::from("An account administrator can create them with ")
             .cmd(format!("{{admin}} check {scope} {flag} --grant"))

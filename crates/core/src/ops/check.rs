@@ -902,7 +902,8 @@ fn quota_detail<'a>(limit: u64, count: u64, targets: impl Iterator<Item = &'a Ta
         0 => String::from("no target fits"),
         n => format!("only {n} of the {} targets fit ({})", targets.len(), targets[..n.min(targets.len())].join(", ")),
     };
-    format!("you hold {count} of the {limit} API keys IAM allows an identity, and each reset creates one: {fit}")
+    // "2 of the 1 keys" reads wrong once an identity is over a lowered limit.
+    format!("you hold {count} API keys, IAM allows an identity {limit} and each reset creates one: {fit}")
 }
 
 /// The reset pre-flight for the caller and every target of a reset, single or batch: each
