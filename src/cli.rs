@@ -350,6 +350,10 @@ pub struct StatusArgs {
     /// In text, show only findings of this severity or worse (critical, warning, info; default: all); the counts, JSON, CSV and the exit code still cover every finding.
     #[arg(long, value_name = "SEVERITY", ignore_case = true)]
     pub severity: Option<ShownSeverity>,
+
+    /// Read every cluster's health issues and workers (2 requests a cluster), not only those of the clusters whose list entry signals trouble.
+    #[arg(long)]
+    pub read_clusters: bool,
 }
 
 /// `reset`.

@@ -1,7 +1,7 @@
 //! `status`: the account-wide picture. Core reads and judges ([`status::status`]); this module
 //! adds what to do about each finding (in the host's words) and renders the table, JSON or CSV.
 
-use cluster_api_key_core::model::{Code, Finding, OwnerState, SettingsPart, Severity, StatusReport, TargetStatus};
+use cluster_api_key_core::model::{Code, Culprit, Finding, OwnerState, SettingsPart, Severity, StatusReport, TargetStatus};
 use cluster_api_key_core::ops::Target;
 use cluster_api_key_core::ops::offboard::{self, Answer, Dependency, Dependent, Leaver, Offboarding, Unknown, Unread};
 use cluster_api_key_core::ops::status;
@@ -16,7 +16,8 @@ use crate::settings::StatusSettings;
 use crate::ui::{Text, Ui};
 
 /// The line that says what to do about a finding, its commands styled as commands.
-fn action(code: Code, t: &TargetStatus, ui: &Ui) -> Text {
+fn action(f: &Finding, t: &TargetStatus, ui: &Ui) -> Text {
+    let code = f.code;
     let (me, cli) = (&ui.me, &ui.cli);
     let group = crate::ui::group_arg(&t.resource_group_name, &t.resource_group_id);
     let reset = format!("{me} reset --region {} -g {group}", t.region);
@@ -108,6 +109,47 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> Text {
         Code::OwnerNearKeyLimit => say("Remove obsolete keys first (")
             .cmd(format!("{me} prune"))
             .plain("), spread the targets' keys across functional IDs, or ask IBM for a higher API key limit."),
+        Code::ClusterCredentialFailure => {
+            let check = format!("{me} status --read-clusters --region {} -g {group}", t.region);
+            let then = |x: Text| {
+                x.plain(" Then check what the clusters say (")
+                    .cmd(&check)
+                    .plain("): the new key reaches them in 10-15 minutes, and NHC009 clears within about 30.")
+            };
+            match f.points_at {
+                Some(Culprit::Key) => then(
+                    say("Enable the key if it is disabled (")
+                        .cmd(format!("{cli} iam api-key-enable {key}"))
+                        .plain("), or reset it as a functional ID: ")
+                        .cmd(&reset)
+                        .plain("."),
+                ),
+                Some(Culprit::ClassicCredentials)
+                    if t.classic_credentials.as_ref().is_some_and(|c| c.set == Some(true)) =>
+                {
+                    say("Set the classic infrastructure credentials again as a functional ID's infrastructure user (")
+                        .cmd(format!("{cli} target -g {}", t.resource_group_name))
+                        .plain(", then ")
+                        .cmd(format!(
+                            "{cli} ks credential set classic --infrastructure-username USERNAME --infrastructure-api-key KEY --region {}",
+                            t.region
+                        ))
+                        .plain("), or give their user the classic infrastructure permissions IBM lists for the clusters.")
+                }
+                Some(Culprit::ClassicCredentials) => say(
+                    "Whether classic infrastructure credentials are set here could not be read; check them (",
+                )
+                .cmd(format!("{cli} ks credential get --region {}", t.region))
+                .plain(") and the key owner's classic infrastructure permissions, or reset as a functional ID that has them: ")
+                .cmd(&reset)
+                .plain("."),
+                _ => then(
+                    say("Reset the key as a functional ID that is active and has the clusters' permissions: ")
+                        .cmd(&reset)
+                        .plain("."),
+                ),
+            }
+        }
         // `credential get/set/unset` act on the targeted resource group, hence the target first.
         Code::ClassicCredentialsSet => say("A reset does not change them. Make sure their owner is a functional ID: ")
             .cmd(format!("{cli} target -g {}", t.resource_group_name))
@@ -330,7 +372,7 @@ fn formula_safe(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The CSV columns, in their documented order.
-const CSV_HEADER: [&str; 18] = [
+const CSV_HEADER: [&str; 20] = [
     "region",
     "resourceGroup",
     "resourceGroupId",
@@ -349,6 +391,8 @@ const CSV_HEADER: [&str; 18] = [
     "classicCredentials",
     "classicCredentialsUser",
     "classicCredentialsOwnerState",
+    "clustersReportingCredentialFailures",
+    "clustersUnread",
 ];
 
 impl Report {
@@ -587,6 +631,20 @@ impl Render for Report {
                 }),
                 t.classic_credentials.as_ref().and_then(|c| c.username.clone()).unwrap_or_default(),
                 t.classic_credentials.as_ref().and_then(|c| c.owner_state.as_ref()).map(state_text).unwrap_or_default(),
+                // Appended too: the clusters whose own reports point at a credential, and those
+                // whose reports could not be read (unknown, not fine); names space-separated.
+                t.clusters
+                    .iter()
+                    .filter(|c| c.reports.as_ref().is_some_and(reports_failure))
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                t.clusters
+                    .iter()
+                    .filter(|c| c.reports.as_ref().is_some_and(|r| !r.unread.is_empty()))
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
             ];
             if let Err(e) = out.write_record(fields.iter().map(|f| formula_safe(f).into_owned())) {
                 return Some(Err(CommandError::internal(e)));
@@ -614,6 +672,12 @@ impl Render for Report {
             _ => ExitStatus::Success,
         }
     }
+}
+
+/// Whether a cluster's own reports point at a credential.
+fn reports_failure(r: &cluster_api_key_core::model::ClusterReports) -> bool {
+    r.health_issues.iter().flatten().any(|i| i.points_at.is_some())
+        || r.worker_credential_messages.as_ref().is_some_and(|w| !w.is_empty())
 }
 
 /// The table's Findings cell: the codes that count (each in its severity's colour; with
@@ -826,7 +890,7 @@ pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<B
         }
         baseline = Some(done);
     }
-    let actions = report.targets.iter().map(|t| t.findings.iter().map(|f| action(f.code, t, ui)).collect()).collect();
+    let actions = report.targets.iter().map(|t| t.findings.iter().map(|f| action(f, t, ui)).collect()).collect();
     let owners = (!args.owner.is_empty())
         .then(|| leavers.into_iter().map(|l| offboard::offboarding(&report, &facts, l)).collect());
     let shown_severity = args.severity.map(Severity::from);

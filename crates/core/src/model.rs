@@ -66,6 +66,9 @@ pub enum Code {
     /// The owner holds at least 80% of IAM's per-identity API key limit: the next reset or
     /// cluster creation as that identity fails (`BXNIM0151E`, `A03e9b`).
     OwnerNearKeyLimit,
+    /// The clusters themselves report a credential failure (a health issue such as `NHC009`,
+    /// or a worker's message): the key, its owner or the classic infrastructure credentials.
+    ClusterCredentialFailure,
 }
 
 impl Code {
@@ -77,7 +80,8 @@ impl Code {
             | Self::OwnerNotInAccount
             | Self::OwnerInactive
             | Self::OwnerLacksRoles
-            | Self::ClassicCredentialsOwnerGone => Severity::Critical,
+            | Self::ClassicCredentialsOwnerGone
+            | Self::ClusterCredentialFailure => Severity::Critical,
             Self::ClassicCredentialsSet
             | Self::OwnerNearKeyLimit
             | Self::OwnerUnknown
@@ -111,11 +115,12 @@ impl Code {
             Self::ClassicCredentialsSet => "classic-credentials-set",
             Self::ClassicCredentialsOwnerGone => "classic-credentials-owner-gone",
             Self::OwnerNearKeyLimit => "owner-near-key-limit",
+            Self::ClusterCredentialFailure => "cluster-credential-failure",
         }
     }
 
     /// Every code, for documentation and tests.
-    pub(crate) const ALL: [Self; 16] = [
+    pub(crate) const ALL: [Self; 17] = [
         Self::NoKey,
         Self::OwnerNotInAccount,
         Self::OwnerInactive,
@@ -132,6 +137,7 @@ impl Code {
         Self::ClassicCredentialsSet,
         Self::ClassicCredentialsOwnerGone,
         Self::OwnerNearKeyLimit,
+        Self::ClusterCredentialFailure,
     ];
 }
 
@@ -154,6 +160,34 @@ pub struct Finding {
     /// knows their flags; the core names none). `detail` says it without them.
     #[serde(skip)]
     pub settings: Option<SettingsPart>,
+    /// `cluster-credential-failure`: the credential IBM's message points at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub points_at: Option<Culprit>,
+}
+
+/// The credential a cluster's credential failure points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Culprit {
+    /// The target's API key itself (disabled, expired, deleted).
+    Key,
+    /// The user or service ID that owns the key (gone, inactive, lacking permission).
+    KeyOwner,
+    /// The classic infrastructure credentials that order the classic clusters' infrastructure
+    /// (set by hand, or else the key owner's linked classic account).
+    ClassicCredentials,
+}
+
+impl Culprit {
+    /// In words, for a finding's detail.
+    #[must_use]
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Key => "the API key",
+            Self::KeyOwner => "the key's owner",
+            Self::ClassicCredentials => "the classic infrastructure credentials",
+        }
+    }
 }
 
 /// What a finding's detail says about the user's settings.
@@ -189,6 +223,7 @@ impl Finding {
             accepted: false,
             acceptance: None,
             settings: None,
+            points_at: None,
         }
     }
 
@@ -351,6 +386,65 @@ pub struct ClusterBrief {
     pub state: String,
     /// The trusted profile its storage and autoscaler use instead of the API key, when set.
     pub trusted_profile_id: Option<String>,
+    /// Its status line, when the list carries one.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub status: String,
+    /// Its master's status (`Ready`, ...), when the list carries it.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub master_status: String,
+    /// Its master's health (`normal`, ...), when the list carries it.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub master_health: String,
+    /// What the cluster itself reported, when it was read (its list entry signals trouble, or
+    /// `--read-clusters`); absent when it was not asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reports: Option<ClusterReports>,
+}
+
+/// What a cluster reports about itself: its health issues and its workers' messages, or why
+/// they could not be read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterReports {
+    /// Its health issues, every one (`null` when they could not be read).
+    pub health_issues: Option<Vec<ReportedIssue>>,
+    /// Its workers that report a credential failure (`null` when the workers could not be
+    /// read; empty when none does).
+    pub worker_credential_messages: Option<Vec<WorkerMessage>>,
+    /// What could not be read, and why: never taken for "fine".
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<String>,
+}
+
+/// A health issue, as reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportedIssue {
+    /// `NHC009`, ...
+    pub id: String,
+    /// Severity as IBM spells it.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub severity: String,
+    /// IBM's description (escaped, bounded).
+    pub description: String,
+    /// The credential it points at, when it is a credential failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub points_at: Option<Culprit>,
+}
+
+/// A worker's message that points at a credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerMessage {
+    /// The worker's ID.
+    pub worker: String,
+    /// Its state.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub state: String,
+    /// IBM's message (escaped, bounded).
+    pub message: String,
+    /// The credential it points at.
+    pub points_at: Culprit,
 }
 
 /// One target's status.

@@ -173,6 +173,7 @@ pub async fn by_target(
         max_age: std::time::Duration::MAX,
         functional_ids: Vec::new(),
         concurrency: 1,
+        read_clusters: super::status::ClusterReads::Skip,
     };
     let report = super::status::status(session, &opts, &super::status::Silent).await?;
     let no_key =

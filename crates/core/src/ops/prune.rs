@@ -237,6 +237,7 @@ pub async fn plan(session: &Session, opts: &Options) -> Result<Plan> {
         max_age: Duration::MAX,
         functional_ids: Vec::new(),
         concurrency: opts.concurrency,
+        read_clusters: status::ClusterReads::Skip,
     };
     let report = status::status(session, &sopts, &Silent).await?;
     let now = SystemTime::now();

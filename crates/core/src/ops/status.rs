@@ -35,6 +35,19 @@ pub struct Options {
     pub functional_ids: Vec<String>,
     /// Lookups in flight at once.
     pub concurrency: usize,
+    /// Whose health issues and workers to read.
+    pub read_clusters: ClusterReads,
+}
+
+/// Which clusters' own reports (health issues, workers) a status reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClusterReads {
+    /// None (commands that only need the keys and owners).
+    Skip,
+    /// Those whose list entry signals trouble (`status`'s default): two requests each.
+    Troubled,
+    /// Every cluster (`status --read-clusters`): two requests each.
+    Every,
 }
 
 /// Told about progress, per target (the core never prints).
@@ -124,7 +137,22 @@ pub async fn status_and_facts(
         })
         .buffer_unordered(opts.concurrency.max(1))
         .collect::<BTreeMap<(String, String), Result<ClassicCredentials>>>();
-    let (keys, mut owners, classic) = tokio::join!(discovery::keys(session, &caller), owner_lookups, classic_lookups);
+    // What the clusters say about their credentials: the troubled ones (every one with
+    // `--read-clusters`), alongside.
+    let mut in_scope: Vec<&crate::api::containers::Cluster> = clusters
+        .iter()
+        .filter(|c| {
+            (scope.regions.is_empty() || scope.regions.iter().any(|r| r.as_str() == c.region))
+                && (scope.groups.is_empty() || scope.groups.iter().any(|g| g.id.as_str() == c.resource_group))
+        })
+        .collect();
+    if opts.read_clusters == ClusterReads::Skip {
+        in_scope.clear();
+    }
+    let cluster_reads =
+        super::clusters::read_clusters(session, &in_scope, opts.read_clusters == ClusterReads::Every, opts.concurrency);
+    let (keys, mut owners, classic, mut reports) =
+        tokio::join!(discovery::keys(session, &caller), owner_lookups, classic_lookups, cluster_reads);
     let (keys, key_scope) = keys?;
     let account = discovery::Account { groups: all_groups, clusters, keys, key_scope };
     let found = account.targets(&scope);
@@ -229,6 +257,14 @@ pub async fn status_and_facts(
             t.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
             t.classic_credentials = Some(c);
         }
+        for c in &mut t.clusters {
+            c.reports = reports.remove(&c.id);
+        }
+        let (failures, unread) = super::clusters::judge(&t);
+        t.findings.extend(failures);
+        if let Some(why) = unread {
+            t.not_checked(&[Code::ClusterCredentialFailure], why);
+        }
         let who = t.owner.as_ref().map(|o| o.name.clone()).unwrap_or_default();
         match lacks {
             Some(Ok(lacks)) if !lacks.is_empty() => {
@@ -321,6 +357,11 @@ fn unread_notes(
                     format!("the state of the classic infrastructure credentials' owner is unknown: {reason}"),
                 );
             }
+        }
+        if let Some(why) = t.unchecked_reason(Code::ClusterCredentialFailure) {
+            notes.push(format!(
+                "{place}: {why}: whether they report a credential failure is unknown (cluster-credential-failure was not checked for them)."
+            ));
         }
         if let KeyScope::CallerOnly(why) = scope {
             // Other owners' older keys are never listed; without a visible current key, nothing
@@ -895,6 +936,10 @@ fn judge(
                 provider: c.provider.clone(),
                 state: c.state.clone(),
                 trusted_profile_id: c.trusted_profile_id.clone(),
+                status: c.status.clone(),
+                master_status: c.master_status().to_owned(),
+                master_health: c.master_health().to_owned(),
+                reports: None,
             })
             .collect(),
         key: keys.key,
