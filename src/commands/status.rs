@@ -117,6 +117,9 @@ fn action(f: &Finding, t: &TargetStatus, ui: &Ui) -> Text {
                     .plain("): the new key reaches them in 10-15 minutes, and NHC009 clears within about 30.")
             };
             match f.points_at {
+                Some(Culprit::Key) if t.key.is_none() => then(
+                    say("No key is visible here to enable: create one as a functional ID: ").cmd(&reset).plain("."),
+                ),
                 Some(Culprit::Key) => then(
                     say("Enable the key if it is disabled (")
                         .cmd(format!("{cli} iam api-key-enable {key}"))

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::knobs::ReplicationMode;
 use crate::server::Shared;
 use crate::util::{self, Api, Caller};
-use crate::world::{ApiKey, Cluster, ClusterKey, IdentityKind, World, cluster_key_description};
+use crate::world::{ApiKey, Cluster, ClusterKey, IdentityKind, Worker, World, cluster_key_description};
 
 /// Regions the containers API accepts: IBM's `locations.md` (2026) multizone regions, plus the
 /// legacy names classic locations still report.
@@ -205,6 +205,7 @@ pub(crate) async fn reset_key(State(shared): State<Arc<Shared>>, headers: Header
         resource_group_id: rg.clone(),
         api_key_id: id.clone(),
     });
+    key_reset_clears(&mut world, &caller.account_id, &region, &rg);
     drop(world);
     crate::k8s::key_changed(&shared, &caller.account_id, &region, &rg, previous.as_deref(), &id);
     if let Some(prev) = previous {
@@ -299,6 +300,7 @@ pub(crate) async fn key_owner(
 }
 
 fn cluster_json(c: &Cluster, world: &World) -> Value {
+    let master_status = c.master_status.as_deref().unwrap_or("Ready");
     let rg_name =
         world.resource_groups.iter().find(|g| g.id == c.resource_group_id).map(|g| g.name.clone()).unwrap_or_default();
     json!({
@@ -316,9 +318,9 @@ fn cluster_json(c: &Cluster, world: &World) -> Value {
         "masterKubeVersion": if c.kind == "openshift" { "4.17.10_openshift" } else { "1.31.4_1536" },
         "targetVersion": if c.kind == "openshift" { "4.17.10_openshift" } else { "1.31.4" },
         "createdDate": c.created,
-        "workerCount": 3,
+        "workerCount": workers_of(c).len(),
         "workerZones": [c.location],
-        "masterStatus": "Ready",
+        "masterStatus": master_status,
         "masterHealth": "normal",
         "isPaid": true,
         "ingress": {"hostname": format!("{}.{}.containers.appdomain.cloud", c.name, c.region), "secretName": c.name},
@@ -340,7 +342,7 @@ fn cluster_json(c: &Cluster, world: &World) -> Value {
         "vpcs": if c.provider.starts_with("vpc") { vec![format!("r006-{}", c.resource_group_id)] } else { Vec::new() },
         "lifecycle": {
             "modifiedDate": c.created,
-            "masterStatus": "Ready",
+            "masterStatus": master_status,
             "masterStatusModifiedDate": c.created,
             "masterHealth": "normal",
             "masterState": "deployed",
@@ -441,6 +443,150 @@ pub(crate) async fn get_cluster(
     match queried_cluster(&shared, &headers, &q) {
         Ok(c) => util::ok(&cluster_json(&c, &shared.world())),
         Err(r) => r,
+    }
+}
+
+/// A cluster's workers: those of the world, else three normal ones.
+fn workers_of(c: &Cluster) -> Vec<Worker> {
+    if !c.workers.is_empty() {
+        return c.workers.clone();
+    }
+    (1..=3)
+        .map(|n| Worker { id: format!("kube-{}-default-{n:08}", c.id), state: "normal".into(), message: String::new() })
+        .collect()
+}
+
+/// A worker in bluemix-go's `containerv1.Worker` shape (classic clusters): its message in
+/// `errorMessage` and `status`, as IBM's CLI shows a worker's status.
+fn worker_v1_json(c: &Cluster, w: &Worker) -> Value {
+    json!({
+        "billing": "hourly",
+        "errorMessage": w.message,
+        "id": w.id,
+        "isolation": "public",
+        "kubeVersion": "1.31.4_1536",
+        "machineType": "b3c.4x16",
+        "privateIP": "10.0.0.10",
+        "privateVlan": "2918270",
+        "publicIP": "169.0.0.10",
+        "publicVlan": "2918268",
+        "location": c.location,
+        "poolid": format!("{}-default", c.id),
+        "poolName": "default",
+        "trustedStatus": "disabled",
+        "reasonForDelete": "",
+        "versionEOS": "",
+        "masterVersionEOS": "",
+        "state": w.state,
+        "status": if w.message.is_empty() { "Ready" } else { w.message.as_str() },
+        "targetVersion": "1.31.4_1536",
+    })
+}
+
+/// A worker in bluemix-go's `containerv2.Worker` shape: its message in `health.message` and
+/// `lifecycle.message`.
+fn worker_v2_json(c: &Cluster, w: &Worker) -> Value {
+    let health = if w.state == "normal" { "normal" } else { "warning" };
+    json!({
+        "billing": "hourly",
+        "flavor": "bx2.4x16",
+        "id": w.id,
+        // bluemix-go's `KubeVersion` has no JSON tag: Go matches the member without regard to case.
+        "kubeVersion": {"actual": "1.31.4_1536", "desired": "1.31.4_1536", "eos": "", "masterEos": "", "target": "1.31.4_1536"},
+        "location": c.location,
+        "poolid": format!("{}-default", c.id),
+        "poolName": "default",
+        "lifecycle": {
+            "reasonForDelete": "",
+            "actualState": if w.state == "normal" { "deployed" } else { w.state.as_str() },
+            "desiredState": "deployed",
+            "message": w.message,
+            "messageDate": if w.message.is_empty() { "" } else { c.created.as_str() },
+            "messageDetails": "",
+            "messageDetailsDate": "",
+            "pendingOperation": "",
+        },
+        "health": {"message": if w.message.is_empty() { "Ready" } else { w.message.as_str() }, "state": health},
+        "networkInterfaces": [{"cidr": "10.240.0.0/24", "ipAddress": "10.240.0.10", "primary": true, "subnetID": format!("0717-{}", c.id)}],
+    })
+}
+
+/// `GET /v1/clusters/{idOrName}/workers` (classic): a bare array of `containerv1.Worker`.
+pub(crate) async fn workers_v1(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id_or_name): Path<String>,
+) -> Response {
+    let caller = match auth(&shared, &headers) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let world = shared.world();
+    match find_cluster(&world, &caller.account_id, &id_or_name, util::header(&headers, "x-auth-resource-group")) {
+        Some(c) if may_view(&world, &caller, c) => {
+            util::ok(&Value::Array(workers_of(c).iter().map(|w| worker_v1_json(c, w)).collect()))
+        }
+        _ => not_found(),
+    }
+}
+
+/// `GET /v2/vpc/getWorkers?cluster=` (and the provider-neutral `/v2/getWorkers`): a bare array
+/// of `containerv2.Worker`.
+pub(crate) async fn workers_v2(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    match queried_cluster(&shared, &headers, &q) {
+        Ok(c) => util::ok(&Value::Array(workers_of(&c).iter().map(|w| worker_v2_json(&c, w)).collect())),
+        Err(r) => r,
+    }
+}
+
+/// `GET /v2/getClusterHealthIssues?cluster=`: a bare array of `{id, component, severity,
+/// description}`.
+///
+/// OPEN (as in the core): IBM's call and body behind `ibmcloud ks cluster health issues` are
+/// not confirmed; this serves what the CLI prints, in the shape the core reads.
+pub(crate) async fn health_issues(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    match queried_cluster(&shared, &headers, &q) {
+        Ok(c) => util::ok(&serde_json::to_value(&c.health_issues).unwrap_or_else(|_| json!([]))),
+        Err(r) => r,
+    }
+}
+
+/// What a reset of a target's key clears on its clusters: the health issues and worker
+/// messages that the old key or its owner caused (NHC009, "Provided user not found or active",
+/// "User account is currently cancel_pending."). A cluster left with nothing to report is
+/// `normal` again.
+fn key_reset_clears(world: &mut World, account: &str, region: &str, rg: &str) {
+    let caused = |text: &str| {
+        let t = text.to_lowercase();
+        ["iam token exchange request failed", "provided user not found or active", "cancel_pending"]
+            .iter()
+            .any(|f| t.contains(f))
+    };
+    for c in world
+        .clusters
+        .iter_mut()
+        .filter(|c| c.account_id == account && c.region == region && c.resource_group_id == rg)
+    {
+        let before = (c.health_issues.len(), c.workers.iter().filter(|w| !w.message.is_empty()).count());
+        c.health_issues.retain(|i| !i.id.eq_ignore_ascii_case("NHC009") && !caused(&i.description));
+        for w in &mut c.workers {
+            if caused(&w.message) {
+                w.message.clear();
+                w.state = "normal".into();
+            }
+        }
+        let after = (c.health_issues.len(), c.workers.iter().filter(|w| !w.message.is_empty()).count());
+        if after != before && after == (0, 0) {
+            c.state = "normal".into();
+        }
     }
 }
 

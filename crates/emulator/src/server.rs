@@ -340,6 +340,10 @@ fn containers_routes() -> Router<Arc<Shared>> {
         .route("/v2/satellite/getClusters", get(crate::containers::clusters_satellite))
         .route("/v2/getCluster", get(crate::containers::get_cluster))
         .route("/v1/clusters/{id_or_name}/addons", get(crate::containers::addons))
+        .route("/v1/clusters/{id_or_name}/workers", get(crate::containers::workers_v1))
+        .route("/v2/vpc/getWorkers", get(crate::containers::workers_v2))
+        .route("/v2/getWorkers", get(crate::containers::workers_v2))
+        .route("/v2/getClusterHealthIssues", get(crate::containers::health_issues))
         .route("/v2/applyRBACAndGetKubeconfig", post(crate::containers::kubeconfig))
         .route("/v2/getRBACStatus", get(crate::containers::rbac_status))
 }
@@ -670,6 +674,7 @@ fn route_key(path: &str) -> String {
         }),
         ["", "v1", "logging", _, "clusterkeyowner"] => String::from("/v1/logging/{id}/clusterkeyowner"),
         ["", "v1", "clusters", _, "addons"] => String::from("/v1/clusters/{id}/addons"),
+        ["", "v1", "clusters", _, "workers"] => String::from("/v1/clusters/{id}/workers"),
         ["", "v2", "resource_groups", _] => String::from("/v2/resource_groups/{id}"),
         ["", "v2", "accounts", _, "users"] => String::from("/v2/accounts/{id}/users"),
         ["", "v1", "accounts", _, "settings", "identity"] => String::from("/v1/accounts/{id}/settings/identity"),

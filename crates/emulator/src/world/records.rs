@@ -118,6 +118,43 @@ pub struct Cluster {
     /// (`ibmcloud oc experimental trusted-profile set`; irreversible).
     #[serde(default)]
     pub trusted_profile_id: Option<String>,
+    /// The master's status the lists report (`Ready` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub master_status: Option<String>,
+    /// Its health issues (`ibmcloud ks cluster health issues`), none when absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub health_issues: Vec<HealthIssue>,
+    /// Its workers, with their states and messages; when absent, three normal workers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workers: Vec<Worker>,
+}
+
+/// A cluster's health issue.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HealthIssue {
+    /// `NHC009`, ...
+    pub id: String,
+    /// `Network`, ...
+    #[serde(default)]
+    pub component: String,
+    /// `Error`, `Warning`, ...
+    #[serde(default)]
+    pub severity: String,
+    /// IBM's description.
+    pub description: String,
+}
+
+/// A cluster's worker node.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Worker {
+    /// ID (`kube-<cluster>-<pool>-<n>`).
+    pub id: String,
+    /// `normal`, `warning`, `critical`, `failed`, ...
+    #[serde(default = "normal")]
+    pub state: String,
+    /// What it reports (empty: nothing).
+    #[serde(default)]
+    pub message: String,
 }
 
 fn normal() -> String {

@@ -116,6 +116,9 @@ impl Generator {
             created: "2025-03-01T10:00:00Z".into(),
             addons,
             trusted_profile_id: None,
+            master_status: None,
+            health_issues: Vec::new(),
+            workers: Vec::new(),
         }
     }
 

@@ -4,7 +4,7 @@
 //! trusted profile instead of the API key.
 
 use crate::k8s::{AUTOSCALER, VPC_BLOCK_CSI};
-use crate::world::{ACCOUNT_ID, Cluster, RG_DEFAULT, RG_PRODUCTION, RG_STAGING, ResourceGroup, TRUSTED_PROFILE};
+use crate::world::{ACCOUNT_ID, Cluster, HealthIssue, Worker, RG_DEFAULT, RG_PRODUCTION, RG_STAGING, ResourceGroup, TRUSTED_PROFILE};
 
 /// `Default` (the account's default group), `production` and `staging`.
 pub(super) fn resource_groups() -> Vec<ResourceGroup> {
@@ -32,6 +32,9 @@ fn cluster(id: &str, name: &str, region: &str, rg: &str, provider: &str, kind: &
         created: "2025-03-01T10:00:00Z".into(),
         addons: addons(name, provider),
         trusted_profile_id: None,
+        master_status: None,
+        health_issues: Vec::new(),
+        workers: Vec::new(),
     }
 }
 
@@ -63,4 +66,36 @@ fn addons(name: &str, provider: &str) -> Vec<String> {
         out.push(AUTOSCALER.to_owned());
     }
     out
+}
+
+/// What the sandbox's clusters report ([`crate::world::World::sandbox_world`]): `tok-batch`
+/// raises NHC009 (its key is gone), and a worker of `shop-vpc` names its key's departed owner.
+pub(super) fn report_credential_failures(clusters: &mut [Cluster]) {
+    let worker = |c: &Cluster, n: u32, state: &str, message: &str| Worker {
+        id: format!("kube-{}-default-{n:08}", c.id),
+        state: state.into(),
+        message: message.into(),
+    };
+    for c in clusters.iter_mut() {
+        match c.name.as_str() {
+            "tok-batch" => {
+                c.state = "warning".into();
+                c.health_issues = vec![HealthIssue {
+                    id: "NHC009".into(),
+                    component: "Network".into(),
+                    severity: "Error".into(),
+                    description: "The IAM token exchange request failed.".into(),
+                }];
+            }
+            "shop-vpc" => {
+                c.state = "warning".into();
+                c.workers = vec![
+                    worker(c, 1, "normal", ""),
+                    worker(c, 2, "warning", "Provided user not found or active"),
+                    worker(c, 3, "normal", ""),
+                ];
+            }
+            _ => {}
+        }
+    }
 }

@@ -49,6 +49,20 @@ impl World {
     }
 }
 
+impl World {
+    /// The sandbox's world: the default one, with clusters that report what their credentials
+    /// do to them (`status` reads them by default, as their list entries signal trouble):
+    /// jp-tok / Default, whose key was deleted with its owner, raises `NHC009`; a worker of
+    /// us-south / Default, whose key's owner is no longer valid, says "Provided user not found
+    /// or active". A reset of the target clears them.
+    #[must_use]
+    pub fn sandbox_world() -> Self {
+        let mut w = Self::default_world();
+        clusters::report_credential_failures(&mut w.clusters);
+        w
+    }
+}
+
 /// A fresh, unlocked key of the default account.
 fn key(id: &str, name: &str, description: Option<String>, owner: &str, value: &str, created: &str) -> super::ApiKey {
     super::ApiKey::new(
