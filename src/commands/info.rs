@@ -4,7 +4,7 @@
 use cluster_api_key_core::api::user_management::state_clause;
 use cluster_api_key_core::model::{ClassicStatus, OwnerState};
 use cluster_api_key_core::ops::Target;
-use cluster_api_key_core::ops::info::{self, InfoReport, TargetOwnerReport};
+use cluster_api_key_core::ops::info::{self, ClusterHealth, InfoReport, TargetOwnerReport};
 use cluster_api_key_core::types::{IamId, IdentityKind};
 
 use super::{Here, Render};
@@ -94,6 +94,55 @@ impl Render for InfoReport {
             ui.say(&format!("Trusted profile: {p} (this cluster's storage and autoscaler use it, not the API key)"));
         }
         classic_text(ui, self.classic_credentials.as_ref());
+        health_text(ui, &self.health);
+    }
+}
+
+/// What the cluster says about itself: its state and its master's, its health issues, its
+/// workers' credential messages (what could not be read is said as unknown, never as none), and
+/// the credential failures they point at.
+fn health_text(ui: &Ui, h: &ClusterHealth) {
+    let r = &h.reports;
+    let unread = |what: &str| {
+        r.unread
+            .iter()
+            .find_map(|u| u.strip_prefix(what).map(|why| why.trim_start_matches(": ").to_owned()))
+            .or_else(|| r.unread.first().cloned())
+            .unwrap_or_default()
+    };
+    ui.say("");
+    if let Some(state) = &h.state {
+        let or = |s: &Option<String>| s.clone().unwrap_or_else(|| String::from("not reported"));
+        let mut line = format!("Cluster: {state}; master {} (health {})", or(&h.master_status), or(&h.master_health));
+        if let Some(s) = &h.status {
+            line.push_str(&format!("; status: {s}"));
+        }
+        ui.say(&line);
+    }
+    match &r.health_issues {
+        None => ui.warn(&format!("Health issues: unknown ({})", unread("health issues"))),
+        Some(list) if list.is_empty() => ui.say("Health issues: none"),
+        Some(list) => {
+            ui.say("Health issues:");
+            for i in list {
+                let sev = if i.severity.is_empty() { String::new() } else { format!(" ({})", i.severity) };
+                ui.say(&format!("  {}{sev}: {}", i.id, i.description));
+            }
+        }
+    }
+    match &r.worker_credential_messages {
+        None => ui.warn(&format!("Workers' credential messages: unknown ({})", unread("workers"))),
+        Some(list) if list.is_empty() => ui.say("Workers' credential messages: none"),
+        Some(list) => {
+            ui.say("Workers' credential messages:");
+            for w in list {
+                let state = if w.state.is_empty() { String::new() } else { format!(" ({})", w.state) };
+                ui.say(&format!("  {}{state}: \"{}\"", w.worker, w.message));
+            }
+        }
+    }
+    for f in &h.credential_failures {
+        ui.alert(Text::from(format!("{}: {}.", f.code.as_str(), f.detail)));
     }
 }
 

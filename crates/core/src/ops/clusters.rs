@@ -14,7 +14,9 @@ use futures_util::stream::{self, StreamExt as _};
 use super::Session;
 use crate::api::containers::{Cluster, HealthIssue, Worker};
 use crate::error::clause;
-use crate::model::{ClusterReports, Culprit, Finding, ReportedIssue, TargetStatus, WorkerMessage};
+use crate::model::{
+    ClassicStatus, ClusterReports, Culprit, Finding, KeyInfo, Owner, ReportedIssue, TargetStatus, WorkerMessage,
+};
 use crate::types::{Region, ResourceGroupId};
 
 /// Fragments of IBM's messages (matched without regard to case) and the credential each points
@@ -192,9 +194,32 @@ const WORKERS_NAMED: usize = 5;
 /// (the finding cannot be judged for them: never taken for "fine").
 #[must_use]
 pub(crate) fn judge(t: &TargetStatus) -> (Vec<Finding>, Option<String>) {
+    let read: Vec<(&str, &ClusterReports)> =
+        t.clusters.iter().filter_map(|c| c.reports.as_ref().map(|r| (c.name.as_str(), r))).collect();
+    judge_reports(&read, t.owner.as_ref(), t.key.as_ref(), t.classic_credentials.as_ref())
+}
+
+/// [`judge`] for one cluster (`info --cluster`), whose key is not read.
+#[must_use]
+pub(crate) fn judge_one(
+    name: &str,
+    reports: &ClusterReports,
+    owner: Option<&Owner>,
+    classic: Option<&ClassicStatus>,
+) -> Vec<Finding> {
+    judge_reports(&[(name, reports)], owner, None, classic).0
+}
+
+/// The findings of clusters' reports, tied to the target's key, owner and classic credentials.
+fn judge_reports(
+    clusters: &[(&str, &ClusterReports)],
+    owner: Option<&Owner>,
+    key: Option<&KeyInfo>,
+    classic: Option<&ClassicStatus>,
+) -> (Vec<Finding>, Option<String>) {
     // The infrastructure credentials are the classic ones set by hand when they are; without
     // them (or for a VPC cluster, which never uses them), the key owner's own.
-    let manual_classic = t.classic_credentials.as_ref().is_none_or(|c| c.set != Some(false));
+    let manual_classic = classic.is_none_or(|c| c.set != Some(false));
     let resolve = |c: Culprit| match c {
         Culprit::ClassicCredentials if !manual_classic => Culprit::KeyOwner,
         other => other,
@@ -202,10 +227,9 @@ pub(crate) fn judge(t: &TargetStatus) -> (Vec<Finding>, Option<String>) {
     // Per culprit: per cluster, the evidence lines.
     let mut by: BTreeMap<Culprit, Vec<String>> = BTreeMap::new();
     let mut unread: Vec<String> = Vec::new();
-    for c in &t.clusters {
-        let Some(r) = &c.reports else { continue };
+    for (name, r) in clusters {
         if !r.unread.is_empty() {
-            unread.push(format!("{} ({})", quoted(&c.name), r.unread.join("; ")));
+            unread.push(format!("{} ({})", quoted(name), r.unread.join("; ")));
         }
         let mut lines: BTreeMap<Culprit, Vec<String>> = BTreeMap::new();
         for i in r.health_issues.iter().flatten() {
@@ -239,10 +263,10 @@ pub(crate) fn judge(t: &TargetStatus) -> (Vec<Finding>, Option<String>) {
             if extra > 0 {
                 l.push(format!("{extra} more"));
             }
-            by.entry(p).or_default().push(format!("{}: {}", quoted(&c.name), l.join(", ")));
+            by.entry(p).or_default().push(format!("{}: {}", quoted(name), l.join(", ")));
         }
     }
-    let owner = t.owner.as_ref().map(|o| {
+    let owner = owner.map(|o| {
         let id = o.iam_id.as_ref().map(ToString::to_string).unwrap_or_default();
         match (o.name.is_empty(), id.is_empty()) {
             (false, false) => format!("{} ({id})", o.name),
@@ -254,9 +278,10 @@ pub(crate) fn judge(t: &TargetStatus) -> (Vec<Finding>, Option<String>) {
         .into_iter()
         .map(|(p, evidence)| {
             let what = match p {
-                Culprit::Key => match (&t.key, &owner) {
+                Culprit::Key => match (key, &owner) {
                     (Some(k), Some(o)) => format!("the API key {} of {o} (disabled, expired or deleted)", k.id),
                     (Some(k), None) => format!("the API key {} (disabled, expired or deleted)", k.id),
+                    (None, Some(o)) => format!("the API key of {o} (disabled, expired or deleted)"),
                     _ => String::from("the target's API key (disabled, expired or deleted)"),
                 },
                 Culprit::KeyOwner => match &owner {
@@ -264,7 +289,7 @@ pub(crate) fn judge(t: &TargetStatus) -> (Vec<Finding>, Option<String>) {
                     None => String::from("the key's owner"),
                 },
                 Culprit::ClassicCredentials => {
-                    match t.classic_credentials.as_ref().and_then(|c| c.username.as_deref()) {
+                    match classic.and_then(|c| c.username.as_deref()) {
                         Some(u) => format!("the classic infrastructure credentials of {}", quoted(u)),
                         None => String::from("the classic infrastructure credentials"),
                     }

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::{Session, Target};
 use crate::error::{Error, Result};
-use crate::model::{ClassicStatus, OwnerState};
+use crate::model::{ClassicStatus, ClusterReports, OwnerState};
 use crate::types::IamId;
 
 /// The answer.
@@ -27,10 +27,33 @@ pub struct InfoReport {
     /// The owner's standing in the account (as `status` and `info --region` read it), so that
     /// an owner who cannot keep the key working is said; `null` when no IAM ID is reported.
     pub state: Option<OwnerState>,
+    /// What the cluster says about itself: its state, its master's, its health issues and its
+    /// workers' credential messages (`unread` says what could not be read).
+    pub health: ClusterHealth,
     /// The cluster's region and resource group, when the cluster could be read (for the
     /// commands the text suggests).
     #[serde(skip)]
     pub target: Option<Target>,
+}
+
+/// A cluster's health as `info --cluster` shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterHealth {
+    /// Its state (`normal`, ...), when the cluster could be read.
+    pub state: Option<String>,
+    /// Its status line, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Its master's status (`Ready`, ...).
+    pub master_status: Option<String>,
+    /// Its master's health (`normal`, ...).
+    pub master_health: Option<String>,
+    /// Its health issues and workers' credential messages, or why they could not be read.
+    #[serde(flatten)]
+    pub reports: ClusterReports,
+    /// The credential failures those point at, judged as `status` judges them.
+    pub credential_failures: Vec<crate::model::Finding>,
 }
 
 /// The standing of a key owner, read as `status` reads it: a user from User Management, a
@@ -108,17 +131,54 @@ pub async fn by_cluster(
             default: false,
         },
     });
-    let state = match &owner.iam_id {
-        Some(id) => Some(owner_standing(session, id).await),
-        None => None,
-    };
-    let (classic_credentials, trusted_profile_id) = match (found, &target) {
-        (Ok(c), Some(target)) if c.provider == "classic" => {
-            (Some(super::status::classic_credentials(session, target).await), c.trusted_profile_id)
+    // The owner's standing, the classic credentials and the cluster's own reports (its
+    // health issues and workers: one more round trip of two requests) together.
+    let standing = async {
+        match &owner.iam_id {
+            Some(id) => Some(owner_standing(session, id).await),
+            None => None,
         }
-        (Ok(c), _) => (None, c.trusted_profile_id),
-        (Err(_), _) => (None, None),
     };
+    let classic = async {
+        match (&found, &target) {
+            (Ok(c), Some(target)) if c.provider == "classic" => {
+                Some(super::status::classic_credentials(session, target).await)
+            }
+            _ => None,
+        }
+    };
+    let reports = async {
+        match &found {
+            Ok(c) => super::clusters::read(session, c).await,
+            Err(e) => ClusterReports {
+                health_issues: None,
+                worker_credential_messages: None,
+                unread: vec![format!("the cluster: {}", crate::error::clause(&e.to_string()))],
+            },
+        }
+    };
+    let (state, classic_credentials, reports) = tokio::join!(standing, classic, reports);
+    let trusted_profile_id = found.as_ref().ok().and_then(|c| c.trusted_profile_id.clone());
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    let mut health = ClusterHealth {
+        state: found.as_ref().ok().map(|c| c.state.clone()),
+        status: found.as_ref().ok().and_then(|c| some(&c.status)),
+        master_status: found.as_ref().ok().and_then(|c| some(c.master_status())),
+        master_health: found.as_ref().ok().and_then(|c| some(c.master_health())),
+        reports,
+        credential_failures: Vec::new(),
+    };
+    // Judged as `status` judges a target of this one cluster.
+    let owner_model = crate::model::Owner {
+        name: owner.name.clone(),
+        email: owner.email.clone(),
+        iam_id: owner.iam_id.clone(),
+        kind: owner.iam_id.as_ref().and_then(|i| crate::types::IdentityKind::from_iam_id(i.as_str())),
+        state: state.clone().unwrap_or(OwnerState::Unknown { reason: String::new() }),
+        account_email: None,
+    };
+    health.credential_failures =
+        super::clusters::judge_one(cluster, &health.reports, Some(&owner_model), classic_credentials.as_ref());
     Ok(InfoReport {
         cluster: cluster.to_owned(),
         name: owner.name,
@@ -127,6 +187,7 @@ pub async fn by_cluster(
         classic_credentials,
         trusted_profile_id,
         state,
+        health,
         target,
     })
 }
