@@ -10,6 +10,8 @@ mod addons;
 mod check;
 /// The command line: usage, help, colour.
 mod cli;
+/// Issue #35: what the clusters say about their credentials.
+mod clusters;
 /// Shell completion, run in the real shells.
 mod completion;
 /// The CLI config under concurrency and crashes.
