@@ -286,7 +286,11 @@ impl<'a> StatusSettings<'a> {
             max_age: max_age(args.max_age, &policy),
             functional_ids: functional_ids(&args.functional_id, &policy),
             concurrency: sources.read_concurrency,
-            read_clusters: if args.read_clusters { status::ClusterReads::Every } else { status::ClusterReads::Troubled },
+            read_clusters: if args.read_clusters {
+                status::ClusterReads::Every
+            } else {
+                status::ClusterReads::Troubled
+            },
         };
         let fail_on = fail_on(args.fail_on, &policy);
         Ok(Self { args, policy, options, whole_account, fail_on })

@@ -1,7 +1,9 @@
 //! `status`: the account-wide picture. Core reads and judges ([`status::status`]); this module
 //! adds what to do about each finding (in the host's words) and renders the table, JSON or CSV.
 
-use cluster_api_key_core::model::{Code, Culprit, Finding, OwnerState, SettingsPart, Severity, StatusReport, TargetStatus};
+use cluster_api_key_core::model::{
+    Code, Culprit, Finding, OwnerState, SettingsPart, Severity, StatusReport, TargetStatus,
+};
 use cluster_api_key_core::ops::Target;
 use cluster_api_key_core::ops::offboard::{self, Answer, Dependency, Dependent, Leaver, Offboarding, Unknown, Unread};
 use cluster_api_key_core::ops::status;

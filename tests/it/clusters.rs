@@ -228,7 +228,8 @@ fn info_cluster_shows_its_health_and_the_workers_credential_messages() {
     assert_eq!(h["workerCredentialMessages"][0]["pointsAt"], "keyOwner", "{v}");
     assert_eq!(h["credentialFailures"].as_array().unwrap().len(), 2, "{v}");
     // Unreadable: said as unknown.
-    env.handle().set_knobs(|k| k.faults.push(fault("GET", "getClusterHealthIssues", FaultKind::Status { status: 500 }, None)));
+    env.handle()
+        .set_knobs(|k| k.faults.push(fault("GET", "getClusterHealthIssues", FaultKind::Status { status: 500 }, None)));
     let r = env.run(&["info", "--cluster", "payments"]);
     r.success().stderr_has("Health issues: unknown");
 }

@@ -13,7 +13,11 @@ use crate::common::{Run, cli};
 /// comment), its exit code, and what its output must contain (the README's figures and names).
 const EXPECTED: &[(&str, i32, &[&str])] = &[
     // The first command: "It exits with 3, because the emulated account has things to fix".
-    ("--sandbox status", 3, &["6 targets: 3 critical", "1 accepted by the policy"]),
+    (
+        "--sandbox status",
+        3,
+        &["6 targets: 5 critical", "1 accepted by the policy", "NHC009", "Provided user not found or active"],
+    ),
     ("--sandbox status --region us-south -g Default --output json", 3, &["\"region\": \"us-south\""]),
     (
         "--sandbox status --owner dave.departed@example.com",

@@ -570,10 +570,8 @@ fn key_reset_clears(world: &mut World, account: &str, region: &str, rg: &str) {
             .iter()
             .any(|f| t.contains(f))
     };
-    for c in world
-        .clusters
-        .iter_mut()
-        .filter(|c| c.account_id == account && c.region == region && c.resource_group_id == rg)
+    for c in
+        world.clusters.iter_mut().filter(|c| c.account_id == account && c.region == region && c.resource_group_id == rg)
     {
         let before = (c.health_issues.len(), c.workers.iter().filter(|w| !w.message.is_empty()).count());
         c.health_issues.retain(|i| !i.id.eq_ignore_ascii_case("NHC009") && !caused(&i.description));

@@ -180,10 +180,20 @@ pub struct Cluster {
     #[serde(default, deserialize_with = "lenient_string", skip_serializing_if = "String::is_empty")]
     pub status: String,
     /// The master's status (`Ready`, ...), from `masterStatus` (or `lifecycle.masterStatus`).
-    #[serde(default, rename = "masterStatus", deserialize_with = "lenient_string", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        rename = "masterStatus",
+        deserialize_with = "lenient_string",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub master_status: String,
     /// The master's health (`normal`, `warning`, `critical`, ...), from `masterHealth`.
-    #[serde(default, rename = "masterHealth", deserialize_with = "lenient_string", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        rename = "masterHealth",
+        deserialize_with = "lenient_string",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub master_health: String,
     /// bluemix-go's v2 `lifecycle` (`masterStatus`, `masterHealth`), read where the top-level
     /// members are missing.
@@ -278,10 +288,11 @@ impl Worker {
             .iter()
             .filter(|w| w.is_object())
             .map(|w| {
-                let state = [text(w, &["state"]), text(w, &["lifecycle", "actualState"]), text(w, &["health", "state"])]
-                    .into_iter()
-                    .find(|s| !s.is_empty())
-                    .unwrap_or_default();
+                let state =
+                    [text(w, &["state"]), text(w, &["lifecycle", "actualState"]), text(w, &["health", "state"])]
+                        .into_iter()
+                        .find(|s| !s.is_empty())
+                        .unwrap_or_default();
                 let mut messages: Vec<String> = Vec::new();
                 for m in [
                     text(w, &["errorMessage"]),
@@ -545,7 +556,11 @@ impl<'a> Containers<'a> {
     ///
     /// # Errors
     /// API and transport errors, a body that is not a list.
-    pub(crate) async fn health_issues(&self, cluster: &str, group: Option<&ResourceGroupId>) -> Result<Vec<HealthIssue>> {
+    pub(crate) async fn health_issues(
+        &self,
+        cluster: &str,
+        group: Option<&ResourceGroupId>,
+    ) -> Result<Vec<HealthIssue>> {
         let mut req = self.request(reqwest::Method::GET, HEALTH_ISSUES_PATH, group);
         req.url.query_pairs_mut().append_pair("cluster", cluster);
         let resp = self.client.send(Service::Containers, req).await?;

@@ -288,12 +288,10 @@ fn judge_reports(
                     Some(o) => format!("the key's owner, {o}"),
                     None => String::from("the key's owner"),
                 },
-                Culprit::ClassicCredentials => {
-                    match classic.and_then(|c| c.username.as_deref()) {
-                        Some(u) => format!("the classic infrastructure credentials of {}", quoted(u)),
-                        None => String::from("the classic infrastructure credentials"),
-                    }
-                }
+                Culprit::ClassicCredentials => match classic.and_then(|c| c.username.as_deref()) {
+                    Some(u) => format!("the classic infrastructure credentials of {}", quoted(u)),
+                    None => String::from("the classic infrastructure credentials"),
+                },
             };
             let n = evidence.len();
             let detail = format!(
@@ -305,10 +303,14 @@ fn judge_reports(
             Finding { points_at: Some(p), ..Finding::new(crate::model::Code::ClusterCredentialFailure, detail) }
         })
         .collect();
-    let why = (!unread.is_empty()).then(|| format!("what {} report{} could not be read: {}", 
-        if unread.len() == 1 { "1 cluster" } else { "these clusters" },
-        if unread.len() == 1 { "s" } else { "" },
-        unread.join(", ")));
+    let why = (!unread.is_empty()).then(|| {
+        format!(
+            "what {} report{} could not be read: {}",
+            if unread.len() == 1 { "1 cluster" } else { "these clusters" },
+            if unread.len() == 1 { "s" } else { "" },
+            unread.join(", ")
+        )
+    });
     (findings, why)
 }
 
@@ -319,10 +321,7 @@ mod tests {
     #[test]
     fn messages_point_at_their_credential_in_any_case() {
         assert_eq!(culprit_of_message("The IAM token exchange request failed."), Some(Culprit::Key));
-        assert_eq!(
-            culprit_of_message("The IAM token exchange request failed with the message: x"),
-            Some(Culprit::Key)
-        );
+        assert_eq!(culprit_of_message("The IAM token exchange request failed with the message: x"), Some(Culprit::Key));
         assert_eq!(culprit_of_message("PROVIDED USER NOT FOUND OR ACTIVE"), Some(Culprit::KeyOwner));
         assert_eq!(culprit_of_message("User account is currently cancel_pending."), Some(Culprit::KeyOwner));
         assert_eq!(
@@ -367,13 +366,15 @@ mod tests {
         assert!(troubled(&c("normal", "", "Ready", "critical")));
         assert!(troubled(&c("normal", "Some workers failed", "Ready", "normal")));
         // Wrong types read as nothing said.
-        let odd: Cluster =
-            serde_json::from_str(r#"{"id":"c","state":"normal","status":7,"masterStatus":{"a":1},"masterHealth":null}"#)
-                .unwrap();
+        let odd: Cluster = serde_json::from_str(
+            r#"{"id":"c","state":"normal","status":7,"masterStatus":{"a":1},"masterHealth":null}"#,
+        )
+        .unwrap();
         assert!(!troubled(&odd));
         // The v2 lifecycle when the top-level members are missing.
         let v2: Cluster =
-            serde_json::from_str(r#"{"id":"c","state":"normal","lifecycle":{"masterStatus":"Deploy failed"}}"#).unwrap();
+            serde_json::from_str(r#"{"id":"c","state":"normal","lifecycle":{"masterStatus":"Deploy failed"}}"#)
+                .unwrap();
         assert!(troubled(&v2));
     }
 }

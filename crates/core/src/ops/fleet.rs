@@ -115,7 +115,14 @@ pub async fn plan(session: &Session, sel: &Selection, concurrency: usize) -> Res
     } else {
         sel.groups.clone()
     };
-    let opts = status::Options { regions, groups, max_age: Duration::MAX, functional_ids: Vec::new(), concurrency, read_clusters: status::ClusterReads::Skip };
+    let opts = status::Options {
+        regions,
+        groups,
+        max_age: Duration::MAX,
+        functional_ids: Vec::new(),
+        concurrency,
+        read_clusters: status::ClusterReads::Skip,
+    };
     let (report, facts) = status::status_and_facts(session, &opts, &Silent).await?;
     let unless = match &sel.unless_owner {
         Some(id) if id.as_str() == "me" => caller.iam_id.clone(),

@@ -4,7 +4,9 @@
 //! trusted profile instead of the API key.
 
 use crate::k8s::{AUTOSCALER, VPC_BLOCK_CSI};
-use crate::world::{ACCOUNT_ID, Cluster, HealthIssue, Worker, RG_DEFAULT, RG_PRODUCTION, RG_STAGING, ResourceGroup, TRUSTED_PROFILE};
+use crate::world::{
+    ACCOUNT_ID, Cluster, HealthIssue, RG_DEFAULT, RG_PRODUCTION, RG_STAGING, ResourceGroup, TRUSTED_PROFILE, Worker,
+};
 
 /// `Default` (the account's default group), `production` and `staging`.
 pub(super) fn resource_groups() -> Vec<ResourceGroup> {
