@@ -873,6 +873,106 @@ async fn cluster_and_addon_bodies_carry_bluemix_go_models_fields_in_each_version
     }
 }
 
+#[tokio::test]
+async fn worker_and_health_issue_bodies_carry_bluemix_go_models_fields_and_a_reset_clears_them() {
+    let t = start().await;
+    let (owner, _) = t.login(keys::OWNER).await;
+    {
+        let mut w = t.emu.handle.world();
+        for c in w.clusters.iter_mut().filter(|c| c.name == "legacy-classic" || c.name == "shop-vpc") {
+            c.state = "warning".into();
+            c.health_issues = vec![cluster_api_key_emulator::world::HealthIssue {
+                id: "NHC009".into(),
+                component: "Network".into(),
+                severity: "Error".into(),
+                description: "The IAM token exchange request failed.".into(),
+            }];
+            c.workers = vec![cluster_api_key_emulator::world::Worker {
+                id: format!("kube-{}-1", c.id),
+                state: "warning".into(),
+                message: "Provided user not found or active".into(),
+            }];
+        }
+    }
+    // v1 (classic): bluemix-go `containerv1.Worker`, every member with its JSON type.
+    let (status, v1) = t.get(&owner, "/v1/clusters/legacy-classic/workers?showDeleted=false", &[]).await;
+    assert_eq!(status, 200, "{v1}");
+    let w = &v1.as_array().unwrap()[0];
+    for member in [
+        "errorMessage",
+        "id",
+        "isolation",
+        "kubeVersion",
+        "machineType",
+        "privateIP",
+        "privateVlan",
+        "publicIP",
+        "publicVlan",
+        "location",
+        "poolid",
+        "poolName",
+        "trustedStatus",
+        "reasonForDelete",
+        "versionEOS",
+        "masterVersionEOS",
+        "state",
+        "status",
+        "targetVersion",
+    ] {
+        assert!(w[member].is_string(), "v1 worker {member}: {w}");
+    }
+    assert_eq!(w["errorMessage"], "Provided user not found or active");
+    // v2 (VPC): bluemix-go `containerv2.Worker`.
+    let (status, v2) = t.get(&owner, "/v2/vpc/getWorkers?cluster=shop-vpc&showDeleted=false", &[]).await;
+    assert_eq!(status, 200, "{v2}");
+    let w = &v2.as_array().unwrap()[0];
+    for member in ["flavor", "id", "location", "poolid", "poolName"] {
+        assert!(w[member].is_string(), "v2 worker {member}: {w}");
+    }
+    for member in [
+        "reasonForDelete",
+        "actualState",
+        "desiredState",
+        "message",
+        "messageDate",
+        "messageDetails",
+        "messageDetailsDate",
+        "pendingOperation",
+    ] {
+        assert!(w["lifecycle"][member].is_string(), "v2 lifecycle {member}: {w}");
+    }
+    assert!(w["health"]["message"].is_string() && w["health"]["state"].is_string(), "{w}");
+    assert!(w["networkInterfaces"][0]["primary"].is_boolean(), "{w}");
+    assert_eq!(w["lifecycle"]["message"], "Provided user not found or active");
+    // A cluster without workers in the world has three normal ones.
+    let (_, other) = t.get(&owner, "/v2/vpc/getWorkers?cluster=payments", &[]).await;
+    assert_eq!(other.as_array().unwrap().len(), 3, "{other}");
+    // Health issues: a bare array of {id, component, severity, description}.
+    let (status, issues) = t.get(&owner, "/v2/getClusterHealthIssues?cluster=shop-vpc", &[]).await;
+    assert_eq!(status, 200, "{issues}");
+    assert_eq!(issues[0]["id"], "NHC009", "{issues}");
+    for member in ["component", "severity", "description"] {
+        assert!(issues[0][member].is_string(), "{issues}");
+    }
+    let (status, _) = t.get(&owner, "/v2/getClusterHealthIssues?cluster=nope", &[]).await;
+    assert_eq!(status, 404);
+    // A reset of us-south / Default clears what the key and its owner caused, on both clusters.
+    let (status, _) = t
+        .send(
+            reqwest::Method::POST,
+            &owner,
+            "/v1/keys",
+            &[("X-Region", "us-south"), ("X-Auth-Resource-Group", world::RG_DEFAULT)],
+        )
+        .await;
+    assert_eq!(status, 204);
+    let w = t.emu.handle.dump();
+    for c in w.clusters.iter().filter(|c| c.name == "legacy-classic" || c.name == "shop-vpc") {
+        assert!(c.health_issues.is_empty() && c.workers.iter().all(|w| w.message.is_empty()), "{c:?}");
+        assert_eq!(c.state, "normal");
+    }
+}
+
 /// A cluster endpoint's Kubernetes API, with the admin certificate of its kubeconfig.
 struct KubeApi {
     server: String,
