@@ -178,18 +178,6 @@ pub enum Culprit {
     ClassicCredentials,
 }
 
-impl Culprit {
-    /// In words, for a finding's detail.
-    #[must_use]
-    pub fn words(self) -> &'static str {
-        match self {
-            Self::Key => "the API key",
-            Self::KeyOwner => "the key's owner",
-            Self::ClassicCredentials => "the classic infrastructure credentials",
-        }
-    }
-}
-
 /// What a finding's detail says about the user's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SettingsPart {

@@ -561,7 +561,7 @@ pub(crate) async fn health_issues(
 
 /// What a reset of a target's key clears on its clusters: the health issues and worker
 /// messages that the old key or its owner caused (NHC009, "Provided user not found or active",
-/// "User account is currently cancel_pending."). A cluster left with nothing to report is
+/// "User account is currently `cancel_pending`."). A cluster left with nothing to report is
 /// `normal` again.
 fn key_reset_clears(world: &mut World, account: &str, region: &str, rg: &str) {
     let caused = |text: &str| {
