@@ -425,6 +425,10 @@ pub struct ResetArgs {
     /// With --restart-addons: the cluster endpoint to use (public, private, vpe; default public).
     #[arg(long, value_name = "ENDPOINT", default_value = "public", ignore_case = true, requires = "restart_addons")]
     pub endpoint: EndpointArg,
+
+    /// After the reset (one target), wait up to this long (for example 45m) until the target's clusters stop reporting a credential failure (NHC009, a worker's message); exit 4 naming those that still do.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub wait_clusters: Option<std::time::Duration>,
 }
 
 /// `--endpoint`: which cluster endpoint an admin kubeconfig points at.

@@ -334,8 +334,15 @@ impl<'a> ResetSettings<'a> {
         let functional = args.unless_owner.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("functional"));
         let unless_functional =
             if functional { unless_functional(&sources.policy(args.policy.as_deref())?)? } else { Vec::new() };
+        let batch = args.is_fleet(&targets);
+        if batch && args.wait_clusters.is_some() {
+            return Err(CommandError::usage(
+                "Incorrect Usage: --wait-clusters waits for one target's clusters: name one region and resource group (-r REGION -g RESOURCE_GROUP).",
+                Some("reset"),
+            ));
+        }
         Ok(Self {
-            batch: args.is_fleet(&targets),
+            batch,
             targets,
             unless_owner: args.unless_owner.as_deref().filter(|_| !functional).map(IamId::new),
             unless_functional,

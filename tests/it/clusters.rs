@@ -233,3 +233,30 @@ fn info_cluster_shows_its_health_and_the_workers_credential_messages() {
     let r = env.run(&["info", "--cluster", "payments"]);
     r.success().stderr_has("Health issues: unknown");
 }
+
+#[test]
+fn reset_wait_clusters_waits_until_they_clear_and_names_those_still_failing_on_timeout() {
+    let env = as_owner();
+    cluster(&env, "payments", |c| {
+        c.state = "warning".into();
+        c.health_issues = vec![nhc009()];
+    });
+    // The clusters clear a while after the reset: waited for.
+    env.handle().set_knobs(|k| k.cluster_reports_clear_ms = 1_000);
+    let r = env.run(&["reset", "-r", "us-south", "-g", "production", "-f", "--wait-clusters", "30s"]);
+    r.success().stdout_has("The clusters no longer report a credential failure");
+    r.stdout_has("status --read-clusters --region us-south -g production");
+    // They do not clear in time: exit 4, naming the cluster and what it still says.
+    cluster(&env, "payments", |c| c.health_issues = vec![nhc009()]);
+    env.handle().set_knobs(|k| k.cluster_reports_clear_ms = 600_000);
+    let r = env.run(&["reset", "-r", "us-south", "-g", "production", "-f", "--wait-clusters", "2s"]);
+    crate::assert_run!(env, "clusters-reset-wait-timeout", r);
+    r.exits(4);
+    let (code, v) = json(&env, &["reset", "-r", "us-south", "-g", "production", "-f", "--wait-clusters", "1s"]);
+    assert_eq!(code, 4);
+    assert_eq!(v["clustersWait"]["cleared"], false, "{v}");
+    assert_eq!(v["clustersWait"]["failing"][0]["cluster"], "payments", "{v}");
+    // One target only.
+    let r = env.run(&["reset", "--all-regions", "--all-resource-groups", "-f", "--wait-clusters", "1m"]);
+    r.exits(2).stderr_has("--wait-clusters waits for one target's clusters");
+}

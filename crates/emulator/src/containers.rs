@@ -205,7 +205,16 @@ pub(crate) async fn reset_key(State(shared): State<Arc<Shared>>, headers: Header
         resource_group_id: rg.clone(),
         api_key_id: id.clone(),
     });
-    key_reset_clears(&mut world, &caller.account_id, &region, &rg);
+    let clear_after = shared.knobs().cluster_reports_clear_ms;
+    if clear_after == 0 {
+        key_reset_clears(&mut world, &caller.account_id, &region, &rg);
+    } else {
+        let (later, account, region, rg) = (Arc::clone(&shared), caller.account_id.clone(), region.clone(), rg.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(clear_after)).await;
+            key_reset_clears(&mut later.world(), &account, &region, &rg);
+        });
+    }
     drop(world);
     crate::k8s::key_changed(&shared, &caller.account_id, &region, &rg, previous.as_deref(), &id);
     if let Some(prev) = previous {

@@ -197,6 +197,11 @@ pub struct Knobs {
     /// How the key owner behaves during replication.
     #[serde(default)]
     pub replication_mode: ReplicationMode,
+    /// After a reset, the target's clusters stop reporting what the old key or its owner
+    /// caused (NHC009, "Provided user not found or active") this much later (milliseconds; IBM
+    /// says NHC009 clears within about 30 minutes). 0: at once.
+    #[serde(default)]
+    pub cluster_reports_clear_ms: u64,
     /// The clusters' Kubernetes APIs.
     #[serde(default)]
     pub kube: KubeKnobs,
@@ -255,6 +260,7 @@ impl Default for Knobs {
             faults: Vec::new(),
             replication_delay_ms: 0,
             replication_mode: ReplicationMode::Stale,
+            cluster_reports_clear_ms: 0,
             kube: KubeKnobs::default(),
         }
     }

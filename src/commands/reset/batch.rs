@@ -91,6 +91,7 @@ pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<B
             dry_run: args.dry_run,
             addon_plan,
             addon_results,
+            clusters_wait: None,
         })
     };
     // With --restart-addons: the add-ons of every selected target's clusters (reads only).

@@ -13,6 +13,7 @@ use cluster_api_key_core::api::containers::KeyOwner;
 use cluster_api_key_core::api::user_management::Membership;
 use cluster_api_key_core::model::ClassicStatus;
 use cluster_api_key_core::ops::addons::{self, ClusterResult, Outcome as AddonOutcome};
+use cluster_api_key_core::ops::clusters::ClustersWait;
 use cluster_api_key_core::ops::fleet::{Candidate, Skip};
 use cluster_api_key_core::ops::reset::{ResetPlan, ResetReport, Verification};
 use serde_json::{Value, json};
@@ -122,6 +123,14 @@ pub fn follow_ups(ui: &Ui, plan: &ResetPlan, addons: Option<&[ClusterResult]>) -
                 ));
             }
         }
+    }
+    if !plan.clusters().is_empty() {
+        out.push((
+            String::from(
+                "The clusters get the new key in 10 to 15 minutes (their storage-secret-store secret), and a health issue NHC009 clears within about 30 (IBM); see what they report then:",
+            ),
+            Some(format!("{} status --read-clusters {}", ui.me, crate::ui::target_flags(t))),
+        ));
     }
     for c in plan.clusters().iter().filter(|c| c.provider == "satellite") {
         out.push((
@@ -442,6 +451,8 @@ pub struct Report {
     pub addon_plan: Option<addons::Plan>,
     /// With `--restart-addons`, after the resets: each cluster; `None` when it did not get there.
     pub addon_results: Option<Vec<ClusterResult>>,
+    /// With `--wait-clusters`: what the clusters said at the last look.
+    pub clusters_wait: Option<ClustersWait>,
 }
 
 impl Report {
@@ -517,6 +528,9 @@ impl Report {
             }
         };
         self.addons_json(&mut v)?;
+        if let Some(w) = &self.clusters_wait {
+            v["clustersWait"] = to_json(w)?;
+        }
         Ok(v)
     }
 
@@ -579,6 +593,9 @@ impl Report {
                 // `OK` only when all that was asked is done (the add-ons too, when asked for).
                 let finished = self.status() == ExitStatus::Success;
                 done_text(ui, plan, report, verification.as_ref(), self.results(), finished);
+                if let Some(w) = &self.clusters_wait {
+                    clusters_wait_text(ui, plan, w);
+                }
             }
             Some(TargetOutcome::Unknown(e)) => ui.failed(e),
             _ if self.dry_run => ui.say("Dry run: nothing was changed."),
@@ -705,10 +722,44 @@ impl Render for Report {
         match &self.mode {
             Mode::Single if unknown > 0 => ExitStatus::Unknown,
             Mode::Batch { .. } if selected > 0 && reset == 0 => ExitStatus::Failed,
-            _ if failed + unknown > 0 || reset < selected || self.addons_unfinished() => ExitStatus::Partial,
+            _ if failed + unknown > 0
+                || reset < selected
+                || self.addons_unfinished()
+                || self.clusters_wait.as_ref().is_some_and(|w| !w.cleared) =>
+            {
+                ExitStatus::Partial
+            }
             _ => ExitStatus::Success,
         }
     }
+}
+
+/// `--wait-clusters`: whether the clusters stopped reporting a credential failure, and which
+/// still do (or could not be read) when the time ran out.
+fn clusters_wait_text(ui: &Ui, plan: &ResetPlan, w: &ClustersWait) {
+    ui.say("");
+    if w.cleared {
+        ui.say(&format!(
+            "The clusters no longer report a credential failure (after {}).",
+            humantime::format_duration(Duration::from_secs(w.waited_secs))
+        ));
+        return;
+    }
+    ui.say(&format!(
+        "After {}, not every cluster is known to be clear of credential failures:",
+        humantime::format_duration(Duration::from_secs(w.waited_secs))
+    ));
+    for f in &w.failing {
+        ui.say(&format!("  {} still reports: {}", f.cluster, f.messages.join("; ")));
+    }
+    for f in &w.unread {
+        ui.say(&format!("  {} could not be read: {}", f.cluster, f.messages.join("; ")));
+    }
+    ui.say(
+        Text::from("IBM: NHC009 clears within about 30 minutes of the reset. Check again with ")
+            .cmd(format!("{} status --read-clusters {}", ui.me, crate::ui::target_flags(&plan.target)))
+            .plain("."),
+    );
 }
 
 /// A spinner with the elapsed time while the new owner is awaited.

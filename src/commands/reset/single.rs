@@ -41,7 +41,7 @@ pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<B
     super::classic_warnings(ui, &[(&plan.target, classic.as_ref())]);
     let addon_opts = settings.addons.options(here.audit.clone());
     let addon_plan = super::addon_plan(here, ui, args, &[&plan], &addon_opts).await;
-    let report = |plan, outcome: Option<TargetOutcome>, addon_plan, addon_results| -> Box<dyn Render> {
+    let report = |plan, outcome: Option<TargetOutcome>, addon_plan, addon_results, clusters_wait| -> Box<dyn Render> {
         Box::new(Report {
             mode: Mode::Single,
             targets: vec![Candidate { plan, key_age_days: None, skip: None, classic_credentials: classic.clone() }],
@@ -49,10 +49,11 @@ pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<B
             dry_run: args.dry_run,
             addon_plan,
             addon_results,
+            clusters_wait,
         })
     };
     if args.dry_run || (!args.force && !super::confirm(ui, &[&plan], addon_plan.as_ref()).await?) {
-        return Ok(report(plan, None, addon_plan, None));
+        return Ok(report(plan, None, addon_plan, None, None));
     }
     // Before the reset: each affected cluster's storage-secret-store, to see the new key arrive.
     let prepared = crate::commands::addons::note_secrets(ui, session, addon_plan.as_ref(), &addon_opts).await;
@@ -71,7 +72,7 @@ pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<B
     let mut done = match reset::execute(session, &plan, &opts, interrupts.first()).await {
         Ok(r) => r,
         Err(e @ CoreError::ResetOutcomeUnknown { .. }) => {
-            return Ok(report(plan, Some(TargetOutcome::Unknown(e.into())), addon_plan, None));
+            return Ok(report(plan, Some(TargetOutcome::Unknown(e.into())), addon_plan, None, None));
         }
         // execute() returns other errors only for IBM's own refusal or a request never sent.
         Err(e) => return Err(CommandError::from(e).with_hint("Nothing was changed: the API key was not reset.")),
@@ -110,7 +111,30 @@ pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<B
             crate::ui::target_flags(&plan.target)
         ));
     }
-    Ok(report(plan, Some(TargetOutcome::Reset(Box::new(done), verification)), addon_plan, addon_results))
+    // `--wait-clusters`: until the clusters stop reporting a credential failure (polled at 15
+    // times the verification interval: every 30 s by default).
+    let clusters_wait = match args.wait_clusters {
+        Some(timeout) if !plan.clusters().is_empty() && !interrupts.seen() => {
+            ui.progress("Waiting for the clusters to stop reporting a credential failure...");
+            let bar = spinner(ui, "Waiting for the clusters (Ctrl-C stops waiting)");
+            let interval = settings.timings.interval.saturating_mul(15);
+            let w = tokio::select! {
+                w = cluster_api_key_core::ops::clusters::wait(session, plan.clusters(), timeout, interval) => Some(w),
+                () = interrupts.first() => None,
+            };
+            bar.finish_and_clear();
+            if w.is_none() {
+                done.warnings.push(format!(
+                    "Interrupted: the clusters were not waited for. Check them with '{} status --read-clusters {}'.",
+                    ui.me,
+                    crate::ui::target_flags(&plan.target)
+                ));
+            }
+            w
+        }
+        _ => None,
+    };
+    Ok(report(plan, Some(TargetOutcome::Reset(Box::new(done), verification)), addon_plan, addon_results, clusters_wait))
 }
 
 /// The one rule for a target without clusters, as a batch applies it (it skips such a target):

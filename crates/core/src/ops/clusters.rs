@@ -185,6 +185,73 @@ pub(crate) async fn read_clusters(
         .await
 }
 
+/// What [`wait`] found at its last look.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClustersWait {
+    /// No cluster reports a credential failure, and every one could be read.
+    pub cleared: bool,
+    /// The clusters that still report one, with what they say (quoted, escaped).
+    pub failing: Vec<FailingCluster>,
+    /// The clusters that could not be read at the last look, with why (unknown, not cleared).
+    pub unread: Vec<FailingCluster>,
+    /// How long it waited, in whole seconds.
+    pub waited_secs: u64,
+}
+
+/// A cluster and what it says (or why it could not be read).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailingCluster {
+    /// Its name.
+    pub cluster: String,
+    /// Its credential messages, or why it could not be read.
+    pub messages: Vec<String>,
+}
+
+/// After a reset: reads the clusters' health issues and workers every `interval` until none
+/// reports a credential failure and every one could be read, or until `timeout` (the last look
+/// is what is returned).
+pub async fn wait(
+    session: &Session,
+    clusters: &[Cluster],
+    timeout: std::time::Duration,
+    interval: std::time::Duration,
+) -> ClustersWait {
+    let start = std::time::Instant::now();
+    loop {
+        let all: Vec<&Cluster> = clusters.iter().collect();
+        let reports = read_clusters(session, &all, true, 8).await;
+        let mut failing = Vec::new();
+        let mut unread = Vec::new();
+        for c in clusters {
+            let Some(r) = reports.get(&c.id) else { continue };
+            let mut messages: Vec<String> = r
+                .health_issues
+                .iter()
+                .flatten()
+                .filter(|i| i.points_at.is_some())
+                .map(|i| format!("health issue {} \"{}\"", i.id, i.description))
+                .collect();
+            messages.extend(
+                r.worker_credential_messages.iter().flatten().map(|w| format!("worker {} \"{}\"", w.worker, w.message)),
+            );
+            if !messages.is_empty() {
+                failing.push(FailingCluster { cluster: quoted(&c.name), messages });
+            }
+            if !r.unread.is_empty() {
+                unread.push(FailingCluster { cluster: quoted(&c.name), messages: r.unread.clone() });
+            }
+        }
+        let cleared = failing.is_empty() && unread.is_empty();
+        let elapsed = start.elapsed();
+        if cleared || elapsed >= timeout {
+            return ClustersWait { cleared, failing, unread, waited_secs: elapsed.as_secs() };
+        }
+        tokio::time::sleep(interval.min(timeout.saturating_sub(elapsed))).await;
+    }
+}
+
 /// The most messages quoted per cluster, and workers named per message.
 const MESSAGES_PER_CLUSTER: usize = 3;
 const WORKERS_NAMED: usize = 5;

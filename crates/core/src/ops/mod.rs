@@ -5,7 +5,7 @@
 
 pub mod addons;
 pub mod check;
-pub(crate) mod clusters;
+pub mod clusters;
 pub mod discovery;
 pub mod fleet;
 pub mod info;
