@@ -60,6 +60,7 @@ fn reset_takes_a_group_name_without_retargeting_and_json_output() {
         follow,
         [
             "cluster-api-key restart-addons --region us-south -g production",
+            "cluster-api-key status --read-clusters --region us-south -g production",
             "cluster-api-key prune --region us-south -g production"
         ]
     );
