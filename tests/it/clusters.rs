@@ -184,6 +184,18 @@ fn hostile_messages_are_quoted_escaped_and_bounded() {
     let f = failures(t);
     assert_eq!(f.len(), 2, "{t}");
     assert!(f.iter().any(|f| f["detail"].as_str().unwrap().contains("\\u{1b}[31mFAKE LINE\\u{202e}evil")), "{t}");
+    // Thousands of failing workers: a bounded list, and how many more there were.
+    cluster(&env, "payments", |c| {
+        c.workers =
+            (0..2_000).map(|n| worker(&format!("kube-{n}"), "warning", "Provided user not found or active")).collect();
+    });
+    let (_, v) = json(&env, &["status", "-r", "us-south", "-g", "production"]);
+    let t = target(&v, "us-south", "production");
+    let reports = &t["clusters"][0]["reports"];
+    assert_eq!(reports["workerCredentialMessages"].as_array().unwrap().len(), 100);
+    assert_eq!(reports["moreWorkerMessages"], 1_900);
+    let owner = failures(t).into_iter().find(|f| f["pointsAt"] == "keyOwner").unwrap().clone();
+    assert!(owner["detail"].as_str().unwrap().contains("kube-4 and 95 more"), "{owner}");
 }
 
 #[test]

@@ -399,9 +399,17 @@ pub struct ClusterReports {
     /// Its workers that report a credential failure (`null` when the workers could not be
     /// read; empty when none does).
     pub worker_credential_messages: Option<Vec<WorkerMessage>>,
+    /// How many more workers' credential messages there were than are listed (a cluster lists
+    /// at most 100).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub more_worker_messages: usize,
     /// What could not be read, and why: never taken for "fine".
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unread: Vec<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A health issue, as reported.

@@ -690,6 +690,46 @@ mod tests {
     }
 
     #[test]
+    fn workers_are_read_from_either_shape_tolerantly() {
+        let v1 = br#"[{"id":"w1","state":"failed","status":"x","errorMessage":"Provided user not found or active"},
+                     {"id":"w2","state":"normal","status":"Ready","errorMessage":""}, 7, null]"#;
+        let w = Worker::decode_list(v1).unwrap();
+        assert_eq!(w.len(), 2);
+        assert_eq!(w[0].state, "failed");
+        assert_eq!(w[0].messages, ["Provided user not found or active", "x"]);
+        let v2 = br#"[{"id":"w3","health":{"state":"warning","message":"m"},"lifecycle":{"actualState":"deployed","message":"m","messageDetails":42}}]"#;
+        let w = Worker::decode_list(v2).unwrap();
+        assert_eq!(w[0].state, "deployed");
+        assert_eq!(w[0].messages, ["m"], "the same text once; a number is no text");
+        // Wrong types anywhere read as nothing said; a body that is not a list is an error.
+        let odd = br#"[{"id":5,"state":[],"health":"ok","lifecycle":null}]"#;
+        assert_eq!(
+            Worker::decode_list(odd).unwrap()[0],
+            Worker { id: String::new(), state: String::new(), messages: vec![] }
+        );
+        assert!(Worker::decode_list(b"{}").is_err());
+        assert!(Worker::decode_list(b"<html>502 Bad Gateway</html>").is_err());
+        assert!(Worker::decode_list(br#"[{"id":"w"#).is_err());
+    }
+
+    #[test]
+    fn health_issues_are_read_bare_or_wrapped() {
+        let bare = br#"[{"id":"NHC009","component":"Network","severity":"Error","description":"The IAM token exchange request failed."}]"#;
+        let wrapped = br#"{"issues":[{"ID":"NHC009","Component":"Network","Severity":"Error","Message":"The IAM token exchange request failed."}],"total":1}"#;
+        let other = br#"{"items":[{"issueId":"NHC009","description":"The IAM token exchange request failed."}]}"#;
+        for body in [&bare[..], &wrapped[..], &other[..]] {
+            let i = HealthIssue::decode_list(body).unwrap();
+            assert_eq!(i[0].id, "NHC009");
+            assert_eq!(i[0].description, "The IAM token exchange request failed.");
+        }
+        assert!(HealthIssue::decode_list(b"{}").unwrap().is_empty());
+        assert!(HealthIssue::decode_list(br#"{"message":"x"}"#).is_err(), "an object with no list is no answer");
+        assert!(HealthIssue::decode_list(b"\"x\"").is_err());
+        assert!(HealthIssue::decode_list(b"<html>").is_err());
+        assert_eq!(HealthIssue::decode_list(br#"[{"id":1,"description":{}}, "x"]"#).unwrap()[0].id, "");
+    }
+
+    #[test]
     fn clusters_ignore_unknown_fields() {
         let c: Vec<Cluster> = serde_json::from_str(
             r#"[{"id":"c1","name":"n","region":"us-south","resourceGroup":"g","resourceGroupName":"Default","provider":"vpc-gen2","type":"openshift","state":"normal","workerCount":3,"ingress":{"hostname":"x"}}]"#,

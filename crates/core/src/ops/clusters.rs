@@ -119,6 +119,7 @@ pub(crate) async fn read(session: &Session, c: &Cluster) -> ClusterReports {
             return ClusterReports {
                 health_issues: None,
                 worker_credential_messages: None,
+                more_worker_messages: 0,
                 unread: vec![format!("health issues and workers: {why}")],
             };
         }
@@ -143,15 +144,24 @@ pub(crate) async fn read(session: &Session, c: &Cluster) -> ClusterReports {
             None
         }
     };
+    let mut more_worker_messages = 0;
     let worker_credential_messages = match workers {
-        Ok(list) => Some(worker_messages(&list)),
+        Ok(list) => {
+            let mut all = worker_messages(&list);
+            more_worker_messages = all.len().saturating_sub(LISTED_MAX);
+            all.truncate(LISTED_MAX);
+            Some(all)
+        }
         Err(e) => {
             unread.push(format!("workers: {}", clause(&e.to_string())));
             None
         }
     };
-    ClusterReports { health_issues, worker_credential_messages, unread }
+    ClusterReports { health_issues, worker_credential_messages, more_worker_messages, unread }
 }
+
+/// The most workers' credential messages a cluster's report lists.
+const LISTED_MAX: usize = 100;
 
 /// The workers' messages that point at a credential.
 fn worker_messages(workers: &[Worker]) -> Vec<WorkerMessage> {

@@ -153,6 +153,7 @@ pub async fn by_cluster(
             Err(e) => ClusterReports {
                 health_issues: None,
                 worker_credential_messages: None,
+                more_worker_messages: 0,
                 unread: vec![format!("the cluster: {}", crate::error::clause(&e.to_string()))],
             },
         }
