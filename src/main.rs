@@ -55,7 +55,9 @@
 //!   account (groups, clusters, keys) and deciding which key the clusters use (`key_in_use`);
 //!   `ops/status`: judging it ("where are findings computed": `judge_keys`, `judge_owner`,
 //!   `judge_findings`); `ops/reset`, `ops/fleet`, `ops/prune`, `ops/check`, `ops/info`,
-//!   `ops/offboard`: the operations, plan then execute; `ops/lock`: one reset of a target at a
+//!   `ops/offboard`: the operations, plan then execute; `ops/clusters`: what the clusters say
+//!   about their credentials (health issues, workers' messages: `cluster-credential-failure`,
+//!   and `reset --wait-clusters`); `ops/lock`: one reset of a target at a
 //!   time across processes; `ops/addons/*`: re-creating the add-on pods (`ops/addons/k8s`, the
 //!   only user of kube-rs); `policy`: the policy file.
 //! - `import_graph`, `dead_pub`: tests over the core's own sources (no import circles, no `pub`

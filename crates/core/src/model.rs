@@ -408,6 +408,7 @@ pub struct ClusterReports {
     pub unread: Vec<String>,
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if passes a reference")]
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
