@@ -354,6 +354,7 @@ pub struct StatusArgs {
 
 /// `reset`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("addons_after").multiple(true).args(["restart_addons", "leaked"])))]
 pub struct ResetArgs {
     #[command(flatten)]
     pub targets: TargetArgs,
@@ -414,13 +415,26 @@ pub struct ResetArgs {
     #[arg(long)]
     pub restart_addons: bool,
 
-    /// With --restart-addons: how long to wait for the new key to reach the clusters and the new add-on pods to be Ready (default 30m).
-    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = humantime::parse_duration, requires = "restart_addons")]
+    /// The current key has leaked: reset, verify, delete the previous key at once (unlocking it first), re-create the add-on pods, and say what the leak still exposes.
+    #[arg(long, conflicts_with = "no_verify")]
+    pub leaked: bool,
+
+    /// With --restart-addons or --leaked: how long to wait for the new key to reach the clusters and the new add-on pods to be Ready (default 30m).
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = humantime::parse_duration, requires = "addons_after")]
     pub wait: std::time::Duration,
 
-    /// With --restart-addons: the cluster endpoint to use (public, private, vpe; default public).
-    #[arg(long, value_name = "ENDPOINT", default_value = "public", ignore_case = true, requires = "restart_addons")]
+    /// With --restart-addons or --leaked: the cluster endpoint to use (public, private, vpe; default public).
+    #[arg(long, value_name = "ENDPOINT", default_value = "public", ignore_case = true, requires = "addons_after")]
     pub endpoint: EndpointArg,
+}
+
+impl ResetArgs {
+    /// Whether the add-on pods are re-created after the reset: asked for, or part of a leak
+    /// response.
+    #[must_use]
+    pub fn addons_after(&self) -> bool {
+        self.restart_addons || self.leaked
+    }
 }
 
 /// `--endpoint`: which cluster endpoint an admin kubeconfig points at.

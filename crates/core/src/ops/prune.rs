@@ -411,6 +411,41 @@ pub async fn execute(
         .await
 }
 
+/// The leak response's deletion (`reset --leaked`): the key `key` of `target`, superseded by
+/// `new_key` a moment ago, is compromised, so it is deleted at once, without the in-use wait a
+/// prune makes (a thief's logins would count as use). Unlocked first when it is locked, locked
+/// again when the deletion fails; an error answer is followed by a look, as in a prune. Each
+/// step is audited through `audit` (the caller passes the leak-response handle).
+pub async fn delete_leaked(
+    session: &Session,
+    target: &Target,
+    key: &crate::api::iam_identity::ApiKey,
+    new_key: Option<&ApiKeyId>,
+    audit: Option<&AuditLog>,
+) -> Done {
+    let c = Candidate {
+        target: target.clone(),
+        key_id: key.id.clone(),
+        iam_id: key.iam_id.clone(),
+        created: key.created_at.clone(),
+        superseded_at: None,
+        reason: match new_key {
+            Some(n) => format!("leak response: compromised, superseded by {n}"),
+            None => String::from("leak response: compromised, superseded by the reset"),
+        },
+        locked: key.locked,
+        disabled: key.disabled,
+        last_used: None,
+        evidence: None,
+        action: Some(Action::Delete),
+        unlock_first: key.locked,
+        why: None,
+        skip_kind: None,
+        forced_in_use: true,
+    };
+    remove(session, &c, Action::Delete, audit).await
+}
+
 /// What a key looks like after an error answer.
 enum Seen {
     Gone,
