@@ -22,6 +22,8 @@ mod fleet;
 mod host;
 /// `info` end to end.
 mod info;
+/// Issue #35: `reset --leaked`, the leak response.
+mod leaked;
 /// HTTPS with a corporate CA, and proxies.
 mod network;
 /// Whole outputs of each command, reviewed as snapshots.

@@ -141,9 +141,7 @@ pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<B
     bar.finish_and_clear();
     // The leak response: each reset target's compromised key goes now, before the add-on
     // pods; not after an interruption (the report gives the command for each).
-    let leaks: Vec<Option<LeakResponse>> = if !args.leaked {
-        Vec::new()
-    } else {
+    let leaks: Vec<Option<LeakResponse>> = if args.leaked {
         let audit = super::audit(here, settings);
         let stopped_now = interrupts.seen();
         if !stopped_now {
@@ -166,7 +164,10 @@ pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<B
             .buffered(settings.concurrency.max(1))
             .collect()
             .await
+    } else {
+        Vec::new()
     };
+
     // Only the clusters of targets that were reset: elsewhere no new key is coming.
     let reset: Vec<&Candidate> =
         candidates.iter().zip(&outcomes).filter(|(_, o)| matches!(o, Outcome::Reset(..))).map(|(c, _)| c).collect();

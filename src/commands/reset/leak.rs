@@ -112,7 +112,7 @@ pub fn still_exposed(ui: &Ui, plan: &ResetPlan, classic: Option<&ClassicStatus>)
     for c in plan.clusters() {
         out.push((
             format!(
-                "IBM's leak procedure also renews {}'s image pull secret (the API key of service ID cluster-{}); the tool does not do it:",
+                "IBM's leak procedure also renews the image pull secret of {} (the API key of service ID cluster-{}); the tool does not do it:",
                 crate::ui::one_line(&c.name),
                 crate::ui::one_line(&c.id)
             ),

@@ -186,7 +186,8 @@ async fn confirm(
                 (_, true) => String::from("(there is no previous key to delete)"),
                 (Some(k), _) if k.locked => format!("delete the previous key {} at once (unlocking it first)", k.id),
                 (Some(k), _) => format!("delete the previous key {} at once", k.id),
-                (None, _) => String::from("delete the previous key at once (it could not be read: the report will say how)"),
+                (None, _) =>
+                    String::from("delete the previous key at once (it could not be read: the report will say how)"),
             }
         ),
         _ if leaked => format!(
@@ -209,15 +210,12 @@ fn leak_warning(ui: &Ui, plans: &[&ResetPlan]) {
     let clusters: usize = plans.iter().map(|p| p.clusters().len()).sum();
     let mut what = vec![String::from("IAM tokens already issued with the old keys (valid for up to an hour)")];
     if plans.iter().any(|p| p.clusters().iter().any(|c| c.provider == "classic")) {
-        what.push(String::from("classic infrastructure credentials, if they are set"));
+        what.push(String::from("classic infrastructure credentials (if set)"));
     }
     if clusters > 0 {
         what.push(format!("the image pull secrets of {}", crate::ui::count(clusters, "cluster")));
     }
-    ui.warn(&format!(
-        "A leak response does not rotate {}; the report says what to do for each.",
-        what.join(", ")
-    ));
+    ui.warn(&format!("A leak response does not rotate: {}. The report says what to do for each.", what.join("; ")));
 }
 
 /// With `--restart-addons` or `--leaked`: which clusters of the targets to reset run the add-ons (reads

@@ -18,10 +18,10 @@ use cluster_api_key_core::ops::reset::{ResetPlan, ResetReport, Verification};
 use serde_json::{Value, json};
 
 use super::leak::{self, LeakResponse, PreviousKey};
-use cluster_api_key_core::ops::prune::Outcome as PruneOutcome;
 use crate::commands::{ExitStatus, Render};
 use crate::error::{CommandError, to_json};
 use crate::ui::{Stream, Text, Ui};
+use cluster_api_key_core::ops::prune::Outcome as PruneOutcome;
 
 /// An owner, the same way everywhere: name, email, IAM ID (a service ID by its name).
 pub fn owner_text(o: &KeyOwner) -> String {
@@ -577,7 +577,14 @@ impl Report {
                     Some(CoreError::ResetOutcomeUnknown { detail, .. }) => detail.as_str(),
                     _ => "",
                 };
-                let mut v = document(plan, classic, Err("the outcome of the reset is unknown (see detail)"), ui, None, self.leaked)?;
+                let mut v = document(
+                    plan,
+                    classic,
+                    Err("the outcome of the reset is unknown (see detail)"),
+                    ui,
+                    None,
+                    self.leaked,
+                )?;
                 v["dryRun"] = Value::Bool(false);
                 v["outcome"] = Value::from("unknown");
                 v["detail"] = Value::from(detail);
@@ -587,7 +594,14 @@ impl Report {
             }
             _ if self.dry_run => document(plan, classic, Err("dry run: nothing was reset"), ui, None, self.leaked)?,
             _ => {
-                let mut v = document(plan, classic, Err("the confirmation was declined: nothing was reset"), ui, None, self.leaked)?;
+                let mut v = document(
+                    plan,
+                    classic,
+                    Err("the confirmation was declined: nothing was reset"),
+                    ui,
+                    None,
+                    self.leaked,
+                )?;
                 v["dryRun"] = Value::Bool(false);
                 v["cancelled"] = Value::Bool(true);
                 v["outcome"] = Value::from("cancelled");
@@ -722,8 +736,12 @@ impl Report {
         for (i, c) in self.targets.iter().enumerate() {
             if let Some(r) = self.leak(i).filter(|r| !r.finished()) {
                 ui.alert(
-                    Text::from(format!("{} / {}: ", c.plan.target.region, crate::ui::one_line(&c.plan.target.resource_group.name)))
-                        .then(leak::previous_key_text(ui, &c.plan, r)),
+                    Text::from(format!(
+                        "{} / {}: ",
+                        c.plan.target.region,
+                        crate::ui::one_line(&c.plan.target.resource_group.name)
+                    ))
+                    .then(leak::previous_key_text(ui, &c.plan, r)),
                 );
             }
         }

@@ -107,9 +107,7 @@ pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<B
     let leak = if !args.leaked {
         None
     } else if interrupts.seen() {
-        Some(LeakResponse {
-            previous_key: PreviousKey::NotTried(String::from("interrupted before the deletion")),
-        })
+        Some(LeakResponse { previous_key: PreviousKey::NotTried(String::from("interrupted before the deletion")) })
     } else {
         ui.progress("Deleting the compromised key...");
         Some(leak::delete_previous(session, &plan, &done, super::audit(here, settings).as_ref()).await)

@@ -530,10 +530,15 @@ async fn remove(session: &Session, c: &Candidate, action: Action, audit: Option<
     };
     let result: std::result::Result<(Outcome, Option<String>), Error> = match answer {
         Ok(()) => Ok((outcome, None)),
-        // A 404 on DELETE: someone (a concurrent prune) removed it first.
-        Err(Error::Api(e)) if e.is_not_found() && action == Action::Delete => {
-            Ok((Outcome::Gone, Some(String::from("already gone: removed by someone else meanwhile"))))
-        }
+        // A 404 on DELETE: gone before this answer. The transport retries a DELETE answered
+        // with an error, so the first attempt may have done it (IAM deleted it and answered
+        // 500); or someone (a concurrent prune) removed it first. Which, the 404 cannot tell.
+        Err(Error::Api(e)) if e.is_not_found() && action == Action::Delete => Ok((
+            Outcome::Gone,
+            Some(String::from(
+                "already gone when the deletion was answered: an earlier attempt of it (retried after an error answer), or someone else, removed it",
+            )),
+        )),
         Err(e) => after_looking(session, &c.key_id, Err(e), |s| match (action, s) {
             (Action::Delete, Seen::Gone) => true,
             (Action::Disable, Seen::Key(k)) => k.disabled,
