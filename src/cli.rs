@@ -499,6 +499,10 @@ pub struct RestartAddonsArgs {
     /// Satellite clusters' hand-made storage-secret-store holds the new key: restart their autoscaler too (else asked, or skipped with -f).
     #[arg(long)]
     pub satellite_secret_updated: bool,
+
+    /// First refresh the master of every selected cluster ('cluster master refresh'), as IBM's steps after a key owner leaves ask.
+    #[arg(long)]
+    pub refresh_masters: bool,
 }
 
 /// `prune`.

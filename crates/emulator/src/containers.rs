@@ -702,3 +702,55 @@ pub(crate) async fn credentials(
         }
     }
 }
+
+/// The body of `PUT /v1/clusters/{idOrName}/masters` (bluemix-go `MasterAPIServer`).
+#[derive(Debug, serde::Deserialize)]
+struct MasterAction {
+    action: String,
+}
+
+/// `PUT /v1/clusters/{idOrName}/masters` with `{"action": "refresh"}` (bluemix-go
+/// `RefreshAPIServers`): restarts the master's API servers so that they read what changed.
+/// IBM lists `containers-kubernetes.cluster.operate` for it (the Operator role). Answers 204; the
+/// refresh is counted (`master refresh <cluster ID>` in the stats), so that tests see how many ran.
+pub(crate) async fn refresh_master(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id_or_name): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let caller = match auth(&shared, &headers) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match serde_json::from_slice::<MasterAction>(&body) {
+        Ok(a) if a.action == "refresh" => {}
+        _ => return util::containers_error(400, "E0010", "The request body is not valid.", "General", None),
+    }
+    let world = shared.world();
+    let group = util::header(&headers, "x-auth-resource-group");
+    let Some(c) = find_cluster(&world, &caller.account_id, &id_or_name, group).filter(|c| may_view(&world, &caller, c))
+    else {
+        return not_found();
+    };
+    if !world.has_role(
+        &caller.account_id,
+        &caller.iam_id,
+        "containers-kubernetes",
+        &["Operator", "Administrator"],
+        Some(&c.region),
+        Some(&c.resource_group_id),
+    ) {
+        return util::containers_error(
+            403,
+            "A0006",
+            "You do not have the required permissions to refresh the cluster master. The Operator platform access role for IBM Cloud Kubernetes Service is required.",
+            "Authorization",
+            Some("Ask your account administrator for the Operator platform access role."),
+        );
+    }
+    let key = format!("master refresh {}", c.id);
+    drop(world);
+    shared.count(&key);
+    axum::response::IntoResponse::into_response(axum::http::StatusCode::NO_CONTENT)
+}

@@ -340,6 +340,7 @@ fn containers_routes() -> Router<Arc<Shared>> {
         .route("/v2/satellite/getClusters", get(crate::containers::clusters_satellite))
         .route("/v2/getCluster", get(crate::containers::get_cluster))
         .route("/v1/clusters/{id_or_name}/addons", get(crate::containers::addons))
+        .route("/v1/clusters/{id_or_name}/masters", axum::routing::put(crate::containers::refresh_master))
         .route("/v2/applyRBACAndGetKubeconfig", post(crate::containers::kubeconfig))
         .route("/v2/getRBACStatus", get(crate::containers::rbac_status))
 }
