@@ -314,15 +314,16 @@ struct Report {
     plan: Plan,
     results: Option<Vec<ClusterResult>>,
     dry_run: bool,
-    /// `--refresh-masters`: the refreshes (`Some(None)` when asked but not done: a dry run or a
-    /// declined question).
-    masters: Option<Option<Vec<MasterResult>>>,
+    /// `--refresh-masters` was given.
+    refresh_masters: bool,
+    /// The refreshes, when they ran (not in a dry run, nor after a declined question).
+    masters: Option<Vec<MasterResult>>,
 }
 
 impl Report {
     /// Whether any master refresh did not end in a refresh.
     fn masters_unfinished(&self) -> Option<ExitStatus> {
-        let results = self.masters.as_ref()?.as_ref()?;
+        let results = self.masters.as_ref()?;
         if results.iter().any(|m| m.outcome == MasterOutcome::Unknown) {
             Some(ExitStatus::Unknown)
         } else if results.iter().any(|m| m.outcome != MasterOutcome::Refreshed) {
@@ -373,8 +374,8 @@ impl Render for Report {
         };
         v["dryRun"] = Value::Bool(self.dry_run);
         v["plan"] = to_json(&self.plan.clusters)?;
-        if let Some(m) = &self.masters {
-            v["masters"] = to_json(m)?;
+        if self.refresh_masters {
+            v["masters"] = to_json(&self.masters)?;
         }
         if self.results.is_none() && !self.dry_run {
             v["cancelled"] = Value::Bool(self.plan.affected() > 0);
@@ -383,7 +384,7 @@ impl Render for Report {
     }
 
     fn text(&self, ui: &Ui) {
-        let masters = self.masters.as_ref().and_then(Option::as_ref);
+        let masters = self.masters.as_deref();
         // `OK` only when all that was asked is done, before what was done.
         if (masters.is_some() || self.results.is_some()) && self.status() == ExitStatus::Success {
             ui.ok();
@@ -393,7 +394,7 @@ impl Render for Report {
         }
         match &self.results {
             Some(r) => results_text(ui, r),
-            None if self.dry_run && self.masters.is_some() => ui.say(&format!(
+            None if self.dry_run && self.refresh_masters => ui.say(&format!(
                 "Dry run: the masters of {} would be refreshed and the add-on pods of {} re-created; nothing was changed.",
                 crate::ui::count(self.plan.clusters.len(), "cluster"),
                 crate::ui::count(self.plan.affected(), "cluster")
@@ -450,7 +451,7 @@ pub async fn run(here: &Here, ui: &Ui, settings: &RestartAddonsSettings<'_>) -> 
     let profiled = plan.clusters.iter().any(|c| c.trusted_profile_id.is_some() && !c.addons.is_empty());
     let refresh = args.refresh_masters && !plan.clusters.is_empty();
     let report = |plan, results, dry_run, masters: Option<Vec<MasterResult>>| -> Box<dyn Render> {
-        Box::new(Report { plan, results, dry_run, masters: args.refresh_masters.then_some(masters) })
+        Box::new(Report { plan, results, dry_run, refresh_masters: args.refresh_masters, masters })
     };
     if args.dry_run || (affected == 0 && !listing_failed && !profiled && !refresh) {
         return Ok(report(plan, None, args.dry_run, None));
@@ -470,7 +471,10 @@ pub async fn run(here: &Here, ui: &Ui, settings: &RestartAddonsSettings<'_>) -> 
     let skipped = if opts.satellite_secret_updated { 0 } else { satellite.len() };
     let to_restart = affected - skipped;
     if (to_restart > 0 || refresh) && !args.force {
-        let pods = format!("delete the add-on controller pods of {}, to be re-created", crate::ui::count(to_restart, "cluster"));
+        let pods = format!(
+            "delete the add-on controller pods of {}, to be re-created",
+            crate::ui::count(to_restart, "cluster")
+        );
         let question = match (refresh, to_restart > 0) {
             (true, true) => {
                 format!("Refresh the masters of {}, then {pods}?", crate::ui::count(plan.clusters.len(), "cluster"))
@@ -496,9 +500,13 @@ pub async fn run(here: &Here, ui: &Ui, settings: &RestartAddonsSettings<'_>) -> 
         ui.progress(format!("Refreshing the masters of {}...", crate::ui::count(plan.clusters.len(), "cluster")));
         let stop = interrupts.stop_flag();
         Some(
-            masters::refresh(session, &master_targets(&plan), usize::from(args.concurrency), opts.audit.as_ref(), &|| {
-                stop.load(std::sync::atomic::Ordering::SeqCst)
-            })
+            masters::refresh(
+                session,
+                &master_targets(&plan),
+                usize::from(args.concurrency),
+                opts.audit.as_ref(),
+                &|| stop.load(std::sync::atomic::Ordering::SeqCst),
+            )
             .await,
         )
     } else {

@@ -173,6 +173,14 @@ fn removal_plan(ui: &Ui, dependents: &[Dependent]) -> Vec<String> {
             ));
         }
     }
+    // IBM's steps after an owner leaves: refresh each cluster's master and re-create the
+    // add-on pods, once the new key (or credentials) reached the clusters; before the old key
+    // goes, so that nothing still reads it when it is deleted.
+    for d in dependents.iter().filter(|d| d.clusters > 0) {
+        if d.owns_current_key() || d.depends.iter().any(|x| matches!(x, Dependency::ClassicCredentials { .. })) {
+            plan.push(format!("{me} restart-addons {} --refresh-masters", flags(d)));
+        }
+    }
     for d in dependents {
         if d.depends.iter().any(|x| !matches!(x, Dependency::ClassicCredentials { .. })) {
             let mut c = format!("{me} prune {}", flags(d));

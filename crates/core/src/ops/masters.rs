@@ -94,15 +94,19 @@ pub async fn refresh(
                     Ok(api) => api.refresh_master(&c.id, Some(&group)).await,
                     Err(e) => Err(e),
                 };
+                // Why an answer was lost, for the audit log (the report says what it means).
+                let mut lost = None;
                 let r = match answer {
                     Ok(()) => result(Outcome::Refreshed, None),
-                    Err(e) if e.outcome_unknown() => result(
-                        Outcome::Unknown,
-                        Some(format!(
-                            "the answer was lost ({}): the refresh may be under way; see the master's state before refreshing again",
-                            clause(&e.to_string())
-                        )),
-                    ),
+                    Err(e) if e.outcome_unknown() => {
+                        lost = Some(clause(&e.to_string()).to_owned());
+                        result(
+                            Outcome::Unknown,
+                            Some(String::from(
+                                "the answer was lost: the refresh may be under way; see the master's state before refreshing again",
+                            )),
+                        )
+                    }
                     Err(e) => result(Outcome::Failed, Some(clause(&e.to_string()).to_owned())),
                 };
                 if let Some(log) = audit {
@@ -118,9 +122,10 @@ pub async fn refresh(
                     rec.account = caller.map(|c| c.account.to_string());
                     rec.region = Some(c.region.clone());
                     rec.resource_group_id = Some(c.resource_group_id.clone());
-                    rec.detail = match &r.detail {
-                        Some(d) => format!("{} ({}): {d}", c.name, c.id),
-                        None => format!("{} ({})", c.name, c.id),
+                    rec.detail = match (&r.detail, &lost) {
+                        (Some(d), Some(why)) => format!("{} ({}): {d} ({why})", c.name, c.id),
+                        (Some(d), None) => format!("{} ({}): {d}", c.name, c.id),
+                        _ => format!("{} ({})", c.name, c.id),
                     };
                     log.record(&rec);
                 }
