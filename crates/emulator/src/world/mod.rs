@@ -27,6 +27,7 @@ pub use records::*;
 
 /// The whole state.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields)]
 pub struct World {
     /// Accounts.
     pub accounts: Vec<Account>,
