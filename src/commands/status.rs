@@ -97,7 +97,7 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> Text {
         .cmd(format!("{prune} --unlock"))
         .plain("."),
         Code::KeyExpiring => say("Reset it before it expires: ").cmd(&reset).plain("."),
-        Code::KeyExpired => say("Reset it now, the clusters cannot use it: ").cmd(&reset).plain("."),
+        Code::KeyExpired => say("Reset it now; the clusters cannot use an expired key: ").cmd(&reset).plain("."),
         Code::KeyLeakAction => say("Reset the key at once if it leaks (").cmd(&reset).plain(")."),
         Code::KeyDisabled => {
             say("Enable it (").cmd(format!("{cli} iam api-key-enable {key}")).plain(") or reset: ").cmd(&reset).plain(".")
@@ -137,10 +137,10 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> Text {
 fn key_age_text(k: &cluster_api_key_core::model::KeyInfo) -> String {
     let age = k.age_days.map_or_else(|| String::from("-"), |d| format!("{d}d"));
     let date = k.expires.as_deref().map(|e| e.get(..10).unwrap_or(e));
-    match (date, k.expires_in_days, &k.expiry_unknown_reason) {
-        (Some(d), Some(n), _) if n < 0 => format!("{age}, expired {d}"),
-        (Some(d), _, _) => format!("{age}, expires {d}"),
-        (None, _, Some(_)) => format!("{age}, expiry unknown"),
+    match (date, &k.expiry_unknown_reason) {
+        (Some(d), _) if k.expired => format!("{age}, expired {d}"),
+        (Some(d), _) => format!("{age}, expires {d}"),
+        (None, Some(_)) => format!("{age}, expiry unknown"),
         _ => age,
     }
 }
@@ -342,9 +342,11 @@ fn owner_text(t: &TargetStatus) -> String {
 /// One CSV cell before quoting. A cell that a spreadsheet would read as a formula (it begins
 /// with `=`, `+`, `-`, `@`, a tab or a carriage return: OWASP's list) gets a leading `'`, so that
 /// a name chosen by someone else cannot run in the auditor's spreadsheet. The `csv` crate then
-/// quotes it as RFC 4180 says (only a cell with a comma, a quote or a line break).
+/// quotes it as RFC 4180 says (only a cell with a comma, a quote or a line break). A negative
+/// whole number (`-4` days to an expiry) is a number, not a formula, and stays as it is.
 fn formula_safe(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}").into() } else { s.into() }
+    let negative_number = s.strip_prefix('-').is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+    if !negative_number && s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}").into() } else { s.into() }
 }
 
 /// The CSV columns, in their documented order.

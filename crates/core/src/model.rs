@@ -336,8 +336,10 @@ pub struct KeyInfo {
     /// When it expires (RFC 3339, UTC); `null` when it never does or when that could not be
     /// read (`expiryUnknownReason` then says why).
     pub expires: Option<String>,
-    /// Whole days until it expires (negative once it has expired); `null` with `expires`.
+    /// Whole days until it expires, or since it expired (negative); `null` with `expires`.
     pub expires_in_days: Option<i64>,
+    /// Whether it has expired (`expires` is past).
+    pub expired: bool,
     /// Why its expiry could not be read, when it could not.
     pub expiry_unknown_reason: Option<String>,
     /// What IAM does to it when it finds it leaked (`none`, `disable`, `delete`); `null` when
@@ -357,6 +359,7 @@ impl KeyInfo {
             Expiry::At(at, text) => {
                 self.expires = Some(text);
                 self.expires_in_days = Some(days_until(at, now));
+                self.expired = at <= now;
             }
             Expiry::Unknown(why) => self.expiry_unknown_reason = Some(why),
         }
@@ -372,12 +375,12 @@ impl KeyInfo {
     }
 }
 
-/// Whole days from `now` until `at`: rounded down, negative once `at` has passed (an hour past
-/// is day -1: it has expired).
+/// Whole days from `now` until `at`, or since `at` (negative), rounded toward zero: 3 days and
+/// an hour ago is -3.
 pub(crate) fn days_until(at: SystemTime, now: SystemTime) -> i64 {
     match at.duration_since(now) {
         Ok(d) => i64::try_from(d.as_secs() / 86_400).unwrap_or(i64::MAX),
-        Err(e) => -i64::try_from(e.duration().as_secs().div_ceil(86_400)).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs() / 86_400).unwrap_or(i64::MAX),
     }
 }
 

@@ -667,6 +667,7 @@ fn judge_keys(keys: Vec<ApiKey>, lookup: &Lookup, has_clusters: bool, now: Syste
             iam_id: k.iam_id.clone(),
             expires: None,
             expires_in_days: None,
+            expired: false,
             expiry_unknown_reason: None,
             action_when_leaked: None,
             action_when_leaked_unknown_reason: None,
@@ -898,8 +899,9 @@ fn life_findings(k: &KeyInfo) -> Vec<Finding> {
     let mut out = Vec::new();
     if let (Some(at), Some(days)) = (&k.expires, k.expires_in_days) {
         let date = at.get(..10).unwrap_or(at);
-        if days < 0 {
+        if k.expired {
             let ago = match -days {
+                0 => String::from("less than a day ago"),
                 1 => String::from("1 day ago"),
                 n => format!("{n} days ago"),
             };
