@@ -102,6 +102,15 @@ fn an_expiring_key_and_a_leak_action_are_findings_with_the_reset_that_fixes_them
         actions.iter().all(|a| a.contains("'cluster-api-key reset --region us-south -g production'")),
         "{actions:?}"
     );
+    // `info` of the target says it where it names the key.
+    let r = env.run(&["info", "--region", "us-south", "-g", "production"]);
+    r.success().stdout_has(&format!("Key ID: {PROD_KEY} (expires {}, in 10 days)", &expires[..10]));
+    let r = env.run(&["info", "--region", "us-south", "-g", "production", "--output", "json"]);
+    let v = json_of(&r);
+    assert_eq!(
+        (&v["keyExpires"], &v["keyExpiresInDays"], &v["keyExpired"]),
+        (&json!(expires), &json!(10), &json!(false))
+    );
     // Only info left (a leak action alone): --fail-on warning passes, --fail-on info... is no
     // severity; the default fails on warnings only.
     let env = env_with(&[(PROD_KEY, None, Some(json!("disable")))]);

@@ -75,7 +75,7 @@ pub enum Code {
 }
 
 /// A key that expires within this many days is `key-expiring`.
-pub const EXPIRING_DAYS: i64 = 30;
+pub(crate) const EXPIRING_DAYS: i64 = 30;
 
 impl Code {
     /// Its severity.

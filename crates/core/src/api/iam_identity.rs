@@ -69,7 +69,7 @@ pub struct ApiKey {
 
 /// When a key expires, as far as it can be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Expiry {
+pub(crate) enum Expiry {
     /// No expiry: absent, `null` or empty.
     Never,
     /// At this time (its RFC 3339 form to the second, in UTC).
@@ -80,7 +80,7 @@ pub enum Expiry {
 
 /// What IAM does to a key it finds leaked (`action_when_leaked`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LeakAction {
+pub(crate) enum LeakAction {
     /// Nothing: the key keeps working.
     None,
     /// IAM disables the key.
@@ -94,7 +94,7 @@ pub enum LeakAction {
 impl LeakAction {
     /// Its name as IAM spells it; `None` when unknown.
     #[must_use]
-    pub fn as_str(&self) -> Option<&'static str> {
+    pub(crate) fn as_str(&self) -> Option<&'static str> {
         match self {
             Self::None => Some("none"),
             Self::Disable => Some("disable"),
@@ -148,7 +148,7 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
 /// `"ExpiresAt"`), not its format; the other times of the same object are RFC 3339, so this one
 /// is read as RFC 3339 too (fractions of a second and a zone offset tolerated).
 #[must_use]
-pub fn expiry(raw: Option<&serde_json::Value>) -> Expiry {
+pub(crate) fn expiry(raw: Option<&serde_json::Value>) -> Expiry {
     match raw {
         None | Some(serde_json::Value::Null) => Expiry::Never,
         Some(serde_json::Value::String(s)) if s.trim().is_empty() => Expiry::Never,
@@ -191,7 +191,7 @@ fn offset_time(t: &str) -> Option<std::time::SystemTime> {
 /// existed, and what that would mean, is not documented: absent is read as unknown, never as
 /// `none`.
 #[must_use]
-pub fn leak_action(raw: Option<&serde_json::Value>) -> LeakAction {
+pub(crate) fn leak_action(raw: Option<&serde_json::Value>) -> LeakAction {
     match raw {
         None | Some(serde_json::Value::Null) => {
             LeakAction::Unknown(String::from("IAM did not say what it does to the key if it leaks"))
@@ -467,5 +467,61 @@ impl<'a> IamIdentity<'a> {
                 detail: String::from("no API key limit for the identity"),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn expiry_is_never_a_time_or_unknown_and_never_fails() {
+        assert_eq!(expiry(None), Expiry::Never);
+        assert_eq!(expiry(Some(&json!(null))), Expiry::Never);
+        assert_eq!(expiry(Some(&json!("  "))), Expiry::Never);
+        let at = |s: &str| match expiry(Some(&json!(s))) {
+            Expiry::At(_, text) => text,
+            other => panic!("{s}: {other:?}"),
+        };
+        assert_eq!(at("2026-12-16T10:00:00Z"), "2026-12-16T10:00:00Z");
+        assert_eq!(at("2026-12-16T10:00:00.123Z"), "2026-12-16T10:00:00Z");
+        assert_eq!(at("2026-12-16T10:00:00+02:00"), "2026-12-16T08:00:00Z");
+        assert_eq!(at("2026-12-16T10:00:00.5-01:30"), "2026-12-16T11:30:00Z");
+        for bad in ["ExpiresAt", "2026-13-45T00:00:00Z", "2026-12-16", "2026-12-16T10:00:00+99:00", "\u{202e}"] {
+            assert!(matches!(expiry(Some(&json!(bad))), Expiry::Unknown(_)), "{bad}");
+        }
+        let Expiry::Unknown(why) = expiry(Some(&json!(format!("\u{1b}[2J{}", "9".repeat(100_000))))) else {
+            panic!("unknown")
+        };
+        assert!(
+            why.starts_with(r"its expiry '\u{001b}[2J999") && why.ends_with("...' is not a time") && why.len() < 80
+        );
+        assert_eq!(expiry(Some(&json!(5))), Expiry::Unknown(String::from("its expiry is a number, not a time")));
+        assert_eq!(expiry(Some(&json!([]))), Expiry::Unknown(String::from("its expiry is a list, not a time")));
+    }
+
+    #[test]
+    fn leak_action_is_one_of_three_any_case_else_unknown() {
+        assert_eq!(leak_action(Some(&json!("none"))), LeakAction::None);
+        assert_eq!(leak_action(Some(&json!("DISABLE"))), LeakAction::Disable);
+        assert_eq!(leak_action(Some(&json!(" Delete "))), LeakAction::Delete);
+        assert!(matches!(leak_action(None), LeakAction::Unknown(_)));
+        assert!(matches!(leak_action(Some(&json!(null))), LeakAction::Unknown(_)));
+        assert!(matches!(leak_action(Some(&json!(true))), LeakAction::Unknown(_)));
+        let LeakAction::Unknown(why) = leak_action(Some(&json!("rotate\u{2066}"))) else { panic!("unknown") };
+        assert_eq!(why, r"its action when leaked 'rotate\u{2066}' is not one IAM documents");
+    }
+
+    #[test]
+    fn a_key_list_with_wrong_types_in_the_life_fields_still_decodes() {
+        let page: ApiKeyList = serde_json::from_value(json!({"apikeys": [
+            {"id": "ApiKey-1", "iam_id": "IBMid-1", "expires_at": {"x": 1}, "action_when_leaked": 7},
+            {"id": "ApiKey-2", "iam_id": "IBMid-1"}
+        ]}))
+        .unwrap();
+        assert_eq!(page.apikeys.len(), 2);
+        assert!(matches!(expiry(page.apikeys[0].expires_at.as_ref()), Expiry::Unknown(_)));
+        assert_eq!(expiry(page.apikeys[1].expires_at.as_ref()), Expiry::Never);
     }
 }

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub use names::*;
 pub use records::*;
+pub use seed::SANDBOX_EXPIRES_IN_SECS;
 
 /// The whole state.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
