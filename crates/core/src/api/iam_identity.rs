@@ -125,7 +125,13 @@ fn escaped(text: &str) -> String {
 /// An RFC 3339 time in UTC (`Z`, or no zone), fractions of a second tolerated.
 fn utc_time(t: &str) -> Option<std::time::SystemTime> {
     let t = t.strip_suffix('Z').or_else(|| t.strip_suffix('z')).unwrap_or(t);
-    humantime::parse_rfc3339_weak(t.split('.').next()?).ok()
+    let main = match t.split_once('.') {
+        // A fraction of a second is digits only: anything after them (a zone offset) is not UTC.
+        Some((main, fraction)) if !fraction.is_empty() && fraction.bytes().all(|b| b.is_ascii_digit()) => main,
+        Some(_) => return None,
+        None => t,
+    };
+    humantime::parse_rfc3339_weak(main).ok()
 }
 
 /// What kind of JSON value `v` is, in words, for a note about a value of the wrong type.
