@@ -41,6 +41,7 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> Text {
             | Code::KeyDisabled
             | Code::KeyExpiring
             | Code::KeyExpired
+            | Code::KeyLeakAction
             | Code::KeyLocked => return replace.plain("."),
             Code::PersonalOwner => {
                 return replace.plain(

@@ -126,7 +126,11 @@ fn an_expiring_key_and_a_leak_action_are_findings_with_the_reset_that_fixes_them
 fn an_expired_key_is_critical_and_names_nhc009() {
     let expired = rfc3339(in_days(-3));
     let far = rfc3339(in_days(400));
-    let env = env_with(&[(JP_KEY, Some(json!(expired)), Some(json!("none"))), (PROD_KEY, Some(json!(far)), None)]);
+    let env = env_with(&[
+        (JP_KEY, Some(json!(expired)), Some(json!("none"))),
+        (PROD_KEY, Some(json!(far)), None),
+        ("ApiKey-5555-eu-staging-orphan", Some(json!(expired)), Some(json!("delete"))),
+    ]);
     let r = env.run(&["status", "--output", "json"]);
     r.exits(3);
     let v = json_of(&r);
@@ -142,6 +146,9 @@ fn an_expired_key_is_critical_and_names_nhc009() {
     let p = target(&v, "us-south", "production");
     assert_eq!(p["key"]["expires"], far.as_str());
     assert!(!codes(p).iter().any(|c| c.starts_with("key-expir")), "{p}");
+    // A key no cluster uses breaks nothing when it expires or leaks: orphan-key covers it.
+    let o = target(&v, "eu-de", "staging");
+    assert!(codes(o).is_empty() && o["key"]["expired"] == true, "{o}");
     let r = env.run(&["status", "--region", "jp-tok", "-g", "staging"]);
     crate::assert_output!(env, "keylife-expired", stable(&r, &[(&expired, "[3-DAYS-AGO]")]));
     // CSV: the columns appended at the end.

@@ -875,7 +875,11 @@ fn judge_findings(
             findings
                 .push(Finding::new(Code::KeyDisabled, format!("key {} is disabled: the clusters cannot use it", k.id)));
         }
-        findings.extend(life_findings(k));
+        // A key no cluster uses breaks nothing when it expires or leaks: `orphan-key` says what
+        // to do with it.
+        if has_clusters {
+            findings.extend(life_findings(k));
+        }
     }
     if !t.superseded_keys.is_empty() {
         let n = t.superseded_keys.len();
@@ -982,7 +986,7 @@ fn judge(
         unchecked: Vec::new(),
     };
     t.findings = judge_findings(&t, &lookup, keys.current.is_some(), scope, opts);
-    if let Some(k) = &t.key {
+    if let Some(k) = t.key.as_ref().filter(|_| has_clusters) {
         let (id, expiry, leak) =
             (k.id.clone(), k.expiry_unknown_reason.clone(), k.action_when_leaked_unknown_reason.clone());
         if let Some(why) = expiry {
