@@ -39,6 +39,9 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> Text {
             | Code::OwnerLacksRoles
             | Code::KeyTooOld
             | Code::KeyDisabled
+            | Code::KeyExpiring
+            | Code::KeyExpired
+            | Code::KeyLeakAction
             | Code::KeyLocked => return replace.plain("."),
             Code::PersonalOwner => {
                 return replace.plain(
@@ -94,6 +97,11 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> Text {
         )
         .cmd(format!("{prune} --unlock"))
         .plain("."),
+        Code::KeyExpiring => say("Reset it before it expires: ").cmd(&reset).plain("."),
+        Code::KeyExpired => say("Reset it now; the clusters cannot use an expired key: ").cmd(&reset).plain("."),
+        Code::KeyLeakAction => say("If it leaks, respond at once, before IAM acts on it: ")
+            .cmd(format!("{reset} --leaked"))
+            .plain(" (reset, delete the leaked key, re-create the add-on pods)."),
         Code::KeyDisabled => {
             say("Enable it (").cmd(format!("{cli} iam api-key-enable {key}")).plain(") or reset: ").cmd(&reset).plain(".")
         }
@@ -124,6 +132,19 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> Text {
             .plain("), or remove them so that the API key orders the infrastructure (")
             .cmd(format!("{cli} ks credential unset --region {}", t.region))
             .plain("; IBM warns that classic clusters ordered with them may be orphaned)."),
+    }
+}
+
+/// The "Key age" cell: the age, and the expiry of a key that has one (`40d, expires
+/// 2026-12-16`; `expired 2026-11-01`; `expiry unknown` when it could not be read).
+fn key_age_text(k: &cluster_api_key_core::model::KeyInfo) -> String {
+    let age = k.age_days.map_or_else(|| String::from("-"), |d| format!("{d}d"));
+    let date = k.expires.as_deref().map(|e| e.get(..10).unwrap_or(e));
+    match (date, &k.expiry_unknown_reason) {
+        (Some(d), _) if k.expired => format!("{age}, expired {d}"),
+        (Some(d), _) => format!("{age}, expires {d}"),
+        (None, Some(_)) => format!("{age}, expiry unknown"),
+        _ => age,
     }
 }
 
@@ -332,13 +353,15 @@ fn owner_text(t: &TargetStatus) -> String {
 /// One CSV cell before quoting. A cell that a spreadsheet would read as a formula (it begins
 /// with `=`, `+`, `-`, `@`, a tab or a carriage return: OWASP's list) gets a leading `'`, so that
 /// a name chosen by someone else cannot run in the auditor's spreadsheet. The `csv` crate then
-/// quotes it as RFC 4180 says (only a cell with a comma, a quote or a line break).
+/// quotes it as RFC 4180 says (only a cell with a comma, a quote or a line break). A negative
+/// whole number (`-4` days to an expiry) is a number, not a formula, and stays as it is.
 fn formula_safe(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}").into() } else { s.into() }
+    let negative_number = s.strip_prefix('-').is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+    if !negative_number && s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}").into() } else { s.into() }
 }
 
 /// The CSV columns, in their documented order.
-const CSV_HEADER: [&str; 18] = [
+const CSV_HEADER: [&str; 21] = [
     "region",
     "resourceGroup",
     "resourceGroupId",
@@ -357,6 +380,9 @@ const CSV_HEADER: [&str; 18] = [
     "classicCredentials",
     "classicCredentialsUser",
     "classicCredentialsOwnerState",
+    "keyExpires",
+    "keyExpiresInDays",
+    "keyActionWhenLeaked",
 ];
 
 impl Report {
@@ -459,12 +485,7 @@ impl Render for Report {
                         Text::from(t.clusters.len().to_string()),
                         Text::from(owner_text(t)),
                         Text::from(t.owner.as_ref().map_or_else(|| String::from("-"), |o| state_text(&o.state))),
-                        Text::from(
-                            t.key
-                                .as_ref()
-                                .and_then(|k| k.age_days)
-                                .map_or_else(|| String::from("-"), |d| format!("{d}d")),
-                        ),
+                        Text::from(t.key.as_ref().map_or_else(|| String::from("-"), key_age_text)),
                         findings_cell(t, self.shown_severity),
                     ]
                 })
@@ -595,6 +616,15 @@ impl Render for Report {
                 }),
                 t.classic_credentials.as_ref().and_then(|c| c.username.clone()).unwrap_or_default(),
                 t.classic_credentials.as_ref().and_then(|c| c.owner_state.as_ref()).map(state_text).unwrap_or_default(),
+                // Appended likewise: empty when the key never expires or has no key; `unknown`
+                // when it could not be read.
+                k.map_or_else(String::new, |k| match (&k.expires, &k.expiry_unknown_reason) {
+                    (Some(at), _) => at.clone(),
+                    (None, Some(_)) => String::from("unknown"),
+                    (None, None) => String::new(),
+                }),
+                k.and_then(|k| k.expires_in_days).map(|d| d.to_string()).unwrap_or_default(),
+                k.map_or_else(String::new, |k| k.action_when_leaked.clone().unwrap_or_else(|| String::from("unknown"))),
             ];
             if let Err(e) = out.write_record(fields.iter().map(|f| formula_safe(f).into_owned())) {
                 return Some(Err(CommandError::internal(e)));

@@ -13,7 +13,7 @@ use crate::common::{Run, cli};
 /// comment), its exit code, and what its output must contain (the README's figures and names).
 const EXPECTED: &[(&str, i32, &[&str])] = &[
     // The first command: "It exits with 3, because the emulated account has things to fix".
-    ("--sandbox status", 3, &["6 targets: 3 critical", "1 accepted by the policy"]),
+    ("--sandbox status", 3, &["6 targets: 3 critical", "1 accepted by the policy", "key-expiring", "key-leak-action"]),
     ("--sandbox status --region us-south -g Default --output json", 3, &["\"region\": \"us-south\""]),
     (
         "--sandbox status --owner dave.departed@example.com",
@@ -43,7 +43,7 @@ const EXPECTED: &[(&str, i32, &[&str])] = &[
     ("--sandbox info --cluster shop-vpc          # after the reset", 0, &["Kubernetes Functional ID"]),
     ("--sandbox reset -r us-south -g production --restart-addons -f", 0, &["restarted"]),
     // Every credential behind a cluster.
-    ("--sandbox status --region jp-tok -g staging", 3, &["ci-automation", "service ID"]),
+    ("--sandbox status --region jp-tok -g staging", 3, &["ci-automation", "service ID", "key-leak-action"]),
     ("--sandbox info --cluster eu-analytics", 0, &["Trusted profile: Profile-5e7a1c00-"]),
     ("--sandbox status --region eu-de -g Default", 3, &["holds 16 of the 20 API keys"]),
     (

@@ -218,6 +218,9 @@ pub fn document(
             }
             Some(Verification::TimedOut(_)) => (Some(false), "the new owner did not show in time"),
             Some(Verification::NoClusters) => (None, "there is no cluster to ask"),
+            Some(Verification::NotReplicated(_)) => {
+                (None, "unknown: IAM had not replicated the new key yet (404 E06f9) when the wait ended")
+            }
             None => (None, "not checked (--no-verify, or interrupted)"),
         };
         v["newKeyId"] = to_json(&r.new_key_id)?;
@@ -320,6 +323,16 @@ fn done_text(
         ui.warn(
             Text::from(format!(
                 "The reset was accepted, but the new owner does not show yet ({seen}). IAM can take a while to replicate a new key; check again with "
+            ))
+            .cmd(format!("{} info --cluster {cluster}", ui.me))
+            .plain("."),
+        );
+    }
+    if let Some(Verification::NotReplicated(why)) = verification {
+        let cluster = plan.clusters().first().map_or("CLUSTER", |c| c.name.as_str());
+        ui.warn(
+            Text::from(format!(
+                "The reset was accepted; whether the clusters use the new key is unknown: {why}. IAM replicates a new key within moments as a rule; check again in a minute with "
             ))
             .cmd(format!("{} info --cluster {cluster}", ui.me))
             .plain("."),
@@ -439,6 +452,9 @@ impl TargetOutcome {
                 "reset",
                 match (&r.new_key_id, v) {
                     (Some(id), Some(Verification::Verified)) => format!("{id}, verified"),
+                    (Some(id), Some(Verification::NotReplicated(_))) => {
+                        format!("{id}, verification unknown (IAM has not replicated it yet: 404 E06f9)")
+                    }
                     (Some(id), _) => id.to_string(),
                     (None, _) => String::from("new key not listed"),
                 },
