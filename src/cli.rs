@@ -358,6 +358,7 @@ pub struct StatusArgs {
 
 /// `reset`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("addons_after").multiple(true).args(["restart_addons", "leaked"])))]
 pub struct ResetArgs {
     #[command(flatten)]
     pub targets: TargetArgs,
@@ -418,17 +419,30 @@ pub struct ResetArgs {
     #[arg(long)]
     pub restart_addons: bool,
 
-    /// With --restart-addons: how long to wait for the new key to reach the clusters and the new add-on pods to be Ready (default 30m).
-    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = humantime::parse_duration, requires = "restart_addons")]
+    /// The current key has leaked: reset, verify, delete the previous key at once (unlocking it first), re-create the add-on pods, and say what the leak still exposes.
+    #[arg(long, conflicts_with = "no_verify")]
+    pub leaked: bool,
+
+    /// With --restart-addons or --leaked: how long to wait for the new key to reach the clusters and the new add-on pods to be Ready (default 30m).
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = humantime::parse_duration, requires = "addons_after")]
     pub wait: std::time::Duration,
 
-    /// With --restart-addons: the cluster endpoint to use (public, private, vpe; default public).
-    #[arg(long, value_name = "ENDPOINT", default_value = "public", ignore_case = true, requires = "restart_addons")]
+    /// With --restart-addons or --leaked: the cluster endpoint to use (public, private, vpe; default public).
+    #[arg(long, value_name = "ENDPOINT", default_value = "public", ignore_case = true, requires = "addons_after")]
     pub endpoint: EndpointArg,
 
     /// After the reset (one target), wait up to this long (for example 45m) until the target's clusters stop reporting a credential failure (NHC009, a worker's message); exit 4 naming those that still do.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub wait_clusters: Option<std::time::Duration>,
+}
+
+impl ResetArgs {
+    /// Whether the add-on pods are re-created after the reset: asked for, or part of a leak
+    /// response.
+    #[must_use]
+    pub fn addons_after(&self) -> bool {
+        self.restart_addons || self.leaked
+    }
 }
 
 /// `--endpoint`: which cluster endpoint an admin kubeconfig points at.
@@ -493,6 +507,10 @@ pub struct RestartAddonsArgs {
     /// Satellite clusters' hand-made storage-secret-store holds the new key: restart their autoscaler too (else asked, or skipped with -f).
     #[arg(long)]
     pub satellite_secret_updated: bool,
+
+    /// First refresh the master of every selected cluster ('cluster master refresh'), as IBM's steps after a key owner leaves ask.
+    #[arg(long)]
+    pub refresh_masters: bool,
 }
 
 /// `prune`.

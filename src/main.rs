@@ -31,7 +31,8 @@
 //!   the steps they share, with their words (the trusted-profile refusal, the one pre-flight,
 //!   the confirmation, the add-on plan). `commands/reset/single` and `commands/reset/batch`:
 //!   what differs, with their own progress lines and warnings; `commands/reset/render`: the
-//!   report of a run, as text and JSON.
+//!   report of a run, as text and JSON; `commands/reset/leak`: `--leaked`, the deletion of the
+//!   compromised key and what the leak still exposes.
 //! - `ui`: terminal output (colour, width, tables, prompts, progress); `error`: `FAILED` and
 //!   hints; `signals`: Ctrl-C and SIGTERM; `sandbox`: the embedded emulator.
 //! - Circles: `ui`, `error`, `hints` and `signals` (the output layer) still import one another;
@@ -55,9 +56,9 @@
 //!   account (groups, clusters, keys) and deciding which key the clusters use (`key_in_use`);
 //!   `ops/status`: judging it ("where are findings computed": `judge_keys`, `judge_owner`,
 //!   `judge_findings`); `ops/reset`, `ops/fleet`, `ops/prune`, `ops/check`, `ops/info`,
-//!   `ops/offboard`: the operations, plan then execute; `ops/clusters`: what the clusters say
-//!   about their credentials (health issues, workers' messages: `cluster-credential-failure`,
-//!   and `reset --wait-clusters`); `ops/lock`: one reset of a target at a
+//!   `ops/offboard`, `ops/masters` (master refresh): the operations, plan then execute;
+//!   `ops/clusters`: what the clusters say about their credentials (health issues, workers'
+//!   messages: `cluster-credential-failure`, and `reset --wait-clusters`); `ops/lock`: one reset of a target at a
 //!   time across processes; `ops/addons/*`: re-creating the add-on pods (`ops/addons/k8s`, the
 //!   only user of kube-rs); `policy`: the policy file.
 //! - `import_graph`, `dead_pub`: tests over the core's own sources (no import circles, no `pub`

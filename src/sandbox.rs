@@ -80,7 +80,11 @@ impl Sandbox {
                 CommandError::failed(format!("The sandbox state '{}' is not readable: {e}", world_path.display()))
                     .with_hint(format!("Delete '{}' to start over with the default world.", dir.display()))
             })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => World::sandbox_world(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => World::sandbox_world(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0)),
+            ),
             Err(e) => return Err(io_fail("read", &world_path, &e)),
         };
         write_policy(&dir)?;

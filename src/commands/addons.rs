@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use cluster_api_key_core::ops::addons::{self, ClusterResult, Outcome, Plan, Skipped};
+use cluster_api_key_core::ops::masters::{self, MasterResult, MasterTarget, Outcome as MasterOutcome};
 use serde_json::{Value, json};
 
 use super::{ExitStatus, Here, Render};
@@ -313,6 +314,56 @@ struct Report {
     plan: Plan,
     results: Option<Vec<ClusterResult>>,
     dry_run: bool,
+    /// `--refresh-masters` was given.
+    refresh_masters: bool,
+    /// The refreshes, when they ran (not in a dry run, nor after a declined question).
+    masters: Option<Vec<MasterResult>>,
+}
+
+impl Report {
+    /// Whether any master refresh did not end in a refresh.
+    fn masters_unfinished(&self) -> Option<ExitStatus> {
+        let results = self.masters.as_ref()?;
+        if results.iter().any(|m| m.outcome == MasterOutcome::Unknown) {
+            Some(ExitStatus::Unknown)
+        } else if results.iter().any(|m| m.outcome != MasterOutcome::Refreshed) {
+            Some(ExitStatus::Partial)
+        } else {
+            None
+        }
+    }
+}
+
+/// The clusters whose masters `--refresh-masters` refreshes: every selected one (a master
+/// refresh concerns the master, whatever add-ons the cluster runs).
+fn master_targets(plan: &Plan) -> Vec<MasterTarget> {
+    plan.clusters
+        .iter()
+        .map(|c| MasterTarget {
+            name: c.name.clone(),
+            id: c.id.clone(),
+            region: c.region.clone(),
+            resource_group_id: c.resource_group_id.clone(),
+        })
+        .collect()
+}
+
+/// The masters' table and counts.
+fn masters_text(ui: &Ui, results: &[MasterResult]) {
+    let rows: Vec<Vec<String>> = results
+        .iter()
+        .map(|m| vec![m.cluster.clone(), m.outcome.as_str().to_owned(), m.detail.clone().unwrap_or_default()])
+        .collect();
+    ui.table(&["Cluster", "Master", "Detail"], &rows);
+    let n = |o: MasterOutcome| results.iter().filter(|m| m.outcome == o).count();
+    ui.say(&format!(
+        "{} refreshed, {} failed, {} unknown, {} skipped.",
+        crate::ui::count(n(MasterOutcome::Refreshed), "master"),
+        n(MasterOutcome::Failed),
+        n(MasterOutcome::Unknown),
+        n(MasterOutcome::Skipped)
+    ));
+    ui.say("");
 }
 
 impl Render for Report {
@@ -323,6 +374,9 @@ impl Render for Report {
         };
         v["dryRun"] = Value::Bool(self.dry_run);
         v["plan"] = to_json(&self.plan.clusters)?;
+        if self.refresh_masters {
+            v["masters"] = to_json(&self.masters)?;
+        }
         if self.results.is_none() && !self.dry_run {
             v["cancelled"] = Value::Bool(self.plan.affected() > 0);
         }
@@ -330,13 +384,22 @@ impl Render for Report {
     }
 
     fn text(&self, ui: &Ui) {
+        let masters = self.masters.as_deref();
+        // `OK` only when all that was asked is done, before what was done.
+        if (masters.is_some() || self.results.is_some()) && self.status() == ExitStatus::Success {
+            ui.ok();
+        }
+        if let Some(m) = masters {
+            masters_text(ui, m);
+        }
         match &self.results {
-            Some(r) => {
-                if counts(r).3 == 0 {
-                    ui.ok();
-                }
-                results_text(ui, r);
-            }
+            Some(r) => results_text(ui, r),
+            None if self.dry_run && self.refresh_masters => ui.say(&format!(
+                "Dry run: the masters of {} would be refreshed and the add-on pods of {} re-created; nothing was changed.",
+                crate::ui::count(self.plan.clusters.len(), "cluster"),
+                crate::ui::count(self.plan.affected(), "cluster")
+            )),
+            None if masters.is_some() => {}
             None if self.dry_run => ui.say(&format!(
                 "Dry run: the add-on pods of {} would be re-created; nothing was changed.",
                 crate::ui::count(self.plan.affected(), "cluster")
@@ -357,7 +420,13 @@ impl Render for Report {
     }
 
     fn status(&self) -> ExitStatus {
-        self.results.as_deref().map_or(ExitStatus::Success, results_status)
+        let pods = self.results.as_deref().map_or(ExitStatus::Success, results_status);
+        match (pods, self.masters_unfinished()) {
+            (ExitStatus::Success, Some(m)) => m,
+            (ExitStatus::Failed, Some(_)) => ExitStatus::Failed,
+            (_, Some(ExitStatus::Unknown)) => ExitStatus::Unknown,
+            (p, _) => p,
+        }
     }
 }
 
@@ -380,8 +449,12 @@ pub async fn run(here: &Here, ui: &Ui, settings: &RestartAddonsSettings<'_>) -> 
     let listing_failed = plan.clusters.iter().any(|c| c.error.is_some());
     // A cluster on a trusted profile is reported as skipped, with the reason, like any other.
     let profiled = plan.clusters.iter().any(|c| c.trusted_profile_id.is_some() && !c.addons.is_empty());
-    if args.dry_run || (affected == 0 && !listing_failed && !profiled) {
-        return Ok(Box::new(Report { plan, results: None, dry_run: args.dry_run }));
+    let refresh = args.refresh_masters && !plan.clusters.is_empty();
+    let report = |plan, results, dry_run, masters: Option<Vec<MasterResult>>| -> Box<dyn Render> {
+        Box::new(Report { plan, results, dry_run, refresh_masters: args.refresh_masters, masters })
+    };
+    if args.dry_run || (affected == 0 && !listing_failed && !profiled && !refresh) {
+        return Ok(report(plan, None, args.dry_run, None));
     }
     // A Satellite autoscaler reads a secret made by hand: restarting it is worth it only once
     // the user has put the new key there. Asked at the prompt; with -f, only the flag says so.
@@ -397,13 +470,24 @@ pub async fn run(here: &Here, ui: &Ui, settings: &RestartAddonsSettings<'_>) -> 
     }
     let skipped = if opts.satellite_secret_updated { 0 } else { satellite.len() };
     let to_restart = affected - skipped;
-    if to_restart > 0 && !args.force {
-        let question = format!(
-            "Delete the add-on controller pods of {}, to be re-created?",
+    if (to_restart > 0 || refresh) && !args.force {
+        let pods = format!(
+            "delete the add-on controller pods of {}, to be re-created",
             crate::ui::count(to_restart, "cluster")
         );
+        let question = match (refresh, to_restart > 0) {
+            (true, true) => {
+                format!("Refresh the masters of {}, then {pods}?", crate::ui::count(plan.clusters.len(), "cluster"))
+            }
+            (true, false) => format!("Refresh the masters of {}?", crate::ui::count(plan.clusters.len(), "cluster")),
+            _ => {
+                let mut q = pods;
+                q[..1].make_ascii_uppercase();
+                format!("{q}?")
+            }
+        };
         if !ui.confirm(&question).await? {
-            return Ok(Box::new(Report { plan, results: None, dry_run: false }));
+            return Ok(report(plan, None, false, None));
         }
     }
     session.client.http().restart_budget();
@@ -411,8 +495,28 @@ pub async fn run(here: &Here, ui: &Ui, settings: &RestartAddonsSettings<'_>) -> 
     // the report says what was deleted; a second one exits at once.
     let interrupts = crate::signals::Interrupts::listen();
     opts.stop = Some(interrupts.stop_flag());
+    // The masters first, as IBM's steps order them; each refresh is one PUT, never repeated.
+    let master_results = if refresh {
+        ui.progress(format!("Refreshing the masters of {}...", crate::ui::count(plan.clusters.len(), "cluster")));
+        let stop = interrupts.stop_flag();
+        Some(
+            masters::refresh(
+                session,
+                &master_targets(&plan),
+                usize::from(args.concurrency),
+                opts.audit.as_ref(),
+                &|| stop.load(std::sync::atomic::Ordering::SeqCst),
+            )
+            .await,
+        )
+    } else {
+        None
+    };
+    if affected == 0 && !listing_failed && !profiled {
+        return Ok(report(plan, None, false, master_results));
+    }
     let progress = Progress::new(ui);
     let results = addons::restart(session, &plan, &opts, &progress).await;
     progress.finish();
-    Ok(Box::new(Report { plan, results: Some(results), dry_run: false }))
+    Ok(report(plan, Some(results), false, master_results))
 }

@@ -175,7 +175,18 @@ impl Render for TargetOwnerReport {
         state_text(ui, self.state.as_ref(), self.iam_id.as_ref(), Some(&target));
         if let Some(id) = &self.key_id {
             ui.say("");
-            ui.say(&format!("Key ID: {id}"));
+            let life = match (self.key_expires.as_deref(), self.key_expires_in_days) {
+                (Some(at), Some(_)) if self.key_expired => {
+                    format!(" (expired {}: the clusters cannot use it)", at.get(..10).unwrap_or(at))
+                }
+                (Some(at), Some(days)) => format!(
+                    " (expires {}, in {days} day{})",
+                    at.get(..10).unwrap_or(at),
+                    if days == 1 { "" } else { "s" }
+                ),
+                _ => String::new(),
+            };
+            ui.say(&format!("Key ID: {id}{life}"));
         }
         classic_text(ui, self.classic_credentials.as_ref());
     }

@@ -42,6 +42,9 @@ fn action(f: &Finding, t: &TargetStatus, ui: &Ui) -> Text {
             | Code::OwnerLacksRoles
             | Code::KeyTooOld
             | Code::KeyDisabled
+            | Code::KeyExpiring
+            | Code::KeyExpired
+            | Code::KeyLeakAction
             | Code::KeyLocked => return replace.plain("."),
             Code::PersonalOwner => {
                 return replace.plain(
@@ -97,6 +100,11 @@ fn action(f: &Finding, t: &TargetStatus, ui: &Ui) -> Text {
         )
         .cmd(format!("{prune} --unlock"))
         .plain("."),
+        Code::KeyExpiring => say("Reset it before it expires: ").cmd(&reset).plain("."),
+        Code::KeyExpired => say("Reset it now; the clusters cannot use an expired key: ").cmd(&reset).plain("."),
+        Code::KeyLeakAction => say("If it leaks, respond at once, before IAM acts on it: ")
+            .cmd(format!("{reset} --leaked"))
+            .plain(" (reset, delete the leaked key, re-create the add-on pods)."),
         Code::KeyDisabled => {
             say("Enable it (").cmd(format!("{cli} iam api-key-enable {key}")).plain(") or reset: ").cmd(&reset).plain(".")
         }
@@ -174,6 +182,19 @@ fn action(f: &Finding, t: &TargetStatus, ui: &Ui) -> Text {
     }
 }
 
+/// The "Key age" cell: the age, and the expiry of a key that has one (`40d, expires
+/// 2026-12-16`; `expired 2026-11-01`; `expiry unknown` when it could not be read).
+fn key_age_text(k: &cluster_api_key_core::model::KeyInfo) -> String {
+    let age = k.age_days.map_or_else(|| String::from("-"), |d| format!("{d}d"));
+    let date = k.expires.as_deref().map(|e| e.get(..10).unwrap_or(e));
+    match (date, &k.expiry_unknown_reason) {
+        (Some(d), _) if k.expired => format!("{age}, expired {d}"),
+        (Some(d), _) => format!("{age}, expires {d}"),
+        (None, Some(_)) => format!("{age}, expiry unknown"),
+        _ => age,
+    }
+}
+
 /// The report with the actions, and how to end.
 struct Report {
     status: StatusReport,
@@ -218,6 +239,14 @@ fn removal_plan(ui: &Ui, dependents: &[Dependent]) -> Vec<String> {
                 "{cli} ks credential set classic --infrastructure-username USERNAME --infrastructure-api-key KEY --region {}",
                 d.region
             ));
+        }
+    }
+    // IBM's steps after an owner leaves: refresh each cluster's master and re-create the
+    // add-on pods, once the new key (or credentials) reached the clusters; before the old key
+    // goes, so that nothing still reads it when it is deleted.
+    for d in dependents.iter().filter(|d| d.clusters > 0) {
+        if d.owns_current_key() || d.depends.iter().any(|x| matches!(x, Dependency::ClassicCredentials { .. })) {
+            plan.push(format!("{me} restart-addons {} --refresh-masters", flags(d)));
         }
     }
     for d in dependents {
@@ -371,13 +400,15 @@ fn owner_text(t: &TargetStatus) -> String {
 /// One CSV cell before quoting. A cell that a spreadsheet would read as a formula (it begins
 /// with `=`, `+`, `-`, `@`, a tab or a carriage return: OWASP's list) gets a leading `'`, so that
 /// a name chosen by someone else cannot run in the auditor's spreadsheet. The `csv` crate then
-/// quotes it as RFC 4180 says (only a cell with a comma, a quote or a line break).
+/// quotes it as RFC 4180 says (only a cell with a comma, a quote or a line break). A negative
+/// whole number (`-4` days to an expiry) is a number, not a formula, and stays as it is.
 fn formula_safe(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}").into() } else { s.into() }
+    let negative_number = s.strip_prefix('-').is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+    if !negative_number && s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}").into() } else { s.into() }
 }
 
 /// The CSV columns, in their documented order.
-const CSV_HEADER: [&str; 20] = [
+const CSV_HEADER: [&str; 23] = [
     "region",
     "resourceGroup",
     "resourceGroupId",
@@ -396,6 +427,9 @@ const CSV_HEADER: [&str; 20] = [
     "classicCredentials",
     "classicCredentialsUser",
     "classicCredentialsOwnerState",
+    "keyExpires",
+    "keyExpiresInDays",
+    "keyActionWhenLeaked",
     "clustersReportingCredentialFailures",
     "clustersUnread",
 ];
@@ -500,12 +534,7 @@ impl Render for Report {
                         Text::from(t.clusters.len().to_string()),
                         Text::from(owner_text(t)),
                         Text::from(t.owner.as_ref().map_or_else(|| String::from("-"), |o| state_text(&o.state))),
-                        Text::from(
-                            t.key
-                                .as_ref()
-                                .and_then(|k| k.age_days)
-                                .map_or_else(|| String::from("-"), |d| format!("{d}d")),
-                        ),
+                        Text::from(t.key.as_ref().map_or_else(|| String::from("-"), key_age_text)),
                         findings_cell(t, self.shown_severity),
                     ]
                 })
@@ -636,6 +665,15 @@ impl Render for Report {
                 }),
                 t.classic_credentials.as_ref().and_then(|c| c.username.clone()).unwrap_or_default(),
                 t.classic_credentials.as_ref().and_then(|c| c.owner_state.as_ref()).map(state_text).unwrap_or_default(),
+                // Appended likewise: empty when the key never expires or has no key; `unknown`
+                // when it could not be read.
+                k.map_or_else(String::new, |k| match (&k.expires, &k.expiry_unknown_reason) {
+                    (Some(at), _) => at.clone(),
+                    (None, Some(_)) => String::from("unknown"),
+                    (None, None) => String::new(),
+                }),
+                k.and_then(|k| k.expires_in_days).map(|d| d.to_string()).unwrap_or_default(),
+                k.map_or_else(String::new, |k| k.action_when_leaked.clone().unwrap_or_else(|| String::from("unknown"))),
                 // Appended too: the clusters whose own reports point at a credential, and those
                 // whose reports could not be read (unknown, not fine); names space-separated.
                 t.clusters

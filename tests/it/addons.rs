@@ -455,3 +455,46 @@ fn reset_restart_addons_wait_bounds_the_ready_wait_too() {
     let reason = c["addons"][0]["reason"].as_str().unwrap();
     assert!(reason.contains("not Ready in time") && reason.contains("CrashLoopBackOff"), "{reason}");
 }
+
+#[test]
+fn refresh_masters_refreshes_each_cluster_once_before_the_pods() {
+    let env = env();
+    // The control: a dry run refreshes nothing, and says what it would do.
+    let r = env.run(&["restart-addons", "-r", "us-south", "-g", "Default", "--refresh-masters", "--dry-run"]);
+    r.success();
+    r.stdout_has("the masters of 2 clusters would be refreshed");
+    assert_eq!(env.handle().stat("master refresh c0us1vpc00000000000a"), 0);
+    let r = env.run(&["restart-addons", "-r", "us-south", "-g", "Default", "--refresh-masters", "-f"]);
+    crate::assert_run!(env, "addons-refresh-masters", r);
+    for id in ["c0us1vpc00000000000a", "c0us2cls00000000000b"] {
+        assert_eq!(env.handle().stat(&format!("master refresh {id}")), 1, "{id}");
+    }
+    assert_eq!(crate::common::audited(&env, "refresh-master", Some("succeeded")), 2);
+    assert_eq!(env.handle().stat("k8s public DELETE pods"), 3, "and the pods after");
+}
+
+#[test]
+fn a_refused_refresh_fails_and_a_lost_answer_is_unknown_never_sent_twice() {
+    use cluster_api_key_emulator::{Fault, FaultKind};
+    let env = env();
+    env.handle().set_knobs(|k| {
+        k.faults.push(Fault::on("PUT", "/v1/clusters/c0us1vpc00000000000a/masters", FaultKind::Status { status: 403 }));
+    });
+    let r = env.run(&["restart-addons", "-r", "us-south", "-g", "Default", "--refresh-masters", "-f", "-o", "json"]);
+    r.exits(4);
+    let v = json(&r);
+    let outcome =
+        |name: &str| v["masters"].as_array().unwrap().iter().find(|m| m["cluster"] == name).unwrap()["outcome"].clone();
+    assert_eq!(outcome("shop-vpc"), "failed", "{v}");
+    assert_eq!(outcome("legacy-classic"), "refreshed", "{v}");
+    assert_eq!(crate::common::audited(&env, "refresh-master", Some("failed")), 1);
+    // The answer is lost after IBM started the refresh: unknown, exit 5, and not sent again.
+    let env = crate::addons::env();
+    env.handle().set_knobs(|k| {
+        k.faults.push(Fault::on("PUT", "/v1/clusters/c0us1vpc00000000000a/masters", FaultKind::ResetAfter));
+    });
+    let r = env.run(&["restart-addons", "-c", "shop-vpc", "--refresh-masters", "-f"]);
+    crate::assert_run!(env, "addons-refresh-master-answer-lost", r);
+    assert_eq!(env.handle().stat("master refresh c0us1vpc00000000000a"), 1, "carried out once, never repeated");
+    assert_eq!(crate::common::audited(&env, "refresh-master", Some("unknown")), 1);
+}

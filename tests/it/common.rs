@@ -304,12 +304,18 @@ pub struct Sandbox<'a>(pub &'a Path);
 
 impl Sandbox<'_> {
     /// [`TestEnv::filters`] for this home, and the date until which the sandbox's policy
-    /// accepts its orphan key: 180 days from today (`src/sandbox.rs`), so it moves every day.
+    /// accepts its orphan key: 180 days from today (`src/sandbox.rs`), so it moves every day;
+    /// likewise the expiry of its expiring key.
     pub fn filters(&self) -> Vec<(String, String)> {
         let mut filters = home_filters(self.0);
         let in_180_days = std::time::SystemTime::now() + std::time::Duration::from_secs(180 * 86_400);
         let date = humantime::format_rfc3339_seconds(in_180_days).to_string();
         filters.push((format!("until {}", &date[..10]), String::from("until [TODAY + 180 DAYS]")));
+        // The sandbox's expiring key expires ten days and a half after its world was made.
+        let expiring = std::time::SystemTime::now()
+            + std::time::Duration::from_secs(world::SANDBOX_EXPIRES_IN_SECS.unsigned_abs());
+        let date = humantime::format_rfc3339_seconds(expiring).to_string();
+        filters.push((date[..10].to_owned(), String::from("[TODAY + 10 DAYS]")));
         filters
     }
 }

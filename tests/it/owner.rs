@@ -217,6 +217,7 @@ fn the_printed_plan_runs_as_printed_and_leaves_nothing_behind() {
         plan,
         [
             "cluster-api-key reset --region eu-de -g Default",
+            "cluster-api-key restart-addons --region eu-de -g Default --refresh-masters",
             "cluster-api-key prune --region eu-de -g Default --unlock",
             "cluster-api-key prune --region eu-de -g staging --include-orphans",
             "cluster-api-key prune --region us-south -g Default"
@@ -230,6 +231,8 @@ fn the_printed_plan_runs_as_printed_and_leaves_nothing_behind() {
         let r = env.run(&args);
         assert!(r.code == 0, "{c}: {r:?}");
     }
+    // IBM's master refresh ran once for the target's cluster.
+    assert_eq!(env.handle().stat("master refresh c0eu1vpc00000000000d"), 1);
     // Nothing of hers is left for the clusters to lose: the answer is now "nothing".
     env.login(keys::OWNER, Some("us-south"));
     let (code, o) = owner_json(&env, "olivia.owner@example.com");

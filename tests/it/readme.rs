@@ -16,7 +16,14 @@ const EXPECTED: &[(&str, i32, &[&str])] = &[
     (
         "--sandbox status",
         3,
-        &["6 targets: 5 critical", "1 accepted by the policy", "NHC009", "Provided user not found or active"],
+        &[
+            "6 targets: 5 critical",
+            "1 accepted by the policy",
+            "key-expiring",
+            "key-leak-action",
+            "NHC009",
+            "Provided user not found or active",
+        ],
     ),
     ("--sandbox status --region us-south -g Default --output json", 3, &["\"region\": \"us-south\""]),
     (
@@ -47,7 +54,7 @@ const EXPECTED: &[(&str, i32, &[&str])] = &[
     ("--sandbox info --cluster shop-vpc          # after the reset", 0, &["Kubernetes Functional ID"]),
     ("--sandbox reset -r us-south -g production --restart-addons -f", 0, &["restarted"]),
     // Every credential behind a cluster.
-    ("--sandbox status --region jp-tok -g staging", 3, &["ci-automation", "service ID"]),
+    ("--sandbox status --region jp-tok -g staging", 3, &["ci-automation", "service ID", "key-leak-action"]),
     ("--sandbox info --cluster eu-analytics", 0, &["Trusted profile: Profile-5e7a1c00-"]),
     ("--sandbox status --region eu-de -g Default", 3, &["holds 16 of the 20 API keys"]),
     (

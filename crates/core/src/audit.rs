@@ -36,6 +36,10 @@ pub struct Record {
     pub key_ids: Vec<String>,
     /// Free text: what changed, or the error.
     pub detail: String,
+    /// Written as part of a leak response (`reset --leaked`): the previous key is compromised.
+    /// Present (true) only then, so that every other record keeps its shape.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub leak_response: bool,
 }
 
 impl Record {
@@ -52,6 +56,7 @@ impl Record {
             resource_group_id: None,
             key_ids: Vec::new(),
             detail: String::new(),
+            leak_response: false,
         }
     }
 }
@@ -63,13 +68,24 @@ pub struct AuditLog {
     /// Why records could not be written. A failed audit write must not turn a done reset into a
     /// failure, but it must not be silent either: the binary shows these.
     failures: Arc<Mutex<Vec<String>>>,
+    /// Every record written through this handle is marked as part of a leak response.
+    leak_response: bool,
 }
 
 impl AuditLog {
     /// The log in `dir`.
     #[must_use]
     pub fn in_dir(dir: &Path) -> Self {
-        Self { path: dir.join(FILE_NAME), failures: Arc::default() }
+        Self { path: dir.join(FILE_NAME), failures: Arc::default(), leak_response: false }
+    }
+
+    /// The same log, for a leak response: every record written through the handle it returns
+    /// (the reset, the deletion of the compromised key, the add-on pods) is marked
+    /// `leakResponse`, so that an auditor finds the whole response, not only its reset. The
+    /// failures stay shared with this handle.
+    #[must_use]
+    pub fn for_leak_response(&self) -> Self {
+        Self { leak_response: true, ..self.clone() }
     }
 
     /// Appends `record`; on failure, remembers why (see [`AuditLog::failures`]) and returns
@@ -95,6 +111,13 @@ impl AuditLog {
         if let Some(dir) = self.path.parent() {
             crate::fsutil::create_private_dir(dir)?;
         }
+        let marked;
+        let record = if self.leak_response && !record.leak_response {
+            marked = Record { leak_response: true, ..record.clone() };
+            &marked
+        } else {
+            record
+        };
         let mut line = serde_json::to_string(record).unwrap_or_default();
         line = crate::redact::redact(&line);
         line.push('\n');

@@ -66,10 +66,19 @@ pub enum Code {
     /// The owner holds at least 80% of IAM's per-identity API key limit: the next reset or
     /// cluster creation as that identity fails (`BXNIM0151E`, `A03e9b`).
     OwnerNearKeyLimit,
+    /// The key expires within [`EXPIRING_DAYS`] days.
+    KeyExpiring,
+    /// The key has expired: the clusters cannot use it (IBM's clusters report NHC009).
+    KeyExpired,
+    /// IAM disables or deletes the key if it finds it leaked: a leak becomes an outage.
+    KeyLeakAction,
     /// The clusters themselves report a credential failure (a health issue such as `NHC009`,
     /// or a worker's message): the key, its owner or the classic infrastructure credentials.
     ClusterCredentialFailure,
 }
+
+/// A key that expires within this many days is `key-expiring`.
+pub(crate) const EXPIRING_DAYS: i64 = 30;
 
 impl Code {
     /// Its severity.
@@ -81,6 +90,7 @@ impl Code {
             | Self::OwnerInactive
             | Self::OwnerLacksRoles
             | Self::ClassicCredentialsOwnerGone
+            | Self::KeyExpired
             | Self::ClusterCredentialFailure => Severity::Critical,
             Self::ClassicCredentialsSet
             | Self::OwnerNearKeyLimit
@@ -90,8 +100,9 @@ impl Code {
             | Self::PersonalOwner
             | Self::KeyLocked
             | Self::KeyDisabled
-            | Self::AcceptanceExpired => Severity::Warning,
-            Self::SupersededKeys | Self::OrphanKey => Severity::Info,
+            | Self::AcceptanceExpired
+            | Self::KeyExpiring => Severity::Warning,
+            Self::SupersededKeys | Self::OrphanKey | Self::KeyLeakAction => Severity::Info,
         }
     }
 
@@ -115,12 +126,15 @@ impl Code {
             Self::ClassicCredentialsSet => "classic-credentials-set",
             Self::ClassicCredentialsOwnerGone => "classic-credentials-owner-gone",
             Self::OwnerNearKeyLimit => "owner-near-key-limit",
+            Self::KeyExpiring => "key-expiring",
+            Self::KeyExpired => "key-expired",
+            Self::KeyLeakAction => "key-leak-action",
             Self::ClusterCredentialFailure => "cluster-credential-failure",
         }
     }
 
     /// Every code, for documentation and tests.
-    pub(crate) const ALL: [Self; 17] = [
+    pub(crate) const ALL: [Self; 20] = [
         Self::NoKey,
         Self::OwnerNotInAccount,
         Self::OwnerInactive,
@@ -137,6 +151,9 @@ impl Code {
         Self::ClassicCredentialsSet,
         Self::ClassicCredentialsOwnerGone,
         Self::OwnerNearKeyLimit,
+        Self::KeyExpiring,
+        Self::KeyExpired,
+        Self::KeyLeakAction,
         Self::ClusterCredentialFailure,
     ];
 }
@@ -339,6 +356,55 @@ pub struct KeyInfo {
     pub last_used: Option<String>,
     /// Owner's IAM ID.
     pub iam_id: IamId,
+    /// When it expires (RFC 3339, UTC); `null` when it never does or when that could not be
+    /// read (`expiryUnknownReason` then says why).
+    pub expires: Option<String>,
+    /// Whole days until it expires, or since it expired (negative); `null` with `expires`.
+    pub expires_in_days: Option<i64>,
+    /// Whether it has expired (`expires` is past).
+    pub expired: bool,
+    /// Why its expiry could not be read, when it could not.
+    pub expiry_unknown_reason: Option<String>,
+    /// What IAM does to it when it finds it leaked (`none`, `disable`, `delete`); `null` when
+    /// that could not be read (`actionWhenLeakedUnknownReason` then says why).
+    pub action_when_leaked: Option<String>,
+    /// Why its action when leaked could not be read, when it could not.
+    pub action_when_leaked_unknown_reason: Option<String>,
+}
+
+impl KeyInfo {
+    /// Its expiry and leak action read from `k` ([`crate::api::iam_identity::expiry`],
+    /// [`crate::api::iam_identity::leak_action`]), `now` for the days left.
+    pub(crate) fn life(&mut self, k: &crate::api::iam_identity::ApiKey, now: SystemTime) {
+        use crate::api::iam_identity::{Expiry, expiry, leak_action};
+        match expiry(k.expires_at.as_ref()) {
+            Expiry::Never => {}
+            Expiry::At(at, text) => {
+                self.expires = Some(text);
+                self.expires_in_days = Some(days_until(at, now));
+                self.expired = at <= now;
+            }
+            Expiry::Unknown(why) => self.expiry_unknown_reason = Some(why),
+        }
+        let action = leak_action(k.action_when_leaked.as_ref());
+        match action.as_str() {
+            Some(a) => self.action_when_leaked = Some(a.to_owned()),
+            None => {
+                if let crate::api::iam_identity::LeakAction::Unknown(why) = action {
+                    self.action_when_leaked_unknown_reason = Some(why);
+                }
+            }
+        }
+    }
+}
+
+/// Whole days from `now` until `at`, or since `at` (negative), rounded toward zero: 3 days and
+/// an hour ago is -3.
+pub(crate) fn days_until(at: SystemTime, now: SystemTime) -> i64 {
+    match at.duration_since(now) {
+        Ok(d) => i64::try_from(d.as_secs() / 86_400).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs() / 86_400).unwrap_or(i64::MAX),
+    }
 }
 
 /// A superseded key.

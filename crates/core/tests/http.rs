@@ -128,6 +128,8 @@ async fn api_key_listing_follows_next_across_pages() {
                 last_authn: None,
                 authn_count: 0,
                 entity_tag: 1,
+                expires_at: None,
+                action_when_leaked: None,
             });
         }
     }

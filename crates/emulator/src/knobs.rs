@@ -197,6 +197,12 @@ pub struct Knobs {
     /// How the key owner behaves during replication.
     #[serde(default)]
     pub replication_mode: ReplicationMode,
+    /// A key younger than this many seconds (emulator clock) is not replicated yet: IAM
+    /// Identity's lookups of it (`GET /v1/apikeys/{id}`, `/v1/apikeys/details`) and the key
+    /// owner of a target whose current key it is answer 404 `E06f9` ("The specified API key
+    /// could not be found."). 0: never (the default). The key list is not affected.
+    #[serde(default)]
+    pub new_key_not_found_secs: u64,
     /// After a reset, the target's clusters stop reporting what the old key or its owner
     /// caused (NHC009, "Provided user not found or active") this much later (milliseconds; IBM
     /// says NHC009 clears within about 30 minutes). 0: at once.
@@ -260,6 +266,7 @@ impl Default for Knobs {
             faults: Vec::new(),
             replication_delay_ms: 0,
             replication_mode: ReplicationMode::Stale,
+            new_key_not_found_secs: 0,
             cluster_reports_clear_ms: 0,
             kube: KubeKnobs::default(),
         }

@@ -344,6 +344,7 @@ fn containers_routes() -> Router<Arc<Shared>> {
         .route("/v2/vpc/getWorkers", get(crate::containers::workers_v2))
         .route("/v2/getWorkers", get(crate::containers::workers_v2))
         .route("/v2/getClusterHealthIssues", get(crate::containers::health_issues))
+        .route("/v1/clusters/{id_or_name}/masters", axum::routing::put(crate::containers::refresh_master))
         .route("/v2/applyRBACAndGetKubeconfig", post(crate::containers::kubeconfig))
         .route("/v2/getRBACStatus", get(crate::containers::rbac_status))
 }

@@ -191,7 +191,13 @@ pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// RFC 3339 for Unix seconds.
+/// Unix seconds of an RFC 3339 time (UTC; fractions of a second tolerated).
+pub(crate) fn parse_rfc3339(text: &str) -> Option<i64> {
+    let t = humantime::parse_rfc3339_weak(text.trim_end_matches('Z').split('.').next()?).ok()?;
+    i64::try_from(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs()).ok()
+}
+
+/// Unix seconds as RFC 3339 (UTC, whole seconds).
 pub(crate) fn rfc3339(secs: i64) -> String {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(secs).unwrap_or(0));
     humantime::format_rfc3339_seconds(t).to_string()

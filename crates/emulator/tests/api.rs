@@ -1137,3 +1137,90 @@ async fn kube_tables_namespaces_discovery_and_access_reviews() {
     assert_eq!(answer["status"]["allowed"], true);
     assert_eq!(answer["spec"], review["spec"]);
 }
+
+#[tokio::test]
+async fn knob_new_key_not_found_answers_e06f9_until_the_key_is_old_enough() {
+    let t = start().await;
+    let (ft, _) = t.login(keys::FUNCTIONAL).await;
+    t.emu.handle.set_knobs(|k| k.new_key_not_found_secs = 30);
+    // A reset mints a key: the key owner, and IAM Identity's lookups of the key, answer 404
+    // E06f9 (IBM's code and message) while it is young.
+    assert_eq!(t.send(M::POST, &ft, "/v1/keys", &[("X-Region", "us-south")]).await.0, 204);
+    let (s, v) = t.get(&ft, "/v1/logging/shop-vpc/clusterkeyowner", &[]).await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("E06f9")), "{v}");
+    assert_eq!(v["description"], "The specified API key could not be found.");
+    let new = t.emu.handle.dump().api_keys.last().unwrap().id.clone();
+    let (s, v) = t.get(&ft, &format!("/v1/apikeys/{new}"), &[]).await;
+    assert_eq!((s, v["errors"][0]["message_code"].as_str()), (404, Some("E06f9")), "{v}");
+    assert_eq!(v["status_code"], 404);
+    // The list shows it (the knob is about lookups of the key).
+    let (s, v) =
+        t.get(&ft, &format!("/v1/apikeys?account_id={}&iam_id={}", world::ACCOUNT_ID, world::FUNCTIONAL), &[]).await;
+    assert_eq!(s, 200);
+    assert!(v["apikeys"].as_array().unwrap().iter().any(|k| k["id"] == new.as_str()));
+    // Older keys are not affected.
+    let (s, _) = t.get(&ft, "/v1/apikeys/ApiKey-0000-func-login", &[]).await;
+    assert_ne!(s, 404);
+    // Thirty seconds later (the emulator's clock), the key is found.
+    let _ = t.http.post(t.url("/_emulator/clock")).json(&json!({"advance_secs": 31})).send().await.unwrap();
+    let (_, v) = t.get(&ft, "/v1/logging/shop-vpc/clusterkeyowner", &[]).await;
+    assert_eq!(v["id"], world::FUNCTIONAL);
+    assert_eq!(t.get(&ft, &format!("/v1/apikeys/{new}"), &[]).await.0, 200);
+}
+
+#[tokio::test]
+async fn keys_carry_expires_at_and_action_when_leaked_under_ibm_names() {
+    let t = start().await;
+    let (at, _) = t.login(keys::OWNER).await;
+    let r = t
+        .http
+        .post(t.url("/v1/apikeys"))
+        .bearer_auth(&at)
+        .json(&json!({"name": "tmp", "iam_id": world::OWNER, "expires_at": "2030-01-02T03:04:05Z", "action_when_leaked": "delete"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(
+        (created["expires_at"].as_str(), created["action_when_leaked"].as_str()),
+        (Some("2030-01-02T03:04:05Z"), Some("delete"))
+    );
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (_, v) = t.get(&at, &format!("/v1/apikeys/{id}"), &[]).await;
+    assert_eq!(
+        (v["expires_at"].as_str(), v["action_when_leaked"].as_str()),
+        (Some("2030-01-02T03:04:05Z"), Some("delete"))
+    );
+    // The world keeps them under the same names, and a key without them serves `none` and no
+    // expiry, as before.
+    let state: Value = t.http.get(t.url("/_emulator/state")).send().await.unwrap().json().await.unwrap();
+    let kept = state["world"]["api_keys"].as_array().unwrap().iter().find(|k| k["id"] == id.as_str()).unwrap().clone();
+    assert_eq!(
+        (kept["expires_at"].as_str(), kept["action_when_leaked"].as_str()),
+        (Some("2030-01-02T03:04:05Z"), Some("delete"))
+    );
+    let (_, v) = t.get(&at, "/v1/apikeys/ApiKey-0000-owner-login", &[]).await;
+    assert_eq!(v["action_when_leaked"], "none");
+    assert!(v.get("expires_at").is_none(), "{v}");
+    // Loaded back, they are served as loaded.
+    let mut w = state["world"].clone();
+    assert_eq!(t.http.put(t.url("/_emulator/state")).json(&w).send().await.unwrap().status(), 204);
+    assert_eq!(
+        t.emu.handle.dump().api_keys.iter().find(|k| k.id == id).unwrap().action_when_leaked,
+        Some(json!("delete"))
+    );
+    // A field the world does not know is refused, by name, and nothing is loaded.
+    w["api_keys"][0]["expires_soon"] = json!(true);
+    let r = t.http.put(t.url("/_emulator/state")).json(&w).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("unknown field `expires_soon`"), "{body}");
+    let mut w = state["world"].clone();
+    w["clusterz"] = json!([]);
+    let r = t.http.put(t.url("/_emulator/state")).json(&w).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("unknown field `clusterz`"), "{body}");
+    assert!(t.emu.handle.dump().api_keys.iter().any(|k| k.id == id), "the world before stays");
+}

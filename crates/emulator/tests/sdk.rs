@@ -74,13 +74,14 @@ fn venv() -> Result<PathBuf, String> {
 }
 
 /// Every call the script must report: it cannot leave one out and still pass.
-const CALLS: [&str; 30] = [
+const CALLS: [&str; 31] = [
     "list_api_keys",
     "list_api_keys (scope account)",
     "list_api_keys (next page)",
     "get_api_key (include_activity)",
     "get_api_keys_details",
     "create_api_key",
+    "create_api_key (expires_at, action_when_leaked)",
     "lock_api_key",
     "unlock_api_key",
     "disable_api_key",
@@ -135,6 +136,7 @@ fn emulator() -> (tokio::runtime::Runtime, Emulator, Value) {
         "resource_group_id": world::RG_DEFAULT,
         "cluster_key_id": cluster_key,
         "spare_key_id": spare,
+        "expires_at": "2031-01-02T03:04:05Z",
         "invite_email": "sdk.check@example.com",
     });
     (rt, emu, args)

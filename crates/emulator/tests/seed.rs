@@ -71,3 +71,32 @@ async fn the_generated_worlds_are_unchanged() {
         );
     }
 }
+
+/// Every world file here loads again, strictly (the world refuses fields it does not know), and
+/// is the same world once loaded: nothing in them is dropped on the way in. The sandbox's world
+/// is the default one plus the key's life, under IBM's names, and loads back likewise.
+#[test]
+fn every_world_file_loads_back_strictly_and_whole() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(&dir).expect("the golden directory").flatten().map(|e| e.path()).collect();
+    files.sort();
+    assert!(files.len() >= 4, "{files:?}");
+    for path in files.iter().filter(|p| p.extension().is_some_and(|x| x == "json")) {
+        let text = std::fs::read_to_string(path).expect("a golden file");
+        let world: World = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let again: Value = serde_json::to_value(&world).expect("JSON");
+        assert_eq!(again, serde_json::from_str::<Value>(&text).unwrap(), "{} loses nothing", path.display());
+    }
+    let sandbox = World::sandbox_world(1_800_000_000);
+    let text = serde_json::to_string(&sandbox).unwrap();
+    assert!(
+        text.contains(r#""expires_at":"2027-01-25T20:00:00Z""#) && text.contains(r#""action_when_leaked":"delete""#),
+        "{text}"
+    );
+    assert_eq!(serde_json::from_str::<World>(&text).unwrap(), sandbox);
+    let mut unknown: Value = serde_json::from_str(&text).unwrap();
+    unknown["api_keys"][0]["expires"] = Value::from("2030-01-01T00:00:00Z");
+    let e = serde_json::from_value::<World>(unknown).unwrap_err().to_string();
+    assert!(e.contains("unknown field `expires`"), "{e}");
+}

@@ -9,6 +9,9 @@ use cluster_api_key_core::ops::addons;
 use cluster_api_key_core::ops::fleet::{self, Candidate, Outcome, Selection};
 use cluster_api_key_core::types::IamId;
 
+use futures_util::stream::{self, StreamExt as _};
+
+use super::leak::{self, LeakResponse, PreviousKey};
 use super::render::{Mode, Report, TargetOutcome, owner_text, skip_text};
 use crate::commands::{Here, Render};
 use crate::error::CommandError;
@@ -83,7 +86,7 @@ pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<B
             scope.push_str(&format!(" -g {g}"));
         }
     }
-    let report = |outcomes: Option<Vec<Outcome>>, addon_plan, addon_results| -> Box<dyn Render> {
+    let report = |outcomes: Option<Vec<Outcome>>, addon_plan, addon_results, leaks| -> Box<dyn Render> {
         Box::new(Report {
             mode: Mode::Batch { scope: scope.clone() },
             targets: candidates.clone(),
@@ -92,16 +95,22 @@ pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<B
             addon_plan,
             addon_results,
             clusters_wait: None,
+            leaked: args.leaked,
+            leaks,
         })
     };
-    // With --restart-addons: the add-ons of every selected target's clusters (reads only).
-    let addon_opts = settings.addons.options(here.audit.clone());
+    // With --restart-addons or --leaked: the add-ons of every selected target's clusters
+    // (reads only).
+    let addon_opts = settings.addons.options(super::audit(here, settings));
     let addon_plan = super::addon_plan(here, ui, args, &selected, &addon_opts).await;
+    if args.leaked && !selected.is_empty() {
+        super::leak_warning(ui, &selected);
+    }
     if args.dry_run
         || selected.is_empty()
-        || (!args.force && !super::confirm(ui, &selected, addon_plan.as_ref()).await?)
+        || (!args.force && !super::confirm(ui, &selected, addon_plan.as_ref(), args.leaked).await?)
     {
-        return Ok(report(None, addon_plan, None));
+        return Ok(report(None, addon_plan, None, Vec::new()));
     }
     // Before any reset: each affected cluster's storage-secret-store, to see its new key arrive.
     let prepared = crate::commands::addons::note_secrets(ui, session, addon_plan.as_ref(), &addon_opts).await;
@@ -131,6 +140,35 @@ pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<B
     )
     .await;
     bar.finish_and_clear();
+    // The leak response: each reset target's compromised key goes now, before the add-on
+    // pods; not after an interruption (the report gives the command for each).
+    let leaks: Vec<Option<LeakResponse>> = if args.leaked {
+        let audit = super::audit(here, settings);
+        let stopped_now = interrupts.seen();
+        if !stopped_now {
+            ui.progress("Deleting the compromised keys...");
+        }
+        stream::iter(candidates.iter().zip(&outcomes))
+            .map(|(c, o)| {
+                let audit = audit.as_ref();
+                async move {
+                    let Outcome::Reset(done, _) = o else { return None };
+                    Some(if stopped_now {
+                        LeakResponse {
+                            previous_key: PreviousKey::NotTried(String::from("interrupted before the deletion")),
+                        }
+                    } else {
+                        leak::delete_previous(session, &c.plan, done, audit).await
+                    })
+                }
+            })
+            .buffered(settings.concurrency.max(1))
+            .collect()
+            .await
+    } else {
+        Vec::new()
+    };
+
     // Only the clusters of targets that were reset: elsewhere no new key is coming.
     let reset: Vec<&Candidate> =
         candidates.iter().zip(&outcomes).filter(|(_, o)| matches!(o, Outcome::Reset(..))).map(|(c, _)| c).collect();
@@ -169,7 +207,7 @@ pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<B
         }
         _ => None,
     };
-    Ok(report(Some(outcomes), addon_plan, addon_results))
+    Ok(report(Some(outcomes), addon_plan, addon_results, leaks))
 }
 
 /// Why an `--unless-owner` IAM ID cannot own any key here, when the account says so: a user

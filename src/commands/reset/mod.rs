@@ -9,6 +9,7 @@
 //! run and every word a reset prints ([`render::Report`]).
 
 mod batch;
+mod leak;
 mod render;
 mod single;
 
@@ -155,11 +156,18 @@ fn classic_warnings(ui: &Ui, found: &[(&Target, Option<&ClassicStatus>)]) {
     }
 }
 
-/// The one confirmation: what will be reset, and whether add-on pods follow.
+/// The one confirmation: what will be reset, and whether add-on pods follow; for a leak
+/// response, all of it: the deletion of each previous key (unlocked first when locked), and
+/// what the response cannot rotate (listed before the question).
 ///
 /// # Errors
 /// When no terminal can answer (without `-f`).
-async fn confirm(ui: &Ui, plans: &[&ResetPlan], addon_plan: Option<&addons::Plan>) -> Result<bool, CommandError> {
+async fn confirm(
+    ui: &Ui,
+    plans: &[&ResetPlan],
+    addon_plan: Option<&addons::Plan>,
+    leaked: bool,
+) -> Result<bool, CommandError> {
     let then = if addon_plan.is_some_and(|p| p.affected() > 0) {
         if plans.len() == 1 {
             ", then re-create the add-on pods"
@@ -170,6 +178,22 @@ async fn confirm(ui: &Ui, plans: &[&ResetPlan], addon_plan: Option<&addons::Plan
         ""
     };
     let question = match plans {
+        [one] if leaked => format!(
+            "Respond to a leak of the API key of region {} and resource group {}: reset it, {}{then}?",
+            one.target.region,
+            crate::ui::one_line(&one.target.resource_group.name),
+            match (one.current_key.known(), one.no_key) {
+                (_, true) => String::from("(there is no previous key to delete)"),
+                (Some(k), _) if k.locked => format!("delete the previous key {} at once (unlocking it first)", k.id),
+                (Some(k), _) => format!("delete the previous key {} at once", k.id),
+                (None, _) =>
+                    String::from("delete the previous key at once (it could not be read: the report will say how)"),
+            }
+        ),
+        _ if leaked => format!(
+            "Respond to a leak of the API keys of {} targets: reset each, delete each previous key at once (unlocking locked ones first){then}?",
+            plans.len()
+        ),
         [one] => format!(
             "Reset the API key for every cluster in region {} and resource group {}{then}?",
             one.target.region,
@@ -180,7 +204,21 @@ async fn confirm(ui: &Ui, plans: &[&ResetPlan], addon_plan: Option<&addons::Plan
     ui.confirm(&question).await
 }
 
-/// With `--restart-addons`: which clusters of the targets to reset run the add-ons (reads
+/// Before a leak response's question (and in its dry run): what it cannot rotate, so that the
+/// answer is given knowing it. The report lists each with its command.
+fn leak_warning(ui: &Ui, plans: &[&ResetPlan]) {
+    let clusters: usize = plans.iter().map(|p| p.clusters().len()).sum();
+    let mut what = vec![String::from("IAM tokens already issued with the old keys (valid for up to an hour)")];
+    if plans.iter().any(|p| p.clusters().iter().any(|c| c.provider == "classic")) {
+        what.push(String::from("classic infrastructure credentials (if set)"));
+    }
+    if clusters > 0 {
+        what.push(format!("the image pull secrets of {}", crate::ui::count(clusters, "cluster")));
+    }
+    ui.warn(&format!("A leak response does not rotate: {}. The report says what to do for each.", what.join("; ")));
+}
+
+/// With `--restart-addons` or `--leaked`: which clusters of the targets to reset run the add-ons (reads
 /// only), shown with the plan.
 async fn addon_plan(
     here: &Here,
@@ -189,7 +227,7 @@ async fn addon_plan(
     plans: &[&ResetPlan],
     opts: &addons::Options,
 ) -> Option<addons::Plan> {
-    if !args.restart_addons || plans.is_empty() {
+    if !args.addons_after() || plans.is_empty() {
         return None;
     }
     ui.progress("Finding the add-ons of the clusters...");
@@ -209,11 +247,17 @@ async fn addon_plan(
     Some(p)
 }
 
+/// The audit log of a run: with `--leaked`, every record it writes (reset, deletion, add-on
+/// pods) is marked as part of a leak response.
+fn audit(here: &Here, settings: &ResetSettings<'_>) -> Option<cluster_api_key_core::audit::AuditLog> {
+    here.audit.as_ref().map(|a| if settings.args.leaked { a.for_leak_response() } else { a.clone() })
+}
+
 /// How resets run: the audit log, the lock folder, the timings.
 fn execute_options(here: &Here, settings: &ResetSettings<'_>, fresh_snapshot: bool) -> reset::ExecuteOptions {
     let timings = &settings.timings;
     reset::ExecuteOptions {
-        audit: here.audit.clone(),
+        audit: audit(here, settings),
         lock_dir: here.sources.plugin_dir.as_ref().map(|d| d.join("locks")),
         lock_timeout: timings.lock_timeout,
         grace: timings.grace,

@@ -18,9 +18,11 @@ use cluster_api_key_core::ops::fleet::{Candidate, Skip};
 use cluster_api_key_core::ops::reset::{ResetPlan, ResetReport, Verification};
 use serde_json::{Value, json};
 
+use super::leak::{self, LeakResponse, PreviousKey};
 use crate::commands::{ExitStatus, Render};
 use crate::error::{CommandError, to_json};
 use crate::ui::{Stream, Text, Ui};
+use cluster_api_key_core::ops::prune::Outcome as PruneOutcome;
 
 /// An owner, the same way everywhere: name, email, IAM ID (a service ID by its name).
 pub fn owner_text(o: &KeyOwner) -> String {
@@ -95,8 +97,15 @@ fn all_warnings(plan: &ResetPlan, classic: Option<&ClassicStatus>) -> Vec<String
 }
 
 /// The next steps after a reset, each a sentence and, where there is one, the command. With
-/// `addons` (the reset ran `--restart-addons`), only the clusters that still need it.
-pub fn follow_ups(ui: &Ui, plan: &ResetPlan, addons: Option<&[ClusterResult]>) -> Vec<(String, Option<String>)> {
+/// `addons` (the reset ran `--restart-addons`), only the clusters that still need it. With
+/// `leaked`, the previous key is not left for a prune: the leak response deleted it, or says
+/// how to.
+pub fn follow_ups(
+    ui: &Ui,
+    plan: &ResetPlan,
+    addons: Option<&[ClusterResult]>,
+    leaked: bool,
+) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
     let t = &plan.target;
     // A cluster on a trusted profile reads no key: nothing of it is ever to re-create.
@@ -142,6 +151,7 @@ pub fn follow_ups(ui: &Ui, plan: &ResetPlan, addons: Option<&[ClusterResult]>) -
         ));
     }
     match (plan.current_key.known(), plan.current_owner.known()) {
+        _ if leaked => {}
         (Some(k), owner) => {
             let by = owner.map(|o| format!(", owned by {},", owner_text(o))).unwrap_or_default();
             let unlock = if k.locked { " --unlock" } else { "" };
@@ -174,6 +184,7 @@ pub fn document(
     done: Result<(&ResetReport, Option<&Verification>), &str>,
     ui: &Ui,
     addons: Option<&[ClusterResult]>,
+    leaked: bool,
 ) -> Result<Value, CommandError> {
     let t = &plan.target;
     let reason = |r: Option<&str>| r.map(str::to_owned);
@@ -216,6 +227,9 @@ pub fn document(
             }
             Some(Verification::TimedOut(_)) => (Some(false), "the new owner did not show in time"),
             Some(Verification::NoClusters) => (None, "there is no cluster to ask"),
+            Some(Verification::NotReplicated(_)) => {
+                (None, "unknown: IAM had not replicated the new key yet (404 E06f9) when the wait ended")
+            }
             None => (None, "not checked (--no-verify, or interrupted)"),
         };
         v["newKeyId"] = to_json(&r.new_key_id)?;
@@ -228,7 +242,7 @@ pub fn document(
             w.extend(r.warnings.iter().map(|x| Value::from(x.as_str())));
         }
         v["auditError"] = to_json(&r.audit_error)?;
-        v["followUps"] = follow_ups(ui, plan, addons)
+        v["followUps"] = follow_ups(ui, plan, addons, leaked)
             .into_iter()
             .map(|(text, command)| json!({"text": text, "command": command}))
             .collect();
@@ -308,6 +322,7 @@ fn done_text(
     verification: Option<&Verification>,
     addons: Option<&[ClusterResult]>,
     finished: bool,
+    leak: Option<(Option<&LeakResponse>, Option<&ClassicStatus>)>,
 ) {
     if finished {
         ui.ok();
@@ -317,6 +332,16 @@ fn done_text(
         ui.warn(
             Text::from(format!(
                 "The reset was accepted, but the new owner does not show yet ({seen}). IAM can take a while to replicate a new key; check again with "
+            ))
+            .cmd(format!("{} info --cluster {cluster}", ui.me))
+            .plain("."),
+        );
+    }
+    if let Some(Verification::NotReplicated(why)) = verification {
+        let cluster = plan.clusters().first().map_or("CLUSTER", |c| c.name.as_str());
+        ui.warn(
+            Text::from(format!(
+                "The reset was accepted; whether the clusters use the new key is unknown: {why}. IAM replicates a new key within moments as a rule; check again in a minute with "
             ))
             .cmd(format!("{} info --cluster {cluster}", ui.me))
             .plain("."),
@@ -346,17 +371,41 @@ fn done_text(
         )),
         _ => {}
     }
+    if let Some((response, _)) = leak {
+        match response {
+            Some(r) if r.finished() => ui.say(leak::previous_key_text(ui, plan, r)),
+            Some(r) => ui.alert(leak::previous_key_text(ui, plan, r)),
+            None => {}
+        }
+    }
     if let Some(results) = addons {
         ui.say("");
         crate::commands::addons::results_text(ui, results);
     }
-    let steps = follow_ups(ui, plan, addons);
-    if steps.is_empty() {
+    let steps = follow_ups(ui, plan, addons, leak.is_some());
+    if !steps.is_empty() {
+        ui.say("");
+        ui.say("Next:");
+        for (text, command) in steps {
+            ui.say(format!("  {text}"));
+            if let Some(c) = command {
+                ui.say(Text::from("    ").cmd(c));
+            }
+        }
+    }
+    if let Some((_, classic)) = leak {
+        exposed_text(ui, &leak::still_exposed(ui, plan, classic));
+    }
+}
+
+/// What a leak response leaves exposed, as a list with the commands.
+fn exposed_text(ui: &Ui, items: &[(String, Option<String>)]) {
+    if items.is_empty() {
         return;
     }
     ui.say("");
-    ui.say("Next:");
-    for (text, command) in steps {
+    ui.say("What the leak still exposes (not rotated by this reset):");
+    for (text, command) in items {
         ui.say(format!("  {text}"));
         if let Some(c) = command {
             ui.say(Text::from("    ").cmd(c));
@@ -412,6 +461,9 @@ impl TargetOutcome {
                 "reset",
                 match (&r.new_key_id, v) {
                     (Some(id), Some(Verification::Verified)) => format!("{id}, verified"),
+                    (Some(id), Some(Verification::NotReplicated(_))) => {
+                        format!("{id}, verification unknown (IAM has not replicated it yet: 404 E06f9)")
+                    }
                     (Some(id), _) => id.to_string(),
                     (None, _) => String::from("new key not listed"),
                 },
@@ -451,6 +503,11 @@ pub struct Report {
     pub addon_plan: Option<addons::Plan>,
     /// With `--restart-addons`, after the resets: each cluster; `None` when it did not get there.
     pub addon_results: Option<Vec<ClusterResult>>,
+    /// `--leaked`: a leak response.
+    pub leaked: bool,
+    /// With `--leaked`: each target's response (same order as `targets`; `None` where it did
+    /// not run: not reset, or a dry run). May be empty when none ran.
+    pub leaks: Vec<Option<LeakResponse>>,
     /// With `--wait-clusters`: what the clusters said at the last look.
     pub clusters_wait: Option<ClustersWait>,
 }
@@ -458,6 +515,43 @@ pub struct Report {
 impl Report {
     fn results(&self) -> Option<&[ClusterResult]> {
         self.addon_results.as_deref()
+    }
+
+    /// Target `i`'s leak response, when one ran.
+    fn leak(&self, i: usize) -> Option<&LeakResponse> {
+        self.leaks.get(i).and_then(Option::as_ref)
+    }
+
+    /// Whether a leak response left a compromised key in place where a target was reset.
+    fn leaks_unfinished(&self) -> bool {
+        if !self.leaked {
+            return false;
+        }
+        let outcomes = self.outcomes.as_deref().unwrap_or_default();
+        outcomes
+            .iter()
+            .enumerate()
+            .any(|(i, o)| matches!(o, TargetOutcome::Reset(..)) && !self.leak(i).is_some_and(LeakResponse::finished))
+    }
+
+    /// The `leakResponse` of target `i` (with `--leaked`), why it did not run otherwise.
+    fn leak_json(&self, i: usize, ui: &Ui, v: &mut Value) {
+        if !self.leaked {
+            return;
+        }
+        let c = &self.targets[i];
+        let outcome = self.outcomes.as_ref().and_then(|o| o.get(i));
+        let why = match outcome {
+            _ if c.skip.is_some() => "the target was not selected",
+            Some(TargetOutcome::Failed(_)) => "the reset failed: the previous key is still the key in use",
+            Some(TargetOutcome::Unknown(_)) => {
+                "the outcome of the reset is unknown: check the target before deleting anything"
+            }
+            Some(TargetOutcome::Skipped(_)) => "the target was not reset",
+            _ if self.dry_run => "dry run: nothing was deleted",
+            _ => "the target was not reset",
+        };
+        v["leakResponse"] = leak::json(ui, &c.plan, c.classic_credentials.as_ref(), self.leak(i).ok_or(why));
     }
 
     /// (selected, reset, failed, unknown).
@@ -503,14 +597,21 @@ impl Report {
         let outcome = self.outcomes.as_ref().and_then(|o| o.first());
         let mut v = match outcome {
             Some(TargetOutcome::Reset(report, verification)) => {
-                document(plan, classic, Ok((report, verification.as_ref())), ui, self.results())?
+                document(plan, classic, Ok((report, verification.as_ref())), ui, self.results(), self.leaked)?
             }
             Some(TargetOutcome::Unknown(e)) => {
                 let detail = match e.core() {
                     Some(CoreError::ResetOutcomeUnknown { detail, .. }) => detail.as_str(),
                     _ => "",
                 };
-                let mut v = document(plan, classic, Err("the outcome of the reset is unknown (see detail)"), ui, None)?;
+                let mut v = document(
+                    plan,
+                    classic,
+                    Err("the outcome of the reset is unknown (see detail)"),
+                    ui,
+                    None,
+                    self.leaked,
+                )?;
                 v["dryRun"] = Value::Bool(false);
                 v["outcome"] = Value::from("unknown");
                 v["detail"] = Value::from(detail);
@@ -518,9 +619,16 @@ impl Report {
                     Value::from(e.hints(&ui.cli, &ui.me).iter().map(Text::to_plain).collect::<Vec<_>>().join(" "));
                 v
             }
-            _ if self.dry_run => document(plan, classic, Err("dry run: nothing was reset"), ui, None)?,
+            _ if self.dry_run => document(plan, classic, Err("dry run: nothing was reset"), ui, None, self.leaked)?,
             _ => {
-                let mut v = document(plan, classic, Err("the confirmation was declined: nothing was reset"), ui, None)?;
+                let mut v = document(
+                    plan,
+                    classic,
+                    Err("the confirmation was declined: nothing was reset"),
+                    ui,
+                    None,
+                    self.leaked,
+                )?;
                 v["dryRun"] = Value::Bool(false);
                 v["cancelled"] = Value::Bool(true);
                 v["outcome"] = Value::from("cancelled");
@@ -528,6 +636,7 @@ impl Report {
             }
         };
         self.addons_json(&mut v)?;
+        self.leak_json(0, ui, &mut v);
         if let Some(w) = &self.clusters_wait {
             v["clustersWait"] = to_json(w)?;
         }
@@ -566,9 +675,9 @@ impl Report {
         };
         let mut v = match outcome {
             Some(TargetOutcome::Reset(r, v)) => {
-                document(&c.plan, c.classic_credentials.as_ref(), Ok((r, v.as_ref())), ui, None)?
+                document(&c.plan, c.classic_credentials.as_ref(), Ok((r, v.as_ref())), ui, None, self.leaked)?
             }
-            _ => document(&c.plan, c.classic_credentials.as_ref(), Err(why), ui, None)?,
+            _ => document(&c.plan, c.classic_credentials.as_ref(), Err(why), ui, None, self.leaked)?,
         };
         v["dryRun"] = Value::Bool(self.dry_run);
         v["selected"] = Value::Bool(c.skip.is_none());
@@ -583,6 +692,7 @@ impl Report {
             v["outcome"] = Value::from("cancelled");
             v["cancelled"] = Value::Bool(true);
         }
+        self.leak_json(i, ui, &mut v);
         Ok(v)
     }
 
@@ -592,7 +702,9 @@ impl Report {
             Some(TargetOutcome::Reset(report, verification)) => {
                 // `OK` only when all that was asked is done (the add-ons too, when asked for).
                 let finished = self.status() == ExitStatus::Success;
-                done_text(ui, plan, report, verification.as_ref(), self.results(), finished);
+                let classic = self.targets.first().and_then(|c| c.classic_credentials.as_ref());
+                let leak = self.leaked.then(|| (self.leak(0), classic));
+                done_text(ui, plan, report, verification.as_ref(), self.results(), finished, leak);
                 if let Some(w) = &self.clusters_wait {
                     clusters_wait_text(ui, plan, w);
                 }
@@ -623,8 +735,17 @@ impl Report {
             .targets
             .iter()
             .zip(outcomes)
-            .map(|(c, o)| {
-                let (word, detail) = o.words();
+            .enumerate()
+            .map(|(i, (c, o))| {
+                let (word, mut detail) = o.words();
+                if let Some(r) = self.leak(i) {
+                    detail.push_str(match &r.previous_key {
+                        PreviousKey::Removed(d) if d.outcome == PruneOutcome::Deleted => "; compromised key deleted",
+                        PreviousKey::Removed(d) if d.outcome == PruneOutcome::Gone => "; compromised key already gone",
+                        PreviousKey::NoneBefore => "; no previous key",
+                        _ => "; compromised key NOT deleted",
+                    });
+                }
                 vec![
                     c.plan.target.region.to_string(),
                     c.plan.target.resource_group.name.clone(),
@@ -645,11 +766,35 @@ impl Report {
                 ui.say(&format!("  {} info {}", ui.me, crate::ui::target_flags(&c.plan.target)));
             }
         }
+        for (i, c) in self.targets.iter().enumerate() {
+            if let Some(r) = self.leak(i).filter(|r| !r.finished()) {
+                ui.alert(
+                    Text::from(format!(
+                        "{} / {}: ",
+                        c.plan.target.region,
+                        crate::ui::one_line(&c.plan.target.resource_group.name)
+                    ))
+                    .then(leak::previous_key_text(ui, &c.plan, r)),
+                );
+            }
+        }
         if let Some(r) = self.results() {
             ui.say("");
             crate::commands::addons::results_text(ui, r);
         }
-        if reset > 0 {
+        if reset > 0 && self.leaked {
+            // The tokens line is the same for every target: said once.
+            let mut items: Vec<(String, Option<String>)> = Vec::new();
+            for (c, _) in self.targets.iter().zip(outcomes).filter(|(_, o)| matches!(o, TargetOutcome::Reset(..))) {
+                for item in leak::still_exposed(ui, &c.plan, c.classic_credentials.as_ref()) {
+                    if !items.contains(&item) {
+                        items.push(item);
+                    }
+                }
+            }
+            exposed_text(ui, &items);
+        }
+        if reset > 0 && !self.leaked {
             ui.say("");
             ui.say("Next:");
             // A locked previous key is removed only with --unlock (as a single reset says).
@@ -725,6 +870,7 @@ impl Render for Report {
             _ if failed + unknown > 0
                 || reset < selected
                 || self.addons_unfinished()
+                || self.leaks_unfinished()
                 || self.clusters_wait.as_ref().is_some_and(|w| !w.cleared) =>
             {
                 ExitStatus::Partial

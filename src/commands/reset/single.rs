@@ -6,6 +6,7 @@ use cluster_api_key_core::Error as CoreError;
 use cluster_api_key_core::ops::fleet::Candidate;
 use cluster_api_key_core::ops::reset;
 
+use super::leak::{self, LeakResponse, PreviousKey};
 use super::render::{Mode, Report, TargetOutcome, plan_text, spinner};
 use crate::commands::{Here, Render};
 use crate::error::CommandError;
@@ -39,21 +40,27 @@ pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<B
         None
     };
     super::classic_warnings(ui, &[(&plan.target, classic.as_ref())]);
-    let addon_opts = settings.addons.options(here.audit.clone());
+    let addon_opts = settings.addons.options(super::audit(here, settings));
     let addon_plan = super::addon_plan(here, ui, args, &[&plan], &addon_opts).await;
-    let report = |plan, outcome: Option<TargetOutcome>, addon_plan, addon_results, clusters_wait| -> Box<dyn Render> {
-        Box::new(Report {
-            mode: Mode::Single,
-            targets: vec![Candidate { plan, key_age_days: None, skip: None, classic_credentials: classic.clone() }],
-            outcomes: outcome.map(|o| vec![o]),
-            dry_run: args.dry_run,
-            addon_plan,
-            addon_results,
-            clusters_wait,
-        })
-    };
-    if args.dry_run || (!args.force && !super::confirm(ui, &[&plan], addon_plan.as_ref()).await?) {
-        return Ok(report(plan, None, addon_plan, None, None));
+    let report =
+        |plan, outcome: Option<TargetOutcome>, addon_plan, addon_results, leak, clusters_wait| -> Box<dyn Render> {
+            Box::new(Report {
+                mode: Mode::Single,
+                targets: vec![Candidate { plan, key_age_days: None, skip: None, classic_credentials: classic.clone() }],
+                outcomes: outcome.map(|o| vec![o]),
+                dry_run: args.dry_run,
+                addon_plan,
+                addon_results,
+                leaked: args.leaked,
+                leaks: vec![leak],
+                clusters_wait,
+            })
+        };
+    if args.leaked {
+        super::leak_warning(ui, &[&plan]);
+    }
+    if args.dry_run || (!args.force && !super::confirm(ui, &[&plan], addon_plan.as_ref(), args.leaked).await?) {
+        return Ok(report(plan, None, addon_plan, None, None, None));
     }
     // Before the reset: each affected cluster's storage-secret-store, to see the new key arrive.
     let prepared = crate::commands::addons::note_secrets(ui, session, addon_plan.as_ref(), &addon_opts).await;
@@ -72,7 +79,7 @@ pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<B
     let mut done = match reset::execute(session, &plan, &opts, interrupts.first()).await {
         Ok(r) => r,
         Err(e @ CoreError::ResetOutcomeUnknown { .. }) => {
-            return Ok(report(plan, Some(TargetOutcome::Unknown(e.into())), addon_plan, None, None));
+            return Ok(report(plan, Some(TargetOutcome::Unknown(e.into())), addon_plan, None, None, None));
         }
         // execute() returns other errors only for IBM's own refusal or a request never sent.
         Err(e) => return Err(CommandError::from(e).with_hint("Nothing was changed: the API key was not reset.")),
@@ -97,6 +104,16 @@ pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<B
             "Interrupted: the reset happened, but the new owner was not verified. Press Ctrl-C again to exit at once.",
         ));
     }
+    // The leak response: the compromised key goes now, before the add-on pods (they read the
+    // new key either way), unless the user stopped the run.
+    let leak = if !args.leaked {
+        None
+    } else if interrupts.seen() {
+        Some(LeakResponse { previous_key: PreviousKey::NotTried(String::from("interrupted before the deletion")) })
+    } else {
+        ui.progress("Deleting the compromised key...");
+        Some(leak::delete_previous(session, &plan, &done, super::audit(here, settings).as_ref()).await)
+    };
     let addon_results = match prepared {
         Some(prepared) if !interrupts.seen() => Some(
             crate::commands::addons::restart_after_reset(ui, &interrupts, &prepared, &addon_opts, settings.addons_wait)
@@ -134,7 +151,14 @@ pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<B
         }
         _ => None,
     };
-    Ok(report(plan, Some(TargetOutcome::Reset(Box::new(done), verification)), addon_plan, addon_results, clusters_wait))
+    Ok(report(
+        plan,
+        Some(TargetOutcome::Reset(Box::new(done), verification)),
+        addon_plan,
+        addon_results,
+        leak,
+        clusters_wait,
+    ))
 }
 
 /// The one rule for a target without clusters, as a batch applies it (it skips such a target):

@@ -450,6 +450,22 @@ impl<'a> Containers<'a> {
         Ok(ResetAnswer::from_success(resp.status, &resp.body))
     }
 
+    /// `PUT /v1/clusters/{idOrName}/masters` with `{"action": "refresh"}`: restarts the
+    /// cluster master's API servers (bluemix-go `RefreshAPIServers`, the call behind `ibmcloud
+    /// ks cluster master refresh`). Not retried here: a refresh whose answer was lost is
+    /// reported as unknown rather than sent again.
+    ///
+    /// # Errors
+    /// API and transport errors.
+    pub async fn refresh_master(&self, cluster: &str, group: Option<&ResourceGroupId>) -> Result<()> {
+        let path = format!("/v1/clusters/{}/masters", super::segment(cluster));
+        let req = self
+            .request(reqwest::Method::PUT, &path, group)
+            .body(crate::http::Body::Json(serde_json::json!({"action": "refresh"})))
+            .idempotent(false);
+        self.client.send(Service::Containers, req).await.map(|_| ())
+    }
+
     /// `GET /v1/credentials`: the classic infrastructure credentials set for the target.
     ///
     /// # Errors

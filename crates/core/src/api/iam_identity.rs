@@ -57,6 +57,159 @@ pub struct ApiKey {
     /// Present with `include_activity=true`.
     #[serde(default)]
     pub activity: Option<Activity>,
+    /// When the key stops working, as IAM sent it (any JSON: read it with [`expiry`], which
+    /// never fails the key list over it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<serde_json::Value>,
+    /// What IAM does to the key when it finds it leaked, as IAM sent it (read it with
+    /// [`leak_action`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_when_leaked: Option<serde_json::Value>,
+}
+
+/// When a key expires, as far as it can be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Expiry {
+    /// No expiry: absent, `null` or empty.
+    Never,
+    /// At this time (its RFC 3339 form to the second, in UTC).
+    At(std::time::SystemTime, String),
+    /// Could not be read: why (the raw value escaped and cut short).
+    Unknown(String),
+}
+
+/// What IAM does to a key it finds leaked (`action_when_leaked`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LeakAction {
+    /// Nothing: the key keeps working.
+    None,
+    /// IAM disables the key.
+    Disable,
+    /// IAM deletes the key.
+    Delete,
+    /// Could not be read: why (the raw value escaped and cut short).
+    Unknown(String),
+}
+
+impl LeakAction {
+    /// Its name as IAM spells it; `None` when unknown.
+    #[must_use]
+    pub(crate) fn as_str(&self) -> Option<&'static str> {
+        match self {
+            Self::None => Some("none"),
+            Self::Disable => Some("disable"),
+            Self::Delete => Some("delete"),
+            Self::Unknown(_) => None,
+        }
+    }
+}
+
+/// The longest part of a value that IAM sent which a note quotes.
+const QUOTED_CHARS: usize = 40;
+
+/// A value IAM sent, quoted for a note: cut to [`QUOTED_CHARS`] characters, every character
+/// that is not printable ASCII escaped, so that nothing it holds can forge or hide text.
+fn quoted(raw: &str) -> String {
+    let cut: String = raw.chars().take(QUOTED_CHARS).collect();
+    let more = if raw.chars().nth(QUOTED_CHARS).is_some() { "..." } else { "" };
+    format!("'{}{more}'", escaped(&cut))
+}
+
+/// `text` with every character that is not printable ASCII (or a space) written as `\u{...}`.
+fn escaped(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_ascii_graphic() || c == ' ' { c.to_string() } else { format!("\\u{{{:04x}}}", u32::from(c)) })
+        .collect()
+}
+
+/// An RFC 3339 time in UTC (`Z`, or no zone), fractions of a second tolerated.
+fn utc_time(t: &str) -> Option<std::time::SystemTime> {
+    let t = t.strip_suffix('Z').or_else(|| t.strip_suffix('z')).unwrap_or(t);
+    let main = match t.split_once('.') {
+        // A fraction of a second is digits only: anything after them (a zone offset) is not UTC.
+        Some((main, fraction)) if !fraction.is_empty() && fraction.bytes().all(|b| b.is_ascii_digit()) => main,
+        Some(_) => return None,
+        None => t,
+    };
+    humantime::parse_rfc3339_weak(main).ok()
+}
+
+/// What kind of JSON value `v` is, in words, for a note about a value of the wrong type.
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// A key's expiry from IAM's `expires_at`: absent, `null` or `""` is no expiry; an RFC 3339
+/// time is when; anything else (unparseable text, a number, an object) is unknown with the
+/// reason, never "no expiry" and never a failure of the whole key list.
+///
+/// OPEN: IBM documents `expires_at` as a string (its SDK's example is the placeholder
+/// `"ExpiresAt"`), not its format; the other times of the same object are RFC 3339, so this one
+/// is read as RFC 3339 too (fractions of a second and a zone offset tolerated).
+#[must_use]
+pub(crate) fn expiry(raw: Option<&serde_json::Value>) -> Expiry {
+    match raw {
+        None | Some(serde_json::Value::Null) => Expiry::Never,
+        Some(serde_json::Value::String(s)) if s.trim().is_empty() => Expiry::Never,
+        Some(serde_json::Value::String(s)) => {
+            let t = s.trim();
+            let parsed = utc_time(t).or_else(|| offset_time(t));
+            match parsed {
+                Some(at) => Expiry::At(at, humantime::format_rfc3339_seconds(at).to_string()),
+                None => Expiry::Unknown(format!("its expiry {} is not a time", quoted(s))),
+            }
+        }
+        Some(other) => Expiry::Unknown(format!("its expiry is {}, not a time", json_kind(other))),
+    }
+}
+
+/// An RFC 3339 time with a numeric zone offset (`2026-12-01T10:00:00+02:00`), which humantime
+/// does not read: the offset applied by hand.
+fn offset_time(t: &str) -> Option<std::time::SystemTime> {
+    let (main, sign, off) = match t.get(19..)?.find(['+', '-']) {
+        Some(i) => {
+            let at = 19 + i;
+            (t.get(..at)?, t.get(at..=at)?, t.get(at + 1..)?)
+        }
+        None => return None,
+    };
+    let (h, m) = off.split_once(':')?;
+    let (h, m): (u64, u64) = (h.parse().ok()?, m.parse().ok()?);
+    if h > 23 || m > 59 {
+        return None;
+    }
+    let base = utc_time(main)?;
+    let shift = std::time::Duration::from_secs(h * 3600 + m * 60);
+    if sign == "+" { base.checked_sub(shift) } else { base.checked_add(shift) }
+}
+
+/// A key's `action_when_leaked`: `none`, `disable` or `delete`, any case; anything else, or
+/// nothing at all, is unknown with the reason.
+///
+/// OPEN: IBM lists the three values; whether IAM leaves the field out for keys made before it
+/// existed, and what that would mean, is not documented: absent is read as unknown, never as
+/// `none`.
+#[must_use]
+pub(crate) fn leak_action(raw: Option<&serde_json::Value>) -> LeakAction {
+    match raw {
+        None | Some(serde_json::Value::Null) => {
+            LeakAction::Unknown(String::from("IAM did not say what it does to the key if it leaks"))
+        }
+        Some(serde_json::Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "none" => LeakAction::None,
+            "disable" => LeakAction::Disable,
+            "delete" => LeakAction::Delete,
+            _ => LeakAction::Unknown(format!("its action when leaked {} is not one IAM documents", quoted(s))),
+        },
+        Some(other) => LeakAction::Unknown(format!("its action when leaked is {}, not a name", json_kind(other))),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -320,5 +473,61 @@ impl<'a> IamIdentity<'a> {
                 detail: String::from("no API key limit for the identity"),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn expiry_is_never_a_time_or_unknown_and_never_fails() {
+        assert_eq!(expiry(None), Expiry::Never);
+        assert_eq!(expiry(Some(&json!(null))), Expiry::Never);
+        assert_eq!(expiry(Some(&json!("  "))), Expiry::Never);
+        let at = |s: &str| match expiry(Some(&json!(s))) {
+            Expiry::At(_, text) => text,
+            other => panic!("{s}: {other:?}"),
+        };
+        assert_eq!(at("2026-12-16T10:00:00Z"), "2026-12-16T10:00:00Z");
+        assert_eq!(at("2026-12-16T10:00:00.123Z"), "2026-12-16T10:00:00Z");
+        assert_eq!(at("2026-12-16T10:00:00+02:00"), "2026-12-16T08:00:00Z");
+        assert_eq!(at("2026-12-16T10:00:00.5-01:30"), "2026-12-16T11:30:00Z");
+        for bad in ["ExpiresAt", "2026-13-45T00:00:00Z", "2026-12-16", "2026-12-16T10:00:00+99:00", "\u{202e}"] {
+            assert!(matches!(expiry(Some(&json!(bad))), Expiry::Unknown(_)), "{bad}");
+        }
+        let Expiry::Unknown(why) = expiry(Some(&json!(format!("\u{1b}[2J{}", "9".repeat(100_000))))) else {
+            panic!("unknown")
+        };
+        assert!(
+            why.starts_with(r"its expiry '\u{001b}[2J999") && why.ends_with("...' is not a time") && why.len() < 80
+        );
+        assert_eq!(expiry(Some(&json!(5))), Expiry::Unknown(String::from("its expiry is a number, not a time")));
+        assert_eq!(expiry(Some(&json!([]))), Expiry::Unknown(String::from("its expiry is a list, not a time")));
+    }
+
+    #[test]
+    fn leak_action_is_one_of_three_any_case_else_unknown() {
+        assert_eq!(leak_action(Some(&json!("none"))), LeakAction::None);
+        assert_eq!(leak_action(Some(&json!("DISABLE"))), LeakAction::Disable);
+        assert_eq!(leak_action(Some(&json!(" Delete "))), LeakAction::Delete);
+        assert!(matches!(leak_action(None), LeakAction::Unknown(_)));
+        assert!(matches!(leak_action(Some(&json!(null))), LeakAction::Unknown(_)));
+        assert!(matches!(leak_action(Some(&json!(true))), LeakAction::Unknown(_)));
+        let LeakAction::Unknown(why) = leak_action(Some(&json!("rotate\u{2066}"))) else { panic!("unknown") };
+        assert_eq!(why, r"its action when leaked 'rotate\u{2066}' is not one IAM documents");
+    }
+
+    #[test]
+    fn a_key_list_with_wrong_types_in_the_life_fields_still_decodes() {
+        let page: ApiKeyList = serde_json::from_value(json!({"apikeys": [
+            {"id": "ApiKey-1", "iam_id": "IBMid-1", "expires_at": {"x": 1}, "action_when_leaked": 7},
+            {"id": "ApiKey-2", "iam_id": "IBMid-1"}
+        ]}))
+        .unwrap();
+        assert_eq!(page.apikeys.len(), 2);
+        assert!(matches!(expiry(page.apikeys[0].expires_at.as_ref()), Expiry::Unknown(_)));
+        assert_eq!(expiry(page.apikeys[1].expires_at.as_ref()), Expiry::Never);
     }
 }

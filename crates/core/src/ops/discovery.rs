@@ -429,6 +429,8 @@ mod tests {
             disabled: false,
             entity_tag: None,
             activity: None,
+            expires_at: None,
+            action_when_leaked: None,
         }
     }
 

@@ -211,6 +211,12 @@ pub struct TargetOwnerReport {
     pub iam_id: Option<IamId>,
     /// The current key's ID, when visible.
     pub key_id: Option<crate::types::ApiKeyId>,
+    /// When the current key expires (RFC 3339), when it does and that could be read.
+    pub key_expires: Option<String>,
+    /// Whole days until it expires (negative once expired).
+    pub key_expires_in_days: Option<i64>,
+    /// Whether it has expired.
+    pub key_expired: bool,
     /// The owner's standing in the account.
     pub state: Option<OwnerState>,
     /// The classic infrastructure credentials, when the target has classic clusters.
@@ -249,6 +255,9 @@ pub async fn by_target(
         name: owner.name,
         email: owner.email,
         iam_id: owner.iam_id,
+        key_expires: t.key.as_ref().and_then(|k| k.expires.clone()),
+        key_expires_in_days: t.key.as_ref().and_then(|k| k.expires_in_days),
+        key_expired: t.key.as_ref().is_some_and(|k| k.expired),
         key_id: t.key.map(|k| k.id),
         state: Some(owner.state),
         classic_credentials: t.classic_credentials,

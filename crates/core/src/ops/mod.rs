@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod fleet;
 pub mod info;
 pub mod lock;
+pub mod masters;
 pub mod offboard;
 pub mod prune;
 pub mod reset;

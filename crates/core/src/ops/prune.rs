@@ -412,6 +412,41 @@ pub async fn execute(
         .await
 }
 
+/// The leak response's deletion (`reset --leaked`): the key `key` of `target`, superseded by
+/// `new_key` a moment ago, is compromised, so it is deleted at once, without the in-use wait a
+/// prune makes (a thief's logins would count as use). Unlocked first when it is locked, locked
+/// again when the deletion fails; an error answer is followed by a look, as in a prune. Each
+/// step is audited through `audit` (the caller passes the leak-response handle).
+pub async fn delete_leaked(
+    session: &Session,
+    target: &Target,
+    key: &crate::api::iam_identity::ApiKey,
+    new_key: Option<&ApiKeyId>,
+    audit: Option<&AuditLog>,
+) -> Done {
+    let c = Candidate {
+        target: target.clone(),
+        key_id: key.id.clone(),
+        iam_id: key.iam_id.clone(),
+        created: key.created_at.clone(),
+        superseded_at: None,
+        reason: match new_key {
+            Some(n) => format!("leak response: compromised, superseded by {n}"),
+            None => String::from("leak response: compromised, superseded by the reset"),
+        },
+        locked: key.locked,
+        disabled: key.disabled,
+        last_used: None,
+        evidence: None,
+        action: Some(Action::Delete),
+        unlock_first: key.locked,
+        why: None,
+        skip_kind: None,
+        forced_in_use: true,
+    };
+    remove(session, &c, Action::Delete, audit).await
+}
+
 /// What a key looks like after an error answer.
 enum Seen {
     Gone,
@@ -496,10 +531,15 @@ async fn remove(session: &Session, c: &Candidate, action: Action, audit: Option<
     };
     let result: std::result::Result<(Outcome, Option<String>), Error> = match answer {
         Ok(()) => Ok((outcome, None)),
-        // A 404 on DELETE: someone (a concurrent prune) removed it first.
-        Err(Error::Api(e)) if e.is_not_found() && action == Action::Delete => {
-            Ok((Outcome::Gone, Some(String::from("already gone: removed by someone else meanwhile"))))
-        }
+        // A 404 on DELETE: gone before this answer. The transport retries a DELETE answered
+        // with an error, so the first attempt may have done it (IAM deleted it and answered
+        // 500); or someone (a concurrent prune) removed it first. Which, the 404 cannot tell.
+        Err(Error::Api(e)) if e.is_not_found() && action == Action::Delete => Ok((
+            Outcome::Gone,
+            Some(String::from(
+                "already gone when the deletion was answered: an earlier attempt of it (retried after an error answer), or someone else, removed it",
+            )),
+        )),
         Err(e) => after_looking(session, &c.key_id, Err(e), |s| match (action, s) {
             (Action::Delete, Seen::Gone) => true,
             (Action::Disable, Seen::Key(k)) => k.disabled,

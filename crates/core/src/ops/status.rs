@@ -16,8 +16,8 @@ use crate::api::iam_identity::ApiKey;
 use crate::api::user_management::{ByEmail, Membership};
 use crate::error::{Error, Result, clause};
 use crate::model::{
-    ClassicStatus, ClusterBrief, Code, Finding, KeyInfo, OldKey, Owner, OwnerState, SettingsPart, StatusReport,
-    Summary, TargetStatus, age_days,
+    ClassicStatus, ClusterBrief, Code, EXPIRING_DAYS, Finding, KeyInfo, OldKey, Owner, OwnerState, SettingsPart,
+    StatusReport, Summary, TargetStatus, age_days,
 };
 use crate::types::{AccountId, ApiKeyId, IamId, IdentityKind};
 use futures_util::stream::{self, StreamExt as _};
@@ -363,11 +363,28 @@ fn unread_notes(
                 "{place}: {why}: whether they report a credential failure is unknown (cluster-credential-failure was not checked for them)."
             ));
         }
+        for u in &t.unchecked {
+            let what = match u.findings.as_slice() {
+                [Code::KeyExpiring, Code::KeyExpired] => "key-expiring and key-expired were",
+                [Code::KeyLeakAction] => "key-leak-action was",
+                _ => continue,
+            };
+            notes.push(format!("{place}: {}: {what} not checked.", u.reason));
+        }
         if let KeyScope::CallerOnly(why) = scope {
             // Other owners' older keys are never listed; without a visible current key, nothing
             // about the key could be judged.
             let codes: &[Code] = if t.key.is_none() {
-                &[Code::KeyTooOld, Code::KeyLocked, Code::KeyDisabled, Code::OrphanKey, Code::SupersededKeys]
+                &[
+                    Code::KeyTooOld,
+                    Code::KeyLocked,
+                    Code::KeyDisabled,
+                    Code::OrphanKey,
+                    Code::SupersededKeys,
+                    Code::KeyExpiring,
+                    Code::KeyExpired,
+                    Code::KeyLeakAction,
+                ]
             } else {
                 &[Code::SupersededKeys]
             };
@@ -680,14 +697,24 @@ fn judge_keys(keys: Vec<ApiKey>, lookup: &Lookup, has_clusters: bool, now: Syste
         let next = times.iter().filter(|t| **t > mine).min()?;
         Some(humantime::format_rfc3339_seconds(*next).to_string())
     };
-    let key = in_use.current.as_ref().map(|k| KeyInfo {
-        id: k.id.clone(),
-        created: k.created_at.clone(),
-        age_days: age_days(k.created_at.as_deref(), now),
-        locked: k.locked,
-        disabled: k.disabled,
-        last_used: k.activity.as_ref().and_then(|a| a.last_authn.clone()),
-        iam_id: k.iam_id.clone(),
+    let key = in_use.current.as_ref().map(|k| {
+        let mut info = KeyInfo {
+            id: k.id.clone(),
+            created: k.created_at.clone(),
+            age_days: age_days(k.created_at.as_deref(), now),
+            locked: k.locked,
+            disabled: k.disabled,
+            last_used: k.activity.as_ref().and_then(|a| a.last_authn.clone()),
+            iam_id: k.iam_id.clone(),
+            expires: None,
+            expires_in_days: None,
+            expired: false,
+            expiry_unknown_reason: None,
+            action_when_leaked: None,
+            action_when_leaked_unknown_reason: None,
+        };
+        info.life(k, now);
+        info
     });
     let superseded = in_use
         .others
@@ -889,6 +916,11 @@ fn judge_findings(
             findings
                 .push(Finding::new(Code::KeyDisabled, format!("key {} is disabled: the clusters cannot use it", k.id)));
         }
+        // A key no cluster uses breaks nothing when it expires or leaks: `orphan-key` says what
+        // to do with it.
+        if has_clusters {
+            findings.extend(life_findings(k));
+        }
     }
     if !t.superseded_keys.is_empty() {
         let n = t.superseded_keys.len();
@@ -904,6 +936,53 @@ fn judge_findings(
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     findings
+}
+
+/// What the key's own life makes of it: `key-expired`, `key-expiring` (within
+/// [`EXPIRING_DAYS`] days) and `key-leak-action` (IAM disables or deletes it if it leaks).
+fn life_findings(k: &KeyInfo) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let (Some(at), Some(days)) = (&k.expires, k.expires_in_days) {
+        let date = at.get(..10).unwrap_or(at);
+        if k.expired {
+            let ago = match -days {
+                0 => String::from("less than a day ago"),
+                1 => String::from("1 day ago"),
+                n => format!("{n} days ago"),
+            };
+            out.push(Finding::new(
+                Code::KeyExpired,
+                format!(
+                    "key {} expired on {date} ({ago}): the clusters cannot use it, as with a disabled key, and report health issue NHC009 (the IAM token exchange request failed)",
+                    k.id
+                ),
+            ));
+        } else if days < EXPIRING_DAYS {
+            let left = match days {
+                0 => String::from("in less than a day"),
+                1 => String::from("in 1 day"),
+                n => format!("in {n} days"),
+            };
+            out.push(Finding::new(
+                Code::KeyExpiring,
+                format!(
+                    "key {} expires on {date}, {left}: then the clusters cannot use it and report health issue NHC009",
+                    k.id
+                ),
+            ));
+        }
+    }
+    if let Some(action @ ("disable" | "delete")) = k.action_when_leaked.as_deref() {
+        let does = if action == "delete" { "deletes" } else { "disables" };
+        out.push(Finding::new(
+            Code::KeyLeakAction,
+            format!(
+                "IAM {does} key {} if it finds it leaked (action_when_leaked: {action}): a leak of the clusters' key becomes an outage unless the key is reset first",
+                k.id
+            ),
+        ));
+    }
+    out
 }
 
 /// Turns what was read about one target into its status: the key in use, the owner, then the
@@ -952,6 +1031,16 @@ fn judge(
         unchecked: Vec::new(),
     };
     t.findings = judge_findings(&t, &lookup, keys.current.is_some(), scope, opts);
+    if let Some(k) = t.key.as_ref().filter(|_| has_clusters) {
+        let (id, expiry, leak) =
+            (k.id.clone(), k.expiry_unknown_reason.clone(), k.action_when_leaked_unknown_reason.clone());
+        if let Some(why) = expiry {
+            t.not_checked(&[Code::KeyExpiring, Code::KeyExpired], format!("key {id}: {why}"));
+        }
+        if let Some(why) = leak {
+            t.not_checked(&[Code::KeyLeakAction], format!("key {id}: {why}"));
+        }
+    }
     if let Some(o) = &t.owner
         && let Some(f) = unconfirmed_functional(o, &opts.functional_ids)
     {

@@ -137,6 +137,18 @@ await check('get_api_key (include_activity)', [models.identity, 'ApiKey'],
 await check('get_api_keys_details', [models.identity, 'ApiKey'], () => iam.getApiKeysDetails({ iamApiKey: w.api_key }));
 await check('create_api_key', [models.identity, 'ApiKey'],
   () => iam.createApiKey({ name: 'sdk-check', iamId: w.owner_iam_id, accountId: account, description: 'SDK check' }));
+// A key with an expiry and a leak action: the SDK sends both under IBM's names, and the answer
+// carries back what the emulator keeps.
+await check('create_api_key (expires_at, action_when_leaked)', [models.identity, 'ApiKey'], async () => {
+  const r = await iam.createApiKey({
+    name: 'sdk-check-life', iamId: w.owner_iam_id, accountId: account,
+    expiresAt: w.expires_at, actionWhenLeaked: 'delete',
+  });
+  if (r.result.expires_at !== w.expires_at || r.result.action_when_leaked !== 'delete') {
+    throw new Error(`the key's life was not kept: ${r.result.expires_at}, ${r.result.action_when_leaked}`);
+  }
+  return r;
+});
 await check('lock_api_key', null, () => iam.lockApiKey({ id: w.spare_key_id }), 204);
 await check('unlock_api_key', null, () => iam.unlockApiKey({ id: w.spare_key_id }), 204);
 await check('disable_api_key', null, () => iam.disableApiKey({ id: w.spare_key_id }), 204);

@@ -88,6 +88,17 @@ def main() -> int:
     check("get_api_keys_details", identity.ApiKey, lambda: iam.get_api_keys_details(iam_api_key=w["api_key"]))
     check("create_api_key", identity.ApiKey,
           lambda: iam.create_api_key("sdk-check", w["owner_iam_id"], account_id=account, description="SDK check"))
+    def create_with_life():
+        """A key with an expiry and a leak action: the SDK sends both under IBM's names, and its
+        model reads back what the emulator keeps."""
+        r = iam.create_api_key("sdk-check-life", w["owner_iam_id"], account_id=account,
+                               expires_at=w["expires_at"], action_when_leaked="delete")
+        key = identity.ApiKey.from_dict(r.get_result())
+        if key.expires_at != w["expires_at"] or key.action_when_leaked != "delete":
+            raise ValueError(f"the key's life was not kept: {key.expires_at!r}, {key.action_when_leaked!r}")
+        return r
+
+    check("create_api_key (expires_at, action_when_leaked)", identity.ApiKey, create_with_life)
     check("lock_api_key", None, lambda: iam.lock_api_key(w["spare_key_id"]), 204)
     check("unlock_api_key", None, lambda: iam.unlock_api_key(w["spare_key_id"]), 204)
     check("disable_api_key", None, lambda: iam.disable_api_key(w["spare_key_id"]), 204)

@@ -24,9 +24,11 @@ use serde::{Deserialize, Serialize};
 
 pub use names::*;
 pub use records::*;
+pub use seed::SANDBOX_EXPIRES_IN_SECS;
 
 /// The whole state.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields)]
 pub struct World {
     /// Accounts.
     pub accounts: Vec<Account>,

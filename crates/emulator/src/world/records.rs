@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// One account.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct Account {
     /// BSS account ID.
     pub id: String,
@@ -33,6 +34,7 @@ pub enum IdentityKind {
 
 /// A user, service ID or trusted profile.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct Identity {
     /// IAM ID (`IBMid-...`, `iam-ServiceId-...`).
     pub iam_id: String,
@@ -72,6 +74,7 @@ fn yes() -> bool {
 
 /// A resource group.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct ResourceGroup {
     /// ID.
     pub id: String,
@@ -86,6 +89,7 @@ pub struct ResourceGroup {
 
 /// A cluster.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct Cluster {
     /// ID.
     pub id: String,
@@ -163,6 +167,7 @@ fn normal() -> String {
 
 /// An IAM API key, value included.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct ApiKey {
     /// `ApiKey-...`.
     pub id: String,
@@ -199,6 +204,14 @@ pub struct ApiKey {
     /// Bumped on every change.
     #[serde(default)]
     pub entity_tag: u64,
+    /// When the key stops working (IBM's `expires_at`; RFC 3339). Kept as any JSON so that a
+    /// test world can serve what IBM might (a wrong type, garbage); absent: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<serde_json::Value>,
+    /// What IAM does to the key when it finds it leaked (IBM's `action_when_leaked`: `none`,
+    /// `disable`, `delete`), kept as any JSON likewise; absent: served as `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_when_leaked: Option<serde_json::Value>,
 }
 
 impl ApiKey {
@@ -228,12 +241,15 @@ impl ApiKey {
             last_authn: None,
             authn_count: 0,
             entity_tag: 1,
+            expires_at: None,
+            action_when_leaked: None,
         }
     }
 }
 
 /// The current cluster API key of a (region, resource group).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct ClusterKey {
     /// Account.
     pub account_id: String,
@@ -249,6 +265,7 @@ pub struct ClusterKey {
 /// credential set classic`): they order the classic clusters' infrastructure there instead of
 /// the API key. The emulator keeps the user name and only a digest of the key.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct ClassicCredential {
     /// Account.
     pub account_id: String,
@@ -265,6 +282,7 @@ pub struct ClassicCredential {
 /// An access policy: `roles` on `service` for a subject, optionally narrowed to a region and
 /// resource group.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields)]
 pub struct Policy {
     /// ID.
     pub id: String,
@@ -330,6 +348,7 @@ impl Policy {
 
 /// Identity account settings (`/v1/accounts/{account}/settings/identity`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct AccountSettings {
     /// `RESTRICTED`, `NOT_RESTRICTED` or `NOT_SET`.
     pub restrict_create_platform_apikey: String,
@@ -345,6 +364,7 @@ impl Default for AccountSettings {
 
 /// An access group.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct AccessGroup {
     /// `AccessGroupId-...`.
     pub id: String,
@@ -358,6 +378,7 @@ pub struct AccessGroup {
 
 /// A refresh token and whom it belongs to.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct RefreshToken {
     /// The opaque value.
     pub token: String,
@@ -372,6 +393,7 @@ pub struct RefreshToken {
 
 /// An access token the emulator issued.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct IssuedToken {
     /// The JWT's signature part, which identifies it.
     pub signature: String,

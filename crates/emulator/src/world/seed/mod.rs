@@ -47,21 +47,38 @@ impl World {
             no_activity_reporting: false,
         }
     }
-}
 
-impl World {
-    /// The sandbox's world: the default one, with clusters that report what their credentials
-    /// do to them (`status` reads them by default, as their list entries signal trouble):
-    /// jp-tok / Default, whose key was deleted with its owner, raises `NHC009`; a worker of
-    /// us-south / Default, whose key's owner is no longer valid, says "Provided user not found
-    /// or active". A reset of the target clears them.
+    /// The sandbox's world: the default one, and the key's own life on two of its targets,
+    /// relative to `now` (Unix seconds) since an expiry is a date: us-south / production's key
+    /// (the functional ID's) expires in 10 days (`key-expiring`), and IAM deletes jp-tok /
+    /// staging's key (the service ID's) if it finds it leaked (`key-leak-action`). Tests keep
+    /// the default world, whose dates never move.
     #[must_use]
-    pub fn sandbox_world() -> Self {
+    pub fn sandbox_world(now: i64) -> Self {
         let mut w = Self::default_world();
+        for k in &mut w.api_keys {
+            match k.id.as_str() {
+                // Half a day past the tenth day: "in 10 days" all day long.
+                SANDBOX_EXPIRING_KEY => {
+                    k.expires_at = Some(crate::util::rfc3339(now + SANDBOX_EXPIRES_IN_SECS).into());
+                }
+                "ApiKey-4444-jp-staging-cur" => k.action_when_leaked = Some("delete".into()),
+                _ => {}
+            }
+        }
+        // What the clusters say: jp-tok / Default, whose key was deleted with its owner, raises
+        // `NHC009`; a worker of us-south / Default, whose key's owner is no longer valid, says
+        // "Provided user not found or active". A reset of the target clears them.
         clusters::report_credential_failures(&mut w.clusters);
         w
     }
 }
+
+/// The sandbox key that expires soon ([`World::sandbox_world`]).
+const SANDBOX_EXPIRING_KEY: &str = "ApiKey-2222-us-prod-cur";
+
+/// How long after the sandbox's world is made its expiring key expires: 10 days and a half.
+pub const SANDBOX_EXPIRES_IN_SECS: i64 = 10 * 86_400 + 43_200;
 
 /// A fresh, unlocked key of the default account.
 fn key(id: &str, name: &str, description: Option<String>, owner: &str, value: &str, created: &str) -> super::ApiKey {
