@@ -242,3 +242,23 @@ fn leaked_refuses_no_verify_and_lets_wait_and_endpoint_through() {
     env.run(&["reset", "--region", "us-south", "--leaked", "--wait", "5m", "--endpoint", "private", "--dry-run"])
         .success();
 }
+
+#[test]
+fn ctrl_c_during_the_verification_deletes_nothing_and_says_how_to_finish() {
+    let env = env();
+    // IAM answers 404 E06f9 for the new key for a minute: the verification waits.
+    env.handle().set_knobs(|k| k.new_key_not_found_secs = 60);
+    let r = crate::safety::interrupt_when(
+        &env,
+        &["reset", "--region", "eu-de", "-g", "Default", "--leaked", "-f"],
+        "-INT",
+        || env.handle().stat("POST /global/v1/keys") + env.handle().stat("POST /v1/keys") > 0,
+    );
+    assert_eq!(r.code, 4, "{r:?}");
+    r.stderr_has("The compromised key was NOT deleted: interrupted before the deletion.");
+    r.stderr_has("'cluster-api-key prune --region eu-de -g Default --force-in-use --unlock'");
+    r.stdout_lacks("OK\n");
+    assert!(has_key(&env, EU_KEY), "nothing deleted after Ctrl-C");
+    assert_eq!(audited(&env, "reset", Some("succeeded")), 1);
+    assert_eq!(audited(&env, "delete", None) + audited(&env, "unlock", None), 0);
+}

@@ -498,7 +498,12 @@ fn a_body_announced_too_large_is_refused_from_its_header() {
 }
 
 /// Runs `args`, sends `signal` once `ready` says the moment has come, and returns the run.
-fn interrupt_when(env: &TestEnv, args: &[&str], signal: &str, ready: impl Fn() -> bool) -> crate::common::Run {
+pub(crate) fn interrupt_when(
+    env: &TestEnv,
+    args: &[&str],
+    signal: &str,
+    ready: impl Fn() -> bool,
+) -> crate::common::Run {
     let child = env.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while !ready() {
