@@ -246,6 +246,8 @@ pub enum OutputFormat {
     Json,
     /// CSV (`status` only).
     Csv,
+    /// SARIF 2.1.0 (`status` only), for code-scanning dashboards.
+    Sarif,
 }
 
 impl OutputFormat {
@@ -255,6 +257,7 @@ impl OutputFormat {
         match self {
             Self::Json => "json",
             Self::Csv => "csv",
+            Self::Sarif => "sarif",
         }
     }
 }
@@ -350,6 +353,10 @@ pub struct StatusArgs {
     /// In text, show only findings of this severity or worse (critical, warning, info; default: all); the counts, JSON, CSV and the exit code still cover every finding.
     #[arg(long, value_name = "SEVERITY", ignore_case = true)]
     pub severity: Option<ShownSeverity>,
+
+    /// Only the findings that evidence this compliance control (repeatable, or a comma list; CIS-1.3, CIS-1.5).
+    #[arg(long, value_name = "CONTROL", value_delimiter = ',', value_parser = control)]
+    pub control: Vec<&'static cluster_api_key_core::controls::Control>,
 }
 
 /// `reset`.
@@ -631,6 +638,20 @@ fn owner_arg(s: &str) -> Result<String, String> {
 }
 
 /// A value that is not empty once trimmed (`-c ""` is a typing slip, said before any request).
+/// `status --control`: a control some finding evidences (any case).
+fn control(s: &str) -> Result<&'static cluster_api_key_core::controls::Control, String> {
+    use cluster_api_key_core::controls;
+    controls::find(s).ok_or_else(|| {
+        let valid: Vec<&str> = controls::checkable().map(|c| c.id).collect();
+        let unmapped: Vec<&str> = controls::CONTROLS.iter().filter(|c| c.codes.is_empty()).map(|c| c.id).collect();
+        let mut why = format!("the controls are {}", valid.join(", "));
+        if !unmapped.is_empty() {
+            why.push_str(&format!(" ({} is evidenced by no finding of this tool)", unmapped.join(", ")));
+        }
+        why
+    })
+}
+
 fn non_empty(s: &str) -> Result<String, String> {
     if s.trim().is_empty() { Err(String::from("a value is required, not an empty string")) } else { Ok(s.to_owned()) }
 }

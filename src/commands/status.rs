@@ -42,6 +42,7 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> Text {
             | Code::KeyExpiring
             | Code::KeyExpired
             | Code::KeyLeakAction
+            | Code::OwnerIsAccountOwner
             | Code::KeyLocked => return replace.plain("."),
             Code::PersonalOwner => {
                 return replace.plain(
@@ -102,6 +103,9 @@ fn action(code: Code, t: &TargetStatus, ui: &Ui) -> Text {
         Code::KeyLeakAction => say("If it leaks, respond at once, before IAM acts on it: ")
             .cmd(format!("{reset} --leaked"))
             .plain(" (reset, delete the leaked key, re-create the add-on pods)."),
+        Code::OwnerIsAccountOwner => say("The account owner should own no API key (CIS 1.5): reset it as a functional ID or service ID: ")
+            .cmd(&reset)
+            .plain("."),
         Code::KeyDisabled => {
             say("Enable it (").cmd(format!("{cli} iam api-key-enable {key}")).plain(") or reset: ").cmd(&reset).plain(".")
         }
@@ -361,7 +365,7 @@ fn formula_safe(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The CSV columns, in their documented order.
-const CSV_HEADER: [&str; 21] = [
+const CSV_HEADER: [&str; 22] = [
     "region",
     "resourceGroup",
     "resourceGroupId",
@@ -383,15 +387,32 @@ const CSV_HEADER: [&str; 21] = [
     "keyExpires",
     "keyExpiresInDays",
     "keyActionWhenLeaked",
+    "controls",
 ];
+
+/// The controls a target's findings evidence, each once, in the table's order (the CSV cell).
+fn target_controls(t: &TargetStatus) -> String {
+    cluster_api_key_core::controls::CONTROLS
+        .iter()
+        .filter(|c| t.findings.iter().any(|f| c.codes.contains(&f.code)))
+        .map(|c| c.id)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The controls a finding evidences, by ID (JSON `controls`).
+fn finding_controls(code: Code) -> Vec<&'static str> {
+    cluster_api_key_core::controls::of(code).map(|c| c.id).collect()
+}
 
 impl Report {
     /// Target `i` of the JSON document, with the action of each finding.
     fn json_item(&self, i: usize) -> Result<serde_json::Value, CommandError> {
         let mut t = to_json(&self.status.targets[i])?;
         if let Some(findings) = t.get_mut("findings").and_then(serde_json::Value::as_array_mut) {
-            for (f, a) in findings.iter_mut().zip(&self.actions[i]) {
+            for ((f, a), finding) in findings.iter_mut().zip(&self.actions[i]).zip(&self.status.targets[i].findings) {
                 f["action"] = serde_json::Value::from(a.to_plain());
+                f["controls"] = serde_json::Value::from(finding_controls(finding.code));
             }
         }
         Ok(t)
@@ -562,9 +583,12 @@ impl Render for Report {
             ui.say("");
             ui.say(Text::new().name(&t.region).plain(" / ").name(&t.resource_group_name));
             for (f, a) in t.findings.iter().zip(actions).filter(|(f, _)| fix(f)) {
+                let controls = finding_controls(f.code);
+                let tags = if controls.is_empty() { String::new() } else { format!(" [{}]", controls.join(", ")) };
                 ui.say(
                     Text::from("  ")
                         .severe(f.severity, serde_plain(f.code))
+                        .plain(tags)
                         .plain(" (")
                         .severity(f.severity)
                         .plain(format!("): {}.", f.detail)),
@@ -625,6 +649,8 @@ impl Render for Report {
                 }),
                 k.and_then(|k| k.expires_in_days).map(|d| d.to_string()).unwrap_or_default(),
                 k.map_or_else(String::new, |k| k.action_when_leaked.clone().unwrap_or_else(|| String::from("unknown"))),
+                // Appended likewise: the controls its findings evidence (accepted ones too).
+                target_controls(t),
             ];
             if let Err(e) = out.write_record(fields.iter().map(|f| formula_safe(f).into_owned())) {
                 return Some(Err(CommandError::internal(e)));
@@ -635,6 +661,10 @@ impl Render for Report {
                 .map_err(|e| CommandError::internal(e.into_error()))
                 .and_then(|bytes| String::from_utf8(bytes).map_err(CommandError::internal)),
         )
+    }
+
+    fn sarif(&self, _ui: &Ui) -> Option<Result<serde_json::Value, CommandError>> {
+        Some(Ok(crate::sarif::document(&self.status, &self.actions)))
     }
 
     fn status(&self) -> ExitStatus {
@@ -863,6 +893,9 @@ pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<B
             report = judged;
         }
         baseline = Some(done);
+    }
+    if !args.control.is_empty() {
+        cluster_api_key_core::controls::limit(&mut report, &args.control);
     }
     let actions = report.targets.iter().map(|t| t.findings.iter().map(|f| action(f.code, t, ui)).collect()).collect();
     let owners = (!args.owner.is_empty())

@@ -72,6 +72,9 @@ pub enum Code {
     KeyExpired,
     /// IAM disables or deletes the key if it finds it leaked: a leak becomes an outage.
     KeyLeakAction,
+    /// The account owner owns the key (CIS IBM Cloud Foundations 1.5: no API key is owned by
+    /// the account owner).
+    OwnerIsAccountOwner,
 }
 
 /// A key that expires within this many days is `key-expiring`.
@@ -80,7 +83,7 @@ pub(crate) const EXPIRING_DAYS: i64 = 30;
 impl Code {
     /// Its severity.
     #[must_use]
-    pub(crate) fn severity(self) -> Severity {
+    pub fn severity(self) -> Severity {
         match self {
             Self::NoKey
             | Self::OwnerNotInAccount
@@ -97,7 +100,8 @@ impl Code {
             | Self::KeyLocked
             | Self::KeyDisabled
             | Self::AcceptanceExpired
-            | Self::KeyExpiring => Severity::Warning,
+            | Self::KeyExpiring
+            | Self::OwnerIsAccountOwner => Severity::Warning,
             Self::SupersededKeys | Self::OrphanKey | Self::KeyLeakAction => Severity::Info,
         }
     }
@@ -125,11 +129,12 @@ impl Code {
             Self::KeyExpiring => "key-expiring",
             Self::KeyExpired => "key-expired",
             Self::KeyLeakAction => "key-leak-action",
+            Self::OwnerIsAccountOwner => "owner-is-account-owner",
         }
     }
 
-    /// Every code, for documentation and tests.
-    pub(crate) const ALL: [Self; 19] = [
+    /// Every code, for documentation, SARIF's rules and tests.
+    pub const ALL: [Self; 20] = [
         Self::NoKey,
         Self::OwnerNotInAccount,
         Self::OwnerInactive,
@@ -149,6 +154,7 @@ impl Code {
         Self::KeyExpiring,
         Self::KeyExpired,
         Self::KeyLeakAction,
+        Self::OwnerIsAccountOwner,
     ];
 }
 
