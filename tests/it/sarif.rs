@@ -190,3 +190,26 @@ fn sarif_is_only_for_status_and_not_with_owner() {
     r.exits(2);
     assert!(r.stderr.contains("not SARIF"), "{r:?}");
 }
+
+#[test]
+fn the_readme_controls_table_is_the_code_table() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let rows: Vec<Vec<String>> = readme
+        .lines()
+        .filter(|l| l.starts_with("| `CIS-"))
+        .map(|l| l.trim_matches('|').split(" | ").map(|c| c.trim().to_owned()).collect())
+        .collect();
+    let table = cluster_api_key_core::controls::CONTROLS;
+    assert_eq!(rows.len(), table.len(), "one README row per control: {rows:?}");
+    for (row, c) in rows.iter().zip(table) {
+        assert_eq!(row[0], format!("`{}`", c.id));
+        assert_eq!(row[1], c.title);
+        assert_eq!(row[2], c.source);
+        let codes: Vec<String> = c.codes.iter().map(|k| format!("`{}`", k.as_str())).collect();
+        if codes.is_empty() {
+            assert!(row[3].starts_with("none"), "{row:?}");
+        } else {
+            assert_eq!(row[3], codes.join(", "), "{row:?}");
+        }
+    }
+}
