@@ -213,3 +213,68 @@ fn the_readme_controls_table_is_the_code_table() {
         }
     }
 }
+
+/// The owner's findings and what `status` could not judge, by target (`region/group`).
+fn judged(env: &TestEnv) -> (i32, Value) {
+    let r = env.run(&["status", "-o", "json"]);
+    (r.code, serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {r:?}")))
+}
+
+fn target<'a>(v: &'a Value, region: &str, group: &str) -> &'a Value {
+    v["targets"].as_array().unwrap().iter().find(|t| t["region"] == region && t["resourceGroupName"] == group).unwrap()
+}
+
+#[test]
+fn a_key_of_the_account_owner_is_cis_1_5() {
+    let env = functional();
+    let (_, v) = judged(&env);
+    // Olivia Owner owns the account and eu-de / Default's key.
+    let t = target(&v, "eu-de", "Default");
+    let f = t["findings"].as_array().unwrap().iter().find(|f| f["code"] == "owner-is-account-owner").unwrap();
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(f["controls"], serde_json::json!(["CIS-1.5"]));
+    assert!(f["detail"].as_str().unwrap().contains("Olivia Owner (IBMid-2700000OWN), the account owner"), "{f}");
+    assert!(f["action"].as_str().unwrap().contains("reset --region eu-de -g Default"), "{f}");
+    // The functional ID's key is not the owner's.
+    let prod = target(&v, "us-south", "production");
+    assert!(!prod["findings"].as_array().unwrap().iter().any(|f| f["code"] == "owner-is-account-owner"), "{prod}");
+    // --control CIS-1.5 keeps only it.
+    let r = env.run(&["status", "--control", "CIS-1.5"]);
+    crate::assert_run!(env, "sarif-control-cis-1-5", r);
+}
+
+#[test]
+fn an_account_owner_that_cannot_be_read_is_unchecked_never_fine() {
+    use cluster_api_key_emulator::FaultKind;
+    for kind in [
+        FaultKind::Status { status: 403 },
+        FaultKind::Html { status: 502 },
+        FaultKind::Body { status: 200, body: String::from(r#"{"owner_iamid": ["IBMid-2700000OWN"]}"#) },
+        FaultKind::Body { status: 200, body: String::from(r#"{"name": "no owner here"}"#) },
+    ] {
+        let env = functional();
+        env.handle().set_knobs(|k| {
+            k.faults.push(crate::common::fault("GET", "/v4/accounts/", kind.clone(), None));
+        });
+        let (code, v) = judged(&env);
+        assert_eq!(code, 3, "{v}");
+        let t = target(&v, "eu-de", "Default");
+        assert!(!t["findings"].as_array().unwrap().iter().any(|f| f["code"] == "owner-is-account-owner"), "{t}");
+        let unchecked = t["unchecked"].as_array().unwrap();
+        let u = unchecked
+            .iter()
+            .find(|u| u["findings"].as_array().unwrap().contains(&Value::from("owner-is-account-owner")));
+        let u = u.unwrap_or_else(|| panic!("{kind:?}: {t}"));
+        assert!(u["reason"].as_str().unwrap().starts_with("the account's owner could not be read ("), "{u}");
+        let notes = v["notes"].as_array().unwrap();
+        assert!(
+            notes.iter().any(|n| n
+                .as_str()
+                .unwrap()
+                .contains("whether the account owner owns a key (owner-is-account-owner) is unknown")),
+            "{notes:?}"
+        );
+        // Every output stays a valid document.
+        sarif(&env, &[]);
+    }
+}
