@@ -31,6 +31,16 @@ pub fn output_formats(command: Option<&str>) -> &'static [&'static str] {
     }
 }
 
+/// `a`, `a or b`, `a, b or c`.
+#[must_use]
+pub fn or_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
 /// The sentence a refused `--output` ends with: which formats exist, and which `command`
 /// prints ("reset prints json (--output json); csv is only for status.").
 #[must_use]
@@ -43,7 +53,7 @@ pub fn formats_sentence(command: Option<&str>) -> String {
         return format!("{name} prints a shell script; --output does not apply to it.");
     }
     let flags: Vec<String> = own.iter().map(|f| format!("--output {f}")).collect();
-    let mut s = format!("{name} prints {} ({})", own.join(" or "), flags.join(", "));
+    let mut s = format!("{name} prints {} ({})", or_list(own), flags.join(", "));
     let others: Vec<&str> = OUTPUT_FORMATS.iter().copied().filter(|f| !own.contains(f)).collect();
     if !others.is_empty() {
         // Only CSV and SARIF are another command's today; say whose.

@@ -151,7 +151,7 @@ fn refuse_format(command: &str, format: OutputFormat) -> Result<(), CommandError
             "Incorrect Usage: {command} does not print {} (only {} does): it prints {} ({}).",
             format.as_str().to_uppercase(),
             names::CSV_COMMANDS.join(", "),
-            own.join(" or "),
+            names::or_list(own),
             flags.join(", ")
         )
     };

@@ -153,10 +153,10 @@ fn an_expired_key_is_critical_and_names_nhc009() {
     let r = env.run(&["status", "--region", "jp-tok", "-g", "staging", "--output", "csv"]);
     let mut lines = r.stdout.lines();
     let header = lines.next().unwrap();
-    assert!(header.ends_with(",keyExpires,keyExpiresInDays,keyActionWhenLeaked"), "{header}");
+    assert!(header.ends_with(",keyExpires,keyExpiresInDays,keyActionWhenLeaked,controls"), "{header}");
     assert!(header.starts_with("region,resourceGroup,resourceGroupId,clusters,"), "{header}");
     let row = lines.next().unwrap();
-    assert!(row.ends_with(&format!(",{expired},-3,none")), "a negative number is no formula: {row}");
+    assert!(row.ends_with(&format!(",{expired},-3,none,CIS-1.3")), "a negative number is no formula: {row}");
 }
 
 #[test]
