@@ -109,7 +109,7 @@ fn describe(code: Code) -> (&'static str, &'static str) {
     }
 }
 
-/// The rule's name: the code in PascalCase (`OwnerNotInAccount`).
+/// The rule's name: the code in Pascal case (`OwnerNotInAccount`).
 fn rule_name(code: Code) -> String {
     code.as_str()
         .split('-')
