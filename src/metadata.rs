@@ -208,7 +208,7 @@ mod tests {
         let reset = v["Commands"].as_array().unwrap().iter().find(|c| c["Name"] == "reset").unwrap();
         assert_eq!(
             reset["Usage"],
-            "${COMMAND_NAME} cluster-api-key reset [--region REGION] [--resource-group RESOURCE_GROUP] [--all-regions] [--all-resource-groups] [--include-empty] [--if-missing] [--if-older-than DURATION] [--unless-owner me|functional|IAM_ID] [--policy FILE] [--concurrency N] [-f] [--dry-run] [--no-verify] [--skip-preflight] [--restart-addons] [--wait DURATION] [--endpoint ENDPOINT] [--output json] [-q]"
+            "${COMMAND_NAME} cluster-api-key reset [--region REGION] [--resource-group RESOURCE_GROUP] [--all-regions] [--all-resource-groups] [--include-empty] [--if-missing] [--if-older-than DURATION] [--unless-owner me|functional|IAM_ID] [--policy FILE] [--concurrency N] [-f] [--dry-run] [--no-verify] [--skip-preflight] [--restart-addons] [--leaked] [--wait DURATION] [--endpoint ENDPOINT] [--output json] [-q]"
         );
         let flags: Vec<&str> = reset["Flags"].as_array().unwrap().iter().map(|f| f["Name"].as_str().unwrap()).collect();
         assert_eq!(
@@ -229,6 +229,7 @@ mod tests {
                 "no-verify",
                 "skip-preflight",
                 "restart-addons",
+                "leaked",
                 "wait",
                 "endpoint",
                 "o,output",
