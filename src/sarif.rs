@@ -144,8 +144,9 @@ fn control_ids(code: Code) -> Vec<&'static str> {
     controls::of(code).map(|c| c.id).collect()
 }
 
-/// One rule per finding code, every code (a dashboard sees the same rules in every run).
-fn rules() -> Vec<Value> {
+/// One rule per finding code, every code (a dashboard sees the same rules in every run); `me`
+/// spells this tool's commands in the help (`ibmcloud cluster-api-key` under the host).
+fn rules(me: &str) -> Vec<Value> {
     Code::ALL
         .iter()
         .map(|&code| {
@@ -159,7 +160,7 @@ fn rules() -> Vec<Value> {
                 "name": rule_name(code),
                 "shortDescription": {"text": first_sentence(meaning)},
                 "fullDescription": {"text": meaning},
-                "help": {"text": fix},
+                "help": {"text": fix.replace("cluster-api-key ", &format!("{me} "))},
                 "helpUri": help_uri(),
                 "defaultConfiguration": {"level": level(code.severity())},
                 "properties": {
@@ -225,7 +226,7 @@ fn result(report: &StatusReport, t: &TargetStatus, f: &Finding, action: &Text) -
 
 /// The document: one run of this tool, its rules, a result per finding (`actions`: what to do
 /// about each, per target, in the report's order).
-pub fn document(report: &StatusReport, actions: &[Vec<Text>]) -> Value {
+pub fn document(report: &StatusReport, actions: &[Vec<Text>], me: &str) -> Value {
     let results: Vec<Value> = report
         .targets
         .iter()
@@ -242,7 +243,7 @@ pub fn document(report: &StatusReport, actions: &[Vec<Text>]) -> Value {
                     "version": env!("CARGO_PKG_VERSION"),
                     "semanticVersion": env!("CARGO_PKG_VERSION"),
                     "informationUri": env!("CARGO_PKG_REPOSITORY"),
-                    "rules": rules(),
+                    "rules": rules(me),
                 },
             },
             "results": results,

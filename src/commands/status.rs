@@ -663,8 +663,8 @@ impl Render for Report {
         )
     }
 
-    fn sarif(&self, _ui: &Ui) -> Option<Result<serde_json::Value, CommandError>> {
-        Some(Ok(crate::sarif::document(&self.status, &self.actions)))
+    fn sarif(&self, ui: &Ui) -> Option<Result<serde_json::Value, CommandError>> {
+        Some(Ok(crate::sarif::document(&self.status, &self.actions, &ui.me)))
     }
 
     fn status(&self) -> ExitStatus {
