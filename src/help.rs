@@ -40,7 +40,7 @@ pub fn visible_args(cmd: &clap::Command) -> Vec<&clap::Arg> {
 #[must_use]
 pub fn value_name(cmd: &clap::Command, a: &clap::Arg) -> String {
     if a.get_long() == Some("output") && crate::names::CSV_COMMANDS.contains(&cmd.get_name()) {
-        return String::from("json|csv");
+        return String::from("json|csv|sarif");
     }
     a.get_value_names().and_then(|v| v.first()).map(ToString::to_string).unwrap_or_default()
 }
@@ -50,7 +50,7 @@ pub fn value_name(cmd: &clap::Command, a: &clap::Arg) -> String {
 #[must_use]
 pub fn arg_help(cmd: &clap::Command, a: &clap::Arg) -> String {
     if a.get_long() == Some("output") && crate::names::CSV_COMMANDS.contains(&cmd.get_name()) {
-        return String::from("Prints the command output in JSON or CSV format");
+        return String::from("Prints the command output in JSON, CSV or SARIF format");
     }
     first_line(&a.get_help().map(ToString::to_string).unwrap_or_default())
 }

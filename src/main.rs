@@ -33,6 +33,8 @@
 //!   what differs, with their own progress lines and warnings; `commands/reset/render`: the
 //!   report of a run, as text and JSON; `commands/reset/leak`: `--leaked`, the deletion of the
 //!   compromised key and what the leak still exposes.
+//! - `sarif`: `status -o sarif`, the report as a SARIF 2.1.0 document (rules from the finding
+//!   codes, controls as tags, the policy's acceptances as suppressions).
 //! - `ui`: terminal output (colour, width, tables, prompts, progress); `error`: `FAILED` and
 //!   hints; `signals`: Ctrl-C and SIGTERM; `sandbox`: the embedded emulator.
 //! - Circles: `ui`, `error`, `hints` and `signals` (the output layer) still import one another;
@@ -51,7 +53,8 @@
 //! - `types`: the identifiers kept apart (`Region`, `IamId`, `GroupSelector`, `Known`).
 //! - `api/*`: one client per IBM Cloud API, with its JSON shapes.
 //! - `model`: the account model every command shares (`Severity`, `Code`, `Finding`, `Owner`,
-//!   `TargetStatus`, `StatusReport`).
+//!   `TargetStatus`, `StatusReport`); `controls`: the one table of compliance controls the
+//!   finding codes evidence (`status --control`, every output's tags, the README's table).
 //! - `ops` (`ops/mod.rs`): the `Session` the operations run on; `ops/discovery`: reading the
 //!   account (groups, clusters, keys) and deciding which key the clusters use (`key_in_use`);
 //!   `ops/status`: judging it ("where are findings computed": `judge_keys`, `judge_owner`,
@@ -80,6 +83,7 @@ mod hints;
 mod metadata;
 mod names;
 mod sandbox;
+mod sarif;
 mod settings;
 mod signals;
 mod ui;
@@ -161,6 +165,7 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
     })?;
     ui.json = global.format != Format::Text;
     ui.csv = global.format == Format::Csv;
+    ui.sarif = global.format == Format::Sarif;
     ui.quiet = global.quiet;
     match (global.action, global.sandbox) {
         (Action::Version, _) => {

@@ -10,14 +10,14 @@ pub const PLUGIN_NAME: &str = "cluster-api-key";
 /// (it asks us through `SendCompletion`).
 pub const STANDALONE_ONLY: [&str; 1] = ["completion"];
 
-/// The commands that also print CSV (`--output csv`).
+/// The commands that also print CSV and SARIF (`--output csv`, `--output sarif`).
 pub const CSV_COMMANDS: &[&str] = &["status"];
 
 /// The commands that print a script, not a document: `--output` does not apply to them.
 pub const SCRIPT_COMMANDS: &[&str] = &["completion"];
 
 /// Every `--output` format, as typed.
-pub const OUTPUT_FORMATS: &[&str] = &["json", "csv"];
+pub const OUTPUT_FORMATS: &[&str] = &["json", "csv", "sarif"];
 
 /// The `--output` formats a command prints (none: it prints a script), as typed; without a
 /// command, every format. One list for the usage errors and the shell completions.
@@ -31,23 +31,34 @@ pub fn output_formats(command: Option<&str>) -> &'static [&'static str] {
     }
 }
 
+/// `a`, `a or b`, `a, b or c`.
+#[must_use]
+pub fn or_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
 /// The sentence a refused `--output` ends with: which formats exist, and which `command`
 /// prints ("reset prints json (--output json); csv is only for status.").
 #[must_use]
 pub fn formats_sentence(command: Option<&str>) -> String {
     let Some(name) = command else {
-        return format!("The formats are {}.", OUTPUT_FORMATS.join(" and "));
+        return format!("The formats are {}.", OUTPUT_FORMATS.join(", "));
     };
     let own = output_formats(command);
     if own.is_empty() {
         return format!("{name} prints a shell script; --output does not apply to it.");
     }
     let flags: Vec<String> = own.iter().map(|f| format!("--output {f}")).collect();
-    let mut s = format!("{name} prints {} ({})", own.join(" or "), flags.join(", "));
+    let mut s = format!("{name} prints {} ({})", or_list(own), flags.join(", "));
     let others: Vec<&str> = OUTPUT_FORMATS.iter().copied().filter(|f| !own.contains(f)).collect();
     if !others.is_empty() {
-        // Only CSV is another command's today; say whose.
-        s.push_str(&format!("; {} is only for {}", others.join(", "), CSV_COMMANDS.join(", ")));
+        // Only CSV and SARIF are another command's today; say whose.
+        let are = if others.len() == 1 { "is" } else { "are" };
+        s.push_str(&format!("; {} {are} only for {}", others.join(" and "), CSV_COMMANDS.join(", ")));
     }
     s.push('.');
     s

@@ -51,6 +51,8 @@ pub enum Format {
     Json,
     /// A CSV table on stdout (`status`).
     Csv,
+    /// A SARIF 2.1.0 document on stdout (`status`).
+    Sarif,
 }
 
 /// What the command line asks of the binary, once parsed.
@@ -105,6 +107,7 @@ impl<'a> GlobalSettings<'a> {
             None => Format::Text,
             Some(OutputFormat::Json) => Format::Json,
             Some(OutputFormat::Csv) => Format::Csv,
+            Some(OutputFormat::Sarif) => Format::Sarif,
         };
         let settings = |action| Self { action, format, quiet: cli.global.quiet, sandbox };
         if cli.version {
@@ -114,11 +117,11 @@ impl<'a> GlobalSettings<'a> {
             refuse_format(command.name(), format)?;
             // CSV is the table of targets; what depends on an owner is text or JSON. Refused
             // here, with the other formats a run cannot print: in plain text.
-            if let (Command::Status(args), OutputFormat::Csv) = (command, format)
+            if let (Command::Status(args), OutputFormat::Csv | OutputFormat::Sarif) = (command, format)
                 && !args.owner.is_empty()
             {
                 return Err(CommandError::usage(
-                    "Incorrect Usage: --owner prints text or JSON, not CSV.",
+                    format!("Incorrect Usage: --owner prints text or JSON, not {}.", format.as_str().to_uppercase()),
                     Some("status"),
                 ));
             }
@@ -148,7 +151,7 @@ fn refuse_format(command: &str, format: OutputFormat) -> Result<(), CommandError
             "Incorrect Usage: {command} does not print {} (only {} does): it prints {} ({}).",
             format.as_str().to_uppercase(),
             names::CSV_COMMANDS.join(", "),
-            own.join(" or "),
+            names::or_list(own),
             flags.join(", ")
         )
     };

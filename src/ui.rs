@@ -322,10 +322,12 @@ pub struct Ui {
     pub color: ColorChoice,
     /// `-q`.
     pub quiet: bool,
-    /// `--output json` or `csv`: stdout carries only the document.
+    /// `--output json`, `csv` or `sarif`: stdout carries only the document.
     pub json: bool,
     /// `--output csv`.
     pub csv: bool,
+    /// `--output sarif`.
+    pub sarif: bool,
     /// The host's name for hints (`ibmcloud`).
     pub cli: String,
     /// How this tool's commands are spelled (`ibmcloud cluster-api-key` or `cluster-api-key`).
@@ -363,7 +365,7 @@ impl Ui {
         } else {
             crate::names::PLUGIN_NAME.to_owned()
         };
-        Self { color: color_enabled(env, None), quiet: false, json: false, csv: false, cli, me }
+        Self { color: color_enabled(env, None), quiet: false, json: false, csv: false, sarif: false, cli, me }
     }
 
     /// Writes `text` as one line (wrapped to the terminal) on `stream`, its plain spans in

@@ -78,6 +78,13 @@ pub trait Render {
     fn csv(&self) -> Option<Result<String, CommandError>> {
         None
     }
+    /// The SARIF 2.1.0 document, for commands that have one.
+    ///
+    /// # Errors
+    /// Only a bug ([`Kind::Internal`]).
+    fn sarif(&self, _ui: &Ui) -> Option<Result<serde_json::Value, CommandError>> {
+        None
+    }
     /// The exit status it stands for.
     fn status(&self) -> ExitStatus {
         ExitStatus::Success
@@ -208,6 +215,10 @@ pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitS
     if ui.csv {
         let text = report.csv().ok_or_else(|| CommandError::internal("a command without CSV was asked for CSV"))??;
         ui::print_text(&text);
+    } else if ui.sarif {
+        let doc =
+            report.sarif(ui).ok_or_else(|| CommandError::internal("a command without SARIF was asked for SARIF"))??;
+        ui.json_doc(&doc);
     } else if ui.json {
         match report.json_listing(ui) {
             Some(listing) => listing?.write(ui)?,

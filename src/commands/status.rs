@@ -45,6 +45,7 @@ fn action(f: &Finding, t: &TargetStatus, ui: &Ui) -> Text {
             | Code::KeyExpiring
             | Code::KeyExpired
             | Code::KeyLeakAction
+            | Code::OwnerIsAccountOwner
             | Code::KeyLocked => return replace.plain("."),
             Code::PersonalOwner => {
                 return replace.plain(
@@ -105,6 +106,9 @@ fn action(f: &Finding, t: &TargetStatus, ui: &Ui) -> Text {
         Code::KeyLeakAction => say("If it leaks, respond at once, before IAM acts on it: ")
             .cmd(format!("{reset} --leaked"))
             .plain(" (reset, delete the leaked key, re-create the add-on pods)."),
+        Code::OwnerIsAccountOwner => say("The account owner should own no API key (CIS 1.5): reset it as a functional ID or service ID: ")
+            .cmd(&reset)
+            .plain("."),
         Code::KeyDisabled => {
             say("Enable it (").cmd(format!("{cli} iam api-key-enable {key}")).plain(") or reset: ").cmd(&reset).plain(".")
         }
@@ -408,7 +412,7 @@ fn formula_safe(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The CSV columns, in their documented order.
-const CSV_HEADER: [&str; 23] = [
+const CSV_HEADER: [&str; 24] = [
     "region",
     "resourceGroup",
     "resourceGroupId",
@@ -432,15 +436,32 @@ const CSV_HEADER: [&str; 23] = [
     "keyActionWhenLeaked",
     "clustersReportingCredentialFailures",
     "clustersUnread",
+    "controls",
 ];
+
+/// The controls a target's findings evidence, each once, in the table's order (the CSV cell).
+fn target_controls(t: &TargetStatus) -> String {
+    cluster_api_key_core::controls::CONTROLS
+        .iter()
+        .filter(|c| t.findings.iter().any(|f| c.codes.contains(&f.code)))
+        .map(|c| c.id)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The controls a finding evidences, by ID (JSON `controls`).
+fn finding_controls(code: Code) -> Vec<&'static str> {
+    cluster_api_key_core::controls::of(code).map(|c| c.id).collect()
+}
 
 impl Report {
     /// Target `i` of the JSON document, with the action of each finding.
     fn json_item(&self, i: usize) -> Result<serde_json::Value, CommandError> {
         let mut t = to_json(&self.status.targets[i])?;
         if let Some(findings) = t.get_mut("findings").and_then(serde_json::Value::as_array_mut) {
-            for (f, a) in findings.iter_mut().zip(&self.actions[i]) {
+            for ((f, a), finding) in findings.iter_mut().zip(&self.actions[i]).zip(&self.status.targets[i].findings) {
                 f["action"] = serde_json::Value::from(a.to_plain());
+                f["controls"] = serde_json::Value::from(finding_controls(finding.code));
             }
         }
         Ok(t)
@@ -611,9 +632,12 @@ impl Render for Report {
             ui.say("");
             ui.say(Text::new().name(&t.region).plain(" / ").name(&t.resource_group_name));
             for (f, a) in t.findings.iter().zip(actions).filter(|(f, _)| fix(f)) {
+                let controls = finding_controls(f.code);
+                let tags = if controls.is_empty() { String::new() } else { format!(" [{}]", controls.join(", ")) };
                 ui.say(
                     Text::from("  ")
                         .severe(f.severity, serde_plain(f.code))
+                        .plain(tags)
                         .plain(" (")
                         .severity(f.severity)
                         .plain(format!("): {}.", f.detail)),
@@ -688,6 +712,8 @@ impl Render for Report {
                     .map(|c| c.name.as_str())
                     .collect::<Vec<_>>()
                     .join(" "),
+                // Appended likewise: the controls its findings evidence (accepted ones too).
+                target_controls(t),
             ];
             if let Err(e) = out.write_record(fields.iter().map(|f| formula_safe(f).into_owned())) {
                 return Some(Err(CommandError::internal(e)));
@@ -698,6 +724,10 @@ impl Render for Report {
                 .map_err(|e| CommandError::internal(e.into_error()))
                 .and_then(|bytes| String::from_utf8(bytes).map_err(CommandError::internal)),
         )
+    }
+
+    fn sarif(&self, ui: &Ui) -> Option<Result<serde_json::Value, CommandError>> {
+        Some(Ok(crate::sarif::document(&self.status, &self.actions, &ui.me)))
     }
 
     fn status(&self) -> ExitStatus {
@@ -932,6 +962,9 @@ pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<B
             report = judged;
         }
         baseline = Some(done);
+    }
+    if !args.control.is_empty() {
+        cluster_api_key_core::controls::limit(&mut report, &args.control);
     }
     let actions = report.targets.iter().map(|t| t.findings.iter().map(|f| action(f, t, ui)).collect()).collect();
     let owners = (!args.owner.is_empty())

@@ -120,11 +120,17 @@ fn each_command_names_the_formats_it_prints_and_completion_takes_none() {
         crate::common::Run::from(&out).success().stdout.clone()
     };
     let status = help("status");
-    assert!(status.contains("-o, --output json|csv") && status.contains("in JSON or CSV format"), "{status}");
+    assert!(
+        status.contains("-o, --output json|csv|sarif") && status.contains("in JSON, CSV or SARIF format"),
+        "{status}"
+    );
     for cmd in ["reset", "prune", "check", "info", "restart-addons"] {
         let text = help(cmd);
         assert!(text.contains("-o, --output json "), "{cmd}: {text}");
-        assert!(!text.contains("csv") && !text.contains("status also"), "{cmd} speaks of another command: {text}");
+        assert!(
+            !text.contains("csv") && !text.contains("sarif") && !text.contains("status also"),
+            "{cmd} speaks of another command: {text}"
+        );
     }
     // completion prints a script: no --output in its help, and refused on its line.
     assert!(!help("completion").contains("--output"));
@@ -161,6 +167,7 @@ fn a_refused_output_format_says_which_formats_the_command_prints() {
         ("output-missing", &["prune", "--output"]),
         ("output-csv-reset", &["reset", "-o", "csv"]),
         ("output-csv-info", &["info", "-c", "x", "--output=CSV"]),
+        ("output-sarif-reset", &["reset", "-o", "sarif"]),
         ("output-json-completion", &["completion", "bash", "-o", "json"]),
     ] {
         let r = env.run(args);

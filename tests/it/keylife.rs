@@ -155,13 +155,13 @@ fn an_expired_key_is_critical_and_names_nhc009() {
     let header = lines.next().unwrap();
     assert!(
         header.ends_with(
-            ",keyExpires,keyExpiresInDays,keyActionWhenLeaked,clustersReportingCredentialFailures,clustersUnread"
+            ",keyExpires,keyExpiresInDays,keyActionWhenLeaked,clustersReportingCredentialFailures,clustersUnread,controls"
         ),
         "{header}"
     );
     assert!(header.starts_with("region,resourceGroup,resourceGroupId,clusters,"), "{header}");
     let row = lines.next().unwrap();
-    assert!(row.ends_with(&format!(",{expired},-3,none,,")), "a negative number is no formula: {row}");
+    assert!(row.ends_with(&format!(",{expired},-3,none,,,CIS-1.3")), "a negative number is no formula: {row}");
 }
 
 #[test]

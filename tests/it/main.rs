@@ -52,6 +52,8 @@ mod reset_prune_info;
 mod safety;
 /// `--sandbox`.
 mod sandbox;
+/// Issue #32: `status -o sarif`, the controls findings evidence, `--control`.
+mod sarif;
 /// Issue #25: scale; one rate budget for every process.
 mod scale;
 /// Sessions: reuse, refresh, login, broken configs.

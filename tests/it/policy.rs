@@ -132,6 +132,7 @@ until = 2099-01-01
             "key-too-old",
             "!key-locked",
             "owner-roles-unknown",
+            "owner-is-account-owner",
             "owner-near-key-limit",
             "superseded-keys"
         ],
@@ -139,7 +140,7 @@ until = 2099-01-01
     );
     assert_eq!(
         of(&f, "eu-de/staging"),
-        ["personal-owner", "key-too-old", "owner-near-key-limit", "!orphan-key"],
+        ["personal-owner", "key-too-old", "owner-is-account-owner", "owner-near-key-limit", "!orphan-key"],
         "{f:?}"
     );
     assert_eq!(of(&f, "jp-tok/Default"), ["no-key"], "{f:?}");
@@ -190,6 +191,7 @@ fn an_expired_acceptance_accepts_nothing_and_is_a_finding() {
             "key-too-old",
             "key-locked",
             "owner-roles-unknown",
+            "owner-is-account-owner",
             "owner-near-key-limit",
             "acceptance-expired",
             "superseded-keys"

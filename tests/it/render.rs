@@ -43,7 +43,7 @@ fn colour_is_given_to_whole_tokens_and_severities() {
     assert!(!r.stdout.contains("file\x1b"), "{}", r.stdout);
     // Severities: critical red, warning yellow, info dim, in the report and the table.
     r.stdout_has("\x1b[1m\x1b[31mno-key\x1b[0m (\x1b[1m\x1b[31mcritical\x1b[0m)");
-    r.stdout_has("\x1b[33mkey-too-old\x1b[0m (\x1b[33mwarning\x1b[0m)");
+    r.stdout_has("\x1b[33mkey-too-old\x1b[0m [CIS-1.3] (\x1b[33mwarning\x1b[0m)");
     r.stdout_has("\x1b[2msuperseded-keys\x1b[0m (\x1b[2minfo\x1b[0m)");
     r.stdout_has("\x1b[1m\x1b[31mowner-inactive\x1b[0m, ");
     // A hint of a FAILED error: its command styled whole too, the prose beside it plain.

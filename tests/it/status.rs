@@ -108,6 +108,7 @@ fn the_default_world_shows_every_target_and_what_is_wrong() {
             "key-too-old",
             "key-locked",
             "owner-roles-unknown",
+            "owner-is-account-owner",
             "owner-near-key-limit",
             "superseded-keys"
         ]
@@ -115,7 +116,10 @@ fn the_default_world_shows_every_target_and_what_is_wrong() {
     assert_eq!(locked["key"]["locked"], true);
 
     let orphan = target(&v, "eu-de", "staging");
-    assert_eq!(codes(orphan), ["personal-owner", "key-too-old", "owner-near-key-limit", "orphan-key"]);
+    assert_eq!(
+        codes(orphan),
+        ["personal-owner", "key-too-old", "owner-is-account-owner", "owner-near-key-limit", "orphan-key"]
+    );
     assert_eq!(orphan["clusters"].as_array().unwrap().len(), 0);
     assert_eq!(orphan["owner"]["name"], "Olivia Owner", "the name from User Management when no cluster reports it");
 

@@ -57,6 +57,7 @@ pub struct Endpoints {
     iam_access: Url,
     resource_manager: Url,
     user_management: Url,
+    account_management: Url,
     /// A fixed containers base (from an override), else one is derived per region.
     containers_override: Option<Url>,
 }
@@ -136,6 +137,18 @@ impl Endpoints {
                 },
             )?,
         };
+        // Account Management: `accounts.cloud.ibm.com` (IBM's platform-services SDK,
+        // `accountmanagementv4`); the private host follows IBM's `private.` naming (INFERRED).
+        let account_management = match first_override(env, &[env::CAK_ACCOUNT_MANAGEMENT_ENDPOINT]) {
+            Some((n, v)) => parse(n, v)?,
+            None => parse(
+                "default",
+                &match network {
+                    Network::Public => format!("https://accounts.{domain}"),
+                    Network::Private | Network::Vpc => format!("https://private.accounts.{domain}"),
+                },
+            )?,
+        };
         let containers_override =
             match first_override(env, &[env::CAK_CONTAINERS_ENDPOINT, env::IBMCLOUD_CS_API_ENDPOINT]) {
                 Some((n, v)) => Some(parse(n, v)?),
@@ -149,6 +162,7 @@ impl Endpoints {
             iam_access,
             resource_manager,
             user_management,
+            account_management,
             containers_override,
         })
     }
@@ -181,6 +195,12 @@ impl Endpoints {
     #[must_use]
     pub(crate) fn user_management(&self) -> &Url {
         &self.user_management
+    }
+
+    /// Account Management base (`/v4/accounts/{account}`).
+    #[must_use]
+    pub(crate) fn account_management(&self) -> &Url {
+        &self.account_management
     }
 
     /// Containers API base for a region. Public: the global endpoint (region in `X-Region`);

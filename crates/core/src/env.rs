@@ -68,6 +68,8 @@ pub const CAK_CONTAINERS_ENDPOINT: &str = "CLUSTER_API_KEY_CONTAINERS_ENDPOINT";
 pub(crate) const CAK_CONCURRENCY: &str = "CLUSTER_API_KEY_CONCURRENCY";
 /// Overrides the User Management base URL.
 pub const CAK_USER_MANAGEMENT_ENDPOINT: &str = "CLUSTER_API_KEY_USER_MANAGEMENT_ENDPOINT";
+/// Overrides the Account Management base URL (the account's owner).
+pub const CAK_ACCOUNT_MANAGEMENT_ENDPOINT: &str = "CLUSTER_API_KEY_ACCOUNT_MANAGEMENT_ENDPOINT";
 /// Testing hook: makes the config writer abort at a chosen point (see `config_file`).
 pub const CAK_FAILPOINT: &str = "CLUSTER_API_KEY_FAILPOINT";
 /// Base delay of the retry backoff in milliseconds (default 250); tests lower it.

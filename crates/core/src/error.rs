@@ -35,6 +35,8 @@ pub enum Service {
     Containers,
     /// User Management.
     UserManagement,
+    /// Account Management (the account's owner).
+    AccountManagement,
 }
 
 impl std::fmt::Display for Service {
@@ -46,6 +48,7 @@ impl std::fmt::Display for Service {
             Self::ResourceManager => "Resource Manager",
             Self::Containers => "Kubernetes Service",
             Self::UserManagement => "User Management",
+            Self::AccountManagement => "Account Management",
         })
     }
 }

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod auth;
 pub mod config_file;
 pub mod context;
+pub mod controls;
 pub mod endpoints;
 pub mod env;
 pub mod error;

@@ -75,6 +75,9 @@ pub enum Code {
     /// The clusters themselves report a credential failure (a health issue such as `NHC009`,
     /// or a worker's message): the key, its owner or the classic infrastructure credentials.
     ClusterCredentialFailure,
+    /// The account owner owns the key (CIS IBM Cloud Foundations 1.5: no API key is owned by
+    /// the account owner).
+    OwnerIsAccountOwner,
 }
 
 /// A key that expires within this many days is `key-expiring`.
@@ -83,7 +86,7 @@ pub(crate) const EXPIRING_DAYS: i64 = 30;
 impl Code {
     /// Its severity.
     #[must_use]
-    pub(crate) fn severity(self) -> Severity {
+    pub fn severity(self) -> Severity {
         match self {
             Self::NoKey
             | Self::OwnerNotInAccount
@@ -101,7 +104,8 @@ impl Code {
             | Self::KeyLocked
             | Self::KeyDisabled
             | Self::AcceptanceExpired
-            | Self::KeyExpiring => Severity::Warning,
+            | Self::KeyExpiring
+            | Self::OwnerIsAccountOwner => Severity::Warning,
             Self::SupersededKeys | Self::OrphanKey | Self::KeyLeakAction => Severity::Info,
         }
     }
@@ -130,11 +134,12 @@ impl Code {
             Self::KeyExpired => "key-expired",
             Self::KeyLeakAction => "key-leak-action",
             Self::ClusterCredentialFailure => "cluster-credential-failure",
+            Self::OwnerIsAccountOwner => "owner-is-account-owner",
         }
     }
 
-    /// Every code, for documentation and tests.
-    pub(crate) const ALL: [Self; 20] = [
+    /// Every code, for documentation, SARIF's rules and tests.
+    pub const ALL: [Self; 21] = [
         Self::NoKey,
         Self::OwnerNotInAccount,
         Self::OwnerInactive,
@@ -155,6 +160,7 @@ impl Code {
         Self::KeyExpired,
         Self::KeyLeakAction,
         Self::ClusterCredentialFailure,
+        Self::OwnerIsAccountOwner,
     ];
 }
 

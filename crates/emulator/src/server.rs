@@ -372,6 +372,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/accounts/{account}/limits/identity", get(crate::access::limits))
         .route("/v2/accounts/{account}/users", get(crate::users::list).post(crate::users::invite))
         .route("/v2/accounts/{account}/users/{iam_id}", get(crate::users::get))
+        .route("/v4/accounts/{account}", get(crate::users::account))
         .merge(containers_routes())
         .nest("/global", containers_routes())
         .fallback(not_found)
@@ -678,6 +679,7 @@ fn route_key(path: &str) -> String {
         ["", "v1", "clusters", _, "workers"] => String::from("/v1/clusters/{id}/workers"),
         ["", "v2", "resource_groups", _] => String::from("/v2/resource_groups/{id}"),
         ["", "v2", "accounts", _, "users"] => String::from("/v2/accounts/{id}/users"),
+        ["", "v4", "accounts", _] => String::from("/v4/accounts/{id}"),
         ["", "v1", "accounts", _, "settings", "identity"] => String::from("/v1/accounts/{id}/settings/identity"),
         ["", "v1", "accounts", _, "limits", "identity"] => String::from("/v1/accounts/{id}/limits/identity"),
         ["", "v2", "groups", _, "members", ..] => String::from("/v2/groups/{id}/members"),

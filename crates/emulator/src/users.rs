@@ -247,3 +247,38 @@ pub(crate) async fn invite(
     }
     util::with_status(202, &json!({"resources": invited}))
 }
+
+/// `GET /v4/accounts/{account}` (Account Management, IBM's `accountmanagementv4` `GetAccount`):
+/// the account and its owner (`owner_iamid`). Which role IBM requires is not documented: here
+/// any identity of the account may read it, and no one else.
+pub(crate) async fn account(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(account): Path<String>,
+) -> Response {
+    let caller = match auth(&shared, &headers) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if account != caller.account_id {
+        return util::identity_error(403, "forbidden", "BSSAM0403E", "You are not authorized to view this account.");
+    }
+    let world = shared.world();
+    let Some(a) = world.accounts.iter().find(|a| a.id == account) else {
+        return util::identity_error(404, "not_found", "BSSAM0404E", "The account was not found.");
+    };
+    let owner_email =
+        world.identities.iter().find(|i| i.iam_id == a.owner_iam_id).map(|i| i.email.clone()).unwrap_or_default();
+    util::ok(&json!({
+        "name": a.name,
+        "id": a.id,
+        "owner": owner_email,
+        "owner_userid": owner_email,
+        "owner_iamid": a.owner_iam_id,
+        "type": "PAYG",
+        "status": "ACTIVE",
+        "linked_softlayer_account": a.ims,
+        "team_directory_enabled": false,
+        "traits": {"eu_supported": false, "poc": false, "hippa": false},
+    }))
+}

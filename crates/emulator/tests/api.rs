@@ -1224,3 +1224,23 @@ async fn keys_carry_expires_at_and_action_when_leaked_under_ibm_names() {
     assert!(body["error"].as_str().unwrap().contains("unknown field `clusterz`"), "{body}");
     assert!(t.emu.handle.dump().api_keys.iter().any(|k| k.id == id), "the world before stays");
 }
+
+#[tokio::test]
+async fn the_account_names_its_owner_to_its_own_identities_only() {
+    let t = start().await;
+    let path = format!("/v4/accounts/{}", world::ACCOUNT_ID);
+    // Any identity of the account, a viewer or a service ID too (IBM documents no role for it).
+    for key in [keys::VIEWER, keys::SERVICE_ID] {
+        let (tok, _) = t.login(key).await;
+        let (s, v) = t.get(&tok, &path, &[]).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["owner_iamid"], world::OWNER);
+        assert_eq!(v["id"], world::ACCOUNT_ID);
+        assert_eq!(v["owner"], "olivia.owner@example.com");
+    }
+    let (tok, _) = t.login(keys::VIEWER).await;
+    let (s, _) = t.get(&tok, "/v4/accounts/someone-elses", &[]).await;
+    assert_eq!(s, 403);
+    let (s, _) = t.get("not-a-token", &path, &[]).await;
+    assert_eq!(s, 401);
+}

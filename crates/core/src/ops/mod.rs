@@ -126,6 +126,15 @@ impl Session {
         IamAccess::new(&self.client, self.ctx.endpoints.iam_access().clone())
     }
 
+    /// Account Management (the account's owner).
+    #[must_use]
+    pub(crate) fn account_management(&self) -> crate::api::account_management::AccountManagement<'_> {
+        crate::api::account_management::AccountManagement::new(
+            &self.client,
+            self.ctx.endpoints.account_management().clone(),
+        )
+    }
+
     /// User Management.
     #[must_use]
     pub fn user_management(&self) -> UserManagement<'_> {

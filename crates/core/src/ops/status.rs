@@ -225,8 +225,11 @@ pub async fn status_and_facts(
     // The classic credentials' owners depend only on the credentials: looked up alongside, not
     // after (one round trip less).
     let classic_owners = classic_owner_states(session, account_id, caller_id.as_ref(), &classic, opts.concurrency);
-    let (mut memberships, owner_policies, standings, quotas, classic_owners) =
-        tokio::join!(memberships, owner_policies, standings, quotas, classic_owners);
+    // Who owns the account (CIS 1.5: no API key is owned by the account owner): one request.
+    let accounts = session.account_management();
+    let account_owner = accounts.owner(account_id);
+    let (mut memberships, owner_policies, standings, quotas, classic_owners, account_owner) =
+        tokio::join!(memberships, owner_policies, standings, quotas, classic_owners, account_owner);
     memberships.extend(standings);
 
     let now = SystemTime::now();
@@ -285,6 +288,7 @@ pub async fn status_and_facts(
         targets.push(t);
     }
 
+    let account_owner_note = account_owner_findings(&mut targets, &account_owner);
     // A status of some targets cannot say what an account-wide prune would remove.
     near_key_limit(&mut targets, &quotas, !opts.regions.is_empty() || !opts.groups.is_empty());
 
@@ -293,6 +297,7 @@ pub async fn status_and_facts(
         notes.push(format!("Only your own keys could be listed ({why}): keys of other owners are not shown."));
     }
     notes.extend(unread_notes(&mut targets, &quotas, &account.key_scope));
+    notes.extend(account_owner_note);
     let unattributed = account.unattributed();
     if !unattributed.is_empty() {
         notes.push(format!(
@@ -321,6 +326,47 @@ pub async fn status_and_facts(
     };
     report.recount();
     Ok((report, facts))
+}
+
+/// `owner-is-account-owner` on each target whose current key the account owner owns; when the
+/// account's owner could not be read, the finding is unchecked on every target with a key (never
+/// taken for "not the owner"), and the note that says so.
+fn account_owner_findings(targets: &mut [TargetStatus], owner: &Result<IamId>) -> Option<String> {
+    let owner = match owner {
+        Ok(o) => o,
+        Err(e) => {
+            let why = format!("the account's owner could not be read ({e})");
+            let mut any = false;
+            for t in targets.iter_mut().filter(|t| t.key.is_some()) {
+                t.not_checked(&[Code::OwnerIsAccountOwner], why.clone());
+                any = true;
+            }
+            return any.then(|| {
+                format!(
+                    "{}: whether the account owner owns a key (owner-is-account-owner) is unknown.",
+                    upper_first(&why)
+                )
+            });
+        }
+    };
+    for t in targets.iter_mut() {
+        let Some(k) = &t.key else { continue };
+        if !k.iam_id.as_str().eq_ignore_ascii_case(owner.as_str()) {
+            continue;
+        }
+        let who = t
+            .owner
+            .as_ref()
+            .map(|o| o.name.trim())
+            .filter(|n| !n.is_empty())
+            .map_or_else(|| k.iam_id.to_string(), |n| format!("{n} ({})", k.iam_id));
+        t.findings.push(Finding::new(
+            Code::OwnerIsAccountOwner,
+            format!("key {} is owned by {who}, the account owner: CIS 1.5 asks that no API key be owned by the account owner", k.id),
+        ));
+        t.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    }
+    None
 }
 
 /// What each target's status could not judge for lack of a read that is not already a finding
