@@ -35,6 +35,10 @@ pub enum Service {
     Containers,
     /// User Management.
     UserManagement,
+    /// The accounts service (`ibmcloud account list`).
+    Accounts,
+    /// Enterprise Management.
+    Enterprise,
 }
 
 impl std::fmt::Display for Service {
@@ -46,6 +50,8 @@ impl std::fmt::Display for Service {
             Self::ResourceManager => "Resource Manager",
             Self::Containers => "Kubernetes Service",
             Self::UserManagement => "User Management",
+            Self::Accounts => "Account Management",
+            Self::Enterprise => "Enterprise Management",
         })
     }
 }
@@ -266,6 +272,14 @@ pub enum Error {
     /// The session has no refresh token (for example a compute-resource login) and has expired.
     #[error("The IAM access token has expired and the session cannot be refreshed.")]
     CannotRefresh,
+    /// IAM gives no token for the account: the identity is no member there.
+    #[error("No access to the account {account}: {detail}")]
+    AccountUnreachable {
+        /// The account's ID.
+        account: String,
+        /// IAM's answer.
+        detail: String,
+    },
     /// IAM rejected the API key (`BXNIM0415E`).
     #[error("The API key is not valid: {0}")]
     InvalidApiKey(String),

@@ -2,6 +2,7 @@
 //! definitions (IBM's API docs and platform-services SDKs). Unknown fields are ignored everywhere;
 //! fields whose presence is not guaranteed are optional.
 
+pub(crate) mod accounts;
 pub mod containers;
 pub(crate) mod iam_access;
 pub mod iam_identity;
