@@ -354,6 +354,14 @@ pub struct StatusArgs {
     /// Read every cluster's health issues and workers (2 requests a cluster), not only those of the clusters whose list entry signals trouble.
     #[arg(long)]
     pub read_clusters: bool,
+
+    /// Another account of the same login, by ID or name (repeatable, or a comma list); each is read with a token of its own, under its own rate budget.
+    #[arg(long, value_name = "ID_OR_NAME", value_delimiter = ',', value_parser = non_empty, conflicts_with_all = ["owner", "baseline"])]
+    pub account: Vec<String>,
+
+    /// Every account the login can see: the enterprise's (when the login may read it), else the accounts it is a member of.
+    #[arg(long, conflicts_with_all = ["account", "owner", "baseline"])]
+    pub all_accounts: bool,
 }
 
 /// `reset`.

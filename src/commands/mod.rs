@@ -6,6 +6,7 @@
 //! document or as text and takes the exit status from it. Adding a command means its args in
 //! [`crate::cli`], a module here, and an `ops` module in core.
 
+pub mod accounts;
 pub mod addons;
 pub mod check;
 pub mod info;

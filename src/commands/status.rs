@@ -196,8 +196,8 @@ fn key_age_text(k: &cluster_api_key_core::model::KeyInfo) -> String {
 }
 
 /// The report with the actions, and how to end.
-struct Report {
-    status: StatusReport,
+pub(super) struct Report {
+    pub(super) status: StatusReport,
     fail_on: FailOn,
     /// What `--baseline` did.
     baseline: Option<BaselineDone>,
@@ -408,7 +408,7 @@ fn formula_safe(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The CSV columns, in their documented order.
-const CSV_HEADER: [&str; 23] = [
+pub(super) const CSV_HEADER: [&str; 23] = [
     "region",
     "resourceGroup",
     "resourceGroupId",
@@ -436,7 +436,7 @@ const CSV_HEADER: [&str; 23] = [
 
 impl Report {
     /// Target `i` of the JSON document, with the action of each finding.
-    fn json_item(&self, i: usize) -> Result<serde_json::Value, CommandError> {
+    pub(super) fn json_item(&self, i: usize) -> Result<serde_json::Value, CommandError> {
         let mut t = to_json(&self.status.targets[i])?;
         if let Some(findings) = t.get_mut("findings").and_then(serde_json::Value::as_array_mut) {
             for (f, a) in findings.iter_mut().zip(&self.actions[i]) {
@@ -447,7 +447,7 @@ impl Report {
     }
 
     /// The JSON document without its targets (an empty list in their place).
-    fn json_head(&self, ui: &Ui) -> Result<serde_json::Value, CommandError> {
+    pub(super) fn json_head(&self, ui: &Ui) -> Result<serde_json::Value, CommandError> {
         // The report itself without its targets, so that every other member keeps its name,
         // place and serde rules (a member added to the report is a compile error here).
         let StatusReport { account, caller, targets: _, summary, notes, policy, unseen_targets } = &self.status;
@@ -501,8 +501,23 @@ impl Render for Report {
     }
 
     fn text(&self, ui: &Ui) {
-        let r = &self.status;
         ui.ok();
+        self.body_text(ui);
+    }
+
+    fn csv(&self) -> Option<Result<String, CommandError>> {
+        self.csv_text()
+    }
+
+    fn status(&self) -> ExitStatus {
+        self.exit_status()
+    }
+}
+
+impl Report {
+    /// The text after the `OK` line: each account's section of a many-account report.
+    pub(super) fn body_text(&self, ui: &Ui) {
+        let r = &self.status;
         if let Some(owners) = &self.owners {
             owners_text(ui, owners);
             return;
@@ -623,7 +638,7 @@ impl Render for Report {
         }
     }
 
-    fn csv(&self) -> Option<Result<String, CommandError>> {
+    pub(super) fn csv_text(&self) -> Option<Result<String, CommandError>> {
         // Into memory: a write there fails only on a bug.
         let mut out = csv::Writer::from_writer(Vec::new());
         if let Err(e) = out.write_record(CSV_HEADER) {
@@ -700,7 +715,7 @@ impl Render for Report {
         )
     }
 
-    fn status(&self) -> ExitStatus {
+    pub(super) fn exit_status(&self) -> ExitStatus {
         // `--owner` gates an offboarding checklist: 0 only when everything was read and nothing
         // depends on them; 3 when something does, or when what was not read leaves it unknown.
         if let Some(owners) = &self.owners {
@@ -901,6 +916,9 @@ pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<B
     // The targets and the policy were resolved before any request (settings.rs); the
     // baseline's file and what it adds to are read and checked before any request too.
     let StatusSettings { args, policy, options: opts, whole_account, fail_on } = settings;
+    if !args.account.is_empty() || args.all_accounts {
+        return crate::commands::accounts::run(here, ui, args, &policy, &opts, whole_account, fail_on).await;
+    }
     let base = match &args.baseline {
         Some(path) => Some(BaseFile::open(path, &policy, args.force)?),
         None => None,
@@ -916,9 +934,25 @@ pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<B
     }
     ui.progress("Reading the account's clusters, API keys and owners...");
     let bar = Bar::new(ui);
-    let report = status::status_and_facts(&here.session, &opts, &bar).await;
+    let read = status::status_and_facts(&here.session, &opts, &bar).await;
     bar.0.finish_and_clear();
-    let (mut report, facts) = report?;
+    Ok(Box::new(judge(ui, args, &policy, whole_account, fail_on, base, leavers, read?).await?))
+}
+
+/// The report of one account as read: the policy applied, the baseline added, what to do
+/// about each finding.
+#[allow(clippy::too_many_arguments, reason = "the parts of status's settings one account needs")]
+pub(super) async fn judge(
+    ui: &Ui,
+    args: &StatusArgs,
+    policy: &Policy,
+    whole_account: bool,
+    fail_on: FailOn,
+    base: Option<BaseFile>,
+    leavers: Vec<Leaver>,
+    read: (StatusReport, Vec<cluster_api_key_core::ops::discovery::TargetFacts>),
+) -> Result<Report, CommandError> {
+    let (mut report, facts) = read;
     word_settings(&mut report);
     // The report as read, before any policy judged it: a baseline judges it again.
     let read = base.as_ref().map(|_| report.clone());
@@ -938,16 +972,7 @@ pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<B
         .then(|| leavers.into_iter().map(|l| offboard::offboarding(&report, &facts, l)).collect());
     let shown_severity = args.severity.map(Severity::from);
     let all_command = all_command(ui, args);
-    Ok(Box::new(Report {
-        status: report,
-        fail_on,
-        baseline,
-        actions,
-        owners,
-        all: args.all,
-        all_command,
-        shown_severity,
-    }))
+    Ok(Report { status: report, fail_on, baseline, actions, owners, all: args.all, all_command, shown_severity })
 }
 
 /// Words the part of each finding's detail that is about the user's settings, with the flags
@@ -1028,7 +1053,7 @@ impl BaselineDone {
 
 /// The file `--baseline` writes, and the policy text it adds to: the file itself when it exists
 /// (a symbolic link is followed: its target is written), else the policy in force.
-struct BaseFile {
+pub(super) struct BaseFile {
     /// As the user named it.
     path: std::path::PathBuf,
     /// What is written: the link's target, or `path`.

@@ -53,7 +53,11 @@ const EXPECTED: &[(&str, i32, &[&str])] = &[
         0,
         &["Current key:      ApiKey-1111-us-default-cur", "Dry run: nothing was changed."],
     ),
-    ("reset --region us-south -g Default --leaked -f", 0, &["Deleted the compromised key ApiKey-", "pull-secret apply"]),
+    (
+        "reset --region us-south -g Default --leaked -f",
+        0,
+        &["Deleted the compromised key ApiKey-", "pull-secret apply"],
+    ),
     ("info --cluster shop-vpc", 0, &["Dave Departed"]),
     ("--sandbox info --cluster shop-vpc", 0, &["Dave Departed"]),
     ("--sandbox reset --region us-south -f", 0, &["now belongs to"]),

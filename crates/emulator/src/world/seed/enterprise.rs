@@ -1,9 +1,11 @@
 //! The sandbox's small enterprise: the default account (`Example Corp`, the one the CLI
-//! targets) and two more. `Example Corp Staging` has the owner as a member, one resource group
-//! and one cluster whose API key the owner holds; `Example Corp Finance` belongs to the same
-//! enterprise but the owner is no member there, so no token can be had for it.
+//! targets) and two more. `Example Corp Staging` has the owner and the functional ID as members
+//! (the functional ID with the same access it has at home), one resource group and one cluster
+//! whose API key the owner holds; `Example Corp Finance` belongs to the same enterprise but
+//! neither is a member there, so no token can be had for it. The functional ID may read the
+//! enterprise's account list (Viewer on `enterprise` in the home account).
 
-use crate::world::{ACCOUNT_ID, Account, ApiKey, Cluster, ClusterKey, OWNER, ResourceGroup, World};
+use crate::world::{ACCOUNT_ID, Account, ApiKey, Cluster, ClusterKey, FUNCTIONAL, OWNER, Policy, ResourceGroup, World};
 
 /// The enterprise's ID.
 pub const ENTERPRISE_ID: &str = "e0a1b2c3d4e5f60718293a4b5c6d7e8f";
@@ -31,10 +33,34 @@ impl World {
         };
         self.accounts.push(account(STAGING_ACCOUNT, "Example Corp Staging", OWNER, "2412346"));
         self.accounts.push(account(FINANCE_ACCOUNT, "Example Corp Finance", "IBMid-660000FINA", "2412347"));
-        // The owner's membership of the staging account.
-        if let Some(owner) = self.identities.iter().find(|i| i.iam_id == OWNER && i.account_id == ACCOUNT_ID).cloned() {
-            self.identities.push(crate::world::Identity { account_id: STAGING_ACCOUNT.into(), ..owner });
+        // The owner's and the functional ID's memberships of the staging account.
+        for who in [OWNER, FUNCTIONAL] {
+            if let Some(i) = self.identities.iter().find(|i| i.iam_id == who && i.account_id == ACCOUNT_ID).cloned() {
+                self.identities.push(crate::world::Identity { account_id: STAGING_ACCOUNT.into(), ..i });
+            }
         }
+        // The functional ID's access in staging: what it has at home, account-wide.
+        let staging: Vec<Policy> = self
+            .policies
+            .iter()
+            .filter(|p| p.account_id == ACCOUNT_ID && p.iam_id.as_deref() == Some(FUNCTIONAL))
+            .map(|p| Policy {
+                id: format!("{}-staging", p.id),
+                account_id: STAGING_ACCOUNT.into(),
+                resource: None,
+                resource_group_id: None,
+                ..p.clone()
+            })
+            .collect();
+        self.policies.extend(staging);
+        self.policies.push(Policy {
+            id: "policy-func-enterprise".into(),
+            account_id: ACCOUNT_ID.into(),
+            iam_id: Some(FUNCTIONAL.into()),
+            service: Some("enterprise".into()),
+            roles: vec!["Viewer".into()],
+            ..Policy::default()
+        });
         self.resource_groups.push(ResourceGroup {
             id: STAGING_RG.into(),
             name: "Default".into(),
@@ -62,6 +88,9 @@ impl World {
                 name: "containers-kubernetes-key".into(),
                 account_id: STAGING_ACCOUNT.into(),
                 apikey: "emulator-apikey-staging-cluster-key".into(),
+                description: Some(crate::world::records::cluster_key_description("us-south", STAGING_RG)),
+                created_at: "2026-10-01T09:00:00Z".into(),
+                modified_at: "2026-10-01T09:00:00Z".into(),
                 expires_at: None,
                 action_when_leaked: None,
                 ..k
