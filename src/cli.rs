@@ -674,7 +674,7 @@ pub fn with_namespace(env: &cluster_api_key_core::env::Env, args: Vec<String>) -
 #[derive(Debug)]
 pub enum Parsed {
     /// A command (or none: then the root help).
-    Run(Cli),
+    Run(Box<Cli>),
     /// Help text to print on stdout.
     Help(String),
 }
@@ -729,7 +729,7 @@ pub fn parse(args: &[String], prefix: &str) -> Result<Parsed, CommandError> {
             if cli.command.is_none() && !cli.version && !cli.global.sandbox_reset {
                 return Ok(Parsed::Help(crate::help::root_help(&root, prefix)));
             }
-            Ok(Parsed::Run(cli))
+            Ok(Parsed::Run(Box::new(cli)))
         }
         // `-h` anywhere, even with a required flag missing: the help of the command it follows.
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) => {

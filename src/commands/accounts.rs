@@ -7,12 +7,13 @@
 use cluster_api_key_core::model::Severity;
 use cluster_api_key_core::ops::accounts::{self, Account, Pick, Reach};
 use cluster_api_key_core::ops::status;
-use cluster_api_key_core::policy::{FailOn, Policy};
+use cluster_api_key_core::policy::FailOn;
 
 use super::status::{CSV_HEADER, Report, judge};
 use super::{ExitStatus, Here, Render};
 use crate::cli::StatusArgs;
 use crate::error::{CommandError, to_json};
+use crate::settings::StatusSettings;
 use crate::ui::{Text, Ui};
 
 /// How many accounts are read at once.
@@ -81,21 +82,25 @@ fn chosen(args: &StatusArgs, reach: &Reach) -> Result<Vec<Account>, CommandError
 ///
 /// # Errors
 /// Usage errors for accounts that cannot be named; errors listing the accounts.
-pub async fn run(
-    here: &Here,
-    ui: &Ui,
-    args: &StatusArgs,
-    policy: &Policy,
-    opts: &status::Options,
-    whole_account: bool,
-    fail_on: FailOn,
-) -> Result<Box<dyn Render>, CommandError> {
+pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<Box<dyn Render>, CommandError> {
+    let StatusSettings { args, policy, options, whole_account, fail_on } = settings;
+    let (policy, opts) = (&policy, &options);
     let caller = here.session.caller().await?;
     ui.progress("Listing the accounts this login can read...");
     let reach = accounts::reach(&here.session, &caller.account).await?;
     let picked = chosen(args, &reach)?;
     // One account asked for by name: the one-account report, unchanged.
     if picked.len() == 1 && !args.all_accounts {
+        if picked[0].id != caller.account {
+            ui.warn(
+                Text::from(format!(
+                    "{} ({}) is not the targeted account: the commands this report prints act on the targeted one; target it first (",
+                    picked[0].name, picked[0].id
+                ))
+                .cmd(format!("{} target -c {}", ui.cli, picked[0].id))
+                .plain(")."),
+            );
+        }
         let session = here.session.for_account(&picked[0])?;
         ui.progress(format!("Reading the account {}...", picked[0].name));
         let read = status::status_and_facts(&session, opts, &status::Silent).await?;
@@ -148,6 +153,41 @@ fn account_json(a: &Account) -> serde_json::Value {
 impl Accounts {
     fn unread(&self) -> usize {
         self.parts.iter().filter(|p| p.read.is_err()).count()
+    }
+
+    /// Each account's rows in the one-account columns, with the account's ID appended last.
+    fn csv_all(&self) -> Result<String, CommandError> {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let header: Vec<&str> = CSV_HEADER.iter().copied().chain(["account"]).collect();
+        out.write_record(&header).map_err(CommandError::internal)?;
+        for p in &self.parts {
+            let id = p.account.id.to_string();
+            if let Ok(r) = &p.read {
+                let text = r.csv_text()?;
+                let mut rd = csv::Reader::from_reader(text.as_bytes());
+                for rec in rd.records() {
+                    let rec = rec.map_err(CommandError::internal)?;
+                    let mut fields: Vec<String> = rec.iter().map(str::to_owned).collect();
+                    fields.push(id.clone());
+                    out.write_record(&fields).map_err(CommandError::internal)?;
+                }
+            } else {
+                // An account that could not be read: a row of its own, its findings
+                // `account-unread` and its worst severity a warning, never skipped.
+                let mut fields = vec![String::new(); CSV_HEADER.len()];
+                if let Some(i) = CSV_HEADER.iter().position(|h| *h == "findings") {
+                    fields[i] = String::from("account-unread");
+                }
+                if let Some(i) = CSV_HEADER.iter().position(|h| *h == "worstSeverity") {
+                    fields[i] = String::from("warning");
+                }
+                fields.push(id);
+                out.write_record(&fields).map_err(CommandError::internal)?;
+            }
+        }
+        out.into_inner()
+            .map_err(|e| CommandError::internal(e.into_error()))
+            .and_then(|bytes| String::from_utf8(bytes).map_err(CommandError::internal))
     }
 }
 
@@ -262,54 +302,7 @@ impl Render for Accounts {
     }
 
     fn csv(&self) -> Option<Result<String, CommandError>> {
-        let mut out = csv::Writer::from_writer(Vec::new());
-        let header: Vec<&str> = CSV_HEADER.iter().copied().chain(["account"]).collect();
-        if let Err(e) = out.write_record(&header) {
-            return Some(Err(CommandError::internal(e)));
-        }
-        for p in &self.parts {
-            let id = p.account.id.to_string();
-            match &p.read {
-                Ok(r) => {
-                    let text = match r.csv_text()? {
-                        Ok(t) => t,
-                        Err(e) => return Some(Err(e)),
-                    };
-                    let mut rd = csv::Reader::from_reader(text.as_bytes());
-                    for rec in rd.records() {
-                        let rec = match rec {
-                            Ok(r) => r,
-                            Err(e) => return Some(Err(CommandError::internal(e))),
-                        };
-                        let mut fields: Vec<String> = rec.iter().map(str::to_owned).collect();
-                        fields.push(id.clone());
-                        if let Err(e) = out.write_record(&fields) {
-                            return Some(Err(CommandError::internal(e)));
-                        }
-                    }
-                }
-                Err(_) => {
-                    // An account that could not be read: a row of its own, its findings
-                    // `account-unread` and its worst severity a warning, never skipped.
-                    let mut fields = vec![String::new(); CSV_HEADER.len()];
-                    if let Some(i) = CSV_HEADER.iter().position(|h| *h == "findings") {
-                        fields[i] = String::from("account-unread");
-                    }
-                    if let Some(i) = CSV_HEADER.iter().position(|h| *h == "worstSeverity") {
-                        fields[i] = String::from("warning");
-                    }
-                    fields.push(id);
-                    if let Err(e) = out.write_record(&fields) {
-                        return Some(Err(CommandError::internal(e)));
-                    }
-                }
-            }
-        }
-        Some(
-            out.into_inner()
-                .map_err(|e| CommandError::internal(e.into_error()))
-                .and_then(|bytes| String::from_utf8(bytes).map_err(CommandError::internal)),
-        )
+        Some(self.csv_all())
     }
 
     fn status(&self) -> ExitStatus {

@@ -506,7 +506,7 @@ impl Render for Report {
     }
 
     fn csv(&self) -> Option<Result<String, CommandError>> {
-        self.csv_text()
+        Some(self.csv_text())
     }
 
     fn status(&self) -> ExitStatus {
@@ -638,12 +638,10 @@ impl Report {
         }
     }
 
-    pub(super) fn csv_text(&self) -> Option<Result<String, CommandError>> {
+    pub(super) fn csv_text(&self) -> Result<String, CommandError> {
         // Into memory: a write there fails only on a bug.
         let mut out = csv::Writer::from_writer(Vec::new());
-        if let Err(e) = out.write_record(CSV_HEADER) {
-            return Some(Err(CommandError::internal(e)));
-        }
+        out.write_record(CSV_HEADER).map_err(CommandError::internal)?;
         for t in &self.status.targets {
             let o = t.owner.as_ref();
             let k = t.key.as_ref();
@@ -704,15 +702,11 @@ impl Report {
                     .collect::<Vec<_>>()
                     .join(" "),
             ];
-            if let Err(e) = out.write_record(fields.iter().map(|f| formula_safe(f).into_owned())) {
-                return Some(Err(CommandError::internal(e)));
-            }
+            out.write_record(fields.iter().map(|f| formula_safe(f).into_owned())).map_err(CommandError::internal)?;
         }
-        Some(
-            out.into_inner()
-                .map_err(|e| CommandError::internal(e.into_error()))
-                .and_then(|bytes| String::from_utf8(bytes).map_err(CommandError::internal)),
-        )
+        out.into_inner()
+            .map_err(|e| CommandError::internal(e.into_error()))
+            .and_then(|bytes| String::from_utf8(bytes).map_err(CommandError::internal))
     }
 
     pub(super) fn exit_status(&self) -> ExitStatus {
@@ -916,9 +910,6 @@ pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<B
     // The targets and the policy were resolved before any request (settings.rs); the
     // baseline's file and what it adds to are read and checked before any request too.
     let StatusSettings { args, policy, options: opts, whole_account, fail_on } = settings;
-    if !args.account.is_empty() || args.all_accounts {
-        return crate::commands::accounts::run(here, ui, args, &policy, &opts, whole_account, fail_on).await;
-    }
     let base = match &args.baseline {
         Some(path) => Some(BaseFile::open(path, &policy, args.force)?),
         None => None,

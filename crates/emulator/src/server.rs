@@ -22,6 +22,9 @@ use crate::world::World;
 /// (account, region, resource group ID).
 pub(crate) type Target = (String, String, String);
 
+/// Whose rate budget a request spends: the client address and the bearer token's account.
+type RateKey = (IpAddr, Option<String>);
+
 /// Request counters by route, for tests and benchmarks.
 pub type Stats = BTreeMap<String, u64>;
 
@@ -33,7 +36,7 @@ pub(crate) struct Shared {
     stats: Mutex<Stats>,
     /// Per client address and account (the bearer token's; none for the token endpoint): the
     /// tokens left and when they were counted. IBM's limit is per account.
-    rate: Mutex<HashMap<(IpAddr, Option<String>), (f64, Instant)>>,
+    rate: Mutex<HashMap<RateKey, (f64, Instant)>>,
     /// When the last reset per target happened, and who owned the key before it.
     pub(crate) replication: Mutex<HashMap<Target, (Instant, String)>>,
     /// The CA behind the clusters' Kubernetes APIs and their admin kubeconfigs.
