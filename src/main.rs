@@ -62,7 +62,9 @@
 //!   `ops/clusters`: what the clusters say about their credentials (health issues, workers'
 //!   messages: `cluster-credential-failure`, and `reset --wait-clusters`); `ops/lock`: one reset of a target at a
 //!   time across processes; `ops/addons/*`: re-creating the add-on pods (`ops/addons/k8s`, the
-//!   only user of kube-rs); `policy`: the policy file.
+//!   only user of kube-rs); `ops/accounts`: many accounts from one login (which accounts it
+//!   reaches, a `Session` per account with its own token and rate budget); `policy`: the policy
+//!   file.
 //! - `import_graph`, `dead_pub`: tests over the core's own sources (no import circles, no `pub`
 //!   item nothing uses).
 //! - "How a region reaches the request": `--region` (`cli`) → `discovery::regions` (validated

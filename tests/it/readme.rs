@@ -25,6 +25,11 @@ const EXPECTED: &[(&str, i32, &[&str])] = &[
             "Provided user not found or active",
         ],
     ),
+    (
+        "--sandbox status --all-accounts",
+        3,
+        &["Example Corp Staging", "unknown: no access", "3 accounts of the enterprise; 1 could not be read"],
+    ),
     ("--sandbox status --region us-south -g Default --output json", 3, &["\"region\": \"us-south\""]),
     (
         "--sandbox status --owner dave.departed@example.com",
