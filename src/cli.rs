@@ -603,6 +603,10 @@ pub struct InfoArgs {
 
     #[command(flatten)]
     pub target: OneTargetArgs,
+
+    /// Another account of the same login, by ID or name: read with a token of its own (reads only).
+    #[arg(long, value_name = "ID_OR_NAME", value_parser = non_empty)]
+    pub account: Option<String>,
 }
 
 /// A key's age (`90d`, `12w`, `2160h`): in days by habit, so a bare number asks for a unit that

@@ -34,13 +34,37 @@ struct Accounts {
     home: cluster_api_key_core::types::AccountId,
 }
 
+/// The session of the one account `query` names (`info --account`), refused as `status
+/// --account` refuses a name before anything of the account is read.
+///
+/// # Errors
+/// Usage errors for a name that names no readable account, or several; listing errors.
+pub async fn session_named(
+    here: &Here,
+    ui: &Ui,
+    query: &str,
+) -> Result<cluster_api_key_core::ops::Session, CommandError> {
+    let caller = here.session.caller().await?;
+    ui.progress("Listing the accounts this login can read...");
+    let reach = accounts::reach(&here.session, &caller.account).await?;
+    let picked = named(std::slice::from_ref(&query.to_owned()), &reach, "info")?;
+    let Some(a) = picked.first() else { return Err(CommandError::internal("no account named")) };
+    Ok(here.session.for_account(a)?)
+}
+
 /// The accounts the flags name, in the order named (`--all-accounts`: every one listed).
 fn chosen(args: &StatusArgs, reach: &Reach) -> Result<Vec<Account>, CommandError> {
     if args.all_accounts {
         return Ok(reach.accounts.clone());
     }
+    named(&args.account, reach, "status")
+}
+
+/// The accounts `queries` name, in order, each once; a query that names none the login can
+/// read, or several, is a usage error of `command`.
+fn named(queries: &[String], reach: &Reach, command: &str) -> Result<Vec<Account>, CommandError> {
     let mut out: Vec<Account> = Vec::new();
-    for q in &args.account {
+    for q in queries {
         let a = match accounts::pick(reach, q) {
             Pick::One(a) => a,
             Pick::Unknown => {
@@ -51,7 +75,7 @@ fn chosen(args: &StatusArgs, reach: &Reach) -> Result<Vec<Account>, CommandError
                         "--account '{q}' names no account this login can read. It can read: {}.",
                         if known.is_empty() { String::from("none") } else { known.join(", ") }
                     ),
-                    Some("status"),
+                    Some(command),
                 ));
             }
             Pick::NoAccess(a) => {
@@ -60,14 +84,14 @@ fn chosen(args: &StatusArgs, reach: &Reach) -> Result<Vec<Account>, CommandError
                         "--account '{q}' is the account {} ({}), of which this login is no member: no token can be had for it.",
                         a.name, a.id
                     ),
-                    Some("status"),
+                    Some(command),
                 ));
             }
             Pick::Ambiguous(all) => {
                 let ids: Vec<String> = all.iter().map(|a| a.id.to_string()).collect();
                 return Err(CommandError::usage(
                     format!("--account '{q}' matches {} accounts; name one by its ID: {}.", all.len(), ids.join(", ")),
-                    Some("status"),
+                    Some(command),
                 ));
             }
         };

@@ -176,3 +176,14 @@ fn the_cli_session_stays_valid_and_an_api_key_works_too() {
     assert_eq!(v["summary"]["unreadAccounts"], 1);
     assert!(!env.config_path().exists(), "nothing written for an API key session");
 }
+
+#[test]
+fn info_reads_another_account() {
+    let env = enterprise(keys::FUNCTIONAL);
+    let r = env.run(&["info", "--account", "Example Corp Staging", "--cluster", "stg-web"]);
+    crate::assert_run!(env, "accounts-info-staging", r);
+    r.success().stdout_has("Olivia Owner");
+    // The cluster is not in the targeted account.
+    assert_ne!(env.run(&["info", "--cluster", "stg-web"]).code, 0);
+    env.run(&["info", "--account", world::FINANCE_ACCOUNT, "--cluster", "stg-web"]).exits(2).stderr_has("no member");
+}
