@@ -361,6 +361,14 @@ pub struct StatusArgs {
     /// Only the findings that evidence this compliance control (repeatable, or a comma list; CIS-1.3, CIS-1.5).
     #[arg(long, value_name = "CONTROL", value_delimiter = ',', value_parser = control)]
     pub control: Vec<&'static cluster_api_key_core::controls::Control>,
+
+    /// Another account of the same login, by ID or name (repeatable, or a comma list); each is read with a token of its own, under its own rate budget.
+    #[arg(long, value_name = "ID_OR_NAME", value_delimiter = ',', value_parser = non_empty, conflicts_with_all = ["owner", "baseline"])]
+    pub account: Vec<String>,
+
+    /// Every account the login can see: the enterprise's (when the login may read it), else the accounts it is a member of.
+    #[arg(long, conflicts_with_all = ["account", "owner", "baseline"])]
+    pub all_accounts: bool,
 }
 
 /// `reset`.
@@ -602,6 +610,10 @@ pub struct InfoArgs {
 
     #[command(flatten)]
     pub target: OneTargetArgs,
+
+    /// Another account of the same login, by ID or name: read with a token of its own (reads only).
+    #[arg(long, value_name = "ID_OR_NAME", value_parser = non_empty)]
+    pub account: Option<String>,
 }
 
 /// A key's age (`90d`, `12w`, `2160h`): in days by habit, so a bare number asks for a unit that

@@ -27,6 +27,8 @@
 //!   exit code does a partial batch give": there), the `Render` contract (text, JSON, CSV).
 //! - `commands/status`, `commands/info`, `commands/check`, `commands/prune`, `commands/addons`
 //!   (`restart-addons`): one module per command, turning core's reports into words.
+//!   `commands/accounts`: `status --account` / `--all-accounts`, several accounts' status
+//!   reports (made by `commands/status`) in one.
 //! - `commands/reset`: one flow for one target or many; decides single versus batch and holds
 //!   the steps they share, with their words (the trusted-profile refusal, the one pre-flight,
 //!   the confirmation, the add-on plan). `commands/reset/single` and `commands/reset/batch`:
@@ -63,7 +65,9 @@
 //!   `ops/clusters`: what the clusters say about their credentials (health issues, workers'
 //!   messages: `cluster-credential-failure`, and `reset --wait-clusters`); `ops/lock`: one reset of a target at a
 //!   time across processes; `ops/addons/*`: re-creating the add-on pods (`ops/addons/k8s`, the
-//!   only user of kube-rs); `policy`: the policy file.
+//!   only user of kube-rs); `ops/accounts`: many accounts from one login (which accounts it
+//!   reaches, a `Session` per account with its own token and rate budget); `policy`: the policy
+//!   file.
 //! - `import_graph`, `dead_pub`: tests over the core's own sources (no import circles, no `pub`
 //!   item nothing uses).
 //! - "How a region reaches the request": `--region` (`cli`) → `discovery::regions` (validated
@@ -156,7 +160,7 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
             ui::print_help(&text);
             return Ok(ExitStatus::Success);
         }
-        Parsed::Run(cli) => cli,
+        Parsed::Run(cli) => *cli,
     };
     let global = GlobalSettings::resolve(&cli).inspect_err(|_| {
         // A refused format is said in plain text: the document asked for is the one thing

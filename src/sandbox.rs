@@ -127,6 +127,8 @@ impl Sandbox {
             env::CAK_CONTAINERS_ENDPOINT,
             env::CAK_USER_MANAGEMENT_ENDPOINT,
             env::CAK_ACCOUNT_MANAGEMENT_ENDPOINT,
+            env::CAK_ACCOUNTS_ENDPOINT,
+            env::CAK_ENTERPRISE_ENDPOINT,
         ] {
             env.set(name, emulator.base_url.clone());
         }

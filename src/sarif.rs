@@ -237,6 +237,12 @@ pub fn document(report: &StatusReport, actions: &[Vec<Text>], me: &str) -> Value
         .zip(actions)
         .flat_map(|(t, a)| t.findings.iter().zip(a).map(move |(f, a)| result(report, t, f, a)))
         .collect();
+    with_results(&results, me)
+}
+
+/// A document of one run with these results (none: a run that found nothing, or an account
+/// that could not be read, whose invocation the caller adds).
+pub fn with_results(results: &[Value], me: &str) -> Value {
     json!({
         "$schema": SCHEMA,
         "version": "2.1.0",

@@ -197,17 +197,23 @@ impl Render for TargetOwnerReport {
 /// # Errors
 /// Any failure, ready to print.
 pub async fn run(here: &Here, ui: &Ui, settings: InfoSettings<'_>) -> Result<Box<dyn Render>, CommandError> {
-    let InfoSettings { cluster, target: one } = settings;
+    let InfoSettings { cluster, target: one, account } = settings;
     let group = one.group.as_deref();
+    // `--account`: the same reads, in another account of the login.
+    let other = match account {
+        Some(q) => Some(super::accounts::session_named(here, ui, q).await?),
+        None => None,
+    };
+    let session = other.as_ref().unwrap_or(&here.session);
     if let Some(cluster) = cluster {
         ui.progress(
             crate::ui::Text::from("Getting information about the API key owner for cluster ")
                 .name(cluster)
                 .plain("..."),
         );
-        Ok(Box::new(info::by_cluster(&here.session, cluster, None, group).await?))
+        Ok(Box::new(info::by_cluster(session, cluster, None, group).await?))
     } else {
         ui.progress("Getting information about the API key owner for the region and resource group...");
-        Ok(Box::new(info::by_target(&here.session, one.region.as_ref(), group).await?))
+        Ok(Box::new(info::by_target(session, one.region.as_ref(), group).await?))
     }
 }

@@ -6,6 +6,7 @@
 //! document or as text and takes the exit status from it. Adding a command means its args in
 //! [`crate::cli`], a module here, and an `ops` module in core.
 
+pub mod accounts;
 pub mod addons;
 pub mod check;
 pub mod info;
@@ -167,6 +168,9 @@ async fn run_command(command: &Command, here: &Here, ui: &Ui) -> Result<Box<dyn 
         // Boxed: a reset's future (plan, prompt, reset, verification, add-ons) is large.
         Command::Reset(a) => Box::pin(reset::run(here, ui, &ResetSettings::resolve(a, sources)?)).await,
         Command::Info(a) => info::run(here, ui, InfoSettings::resolve(a)?).await,
+        Command::Status(a) if !a.account.is_empty() || a.all_accounts => {
+            accounts::run(here, ui, StatusSettings::resolve(a, sources)?).await
+        }
         Command::Status(a) => status::run(here, ui, StatusSettings::resolve(a, sources)?).await,
         Command::Check(a) => check::run(here, ui, CheckSettings::resolve(a)?).await,
         Command::Prune(a) => prune::run(here, ui, PruneSettings::resolve(a, sources)?).await,

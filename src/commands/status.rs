@@ -200,8 +200,8 @@ fn key_age_text(k: &cluster_api_key_core::model::KeyInfo) -> String {
 }
 
 /// The report with the actions, and how to end.
-struct Report {
-    status: StatusReport,
+pub(super) struct Report {
+    pub(super) status: StatusReport,
     fail_on: FailOn,
     /// What `--baseline` did.
     baseline: Option<BaselineDone>,
@@ -412,7 +412,7 @@ fn formula_safe(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The CSV columns, in their documented order.
-const CSV_HEADER: [&str; 24] = [
+pub(super) const CSV_HEADER: [&str; 24] = [
     "region",
     "resourceGroup",
     "resourceGroupId",
@@ -456,7 +456,7 @@ fn finding_controls(code: Code) -> Vec<&'static str> {
 
 impl Report {
     /// Target `i` of the JSON document, with the action of each finding.
-    fn json_item(&self, i: usize) -> Result<serde_json::Value, CommandError> {
+    pub(super) fn json_item(&self, i: usize) -> Result<serde_json::Value, CommandError> {
         let mut t = to_json(&self.status.targets[i])?;
         if let Some(findings) = t.get_mut("findings").and_then(serde_json::Value::as_array_mut) {
             for ((f, a), finding) in findings.iter_mut().zip(&self.actions[i]).zip(&self.status.targets[i].findings) {
@@ -468,7 +468,7 @@ impl Report {
     }
 
     /// The JSON document without its targets (an empty list in their place).
-    fn json_head(&self, ui: &Ui) -> Result<serde_json::Value, CommandError> {
+    pub(super) fn json_head(&self, ui: &Ui) -> Result<serde_json::Value, CommandError> {
         // The report itself without its targets, so that every other member keeps its name,
         // place and serde rules (a member added to the report is a compile error here).
         let StatusReport { account, caller, targets: _, summary, notes, policy, unseen_targets } = &self.status;
@@ -522,8 +522,27 @@ impl Render for Report {
     }
 
     fn text(&self, ui: &Ui) {
-        let r = &self.status;
         ui.ok();
+        self.body_text(ui);
+    }
+
+    fn csv(&self) -> Option<Result<String, CommandError>> {
+        Some(self.csv_text())
+    }
+
+    fn sarif(&self, ui: &Ui) -> Option<Result<serde_json::Value, CommandError>> {
+        Some(Ok(crate::sarif::document(&self.status, &self.actions, &ui.me)))
+    }
+
+    fn status(&self) -> ExitStatus {
+        self.exit_status()
+    }
+}
+
+impl Report {
+    /// The text after the `OK` line: each account's section of a many-account report.
+    pub(super) fn body_text(&self, ui: &Ui) {
+        let r = &self.status;
         if let Some(owners) = &self.owners {
             owners_text(ui, owners);
             return;
@@ -647,12 +666,10 @@ impl Render for Report {
         }
     }
 
-    fn csv(&self) -> Option<Result<String, CommandError>> {
+    pub(super) fn csv_text(&self) -> Result<String, CommandError> {
         // Into memory: a write there fails only on a bug.
         let mut out = csv::Writer::from_writer(Vec::new());
-        if let Err(e) = out.write_record(CSV_HEADER) {
-            return Some(Err(CommandError::internal(e)));
-        }
+        out.write_record(CSV_HEADER).map_err(CommandError::internal)?;
         for t in &self.status.targets {
             let o = t.owner.as_ref();
             let k = t.key.as_ref();
@@ -715,22 +732,14 @@ impl Render for Report {
                 // Appended likewise: the controls its findings evidence (accepted ones too).
                 target_controls(t),
             ];
-            if let Err(e) = out.write_record(fields.iter().map(|f| formula_safe(f).into_owned())) {
-                return Some(Err(CommandError::internal(e)));
-            }
+            out.write_record(fields.iter().map(|f| formula_safe(f).into_owned())).map_err(CommandError::internal)?;
         }
-        Some(
-            out.into_inner()
-                .map_err(|e| CommandError::internal(e.into_error()))
-                .and_then(|bytes| String::from_utf8(bytes).map_err(CommandError::internal)),
-        )
+        out.into_inner()
+            .map_err(|e| CommandError::internal(e.into_error()))
+            .and_then(|bytes| String::from_utf8(bytes).map_err(CommandError::internal))
     }
 
-    fn sarif(&self, ui: &Ui) -> Option<Result<serde_json::Value, CommandError>> {
-        Some(Ok(crate::sarif::document(&self.status, &self.actions, &ui.me)))
-    }
-
-    fn status(&self) -> ExitStatus {
+    pub(super) fn exit_status(&self) -> ExitStatus {
         // `--owner` gates an offboarding checklist: 0 only when everything was read and nothing
         // depends on them; 3 when something does, or when what was not read leaves it unknown.
         if let Some(owners) = &self.owners {
@@ -946,9 +955,25 @@ pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<B
     }
     ui.progress("Reading the account's clusters, API keys and owners...");
     let bar = Bar::new(ui);
-    let report = status::status_and_facts(&here.session, &opts, &bar).await;
+    let read = status::status_and_facts(&here.session, &opts, &bar).await;
     bar.0.finish_and_clear();
-    let (mut report, facts) = report?;
+    Ok(Box::new(judge(ui, args, &policy, whole_account, fail_on, base, leavers, read?).await?))
+}
+
+/// The report of one account as read: the policy applied, the baseline added, what to do
+/// about each finding.
+#[allow(clippy::too_many_arguments, reason = "the parts of status's settings one account needs")]
+pub(super) async fn judge(
+    ui: &Ui,
+    args: &StatusArgs,
+    policy: &Policy,
+    whole_account: bool,
+    fail_on: FailOn,
+    base: Option<BaseFile>,
+    leavers: Vec<Leaver>,
+    read: (StatusReport, Vec<cluster_api_key_core::ops::discovery::TargetFacts>),
+) -> Result<Report, CommandError> {
+    let (mut report, facts) = read;
     word_settings(&mut report);
     // The report as read, before any policy judged it: a baseline judges it again.
     let read = base.as_ref().map(|_| report.clone());
@@ -971,16 +996,7 @@ pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<B
         .then(|| leavers.into_iter().map(|l| offboard::offboarding(&report, &facts, l)).collect());
     let shown_severity = args.severity.map(Severity::from);
     let all_command = all_command(ui, args);
-    Ok(Box::new(Report {
-        status: report,
-        fail_on,
-        baseline,
-        actions,
-        owners,
-        all: args.all,
-        all_command,
-        shown_severity,
-    }))
+    Ok(Report { status: report, fail_on, baseline, actions, owners, all: args.all, all_command, shown_severity })
 }
 
 /// Words the part of each finding's detail that is about the user's settings, with the flags
@@ -1061,7 +1077,7 @@ impl BaselineDone {
 
 /// The file `--baseline` writes, and the policy text it adds to: the file itself when it exists
 /// (a symbolic link is followed: its target is written), else the policy in force.
-struct BaseFile {
+pub(super) struct BaseFile {
     /// As the user named it.
     path: std::path::PathBuf,
     /// What is written: the link's target, or `path`.

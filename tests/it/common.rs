@@ -227,7 +227,9 @@ impl TestEnv {
             // ...and ours for the rest.
             .env(var::CAK_RESOURCE_MANAGER_ENDPOINT, base)
             .env(var::CAK_USER_MANAGEMENT_ENDPOINT, base)
-            .env(var::CAK_ACCOUNT_MANAGEMENT_ENDPOINT, base);
+            .env(var::CAK_ACCOUNT_MANAGEMENT_ENDPOINT, base)
+            .env(var::CAK_ACCOUNTS_ENDPOINT, base)
+            .env(var::CAK_ENTERPRISE_ENDPOINT, base);
         for (k, v) in &self.extra_env {
             cmd.env(k, v);
         }

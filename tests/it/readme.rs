@@ -25,6 +25,12 @@ const EXPECTED: &[(&str, i32, &[&str])] = &[
             "Provided user not found or active",
         ],
     ),
+    (
+        "--sandbox status --all-accounts",
+        3,
+        &["Example Corp Staging", "unknown: no access", "3 accounts of the enterprise; 1 could not be read"],
+    ),
+    ("--sandbox info --account b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2 --cluster stg-web", 0, &["Olivia Owner"]),
     ("--sandbox status --region us-south -g Default --output json", 3, &["\"region\": \"us-south\""]),
     (
         "--sandbox status --owner dave.departed@example.com",

@@ -278,3 +278,22 @@ fn an_account_owner_that_cannot_be_read_is_unchecked_never_fine() {
         sarif(&env, &[]);
     }
 }
+
+#[test]
+fn many_accounts_are_one_run_each_and_an_unread_one_is_said_not_skipped() {
+    let env = TestEnv::with_world(world::World::default_world().with_enterprise());
+    env.login(keys::FUNCTIONAL, Some("us-south"));
+    let v = sarif(&env, &["--all-accounts"]);
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 3, "one run per account: {v}");
+    let ids: std::collections::BTreeSet<&str> =
+        runs.iter().map(|r| r["automationDetails"]["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 3, "a category per run, as code scanning wants: {ids:?}");
+    let finance =
+        runs.iter().find(|r| r["automationDetails"]["id"].as_str().unwrap().contains(world::FINANCE_ACCOUNT)).unwrap();
+    assert_eq!(finance["invocations"][0]["executionSuccessful"], false, "{finance}");
+    let said = finance["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"].as_str().unwrap();
+    assert!(said.contains("could not be read") && said.contains("no access"), "{said}");
+    // The read accounts carry their findings.
+    assert!(runs.iter().any(|r| !r["results"].as_array().unwrap().is_empty()));
+}

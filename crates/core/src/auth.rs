@@ -37,10 +37,25 @@ struct State {
     generation: u64,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Source {
     Cli(ConfigFile),
     ApiKey(Secret),
+    /// Another account than the targeted one, from the same login: tokens with `bss_account`,
+    /// kept in memory only.
+    Linked {
+        login: Box<Source>,
+        account: Linked,
+    },
+}
+
+/// The account a linked token source is for.
+#[derive(Debug, Clone)]
+struct Linked {
+    /// BSS account ID.
+    bss: String,
+    /// IMS account ID, when known.
+    ims: Option<String>,
 }
 
 /// The token source.
@@ -78,6 +93,23 @@ impl Auth {
             SessionSource::ApiKey(k) => Source::ApiKey(k.clone()),
         };
         Self { source, http, iam, state: Mutex::new(state), refreshes: AtomicU32::new(0) }
+    }
+
+    /// A token source for another account the same login reaches (`bss_account`): its tokens
+    /// stay in memory; nothing is written to the CLI config for it.
+    #[must_use]
+    pub(crate) fn linked(&self, http: Arc<Http>, bss: &str, ims: Option<&str>) -> Self {
+        let login = match &self.source {
+            Source::Linked { login, .. } => login.clone(),
+            other => Box::new(other.clone()),
+        };
+        Self {
+            source: Source::Linked { login, account: Linked { bss: bss.to_owned(), ims: ims.map(str::to_owned) } },
+            http,
+            iam: self.iam.clone(),
+            state: Mutex::new(State::default()),
+            refreshes: AtomicU32::new(0),
+        }
     }
 
     /// How many times this process obtained a new token from IAM.
@@ -128,6 +160,11 @@ impl Auth {
 
     async fn renew(&self, st: &mut State, rejected: Option<&Secret>) -> Result<()> {
         match &self.source {
+            Source::Linked { login, account } => {
+                let resp = self.linked_token(login, account).await?;
+                self.refreshes.fetch_add(1, Ordering::SeqCst);
+                self.adopt(st, &resp)?;
+            }
             Source::ApiKey(key) => {
                 let resp = iam_token::api_key_grant(&self.http, &self.iam, key).await.map_err(map_api_key_error)?;
                 self.refreshes.fetch_add(1, Ordering::SeqCst);
@@ -180,6 +217,63 @@ impl Auth {
         Ok(())
     }
 
+    /// A token for `account` from the login. With an API key: the API-key grant with
+    /// `bss_account`. With the CLI session: IAM's refresh tokens rotate, so spending the stored
+    /// one for another account would end the targeted session; under the CLI config's lock the
+    /// stored refresh token is exchanged for the other account's token, and the refresh token
+    /// that comes with it is exchanged straight back for the targeted account's tokens, which
+    /// are written to the config exactly as a refresh writes them. Two token requests, and the
+    /// config always holds a valid session for the account it targets.
+    async fn linked_token(&self, login: &Source, account: &Linked) -> Result<TokenResponse> {
+        let target = Some((account.bss.as_str(), account.ims.as_deref()));
+        match login {
+            Source::ApiKey(key) => iam_token::api_key_grant_in(&self.http, &self.iam, key, target)
+                .await
+                .map_err(|e| map_link_error(e, &account.bss)),
+            Source::Linked { login, .. } => Box::pin(self.linked_token(login, account)).await,
+            Source::Cli(file) => {
+                let mut locked = file.lock().await?;
+                let mut map = locked.read()?;
+                let cfg = CliConfig::from_map(&map.view());
+                if cfg.iam_refresh_token.is_empty() {
+                    return Err(Error::CannotRefresh);
+                }
+                if !locked.writable() {
+                    return Err(Error::Io {
+                        path: locked.path().to_owned(),
+                        source: std::io::Error::new(
+                            std::io::ErrorKind::PermissionDenied,
+                            "another account's session needs the CLI session refreshed, and the file is read-only",
+                        ),
+                    });
+                }
+                let refresh = Secret::new(cfg.iam_refresh_token.clone());
+                let theirs = iam_token::refresh_in(&self.http, &self.iam, &refresh, target)
+                    .await
+                    .map_err(|e| map_link_error(e, &account.bss))?;
+                // Back to the targeted account, so that the config's session stays valid.
+                let back =
+                    theirs.refresh_token.as_ref().filter(|r| r.expose() != "not_supported").ok_or_else(|| {
+                        Error::RefreshFailed {
+                            detail: String::from("IAM gave no refresh token with another account's token"),
+                            spent: true,
+                        }
+                    })?;
+                // The targeted account by its BSS ID alone (the CLI config keeps no IMS ID).
+                let home = cfg.account_id.as_deref().filter(|a| !a.is_empty()).map(|a| (a, None));
+                let ours = iam_token::refresh_in(&self.http, &self.iam, back, home).await.map_err(map_refresh_error)?;
+                let bearer = format!("{} {}", ours.token_type_or_bearer(), ours.access_token.expose());
+                map.set("IAMToken", &Value::from(bearer));
+                if let Some(rt) = ours.refresh_token.as_ref().filter(|r| r.expose() != "not_supported") {
+                    map.set("IAMRefreshToken", &Value::from(rt.expose()));
+                }
+                map.set("LastSessionUpdateTime", &Value::from(now()));
+                locked.write(&map)?;
+                Ok(theirs)
+            }
+        }
+    }
+
     #[allow(clippy::unused_self, reason = "adopting a token is the token source's business")]
     fn adopt(&self, st: &mut State, resp: &TokenResponse) -> Result<()> {
         let bearer = Secret::new(format!("{} {}", resp.token_type_or_bearer(), resp.access_token.expose()));
@@ -213,6 +307,17 @@ fn map_refresh_error(e: Error) -> Error {
             detail: format!("The answer to the session refresh was lost: {message}"),
             spent: true,
         },
+        other => other,
+    }
+}
+
+/// IAM's refusal to give a token for another account (400, 401 or 403): the identity cannot
+/// reach that account. OPEN: IBM's exact status and code for this are not documented.
+fn map_link_error(e: Error, account: &str) -> Error {
+    match e {
+        Error::Api(api) if api.service == Service::IamToken && matches!(api.status, 400 | 401 | 403) => {
+            Error::AccountUnreachable { account: account.to_owned(), detail: api.to_string() }
+        }
         other => other,
     }
 }

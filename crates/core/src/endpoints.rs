@@ -58,6 +58,8 @@ pub struct Endpoints {
     resource_manager: Url,
     user_management: Url,
     account_management: Url,
+    accounts: Url,
+    enterprise: Url,
     /// A fixed containers base (from an override), else one is derived per region.
     containers_override: Option<Url>,
 }
@@ -149,6 +151,21 @@ impl Endpoints {
                 },
             )?,
         };
+        // The accounts service (`accounts.cloud.ibm.com`, as IBM's CLI SDK names it) and
+        // Enterprise Management (`enterprise.cloud.ibm.com`, the platform-services SDK's default).
+        // OPEN: their private hosts are inferred from IBM's `private.` naming.
+        let host = |name: &str| match network {
+            Network::Public => format!("https://{name}.{domain}"),
+            Network::Private | Network::Vpc => format!("https://private.{name}.{domain}"),
+        };
+        let accounts = match first_override(env, &[env::CAK_ACCOUNTS_ENDPOINT]) {
+            Some((n, v)) => parse(n, v)?,
+            None => parse("default", &host("accounts"))?,
+        };
+        let enterprise = match first_override(env, &[env::CAK_ENTERPRISE_ENDPOINT]) {
+            Some((n, v)) => parse(n, v)?,
+            None => parse("default", &host("enterprise"))?,
+        };
         let containers_override =
             match first_override(env, &[env::CAK_CONTAINERS_ENDPOINT, env::IBMCLOUD_CS_API_ENDPOINT]) {
                 Some((n, v)) => Some(parse(n, v)?),
@@ -163,6 +180,8 @@ impl Endpoints {
             resource_manager,
             user_management,
             account_management,
+            accounts,
+            enterprise,
             containers_override,
         })
     }
@@ -201,6 +220,18 @@ impl Endpoints {
     #[must_use]
     pub(crate) fn account_management(&self) -> &Url {
         &self.account_management
+    }
+
+    /// The accounts service's base (`/coe/v2/accounts`).
+    #[must_use]
+    pub(crate) fn accounts(&self) -> &Url {
+        &self.accounts
+    }
+
+    /// Enterprise Management's base (`/v1/accounts`).
+    #[must_use]
+    pub(crate) fn enterprise(&self) -> &Url {
+        &self.enterprise
     }
 
     /// Containers API base for a region. Public: the global endpoint (region in `X-Region`);

@@ -66,6 +66,10 @@ pub const CAK_CONTAINERS_ENDPOINT: &str = "CLUSTER_API_KEY_CONTAINERS_ENDPOINT";
 /// Requests in flight at once, process-wide (default 32; the rate limiter still holds the
 /// rate below IBM's limit).
 pub(crate) const CAK_CONCURRENCY: &str = "CLUSTER_API_KEY_CONCURRENCY";
+/// Overrides the accounts service's base URL (`/coe/v2/accounts`).
+pub const CAK_ACCOUNTS_ENDPOINT: &str = "CLUSTER_API_KEY_ACCOUNTS_ENDPOINT";
+/// Overrides Enterprise Management's base URL (`/v1/accounts?enterprise_id=...`).
+pub const CAK_ENTERPRISE_ENDPOINT: &str = "CLUSTER_API_KEY_ENTERPRISE_ENDPOINT";
 /// Overrides the User Management base URL.
 pub const CAK_USER_MANAGEMENT_ENDPOINT: &str = "CLUSTER_API_KEY_USER_MANAGEMENT_ENDPOINT";
 /// Overrides the Account Management base URL (the account's owner).

@@ -37,6 +37,10 @@ pub enum Service {
     UserManagement,
     /// Account Management (the account's owner).
     AccountManagement,
+    /// The accounts service (`ibmcloud account list`).
+    Accounts,
+    /// Enterprise Management.
+    Enterprise,
 }
 
 impl std::fmt::Display for Service {
@@ -49,6 +53,8 @@ impl std::fmt::Display for Service {
             Self::Containers => "Kubernetes Service",
             Self::UserManagement => "User Management",
             Self::AccountManagement => "Account Management",
+            Self::Accounts => "Accounts",
+            Self::Enterprise => "Enterprise Management",
         })
     }
 }
@@ -269,6 +275,14 @@ pub enum Error {
     /// The session has no refresh token (for example a compute-resource login) and has expired.
     #[error("The IAM access token has expired and the session cannot be refreshed.")]
     CannotRefresh,
+    /// IAM gives no token for the account: the identity is no member there.
+    #[error("No access to the account {account}: {detail}")]
+    AccountUnreachable {
+        /// The account's ID.
+        account: String,
+        /// IAM's answer.
+        detail: String,
+    },
     /// IAM rejected the API key (`BXNIM0415E`).
     #[error("The API key is not valid: {0}")]
     InvalidApiKey(String),

@@ -42,6 +42,14 @@ pub(crate) const RATE_LIMIT: (f64, f64) = (190.0, 19.0);
 /// The state file's name in the plugin folder.
 pub(crate) const FILE_NAME: &str = "ratelimit.json";
 
+/// The state file of another account than the targeted one (IBM's limit is per account, so
+/// each account has a budget of its own): `ratelimit.<ACCOUNT_ID>.json`, the ID kept to the
+/// characters a file name may hold. The targeted account keeps [`FILE_NAME`].
+pub(crate) fn file_name_for(account: &str) -> String {
+    let safe: String = account.chars().filter(char::is_ascii_alphanumeric).take(64).collect();
+    format!("ratelimit.{safe}.json")
+}
+
 /// How long to wait for another process's lock before going on with a budget of this process's
 /// own: the lock is held for microseconds, and waiters are woken by the kernel in turn, so this
 /// is reached only by a stopped or hung holder.

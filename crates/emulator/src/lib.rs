@@ -14,6 +14,7 @@
 #![allow(clippy::result_large_err)]
 
 mod access;
+mod accounts;
 mod containers;
 mod iam;
 mod k8s;

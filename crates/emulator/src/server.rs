@@ -22,6 +22,9 @@ use crate::world::World;
 /// (account, region, resource group ID).
 pub(crate) type Target = (String, String, String);
 
+/// Whose rate budget a request spends: the client address and the bearer token's account.
+type RateKey = (IpAddr, Option<String>);
+
 /// Request counters by route, for tests and benchmarks.
 pub type Stats = BTreeMap<String, u64>;
 
@@ -31,8 +34,9 @@ pub(crate) struct Shared {
     world: Mutex<World>,
     knobs: Mutex<Knobs>,
     stats: Mutex<Stats>,
-    /// Per client address: the tokens left and when they were counted.
-    rate: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    /// Per client address and account (the bearer token's; none for the token endpoint): the
+    /// tokens left and when they were counted. IBM's limit is per account.
+    rate: Mutex<HashMap<RateKey, (f64, Instant)>>,
     /// When the last reset per target happened, and who owned the key before it.
     pub(crate) replication: Mutex<HashMap<Target, (Instant, String)>>,
     /// The CA behind the clusters' Kubernetes APIs and their admin kubeconfigs.
@@ -368,6 +372,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/v2/groups/{id}", get(crate::access::group))
         .route("/v2/groups/{id}/members", get(crate::access::members))
         .route("/v2/groups/{id}/members/{iam_id}", axum::routing::head(crate::access::is_member))
+        .route("/v1/accounts", get(crate::accounts::enterprise_accounts))
+        .route("/coe/v2/accounts", get(crate::accounts::member_accounts))
         .route("/v1/accounts/{account}/settings/identity", get(crate::access::settings))
         .route("/v1/accounts/{account}/limits/identity", get(crate::access::limits))
         .route("/v2/accounts/{account}/users", get(crate::users::list).post(crate::users::invite))
@@ -400,6 +406,7 @@ async fn knobs_layer(State(shared): State<Arc<Shared>>, req: Request, next: Next
     };
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let knobs = shared.knobs().clone();
+    let account = if knobs.rate_limit { util::bearer(&shared, req.headers()).map(|c| c.account_id) } else { None };
     shared.count(&format!("{method} {}", route_key(&path)));
     if knobs.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(knobs.latency_ms)).await;
@@ -414,7 +421,7 @@ async fn knobs_layer(State(shared): State<Arc<Shared>>, req: Request, next: Next
             let now = Instant::now();
             let max = f64::from(knobs.rate_limit_max.max(1));
             let per_sec = max / window.as_secs_f64();
-            let (tokens, last) = rate.entry(ip).or_insert((max, now));
+            let (tokens, last) = rate.entry((ip, account)).or_insert((max, now));
             *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * per_sec).min(max);
             *last = now;
             if *tokens >= 1.0 {

@@ -30,6 +30,7 @@ pub(crate) fn api_of(path: &str) -> Api {
         || path.starts_with("/v2/accounts")
         || path.starts_with("/v1/accounts")
         || path.starts_with("/v2/policies")
+        || path.starts_with("/coe/")
     {
         Api::Identity
     } else if path.starts_with("/v2/resource_groups") {

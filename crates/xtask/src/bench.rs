@@ -167,6 +167,8 @@ fn run_cli(bin: &Path, base: &str, home: &Path, args: &[&str], concurrency: u32)
         .env("CLUSTER_API_KEY_RESOURCE_MANAGER_ENDPOINT", base)
         .env("CLUSTER_API_KEY_USER_MANAGEMENT_ENDPOINT", base)
         .env("CLUSTER_API_KEY_ACCOUNT_MANAGEMENT_ENDPOINT", base)
+        .env("CLUSTER_API_KEY_ACCOUNTS_ENDPOINT", base)
+        .env("CLUSTER_API_KEY_ENTERPRISE_ENDPOINT", base)
         .env("CLUSTER_API_KEY_HOME", &plugin);
     if concurrency > 0 {
         cmd.env("CLUSTER_API_KEY_CONCURRENCY", concurrency.to_string());

@@ -3,6 +3,7 @@
 //! fields whose presence is not guaranteed are optional.
 
 pub(crate) mod account_management;
+pub(crate) mod accounts;
 pub mod containers;
 pub(crate) mod iam_access;
 pub mod iam_identity;

@@ -3,6 +3,7 @@
 //! A plan only reads (IAM, Resource Manager, the containers API); executing it writes. The
 //! binary shows the plan, asks for confirmation, then executes: the core never prints.
 
+pub mod accounts;
 pub mod addons;
 pub mod check;
 pub mod clusters;

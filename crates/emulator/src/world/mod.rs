@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub use names::*;
 pub use records::*;
-pub use seed::SANDBOX_EXPIRES_IN_SECS;
+pub use seed::{ENTERPRISE_ID, FINANCE_ACCOUNT, SANDBOX_EXPIRES_IN_SECS, STAGING_ACCOUNT};
 
 /// The whole state.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]

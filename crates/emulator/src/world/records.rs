@@ -18,6 +18,9 @@ pub struct Account {
     /// IMS account number (in tokens).
     #[serde(default)]
     pub ims: String,
+    /// The enterprise the account belongs to (Enterprise Management's `enterprise_id`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise_id: Option<String>,
 }
 
 /// The kind of an identity.

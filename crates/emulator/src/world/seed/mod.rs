@@ -6,7 +6,10 @@
 mod access;
 mod clusters;
 mod credentials;
+mod enterprise;
 mod people;
+
+pub use enterprise::{ENTERPRISE_ID, FINANCE_ACCOUNT, STAGING_ACCOUNT};
 
 use super::{ACCOUNT_ID, Account, AccountSettings, OWNER, World};
 
@@ -28,6 +31,7 @@ impl World {
                 name: "Example Corp".into(),
                 owner_iam_id: OWNER.into(),
                 ims: "2412345".into(),
+                enterprise_id: None,
             }],
             identities: people::identities(),
             resource_groups: clusters::resource_groups(),
@@ -70,7 +74,8 @@ impl World {
         // `NHC009`; a worker of us-south / Default, whose key's owner is no longer valid, says
         // "Provided user not found or active". A reset of the target clears them.
         clusters::report_credential_failures(&mut w.clusters);
-        w
+        // A small enterprise around the targeted account, for `--account` / `--all-accounts`.
+        w.with_enterprise()
     }
 }
 

@@ -1,0 +1,381 @@
+//! `status --account` / `--all-accounts`: several accounts of the same login in one report.
+//! The accounts are named before any account is read (an `--account` the login cannot reach,
+//! or a name two accounts share, is a usage error), then read at once, each with a session of
+//! its own (its own token and rate budget); one that cannot be read is reported as unknown and
+//! counted as a warning, never skipped.
+
+use cluster_api_key_core::model::Severity;
+use cluster_api_key_core::ops::accounts::{self, Account, Pick, Reach};
+use cluster_api_key_core::ops::status;
+use cluster_api_key_core::policy::FailOn;
+
+use super::status::{CSV_HEADER, Report, judge};
+use super::{ExitStatus, Here, Render};
+use crate::cli::StatusArgs;
+use crate::error::{CommandError, to_json};
+use crate::settings::StatusSettings;
+use crate::ui::{Text, Ui};
+
+/// How many accounts are read at once.
+const ACCOUNTS_IN_FLIGHT: usize = 8;
+
+/// One account's part: its report, or why it could not be read.
+struct Part {
+    account: Account,
+    read: Result<Report, String>,
+}
+
+/// The report over several accounts.
+struct Accounts {
+    parts: Vec<Part>,
+    source: accounts::Source,
+    fail_on: FailOn,
+    /// The targeted account, which the printed commands act on.
+    home: cluster_api_key_core::types::AccountId,
+}
+
+/// The session of the one account `query` names (`info --account`), refused as `status
+/// --account` refuses a name before anything of the account is read.
+///
+/// # Errors
+/// Usage errors for a name that names no readable account, or several; listing errors.
+pub async fn session_named(
+    here: &Here,
+    ui: &Ui,
+    query: &str,
+) -> Result<cluster_api_key_core::ops::Session, CommandError> {
+    let caller = here.session.caller().await?;
+    ui.progress("Listing the accounts this login can read...");
+    let reach = accounts::reach(&here.session, &caller.account).await?;
+    let picked = named(std::slice::from_ref(&query.to_owned()), &reach, "info")?;
+    let Some(a) = picked.first() else { return Err(CommandError::internal("no account named")) };
+    Ok(here.session.for_account(a)?)
+}
+
+/// The accounts the flags name, in the order named (`--all-accounts`: every one listed).
+fn chosen(args: &StatusArgs, reach: &Reach) -> Result<Vec<Account>, CommandError> {
+    if args.all_accounts {
+        return Ok(reach.accounts.clone());
+    }
+    named(&args.account, reach, "status")
+}
+
+/// The accounts `queries` name, in order, each once; a query that names none the login can
+/// read, or several, is a usage error of `command`.
+fn named(queries: &[String], reach: &Reach, command: &str) -> Result<Vec<Account>, CommandError> {
+    let mut out: Vec<Account> = Vec::new();
+    for q in queries {
+        let a = match accounts::pick(reach, q) {
+            Pick::One(a) => a,
+            Pick::Unknown => {
+                let known: Vec<String> =
+                    reach.accounts.iter().filter(|a| a.member).map(|a| format!("{} ({})", a.name, a.id)).collect();
+                return Err(CommandError::usage(
+                    format!(
+                        "--account '{q}' names no account this login can read. It can read: {}.",
+                        if known.is_empty() { String::from("none") } else { known.join(", ") }
+                    ),
+                    Some(command),
+                ));
+            }
+            Pick::NoAccess(a) => {
+                return Err(CommandError::usage(
+                    format!(
+                        "--account '{q}' is the account {} ({}), of which this login is no member: no token can be had for it.",
+                        a.name, a.id
+                    ),
+                    Some(command),
+                ));
+            }
+            Pick::Ambiguous(all) => {
+                let ids: Vec<String> = all.iter().map(|a| a.id.to_string()).collect();
+                return Err(CommandError::usage(
+                    format!("--account '{q}' matches {} accounts; name one by its ID: {}.", all.len(), ids.join(", ")),
+                    Some(command),
+                ));
+            }
+        };
+        if !out.iter().any(|o| o.id == a.id) {
+            out.push(a);
+        }
+    }
+    Ok(out)
+}
+
+/// Runs `status` over the accounts the flags name.
+///
+/// # Errors
+/// Usage errors for accounts that cannot be named; errors listing the accounts.
+pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<Box<dyn Render>, CommandError> {
+    let StatusSettings { args, policy, options, whole_account, fail_on } = settings;
+    let (policy, opts) = (&policy, &options);
+    let caller = here.session.caller().await?;
+    ui.progress("Listing the accounts this login can read...");
+    let reach = accounts::reach(&here.session, &caller.account).await?;
+    let picked = chosen(args, &reach)?;
+    // One account asked for by name: the one-account report, unchanged.
+    if picked.len() == 1 && !args.all_accounts {
+        if picked[0].id != caller.account {
+            ui.warn(
+                Text::from(format!(
+                    "{} ({}) is not the targeted account: the commands this report prints act on the targeted one; target it first (",
+                    picked[0].name, picked[0].id
+                ))
+                .cmd(format!("{} target -c {}", ui.cli, picked[0].id))
+                .plain(")."),
+            );
+        }
+        let session = here.session.for_account(&picked[0])?;
+        ui.progress(format!("Reading the account {}...", picked[0].name));
+        let read = status::status_and_facts(&session, opts, &status::Silent).await?;
+        return Ok(Box::new(judge(ui, args, policy, whole_account, fail_on, None, Vec::new(), read).await?));
+    }
+    ui.progress(format!("Reading {} accounts at once...", picked.len()));
+    let reads = picked.iter().map(|a| async move {
+        if !a.member {
+            return Err(String::from("no access: this login is no member of the account"));
+        }
+        let session = here.session.for_account(a).map_err(|e| e.to_string())?;
+        let read = status::status_and_facts(&session, opts, &status::Silent)
+            .await
+            .map_err(|e| if accounts::is_no_access(&e) { format!("no access: {e}") } else { e.to_string() })?;
+        judge(ui, args, policy, whole_account, fail_on, None, Vec::new(), read).await.map_err(|e| e.to_string())
+    });
+    // At most ACCOUNTS_IN_FLIGHT accounts at once, in the order named: each has its own rate
+    // budget and pool, so more at once would multiply sockets and memory, not speed.
+    let results: Vec<_> = futures_util::StreamExt::collect(futures_util::StreamExt::buffered(
+        futures_util::stream::iter(reads),
+        ACCOUNTS_IN_FLIGHT,
+    ))
+    .await;
+    let mut parts: Vec<Part> = picked.into_iter().zip(results).map(|(account, read)| Part { account, read }).collect();
+    unused_everywhere(&mut parts);
+    Ok(Box::new(Accounts { parts, source: reach.source, fail_on, home: caller.account }))
+}
+
+/// The policy applies to every account (acceptances are not scoped by account yet): an
+/// acceptance is unused only when it matched nothing in any account read, and is said once, in
+/// the first account's section.
+fn unused_everywhere(parts: &mut [Part]) {
+    let mut read = parts.iter_mut().filter_map(|p| p.read.as_mut().ok());
+    let Some(first) = read.next() else { return };
+    let mut rest: Vec<&mut Report> = read.collect();
+    if let Some(notes) = first.status.policy.as_mut() {
+        notes.unused.retain(|u| rest.iter().all(|r| r.status.policy.as_ref().is_none_or(|n| n.unused.contains(u))));
+    }
+    for r in &mut rest {
+        if let Some(n) = r.status.policy.as_mut() {
+            n.unused.clear();
+        }
+    }
+}
+
+fn account_json(a: &Account) -> serde_json::Value {
+    serde_json::json!({"id": a.id, "name": a.name})
+}
+
+impl Accounts {
+    fn unread(&self) -> usize {
+        self.parts.iter().filter(|p| p.read.is_err()).count()
+    }
+
+    /// Each account's rows in the one-account columns, with the account's ID appended last.
+    fn csv_all(&self) -> Result<String, CommandError> {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let header: Vec<&str> = CSV_HEADER.iter().copied().chain(["account"]).collect();
+        out.write_record(&header).map_err(CommandError::internal)?;
+        for p in &self.parts {
+            let id = p.account.id.to_string();
+            if let Ok(r) = &p.read {
+                let text = r.csv_text()?;
+                let mut rd = csv::Reader::from_reader(text.as_bytes());
+                for rec in rd.records() {
+                    let rec = rec.map_err(CommandError::internal)?;
+                    let mut fields: Vec<String> = rec.iter().map(str::to_owned).collect();
+                    fields.push(id.clone());
+                    out.write_record(&fields).map_err(CommandError::internal)?;
+                }
+            } else {
+                // An account that could not be read: a row of its own, its findings
+                // `account-unread` and its worst severity a warning, never skipped.
+                let mut fields = vec![String::new(); CSV_HEADER.len()];
+                if let Some(i) = CSV_HEADER.iter().position(|h| *h == "findings") {
+                    fields[i] = String::from("account-unread");
+                }
+                if let Some(i) = CSV_HEADER.iter().position(|h| *h == "worstSeverity") {
+                    fields[i] = String::from("warning");
+                }
+                fields.push(id);
+                out.write_record(&fields).map_err(CommandError::internal)?;
+            }
+        }
+        out.into_inner()
+            .map_err(|e| CommandError::internal(e.into_error()))
+            .and_then(|bytes| String::from_utf8(bytes).map_err(CommandError::internal))
+    }
+}
+
+impl Render for Accounts {
+    fn json(&self, ui: &Ui) -> Result<serde_json::Value, CommandError> {
+        let mut list = Vec::with_capacity(self.parts.len());
+        let (mut targets, mut critical, mut warnings, mut info, mut accepted) = (0, 0, 0, 0, 0);
+        for p in &self.parts {
+            match &p.read {
+                Ok(r) => {
+                    let mut v = r.json(ui)?;
+                    let s = &r.status.summary;
+                    (targets, critical, warnings, info, accepted) = (
+                        targets + s.targets,
+                        critical + s.critical,
+                        warnings + s.warnings,
+                        info + s.info,
+                        accepted + s.accepted,
+                    );
+                    v["account"] = account_json(&p.account);
+                    list.push(v);
+                }
+                Err(why) => list.push(serde_json::json!({
+                    "account": account_json(&p.account),
+                    "unread": why,
+                })),
+            }
+        }
+        Ok(serde_json::json!({
+            "accounts": list,
+            "source": to_json(&self.source)?,
+            "summary": {
+                "accounts": self.parts.len(),
+                "unreadAccounts": self.unread(),
+                "targets": targets,
+                "critical": critical,
+                "warnings": warnings + self.unread(),
+                "info": info,
+                "accepted": accepted,
+            },
+        }))
+    }
+
+    fn text(&self, ui: &Ui) {
+        ui.ok();
+        let rows: Vec<Vec<Text>> = self
+            .parts
+            .iter()
+            .map(|p| {
+                let name = Text::from(if p.account.name.is_empty() {
+                    p.account.id.to_string()
+                } else {
+                    p.account.name.clone()
+                });
+                match &p.read {
+                    Ok(r) => {
+                        let s = &r.status.summary;
+                        vec![
+                            name,
+                            Text::from(p.account.id.to_string()),
+                            Text::from(s.targets.to_string()),
+                            Text::from(s.critical.to_string()),
+                            Text::from(s.warnings.to_string()),
+                            Text::from(s.info.to_string()),
+                            Text::from("read"),
+                        ]
+                    }
+                    Err(why) => vec![
+                        name,
+                        Text::from(p.account.id.to_string()),
+                        Text::from("-"),
+                        Text::from("-"),
+                        Text::from("-"),
+                        Text::from("-"),
+                        Text::new().severe(Severity::Warning, format!("unknown: {why}")),
+                    ],
+                }
+            })
+            .collect();
+        ui.table(&["Account", "ID", "Targets", "Critical", "Warnings", "Info", "Read"], &rows);
+        let unread = self.unread();
+        ui.say("");
+        ui.say(format!(
+            "{} account{}{}; {}.",
+            self.parts.len(),
+            if self.parts.len() == 1 { "" } else { "s" },
+            match self.source {
+                accounts::Source::Enterprise => " of the enterprise",
+                accounts::Source::Memberships => " this login is a member of",
+            },
+            match unread {
+                0 => String::from("every one read"),
+                n => format!("{n} could not be read (counted as a warning each)"),
+            }
+        ));
+        for p in &self.parts {
+            if let Ok(r) = &p.read {
+                ui.say("");
+                ui.say(Text::from("Account ").name(&p.account.name).plain(format!(" ({})", p.account.id)));
+                if p.account.id != self.home {
+                    // `--account` for reset, prune and check is not there yet: their commands
+                    // act on the targeted account.
+                    ui.say(
+                        Text::from("The commands below act on the targeted account: target this one first (")
+                            .cmd(format!("{} target -c {}", ui.cli, p.account.id))
+                            .plain(")."),
+                    );
+                }
+                r.body_text(ui);
+            }
+        }
+    }
+
+    fn csv(&self) -> Option<Result<String, CommandError>> {
+        Some(self.csv_all())
+    }
+
+    /// SARIF over many accounts: one run per account, told apart by `automationDetails.id`
+    /// (code scanning keeps a category per run); an account that could not be read is a run
+    /// without results whose invocation failed, with the reason — never left out.
+    fn sarif(&self, ui: &Ui) -> Option<Result<serde_json::Value, CommandError>> {
+        let mut doc: Option<serde_json::Value> = None;
+        let mut runs = Vec::with_capacity(self.parts.len());
+        let mut unread = Vec::new();
+        for p in &self.parts {
+            let category = serde_json::json!({"id": format!("{}/{}/", crate::names::PLUGIN_NAME, p.account.id)});
+            match &p.read {
+                Ok(r) => {
+                    let d = match r.sarif(ui)? {
+                        Ok(d) => d,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let mut run = d["runs"][0].clone();
+                    run["automationDetails"] = category;
+                    runs.push(run);
+                    doc.get_or_insert(d);
+                }
+                Err(why) => unread.push((category, &p.account, why)),
+            }
+        }
+        // The tool (with every rule) as the read runs name it; the rules alone when none was read.
+        let mut doc = doc.unwrap_or_else(|| crate::sarif::with_results(&[], &ui.me));
+        for (category, a, why) in unread {
+            let mut run = doc["runs"][0].clone();
+            run["results"] = serde_json::json!([]);
+            run["automationDetails"] = category;
+            run["invocations"] = serde_json::json!([{
+                "executionSuccessful": false,
+                "toolExecutionNotifications": [{
+                    "level": "error",
+                    "message": {"text": format!("Account {} ({}) could not be read: {why}", crate::ui::one_line(&a.name), a.id)},
+                }],
+            }]);
+            runs.push(run);
+        }
+        doc["runs"] = serde_json::Value::Array(runs);
+        Some(Ok(doc))
+    }
+
+    fn status(&self) -> ExitStatus {
+        let findings =
+            self.parts.iter().any(|p| p.read.as_ref().is_ok_and(|r| r.exit_status() == ExitStatus::Findings));
+        // An unread account is unknown, counted as a warning (as an owner that cannot be read).
+        let unread = self.unread() > 0 && self.fail_on.threshold().is_some_and(|t| t <= Severity::Warning);
+        if findings || unread { ExitStatus::Findings } else { ExitStatus::Success }
+    }
+}
