@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::common::TestEnv;
 
 /// Logged in as the functional ID, with short Kubernetes delays.
-fn env() -> TestEnv {
+pub(crate) fn env() -> TestEnv {
     let mut env = TestEnv::new();
     env.login(keys::FUNCTIONAL, Some("us-south"));
     env.handle().set_knobs(|k| {
@@ -23,7 +23,7 @@ fn env() -> TestEnv {
     env
 }
 
-fn json(r: &crate::common::Run) -> Value {
+pub(crate) fn json(r: &crate::common::Run) -> Value {
     serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {r:?}"))
 }
 

@@ -7,30 +7,13 @@ use cluster_api_key_emulator::FaultKind;
 use cluster_api_key_emulator::world::keys;
 use serde_json::Value;
 
+use crate::addons::{env, json};
 use crate::common::{TestEnv, audit_records, audited, fault};
 
 /// eu-de / Default's current key: locked, so the response must unlock it first.
 const EU_KEY: &str = "ApiKey-3333-eu-default-cur";
 /// us-south / Default's current key: unlocked; its target has classic credentials set.
 const US_KEY: &str = "ApiKey-1111-us-default-cur";
-
-fn env() -> TestEnv {
-    let mut env = TestEnv::new();
-    env.login(keys::FUNCTIONAL, Some("us-south"));
-    env.handle().set_knobs(|k| {
-        k.kube.replace_ms = 100;
-        k.kube.ready_ms = 200;
-        k.kube.secret_update_ms = 400;
-    });
-    let tmp = env.home.path().join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
-    env.extra_env.insert("TMPDIR".into(), tmp.to_string_lossy().into_owned());
-    env
-}
-
-fn json(r: &crate::common::Run) -> Value {
-    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {r:?}"))
-}
 
 fn has_key(env: &TestEnv, id: &str) -> bool {
     env.cluster_keys().iter().any(|k| k.id == id)

@@ -447,9 +447,15 @@ fn queried_cluster(shared: &Shared, headers: &HeaderMap, q: &HashMap<String, Str
     let Some(name) = q.get("cluster") else {
         return Err(util::containers_error(400, "E0010", "The cluster query parameter is required.", "General", None));
     };
+    visible(shared, &caller, headers, name)
+}
+
+/// The cluster `name` (or ID) names in the caller's account and the targeted group, when the
+/// caller may see it; else IBM's 404.
+fn visible(shared: &Shared, caller: &Caller, headers: &HeaderMap, name: &str) -> Result<Cluster, Response> {
     let world = shared.world();
     match find_cluster(&world, &caller.account_id, name, util::header(headers, "x-auth-resource-group")) {
-        Some(c) if may_view(&world, &caller, c) => Ok(c.clone()),
+        Some(c) if may_view(&world, caller, c) => Ok(c.clone()),
         _ => Err(not_found()),
     }
 }
@@ -541,12 +547,9 @@ pub(crate) async fn workers_v1(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let world = shared.world();
-    match find_cluster(&world, &caller.account_id, &id_or_name, util::header(&headers, "x-auth-resource-group")) {
-        Some(c) if may_view(&world, &caller, c) => {
-            util::ok(&Value::Array(workers_of(c).iter().map(|w| worker_v1_json(c, w)).collect()))
-        }
-        _ => not_found(),
+    match visible(&shared, &caller, &headers, &id_or_name) {
+        Ok(c) => util::ok(&Value::Array(workers_of(&c).iter().map(|w| worker_v1_json(&c, w)).collect())),
+        Err(r) => r,
     }
 }
 
@@ -644,12 +647,9 @@ pub(crate) async fn addons(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let world = shared.world();
-    match find_cluster(&world, &caller.account_id, &id_or_name, util::header(&headers, "x-auth-resource-group")) {
-        Some(c) if may_view(&world, &caller, c) => {
-            util::ok(&Value::Array(c.addons.iter().map(|a| addon_json(a)).collect()))
-        }
-        _ => not_found(),
+    match visible(&shared, &caller, &headers, &id_or_name) {
+        Ok(c) => util::ok(&Value::Array(c.addons.iter().map(|a| addon_json(a)).collect())),
+        Err(r) => r,
     }
 }
 
@@ -891,13 +891,11 @@ pub(crate) async fn refresh_master(
         Ok(a) if a.action == "refresh" => {}
         _ => return util::containers_error(400, "E0010", "The request body is not valid.", "General", None),
     }
-    let world = shared.world();
-    let group = util::header(&headers, "x-auth-resource-group");
-    let Some(c) = find_cluster(&world, &caller.account_id, &id_or_name, group).filter(|c| may_view(&world, &caller, c))
-    else {
-        return not_found();
+    let c = match visible(&shared, &caller, &headers, &id_or_name) {
+        Ok(c) => c,
+        Err(r) => return r,
     };
-    if !world.has_role(
+    if !shared.world().has_role(
         &caller.account_id,
         &caller.iam_id,
         "containers-kubernetes",
@@ -913,8 +911,6 @@ pub(crate) async fn refresh_master(
             Some("Ask your account administrator for the Operator platform access role."),
         );
     }
-    let key = format!("master refresh {}", c.id);
-    drop(world);
-    shared.count(&key);
+    shared.count(&format!("master refresh {}", c.id));
     axum::response::IntoResponse::into_response(axum::http::StatusCode::NO_CONTENT)
 }
