@@ -32,6 +32,11 @@ pub enum Body {
     Json(Value),
 }
 
+/// How far ahead an independent request may take its slot of the rate budget (see
+/// [`Http::send`]): a few slots at IBM's rate, so that the budget is never left unused while a
+/// request is being prepared, and a lead never waits longer than this for its own.
+const HORIZON: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// One request, described independently of reqwest so it can be traced and replayed.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -49,20 +54,31 @@ pub struct Request {
     /// has time set aside for it, so a POST that used the command's budget cannot leave the
     /// key it minted unfound.
     pub until: Option<Instant>,
+    /// A step of a chain the command waits on (a page of a list read to its end: each page
+    /// waits for the one before): it goes ahead of independent requests (see [`Http::send`]).
+    pub lead: bool,
 }
 
 impl Request {
     /// A GET (idempotent).
     #[must_use]
     pub(crate) fn get(url: Url) -> Self {
-        Self { method: Method::GET, url, headers: Vec::new(), body: Body::None, idempotent: true, until: None }
+        Self {
+            method: Method::GET,
+            url,
+            headers: Vec::new(),
+            body: Body::None,
+            idempotent: true,
+            until: None,
+            lead: false,
+        }
     }
 
     /// A request with any method; idempotency follows HTTP semantics (POST is not).
     #[must_use]
     pub(crate) fn new(method: Method, url: Url) -> Self {
         let idempotent = method != Method::POST && method != Method::PATCH;
-        Self { method, url, headers: Vec::new(), body: Body::None, idempotent, until: None }
+        Self { method, url, headers: Vec::new(), body: Body::None, idempotent, until: None, lead: false }
     }
 
     /// Adds a header.
@@ -83,6 +99,13 @@ impl Request {
     #[must_use]
     pub(crate) fn idempotent(mut self, yes: bool) -> Self {
         self.idempotent = yes;
+        self
+    }
+
+    /// Marks the request as a step of a chain the command waits on (see [`Request::lead`]).
+    #[must_use]
+    pub(crate) fn lead(mut self, yes: bool) -> Self {
+        self.lead = yes;
         self
     }
 
@@ -225,6 +248,9 @@ pub struct Http {
     said_shared_wait: std::sync::atomic::AtomicBool,
     /// Requests in flight at once, process-wide (the pool every command shares).
     pool: tokio::sync::Semaphore,
+    /// Held by the one independent request that takes a slot more than [`HORIZON`] ahead,
+    /// until its slot is that near (see [`Http::send`]).
+    gate: tokio::sync::Mutex<()>,
     /// The proxies, for the trace.
     proxy: crate::net::ProxySettings,
 }
@@ -290,6 +316,7 @@ impl Http {
             limiter: crate::ratelimit::Budget::new(settings.rate_limit, settings.rate_state.clone()),
             said_shared_wait: std::sync::atomic::AtomicBool::new(false),
             pool: tokio::sync::Semaphore::new(settings.concurrency.max(1)),
+            gate: tokio::sync::Mutex::new(()),
             proxy: settings.proxy.clone(),
         };
         Ok((http, warnings))
@@ -353,8 +380,18 @@ impl Http {
                 return Err(self.out_of_time());
             }
             let result = {
+                // Once the burst is spent, every request waits for a slot of the rate budget,
+                // and slots go in the order they are taken. A pool of independent requests
+                // would take slots seconds ahead (a hundred at 20 a second: five seconds), and
+                // a request that others wait on (the next page of the keys) would queue behind
+                // all of them, at every page: on a large account, the chain of pages, not the
+                // budget, set the pace. So independent requests take their slot at most
+                // HORIZON ahead (one of them at a time holds the gate until its slot is that
+                // near), and a lead takes the next one, outside the pool: it waits HORIZON at
+                // most, and the budget is used as fully as before.
                 // The semaphore is never closed, so acquiring cannot fail.
-                let _slot = self.pool.acquire().await.ok();
+                let _slot = if req.lead { None } else { self.pool.acquire().await.ok() };
+                let gate = if req.lead { None } else { Some(self.gate.lock().await) };
                 let slot = self.limiter.reserve().await;
                 if let Some(path) = &slot.fell_back
                     && let Some(notice) = self.notice.get()
@@ -393,7 +430,18 @@ impl Http {
                         not_sent: true,
                     });
                 }
-                tokio::time::sleep(slot.wait).await;
+                match gate {
+                    Some(gate) if slot.wait > HORIZON => {
+                        tokio::time::sleep(slot.wait - HORIZON).await;
+                        drop(gate);
+                        tokio::time::sleep(HORIZON).await;
+                    }
+                    gate => {
+                        // Released before the request is sent, never held across it.
+                        drop(gate);
+                        tokio::time::sleep(slot.wait).await;
+                    }
+                }
                 let left = deadline.saturating_duration_since(Instant::now());
                 let timeout = if req.idempotent { self.timeout.min(left) } else { self.timeout };
                 self.attempt(req, timeout).await

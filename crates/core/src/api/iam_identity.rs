@@ -328,9 +328,11 @@ impl<'a> IamIdentity<'a> {
         let mut pages = 0;
         while let Some(u) = next.take() {
             pages += 1;
+            // A list read to its end is a chain (each page waits for the one before): its pages
+            // go ahead of independent requests.
             let page: ApiKeyList = self
                 .client
-                .send(Service::IamIdentity, Request::get(u.clone()).until(until))
+                .send(Service::IamIdentity, Request::get(u.clone()).until(until).lead(!newest_page_only))
                 .await?
                 .json(Service::IamIdentity)?;
             out.extend(page.apikeys);

@@ -338,12 +338,54 @@ pub struct Policies {
     pub groups: Vec<(String, String)>,
 }
 
-/// Reads an identity's policies (direct and through its access groups).
+/// What several identities' policy reads in one run have in common, read once: the policies of
+/// each access group (many owners are in the same groups) and whether the caller reads other
+/// identities' policies (the same answer for every owner). `status` reads the policies of every
+/// owner of a key with one of these; without it, 60 owners in two groups cost 60 reads of the
+/// account's policies and 80 of the groups', where 1 and 2 tell the same.
+#[derive(Debug, Default)]
+pub(crate) struct SharedReads {
+    others: tokio::sync::OnceCell<bool>,
+    groups: std::sync::Mutex<std::collections::BTreeMap<String, std::sync::Arc<GroupPolicies>>>,
+}
+
+/// One access group's policies, read once (the error kept as its words: it is only shown).
+type GroupPolicies = tokio::sync::OnceCell<std::result::Result<Vec<Policy>, String>>;
+
+impl SharedReads {
+    /// The policies of access group `group`: read by the first identity that needs them, and
+    /// awaited by the others meanwhile.
+    async fn group(
+        &self,
+        session: &Session,
+        account: &AccountId,
+        group: &str,
+    ) -> std::result::Result<Vec<Policy>, String> {
+        let cell = {
+            let mut groups = self.groups.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            std::sync::Arc::clone(groups.entry(group.to_owned()).or_default())
+        };
+        cell.get_or_init(|| async {
+            session.iam_access().policies(account, None, Some(group)).await.map_err(|e| e.to_string())
+        })
+        .await
+        .clone()
+    }
+
+    /// Whether the caller reads policies of identities other than themself: asked once.
+    async fn reads_others(&self, session: &Session, account: &AccountId, caller: Option<&IamId>) -> bool {
+        *self.others.get_or_init(|| reads_others(session, account, caller)).await
+    }
+}
+
+/// Reads an identity's policies (direct and through its access groups), sharing with other
+/// identities' reads of the same run what they have in common (`shared`).
 pub(crate) async fn read_policies(
     session: &Session,
     account: &AccountId,
     id: &IamId,
     caller: Option<&IamId>,
+    shared: &SharedReads,
 ) -> Policies {
     let is_caller = caller == Some(id);
     let access = session.iam_access();
@@ -355,8 +397,12 @@ pub(crate) async fn read_policies(
         Ok(mut direct) => {
             match groups {
                 Ok(groups) => {
-                    for g in groups {
-                        match access.policies(account, None, Some(&g.id)).await {
+                    // The groups' policies are independent of each other: read together.
+                    let read =
+                        futures_util::future::join_all(groups.iter().map(|g| shared.group(session, account, &g.id)))
+                            .await;
+                    for (g, r) in groups.into_iter().zip(read) {
+                        match r {
                             Ok(p) => {
                                 direct.extend(p);
                                 names.push((g.id, g.name));
@@ -365,7 +411,7 @@ pub(crate) async fn read_policies(
                                 unknown = Some(format!(
                                     "the policies of access group {} could not be read: {}",
                                     g.name,
-                                    clause(&e.to_string())
+                                    clause(&e)
                                 ));
                             }
                         }
@@ -375,7 +421,7 @@ pub(crate) async fn read_policies(
             }
             // An empty list proves nothing unless the caller demonstrably reads other
             // identities' policies (the account's list shows a policy that is not theirs).
-            if direct.is_empty() && !is_caller && !reads_others(session, account, caller).await {
+            if direct.is_empty() && !is_caller && !shared.reads_others(session, account, caller).await {
                 unknown = Some(String::from(
                     "no policy of this identity is visible to you; you may not be allowed to read them",
                 ));
@@ -442,7 +488,8 @@ pub(crate) fn owner_lacks(
 }
 
 async fn read_access(session: &Session, account: &AccountId, id: &IamId, caller: Option<&IamId>) -> Access {
-    let Policies { list: policies, unknown, groups } = read_policies(session, account, id, caller).await;
+    let Policies { list: policies, unknown, groups } =
+        read_policies(session, account, id, caller, &SharedReads::default()).await;
     let identity = session.iam_identity();
     let restricted = identity.api_key_creation_restricted(account).await.map_err(|e| clause(&e.to_string()).to_owned());
     let quota = identity.api_key_quota(account, id).await.map_err(|e| clause(&e.to_string()).to_owned());

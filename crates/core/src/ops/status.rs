@@ -85,75 +85,129 @@ pub async fn status_and_facts(
 ) -> Result<(StatusReport, Vec<discovery::TargetFacts>)> {
     let regions = opts.regions.clone();
     let caller = session.caller().await?;
-    // The groups, and the clusters that the owner lookups need. A `-g` filter is checked
-    // against the groups before anything else is read; without one, both are read together.
+    let account_id = &caller.account;
+    let caller_id = caller.iam_id.clone();
+    // A `-g` filter is checked against the groups before anything else is read.
     let rm = session.resource_manager();
-    let (all_groups, clusters) = if opts.groups.is_empty() {
-        let (g, c) = tokio::join!(rm.list(&caller.account), discovery::clusters(session));
-        (g?, c)
+    let checked_groups = if opts.groups.is_empty() {
+        None
     } else {
-        let g = rm.list(&caller.account).await?;
+        let g = rm.list(account_id).await?;
         discovery::groups(&opts.groups, &g)?;
-        (g, discovery::clusters(session).await)
+        Some(g)
     };
-    let scope = Scope { regions, groups: discovery::groups(&opts.groups, &all_groups)? };
-    let clusters = clusters?;
-    let to_ask = discovery::cluster_targets(&clusters, &scope);
-    reporter.targets(to_ask.len());
+    // What the owners' reads have in common (their groups' policies), read once.
+    let shared = super::check::SharedReads::default();
+    // The round trips (see the README's Performance): the key pages need nothing but the
+    // account, so they run from the first round trip to their last page, alongside everything
+    // else; the owners' reads start as soon as the owner lookups end, not after the last key
+    // page; the classic credentials' owners as soon as those credentials are read.
+    let keys = discovery::keys(session, &caller);
+    let rest = async {
+        // The groups, and the clusters that the owner lookups need.
+        let (all_groups, clusters) = match checked_groups {
+            Some(g) => (g, discovery::clusters(session).await),
+            None => {
+                let (g, c) = tokio::join!(rm.list(account_id), discovery::clusters(session));
+                (g?, c)
+            }
+        };
+        let scope = Scope { regions, groups: discovery::groups(&opts.groups, &all_groups)? };
+        let clusters = clusters?;
+        let to_ask = discovery::cluster_targets(&clusters, &scope);
+        reporter.targets(to_ask.len());
 
-    // The key pages and one owner lookup per target with clusters, in parallel, in the pool.
-    let owner_lookups = stream::iter(to_ask.iter())
-        .map(|((region, group), cluster)| async move {
-            let region = crate::types::Region::new(region.clone());
-            let group = crate::types::ResourceGroupId::new(group.clone());
-            let r = match session.containers(Some(&region)) {
-                Ok(api) => api.key_owner(&cluster.id, Some(&group)).await,
-                Err(e) => Err(e),
-            };
-            reporter.checked(&Target {
-                region: region.clone(),
-                resource_group: crate::types::ResourceGroup { id: group.clone(), name: String::new(), default: false },
-            });
-            ((region.to_string(), group.to_string()), r)
-        })
-        .buffer_unordered(opts.concurrency.max(1))
-        .collect::<BTreeMap<(String, String), std::result::Result<KeyOwner, Error>>>();
-    // Classic infrastructure credentials win over the key for classic clusters: one read per
-    // target that has some, alongside.
-    let classic_targets: Vec<(String, String)> = to_ask
-        .keys()
-        .filter(|(region, group)| {
-            clusters.iter().any(|c| c.provider == "classic" && &c.region == region && &c.resource_group == group)
-        })
-        .cloned()
-        .collect();
-    let classic_lookups = stream::iter(classic_targets)
-        .map(|(region, group)| async move {
-            let r = match session.containers(Some(&crate::types::Region::new(region.clone()))) {
-                Ok(api) => api.classic_credentials(Some(&crate::types::ResourceGroupId::new(group.clone()))).await,
-                Err(e) => Err(e),
-            };
-            ((region, group), r)
-        })
-        .buffer_unordered(opts.concurrency.max(1))
-        .collect::<BTreeMap<(String, String), Result<ClassicCredentials>>>();
-    // What the clusters say about their credentials: the troubled ones (every one with
-    // `--read-clusters`), alongside.
-    let mut in_scope: Vec<&crate::api::containers::Cluster> = clusters
-        .iter()
-        .filter(|c| {
-            (scope.regions.is_empty() || scope.regions.iter().any(|r| r.as_str() == c.region))
-                && (scope.groups.is_empty() || scope.groups.iter().any(|g| g.id.as_str() == c.resource_group))
-        })
-        .collect();
-    if opts.read_clusters == ClusterReads::Skip {
-        in_scope.clear();
-    }
-    let cluster_reads =
-        super::clusters::read_clusters(session, &in_scope, opts.read_clusters == ClusterReads::Every, opts.concurrency);
-    let (keys, mut owners, classic, mut reports) =
-        tokio::join!(discovery::keys(session, &caller), owner_lookups, classic_lookups, cluster_reads);
-    let (keys, key_scope) = keys?;
+        // One owner lookup per target with clusters, in the pool; then, at once, the reads of
+        // the owners they name.
+        let owner_lookups = stream::iter(to_ask.iter())
+            .map(|((region, group), cluster)| async move {
+                let region = crate::types::Region::new(region.clone());
+                let group = crate::types::ResourceGroupId::new(group.clone());
+                let r = match session.containers(Some(&region)) {
+                    Ok(api) => api.key_owner(&cluster.id, Some(&group)).await,
+                    Err(e) => Err(e),
+                };
+                reporter.checked(&Target {
+                    region: region.clone(),
+                    resource_group: crate::types::ResourceGroup {
+                        id: group.clone(),
+                        name: String::new(),
+                        default: false,
+                    },
+                });
+                ((region.to_string(), group.to_string()), r)
+            })
+            .buffer_unordered(opts.concurrency.max(1))
+            .collect::<BTreeMap<(String, String), std::result::Result<KeyOwner, Error>>>();
+        let lookups_then_owners = async {
+            let owners = owner_lookups.await;
+            let mut ids = OwnerIds::default();
+            for o in owners.values().flatten() {
+                if let Some(id) = &o.iam_id {
+                    ids.add(id);
+                    // What each owner of clusters' key may do: their policies.
+                    if !ids.key_owners.contains(id) {
+                        ids.key_owners.push(id.clone());
+                    }
+                }
+            }
+            let reads = owner_reads(session, account_id, caller_id.as_ref(), ids, opts.concurrency, &shared).await;
+            (owners, reads)
+        };
+        // Classic infrastructure credentials win over the key for classic clusters: one read
+        // per target that has some, alongside; then their owners.
+        let classic_targets: Vec<(String, String)> = to_ask
+            .keys()
+            .filter(|(region, group)| {
+                clusters.iter().any(|c| c.provider == "classic" && &c.region == region && &c.resource_group == group)
+            })
+            .cloned()
+            .collect();
+        let classic_then_owners = async {
+            let classic = stream::iter(classic_targets)
+                .map(|(region, group)| async move {
+                    let r = match session.containers(Some(&crate::types::Region::new(region.clone()))) {
+                        Ok(api) => {
+                            api.classic_credentials(Some(&crate::types::ResourceGroupId::new(group.clone()))).await
+                        }
+                        Err(e) => Err(e),
+                    };
+                    ((region, group), r)
+                })
+                .buffer_unordered(opts.concurrency.max(1))
+                .collect::<BTreeMap<(String, String), Result<ClassicCredentials>>>()
+                .await;
+            let owners =
+                classic_owner_states(session, account_id, caller_id.as_ref(), &classic, opts.concurrency).await;
+            (classic, owners)
+        };
+        // What the clusters say about their credentials: the troubled ones (every one with
+        // `--read-clusters`), alongside.
+        let mut in_scope: Vec<&crate::api::containers::Cluster> = clusters
+            .iter()
+            .filter(|c| {
+                (scope.regions.is_empty() || scope.regions.iter().any(|r| r.as_str() == c.region))
+                    && (scope.groups.is_empty() || scope.groups.iter().any(|g| g.id.as_str() == c.resource_group))
+            })
+            .collect();
+        if opts.read_clusters == ClusterReads::Skip {
+            in_scope.clear();
+        }
+        let cluster_reads = super::clusters::read_clusters(
+            session,
+            &in_scope,
+            opts.read_clusters == ClusterReads::Every,
+            opts.concurrency,
+        );
+        let ((owners, reads), (classic, classic_owners), reports) =
+            tokio::join!(lookups_then_owners, classic_then_owners, cluster_reads);
+        Ok::<_, Error>(Listed { all_groups, clusters, scope, owners, reads, classic, classic_owners, reports })
+    };
+    // Who owns the account (CIS 1.5: no API key is owned by the account owner): one request,
+    // needing only the account.
+    let account_owner = async { Ok(session.account_management().owner(account_id).await) };
+    let ((keys, key_scope), listed, account_owner) = tokio::try_join!(keys, rest, account_owner)?;
+    let Listed { all_groups, clusters, scope, mut owners, reads, classic, classic_owners, mut reports } = listed;
     let account = discovery::Account { groups: all_groups, clusters, keys, key_scope };
     let found = account.targets(&scope);
     // `None`: no cluster to ask (the owner then comes from the key).
@@ -162,75 +216,23 @@ pub async fn status_and_facts(
         .map(|f| owners.remove(&(f.target.region.to_string(), f.target.resource_group.id.to_string())))
         .collect();
 
-    // One membership lookup per distinct user that owns a key; one IAM Identity lookup per
-    // distinct service ID.
-    let mut owner_ids: Vec<IamId> = Vec::new();
-    let mut service_ids: Vec<IamId> = Vec::new();
+    // The owners only the keys name (targets without clusters, lookups that failed): one
+    // membership lookup per distinct user, one IAM Identity lookup per distinct service ID, and
+    // their key limits, now.
+    let mut more = OwnerIds::default();
     for (f, o) in found.iter().zip(&owners) {
         let id = match o {
             Some(Ok(o)) => o.iam_id.clone(),
             _ => f.current.as_ref().map(|k| k.iam_id.clone()),
         };
-        match id.as_ref().map(|i| (IdentityKind::from_iam_id(i.as_str()), i)) {
-            Some((Some(IdentityKind::User), i)) if !owner_ids.contains(i) => owner_ids.push(i.clone()),
-            Some((Some(IdentityKind::ServiceId), i)) if !service_ids.contains(i) => service_ids.push(i.clone()),
-            _ => {}
-        }
-    }
-    let account_id = &caller.account;
-    // What each owner of clusters' key may do: one policy read per distinct owner, alongside
-    // the membership lookups (both need only the owners).
-    let mut key_owners: Vec<IamId> = Vec::new();
-    for o in owners.iter().flatten().flatten() {
-        if let Some(id) = &o.iam_id
-            && !key_owners.contains(id)
+        if let Some(id) = id
+            && !reads.memberships.contains_key(&id)
         {
-            key_owners.push(id.clone());
+            more.add(&id);
         }
     }
-    let caller_id = caller.iam_id.clone();
-    let quota_ids: Vec<IamId> = owner_ids.iter().chain(&service_ids).cloned().collect();
-    let memberships = stream::iter(owner_ids)
-        .map(|id| async move {
-            let m = session.user_management().membership(account_id, &id).await;
-            (id, m)
-        })
-        .buffer_unordered(opts.concurrency.max(1))
-        .collect::<BTreeMap<IamId, std::result::Result<Membership, Error>>>();
-    let owner_policies = stream::iter(key_owners)
-        .map(|id| {
-            let caller_id = caller_id.clone();
-            async move {
-                let p = super::check::read_policies(session, account_id, &id, caller_id.as_ref()).await;
-                (id, p)
-            }
-        })
-        .buffer_unordered(opts.concurrency.max(1))
-        .collect::<BTreeMap<IamId, super::check::Policies>>();
-    // IAM's per-identity API key limit, for every owner of a current key.
-    let quotas = stream::iter(quota_ids)
-        .map(|id| async move {
-            let q = session.iam_identity().api_key_quota(account_id, &id).await;
-            (id, q)
-        })
-        .buffer_unordered(opts.concurrency.max(1))
-        .collect::<BTreeMap<IamId, Result<(u64, u64)>>>();
-    let standings = stream::iter(service_ids)
-        .map(|id| async move {
-            let s = service_id_standing(session, &id).await;
-            (id, s)
-        })
-        .buffer_unordered(opts.concurrency.max(1))
-        .collect::<Vec<_>>();
-    // The classic credentials' owners depend only on the credentials: looked up alongside, not
-    // after (one round trip less).
-    let classic_owners = classic_owner_states(session, account_id, caller_id.as_ref(), &classic, opts.concurrency);
-    // Who owns the account (CIS 1.5: no API key is owned by the account owner): one request.
-    let accounts = session.account_management();
-    let account_owner = accounts.owner(account_id);
-    let (mut memberships, owner_policies, standings, quotas, classic_owners, account_owner) =
-        tokio::join!(memberships, owner_policies, standings, quotas, classic_owners, account_owner);
-    memberships.extend(standings);
+    let OwnerReads { memberships, policies: owner_policies, quotas } =
+        reads.merge(owner_reads(session, account_id, caller_id.as_ref(), more, opts.concurrency, &shared).await);
 
     let now = SystemTime::now();
     let mut targets = Vec::with_capacity(found.len());
@@ -326,6 +328,108 @@ pub async fn status_and_facts(
     };
     report.recount();
     Ok((report, facts))
+}
+
+/// What the first part of a status read, besides the keys: handed from the reads that run
+/// alongside the key pages.
+struct Listed {
+    all_groups: Vec<crate::types::ResourceGroup>,
+    clusters: Vec<crate::api::containers::Cluster>,
+    scope: Scope,
+    owners: BTreeMap<(String, String), std::result::Result<KeyOwner, Error>>,
+    reads: OwnerReads,
+    classic: BTreeMap<(String, String), Result<ClassicCredentials>>,
+    classic_owners: BTreeMap<String, OwnerState>,
+    reports: BTreeMap<String, crate::model::ClusterReports>,
+}
+
+/// The identities whose reads [`owner_reads`] makes.
+#[derive(Default)]
+struct OwnerIds {
+    /// Users: their membership and key limit.
+    users: Vec<IamId>,
+    /// Service IDs: their standing and key limit.
+    services: Vec<IamId>,
+    /// Owners of a key that clusters use: their policies too.
+    key_owners: Vec<IamId>,
+}
+
+impl OwnerIds {
+    /// Adds an owner by the kind its IAM ID says (others, such as trusted profiles, have
+    /// nothing to read).
+    fn add(&mut self, id: &IamId) {
+        let list = match IdentityKind::from_iam_id(id.as_str()) {
+            Some(IdentityKind::User) => &mut self.users,
+            Some(IdentityKind::ServiceId) => &mut self.services,
+            _ => return,
+        };
+        if !list.contains(id) {
+            list.push(id.clone());
+        }
+    }
+}
+
+/// What was read of the owners: users' memberships and service IDs' standings (one map: both
+/// say whether the identity can still act), key owners' policies, and key limits.
+#[derive(Default)]
+struct OwnerReads {
+    memberships: BTreeMap<IamId, std::result::Result<Membership, Error>>,
+    policies: BTreeMap<IamId, super::check::Policies>,
+    quotas: BTreeMap<IamId, Result<(u64, u64)>>,
+}
+
+impl OwnerReads {
+    fn merge(mut self, other: Self) -> Self {
+        self.memberships.extend(other.memberships);
+        self.policies.extend(other.policies);
+        self.quotas.extend(other.quotas);
+        self
+    }
+}
+
+/// One membership lookup per user, one IAM Identity lookup per service ID, one policy read per
+/// key owner and IAM's per-identity key limit for every one of them: all at once, in the pool.
+async fn owner_reads(
+    session: &Session,
+    account_id: &AccountId,
+    caller_id: Option<&IamId>,
+    ids: OwnerIds,
+    concurrency: usize,
+    shared: &super::check::SharedReads,
+) -> OwnerReads {
+    let OwnerIds { users, services, key_owners } = ids;
+    let quota_ids: Vec<IamId> = users.iter().chain(&services).cloned().collect();
+    let memberships = stream::iter(users)
+        .map(|id| async move {
+            let m = session.user_management().membership(account_id, &id).await;
+            (id, m)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect::<BTreeMap<IamId, std::result::Result<Membership, Error>>>();
+    let policies = stream::iter(key_owners)
+        .map(|id| async move {
+            let p = super::check::read_policies(session, account_id, &id, caller_id, shared).await;
+            (id, p)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect::<BTreeMap<IamId, super::check::Policies>>();
+    let quotas = stream::iter(quota_ids)
+        .map(|id| async move {
+            let q = session.iam_identity().api_key_quota(account_id, &id).await;
+            (id, q)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect::<BTreeMap<IamId, Result<(u64, u64)>>>();
+    let standings = stream::iter(services)
+        .map(|id| async move {
+            let s = service_id_standing(session, &id).await;
+            (id, s)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect::<Vec<_>>();
+    let (mut memberships, policies, quotas, standings) = tokio::join!(memberships, policies, quotas, standings);
+    memberships.extend(standings);
+    OwnerReads { memberships, policies, quotas }
 }
 
 /// `owner-is-account-owner` on each target whose current key the account owner owns; when the
