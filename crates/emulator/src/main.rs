@@ -6,13 +6,15 @@ use std::process::ExitCode;
 
 use cluster_api_key_emulator::{Emulator, Knobs, World};
 
-const USAGE: &str = "Usage: cluster-api-key-emulator [--listen 127.0.0.1:PORT] [--world FILE | --world-scale REGIONSxGROUPS [--seed N]] [--latency MS] [--rate-limit] [--tls [--write-ca]]";
+const USAGE: &str = "Usage: cluster-api-key-emulator [--listen 127.0.0.1:PORT] [--world FILE | --world-scale REGIONSxGROUPS [--uneven | --accounts N] [--seed N]] [--latency MS] [--rate-limit] [--tls [--write-ca]]";
 
 fn main() -> ExitCode {
     let mut listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
     let mut world_file = None;
     let mut scale: Option<(usize, usize)> = None;
     let mut seed: u64 = 1;
+    let mut uneven = false;
+    let mut accounts: usize = 1;
     let mut knobs = Knobs::default();
     let mut tls = false;
     let mut write_ca = false;
@@ -33,6 +35,17 @@ fn main() -> ExitCode {
                     }
                     _ => Err(format!("--world-scale: '{v}' is not REGIONSxGROUPS (1-13 regions, 1-100 groups)")),
                 }
+            }),
+            "--uneven" => {
+                uneven = true;
+                Ok(())
+            }
+            "--accounts" => value("--accounts").and_then(|v| match v.parse() {
+                Ok(n) if (1..=1000).contains(&n) => {
+                    accounts = n;
+                    Ok(())
+                }
+                _ => Err(format!("--accounts: '{v}' is not a number of accounts (1-1000)")),
             }),
             "--seed" => value("--seed").and_then(|v| v.parse().map(|n| seed = n).map_err(|e| format!("--seed: {e}"))),
             "--latency" => value("--latency")
@@ -80,6 +93,8 @@ fn main() -> ExitCode {
     );
     let world = match world_file {
         None => match scale {
+            Some((r, g)) if uneven => World::uneven(r, g, seed),
+            Some((r, g)) if accounts > 1 => World::enterprise_scaled(accounts, r, g, seed),
             Some((r, g)) => World::scaled(r, g, seed),
             None => World::default_world(),
         },

@@ -209,11 +209,44 @@ fn mib(kib: Option<u64>) -> String {
     kib.map_or_else(|| String::from("n/a"), |k| format!("{}.{} MiB", k / 1024, (k % 1024) * 10 / 1024))
 }
 
+/// Which parts of the benchmark run.
+pub struct Parts {
+    /// The 12x10 tables.
+    small: bool,
+    /// The worlds of a thousand targets (grid and uneven).
+    large: bool,
+    /// The enterprises (20 accounts of 50 targets, 200 accounts of 2).
+    accounts: bool,
+}
+
+impl Parts {
+    /// `--skip-large`, `--skip-accounts`, `--only large|accounts`.
+    ///
+    /// # Errors
+    /// An unknown argument.
+    pub fn from_args(args: &[String]) -> Result<Self, String> {
+        let mut parts = Self { small: true, large: true, accounts: true };
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            match (a.as_str(), it.as_slice().first().map(String::as_str)) {
+                ("--skip-large", _) => parts.large = false,
+                ("--skip-accounts", _) => parts.accounts = false,
+                ("--only", Some(which @ ("large" | "accounts"))) => {
+                    it.next();
+                    parts = Self { small: false, large: which == "large", accounts: which == "accounts" };
+                }
+                _ => return Err(format!("bench: unexpected argument '{a}'")),
+            }
+        }
+        Ok(parts)
+    }
+}
+
 /// Runs the benchmarks and prints the table.
 ///
 /// # Errors
 /// When building, starting the emulator or a run fails.
-pub fn bench(root: &Path, large: bool) -> Result<String, String> {
+pub fn bench(root: &Path, parts: &Parts) -> Result<String, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| String::from("cargo"));
     let built = Command::new(&cargo)
         .current_dir(root)
@@ -238,6 +271,16 @@ pub fn bench(root: &Path, large: bool) -> Result<String, String> {
     let world = ["--world-scale", "12x10", "--latency", "50"];
     let home = std::env::temp_dir().join(format!("cak-bench-{}", std::process::id()));
     let _cleanup = Cleanup(home.clone());
+    if !parts.small {
+        let mut out = String::new();
+        if parts.large {
+            out.push_str(&uneven(&bin, &emu_bin, &home)?);
+        }
+        if parts.accounts {
+            out.push_str(&enterprises(&bin, &emu_bin, &home)?);
+        }
+        return Ok(out);
+    }
     // Timing: IBM's limit is per source address and 10 s wide, so back-to-back runs of separate
     // processes would throttle each other; the timed runs go to an emulator without the limit,
     // and one run per column goes to a fresh emulator that enforces it, to count 429s.
@@ -411,10 +454,14 @@ pub fn bench(root: &Path, large: bool) -> Result<String, String> {
         mib(prune_fast.rss_kib),
         mib(prune_slow.rss_kib)
     ));
-    if large {
+    if parts.large {
         let small =
             [("status", &fast_limited), ("check", &check_small), ("reset", &fleet_fast), ("prune", &prune_fast)];
         out.push_str(&thousand(&bin, &emu_bin, &home, &small)?);
+        out.push_str(&uneven(&bin, &emu_bin, &home)?);
+    }
+    if parts.accounts {
+        out.push_str(&enterprises(&bin, &emu_bin, &home)?);
     }
     // The guard: every `ibmcloud plugin install` downloads this binary. The table is printed
     // either way, so a failed guard still shows what was measured.
@@ -481,6 +528,105 @@ fn thousand(bin: &Path, emu_bin: &Path, home: &Path, small: &[(&str, &Run)]) -> 
     out.push_str(&format!("| peak RSS, 13x100 / 12x10 | {} |\n", growth.join(" | ")));
     Ok(out)
 }
+
+/// `status` on an uneven world of about a thousand targets with clusters (`--world-scale 13x100
+/// --uneven`: most groups with one or two clusters, a few with dozens, 60 owners with many keys
+/// each), IBM's limit enforced: the shape where a chain of key pages once waited behind the
+/// pool at every page.
+fn uneven(bin: &Path, emu_bin: &Path, home: &Path) -> Result<String, String> {
+    let emu = start_emulator(emu_bin, &["--world-scale", "13x100", "--uneven", "--latency", "50", "--rate-limit"])?;
+    login(&emu.base, home)?;
+    let (r, v) = run_cli(bin, &emu.base, home, &["status", "--output", "json", "--fail-on", "never"], 0)?;
+    let targets = v["targets"].as_array().map_or(&[][..], Vec::as_slice);
+    let with_clusters = targets.iter().filter(|t| t["clusters"].as_array().is_some_and(|c| !c.is_empty())).count();
+    let clusters: usize = targets.iter().map(|t| t["clusters"].as_array().map_or(0, Vec::len)).sum();
+    let floor = floor_secs(r.requests);
+    Ok(format!(
+        "\n`status` on an uneven 13x100 world ({} targets, {with_clusters} with clusters, {clusters} clusters, 60 key owners), 50 ms per request, IBM's limit enforced, one run\n\n| measure | status |\n|---|---|\n| wall time | {:.1} s |\n| requests | {} |\n| IBM's floor for those requests | {floor:.1} s |\n| wall time / floor | {:.3} |\n| wall time / (floor + 1 s) | {:.3} |\n| 429s | {} |\n| peak RSS | {} |\n",
+        r.targets,
+        r.wall.as_secs_f64(),
+        r.requests,
+        r.wall.as_secs_f64() / floor.max(1e-9),
+        r.wall.as_secs_f64() / (floor + 1.0),
+        r.limited,
+        mib(r.rss_kib)
+    ))
+}
+
+/// `status --all-accounts` on two enterprises, each on a fresh emulator that enforces IBM's
+/// limit per account, 50 ms per request: 20 accounts of about 50 targets (`--world-scale 5x10`)
+/// against `status` of one of them, and 200 accounts of 2 targets (`--world-scale 1x2`). The
+/// goals (issue #31): the first within 1.3x the largest account's floor plus a second, with
+/// peak RSS under twice the one-account run's; the second within 1.5x the requests divided by
+/// what the accounts in flight may send (each 20 a second).
+fn enterprises(bin: &Path, emu_bin: &Path, home: &Path) -> Result<String, String> {
+    let all = ["status", "--all-accounts", "--output", "json", "--fail-on", "never"];
+    let enterprise = |accounts: &str, scale: &str| -> Result<Emulator, String> {
+        let emu = start_emulator(
+            emu_bin,
+            &["--world-scale", scale, "--accounts", accounts, "--latency", "50", "--rate-limit"],
+        )?;
+        login(&emu.base, home)?;
+        Ok(emu)
+    };
+    // One account alone (the targeted one), then all twenty, on separate fresh emulators.
+    let emu = enterprise("20", "5x10")?;
+    let (one, _) = run_cli(bin, &emu.base, home, &["status", "--output", "json", "--fail-on", "never"], 0)?;
+    drop(emu);
+    let emu = enterprise("20", "5x10")?;
+    let (twenty, v) = run_cli(bin, &emu.base, home, &all, 0)?;
+    drop(emu);
+    let read = |v: &Value| v["accounts"].as_array().map_or(0, |a| a.iter().filter(|a| a["targets"].is_array()).count());
+    let targets = |v: &Value| -> usize {
+        v["accounts"].as_array().map_or(0, |a| a.iter().map(|a| a["targets"].as_array().map_or(0, Vec::len)).sum())
+    };
+    let emu = enterprise("200", "1x2")?;
+    let (small, sv) = run_cli(bin, &emu.base, home, &all, 0)?;
+    drop(emu);
+    // The largest account's floor: its requests are about one account's (the accounts are
+    // generated alike), measured by the one-account run.
+    let largest_floor = floor_secs(one.requests);
+    let in_flight = ACCOUNTS_IN_FLIGHT as f64;
+    let small_floor = small.requests as f64 / (in_flight * 20.0);
+    let mut out = format!(
+        "\n`status --all-accounts`, 50 ms per request, IBM's limit enforced per account, one run each on a fresh emulator; {ACCOUNTS_IN_FLIGHT} accounts read at once\n\n"
+    );
+    out.push_str("| measure | one account (5x10) | 20 accounts of 5x10 | 200 accounts of 1x2 |\n|---|---|---|---|\n");
+    out.push_str(&format!(
+        "| accounts read / targets | 1 / {} | {} / {} | {} / {} |\n",
+        one.targets,
+        read(&v),
+        targets(&v),
+        read(&sv),
+        targets(&sv)
+    ));
+    out.push_str(&format!(
+        "| wall time | {:.2} s | {:.2} s | {:.2} s |\n",
+        one.wall.as_secs_f64(),
+        twenty.wall.as_secs_f64(),
+        small.wall.as_secs_f64()
+    ));
+    out.push_str(&format!("| requests | {} | {} | {} |\n", one.requests, twenty.requests, small.requests));
+    out.push_str(&format!(
+        "| the goal's reference | | largest account's floor + 1 s: {:.2} s | requests / ({ACCOUNTS_IN_FLIGHT} x 20/s): {small_floor:.2} s |\n",
+        largest_floor + 1.0
+    ));
+    out.push_str(&format!(
+        "| wall time / reference (goals: 1.3, 1.5) | | {:.2} | {:.2} |\n",
+        twenty.wall.as_secs_f64() / (largest_floor + 1.0),
+        small.wall.as_secs_f64() / small_floor.max(1e-9)
+    ));
+    out.push_str(&format!("| 429s | {} | {} | {} |\n", one.limited, twenty.limited, small.limited));
+    out.push_str(&format!("| peak RSS | {} | {} | {} |\n", mib(one.rss_kib), mib(twenty.rss_kib), mib(small.rss_kib)));
+    if let (Some(o), Some(t)) = (one.rss_kib, twenty.rss_kib) {
+        out.push_str(&format!("| peak RSS / one account's (goal: < 2) | | {:.2} | |\n", t as f64 / o.max(1) as f64));
+    }
+    Ok(out)
+}
+
+/// How many accounts `status --all-accounts` reads at once (the binary's `ACCOUNTS_IN_FLIGHT`,
+/// src/commands/accounts.rs; the README says why).
+const ACCOUNTS_IN_FLIGHT: usize = 8;
 
 /// Every region and every resource group of a `status` JSON document, as `-r` and `-g` lists:
 /// `check` of them covers every target the status found.

@@ -7,7 +7,8 @@
 //! - `golden-metadata [--check] [--binary PATH]` writes (or checks)
 //!   `plugin-manifest/metadata.json` from the binary's `SendMetadata` output.
 //! - `bench` builds the release binaries and prints the benchmark table (see `bench.rs`);
-//!   `--skip-large` leaves out the slow run on a world of a thousand targets.
+//!   `--skip-large` leaves out the slow runs on worlds of a thousand targets, `--skip-accounts`
+//!   the many-account runs; `--only large|accounts` runs only those (after the build).
 
 mod bench;
 
@@ -33,7 +34,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("plugin-repo") => plugin_repo(&args[1..]),
         Some("golden-metadata") => golden(&args[1..]),
-        Some("bench") => match bench::bench(&root(), !args.iter().any(|a| a == "--skip-large")) {
+        Some("bench") => match bench::Parts::from_args(&args[1..]).and_then(|parts| bench::bench(&root(), &parts)) {
             Ok(table) => {
                 #[allow(clippy::print_stdout)]
                 {
@@ -44,7 +45,7 @@ fn main() -> ExitCode {
             Err(e) => fail(&e),
         },
         _ => fail(
-            "usage: cargo xtask plugin-repo --out DIR --base-url URL [--binary TRIPLE=PATH]... | cargo xtask golden-metadata [--check] | cargo xtask bench [--skip-large]",
+            "usage: cargo xtask plugin-repo --out DIR --base-url URL [--binary TRIPLE=PATH]... | cargo xtask golden-metadata [--check] | cargo xtask bench [--skip-large] [--skip-accounts] [--only large|accounts]",
         ),
     }
 }
