@@ -167,6 +167,45 @@ impl ResetArgs {
     }
 }
 
+/// `--account` for the commands that act on one account (`reset`, `prune`, `check`,
+/// `restart-addons`): one account per run, never several.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OneAccountArgs {
+    /// Another account of the same login, by ID or name: the command acts on that account alone, with a token of its own (one account per run).
+    #[arg(long, value_name = "ID_OR_NAME", value_delimiter = ',', value_parser = non_empty)]
+    pub account: Vec<String>,
+
+    /// Refused: a command that changes an account acts on one account per run.
+    #[arg(long, hide = true)]
+    pub all_accounts: bool,
+}
+
+impl OneAccountArgs {
+    /// The one account named, if any.
+    ///
+    /// # Errors
+    /// A usage error of `command` for several accounts or `--all-accounts`: a command that can
+    /// change an account acts on one per run, so that every plan and question is about one.
+    pub fn one(&self, command: &str) -> Result<Option<&str>, CommandError> {
+        let refuse = |what: String| {
+            CommandError::usage(
+                format!(
+                    "Incorrect Usage: {command} acts on one account per run, and {what}: run it once for each account, with --account ID."
+                ),
+                Some(command),
+            )
+        };
+        if self.all_accounts {
+            return Err(refuse(String::from("--all-accounts names every account")));
+        }
+        match self.account.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.as_str())),
+            many => Err(refuse(format!("--account names {} ({})", many.len(), many.join(", ")))),
+        }
+    }
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -223,6 +262,12 @@ pub enum Command {
 }
 
 impl Command {
+    /// Whether it may change an account (`check` may, with `--grant`).
+    #[must_use]
+    pub fn changes(&self) -> bool {
+        matches!(self, Self::Reset(_) | Self::Prune(_) | Self::Check(_) | Self::RestartAddons(_))
+    }
+
     /// Its name on the command line.
     #[must_use]
     pub fn name(&self) -> &'static str {
@@ -378,6 +423,9 @@ pub struct ResetArgs {
     #[command(flatten)]
     pub targets: TargetArgs,
 
+    #[command(flatten)]
+    pub account: OneAccountArgs,
+
     /// Every region that has clusters or a key.
     #[arg(long)]
     pub all_regions: bool,
@@ -495,6 +543,9 @@ pub struct RestartAddonsArgs {
     #[command(flatten)]
     pub target: OneTargetArgs,
 
+    #[command(flatten)]
+    pub account: OneAccountArgs,
+
     /// Only this add-on (repeatable: vpc-block-csi, cluster-autoscaler; default: both).
     #[arg(long, value_name = "ADDON", ignore_case = true)]
     pub addon: Vec<AddonArg>,
@@ -534,6 +585,9 @@ pub struct PruneArgs {
     #[command(flatten)]
     pub targets: TargetArgs,
 
+    #[command(flatten)]
+    pub account: OneAccountArgs,
+
     /// Only keys older than this (for example 30d).
     #[arg(long, value_name = "DURATION", value_parser = key_age)]
     pub older_than: Option<std::time::Duration>,
@@ -570,6 +624,9 @@ pub struct PruneArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub targets: TargetArgs,
+
+    #[command(flatten)]
+    pub account: OneAccountArgs,
 
     /// Check this IAM ID instead of yourself.
     #[arg(long, value_name = "IAM_ID", value_parser = non_empty)]

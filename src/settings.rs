@@ -522,8 +522,6 @@ pub struct InfoSettings<'a> {
     pub cluster: Option<&'a str>,
     /// `-r`/`-g`.
     pub target: OneTarget,
-    /// `--account`, as typed.
-    pub account: Option<&'a str>,
 }
 
 impl<'a> InfoSettings<'a> {
@@ -532,7 +530,7 @@ impl<'a> InfoSettings<'a> {
     /// # Errors
     /// An unknown region, or more than one.
     pub fn resolve(args: &'a InfoArgs) -> Result<Self, CommandError> {
-        Ok(Self { cluster: args.cluster.as_deref(), target: args.target.resolve()?, account: args.account.as_deref() })
+        Ok(Self { cluster: args.cluster.as_deref(), target: args.target.resolve()? })
     }
 }
 

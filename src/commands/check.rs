@@ -64,12 +64,12 @@ fn missing_text(ui: &Ui, detail: &str, remedy: Option<Remedy>, many: bool) -> St
     match remedy {
         None => detail.to_owned(),
         Some(Remedy::MakeRoomForKeys) if many => format!(
-            "{detail}. Remove obsolete keys first ('{} prune'), split the targets across functional IDs, or ask IBM for a higher API key limit",
-            ui.me
+            "{detail}. Remove obsolete keys first ('{}'), split the targets across functional IDs, or ask IBM for a higher API key limit",
+            ui.cmd("prune")
         ),
         Some(Remedy::MakeRoomForKeys) => format!(
-            "{detail}. Remove obsolete keys first ('{} prune'), reset as another functional ID, or ask IBM for a higher API key limit",
-            ui.me
+            "{detail}. Remove obsolete keys first ('{}'), reset as another functional ID, or ask IBM for a higher API key limit",
+            ui.cmd("prune")
         ),
     }
 }
@@ -253,8 +253,8 @@ fn check_command(ui: &Ui, report: &CheckReport, flag: &str, tail: &str) -> Strin
             groups.push(g);
         }
     }
-    let admin = crate::error::admin_path(&ui.me);
-    format!("{admin} check --region {} -g {} {flag}{tail}", regions.join(","), groups.join(","))
+    let admin = ui.admin_cmd("check");
+    format!("{admin} --region {} -g {} {flag}{tail}", regions.join(","), groups.join(","))
 }
 
 /// `check --user EMAIL --grant --invite` for an email that is not in the account: the plan,
@@ -335,8 +335,8 @@ impl Render for Invitation {
             return;
         };
         let look = format!(
-            "'{} check --user {email} --region {} -g {}'",
-            crate::error::admin_path(&ui.me),
+            "'{} --user {email} --region {} -g {}'",
+            ui.admin_cmd("check"),
             self.plan.targets.iter().map(|t| t.target.region.as_str()).fold(Vec::new(), dedup).join(","),
             self.plan
                 .targets

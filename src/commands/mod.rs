@@ -168,7 +168,7 @@ async fn run_command(command: &Command, here: &Here, ui: &Ui) -> Result<Box<dyn 
         // Boxed: a reset's future (plan, prompt, reset, verification, add-ons) is large.
         Command::Reset(a) => Box::pin(reset::run(here, ui, &ResetSettings::resolve(a, sources)?)).await,
         Command::Info(a) => info::run(here, ui, InfoSettings::resolve(a)?).await,
-        Command::Status(a) if !a.account.is_empty() || a.all_accounts => {
+        Command::Status(a) if a.account.len() > 1 || a.all_accounts => {
             accounts::run(here, ui, StatusSettings::resolve(a, sources)?).await
         }
         Command::Status(a) => status::run(here, ui, StatusSettings::resolve(a, sources)?).await,
@@ -184,11 +184,40 @@ async fn run_command(command: &Command, here: &Here, ui: &Ui) -> Result<Box<dyn 
     }
 }
 
+/// The one account `--account` names for `command`, if any (several, or `--all-accounts`, on a
+/// command that acts on one account: a usage error).
+///
+/// # Errors
+/// That usage error.
+fn account_named(command: &Command) -> Result<Option<&str>, CommandError> {
+    match command {
+        Command::Reset(a) => a.account.one("reset"),
+        Command::Prune(a) => a.account.one("prune"),
+        Command::Check(a) => a.account.one("check"),
+        Command::RestartAddons(a) => a.account.one("restart-addons"),
+        Command::Info(a) => Ok(a.account.as_deref()),
+        Command::Status(a) if a.account.len() == 1 && !a.all_accounts => Ok(a.account.first().map(String::as_str)),
+        _ => Ok(None),
+    }
+}
+
+/// A command's JSON document on another account than the targeted one: the account's ID
+/// (`account`, as `status` and `check` have it) and name (`accountName`) at its top.
+fn with_account(mut doc: serde_json::Value, ui: &Ui) -> serde_json::Value {
+    if let (Some(a), Some(map)) = (&ui.account, doc.as_object_mut()) {
+        map.entry("account").or_insert_with(|| serde_json::Value::from(a.id.clone()));
+        map.insert(String::from("accountName"), serde_json::Value::from(a.name.clone()));
+    }
+    doc
+}
+
 /// Loads the context, runs `command` and prints its report once, as JSON or text.
 ///
 /// # Errors
 /// The command's error, ready to print.
 pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitStatus, CommandError> {
+    // One account per command that acts on one: refused before anything is read.
+    let account = account_named(command)?;
     let ctx = Context::load(env).await?;
     ui.color = ui::color_enabled(env, ctx.config.as_ref().map(|c| c.color_enabled.as_str()));
     let plugin_dir = Context::plugin_dir(env, ctx.config_dir.as_deref());
@@ -201,14 +230,33 @@ pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitS
     // A wait for the rate budget is for a person watching a terminal; in a pipe, a log or a JSON
     // run it is noise (the command just takes longer). Warnings are always said.
     let waits_shown = !ui.json && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    session.on_notice(move |kind, text| {
+    let notices = move |kind, text: &str| {
         if kind == cluster_api_key_core::http::NoticeKind::Warning || waits_shown {
             notice_ui.warn(text);
         }
-    });
+    };
+    session.on_notice(notices.clone());
     let policy_variable = env.get(cluster_api_key_core::env::CAK_POLICY).map(str::to_owned);
     let sources = Sources::new(&session.ctx, policy_variable, plugin_dir);
-    let here = Here { session, audit, sources };
+    let mut here = Here { session, audit, sources };
+    // `--account`: the command runs on that account's session (its own token, in memory, and
+    // its own rate budget); its printed commands carry `--account ID` and its plans and
+    // questions name the account.
+    if let Some(query) = account {
+        let (a, home) = accounts::one_named(&here.session, ui, query, command.name()).await?;
+        if let Some(scope) = accounts::scope(&a, &home) {
+            here.session = here.session.for_account(&a)?;
+            here.session.on_notice(notices);
+            if command.changes() {
+                ui.say(
+                    ui::Text::from("Account: ")
+                        .name(&a.name)
+                        .plain(format!(" ({}), not the targeted account: everything below is about it.", a.id)),
+                );
+            }
+            ui.account = Some(scope);
+        }
+    }
     let ui: &Ui = ui;
     let result = run_command(command, &here, ui).await;
     // Not chatter: whatever -q says, a change that the audit log misses must be known.
@@ -226,7 +274,7 @@ pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitS
     } else if ui.json {
         match report.json_listing(ui) {
             Some(listing) => listing?.write(ui)?,
-            None => ui.json_doc(&report.json(ui)?),
+            None => ui.json_doc(&with_account(report.json(ui)?, ui)),
         }
     } else {
         report.text(ui);
