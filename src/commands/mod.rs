@@ -273,7 +273,11 @@ pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitS
         ui.json_doc(&doc);
     } else if ui.json {
         match report.json_listing(ui) {
-            Some(listing) => listing?.write(ui)?,
+            Some(listing) => {
+                let mut listing = listing?;
+                listing.head = with_account(listing.head, ui);
+                listing.write(ui)?;
+            }
             None => ui.json_doc(&with_account(report.json(ui)?, ui)),
         }
     } else {

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::common::TestEnv;
 
-fn enterprise(key: &str) -> TestEnv {
+pub(crate) fn enterprise(key: &str) -> TestEnv {
     let env = TestEnv::with_world(World::default_world().with_enterprise());
     env.login(key, Some("us-south"));
     env
@@ -24,7 +24,7 @@ fn json(env: &TestEnv, args: &[&str]) -> (i32, Value) {
 }
 
 /// The requests that read an account's data (not the token, not the account lists).
-fn data_requests(env: &TestEnv) -> u64 {
+pub(crate) fn data_requests(env: &TestEnv) -> u64 {
     env.handle()
         .stats()
         .iter()

@@ -1,0 +1,163 @@
+//! Issue #31: `--account` for the commands that act on one account (`reset`, `prune`, `check`,
+//! `restart-addons`). The default world in its small enterprise (see `accounts.rs`): the
+//! functional ID is logged in to Example Corp and is a member of Example Corp Staging, whose one
+//! target (us-south / Default, the cluster stg-web) has a key the owner holds.
+
+use cluster_api_key_emulator::world::{self, keys};
+use serde_json::Value;
+
+use crate::accounts::{data_requests, enterprise};
+use crate::common::{TestEnv, audit_records};
+
+const STAGING: &str = "Example Corp Staging";
+
+/// The containers-kubernetes-key keys of `account`, by ID.
+fn keys_of(env: &TestEnv, account: &str) -> Vec<String> {
+    let mut ids: Vec<String> =
+        env.cluster_keys().into_iter().filter(|k| k.account_id == account).map(|k| k.id).collect();
+    ids.sort();
+    ids
+}
+
+/// The key each target of `account` uses.
+fn in_use(env: &TestEnv, account: &str) -> Vec<String> {
+    env.handle().dump().cluster_keys.into_iter().filter(|c| c.account_id == account).map(|c| c.api_key_id).collect()
+}
+
+/// Every request the emulator answered.
+fn requests(env: &TestEnv) -> u64 {
+    env.handle().stats().values().sum()
+}
+
+/// Runs a command line as printed (`cluster-api-key ...`), word by word.
+fn run_printed(env: &TestEnv, printed: &str) -> crate::common::Run {
+    let words: Vec<&str> = printed.split_whitespace().collect();
+    assert_eq!(words[0], "cluster-api-key", "{printed}");
+    env.run(&words[1..])
+}
+
+#[test]
+fn reset_on_another_account_names_it_and_changes_only_it() {
+    let env = enterprise(keys::FUNCTIONAL);
+    let config = std::fs::read(env.config_path()).unwrap();
+    let (home_keys, home_in_use) = (keys_of(&env, world::ACCOUNT_ID), in_use(&env, world::ACCOUNT_ID));
+    let staging_before = in_use(&env, world::STAGING_ACCOUNT);
+
+    // The dry run: the plan names the account, by name and ID; nothing changes.
+    let r = env.run(&["reset", "--account", STAGING, "--region", "us-south", "--dry-run"]);
+    crate::assert_run!(env, "accounts-reset-dry-run", r);
+    r.success().stdout_has(&format!("Account: {STAGING} ({}), not the targeted account", world::STAGING_ACCOUNT));
+    assert_eq!(in_use(&env, world::STAGING_ACCOUNT), staging_before);
+    let r = env.run(&["reset", "--account", STAGING, "--region", "us-south", "--dry-run", "-o", "json"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!((v["account"].as_str(), v["accountName"].as_str()), (Some(world::STAGING_ACCOUNT), Some(STAGING)));
+
+    // The reset: a new key in staging, owned by the caller; the targeted account untouched.
+    let r = env.run(&["reset", "--account", world::STAGING_ACCOUNT, "--region", "us-south", "-f"]);
+    crate::assert_run!(env, "accounts-reset-done", r);
+    r.success();
+    let now = in_use(&env, world::STAGING_ACCOUNT);
+    assert_eq!(now.len(), 1);
+    assert_ne!(now, staging_before, "the staging target has a new key");
+    let new = env.cluster_keys().into_iter().find(|k| k.id == now[0]).unwrap();
+    assert_eq!((new.account_id.as_str(), new.iam_id.as_str()), (world::STAGING_ACCOUNT, world::FUNCTIONAL));
+    assert_eq!(keys_of(&env, world::ACCOUNT_ID), home_keys, "no key created or removed in the targeted account");
+    assert_eq!(in_use(&env, world::ACCOUNT_ID), home_in_use);
+    // The audit log records the account acted on.
+    let audit = audit_records(&env);
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0]["account"], world::STAGING_ACCOUNT);
+    assert_eq!(audit[0]["keyIds"][0], new.id.as_str());
+    // The follow-ups carry --account; the status check runs as printed, on staging.
+    let printed = r
+        .stdout
+        .lines()
+        .chain(r.stderr.lines())
+        .flat_map(|l| l.split('\''))
+        .find(|p| p.starts_with("cluster-api-key status --account"))
+        .unwrap_or_else(|| panic!("a printed status check: {}", r.transcript()))
+        .to_owned();
+    assert!(printed.contains(&format!("--account {}", world::STAGING_ACCOUNT)), "{printed}");
+    let check = run_printed(&env, &printed);
+    assert!([0, 3].contains(&check.code), "{}", check.transcript());
+    check.stdout_has("us-south").stdout_has("Default");
+    let v: Value = serde_json::from_str(&run_printed(&env, &format!("{printed} -o json")).stdout).unwrap();
+    assert_eq!(v["account"], world::STAGING_ACCOUNT);
+    assert_eq!(v["targets"][0]["owner"]["iamId"], world::FUNCTIONAL, "the new owner, read in staging: {v}");
+    // Nothing was written to the CLI's config for staging: what differs is only what the
+    // targeted session refreshes (its own token), and that token is still the targeted account's.
+    let mut after = env.read_config();
+    let mut before: Value = serde_json::from_slice(&config).unwrap();
+    for c in [&mut after, &mut before] {
+        let m = c.as_object_mut().unwrap();
+        for refreshed in ["IAMToken", "IAMRefreshToken", "LastSessionUpdateTime"] {
+            m.remove(refreshed);
+        }
+    }
+    assert_eq!(after, before, "the CLI config is unchanged but for the targeted session's refresh");
+    let v: Value = serde_json::from_str(&env.run(&["status", "-o", "json"]).stdout).unwrap();
+    assert_eq!(v["account"], world::ACCOUNT_ID, "the CLI session is still the targeted account's");
+    env.assert_no_secrets(&r);
+}
+
+#[test]
+fn prune_on_another_account() {
+    let env = enterprise(keys::FUNCTIONAL);
+    env.run(&["reset", "--account", STAGING, "--region", "us-south", "-f"]).success();
+    let home = keys_of(&env, world::ACCOUNT_ID);
+    let r = env.run(&["prune", "--account", STAGING, "--dry-run"]);
+    crate::assert_run!(env, "accounts-prune-dry-run", r);
+    r.success().stdout_has("ApiKey-b111-stg-default-cur").stdout_has(world::STAGING_ACCOUNT);
+    let r = env.run(&["prune", "--account", STAGING, "--dry-run", "-o", "json"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["account"], world::STAGING_ACCOUNT);
+    assert_eq!(v["keys"][0]["keyId"], "ApiKey-b111-stg-default-cur");
+    let r = env.run(&["prune", "--account", STAGING, "-f"]);
+    r.success();
+    assert!(!keys_of(&env, world::STAGING_ACCOUNT).contains(&String::from("ApiKey-b111-stg-default-cur")));
+    assert_eq!(keys_of(&env, world::ACCOUNT_ID), home, "nothing pruned in the targeted account");
+    let deletes: Vec<Value> = audit_records(&env).into_iter().filter(|r| r["action"] == "delete").collect();
+    assert_eq!(deletes.len(), 1, "{deletes:?}");
+    assert_eq!(deletes[0]["account"], world::STAGING_ACCOUNT);
+}
+
+#[test]
+fn check_reads_another_account() {
+    let env = enterprise(keys::FUNCTIONAL);
+    let r = env.run(&["check", "--account", STAGING, "--region", "us-south"]);
+    crate::assert_run!(env, "accounts-check", r);
+    r.stdout_has(world::STAGING_ACCOUNT);
+    let r = env.run(&["check", "--account", STAGING, "--region", "us-south", "-o", "json"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!((v["account"].as_str(), v["accountName"].as_str()), (Some(world::STAGING_ACCOUNT), Some(STAGING)));
+    // The targeted account, as before: no account in the document but its own.
+    let v: Value = serde_json::from_str(&env.run(&["check", "--region", "us-south", "-o", "json"]).stdout).unwrap();
+    assert_eq!(v["account"], world::ACCOUNT_ID);
+    assert!(v.get("accountName").is_none());
+}
+
+#[test]
+fn one_account_per_write_command_refused_before_any_request() {
+    let env = enterprise(keys::FUNCTIONAL);
+    let two = format!("{STAGING},{}", world::ACCOUNT_ID);
+    for args in [
+        vec!["reset", "--account", two.as_str(), "-f"],
+        vec!["prune", "--account", STAGING, "--account", world::ACCOUNT_ID],
+        vec!["check", "--account", two.as_str()],
+        vec!["restart-addons", "--account", two.as_str(), "--cluster", "stg-web"],
+        vec!["reset", "--all-accounts", "-f"],
+        vec!["prune", "--all-accounts"],
+    ] {
+        let r = env.run(&args);
+        r.exits(2).stderr_has("acts on one account per run");
+        assert_eq!(requests(&env), 0, "{args:?}: {:?}", env.handle().stats());
+    }
+    let r = env.run(&["reset", "--account", &two, "-f"]);
+    crate::assert_run!(env, "accounts-reset-two-refused", r);
+
+    // An account that cannot be named: refused before anything of any account is read.
+    env.run(&["reset", "--account", "Nobody Inc", "-f"]).exits(2).stderr_has("names no account this login can read");
+    env.run(&["prune", "--account", world::FINANCE_ACCOUNT, "-f"]).exits(2).stderr_has("no member");
+    env.run(&["check", "--account", "nobody"]).exits(2);
+    assert_eq!(data_requests(&env), 0, "{:?}", env.handle().stats());
+}
