@@ -408,7 +408,7 @@ pub struct StatusArgs {
     pub control: Vec<&'static cluster_api_key_core::controls::Control>,
 
     /// Another account of the same login, by ID or name (repeatable, or a comma list); each is read with a token of its own, under its own rate budget.
-    #[arg(long, value_name = "ID_OR_NAME", value_delimiter = ',', value_parser = non_empty, conflicts_with_all = ["owner", "baseline"])]
+    #[arg(long, value_name = "ID_OR_NAME", value_delimiter = ',', value_parser = non_empty, conflicts_with_all = ["owner"])]
     pub account: Vec<String>,
 
     /// Every account the login can see: the enterprise's (when the login may read it), else the accounts it is a member of.

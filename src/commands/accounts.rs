@@ -118,6 +118,14 @@ fn named(queries: &[String], reach: &Reach, command: &str) -> Result<Vec<Account
 pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<Box<dyn Render>, CommandError> {
     let StatusSettings { args, policy, options, whole_account, fail_on } = settings;
     let (policy, opts) = (&policy, &options);
+    // A baseline is one account's: several at once would write entries of many accounts in one
+    // run, under one question.
+    if args.baseline.is_some() {
+        return Err(CommandError::usage(
+            "Incorrect Usage: --baseline writes one account's acceptances per run: run it once for each account, with --account ID.",
+            Some("status"),
+        ));
+    }
     let caller = here.session.caller().await?;
     ui.progress("Listing the accounts this login can read...");
     let reach = accounts::reach(&here.session, &caller.account).await?;
@@ -129,7 +137,10 @@ pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<B
             return Err(String::from("no access: this login is no member of the account"));
         }
         let session = here.session.for_account(a).map_err(|e| e.to_string())?;
-        let read = status::status_and_facts(&session, opts, &status::Silent)
+        // The policy's functional IDs of this account only, with those of every account.
+        let mut opts = opts.clone();
+        opts.functional_ids.extend(policy.functional_ids_of(a.id.as_str()).cloned());
+        let read = status::status_and_facts(&session, &opts, &status::Silent)
             .await
             .map_err(|e| if accounts::is_no_access(&e) { format!("no access: {e}") } else { e.to_string() })?;
         // Its commands carry `--account ID` (another account than the targeted one).
@@ -148,23 +159,28 @@ pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<B
         .zip(results)
         .map(|(account, read)| Part { scope: scope(&account, &caller.account), account, read })
         .collect();
-    unused_everywhere(&mut parts);
+    unused_everywhere(&mut parts, policy);
     Ok(Box::new(Accounts { parts, source: reach.source, fail_on }))
 }
 
-/// The policy applies to every account (acceptances are not scoped by account yet): an
-/// acceptance is unused only when it matched nothing in any account read, and is said once, in
-/// the first account's section.
-fn unused_everywhere(parts: &mut [Part]) {
+/// An acceptance of every account is unused only when it matched nothing in any account read,
+/// and is said once, in the first account's section; one of a single account (`account =`) is
+/// said in that account's section alone (no other account uses it or reports it).
+fn unused_everywhere(parts: &mut [Part], policy: &cluster_api_key_core::policy::Policy) {
+    let scoped: Vec<String> =
+        policy.accept.iter().filter(|a| a.account.is_some()).map(|a| format!("line {}:", a.line)).collect();
+    let of_one = |u: &String| scoped.iter().any(|l| u.starts_with(l.as_str()));
     let mut read = parts.iter_mut().filter_map(|p| p.read.as_mut().ok());
     let Some(first) = read.next() else { return };
     let mut rest: Vec<&mut Report> = read.collect();
     if let Some(notes) = first.status.policy.as_mut() {
-        notes.unused.retain(|u| rest.iter().all(|r| r.status.policy.as_ref().is_none_or(|n| n.unused.contains(u))));
+        notes.unused.retain(|u| {
+            of_one(u) || rest.iter().all(|r| r.status.policy.as_ref().is_none_or(|n| n.unused.contains(u)))
+        });
     }
     for r in &mut rest {
         if let Some(n) = r.status.policy.as_mut() {
-            n.unused.clear();
+            n.unused.retain(|u| of_one(u));
         }
     }
 }

@@ -201,6 +201,23 @@ fn account_named(command: &Command) -> Result<Option<&str>, CommandError> {
     }
 }
 
+/// Resolves `command`'s settings (flags, policy file) and drops them: what is wrong with them
+/// is refused before any request.
+///
+/// # Errors
+/// The settings' usage errors.
+fn resolve_only(command: &Command, sources: &Sources) -> Result<(), CommandError> {
+    match command {
+        Command::Reset(a) => ResetSettings::resolve(a, sources).map(drop),
+        Command::Info(a) => InfoSettings::resolve(a).map(drop),
+        Command::Status(a) => StatusSettings::resolve(a, sources).map(drop),
+        Command::Check(a) => CheckSettings::resolve(a).map(drop),
+        Command::Prune(a) => PruneSettings::resolve(a, sources).map(drop),
+        Command::RestartAddons(a) => RestartAddonsSettings::resolve(a, sources).map(drop),
+        Command::Help { .. } | Command::Completion { .. } => Ok(()),
+    }
+}
+
 /// A command's JSON document on another account than the targeted one: the account's ID
 /// (`account`, as `status` and `check` have it) and name (`accountName`) at its top.
 fn with_account(mut doc: serde_json::Value, ui: &Ui) -> serde_json::Value {
@@ -243,9 +260,13 @@ pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitS
     // its own rate budget); its printed commands carry `--account ID` and its plans and
     // questions name the account.
     if let Some(query) = account {
+        // The flags and the policy file are refused before the accounts are listed, as they
+        // are before any request without `--account` (resolved again below, for the account).
+        resolve_only(command, &here.sources)?;
         let (a, home) = accounts::one_named(&here.session, ui, query, command.name()).await?;
         if let Some(scope) = accounts::scope(&a, &home) {
             here.session = here.session.for_account(&a)?;
+            here.sources.account = Some(a.id.to_string());
             here.session.on_notice(notices);
             if command.changes() {
                 ui.say(

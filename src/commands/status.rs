@@ -939,7 +939,12 @@ impl status::Reporter for Bar {
 pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<Box<dyn Render>, CommandError> {
     // The targets and the policy were resolved before any request (settings.rs); the
     // baseline's file and what it adds to are read and checked before any request too.
-    let StatusSettings { args, policy, options: opts, whole_account, fail_on } = settings;
+    let StatusSettings { args, policy, options: mut opts, whole_account, fail_on } = settings;
+    // The policy's functional IDs of this account only (`{ id, account }`).
+    if !policy.account_functional_ids.is_empty() {
+        let account = here.session.caller().await?.account;
+        opts.functional_ids.extend(policy.functional_ids_of(account.as_str()).cloned());
+    }
     let base = match &args.baseline {
         Some(path) => Some(BaseFile::open(path, &policy, args.force)?),
         None => None,
@@ -1140,7 +1145,9 @@ impl BaseFile {
         let mut judged = read.clone();
         self.policy.apply(&mut judged, &today, whole_account);
         let by = read.caller.display.clone();
-        let b = cluster_api_key_core::policy::baseline(&self.text, &judged, BASELINE_DAYS, &by, critical);
+        // On another account than the targeted one, the entries accept in that account only.
+        let scoped = ui.account.is_some();
+        let b = cluster_api_key_core::policy::baseline(&self.text, &judged, BASELINE_DAYS, &by, critical, scoped);
         let existed = self.permissions.is_some();
         let mut done = BaselineDone {
             path: self.path.clone(),

@@ -161,3 +161,152 @@ fn one_account_per_write_command_refused_before_any_request() {
     env.run(&["check", "--account", "nobody"]).exits(2);
     assert_eq!(data_requests(&env), 0, "{:?}", env.handle().stats());
 }
+
+/// The findings of each account of a `status --account A,B -o json` document, as
+/// `(account, region/group, code, accepted)`.
+fn findings(v: &Value) -> Vec<(String, String, String, bool)> {
+    let mut out = Vec::new();
+    for a in v["accounts"].as_array().unwrap() {
+        for t in a["targets"].as_array().unwrap() {
+            for f in t["findings"].as_array().unwrap() {
+                out.push((
+                    a["account"]["id"].as_str().unwrap().to_owned(),
+                    format!("{}/{}", t["region"].as_str().unwrap(), t["resourceGroup"].as_str().unwrap_or_default()),
+                    f["code"].as_str().unwrap().to_owned(),
+                    f["accepted"].as_bool().unwrap_or(false),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn acceptances_and_functional_ids_are_scoped_by_account() {
+    let env = enterprise(keys::FUNCTIONAL);
+    let both = format!("{},{}", world::ACCOUNT_ID, world::STAGING_ACCOUNT);
+    let r = env.run(&["status", "--account", &both, "-o", "json"]);
+    let all = findings(&serde_json::from_str(&r.stdout).unwrap());
+    // A finding code both accounts have.
+    let code = all
+        .iter()
+        .filter(|f| f.0 == world::STAGING_ACCOUNT)
+        .map(|f| f.2.clone())
+        .find(|c| all.iter().any(|f| f.0 == world::ACCOUNT_ID && &f.2 == c))
+        .unwrap_or_else(|| panic!("a finding of both accounts: {all:?}"));
+    let policy = env.plugin_dir().join("scoped.toml");
+    std::fs::create_dir_all(env.plugin_dir()).unwrap();
+    std::fs::write(
+        &policy,
+        format!(
+            "[[accept]]\nfinding = \"{code}\"\ntarget = \"*/*\"\naccount = \"{}\"\nreason = \"staging only\"\nuntil = 2099-01-01\n",
+            world::STAGING_ACCOUNT.to_uppercase()
+        ),
+    )
+    .unwrap();
+    let p = policy.to_str().unwrap();
+    let r = env.run(&["status", "--account", &both, "-o", "json", "--policy", p]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let judged = findings(&v);
+    let of = |account: &str| judged.iter().filter(|f| f.0 == account && f.2 == code).collect::<Vec<_>>();
+    assert!(!of(world::STAGING_ACCOUNT).is_empty() && of(world::STAGING_ACCOUNT).iter().all(|f| f.3), "{judged:?}");
+    assert!(
+        !of(world::ACCOUNT_ID).is_empty() && of(world::ACCOUNT_ID).iter().all(|f| !f.3),
+        "never in the other account: {judged:?}"
+    );
+    // Not unused in the account it names, and not said unused because the other has no use for it.
+    for a in v["accounts"].as_array().unwrap() {
+        assert!(a["policy"]["unused"].as_array().is_none_or(Vec::is_empty), "{}", a["policy"]);
+    }
+    // The same on the targeted account alone, and on staging alone.
+    let v: Value = serde_json::from_str(&env.run(&["status", "-o", "json", "--policy", p]).stdout).unwrap();
+    let home: Vec<&Value> =
+        v["targets"].as_array().unwrap().iter().flat_map(|t| t["findings"].as_array().unwrap()).collect();
+    assert!(home.iter().filter(|f| f["code"] == code.as_str()).all(|f| f["accepted"] != true), "{v}");
+    let v: Value =
+        serde_json::from_str(&env.run(&["status", "--account", STAGING, "-o", "json", "--policy", p]).stdout).unwrap();
+    let staging: Vec<&Value> =
+        v["targets"].as_array().unwrap().iter().flat_map(|t| t["findings"].as_array().unwrap()).collect();
+    assert!(staging.iter().filter(|f| f["code"] == code.as_str()).all(|f| f["accepted"] == true), "{v}");
+
+    // A functional ID of staging alone: the owner (Olivia) is one there, not at home.
+    std::fs::write(
+        &policy,
+        format!("functional_ids = [{{ id = \"{}\", account = \"{}\" }}]\n", world::OWNER, world::STAGING_ACCOUNT),
+    )
+    .unwrap();
+    let v: Value =
+        serde_json::from_str(&env.run(&["status", "--account", &both, "-o", "json", "--policy", p]).stdout).unwrap();
+    let judged = findings(&v);
+    assert!(!judged.iter().any(|f| f.0 == world::STAGING_ACCOUNT && f.2 == "personal-owner"), "{judged:?}");
+    let v: Value =
+        serde_json::from_str(&env.run(&["status", "--account", STAGING, "-o", "json", "--policy", p]).stdout).unwrap();
+    assert!(!v.to_string().contains("personal-owner"), "{v}");
+
+    // Wrong values stay clear errors, before any request.
+    let before = requests(&env);
+    for (text, says) in [
+        (
+            "[[accept]]\nfinding = \"no-key\"\ntarget = \"a/b\"\naccount = \"Example Corp Staging\"\nreason = \"r\"\nuntil = 2099-01-01\n",
+            "account = \"Example Corp Staging\" is not an account ID",
+        ),
+        (
+            "[[accept]]\nfinding = \"no-key\"\ntarget = \"a/b\"\naccount = 7\nreason = \"r\"\nuntil = 2099-01-01\n",
+            "account = 7 is a number, not text",
+        ),
+        ("functional_ids = [{ id = \"IBMid-1\" }]\n", "this functional ID has no account"),
+        ("functional_ids = [{ id = \"IBMid-1\", acount = \"x\" }]\n", "unknown key 'acount' in a functional ID"),
+    ] {
+        std::fs::write(&policy, text).unwrap();
+        let r = env.run(&["status", "--account", STAGING, "--policy", p]);
+        r.exits(2).stderr_has(says);
+    }
+    assert_eq!(requests(&env), before, "{:?}", env.handle().stats());
+}
+
+#[test]
+fn a_baseline_of_another_account_is_scoped_to_it() {
+    let env = enterprise(keys::FUNCTIONAL);
+    std::fs::create_dir_all(env.plugin_dir()).unwrap();
+    let file = env.plugin_dir().join("baseline.toml");
+    let f = file.to_str().unwrap();
+    let r = env.run(&["status", "--account", STAGING, "--baseline", f]);
+    r.success();
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(&format!("account = \"{}\"", world::STAGING_ACCOUNT)), "{text}");
+    assert_eq!(text.matches("[[accept]]").count(), text.matches("account = ").count(), "{text}");
+    // It accepts in staging, and nothing at home.
+    env.run(&["status", "--account", STAGING, "--policy", f]).success();
+    let v: Value = serde_json::from_str(&env.run(&["status", "-o", "json", "--policy", f]).stdout).unwrap();
+    assert_eq!(v["summary"]["accepted"], 0, "{v}");
+    // On the targeted account: today's entries, for every account (no account field).
+    let home = env.plugin_dir().join("home.toml");
+    env.run(&["status", "--baseline", home.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&home).unwrap();
+    assert!(text.contains("[[accept]]") && !text.contains("account = "), "{text}");
+    // Several accounts at once: refused before any account is read.
+    let before = requests(&env);
+    let both = format!("{},{}", world::ACCOUNT_ID, world::STAGING_ACCOUNT);
+    env.run(&["status", "--account", &both, "--baseline", f]).exits(2).stderr_has("one account's acceptances per run");
+    assert_eq!(requests(&env), before);
+}
+
+#[test]
+fn an_unused_acceptance_of_one_account_is_said_in_that_account() {
+    let env = enterprise(keys::FUNCTIONAL);
+    std::fs::create_dir_all(env.plugin_dir()).unwrap();
+    let policy = env.plugin_dir().join("unused.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[[accept]]\nfinding = \"no-key\"\ntarget = \"us-south/Default\"\naccount = \"{}\"\nreason = \"r\"\nuntil = 2099-01-01\n",
+            world::STAGING_ACCOUNT
+        ),
+    )
+    .unwrap();
+    let both = format!("{},{}", world::ACCOUNT_ID, world::STAGING_ACCOUNT);
+    let r = env.run(&["status", "--account", &both, "-o", "json", "--policy", policy.to_str().unwrap()]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let unused = |i: usize| v["accounts"][i]["policy"]["unused"].as_array().map_or(0, Vec::len);
+    assert_eq!((unused(0), unused(1)), (0, 1), "{v}");
+}
