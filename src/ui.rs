@@ -431,6 +431,16 @@ impl Ui {
         }
     }
 
+    /// A host command that acts on the targeted account (`ibmcloud iam ...`, `ibmcloud ks ...`),
+    /// with the account targeted first when the run acts on another one.
+    #[must_use]
+    pub fn in_account(&self, host_command: String) -> String {
+        match &self.account {
+            Some(_) => format!("{} && {host_command}", self.target_cmd()),
+            None => host_command,
+        }
+    }
+
     /// This `Ui` for a run on `account` (`None`: the targeted one).
     #[must_use]
     pub fn for_account(&self, account: Option<AccountScope>) -> Self {
@@ -1111,6 +1121,31 @@ pub fn bar_width() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn commands_on_another_account_carry_it() {
+        let mut ui = Ui::new(&Env::default());
+        ui.me = String::from("cluster-api-key --sandbox");
+        assert_eq!(ui.cmd("reset"), "cluster-api-key --sandbox reset");
+        assert_eq!(ui.scoped("run 'cluster-api-key --sandbox prune'."), "run 'cluster-api-key --sandbox prune'.");
+        ui.account = Some(AccountScope { id: String::from("b7c8"), name: String::from("Staging\u{202e}") });
+        assert_eq!(ui.cmd("reset"), "cluster-api-key --sandbox reset --account b7c8");
+        assert_eq!(ui.admin_cmd("check"), "cluster-api-key --sandbox=owner check --account b7c8");
+        assert_eq!(ui.target_cmd(), "ibmcloud target -c b7c8");
+        assert_eq!(ui.in_account(String::from("ibmcloud ks x")), "ibmcloud target -c b7c8 && ibmcloud ks x");
+        // Hints: after each command word, once; not inside another word; an account already
+        // named is left alone.
+        assert_eq!(
+            ui.scoped("'cluster-api-key --sandbox status' or cluster-api-key --sandbox=owner check --grant; cluster-api-key --sandbox statusx"),
+            "'cluster-api-key --sandbox status --account b7c8' or cluster-api-key --sandbox=owner check --account b7c8 --grant; cluster-api-key --sandbox statusx"
+        );
+        assert_eq!(
+            ui.scoped("cluster-api-key --sandbox reset --account b7c8"),
+            "cluster-api-key --sandbox reset --account b7c8"
+        );
+        // The name in a question is on one line, visibly.
+        assert!(!ui.account.as_ref().unwrap().label().contains('\u{202e}'));
+    }
 
     fn unstyled(lines: &[String]) -> Vec<String> {
         lines.iter().map(|l| anstream::adapter::strip_str(l).to_string()).collect()

@@ -54,7 +54,7 @@ pub fn state_text(ui: &Ui, report: &CheckReport, s: &State, many: bool) -> (&'st
         State::Missing { grant: Some(g), .. } => ("missing", format!("'{}'", grant_command(ui, report, g))),
         State::Missing { grant: None, detail, remedy } => ("missing", missing_text(ui, detail, *remedy, many)),
         State::Unknown { reason } => ("unknown", reason.clone()),
-        State::NotCheckable { how } => ("not checkable", how_line(how, &ui.cli)),
+        State::NotCheckable { how } => ("not checkable", how_line(how, ui)),
     }
 }
 
@@ -75,25 +75,26 @@ fn missing_text(ui: &Ui, detail: &str, remedy: Option<Remedy>, many: bool) -> St
 }
 
 /// How to check by hand what IAM cannot tell: the words before the command, and the command
-/// (`cli` is the host's CLI).
-fn by_hand(how: &ByHand, cli: &str) -> (&'static str, String) {
+/// (the host's, with the account targeted first on another account than the targeted one).
+fn by_hand(how: &ByHand, ui: &Ui) -> (&'static str, String) {
+    let cli = &ui.cli;
     match how {
         ByHand::ClassicInfraPermissions { region } => (
             "classic infrastructure permissions are not in IAM; check them with ",
-            format!("{cli} ks infra-permissions get --region {region}"),
+            ui.in_account(format!("{cli} ks infra-permissions get --region {region}")),
         ),
     }
 }
 
 /// [`by_hand`] as one line, the command quoted.
-fn how_line(how: &ByHand, cli: &str) -> String {
-    let (words, command) = by_hand(how, cli);
+fn how_line(how: &ByHand, ui: &Ui) -> String {
+    let (words, command) = by_hand(how, ui);
     format!("{words}'{command}'")
 }
 
 /// [`by_hand`] for a terminal: the command styled whole, as a command.
-fn how_text(how: &ByHand, cli: &str) -> crate::ui::Text {
-    let (words, command) = by_hand(how, cli);
+fn how_text(how: &ByHand, ui: &Ui) -> crate::ui::Text {
+    let (words, command) = by_hand(how, ui);
     crate::ui::Text::from(words).cmd(command)
 }
 
@@ -123,7 +124,7 @@ pub fn report_text(ui: &Ui, report: &CheckReport) {
             // The grant is a command to run: styled as one, whole.
             ui.say(match &r.state {
                 State::Missing { grant: Some(g), .. } => line.cmd(grant_command(ui, report, g)),
-                State::NotCheckable { how } => line.then(how_text(how, &ui.cli)),
+                State::NotCheckable { how } => line.then(how_text(how, ui)),
                 _ => line.plain(crate::ui::one_line(&detail)),
             });
         }
@@ -155,7 +156,7 @@ fn target_json(ui: &Ui, report: &CheckReport, i: usize) -> Result<Value, Command
                 State::Missing { grant: Some(g), .. } => {
                     r["command"] = Value::from(grant_command(ui, report, g));
                 }
-                State::NotCheckable { how } => r["how"] = Value::from(how_line(how, &ui.cli)),
+                State::NotCheckable { how } => r["how"] = Value::from(how_line(how, ui)),
                 _ => {}
             }
         }
@@ -170,7 +171,7 @@ fn requirements_json(ui: &Ui, targets: &[check::TargetCheck]) -> Result<Value, C
     for (t, tc) in v.as_array_mut().into_iter().flatten().zip(targets) {
         for (r, rc) in t["requirements"].as_array_mut().into_iter().flatten().zip(&tc.requirements) {
             if let State::NotCheckable { how } = &rc.state {
-                r["how"] = Value::from(how_line(how, &ui.cli));
+                r["how"] = Value::from(how_line(how, ui));
             }
         }
     }
@@ -415,7 +416,7 @@ fn invitation_policies(ui: &Ui, plan: &InvitePlan) {
                 State::Missing { grant: Some(_), .. } | State::Met { .. } => continue,
                 State::Missing { grant: None, detail, remedy } => ("missing", missing_text(ui, detail, *remedy, many)),
                 State::Unknown { reason } => ("unknown", reason.clone()),
-                State::NotCheckable { how } => ("not checkable", how_line(how, &ui.cli)),
+                State::NotCheckable { how } => ("not checkable", how_line(how, ui)),
             };
             ui.say(&format!(
                 "  Not covered by the invitation, {} / {}: {} ({state}): {detail}",

@@ -110,7 +110,7 @@ fn action(f: &Finding, t: &TargetStatus, ui: &Ui) -> Text {
             .cmd(&reset)
             .plain("."),
         Code::KeyDisabled => {
-            say("Enable it (").cmd(format!("{cli} iam api-key-enable {key}")).plain(") or reset: ").cmd(&reset).plain(".")
+            say("Enable it (").cmd(ui.in_account(format!("{cli} iam api-key-enable {key}"))).plain(") or reset: ").cmd(&reset).plain(".")
         }
         Code::SupersededKeys => {
             let them = if t.superseded_keys.len() == 1 { "it" } else { "them" };
@@ -136,7 +136,7 @@ fn action(f: &Finding, t: &TargetStatus, ui: &Ui) -> Text {
                 ),
                 Some(Culprit::Key) => then(
                     say("Enable the key if it is disabled (")
-                        .cmd(format!("{cli} iam api-key-enable {key}"))
+                        .cmd(ui.in_account(format!("{cli} iam api-key-enable {key}")))
                         .plain("), or reset it as a functional ID: ")
                         .cmd(&reset)
                         .plain("."),
@@ -156,7 +156,7 @@ fn action(f: &Finding, t: &TargetStatus, ui: &Ui) -> Text {
                 Some(Culprit::ClassicCredentials) => say(
                     "Whether classic infrastructure credentials are set here could not be read; check them (",
                 )
-                .cmd(format!("{cli} ks credential get --region {}", t.region))
+                .cmd(ui.in_account(format!("{cli} ks credential get --region {}", t.region)))
                 .plain(") and the key owner's classic infrastructure permissions, or reset as a functional ID that has them: ")
                 .cmd(&reset)
                 .plain("."),

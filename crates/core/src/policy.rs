@@ -991,6 +991,28 @@ mod tests {
     }
 
     #[test]
+    fn acceptances_and_functional_ids_of_one_account() {
+        let p = Policy::parse(
+            "functional_ids = [\"IBMid-1\", { id = \"k8s@example.com\", account = \"B7C8D9E0F1A2B3C4D5E6F7A8B9C0D1E2\" }]\n[[accept]]\nfinding = \"no-key\"\ntarget = \"a/b\"\naccount = \"b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2\"\nreason = \"r\"\nuntil = 2027-01-01\n",
+            None,
+        )
+        .unwrap();
+        assert_eq!(p.functional_ids, ["IBMid-1"]);
+        let staging = "b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2";
+        assert_eq!(p.functional_ids_of(staging).collect::<Vec<_>>(), ["k8s@example.com"]);
+        assert_eq!(p.functional_ids_of("a1b2c3d4e5f60718293a4b5c6d7e8f90").count(), 0);
+        assert_eq!(p.accept[0].account.as_deref(), Some(staging));
+        let e = err(
+            "[[accept]]\nfinding = \"no-key\"\ntarget = \"a/b\"\naccount = \"Staging\"\nreason = \"r\"\nuntil = 2027-01-01\n",
+        );
+        assert!(e.starts_with("p.toml:4:11: account = \"Staging\" is not an account ID"), "{e}");
+        let e = err("functional_ids = [{ id = 3, account = \"b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2\" }]\n");
+        assert!(e.starts_with("p.toml:1:26: id = 3 is a number"), "{e}");
+        let e = err("functional_ids = [{ account = \"b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2\" }]\n");
+        assert!(e.contains("this functional ID has no id"), "{e}");
+    }
+
+    #[test]
     fn acceptance_expired_cannot_be_accepted() {
         let e =
             err("[[accept]]\nfinding = \"acceptance-expired\"\ntarget = \"*/*\"\nreason = \"r\"\nuntil = 2099-01-01\n");

@@ -116,7 +116,7 @@ pub fn still_exposed(ui: &Ui, plan: &ResetPlan, classic: Option<&ClassicStatus>)
                 crate::ui::one_line(&c.name),
                 crate::ui::one_line(&c.id)
             ),
-            Some(format!("{cli} ks cluster pull-secret apply --cluster {}", c.id)),
+            Some(ui.in_account(format!("{cli} ks cluster pull-secret apply --cluster {}", c.id))),
         ));
     }
     out
