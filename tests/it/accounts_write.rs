@@ -310,3 +310,29 @@ fn an_unused_acceptance_of_one_account_is_said_in_that_account() {
     let unused = |i: usize| v["accounts"][i]["policy"]["unused"].as_array().map_or(0, Vec::len);
     assert_eq!((unused(0), unused(1)), (0, 1), "{v}");
 }
+
+#[test]
+fn the_question_names_the_account_and_a_no_changes_nothing() {
+    let env = enterprise(keys::FUNCTIONAL);
+    let before = in_use(&env, world::STAGING_ACCOUNT);
+    let mut p = rexpect::session::spawn_command(
+        env.command(&["reset", "--account", STAGING, "--region", "us-south"]),
+        Some(30_000),
+    )
+    .unwrap();
+    p.exp_string(&format!("In the account {STAGING} ({}): ", world::STAGING_ACCOUNT)).unwrap();
+    p.exp_string("[y/N]").unwrap();
+    p.send_line("n").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(in_use(&env, world::STAGING_ACCOUNT), before, "nothing changed");
+    assert!(keys_of(&env, world::STAGING_ACCOUNT).len() == 1);
+}
+
+#[test]
+fn restart_addons_on_another_account() {
+    let env = enterprise(keys::FUNCTIONAL);
+    let r = env.run(&["restart-addons", "--account", STAGING, "--cluster", "stg-web", "--dry-run"]);
+    r.success().stdout_has("not the targeted account").stdout_has("stg-web").stdout_has("nothing was changed");
+    // The cluster is not in the targeted account.
+    assert_ne!(env.run(&["restart-addons", "--cluster", "stg-web", "--dry-run"]).code, 0);
+}
