@@ -412,7 +412,7 @@ pub struct StatusArgs {
     pub account: Vec<String>,
 
     /// Every account the login can see: the enterprise's (when the login may read it), else the accounts it is a member of.
-    #[arg(long, conflicts_with_all = ["account", "owner", "baseline"])]
+    #[arg(long, conflicts_with_all = ["account", "owner"])]
     pub all_accounts: bool,
 }
 

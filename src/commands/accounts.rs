@@ -9,7 +9,7 @@ use cluster_api_key_core::ops::accounts::{self, Account, Pick, Reach};
 use cluster_api_key_core::ops::status;
 use cluster_api_key_core::policy::FailOn;
 
-use super::status::{CSV_HEADER, Report, judge};
+use super::status::{BaseFile, CSV_HEADER, Report, judge};
 use super::{ExitStatus, Here, Render};
 use crate::cli::StatusArgs;
 use crate::error::{CommandError, to_json};
@@ -118,14 +118,16 @@ fn named(queries: &[String], reach: &Reach, command: &str) -> Result<Vec<Account
 pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<Box<dyn Render>, CommandError> {
     let StatusSettings { args, policy, options, whole_account, fail_on } = settings;
     let (policy, opts) = (&policy, &options);
-    // A baseline is one account's: several at once would write entries of many accounts in one
-    // run, under one question.
-    if args.baseline.is_some() {
-        return Err(CommandError::usage(
-            "Incorrect Usage: --baseline writes one account's acceptances per run: run it once for each account, with --account ID.",
-            Some("status"),
-        ));
-    }
+    // The baseline's file is checked before any request, as for one account; a file this run
+    // creates is added to for each account after the first without asking again.
+    let baseline = match &args.baseline {
+        Some(path) => {
+            let existed = std::fs::symlink_metadata(path).is_ok();
+            drop(BaseFile::open(path, policy, args.force, true)?);
+            Some((path, args.force || !existed))
+        }
+        None => None,
+    };
     let caller = here.session.caller().await?;
     ui.progress("Listing the accounts this login can read...");
     let reach = accounts::reach(&here.session, &caller.account).await?;
@@ -140,12 +142,9 @@ pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<B
         // The policy's functional IDs of this account only, with those of every account.
         let mut opts = opts.clone();
         opts.functional_ids.extend(policy.functional_ids_of(a.id.as_str()).cloned());
-        let read = status::status_and_facts(&session, &opts, &status::Silent)
+        status::status_and_facts(&session, &opts, &status::Silent)
             .await
-            .map_err(|e| if accounts::is_no_access(&e) { format!("no access: {e}") } else { e.to_string() })?;
-        // Its commands carry `--account ID` (another account than the targeted one).
-        let ui = ui.for_account(scope(a, home));
-        judge(&ui, args, policy, whole_account, fail_on, None, Vec::new(), read).await.map_err(|e| e.to_string())
+            .map_err(|e| if accounts::is_no_access(&e) { format!("no access: {e}") } else { e.to_string() })
     });
     // At most ACCOUNTS_IN_FLIGHT accounts at once, in the order named: each has its own rate
     // budget and pool, so more at once would multiply sockets and memory, not speed.
@@ -154,11 +153,29 @@ pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<B
         ACCOUNTS_IN_FLIGHT,
     ))
     .await;
-    let mut parts: Vec<Part> = picked
-        .into_iter()
-        .zip(results)
-        .map(|(account, read)| Part { scope: scope(&account, &caller.account), account, read })
-        .collect();
+    // Judged in the order named, one after the other: a baseline adds each account's entries
+    // (each naming its account) to the file as the account before left it.
+    let mut parts: Vec<Part> = Vec::with_capacity(picked.len());
+    for (i, (account, read)) in picked.into_iter().zip(results).enumerate() {
+        let scope = scope(&account, home);
+        // Its commands carry `--account ID` (another account than the targeted one).
+        let ui = ui.for_account(scope.clone());
+        let read = match read {
+            Ok(read) => {
+                let base = match baseline {
+                    Some((path, created)) => {
+                        Some(BaseFile::open(path, policy, args.force || (created && i > 0), true)?)
+                    }
+                    None => None,
+                };
+                judge(&ui, args, policy, whole_account, fail_on, base, Vec::new(), read)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            Err(why) => Err(why),
+        };
+        parts.push(Part { scope, account, read });
+    }
     unused_everywhere(&mut parts, policy);
     Ok(Box::new(Accounts { parts, source: reach.source, fail_on }))
 }

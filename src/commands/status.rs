@@ -946,7 +946,8 @@ pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<B
         opts.functional_ids.extend(policy.functional_ids_of(account.as_str()).cloned());
     }
     let base = match &args.baseline {
-        Some(path) => Some(BaseFile::open(path, &policy, args.force)?),
+        // On another account than the targeted one, its entries name the account.
+        Some(path) => Some(BaseFile::open(path, &policy, args.force, ui.account.is_some())?),
         None => None,
     };
     // `--owner`: the identities first, so that one the account does not know is refused before
@@ -1095,10 +1096,17 @@ pub(super) struct BaseFile {
     policy: Policy,
     /// `-f`: add to an existing file without asking.
     force: bool,
+    /// Each entry names the report's account (`account = "ID"`).
+    scoped: bool,
 }
 
 impl BaseFile {
-    fn open(path: &std::path::Path, in_force: &Policy, force: bool) -> Result<Self, CommandError> {
+    pub(super) fn open(
+        path: &std::path::Path,
+        in_force: &Policy,
+        force: bool,
+        scoped: bool,
+    ) -> Result<Self, CommandError> {
         use std::io::IsTerminal as _;
         let fail =
             |why: String| CommandError::failed(format!("Cannot write the baseline '{}': {why}.", path.display()));
@@ -1128,7 +1136,7 @@ impl BaseFile {
             Err(e) => return Err(fail(e.to_string())),
         };
         let policy = Policy::parse(&text, Some(&real))?;
-        Ok(Self { path: path.to_owned(), real, permissions, text, policy, force })
+        Ok(Self { path: path.to_owned(), real, permissions, text, policy, force, scoped })
     }
 
     /// Adds the open findings of `read` (judged by this file's policy), asks before writing
@@ -1145,9 +1153,7 @@ impl BaseFile {
         let mut judged = read.clone();
         self.policy.apply(&mut judged, &today, whole_account);
         let by = read.caller.display.clone();
-        // On another account than the targeted one, the entries accept in that account only.
-        let scoped = ui.account.is_some();
-        let b = cluster_api_key_core::policy::baseline(&self.text, &judged, BASELINE_DAYS, &by, critical, scoped);
+        let b = cluster_api_key_core::policy::baseline(&self.text, &judged, BASELINE_DAYS, &by, critical, self.scoped);
         let existed = self.permissions.is_some();
         let mut done = BaselineDone {
             path: self.path.clone(),

@@ -284,10 +284,29 @@ fn a_baseline_of_another_account_is_scoped_to_it() {
     env.run(&["status", "--baseline", home.to_str().unwrap()]);
     let text = std::fs::read_to_string(&home).unwrap();
     assert!(text.contains("[[accept]]") && !text.contains("account = "), "{text}");
-    // Several accounts at once: refused before any account is read.
-    let before = requests(&env);
+    // Several accounts at once: each account's entries name it, the targeted one's too; then
+    // each account's findings are accepted in that account alone.
+    let many = env.plugin_dir().join("many.toml");
     let both = format!("{},{}", world::ACCOUNT_ID, world::STAGING_ACCOUNT);
-    env.run(&["status", "--account", &both, "--baseline", f]).exits(2).stderr_has("one account's acceptances per run");
+    let r = env.run(&["status", "--account", &both, "--baseline", many.to_str().unwrap(), "-o", "json"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.transcript()));
+    let text = std::fs::read_to_string(&many).unwrap();
+    let entries = text.matches("[[accept]]").count();
+    assert_eq!(entries, text.matches("account = ").count(), "{text}");
+    assert!(text.contains(&format!("account = \"{}\"", world::ACCOUNT_ID)), "{text}");
+    assert!(text.contains(&format!("account = \"{}\"", world::STAGING_ACCOUNT)), "{text}");
+    for a in v["accounts"].as_array().unwrap() {
+        assert_eq!(a["baseline"]["written"], true, "{a}");
+        assert!(a["summary"]["accepted"].as_u64().unwrap() > 0, "{a}");
+        assert_eq!(a["summary"]["warnings"], 0, "{a}");
+    }
+    // The policy is one file: it parses back, and a rerun adds nothing.
+    let r = env.run(&["status", "--account", &both, "--baseline", many.to_str().unwrap(), "-f", "-o", "json"]);
+    let again: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(std::fs::read_to_string(&many).unwrap().matches("[[accept]]").count(), entries, "{again}");
+    // An existing file without -f and without a terminal: refused before any request.
+    let before = requests(&env);
+    env.run(&["status", "--all-accounts", "--baseline", many.to_str().unwrap()]).exits(1).stderr_has("exists");
     assert_eq!(requests(&env), before);
 }
 
