@@ -174,7 +174,7 @@ pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<B
             }
             Err(why) => Err(why),
         };
-        parts.push(Part { scope, account, read });
+        parts.push(Part { account, scope, read });
     }
     unused_everywhere(&mut parts, policy);
     Ok(Box::new(Accounts { parts, source: reach.source, fail_on }))
