@@ -269,11 +269,7 @@ pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitS
             here.sources.account = Some(a.id.to_string());
             here.session.on_notice(notices);
             if command.changes() {
-                ui.say(
-                    ui::Text::from("Account: ")
-                        .name(&a.name)
-                        .plain(format!(" ({}), not the targeted account: everything below is about it.", a.id)),
-                );
+                ui.say(format!("Account: {}, not the targeted account: everything below is about it.", scope.label()));
             }
             ui.account = Some(scope);
         }
