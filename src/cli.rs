@@ -262,12 +262,6 @@ pub enum Command {
 }
 
 impl Command {
-    /// Whether it may change an account (`check` may, with `--grant`).
-    #[must_use]
-    pub fn changes(&self) -> bool {
-        matches!(self, Self::Reset(_) | Self::Prune(_) | Self::Check(_) | Self::RestartAddons(_))
-    }
-
     /// Its name on the command line.
     #[must_use]
     pub fn name(&self) -> &'static str {

@@ -268,9 +268,7 @@ pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitS
             here.session = here.session.for_account(&a)?;
             here.sources.account = Some(a.id.to_string());
             here.session.on_notice(notices);
-            if command.changes() {
-                ui.say(format!("Account: {}, not the targeted account: everything below is about it.", scope.label()));
-            }
+            ui.say(format!("Account: {}, not the targeted account: everything below is about it.", scope.label()));
             ui.account = Some(scope);
         }
     }

@@ -355,3 +355,12 @@ fn restart_addons_on_another_account() {
     // The cluster is not in the targeted account.
     assert_ne!(env.run(&["restart-addons", "--cluster", "stg-web", "--dry-run"]).code, 0);
 }
+
+#[test]
+fn status_of_another_account_prints_commands_that_run_there() {
+    let env = enterprise(keys::FUNCTIONAL);
+    let r = env.run(&["status", "--account", STAGING]);
+    crate::assert_run!(env, "accounts-status-staging", r);
+    r.exits(3).stdout_has(&format!("reset --account {} --region us-south -g Default", world::STAGING_ACCOUNT));
+    assert!(!r.stdout.contains("target this one first"), "{}", r.stdout);
+}
