@@ -167,6 +167,45 @@ impl ResetArgs {
     }
 }
 
+/// `--account` for the commands that act on one account (`reset`, `prune`, `check`,
+/// `restart-addons`): one account per run, never several.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OneAccountArgs {
+    /// Another account of the same login, by ID or name: the command acts on that account alone, with a token of its own (one account per run).
+    #[arg(long, value_name = "ID_OR_NAME", value_delimiter = ',', value_parser = non_empty)]
+    pub account: Vec<String>,
+
+    /// Refused: a command that changes an account acts on one account per run.
+    #[arg(long, hide = true)]
+    pub all_accounts: bool,
+}
+
+impl OneAccountArgs {
+    /// The one account named, if any.
+    ///
+    /// # Errors
+    /// A usage error of `command` for several accounts or `--all-accounts`: a command that can
+    /// change an account acts on one per run, so that every plan and question is about one.
+    pub fn one(&self, command: &str) -> Result<Option<&str>, CommandError> {
+        let refuse = |what: String| {
+            CommandError::usage(
+                format!(
+                    "Incorrect Usage: {command} acts on one account per run, and {what}: run it once for each account, with --account ID."
+                ),
+                Some(command),
+            )
+        };
+        if self.all_accounts {
+            return Err(refuse(String::from("--all-accounts names every account")));
+        }
+        match self.account.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.as_str())),
+            many => Err(refuse(format!("--account names {} ({})", many.len(), many.join(", ")))),
+        }
+    }
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -363,11 +402,11 @@ pub struct StatusArgs {
     pub control: Vec<&'static cluster_api_key_core::controls::Control>,
 
     /// Another account of the same login, by ID or name (repeatable, or a comma list); each is read with a token of its own, under its own rate budget.
-    #[arg(long, value_name = "ID_OR_NAME", value_delimiter = ',', value_parser = non_empty, conflicts_with_all = ["owner", "baseline"])]
+    #[arg(long, value_name = "ID_OR_NAME", value_delimiter = ',', value_parser = non_empty, conflicts_with_all = ["owner"])]
     pub account: Vec<String>,
 
     /// Every account the login can see: the enterprise's (when the login may read it), else the accounts it is a member of.
-    #[arg(long, conflicts_with_all = ["account", "owner", "baseline"])]
+    #[arg(long, conflicts_with_all = ["account", "owner"])]
     pub all_accounts: bool,
 }
 
@@ -377,6 +416,9 @@ pub struct StatusArgs {
 pub struct ResetArgs {
     #[command(flatten)]
     pub targets: TargetArgs,
+
+    #[command(flatten)]
+    pub account: OneAccountArgs,
 
     /// Every region that has clusters or a key.
     #[arg(long)]
@@ -495,6 +537,9 @@ pub struct RestartAddonsArgs {
     #[command(flatten)]
     pub target: OneTargetArgs,
 
+    #[command(flatten)]
+    pub account: OneAccountArgs,
+
     /// Only this add-on (repeatable: vpc-block-csi, cluster-autoscaler; default: both).
     #[arg(long, value_name = "ADDON", ignore_case = true)]
     pub addon: Vec<AddonArg>,
@@ -534,6 +579,9 @@ pub struct PruneArgs {
     #[command(flatten)]
     pub targets: TargetArgs,
 
+    #[command(flatten)]
+    pub account: OneAccountArgs,
+
     /// Only keys older than this (for example 30d).
     #[arg(long, value_name = "DURATION", value_parser = key_age)]
     pub older_than: Option<std::time::Duration>,
@@ -570,6 +618,9 @@ pub struct PruneArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub targets: TargetArgs,
+
+    #[command(flatten)]
+    pub account: OneAccountArgs,
 
     /// Check this IAM ID instead of yourself.
     #[arg(long, value_name = "IAM_ID", value_parser = non_empty)]

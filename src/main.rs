@@ -132,7 +132,12 @@ fn main() -> ExitCode {
 /// in JSON mode also as a document on stdout, for scripts.
 fn report(ui: &Ui, e: &CommandError) {
     if ui.json {
-        ui.json_doc(&e.to_json(&ui.cli, &ui.me, commands::error_code(e)));
+        let mut doc = e.to_json(&ui.cli, &ui.me, commands::error_code(e));
+        // On another account than the targeted one, its commands carry `--account ID`.
+        if let Some(hint) = doc["error"]["hint"].as_str().map(|h| ui.scoped(h)) {
+            doc["error"]["hint"] = serde_json::Value::from(hint);
+        }
+        ui.json_doc(&doc);
     }
     if e.kind != Kind::Usage || e.help_for.is_none() && e.core().is_some() {
         ui.failed(e);

@@ -208,7 +208,7 @@ mod tests {
         let reset = v["Commands"].as_array().unwrap().iter().find(|c| c["Name"] == "reset").unwrap();
         assert_eq!(
             reset["Usage"],
-            "${COMMAND_NAME} cluster-api-key reset [--region REGION] [--resource-group RESOURCE_GROUP] [--all-regions] [--all-resource-groups] [--include-empty] [--if-missing] [--if-older-than DURATION] [--unless-owner me|functional|IAM_ID] [--policy FILE] [--concurrency N] [-f] [--dry-run] [--no-verify] [--skip-preflight] [--restart-addons] [--leaked] [--wait DURATION] [--endpoint ENDPOINT] [--wait-clusters DURATION] [--output json] [-q]"
+            "${COMMAND_NAME} cluster-api-key reset [--region REGION] [--resource-group RESOURCE_GROUP] [--account ID_OR_NAME] [--all-regions] [--all-resource-groups] [--include-empty] [--if-missing] [--if-older-than DURATION] [--unless-owner me|functional|IAM_ID] [--policy FILE] [--concurrency N] [-f] [--dry-run] [--no-verify] [--skip-preflight] [--restart-addons] [--leaked] [--wait DURATION] [--endpoint ENDPOINT] [--wait-clusters DURATION] [--output json] [-q]"
         );
         let flags: Vec<&str> = reset["Flags"].as_array().unwrap().iter().map(|f| f["Name"].as_str().unwrap()).collect();
         assert_eq!(
@@ -216,6 +216,7 @@ mod tests {
             [
                 "r,region",
                 "g,resource-group",
+                "account",
                 "all-regions",
                 "all-resource-groups",
                 "include-empty",

@@ -186,6 +186,9 @@ pub struct Sources {
     pub timings: Timings,
     /// Timeout of one request (`IBMCLOUD_HTTP_TIMEOUT`).
     pub request_timeout: Duration,
+    /// The account the run acts on, when the configuration or `--account` names it (for the
+    /// policy's functional IDs of one account).
+    pub account: Option<String>,
 }
 
 /// The waits of a reset and of add-on restarts, from the environment (read once).
@@ -217,6 +220,7 @@ impl Sources {
                 lock_timeout: Duration::from_secs(ctx.lock_timeout_secs),
             },
             request_timeout: ctx.http.timeout,
+            account: ctx.account.as_ref().map(ToString::to_string),
         }
     }
 
@@ -335,8 +339,11 @@ impl<'a> ResetSettings<'a> {
     pub fn resolve(args: &'a ResetArgs, sources: &Sources) -> Result<Self, CommandError> {
         let targets = args.targets.resolve()?;
         let functional = args.unless_owner.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("functional"));
-        let unless_functional =
-            if functional { unless_functional(&sources.policy(args.policy.as_deref())?)? } else { Vec::new() };
+        let unless_functional = if functional {
+            unless_functional(&sources.policy(args.policy.as_deref())?, sources.account.as_deref())?
+        } else {
+            Vec::new()
+        };
         let batch = args.is_fleet(&targets);
         if batch && args.wait_clusters.is_some() {
             return Err(CommandError::usage(
@@ -362,9 +369,13 @@ impl<'a> ResetSettings<'a> {
 }
 
 /// `--unless-owner functional`: the policy's functional IDs, which must exist.
-fn unless_functional(policy: &Policy) -> Result<Vec<String>, CommandError> {
-    if !policy.functional_ids.is_empty() {
-        return Ok(policy.functional_ids.clone());
+fn unless_functional(policy: &Policy, account: Option<&str>) -> Result<Vec<String>, CommandError> {
+    let mut ids = policy.functional_ids.clone();
+    if let Some(a) = account {
+        ids.extend(policy.functional_ids_of(a).cloned());
+    }
+    if !ids.is_empty() {
+        return Ok(ids);
     }
     Err(CommandError::usage(
         match &policy.path {
@@ -522,8 +533,6 @@ pub struct InfoSettings<'a> {
     pub cluster: Option<&'a str>,
     /// `-r`/`-g`.
     pub target: OneTarget,
-    /// `--account`, as typed.
-    pub account: Option<&'a str>,
 }
 
 impl<'a> InfoSettings<'a> {
@@ -532,7 +541,7 @@ impl<'a> InfoSettings<'a> {
     /// # Errors
     /// An unknown region, or more than one.
     pub fn resolve(args: &'a InfoArgs) -> Result<Self, CommandError> {
-        Ok(Self { cluster: args.cluster.as_deref(), target: args.target.resolve()?, account: args.account.as_deref() })
+        Ok(Self { cluster: args.cluster.as_deref(), target: args.target.resolve()? })
     }
 }
 
@@ -614,8 +623,8 @@ mod tests {
 
     #[test]
     fn unless_owner_functional_needs_functional_ids() {
-        assert_eq!(unless_functional(&policy(None, None, &["IBMid-1"])).unwrap(), ["IBMid-1"]);
-        let e = unless_functional(&Policy::default()).unwrap_err();
+        assert_eq!(unless_functional(&policy(None, None, &["IBMid-1"]), None).unwrap(), ["IBMid-1"]);
+        let e = unless_functional(&Policy::default(), None).unwrap_err();
         assert!(e.to_string().contains("needs a policy file with functional_ids"), "{e}");
     }
 }

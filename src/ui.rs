@@ -332,7 +332,31 @@ pub struct Ui {
     pub cli: String,
     /// How this tool's commands are spelled (`ibmcloud cluster-api-key` or `cluster-api-key`).
     pub me: String,
+    /// The account the run acts on when it is not the targeted one (`--account`): every
+    /// command this tool prints carries `--account ID` ([`Ui::cmd`]), so that it runs as
+    /// printed against the same account, and every question names it.
+    pub account: Option<AccountScope>,
 }
+
+/// An account other than the targeted one, as printed commands and plans name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountScope {
+    /// Its ID (what `--account` is given in printed commands).
+    pub id: String,
+    /// Its name ("" when unknown).
+    pub name: String,
+}
+
+impl AccountScope {
+    /// `Name (ID)`, on one line (a name is the server's text), or the ID alone.
+    #[must_use]
+    pub fn label(&self) -> String {
+        if self.name.is_empty() { self.id.clone() } else { format!("{} ({})", one_line(&self.name), self.id) }
+    }
+}
+
+/// The commands of this tool that take `--account` (every one that reads or changes an account).
+const ACCOUNT_COMMANDS: [&str; 6] = ["status", "info", "reset", "prune", "check", "restart-addons"];
 
 /// Whether to colour: `IBMCLOUD_COLOR` (or `BLUEMIX_COLOR`) wins, then `NO_COLOR`, then the
 /// config's `ColorEnabled` (the SDK's rules); else `Auto`: `anstream` decides for each stream,
@@ -365,7 +389,91 @@ impl Ui {
         } else {
             crate::names::PLUGIN_NAME.to_owned()
         };
-        Self { color: color_enabled(env, None), quiet: false, json: false, csv: false, sarif: false, cli, me }
+        Self {
+            color: color_enabled(env, None),
+            quiet: false,
+            json: false,
+            csv: false,
+            sarif: false,
+            cli,
+            me,
+            account: None,
+        }
+    }
+
+    /// How this tool's command `sub` is spelled in a printed command: `{me} {sub}`, and
+    /// `--account ID` after it when the run acts on an account other than the targeted one.
+    #[must_use]
+    pub fn cmd(&self, sub: &str) -> String {
+        match &self.account {
+            Some(a) if ACCOUNT_COMMANDS.contains(&sub) => format!("{} {sub} --account {}", self.me, a.id),
+            _ => format!("{} {sub}", self.me),
+        }
+    }
+
+    /// [`Ui::cmd`] as an account administrator runs it (the sandbox's owner identity).
+    #[must_use]
+    pub fn admin_cmd(&self, sub: &str) -> String {
+        let me = crate::error::admin_path(&self.me);
+        match &self.account {
+            Some(a) => format!("{me} {sub} --account {}", a.id),
+            None => format!("{me} {sub}"),
+        }
+    }
+
+    /// `ibmcloud target`, with `-c ID` when the run acts on another account than the targeted
+    /// one (the host's commands that follow act on the targeted account).
+    #[must_use]
+    pub fn target_cmd(&self) -> String {
+        match &self.account {
+            Some(a) => format!("{} target -c {}", self.cli, a.id),
+            None => format!("{} target", self.cli),
+        }
+    }
+
+    /// A host command that acts on the targeted account (`ibmcloud iam ...`, `ibmcloud ks ...`),
+    /// with the account targeted first when the run acts on another one.
+    #[must_use]
+    pub fn in_account(&self, host_command: String) -> String {
+        match &self.account {
+            Some(_) => format!("{} && {host_command}", self.target_cmd()),
+            None => host_command,
+        }
+    }
+
+    /// This `Ui` for a run on `account` (`None`: the targeted one).
+    #[must_use]
+    pub fn for_account(&self, account: Option<AccountScope>) -> Self {
+        Self { account, ..self.clone() }
+    }
+
+    /// `text` (a hint written with `{me} reset ...`, already expanded) with `--account ID`
+    /// after each of this tool's commands, when the run acts on another account.
+    #[must_use]
+    pub fn scoped(&self, text: &str) -> String {
+        let Some(a) = &self.account else { return text.to_owned() };
+        let mut out = text.to_owned();
+        let admin = crate::error::admin_path(&self.me);
+        let prefixes = if admin == self.me { vec![self.me.clone()] } else { vec![self.me.clone(), admin] };
+        for (me, sub) in prefixes.iter().flat_map(|me| ACCOUNT_COMMANDS.iter().map(move |sub| (me, sub))) {
+            let plain = format!("{me} {sub}");
+            let mut at = 0;
+            while let Some(i) = out[at..].find(&plain).map(|i| i + at) {
+                let end = i + plain.len();
+                // Only the command word itself (`status`, not `statuses`), and only once.
+                let next = out[end..].chars().next();
+                if next.is_none_or(|c| c == ' ' || c == '\'' || c == '.' || c == ')')
+                    && !out[end..].starts_with(" --account ")
+                {
+                    let flag = format!(" --account {}", a.id);
+                    out.insert_str(end, &flag);
+                    at = end + flag.len();
+                } else {
+                    at = end;
+                }
+            }
+        }
+        out
     }
 
     /// Writes `text` as one line (wrapped to the terminal) on `stream`, its plain spans in
@@ -462,7 +570,7 @@ impl Ui {
         self.line(Stream::Err, Style::new(), &Text::from(redact(&e.to_string())));
         for h in &e.hints(&self.cli, &self.me) {
             self.line(Stream::Err, Style::new(), &Text::new());
-            self.line(Stream::Err, Style::new(), &h.map(redact));
+            self.line(Stream::Err, Style::new(), &h.map(|s| redact(&self.scoped(s))));
         }
         if let Some(id) = e.incident_id() {
             self.line(Stream::Err, Style::new(), &Text::new());
@@ -535,7 +643,12 @@ impl Ui {
         }
         // Listening starts before the question is shown: a Ctrl-C at once is caught too.
         let mut interrupt = crate::signals::AtPrompt::new();
-        let question = question.into().plain(" [y/N]").name(">");
+        // A change to another account than the targeted one says which, in the question itself.
+        let question = match &self.account {
+            Some(a) => Text::from(format!("In the account {}: ", a.label())).then(&question.into()),
+            None => question.into(),
+        };
+        let question = question.plain(" [y/N]").name(">");
         // In JSON mode stdout carries only the document, so the prompt goes to stderr.
         let stream = if self.json { Stream::Err } else { Stream::Out };
         let write = |text: &str| match stream {
@@ -1008,6 +1121,31 @@ pub fn bar_width() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn commands_on_another_account_carry_it() {
+        let mut ui = Ui::new(&Env::default());
+        ui.me = String::from("cluster-api-key --sandbox");
+        assert_eq!(ui.cmd("reset"), "cluster-api-key --sandbox reset");
+        assert_eq!(ui.scoped("run 'cluster-api-key --sandbox prune'."), "run 'cluster-api-key --sandbox prune'.");
+        ui.account = Some(AccountScope { id: String::from("b7c8"), name: String::from("Staging\u{202e}") });
+        assert_eq!(ui.cmd("reset"), "cluster-api-key --sandbox reset --account b7c8");
+        assert_eq!(ui.admin_cmd("check"), "cluster-api-key --sandbox=owner check --account b7c8");
+        assert_eq!(ui.target_cmd(), "ibmcloud target -c b7c8");
+        assert_eq!(ui.in_account(String::from("ibmcloud ks x")), "ibmcloud target -c b7c8 && ibmcloud ks x");
+        // Hints: after each command word, once; not inside another word; an account already
+        // named is left alone.
+        assert_eq!(
+            ui.scoped("'cluster-api-key --sandbox status' or cluster-api-key --sandbox=owner check --grant; cluster-api-key --sandbox statusx"),
+            "'cluster-api-key --sandbox status --account b7c8' or cluster-api-key --sandbox=owner check --account b7c8 --grant; cluster-api-key --sandbox statusx"
+        );
+        assert_eq!(
+            ui.scoped("cluster-api-key --sandbox reset --account b7c8"),
+            "cluster-api-key --sandbox reset --account b7c8"
+        );
+        // The name in a question is on one line, visibly.
+        assert!(!ui.account.as_ref().unwrap().label().contains('\u{202e}'));
+    }
 
     fn unstyled(lines: &[String]) -> Vec<String> {
         lines.iter().map(|l| anstream::adapter::strip_str(l).to_string()).collect()

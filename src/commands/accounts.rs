@@ -9,7 +9,7 @@ use cluster_api_key_core::ops::accounts::{self, Account, Pick, Reach};
 use cluster_api_key_core::ops::status;
 use cluster_api_key_core::policy::FailOn;
 
-use super::status::{CSV_HEADER, Report, judge};
+use super::status::{BaseFile, CSV_HEADER, Report, judge};
 use super::{ExitStatus, Here, Render};
 use crate::cli::StatusArgs;
 use crate::error::{CommandError, to_json};
@@ -22,6 +22,8 @@ const ACCOUNTS_IN_FLIGHT: usize = 8;
 /// One account's part: its report, or why it could not be read.
 struct Part {
     account: Account,
+    /// How its printed commands name it (`None`: the targeted account).
+    scope: Option<crate::ui::AccountScope>,
     read: Result<Report, String>,
 }
 
@@ -30,26 +32,33 @@ struct Accounts {
     parts: Vec<Part>,
     source: accounts::Source,
     fail_on: FailOn,
-    /// The targeted account, which the printed commands act on.
-    home: cluster_api_key_core::types::AccountId,
 }
 
-/// The session of the one account `query` names (`info --account`), refused as `status
-/// --account` refuses a name before anything of the account is read.
+/// The one account `query` names (`--account` of `info`, `check`, `prune`, `reset`,
+/// `restart-addons` and a one-account `status`), and the targeted account's ID; refused as
+/// `status --account` refuses a name, before anything of the account is read.
 ///
 /// # Errors
-/// Usage errors for a name that names no readable account, or several; listing errors.
-pub async fn session_named(
-    here: &Here,
+/// Usage errors of `command` for a name that names no readable account, or several; listing
+/// errors.
+pub async fn one_named(
+    session: &cluster_api_key_core::ops::Session,
     ui: &Ui,
     query: &str,
-) -> Result<cluster_api_key_core::ops::Session, CommandError> {
-    let caller = here.session.caller().await?;
+    command: &str,
+) -> Result<(Account, cluster_api_key_core::types::AccountId), CommandError> {
+    let caller = session.caller().await?;
     ui.progress("Listing the accounts this login can read...");
-    let reach = accounts::reach(&here.session, &caller.account).await?;
-    let picked = named(std::slice::from_ref(&query.to_owned()), &reach, "info")?;
-    let Some(a) = picked.first() else { return Err(CommandError::internal("no account named")) };
-    Ok(here.session.for_account(a)?)
+    let reach = accounts::reach(session, &caller.account).await?;
+    let picked = named(std::slice::from_ref(&query.to_owned()), &reach, command)?;
+    let Some(a) = picked.into_iter().next() else { return Err(CommandError::internal("no account named")) };
+    Ok((a, caller.account))
+}
+
+/// How printed commands and plans name `a` when it is not `home` (the targeted account).
+#[must_use]
+pub fn scope(a: &Account, home: &cluster_api_key_core::types::AccountId) -> Option<crate::ui::AccountScope> {
+    (&a.id != home).then(|| crate::ui::AccountScope { id: a.id.to_string(), name: a.name.clone() })
 }
 
 /// The accounts the flags name, in the order named (`--all-accounts`: every one listed).
@@ -109,37 +118,33 @@ fn named(queries: &[String], reach: &Reach, command: &str) -> Result<Vec<Account
 pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<Box<dyn Render>, CommandError> {
     let StatusSettings { args, policy, options, whole_account, fail_on } = settings;
     let (policy, opts) = (&policy, &options);
+    // The baseline's file is checked before any request, as for one account; a file this run
+    // creates is added to for each account after the first without asking again.
+    let baseline = match &args.baseline {
+        Some(path) => {
+            let existed = std::fs::symlink_metadata(path).is_ok();
+            drop(BaseFile::open(path, policy, args.force, true)?);
+            Some((path, args.force || !existed))
+        }
+        None => None,
+    };
     let caller = here.session.caller().await?;
     ui.progress("Listing the accounts this login can read...");
     let reach = accounts::reach(&here.session, &caller.account).await?;
     let picked = chosen(args, &reach)?;
-    // One account asked for by name: the one-account report, unchanged.
-    if picked.len() == 1 && !args.all_accounts {
-        if picked[0].id != caller.account {
-            ui.warn(
-                Text::from(format!(
-                    "{} ({}) is not the targeted account: the commands this report prints act on the targeted one; target it first (",
-                    picked[0].name, picked[0].id
-                ))
-                .cmd(format!("{} target -c {}", ui.cli, picked[0].id))
-                .plain(")."),
-            );
-        }
-        let session = here.session.for_account(&picked[0])?;
-        ui.progress(format!("Reading the account {}...", picked[0].name));
-        let read = status::status_and_facts(&session, opts, &status::Silent).await?;
-        return Ok(Box::new(judge(ui, args, policy, whole_account, fail_on, None, Vec::new(), read).await?));
-    }
     ui.progress(format!("Reading {} accounts at once...", picked.len()));
+    let home = &caller.account;
     let reads = picked.iter().map(|a| async move {
         if !a.member {
             return Err(String::from("no access: this login is no member of the account"));
         }
         let session = here.session.for_account(a).map_err(|e| e.to_string())?;
-        let read = status::status_and_facts(&session, opts, &status::Silent)
+        // The policy's functional IDs of this account only, with those of every account.
+        let mut opts = opts.clone();
+        opts.functional_ids.extend(policy.functional_ids_of(a.id.as_str()).cloned());
+        status::status_and_facts(&session, &opts, &status::Silent)
             .await
-            .map_err(|e| if accounts::is_no_access(&e) { format!("no access: {e}") } else { e.to_string() })?;
-        judge(ui, args, policy, whole_account, fail_on, None, Vec::new(), read).await.map_err(|e| e.to_string())
+            .map_err(|e| if accounts::is_no_access(&e) { format!("no access: {e}") } else { e.to_string() })
     });
     // At most ACCOUNTS_IN_FLIGHT accounts at once, in the order named: each has its own rate
     // budget and pool, so more at once would multiply sockets and memory, not speed.
@@ -148,24 +153,51 @@ pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<B
         ACCOUNTS_IN_FLIGHT,
     ))
     .await;
-    let mut parts: Vec<Part> = picked.into_iter().zip(results).map(|(account, read)| Part { account, read }).collect();
-    unused_everywhere(&mut parts);
-    Ok(Box::new(Accounts { parts, source: reach.source, fail_on, home: caller.account }))
+    // Judged in the order named, one after the other: a baseline adds each account's entries
+    // (each naming its account) to the file as the account before left it.
+    let mut parts: Vec<Part> = Vec::with_capacity(picked.len());
+    for (i, (account, read)) in picked.into_iter().zip(results).enumerate() {
+        let scope = scope(&account, home);
+        // Its commands carry `--account ID` (another account than the targeted one).
+        let ui = ui.for_account(scope.clone());
+        let read = match read {
+            Ok(read) => {
+                let base = match baseline {
+                    Some((path, created)) => {
+                        Some(BaseFile::open(path, policy, args.force || (created && i > 0), true)?)
+                    }
+                    None => None,
+                };
+                judge(&ui, args, policy, whole_account, fail_on, base, Vec::new(), read)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            Err(why) => Err(why),
+        };
+        parts.push(Part { account, scope, read });
+    }
+    unused_everywhere(&mut parts, policy);
+    Ok(Box::new(Accounts { parts, source: reach.source, fail_on }))
 }
 
-/// The policy applies to every account (acceptances are not scoped by account yet): an
-/// acceptance is unused only when it matched nothing in any account read, and is said once, in
-/// the first account's section.
-fn unused_everywhere(parts: &mut [Part]) {
+/// An acceptance of every account is unused only when it matched nothing in any account read,
+/// and is said once, in the first account's section; one of a single account (`account =`) is
+/// said in that account's section alone (no other account uses it or reports it).
+fn unused_everywhere(parts: &mut [Part], policy: &cluster_api_key_core::policy::Policy) {
+    let scoped: Vec<String> =
+        policy.accept.iter().filter(|a| a.account.is_some()).map(|a| format!("line {}:", a.line)).collect();
+    let of_one = |u: &String| scoped.iter().any(|l| u.starts_with(l.as_str()));
     let mut read = parts.iter_mut().filter_map(|p| p.read.as_mut().ok());
     let Some(first) = read.next() else { return };
     let mut rest: Vec<&mut Report> = read.collect();
     if let Some(notes) = first.status.policy.as_mut() {
-        notes.unused.retain(|u| rest.iter().all(|r| r.status.policy.as_ref().is_none_or(|n| n.unused.contains(u))));
+        notes.unused.retain(|u| {
+            of_one(u) || rest.iter().all(|r| r.status.policy.as_ref().is_none_or(|n| n.unused.contains(u)))
+        });
     }
     for r in &mut rest {
         if let Some(n) = r.status.policy.as_mut() {
-            n.unused.clear();
+            n.unused.retain(|u| of_one(u));
         }
     }
 }
@@ -222,7 +254,7 @@ impl Render for Accounts {
         for p in &self.parts {
             match &p.read {
                 Ok(r) => {
-                    let mut v = r.json(ui)?;
+                    let mut v = r.json(&ui.for_account(p.scope.clone()))?;
                     let s = &r.status.summary;
                     (targets, critical, warnings, info, accepted) = (
                         targets + s.targets,
@@ -311,16 +343,7 @@ impl Render for Accounts {
             if let Ok(r) = &p.read {
                 ui.say("");
                 ui.say(Text::from("Account ").name(&p.account.name).plain(format!(" ({})", p.account.id)));
-                if p.account.id != self.home {
-                    // `--account` for reset, prune and check is not there yet: their commands
-                    // act on the targeted account.
-                    ui.say(
-                        Text::from("The commands below act on the targeted account: target this one first (")
-                            .cmd(format!("{} target -c {}", ui.cli, p.account.id))
-                            .plain(")."),
-                    );
-                }
-                r.body_text(ui);
+                r.body_text(&ui.for_account(p.scope.clone()));
             }
         }
     }
@@ -340,7 +363,7 @@ impl Render for Accounts {
             let category = serde_json::json!({"id": format!("{}/{}/", crate::names::PLUGIN_NAME, p.account.id)});
             match &p.read {
                 Ok(r) => {
-                    let d = match r.sarif(ui)? {
+                    let d = match r.sarif(&ui.for_account(p.scope.clone()))? {
                         Ok(d) => d,
                         Err(e) => return Some(Err(e)),
                     };

@@ -107,7 +107,7 @@ pub fn counts(results: &[ClusterResult]) -> (usize, usize, usize, usize) {
 #[must_use]
 pub fn restart_command(ui: &Ui, r: &ClusterResult) -> String {
     let cluster = if crate::ui::typable(&r.cluster, "") { r.cluster.as_str() } else { r.id.as_str() };
-    format!("{} restart-addons --cluster {cluster}", ui.me)
+    format!("{} --cluster {cluster}", ui.cmd("restart-addons"))
 }
 
 /// The clusters a user stopped: what was deleted, and what to run to finish the job, one

@@ -54,7 +54,7 @@ pub fn state_text(ui: &Ui, report: &CheckReport, s: &State, many: bool) -> (&'st
         State::Missing { grant: Some(g), .. } => ("missing", format!("'{}'", grant_command(ui, report, g))),
         State::Missing { grant: None, detail, remedy } => ("missing", missing_text(ui, detail, *remedy, many)),
         State::Unknown { reason } => ("unknown", reason.clone()),
-        State::NotCheckable { how } => ("not checkable", how_line(how, &ui.cli)),
+        State::NotCheckable { how } => ("not checkable", how_line(how, ui)),
     }
 }
 
@@ -64,36 +64,37 @@ fn missing_text(ui: &Ui, detail: &str, remedy: Option<Remedy>, many: bool) -> St
     match remedy {
         None => detail.to_owned(),
         Some(Remedy::MakeRoomForKeys) if many => format!(
-            "{detail}. Remove obsolete keys first ('{} prune'), split the targets across functional IDs, or ask IBM for a higher API key limit",
-            ui.me
+            "{detail}. Remove obsolete keys first ('{}'), split the targets across functional IDs, or ask IBM for a higher API key limit",
+            ui.cmd("prune")
         ),
         Some(Remedy::MakeRoomForKeys) => format!(
-            "{detail}. Remove obsolete keys first ('{} prune'), reset as another functional ID, or ask IBM for a higher API key limit",
-            ui.me
+            "{detail}. Remove obsolete keys first ('{}'), reset as another functional ID, or ask IBM for a higher API key limit",
+            ui.cmd("prune")
         ),
     }
 }
 
 /// How to check by hand what IAM cannot tell: the words before the command, and the command
-/// (`cli` is the host's CLI).
-fn by_hand(how: &ByHand, cli: &str) -> (&'static str, String) {
+/// (the host's, with the account targeted first on another account than the targeted one).
+fn by_hand(how: &ByHand, ui: &Ui) -> (&'static str, String) {
+    let cli = &ui.cli;
     match how {
         ByHand::ClassicInfraPermissions { region } => (
             "classic infrastructure permissions are not in IAM; check them with ",
-            format!("{cli} ks infra-permissions get --region {region}"),
+            ui.in_account(format!("{cli} ks infra-permissions get --region {region}")),
         ),
     }
 }
 
 /// [`by_hand`] as one line, the command quoted.
-fn how_line(how: &ByHand, cli: &str) -> String {
-    let (words, command) = by_hand(how, cli);
+fn how_line(how: &ByHand, ui: &Ui) -> String {
+    let (words, command) = by_hand(how, ui);
     format!("{words}'{command}'")
 }
 
 /// [`by_hand`] for a terminal: the command styled whole, as a command.
-fn how_text(how: &ByHand, cli: &str) -> crate::ui::Text {
-    let (words, command) = by_hand(how, cli);
+fn how_text(how: &ByHand, ui: &Ui) -> crate::ui::Text {
+    let (words, command) = by_hand(how, ui);
     crate::ui::Text::from(words).cmd(command)
 }
 
@@ -123,7 +124,7 @@ pub fn report_text(ui: &Ui, report: &CheckReport) {
             // The grant is a command to run: styled as one, whole.
             ui.say(match &r.state {
                 State::Missing { grant: Some(g), .. } => line.cmd(grant_command(ui, report, g)),
-                State::NotCheckable { how } => line.then(how_text(how, &ui.cli)),
+                State::NotCheckable { how } => line.then(how_text(how, ui)),
                 _ => line.plain(crate::ui::one_line(&detail)),
             });
         }
@@ -155,7 +156,7 @@ fn target_json(ui: &Ui, report: &CheckReport, i: usize) -> Result<Value, Command
                 State::Missing { grant: Some(g), .. } => {
                     r["command"] = Value::from(grant_command(ui, report, g));
                 }
-                State::NotCheckable { how } => r["how"] = Value::from(how_line(how, &ui.cli)),
+                State::NotCheckable { how } => r["how"] = Value::from(how_line(how, ui)),
                 _ => {}
             }
         }
@@ -170,7 +171,7 @@ fn requirements_json(ui: &Ui, targets: &[check::TargetCheck]) -> Result<Value, C
     for (t, tc) in v.as_array_mut().into_iter().flatten().zip(targets) {
         for (r, rc) in t["requirements"].as_array_mut().into_iter().flatten().zip(&tc.requirements) {
             if let State::NotCheckable { how } = &rc.state {
-                r["how"] = Value::from(how_line(how, &ui.cli));
+                r["how"] = Value::from(how_line(how, ui));
             }
         }
     }
@@ -253,8 +254,8 @@ fn check_command(ui: &Ui, report: &CheckReport, flag: &str, tail: &str) -> Strin
             groups.push(g);
         }
     }
-    let admin = crate::error::admin_path(&ui.me);
-    format!("{admin} check --region {} -g {} {flag}{tail}", regions.join(","), groups.join(","))
+    let admin = ui.admin_cmd("check");
+    format!("{admin} --region {} -g {} {flag}{tail}", regions.join(","), groups.join(","))
 }
 
 /// `check --user EMAIL --grant --invite` for an email that is not in the account: the plan,
@@ -335,8 +336,8 @@ impl Render for Invitation {
             return;
         };
         let look = format!(
-            "'{} check --user {email} --region {} -g {}'",
-            crate::error::admin_path(&ui.me),
+            "'{} --user {email} --region {} -g {}'",
+            ui.admin_cmd("check"),
             self.plan.targets.iter().map(|t| t.target.region.as_str()).fold(Vec::new(), dedup).join(","),
             self.plan
                 .targets
@@ -415,7 +416,7 @@ fn invitation_policies(ui: &Ui, plan: &InvitePlan) {
                 State::Missing { grant: Some(_), .. } | State::Met { .. } => continue,
                 State::Missing { grant: None, detail, remedy } => ("missing", missing_text(ui, detail, *remedy, many)),
                 State::Unknown { reason } => ("unknown", reason.clone()),
-                State::NotCheckable { how } => ("not checkable", how_line(how, &ui.cli)),
+                State::NotCheckable { how } => ("not checkable", how_line(how, ui)),
             };
             ui.say(&format!(
                 "  Not covered by the invitation, {} / {}: {} ({state}): {detail}",

@@ -41,8 +41,8 @@ fn state_text(ui: &Ui, state: Option<&OwnerState>, iam_id: Option<&IamId>, targe
     ui.say(&format!("Owner state: {line}"));
     if broken {
         let reset = match target {
-            Some(t) => format!("{} reset {}", ui.me, crate::ui::target_flags(t)),
-            None => format!("{} reset --region REGION -g RESOURCE_GROUP", ui.me),
+            Some(t) => format!("{} {}", ui.cmd("reset"), crate::ui::target_flags(t)),
+            None => format!("{} --region REGION -g RESOURCE_GROUP", ui.cmd("reset")),
         };
         ui.alert(
             Text::new()
@@ -197,14 +197,10 @@ impl Render for TargetOwnerReport {
 /// # Errors
 /// Any failure, ready to print.
 pub async fn run(here: &Here, ui: &Ui, settings: InfoSettings<'_>) -> Result<Box<dyn Render>, CommandError> {
-    let InfoSettings { cluster, target: one, account } = settings;
+    // `--account`: the dispatcher made the session that account's.
+    let InfoSettings { cluster, target: one } = settings;
     let group = one.group.as_deref();
-    // `--account`: the same reads, in another account of the login.
-    let other = match account {
-        Some(q) => Some(super::accounts::session_named(here, ui, q).await?),
-        None => None,
-    };
-    let session = other.as_ref().unwrap_or(&here.session);
+    let session = &here.session;
     if let Some(cluster) = cluster {
         ui.progress(
             crate::ui::Text::from("Getting information about the API key owner for cluster ")

@@ -168,7 +168,7 @@ async fn run_command(command: &Command, here: &Here, ui: &Ui) -> Result<Box<dyn 
         // Boxed: a reset's future (plan, prompt, reset, verification, add-ons) is large.
         Command::Reset(a) => Box::pin(reset::run(here, ui, &ResetSettings::resolve(a, sources)?)).await,
         Command::Info(a) => info::run(here, ui, InfoSettings::resolve(a)?).await,
-        Command::Status(a) if !a.account.is_empty() || a.all_accounts => {
+        Command::Status(a) if a.account.len() > 1 || a.all_accounts => {
             accounts::run(here, ui, StatusSettings::resolve(a, sources)?).await
         }
         Command::Status(a) => status::run(here, ui, StatusSettings::resolve(a, sources)?).await,
@@ -184,11 +184,57 @@ async fn run_command(command: &Command, here: &Here, ui: &Ui) -> Result<Box<dyn 
     }
 }
 
+/// The one account `--account` names for `command`, if any (several, or `--all-accounts`, on a
+/// command that acts on one account: a usage error).
+///
+/// # Errors
+/// That usage error.
+fn account_named(command: &Command) -> Result<Option<&str>, CommandError> {
+    match command {
+        Command::Reset(a) => a.account.one("reset"),
+        Command::Prune(a) => a.account.one("prune"),
+        Command::Check(a) => a.account.one("check"),
+        Command::RestartAddons(a) => a.account.one("restart-addons"),
+        Command::Info(a) => Ok(a.account.as_deref()),
+        Command::Status(a) if a.account.len() == 1 && !a.all_accounts => Ok(a.account.first().map(String::as_str)),
+        _ => Ok(None),
+    }
+}
+
+/// Resolves `command`'s settings (flags, policy file) and drops them: what is wrong with them
+/// is refused before any request.
+///
+/// # Errors
+/// The settings' usage errors.
+fn resolve_only(command: &Command, sources: &Sources) -> Result<(), CommandError> {
+    match command {
+        Command::Reset(a) => ResetSettings::resolve(a, sources).map(drop),
+        Command::Info(a) => InfoSettings::resolve(a).map(drop),
+        Command::Status(a) => StatusSettings::resolve(a, sources).map(drop),
+        Command::Check(a) => CheckSettings::resolve(a).map(drop),
+        Command::Prune(a) => PruneSettings::resolve(a, sources).map(drop),
+        Command::RestartAddons(a) => RestartAddonsSettings::resolve(a, sources).map(drop),
+        Command::Help { .. } | Command::Completion { .. } => Ok(()),
+    }
+}
+
+/// A command's JSON document on another account than the targeted one: the account's ID
+/// (`account`, as `status` and `check` have it) and name (`accountName`) at its top.
+fn with_account(mut doc: serde_json::Value, ui: &Ui) -> serde_json::Value {
+    if let (Some(a), Some(map)) = (&ui.account, doc.as_object_mut()) {
+        map.entry("account").or_insert_with(|| serde_json::Value::from(a.id.clone()));
+        map.insert(String::from("accountName"), serde_json::Value::from(a.name.clone()));
+    }
+    doc
+}
+
 /// Loads the context, runs `command` and prints its report once, as JSON or text.
 ///
 /// # Errors
 /// The command's error, ready to print.
 pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitStatus, CommandError> {
+    // One account per command that acts on one: refused before anything is read.
+    let account = account_named(command)?;
     let ctx = Context::load(env).await?;
     ui.color = ui::color_enabled(env, ctx.config.as_ref().map(|c| c.color_enabled.as_str()));
     let plugin_dir = Context::plugin_dir(env, ctx.config_dir.as_deref());
@@ -201,14 +247,31 @@ pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitS
     // A wait for the rate budget is for a person watching a terminal; in a pipe, a log or a JSON
     // run it is noise (the command just takes longer). Warnings are always said.
     let waits_shown = !ui.json && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    session.on_notice(move |kind, text| {
+    let notices = move |kind, text: &str| {
         if kind == cluster_api_key_core::http::NoticeKind::Warning || waits_shown {
             notice_ui.warn(text);
         }
-    });
+    };
+    session.on_notice(notices.clone());
     let policy_variable = env.get(cluster_api_key_core::env::CAK_POLICY).map(str::to_owned);
     let sources = Sources::new(&session.ctx, policy_variable, plugin_dir);
-    let here = Here { session, audit, sources };
+    let mut here = Here { session, audit, sources };
+    // `--account`: the command runs on that account's session (its own token, in memory, and
+    // its own rate budget); its printed commands carry `--account ID` and its plans and
+    // questions name the account.
+    if let Some(query) = account {
+        // The flags and the policy file are refused before the accounts are listed, as they
+        // are before any request without `--account` (resolved again below, for the account).
+        resolve_only(command, &here.sources)?;
+        let (a, home) = accounts::one_named(&here.session, ui, query, command.name()).await?;
+        if let Some(scope) = accounts::scope(&a, &home) {
+            here.session = here.session.for_account(&a)?;
+            here.sources.account = Some(a.id.to_string());
+            here.session.on_notice(notices);
+            ui.say(format!("Account: {}, not the targeted account: everything below is about it.", scope.label()));
+            ui.account = Some(scope);
+        }
+    }
     let ui: &Ui = ui;
     let result = run_command(command, &here, ui).await;
     // Not chatter: whatever -q says, a change that the audit log misses must be known.
@@ -225,8 +288,12 @@ pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitS
         ui.json_doc(&doc);
     } else if ui.json {
         match report.json_listing(ui) {
-            Some(listing) => listing?.write(ui)?,
-            None => ui.json_doc(&report.json(ui)?),
+            Some(listing) => {
+                let mut listing = listing?;
+                listing.head = with_account(listing.head, ui);
+                listing.write(ui)?;
+            }
+            None => ui.json_doc(&with_account(report.json(ui)?, ui)),
         }
     } else {
         report.text(ui);

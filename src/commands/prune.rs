@@ -201,7 +201,7 @@ impl Outcome {
             ));
             unsure.dedup_by(|a, b| a.target == b.target);
             for c in unsure {
-                ui.say(&format!("  {} info {}", ui.me, crate::ui::target_flags(&c.target)));
+                ui.say(&format!("  {} {}", ui.cmd("info"), crate::ui::target_flags(&c.target)));
             }
         }
         let mut in_use: Vec<&Candidate> =
@@ -214,7 +214,7 @@ impl Outcome {
             ));
             in_use.dedup_by(|a, b| a.target == b.target);
             for c in in_use {
-                ui.say(&format!("  {} restart-addons {}", ui.me, crate::ui::target_flags(&c.target)));
+                ui.say(&format!("  {} {}", ui.cmd("restart-addons"), crate::ui::target_flags(&c.target)));
             }
         }
     }

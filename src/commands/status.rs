@@ -20,10 +20,10 @@ use crate::ui::{Text, Ui};
 /// The line that says what to do about a finding, its commands styled as commands.
 fn action(f: &Finding, t: &TargetStatus, ui: &Ui) -> Text {
     let code = f.code;
-    let (me, cli) = (&ui.me, &ui.cli);
+    let cli = &ui.cli;
     let group = crate::ui::group_arg(&t.resource_group_name, &t.resource_group_id);
-    let reset = format!("{me} reset --region {} -g {group}", t.region);
-    let prune = format!("{me} prune --region {} -g {group}", t.region);
+    let reset = format!("{} --region {} -g {group}", ui.cmd("reset"), t.region);
+    let prune = format!("{} --region {} -g {group}", ui.cmd("prune"), t.region);
     let key = t.key.as_ref().map_or_else(|| String::from("KEY_ID"), |k| k.id.to_string());
     let say = Text::from;
     // A target without clusters: no cluster uses its key, and a reset there is made only with
@@ -68,8 +68,8 @@ fn action(f: &Finding, t: &TargetStatus, ui: &Ui) -> Text {
                 .map_or_else(|| String::from("IAM_ID"), ToString::to_string);
             say("Grant them (")
                 .cmd(format!(
-                    "{} check --region {} -g {group} --iam-id {id} --grant",
-                    crate::error::admin_path(me),
+                    "{} --region {} -g {group} --iam-id {id} --grant",
+                    ui.admin_cmd("check"),
                     t.region
                 ))
                 .plain(") or reset as an identity that has them: ")
@@ -80,8 +80,8 @@ fn action(f: &Finding, t: &TargetStatus, ui: &Ui) -> Text {
             "Run status as an identity that may read other identities' access policies (the account owner, or Viewer on IAM Access Management), or ask an account administrator to check: ",
         )
         .cmd(format!(
-            "{} check --region {} -g {group} --iam-id {}",
-            crate::error::admin_path(me),
+            "{} --region {} -g {group} --iam-id {}",
+            ui.admin_cmd("check"),
             t.region,
             t.owner
                 .as_ref()
@@ -110,7 +110,7 @@ fn action(f: &Finding, t: &TargetStatus, ui: &Ui) -> Text {
             .cmd(&reset)
             .plain("."),
         Code::KeyDisabled => {
-            say("Enable it (").cmd(format!("{cli} iam api-key-enable {key}")).plain(") or reset: ").cmd(&reset).plain(".")
+            say("Enable it (").cmd(ui.in_account(format!("{cli} iam api-key-enable {key}"))).plain(") or reset: ").cmd(&reset).plain(".")
         }
         Code::SupersededKeys => {
             let them = if t.superseded_keys.len() == 1 { "it" } else { "them" };
@@ -121,10 +121,10 @@ fn action(f: &Finding, t: &TargetStatus, ui: &Ui) -> Text {
             "Renew the acceptance in the policy file (a new 'until', and a reason that still holds), or fix the finding and remove the entry.",
         ),
         Code::OwnerNearKeyLimit => say("Remove obsolete keys first (")
-            .cmd(format!("{me} prune"))
+            .cmd(ui.cmd("prune"))
             .plain("), spread the targets' keys across functional IDs, or ask IBM for a higher API key limit."),
         Code::ClusterCredentialFailure => {
-            let check = format!("{me} status --read-clusters --region {} -g {group}", t.region);
+            let check = format!("{} --read-clusters --region {} -g {group}", ui.cmd("status"), t.region);
             let then = |x: Text| {
                 x.plain(" Then check what the clusters say (")
                     .cmd(&check)
@@ -136,7 +136,7 @@ fn action(f: &Finding, t: &TargetStatus, ui: &Ui) -> Text {
                 ),
                 Some(Culprit::Key) => then(
                     say("Enable the key if it is disabled (")
-                        .cmd(format!("{cli} iam api-key-enable {key}"))
+                        .cmd(ui.in_account(format!("{cli} iam api-key-enable {key}")))
                         .plain("), or reset it as a functional ID: ")
                         .cmd(&reset)
                         .plain("."),
@@ -145,7 +145,7 @@ fn action(f: &Finding, t: &TargetStatus, ui: &Ui) -> Text {
                     if t.classic_credentials.as_ref().is_some_and(|c| c.set == Some(true)) =>
                 {
                     say("Set the classic infrastructure credentials again as a functional ID's infrastructure user (")
-                        .cmd(format!("{cli} target -g {}", t.resource_group_name))
+                        .cmd(format!("{} -g {}", ui.target_cmd(), t.resource_group_name))
                         .plain(", then ")
                         .cmd(format!(
                             "{cli} ks credential set classic --infrastructure-username USERNAME --infrastructure-api-key KEY --region {}",
@@ -156,7 +156,7 @@ fn action(f: &Finding, t: &TargetStatus, ui: &Ui) -> Text {
                 Some(Culprit::ClassicCredentials) => say(
                     "Whether classic infrastructure credentials are set here could not be read; check them (",
                 )
-                .cmd(format!("{cli} ks credential get --region {}", t.region))
+                .cmd(ui.in_account(format!("{cli} ks credential get --region {}", t.region)))
                 .plain(") and the key owner's classic infrastructure permissions, or reset as a functional ID that has them: ")
                 .cmd(&reset)
                 .plain("."),
@@ -169,12 +169,12 @@ fn action(f: &Finding, t: &TargetStatus, ui: &Ui) -> Text {
         }
         // `credential get/set/unset` act on the targeted resource group, hence the target first.
         Code::ClassicCredentialsSet => say("A reset does not change them. Make sure their owner is a functional ID: ")
-            .cmd(format!("{cli} target -g {}", t.resource_group_name))
+            .cmd(format!("{} -g {}", ui.target_cmd(), t.resource_group_name))
             .plain(", then ")
             .cmd(format!("{cli} ks credential get --region {}", t.region))
             .plain("."),
         Code::ClassicCredentialsOwnerGone => say("Set them again as a functional ID's infrastructure user (")
-            .cmd(format!("{cli} target -g {}", t.resource_group_name))
+            .cmd(format!("{} -g {}", ui.target_cmd(), t.resource_group_name))
             .plain(", then ")
             .cmd(format!(
                 "{cli} ks credential set classic --infrastructure-username USERNAME --infrastructure-api-key KEY --region {}",
@@ -227,18 +227,18 @@ const LARGE: usize = 40;
 /// `--unlock` where one of them is locked (prune skips locked keys otherwise), as a single
 /// reset's follow-up does.
 fn removal_plan(ui: &Ui, dependents: &[Dependent]) -> Vec<String> {
-    let (me, cli) = (&ui.me, &ui.cli);
+    let cli = &ui.cli;
     let mut plan = Vec::new();
     let flags = |d: &Dependent| {
         format!("--region {} -g {}", d.region, crate::ui::group_arg(&d.resource_group_name, &d.resource_group_id))
     };
     // A target without clusters is not reset: no cluster would use the new key.
     for d in dependents.iter().filter(|d| d.clusters > 0 && d.owns_current_key()) {
-        plan.push(format!("{me} reset {}", flags(d)));
+        plan.push(format!("{} {}", ui.cmd("reset"), flags(d)));
     }
     for d in dependents {
         if d.depends.iter().any(|x| matches!(x, Dependency::ClassicCredentials { .. })) {
-            plan.push(format!("{cli} target -g {}", d.resource_group_name));
+            plan.push(format!("{} -g {}", ui.target_cmd(), d.resource_group_name));
             plan.push(format!(
                 "{cli} ks credential set classic --infrastructure-username USERNAME --infrastructure-api-key KEY --region {}",
                 d.region
@@ -250,12 +250,12 @@ fn removal_plan(ui: &Ui, dependents: &[Dependent]) -> Vec<String> {
     // goes, so that nothing still reads it when it is deleted.
     for d in dependents.iter().filter(|d| d.clusters > 0) {
         if d.owns_current_key() || d.depends.iter().any(|x| matches!(x, Dependency::ClassicCredentials { .. })) {
-            plan.push(format!("{me} restart-addons {} --refresh-masters", flags(d)));
+            plan.push(format!("{} {} --refresh-masters", ui.cmd("restart-addons"), flags(d)));
         }
     }
     for d in dependents {
         if d.depends.iter().any(|x| !matches!(x, Dependency::ClassicCredentials { .. })) {
-            let mut c = format!("{me} prune {}", flags(d));
+            let mut c = format!("{} {}", ui.cmd("prune"), flags(d));
             if d.clusters == 0 {
                 c.push_str(" --include-orphans");
             }
@@ -798,7 +798,7 @@ fn all_command(ui: &Ui, args: &StatusArgs) -> Text {
     if other || !args.targets.region.iter().chain(&args.targets.resource_group).all(|v| crate::ui::typable(v, ",")) {
         return Text::from("the same command with --all");
     }
-    let mut c = format!("{} status", ui.me);
+    let mut c = ui.cmd("status");
     if !args.targets.region.is_empty() {
         c.push_str(&format!(" -r {}", args.targets.region.join(",")));
     }
@@ -939,9 +939,15 @@ impl status::Reporter for Bar {
 pub async fn run(here: &Here, ui: &Ui, settings: StatusSettings<'_>) -> Result<Box<dyn Render>, CommandError> {
     // The targets and the policy were resolved before any request (settings.rs); the
     // baseline's file and what it adds to are read and checked before any request too.
-    let StatusSettings { args, policy, options: opts, whole_account, fail_on } = settings;
+    let StatusSettings { args, policy, options: mut opts, whole_account, fail_on } = settings;
+    // The policy's functional IDs of this account only (`{ id, account }`).
+    if !policy.account_functional_ids.is_empty() {
+        let account = here.session.caller().await?.account;
+        opts.functional_ids.extend(policy.functional_ids_of(account.as_str()).cloned());
+    }
     let base = match &args.baseline {
-        Some(path) => Some(BaseFile::open(path, &policy, args.force)?),
+        // On another account than the targeted one, its entries name the account.
+        Some(path) => Some(BaseFile::open(path, &policy, args.force, ui.account.is_some())?),
         None => None,
     };
     // `--owner`: the identities first, so that one the account does not know is refused before
@@ -1090,10 +1096,17 @@ pub(super) struct BaseFile {
     policy: Policy,
     /// `-f`: add to an existing file without asking.
     force: bool,
+    /// Each entry names the report's account (`account = "ID"`).
+    scoped: bool,
 }
 
 impl BaseFile {
-    fn open(path: &std::path::Path, in_force: &Policy, force: bool) -> Result<Self, CommandError> {
+    pub(super) fn open(
+        path: &std::path::Path,
+        in_force: &Policy,
+        force: bool,
+        scoped: bool,
+    ) -> Result<Self, CommandError> {
         use std::io::IsTerminal as _;
         let fail =
             |why: String| CommandError::failed(format!("Cannot write the baseline '{}': {why}.", path.display()));
@@ -1123,7 +1136,7 @@ impl BaseFile {
             Err(e) => return Err(fail(e.to_string())),
         };
         let policy = Policy::parse(&text, Some(&real))?;
-        Ok(Self { path: path.to_owned(), real, permissions, text, policy, force })
+        Ok(Self { path: path.to_owned(), real, permissions, text, policy, force, scoped })
     }
 
     /// Adds the open findings of `read` (judged by this file's policy), asks before writing
@@ -1140,7 +1153,7 @@ impl BaseFile {
         let mut judged = read.clone();
         self.policy.apply(&mut judged, &today, whole_account);
         let by = read.caller.display.clone();
-        let b = cluster_api_key_core::policy::baseline(&self.text, &judged, BASELINE_DAYS, &by, critical);
+        let b = cluster_api_key_core::policy::baseline(&self.text, &judged, BASELINE_DAYS, &by, critical, self.scoped);
         let existed = self.permissions.is_some();
         let mut done = BaselineDone {
             path: self.path.clone(),

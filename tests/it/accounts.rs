@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::common::TestEnv;
 
-fn enterprise(key: &str) -> TestEnv {
+pub(crate) fn enterprise(key: &str) -> TestEnv {
     let env = TestEnv::with_world(World::default_world().with_enterprise());
     env.login(key, Some("us-south"));
     env
@@ -24,7 +24,7 @@ fn json(env: &TestEnv, args: &[&str]) -> (i32, Value) {
 }
 
 /// The requests that read an account's data (not the token, not the account lists).
-fn data_requests(env: &TestEnv) -> u64 {
+pub(crate) fn data_requests(env: &TestEnv) -> u64 {
     env.handle()
         .stats()
         .iter()
@@ -43,7 +43,16 @@ fn two_accounts_merged_in_text_json_and_csv() {
     let env = enterprise(keys::FUNCTIONAL);
     let r = env.run(&["status", "--account", "Example Corp,example corp staging", "--severity", "critical"]);
     crate::assert_run!(env, "accounts-two-text", r);
-    r.exits(3).stdout_has("Example Corp Staging").stdout_has("target this one first");
+    r.exits(3).stdout_has("Example Corp Staging").stdout_lacks("target this one first");
+    // Every command printed for the other account carries its ID; the targeted one's do not.
+    let r = env.run(&["status", "--account", "Example Corp,Example Corp Staging", "--all"]);
+    let staging = r.stdout.split("Account Example Corp Staging").nth(1).unwrap_or_default();
+    assert!(
+        staging.contains(&format!("reset --account {} --region us-south -g Default", world::STAGING_ACCOUNT)),
+        "{staging}"
+    );
+    let home = r.stdout.split("Account Example Corp Staging").next().unwrap_or_default();
+    assert!(home.contains("cluster-api-key reset --region") && !home.contains("--account"), "{home}");
 
     let (code, v) = json(&env, &["--account", world::ACCOUNT_ID, "--account", world::STAGING_ACCOUNT]);
     assert_eq!(code, 3);

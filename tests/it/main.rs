@@ -6,6 +6,7 @@ mod common;
 
 /// Issue #31: every account of an enterprise in one status.
 mod accounts;
+mod accounts_write;
 /// `restart-addons` and `reset --restart-addons`: add-on pods through the Kubernetes API.
 mod addons;
 /// `check`: the permission pre-flight.

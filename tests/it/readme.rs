@@ -31,6 +31,21 @@ const EXPECTED: &[(&str, i32, &[&str])] = &[
         &["Example Corp Staging", "unknown: no access", "3 accounts of the enterprise; 1 could not be read"],
     ),
     ("--sandbox info --account b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2 --cluster stg-web", 0, &["Olivia Owner"]),
+    (
+        "--sandbox reset --account b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2 --region us-south --dry-run",
+        0,
+        &["Account: Example Corp Staging (b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2)", "ApiKey-b111-stg-default-cur", "Dry run"],
+    ),
+    (
+        "--sandbox prune --account b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2 --dry-run",
+        0,
+        &["not the targeted account", "No superseded key was found."],
+    ),
+    (
+        "--sandbox check --account b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2 --region us-south",
+        0,
+        &["not the targeted account", "Nothing is missing."],
+    ),
     ("--sandbox status --region us-south -g Default --output json", 3, &["\"region\": \"us-south\""]),
     (
         "--sandbox status --owner dave.departed@example.com",

@@ -4,7 +4,8 @@
 //! plugin's folder; none is fine (the defaults). It holds the functional IDs, `max_age` and
 //! `fail_on` (flags override them), and `[[accept]]` entries that accept a finding of a target
 //! (a `region/group` glob: `*`, `?`, `[abc]`, `{a,b}`), with a mandatory reason and an `until`
-//! date. An accepted finding is still reported but does not count toward the exit code; an
+//! date, optionally scoped to one `account` (its ID; absent: every account, and the same for a
+//! functional ID written `{ id, account }`). An accepted finding is still reported but does not count toward the exit code; an
 //! acceptance past its date accepts nothing and is itself a finding (`acceptance-expired`,
 //! which no acceptance can accept: the file refuses it); one that matches nothing is reported,
 //! so that exceptions do not rot unseen.
@@ -205,6 +206,8 @@ pub struct Acceptance {
     pub key: Option<String>,
     /// Only this owner (IAM ID, email or name).
     pub owner: Option<String>,
+    /// Only in this account (its ID); `None`: in every account.
+    pub account: Option<String>,
     /// Why it is accepted.
     pub reason: String,
     /// Until when (inclusive).
@@ -220,8 +223,11 @@ pub struct Acceptance {
 pub struct Policy {
     /// The file it came from.
     pub path: Option<PathBuf>,
-    /// IAM IDs, emails or service-ID names of the functional IDs.
+    /// IAM IDs, emails or service-ID names of the functional IDs, in every account.
     pub functional_ids: Vec<String>,
+    /// Functional IDs of one account each: `(account ID, IAM ID or email)`
+    /// (`{ id = "...", account = "..." }` in `functional_ids`).
+    pub account_functional_ids: Vec<(String, String)>,
     /// Keys older than this are flagged.
     pub max_age: Option<Duration>,
     /// Which findings fail a run.
@@ -329,7 +335,7 @@ fn codes() -> String {
 }
 
 /// The keys of an `[[accept]]` entry, for the message about one that is not.
-const ACCEPT_KEYS: &str = "finding, target, reason and until, and optionally key, owner and by";
+const ACCEPT_KEYS: &str = "finding, target, reason and until, and optionally key, owner, account and by";
 
 /// A value as the file writes it, on one line and short, for messages.
 fn written(text: &str, span: Range<usize>) -> String {
@@ -405,11 +411,16 @@ impl Policy {
                         ));
                     };
                     for item in items {
+                        if let DeValue::Table(t) = item.get_ref() {
+                            let (id, account) = functional_of_one_account(text, item.span(), t, &bad)?;
+                            policy.account_functional_ids.push((account, id));
+                            continue;
+                        }
                         let DeValue::String(s) = item.get_ref() else {
                             return Err(bad(
                                 item.span(),
                                 format!(
-                                    "{} in functional_ids is {}, not text: write each IAM ID or email in quotes, for example {EXAMPLE}",
+                                    "{} in functional_ids is {}, not text: write each IAM ID or email in quotes, for example {EXAMPLE} (or {{ id = \"IBMid-...\", account = \"ACCOUNT_ID\" }} for one account's)",
                                     written(text, item.span()),
                                     kind(item.get_ref())
                                 ),
@@ -520,6 +531,7 @@ fn parse_accept(
     fields.sort_by_key(|(k, _)| k.span().start);
     let (mut finding, mut target, mut key, mut owner, mut reason, mut until, mut by) =
         (None, None, None, None, None, None, None);
+    let mut account = None;
     for (k, v) in fields {
         let name = k.get_ref().as_ref();
         // Every key but `until` is text.
@@ -558,6 +570,7 @@ fn parse_accept(
             "key" => key = Some(as_text()?).filter(|k| !k.is_empty()),
             "owner" => owner = Some(as_text()?).filter(|o| !o.is_empty()),
             "by" => by = Some(as_text()?).filter(|b| !b.is_empty()),
+            "account" => account = Some(account_id(text, v, bad)?),
             "reason" => {
                 let r = as_text()?;
                 if r.is_empty() {
@@ -590,7 +603,88 @@ fn parse_accept(
     let (target, pattern) = target.ok_or_else(|| missing("target"))?;
     let reason = reason.ok_or_else(|| missing("reason"))?;
     let until = until.ok_or_else(|| missing("until"))?;
-    Ok(Acceptance { finding, target, pattern, key, owner, reason, until, by, line })
+    Ok(Acceptance { finding, target, pattern, key, owner, account, reason, until, by, line })
+}
+
+/// An `account` value: an account's ID.
+///
+/// OPEN: IBM's account IDs (BSS) are 32 hexadecimal characters in every document and sample
+/// seen; the shape is inferred, not specified. It is checked so that a name, which would match
+/// nothing and so accept nothing, is refused with what to write instead; the ID is kept
+/// lowercase, as IBM writes it.
+fn account_id(text: &str, v: &Spanned<DeValue<'_>>, bad: &dyn Fn(Range<usize>, String) -> Error) -> Result<String> {
+    let DeValue::String(s) = v.get_ref() else {
+        return Err(bad(
+            v.span(),
+            format!(
+                "account = {} is {}, not text: write the account's ID in quotes, for example {}",
+                written(text, v.span()),
+                kind(v.get_ref()),
+                example("account")
+            ),
+        ));
+    };
+    let id = s.trim();
+    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad(
+            v.span(),
+            format!(
+                "account = {} is not an account ID: write the account's ID (32 hexadecimal characters, as 'ibmcloud account list' shows it), not its name, for example {}",
+                written(text, v.span()),
+                example("account")
+            ),
+        ));
+    }
+    Ok(id.to_ascii_lowercase())
+}
+
+/// A functional ID of one account: `{ id = "IBMid-...", account = "ACCOUNT_ID" }`.
+fn functional_of_one_account(
+    text: &str,
+    span: Range<usize>,
+    table: &DeTable<'_>,
+    bad: &dyn Fn(Range<usize>, String) -> Error,
+) -> Result<(String, String)> {
+    const EXAMPLE: &str = "{ id = \"IBMid-2700000FUN\", account = \"b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2\" }";
+    let mut fields: Vec<_> = table.iter().collect();
+    fields.sort_by_key(|(k, _)| k.span().start);
+    let (mut id, mut account) = (None, None);
+    for (k, v) in fields {
+        match k.get_ref().as_ref() {
+            "id" => match v.get_ref() {
+                DeValue::String(s) if !s.trim().is_empty() => id = Some(s.trim().to_owned()),
+                other => {
+                    return Err(bad(
+                        v.span(),
+                        format!(
+                            "id = {} is {}: write the functional ID's IAM ID or email in quotes, for example {EXAMPLE}",
+                            written(text, v.span()),
+                            if matches!(other, DeValue::String(_)) { "empty" } else { kind(other) }
+                        ),
+                    ));
+                }
+            },
+            "account" => account = Some(account_id(text, v, bad)?),
+            other => {
+                return Err(bad(
+                    k.span(),
+                    format!(
+                        "unknown key '{other}' in a functional ID of functional_ids: it has id and account, for example {EXAMPLE}"
+                    ),
+                ));
+            }
+        }
+    }
+    match (id, account) {
+        (Some(id), Some(account)) => Ok((id, account)),
+        (None, _) => Err(bad(span, format!("this functional ID has no id: for example {EXAMPLE}"))),
+        (_, None) => Err(bad(
+            span,
+            format!(
+                "this functional ID has no account: write a functional ID of every account as text, one of a single account as {EXAMPLE}"
+            ),
+        )),
+    }
 }
 
 /// An example line for an `[[accept]]` key.
@@ -602,6 +696,7 @@ fn example(name: &str) -> &'static str {
         "owner" => "owner = \"olivia.owner@example.com\"",
         "reason" => "reason = \"Locked while the EU migration runs.\"",
         "until" => "until = 2027-03-31",
+        "account" => "account = \"b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2\" (the account's ID; absent: every account)",
         _ => "by = \"olivia.owner@example.com\"",
     }
 }
@@ -614,10 +709,20 @@ impl Policy {
     /// only out of scope).
     pub fn apply(&self, report: &mut StatusReport, today: &Date, whole_account: bool) {
         let mut used = vec![false; self.accept.len()];
+        // An acceptance of another account is not about this report at all: it neither accepts
+        // nor expires nor goes unused here.
+        let here =
+            |a: &Acceptance| a.account.as_deref().is_none_or(|id| id.eq_ignore_ascii_case(report.account.as_str()));
+        let mine: Vec<bool> = self.accept.iter().map(here).collect();
         for t in &mut report.targets {
             // Expired acceptances of this target: a finding each, and they accept nothing.
-            let expired: Vec<&Acceptance> =
-                self.accept.iter().filter(|a| &a.until < today && a.pattern.matches(t)).collect();
+            let expired: Vec<&Acceptance> = self
+                .accept
+                .iter()
+                .zip(&mine)
+                .filter(|(a, mine)| **mine && &a.until < today && a.pattern.matches(t))
+                .map(|(a, _)| a)
+                .collect();
             for a in expired {
                 t.findings.push(Finding::new(
                     Code::AcceptanceExpired,
@@ -636,7 +741,9 @@ impl Policy {
                 if f.code == Code::AcceptanceExpired {
                     continue;
                 }
-                if let Some(i) = self.accept.iter().position(|a| &a.until >= today && accepts(a, f, t)) {
+                if let Some(i) =
+                    self.accept.iter().zip(&mine).position(|(a, mine)| *mine && &a.until >= today && accepts(a, f, t))
+                {
                     used[i] = true;
                     let a = &self.accept[i];
                     f.accept(a.reason.clone(), a.until.to_string(), a.by.clone());
@@ -650,7 +757,9 @@ impl Policy {
         // the caller could not read what it is about (a target's unchecked findings, or targets
         // that may not be visible at all), it is reported as not checkable, with why.
         let (mut unused, mut unchecked) = (Vec::new(), Vec::new());
-        for (a, _) in self.accept.iter().zip(&used).filter(|(a, used)| !**used && a.until >= *today) {
+        for ((a, _), _) in
+            self.accept.iter().zip(&used).zip(&mine).filter(|((a, used), mine)| **mine && !**used && a.until >= *today)
+        {
             let mut matching = report.targets.iter().filter(|t| a.pattern.matches(t)).peekable();
             if !whole_account && matching.peek().is_none() {
                 continue;
@@ -671,6 +780,13 @@ impl Policy {
             unused,
             unchecked,
         });
+    }
+}
+
+impl Policy {
+    /// The functional IDs of one account only (`{ id, account }` entries naming `account`).
+    pub fn functional_ids_of(&self, account: &str) -> impl Iterator<Item = &String> {
+        self.account_functional_ids.iter().filter(move |(a, _)| a.eq_ignore_ascii_case(account)).map(|(_, id)| id)
     }
 }
 
@@ -717,14 +833,15 @@ pub struct Baseline {
 /// A baseline: `base` (a policy's text, empty for a new file) with an `[[accept]]` entry added
 /// for each finding of `report` that is open (the report is judged with `base`'s policy), `days`
 /// ahead, by `by`. Critical findings only when `critical`: a baseline that accepts a broken
-/// cluster would make the next run say "0 critical". `acceptance-expired` never.
+/// cluster would make the next run say "0 critical". `acceptance-expired` never. `scoped`: each
+/// entry names the report's account (`account = "ID"`), so that it accepts nothing elsewhere.
 ///
 /// The entries are appended as text, so that what a person wrote (entries the run did not
 /// match, entries of regions the run did not read, `key =` and `owner =` scopes, comments,
 /// layout) stays as it is; each new target is written escaped, so that it matches exactly its
 /// own region and group whatever characters they hold.
 #[must_use]
-pub fn baseline(base: &str, report: &StatusReport, days: u64, by: &str, critical: bool) -> Baseline {
+pub fn baseline(base: &str, report: &StatusReport, days: u64, by: &str, critical: bool, scoped: bool) -> Baseline {
     let until = Date::days_from_now(days);
     let (mut added, mut left_open) = (Counts::default(), Counts::default());
     let mut entries = String::new();
@@ -740,8 +857,11 @@ pub fn baseline(base: &str, report: &StatusReport, days: u64, by: &str, critical
                 continue;
             }
             added.add(f.severity);
+            // `scoped`: the entry accepts the finding in the report's account only.
+            let account =
+                if scoped { format!("account = {}\n", quoted(report.account.as_str())) } else { String::new() };
             entries.push_str(&format!(
-                "\n[[accept]]\nfinding = {}\ntarget = {}\nreason = \"baseline\"\nuntil = {until}\nby = {}\n",
+                "\n[[accept]]\nfinding = {}\ntarget = {}\n{account}reason = \"baseline\"\nuntil = {until}\nby = {}\n",
                 quoted(f.code.as_str()),
                 quoted(&target),
                 quoted(by)
@@ -868,6 +988,28 @@ mod tests {
         assert!(e.starts_with("p.toml:2:1: unknown key 'findings' in [[accept]]"), "{e}");
         let e = err("max_age = \n");
         assert!(e.starts_with("p.toml:1:") && e.contains("this is not TOML ("), "{e}");
+    }
+
+    #[test]
+    fn acceptances_and_functional_ids_of_one_account() {
+        let p = Policy::parse(
+            "functional_ids = [\"IBMid-1\", { id = \"k8s@example.com\", account = \"B7C8D9E0F1A2B3C4D5E6F7A8B9C0D1E2\" }]\n[[accept]]\nfinding = \"no-key\"\ntarget = \"a/b\"\naccount = \"b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2\"\nreason = \"r\"\nuntil = 2027-01-01\n",
+            None,
+        )
+        .unwrap();
+        assert_eq!(p.functional_ids, ["IBMid-1"]);
+        let staging = "b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2";
+        assert_eq!(p.functional_ids_of(staging).collect::<Vec<_>>(), ["k8s@example.com"]);
+        assert_eq!(p.functional_ids_of("a1b2c3d4e5f60718293a4b5c6d7e8f90").count(), 0);
+        assert_eq!(p.accept[0].account.as_deref(), Some(staging));
+        let e = err(
+            "[[accept]]\nfinding = \"no-key\"\ntarget = \"a/b\"\naccount = \"Staging\"\nreason = \"r\"\nuntil = 2027-01-01\n",
+        );
+        assert!(e.starts_with("p.toml:4:11: account = \"Staging\" is not an account ID"), "{e}");
+        let e = err("functional_ids = [{ id = 3, account = \"b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2\" }]\n");
+        assert!(e.starts_with("p.toml:1:26: id = 3 is a number"), "{e}");
+        let e = err("functional_ids = [{ account = \"b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2\" }]\n");
+        assert!(e.contains("this functional ID has no id"), "{e}");
     }
 
     #[test]

@@ -201,7 +201,7 @@ pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<B
                 "Interrupted: no add-on pod was re-created. Once the new keys have reached the clusters, run:"
             });
             for c in &reset {
-                ui.say(&format!("  {} restart-addons {}", ui.me, crate::ui::target_flags(&c.plan.target)));
+                ui.say(&format!("  {} {}", ui.cmd("restart-addons"), crate::ui::target_flags(&c.plan.target)));
             }
             None
         }

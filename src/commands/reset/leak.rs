@@ -77,7 +77,7 @@ pub async fn delete_previous(
 /// to be unlocked.
 pub fn finish_command(ui: &Ui, plan: &ResetPlan) -> String {
     let unlock = if plan.current_key.known().is_some_and(|k| !k.locked) { "" } else { " --unlock" };
-    format!("{} prune {} --force-in-use{unlock}", ui.me, crate::ui::target_flags(&plan.target))
+    format!("{} {} --force-in-use{unlock}", ui.cmd("prune"), crate::ui::target_flags(&plan.target))
 }
 
 /// What the leak still exposes that a reset does not rotate: `(text, command)`.
@@ -96,14 +96,14 @@ pub fn still_exposed(ui: &Ui, plan: &ResetPlan, classic: Option<&ClassicStatus>)
                 "Classic infrastructure credentials{} are set for this region and resource group: a reset does not change them. If the leak exposed them, replace them with a new classic infrastructure API key ('{cli} ks credential set classic'); see what is set with:",
                 c.username.as_ref().map(|u| format!(" of {}", crate::ui::one_line(u))).unwrap_or_default()
             ),
-            Some(credential_get(cli, t)),
+            Some(credential_get(ui, t)),
         )),
         Some(c) if c.set.is_none() => out.push((
             format!(
                 "Whether classic infrastructure credentials are set could not be read ({}): if they are, a reset does not change them. See what is set with:",
                 c.unknown_reason.as_deref().unwrap_or("no reason given")
             ),
-            Some(credential_get(cli, t)),
+            Some(credential_get(ui, t)),
         )),
         _ => {}
     }
@@ -116,7 +116,7 @@ pub fn still_exposed(ui: &Ui, plan: &ResetPlan, classic: Option<&ClassicStatus>)
                 crate::ui::one_line(&c.name),
                 crate::ui::one_line(&c.id)
             ),
-            Some(format!("{cli} ks cluster pull-secret apply --cluster {}", c.id)),
+            Some(ui.in_account(format!("{cli} ks cluster pull-secret apply --cluster {}", c.id))),
         ));
     }
     out
@@ -124,9 +124,11 @@ pub fn still_exposed(ui: &Ui, plan: &ResetPlan, classic: Option<&ClassicStatus>)
 
 /// The command that shows a target's classic credentials: `credential get` reads the targeted
 /// resource group's, so the group is targeted first (as `status`'s hint does).
-fn credential_get(cli: &str, t: &cluster_api_key_core::ops::Target) -> String {
+fn credential_get(ui: &Ui, t: &cluster_api_key_core::ops::Target) -> String {
+    let cli = &ui.cli;
     format!(
-        "{cli} target -g {} && {cli} ks credential get --region {}",
+        "{} -g {} && {cli} ks credential get --region {}",
+        ui.target_cmd(),
         crate::ui::group_arg(&t.resource_group.name, t.resource_group.id.as_str()),
         t.region
     )

@@ -118,7 +118,7 @@ pub fn follow_ups(
             } else {
                 "Once the new key has reached the clusters (IBM: 10 to 15 minutes, up to 30), re-create the add-on pods that still use the old one (VPC Block Storage CSI controller, cluster autoscaler):"
             }),
-            Some(format!("{} restart-addons {}", ui.me, crate::ui::target_flags(t))),
+            Some(format!("{} {}", ui.cmd("restart-addons"), crate::ui::target_flags(t))),
         )),
         None => {}
         Some(results) => {
@@ -138,7 +138,7 @@ pub fn follow_ups(
             String::from(
                 "The clusters get the new key in 10 to 15 minutes (their storage-secret-store secret), and a health issue NHC009 clears within about 30 (IBM); see what they report then:",
             ),
-            Some(format!("{} status --read-clusters {}", ui.me, crate::ui::target_flags(t))),
+            Some(format!("{} --read-clusters {}", ui.cmd("status"), crate::ui::target_flags(t))),
         ));
     }
     for c in plan.clusters().iter().filter(|c| c.provider == "satellite") {
@@ -162,7 +162,7 @@ pub fn follow_ups(
                     if k.locked { " (locked)" } else { "" },
                     if k.locked { "; prune unlocks it first" } else { "" }
                 ),
-                Some(format!("{} prune {}{unlock}", ui.me, crate::ui::target_flags(t))),
+                Some(format!("{} {}{unlock}", ui.cmd("prune"), crate::ui::target_flags(t))),
             ));
         }
         (None, Some(o)) => out.push((
@@ -170,7 +170,7 @@ pub fn follow_ups(
                 "The previous key, owned by {}, is now superseded. Remove it once nothing else uses it:",
                 owner_text(o)
             ),
-            Some(format!("{} prune {}", ui.me, crate::ui::target_flags(t))),
+            Some(format!("{} {}", ui.cmd("prune"), crate::ui::target_flags(t))),
         )),
         (None, None) => {}
     }
@@ -333,7 +333,7 @@ fn done_text(
             Text::from(format!(
                 "The reset was accepted, but the new owner does not show yet ({seen}). IAM can take a while to replicate a new key; check again with "
             ))
-            .cmd(format!("{} info --cluster {cluster}", ui.me))
+            .cmd(format!("{} --cluster {cluster}", ui.cmd("info")))
             .plain("."),
         );
     }
@@ -343,7 +343,7 @@ fn done_text(
             Text::from(format!(
                 "The reset was accepted; whether the clusters use the new key is unknown: {why}. IAM replicates a new key within moments as a rule; check again in a minute with "
             ))
-            .cmd(format!("{} info --cluster {cluster}", ui.me))
+            .cmd(format!("{} --cluster {cluster}", ui.cmd("info")))
             .plain("."),
         );
     }
@@ -615,8 +615,9 @@ impl Report {
                 v["dryRun"] = Value::Bool(false);
                 v["outcome"] = Value::from("unknown");
                 v["detail"] = Value::from(detail);
-                v["hint"] =
-                    Value::from(e.hints(&ui.cli, &ui.me).iter().map(Text::to_plain).collect::<Vec<_>>().join(" "));
+                v["hint"] = Value::from(
+                    ui.scoped(&e.hints(&ui.cli, &ui.me).iter().map(Text::to_plain).collect::<Vec<_>>().join(" ")),
+                );
                 v
             }
             _ if self.dry_run => document(plan, classic, Err("dry run: nothing was reset"), ui, None, self.leaked)?,
@@ -763,7 +764,7 @@ impl Report {
         if unknown > 0 {
             ui.warn("An unknown outcome may have happened: check each of these targets before resetting it again:");
             for (c, _) in self.targets.iter().zip(outcomes).filter(|(_, o)| matches!(o, TargetOutcome::Unknown(_))) {
-                ui.say(&format!("  {} info {}", ui.me, crate::ui::target_flags(&c.plan.target)));
+                ui.say(&format!("  {} {}", ui.cmd("info"), crate::ui::target_flags(&c.plan.target)));
             }
         }
         for (i, c) in self.targets.iter().enumerate() {
@@ -805,7 +806,7 @@ impl Report {
                 if locked { (" --unlock", " (some are locked: prune unlocks them first)") } else { ("", "") };
             ui.say(
                 Text::from(format!("  Remove the superseded keys{why}: "))
-                    .cmd(format!("{} prune{scope}{unlock}", ui.me)),
+                    .cmd(format!("{}{scope}{unlock}", ui.cmd("prune"))),
             );
             // Targets whose clusters all use a trusted profile read no key: nothing to re-create.
             let on_key: Vec<_> = self
@@ -824,7 +825,7 @@ impl Report {
                     "  Once the new keys have reached the clusters (10 to 30 minutes), re-create their add-on pods:"
                 });
                 for (c, _) in on_key {
-                    let command = format!("{} restart-addons {}", ui.me, crate::ui::target_flags(&c.plan.target));
+                    let command = format!("{} {}", ui.cmd("restart-addons"), crate::ui::target_flags(&c.plan.target));
                     ui.say(Text::from("    ").cmd(command));
                 }
             }
@@ -903,7 +904,7 @@ fn clusters_wait_text(ui: &Ui, plan: &ResetPlan, w: &ClustersWait) {
     }
     ui.say(
         Text::from("IBM: NHC009 clears within about 30 minutes of the reset. Check again with ")
-            .cmd(format!("{} status --read-clusters {}", ui.me, crate::ui::target_flags(&plan.target)))
+            .cmd(format!("{} --read-clusters {}", ui.cmd("status"), crate::ui::target_flags(&plan.target)))
             .plain("."),
     );
 }

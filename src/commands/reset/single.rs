@@ -123,8 +123,8 @@ pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<B
     };
     if addon_plan.as_ref().is_some_and(|p| p.affected() > 0) && addon_results.is_none() {
         done.warnings.push(format!(
-            "Interrupted: no add-on pod was re-created. Once the new key has reached the clusters, run '{} restart-addons {}'.",
-            ui.me,
+            "Interrupted: no add-on pod was re-created. Once the new key has reached the clusters, run '{} {}'.",
+            ui.cmd("restart-addons"),
             crate::ui::target_flags(&plan.target)
         ));
     }
@@ -142,8 +142,8 @@ pub async fn run(here: &Here, ui: &Ui, settings: &ResetSettings<'_>) -> Result<B
             bar.finish_and_clear();
             if w.is_none() {
                 done.warnings.push(format!(
-                    "Interrupted: the clusters were not waited for. Check them with '{} status --read-clusters {}'.",
-                    ui.me,
+                    "Interrupted: the clusters were not waited for. Check them with '{} --read-clusters {}'.",
+                    ui.cmd("status"),
                     crate::ui::target_flags(&plan.target)
                 ));
             }
@@ -177,13 +177,13 @@ fn refuse_empty(ui: &Ui, plan: &reset::ResetPlan, include_empty: bool) -> Result
         crate::ui::one_line(&t.resource_group.name)
     ))
     .with_hint(format!(
-        "To set the key before the first cluster is created there, add --include-empty: '{} reset {flags} --include-empty'.",
-        ui.me
+        "To set the key before the first cluster is created there, add --include-empty: '{} {flags} --include-empty'.",
+        ui.cmd("reset")
     ));
     if let Some(k) = plan.current_key.known() {
         e = e.with_hint(format!(
-            "To remove its key instead (no cluster uses it): '{} prune {flags} --include-orphans{}'.",
-            ui.me,
+            "To remove its key instead (no cluster uses it): '{} {flags} --include-orphans{}'.",
+            ui.cmd("prune"),
             if k.locked { " --unlock" } else { "" }
         ));
     }

@@ -491,6 +491,8 @@ async fn remove(session: &Session, c: &Candidate, action: Action, audit: Option<
     let record = |verb: &str, ok: bool, detail: String| {
         let Some(log) = audit else { return };
         let mut r = Record::now(verb, if ok { "succeeded" } else { "failed" });
+        // The account acted on (another one than the targeted with `--account`).
+        r.account = session.ctx.account.as_ref().map(ToString::to_string);
         r.region = Some(c.target.region.to_string());
         r.resource_group_id = Some(c.target.resource_group.id.to_string());
         r.key_ids = vec![c.key_id.to_string()];
