@@ -295,6 +295,18 @@ impl Http {
             .proxy(proxy)
             .build()
             .map_err(init_failed)?;
+        Ok(Self::with_client(client, settings))
+    }
+
+    /// The transport for another account in the same run: this one's client (its connections,
+    /// and its TLS configuration: building a client loads the system's trust store again, about
+    /// a megabyte per account read at once), with a rate budget, pool and deadline of its own.
+    #[must_use]
+    pub(crate) fn sibling(&self, settings: &HttpSettings) -> Self {
+        Self::with_client(self.client.clone(), settings).0
+    }
+
+    fn with_client(client: reqwest::Client, settings: &HttpSettings) -> (Self, Vec<String>) {
         let (tracer, warning) = match &settings.trace {
             Some(t) => {
                 let (tr, w) = Tracer::from_setting(t);
@@ -319,7 +331,7 @@ impl Http {
             gate: tokio::sync::Mutex::new(()),
             proxy: settings.proxy.clone(),
         };
-        Ok((http, warnings))
+        (http, warnings)
     }
 
     /// Sets where long waits and warnings are announced (the binary prints them on stderr).

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::api::accounts::{self as list, AccountRef};
 use crate::auth::Client;
 use crate::error::{Error, Result};
-use crate::http::Http;
+
 use crate::types::AccountId;
 
 use super::Session;
@@ -124,8 +124,9 @@ impl Session {
             .rate_state
             .as_ref()
             .map(|p| p.with_file_name(crate::ratelimit::file_name_for(account.id.as_str())));
-        let (http, _) = Http::new(&ctx.http)?;
-        let http = Arc::new(http);
+        // The same client as the targeted account's (settings that shape it, such as proxies
+        // and trusted certificates, are the same for every account).
+        let http = Arc::new(self.client.http().sibling(&ctx.http));
         let auth = Arc::new(self.client.auth().linked(Arc::clone(&http), account.id.as_str(), account.ims.as_deref()));
         Ok(Self { client: Client::new(http, auth), ctx, warnings: Vec::new() })
     }
