@@ -40,7 +40,7 @@ pub fn visible_args(cmd: &clap::Command) -> Vec<&clap::Arg> {
 #[must_use]
 pub fn value_name(cmd: &clap::Command, a: &clap::Arg) -> String {
     if a.get_long() == Some("output") && crate::names::CSV_COMMANDS.contains(&cmd.get_name()) {
-        return String::from("json|csv|sarif");
+        return crate::names::OUTPUT_FORMATS.join("|");
     }
     a.get_value_names().and_then(|v| v.first()).map(ToString::to_string).unwrap_or_default()
 }
@@ -50,7 +50,9 @@ pub fn value_name(cmd: &clap::Command, a: &clap::Arg) -> String {
 #[must_use]
 pub fn arg_help(cmd: &clap::Command, a: &clap::Arg) -> String {
     if a.get_long() == Some("output") && crate::names::CSV_COMMANDS.contains(&cmd.get_name()) {
-        return String::from("Prints the command output in JSON, CSV or SARIF format");
+        let names: Vec<String> = crate::names::OUTPUT_FORMATS.iter().map(|f| crate::names::format_name(f)).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        return format!("Prints the command output in {} format", crate::names::or_list(&names));
     }
     first_line(&a.get_help().map(ToString::to_string).unwrap_or_default())
 }

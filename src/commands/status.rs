@@ -206,7 +206,7 @@ pub(super) struct Report {
     /// What `--baseline` did.
     baseline: Option<BaselineDone>,
     /// Actions per target, per finding, in the report's order.
-    actions: Vec<Vec<Text>>,
+    pub(super) actions: Vec<Vec<Text>>,
     /// `--owner`: each identity asked about, and what depends on it.
     owners: Option<Vec<Offboarding>>,
     /// `--all`: every target in the text, however many.
@@ -532,6 +532,20 @@ impl Render for Report {
 
     fn sarif(&self, ui: &Ui) -> Option<Result<serde_json::Value, CommandError>> {
         Some(Ok(crate::sarif::document(&self.status, &self.actions, &ui.me)))
+    }
+
+    fn junit(&self) -> Option<Result<String, CommandError>> {
+        let account = crate::junit::Account { id: self.status.account.as_str(), name: None };
+        Some(crate::junit::document(
+            &[(account, crate::junit::Read::Report(&self.status, &self.actions))],
+            self.fail_on,
+        ))
+    }
+
+    fn markdown(&self) -> Option<String> {
+        let account = crate::markdown::Account { id: self.status.account.as_str(), name: None };
+        let read = crate::markdown::Read::Report(&self.status, &self.actions);
+        Some(crate::markdown::document(&[(account, read)], self.fail_on, self.exit_status() == ExitStatus::Findings))
     }
 
     fn status(&self) -> ExitStatus {

@@ -181,7 +181,7 @@ fn bash_completes_commands_formats_and_regions_not_files() {
     assert_eq!(b.offers("cluster-api-key help re"), ["reset", "restart-addons"]);
     assert_eq!(b.offers("cluster-api-key reset --output "), ["json"], "reset refuses csv");
     assert_eq!(b.offers("cluster-api-key prune -o "), ["json"]);
-    assert_eq!(b.offers("cluster-api-key status --output "), ["json", "csv", "sarif"]);
+    assert_eq!(b.offers("cluster-api-key status --output "), ["json", "csv", "sarif", "junit", "markdown"]);
     assert!(!b.offers("cluster-api-key completion --o").contains(&"--output".to_owned()), "completion refuses it");
     assert_eq!(b.offers("cluster-api-key status --region us-s"), ["us-south"], "a region, not us-south.txt");
     let regions = b.offers("cluster-api-key reset -r ");
