@@ -35,10 +35,21 @@ pub struct Account<'a> {
     pub name: Option<&'a str>,
 }
 
+/// An account's report as judged.
+pub struct Judged<'a> {
+    /// The report.
+    pub report: &'a StatusReport,
+    /// What to do about each finding (per target, in the report's order).
+    pub actions: &'a [Vec<Text>],
+    /// `--control`: the report is limited to the findings that evidence these, and so are the
+    /// checks listed (a check it left out is not a pass). None: every check.
+    pub controls: &'a [&'static controls::Control],
+}
+
 /// What was read of an account.
 pub enum Read<'a> {
-    /// Its report, with what to do about each finding (per target, in the report's order).
-    Report(&'a StatusReport, &'a [Vec<Text>]),
+    /// Its report.
+    Report(Judged<'a>),
     /// It could not be read, and why.
     Unread(&'a str),
 }
@@ -125,7 +136,7 @@ fn target_case(suite: &str, t: &TargetStatus, code: Code, found: &[(&Finding, &T
 }
 
 /// The suite of target `t` of `account`.
-fn target_suite(account: &Account, r: &StatusReport, t: &TargetStatus, actions: &[Text], fail_on: FailOn) -> TestSuite {
+fn target_suite(account: &Account, j: &Judged, t: &TargetStatus, actions: &[Text], fail_on: FailOn) -> TestSuite {
     let name = format!("{}/{}/{}", account.id, xml_safe(&t.region), xml_safe(&t.resource_group_name));
     let mut suite = TestSuite::new(name.as_str());
     suite.add_property(property("account", account.id));
@@ -151,7 +162,8 @@ fn target_suite(account: &Account, r: &StatusReport, t: &TargetStatus, actions: 
         suite.add_property(property("control", c.id));
     }
     let with: Vec<(&Finding, &Text)> = t.findings.iter().zip(actions).collect();
-    for code in t.checks(r.policy.is_some()) {
+    let kept = |code: &Code| j.controls.is_empty() || j.controls.iter().any(|c| c.codes.contains(code));
+    for code in t.checks(j.report.policy.is_some()).into_iter().filter(kept) {
         let found: Vec<(&Finding, &Text)> = with.iter().filter(|(f, _)| f.code == code).copied().collect();
         suite.add_test_case(target_case(&name, t, code, &found, fail_on));
     }
@@ -181,7 +193,7 @@ fn account_suite(account: &Account, read: &Read) -> TestSuite {
     };
     match read {
         Read::Unread(why) => case("account-read", error("unread", format!("the account could not be read: {why}"))),
-        Read::Report(r, _) => {
+        Read::Report(Judged { report: r, .. }) => {
             case("account-read", TestCaseStatus::success());
             case(
                 "every-target-seen",
@@ -216,9 +228,9 @@ pub fn document(accounts: &[(Account, Read)], fail_on: FailOn) -> Result<String,
     let mut report = Report::new(format!("{} status", crate::names::PLUGIN_NAME));
     for (account, read) in accounts {
         report.add_test_suite(account_suite(account, read));
-        if let Read::Report(r, actions) = read {
-            for (t, a) in r.targets.iter().zip(actions.iter()) {
-                report.add_test_suite(target_suite(account, r, t, a, fail_on));
+        if let Read::Report(j) = read {
+            for (t, a) in j.report.targets.iter().zip(j.actions.iter()) {
+                report.add_test_suite(target_suite(account, j, t, a, fail_on));
             }
         }
     }

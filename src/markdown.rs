@@ -214,10 +214,7 @@ fn account_section(account: &Account, r: &StatusReport, actions: &[Vec<Text>], h
     }
     let clean = r.targets.len() - with.len();
     if clean > 0 {
-        out.push_str(&format!(
-            "{} without findings, every check made: not listed\\.\n\n",
-            crate::ui::count(clean, "target")
-        ));
+        out.push_str(&format!("{} without findings: not listed\\.\n\n", crate::ui::count(clean, "target")));
     }
     for (t, a) in &with {
         out.push_str(&details(t, a));

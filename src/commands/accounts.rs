@@ -380,7 +380,7 @@ impl Render for Accounts {
             .map(|p| {
                 let account = crate::junit::Account { id: p.account.id.as_str(), name: Some(p.account.name.as_str()) };
                 let read = match &p.read {
-                    Ok(r) => crate::junit::Read::Report(&r.status, &r.actions),
+                    Ok(r) => crate::junit::Read::Report(r.junit_part()),
                     Err(why) => crate::junit::Read::Unread(why),
                 };
                 (account, read)

@@ -158,11 +158,44 @@ fn a_suite_per_target_a_case_per_check_failures_at_fail_on() {
 #[test]
 fn a_clean_target_shows_passing_cases() {
     let env = functional();
-    // Only the checks that evidence a control, on the production group: nothing to find there.
-    let (_, s) = junit(&env, &["-r", "us-south", "-g", "production", "--control", "CIS-1.5"]);
+    // The production group's key belongs to the functional ID: named as one, and with a
+    // longer maximum age, nothing is found there.
+    let (r, s) = junit(
+        &env,
+        &["-r", "us-south", "-g", "production", "--functional-id", world::FUNCTIONAL, "--max-age", "5000d"],
+    );
+    r.exits(0);
     let prod = target_suite(&s, "us-south", "production");
-    assert!(prod.cases.len() >= 10, "{prod:?}");
+    let names: Vec<&str> = prod.cases.iter().map(|c| c.original_name.as_str()).collect();
+    for check in [
+        "no-key",
+        "owner-not-in-account",
+        "key-too-old",
+        "owner-is-account-owner",
+        "superseded-keys",
+        "cluster-credential-failure",
+    ] {
+        assert!(names.contains(&check), "{check} is a check made there: {names:?}");
+    }
+    assert!(
+        !names.contains(&"orphan-key") && !names.contains(&"classic-credentials-set"),
+        "checks that cannot apply: {names:?}"
+    );
     assert_eq!(prod.failures + prod.errors + prod.skipped, 0, "{prod:?}");
+    assert!(prod.cases.iter().all(|c| c.status.is_success() && c.system_out.is_none()), "{prod:?}");
+}
+
+#[test]
+fn control_lists_only_the_checks_that_evidence_it() {
+    let env = functional();
+    // A finding --control leaves out is not a pass: its check is not listed.
+    let (_, s) = junit(&env, &["--control", "CIS-1.5"]);
+    for x in s.suites.iter().filter(|x| x.name.contains('/')) {
+        let names: Vec<&str> = x.cases.iter().map(|c| c.original_name.as_str()).collect();
+        assert!(names.iter().all(|n| *n == "owner-is-account-owner"), "{}: {names:?}", x.name);
+    }
+    assert!(case(target_suite(&s, "eu-de", "Default"), "owner-is-account-owner").status.is_failure());
+    assert!(target_suite(&s, "jp-tok", "Default").cases.is_empty(), "no key there: nothing of CIS-1.5 to check");
 }
 
 #[test]

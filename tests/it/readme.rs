@@ -38,7 +38,11 @@ const EXPECTED: &[(&str, i32, &[&str])] = &[
         3,
         &[r#"failures="24""#, r#"<testsuite name="a1b2c3d4e5f60718293a4b5c6d7e8f90/us-south/Default""#],
     ),
-    ("--sandbox status --output markdown --fail-on critical", 3, &["status: fails at `--fail-on critical`", "<details>"]),
+    (
+        "--sandbox status --output markdown --fail-on critical",
+        3,
+        &["status: fails at `--fail-on critical`", "<details>"],
+    ),
     (
         "--sandbox status --owner dave.departed@example.com",
         3,
