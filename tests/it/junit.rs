@@ -21,15 +21,16 @@ fn xml_char(c: char) -> bool {
 }
 
 /// `text` read as JUnit: by `junit-parser`, by expat (where python3 is installed; CI installs
-/// it), with every character one XML allows and the counts of every suite its cases'.
+/// it; its file written in `dir`), with every character one XML allows and the counts of every
+/// suite its cases'.
 #[track_caller]
-fn read(env: &TestEnv, text: &str) -> TestSuites {
+pub(crate) fn read(dir: &std::path::Path, text: &str) -> TestSuites {
     assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites "), "{text}");
     if let Some(bad) = text.chars().find(|c| !xml_char(*c)) {
         panic!("a character XML 1.0 forbids: {bad:?}");
     }
     if let Some(python) = crate::common::outside_program("python3", ".ci/run installs python3 from Debian's packages") {
-        let file = env.home.path().join("status.xml");
+        let file = dir.join("status.xml");
         std::fs::write(&file, text).unwrap();
         let out = std::process::Command::new(python)
             .args(["-c", "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])"])
@@ -61,7 +62,7 @@ fn junit(env: &TestEnv, args: &[&str]) -> (Run, TestSuites) {
     all.extend_from_slice(args);
     let r = env.run(&all);
     assert!(r.code == 0 || r.code == 3, "{r:?}");
-    let suites = read(env, &r.stdout);
+    let suites = read(env.home.path(), &r.stdout);
     (r, suites)
 }
 

@@ -20,6 +20,8 @@ mod completion;
 mod config;
 /// Issue #22: classic infrastructure credentials and every kind of owner.
 mod credentials;
+/// Issue #32: the CI recipes in `examples/`, parsed and run against the sandbox.
+mod examples;
 /// Fleet `reset` and `prune`.
 mod fleet;
 /// `SendMetadata` and a fake `ibmcloud` host that validates and dispatches.

@@ -31,7 +31,7 @@ const ELEMENTS: &[&str] =
 
 /// The rendered document, checked: only [`ELEMENTS`], and every table row six cells.
 #[track_caller]
-fn rendered(md: &str) -> String {
+pub(crate) fn rendered(md: &str) -> String {
     let html = render(md);
     let tags = regex::Regex::new(r"<(/?)([A-Za-z][A-Za-z0-9-]*)").unwrap();
     for c in tags.captures_iter(&html) {
