@@ -287,6 +287,10 @@ pub enum OutputFormat {
     Csv,
     /// SARIF 2.1.0 (`status` only), for code-scanning dashboards.
     Sarif,
+    /// JUnit XML (`status` only), for CI test reports.
+    Junit,
+    /// GitHub-flavoured Markdown (`status` only), for a pull request or a CI job's summary.
+    Markdown,
 }
 
 impl OutputFormat {
@@ -297,6 +301,8 @@ impl OutputFormat {
             Self::Json => "json",
             Self::Csv => "csv",
             Self::Sarif => "sarif",
+            Self::Junit => "junit",
+            Self::Markdown => "markdown",
         }
     }
 }

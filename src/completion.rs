@@ -87,6 +87,12 @@ fn adjust(mut cmd: clap::Command, name: Option<&str>, who: For, regions: &[&'sta
         cmd = cmd.mut_arg(&id, |a| match id.as_str() {
             "output" => a.value_parser(PossibleValuesParser::new(formats)),
             "region" => a.value_parser(PossibleValuesParser::new(regions)),
+            // The controls `status --control` takes (its parser takes any case and says why
+            // one is refused; completion offers them as the outputs name them).
+            "control" => {
+                let controls: Vec<&'static str> = cluster_api_key_core::controls::checkable().map(|c| c.id).collect();
+                a.value_parser(PossibleValuesParser::new(controls))
+            }
             "sandbox" if who != For::ValueSandbox => {
                 a.num_args(0).action(clap::ArgAction::SetTrue).require_equals(false).default_missing_value(None)
             }

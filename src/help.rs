@@ -36,11 +36,13 @@ pub fn visible_args(cmd: &clap::Command) -> Vec<&clap::Arg> {
     own.chain(global).collect()
 }
 
-/// The value name of an argument as `cmd` shows it: `--output` names the formats `cmd` takes.
+/// The value name of an argument as `cmd` shows it: `--output` is `json` where that is the one
+/// format, else `FORMAT` (its help line names them).
 #[must_use]
 pub fn value_name(cmd: &clap::Command, a: &clap::Arg) -> String {
     if a.get_long() == Some("output") && crate::names::CSV_COMMANDS.contains(&cmd.get_name()) {
-        return String::from("json|csv|sarif");
+        // Five formats do not fit a narrow terminal as one word: the help line names them.
+        return String::from("FORMAT");
     }
     a.get_value_names().and_then(|v| v.first()).map(ToString::to_string).unwrap_or_default()
 }
@@ -50,7 +52,10 @@ pub fn value_name(cmd: &clap::Command, a: &clap::Arg) -> String {
 #[must_use]
 pub fn arg_help(cmd: &clap::Command, a: &clap::Arg) -> String {
     if a.get_long() == Some("output") && crate::names::CSV_COMMANDS.contains(&cmd.get_name()) {
-        return String::from("Prints the command output in JSON, CSV or SARIF format");
+        return format!(
+            "Prints the command output in FORMAT: {} (JSON, CSV, SARIF 2.1.0, JUnit XML, Markdown)",
+            crate::names::or_list(crate::names::OUTPUT_FORMATS)
+        );
     }
     first_line(&a.get_help().map(ToString::to_string).unwrap_or_default())
 }

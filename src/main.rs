@@ -36,7 +36,10 @@
 //!   report of a run, as text and JSON; `commands/reset/leak`: `--leaked`, the deletion of the
 //!   compromised key and what the leak still exposes.
 //! - `sarif`: `status -o sarif`, the report as a SARIF 2.1.0 document (rules from the finding
-//!   codes, controls as tags, the policy's acceptances as suppressions).
+//!   codes, controls as tags, the policy's acceptances as suppressions). `junit`: `status -o
+//!   junit`, the report as JUnit XML (a suite per account and per target, a test case per check
+//!   made there). `markdown`: `status -o markdown`, a summary for a pull request or a CI job
+//!   (counts, the targets with findings, collapsed details; every text escaped by where it lands).
 //! - `ui`: terminal output (colour, width, tables, prompts, progress); `error`: `FAILED` and
 //!   hints; `signals`: Ctrl-C and SIGTERM; `sandbox`: the embedded emulator.
 //! - Circles: `ui`, `error`, `hints` and `signals` (the output layer) still import one another;
@@ -84,6 +87,8 @@ mod completion;
 mod error;
 mod help;
 mod hints;
+mod junit;
+mod markdown;
 mod metadata;
 mod names;
 mod sandbox;
@@ -175,6 +180,8 @@ async fn run(env: &Env, raw: Vec<OsString>, ui: &mut Ui) -> Result<ExitStatus, C
     ui.json = global.format != Format::Text;
     ui.csv = global.format == Format::Csv;
     ui.sarif = global.format == Format::Sarif;
+    ui.junit = global.format == Format::Junit;
+    ui.markdown = global.format == Format::Markdown;
     ui.quiet = global.quiet;
     match (global.action, global.sandbox) {
         (Action::Version, _) => {

@@ -10,14 +10,25 @@ pub const PLUGIN_NAME: &str = "cluster-api-key";
 /// (it asks us through `SendCompletion`).
 pub const STANDALONE_ONLY: [&str; 1] = ["completion"];
 
-/// The commands that also print CSV and SARIF (`--output csv`, `--output sarif`).
+/// The commands that also print the report formats (`--output csv`, `sarif`, `junit`,
+/// `markdown`).
 pub const CSV_COMMANDS: &[&str] = &["status"];
 
 /// The commands that print a script, not a document: `--output` does not apply to them.
 pub const SCRIPT_COMMANDS: &[&str] = &["completion"];
 
 /// Every `--output` format, as typed.
-pub const OUTPUT_FORMATS: &[&str] = &["json", "csv", "sarif"];
+pub const OUTPUT_FORMATS: &[&str] = &["json", "csv", "sarif", "junit", "markdown"];
+
+/// A format as prose names it (`JSON`, `SARIF`, `JUnit`).
+#[must_use]
+pub fn format_name(format: &str) -> String {
+    match format {
+        "junit" => String::from("JUnit"),
+        "markdown" => String::from("Markdown"),
+        other => other.to_uppercase(),
+    }
+}
 
 /// The `--output` formats a command prints (none: it prints a script), as typed; without a
 /// command, every format. One list for the usage errors and the shell completions.
@@ -56,9 +67,13 @@ pub fn formats_sentence(command: Option<&str>) -> String {
     let mut s = format!("{name} prints {} ({})", or_list(own), flags.join(", "));
     let others: Vec<&str> = OUTPUT_FORMATS.iter().copied().filter(|f| !own.contains(f)).collect();
     if !others.is_empty() {
-        // Only CSV and SARIF are another command's today; say whose.
+        // Only the report formats are another command's today; say whose.
         let are = if others.len() == 1 { "is" } else { "are" };
-        s.push_str(&format!("; {} {are} only for {}", others.join(" and "), CSV_COMMANDS.join(", ")));
+        let listed = match others.as_slice() {
+            [init @ .., last] if !init.is_empty() => format!("{} and {last}", init.join(", ")),
+            _ => others.join(""),
+        };
+        s.push_str(&format!("; {listed} {are} only for {}", CSV_COMMANDS.join(", ")));
     }
     s.push('.');
     s

@@ -53,6 +53,10 @@ pub enum Format {
     Csv,
     /// A SARIF 2.1.0 document on stdout (`status`).
     Sarif,
+    /// A JUnit XML document on stdout (`status`).
+    Junit,
+    /// A Markdown summary on stdout (`status`).
+    Markdown,
 }
 
 /// What the command line asks of the binary, once parsed.
@@ -108,6 +112,8 @@ impl<'a> GlobalSettings<'a> {
             Some(OutputFormat::Json) => Format::Json,
             Some(OutputFormat::Csv) => Format::Csv,
             Some(OutputFormat::Sarif) => Format::Sarif,
+            Some(OutputFormat::Junit) => Format::Junit,
+            Some(OutputFormat::Markdown) => Format::Markdown,
         };
         let settings = |action| Self { action, format, quiet: cli.global.quiet, sandbox };
         if cli.version {
@@ -117,11 +123,17 @@ impl<'a> GlobalSettings<'a> {
             refuse_format(command.name(), format)?;
             // CSV is the table of targets; what depends on an owner is text or JSON. Refused
             // here, with the other formats a run cannot print: in plain text.
-            if let (Command::Status(args), OutputFormat::Csv | OutputFormat::Sarif) = (command, format)
+            if let (
+                Command::Status(args),
+                OutputFormat::Csv | OutputFormat::Sarif | OutputFormat::Junit | OutputFormat::Markdown,
+            ) = (command, format)
                 && !args.owner.is_empty()
             {
                 return Err(CommandError::usage(
-                    format!("Incorrect Usage: --owner prints text or JSON, not {}.", format.as_str().to_uppercase()),
+                    format!(
+                        "Incorrect Usage: --owner prints text or JSON, not {}.",
+                        names::format_name(format.as_str())
+                    ),
                     Some("status"),
                 ));
             }
@@ -149,7 +161,7 @@ fn refuse_format(command: &str, format: OutputFormat) -> Result<(), CommandError
         let flags: Vec<String> = own.iter().map(|f| format!("--output {f}")).collect();
         format!(
             "Incorrect Usage: {command} does not print {} (only {} does): it prints {} ({}).",
-            format.as_str().to_uppercase(),
+            names::format_name(format.as_str()),
             names::CSV_COMMANDS.join(", "),
             names::or_list(own),
             flags.join(", ")

@@ -248,6 +248,20 @@ impl Text {
         self.spans.iter().map(|s| s.text.as_str()).collect()
     }
 
+    /// The words as they were given, each part marked as a command (`true`) or not, without
+    /// the quotes [`Text::cmd`] puts around a command: for formats that mark commands their
+    /// own way (Markdown's code spans).
+    #[must_use]
+    pub fn commands_apart(&self) -> Vec<(bool, &str)> {
+        let command = |i: usize| self.spans.get(i).is_some_and(|s: &Span| s.style == COMMAND && s.whole);
+        self.spans
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| !(s.text == "'" && ((*i > 0 && command(i - 1)) || command(i + 1))))
+            .map(|(i, s)| (command(i), s.text.as_str()))
+            .collect()
+    }
+
     /// Each span's text replaced by `f`'s (placeholders of hints).
     #[must_use]
     pub fn map(&self, f: impl Fn(&str) -> String) -> Self {
@@ -328,6 +342,10 @@ pub struct Ui {
     pub csv: bool,
     /// `--output sarif`.
     pub sarif: bool,
+    /// `--output junit`.
+    pub junit: bool,
+    /// `--output markdown`.
+    pub markdown: bool,
     /// The host's name for hints (`ibmcloud`).
     pub cli: String,
     /// How this tool's commands are spelled (`ibmcloud cluster-api-key` or `cluster-api-key`).
@@ -395,6 +413,8 @@ impl Ui {
             json: false,
             csv: false,
             sarif: false,
+            junit: false,
+            markdown: false,
             cli,
             me,
             account: None,

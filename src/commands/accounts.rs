@@ -394,6 +394,42 @@ impl Render for Accounts {
         Some(Ok(doc))
     }
 
+    /// JUnit over many accounts: each account's suite (an unread one's is an error, with the
+    /// reason) and its targets' suites, the account's ID first in every suite's name.
+    fn junit(&self) -> Option<Result<String, CommandError>> {
+        let parts: Vec<(crate::junit::Account, crate::junit::Read)> = self
+            .parts
+            .iter()
+            .map(|p| {
+                let account = crate::junit::Account { id: p.account.id.as_str(), name: Some(p.account.name.as_str()) };
+                let read = match &p.read {
+                    Ok(r) => crate::junit::Read::Report(r.junit_part()),
+                    Err(why) => crate::junit::Read::Unread(why),
+                };
+                (account, read)
+            })
+            .collect();
+        Some(crate::junit::document(&parts, self.fail_on))
+    }
+
+    /// Markdown over many accounts: a section each, an unread one said, never left out.
+    fn markdown(&self) -> Option<String> {
+        let parts: Vec<(crate::markdown::Account, crate::markdown::Read)> = self
+            .parts
+            .iter()
+            .map(|p| {
+                let account =
+                    crate::markdown::Account { id: p.account.id.as_str(), name: Some(p.account.name.as_str()) };
+                let read = match &p.read {
+                    Ok(r) => crate::markdown::Read::Report(&r.status, &r.actions),
+                    Err(why) => crate::markdown::Read::Unread(why),
+                };
+                (account, read)
+            })
+            .collect();
+        Some(crate::markdown::document(&parts, self.fail_on, self.status() == ExitStatus::Findings))
+    }
+
     fn status(&self) -> ExitStatus {
         let findings =
             self.parts.iter().any(|p| p.read.as_ref().is_ok_and(|r| r.exit_status() == ExitStatus::Findings));

@@ -86,6 +86,17 @@ pub trait Render {
     fn sarif(&self, _ui: &Ui) -> Option<Result<serde_json::Value, CommandError>> {
         None
     }
+    /// The JUnit XML document, for commands that have one.
+    ///
+    /// # Errors
+    /// Only a bug ([`Kind::Internal`]).
+    fn junit(&self) -> Option<Result<String, CommandError>> {
+        None
+    }
+    /// The Markdown summary, for commands that have one.
+    fn markdown(&self) -> Option<String> {
+        None
+    }
     /// The exit status it stands for.
     fn status(&self) -> ExitStatus {
         ExitStatus::Success
@@ -286,6 +297,15 @@ pub async fn dispatch(env: &Env, command: &Command, ui: &mut Ui) -> Result<ExitS
         let doc =
             report.sarif(ui).ok_or_else(|| CommandError::internal("a command without SARIF was asked for SARIF"))??;
         ui.json_doc(&doc);
+    } else if ui.junit {
+        let text =
+            report.junit().ok_or_else(|| CommandError::internal("a command without JUnit was asked for JUnit"))??;
+        ui::print_text(&text);
+    } else if ui.markdown {
+        let text = report
+            .markdown()
+            .ok_or_else(|| CommandError::internal("a command without Markdown was asked for Markdown"))?;
+        ui::print_text(&text);
     } else if ui.json {
         match report.json_listing(ui) {
             Some(listing) => {

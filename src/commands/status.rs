@@ -206,7 +206,7 @@ pub(super) struct Report {
     /// What `--baseline` did.
     baseline: Option<BaselineDone>,
     /// Actions per target, per finding, in the report's order.
-    actions: Vec<Vec<Text>>,
+    pub(super) actions: Vec<Vec<Text>>,
     /// `--owner`: each identity asked about, and what depends on it.
     owners: Option<Vec<Offboarding>>,
     /// `--all`: every target in the text, however many.
@@ -215,6 +215,8 @@ pub(super) struct Report {
     all_command: Text,
     /// `--severity`: the least severity the text shows (`None`: all).
     shown_severity: Option<Severity>,
+    /// `--control`: the controls the report is limited to (none: every finding).
+    pub(super) controls: Vec<&'static cluster_api_key_core::controls::Control>,
 }
 
 /// Above this many targets the text is a summary (see [`Report::text`]) unless `--all`.
@@ -534,12 +536,28 @@ impl Render for Report {
         Some(Ok(crate::sarif::document(&self.status, &self.actions, &ui.me)))
     }
 
+    fn junit(&self) -> Option<Result<String, CommandError>> {
+        let account = crate::junit::Account { id: self.status.account.as_str(), name: None };
+        Some(crate::junit::document(&[(account, crate::junit::Read::Report(self.junit_part()))], self.fail_on))
+    }
+
+    fn markdown(&self) -> Option<String> {
+        let account = crate::markdown::Account { id: self.status.account.as_str(), name: None };
+        let read = crate::markdown::Read::Report(&self.status, &self.actions);
+        Some(crate::markdown::document(&[(account, read)], self.fail_on, self.exit_status() == ExitStatus::Findings))
+    }
+
     fn status(&self) -> ExitStatus {
         self.exit_status()
     }
 }
 
 impl Report {
+    /// What `-o junit` makes of this account's report.
+    pub(super) fn junit_part(&self) -> crate::junit::Judged<'_> {
+        crate::junit::Judged { report: &self.status, actions: &self.actions, controls: &self.controls }
+    }
+
     /// The text after the `OK` line: each account's section of a many-account report.
     pub(super) fn body_text(&self, ui: &Ui) {
         let r = &self.status;
@@ -1002,7 +1020,17 @@ pub(super) async fn judge(
         .then(|| leavers.into_iter().map(|l| offboard::offboarding(&report, &facts, l)).collect());
     let shown_severity = args.severity.map(Severity::from);
     let all_command = all_command(ui, args);
-    Ok(Report { status: report, fail_on, baseline, actions, owners, all: args.all, all_command, shown_severity })
+    Ok(Report {
+        status: report,
+        fail_on,
+        baseline,
+        actions,
+        owners,
+        all: args.all,
+        all_command,
+        shown_severity,
+        controls: args.control.clone(),
+    })
 }
 
 /// Words the part of each finding's detail that is about the user's settings, with the flags

@@ -121,7 +121,7 @@ fn each_command_names_the_formats_it_prints_and_completion_takes_none() {
     };
     let status = help("status");
     assert!(
-        status.contains("-o, --output json|csv|sarif") && status.contains("in JSON, CSV or SARIF format"),
+        status.contains("-o, --output FORMAT") && status.contains("in FORMAT: json, csv, sarif, junit or markdown"),
         "{status}"
     );
     for cmd in ["reset", "prune", "check", "info", "restart-addons"] {

@@ -181,7 +181,12 @@ fn bash_completes_commands_formats_and_regions_not_files() {
     assert_eq!(b.offers("cluster-api-key help re"), ["reset", "restart-addons"]);
     assert_eq!(b.offers("cluster-api-key reset --output "), ["json"], "reset refuses csv");
     assert_eq!(b.offers("cluster-api-key prune -o "), ["json"]);
-    assert_eq!(b.offers("cluster-api-key status --output "), ["json", "csv", "sarif"]);
+    assert_eq!(b.offers("cluster-api-key status --output "), ["json", "csv", "sarif", "junit", "markdown"]);
+    assert_eq!(
+        b.offers("cluster-api-key status --control "),
+        ["CIS-1.3", "CIS-1.5"],
+        "the controls a finding evidences"
+    );
     assert!(!b.offers("cluster-api-key completion --o").contains(&"--output".to_owned()), "completion refuses it");
     assert_eq!(b.offers("cluster-api-key status --region us-s"), ["us-south"], "a region, not us-south.txt");
     let regions = b.offers("cluster-api-key reset -r ");
@@ -210,6 +215,7 @@ fn the_host_completes_as_bash_does() {
         ("cluster-api-key help re", &["help", "re"]),
         ("cluster-api-key reset --output ", &["reset", "--output", ""]),
         ("cluster-api-key status --output ", &["status", "--output", ""]),
+        ("cluster-api-key status --control ", &["status", "--control", ""]),
         ("cluster-api-key status --region us-", &["status", "--region", "us-"]),
         ("cluster-api-key info -r eu-", &["info", "-r", "eu-"]),
         ("cluster-api-key restart-addons --addon ", &["restart-addons", "--addon", ""]),

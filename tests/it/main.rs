@@ -21,16 +21,22 @@ mod completion;
 mod config;
 /// Issue #22: classic infrastructure credentials and every kind of owner.
 mod credentials;
+/// Issue #32: the CI recipes in `examples/`, parsed and run against the sandbox.
+mod examples;
 /// Fleet `reset` and `prune`.
 mod fleet;
 /// `SendMetadata` and a fake `ibmcloud` host that validates and dispatches.
 mod host;
 /// `info` end to end.
 mod info;
+/// Issue #32: `status -o junit`, read by JUnit consumers.
+mod junit;
 /// Issue #35: the key's own life (expiry, leak action) and a new key's 404 E06f9 after reset.
 mod keylife;
 /// Issue #35: `reset --leaked`, the leak response.
 mod leaked;
+/// Issue #32: `status -o markdown`, rendered by a GFM renderer.
+mod markdown;
 /// HTTPS with a corporate CA, and proxies.
 mod network;
 /// Whole outputs of each command, reviewed as snapshots.

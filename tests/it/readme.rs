@@ -47,6 +47,17 @@ const EXPECTED: &[(&str, i32, &[&str])] = &[
         &["not the targeted account", "Nothing is missing."],
     ),
     ("--sandbox status --region us-south -g Default --output json", 3, &["\"region\": \"us-south\""]),
+    // "a suite per target; 24 failures".
+    (
+        "--sandbox status --output junit",
+        3,
+        &[r#"failures="24""#, r#"<testsuite name="a1b2c3d4e5f60718293a4b5c6d7e8f90/us-south/Default""#],
+    ),
+    (
+        "--sandbox status --output markdown --fail-on critical",
+        3,
+        &["status: fails at `--fail-on critical`", "<details>"],
+    ),
     (
         "--sandbox status --owner dave.departed@example.com",
         3,

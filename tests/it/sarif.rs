@@ -25,30 +25,32 @@ fn sarif(env: &TestEnv, args: &[&str]) -> Value {
     let r = env.run(&all);
     assert!(r.code == 0 || r.code == 3, "{r:?}");
     let v: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("one JSON document ({e}): {r:?}"));
-    valid(env, &r.stdout, &v);
+    valid(env.home.path(), &r.stdout, &v);
     v
 }
 
+/// `text` (parsed: `v`) is valid SARIF: the schema, and the Multitool where installed (its file
+/// written in `dir`).
 #[track_caller]
-fn valid(env: &TestEnv, text: &str, v: &Value) {
+pub(crate) fn valid(dir: &std::path::Path, text: &str, v: &Value) {
     let schema: Value = serde_json::from_str(SCHEMA).unwrap();
     let validator = jsonschema::draft4::new(&schema).expect("the schema compiles");
     let errors: Vec<String> = validator.iter_errors(v).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "not valid SARIF 2.1.0: {errors:#?}");
-    multitool(env, text);
+    multitool(dir, text);
 }
 
 /// `sarif-multitool validate FILE`, with its SARIF rules and GitHub's (`--rule-kind Gh`): no
 /// error from either.
 #[track_caller]
-fn multitool(env: &TestEnv, text: &str) {
+fn multitool(dir: &std::path::Path, text: &str) {
     let Some(tool) = crate::common::outside_program(
         "sarif-multitool",
         ".ci/run installs it with npm (npm install -g @microsoft/sarif-multitool)",
     ) else {
         return;
     };
-    let file = env.home.path().join("status.sarif");
+    let file = dir.join("status.sarif");
     std::fs::write(&file, text).unwrap();
     for kinds in ["Sarif", "Gh"] {
         let out = std::process::Command::new(&tool)

@@ -570,6 +570,47 @@ impl TargetStatus {
         self.findings.iter().filter(|f| !f.accepted).map(|f| f.severity).max()
     }
 
+    /// The checks `status` makes here, as the finding codes they look for, in [`Code::ALL`]'s
+    /// order: the one list of them (`status -o junit` makes a test case of each). A check that
+    /// cannot apply is not made: `no-key` and the clusters' own reports need clusters,
+    /// `orphan-key` a target without them; the key's checks need a key, the owner's an owner
+    /// (or a key whose owner could not be read), the roles' and the key's life's clusters too;
+    /// the classic credentials' need classic clusters; `acceptance-expired` a policy file
+    /// (`policy`). Every code that was found or could not be judged here is listed, whatever
+    /// the rules above say: a finding never goes missing from the list.
+    #[must_use]
+    pub fn checks(&self, policy: bool) -> Vec<Code> {
+        let clusters = !self.clusters.is_empty();
+        let key = self.key.is_some();
+        let owner = key || self.owner.is_some() || self.owner_unknown_reason.is_some();
+        Code::ALL
+            .into_iter()
+            .filter(|&code| {
+                let applies = match code {
+                    Code::NoKey | Code::ClusterCredentialFailure => clusters,
+                    Code::OrphanKey => !clusters,
+                    Code::OwnerNotInAccount
+                    | Code::OwnerInactive
+                    | Code::OwnerUnknown
+                    | Code::PersonalOwner
+                    | Code::OwnerNearKeyLimit
+                    | Code::OwnerIsAccountOwner => owner,
+                    Code::OwnerLacksRoles | Code::OwnerRolesUnknown => owner && clusters,
+                    Code::KeyTooOld | Code::KeyLocked | Code::KeyDisabled => key,
+                    Code::KeyExpiring | Code::KeyExpired | Code::KeyLeakAction => key && clusters,
+                    Code::SupersededKeys => true,
+                    Code::AcceptanceExpired => policy,
+                    Code::ClassicCredentialsSet | Code::ClassicCredentialsOwnerGone => {
+                        self.classic_credentials.is_some()
+                    }
+                };
+                applies
+                    || self.findings.iter().any(|f| f.code == code)
+                    || self.unchecked.iter().any(|u| u.findings.contains(&code))
+            })
+            .collect()
+    }
+
     /// Its region and resource group (the group as Resource Manager gives it).
     #[must_use]
     pub(crate) fn target(&self) -> Target {
