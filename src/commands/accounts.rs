@@ -10,7 +10,7 @@ use cluster_api_key_core::ops::status;
 use cluster_api_key_core::policy::FailOn;
 
 use super::status::{BaseFile, CSV_HEADER, Report, judge};
-use super::{ExitStatus, Here, Render};
+use super::{ExitStatus, Here, Listing, Render};
 use crate::cli::StatusArgs;
 use crate::error::{CommandError, to_json};
 use crate::settings::StatusSettings;
@@ -247,33 +247,37 @@ impl Accounts {
     }
 }
 
-impl Render for Accounts {
-    fn json(&self, ui: &Ui) -> Result<serde_json::Value, CommandError> {
-        let mut list = Vec::with_capacity(self.parts.len());
-        let (mut targets, mut critical, mut warnings, mut info, mut accepted) = (0, 0, 0, 0, 0);
-        for p in &self.parts {
-            match &p.read {
-                Ok(r) => {
-                    let mut v = r.json(&ui.for_account(p.scope.clone()))?;
-                    let s = &r.status.summary;
-                    (targets, critical, warnings, info, accepted) = (
-                        targets + s.targets,
-                        critical + s.critical,
-                        warnings + s.warnings,
-                        info + s.info,
-                        accepted + s.accepted,
-                    );
-                    v["account"] = account_json(&p.account);
-                    list.push(v);
-                }
-                Err(why) => list.push(serde_json::json!({
-                    "account": account_json(&p.account),
-                    "unread": why,
-                })),
+impl Accounts {
+    /// Account `p`'s part of the JSON document: its own document with its `account`, or why it
+    /// could not be read.
+    fn part_json(ui: &Ui, p: &Part) -> Result<serde_json::Value, CommandError> {
+        Ok(match &p.read {
+            Ok(r) => {
+                let mut v = r.json(&ui.for_account(p.scope.clone()))?;
+                v["account"] = account_json(&p.account);
+                v
             }
+            Err(why) => serde_json::json!({
+                "account": account_json(&p.account),
+                "unread": why,
+            }),
+        })
+    }
+
+    /// The document around the accounts' parts (`accounts` empty: see [`Render::json_listing`]).
+    fn head_json(&self) -> Result<serde_json::Value, CommandError> {
+        let (mut targets, mut critical, mut warnings, mut info, mut accepted) = (0, 0, 0, 0, 0);
+        for s in self.parts.iter().filter_map(|p| p.read.as_ref().ok()).map(|r| &r.status.summary) {
+            (targets, critical, warnings, info, accepted) = (
+                targets + s.targets,
+                critical + s.critical,
+                warnings + s.warnings,
+                info + s.info,
+                accepted + s.accepted,
+            );
         }
         Ok(serde_json::json!({
-            "accounts": list,
+            "accounts": [],
             "source": to_json(&self.source)?,
             "summary": {
                 "accounts": self.parts.len(),
@@ -284,6 +288,31 @@ impl Render for Accounts {
                 "info": info,
                 "accepted": accepted,
             },
+        }))
+    }
+}
+
+impl Render for Accounts {
+    fn json(&self, ui: &Ui) -> Result<serde_json::Value, CommandError> {
+        let mut doc = self.head_json()?;
+        let list = self.parts.iter().map(|p| Self::part_json(ui, p)).collect::<Result<Vec<_>, _>>()?;
+        doc["accounts"] = serde_json::Value::Array(list);
+        Ok(doc)
+    }
+
+    /// One account at a time: twenty accounts' document as one `Value` tripled the peak memory
+    /// of a run (the benchmark in README, Performance).
+    fn json_listing(&self, ui: &Ui) -> Option<Result<Listing<'_>, CommandError>> {
+        let head = match self.head_json() {
+            Ok(h) => h,
+            Err(e) => return Some(Err(e)),
+        };
+        let ui = ui.clone();
+        Some(Ok(Listing {
+            head,
+            key: "accounts",
+            len: self.parts.len(),
+            item: Box::new(move |i| Self::part_json(&ui, &self.parts[i])),
         }))
     }
 
