@@ -444,7 +444,7 @@ impl Http {
                 }
                 match gate {
                     Some(gate) if slot.wait > HORIZON => {
-                        tokio::time::sleep(slot.wait - HORIZON).await;
+                        tokio::time::sleep(slot.wait.saturating_sub(HORIZON)).await;
                         drop(gate);
                         tokio::time::sleep(HORIZON).await;
                     }

@@ -103,14 +103,15 @@ pub async fn status_and_facts(
     // else; the owners' reads start as soon as the owner lookups end, not after the last key
     // page; the classic credentials' owners as soon as those credentials are read.
     let keys = discovery::keys(session, &caller);
-    let rest = async {
+    // On the heap: this future holds every read of the run, and every command that reads the
+    // account's status awaits it.
+    let rest = Box::pin(async {
         // The groups, and the clusters that the owner lookups need.
-        let (all_groups, clusters) = match checked_groups {
-            Some(g) => (g, discovery::clusters(session).await),
-            None => {
-                let (g, c) = tokio::join!(rm.list(account_id), discovery::clusters(session));
-                (g?, c)
-            }
+        let (all_groups, clusters) = if let Some(g) = checked_groups {
+            (g, discovery::clusters(session).await)
+        } else {
+            let (g, c) = tokio::join!(rm.list(account_id), discovery::clusters(session));
+            (g?, c)
         };
         let scope = Scope { regions, groups: discovery::groups(&opts.groups, &all_groups)? };
         let clusters = clusters?;
@@ -202,7 +203,7 @@ pub async fn status_and_facts(
         let ((owners, reads), (classic, classic_owners), reports) =
             tokio::join!(lookups_then_owners, classic_then_owners, cluster_reads);
         Ok::<_, Error>(Listed { all_groups, clusters, scope, owners, reads, classic, classic_owners, reports })
-    };
+    });
     // Who owns the account (CIS 1.5: no API key is owned by the account owner): one request,
     // needing only the account.
     let account_owner = async { Ok(session.account_management().owner(account_id).await) };

@@ -162,7 +162,12 @@ impl Generator {
         // Skewed: the square of a uniform draw favours the first people.
         let pick = |rng: &mut fastrand::Rng| {
             let u = rng.f64();
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "in 0..people.len()")]
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss,
+                reason = "a few dozen people; the result is in 0..people.len()"
+            )]
             let i = ((u * u) * people.len() as f64) as usize;
             people[i.min(people.len() - 1)].clone()
         };
