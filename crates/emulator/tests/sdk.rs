@@ -172,6 +172,9 @@ fn run_suite(mut command: Command, args: &Value, enterprise: &Value) {
     // Each answer with a body went through a model (the others are 204s IBM documents).
     let models = report.iter().filter(|e| e["model"].is_string()).count();
     assert_eq!(models, CALLS.len() - 6, "{report:#?}");
+    let one_page = report.iter().find(|e| e["call"] == "list_accounts (enterprise_id)").unwrap();
+    assert_eq!(&one_page["listed"], enterprise, "one page lists the world's accounts unchanged");
+    assert_eq!(one_page["next_url"], Value::Null, "and has no next page");
     let pager = report.iter().find(|e| e["call"] == "AccountsPager (limit 1)").unwrap();
     assert_eq!(&pager["listed"], enterprise, "the pager lists the world's accounts unchanged");
     assert_eq!(pager["pages"], json!([1, 1, 1]), "one account a page, and no empty page after the last");

@@ -91,8 +91,9 @@ const account = w.account_id;
 const report = [];
 
 // `model`: [service's interfaces, interface name], or null for an answer without a body whose
-// status IBM documents (`status`).
-async function check(call, model, run, status) {
+// status IBM documents (`status`). `listed`: the entry reports the id and name of each of the
+// answer's `resources` and its `next_url`.
+async function check(call, model, run, status, listed = false) {
   const entry = { call, model: model ? model[1] : null };
   try {
     const response = await run();
@@ -103,6 +104,10 @@ async function check(call, model, run, status) {
       if (!model[0].has(model[1])) throw new Error(`the SDK has no model ${model[1]}`);
       const lacks = missing(model[0], model[1], response.result);
       if (lacks.length) throw new Error(`required members missing: ${lacks.join(', ')}`);
+      if (listed) {
+        entry.listed = (response.result.resources ?? []).map((r) => ({ id: r.id, name: r.name }));
+        entry.next_url = response.result.next_url ?? null;
+      }
     }
     entry.ok = true;
   } catch (e) {
@@ -249,7 +254,7 @@ await check('invite_users', [models.users, 'InvitedUserList'], () => um.inviteUs
 // a page of one, which follows `next_url`'s `next_docid` to the end. The accounts listed are
 // reported, for the test to compare with the world's.
 await check('list_accounts (enterprise_id)', [models.enterprise, 'ListAccountsResponse'],
-  () => em.listAccounts({ enterpriseId: w.enterprise_id }));
+  () => em.listAccounts({ enterpriseId: w.enterprise_id }), undefined, true);
 await pagerCheck('AccountsPager (limit 1)', [models.enterprise, 'Account'],
   new EnterpriseManagementV1.AccountsPager(em, { enterpriseId: w.enterprise_id, limit: 1 }));
 

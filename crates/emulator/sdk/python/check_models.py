@@ -50,9 +50,10 @@ def main() -> int:
     account = w["account_id"]
     report = []
 
-    def check(call, model, run, status=None):
+    def check(call, model, run, status=None, listed=False):
         """`run()` makes the call; `model` loads its answer (None: the answer has no body and
-        `status` is the code IBM documents)."""
+        `status` is the code IBM documents). `listed`: the entry reports the id and name of each
+        of the answer's `resources` and its `next_url`."""
         entry = {"call": call, "model": model.__name__ if model else None}
         try:
             response = run()
@@ -65,6 +66,9 @@ def main() -> int:
                 loaded = model.from_dict(response.get_result())
                 # The model's own form of it must load again: nothing it requires was lost.
                 model.from_dict(loaded.to_dict())
+                if listed:
+                    entry["listed"] = [{"id": r.id, "name": r.name} for r in loaded.resources or []]
+                    entry["next_url"] = loaded.next_url
             entry["ok"] = True
         except Exception as e:  # noqa: BLE001 - every failure is reported, not raised
             entry["ok"] = False
@@ -204,7 +208,7 @@ def main() -> int:
     # with a page of one, which follows `next_url`'s `next_docid` to the end. The accounts listed
     # are reported, for the test to compare with the world's.
     check("list_accounts (enterprise_id)", enterprise.ListAccountsResponse,
-          lambda: em.list_accounts(enterprise_id=w["enterprise_id"]))
+          lambda: em.list_accounts(enterprise_id=w["enterprise_id"]), listed=True)
     pager_check("AccountsPager (limit 1)", enterprise.Account,
                 enterprise.AccountsPager(client=em, enterprise_id=w["enterprise_id"], limit=1))
 
