@@ -16,7 +16,9 @@ use crate::world::{Account, World};
 
 /// Enterprise Management's page size when `limit` is absent, and its largest.
 /// OPEN: IBM documents `limit` (default 100) and paging through `next_url`, whose query carries
-/// `next_docid`; the cap of 100 is inferred.
+/// `next_docid`; the cap of 100 is inferred. IBM's SDKs (`EnterpriseManagementV1`, whose
+/// `AccountsPager` passes the `next_docid` of `next_url` back) call 0 to 100 valid; what `limit=0`
+/// answers is not documented, and the emulator refuses it.
 const DEFAULT_LIMIT: usize = 100;
 
 fn enterprise_json(a: &Account, enterprise: &str) -> Value {
