@@ -16,7 +16,9 @@ use crate::world::{Account, World};
 
 /// Enterprise Management's page size when `limit` is absent, and its largest.
 /// OPEN: IBM documents `limit` (default 100) and paging through `next_url`, whose query carries
-/// `next_docid`; the cap of 100 is inferred.
+/// `next_docid`; the cap of 100 is inferred. IBM's SDKs (`EnterpriseManagementV1`, whose
+/// `AccountsPager` passes the `next_docid` of `next_url` back) call 0 to 100 valid; what `limit=0`
+/// answers is not documented, and the emulator refuses it.
 const DEFAULT_LIMIT: usize = 100;
 
 fn enterprise_json(a: &Account, enterprise: &str) -> Value {
@@ -77,9 +79,15 @@ pub(crate) async fn enterprise_accounts(
         world.accounts.iter().filter(|a| a.enterprise_id.as_deref() == Some(enterprise.as_str())).collect();
     let start = q.get("next_docid").and_then(|d| all.iter().position(|a| &a.id == d)).unwrap_or(0);
     let page: Vec<Value> = all.iter().skip(start).take(limit).map(|a| enterprise_json(a, enterprise)).collect();
-    let next_url = all
-        .get(start + limit)
-        .map(|next| format!("/v1/accounts?enterprise_id={enterprise}&limit={limit}&next_docid={}", next.id));
+    // The query is encoded: a world's enterprise or account ID is text from a file.
+    let next_url = all.get(start + limit).map(|next| {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("enterprise_id", enterprise)
+            .append_pair("limit", &limit.to_string())
+            .append_pair("next_docid", &next.id)
+            .finish();
+        format!("/v1/accounts?{query}")
+    });
     util::ok(&json!({"rows_count": page.len(), "next_url": next_url, "resources": page}))
 }
 

@@ -130,3 +130,30 @@ async fn the_rate_limit_is_per_account() {
     assert_eq!(get(&emu, &http, &home, "/v2/resource_groups").await.0, 429);
     assert_eq!(get(&emu, &http, &staging, "/v2/resource_groups").await.0, 429);
 }
+
+#[tokio::test]
+async fn the_next_url_of_the_enterprise_list_is_encoded() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    // An enterprise ID from a world file with characters a query must encode.
+    let mut w = World::default_world().with_enterprise();
+    let odd = "ent&limit=99 x";
+    for a in w.accounts.iter_mut().filter(|a| a.enterprise_id.is_some()) {
+        a.enterprise_id = Some(odd.into());
+    }
+    let emu = Emulator::start(w).await.unwrap();
+    let http = reqwest::Client::new();
+    let (_, v) = token(&emu, &http, &[("grant_type", APIKEY), ("apikey", keys::OWNER)]).await;
+    let at = v["access_token"].as_str().unwrap().to_owned();
+    let (s, v) = get(&emu, &http, &at, "/v1/accounts?enterprise_id=ent%26limit%3D99+x&limit=1").await;
+    assert_eq!(s, 200, "{v}");
+    let next = v["next_url"].as_str().unwrap().to_owned();
+    assert_eq!(
+        next,
+        format!("/v1/accounts?enterprise_id=ent%26limit%3D99+x&limit=1&next_docid={}", world::STAGING_ACCOUNT)
+    );
+    let (s, v) = get(&emu, &http, &at, &next).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["rows_count"], 1);
+    assert_eq!(v["resources"][0]["id"], world::STAGING_ACCOUNT);
+    assert_eq!(v["resources"][0]["enterprise_id"], odd);
+}

@@ -2,7 +2,9 @@
 //! `sdk/python/requirements.txt`) and Node (`@ibm-cloud/platform-services`, pinned in
 //! `sdk/node/package.json`). Each makes every call the tool makes of IAM Identity, IAM Policy
 //! Management, IAM Access Groups, Resource Manager and User Management, plus the account settings,
-//! one access group, an invitation and a v2 policy creation, through the SDK's service classes,
+//! one access group, an invitation and a v2 policy creation, and Enterprise Management's account
+//! list (one page, then the SDK's `AccountsPager` a page of one at a time, which must list the
+//! enterprise's three accounts unchanged), through the SDK's service classes,
 //! and checks each answer against the SDK's own model (`sdk/python/check_models.py`: the models'
 //! `from_dict`, which refuses an answer without a member it requires; `sdk/node/check_models.mjs`:
 //! the required members of the TypeScript interface the SDK names for it). That is how the
@@ -74,7 +76,7 @@ fn venv() -> Result<PathBuf, String> {
 }
 
 /// Every call the script must report: it cannot leave one out and still pass.
-const CALLS: [&str; 31] = [
+const CALLS: [&str; 33] = [
     "list_api_keys",
     "list_api_keys (scope account)",
     "list_api_keys (next page)",
@@ -106,13 +108,24 @@ const CALLS: [&str; 31] = [
     "list_users (next page)",
     "get_user_profile",
     "invite_users",
+    "list_accounts (enterprise_id)",
+    "AccountsPager (limit 1)",
 ];
 
-/// The emulator (in a runtime of its own, kept with it) and the world's IDs the suites call with.
-fn emulator() -> (tokio::runtime::Runtime, Emulator, Value) {
+/// The emulator (in a runtime of its own, kept with it), the world's IDs the suites call with, and
+/// the enterprise's accounts (id and name, in the world's order) its pager must list.
+fn emulator() -> (tokio::runtime::Runtime, Emulator, Value, Value) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let w = World::default_world();
+    // The default world in the sandbox's enterprise: three accounts, Enterprise Management lists them.
+    let w = World::default_world().with_enterprise();
+    let enterprise: Value = w
+        .accounts
+        .iter()
+        .filter(|a| a.enterprise_id.as_deref() == Some(world::ENTERPRISE_ID))
+        .map(|a| json!({"id": a.id, "name": a.name}))
+        .collect();
+    assert_eq!(enterprise.as_array().map(Vec::len), Some(3), "{enterprise}");
     // A key nobody logs in with and no cluster uses: the one the SDK locks, disables and deletes.
     let spare = w
         .api_keys
@@ -138,12 +151,15 @@ fn emulator() -> (tokio::runtime::Runtime, Emulator, Value) {
         "spare_key_id": spare,
         "expires_at": "2031-01-02T03:04:05Z",
         "invite_email": "sdk.check@example.com",
+        "enterprise_id": world::ENTERPRISE_ID,
     });
-    (rt, emu, args)
+    (rt, emu, args, enterprise)
 }
 
-/// Runs a suite's script and checks its report: every call made, in order, every answer accepted.
-fn run_suite(mut command: Command, args: &Value) {
+/// Runs a suite's script and checks its report: every call made, in order, every answer accepted,
+/// and the SDK's accounts pager, a page of one at a time, listing the enterprise's accounts
+/// unchanged, in order, and ending after the last.
+fn run_suite(mut command: Command, args: &Value, enterprise: &Value) {
     let out = command.arg(args.to_string()).env("NO_PROXY", "127.0.0.1").output().unwrap();
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
@@ -156,6 +172,12 @@ fn run_suite(mut command: Command, args: &Value) {
     // Each answer with a body went through a model (the others are 204s IBM documents).
     let models = report.iter().filter(|e| e["model"].is_string()).count();
     assert_eq!(models, CALLS.len() - 6, "{report:#?}");
+    let one_page = report.iter().find(|e| e["call"] == "list_accounts (enterprise_id)").unwrap();
+    assert_eq!(&one_page["listed"], enterprise, "one page lists the world's accounts unchanged");
+    assert_eq!(one_page["next_url"], Value::Null, "and has no next page");
+    let pager = report.iter().find(|e| e["call"] == "AccountsPager (limit 1)").unwrap();
+    assert_eq!(&pager["listed"], enterprise, "the pager lists the world's accounts unchanged");
+    assert_eq!(pager["pages"], json!([1, 1, 1]), "one account a page, and no empty page after the last");
 }
 
 #[test]
@@ -167,10 +189,10 @@ fn ibm_python_sdk_models_load_every_answer() {
             return;
         }
     };
-    let (_rt, _emu, args) = emulator();
+    let (_rt, _emu, args, enterprise) = emulator();
     let mut command = Command::new(&python);
     command.arg(sdk_dir().join("check_models.py"));
-    run_suite(command, &args);
+    run_suite(command, &args, &enterprise);
 }
 
 /// The Node packages, installed from `sdk/node/package.json`; `Err` says why there are none.
@@ -213,8 +235,8 @@ fn ibm_node_sdk_models_fit_every_answer() {
     // The script runs from the install folder, where Node finds the packages.
     let script = dir.join("check_models.mjs");
     std::fs::copy(node_dir().join("check_models.mjs"), &script).unwrap();
-    let (_rt, _emu, args) = emulator();
+    let (_rt, _emu, args, enterprise) = emulator();
     let mut command = Command::new("node");
     command.arg(&script);
-    run_suite(command, &args);
+    run_suite(command, &args, &enterprise);
 }

@@ -19,6 +19,7 @@ const IamPolicyManagementV1 = require('@ibm-cloud/platform-services/iam-policy-m
 const IamAccessGroupsV2 = require('@ibm-cloud/platform-services/iam-access-groups/v2');
 const ResourceManagerV2 = require('@ibm-cloud/platform-services/resource-manager/v2');
 const UserManagementV1 = require('@ibm-cloud/platform-services/user-management/v1');
+const EnterpriseManagementV1 = require('@ibm-cloud/platform-services/enterprise-management/v1');
 const { IamAuthenticator } = require('@ibm-cloud/platform-services/auth');
 
 const root = dirname(require.resolve('@ibm-cloud/platform-services/package.json'));
@@ -76,19 +77,23 @@ const access = new IamPolicyManagementV1(options);
 const ag = new IamAccessGroupsV2(options);
 const rm = new ResourceManagerV2(options);
 const um = new UserManagementV1(options);
+// Enterprise Management's service URL carries its version (`https://enterprise.cloud.ibm.com/v1`).
+const em = new EnterpriseManagementV1({ authenticator, serviceUrl: `${w.base_url}/v1` });
 const models = {
   identity: interfaces('iam-identity/v1.d.ts'),
   policies: interfaces('iam-policy-management/v1.d.ts'),
   groups: interfaces('iam-access-groups/v2.d.ts'),
   rm: interfaces('resource-manager/v2.d.ts'),
   users: interfaces('user-management/v1.d.ts'),
+  enterprise: interfaces('enterprise-management/v1.d.ts'),
 };
 const account = w.account_id;
 const report = [];
 
 // `model`: [service's interfaces, interface name], or null for an answer without a body whose
-// status IBM documents (`status`).
-async function check(call, model, run, status) {
+// status IBM documents (`status`). `listed`: the entry reports the id and name of each of the
+// answer's `resources` and its `next_url`.
+async function check(call, model, run, status, listed = false) {
   const entry = { call, model: model ? model[1] : null };
   try {
     const response = await run();
@@ -99,6 +104,10 @@ async function check(call, model, run, status) {
       if (!model[0].has(model[1])) throw new Error(`the SDK has no model ${model[1]}`);
       const lacks = missing(model[0], model[1], response.result);
       if (lacks.length) throw new Error(`required members missing: ${lacks.join(', ')}`);
+      if (listed) {
+        entry.listed = (response.result.resources ?? []).map((r) => ({ id: r.id, name: r.name }));
+        entry.next_url = response.result.next_url ?? null;
+      }
     }
     entry.ok = true;
   } catch (e) {
@@ -114,6 +123,34 @@ const groupResource = [
   { name: 'resourceType', value: 'resource-group' },
   { name: 'resource', value: w.resource_group_id },
 ];
+
+// Runs a pager to its end; each element must fit `model`. The entry reports the size of each
+// page and the id and name of each element.
+async function pagerCheck(call, model, pager) {
+  const entry = { call, model: model[1] };
+  try {
+    if (!model[0].has(model[1])) throw new Error(`the SDK has no model ${model[1]}`);
+    const pages = [];
+    const listed = [];
+    while (pager.hasNext()) {
+      if (pages.length === 100) throw new Error('the pager did not end after 100 pages');
+      const page = await pager.getNext();
+      pages.push(page.length);
+      page.forEach((element) => {
+        const lacks = missing(model[0], model[1], element, `${model[1]}[${listed.length}]`);
+        if (lacks.length) throw new Error(`required members missing: ${lacks.join(', ')}`);
+        listed.push({ id: element.id, name: element.name });
+      });
+    }
+    entry.pages = pages;
+    entry.listed = listed;
+    entry.ok = true;
+  } catch (e) {
+    entry.ok = false;
+    entry.error = String(e.message ?? e);
+  }
+  report.push(entry);
+}
 
 // A query parameter of a next-page URL (the SDKs take the token, not the URL). User
 // Management's `next_url` is a path, as IBM's is; IAM Identity's `next` a whole URL.
@@ -212,6 +249,14 @@ await check('invite_users', [models.users, 'InvitedUserList'], () => um.inviteUs
   users: [{ email: w.invite_email, account_role: 'Member' }],
   iamPolicy: [{ type: 'access', roles: viewer({}), resources: [{ attributes: groupResource }] }],
 }));
+
+// Enterprise Management: the enterprise's accounts, in one page and through the SDK's pager with
+// a page of one, which follows `next_url`'s `next_docid` to the end. The accounts listed are
+// reported, for the test to compare with the world's.
+await check('list_accounts (enterprise_id)', [models.enterprise, 'ListAccountsResponse'],
+  () => em.listAccounts({ enterpriseId: w.enterprise_id }), undefined, true);
+await pagerCheck('AccountsPager (limit 1)', [models.enterprise, 'Account'],
+  new EnterpriseManagementV1.AccountsPager(em, { enterpriseId: w.enterprise_id, limit: 1 }));
 
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 process.exit(report.every((e) => e.ok) ? 0 : 1);

@@ -1,6 +1,6 @@
 """Loads every answer the emulator gives into IBM's own Python SDK models.
 
-Run by `crates/emulator/tests/sdk_python.rs` (in a venv it makes, from `requirements.txt`), with
+Run by `crates/emulator/tests/sdk.rs` (in a venv it makes, from `requirements.txt`), with
 one JSON argument: the emulator's base URL and the IDs of the emulated world to call with. Each
 call goes through the SDK's service class (its URL, query and body building, the IAM
 authenticator against the emulator's `/identity/token`), and each answer is loaded with the
@@ -15,12 +15,14 @@ from urllib.parse import parse_qs, urlparse
 
 from ibm_cloud_sdk_core.authenticators import IAMAuthenticator
 from ibm_platform_services import (
+    EnterpriseManagementV1,
     IamAccessGroupsV2,
     IamIdentityV1,
     IamPolicyManagementV1,
     ResourceManagerV2,
     UserManagementV1,
 )
+from ibm_platform_services import enterprise_management_v1 as enterprise
 from ibm_platform_services import iam_access_groups_v2 as groups
 from ibm_platform_services import iam_identity_v1 as identity
 from ibm_platform_services import iam_policy_management_v1 as policies
@@ -33,9 +35,9 @@ def main() -> int:
     base = w["base_url"]
     auth = IAMAuthenticator(apikey=w["api_key"], url=base)
 
-    def service(cls):
+    def service(cls, path=""):
         s = cls(authenticator=auth)
-        s.set_service_url(base)
+        s.set_service_url(base + path)
         return s
 
     iam = service(IamIdentityV1)
@@ -43,12 +45,15 @@ def main() -> int:
     ag = service(IamAccessGroupsV2)
     rm = service(ResourceManagerV2)
     um = service(UserManagementV1)
+    # Enterprise Management's service URL carries its version (`https://enterprise.cloud.ibm.com/v1`).
+    em = service(EnterpriseManagementV1, "/v1")
     account = w["account_id"]
     report = []
 
-    def check(call, model, run, status=None):
+    def check(call, model, run, status=None, listed=False):
         """`run()` makes the call; `model` loads its answer (None: the answer has no body and
-        `status` is the code IBM documents)."""
+        `status` is the code IBM documents). `listed`: the entry reports the id and name of each
+        of the answer's `resources` and its `next_url`."""
         entry = {"call": call, "model": model.__name__ if model else None}
         try:
             response = run()
@@ -61,6 +66,32 @@ def main() -> int:
                 loaded = model.from_dict(response.get_result())
                 # The model's own form of it must load again: nothing it requires was lost.
                 model.from_dict(loaded.to_dict())
+                if listed:
+                    entry["listed"] = [{"id": r.id, "name": r.name} for r in loaded.resources or []]
+                    entry["next_url"] = loaded.next_url
+            entry["ok"] = True
+        except Exception as e:  # noqa: BLE001 - every failure is reported, not raised
+            entry["ok"] = False
+            entry["error"] = "".join(traceback.format_exception_only(type(e), e)).strip()
+        report.append(entry)
+
+    def pager_check(call, model, pager):
+        """Runs a pager to its end; each element must load into `model`. The entry reports the
+        size of each page and the id and name of each element."""
+        entry = {"call": call, "model": model.__name__}
+        try:
+            pages, listed = [], []
+            while pager.has_next():
+                if len(pages) == 100:
+                    raise ValueError("the pager did not end after 100 pages")
+                page = pager.get_next()
+                pages.append(len(page))
+                for element in page:
+                    loaded = model.from_dict(element)
+                    model.from_dict(loaded.to_dict())
+                    listed.append({"id": loaded.id, "name": loaded.name})
+            entry["pages"] = pages
+            entry["listed"] = listed
             entry["ok"] = True
         except Exception as e:  # noqa: BLE001 - every failure is reported, not raised
             entry["ok"] = False
@@ -172,6 +203,14 @@ def main() -> int:
             ])],
         )],
     ))
+
+    # Enterprise Management: the enterprise's accounts, in one page and through the SDK's pager
+    # with a page of one, which follows `next_url`'s `next_docid` to the end. The accounts listed
+    # are reported, for the test to compare with the world's.
+    check("list_accounts (enterprise_id)", enterprise.ListAccountsResponse,
+          lambda: em.list_accounts(enterprise_id=w["enterprise_id"]), listed=True)
+    pager_check("AccountsPager (limit 1)", enterprise.Account,
+                enterprise.AccountsPager(client=em, enterprise_id=w["enterprise_id"], limit=1))
 
     json.dump(report, sys.stdout, indent=2)
     print()
