@@ -289,11 +289,12 @@ fn an_exchange_refused_in_the_middle_of_the_chain_is_that_accounts_alone() {
 }
 
 #[test]
-fn an_exchange_whose_answer_is_lost_stops_the_chain_without_writing() {
+fn an_exchange_whose_answer_is_lost_tries_home_once_and_writes_only_on_success() {
     let env = scaled_enterprise(4);
     let before = env.read_config();
     // IAM carries the first exchange out (spending the stored refresh token) and the answer
-    // is lost: nothing more is sent with a token that may be spent, nothing is written.
+    // is lost: one try back home with that token (refused: it was spent), then nothing more is
+    // sent and nothing is written.
     env.handle().set_knobs(|k| {
         k.faults.push(crate::common::fault(
             "POST",
@@ -310,6 +311,45 @@ fn an_exchange_whose_answer_is_lost_stops_the_chain_without_writing() {
     for a in &accounts[1..] {
         assert!(a["unread"].as_str().unwrap().contains("lost"), "{v}");
     }
-    assert_eq!(token_requests(&env), 1, "{:?}", env.handle().stats());
+    assert_eq!(token_requests(&env), 2, "{:?}", env.handle().stats());
     assert_eq!(env.read_config()["IAMRefreshToken"], before["IAMRefreshToken"]);
+
+    // The answer of the second exchange lost: the first account served keeps its token; the
+    // try back home with the token the lost exchange sent fails (IAM spent it), nothing written.
+    let env = scaled_enterprise(4);
+    let before = env.read_config();
+    env.handle().set_knobs(|k| {
+        k.faults.push(
+            crate::common::fault("POST", "/identity/token", cluster_api_key_emulator::FaultKind::ResetAfter, Some(1))
+                .after(1),
+        );
+    });
+    let (_, v) = json(&env, &["--all-accounts", "--fail-on", "never"]);
+    let accounts = v["accounts"].as_array().unwrap();
+    assert!(accounts[1]["unread"].is_null(), "{v}");
+    assert!(accounts[2]["unread"].as_str().unwrap().contains("lost"), "{v}");
+    assert!(accounts[3]["unread"].as_str().unwrap().contains("lost"), "{v}");
+    assert_eq!(token_requests(&env), 3, "{:?}", env.handle().stats());
+    assert_eq!(env.read_config()["IAMRefreshToken"], before["IAMRefreshToken"]);
+
+    // The answer lost before IAM did anything (the connection dropped after the headers): the
+    // try back home works, the config holds the new session, the last account gets its token
+    // the usual way.
+    let env = scaled_enterprise(4);
+    let before = env.read_config();
+    env.handle().set_knobs(|k| {
+        k.faults.push(
+            crate::common::fault("POST", "/identity/token", cluster_api_key_emulator::FaultKind::Reset, Some(1))
+                .after(1),
+        );
+    });
+    let (_, v) = json(&env, &["--all-accounts", "--fail-on", "never"]);
+    let accounts = v["accounts"].as_array().unwrap();
+    let unread: Vec<&Value> = accounts.iter().filter(|a| a["unread"].is_string()).collect();
+    assert_eq!(unread.len(), 1, "{v}");
+    assert_eq!(unread[0]["account"], accounts[2]["account"], "{v}");
+    assert_eq!(token_requests(&env), 5, "{:?}", env.handle().stats());
+    assert_ne!(env.read_config()["IAMRefreshToken"], before["IAMRefreshToken"]);
+    let (_, v) = json(&env, &["--all-accounts"]);
+    assert_eq!(v["summary"]["unreadAccounts"], 0, "{v}");
 }

@@ -144,10 +144,10 @@ impl Auth {
         let auths = accounts
             .into_iter()
             .map(|(http, bss, ims)| {
-                let auth = self.linked(http, &bss, ims.as_deref());
+                let mut auth = self.linked(http, &bss, ims.as_deref());
                 if file.is_some() {
                     let (tx, rx) = tokio::sync::oneshot::channel();
-                    auth.state.try_lock().map(|mut st| st.pending = Some(rx)).ok();
+                    auth.state.get_mut().pending = Some(rx);
                     links.push((Linked { bss, ims }, tx));
                 }
                 auth
@@ -360,8 +360,10 @@ impl Auth {
 /// (no access, 5xx, 429) stops the chain there, that account gets the error, the chain goes back
 /// to the targeted account with the last refresh token still live, and the accounts after it
 /// get their tokens the usual way (two exchanges each) once the lock is released. An exchange
-/// whose answer was lost may have spent the refresh token, as a lost refresh may: nothing more
-/// is sent, nothing is written, and the accounts not served get the error a lost refresh gives.
+/// whose answer was lost may have spent the refresh token it sent, as a lost refresh may: one
+/// try back home with it (the stored one is spent already if an earlier exchange succeeded);
+/// if that fails too, nothing is written and the accounts not served get the error a lost
+/// refresh gives, without a request.
 #[derive(Debug)]
 pub(crate) struct Chain {
     /// The CLI config (`None`: not a CLI session, nothing to do).
@@ -400,18 +402,17 @@ impl Chain {
         // The last account served is handed its token only once the config holds the new
         // session: if going back fails, that account gets the error, as with two exchanges.
         let mut held: Option<(tokio::sync::oneshot::Sender<Handoff>, TokenResponse)> = None;
-        let mut lost: Option<String> = None;
+        // Why the chain stopped early, when it did.
+        let mut stop = Stop::Done;
         for (account, tx) in links.by_ref() {
             let target = Some((account.bss.as_str(), account.ims.as_deref()));
             match iam_token::refresh_in(&http, &iam, &live, target).await {
                 Ok(resp) => {
-                    let next = resp.refresh_token.clone().filter(|r| r.expose() != "not_supported");
-                    let Some(next) = next else {
-                        lost = Some(String::from("IAM gave no refresh token with another account's token"));
-                        let _ = tx.send(Handoff::Failed(Error::RefreshFailed {
-                            detail: lost.clone().unwrap_or_default(),
-                            spent: true,
-                        }));
+                    let Some(next) = resp.refresh_token.clone().filter(|r| r.expose() != "not_supported") else {
+                        // `live` is spent and nothing replaces it.
+                        let detail = String::from("IAM gave no refresh token with another account's token");
+                        let _ = tx.send(Handoff::Failed(Error::RefreshFailed { detail: detail.clone(), spent: true }));
+                        stop = Stop::Spent(detail);
                         break;
                     };
                     live = next;
@@ -421,53 +422,84 @@ impl Chain {
                 }
                 Err(e) if answer_lost(&e) => {
                     let e = map_refresh_error(e);
-                    lost = Some(e.to_string());
+                    stop = Stop::Lost(e.to_string());
                     let _ = tx.send(Handoff::Failed(e));
                     break;
                 }
                 Err(e) => {
                     let _ = tx.send(Handoff::Failed(map_link_error(e, &account.bss)));
+                    stop = Stop::Refused;
                     break;
                 }
             }
         }
-        if let Some(detail) = lost {
-            // The session may be spent: the remaining accounts are not served (asking again
-            // with a spent token gains nothing), the config is left as it is.
-            for (_, tx) in links {
-                let _ = tx.send(Handoff::Failed(Error::RefreshFailed { detail: detail.clone(), spent: true }));
+        let back = match &stop {
+            // No exchange succeeded and none may have: the stored refresh token is untouched.
+            Stop::Done | Stop::Refused if held.is_none() => return,
+            Stop::Spent(_) => None,
+            // Back to the targeted account with the last live refresh token. After a lost
+            // answer that is the token the lost exchange sent, which IAM may have spent: one
+            // try, because the stored one is spent already when an earlier exchange succeeded,
+            // and a refusal changes nothing (the config is written only on success).
+            _ => {
+                // The targeted account by its BSS ID alone (the CLI config keeps no IMS ID).
+                let home = cfg.account_id.as_deref().filter(|a| !a.is_empty()).map(|a| (a, None));
+                Some(match iam_token::refresh_in(&http, &iam, &live, home).await.map_err(map_refresh_error) {
+                    Ok(ours) => {
+                        let bearer = format!("{} {}", ours.token_type_or_bearer(), ours.access_token.expose());
+                        map.set("IAMToken", &Value::from(bearer));
+                        if let Some(rt) = ours.refresh_token.as_ref().filter(|r| r.expose() != "not_supported") {
+                            map.set("IAMRefreshToken", &Value::from(rt.expose()));
+                        }
+                        map.set("LastSessionUpdateTime", &Value::from(now()));
+                        locked.write(&map).map(|_| ())
+                    }
+                    Err(e) => Err(e),
+                })
             }
-            if let Some((tx, resp)) = held {
-                let _ = tx.send(Handoff::Token(resp));
-            }
-            return;
-        }
-        // The accounts after a refused one get their tokens the usual way, after this lock.
-        drop(links);
-        let Some((tx, resp)) = held else {
-            // No exchange succeeded: the stored refresh token was not spent.
-            return;
-        };
-        // Back to the targeted account by its BSS ID alone (the CLI config keeps no IMS ID).
-        let home = cfg.account_id.as_deref().filter(|a| !a.is_empty()).map(|a| (a, None));
-        let back = match iam_token::refresh_in(&http, &iam, &live, home).await.map_err(map_refresh_error) {
-            Ok(ours) => {
-                let bearer = format!("{} {}", ours.token_type_or_bearer(), ours.access_token.expose());
-                map.set("IAMToken", &Value::from(bearer));
-                if let Some(rt) = ours.refresh_token.as_ref().filter(|r| r.expose() != "not_supported") {
-                    map.set("IAMRefreshToken", &Value::from(rt.expose()));
-                }
-                map.set("LastSessionUpdateTime", &Value::from(now()));
-                locked.write(&map).map(|_| ())
-            }
-            Err(e) => Err(e),
         };
         drop(locked);
-        let _ = tx.send(match back {
-            Ok(()) => Handoff::Token(resp),
-            Err(e) => Handoff::Failed(e),
-        });
+        match (stop, back) {
+            // The session may be spent: the accounts not served get the error a lost refresh
+            // gives (asking again with a spent token gains nothing); the last one served has a
+            // valid token.
+            (Stop::Spent(detail) | Stop::Lost(detail), None | Some(Err(_))) => {
+                for (_, tx) in links {
+                    let _ = tx.send(Handoff::Failed(Error::RefreshFailed { detail: detail.clone(), spent: true }));
+                }
+                if let Some((tx, resp)) = held {
+                    let _ = tx.send(Handoff::Token(resp));
+                }
+            }
+            // Going back failed after a complete or refused chain: the last account served gets
+            // the error, as with two exchanges for it; the accounts after a refused one get
+            // their tokens the usual way (dropping their senders).
+            (_, Some(Err(e))) => {
+                if let Some((tx, _)) = held {
+                    let _ = tx.send(Handoff::Failed(e));
+                }
+            }
+            // The config holds the new session: the last account served gets its token, the
+            // accounts after a refused or lost exchange theirs the usual way.
+            (_, _) => {
+                if let Some((tx, resp)) = held {
+                    let _ = tx.send(Handoff::Token(resp));
+                }
+            }
+        }
     }
+}
+
+/// Why a [`Chain`] stopped.
+enum Stop {
+    /// Every account was served.
+    Done,
+    /// IAM refused an exchange: the refresh token it was sent is still live.
+    Refused,
+    /// An exchange's answer was lost: the refresh token it was sent may be spent.
+    Lost(String),
+    /// The refresh token is spent and IAM gave no other.
+    Spent(String),
 }
 
 /// IAM's codes for a refresh token that can never work again (invalid, expired, session
