@@ -196,3 +196,160 @@ fn info_reads_another_account() {
     assert_ne!(env.run(&["info", "--cluster", "stg-web"]).code, 0);
     env.run(&["info", "--account", world::FINANCE_ACCOUNT, "--cluster", "stg-web"]).exits(2).stderr_has("no member");
 }
+
+/// Token requests of a run (every grant, answered or refused).
+fn token_requests(env: &TestEnv) -> u64 {
+    env.handle().stat("POST /identity/token")
+}
+
+/// An enterprise of `n` accounts whose people are members of every one, logged in with the CLI.
+fn scaled_enterprise(n: usize) -> TestEnv {
+    let env = TestEnv::with_world(World::enterprise_scaled(n, 1, 1, 31));
+    env.login(keys::FUNCTIONAL, Some("us-south"));
+    env
+}
+
+#[test]
+fn a_cli_session_gets_the_accounts_tokens_in_one_chain() {
+    let env = scaled_enterprise(5);
+    let before = env.read_config();
+    let (_, v) = json(&env, &["--all-accounts"]);
+    assert_eq!(v["summary"]["accounts"], 5, "{v}");
+    assert_eq!(v["summary"]["unreadAccounts"], 0, "{v}");
+    // 4 other accounts: one exchange each in one chain, and one back to the targeted account.
+    assert_eq!(token_requests(&env), 5, "N+1 token requests: {:?}", env.handle().stats());
+    let after = env.read_config();
+    assert_eq!(after["Account"], before["Account"]);
+    assert_ne!(after["IAMRefreshToken"], before["IAMRefreshToken"], "the rotated refresh token was saved");
+    assert_ne!(after["IAMToken"], before["IAMToken"], "the targeted account's new token was saved");
+    // The config holds a working session: a second run chains again from the saved token.
+    let (_, v) = json(&env, &["--all-accounts"]);
+    assert_eq!(v["summary"]["unreadAccounts"], 0, "{v}");
+    assert_eq!(token_requests(&env), 10, "{:?}", env.handle().stats());
+    let (_, v) = json(&env, &[]);
+    assert_eq!(v["account"], world::ACCOUNT_ID, "{v}");
+
+    // An API key login: one grant per other account, in parallel, no chain, nothing written.
+    let mut env = TestEnv::with_world(World::enterprise_scaled(5, 1, 1, 31));
+    env.extra_env.insert(var::IBMCLOUD_API_KEY.into(), keys::FUNCTIONAL.into());
+    let (_, v) = json(&env, &["--all-accounts"]);
+    assert_eq!(v["summary"]["unreadAccounts"], 0, "{v}");
+    assert_eq!(env.handle().stat("grant refresh_token"), 0);
+    assert!(!env.config_path().exists());
+}
+
+#[test]
+fn an_exchange_refused_in_the_middle_of_the_chain_is_that_accounts_alone() {
+    let env = scaled_enterprise(5);
+    // The second exchange of the chain (the third account listed) is refused.
+    env.handle().set_knobs(|k| {
+        k.faults.push(
+            crate::common::fault(
+                "POST",
+                "/identity/token",
+                cluster_api_key_emulator::FaultKind::Status { status: 403 },
+                Some(1),
+            )
+            .after(1),
+        );
+    });
+    let (code, v) = json(&env, &["--all-accounts", "--fail-on", "never"]);
+    assert_eq!(code, 0, "{v}");
+    let accounts = v["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 5);
+    let unread: Vec<&Value> = accounts.iter().filter(|a| a["unread"].is_string()).collect();
+    assert_eq!(unread.len(), 1, "only the refused account: {v}");
+    assert_eq!(unread[0]["account"], accounts[2]["account"], "{v}");
+    assert!(unread[0]["unread"].as_str().unwrap().contains("no access"), "{v}");
+    // 2 in the chain (one answered, one refused), 1 back home, then 2 each for the last two.
+    assert_eq!(token_requests(&env), 7, "{:?}", env.handle().stats());
+    // The config still holds a working session.
+    env.handle().set_knobs(|k| k.faults.clear());
+    let (_, v) = json(&env, &["--all-accounts"]);
+    assert_eq!(v["summary"]["unreadAccounts"], 0, "{v}");
+    assert_eq!(token_requests(&env), 12, "{:?}", env.handle().stats());
+
+    // IAM failing (503) on the first exchange: nothing was spent, nothing is written, the
+    // accounts get their tokens the usual way, and the session still works.
+    let env = scaled_enterprise(3);
+    let before = env.read_config();
+    env.handle().set_knobs(|k| {
+        k.faults.push(crate::common::fault(
+            "POST",
+            "/identity/token",
+            cluster_api_key_emulator::FaultKind::Status { status: 503 },
+            Some(1),
+        ));
+    });
+    let (_, v) = json(&env, &["--all-accounts", "--fail-on", "never"]);
+    assert_eq!(v["summary"]["accounts"], 3, "{v}");
+    let (_, v) = json(&env, &["--all-accounts"]);
+    assert_eq!(v["summary"]["unreadAccounts"], 0, "{v}");
+    assert_ne!(env.read_config()["IAMRefreshToken"], before["IAMRefreshToken"]);
+}
+
+#[test]
+fn an_exchange_whose_answer_is_lost_tries_home_once_and_writes_only_on_success() {
+    let env = scaled_enterprise(4);
+    let before = env.read_config();
+    // IAM carries the first exchange out (spending the stored refresh token) and the answer
+    // is lost: one try back home with that token (refused: it was spent), then nothing more is
+    // sent and nothing is written.
+    env.handle().set_knobs(|k| {
+        k.faults.push(crate::common::fault(
+            "POST",
+            "/identity/token",
+            cluster_api_key_emulator::FaultKind::ResetAfter,
+            Some(1),
+        ));
+    });
+    let (code, v) = json(&env, &["--all-accounts", "--fail-on", "never"]);
+    assert_eq!(code, 0, "{v}");
+    let accounts = v["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 4);
+    assert!(accounts[0]["unread"].is_null(), "the targeted account's own token still works: {v}");
+    for a in &accounts[1..] {
+        assert!(a["unread"].as_str().unwrap().contains("lost"), "{v}");
+    }
+    assert_eq!(token_requests(&env), 2, "{:?}", env.handle().stats());
+    assert_eq!(env.read_config()["IAMRefreshToken"], before["IAMRefreshToken"]);
+
+    // The answer of the second exchange lost: the first account served keeps its token; the
+    // try back home with the token the lost exchange sent fails (IAM spent it), nothing written.
+    let env = scaled_enterprise(4);
+    let before = env.read_config();
+    env.handle().set_knobs(|k| {
+        k.faults.push(
+            crate::common::fault("POST", "/identity/token", cluster_api_key_emulator::FaultKind::ResetAfter, Some(1))
+                .after(1),
+        );
+    });
+    let (_, v) = json(&env, &["--all-accounts", "--fail-on", "never"]);
+    let accounts = v["accounts"].as_array().unwrap();
+    assert!(accounts[1]["unread"].is_null(), "{v}");
+    assert!(accounts[2]["unread"].as_str().unwrap().contains("lost"), "{v}");
+    assert!(accounts[3]["unread"].as_str().unwrap().contains("lost"), "{v}");
+    assert_eq!(token_requests(&env), 3, "{:?}", env.handle().stats());
+    assert_eq!(env.read_config()["IAMRefreshToken"], before["IAMRefreshToken"]);
+
+    // The answer lost before IAM did anything (the connection dropped after the headers): the
+    // try back home works, the config holds the new session, the last account gets its token
+    // the usual way.
+    let env = scaled_enterprise(4);
+    let before = env.read_config();
+    env.handle().set_knobs(|k| {
+        k.faults.push(
+            crate::common::fault("POST", "/identity/token", cluster_api_key_emulator::FaultKind::Reset, Some(1))
+                .after(1),
+        );
+    });
+    let (_, v) = json(&env, &["--all-accounts", "--fail-on", "never"]);
+    let accounts = v["accounts"].as_array().unwrap();
+    let unread: Vec<&Value> = accounts.iter().filter(|a| a["unread"].is_string()).collect();
+    assert_eq!(unread.len(), 1, "{v}");
+    assert_eq!(unread[0]["account"], accounts[2]["account"], "{v}");
+    assert_eq!(token_requests(&env), 5, "{:?}", env.handle().stats());
+    assert_ne!(env.read_config()["IAMRefreshToken"], before["IAMRefreshToken"]);
+    let (_, v) = json(&env, &["--all-accounts"]);
+    assert_eq!(v["summary"]["unreadAccounts"], 0, "{v}");
+}

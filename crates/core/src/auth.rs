@@ -35,6 +35,21 @@ struct State {
     /// `Bearer <jwt>`.
     token: Option<Secret>,
     generation: u64,
+    /// Another account's first token, coming from a [`Chain`]: awaited on the first
+    /// [`Auth::bearer`]; once it has answered, tokens are renewed the usual way.
+    pending: Option<tokio::sync::oneshot::Receiver<Handoff>>,
+    /// The chain's refusal of this account (account, IAM's answer): said again to every later
+    /// request rather than asked again (no access does not change within a run).
+    unreachable: Option<(String, String)>,
+}
+
+/// What a [`Chain`] hands one account.
+#[derive(Debug)]
+enum Handoff {
+    /// Its token.
+    Token(TokenResponse),
+    /// The exchange for it failed: the account's error.
+    Failed(Error),
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +127,36 @@ impl Auth {
         }
     }
 
+    /// Token sources for several other accounts of the same login, as [`Auth::linked`] makes
+    /// them, whose first tokens come from one [`Chain`] when the login is the CLI session (the
+    /// chain must be run; a token it does not deliver is had the usual way). With an API key
+    /// the chain is empty: each account's grant is its own, in parallel.
+    pub(crate) fn linked_chain(&self, accounts: Vec<(Arc<Http>, String, Option<String>)>) -> (Vec<Self>, Chain) {
+        let login = match &self.source {
+            Source::Linked { login, .. } => login.as_ref(),
+            other => other,
+        };
+        let file = match login {
+            Source::Cli(file) => Some(file.clone()),
+            _ => None,
+        };
+        let mut links = Vec::new();
+        let auths = accounts
+            .into_iter()
+            .map(|(http, bss, ims)| {
+                let mut auth = self.linked(http, &bss, ims.as_deref());
+                if file.is_some() {
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    auth.state.get_mut().pending = Some(rx);
+                    links.push((Linked { bss, ims }, tx));
+                }
+                auth
+            })
+            .collect();
+        let chain = Chain { file, http: Arc::clone(&self.http), iam: self.iam.clone(), links };
+        (auths, chain)
+    }
+
     /// How many times this process obtained a new token from IAM.
     #[must_use]
     pub fn refresh_count(&self) -> u32 {
@@ -124,6 +169,25 @@ impl Auth {
     /// [`Error::SessionExpired`], [`Error::InvalidApiKey`], [`Error::CannotRefresh`], ...
     pub(crate) async fn bearer(&self) -> Result<(Secret, u64)> {
         let mut st = self.state.lock().await;
+        if let Some((account, detail)) = &st.unreachable {
+            return Err(Error::AccountUnreachable { account: account.clone(), detail: detail.clone() });
+        }
+        if let Some(pending) = st.pending.take() {
+            match pending.await {
+                Ok(Handoff::Token(resp)) => {
+                    self.refreshes.fetch_add(1, Ordering::SeqCst);
+                    self.adopt(&mut st, &resp)?;
+                }
+                Ok(Handoff::Failed(e)) => {
+                    if let Error::AccountUnreachable { account, detail } = &e {
+                        st.unreachable = Some((account.clone(), detail.clone()));
+                    }
+                    return Err(e);
+                }
+                // The chain stopped before this account: its token the usual way, below.
+                Err(_) => {}
+            }
+        }
         if let Some(tok) = st.token.clone()
             && usable(tok.expose())
         {
@@ -283,6 +347,159 @@ impl Auth {
         st.generation += 1;
         Ok(())
     }
+}
+
+/// The first tokens of several other accounts from the CLI session in one chain of refresh
+/// exchanges under one hold of the CLI config's lock: the stored refresh token for account A
+/// (which comes with A's refresh token), that one for B, ..., and the last one back for the
+/// targeted account, whose tokens are written to the config as [`Auth::linked_token`] writes
+/// them. N accounts cost N+1 token requests instead of 2N, and each account's reads start as
+/// soon as its token arrives.
+///
+/// Safety (the config always holds a working session): an exchange IAM answers with an error
+/// (no access, 5xx, 429) stops the chain there, that account gets the error, the chain goes back
+/// to the targeted account with the last refresh token still live, and the accounts after it
+/// get their tokens the usual way (two exchanges each) once the lock is released. An exchange
+/// whose answer was lost may have spent the refresh token it sent, as a lost refresh may: one
+/// try back home with it (the stored one is spent already if an earlier exchange succeeded);
+/// if that fails too, nothing is written and the accounts not served get the error a lost
+/// refresh gives, without a request.
+#[derive(Debug)]
+pub(crate) struct Chain {
+    /// The CLI config (`None`: not a CLI session, nothing to do).
+    file: Option<ConfigFile>,
+    http: Arc<Http>,
+    iam: Url,
+    links: Vec<(Linked, tokio::sync::oneshot::Sender<Handoff>)>,
+}
+
+/// Whether an exchange's outcome is unknown: the request went out and no readable answer came
+/// back, so IAM may have spent the refresh token (as [`map_refresh_error`] treats a lost refresh).
+fn answer_lost(e: &Error) -> bool {
+    matches!(e, Error::Transport { not_sent: false, .. } | Error::BadResponse { .. })
+}
+
+impl Chain {
+    /// Runs the chain (nothing when there is no account to chain).
+    pub(crate) async fn run(self) {
+        let Self { file, http, iam, links } = self;
+        let Some(file) = file.filter(|_| !links.is_empty()) else { return };
+        // Any problem before the first exchange: the accounts get their tokens the usual way,
+        // which reports it (dropping the senders says so).
+        let Ok(mut locked) = file.lock().await else { return };
+        let Ok(mut map) = locked.read() else { return };
+        let cfg = CliConfig::from_map(&map.view());
+        if cfg.iam_refresh_token.is_empty() || !locked.writable() {
+            return;
+        }
+        // OPEN (inferred from IBM's Go SDK, not documented): a refresh token that came with
+        // another account's token (`bss_account=A`) can be exchanged again with
+        // `bss_account=B`. bluemix-go's `RefreshTokenToLinkAccounts` sends whatever refresh
+        // token the config holds, which after a previous `ibmcloud target -c A` is A's; this
+        // chain relies on the same. The emulator treats it as any refresh.
+        let mut live = Secret::new(cfg.iam_refresh_token.clone());
+        let mut links = links.into_iter();
+        // The last account served is handed its token only once the config holds the new
+        // session: if going back fails, that account gets the error, as with two exchanges.
+        let mut held: Option<(tokio::sync::oneshot::Sender<Handoff>, TokenResponse)> = None;
+        // Why the chain stopped early, when it did.
+        let mut stop = Stop::Done;
+        for (account, tx) in links.by_ref() {
+            let target = Some((account.bss.as_str(), account.ims.as_deref()));
+            match iam_token::refresh_in(&http, &iam, &live, target).await {
+                Ok(resp) => {
+                    let Some(next) = resp.refresh_token.clone().filter(|r| r.expose() != "not_supported") else {
+                        // `live` is spent and nothing replaces it.
+                        let detail = String::from("IAM gave no refresh token with another account's token");
+                        let _ = tx.send(Handoff::Failed(Error::RefreshFailed { detail: detail.clone(), spent: true }));
+                        stop = Stop::Spent(detail);
+                        break;
+                    };
+                    live = next;
+                    if let Some((tx, resp)) = held.replace((tx, resp)) {
+                        let _ = tx.send(Handoff::Token(resp));
+                    }
+                }
+                Err(e) if answer_lost(&e) => {
+                    let e = map_refresh_error(e);
+                    stop = Stop::Lost(e.to_string());
+                    let _ = tx.send(Handoff::Failed(e));
+                    break;
+                }
+                Err(e) => {
+                    let _ = tx.send(Handoff::Failed(map_link_error(e, &account.bss)));
+                    stop = Stop::Refused;
+                    break;
+                }
+            }
+        }
+        let back = match &stop {
+            // No exchange succeeded and none may have: the stored refresh token is untouched.
+            Stop::Done | Stop::Refused if held.is_none() => return,
+            Stop::Spent(_) => None,
+            // Back to the targeted account with the last live refresh token. After a lost
+            // answer that is the token the lost exchange sent, which IAM may have spent: one
+            // try, because the stored one is spent already when an earlier exchange succeeded,
+            // and a refusal changes nothing (the config is written only on success).
+            _ => {
+                // The targeted account by its BSS ID alone (the CLI config keeps no IMS ID).
+                let home = cfg.account_id.as_deref().filter(|a| !a.is_empty()).map(|a| (a, None));
+                Some(match iam_token::refresh_in(&http, &iam, &live, home).await.map_err(map_refresh_error) {
+                    Ok(ours) => {
+                        let bearer = format!("{} {}", ours.token_type_or_bearer(), ours.access_token.expose());
+                        map.set("IAMToken", &Value::from(bearer));
+                        if let Some(rt) = ours.refresh_token.as_ref().filter(|r| r.expose() != "not_supported") {
+                            map.set("IAMRefreshToken", &Value::from(rt.expose()));
+                        }
+                        map.set("LastSessionUpdateTime", &Value::from(now()));
+                        locked.write(&map).map(|_| ())
+                    }
+                    Err(e) => Err(e),
+                })
+            }
+        };
+        drop(locked);
+        match (stop, back) {
+            // The session may be spent: the accounts not served get the error a lost refresh
+            // gives (asking again with a spent token gains nothing); the last one served has a
+            // valid token.
+            (Stop::Spent(detail) | Stop::Lost(detail), None | Some(Err(_))) => {
+                for (_, tx) in links {
+                    let _ = tx.send(Handoff::Failed(Error::RefreshFailed { detail: detail.clone(), spent: true }));
+                }
+                if let Some((tx, resp)) = held {
+                    let _ = tx.send(Handoff::Token(resp));
+                }
+            }
+            // Going back failed after a complete or refused chain: the last account served gets
+            // the error, as with two exchanges for it; the accounts after a refused one get
+            // their tokens the usual way (dropping their senders).
+            (_, Some(Err(e))) => {
+                if let Some((tx, _)) = held {
+                    let _ = tx.send(Handoff::Failed(e));
+                }
+            }
+            // The config holds the new session: the last account served gets its token, the
+            // accounts after a refused or lost exchange theirs the usual way.
+            (_, _) => {
+                if let Some((tx, resp)) = held {
+                    let _ = tx.send(Handoff::Token(resp));
+                }
+            }
+        }
+    }
+}
+
+/// Why a [`Chain`] stopped.
+enum Stop {
+    /// Every account was served.
+    Done,
+    /// IAM refused an exchange: the refresh token it was sent is still live.
+    Refused,
+    /// An exchange's answer was lost: the refresh token it was sent may be spent.
+    Lost(String),
+    /// The refresh token is spent and IAM gave no other.
+    Spent(String),
 }
 
 /// IAM's codes for a refresh token that can never work again (invalid, expired, session

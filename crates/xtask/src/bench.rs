@@ -670,7 +670,7 @@ fn enterprises(bin: &Path, emu_bin: &Path, home: &Path) -> Result<String, String
 }
 
 /// How many accounts `status --all-accounts` reads at once (the binary's `ACCOUNTS_IN_FLIGHT`,
-/// src/commands/accounts.rs; the README says why).
+/// src/commands/accounts.rs, where its comment says why 8; README, Performance, many accounts).
 const ACCOUNTS_IN_FLIGHT: usize = 8;
 
 /// Every region and every resource group of a `status` JSON document, as `-r` and `-g` lists:

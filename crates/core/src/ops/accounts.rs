@@ -132,6 +132,48 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Sessions for several accounts of the same login, in the order given, as
+    /// [`Session::for_account`] makes each, and the future that obtains their first tokens.
+    /// With the CLI session that future is one chain of token exchanges under one hold of the
+    /// CLI config's lock (N+1 requests for N other accounts instead of 2N; each account's token
+    /// is handed over as soon as it arrives, so its reads can start while the chain goes on):
+    /// run it beside the accounts' reads. A token it does not deliver is had the usual way.
+    /// With an API key it does nothing (each account's grant is its own, in parallel).
+    ///
+    /// # Errors
+    /// As [`Session::for_account`].
+    pub fn for_accounts(&self, accounts: &[Account]) -> Result<(Vec<Self>, impl Future<Output = ()> + use<>)> {
+        let others: Vec<Self> = accounts
+            .iter()
+            .filter(|a| self.ctx.account.as_ref() != Some(&a.id))
+            .map(|a| self.for_account(a))
+            .collect::<Result<_>>()?;
+        let (auths, chain) = self.client.auth().linked_chain(
+            others
+                .iter()
+                .zip(accounts.iter().filter(|a| self.ctx.account.as_ref() != Some(&a.id)))
+                .map(|(s, a)| (Arc::clone(s.client.http()), a.id.to_string(), a.ims.clone()))
+                .collect(),
+        );
+        let mut chained = others.into_iter().zip(auths).map(|(mut s, auth)| {
+            s.client = Client::new(Arc::clone(s.client.http()), Arc::new(auth));
+            s
+        });
+        let sessions = accounts
+            .iter()
+            .map(|a| {
+                if self.ctx.account.as_ref() == Some(&a.id) {
+                    self.clone()
+                } else {
+                    chained.next().unwrap_or_else(|| self.clone())
+                }
+            })
+            .collect();
+        Ok((sessions, chain.run()))
+    }
+}
+
 /// Whether an error says the account itself cannot be read (no access, 401/403), as opposed to
 /// a failure of this machine or the network.
 #[must_use]
