@@ -15,13 +15,7 @@ pub(crate) fn enterprise(key: &str) -> TestEnv {
     env
 }
 
-fn json(env: &TestEnv, args: &[&str]) -> (i32, Value) {
-    let mut all = vec!["status", "--output", "json"];
-    all.extend_from_slice(args);
-    let r = env.run(&all);
-    let v = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("one JSON document ({e}): {r:?}"));
-    (r.code, v)
-}
+use crate::status::json;
 
 /// The requests that read an account's data (not the token, not the account lists).
 pub(crate) fn data_requests(env: &TestEnv) -> u64 {

@@ -20,6 +20,19 @@ pub fn bin() -> &'static Path {
 }
 
 /// `assert_cmd`'s command for the binary, with nothing of this process's environment.
+/// `--sandbox ARGS` with `home` as HOME, without colour: the run (for the report formats'
+/// sandbox snapshots).
+pub fn sandbox_run(home: &std::path::Path, args: &[&str]) -> Run {
+    let out = cli()
+        .arg("--sandbox")
+        .args(args)
+        .env(cluster_api_key_core::env::HOME, home)
+        .env(cluster_api_key_core::env::NO_COLOR, "1")
+        .output()
+        .unwrap();
+    Run::from(&out)
+}
+
 pub fn cli() -> assert_cmd::Command {
     let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("cluster-api-key");
     cmd.env_clear();

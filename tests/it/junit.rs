@@ -84,13 +84,7 @@ fn target_suite<'a>(s: &'a TestSuites, region: &str, group: &str) -> &'a TestSui
 #[test]
 fn the_sandbox_status_as_junit() {
     let home = tempfile::tempdir().unwrap();
-    let out = crate::common::cli()
-        .args(["--sandbox", "status", "-o", "junit"])
-        .env(cluster_api_key_core::env::HOME, home.path())
-        .env(cluster_api_key_core::env::NO_COLOR, "1")
-        .output()
-        .unwrap();
-    let r = Run::from(&out);
+    let r = crate::common::sandbox_run(home.path(), &["status", "-o", "junit"]);
     r.exits(3);
     assert!(r.stderr.is_empty(), "{r:?}");
     crate::assert_run!(crate::common::Sandbox(home.path()), "junit-sandbox-status", r);

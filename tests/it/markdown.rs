@@ -58,13 +58,7 @@ fn markdown(env: &TestEnv, args: &[&str]) -> (Run, String) {
 #[test]
 fn the_sandbox_status_as_markdown() {
     let home = tempfile::tempdir().unwrap();
-    let out = crate::common::cli()
-        .args(["--sandbox", "status", "-o", "markdown"])
-        .env(cluster_api_key_core::env::HOME, home.path())
-        .env(cluster_api_key_core::env::NO_COLOR, "1")
-        .output()
-        .unwrap();
-    let r = Run::from(&out);
+    let r = crate::common::sandbox_run(home.path(), &["status", "-o", "markdown"]);
     r.exits(3);
     assert!(r.stderr.is_empty(), "{r:?}");
     rendered(&r.stdout);

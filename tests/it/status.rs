@@ -14,7 +14,8 @@ fn logged_in(key: &str) -> TestEnv {
     env
 }
 
-fn json(env: &TestEnv, args: &[&str]) -> (i32, Value) {
+/// `status --output json ARGS`: the exit code and the one JSON document.
+pub(crate) fn json(env: &TestEnv, args: &[&str]) -> (i32, Value) {
     let mut all = vec!["status", "--output", "json"];
     all.extend_from_slice(args);
     let r = env.run(&all);

@@ -129,14 +129,7 @@ impl Generator {
         }
         if clusters > 0 {
             let owner = OWNERS[self.rng.usize(0..OWNERS.len())];
-            let key = self.key(region, g, owner, 2025);
-            w.cluster_keys.push(ClusterKey {
-                account_id: ACCOUNT_ID.into(),
-                region: region.into(),
-                resource_group_id: g.id.clone(),
-                api_key_id: key.id.clone(),
-            });
-            w.api_keys.push(key);
+            self.current_key(w, region, g, owner);
         }
     }
 
@@ -178,15 +171,20 @@ impl Generator {
         }
         if clusters > 0 {
             let owner = pick(&mut self.rng);
-            let key = self.key(region, g, &owner, 2025);
-            w.cluster_keys.push(ClusterKey {
-                account_id: ACCOUNT_ID.into(),
-                region: region.into(),
-                resource_group_id: g.id.clone(),
-                api_key_id: key.id.clone(),
-            });
-            w.api_keys.push(key);
+            self.current_key(w, region, g, &owner);
         }
+    }
+
+    /// The target's current key (the one its clusters use), owned by `owner`.
+    fn current_key(&mut self, w: &mut World, region: &str, g: &ResourceGroup, owner: &str) {
+        let key = self.key(region, g, owner, 2025);
+        w.cluster_keys.push(ClusterKey {
+            account_id: ACCOUNT_ID.into(),
+            region: region.into(),
+            resource_group_id: g.id.clone(),
+            api_key_id: key.id.clone(),
+        });
+        w.api_keys.push(key);
     }
 
     /// The target's cluster number `c`, with its add-ons.
